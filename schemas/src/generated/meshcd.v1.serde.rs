@@ -1,0 +1,3391 @@
+impl serde::Serialize for Ack {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.version.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Ack", len)?;
+        if !self.version.is_empty() {
+            struct_ser.serialize_field("version", &self.version)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Ack {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "version",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Version,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "version" => Ok(GeneratedField::Version),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Ack;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Ack")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Ack, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut version__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Version => {
+                            if version__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("version"));
+                            }
+                            version__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Ack {
+                    version: version__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Ack", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Backend {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.service.is_empty() {
+            len += 1;
+        }
+        if self.weight != 0 {
+            len += 1;
+        }
+        if !self.endpoints.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Backend", len)?;
+        if !self.service.is_empty() {
+            struct_ser.serialize_field("service", &self.service)?;
+        }
+        if self.weight != 0 {
+            struct_ser.serialize_field("weight", &self.weight)?;
+        }
+        if !self.endpoints.is_empty() {
+            struct_ser.serialize_field("endpoints", &self.endpoints)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Backend {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "service",
+            "weight",
+            "endpoints",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Service,
+            Weight,
+            Endpoints,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "service" => Ok(GeneratedField::Service),
+                            "weight" => Ok(GeneratedField::Weight),
+                            "endpoints" => Ok(GeneratedField::Endpoints),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Backend;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Backend")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Backend, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut service__ = None;
+                let mut weight__ = None;
+                let mut endpoints__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Service => {
+                            if service__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("service"));
+                            }
+                            service__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Weight => {
+                            if weight__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("weight"));
+                            }
+                            weight__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Endpoints => {
+                            if endpoints__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("endpoints"));
+                            }
+                            endpoints__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Backend {
+                    service: service__.unwrap_or_default(),
+                    weight: weight__.unwrap_or_default(),
+                    endpoints: endpoints__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Backend", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CertificateRequest {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.token.is_empty() {
+            len += 1;
+        }
+        if !self.namespace.is_empty() {
+            len += 1;
+        }
+        if !self.service_account.is_empty() {
+            len += 1;
+        }
+        if !self.csr_pem.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.CertificateRequest", len)?;
+        if !self.token.is_empty() {
+            struct_ser.serialize_field("token", &self.token)?;
+        }
+        if !self.namespace.is_empty() {
+            struct_ser.serialize_field("namespace", &self.namespace)?;
+        }
+        if !self.service_account.is_empty() {
+            struct_ser.serialize_field("serviceAccount", &self.service_account)?;
+        }
+        if !self.csr_pem.is_empty() {
+            struct_ser.serialize_field("csrPem", &self.csr_pem)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CertificateRequest {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "token",
+            "namespace",
+            "service_account",
+            "serviceAccount",
+            "csr_pem",
+            "csrPem",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Token,
+            Namespace,
+            ServiceAccount,
+            CsrPem,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "token" => Ok(GeneratedField::Token),
+                            "namespace" => Ok(GeneratedField::Namespace),
+                            "serviceAccount" | "service_account" => Ok(GeneratedField::ServiceAccount),
+                            "csrPem" | "csr_pem" => Ok(GeneratedField::CsrPem),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CertificateRequest;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.CertificateRequest")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CertificateRequest, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut token__ = None;
+                let mut namespace__ = None;
+                let mut service_account__ = None;
+                let mut csr_pem__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Token => {
+                            if token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("token"));
+                            }
+                            token__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Namespace => {
+                            if namespace__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("namespace"));
+                            }
+                            namespace__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::ServiceAccount => {
+                            if service_account__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("serviceAccount"));
+                            }
+                            service_account__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CsrPem => {
+                            if csr_pem__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("csrPem"));
+                            }
+                            csr_pem__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(CertificateRequest {
+                    token: token__.unwrap_or_default(),
+                    namespace: namespace__.unwrap_or_default(),
+                    service_account: service_account__.unwrap_or_default(),
+                    csr_pem: csr_pem__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.CertificateRequest", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for CertificateResponse {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.certificate_chain_pem.is_empty() {
+            len += 1;
+        }
+        if !self.ca_bundle_pem.is_empty() {
+            len += 1;
+        }
+        if self.not_after_unix != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.CertificateResponse", len)?;
+        if !self.certificate_chain_pem.is_empty() {
+            struct_ser.serialize_field("certificateChainPem", &self.certificate_chain_pem)?;
+        }
+        if !self.ca_bundle_pem.is_empty() {
+            struct_ser.serialize_field("caBundlePem", &self.ca_bundle_pem)?;
+        }
+        if self.not_after_unix != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("notAfterUnix", ToString::to_string(&self.not_after_unix).as_str())?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for CertificateResponse {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "certificate_chain_pem",
+            "certificateChainPem",
+            "ca_bundle_pem",
+            "caBundlePem",
+            "not_after_unix",
+            "notAfterUnix",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            CertificateChainPem,
+            CaBundlePem,
+            NotAfterUnix,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "certificateChainPem" | "certificate_chain_pem" => Ok(GeneratedField::CertificateChainPem),
+                            "caBundlePem" | "ca_bundle_pem" => Ok(GeneratedField::CaBundlePem),
+                            "notAfterUnix" | "not_after_unix" => Ok(GeneratedField::NotAfterUnix),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = CertificateResponse;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.CertificateResponse")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<CertificateResponse, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut certificate_chain_pem__ = None;
+                let mut ca_bundle_pem__ = None;
+                let mut not_after_unix__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::CertificateChainPem => {
+                            if certificate_chain_pem__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("certificateChainPem"));
+                            }
+                            certificate_chain_pem__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::CaBundlePem => {
+                            if ca_bundle_pem__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("caBundlePem"));
+                            }
+                            ca_bundle_pem__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::NotAfterUnix => {
+                            if not_after_unix__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("notAfterUnix"));
+                            }
+                            not_after_unix__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(CertificateResponse {
+                    certificate_chain_pem: certificate_chain_pem__.unwrap_or_default(),
+                    ca_bundle_pem: ca_bundle_pem__.unwrap_or_default(),
+                    not_after_unix: not_after_unix__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.CertificateResponse", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ControlMessage {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.message.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.ControlMessage", len)?;
+        if let Some(v) = self.message.as_ref() {
+            match v {
+                control_message::Message::Snapshot(v) => {
+                    struct_ser.serialize_field("snapshot", v)?;
+                }
+                control_message::Message::Refused(v) => {
+                    struct_ser.serialize_field("refused", v)?;
+                }
+            }
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ControlMessage {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "snapshot",
+            "refused",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Snapshot,
+            Refused,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "snapshot" => Ok(GeneratedField::Snapshot),
+                            "refused" => Ok(GeneratedField::Refused),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ControlMessage;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.ControlMessage")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ControlMessage, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut message__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Snapshot => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("snapshot"));
+                            }
+                            message__ = map_.next_value::<::std::option::Option<_>>()?.map(control_message::Message::Snapshot)
+;
+                        }
+                        GeneratedField::Refused => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("refused"));
+                            }
+                            message__ = map_.next_value::<::std::option::Option<_>>()?.map(control_message::Message::Refused)
+;
+                        }
+                    }
+                }
+                Ok(ControlMessage {
+                    message: message__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.ControlMessage", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Endpoint {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.address.is_empty() {
+            len += 1;
+        }
+        if !self.identity.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Endpoint", len)?;
+        if !self.address.is_empty() {
+            struct_ser.serialize_field("address", &self.address)?;
+        }
+        if !self.identity.is_empty() {
+            struct_ser.serialize_field("identity", &self.identity)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Endpoint {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "address",
+            "identity",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Address,
+            Identity,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "address" => Ok(GeneratedField::Address),
+                            "identity" => Ok(GeneratedField::Identity),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Endpoint;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Endpoint")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Endpoint, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut address__ = None;
+                let mut identity__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Address => {
+                            if address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("address"));
+                            }
+                            address__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Identity => {
+                            if identity__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("identity"));
+                            }
+                            identity__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Endpoint {
+                    address: address__.unwrap_or_default(),
+                    identity: identity__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Endpoint", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for HeaderMatch {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.value_regex.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.HeaderMatch", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.value_regex.is_empty() {
+            struct_ser.serialize_field("valueRegex", &self.value_regex)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for HeaderMatch {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "value_regex",
+            "valueRegex",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            ValueRegex,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "valueRegex" | "value_regex" => Ok(GeneratedField::ValueRegex),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = HeaderMatch;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.HeaderMatch")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<HeaderMatch, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut value_regex__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::ValueRegex => {
+                            if value_regex__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("valueRegex"));
+                            }
+                            value_regex__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(HeaderMatch {
+                    name: name__.unwrap_or_default(),
+                    value_regex: value_regex__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.HeaderMatch", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Hello {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.proxy_id.is_empty() {
+            len += 1;
+        }
+        if !self.token.is_empty() {
+            len += 1;
+        }
+        if self.workload.is_some() {
+            len += 1;
+        }
+        if !self.inbound_address.is_empty() {
+            len += 1;
+        }
+        if !self.version.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Hello", len)?;
+        if !self.proxy_id.is_empty() {
+            struct_ser.serialize_field("proxyId", &self.proxy_id)?;
+        }
+        if !self.token.is_empty() {
+            struct_ser.serialize_field("token", &self.token)?;
+        }
+        if let Some(v) = self.workload.as_ref() {
+            struct_ser.serialize_field("workload", v)?;
+        }
+        if !self.inbound_address.is_empty() {
+            struct_ser.serialize_field("inboundAddress", &self.inbound_address)?;
+        }
+        if !self.version.is_empty() {
+            struct_ser.serialize_field("version", &self.version)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Hello {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "proxy_id",
+            "proxyId",
+            "token",
+            "workload",
+            "inbound_address",
+            "inboundAddress",
+            "version",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            ProxyId,
+            Token,
+            Workload,
+            InboundAddress,
+            Version,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "proxyId" | "proxy_id" => Ok(GeneratedField::ProxyId),
+                            "token" => Ok(GeneratedField::Token),
+                            "workload" => Ok(GeneratedField::Workload),
+                            "inboundAddress" | "inbound_address" => Ok(GeneratedField::InboundAddress),
+                            "version" => Ok(GeneratedField::Version),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Hello;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Hello")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Hello, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut proxy_id__ = None;
+                let mut token__ = None;
+                let mut workload__ = None;
+                let mut inbound_address__ = None;
+                let mut version__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::ProxyId => {
+                            if proxy_id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("proxyId"));
+                            }
+                            proxy_id__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Token => {
+                            if token__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("token"));
+                            }
+                            token__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Workload => {
+                            if workload__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("workload"));
+                            }
+                            workload__ = map_.next_value()?;
+                        }
+                        GeneratedField::InboundAddress => {
+                            if inbound_address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("inboundAddress"));
+                            }
+                            inbound_address__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Version => {
+                            if version__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("version"));
+                            }
+                            version__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Hello {
+                    proxy_id: proxy_id__.unwrap_or_default(),
+                    token: token__.unwrap_or_default(),
+                    workload: workload__,
+                    inbound_address: inbound_address__.unwrap_or_default(),
+                    version: version__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Hello", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for HttpMatch {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.path_regex.is_empty() {
+            len += 1;
+        }
+        if !self.methods.is_empty() {
+            len += 1;
+        }
+        if !self.headers.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.HttpMatch", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.path_regex.is_empty() {
+            struct_ser.serialize_field("pathRegex", &self.path_regex)?;
+        }
+        if !self.methods.is_empty() {
+            struct_ser.serialize_field("methods", &self.methods)?;
+        }
+        if !self.headers.is_empty() {
+            struct_ser.serialize_field("headers", &self.headers)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for HttpMatch {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "path_regex",
+            "pathRegex",
+            "methods",
+            "headers",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            PathRegex,
+            Methods,
+            Headers,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "pathRegex" | "path_regex" => Ok(GeneratedField::PathRegex),
+                            "methods" => Ok(GeneratedField::Methods),
+                            "headers" => Ok(GeneratedField::Headers),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = HttpMatch;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.HttpMatch")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<HttpMatch, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut path_regex__ = None;
+                let mut methods__ = None;
+                let mut headers__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::PathRegex => {
+                            if path_regex__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("pathRegex"));
+                            }
+                            path_regex__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Methods => {
+                            if methods__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("methods"));
+                            }
+                            methods__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Headers => {
+                            if headers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("headers"));
+                            }
+                            headers__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(HttpMatch {
+                    name: name__.unwrap_or_default(),
+                    path_regex: path_regex__.unwrap_or_default(),
+                    methods: methods__.unwrap_or_default(),
+                    headers: headers__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.HttpMatch", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for HttpMatches {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.matches.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.HttpMatches", len)?;
+        if !self.matches.is_empty() {
+            struct_ser.serialize_field("matches", &self.matches)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for HttpMatches {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "matches",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Matches,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "matches" => Ok(GeneratedField::Matches),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = HttpMatches;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.HttpMatches")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<HttpMatches, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut matches__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Matches => {
+                            if matches__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("matches"));
+                            }
+                            matches__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(HttpMatches {
+                    matches: matches__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.HttpMatches", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for InboundPort {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.service_port != 0 {
+            len += 1;
+        }
+        if !self.app_address.is_empty() {
+            len += 1;
+        }
+        if self.protocol != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.InboundPort", len)?;
+        if self.service_port != 0 {
+            struct_ser.serialize_field("servicePort", &self.service_port)?;
+        }
+        if !self.app_address.is_empty() {
+            struct_ser.serialize_field("appAddress", &self.app_address)?;
+        }
+        if self.protocol != 0 {
+            let v = Protocol::try_from(self.protocol)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.protocol)))?;
+            struct_ser.serialize_field("protocol", &v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for InboundPort {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "service_port",
+            "servicePort",
+            "app_address",
+            "appAddress",
+            "protocol",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            ServicePort,
+            AppAddress,
+            Protocol,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "servicePort" | "service_port" => Ok(GeneratedField::ServicePort),
+                            "appAddress" | "app_address" => Ok(GeneratedField::AppAddress),
+                            "protocol" => Ok(GeneratedField::Protocol),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = InboundPort;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.InboundPort")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<InboundPort, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut service_port__ = None;
+                let mut app_address__ = None;
+                let mut protocol__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::ServicePort => {
+                            if service_port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("servicePort"));
+                            }
+                            service_port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::AppAddress => {
+                            if app_address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("appAddress"));
+                            }
+                            app_address__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Protocol => {
+                            if protocol__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("protocol"));
+                            }
+                            protocol__ = Some(map_.next_value::<Protocol>()? as i32);
+                        }
+                    }
+                }
+                Ok(InboundPort {
+                    service_port: service_port__.unwrap_or_default(),
+                    app_address: app_address__.unwrap_or_default(),
+                    protocol: protocol__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.InboundPort", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for InboundRule {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.traffic_target.is_empty() {
+            len += 1;
+        }
+        if !self.sources.is_empty() {
+            len += 1;
+        }
+        if self.ports.is_some() {
+            len += 1;
+        }
+        if self.http.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.InboundRule", len)?;
+        if !self.traffic_target.is_empty() {
+            struct_ser.serialize_field("trafficTarget", &self.traffic_target)?;
+        }
+        if !self.sources.is_empty() {
+            struct_ser.serialize_field("sources", &self.sources)?;
+        }
+        if let Some(v) = self.ports.as_ref() {
+            struct_ser.serialize_field("ports", v)?;
+        }
+        if let Some(v) = self.http.as_ref() {
+            struct_ser.serialize_field("http", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for InboundRule {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "traffic_target",
+            "trafficTarget",
+            "sources",
+            "ports",
+            "http",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            TrafficTarget,
+            Sources,
+            Ports,
+            Http,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "trafficTarget" | "traffic_target" => Ok(GeneratedField::TrafficTarget),
+                            "sources" => Ok(GeneratedField::Sources),
+                            "ports" => Ok(GeneratedField::Ports),
+                            "http" => Ok(GeneratedField::Http),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = InboundRule;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.InboundRule")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<InboundRule, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut traffic_target__ = None;
+                let mut sources__ = None;
+                let mut ports__ = None;
+                let mut http__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::TrafficTarget => {
+                            if traffic_target__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trafficTarget"));
+                            }
+                            traffic_target__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Sources => {
+                            if sources__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("sources"));
+                            }
+                            sources__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Ports => {
+                            if ports__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ports"));
+                            }
+                            ports__ = map_.next_value()?;
+                        }
+                        GeneratedField::Http => {
+                            if http__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("http"));
+                            }
+                            http__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(InboundRule {
+                    traffic_target: traffic_target__.unwrap_or_default(),
+                    sources: sources__.unwrap_or_default(),
+                    ports: ports__,
+                    http: http__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.InboundRule", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for MeshSettings {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.trust_domain.is_empty() {
+            len += 1;
+        }
+        if self.traffic_policy != 0 {
+            len += 1;
+        }
+        if self.mtls != 0 {
+            len += 1;
+        }
+        if self.connect_timeout_ms != 0 {
+            len += 1;
+        }
+        if self.request_timeout_ms != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.MeshSettings", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.trust_domain.is_empty() {
+            struct_ser.serialize_field("trustDomain", &self.trust_domain)?;
+        }
+        if self.traffic_policy != 0 {
+            let v = TrafficPolicy::try_from(self.traffic_policy)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.traffic_policy)))?;
+            struct_ser.serialize_field("trafficPolicy", &v)?;
+        }
+        if self.mtls != 0 {
+            let v = MtlsMode::try_from(self.mtls)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.mtls)))?;
+            struct_ser.serialize_field("mtls", &v)?;
+        }
+        if self.connect_timeout_ms != 0 {
+            struct_ser.serialize_field("connectTimeoutMs", &self.connect_timeout_ms)?;
+        }
+        if self.request_timeout_ms != 0 {
+            struct_ser.serialize_field("requestTimeoutMs", &self.request_timeout_ms)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for MeshSettings {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "trust_domain",
+            "trustDomain",
+            "traffic_policy",
+            "trafficPolicy",
+            "mtls",
+            "connect_timeout_ms",
+            "connectTimeoutMs",
+            "request_timeout_ms",
+            "requestTimeoutMs",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            TrustDomain,
+            TrafficPolicy,
+            Mtls,
+            ConnectTimeoutMs,
+            RequestTimeoutMs,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "trustDomain" | "trust_domain" => Ok(GeneratedField::TrustDomain),
+                            "trafficPolicy" | "traffic_policy" => Ok(GeneratedField::TrafficPolicy),
+                            "mtls" => Ok(GeneratedField::Mtls),
+                            "connectTimeoutMs" | "connect_timeout_ms" => Ok(GeneratedField::ConnectTimeoutMs),
+                            "requestTimeoutMs" | "request_timeout_ms" => Ok(GeneratedField::RequestTimeoutMs),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = MeshSettings;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.MeshSettings")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<MeshSettings, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut trust_domain__ = None;
+                let mut traffic_policy__ = None;
+                let mut mtls__ = None;
+                let mut connect_timeout_ms__ = None;
+                let mut request_timeout_ms__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::TrustDomain => {
+                            if trust_domain__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trustDomain"));
+                            }
+                            trust_domain__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::TrafficPolicy => {
+                            if traffic_policy__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trafficPolicy"));
+                            }
+                            traffic_policy__ = Some(map_.next_value::<TrafficPolicy>()? as i32);
+                        }
+                        GeneratedField::Mtls => {
+                            if mtls__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("mtls"));
+                            }
+                            mtls__ = Some(map_.next_value::<MtlsMode>()? as i32);
+                        }
+                        GeneratedField::ConnectTimeoutMs => {
+                            if connect_timeout_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("connectTimeoutMs"));
+                            }
+                            connect_timeout_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::RequestTimeoutMs => {
+                            if request_timeout_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("requestTimeoutMs"));
+                            }
+                            request_timeout_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(MeshSettings {
+                    name: name__.unwrap_or_default(),
+                    trust_domain: trust_domain__.unwrap_or_default(),
+                    traffic_policy: traffic_policy__.unwrap_or_default(),
+                    mtls: mtls__.unwrap_or_default(),
+                    connect_timeout_ms: connect_timeout_ms__.unwrap_or_default(),
+                    request_timeout_ms: request_timeout_ms__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.MeshSettings", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for MtlsMode {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Strict => "MTLS_MODE_STRICT",
+            Self::Permissive => "MTLS_MODE_PERMISSIVE",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for MtlsMode {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "MTLS_MODE_STRICT",
+            "MTLS_MODE_PERMISSIVE",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = MtlsMode;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "MTLS_MODE_STRICT" => Ok(MtlsMode::Strict),
+                    "MTLS_MODE_PERMISSIVE" => Ok(MtlsMode::Permissive),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Nack {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.version.is_empty() {
+            len += 1;
+        }
+        if !self.error.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Nack", len)?;
+        if !self.version.is_empty() {
+            struct_ser.serialize_field("version", &self.version)?;
+        }
+        if !self.error.is_empty() {
+            struct_ser.serialize_field("error", &self.error)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Nack {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "version",
+            "error",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Version,
+            Error,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "version" => Ok(GeneratedField::Version),
+                            "error" => Ok(GeneratedField::Error),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Nack;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Nack")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Nack, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut version__ = None;
+                let mut error__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Version => {
+                            if version__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("version"));
+                            }
+                            version__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Error => {
+                            if error__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("error"));
+                            }
+                            error__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Nack {
+                    version: version__.unwrap_or_default(),
+                    error: error__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Nack", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for PortMatch {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.ports.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.PortMatch", len)?;
+        if !self.ports.is_empty() {
+            struct_ser.serialize_field("ports", &self.ports)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for PortMatch {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "ports",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Ports,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "ports" => Ok(GeneratedField::Ports),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = PortMatch;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.PortMatch")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<PortMatch, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut ports__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Ports => {
+                            if ports__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ports"));
+                            }
+                            ports__ = 
+                                Some(map_.next_value::<Vec<::pbjson::private::NumberDeserialize<_>>>()?
+                                    .into_iter().map(|x| x.0).collect())
+                            ;
+                        }
+                    }
+                }
+                Ok(PortMatch {
+                    ports: ports__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.PortMatch", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Protocol {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Http => "PROTOCOL_HTTP",
+            Self::Tcp => "PROTOCOL_TCP",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for Protocol {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "PROTOCOL_HTTP",
+            "PROTOCOL_TCP",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = Protocol;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "PROTOCOL_HTTP" => Ok(Protocol::Http),
+                    "PROTOCOL_TCP" => Ok(Protocol::Tcp),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ProxyMessage {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.message.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.ProxyMessage", len)?;
+        if let Some(v) = self.message.as_ref() {
+            match v {
+                proxy_message::Message::Hello(v) => {
+                    struct_ser.serialize_field("hello", v)?;
+                }
+                proxy_message::Message::Ack(v) => {
+                    struct_ser.serialize_field("ack", v)?;
+                }
+                proxy_message::Message::Nack(v) => {
+                    struct_ser.serialize_field("nack", v)?;
+                }
+                proxy_message::Message::Report(v) => {
+                    struct_ser.serialize_field("report", v)?;
+                }
+            }
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ProxyMessage {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "hello",
+            "ack",
+            "nack",
+            "report",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Hello,
+            Ack,
+            Nack,
+            Report,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "hello" => Ok(GeneratedField::Hello),
+                            "ack" => Ok(GeneratedField::Ack),
+                            "nack" => Ok(GeneratedField::Nack),
+                            "report" => Ok(GeneratedField::Report),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ProxyMessage;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.ProxyMessage")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ProxyMessage, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut message__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Hello => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hello"));
+                            }
+                            message__ = map_.next_value::<::std::option::Option<_>>()?.map(proxy_message::Message::Hello)
+;
+                        }
+                        GeneratedField::Ack => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ack"));
+                            }
+                            message__ = map_.next_value::<::std::option::Option<_>>()?.map(proxy_message::Message::Ack)
+;
+                        }
+                        GeneratedField::Nack => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("nack"));
+                            }
+                            message__ = map_.next_value::<::std::option::Option<_>>()?.map(proxy_message::Message::Nack)
+;
+                        }
+                        GeneratedField::Report => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("report"));
+                            }
+                            message__ = map_.next_value::<::std::option::Option<_>>()?.map(proxy_message::Message::Report)
+;
+                        }
+                    }
+                }
+                Ok(ProxyMessage {
+                    message: message__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.ProxyMessage", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Refused {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.reason.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Refused", len)?;
+        if !self.reason.is_empty() {
+            struct_ser.serialize_field("reason", &self.reason)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Refused {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "reason",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Reason,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "reason" => Ok(GeneratedField::Reason),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Refused;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Refused")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Refused, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut reason__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Reason => {
+                            if reason__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("reason"));
+                            }
+                            reason__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Refused {
+                    reason: reason__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Refused", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Service {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.namespace.is_empty() {
+            len += 1;
+        }
+        if !self.extra_hostnames.is_empty() {
+            len += 1;
+        }
+        if !self.cluster_ips.is_empty() {
+            len += 1;
+        }
+        if !self.ports.is_empty() {
+            len += 1;
+        }
+        if !self.endpoints.is_empty() {
+            len += 1;
+        }
+        if self.split.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Service", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.namespace.is_empty() {
+            struct_ser.serialize_field("namespace", &self.namespace)?;
+        }
+        if !self.extra_hostnames.is_empty() {
+            struct_ser.serialize_field("extraHostnames", &self.extra_hostnames)?;
+        }
+        if !self.cluster_ips.is_empty() {
+            struct_ser.serialize_field("clusterIps", &self.cluster_ips)?;
+        }
+        if !self.ports.is_empty() {
+            struct_ser.serialize_field("ports", &self.ports)?;
+        }
+        if !self.endpoints.is_empty() {
+            struct_ser.serialize_field("endpoints", &self.endpoints)?;
+        }
+        if let Some(v) = self.split.as_ref() {
+            struct_ser.serialize_field("split", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Service {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "namespace",
+            "extra_hostnames",
+            "extraHostnames",
+            "cluster_ips",
+            "clusterIps",
+            "ports",
+            "endpoints",
+            "split",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Namespace,
+            ExtraHostnames,
+            ClusterIps,
+            Ports,
+            Endpoints,
+            Split,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "namespace" => Ok(GeneratedField::Namespace),
+                            "extraHostnames" | "extra_hostnames" => Ok(GeneratedField::ExtraHostnames),
+                            "clusterIps" | "cluster_ips" => Ok(GeneratedField::ClusterIps),
+                            "ports" => Ok(GeneratedField::Ports),
+                            "endpoints" => Ok(GeneratedField::Endpoints),
+                            "split" => Ok(GeneratedField::Split),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Service;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Service")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Service, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut namespace__ = None;
+                let mut extra_hostnames__ = None;
+                let mut cluster_ips__ = None;
+                let mut ports__ = None;
+                let mut endpoints__ = None;
+                let mut split__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Namespace => {
+                            if namespace__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("namespace"));
+                            }
+                            namespace__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::ExtraHostnames => {
+                            if extra_hostnames__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("extraHostnames"));
+                            }
+                            extra_hostnames__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::ClusterIps => {
+                            if cluster_ips__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("clusterIps"));
+                            }
+                            cluster_ips__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Ports => {
+                            if ports__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ports"));
+                            }
+                            ports__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Endpoints => {
+                            if endpoints__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("endpoints"));
+                            }
+                            endpoints__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Split => {
+                            if split__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("split"));
+                            }
+                            split__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(Service {
+                    name: name__.unwrap_or_default(),
+                    namespace: namespace__.unwrap_or_default(),
+                    extra_hostnames: extra_hostnames__.unwrap_or_default(),
+                    cluster_ips: cluster_ips__.unwrap_or_default(),
+                    ports: ports__.unwrap_or_default(),
+                    endpoints: endpoints__.unwrap_or_default(),
+                    split: split__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Service", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ServicePort {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.port != 0 {
+            len += 1;
+        }
+        if self.protocol != 0 {
+            len += 1;
+        }
+        if self.local_port != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.ServicePort", len)?;
+        if self.port != 0 {
+            struct_ser.serialize_field("port", &self.port)?;
+        }
+        if self.protocol != 0 {
+            let v = Protocol::try_from(self.protocol)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.protocol)))?;
+            struct_ser.serialize_field("protocol", &v)?;
+        }
+        if self.local_port != 0 {
+            struct_ser.serialize_field("localPort", &self.local_port)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ServicePort {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "port",
+            "protocol",
+            "local_port",
+            "localPort",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Port,
+            Protocol,
+            LocalPort,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "port" => Ok(GeneratedField::Port),
+                            "protocol" => Ok(GeneratedField::Protocol),
+                            "localPort" | "local_port" => Ok(GeneratedField::LocalPort),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ServicePort;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.ServicePort")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ServicePort, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut port__ = None;
+                let mut protocol__ = None;
+                let mut local_port__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Protocol => {
+                            if protocol__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("protocol"));
+                            }
+                            protocol__ = Some(map_.next_value::<Protocol>()? as i32);
+                        }
+                        GeneratedField::LocalPort => {
+                            if local_port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("localPort"));
+                            }
+                            local_port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(ServicePort {
+                    port: port__.unwrap_or_default(),
+                    protocol: protocol__.unwrap_or_default(),
+                    local_port: local_port__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.ServicePort", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Snapshot {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.version.is_empty() {
+            len += 1;
+        }
+        if self.workload.is_some() {
+            len += 1;
+        }
+        if self.mesh.is_some() {
+            len += 1;
+        }
+        if !self.inbound_rules.is_empty() {
+            len += 1;
+        }
+        if !self.services.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Snapshot", len)?;
+        if !self.version.is_empty() {
+            struct_ser.serialize_field("version", &self.version)?;
+        }
+        if let Some(v) = self.workload.as_ref() {
+            struct_ser.serialize_field("workload", v)?;
+        }
+        if let Some(v) = self.mesh.as_ref() {
+            struct_ser.serialize_field("mesh", v)?;
+        }
+        if !self.inbound_rules.is_empty() {
+            struct_ser.serialize_field("inboundRules", &self.inbound_rules)?;
+        }
+        if !self.services.is_empty() {
+            struct_ser.serialize_field("services", &self.services)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Snapshot {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "version",
+            "workload",
+            "mesh",
+            "inbound_rules",
+            "inboundRules",
+            "services",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Version,
+            Workload,
+            Mesh,
+            InboundRules,
+            Services,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "version" => Ok(GeneratedField::Version),
+                            "workload" => Ok(GeneratedField::Workload),
+                            "mesh" => Ok(GeneratedField::Mesh),
+                            "inboundRules" | "inbound_rules" => Ok(GeneratedField::InboundRules),
+                            "services" => Ok(GeneratedField::Services),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Snapshot;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Snapshot")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Snapshot, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut version__ = None;
+                let mut workload__ = None;
+                let mut mesh__ = None;
+                let mut inbound_rules__ = None;
+                let mut services__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Version => {
+                            if version__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("version"));
+                            }
+                            version__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Workload => {
+                            if workload__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("workload"));
+                            }
+                            workload__ = map_.next_value()?;
+                        }
+                        GeneratedField::Mesh => {
+                            if mesh__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("mesh"));
+                            }
+                            mesh__ = map_.next_value()?;
+                        }
+                        GeneratedField::InboundRules => {
+                            if inbound_rules__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("inboundRules"));
+                            }
+                            inbound_rules__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Services => {
+                            if services__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("services"));
+                            }
+                            services__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Snapshot {
+                    version: version__.unwrap_or_default(),
+                    workload: workload__,
+                    mesh: mesh__,
+                    inbound_rules: inbound_rules__.unwrap_or_default(),
+                    services: services__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Snapshot", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Split {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.traffic_split.is_empty() {
+            len += 1;
+        }
+        if !self.backends.is_empty() {
+            len += 1;
+        }
+        if !self.matches.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Split", len)?;
+        if !self.traffic_split.is_empty() {
+            struct_ser.serialize_field("trafficSplit", &self.traffic_split)?;
+        }
+        if !self.backends.is_empty() {
+            struct_ser.serialize_field("backends", &self.backends)?;
+        }
+        if !self.matches.is_empty() {
+            struct_ser.serialize_field("matches", &self.matches)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Split {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "traffic_split",
+            "trafficSplit",
+            "backends",
+            "matches",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            TrafficSplit,
+            Backends,
+            Matches,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "trafficSplit" | "traffic_split" => Ok(GeneratedField::TrafficSplit),
+                            "backends" => Ok(GeneratedField::Backends),
+                            "matches" => Ok(GeneratedField::Matches),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Split;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Split")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Split, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut traffic_split__ = None;
+                let mut backends__ = None;
+                let mut matches__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::TrafficSplit => {
+                            if traffic_split__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trafficSplit"));
+                            }
+                            traffic_split__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Backends => {
+                            if backends__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("backends"));
+                            }
+                            backends__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Matches => {
+                            if matches__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("matches"));
+                            }
+                            matches__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Split {
+                    traffic_split: traffic_split__.unwrap_or_default(),
+                    backends: backends__.unwrap_or_default(),
+                    matches: matches__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Split", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for TrafficCounter {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.service.is_empty() {
+            len += 1;
+        }
+        if !self.namespace.is_empty() {
+            len += 1;
+        }
+        if !self.backend.is_empty() {
+            len += 1;
+        }
+        if self.requests != 0 {
+            len += 1;
+        }
+        if self.failures != 0 {
+            len += 1;
+        }
+        if !self.bucket_bounds_ms.is_empty() {
+            len += 1;
+        }
+        if !self.bucket_counts.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.TrafficCounter", len)?;
+        if !self.service.is_empty() {
+            struct_ser.serialize_field("service", &self.service)?;
+        }
+        if !self.namespace.is_empty() {
+            struct_ser.serialize_field("namespace", &self.namespace)?;
+        }
+        if !self.backend.is_empty() {
+            struct_ser.serialize_field("backend", &self.backend)?;
+        }
+        if self.requests != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("requests", ToString::to_string(&self.requests).as_str())?;
+        }
+        if self.failures != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("failures", ToString::to_string(&self.failures).as_str())?;
+        }
+        if !self.bucket_bounds_ms.is_empty() {
+            struct_ser.serialize_field("bucketBoundsMs", &self.bucket_bounds_ms)?;
+        }
+        if !self.bucket_counts.is_empty() {
+            struct_ser.serialize_field("bucketCounts", &self.bucket_counts.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for TrafficCounter {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "service",
+            "namespace",
+            "backend",
+            "requests",
+            "failures",
+            "bucket_bounds_ms",
+            "bucketBoundsMs",
+            "bucket_counts",
+            "bucketCounts",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Service,
+            Namespace,
+            Backend,
+            Requests,
+            Failures,
+            BucketBoundsMs,
+            BucketCounts,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "service" => Ok(GeneratedField::Service),
+                            "namespace" => Ok(GeneratedField::Namespace),
+                            "backend" => Ok(GeneratedField::Backend),
+                            "requests" => Ok(GeneratedField::Requests),
+                            "failures" => Ok(GeneratedField::Failures),
+                            "bucketBoundsMs" | "bucket_bounds_ms" => Ok(GeneratedField::BucketBoundsMs),
+                            "bucketCounts" | "bucket_counts" => Ok(GeneratedField::BucketCounts),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = TrafficCounter;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.TrafficCounter")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<TrafficCounter, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut service__ = None;
+                let mut namespace__ = None;
+                let mut backend__ = None;
+                let mut requests__ = None;
+                let mut failures__ = None;
+                let mut bucket_bounds_ms__ = None;
+                let mut bucket_counts__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Service => {
+                            if service__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("service"));
+                            }
+                            service__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Namespace => {
+                            if namespace__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("namespace"));
+                            }
+                            namespace__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Backend => {
+                            if backend__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("backend"));
+                            }
+                            backend__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Requests => {
+                            if requests__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("requests"));
+                            }
+                            requests__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Failures => {
+                            if failures__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("failures"));
+                            }
+                            failures__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::BucketBoundsMs => {
+                            if bucket_bounds_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bucketBoundsMs"));
+                            }
+                            bucket_bounds_ms__ = 
+                                Some(map_.next_value::<Vec<::pbjson::private::NumberDeserialize<_>>>()?
+                                    .into_iter().map(|x| x.0).collect())
+                            ;
+                        }
+                        GeneratedField::BucketCounts => {
+                            if bucket_counts__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("bucketCounts"));
+                            }
+                            bucket_counts__ = 
+                                Some(map_.next_value::<Vec<::pbjson::private::NumberDeserialize<_>>>()?
+                                    .into_iter().map(|x| x.0).collect())
+                            ;
+                        }
+                    }
+                }
+                Ok(TrafficCounter {
+                    service: service__.unwrap_or_default(),
+                    namespace: namespace__.unwrap_or_default(),
+                    backend: backend__.unwrap_or_default(),
+                    requests: requests__.unwrap_or_default(),
+                    failures: failures__.unwrap_or_default(),
+                    bucket_bounds_ms: bucket_bounds_ms__.unwrap_or_default(),
+                    bucket_counts: bucket_counts__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.TrafficCounter", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for TrafficPolicy {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Deny => "TRAFFIC_POLICY_DENY",
+            Self::Permissive => "TRAFFIC_POLICY_PERMISSIVE",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for TrafficPolicy {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "TRAFFIC_POLICY_DENY",
+            "TRAFFIC_POLICY_PERMISSIVE",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = TrafficPolicy;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "TRAFFIC_POLICY_DENY" => Ok(TrafficPolicy::Deny),
+                    "TRAFFIC_POLICY_PERMISSIVE" => Ok(TrafficPolicy::Permissive),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
+impl serde::Serialize for TrafficReport {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.counters.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.TrafficReport", len)?;
+        if !self.counters.is_empty() {
+            struct_ser.serialize_field("counters", &self.counters)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for TrafficReport {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "counters",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Counters,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "counters" => Ok(GeneratedField::Counters),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = TrafficReport;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.TrafficReport")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<TrafficReport, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut counters__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Counters => {
+                            if counters__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("counters"));
+                            }
+                            counters__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(TrafficReport {
+                    counters: counters__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.TrafficReport", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Workload {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.namespace.is_empty() {
+            len += 1;
+        }
+        if !self.service_account.is_empty() {
+            len += 1;
+        }
+        if !self.identity.is_empty() {
+            len += 1;
+        }
+        if !self.services.is_empty() {
+            len += 1;
+        }
+        if !self.ports.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Workload", len)?;
+        if !self.namespace.is_empty() {
+            struct_ser.serialize_field("namespace", &self.namespace)?;
+        }
+        if !self.service_account.is_empty() {
+            struct_ser.serialize_field("serviceAccount", &self.service_account)?;
+        }
+        if !self.identity.is_empty() {
+            struct_ser.serialize_field("identity", &self.identity)?;
+        }
+        if !self.services.is_empty() {
+            struct_ser.serialize_field("services", &self.services)?;
+        }
+        if !self.ports.is_empty() {
+            struct_ser.serialize_field("ports", &self.ports)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Workload {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "namespace",
+            "service_account",
+            "serviceAccount",
+            "identity",
+            "services",
+            "ports",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Namespace,
+            ServiceAccount,
+            Identity,
+            Services,
+            Ports,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "namespace" => Ok(GeneratedField::Namespace),
+                            "serviceAccount" | "service_account" => Ok(GeneratedField::ServiceAccount),
+                            "identity" => Ok(GeneratedField::Identity),
+                            "services" => Ok(GeneratedField::Services),
+                            "ports" => Ok(GeneratedField::Ports),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Workload;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Workload")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Workload, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut namespace__ = None;
+                let mut service_account__ = None;
+                let mut identity__ = None;
+                let mut services__ = None;
+                let mut ports__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Namespace => {
+                            if namespace__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("namespace"));
+                            }
+                            namespace__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::ServiceAccount => {
+                            if service_account__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("serviceAccount"));
+                            }
+                            service_account__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Identity => {
+                            if identity__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("identity"));
+                            }
+                            identity__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Services => {
+                            if services__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("services"));
+                            }
+                            services__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Ports => {
+                            if ports__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ports"));
+                            }
+                            ports__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Workload {
+                    namespace: namespace__.unwrap_or_default(),
+                    service_account: service_account__.unwrap_or_default(),
+                    identity: identity__.unwrap_or_default(),
+                    services: services__.unwrap_or_default(),
+                    ports: ports__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Workload", FIELDS, GeneratedVisitor)
+    }
+}
