@@ -1,1 +1,5 @@
-fn main() {}
+//! The `meshcd` binary: see `meshcd --help`.
+
+fn main() -> std::process::ExitCode {
+    meshcd::cli::run()
+}

@@ -4,10 +4,49 @@
 //! kind the reconciler accepts, and the CRDs Kubernetes needs. Everything under
 //! `src/generated/`, `json/` and `crds/` is produced by
 //! `cargo run -p meshcd-schemas --example regenerate`; a test fails when it is stale.
+//!
+//! The JSON Schemas come from the upstream SMI CRDs (`upstream/`) and hand-written overlays
+//! (`overlays/`); both the schemas and the CRDs are embedded in the library, so neither
+//! binary reads them from disk.
 
 /// Control-plane messages and service (`meshcd.v1`), with protobuf JSON mapping.
 #[allow(clippy::all, missing_docs)]
 pub mod proto {
     include!("generated/meshcd.v1.rs");
     include!("generated/meshcd.v1.serde.rs");
+}
+
+mod schema_index {
+    include!("generated/schema_index.rs");
+}
+
+/// Every (apiVersion, kind) a config repository may hold, sorted: SMI TrafficTarget
+/// v1alpha1–v1alpha3, HTTPRouteGroup and TCPRoute v1alpha1–v1alpha4, UDPRoute v1alpha4,
+/// TrafficSplit v1alpha1–v1alpha4, `v1` Namespace, and `meshcd.dev/v1alpha1` Mesh and Canary.
+/// Each has a schema from [`json_schema`].
+pub const CONFIG_KINDS: &[(&str, &str)] = schema_index::CONFIG_KINDS;
+
+/// The JSON Schema (draft 2020-12, as JSON text) of a whole object of this `apiVersion` and
+/// `kind`, or `None` when the kind is not one of [`CONFIG_KINDS`].
+///
+/// The schema covers `apiVersion`, `kind`, `metadata` (with `name` required, and `namespace`
+/// for namespaced kinds) and the kind's fields. Objects are closed: a field the kind does not
+/// define is an error, except inside `status` and the well-known fields of `metadata`. The
+/// legacy shapes that meshcd accepts with a warning (top-level `matches` on HTTPRouteGroup
+/// v1alpha3/v1alpha4, `spec.destination.port` on TrafficTarget v1alpha3) pass the schema, and so
+/// do both forms of HTTPRouteGroup `headers` (a list of maps, or one map); it is for the
+/// validator to warn and normalise. Cross-object rules (references, weights that are negative
+/// or all zero, the order of canary steps) are not in the schemas either.
+///
+/// Durations (Mesh and Canary) match `^([0-9]+(ms|s|m|h))+$`: `500ms`, `30s`, `10m`, `24h`,
+/// `1h30m`.
+pub fn json_schema(api_version: &str, kind: &str) -> Option<&'static str> {
+    schema_index::json_schema(api_version, kind)
+}
+
+/// The CustomResourceDefinitions (`apiextensions.k8s.io/v1` YAML) a cluster needs, as
+/// (file name, YAML text): the SMI CRDs as upstream wrote them, and meshcd's Mesh and Canary
+/// (Canary with a status subresource). File names are `<group>_<plural>.yaml`.
+pub fn crds() -> &'static [(&'static str, &'static str)] {
+    schema_index::CRDS
 }

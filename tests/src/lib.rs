@@ -1,1 +1,25 @@
-//! e2e harness
+//! The end-to-end harness: real meshcd processes, real sockets, real TLS.
+//!
+//! A scenario reads like prose: make a [`TestMesh`] (a temp dir and a test PKI), start
+//! test apps and proxies in it, hand the proxies snapshots, and assert on what a client
+//! sees. Every wait has a deadline ([`eventually`]); nothing sleeps for a fixed time.
+//! Binaries are the workspace's own (`meshcd-proxy`, `meshcd-testapp`), built once per test
+//! process by [`binaries`].
+
+pub mod binaries;
+pub mod environment;
+pub mod eventually;
+pub mod http;
+pub mod load;
+pub mod mesh;
+pub mod netns;
+pub mod pki;
+pub mod process;
+pub mod proxy;
+pub mod snapshot;
+pub mod sockets;
+pub mod testapp;
+pub mod tls;
+
+pub use eventually::eventually;
+pub use mesh::TestMesh;

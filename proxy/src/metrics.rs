@@ -1,0 +1,475 @@
+//! The proxy's Prometheus metrics, served as text on the admin listener's `/metrics`.
+//!
+//! | metric | type | labels | meaning |
+//! | --- | --- | --- | --- |
+//! | `meshcd_proxy_requests_total` | counter | direction, source, destination, backend, route | HTTP requests handled |
+//! | `meshcd_proxy_responses_total` | counter | direction, source, destination, backend, route, status_class | HTTP responses by status class (`1xx`…`5xx`), the proxy's own error responses included |
+//! | `meshcd_proxy_request_duration_seconds` | histogram | direction, source, destination, backend, route | time from request to response headers |
+//! | `meshcd_proxy_tcp_connections_total` | counter | direction, source, destination, backend | TCP streams proxied |
+//! | `meshcd_proxy_tcp_bytes_total` | counter | direction, source, destination, backend, flow | TCP payload bytes, `flow` = `to_destination` or `from_destination` |
+//! | `meshcd_proxy_tcp_connections_open` | gauge | direction | TCP streams open now |
+//! | `meshcd_proxy_inbound_denied_total` | counter | source, protocol | inbound requests (403) and streams (closed) the authorization refused |
+//! | `meshcd_proxy_inbound_handshake_failures_total` | counter | — | inbound TLS handshakes that failed (no or untrusted client certificate, …) |
+//! | `meshcd_proxy_upstream_connections_open` | gauge | — | mTLS connections to peer proxies open now (pooled HTTP/2, upgrades, TCP streams) |
+//! | `meshcd_proxy_upstream_connects_total` | counter | result (`ok`, `error`) | attempts to open an mTLS connection to a peer proxy |
+//! | `meshcd_proxy_retries_total` | counter | — | requests retried on another endpoint after a connection failure |
+//! | `meshcd_proxy_endpoint_ejections_total` | counter | — | endpoints taken out of balancing after consecutive failures |
+//! | `meshcd_proxy_snapshot_reloads_total` | counter | result (`applied`, `rejected`) | snapshot file loads |
+//! | `meshcd_proxy_snapshot_info` | gauge | version | 1 for the snapshot version in force |
+//! | `meshcd_proxy_certificate_reloads_total` | counter | result (`applied`, `rejected`) | certificate / key / CA bundle loads |
+//!
+//! Labels: `direction` is `outbound` (the local app's calls) or `inbound` (peers' calls
+//! to this workload). `source` is the calling identity (the SPIFFE ID, or
+//! `unauthenticated` for plaintext clients in permissive mTLS mode). `destination` is the
+//! service called (`name.namespace`; the root of a TrafficSplit), `backend` the service
+//! that served it (a split backend, or the destination itself). `route` is the matched
+//! HTTPRouteGroup match (`group/match`) on inbound, and the TrafficSplit match that
+//! selected the split on outbound; empty otherwise.
+//!
+//! The latency histogram is lock-free (atomic buckets), unlike prometheus-client's own,
+//! so requests on different cores never contend on it. Route handles are created once
+//! per label set and kept by the snapshot (outbound) or looked up once per request
+//! through a read-mostly cache (inbound).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use prometheus_client::encoding::{
+    EncodeLabelSet, EncodeLabelValue, EncodeMetric, MetricEncoder, NoLabelSet,
+};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::{MetricType, TypedMetric};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+pub enum Direction {
+    #[prometheus(rename = "inbound")]
+    Inbound,
+    #[prometheus(rename = "outbound")]
+    Outbound,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub direction: Direction,
+    pub source: Arc<str>,
+    pub destination: Arc<str>,
+    pub backend: Arc<str>,
+    pub route: Arc<str>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResponseLabels {
+    direction: Direction,
+    source: Arc<str>,
+    destination: Arc<str>,
+    backend: Arc<str>,
+    route: Arc<str>,
+    status_class: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TcpLabels {
+    pub direction: Direction,
+    pub source: Arc<str>,
+    pub destination: Arc<str>,
+    pub backend: Arc<str>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TcpBytesLabels {
+    direction: Direction,
+    source: Arc<str>,
+    destination: Arc<str>,
+    backend: Arc<str>,
+    flow: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DirectionLabel {
+    direction: Direction,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeniedLabels {
+    source: Arc<str>,
+    protocol: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabel {
+    version: String,
+}
+
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// Upper bounds of the latency buckets, in seconds: 0.5 ms to 10 s.
+const LATENCY_BUCKETS: [f64; 15] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// A histogram with fixed buckets and atomic counters.
+#[derive(Clone, Debug, Default)]
+pub struct LatencyHistogram {
+    inner: Arc<HistogramInner>,
+}
+
+#[derive(Debug, Default)]
+struct HistogramInner {
+    /// One counter per bucket plus the overflow (`+Inf`) bucket; not cumulative.
+    buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+    sum_nanos: AtomicU64,
+}
+
+impl LatencyHistogram {
+    pub fn observe(&self, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        let index = LATENCY_BUCKETS
+            .iter()
+            .position(|&bound| seconds <= bound)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        self.inner.buckets[index].fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.inner.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// (upper bound, count) per bucket, not cumulative; the last bound is `+Inf`.
+    pub fn buckets(&self) -> Vec<(f64, u64)> {
+        LATENCY_BUCKETS
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY))
+            .zip(self.inner.buckets.iter().map(|b| b.load(Ordering::Relaxed)))
+            .collect()
+    }
+}
+
+impl TypedMetric for LatencyHistogram {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for LatencyHistogram {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        let buckets = self.buckets();
+        let count = buckets.iter().map(|(_, c)| c).sum();
+        let sum = self.inner.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
+}
+
+/// The handles one route's requests update: no lookups on the hot path.
+#[derive(Debug)]
+pub struct RouteMetrics {
+    requests: Counter,
+    responses: [Counter; 5],
+    duration: LatencyHistogram,
+}
+
+impl RouteMetrics {
+    pub fn request(&self) {
+        self.requests.inc();
+    }
+
+    pub fn response(&self, status: http::StatusCode, elapsed: Duration) {
+        let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
+        self.responses[class].inc();
+        self.duration.observe(elapsed);
+    }
+}
+
+/// The registry and every metric family.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RouteLabels, Counter>,
+    responses: Family<ResponseLabels, Counter>,
+    duration: Family<RouteLabels, LatencyHistogram>,
+    routes: RwLock<HashMap<RouteLabels, Arc<RouteMetrics>>>,
+    tcp_connections: Family<TcpLabels, Counter>,
+    tcp_bytes: Family<TcpBytesLabels, Counter>,
+    tcp_open: Family<DirectionLabel, Gauge>,
+    denied: Family<DeniedLabels, Counter>,
+    pub handshake_failures: Counter,
+    pub upstream_open: Gauge,
+    upstream_connects: Family<ResultLabel, Counter>,
+    pub retries: Counter,
+    pub ejections: Counter,
+    snapshot_reloads: Family<ResultLabel, Counter>,
+    snapshot_info: Family<VersionLabel, Gauge>,
+    certificate_reloads: Family<ResultLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("meshcd_proxy");
+        let metrics = Self {
+            requests: Family::default(),
+            responses: Family::default(),
+            duration: Family::default(),
+            routes: RwLock::new(HashMap::new()),
+            tcp_connections: Family::default(),
+            tcp_bytes: Family::default(),
+            tcp_open: Family::default(),
+            denied: Family::default(),
+            handshake_failures: Counter::default(),
+            upstream_open: Gauge::default(),
+            upstream_connects: Family::default(),
+            retries: Counter::default(),
+            ejections: Counter::default(),
+            snapshot_reloads: Family::default(),
+            snapshot_info: Family::default(),
+            certificate_reloads: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register("requests", "HTTP requests handled", metrics.requests.clone());
+        registry.register(
+            "responses",
+            "HTTP responses by status class",
+            metrics.responses.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Time from request to response headers",
+            metrics.duration.clone(),
+        );
+        registry.register(
+            "tcp_connections",
+            "TCP streams proxied",
+            metrics.tcp_connections.clone(),
+        );
+        registry.register("tcp_bytes", "TCP payload bytes", metrics.tcp_bytes.clone());
+        registry.register(
+            "tcp_connections_open",
+            "TCP streams open now",
+            metrics.tcp_open.clone(),
+        );
+        registry.register(
+            "inbound_denied",
+            "Inbound requests and streams refused by authorization",
+            metrics.denied.clone(),
+        );
+        registry.register(
+            "inbound_handshake_failures",
+            "Inbound TLS handshakes that failed",
+            metrics.handshake_failures.clone(),
+        );
+        registry.register(
+            "upstream_connections_open",
+            "mTLS connections to peer proxies open now",
+            metrics.upstream_open.clone(),
+        );
+        registry.register(
+            "upstream_connects",
+            "Attempts to open an mTLS connection to a peer proxy",
+            metrics.upstream_connects.clone(),
+        );
+        registry.register(
+            "retries",
+            "Requests retried on another endpoint after a connection failure",
+            metrics.retries.clone(),
+        );
+        registry.register(
+            "endpoint_ejections",
+            "Endpoints taken out of balancing after consecutive failures",
+            metrics.ejections.clone(),
+        );
+        registry.register(
+            "snapshot_reloads",
+            "Snapshot file loads",
+            metrics.snapshot_reloads.clone(),
+        );
+        registry.register(
+            "snapshot_info",
+            "1 for the snapshot version in force",
+            metrics.snapshot_info.clone(),
+        );
+        registry.register(
+            "certificate_reloads",
+            "Certificate, key and CA bundle loads",
+            metrics.certificate_reloads.clone(),
+        );
+        Self { registry, ..metrics }
+    }
+
+    /// The handles for one route, created on first use.
+    pub fn route(&self, labels: RouteLabels) -> Arc<RouteMetrics> {
+        if let Some(found) = self
+            .routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&labels)
+        {
+            return found.clone();
+        }
+        let mut routes = self.routes.write().unwrap_or_else(|e| e.into_inner());
+        routes
+            .entry(labels.clone())
+            .or_insert_with(|| {
+                let responses = STATUS_CLASSES.map(|class| {
+                    self.responses.get_or_create_owned(&ResponseLabels {
+                        direction: labels.direction,
+                        source: labels.source.clone(),
+                        destination: labels.destination.clone(),
+                        backend: labels.backend.clone(),
+                        route: labels.route.clone(),
+                        status_class: class,
+                    })
+                });
+                Arc::new(RouteMetrics {
+                    requests: self.requests.get_or_create_owned(&labels),
+                    responses,
+                    duration: self.duration.get_or_create_owned(&labels),
+                })
+            })
+            .clone()
+    }
+
+    pub fn tcp_opened(&self, labels: &TcpLabels) {
+        self.tcp_connections.get_or_create(labels).inc();
+        self.tcp_open
+            .get_or_create(&DirectionLabel {
+                direction: labels.direction,
+            })
+            .inc();
+    }
+
+    pub fn tcp_closed(&self, labels: &TcpLabels, to_destination: u64, from_destination: u64) {
+        self.tcp_open
+            .get_or_create(&DirectionLabel {
+                direction: labels.direction,
+            })
+            .dec();
+        for (flow, bytes) in [
+            ("to_destination", to_destination),
+            ("from_destination", from_destination),
+        ] {
+            self.tcp_bytes
+                .get_or_create(&TcpBytesLabels {
+                    direction: labels.direction,
+                    source: labels.source.clone(),
+                    destination: labels.destination.clone(),
+                    backend: labels.backend.clone(),
+                    flow,
+                })
+                .inc_by(bytes);
+        }
+    }
+
+    pub fn denied(&self, source: &Arc<str>, protocol: &'static str) {
+        self.denied
+            .get_or_create(&DeniedLabels {
+                source: source.clone(),
+                protocol,
+            })
+            .inc();
+    }
+
+    pub fn upstream_connect(&self, ok: bool) {
+        let result = if ok { "ok" } else { "error" };
+        self.upstream_connects
+            .get_or_create(&ResultLabel { result })
+            .inc();
+    }
+
+    pub fn snapshot_reload(&self, applied: Option<&str>, previous: Option<&str>) {
+        let result = if applied.is_some() { "applied" } else { "rejected" };
+        self.snapshot_reloads
+            .get_or_create(&ResultLabel { result })
+            .inc();
+        if let Some(version) = applied {
+            if let Some(previous) = previous {
+                self.snapshot_info.remove(&VersionLabel {
+                    version: previous.to_owned(),
+                });
+            }
+            self.snapshot_info
+                .get_or_create(&VersionLabel {
+                    version: version.to_owned(),
+                })
+                .set(1);
+        }
+    }
+
+    pub fn certificate_reload(&self, applied: bool) {
+        let result = if applied { "applied" } else { "rejected" };
+        self.certificate_reloads
+            .get_or_create(&ResultLabel { result })
+            .inc();
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut text = String::with_capacity(16 * 1024);
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(route: &str) -> RouteLabels {
+        RouteLabels {
+            direction: Direction::Outbound,
+            source: "spiffe://cluster.local/ns/shop/sa/web".into(),
+            destination: "api.shop".into(),
+            backend: "api-v1.shop".into(),
+            route: route.into(),
+        }
+    }
+
+    #[test]
+    fn route_handles_are_shared_per_label_set() {
+        let metrics = Metrics::new();
+        let first = metrics.route(labels(""));
+        let second = metrics.route(labels(""));
+        assert!(Arc::ptr_eq(&first, &second));
+        assert!(!Arc::ptr_eq(&first, &metrics.route(labels("g/m"))));
+    }
+
+    #[test]
+    fn exposition_names_every_documented_family() {
+        let metrics = Metrics::new();
+        let route = metrics.route(labels(""));
+        route.request();
+        route.response(http::StatusCode::OK, Duration::from_millis(3));
+        route.response(http::StatusCode::BAD_GATEWAY, Duration::from_millis(30));
+        let text = metrics.encode();
+        assert!(text.contains("meshcd_proxy_requests_total{direction=\"outbound\""), "{text}");
+        assert!(text.contains("status_class=\"5xx\"} 1"), "{text}");
+        assert!(text.contains("status_class=\"2xx\"} 1"), "{text}");
+        assert!(text.contains("meshcd_proxy_request_duration_seconds_bucket"), "{text}");
+        assert!(text.contains("le=\"0.005\"} 1"), "{text}");
+        assert!(text.contains("meshcd_proxy_request_duration_seconds_count{"), "{text}");
+    }
+
+    #[test]
+    fn latency_lands_in_the_first_bucket_that_holds_it() {
+        let histogram = LatencyHistogram::default();
+        histogram.observe(Duration::from_micros(400));
+        histogram.observe(Duration::from_secs(60));
+        let buckets = histogram.buckets();
+        assert_eq!(buckets[0], (0.0005, 1));
+        assert_eq!(buckets.last().copied(), Some((f64::INFINITY, 1)));
+    }
+}

@@ -1,0 +1,220 @@
+//! The proxy's configuration in force: the control plane's snapshot compiled into routing
+//! and authorization tables, swapped atomically as a whole.
+//!
+//! The generated protobuf types stop at `compile`; everything after it (the listeners)
+//! sees only these domain types, with regexes compiled, hostnames indexed and endpoint
+//! handles (which own the pooled connections) shared with earlier snapshots.
+
+mod compile;
+mod hosts;
+mod load;
+mod matcher;
+mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+use http::uri::Authority;
+
+use crate::metrics::RouteMetrics;
+use crate::outbound::endpoint::Endpoint;
+use crate::outbound::split::WeightedChoice;
+
+pub use compile::{CompileContext, InvalidSnapshot, compile};
+pub use hosts::{Authority as HostAuthority, parse_authority};
+pub use load::{LoadError, read_snapshot};
+pub use matcher::{HttpMatch, InvalidMatch};
+pub use store::SnapshotStore;
+
+/// One compiled snapshot. Immutable: a new file produces a new value.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub version: Arc<str>,
+    pub workload: Workload,
+    pub mesh: Mesh,
+    /// Inbound authorization: a request is allowed when one rule admits it.
+    pub rules: Vec<Rule>,
+    pub services: Vec<Service>,
+    /// Every host form (lower case, no trailing dot) → index into `services`.
+    hosts: HashMap<Box<str>, usize>,
+    /// ClusterIP:port → (index into `services`, service port), for transparent mode.
+    cluster_ips: HashMap<SocketAddr, (usize, u16)>,
+    /// The snapshot as protobuf JSON, for the admin `/config` page.
+    pub config_json: serde_json::Value,
+}
+
+#[derive(Debug)]
+pub struct Workload {
+    pub namespace: Arc<str>,
+    pub identity: Arc<str>,
+    /// The services this workload belongs to (`name.namespace`).
+    pub services: Vec<Arc<str>>,
+    pub ports: Vec<InboundPort>,
+}
+
+/// Where the local app serves one service port.
+#[derive(Debug)]
+pub struct InboundPort {
+    pub service_port: u16,
+    pub app_address: Arc<str>,
+    /// `app_address` as a URI authority, to address the app without reparsing.
+    pub app_authority: Authority,
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    Tcp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrafficPolicy {
+    Deny,
+    Permissive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MtlsMode {
+    Strict,
+    Permissive,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mesh {
+    pub name: Arc<str>,
+    pub trust_domain: Arc<str>,
+    pub traffic_policy: TrafficPolicy,
+    pub mtls: MtlsMode,
+    /// `None`: the proxy's command-line default applies.
+    pub connect_timeout: Option<Duration>,
+    pub request_timeout: Option<Duration>,
+}
+
+/// One TrafficTarget as its destination sees it (see `InboundRule` in mesh.proto).
+#[derive(Debug)]
+pub struct Rule {
+    pub traffic_target: Arc<str>,
+    pub sources: Vec<Box<str>>,
+    /// `Some`: only these service ports (empty: every port), TCP and HTTP alike.
+    /// `None`: HTTP on every port and no TCP.
+    pub ports: Option<Vec<u16>>,
+    /// `Some`: HTTP requests must match one of these. `None`: every HTTP request.
+    pub http: Option<Vec<HttpMatch>>,
+}
+
+/// A meshed service the local app can call.
+#[derive(Debug)]
+pub struct Service {
+    /// `name.namespace`, as used in metrics, logs and error bodies.
+    pub name: Arc<str>,
+    pub ports: Vec<ServicePort>,
+    /// The service's own endpoints (the destination when it is not split, and for
+    /// requests a split's matches do not select).
+    pub own: Backend,
+    pub split: Option<Split>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ServicePort {
+    pub port: u16,
+    pub protocol: Protocol,
+    /// Local outbound port for TCP services (0: pick a free one).
+    pub local_port: u16,
+}
+
+/// A TrafficSplit rooted at a service.
+#[derive(Debug)]
+pub struct Split {
+    pub name: Arc<str>,
+    pub backends: Vec<Backend>,
+    pub weights: WeightedChoice,
+    /// Empty: every request is split. Otherwise only matching requests are.
+    pub matches: Vec<HttpMatch>,
+}
+
+/// A set of endpoints requests can be sent to: a split backend or a service itself.
+#[derive(Debug)]
+pub struct Backend {
+    /// `name.namespace` of the backend service.
+    pub service: Arc<str>,
+    pub endpoints: Vec<Arc<Endpoint>>,
+    /// The value of the cross-hop destination header, per service port, for HTTP/1 and
+    /// HTTP/2 callers (see `hop`), built once so requests do not format strings.
+    pub destinations: Vec<Destination>,
+    /// Metrics per route: index 0 is the default route, `i + 1` the split's match `i`.
+    pub metrics: Vec<Arc<RouteMetrics>>,
+}
+
+#[derive(Debug)]
+pub struct Destination {
+    pub port: u16,
+    pub http1: HeaderValue,
+    pub http2: HeaderValue,
+}
+
+impl Snapshot {
+    /// The service a host (already lower case, without trailing dot) names.
+    pub fn service_by_host(&self, host: &str) -> Option<&Service> {
+        self.hosts.get(host).map(|&index| &self.services[index])
+    }
+
+    /// The service and port a ClusterIP:port identifies (transparent mode).
+    pub fn service_by_cluster_ip(&self, address: &SocketAddr) -> Option<(&Service, u16)> {
+        self.cluster_ips
+            .get(address)
+            .map(|&(index, port)| (&self.services[index], port))
+    }
+
+    /// The local app's address for a service port.
+    pub fn inbound_port(&self, port: u16) -> Option<&InboundPort> {
+        self.workload.ports.iter().find(|p| p.service_port == port)
+    }
+
+    pub fn connect_timeout(&self, default: Duration) -> Duration {
+        self.mesh.connect_timeout.unwrap_or(default)
+    }
+
+    pub fn request_timeout(&self, default: Duration) -> Duration {
+        self.mesh.request_timeout.unwrap_or(default)
+    }
+
+    /// Every TCP service port that gets a local outbound listener.
+    pub fn tcp_ports(&self) -> impl Iterator<Item = (&Service, ServicePort)> {
+        self.services.iter().flat_map(|service| {
+            service
+                .ports
+                .iter()
+                .filter(|port| port.protocol == Protocol::Tcp)
+                .map(move |port| (service, *port))
+        })
+    }
+}
+
+impl Service {
+    pub fn port(&self, port: u16) -> Option<&ServicePort> {
+        self.ports.iter().find(|p| p.port == port)
+    }
+
+    /// The port a Host without a port means: 80 when the service has it, else its only
+    /// HTTP port.
+    pub fn default_http_port(&self) -> Option<u16> {
+        if self.ports.iter().any(|p| p.port == 80 && p.protocol == Protocol::Http) {
+            return Some(80);
+        }
+        let mut http = self.ports.iter().filter(|p| p.protocol == Protocol::Http);
+        match (http.next(), http.next()) {
+            (Some(only), None) => Some(only.port),
+            _ => None,
+        }
+    }
+}
+
+impl Backend {
+    pub fn destination(&self, port: u16) -> Option<&Destination> {
+        self.destinations.iter().find(|d| d.port == port)
+    }
+}

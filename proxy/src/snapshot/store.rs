@@ -1,0 +1,62 @@
+//! The snapshot in force, behind an `ArcSwap`: readers take a reference without locking,
+//! a reload replaces it whole, and requests in flight finish on the one they started with.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
+
+use super::compile::{CompileContext, compile};
+use super::load::{LoadError, parse, read_snapshot};
+use super::Snapshot;
+
+pub struct SnapshotStore {
+    path: PathBuf,
+    current: ArcSwapOption<Snapshot>,
+    /// The bytes of the last file applied or rejected, so unchanged files cost nothing.
+    last_bytes: Mutex<Option<Vec<u8>>>,
+}
+
+/// What a reload did.
+#[derive(Debug)]
+pub enum Reload {
+    Applied(Arc<Snapshot>),
+    Unchanged,
+}
+
+impl SnapshotStore {
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            current: ArcSwapOption::empty(),
+            last_bytes: Mutex::new(None),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The snapshot in force, if one was ever loaded.
+    pub fn current(&self) -> Option<Arc<Snapshot>> {
+        self.current.load_full()
+    }
+
+    /// Reads the file again; a bad file leaves the snapshot in force untouched.
+    pub fn reload(&self, context: &CompileContext<'_>) -> Result<Reload, LoadError> {
+        let bytes = read_snapshot(&self.path)?;
+        let mut last = self.last_bytes.lock().unwrap_or_else(|e| e.into_inner());
+        if last.as_deref() == Some(bytes.as_slice()) {
+            return Ok(Reload::Unchanged);
+        }
+        *last = Some(bytes.clone());
+        let snapshot = parse(&self.path, &bytes)?;
+        let compiled = compile(snapshot, context).map_err(|source| LoadError::Invalid {
+            path: self.path.clone(),
+            source,
+        })?;
+        let compiled = Arc::new(compiled);
+        self.current.store(Some(compiled.clone()));
+        Ok(Reload::Applied(compiled))
+    }
+}

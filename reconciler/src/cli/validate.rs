@@ -1,0 +1,59 @@
+//! `meshcd validate [PATH] [--format text|json|github]`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::diagnostics::render::{self, Format};
+use crate::load;
+use crate::validate::validate;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The config tree (a directory or one file).
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text, env = "MESHCD_FORMAT")]
+    format: Format,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let loaded = match load::load_path(&args.path) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("error: {}", error_chain(&error));
+            return ExitCode::from(2);
+        }
+    };
+    let mut validated = validate(&loaded);
+    // Show paths as the user named them, so editors and CI annotations can open them.
+    let prefix = if args.path.is_dir() && args.path != std::path::Path::new(".") {
+        Some(args.path.clone())
+    } else {
+        None
+    };
+    if let Some(prefix) = &prefix {
+        for diagnostic in &mut validated.diagnostics.0 {
+            diagnostic.file = prefix.join(&diagnostic.file);
+        }
+    }
+    let output = render::render(&validated.diagnostics, args.format, &|path, line| {
+        let relative = prefix.as_ref().and_then(|p| path.strip_prefix(p).ok()).unwrap_or(path);
+        loaded.source_line(relative, line)
+    });
+    print!("{output}");
+    if validated.config.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}

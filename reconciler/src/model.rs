@@ -1,0 +1,184 @@
+//! The internal model of a config repository: one shape per kind, whatever the SMI
+//! version it was written in. Plain data; `validate` builds it, `compile` and `diff` read it.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where an object was defined, for reports after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// A model object with the place it came from. Equality of the model ignores origins
+/// only through comparing `.value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub origin: Origin,
+    pub value: T,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    pub mesh: Mesh,
+    /// Onboarded namespaces.
+    pub namespaces: BTreeSet<String>,
+    pub traffic_targets: Vec<Located<TrafficTarget>>,
+    pub http_route_groups: Vec<Located<HttpRouteGroup>>,
+    pub tcp_routes: Vec<Located<PortRoute>>,
+    pub udp_routes: Vec<Located<PortRoute>>,
+    pub traffic_splits: Vec<Located<TrafficSplit>>,
+    pub canaries: Vec<Located<Canary>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrafficPolicy {
+    #[default]
+    Deny,
+    Permissive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MtlsMode {
+    #[default]
+    Strict,
+    Permissive,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mesh {
+    pub name: String,
+    pub trust_domain: String,
+    pub traffic_policy: TrafficPolicy,
+    pub mtls: MtlsMode,
+    pub certificate_lifetime: Duration,
+    pub canary_interval: Duration,
+    pub canary_failure_threshold: u32,
+}
+
+impl Default for Mesh {
+    fn default() -> Self {
+        Mesh {
+            name: "meshcd".into(),
+            trust_domain: "cluster.local".into(),
+            traffic_policy: TrafficPolicy::Deny,
+            mtls: MtlsMode::Strict,
+            certificate_lifetime: Duration::from_secs(24 * 3600),
+            canary_interval: Duration::from_secs(30),
+            canary_failure_threshold: 3,
+        }
+    }
+}
+
+/// A service-account identity.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Identity {
+    pub namespace: String,
+    pub service_account: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RouteKind {
+    Http,
+    Tcp,
+    Udp,
+}
+
+impl RouteKind {
+    pub fn kind_name(self) -> &'static str {
+        match self {
+            RouteKind::Http => "HTTPRouteGroup",
+            RouteKind::Tcp => "TCPRoute",
+            RouteKind::Udp => "UDPRoute",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub kind: RouteKind,
+    pub name: String,
+    /// Match names of an HTTPRouteGroup; `None` means every match of the group.
+    pub matches: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrafficTarget {
+    pub name: String,
+    pub namespace: String,
+    pub destination: Identity,
+    /// `destination.port` of access v1alpha1/v1alpha2: limits the ports like a TCPRoute.
+    pub destination_port: Option<u16>,
+    pub sources: Vec<Identity>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRouteGroup {
+    pub name: String,
+    pub namespace: String,
+    pub matches: Vec<HttpMatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpMatch {
+    pub name: String,
+    /// Full match of the path, query excluded; `None` matches any path.
+    pub path_regex: Option<String>,
+    /// Upper-case methods; empty or containing `*` means every method.
+    pub methods: Vec<String>,
+    /// Lower-case header names with full-match value regexes, in file order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A TCPRoute or UDPRoute: the destination ports it admits (empty: all of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortRoute {
+    pub name: String,
+    pub namespace: String,
+    pub ports: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrafficSplit {
+    pub name: String,
+    pub namespace: String,
+    /// The root service's name (normalised from any accepted host form).
+    pub service: String,
+    pub backends: Vec<Backend>,
+    /// HTTPRouteGroup names (A/B); empty splits every request.
+    pub matches: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backend {
+    pub service: String,
+    /// Relative weight. Split v1alpha1 Quantities are in thousandths (`1` = 1000, `500m` = 500).
+    pub weight: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canary {
+    pub name: String,
+    pub namespace: String,
+    pub traffic_split: String,
+    pub stable: String,
+    pub canary: String,
+    /// The canary backend's weight at each step, increasing; the last step promotes.
+    pub weights: Vec<u32>,
+    pub interval: Duration,
+    pub progress_deadline: Duration,
+    pub analysis: Analysis,
+    pub status: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// Minimum percentage of non-5xx responses.
+    pub success_rate_min: Option<f64>,
+    pub latency_p99_max: Option<Duration>,
+    pub min_requests: u64,
+    pub failure_threshold: u32,
+}

@@ -1,0 +1,181 @@
+//! The validation pipeline shared by the reconciler, `meshcd validate` and `meshcd diff`:
+//! classify each document → JSON Schema → convert to the model → checks across documents.
+//!
+//! A config with any error yields no `Config`: nothing of an invalid revision is applied.
+
+pub mod convert;
+pub mod report;
+pub mod schema;
+pub mod semantic;
+
+use serde_json::Value;
+
+use crate::diagnostics::{Diagnostics, ObjectId, Severity};
+use crate::load::{Document, Loaded};
+use crate::model::{Config, Located};
+use convert::Converted;
+use report::{Object, Reporter};
+
+/// API groups whose every kind and version meshcd must understand: a typo there is an error.
+const OWNED_GROUPS: &[&str] = &[
+    "access.smi-spec.io",
+    "specs.smi-spec.io",
+    "split.smi-spec.io",
+    "meshcd.dev",
+];
+
+/// The result of validating a loaded tree.
+#[derive(Debug)]
+pub struct Validated {
+    /// `Some` only when there is no error.
+    pub config: Option<Config>,
+    pub diagnostics: Diagnostics,
+}
+
+pub fn validate(loaded: &Loaded) -> Validated {
+    let mut reporter = Reporter::new(loaded);
+    reporter.diagnostics.0.extend(loaded.diagnostics.0.iter().cloned());
+    let mut schemas = schema::Schemas::default();
+    let mut objects = Vec::new();
+    for document in &loaded.documents {
+        let Some(object) = classify(document, &mut reporter) else {
+            continue;
+        };
+        if !schemas.check(&object, &mut reporter) {
+            continue;
+        }
+        if let Some(converted) = convert::convert(&object, &mut reporter) {
+            objects.push((object, converted));
+        }
+    }
+    semantic::check(&objects, &mut reporter);
+    let config = assemble(objects, &reporter);
+    let mut diagnostics = reporter.diagnostics;
+    diagnostics.sort();
+    Validated {
+        config: (!diagnostics.has_errors()).then_some(config),
+        diagnostics,
+    }
+}
+
+/// Sorts documents into the kinds meshcd reads; others are skipped with a note, and
+/// unknown kinds in meshcd's own groups are errors.
+fn classify<'a>(document: &'a Document, reporter: &mut Reporter<'_>) -> Option<Object<'a>> {
+    let value = &document.value;
+    let api_version = value.get("apiVersion").and_then(Value::as_str);
+    let kind = value.get("kind").and_then(Value::as_str);
+    let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str);
+    let (Some(api_version), Some(kind)) = (api_version, kind) else {
+        let missing = if !value.is_object() {
+            "the document is not a mapping".to_string()
+        } else if api_version.is_none() {
+            "the document has no `apiVersion`".to_string()
+        } else {
+            "the document has no `kind`".to_string()
+        };
+        reporter
+            .at(Severity::Error, document, None, "", missing)
+            .hint("every document needs `apiVersion` and `kind`; delete empty or stray documents");
+        return None;
+    };
+    let id = ObjectId {
+        kind: kind.to_string(),
+        namespace: namespace.map(str::to_string),
+        name: name.to_string(),
+    };
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let known = match (group, kind) {
+        ("", "Namespace") => version == "v1",
+        ("access.smi-spec.io", "TrafficTarget") => matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3"),
+        ("specs.smi-spec.io", "HTTPRouteGroup" | "TCPRoute") => {
+            matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
+        }
+        ("specs.smi-spec.io", "UDPRoute") => version == "v1alpha4",
+        ("split.smi-spec.io", "TrafficSplit") => matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4"),
+        ("meshcd.dev", "Mesh" | "Canary") => version == "v1alpha1",
+        _ => false,
+    };
+    if known {
+        return Some(Object {
+            document,
+            api_version: api_version.to_string(),
+            version: version.to_string(),
+            id,
+        });
+    }
+    let owned = OWNED_GROUPS.contains(&group) || group.ends_with(".smi-spec.io");
+    if owned {
+        let message = if known_kind_of_group(group, kind) {
+            format!("{kind} has no version {version} in {group}")
+        } else {
+            format!("unknown kind {kind} in {group}")
+        };
+        reporter
+            .at(Severity::Error, document, Some(&id), "/kind", message)
+            .hint(supported_hint(group));
+    } else {
+        reporter
+            .at(Severity::Note, document, Some(&id), "/kind", format!("skipped {api_version} {kind}: not mesh configuration"));
+    }
+    None
+}
+
+fn known_kind_of_group(group: &str, kind: &str) -> bool {
+    matches!(
+        (group, kind),
+        ("access.smi-spec.io", "TrafficTarget")
+            | ("specs.smi-spec.io", "HTTPRouteGroup" | "TCPRoute" | "UDPRoute")
+            | ("split.smi-spec.io", "TrafficSplit")
+            | ("meshcd.dev", "Mesh" | "Canary")
+    )
+}
+
+fn supported_hint(group: &str) -> String {
+    match group {
+        "access.smi-spec.io" => "supported: access.smi-spec.io/v1alpha1..v1alpha3 TrafficTarget".into(),
+        "specs.smi-spec.io" => {
+            "supported: specs.smi-spec.io/v1alpha1..v1alpha4 HTTPRouteGroup and TCPRoute, v1alpha4 UDPRoute".into()
+        }
+        "split.smi-spec.io" => "supported: split.smi-spec.io/v1alpha1..v1alpha4 TrafficSplit".into(),
+        "meshcd.dev" => "supported: meshcd.dev/v1alpha1 Mesh and Canary".into(),
+        "spec.smi-spec.io" => "the route group is specs.smi-spec.io (with an s)".into(),
+        _ => format!("meshcd does not read {group}"),
+    }
+}
+
+/// Gathers converted objects into the model and applies Mesh defaults to canaries.
+fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> Config {
+    let mut config = Config::default();
+    let mut canaries = Vec::new();
+    let mut mesh_seen = false;
+    for (object, converted) in objects {
+        let origin = reporter.origin(object.document);
+        match converted {
+            Converted::Namespace(name) => {
+                config.namespaces.insert(name);
+            }
+            // A second Mesh is an error reported by `semantic`, so the first one wins here.
+            Converted::Mesh(mesh) => {
+                if !mesh_seen {
+                    mesh_seen = true;
+                    config.mesh = mesh;
+                }
+            }
+            Converted::TrafficTarget(value) => config.traffic_targets.push(Located { origin, value }),
+            Converted::HttpRouteGroup(value) => config.http_route_groups.push(Located { origin, value }),
+            Converted::TcpRoute(value) => config.tcp_routes.push(Located { origin, value }),
+            Converted::UdpRoute(value) => config.udp_routes.push(Located { origin, value }),
+            Converted::TrafficSplit(value) => config.traffic_splits.push(Located { origin, value }),
+            Converted::Canary(draft) => canaries.push((origin, draft)),
+        }
+    }
+    config.canaries = canaries
+        .into_iter()
+        .map(|(origin, draft)| Located {
+            origin,
+            value: draft.finish(&config.mesh),
+        })
+        .collect();
+    config
+}

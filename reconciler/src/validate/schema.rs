@@ -1,0 +1,84 @@
+//! Checks each document against its kind's JSON Schema (from `meshcd-schemas`).
+
+use std::collections::HashMap;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::Validator;
+
+use super::report::{Object, Reporter};
+
+/// Compiled validators, one per (apiVersion, kind), built on first use.
+#[derive(Default)]
+pub struct Schemas {
+    validators: HashMap<(String, String), Option<Validator>>,
+}
+
+impl Schemas {
+    /// Reports every schema violation of `object`; true when there was none.
+    pub fn check(&mut self, object: &Object<'_>, reporter: &mut Reporter<'_>) -> bool {
+        let key = (object.api_version.clone(), object.id.kind.clone());
+        let validator = self.validators.entry(key).or_insert_with(|| {
+            let text = meshcd_schemas::json_schema(&object.api_version, &object.id.kind)?;
+            let schema: serde_json::Value = serde_json::from_str(text).ok()?;
+            jsonschema::validator_for(&schema).ok()
+        });
+        let Some(validator) = validator else {
+            reporter.error(object, "", format!("no schema is available for {} {}", object.api_version, object.id.kind));
+            return false;
+        };
+        let mut valid = true;
+        for error in validator.iter_errors(&object.document.value) {
+            valid = false;
+            let mut pointer = error.instance_path().as_str().to_string();
+            let message = match error.kind() {
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    if let Some(first) = unexpected.first() {
+                        pointer = format!("{pointer}/{}", first.replace('~', "~0").replace('/', "~1"));
+                    }
+                    let names = unexpected.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+                    format!("unknown field {names} at {}", display_pointer(error.instance_path().as_str()))
+                }
+                ValidationErrorKind::Required { property } => {
+                    format!("missing required field `{}` in {}", property.as_str().unwrap_or_default(), display_pointer(&pointer))
+                }
+                ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. } => {
+                    format!("{} does not have any accepted shape", display_pointer(&pointer))
+                }
+                _ => format!("{} at {}", shorten(&error.masked().to_string()), display_pointer(&pointer)),
+            };
+            let hint = hint_for(error.kind(), &object.api_version, &object.id.kind);
+            let pending = reporter.error(object, &pointer, message);
+            if let Some(hint) = hint {
+                pending.hint(hint);
+            }
+        }
+        valid
+    }
+}
+
+fn display_pointer(pointer: &str) -> String {
+    if pointer.is_empty() {
+        "the document root".into()
+    } else {
+        format!("`{}`", pointer.trim_start_matches('/').replace('/', "."))
+    }
+}
+
+fn shorten(text: &str) -> String {
+    const LIMIT: usize = 160;
+    if text.chars().count() <= LIMIT {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(LIMIT).collect();
+    format!("{cut}…")
+}
+
+fn hint_for(kind: &ValidationErrorKind, api_version: &str, object_kind: &str) -> Option<String> {
+    match kind {
+        ValidationErrorKind::AdditionalProperties { .. } => Some(format!(
+            "check the spelling against the {object_kind} fields of {api_version}"
+        )),
+        ValidationErrorKind::Type { .. } => Some("check the YAML type: quote strings that look like numbers".into()),
+        _ => None,
+    }
+}

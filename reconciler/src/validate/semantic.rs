@@ -1,0 +1,280 @@
+//! Checks across documents: references resolve, objects live in onboarded namespaces,
+//! no duplicates, regexes compile, one split per root, canaries name real backends.
+//!
+//! Services and service accounts are not declared in the config repo, so a split backend
+//! or an identity without a workload is not an error here: `compile` reports it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::convert::{Converted, CanaryDraft};
+use super::report::{Object, Reporter};
+use crate::model::{HttpRouteGroup, RouteKind, TrafficSplit, TrafficTarget};
+
+type Key = (String, String);
+
+struct Index<'o, 'a> {
+    namespaces: BTreeSet<String>,
+    http_route_groups: BTreeMap<Key, (&'o Object<'a>, &'o HttpRouteGroup)>,
+    tcp_routes: BTreeSet<Key>,
+    udp_routes: BTreeSet<Key>,
+    traffic_splits: BTreeMap<Key, (&'o Object<'a>, &'o TrafficSplit)>,
+}
+
+pub fn check(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) {
+    duplicates(objects, reporter);
+    let index = index(objects);
+    let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
+    let mut canaried_splits: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
+    for (object, converted) in objects {
+        if let Some(namespace) = &object.id.namespace {
+            if !index.namespaces.contains(namespace) {
+                reporter
+                    .error(object, "/metadata/namespace", format!("namespace {namespace:?} is not onboarded"))
+                    .hint(format!("add a Namespace manifest for it (`meshcd namespace add {namespace}`), or move the object"));
+            }
+        }
+        match converted {
+            Converted::TrafficTarget(target) => traffic_target(object, target, &index, reporter),
+            Converted::HttpRouteGroup(group) => http_route_group(object, group, reporter),
+            Converted::TrafficSplit(split) => {
+                traffic_split(object, split, &index, reporter);
+                let root = (split.namespace.clone(), split.service.clone());
+                if let Some(first) = roots.get(&root) {
+                    let origin = reporter.origin(first.document);
+                    reporter
+                        .error(object, "/spec/service", format!(
+                            "service {}/{} is already split by TrafficSplit {} ({}:{})",
+                            split.namespace, split.service, first.id.name, origin.file.display(), origin.line
+                        ))
+                        .hint("one TrafficSplit per root service: merge their backends into one");
+                } else {
+                    roots.insert(root, object);
+                }
+            }
+            Converted::Canary(draft) => {
+                canary(object, draft, &index, reporter);
+                let split = (draft.canary.namespace.clone(), draft.canary.traffic_split.clone());
+                if let Some(first) = canaried_splits.get(&split) {
+                    reporter
+                        .error(object, "/spec/trafficSplit", format!(
+                            "TrafficSplit {:?} is already driven by Canary {}", draft.canary.traffic_split, first.id.name
+                        ))
+                        .hint("one Canary per TrafficSplit");
+                } else {
+                    canaried_splits.insert(split, object);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn duplicates(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) {
+    let mut seen: BTreeMap<(String, Option<String>, String), &Object<'_>> = BTreeMap::new();
+    let mut mesh: Option<&Object<'_>> = None;
+    for (object, converted) in objects {
+        if matches!(converted, Converted::Mesh(_)) {
+            if let Some(first) = mesh {
+                let origin = reporter.origin(first.document);
+                reporter
+                    .error(object, "/kind", format!("a second Mesh (the first, {:?}, is at {}:{})", first.id.name, origin.file.display(), origin.line))
+                    .hint("a config repository holds at most one Mesh; merge them");
+                continue;
+            }
+            mesh = Some(object);
+        }
+        let key = (object.id.kind.clone(), object.id.namespace.clone(), object.id.name.clone());
+        if let Some(first) = seen.get(&key) {
+            let origin = reporter.origin(first.document);
+            reporter
+                .error(object, "/metadata/name", format!("duplicate {} (first defined at {}:{})", object.id, origin.file.display(), origin.line))
+                .hint("kind, namespace and name identify an object; rename or delete one of them");
+        } else {
+            seen.insert(key, object);
+        }
+    }
+}
+
+fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)]) -> Index<'o, 'a> {
+    let mut index = Index {
+        namespaces: BTreeSet::new(),
+        http_route_groups: BTreeMap::new(),
+        tcp_routes: BTreeSet::new(),
+        udp_routes: BTreeSet::new(),
+        traffic_splits: BTreeMap::new(),
+    };
+    for (object, converted) in objects {
+        match converted {
+            Converted::Namespace(name) => {
+                index.namespaces.insert(name.clone());
+            }
+            Converted::HttpRouteGroup(group) => {
+                index.http_route_groups.entry((group.namespace.clone(), group.name.clone())).or_insert((object, group));
+            }
+            Converted::TcpRoute(route) => {
+                index.tcp_routes.insert((route.namespace.clone(), route.name.clone()));
+            }
+            Converted::UdpRoute(route) => {
+                index.udp_routes.insert((route.namespace.clone(), route.name.clone()));
+            }
+            Converted::TrafficSplit(split) => {
+                index.traffic_splits.entry((split.namespace.clone(), split.name.clone())).or_insert((object, split));
+            }
+            _ => {}
+        }
+    }
+    index
+}
+
+fn traffic_target(object: &Object<'_>, target: &TrafficTarget, index: &Index<'_, '_>, reporter: &mut Reporter<'_>) {
+    let rules_pointer = if object.version == "v1alpha1" { "/specs" } else { "/spec/rules" };
+    let base = if object.version == "v1alpha1" { "" } else { "/spec" };
+    for (position, rule) in target.rules.iter().enumerate() {
+        let pointer = format!("{rules_pointer}/{position}");
+        let key = (target.namespace.clone(), rule.name.clone());
+        let exists = match rule.kind {
+            RouteKind::Http => index.http_route_groups.contains_key(&key),
+            RouteKind::Tcp => index.tcp_routes.contains(&key),
+            RouteKind::Udp => index.udp_routes.contains(&key),
+        };
+        if !exists {
+            reporter
+                .error(object, &format!("{pointer}/name"), format!(
+                    "rule names {} {:?}, which does not exist in namespace {:?}", rule.kind.kind_name(), rule.name, target.namespace
+                ))
+                .hint(format!("define the {} in the TrafficTarget's namespace, or fix the name", rule.kind.kind_name()));
+            continue;
+        }
+        match rule.kind {
+            RouteKind::Udp => {
+                reporter
+                    .warning(object, &pointer, format!("UDPRoute {:?} has no effect: meshcd does not proxy UDP", rule.name))
+                    .hint("the rule is accepted for compatibility; UDP traffic is not intercepted");
+            }
+            RouteKind::Http => {
+                let (_, group) = index.http_route_groups[&key];
+                for (match_position, name) in rule.matches.iter().flatten().enumerate() {
+                    if !group.matches.iter().any(|m| &m.name == name) {
+                        let known = group.matches.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ");
+                        reporter
+                            .error(object, &format!("{pointer}/matches/{match_position}"), format!(
+                                "HTTPRouteGroup {:?} has no match named {name:?}", rule.name
+                            ))
+                            .hint(format!("its matches are: {known}"));
+                    }
+                }
+            }
+            RouteKind::Tcp => {}
+        }
+    }
+    let identities = std::iter::once((format!("{base}/destination"), &target.destination))
+        .chain(target.sources.iter().enumerate().map(|(i, s)| (format!("{base}/sources/{i}"), s)));
+    for (pointer, identity) in identities {
+        if !index.namespaces.contains(&identity.namespace) {
+            reporter
+                .warning(object, &pointer, format!(
+                    "service account {}/{} is in namespace {:?}, which is not onboarded, so no meshed workload has it",
+                    identity.namespace, identity.service_account, identity.namespace
+                ))
+                .hint("onboard the namespace, or fix the identity's namespace");
+        }
+    }
+}
+
+fn http_route_group(object: &Object<'_>, group: &HttpRouteGroup, reporter: &mut Reporter<'_>) {
+    let base = if object.document.value.get("matches").is_some() { "/matches" } else { "/spec/matches" };
+    for (position, item) in group.matches.iter().enumerate() {
+        if let Some(path) = &item.path_regex {
+            if let Err(error) = compile_full_match(path) {
+                reporter
+                    .error(object, &format!("{base}/{position}/pathRegex"), format!("pathRegex {path:?} does not compile: {error}"))
+                    .hint("pathRegex is a full match of the path (query excluded), e.g. /api/.*");
+            }
+        }
+        for (name, regex) in &item.headers {
+            if let Err(error) = compile_full_match(regex) {
+                reporter
+                    .error(object, &header_pointer(object, base, position, name), format!("regex {regex:?} for header {name:?} does not compile: {error}"))
+                    .hint("header values are full-match regexes, e.g. .*Android.*");
+            }
+        }
+    }
+}
+
+/// The pointer of a header filter in either accepted form.
+fn header_pointer(object: &Object<'_>, base: &str, position: usize, name: &str) -> String {
+    let headers = object.document.value.pointer(&format!("{base}/{position}/headers"));
+    if let Some(items) = headers.and_then(|h| h.as_array()) {
+        if let Some(index) = items.iter().position(|item| {
+            item.as_object().is_some_and(|map| map.keys().any(|key| key.eq_ignore_ascii_case(name)))
+        }) {
+            let key = items[index].as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
+            return format!("{base}/{position}/headers/{index}/{key}");
+        }
+    }
+    if let Some(map) = headers.and_then(|h| h.as_object()) {
+        if let Some(key) = map.keys().find(|key| key.eq_ignore_ascii_case(name)) {
+            return format!("{base}/{position}/headers/{key}");
+        }
+    }
+    format!("{base}/{position}/headers")
+}
+
+/// Regexes in routes are full matches; the proxy anchors them the same way.
+pub fn compile_full_match(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|error| match error {
+        regex::Error::Syntax(text) => text.lines().last().unwrap_or_default().trim().to_string(),
+        other => other.to_string(),
+    })
+}
+
+fn traffic_split(object: &Object<'_>, split: &TrafficSplit, index: &Index<'_, '_>, reporter: &mut Reporter<'_>) {
+    for (position, name) in split.matches.iter().enumerate() {
+        if !index.http_route_groups.contains_key(&(split.namespace.clone(), name.clone())) {
+            reporter
+                .error(object, &format!("/spec/matches/{position}/name"), format!(
+                    "matches names HTTPRouteGroup {name:?}, which does not exist in namespace {:?}", split.namespace
+                ))
+                .hint("A/B matches refer to HTTPRouteGroups of the split's namespace");
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (position, backend) in split.backends.iter().enumerate() {
+        if !seen.insert(&backend.service) {
+            reporter
+                .error(object, &format!("/spec/backends/{position}/service"), format!("backend {:?} is listed twice", backend.service))
+                .hint("list each backend once and add up its weights");
+        }
+        if backend.service == split.service {
+            reporter
+                .warning(object, &format!("/spec/backends/{position}/service"), format!("the root service {:?} is also a backend", split.service))
+                .hint("the root selects every version; split over version-specific services");
+        }
+    }
+}
+
+fn canary(object: &Object<'_>, draft: &CanaryDraft, index: &Index<'_, '_>, reporter: &mut Reporter<'_>) {
+    let canary = &draft.canary;
+    let Some((_, split)) = index.traffic_splits.get(&(canary.namespace.clone(), canary.traffic_split.clone())) else {
+        reporter
+            .error(object, "/spec/trafficSplit", format!(
+                "Canary drives TrafficSplit {:?}, which does not exist in namespace {:?}", canary.traffic_split, canary.namespace
+            ))
+            .hint("a Canary names a TrafficSplit of its own namespace");
+        return;
+    };
+    if canary.stable == canary.canary {
+        reporter.error(object, "/spec/canary", "stable and canary are the same backend");
+        return;
+    }
+    for (field, backend) in [("stable", &canary.stable), ("canary", &canary.canary)] {
+        if !split.backends.iter().any(|b| &b.service == backend) {
+            let known = split.backends.iter().map(|b| b.service.as_str()).collect::<Vec<_>>().join(", ");
+            reporter
+                .error(object, &format!("/spec/{field}"), format!(
+                    "{field} backend {backend:?} is not a backend of TrafficSplit {:?}", split.name
+                ))
+                .hint(format!("its backends are: {known}"));
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The application end-to-end tests put behind meshcd proxies: it echoes every request as
+//! JSON (HTTP/1.1 and h2c), can be slow or fail on demand, echoes upgraded connections,
+//! and in `--tcp-echo` mode echoes raw TCP.
+//!
+//! Requests: any path → 200 with `{name, method, path, query, headers, connection,
+//! version, body_bytes}`; `/slow?ms=N` answers after N ms; `/status/NNN` answers with
+//! status NNN; `Connection: upgrade` + `Upgrade: websocket` → 101, then raw bytes echoed.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use bytes::Bytes;
+use clap::Parser;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+
+/// Longest `/slow` delay honoured, so a typo cannot hang a test run.
+const MAX_DELAY: Duration = Duration::from_secs(60);
+
+#[derive(Parser)]
+#[command(about = "meshcd end-to-end test app")]
+struct Arguments {
+    /// Address to listen on (port 0: a free port, printed).
+    #[arg(long)]
+    listen: SocketAddr,
+    /// Name put in every reply.
+    #[arg(long, default_value = "testapp")]
+    name: String,
+    /// Echo raw TCP instead of serving HTTP.
+    #[arg(long)]
+    tcp_echo: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let arguments = Arguments::parse();
+    let listener = TcpListener::bind(arguments.listen)
+        .await
+        .with_context(|| format!("listen on {}", arguments.listen))?;
+    let address = listener.local_addr()?;
+    println!("{}", serde_json::json!({ "event": "listening", "address": address.to_string() }));
+    if arguments.tcp_echo {
+        serve_tcp_echo(listener).await
+    } else {
+        serve_http(listener, Arc::from(arguments.name)).await
+    }
+}
+
+async fn serve_tcp_echo(listener: TcpListener) -> anyhow::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await.context("accept")?;
+        tokio::spawn(async move {
+            let (mut reader, mut writer) = stream.into_split();
+            let _ = tokio::io::copy(&mut reader, &mut writer).await;
+        });
+    }
+}
+
+async fn serve_http(listener: TcpListener, name: Arc<str>) -> anyhow::Result<()> {
+    let connections = AtomicU64::new(0);
+    loop {
+        let (stream, _) = listener.accept().await.context("accept")?;
+        let connection = connections.fetch_add(1, Ordering::SeqCst) + 1;
+        tokio::spawn(serve_connection(stream, name.clone(), connection));
+    }
+}
+
+async fn serve_connection(stream: TcpStream, name: Arc<str>, connection: u64) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |request| respond(request, name.clone(), connection));
+    // Errors on one connection (a client that went away) concern that connection only.
+    let _ = auto::Builder::new(TokioExecutor::new())
+        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .await;
+}
+
+async fn respond(
+    mut request: Request<Incoming>,
+    name: Arc<str>,
+    connection: u64,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if is_websocket_upgrade(&request) {
+        return Ok(upgrade(&mut request));
+    }
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let version = format!("{:?}", request.version());
+    let mut headers = BTreeMap::<String, String>::new();
+    for (header_name, value) in request.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers
+            .entry(header_name.as_str().to_owned())
+            .and_modify(|existing| {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let body_bytes = match request.into_body().collect().await {
+        Ok(body) => body.to_bytes().len(),
+        Err(error) => return Ok(plain(StatusCode::BAD_REQUEST, format!("reading body: {error}"))),
+    };
+
+    if path == "/slow" {
+        tokio::time::sleep(requested_delay(&query).min(MAX_DELAY)).await;
+    }
+    let status = path
+        .strip_prefix("/status/")
+        .and_then(|code| code.parse::<u16>().ok())
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .unwrap_or(StatusCode::OK);
+
+    let body = serde_json::json!({
+        "name": &*name,
+        "method": method,
+        "path": path,
+        "query": query,
+        "headers": headers,
+        "connection": connection,
+        "version": version,
+        "body_bytes": body_bytes,
+    });
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// `ms=N` from a query string; no delay when absent or malformed.
+fn requested_delay(query: &str) -> Duration {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("ms="))
+        .and_then(|milliseconds| milliseconds.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or_default()
+}
+
+fn is_websocket_upgrade(request: &Request<Incoming>) -> bool {
+    let connection_upgrade = request
+        .headers()
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("upgrade"));
+    let websocket = request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+    connection_upgrade && websocket
+}
+
+/// Switches protocols and echoes whatever bytes arrive on the upgraded connection: enough
+/// to prove a proxy passes an upgrade through, without a WebSocket framing library.
+fn upgrade(request: &mut Request<Incoming>) -> Response<Full<Bytes>> {
+    let on_upgrade = hyper::upgrade::on(request);
+    tokio::spawn(async move {
+        if let Ok(upgraded) = on_upgrade.await {
+            let (mut reader, mut writer) = tokio::io::split(TokioIo::new(upgraded));
+            let _ = tokio::io::copy(&mut reader, &mut writer).await;
+        }
+    });
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    response.headers_mut().insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    response
+}
+
+fn plain(status: StatusCode, text: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(text)));
+    *response.status_mut() = status;
+    response
+}

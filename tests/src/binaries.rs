@@ -1,0 +1,96 @@
+//! Finds the workspace binaries the scenarios run, building each once per test process.
+//!
+//! Integration tests only get `CARGO_BIN_EXE_*` for their own package, and the proxy lives
+//! in another one. So the harness locates binaries in the profile directory the test
+//! executable itself was built into (`<target>/<profile>/deps/<test>` → `<target>/<profile>/`),
+//! and, unless `MESHCD_E2E_SKIP_BUILD=1`, first runs `cargo build -p <package> --bin <bin>`
+//! there, so `cargo test -p meshcd-e2e` never runs a stale proxy.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::{Context, bail};
+
+use crate::environment;
+
+/// The sidecar proxy under test.
+pub fn proxy() -> anyhow::Result<PathBuf> {
+    workspace_binary("meshcd-proxy", "meshcd-proxy")
+}
+
+/// The app the scenarios put behind proxies (this crate's `src/bin/meshcd-testapp.rs`).
+pub fn testapp() -> anyhow::Result<PathBuf> {
+    workspace_binary("meshcd-e2e", "meshcd-testapp")
+}
+
+/// The path of `binary` from workspace package `package`, built (once per process) in the
+/// profile the tests run in.
+pub fn workspace_binary(package: &str, binary: &str) -> anyhow::Result<PathBuf> {
+    // One build per binary and process; a failed build is remembered so every test of
+    // the process reports the same compiler error instead of rebuilding.
+    static BUILT: OnceLock<Mutex<HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    let mut built = built.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let outcome = built
+        .entry(binary.to_owned())
+        .or_insert_with(|| locate_or_build(package, binary).map_err(|error| format!("{error:#}")));
+    outcome.clone().map_err(anyhow::Error::msg)
+}
+
+fn locate_or_build(package: &str, binary: &str) -> anyhow::Result<PathBuf> {
+    let profile_directory = profile_directory()?;
+    let path = profile_directory.join(binary);
+    if !environment::skip_build() {
+        build(package, binary, &profile_directory)?;
+    }
+    if !path.is_file() {
+        bail!(
+            "{} does not exist; build it with `cargo build -p {package} --bin {binary}`",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// `<target>/<profile>` of the running test executable.
+fn profile_directory() -> anyhow::Result<PathBuf> {
+    let executable = std::env::current_exe().context("find the test executable")?;
+    let mut directory = executable.parent().context("test executable has no folder")?;
+    if directory.file_name().is_some_and(|name| name == "deps") {
+        directory = directory.parent().context("deps folder has no parent")?;
+    }
+    Ok(directory.to_owned())
+}
+
+fn build(package: &str, binary: &str, profile_directory: &Path) -> anyhow::Result<()> {
+    let target_directory = profile_directory.parent().context("profile folder has no parent")?;
+    let profile = profile_directory
+        .file_name()
+        .and_then(|name| name.to_str())
+        .context("profile folder name")?;
+    let mut command = Command::new(environment::cargo());
+    command
+        .args(["build", "--quiet", "--package", package, "--bin", binary])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CARGO_TARGET_DIR", target_directory);
+    match profile {
+        "debug" => {}
+        "release" => {
+            command.arg("--release");
+        }
+        other => {
+            command.args(["--profile", other]);
+        }
+    }
+    let output = command.output().with_context(|| format!("run {command:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "`cargo build -p {package} --bin {binary}` failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
