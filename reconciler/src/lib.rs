@@ -7,7 +7,10 @@
 //! loop, control plane and Kubernetes applier build on the same pipeline.
 
 pub mod cli;
+pub mod compile;
 pub mod diagnostics;
+pub mod identity;
+pub mod inventory;
 pub mod load;
 pub mod model;
 pub mod validate;

@@ -13,8 +13,17 @@ use super::sources::{CrdSource, Sources};
 
 /// Keywords apiextensions.k8s.io/v1 refuses in a structural schema.
 const REFUSED_KEYWORDS: &[&str] = &[
-    "$ref", "$schema", "$id", "definitions", "dependencies", "patternProperties",
-    "additionalItems", "const", "if", "then", "else",
+    "$ref",
+    "$schema",
+    "$id",
+    "definitions",
+    "dependencies",
+    "patternProperties",
+    "additionalItems",
+    "const",
+    "if",
+    "then",
+    "else",
 ];
 
 /// The CRD files, `crds/<group>_<plural>.yaml`.
@@ -44,7 +53,10 @@ pub fn generate(sources: &Sources) -> Result<Vec<(PathBuf, String)>, String> {
 fn check_structural(crd: &CrdSource) -> Result<(), String> {
     let api_version = crd.document.get("apiVersion").and_then(Value::as_str);
     if api_version != Some("apiextensions.k8s.io/v1") {
-        return Err(format!("{}: not an apiextensions.k8s.io/v1 CRD", crd.origin));
+        return Err(format!(
+            "{}: not an apiextensions.k8s.io/v1 CRD",
+            crd.origin
+        ));
     }
     let versions = crd
         .document
@@ -52,9 +64,14 @@ fn check_structural(crd: &CrdSource) -> Result<(), String> {
         .and_then(|spec| spec.get("versions"))
         .and_then(Value::as_sequence)
         .ok_or_else(|| format!("{}: spec.versions is not a list", crd.origin))?;
-    let storage = versions.iter().filter(|v| v.get("storage") == Some(&Value::Bool(true)));
+    let storage = versions
+        .iter()
+        .filter(|v| v.get("storage") == Some(&Value::Bool(true)));
     if storage.count() != 1 {
-        return Err(format!("{}: exactly one version must be the storage version", crd.origin));
+        return Err(format!(
+            "{}: exactly one version must be the storage version",
+            crd.origin
+        ));
     }
     for version in versions {
         let name = version.get("name").and_then(Value::as_str).unwrap_or("?");
@@ -69,24 +86,34 @@ fn check_structural(crd: &CrdSource) -> Result<(), String> {
 /// `properties` or `additionalProperties` but not both, and `additionalProperties` is never
 /// `false` (pruning plays that part); inside `anyOf`/`oneOf`/`allOf`/`not` no types at all.
 fn check_node(node: &Value, at: &str, in_junctor: bool) -> Result<(), String> {
-    let schema = node.as_mapping().ok_or_else(|| format!("{at}: not a mapping"))?;
+    let schema = node
+        .as_mapping()
+        .ok_or_else(|| format!("{at}: not a mapping"))?;
     for key in schema.keys().filter_map(Value::as_str) {
         if REFUSED_KEYWORDS.contains(&key) {
-            return Err(format!("{at}: {key:?} is not allowed in a structural schema"));
+            return Err(format!(
+                "{at}: {key:?} is not allowed in a structural schema"
+            ));
         }
     }
     let free_form = node.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
     let has_type = schema.contains_key("type");
     if in_junctor && (has_type || schema.contains_key("description")) {
-        return Err(format!("{at}: a branch of anyOf/oneOf/allOf/not may not set type or description"));
+        return Err(format!(
+            "{at}: a branch of anyOf/oneOf/allOf/not may not set type or description"
+        ));
     }
     if !in_junctor && !has_type && !free_form {
-        return Err(format!("{at}: a structural schema states the type of every node"));
+        return Err(format!(
+            "{at}: a structural schema states the type of every node"
+        ));
     }
     let properties = node.get("properties").and_then(Value::as_mapping);
     let additional = node.get("additionalProperties");
     if properties.is_some() && additional.is_some() {
-        return Err(format!("{at}: properties and additionalProperties are exclusive"));
+        return Err(format!(
+            "{at}: properties and additionalProperties are exclusive"
+        ));
     }
     if additional == Some(&Value::Bool(false)) {
         return Err(format!("{at}: additionalProperties: false is not allowed"));
@@ -101,7 +128,12 @@ fn check_node(node: &Value, at: &str, in_junctor: bool) -> Result<(), String> {
         }
     }
     for key in ["anyOf", "oneOf", "allOf"] {
-        for branch in node.get(key).and_then(Value::as_sequence).into_iter().flatten() {
+        for branch in node
+            .get(key)
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             check_branch(branch, properties, &format!("{at}.{key}"))?;
         }
     }
@@ -126,7 +158,10 @@ fn check_branch(
         .chain(named.into_iter().flat_map(|m| m.keys()));
     for name in names {
         if !declared.is_some_and(|d| d.contains_key(name)) {
-            return Err(format!("{at}: names {name:?}, which the node does not declare"));
+            let name = name.as_str().unwrap_or("?");
+            return Err(format!(
+                "{at}: names `{name}`, which the node does not declare"
+            ));
         }
     }
     Ok(())

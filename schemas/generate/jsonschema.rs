@@ -53,10 +53,35 @@ properties:
 
 /// Keywords the translation knows; anything else in a source is an error, not a silent pass.
 const KNOWN_KEYWORDS: &[&str] = &[
-    "$schema", "$id", "$comment", "title", "description", "type", "const", "enum", "required",
-    "properties", "additionalProperties", "items", "minItems", "maxItems", "minimum", "maximum",
-    "minLength", "maxLength", "pattern", "format", "anyOf", "oneOf", "allOf", "not", "if", "then",
-    "else", "default", "nullable", "x-kubernetes-preserve-unknown-fields",
+    "$schema",
+    "$id",
+    "$comment",
+    "title",
+    "description",
+    "type",
+    "const",
+    "enum",
+    "required",
+    "properties",
+    "additionalProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "anyOf",
+    "oneOf",
+    "allOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "default",
+    "x-kubernetes-preserve-unknown-fields",
 ];
 
 /// The JSON Schema files, `json/<apiVersion>/<Kind>.json`.
@@ -71,7 +96,11 @@ pub fn generate(sources: &Sources) -> Result<Vec<(PathBuf, String)>, String> {
         }
         let mut schema = kind.schema.clone();
         let mut reasons = Vec::new();
-        for patch in sources.patches.iter().filter(|p| p.targets.contains(&target)) {
+        for patch in sources
+            .patches
+            .iter()
+            .filter(|p| p.targets.contains(&target))
+        {
             apply(patch, &mut schema).map_err(|e| format!("patch for {target}: {e}"))?;
             reasons.push(patch.because.trim().to_string());
             used_targets.insert(target.clone());
@@ -80,7 +109,10 @@ pub fn generate(sources: &Sources) -> Result<Vec<(PathBuf, String)>, String> {
         translate(&mut whole, &target, true)?;
         let text = serde_json::to_string_pretty(&whole)
             .map_err(|e| format!("serialising {target}: {e}"))?;
-        files.push((PathBuf::from("json").join(format!("{target}.json")), text + "\n"));
+        files.push((
+            PathBuf::from("json").join(format!("{target}.json")),
+            text + "\n",
+        ));
     }
     for patch in &sources.patches {
         if let Some(unknown) = patch.targets.iter().find(|t| !used_targets.contains(*t)) {
@@ -139,7 +171,9 @@ fn wrap(kind: &KindSchema, schema: Value, reasons: &[String]) -> Result<Value, S
     };
     for reserved in ["apiVersion", "kind"] {
         if properties.contains_key(reserved) {
-            return Err(format!("{target}: the source schema defines `{reserved}` itself"));
+            return Err(format!(
+                "{target}: the source schema defines `{reserved}` itself"
+            ));
         }
     }
     let metadata = metadata_schema(kind, properties.remove("metadata"))?;
@@ -151,10 +185,19 @@ fn wrap(kind: &KindSchema, schema: Value, reasons: &[String]) -> Result<Value, S
     source.remove("type");
 
     let mut root = Mapping::new();
-    root.insert("$schema".into(), "https://json-schema.org/draft/2020-12/schema".into());
-    root.insert("$id".into(), format!("https://meshcd.dev/schemas/{target}.json").into());
+    root.insert(
+        "$schema".into(),
+        "https://json-schema.org/draft/2020-12/schema".into(),
+    );
+    root.insert(
+        "$id".into(),
+        format!("https://meshcd.dev/schemas/{target}.json").into(),
+    );
     root.insert("$comment".into(), comment(kind, reasons).into());
-    root.insert("title".into(), format!("{} {}", kind.kind, kind.api_version).into());
+    root.insert(
+        "title".into(),
+        format!("{} {}", kind.kind, kind.api_version).into(),
+    );
     if let Some(description) = description {
         root.insert("description".into(), description);
     }
@@ -199,20 +242,30 @@ fn metadata_schema(kind: &KindSchema, source: Option<Value>) -> Result<Value, St
     if kind.namespaced {
         required.push("namespace".into());
     }
-    let meta = metadata.as_mapping_mut().ok_or("OBJECT_META is not a mapping")?;
+    let meta = metadata
+        .as_mapping_mut()
+        .ok_or("OBJECT_META is not a mapping")?;
     meta.insert("required".into(), Value::Sequence(required));
     if !kind.namespaced {
         let properties = meta.get_mut("properties").and_then(Value::as_mapping_mut);
-        properties.ok_or("OBJECT_META has no properties")?.remove("namespace");
+        properties
+            .ok_or("OBJECT_META has no properties")?
+            .remove("namespace");
     }
-    let Some(source) = source else { return Ok(metadata) };
+    let Some(source) = source else {
+        return Ok(metadata);
+    };
     let source_properties = source.get("properties").and_then(Value::as_mapping);
     for (name, schema) in source_properties.into_iter().flatten() {
         if name.as_str() != Some("name") && name.as_str() != Some("generateName") {
             return Err(format!("{}: metadata may only constrain name", kind.kind));
         }
-        let properties = metadata.get_mut("properties").and_then(Value::as_mapping_mut);
-        properties.ok_or("OBJECT_META has no properties")?.insert(name.clone(), schema.clone());
+        let properties = metadata
+            .get_mut("properties")
+            .and_then(Value::as_mapping_mut);
+        properties
+            .ok_or("OBJECT_META has no properties")?
+            .insert(name.clone(), schema.clone());
     }
     Ok(metadata)
 }
@@ -228,12 +281,8 @@ fn translate(node: &mut Value, at: &str, close: bool) -> Result<(), String> {
             return Err(format!("{at}: unknown schema keyword {key:?}"));
         }
     }
-    let free_form = schema.remove("x-kubernetes-preserve-unknown-fields") == Some(Value::Bool(true));
-    if schema.remove("nullable") == Some(Value::Bool(true)) {
-        if let Some(single) = schema.get("type").cloned() {
-            schema.insert("type".into(), Value::Sequence(vec![single, "null".into()]));
-        }
-    }
+    let free_form =
+        schema.remove("x-kubernetes-preserve-unknown-fields") == Some(Value::Bool(true));
     if let Some(Value::Mapping(properties)) = schema.get_mut("properties") {
         for (name, property) in properties.iter_mut() {
             let name = name.as_str().unwrap_or_default();

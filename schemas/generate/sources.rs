@@ -81,7 +81,11 @@ struct PatchFile {
 
 /// Reads `upstream/**/*.yaml` and `overlays/*.yaml`, in file-name order.
 pub fn read(schemas_dir: &Path) -> Result<Sources, String> {
-    let mut sources = Sources { kinds: Vec::new(), crds: Vec::new(), patches: Vec::new() };
+    let mut sources = Sources {
+        kinds: Vec::new(),
+        crds: Vec::new(),
+        patches: Vec::new(),
+    };
     let mut files = yaml_files(&schemas_dir.join("upstream"))?;
     files.extend(yaml_files(&schemas_dir.join("overlays"))?);
     for path in files {
@@ -90,8 +94,7 @@ pub fn read(schemas_dir: &Path) -> Result<Sources, String> {
             .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("reading {origin}: {e}"))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {origin}: {e}"))?;
         for document in serde_yaml::Deserializer::from_str(&text) {
             let document =
                 Value::deserialize(document).map_err(|e| format!("parsing {origin}: {e}"))?;
@@ -170,12 +173,16 @@ fn namespaced(origin: &str, scope: &str) -> Result<bool, String> {
     match scope {
         "Namespaced" => Ok(true),
         "Cluster" => Ok(false),
-        other => Err(format!("{origin}: scope {other:?} is neither Namespaced nor Cluster")),
+        other => Err(format!(
+            "{origin}: scope {other:?} is neither Namespaced nor Cluster"
+        )),
     }
 }
 
 fn field<'a>(value: &'a Value, key: &str, origin: &str) -> Result<&'a Value, String> {
-    value.get(key).ok_or_else(|| format!("{origin}: missing `{key}`"))
+    value
+        .get(key)
+        .ok_or_else(|| format!("{origin}: missing `{key}`"))
 }
 
 fn text<'a>(value: &'a Value, key: &str, origin: &str) -> Result<&'a str, String> {
@@ -191,7 +198,9 @@ fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
         let entries =
             std::fs::read_dir(&dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
         for entry in entries {
-            let path = entry.map_err(|e| format!("listing {}: {e}", dir.display()))?.path();
+            let path = entry
+                .map_err(|e| format!("listing {}: {e}", dir.display()))?
+                .path();
             if path.is_dir() {
                 pending.push(path);
             } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {

@@ -149,14 +149,18 @@ fn every_kind_of_the_design_has_a_schema_and_no_other_does() {
     let listed: BTreeSet<_> = meshcd_schemas::CONFIG_KINDS.iter().collect();
     assert_eq!(listed, design);
     for (api_version, kind) in meshcd_schemas::CONFIG_KINDS {
-        assert!(meshcd_schemas::json_schema(api_version, kind).is_some(), "{api_version} {kind}");
+        assert!(
+            meshcd_schemas::json_schema(api_version, kind).is_some(),
+            "{api_version} {kind}"
+        );
     }
 }
 
 #[test]
 fn every_schema_is_valid_draft_2020_12_and_compiles() {
     for (api_version, kind) in meshcd_schemas::CONFIG_KINDS {
-        let text = meshcd_schemas::json_schema(api_version, kind).expect("listed kinds have schemas");
+        let text =
+            meshcd_schemas::json_schema(api_version, kind).expect("listed kinds have schemas");
         let schema: serde_json::Value = serde_json::from_str(text).expect("the schema is JSON");
         assert!(
             jsonschema::draft202012::meta::is_valid(&schema),

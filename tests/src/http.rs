@@ -18,6 +18,8 @@ use tokio::net::TcpStream;
 
 use crate::testapp::AppReply;
 
+pub use http::Method;
+
 /// The longest a single request of the harness may take; scenarios that test timeouts
 /// stay well below it.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);

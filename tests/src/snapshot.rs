@@ -4,9 +4,11 @@
 use std::net::SocketAddr;
 
 use meshcd_schemas::proto::{
-    Backend, Endpoint, HeaderMatch, HttpMatch, HttpMatches, InboundPort, InboundRule, MeshSettings,
-    MtlsMode, PortMatch, Protocol, Service, ServicePort, Snapshot, Split, TrafficPolicy, Workload,
+    HeaderMatch, HttpMatches, InboundPort, MeshSettings, MtlsMode, PortMatch, Protocol, ServicePort,
+    TrafficPolicy, Workload,
 };
+/// The snapshot parts scenarios adjust with struct-update syntax.
+pub use meshcd_schemas::proto::{Backend, Endpoint, HttpMatch, InboundRule, Service, Snapshot, Split};
 
 use crate::pki::{Identity, TRUST_DOMAIN};
 use crate::proxy::Proxy;
@@ -153,22 +155,32 @@ pub fn backend(service: &str, weight: u32, endpoints: Vec<Endpoint>) -> Backend 
     Backend { service: service.to_owned(), weight, endpoints }
 }
 
-/// A TrafficTarget admitting `sources` for requests matching one of `matches` (HTTP, any
-/// port).
-pub fn allow_http(traffic_target: &str, sources: &[&Identity], matches: Vec<HttpMatch>) -> InboundRule {
+/// A TrafficTarget admitting the SPIFFE IDs `sources` for HTTP requests matching one of
+/// `matches`, on any port.
+pub fn allow_http(traffic_target: &str, sources: &[&str], matches: Vec<HttpMatch>) -> InboundRule {
     InboundRule {
         traffic_target: traffic_target.to_owned(),
-        sources: sources.iter().map(|source| source.spiffe_id.clone()).collect(),
+        sources: sources.iter().map(|source| (*source).to_owned()).collect(),
         ports: None,
         http: Some(HttpMatches { matches }),
     }
 }
 
-/// A TrafficTarget admitting `sources` on service `ports` (empty: all), TCP and HTTP.
-pub fn allow_tcp(traffic_target: &str, sources: &[&Identity], ports: &[u32]) -> InboundRule {
+/// A TrafficTarget admitting `sources` for every HTTP request, on any port.
+pub fn allow_all_http(traffic_target: &str, sources: &[&str]) -> InboundRule {
     InboundRule {
         traffic_target: traffic_target.to_owned(),
-        sources: sources.iter().map(|source| source.spiffe_id.clone()).collect(),
+        sources: sources.iter().map(|source| (*source).to_owned()).collect(),
+        ports: None,
+        http: None,
+    }
+}
+
+/// A TrafficTarget admitting `sources` on service `ports` (empty: all), TCP and HTTP.
+pub fn allow_tcp(traffic_target: &str, sources: &[&str], ports: &[u32]) -> InboundRule {
+    InboundRule {
+        traffic_target: traffic_target.to_owned(),
+        sources: sources.iter().map(|source| (*source).to_owned()).collect(),
         ports: Some(PortMatch { ports: ports.to_vec() }),
         http: None,
     }

@@ -51,21 +51,35 @@ pub struct SyntaxError {
     pub position: Position,
 }
 
+/// Deeper nesting is refused: no config comes close, and building, converting and
+/// dropping trees recurse once per level, so an unbounded depth would overflow the stack.
+pub const MAX_DEPTH: usize = 256;
+
+/// Nodes that aliases may add to one file. Each alias copies its anchor's tree, so a few
+/// lines of nested aliases ("billion laughs") would otherwise expand beyond any memory.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
 /// Every document of a YAML stream, in order. Empty documents are kept as `Null` nodes so
 /// that document indexes stay stable.
 pub fn parse_stream(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut builder = TreeBuilder::default();
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, true)
-        .map_err(|error| SyntaxError {
+    // Pulled event by event rather than with `Parser::load`, which recurses once per
+    // nesting level and would overflow the stack before the depth limit could apply.
+    loop {
+        let (event, marker) = parser.next_token().map_err(|error| SyntaxError {
             message: error.info().to_string(),
             position: Position::from_marker(error.marker()),
         })?;
-    if let Some(error) = builder.error {
-        return Err(error);
+        let end = event == Event::StreamEnd;
+        builder.on_event(event, marker);
+        if let Some(error) = builder.error.take() {
+            return Err(error);
+        }
+        if end {
+            return Ok(builder.documents);
+        }
     }
-    Ok(builder.documents)
 }
 
 #[derive(Default)]
@@ -73,7 +87,10 @@ struct TreeBuilder {
     documents: Vec<Node>,
     /// Open collections: the node being filled and, for mappings, a pending key.
     stack: Vec<(Node, Option<Node>)>,
-    anchors: HashMap<usize, Node>,
+    /// Complete anchored nodes of the current document, with their size in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes added by aliases so far in this stream.
+    alias_nodes: usize,
     /// Anchor ids of the open collections, to register them once complete.
     open_anchors: Vec<usize>,
     error: Option<SyntaxError>,
@@ -124,9 +141,15 @@ impl MarkedEventReceiver for TreeBuilder {
                 let value = resolve_scalar(text, style, tag.as_ref().map(|t| t.suffix.as_str()));
                 let node = Node { value, position };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), 1));
                 }
                 self.push_value(node);
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                self.error = Some(SyntaxError {
+                    message: format!("nesting is deeper than {MAX_DEPTH} levels"),
+                    position,
+                });
             }
             Event::SequenceStart(anchor, _) => {
                 self.open_anchors.push(anchor);
@@ -152,16 +175,29 @@ impl MarkedEventReceiver for TreeBuilder {
                 if let Some((node, _)) = self.stack.pop() {
                     let anchor = self.open_anchors.pop().unwrap_or(0);
                     if anchor > 0 {
-                        self.anchors.insert(anchor, node.clone());
+                        self.anchors.insert(anchor, (node.clone(), node.size()));
                     }
                     self.push_value(node);
                 }
             }
             Event::Alias(anchor) => {
-                let node = self.anchors.get(&anchor).cloned().unwrap_or(Node {
-                    value: NodeValue::Null,
-                    position,
-                });
+                let Some((node, size)) = self.anchors.get(&anchor) else {
+                    // The parser resolves anchor names across documents; YAML does not.
+                    self.error = Some(SyntaxError {
+                        message: "alias to an anchor of another document".into(),
+                        position,
+                    });
+                    return;
+                };
+                self.alias_nodes += size;
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    self.error = Some(SyntaxError {
+                        message: format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+                        position,
+                    });
+                    return;
+                }
+                let node = node.clone();
                 self.push_value(node);
             }
             Event::DocumentStart => {
@@ -225,6 +261,15 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> NodeV
 }
 
 impl Node {
+    /// How many nodes this tree holds (mapping keys included).
+    fn size(&self) -> usize {
+        1 + match &self.value {
+            NodeValue::Sequence(items) => items.iter().map(Node::size).sum(),
+            NodeValue::Mapping(entries) => entries.iter().map(|(key, value)| key.size() + value.size()).sum(),
+            _ => 0,
+        }
+    }
+
     /// The JSON value of this node. Non-string keys become their text.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;

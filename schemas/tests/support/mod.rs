@@ -20,7 +20,9 @@ pub fn validator(api_version: &str, kind: &str) -> jsonschema::Validator {
 /// own `apiVersion` and `kind` select.
 pub fn errors(yaml: &str) -> Vec<String> {
     let value = object(yaml);
-    let api_version = value["apiVersion"].as_str().expect("the object has an apiVersion");
+    let api_version = value["apiVersion"]
+        .as_str()
+        .expect("the object has an apiVersion");
     let kind = value["kind"].as_str().expect("the object has a kind");
     let validator = validator(api_version, kind);
     validator

@@ -1,0 +1,145 @@
+//! One endpoint (a peer proxy's inbound listener) as the balancer sees it: its load, its
+//! failure streak and ejection, and its pooled HTTP/2 connection. Handles are shared by
+//! every snapshot that lists the same address and identity, so all of this survives a
+//! snapshot swap.
+
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use hyper::client::conn::http2::SendRequest;
+
+use super::UpstreamBody;
+
+/// Consecutive connection failures that take an endpoint out of balancing…
+pub const EJECT_AFTER_FAILURES: u32 = 5;
+/// …for this long. After it, one more failure ejects it again at once.
+pub const EJECTION: Duration = Duration::from_secs(10);
+
+/// Milliseconds since the first call; cheap and monotonic, so it fits in an atomic.
+pub fn now_millis() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[derive(Debug)]
+pub struct Endpoint {
+    /// host:port of the peer proxy's inbound listener.
+    pub address: Arc<str>,
+    /// The SPIFFE identity the peer must present.
+    pub identity: Arc<str>,
+    in_flight: AtomicU32,
+    consecutive_failures: AtomicU32,
+    /// `now_millis()` until which the endpoint is ejected; 0 when it is not.
+    ejected_until: AtomicU64,
+    /// The pooled multiplexed connection, when one is open.
+    pub(super) connection: ArcSwapOption<SendRequest<UpstreamBody>>,
+    /// Serialises connection attempts; counts them so that waiters can tell that the
+    /// attempt they waited for has already failed.
+    pub(super) connecting: tokio::sync::Mutex<ConnectAttempts>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct ConnectAttempts {
+    pub generation: u64,
+    pub last_error: Option<Arc<str>>,
+}
+
+/// Counts a request as in flight on an endpoint until dropped.
+pub struct InFlight<'a>(&'a Endpoint);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Endpoint {
+    pub fn new(address: &str, identity: &str) -> Self {
+        Self {
+            address: address.into(),
+            identity: identity.into(),
+            in_flight: AtomicU32::new(0),
+            consecutive_failures: AtomicU32::new(0),
+            ejected_until: AtomicU64::new(0),
+            connection: ArcSwapOption::empty(),
+            connecting: tokio::sync::Mutex::new(ConnectAttempts::default()),
+        }
+    }
+
+    /// Requests (or streams) in flight: the load power-of-two-choices compares.
+    pub fn load(&self) -> u32 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    pub fn start(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self)
+    }
+
+    pub fn is_ejected(&self, now: u64) -> bool {
+        self.ejected_until.load(Ordering::Relaxed) > now
+    }
+
+    pub fn succeeded(&self) {
+        if self.consecutive_failures.load(Ordering::Relaxed) != 0 {
+            self.consecutive_failures.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Records a connection failure; returns true when it ejects the endpoint.
+    pub fn failed(&self) -> bool {
+        let failures = self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if failures < EJECT_AFTER_FAILURES {
+            return false;
+        }
+        let now = now_millis();
+        if self.is_ejected(now) {
+            return false;
+        }
+        let until = now + u64::try_from(EJECTION.as_millis()).unwrap_or(u64::MAX);
+        self.ejected_until.store(until, Ordering::Relaxed);
+        tracing::warn!(
+            endpoint = %self.address,
+            identity = %self.identity,
+            failures,
+            "endpoint ejected for {}s after consecutive connection failures",
+            EJECTION.as_secs()
+        );
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_consecutive_failures_eject_and_a_success_resets_the_streak() {
+        let endpoint = Endpoint::new("127.0.0.1:1", "spiffe://cluster.local/ns/a/sa/b");
+        for _ in 0..EJECT_AFTER_FAILURES - 1 {
+            assert!(!endpoint.failed());
+        }
+        endpoint.succeeded();
+        for _ in 0..EJECT_AFTER_FAILURES - 1 {
+            assert!(!endpoint.failed());
+        }
+        assert!(!endpoint.is_ejected(now_millis()));
+        assert!(endpoint.failed());
+        assert!(endpoint.is_ejected(now_millis()));
+    }
+
+    #[test]
+    fn in_flight_counts_until_the_guard_drops() {
+        let endpoint = Endpoint::new("127.0.0.1:1", "id");
+        let first = endpoint.start();
+        let second = endpoint.start();
+        assert_eq!(endpoint.load(), 2);
+        drop(first);
+        drop(second);
+        assert_eq!(endpoint.load(), 0);
+    }
+}

@@ -1,0 +1,131 @@
+//! The meshed services every proxy can address: ports, endpoints, and splits.
+
+use std::collections::BTreeMap;
+
+use meshcd_schemas::proto;
+
+use super::access::http_match;
+use super::{protocol, spiffe_id, CompileWarning};
+use crate::inventory::{Inventory, Protocol};
+use crate::model::Config;
+
+#[derive(Default)]
+struct ServiceBuild {
+    /// Port → protocol; the first workload to declare a port decides its protocol.
+    ports: BTreeMap<u16, Protocol>,
+    endpoints: Vec<proto::Endpoint>,
+}
+
+pub fn services(config: &Config, inventory: &Inventory, warnings: &mut Vec<CompileWarning>) -> Vec<proto::Service> {
+    let trust_domain = &config.mesh.trust_domain;
+    let mut table: BTreeMap<(String, String), ServiceBuild> = BTreeMap::new();
+    for workload in inventory.workloads.values() {
+        let namespace = &workload.identity.namespace;
+        if !config.namespaces.contains(namespace) {
+            continue;
+        }
+        for service in &workload.services {
+            let build = table.entry((namespace.clone(), service.clone())).or_default();
+            for port in &workload.ports {
+                build.ports.entry(port.service_port).or_insert(port.protocol);
+            }
+            build.endpoints.push(proto::Endpoint {
+                address: workload.inbound_address.clone(),
+                identity: spiffe_id(trust_domain, &workload.identity),
+            });
+        }
+    }
+    for build in table.values_mut() {
+        build.endpoints.sort_by(|a, b| (&a.address, &a.identity).cmp(&(&b.address, &b.identity)));
+        build.endpoints.dedup();
+    }
+
+    // A split's root is addressable even when no workload serves it directly.
+    for split in config.traffic_splits.iter().map(|s| &s.value) {
+        let root = (split.namespace.clone(), split.service.clone());
+        let mut ports = BTreeMap::new();
+        for backend in &split.backends {
+            if let Some(build) = table.get(&(split.namespace.clone(), backend.service.clone())) {
+                ports.extend(build.ports.iter().map(|(port, protocol)| (*port, *protocol)));
+            }
+        }
+        let build = table.entry(root).or_default();
+        for (port, protocol) in ports {
+            build.ports.entry(port).or_insert(protocol);
+        }
+    }
+
+    let mut services = Vec::new();
+    for ((namespace, name), build) in &table {
+        let split = config
+            .traffic_splits
+            .iter()
+            .find(|s| &s.value.namespace == namespace && &s.value.service == name)
+            .map(|located| {
+                let split = &located.value;
+                let backends = split
+                    .backends
+                    .iter()
+                    .map(|backend| {
+                        let endpoints = table
+                            .get(&(namespace.clone(), backend.service.clone()))
+                            .map(|b| b.endpoints.clone())
+                            .unwrap_or_default();
+                        if endpoints.is_empty() && backend.weight > 0 {
+                            warnings.push(CompileWarning {
+                                origin: Some(located.origin.clone()),
+                                message: format!(
+                                    "TrafficSplit {namespace}/{}: backend {:?} has weight {} but no workload serves it",
+                                    split.name, backend.service, backend.weight
+                                ),
+                            });
+                        }
+                        proto::Backend {
+                            service: backend.service.clone(),
+                            weight: u32::try_from(backend.weight).unwrap_or(u32::MAX),
+                            endpoints,
+                        }
+                    })
+                    .collect();
+                let matches = split
+                    .matches
+                    .iter()
+                    .filter_map(|group_name| {
+                        config
+                            .http_route_groups
+                            .iter()
+                            .map(|g| &g.value)
+                            .find(|g| &g.namespace == namespace && &g.name == group_name)
+                    })
+                    .flat_map(|group| group.matches.iter().map(|item| http_match(&group.name, item)))
+                    .collect();
+                proto::Split {
+                    traffic_split: format!("{namespace}/{}", split.name),
+                    backends,
+                    matches,
+                }
+            });
+        services.push(proto::Service {
+            name: name.clone(),
+            namespace: namespace.clone(),
+            extra_hostnames: Vec::new(),
+            cluster_ips: inventory
+                .services
+                .get(&(namespace.clone(), name.clone()))
+                .map(|info| info.cluster_ips.clone())
+                .unwrap_or_default(),
+            ports: build
+                .ports
+                .iter()
+                .map(|(port, proto_protocol)| proto::ServicePort {
+                    port: u32::from(*port),
+                    protocol: protocol(*proto_protocol) as i32,
+                    local_port: 0,
+                })
+                .collect(),
+            endpoints: build.endpoints.clone(),
+            split,
+        });
+    }
+    services
+}
