@@ -6,13 +6,18 @@
 //! drives it. Diagnostics are data (`diagnostics`), rendered at the edge. The reconcile
 //! loop, control plane and Kubernetes applier build on the same pipeline.
 
+pub mod admin;
 pub mod cli;
 pub mod compile;
+pub mod control;
+pub mod defaults;
 pub mod diagnostics;
 pub mod identity;
 pub mod inventory;
 pub mod load;
 pub mod model;
+pub mod reconcile;
+pub mod source;
 pub mod validate;
 
 /// The version and the Git commit this binary was built from.

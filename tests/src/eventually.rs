@@ -20,10 +20,13 @@ where
     let mut pause = Duration::from_millis(10);
     loop {
         let remaining = deadline.saturating_sub(start.elapsed());
-        let outcome = match tokio::time::timeout(remaining.max(Duration::from_millis(50)), check()).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(anyhow::anyhow!("attempt did not finish before the deadline")),
-        };
+        let outcome =
+            match tokio::time::timeout(remaining.max(Duration::from_millis(50)), check()).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(anyhow::anyhow!(
+                    "attempt did not finish before the deadline"
+                )),
+            };
         match outcome {
             Ok(value) => return Ok(value),
             Err(error) if start.elapsed() >= deadline => {

@@ -40,9 +40,8 @@ impl Response {
 
     /// The test app's JSON reply; an error says what came back instead.
     pub fn app(&self) -> anyhow::Result<AppReply> {
-        serde_json::from_slice(&self.body).with_context(|| {
-            format!("not a test-app reply: {} {}", self.status, self.text())
-        })
+        serde_json::from_slice(&self.body)
+            .with_context(|| format!("not a test-app reply: {} {}", self.status, self.text()))
     }
 }
 
@@ -55,7 +54,9 @@ pub fn get(uri: &str) -> Request<Full<Bytes>> {
 pub fn request(method: http::Method, uri: &str) -> Request<Full<Bytes>> {
     let mut request = Request::new(Full::new(Bytes::new()));
     *request.method_mut() = method;
-    *request.uri_mut() = uri.parse().unwrap_or_else(|error| panic!("bad URI {uri:?}: {error}"));
+    *request.uri_mut() = uri
+        .parse()
+        .unwrap_or_else(|error| panic!("bad URI {uri:?}: {error}"));
     request
 }
 
@@ -93,7 +94,9 @@ impl Client {
             .await
             .context("HTTP/1.1 handshake")?;
         tokio::spawn(connection.with_upgrades());
-        Ok(Connection { sender: Sender::Http1(sender) })
+        Ok(Connection {
+            sender: Sender::Http1(sender),
+        })
     }
 
     /// Opens an HTTP/2 connection with prior knowledge (h2c), as gRPC clients do.
@@ -103,18 +106,31 @@ impl Client {
             .await
             .context("h2c handshake")?;
         tokio::spawn(connection);
-        Ok(Connection { sender: Sender::Http2(sender) })
+        Ok(Connection {
+            sender: Sender::Http2(sender),
+        })
     }
 
     /// Sends `request` (it must carry `Connection: upgrade` and `Upgrade`) and, once the
     /// server switched protocols, returns the raw upgraded stream.
-    pub async fn upgrade(&self, request: Request<Full<Bytes>>) -> anyhow::Result<TokioIo<Upgraded>> {
+    pub async fn upgrade(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> anyhow::Result<TokioIo<Upgraded>> {
         let mut connection = self.connect().await?;
         let response = connection.send_head(request).await?;
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             let status = response.status();
-            let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-            bail!("expected 101 Switching Protocols, got {status}: {}", String::from_utf8_lossy(&body));
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            bail!(
+                "expected 101 Switching Protocols, got {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
         }
         let upgraded = hyper::upgrade::on(response).await.context("upgrade")?;
         Ok(TokioIo::new(upgraded))
@@ -136,7 +152,11 @@ impl Client {
             loop {
                 let read = reader.read(&mut buffer).await.context("read response")?;
                 if read == 0 {
-                    bail!("connection closed after {} bytes: {:?}", received.len(), String::from_utf8_lossy(&received));
+                    bail!(
+                        "connection closed after {} bytes: {:?}",
+                        received.len(),
+                        String::from_utf8_lossy(&received)
+                    );
                 }
                 received.extend_from_slice(&buffer[..read]);
                 if let Some(end) = received.windows(2).position(|window| window == b"\r\n") {
@@ -176,8 +196,16 @@ impl Connection {
         tokio::time::timeout(REQUEST_DEADLINE, async {
             let response = self.send_head(request).await?;
             let (parts, body) = response.into_parts();
-            let body = body.collect().await.context("read response body")?.to_bytes();
-            Ok(Response { status: parts.status, headers: parts.headers, body })
+            let body = body
+                .collect()
+                .await
+                .context("read response body")?
+                .to_bytes();
+            Ok(Response {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
         })
         .await
         .context("no complete response in time")?
@@ -199,14 +227,17 @@ impl Connection {
             Sender::Http1(sender) => {
                 // HTTP/1.1 needs Host; like curl through a proxy, derive it from an
                 // absolute URI unless the scenario set one.
-                if !request.headers().contains_key(header::HOST) {
-                    if let Some(authority) = request.uri().authority() {
-                        let host = authority.as_str().parse().context("host header")?;
-                        request.headers_mut().insert(header::HOST, host);
-                    }
+                if !request.headers().contains_key(header::HOST)
+                    && let Some(authority) = request.uri().authority()
+                {
+                    let host = authority.as_str().parse().context("host header")?;
+                    request.headers_mut().insert(header::HOST, host);
                 }
                 sender.ready().await.context("connection not ready")?;
-                sender.send_request(request).await.context("send HTTP/1.1 request")
+                sender
+                    .send_request(request)
+                    .await
+                    .context("send HTTP/1.1 request")
             }
             Sender::Http2(sender) => {
                 *request.version_mut() = http::Version::HTTP_2;
@@ -217,11 +248,18 @@ impl Connection {
                         .and_then(|value| value.to_str().ok())
                         .context("h2 request needs an absolute URI or a Host header")?
                         .to_owned();
-                    let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+                    let path = request
+                        .uri()
+                        .path_and_query()
+                        .map_or("/", |p| p.as_str())
+                        .to_owned();
                     *request.uri_mut() = format!("http://{host}{path}").parse::<Uri>()?;
                 }
                 sender.ready().await.context("connection not ready")?;
-                sender.send_request(request).await.context("send h2 request")
+                sender
+                    .send_request(request)
+                    .await
+                    .context("send h2 request")
             }
         }
     }

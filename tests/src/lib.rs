@@ -5,6 +5,12 @@
 //! sees. Every wait has a deadline ([`eventually`]); nothing sleeps for a fixed time.
 //! Binaries are the workspace's own (`meshcd-proxy`, `meshcd-testapp`), built once per test
 //! process by [`binaries`].
+//!
+//! Running: `cargo test -p meshcd-e2e` is enough (the harness builds the proxy). CI builds
+//! first and tells the harness so: `cargo build --workspace --bins &&
+//! MESHCD_E2E_SKIP_BUILD=1 cargo test --workspace`, after `scripts/install-test-deps.sh`
+//! (iptables and iproute2 for the transparent-mode scenario, which fails in CI (`CI=true`)
+//! rather than skip when they or root are missing).
 
 pub mod binaries;
 pub mod environment;

@@ -38,7 +38,13 @@ pub struct LoadReport {
 impl LoadReport {
     /// Requests answered with a status other than 2xx, or not answered.
     pub fn failures(&self) -> u64 {
-        self.errors + self.statuses.iter().filter(|(status, _)| !(200..300).contains(*status)).map(|(_, count)| count).sum::<u64>()
+        self.errors
+            + self
+                .statuses
+                .iter()
+                .filter(|(status, _)| !(200..300).contains(*status))
+                .map(|(_, count)| count)
+                .sum::<u64>()
     }
 
     /// Share of successful responses sent by `app`, in percent.
@@ -53,7 +59,10 @@ impl LoadReport {
     /// The highest connection number `app` reported: how many connections it accepted
     /// by the time of its last reply.
     pub fn connections_accepted_by(&self, app: &str) -> u64 {
-        self.app_connections.get(app).and_then(|numbers| numbers.last().copied()).unwrap_or(0)
+        self.app_connections
+            .get(app)
+            .and_then(|numbers| numbers.last().copied())
+            .unwrap_or(0)
     }
 
     fn record(&mut self, outcome: anyhow::Result<crate::http::Response>) {
@@ -64,10 +73,14 @@ impl LoadReport {
                 if response.status.is_success() {
                     if let Ok(reply) = response.app() {
                         *self.by_app.entry(reply.name.clone()).or_default() += 1;
-                        self.app_connections.entry(reply.name).or_default().insert(reply.connection);
+                        self.app_connections
+                            .entry(reply.name)
+                            .or_default()
+                            .insert(reply.connection);
                     }
                 } else if self.error_messages.len() < KEPT_ERRORS {
-                    self.error_messages.push(format!("{}: {}", response.status, response.text()));
+                    self.error_messages
+                        .push(format!("{}: {}", response.status, response.text()));
                 }
             }
             Err(error) => {
@@ -81,13 +94,24 @@ impl LoadReport {
 }
 
 /// Sends `total` requests over `concurrency` persistent HTTP/1.1 connections and reports.
-pub async fn run(client: Client, make_request: RequestFactory, total: u64, concurrency: usize) -> LoadReport {
+pub async fn run(
+    client: Client,
+    make_request: RequestFactory,
+    total: u64,
+    concurrency: usize,
+) -> LoadReport {
     let remaining = Arc::new(AtomicU64::new(total));
     let report = Arc::new(Mutex::new(LoadReport::default()));
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
             let remaining = remaining.clone();
-            let next = move || remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1)).is_ok();
+            let next = move || {
+                remaining
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                        left.checked_sub(1)
+                    })
+                    .is_ok()
+            };
             tokio::spawn(worker(client, make_request.clone(), next, report.clone()))
         })
         .collect();
@@ -114,7 +138,11 @@ impl Load {
                 tokio::spawn(worker(client, make_request.clone(), next, report.clone()))
             })
             .collect();
-        Self { stop, workers, report }
+        Self {
+            stop,
+            workers,
+            report,
+        }
     }
 
     /// What the clients saw so far.
@@ -129,19 +157,26 @@ impl Load {
     }
 }
 
-async fn finish(workers: Vec<tokio::task::JoinHandle<()>>, report: &Mutex<LoadReport>) -> LoadReport {
+async fn finish(
+    workers: Vec<tokio::task::JoinHandle<()>>,
+    report: &Mutex<LoadReport>,
+) -> LoadReport {
     for worker in workers {
         if let Err(error) = worker.await {
             let mut report = lock(report);
             report.errors += 1;
-            report.error_messages.push(format!("load client failed: {error}"));
+            report
+                .error_messages
+                .push(format!("load client failed: {error}"));
         }
     }
     lock(report).clone()
 }
 
 fn lock(report: &Mutex<LoadReport>) -> std::sync::MutexGuard<'_, LoadReport> {
-    report.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    report
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One client: a persistent connection, re-opened only after it failed or the server
@@ -164,7 +199,9 @@ async fn worker(
                 }
             }
         }
-        let Some(open) = connection.as_mut() else { continue };
+        let Some(open) = connection.as_mut() else {
+            continue;
+        };
         let outcome = open.send(make_request()).await;
         if outcome.is_err() {
             connection = None;

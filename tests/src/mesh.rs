@@ -22,9 +22,16 @@ pub struct TestMesh {
 impl TestMesh {
     /// A fresh temp dir with a CA in it.
     pub fn new() -> anyhow::Result<Self> {
-        let directory = tempfile::Builder::new().prefix("meshcd-e2e-").tempdir().context("temp dir")?;
+        let directory = tempfile::Builder::new()
+            .prefix("meshcd-e2e-")
+            .tempdir()
+            .context("temp dir")?;
         let pki = TestPki::generate(&directory.path().join("pki"), "mesh")?;
-        Ok(Self { directory, pki, started: AtomicUsize::new(0) })
+        Ok(Self {
+            directory,
+            pki,
+            started: AtomicUsize::new(0),
+        })
     }
 
     /// The scenario's temp dir.
@@ -49,26 +56,63 @@ impl TestMesh {
 
     /// Starts an HTTP test app that answers with `name`.
     pub async fn app(&self, name: &str) -> anyhow::Result<TestApp> {
-        TestApp::start(name, Mode::Http, &self.folder(&format!("app-{name}"))?, None).await
+        TestApp::start(
+            name,
+            Mode::Http,
+            &self.folder(&format!("app-{name}"))?,
+            None,
+        )
+        .await
     }
 
     /// Starts a raw TCP echo app.
     pub async fn tcp_echo_app(&self, name: &str) -> anyhow::Result<TestApp> {
-        TestApp::start(name, Mode::TcpEcho, &self.folder(&format!("app-{name}"))?, None).await
+        TestApp::start(
+            name,
+            Mode::TcpEcho,
+            &self.folder(&format!("app-{name}"))?,
+            None,
+        )
+        .await
     }
 
     /// Starts an app inside `namespace`.
-    pub async fn app_in(&self, namespace: &NetworkNamespace, name: &str) -> anyhow::Result<TestApp> {
-        TestApp::start(name, Mode::Http, &self.folder(&format!("app-{name}"))?, Some(namespace)).await
+    pub async fn app_in(
+        &self,
+        namespace: &NetworkNamespace,
+        name: &str,
+    ) -> anyhow::Result<TestApp> {
+        TestApp::start(
+            name,
+            Mode::Http,
+            &self.folder(&format!("app-{name}"))?,
+            Some(namespace),
+        )
+        .await
     }
 
     /// Options for a proxy with `identity` starting on `snapshot`; finish with `.start()`.
-    pub fn proxy<'a>(&self, name: &str, identity: &Identity, snapshot: Snapshot) -> anyhow::Result<ProxyBuilder<'a>> {
-        Ok(ProxyBuilder::new(name, identity, snapshot, &self.folder(&format!("proxy-{name}"))?))
+    pub fn proxy<'a>(
+        &self,
+        name: &str,
+        identity: &Identity,
+        snapshot: Snapshot,
+    ) -> anyhow::Result<ProxyBuilder<'a>> {
+        Ok(ProxyBuilder::new(
+            name,
+            identity,
+            snapshot,
+            &self.folder(&format!("proxy-{name}"))?,
+        ))
     }
 
     /// Starts a proxy with default options.
-    pub async fn start_proxy(&self, name: &str, identity: &Identity, snapshot: Snapshot) -> anyhow::Result<Proxy> {
+    pub async fn start_proxy(
+        &self,
+        name: &str,
+        identity: &Identity,
+        snapshot: Snapshot,
+    ) -> anyhow::Result<Proxy> {
         self.proxy(name, identity, snapshot)?.start().await
     }
 

@@ -16,8 +16,14 @@ pub fn transparent_mode_prerequisites() -> Result<(), String> {
     if !nix::unistd::geteuid().is_root() {
         return Err("needs root to create network namespaces and iptables rules".to_owned());
     }
-    for (program, flag, package) in [("ip", "-V", "iproute2"), ("iptables", "--version", "iptables")] {
-        let found = Command::new(program).arg(flag).output().is_ok_and(|output| output.status.success());
+    for (program, flag, package) in [
+        ("ip", "-V", "iproute2"),
+        ("iptables", "--version", "iptables"),
+    ] {
+        let found = Command::new(program)
+            .arg(flag)
+            .output()
+            .is_ok_and(|output| output.status.success());
         if !found {
             return Err(format!(
                 "`{program}` is missing (Debian package {package}; scripts/install-test-deps.sh installs it)"
@@ -37,7 +43,11 @@ impl NetworkNamespace {
     /// Creates `meshcd-e2e-<pid>-<n>`, unique per process and call.
     pub fn create() -> anyhow::Result<Self> {
         static CREATED: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("meshcd-e2e-{}-{}", std::process::id(), CREATED.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "meshcd-e2e-{}-{}",
+            std::process::id(),
+            CREATED.fetch_add(1, Ordering::SeqCst)
+        );
         run(Command::new("ip").args(["netns", "add", &name]))?;
         let namespace = Self { name };
         namespace.exec("ip", &["link", "set", "lo", "up"])?;
@@ -78,7 +88,8 @@ impl NetworkNamespace {
             .name(format!("in-{}", self.name))
             .spawn(move || {
                 let outcome = (|| {
-                    let file = File::open(&path).with_context(|| format!("open {}", path.display()))?;
+                    let file =
+                        File::open(&path).with_context(|| format!("open {}", path.display()))?;
                     nix::sched::setns(&file, CloneFlags::CLONE_NEWNET).context("setns")?;
                     let runtime = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
@@ -95,14 +106,22 @@ impl NetworkNamespace {
 
 impl Drop for NetworkNamespace {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
-    let output = command.output().with_context(|| format!("run {command:?}"))?;
+    let output = command
+        .output()
+        .with_context(|| format!("run {command:?}"))?;
     if !output.status.success() {
-        bail!("{command:?} failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "{command:?} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok(())
 }

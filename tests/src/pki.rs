@@ -60,7 +60,11 @@ impl TestPki {
         let ca_bundle = directory.join("ca.pem");
         std::fs::write(&ca_bundle, issuer.pem())
             .with_context(|| format!("write {}", ca_bundle.display()))?;
-        Ok(Self { directory: directory.to_owned(), issuer, ca_bundle })
+        Ok(Self {
+            directory: directory.to_owned(),
+            issuer,
+            ca_bundle,
+        })
     }
 
     /// The CA certificate (PEM file) peers of this PKI trust.
@@ -77,18 +81,29 @@ impl TestPki {
         subject.push(DnType::CommonName, format!("{service_account}.{namespace}"));
         params.distinguished_name = subject;
         params.subject_alt_names = vec![SanType::URI(
-            spiffe_id.clone().try_into().context("SPIFFE ID as IA5 string")?,
+            spiffe_id
+                .clone()
+                .try_into()
+                .context("SPIFFE ID as IA5 string")?,
         )];
         params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages =
-            vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-        params.extended_key_usages =
-            vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         params.use_authority_key_identifier_extension = true;
         let key = KeyPair::generate().context("generate workload key")?;
-        let certificate = params.signed_by(&key, &self.issuer).context("sign workload certificate")?;
+        let certificate = params
+            .signed_by(&key, &self.issuer)
+            .context("sign workload certificate")?;
 
-        let folder = self.directory.join(format!("{namespace}.{service_account}"));
+        let folder = self
+            .directory
+            .join(format!("{namespace}.{service_account}"));
         std::fs::create_dir_all(&folder).with_context(|| format!("create {}", folder.display()))?;
         let certificate_pem = certificate.pem();
         let key_pem = key.serialize_pem();
@@ -96,7 +111,8 @@ impl TestPki {
         let key_path = folder.join("key.pem");
         std::fs::write(&certificate_path, &certificate_pem)
             .with_context(|| format!("write {}", certificate_path.display()))?;
-        std::fs::write(&key_path, &key_pem).with_context(|| format!("write {}", key_path.display()))?;
+        std::fs::write(&key_path, &key_pem)
+            .with_context(|| format!("write {}", key_path.display()))?;
         Ok(Identity {
             namespace: namespace.to_owned(),
             service_account: service_account.to_owned(),
@@ -121,13 +137,18 @@ mod tests {
         let identity = pki.issue("shop", "api").unwrap();
         assert_eq!(identity.spiffe_id, "spiffe://cluster.local/ns/shop/sa/api");
         assert!(identity.key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
-        let (_, pem) = x509_parser::pem::parse_x509_pem(identity.certificate_pem.as_bytes()).unwrap();
+        let (_, pem) =
+            x509_parser::pem::parse_x509_pem(identity.certificate_pem.as_bytes()).unwrap();
         let certificate = pem.parse_x509().unwrap();
         let names = certificate.subject_alternative_name().unwrap().unwrap();
         assert!(names.value.general_names.iter().any(|name| matches!(
             name,
             x509_parser::extensions::GeneralName::URI("spiffe://cluster.local/ns/shop/sa/api")
         )));
-        assert!(std::fs::read_to_string(pki.ca_bundle()).unwrap().contains("BEGIN CERTIFICATE"));
+        assert!(
+            std::fs::read_to_string(pki.ca_bundle())
+                .unwrap()
+                .contains("BEGIN CERTIFICATE")
+        );
     }
 }

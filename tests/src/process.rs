@@ -35,8 +35,13 @@ impl Process {
         let stderr_path = log_directory.join(format!("{name}.stderr"));
         let stderr = File::create(&stderr_path)
             .with_context(|| format!("create {}", stderr_path.display()))?;
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::from(stderr));
-        let mut child = command.spawn().with_context(|| format!("start {name}: {command:?}"))?;
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(stderr));
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("start {name}: {command:?}"))?;
         let stdout = child.stdout.take().context("child stdout")?;
 
         // A thread, not a task: it must keep draining stdout for the process's whole
@@ -51,20 +56,27 @@ impl Process {
                     let mut listening_sender = Some(listening_sender);
                     for line in BufReader::new(stdout).lines() {
                         let Ok(line) = line else { break };
-                        if let Ok(value) = serde_json::from_str::<Value>(&line) {
-                            if value["event"] == "listening" {
-                                if let Some(sender) = listening_sender.take() {
-                                    let _ = sender.send(value);
-                                }
-                            }
+                        if let Ok(value) = serde_json::from_str::<Value>(&line)
+                            && value["event"] == "listening"
+                            && let Some(sender) = listening_sender.take()
+                        {
+                            let _ = sender.send(value);
                         }
-                        stdout_lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+                        stdout_lines
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(line);
                     }
                 })
                 .context("start stdout reader")?;
         }
 
-        let mut process = Self { name: name.to_owned(), child, stderr_path, stdout_lines };
+        let mut process = Self {
+            name: name.to_owned(),
+            child,
+            stderr_path,
+            stdout_lines,
+        };
         match tokio::time::timeout(deadline, listening).await {
             Ok(Ok(line)) => Ok((process, line)),
             Ok(Err(_)) => {
@@ -106,7 +118,10 @@ impl Process {
 
     /// Every stdout line so far, the listening line included.
     pub fn stdout_lines(&self) -> Vec<String> {
-        self.stdout_lines.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.stdout_lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether the process has exited, and how.
@@ -135,7 +150,12 @@ impl Drop for Process {
         self.kill();
         // A failing assertion unwinds through here: show what the process said.
         if std::thread::panicking() {
-            eprintln!("----- stderr of {} (pid {}) -----\n{}", self.name, self.id(), self.stderr_tail());
+            eprintln!(
+                "----- stderr of {} (pid {}) -----\n{}",
+                self.name,
+                self.id(),
+                self.stderr_tail()
+            );
         }
     }
 }

@@ -52,19 +52,22 @@ impl<'a> ProxyBuilder<'a> {
 
     /// `--outbound ADDR` (default: a free loopback port).
     pub fn outbound(mut self, address: &str) -> Self {
-        self.arguments.extend(["--outbound".to_owned(), address.to_owned()]);
+        self.arguments
+            .extend(["--outbound".to_owned(), address.to_owned()]);
         self
     }
 
     /// `--connect-timeout DUR`, e.g. "200ms".
     pub fn connect_timeout(mut self, duration: &str) -> Self {
-        self.arguments.extend(["--connect-timeout".to_owned(), duration.to_owned()]);
+        self.arguments
+            .extend(["--connect-timeout".to_owned(), duration.to_owned()]);
         self
     }
 
     /// `--request-timeout DUR`, e.g. "500ms".
     pub fn request_timeout(mut self, duration: &str) -> Self {
-        self.arguments.extend(["--request-timeout".to_owned(), duration.to_owned()]);
+        self.arguments
+            .extend(["--request-timeout".to_owned(), duration.to_owned()]);
         self
     }
 
@@ -102,16 +105,24 @@ impl<'a> ProxyBuilder<'a> {
             .arg("--ca-bundle")
             .arg(&self.identity.ca_bundle);
         let has = |flag: &str| self.arguments.iter().any(|argument| argument == flag);
-        for (flag, default) in [("--outbound", "127.0.0.1:0"), ("--inbound", "127.0.0.1:0"), ("--admin", "127.0.0.1:0")] {
+        for (flag, default) in [
+            ("--outbound", "127.0.0.1:0"),
+            ("--inbound", "127.0.0.1:0"),
+            ("--admin", "127.0.0.1:0"),
+        ] {
             if !has(flag) {
                 command.args([flag, default]);
             }
         }
         command.args(&self.arguments);
 
-        let (process, listening) =
-            Process::spawn(&format!("proxy-{}", self.name), command, &self.directory, START_DEADLINE)
-                .await?;
+        let (process, listening) = Process::spawn(
+            &format!("proxy-{}", self.name),
+            command,
+            &self.directory,
+            START_DEADLINE,
+        )
+        .await?;
         let address = |key: &str| -> anyhow::Result<SocketAddr> {
             listening[key]
                 .as_str()
@@ -122,7 +133,11 @@ impl<'a> ProxyBuilder<'a> {
         let mut tcp = BTreeMap::new();
         if let Some(ports) = listening["tcp"].as_object() {
             for (service, local) in ports {
-                let local = local.as_str().context("tcp port address")?.parse().context("tcp port address")?;
+                let local = local
+                    .as_str()
+                    .context("tcp port address")?
+                    .parse()
+                    .context("tcp port address")?;
                 tcp.insert(service.clone(), local);
             }
         }
@@ -177,23 +192,36 @@ impl Proxy {
     pub async fn await_version(&self, version: &str) -> anyhow::Result<()> {
         let serving = eventually(DEADLINE, || async {
             let current = self.config_version().await?;
-            anyhow::ensure!(current == version, "serving version {current:?}, want {version:?}");
+            anyhow::ensure!(
+                current == version,
+                "serving version {current:?}, want {version:?}"
+            );
             Ok(())
         })
         .await;
-        serving.with_context(|| format!("proxy {} stderr:\n{}", self.process.name(), self.process.stderr_tail()))
+        serving.with_context(|| {
+            format!(
+                "proxy {} stderr:\n{}",
+                self.process.name(),
+                self.process.stderr_tail()
+            )
+        })
     }
 
     /// The `version` field of `/config`.
     pub async fn config_version(&self) -> anyhow::Result<String> {
         let config = self.config().await?;
-        config["version"].as_str().map(str::to_owned).with_context(|| format!("/config without version: {config}"))
+        config["version"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("/config without version: {config}"))
     }
 
     /// `/config` as JSON.
     pub async fn config(&self) -> anyhow::Result<Value> {
         let response = self.admin_get("/config").await?;
-        serde_json::from_slice(&response.body).with_context(|| format!("/config is not JSON: {}", response.text()))
+        serde_json::from_slice(&response.body)
+            .with_context(|| format!("/config is not JSON: {}", response.text()))
     }
 
     /// `/metrics` text (Prometheus exposition).
@@ -204,7 +232,9 @@ impl Proxy {
     /// GET `path` on the admin listener; a non-2xx status is an error.
     pub async fn admin_get(&self, path: &str) -> anyhow::Result<crate::http::Response> {
         let mut request = crate::http::get(path);
-        request.headers_mut().insert(http::header::HOST, "localhost".parse()?);
+        request
+            .headers_mut()
+            .insert(http::header::HOST, "localhost".parse()?);
         let response = Client::new(self.admin).send(request).await?;
         if !response.status.is_success() {
             bail!("admin {path}: {} {}", response.status, response.text());

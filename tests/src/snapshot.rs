@@ -3,12 +3,14 @@
 
 use std::net::SocketAddr;
 
-use meshcd_schemas::proto::{
-    HeaderMatch, HttpMatches, InboundPort, MeshSettings, MtlsMode, PortMatch, Protocol, ServicePort,
-    TrafficPolicy, Workload,
-};
 /// The snapshot parts scenarios adjust with struct-update syntax.
-pub use meshcd_schemas::proto::{Backend, Endpoint, HttpMatch, InboundRule, Service, Snapshot, Split};
+pub use meshcd_schemas::proto::{
+    Backend, Endpoint, HttpMatch, InboundRule, Service, Snapshot, Split,
+};
+use meshcd_schemas::proto::{
+    HeaderMatch, HttpMatches, InboundPort, MeshSettings, MtlsMode, PortMatch, Protocol,
+    ServicePort, TrafficPolicy, Workload,
+};
 
 use crate::pki::{Identity, TRUST_DOMAIN};
 use crate::proxy::Proxy;
@@ -114,7 +116,10 @@ impl SnapshotBuilder {
 
 /// The endpoint a running proxy offers: its inbound address and identity.
 pub fn endpoint(proxy: &Proxy) -> Endpoint {
-    Endpoint { address: proxy.inbound.to_string(), identity: proxy.identity.spiffe_id.clone() }
+    Endpoint {
+        address: proxy.inbound.to_string(),
+        identity: proxy.identity.spiffe_id.clone(),
+    }
 }
 
 /// The endpoints of several proxies.
@@ -127,7 +132,11 @@ pub fn http_service(name: &str, namespace: &str, endpoints: Vec<Endpoint>) -> Se
     Service {
         name: name.to_owned(),
         namespace: namespace.to_owned(),
-        ports: vec![ServicePort { port: HTTP_PORT, protocol: Protocol::Http as i32, local_port: 0 }],
+        ports: vec![ServicePort {
+            port: HTTP_PORT,
+            protocol: Protocol::Http as i32,
+            local_port: 0,
+        }],
         endpoints,
         ..Default::default()
     }
@@ -139,7 +148,11 @@ pub fn tcp_service(name: &str, namespace: &str, port: u32, endpoints: Vec<Endpoi
     Service {
         name: name.to_owned(),
         namespace: namespace.to_owned(),
-        ports: vec![ServicePort { port, protocol: Protocol::Tcp as i32, local_port: 0 }],
+        ports: vec![ServicePort {
+            port,
+            protocol: Protocol::Tcp as i32,
+            local_port: 0,
+        }],
         endpoints,
         ..Default::default()
     }
@@ -147,12 +160,20 @@ pub fn tcp_service(name: &str, namespace: &str, port: u32, endpoints: Vec<Endpoi
 
 /// A TrafficSplit `traffic_split` ("namespace/name") over `backends`, for every request.
 pub fn split(traffic_split: &str, backends: Vec<Backend>) -> Split {
-    Split { traffic_split: traffic_split.to_owned(), backends, matches: Vec::new() }
+    Split {
+        traffic_split: traffic_split.to_owned(),
+        backends,
+        matches: Vec::new(),
+    }
 }
 
 /// One backend of a split.
 pub fn backend(service: &str, weight: u32, endpoints: Vec<Endpoint>) -> Backend {
-    Backend { service: service.to_owned(), weight, endpoints }
+    Backend {
+        service: service.to_owned(),
+        weight,
+        endpoints,
+    }
 }
 
 /// A TrafficTarget admitting the SPIFFE IDs `sources` for HTTP requests matching one of
@@ -181,7 +202,9 @@ pub fn allow_tcp(traffic_target: &str, sources: &[&str], ports: &[u32]) -> Inbou
     InboundRule {
         traffic_target: traffic_target.to_owned(),
         sources: sources.iter().map(|source| (*source).to_owned()).collect(),
-        ports: Some(PortMatch { ports: ports.to_vec() }),
+        ports: Some(PortMatch {
+            ports: ports.to_vec(),
+        }),
         http: None,
     }
 }
@@ -203,7 +226,10 @@ pub fn header_match(name: &str, header: &str, value_regex: &str) -> HttpMatch {
         name: name.to_owned(),
         path_regex: String::new(),
         methods: Vec::new(),
-        headers: vec![HeaderMatch { name: header.to_owned(), value_regex: value_regex.to_owned() }],
+        headers: vec![HeaderMatch {
+            name: header.to_owned(),
+            value_regex: value_regex.to_owned(),
+        }],
     }
 }
 
@@ -215,7 +241,10 @@ mod tests {
     #[test]
     fn snapshot_serialises_in_protobuf_json_mapping() {
         let directory = tempfile::tempdir().unwrap();
-        let identity = TestPki::generate(directory.path(), "main").unwrap().issue("shop", "api").unwrap();
+        let identity = TestPki::generate(directory.path(), "main")
+            .unwrap()
+            .issue("shop", "api")
+            .unwrap();
         let snapshot = SnapshotBuilder::new(&identity)
             .serves_tcp("echo", 7000, "127.0.0.1:9".parse().unwrap())
             .permissive()

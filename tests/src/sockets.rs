@@ -16,11 +16,16 @@ pub fn established_peers(listener: SocketAddr) -> anyhow::Result<BTreeSet<Socket
     parse_established_peers(&table, listener)
 }
 
-fn parse_established_peers(table: &str, listener: SocketAddr) -> anyhow::Result<BTreeSet<SocketAddr>> {
+fn parse_established_peers(
+    table: &str,
+    listener: SocketAddr,
+) -> anyhow::Result<BTreeSet<SocketAddr>> {
     let mut peers = BTreeSet::new();
     for line in table.lines().skip(1) {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [_, local, remote, state, ..] = fields.as_slice() else { continue };
+        let [_, local, remote, state, ..] = fields.as_slice() else {
+            continue;
+        };
         if *state != ESTABLISHED {
             continue;
         }
@@ -34,10 +39,16 @@ fn parse_established_peers(table: &str, listener: SocketAddr) -> anyhow::Result<
 /// `0100007F:1F90` → 127.0.0.1:8080. The kernel prints the address as the native-endian
 /// number whose bytes are in network order, and the port in plain hex.
 fn parse_address(text: &str) -> anyhow::Result<SocketAddr> {
-    let (address, port) = text.split_once(':').with_context(|| format!("socket address {text:?}"))?;
-    let address = u32::from_str_radix(address, 16).with_context(|| format!("address in {text:?}"))?;
+    let (address, port) = text
+        .split_once(':')
+        .with_context(|| format!("socket address {text:?}"))?;
+    let address =
+        u32::from_str_radix(address, 16).with_context(|| format!("address in {text:?}"))?;
     let port = u16::from_str_radix(port, 16).with_context(|| format!("port in {text:?}"))?;
-    Ok(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(address.to_ne_bytes()), port)))
+    Ok(SocketAddr::V4(SocketAddrV4::new(
+        Ipv4Addr::from(address.to_ne_bytes()),
+        port,
+    )))
 }
 
 #[cfg(test)]

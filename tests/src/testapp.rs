@@ -67,14 +67,23 @@ impl TestApp {
         if mode == Mode::TcpEcho {
             command.arg("--tcp-echo");
         }
-        let (process, listening) =
-            Process::spawn(&format!("app-{name}"), command, log_directory, START_DEADLINE).await?;
+        let (process, listening) = Process::spawn(
+            &format!("app-{name}"),
+            command,
+            log_directory,
+            START_DEADLINE,
+        )
+        .await?;
         let address = listening["address"]
             .as_str()
             .context("listening line without address")?
             .parse()
             .context("app address")?;
-        Ok(Self { name: name.to_owned(), address, process })
+        Ok(Self {
+            name: name.to_owned(),
+            address,
+            process,
+        })
     }
 
     /// The app's process (stderr, kill).

@@ -44,18 +44,26 @@ pub async fn probe(address: SocketAddr, client: Option<&Identity>) -> anyhow::Re
             let chain = CertificateDer::pem_slice_iter(identity.certificate_pem.as_bytes())
                 .collect::<Result<Vec<_>, _>>()
                 .context("client certificate PEM")?;
-            let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes()).context("client key PEM")?;
-            builder.with_client_auth_cert(chain, key).context("client certificate")?
+            let key = PrivateKeyDer::from_pem_slice(identity.key_pem.as_bytes())
+                .context("client key PEM")?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .context("client certificate")?
         }
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = TcpStream::connect(address).await.with_context(|| format!("connect to {address}"))?;
+    let tcp = TcpStream::connect(address)
+        .await
+        .with_context(|| format!("connect to {address}"))?;
     let server_name = ServerName::try_from("meshcd-probe.invalid").context("server name")?;
 
     let exchange = async {
-        let mut stream = connector.connect(server_name, tcp).await.map_err(|error| format!("handshake: {error}"))?;
+        let mut stream = connector
+            .connect(server_name, tcp)
+            .await
+            .map_err(|error| format!("handshake: {error}"))?;
         // With TLS 1.3 the server judges the client certificate after the client's side of
         // the handshake completed, so a refusal shows up on the first read.
         stream
@@ -72,7 +80,9 @@ pub async fn probe(address: SocketAddr, client: Option<&Identity>) -> anyhow::Re
     match tokio::time::timeout(PROBE_DEADLINE, exchange).await {
         Ok(Ok(bytes)) => Ok(Outcome::Answered(bytes)),
         Ok(Err(error)) => Ok(Outcome::Refused(error)),
-        Err(_) => anyhow::bail!("the server neither answered nor hung up within {PROBE_DEADLINE:?}"),
+        Err(_) => {
+            anyhow::bail!("the server neither answered nor hung up within {PROBE_DEADLINE:?}")
+        }
     }
 }
 
@@ -101,7 +111,12 @@ impl ServerCertVerifier for AnyServer {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, certificate, signature, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            certificate,
+            signature,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -110,10 +125,17 @@ impl ServerCertVerifier for AnyServer {
         certificate: &CertificateDer<'_>,
         signature: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, certificate, signature, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            certificate,
+            signature,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

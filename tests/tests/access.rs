@@ -20,7 +20,11 @@ async fn api_admitting_frontend_to_get_values(mesh: &TestMesh) -> anyhow::Result
         .allow(allow_http(
             "shop/api",
             &[&spiffe_id("shop", "frontend")],
-            vec![http_match("shop/api-routes/values", "/api/values", &["GET"])],
+            vec![http_match(
+                "shop/api-routes/values",
+                "/api/values",
+                &["GET"],
+            )],
         ))
         .build();
     let proxy = mesh.start_proxy("api", &identity, snapshot).await?;
@@ -34,8 +38,11 @@ async fn caller(mesh: &TestMesh, service_account: &str, api: &Proxy) -> anyhow::
 }
 
 async fn caller_with(mesh: &TestMesh, identity: &Identity, api: &Proxy) -> anyhow::Result<Proxy> {
-    let snapshot = SnapshotBuilder::new(identity).service(http_service("api", "shop", endpoints(&[api]))).build();
-    mesh.start_proxy(&identity.service_account, identity, snapshot).await
+    let snapshot = SnapshotBuilder::new(identity)
+        .service(http_service("api", "shop", endpoints(&[api])))
+        .build();
+    mesh.start_proxy(&identity.service_account, identity, snapshot)
+        .await
 }
 
 #[tokio::test]
@@ -64,9 +71,16 @@ async fn request_on_another_path_gets_403_with_a_reason() -> anyhow::Result<()> 
 
     assert_eq!(response.status, 403, "{}", response.text());
     assert!(!response.text().trim().is_empty(), "a 403 names its reason");
-    assert!(response.app().is_err(), "the app answered a denied request: {}", response.text());
+    assert!(
+        response.app().is_err(),
+        "the app answered a denied request: {}",
+        response.text()
+    );
     // The path regex is a full match: a longer path that starts alike is another path.
-    let response = frontend.client().get("http://api.shop/api/values/extra").await?;
+    let response = frontend
+        .client()
+        .get("http://api.shop/api/values/extra")
+        .await?;
     assert_eq!(response.status, 403, "{}", response.text());
     Ok(())
 }
@@ -77,7 +91,10 @@ async fn request_with_another_method_gets_403() -> anyhow::Result<()> {
     let (_app, api) = api_admitting_frontend_to_get_values(&mesh).await?;
     let frontend = caller(&mesh, "frontend", &api).await?;
 
-    let response = frontend.client().send(http::request(http::Method::DELETE, VALUES)).await?;
+    let response = frontend
+        .client()
+        .send(http::request(http::Method::DELETE, VALUES))
+        .await?;
 
     assert_eq!(response.status, 403, "{}", response.text());
     assert!(!response.text().trim().is_empty(), "a 403 names its reason");
@@ -102,11 +119,20 @@ async fn permissive_policy_admits_a_source_no_rule_names() -> anyhow::Result<()>
     let mesh = TestMesh::new()?;
     let app = mesh.app("api").await?;
     let identity = mesh.identity("shop", "api")?;
-    let snapshot = SnapshotBuilder::new(&identity).serves_http("api", app.address).permissive().build();
+    let snapshot = SnapshotBuilder::new(&identity)
+        .serves_http("api", app.address)
+        .permissive()
+        .build();
     let api = mesh.start_proxy("api", &identity, snapshot).await?;
     let stranger = caller(&mesh, "stranger", &api).await?;
 
-    let response = stranger.client().send(http::request(http::Method::POST, "http://api.shop/anything")).await?;
+    let response = stranger
+        .client()
+        .send(http::request(
+            http::Method::POST,
+            "http://api.shop/anything",
+        ))
+        .await?;
 
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.app()?.path, "/anything");
@@ -114,7 +140,8 @@ async fn permissive_policy_admits_a_source_no_rule_names() -> anyhow::Result<()>
 }
 
 #[tokio::test]
-async fn client_certificate_from_another_ca_is_refused_during_the_handshake() -> anyhow::Result<()> {
+async fn client_certificate_from_another_ca_is_refused_during_the_handshake() -> anyhow::Result<()>
+{
     let mesh = TestMesh::new()?;
     let (app, api) = api_admitting_frontend_to_get_values(&mesh).await?;
     // Same SPIFFE ID as the allowed caller, but signed by a CA the mesh does not trust.
@@ -122,7 +149,10 @@ async fn client_certificate_from_another_ca_is_refused_during_the_handshake() ->
 
     let outcome = tls::probe(api.inbound, Some(&impostor)).await?;
 
-    assert!(matches!(outcome, Outcome::Refused(_)), "a foreign certificate was accepted: {outcome:?}");
+    assert!(
+        matches!(outcome, Outcome::Refused(_)),
+        "a foreign certificate was accepted: {outcome:?}"
+    );
     assert_app_never_reached(&app).await
 }
 
@@ -133,7 +163,10 @@ async fn peer_without_a_client_certificate_is_refused_during_the_handshake() -> 
 
     let outcome = tls::probe(api.inbound, None).await?;
 
-    assert!(matches!(outcome, Outcome::Refused(_)), "a peer without certificate was accepted: {outcome:?}");
+    assert!(
+        matches!(outcome, Outcome::Refused(_)),
+        "a peer without certificate was accepted: {outcome:?}"
+    );
     assert_app_never_reached(&app).await
 }
 
@@ -147,14 +180,23 @@ async fn the_handshake_probe_is_answered_when_the_certificate_is_the_meshs() -> 
 
     let outcome = tls::probe(api.inbound, Some(&frontend)).await?;
 
-    assert!(matches!(outcome, Outcome::Answered(_)), "a mesh certificate was refused: {outcome:?}");
+    assert!(
+        matches!(outcome, Outcome::Answered(_)),
+        "a mesh certificate was refused: {outcome:?}"
+    );
     Ok(())
 }
 
 /// The app counts the connections it accepts; if the first one is ours, no refused peer
 /// got through to it.
 async fn assert_app_never_reached(app: &TestApp) -> anyhow::Result<()> {
-    let reply = Client::new(app.address).get("http://app.local/").await?.app()?;
-    assert_eq!(reply.connection, 1, "the app had accepted connections before this check");
+    let reply = Client::new(app.address)
+        .get("http://app.local/")
+        .await?
+        .app()?;
+    assert_eq!(
+        reply.connection, 1,
+        "the app had accepted connections before this check"
+    );
     Ok(())
 }

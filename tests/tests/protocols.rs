@@ -8,7 +8,9 @@ use meshcd_e2e::TestMesh;
 use meshcd_e2e::http::{self, Client};
 use meshcd_e2e::pki::spiffe_id;
 use meshcd_e2e::proxy::Proxy;
-use meshcd_e2e::snapshot::{SnapshotBuilder, allow_all_http, allow_tcp, endpoints, http_service, tcp_service};
+use meshcd_e2e::snapshot::{
+    SnapshotBuilder, allow_all_http, allow_tcp, endpoints, http_service, tcp_service,
+};
 use meshcd_e2e::testapp::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -18,11 +20,16 @@ async fn frontend_and_api(mesh: &TestMesh) -> anyhow::Result<(TestApp, Proxy, Pr
     let identity = mesh.identity("shop", "api")?;
     let snapshot = SnapshotBuilder::new(&identity)
         .serves_http("api", app.address)
-        .allow(allow_all_http("shop/api", &[&spiffe_id("shop", "frontend")]))
+        .allow(allow_all_http(
+            "shop/api",
+            &[&spiffe_id("shop", "frontend")],
+        ))
         .build();
     let api = mesh.start_proxy("api", &identity, snapshot).await?;
     let identity = mesh.identity("shop", "frontend")?;
-    let snapshot = SnapshotBuilder::new(&identity).service(http_service("api", "shop", endpoints(&[&api]))).build();
+    let snapshot = SnapshotBuilder::new(&identity)
+        .service(http_service("api", "shop", endpoints(&[&api])))
+        .build();
     let frontend = mesh.start_proxy("frontend", &identity, snapshot).await?;
     Ok((app, api, frontend))
 }
@@ -38,7 +45,14 @@ async fn request_routed_by_its_host_header_reaches_the_app() -> anyhow::Result<(
 
     assert_eq!(response.status, 200, "{}", response.text());
     let reply = response.app()?;
-    assert_eq!((reply.name.as_str(), reply.path.as_str(), reply.query.as_str()), ("api", "/api/values", "page=2"));
+    assert_eq!(
+        (
+            reply.name.as_str(),
+            reply.path.as_str(),
+            reply.query.as_str()
+        ),
+        ("api", "/api/values", "page=2")
+    );
     Ok(())
 }
 
@@ -56,7 +70,10 @@ async fn every_host_form_of_a_service_reaches_it() -> anyhow::Result<()> {
         "api.shop:80",
         "API.Shop.svc.cluster.local.:80",
     ] {
-        let response = frontend.client().get(&format!("http://{host}/api/values")).await?;
+        let response = frontend
+            .client()
+            .get(&format!("http://{host}/api/values"))
+            .await?;
         assert_eq!(response.status, 200, "host {host}: {}", response.text());
         assert_eq!(response.app()?.name, "api", "host {host}");
     }
@@ -68,10 +85,17 @@ async fn unknown_host_gets_404_saying_so() -> anyhow::Result<()> {
     let mesh = TestMesh::new()?;
     let (_app, _api, frontend) = frontend_and_api(&mesh).await?;
 
-    let response = frontend.client().get("http://nowhere.shop/api/values").await?;
+    let response = frontend
+        .client()
+        .get("http://nowhere.shop/api/values")
+        .await?;
 
     assert_eq!(response.status, 404, "{}", response.text());
-    assert!(response.text().contains("nowhere.shop"), "the 404 names the host: {}", response.text());
+    assert!(
+        response.text().contains("nowhere.shop"),
+        "the 404 names the host: {}",
+        response.text()
+    );
     Ok(())
 }
 
@@ -83,8 +107,15 @@ async fn h2c_request_from_the_app_reaches_the_service() -> anyhow::Result<()> {
 
     // Several requests on one connection: h2 multiplexing, not one request and done.
     for path in ["/api/values", "/api/other", "/status/201"] {
-        let response = connection.send(http::get(&format!("http://api.shop{path}"))).await?;
-        assert!(response.status.is_success(), "{path}: {} {}", response.status, response.text());
+        let response = connection
+            .send(http::get(&format!("http://api.shop{path}")))
+            .await?;
+        assert!(
+            response.status.is_success(),
+            "{path}: {} {}",
+            response.status,
+            response.text()
+        );
         let reply = response.app()?;
         assert_eq!((reply.name.as_str(), reply.path.as_str()), ("api", path));
     }
@@ -96,8 +127,12 @@ async fn websocket_upgrade_passes_through_and_echoes_bytes() -> anyhow::Result<(
     let mesh = TestMesh::new()?;
     let (_app, _api, frontend) = frontend_and_api(&mesh).await?;
     let mut request = http::get("http://api.shop/chat");
-    request.headers_mut().insert("connection", "upgrade".parse()?);
-    request.headers_mut().insert("upgrade", "websocket".parse()?);
+    request
+        .headers_mut()
+        .insert("connection", "upgrade".parse()?);
+    request
+        .headers_mut()
+        .insert("upgrade", "websocket".parse()?);
 
     let mut upgraded = frontend.client().upgrade(request).await?;
     upgraded.write_all(b"hello through the mesh").await?;
@@ -115,11 +150,17 @@ async fn tcp_passthrough_echoes_bytes_through_the_services_local_port() -> anyho
     let identity = mesh.identity("shop", "echo")?;
     let snapshot = SnapshotBuilder::new(&identity)
         .serves_tcp("echo", 7000, echo.address)
-        .allow(allow_tcp("shop/echo", &[&spiffe_id("shop", "frontend")], &[7000]))
+        .allow(allow_tcp(
+            "shop/echo",
+            &[&spiffe_id("shop", "frontend")],
+            &[7000],
+        ))
         .build();
     let server = mesh.start_proxy("echo", &identity, snapshot).await?;
     let identity = mesh.identity("shop", "frontend")?;
-    let snapshot = SnapshotBuilder::new(&identity).service(tcp_service("echo", "shop", 7000, endpoints(&[&server]))).build();
+    let snapshot = SnapshotBuilder::new(&identity)
+        .service(tcp_service("echo", "shop", 7000, endpoints(&[&server])))
+        .build();
     let frontend = mesh.start_proxy("frontend", &identity, snapshot).await?;
 
     let local = frontend.tcp_port("echo.shop:7000")?;
@@ -152,11 +193,17 @@ async fn tcp_from_an_unlisted_source_is_closed_without_reaching_the_app() -> any
     let identity = mesh.identity("shop", "echo")?;
     let snapshot = SnapshotBuilder::new(&identity)
         .serves_tcp("echo", 7000, echo.address)
-        .allow(allow_tcp("shop/echo", &[&spiffe_id("shop", "frontend")], &[7000]))
+        .allow(allow_tcp(
+            "shop/echo",
+            &[&spiffe_id("shop", "frontend")],
+            &[7000],
+        ))
         .build();
     let server = mesh.start_proxy("echo", &identity, snapshot).await?;
     let identity = mesh.identity("shop", "intruder")?;
-    let snapshot = SnapshotBuilder::new(&identity).service(tcp_service("echo", "shop", 7000, endpoints(&[&server]))).build();
+    let snapshot = SnapshotBuilder::new(&identity)
+        .service(tcp_service("echo", "shop", 7000, endpoints(&[&server])))
+        .build();
     let intruder = mesh.start_proxy("intruder", &identity, snapshot).await?;
 
     let mut stream = tokio::net::TcpStream::connect(intruder.tcp_port("echo.shop:7000")?).await?;
@@ -165,7 +212,11 @@ async fn tcp_from_an_unlisted_source_is_closed_without_reaching_the_app() -> any
     let mut buffer = [0_u8; 64];
     let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await?;
 
-    assert!(matches!(read, Ok(0) | Err(_)), "got bytes back: {:?}", read.map(|n| String::from_utf8_lossy(&buffer[..n]).into_owned()));
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "got bytes back: {:?}",
+        read.map(|n| String::from_utf8_lossy(&buffer[..n]).into_owned())
+    );
     Ok(())
 }
 
@@ -174,12 +225,16 @@ async fn headers_too_large_get_431() -> anyhow::Result<()> {
     let mesh = TestMesh::new()?;
     let (_app, _api, frontend) = frontend_and_api(&mesh).await?;
     // 1 MiB of one header: beyond any sane limit (hyper's default is ~400 KiB, Envoy's 60 KiB).
-    let mut request = b"GET http://api.shop/api/values HTTP/1.1\r\nhost: api.shop\r\nx-big: ".to_vec();
+    let mut request =
+        b"GET http://api.shop/api/values HTTP/1.1\r\nhost: api.shop\r\nx-big: ".to_vec();
     request.extend(std::iter::repeat_n(b'a', 1024 * 1024));
     request.extend_from_slice(b"\r\n\r\n");
 
     let status_line = Client::new(frontend.outbound).send_raw(request).await?;
 
-    assert!(status_line.starts_with("HTTP/1.1 431"), "got {status_line:?}");
+    assert!(
+        status_line.starts_with("HTTP/1.1 431"),
+        "got {status_line:?}"
+    );
     Ok(())
 }

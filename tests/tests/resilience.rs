@@ -21,7 +21,10 @@ async fn api_replica(mesh: &TestMesh, name: &str) -> anyhow::Result<(TestApp, Pr
     let identity = mesh.identity("shop", "api")?;
     let snapshot = SnapshotBuilder::new(&identity)
         .serves_http("api", app.address)
-        .allow(allow_all_http("shop/api", &[&spiffe_id("shop", "frontend")]))
+        .allow(allow_all_http(
+            "shop/api",
+            &[&spiffe_id("shop", "frontend")],
+        ))
         .build();
     let proxy = mesh.start_proxy(name, &identity, snapshot).await?;
     Ok((app, proxy))
@@ -33,14 +36,20 @@ async fn killing_one_of_two_endpoints_causes_no_client_error() -> anyhow::Result
     let (_a_app, mut a) = api_replica(&mesh, "api-a").await?;
     let (_b_app, b) = api_replica(&mesh, "api-b").await?;
     let identity = mesh.identity("shop", "frontend")?;
-    let snapshot = SnapshotBuilder::new(&identity).service(http_service("api", "shop", endpoints(&[&a, &b]))).build();
+    let snapshot = SnapshotBuilder::new(&identity)
+        .service(http_service("api", "shop", endpoints(&[&a, &b])))
+        .build();
     let frontend = mesh.start_proxy("frontend", &identity, snapshot).await?;
     let client = frontend.client();
     // Both replicas serve before one dies, so the proxy holds connections to both.
     eventually(Duration::from_secs(10), || async {
         let report = load::run(client, Arc::new(|| http::get(VALUES)), 20, 2).await;
         anyhow::ensure!(report.failures() == 0, "{report:?}");
-        anyhow::ensure!(report.by_app.len() == 2, "only {:?} answered", report.by_app);
+        anyhow::ensure!(
+            report.by_app.len() == 2,
+            "only {:?} answered",
+            report.by_app
+        );
         Ok(())
     })
     .await?;
@@ -48,8 +57,17 @@ async fn killing_one_of_two_endpoints_causes_no_client_error() -> anyhow::Result
     a.kill();
     let report = load::run(client, Arc::new(|| http::get(VALUES)), 300, 4).await;
 
-    assert_eq!(report.failures(), 0, "clients saw failures after an endpoint died: {report:?}");
-    assert_eq!(report.by_app.get("api-b"), Some(&300), "{:?}", report.by_app);
+    assert_eq!(
+        report.failures(),
+        0,
+        "clients saw failures after an endpoint died: {report:?}"
+    );
+    assert_eq!(
+        report.by_app.get("api-b"),
+        Some(&300),
+        "{:?}",
+        report.by_app
+    );
     Ok(())
 }
 
@@ -58,16 +76,31 @@ async fn slow_backend_gets_504_when_the_request_timeout_expires() -> anyhow::Res
     let mesh = TestMesh::new()?;
     let (_app, api) = api_replica(&mesh, "api").await?;
     let identity = mesh.identity("shop", "frontend")?;
-    let snapshot = SnapshotBuilder::new(&identity).service(http_service("api", "shop", endpoints(&[&api]))).build();
-    let frontend = mesh.proxy("frontend", &identity, snapshot)?.request_timeout("500ms").start().await?;
+    let snapshot = SnapshotBuilder::new(&identity)
+        .service(http_service("api", "shop", endpoints(&[&api])))
+        .build();
+    let frontend = mesh
+        .proxy("frontend", &identity, snapshot)?
+        .request_timeout("500ms")
+        .start()
+        .await?;
 
     let started = Instant::now();
-    let response = frontend.client().get("http://api.shop/slow?ms=5000").await?;
+    let response = frontend
+        .client()
+        .get("http://api.shop/slow?ms=5000")
+        .await?;
     let elapsed = started.elapsed();
 
     assert_eq!(response.status, 504, "{}", response.text());
-    assert!(elapsed >= Duration::from_millis(450), "504 after {elapsed:?}, before the 500ms timeout");
-    assert!(elapsed < Duration::from_millis(2500), "504 after {elapsed:?}, long after the 500ms timeout");
+    assert!(
+        elapsed >= Duration::from_millis(450),
+        "504 after {elapsed:?}, before the 500ms timeout"
+    );
+    assert!(
+        elapsed < Duration::from_millis(2500),
+        "504 after {elapsed:?}, long after the 500ms timeout"
+    );
     // Under the timeout the same route answers normally.
     let response = frontend.client().get("http://api.shop/slow?ms=50").await?;
     assert_eq!(response.status, 200, "{}", response.text());
@@ -80,14 +113,28 @@ async fn service_without_a_reachable_endpoint_gets_502_or_503_naming_it() -> any
     // A port nobody listens on: taken from the kernel, then released.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let identity = mesh.identity("shop", "frontend")?;
-    let gone = Endpoint { address: closed.to_string(), identity: spiffe_id("shop", "api") };
-    let snapshot = SnapshotBuilder::new(&identity).service(http_service("api", "shop", vec![gone])).build();
+    let gone = Endpoint {
+        address: closed.to_string(),
+        identity: spiffe_id("shop", "api"),
+    };
+    let snapshot = SnapshotBuilder::new(&identity)
+        .service(http_service("api", "shop", vec![gone]))
+        .build();
     let frontend = mesh.start_proxy("frontend", &identity, snapshot).await?;
 
     let response = frontend.client().get(VALUES).await?;
 
-    assert!(matches!(response.status.as_u16(), 502 | 503), "got {}: {}", response.status, response.text());
-    assert!(response.text().contains("api"), "the body names the backend: {}", response.text());
+    assert!(
+        matches!(response.status.as_u16(), 502 | 503),
+        "got {}: {}",
+        response.status,
+        response.text()
+    );
+    assert!(
+        response.text().contains("api"),
+        "the body names the backend: {}",
+        response.text()
+    );
     Ok(())
 }
 
@@ -98,13 +145,27 @@ async fn endpoint_with_an_unexpected_identity_is_not_trusted() -> anyhow::Result
     let mesh = TestMesh::new()?;
     let (_app, api) = api_replica(&mesh, "api").await?;
     let identity = mesh.identity("shop", "frontend")?;
-    let impostor = Endpoint { address: api.inbound.to_string(), identity: spiffe_id("shop", "payments") };
-    let snapshot = SnapshotBuilder::new(&identity).service(http_service("api", "shop", vec![impostor])).build();
+    let impostor = Endpoint {
+        address: api.inbound.to_string(),
+        identity: spiffe_id("shop", "payments"),
+    };
+    let snapshot = SnapshotBuilder::new(&identity)
+        .service(http_service("api", "shop", vec![impostor]))
+        .build();
     let frontend = mesh.start_proxy("frontend", &identity, snapshot).await?;
 
     let response = frontend.client().get(VALUES).await?;
 
-    assert!(response.status.is_server_error(), "got {}: {}", response.status, response.text());
-    assert!(response.app().is_err(), "the request reached the app: {}", response.text());
+    assert!(
+        response.status.is_server_error(),
+        "got {}: {}",
+        response.status,
+        response.text()
+    );
+    assert!(
+        response.app().is_err(),
+        "the request reached the app: {}",
+        response.text()
+    );
     Ok(())
 }

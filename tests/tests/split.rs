@@ -9,7 +9,8 @@ use meshcd_e2e::load::{self, LoadReport};
 use meshcd_e2e::pki::spiffe_id;
 use meshcd_e2e::proxy::Proxy;
 use meshcd_e2e::snapshot::{
-    Service, Split, SnapshotBuilder, allow_all_http, backend, endpoints, header_match, http_service, split,
+    Service, SnapshotBuilder, Split, allow_all_http, backend, endpoints, header_match,
+    http_service, split,
 };
 use meshcd_e2e::testapp::TestApp;
 
@@ -23,7 +24,10 @@ async fn api_version(mesh: &TestMesh, name: &str) -> anyhow::Result<(TestApp, Pr
     let snapshot = SnapshotBuilder::new(&identity)
         .serves_http(name, app.address)
         .serves_http("api", app.address)
-        .allow(allow_all_http("shop/api", &[&spiffe_id("shop", "frontend")]))
+        .allow(allow_all_http(
+            "shop/api",
+            &[&spiffe_id("shop", "frontend")],
+        ))
         .build();
     let proxy = mesh.start_proxy(name, &identity, snapshot).await?;
     Ok((app, proxy))
@@ -33,7 +37,10 @@ async fn api_version(mesh: &TestMesh, name: &str) -> anyhow::Result<(TestApp, Pr
 /// `split` over the versions.
 async fn frontend(mesh: &TestMesh, root: &Proxy, split: Split) -> anyhow::Result<Proxy> {
     let identity = mesh.identity("shop", "frontend")?;
-    let api = Service { split: Some(split), ..http_service("api", "shop", endpoints(&[root])) };
+    let api = Service {
+        split: Some(split),
+        ..http_service("api", "shop", endpoints(&[root]))
+    };
     let snapshot = SnapshotBuilder::new(&identity).service(api).build();
     mesh.start_proxy("frontend", &identity, snapshot).await
 }
@@ -43,11 +50,18 @@ async fn get_values(client: Client, total: u64) -> LoadReport {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ninety_ten_split_sends_ten_percent_of_ten_thousand_requests_to_the_canary() -> anyhow::Result<()> {
+async fn ninety_ten_split_sends_ten_percent_of_ten_thousand_requests_to_the_canary()
+-> anyhow::Result<()> {
     let mesh = TestMesh::new()?;
     let (_v1_app, v1) = api_version(&mesh, "api-v1").await?;
     let (_v2_app, v2) = api_version(&mesh, "api-v2").await?;
-    let split = split("shop/api", vec![backend("api-v1", 90, endpoints(&[&v1])), backend("api-v2", 10, endpoints(&[&v2]))]);
+    let split = split(
+        "shop/api",
+        vec![
+            backend("api-v1", 90, endpoints(&[&v1])),
+            backend("api-v2", 10, endpoints(&[&v2])),
+        ],
+    );
     let frontend = frontend(&mesh, &v1, split).await?;
 
     let report = get_values(frontend.client(), 10_000).await;
@@ -55,7 +69,11 @@ async fn ninety_ten_split_sends_ten_percent_of_ten_thousand_requests_to_the_cana
     assert_eq!(report.failures(), 0, "{report:?}");
     assert_eq!(report.by_app.values().sum::<u64>(), 10_000, "{report:?}");
     let canary = report.percent_from("api-v2");
-    assert!((canary - 10.0).abs() <= 1.5, "api-v2 got {canary:.2}% of requests, want 10 ± 1.5: {:?}", report.by_app);
+    assert!(
+        (canary - 10.0).abs() <= 1.5,
+        "api-v2 got {canary:.2}% of requests, want 10 ± 1.5: {:?}",
+        report.by_app
+    );
     Ok(())
 }
 
@@ -65,24 +83,45 @@ async fn one_zero_split_sends_every_request_to_the_weighted_backend() -> anyhow:
     let (_v1_app, v1) = api_version(&mesh, "api-v1").await?;
     let (_v2_app, v2) = api_version(&mesh, "api-v2").await?;
     // The root's own endpoints are v2, so a request that escaped the split would show.
-    let split = split("shop/api", vec![backend("api-v1", 1, endpoints(&[&v1])), backend("api-v2", 0, endpoints(&[&v2]))]);
+    let split = split(
+        "shop/api",
+        vec![
+            backend("api-v1", 1, endpoints(&[&v1])),
+            backend("api-v2", 0, endpoints(&[&v2])),
+        ],
+    );
     let frontend = frontend(&mesh, &v2, split).await?;
 
     let report = get_values(frontend.client(), 2_000).await;
 
     assert_eq!(report.failures(), 0, "{report:?}");
-    assert_eq!(report.by_app.get("api-v1"), Some(&2_000), "{:?}", report.by_app);
-    assert_eq!(report.by_app.get("api-v2"), None, "weight 0 got traffic: {:?}", report.by_app);
+    assert_eq!(
+        report.by_app.get("api-v1"),
+        Some(&2_000),
+        "{:?}",
+        report.by_app
+    );
+    assert_eq!(
+        report.by_app.get("api-v2"),
+        None,
+        "weight 0 got traffic: {:?}",
+        report.by_app
+    );
     Ok(())
 }
 
 #[tokio::test]
-async fn requests_matching_the_split_go_to_its_backends_and_the_rest_to_the_root_service() -> anyhow::Result<()> {
+async fn requests_matching_the_split_go_to_its_backends_and_the_rest_to_the_root_service()
+-> anyhow::Result<()> {
     let mesh = TestMesh::new()?;
     let (_v1_app, v1) = api_version(&mesh, "api-v1").await?;
     let (_v2_app, v2) = api_version(&mesh, "api-v2").await?;
     let split = Split {
-        matches: vec![header_match("shop/canary-users/testers", "x-canary", "true|yes")],
+        matches: vec![header_match(
+            "shop/canary-users/testers",
+            "x-canary",
+            "true|yes",
+        )],
         ..split("shop/api", vec![backend("api-v2", 100, endpoints(&[&v2]))])
     };
     let frontend = frontend(&mesh, &v1, split).await?;
@@ -91,7 +130,9 @@ async fn requests_matching_the_split_go_to_its_backends_and_the_rest_to_the_root
     let with_header = |value: &'static str| {
         move || {
             let mut request = http::get(VALUES);
-            request.headers_mut().insert("x-canary", value.parse().expect("header value"));
+            request
+                .headers_mut()
+                .insert("x-canary", value.parse().expect("header value"));
             request
         }
     };
@@ -103,8 +144,23 @@ async fn requests_matching_the_split_go_to_its_backends_and_the_rest_to_the_root
     for report in [&testers, &others, &near_miss] {
         assert_eq!(report.failures(), 0, "{report:?}");
     }
-    assert_eq!(testers.by_app.get("api-v2"), Some(&100), "matching requests: {:?}", testers.by_app);
-    assert_eq!(others.by_app.get("api-v1"), Some(&100), "other requests: {:?}", others.by_app);
-    assert_eq!(near_miss.by_app.get("api-v1"), Some(&50), "near misses: {:?}", near_miss.by_app);
+    assert_eq!(
+        testers.by_app.get("api-v2"),
+        Some(&100),
+        "matching requests: {:?}",
+        testers.by_app
+    );
+    assert_eq!(
+        others.by_app.get("api-v1"),
+        Some(&100),
+        "other requests: {:?}",
+        others.by_app
+    );
+    assert_eq!(
+        near_miss.by_app.get("api-v1"),
+        Some(&50),
+        "near misses: {:?}",
+        near_miss.by_app
+    );
     Ok(())
 }

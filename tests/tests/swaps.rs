@@ -21,7 +21,10 @@ fn api_snapshot(identity: &Identity, app: &TestApp, version: u32) -> Snapshot {
     SnapshotBuilder::new(identity)
         .version(format!("v{version}"))
         .serves_http("api", app.address)
-        .allow(allow_all_http("shop/api", &[&spiffe_id("shop", "frontend")]))
+        .allow(allow_all_http(
+            "shop/api",
+            &[&spiffe_id("shop", "frontend")],
+        ))
         .build()
 }
 
@@ -31,7 +34,11 @@ fn frontend_snapshot(identity: &Identity, api: &[&Proxy], version: u32) -> Snaps
     SnapshotBuilder::new(identity)
         .version(format!("v{version}"))
         .service(http_service("api", "shop", endpoints(api)))
-        .service(http_service(&format!("unrelated-{version}"), "shop", Vec::new()))
+        .service(http_service(
+            &format!("unrelated-{version}"),
+            "shop",
+            Vec::new(),
+        ))
         .build()
 }
 
@@ -40,15 +47,35 @@ async fn new_snapshot_moves_traffic_to_the_new_endpoint() -> anyhow::Result<()> 
     let mesh = TestMesh::new()?;
     let api_identity = mesh.identity("shop", "api")?;
     let blue_app = mesh.app("blue").await?;
-    let blue = mesh.start_proxy("blue", &api_identity, api_snapshot(&api_identity, &blue_app, 1)).await?;
+    let blue = mesh
+        .start_proxy(
+            "blue",
+            &api_identity,
+            api_snapshot(&api_identity, &blue_app, 1),
+        )
+        .await?;
     let green_app = mesh.app("green").await?;
-    let green = mesh.start_proxy("green", &api_identity, api_snapshot(&api_identity, &green_app, 1)).await?;
+    let green = mesh
+        .start_proxy(
+            "green",
+            &api_identity,
+            api_snapshot(&api_identity, &green_app, 1),
+        )
+        .await?;
     let identity = mesh.identity("shop", "frontend")?;
-    let frontend = mesh.start_proxy("frontend", &identity, frontend_snapshot(&identity, &[&blue], 1)).await?;
+    let frontend = mesh
+        .start_proxy(
+            "frontend",
+            &identity,
+            frontend_snapshot(&identity, &[&blue], 1),
+        )
+        .await?;
     let before = frontend.client().get(VALUES).await?;
     assert_eq!(before.app()?.name, "blue");
 
-    frontend.apply(&frontend_snapshot(&identity, &[&green], 2)).await?;
+    frontend
+        .apply(&frontend_snapshot(&identity, &[&green], 2))
+        .await?;
 
     let report = load::run(frontend.client(), Arc::new(|| http::get(VALUES)), 50, 2).await;
     assert_eq!(report.failures(), 0, "{report:?}");
@@ -57,21 +84,37 @@ async fn new_snapshot_moves_traffic_to_the_new_endpoint() -> anyhow::Result<()> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hundred_snapshot_swaps_under_load_fail_no_request_and_keep_upstream_connections() -> anyhow::Result<()> {
+async fn hundred_snapshot_swaps_under_load_fail_no_request_and_keep_upstream_connections()
+-> anyhow::Result<()> {
     let mesh = TestMesh::new()?;
     let app = mesh.app("api").await?;
     let api_identity = mesh.identity("shop", "api")?;
-    let api = mesh.start_proxy("api", &api_identity, api_snapshot(&api_identity, &app, 1)).await?;
+    let api = mesh
+        .start_proxy("api", &api_identity, api_snapshot(&api_identity, &app, 1))
+        .await?;
     let identity = mesh.identity("shop", "frontend")?;
-    let frontend = mesh.start_proxy("frontend", &identity, frontend_snapshot(&identity, &[&api], 1)).await?;
+    let frontend = mesh
+        .start_proxy(
+            "frontend",
+            &identity,
+            frontend_snapshot(&identity, &[&api], 1),
+        )
+        .await?;
 
     let load = Load::start(frontend.client(), Arc::new(|| http::get(VALUES)), 4);
     // Warm up until every client has been served a few times: the pools are as big as
     // this load needs them, and that is the baseline.
     eventually(Duration::from_secs(20), || async {
         let report = load.report();
-        anyhow::ensure!(report.failures() == 0, "failures while warming up: {report:?}");
-        anyhow::ensure!(report.completed >= 200, "{} requests so far", report.completed);
+        anyhow::ensure!(
+            report.failures() == 0,
+            "failures while warming up: {report:?}"
+        );
+        anyhow::ensure!(
+            report.completed >= 200,
+            "{} requests so far",
+            report.completed
+        );
         Ok(())
     })
     .await?;
@@ -83,14 +126,19 @@ async fn hundred_snapshot_swaps_under_load_fail_no_request_and_keep_upstream_con
     for version in 2..=SWAPS + 1 {
         let frontend_next = frontend_snapshot(&identity, &[&api], version);
         let api_next = api_snapshot(&api_identity, &app, version);
-        let (frontend_swapped, api_swapped) = tokio::join!(frontend.apply(&frontend_next), api.apply(&api_next));
+        let (frontend_swapped, api_swapped) =
+            tokio::join!(frontend.apply(&frontend_next), api.apply(&api_next));
         frontend_swapped?;
         api_swapped?;
         proxy_connections_seen.extend(established_peers(api.inbound)?);
     }
     let report = load.stop().await;
 
-    assert_eq!(report.failures(), 0, "clients saw failures during the swaps: {report:?}");
+    assert_eq!(
+        report.failures(),
+        0,
+        "clients saw failures during the swaps: {report:?}"
+    );
     assert!(
         report.completed >= warmed_up.completed + u64::from(SWAPS),
         "the load stalled during the swaps: {} requests before, {} after",

@@ -3,8 +3,8 @@
 //! every snapshot that lists the same address and identity, so all of this survives a
 //! snapshot swap.
 
-use std::sync::Arc;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,44 @@ pub fn now_millis() -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+type Key = (Box<str>, Box<str>);
+
+/// Endpoint handles by address and identity: a snapshot that lists an endpoint an
+/// earlier one listed gets the same handle, with its connection, load and ejection.
+#[derive(Debug, Default)]
+pub struct EndpointRegistry {
+    endpoints: Mutex<HashMap<Key, Weak<Endpoint>>>,
+}
+
+impl EndpointRegistry {
+    /// The handle for an endpoint: the existing one while any snapshot still uses it.
+    pub fn endpoint(&self, address: &str, identity: &str) -> Arc<Endpoint> {
+        let mut endpoints = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
+        let key: Key = (address.into(), identity.into());
+        if let Some(existing) = endpoints.get(&key).and_then(Weak::upgrade) {
+            return existing;
+        }
+        let endpoint = Arc::new(Endpoint::new(address, identity));
+        endpoints.insert(key, Arc::downgrade(&endpoint));
+        endpoint
+    }
+
+    /// Forgets endpoints no snapshot uses any more (their connection closes when the
+    /// last request on it finishes).
+    pub fn sweep(&self) {
+        let mut endpoints = self.endpoints.lock().unwrap_or_else(|e| e.into_inner());
+        endpoints.retain(|_, endpoint| endpoint.strong_count() > 0);
+    }
+
+    pub fn len(&self) -> usize {
+        self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 #[derive(Debug)]
 pub struct Endpoint {
     /// host:port of the peer proxy's inbound listener.
@@ -37,15 +75,11 @@ pub struct Endpoint {
     ejected_until: AtomicU64,
     /// The pooled multiplexed connection, when one is open.
     pub(super) connection: ArcSwapOption<SendRequest<UpstreamBody>>,
-    /// Serialises connection attempts; counts them so that waiters can tell that the
-    /// attempt they waited for has already failed.
-    pub(super) connecting: tokio::sync::Mutex<ConnectAttempts>,
-}
-
-#[derive(Debug, Default)]
-pub(super) struct ConnectAttempts {
-    pub generation: u64,
-    pub last_error: Option<Arc<str>>,
+    /// Counts connection attempts, so a request that waited for someone else's attempt
+    /// can tell it happened (and fail fast with its error instead of trying again).
+    pub(super) connect_generation: AtomicU64,
+    /// Serialises connection attempts; holds the last attempt's error.
+    pub(super) connecting: tokio::sync::Mutex<Option<Arc<str>>>,
 }
 
 /// Counts a request as in flight on an endpoint until dropped.
@@ -66,7 +100,8 @@ impl Endpoint {
             consecutive_failures: AtomicU32::new(0),
             ejected_until: AtomicU64::new(0),
             connection: ArcSwapOption::empty(),
-            connecting: tokio::sync::Mutex::new(ConnectAttempts::default()),
+            connect_generation: AtomicU64::new(0),
+            connecting: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -130,6 +165,17 @@ mod tests {
         assert!(!endpoint.is_ejected(now_millis()));
         assert!(endpoint.failed());
         assert!(endpoint.is_ejected(now_millis()));
+    }
+
+    #[test]
+    fn an_endpoint_listed_again_gets_the_same_handle_until_no_one_holds_it() {
+        let registry = EndpointRegistry::default();
+        let first = registry.endpoint("127.0.0.1:1", "a");
+        assert!(Arc::ptr_eq(&first, &registry.endpoint("127.0.0.1:1", "a")));
+        assert!(!Arc::ptr_eq(&first, &registry.endpoint("127.0.0.1:1", "b")));
+        drop(first);
+        registry.sweep();
+        assert!(registry.is_empty());
     }
 
     #[test]

@@ -21,12 +21,12 @@ use super::{
 };
 use crate::hop;
 use crate::metrics::{Direction, Metrics, RouteLabels};
-use crate::outbound::pool::Pool;
+use crate::outbound::endpoint::EndpointRegistry;
 use crate::outbound::split::WeightedChoice;
 
 /// What a snapshot is compiled against.
 pub struct CompileContext<'a> {
-    pub pool: &'a Pool,
+    pub endpoints: &'a EndpointRegistry,
     pub metrics: &'a Metrics,
 }
 
@@ -362,7 +362,7 @@ impl BackendBuilder<'_> {
     fn build(&self, service: Arc<str>, endpoints: &[proto::Endpoint]) -> Backend {
         let endpoints = endpoints
             .iter()
-            .map(|endpoint| self.context.pool.endpoint(&endpoint.address, &endpoint.identity))
+            .map(|endpoint| self.context.endpoints.endpoint(&endpoint.address, &endpoint.identity))
             .collect();
         let destinations = self
             .ports

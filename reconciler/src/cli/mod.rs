@@ -1,5 +1,11 @@
 //! The `meshcd` command line: parsing and dispatch; each subcommand in its own module.
 
+mod git;
+mod http;
+mod namespace;
+mod run;
+mod status;
+mod token;
 mod validate;
 
 use std::process::ExitCode;
@@ -17,6 +23,24 @@ pub struct Cli {
 enum Command {
     /// Validate a config tree: schema, references and semantics, exactly as the reconciler does.
     Validate(validate::Args),
+    /// Run the reconciler on a config repository.
+    Run(run::RunArgs),
+    /// Run a local mesh: the reconciler on a local repository (default: a copy of examples-repo/).
+    Up(run::UpArgs),
+    /// Show what a running reconciler applied and which proxies acknowledged it.
+    Status(status::StatusArgs),
+    /// Ask a running reconciler to look for a new revision now.
+    Sync(status::ServerArgs),
+    /// Stop applying new revisions (they are still fetched and validated).
+    Suspend(status::ServerArgs),
+    /// Apply new revisions again.
+    Resume(status::ServerArgs),
+    /// Manage bootstrap tokens for local-mode proxies.
+    #[command(subcommand)]
+    Token(token::Command),
+    /// Onboard or offboard namespaces by committing to the config repository.
+    #[command(subcommand)]
+    Namespace(namespace::Command),
     /// Print the version and the Git commit this binary was built from.
     Version,
 }
@@ -24,11 +48,39 @@ enum Command {
 /// Exit codes: 0 success, 1 invalid input (or a failed operation), 2 usage error.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Validate(args) => validate::run(args),
+    let result = match cli.command {
+        Command::Validate(args) => return validate::run(args),
         Command::Version => {
             println!("meshcd {} (commit {})", crate::VERSION, crate::GIT_COMMIT);
-            ExitCode::SUCCESS
+            Ok(())
+        }
+        Command::Token(command) => token::run(command),
+        Command::Namespace(command) => namespace::run(command),
+        Command::Run(args) => runtime(run::run(args)),
+        Command::Up(args) => runtime(run::up(args)),
+        Command::Status(args) => runtime(status::status(args)),
+        Command::Sync(args) => runtime(status::post(args, "sync")),
+        Command::Suspend(args) => runtime(status::post(args, "suspend")),
+        Command::Resume(args) => runtime(status::post(args, "resume")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
         }
     }
+}
+
+fn runtime(future: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    init_tracing();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MESHCD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

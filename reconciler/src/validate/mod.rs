@@ -106,13 +106,16 @@ fn classify<'a>(document: &'a Document, reporter: &mut Reporter<'_>) -> Option<O
     }
     let owned = OWNED_GROUPS.contains(&group) || group.ends_with(".smi-spec.io");
     if owned {
-        let message = if known_kind_of_group(group, kind) {
-            format!("{kind} has no version {version} in {group}")
+        // Point at the field that is wrong: the version or the group is in `apiVersion`.
+        let (pointer, message) = if known_kind_of_group(group, kind) {
+            ("/apiVersion", format!("{kind} has no version {version} in {group}"))
+        } else if OWNED_GROUPS.contains(&group) {
+            ("/kind", format!("unknown kind {kind} in {group}"))
         } else {
-            format!("unknown kind {kind} in {group}")
+            ("/apiVersion", format!("unknown API group {group} (kind {kind})"))
         };
         reporter
-            .at(Severity::Error, document, Some(&id), "/kind", message)
+            .at(Severity::Error, document, Some(&id), pointer, message)
             .hint(supported_hint(group));
     } else {
         reporter

@@ -48,7 +48,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listen on {}", arguments.listen))?;
     let address = listener.local_addr()?;
-    println!("{}", serde_json::json!({ "event": "listening", "address": address.to_string() }));
+    println!(
+        "{}",
+        serde_json::json!({ "event": "listening", "address": address.to_string() })
+    );
     if arguments.tcp_echo {
         serve_tcp_echo(listener).await
     } else {
@@ -109,7 +112,12 @@ async fn respond(
     }
     let body_bytes = match request.into_body().collect().await {
         Ok(body) => body.to_bytes().len(),
-        Err(error) => return Ok(plain(StatusCode::BAD_REQUEST, format!("reading body: {error}"))),
+        Err(error) => {
+            return Ok(plain(
+                StatusCode::BAD_REQUEST,
+                format!("reading body: {error}"),
+            ));
+        }
     };
 
     if path == "/slow" {
@@ -133,9 +141,10 @@ async fn respond(
     });
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(response)
 }
 
@@ -177,8 +186,12 @@ fn upgrade(request: &mut Request<Incoming>) -> Response<Full<Bytes>> {
     });
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    response.headers_mut().insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    response
+        .headers_mut()
+        .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     response
 }
 

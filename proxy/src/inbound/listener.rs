@@ -1,0 +1,127 @@
+//! The inbound listener: tells TLS from plaintext by the first byte, completes the mTLS
+//! handshake (client certificate required and chained to the mesh CA), reads the
+//! caller's SPIFFE identity from the verified leaf, and hands the connection to HTTP or
+//! TCP by ALPN. Plaintext is served only in permissive mTLS mode.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use super::authorize::UNAUTHENTICATED;
+use super::{Inbound, Peer, forward, tcp};
+use crate::hop;
+use crate::linger::SharedStream;
+use crate::outbound::listener::server_builder;
+use crate::shutdown::Drain;
+use crate::snapshot::MtlsMode;
+use crate::tls::spiffe;
+
+/// Time allowed for the first byte and the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The first byte of a TLS record carrying a handshake (the ClientHello).
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+pub async fn serve(listener: TcpListener, inbound: Arc<Inbound>, mut drain: Drain) {
+    let builder = Arc::new(server_builder());
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = drain.signaled() => return,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                tokio::spawn(connection(stream, inbound.clone(), builder.clone(), drain.clone()));
+            }
+            Err(error) => tracing::warn!(%error, "inbound accept failed"),
+        }
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    inbound: Arc<Inbound>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    drain: Drain,
+) {
+    let _ = stream.set_nodelay(true);
+    let peer_address = stream.peer_addr().ok();
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => {}
+        _ => return,
+    }
+    if first[0] != TLS_HANDSHAKE_RECORD {
+        let permissive = inbound
+            .snapshots
+            .current()
+            .is_some_and(|snapshot| snapshot.mesh.mtls == MtlsMode::Permissive);
+        if !permissive {
+            tracing::info!(peer = ?peer_address, "plaintext connection refused: mTLS is strict");
+            return;
+        }
+        let peer = Peer {
+            identity: UNAUTHENTICATED.into(),
+        };
+        let stream = SharedStream::new(stream);
+        serve_http(TokioIo::new(stream.clone()), inbound, builder, peer, drain, Some(stream)).await;
+        return;
+    }
+
+    let acceptor = TlsAcceptor::from(inbound.tls.current().server.clone());
+    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => {
+            inbound.metrics.handshake_failures.inc();
+            tracing::info!(peer = ?peer_address, %error, "inbound TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            inbound.metrics.handshake_failures.inc();
+            tracing::info!(peer = ?peer_address, "inbound TLS handshake timed out");
+            return;
+        }
+    };
+    let (_, session) = stream.get_ref();
+    let identity = session
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .and_then(|leaf| spiffe::identity_of(leaf));
+    let Some(identity) = identity else {
+        inbound.metrics.handshake_failures.inc();
+        tracing::info!(peer = ?peer_address, "peer certificate carries no SPIFFE identity");
+        return;
+    };
+    let peer = Peer {
+        identity: identity.into(),
+    };
+    if session.alpn_protocol() == Some(hop::ALPN_TCP) {
+        tcp::serve(inbound, stream, peer).await;
+    } else {
+        serve_http(TokioIo::new(stream), inbound, builder, peer, drain, None).await;
+    }
+}
+
+async fn serve_http<IO>(
+    io: TokioIo<IO>,
+    inbound: Arc<Inbound>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    peer: Peer,
+    drain: Drain,
+    plaintext: Option<SharedStream>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let service = service_fn(move |request| forward::handle(inbound.clone(), peer.clone(), request));
+    let connection = builder.serve_connection_with_upgrades(io, service);
+    if let Err(error) = drain.watch(connection).await {
+        tracing::debug!(%error, "inbound connection ended with an error");
+        if let Some(stream) = plaintext {
+            stream.linger().await;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Why an outbound request failed, classified once into the response the app gets:
+//! 404 unknown host, 503 nothing reachable, 502 the peer failed, 504 too slow.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Response, StatusCode};
+
+use super::pool::ConnectError;
+use super::route::RouteError;
+use crate::respond::{self, ResponseBody};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    #[error("meshcd-proxy has no snapshot loaded yet")]
+    NoSnapshot,
+    #[error(transparent)]
+    Route(#[from] RouteError),
+    #[error("backend {backend:?} has no endpoints")]
+    NoEndpoints { backend: Arc<str> },
+    #[error("backend {backend:?}: {source}")]
+    Connect {
+        backend: Arc<str>,
+        source: ConnectError,
+    },
+    #[error("backend {backend:?} at {endpoint}: {message}")]
+    Upstream {
+        backend: Arc<str>,
+        endpoint: Arc<str>,
+        message: String,
+    },
+    #[error("backend {backend:?} did not answer within {timeout:?}")]
+    Timeout {
+        backend: Arc<str>,
+        timeout: Duration,
+    },
+    #[error("CONNECT is only proxied to TCP service ports; {0}")]
+    ConnectMethod(String),
+}
+
+impl ForwardError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NoSnapshot | Self::NoEndpoints { .. } | Self::Connect { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Route(RouteError::MissingHost) => StatusCode::BAD_REQUEST,
+            Self::Route(_) => StatusCode::NOT_FOUND,
+            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::ConnectMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+
+    pub fn into_response(self) -> Response<ResponseBody> {
+        respond::text(self.status(), self.to_string())
+    }
+}
+
+/// A hyper error with its causes, for the body of a 502.
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

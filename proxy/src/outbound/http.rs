@@ -1,0 +1,292 @@
+//! One HTTP request from the local app, through the outbound stack:
+//! route (Host → service) → split (backend by weight) → balance (endpoint by load)
+//! → pooled mTLS HTTP/2 to the peer proxy, with one retry elsewhere on connection
+//! failure, the request timeout around it all, and metrics and the access log at the edge.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{Method, Request, Response, Uri, Version};
+use http_body_util::{Either, Empty};
+use hyper::body::{Body, Incoming};
+
+use super::error::{ForwardError, describe};
+use super::pool::Alpn;
+use super::{Outbound, UpstreamBody, balance, route, tcp};
+use crate::access_log::HttpEntry;
+use crate::headers;
+use crate::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
+use crate::respond::ResponseBody;
+use crate::snapshot::{Backend, Service, Snapshot};
+use crate::upgrade;
+
+/// The service function of outbound HTTP connections.
+pub async fn handle(
+    outbound: Arc<Outbound>,
+    original: Option<SocketAddr>,
+    request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    let start = Instant::now();
+    let Some(snapshot) = outbound.snapshots.current() else {
+        return Ok(ForwardError::NoSnapshot.into_response());
+    };
+    let logged = outbound
+        .access_log
+        .map(|_| (request.method().clone(), request.uri().clone()));
+    let (service, port) = match route::resolve(&snapshot, original, &request) {
+        Ok(found) => found,
+        Err(route::RouteError::TcpPort { .. }) if request.method() == Method::CONNECT => {
+            return Ok(tcp::connect_tunnel(outbound.clone(), snapshot.clone(), request).await);
+        }
+        Err(error) => {
+            tracing::debug!(%error, "outbound request not routed");
+            let response = ForwardError::from(error).into_response();
+            log(&outbound, &snapshot, logged, None, "", &response, start.elapsed());
+            return Ok(response);
+        }
+    };
+    if request.method() == Method::CONNECT {
+        let error = ForwardError::ConnectMethod(format!("{} port {port} is HTTP", service.name));
+        return Ok(error.into_response());
+    }
+    let (backend, route_index) = choose_backend(service, &request);
+    let metrics = &backend.metrics[route_index];
+    metrics.request();
+    let response = match forward(&outbound, &snapshot, backend, port, request).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::info!(destination = %service.name, %error, "outbound request failed");
+            error.into_response()
+        }
+    };
+    let elapsed = start.elapsed();
+    metrics.response(response.status(), elapsed);
+    let route = match (&service.split, route_index) {
+        (Some(split), index) if index > 0 => &*split.matches[index - 1].name,
+        _ => "",
+    };
+    log(&outbound, &snapshot, logged, Some((service, backend)), route, &response, elapsed);
+    Ok(response)
+}
+
+/// The split's weighted choice for requests it covers, else the service itself. The
+/// second value indexes `Backend::metrics` (0: default route, i + 1: split match i).
+fn choose_backend<'s, B>(service: &'s Service, request: &Request<B>) -> (&'s Backend, usize) {
+    let Some(split) = &service.split else {
+        return (&service.own, 0);
+    };
+    if split.matches.is_empty() {
+        return (&split.backends[split.weights.pick()], 0);
+    }
+    let path = request.uri().path();
+    match split
+        .matches
+        .iter()
+        .position(|m| m.matches(request.method(), path, request.headers()))
+    {
+        Some(index) => (&split.backends[split.weights.pick()], index + 1),
+        None => (&service.own, 0),
+    }
+}
+
+async fn forward(
+    outbound: &Outbound,
+    snapshot: &Snapshot,
+    backend: &Backend,
+    port: u16,
+    mut request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, ForwardError> {
+    let connect_timeout = snapshot.connect_timeout(outbound.connect_timeout);
+    let request_timeout = snapshot.request_timeout(outbound.request_timeout);
+    let timeout = || ForwardError::Timeout {
+        backend: backend.service.clone(),
+        timeout: request_timeout,
+    };
+    if let Some(destination) = backend.destination(port) {
+        let value = if request.version() == Version::HTTP_2 {
+            destination.http2.clone()
+        } else {
+            destination.http1.clone()
+        };
+        request.headers_mut().insert(&DESTINATION_HEADER, value);
+    }
+    if headers::is_upgrade(&request) {
+        let upgraded = upgrade_request(outbound, backend, connect_timeout, request);
+        return match tokio::time::timeout(request_timeout, upgraded).await {
+            Ok(result) => result.map(|response| response.map(Either::Left)),
+            Err(_) => Err(timeout()),
+        };
+    }
+    headers::strip_hop_by_hop(request.headers_mut());
+    let sent = send(outbound, backend, connect_timeout, request.map(Either::Left));
+    match tokio::time::timeout(request_timeout, sent).await {
+        Ok(result) => result.map(|response| response.map(Either::Left)),
+        Err(_) => Err(timeout()),
+    }
+}
+
+/// Safe to send twice: an idempotent method without a body.
+fn retryable(request: &Request<UpstreamBody>) -> bool {
+    matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
+    ) && request.body().is_end_stream()
+}
+
+fn copy_for_retry(request: &Request<UpstreamBody>) -> Request<UpstreamBody> {
+    let mut copy = Request::new(Either::Right(Empty::new()));
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = Uri::clone(request.uri());
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    copy
+}
+
+/// Sends on a pooled connection. A request that never left (no connection) is retried
+/// once on another endpoint whatever its method; one that left is retried only when it
+/// is idempotent and bodiless (a copy is kept for that, and only when there is another
+/// endpoint to go to).
+async fn send(
+    outbound: &Outbound,
+    backend: &Backend,
+    connect_timeout: Duration,
+    request: Request<UpstreamBody>,
+) -> Result<Response<Incoming>, ForwardError> {
+    let mut spare =
+        (backend.endpoints.len() > 1 && retryable(&request)).then(|| copy_for_retry(&request));
+    let mut unsent = Some(request);
+    let mut avoid = None;
+    let mut last_error = ForwardError::NoEndpoints {
+        backend: backend.service.clone(),
+    };
+    for attempt in 0..2 {
+        let Some(endpoint) = balance::choose(&backend.endpoints, avoid.as_deref()) else {
+            break;
+        };
+        let Some(request) = unsent.take().or_else(|| spare.take()) else {
+            break;
+        };
+        if attempt > 0 {
+            outbound.metrics.retries.inc();
+        }
+        let _in_flight = endpoint.start();
+        let mut sender = match outbound.pool.http(endpoint, connect_timeout).await {
+            Ok(sender) => sender,
+            Err(source) => {
+                fail(outbound, endpoint);
+                unsent = Some(request);
+                last_error = ForwardError::Connect {
+                    backend: backend.service.clone(),
+                    source,
+                };
+                avoid = Some(endpoint.clone());
+                continue;
+            }
+        };
+        match sender.try_send_request(request).await {
+            Ok(response) => {
+                let app_unavailable = response
+                    .headers()
+                    .get(&PROXY_ERROR_HEADER)
+                    .is_some_and(|v| v == APP_UNAVAILABLE);
+                if app_unavailable {
+                    fail(outbound, endpoint);
+                    if attempt == 0 && spare.is_some() {
+                        avoid = Some(endpoint.clone());
+                        last_error = ForwardError::Upstream {
+                            backend: backend.service.clone(),
+                            endpoint: endpoint.address.clone(),
+                            message: "the app behind it is unavailable".into(),
+                        };
+                        continue;
+                    }
+                } else {
+                    endpoint.succeeded();
+                }
+                return Ok(response);
+            }
+            Err(mut error) => {
+                fail(outbound, endpoint);
+                unsent = error.take_message();
+                last_error = ForwardError::Upstream {
+                    backend: backend.service.clone(),
+                    endpoint: endpoint.address.clone(),
+                    message: describe(error.error()),
+                };
+                avoid = Some(endpoint.clone());
+            }
+        }
+    }
+    Err(last_error)
+}
+
+fn fail(outbound: &Outbound, endpoint: &super::endpoint::Endpoint) {
+    if endpoint.failed() {
+        outbound.metrics.ejections.inc();
+    }
+}
+
+/// An upgrade gets its own HTTP/1.1 connection to the peer: the upgraded stream will
+/// own it.
+async fn upgrade_request(
+    outbound: &Outbound,
+    backend: &Backend,
+    connect_timeout: Duration,
+    request: Request<Incoming>,
+) -> Result<Response<Incoming>, ForwardError> {
+    let endpoint = balance::choose(&backend.endpoints, None).ok_or_else(|| {
+        ForwardError::NoEndpoints {
+            backend: backend.service.clone(),
+        }
+    })?;
+    let stream = outbound
+        .pool
+        .stream(endpoint, Alpn::Http1, connect_timeout)
+        .await
+        .map_err(|source| {
+            fail(outbound, endpoint);
+            ForwardError::Connect {
+                backend: backend.service.clone(),
+                source,
+            }
+        })?;
+    endpoint.succeeded();
+    upgrade::forward(stream, request)
+        .await
+        .map_err(|error| ForwardError::Upstream {
+            backend: backend.service.clone(),
+            endpoint: endpoint.address.clone(),
+            message: describe(&error),
+        })
+}
+
+fn log(
+    outbound: &Outbound,
+    snapshot: &Snapshot,
+    logged: Option<(Method, Uri)>,
+    target: Option<(&Service, &Backend)>,
+    route: &str,
+    response: &Response<ResponseBody>,
+    elapsed: Duration,
+) {
+    let (Some(access_log), Some((method, uri))) = (outbound.access_log, logged) else {
+        return;
+    };
+    let (destination, backend) = match target {
+        Some((service, backend)) => (&*service.name, &*backend.service),
+        None => ("", ""),
+    };
+    access_log.write(&HttpEntry {
+        direction: "outbound",
+        source: &snapshot.workload.identity,
+        destination,
+        backend,
+        route,
+        method: method.as_str(),
+        path: uri.path(),
+        status: response.status().as_u16(),
+        duration_ms: elapsed,
+    });
+}

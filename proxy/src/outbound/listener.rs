@@ -1,0 +1,93 @@
+//! The outbound listener: accepts the local app's connections, finds out whether they
+//! were redirected (transparent mode) and serves them as HTTP/1.1 or h2c, or as a TCP
+//! stream when they were addressed to a TCP service's ClusterIP.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+
+use super::{Outbound, http, tcp, transparent};
+use crate::linger::SharedStream;
+use crate::shutdown::Drain;
+use crate::snapshot::Protocol;
+
+/// Request headers larger than this get 431 (HTTP/1.1) — Envoy's default is 60 KiB.
+pub const MAX_HEADER_BYTES: usize = 64 << 10;
+/// A client that has not sent a whole request head within this is disconnected.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP server settings shared by the outbound and the inbound listeners.
+pub fn server_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX))
+        .max_concurrent_streams(1024)
+        .initial_stream_window_size(4 << 20)
+        .initial_connection_window_size(16 << 20);
+    builder
+}
+
+pub async fn serve(listener: TcpListener, outbound: Arc<Outbound>, mut drain: Drain) {
+    let local = listener.local_addr().ok();
+    let builder = Arc::new(server_builder());
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = drain.signaled() => return,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "outbound accept failed");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let original = transparent::original_destination(&stream).filter(|o| Some(*o) != local);
+        if let Some(original) = original {
+            let tcp_service = outbound.snapshots.current().and_then(|snapshot| {
+                let (service, port) = snapshot.service_by_cluster_ip(&original)?;
+                (service.port(port)?.protocol == Protocol::Tcp)
+                    .then(|| (service.name.clone(), port))
+            });
+            if let Some((service, port)) = tcp_service {
+                tokio::spawn(tcp::forward(outbound.clone(), stream, service, port));
+                continue;
+            }
+        }
+        tokio::spawn(serve_http(
+            stream,
+            outbound.clone(),
+            builder.clone(),
+            original,
+            drain.clone(),
+        ));
+    }
+}
+
+async fn serve_http(
+    stream: TcpStream,
+    outbound: Arc<Outbound>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    original: Option<std::net::SocketAddr>,
+    drain: Drain,
+) {
+    let stream = SharedStream::new(stream);
+    let service = service_fn(move |request| http::handle(outbound.clone(), original, request));
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream.clone()), service);
+    if let Err(error) = drain.watch(connection).await {
+        tracing::debug!(%error, "outbound connection ended with an error");
+        stream.linger().await;
+    }
+}

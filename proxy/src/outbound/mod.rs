@@ -1,0 +1,48 @@
+//! The outbound side: the local app's calls into the mesh.
+//!
+//! The stack, outermost first, one concern per file:
+//! - `listener`: accept, transparent-mode original destination, HTTP/1.1 or h2c;
+//!   oversized heads (431), malformed ones (400) and slow clients end here.
+//! - `route`: Host or ClusterIP → meshed service and port (404 when there is none).
+//! - `split` (in `http`): TrafficSplit backend by weight, per request; A/B matches.
+//! - `balance`: endpoint by power of two choices on in-flight load, skipping ejected ones.
+//! - `pool`: one multiplexed mTLS HTTP/2 connection per endpoint, SPIFFE-verified.
+//! - `http`: the request's way through the above, retry once elsewhere on connection
+//!   failure, request timeout (504), metrics and access log.
+//! - `tcp`: the same for TCP service ports, per connection.
+
+pub mod balance;
+pub mod endpoint;
+mod error;
+mod http;
+pub mod listener;
+pub mod pool;
+mod route;
+pub mod split;
+pub mod tcp;
+mod transparent;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{Either, Empty};
+use hyper::body::Incoming;
+
+use crate::access_log::AccessLog;
+use crate::metrics::Metrics;
+use crate::snapshot::SnapshotStore;
+use pool::Pool;
+
+/// The body of a request sent to a peer: the app's own, or empty for a retry's copy.
+pub type UpstreamBody = Either<Incoming, Empty<Bytes>>;
+
+/// What every outbound connection shares.
+pub struct Outbound {
+    pub snapshots: Arc<SnapshotStore>,
+    pub pool: Arc<Pool>,
+    pub metrics: Arc<Metrics>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub access_log: Option<AccessLog>,
+}

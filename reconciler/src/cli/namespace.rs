@@ -1,0 +1,108 @@
+//! `meshcd namespace add|remove|list`: the GitOps twin of `osm namespace add`. It edits
+//! the config repository and commits with the user's Git identity; the reconciler does
+//! the rest.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde_json::Value;
+
+use crate::load::{Loaded, load_path};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Onboard a namespace: write namespaces/NAME.yaml and commit it.
+    Add {
+        name: String,
+        #[arg(long, default_value = ".", env = "MESHCD_REPO")]
+        repo: PathBuf,
+    },
+    /// Offboard a namespace: remove its Namespace manifest and commit.
+    Remove {
+        name: String,
+        #[arg(long, default_value = ".", env = "MESHCD_REPO")]
+        repo: PathBuf,
+    },
+    /// List onboarded namespaces.
+    List {
+        #[arg(long, default_value = ".", env = "MESHCD_REPO")]
+        repo: PathBuf,
+    },
+}
+
+pub fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Add { name, repo } => add(&repo, &name),
+        Command::Remove { name, repo } => remove(&repo, &name),
+        Command::List { repo } => {
+            for (name, _) in namespaces(&load(&repo)?) {
+                println!("{name}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn load(repo: &Path) -> anyhow::Result<Loaded> {
+    load_path(repo).with_context(|| format!("reading {}", repo.display()))
+}
+
+/// Namespaces declared in the tree, with the file that declares each.
+fn namespaces(loaded: &Loaded) -> Vec<(String, PathBuf)> {
+    loaded
+        .documents
+        .iter()
+        .filter(|d| d.value.get("kind").and_then(Value::as_str) == Some("Namespace") && d.value.get("apiVersion").and_then(Value::as_str) == Some("v1"))
+        .filter_map(|d| Some((d.value.pointer("/metadata/name")?.as_str()?.to_string(), loaded.path(d.file).to_path_buf())))
+        .collect()
+}
+
+fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+fn add(repo: &Path, name: &str) -> anyhow::Result<()> {
+    if !is_dns_label(name) {
+        bail!("{name:?} is not a namespace name (lower-case letters, digits and '-', at most 63)");
+    }
+    let loaded = load(repo)?;
+    if let Some((_, file)) = namespaces(&loaded).into_iter().find(|(existing, _)| existing == name) {
+        bail!("namespace {name} is already onboarded ({})", file.display());
+    }
+    let path = repo.join("namespaces").join(format!("{name}.yaml"));
+    std::fs::create_dir_all(path.parent().context("a file has a folder")?)?;
+    std::fs::write(&path, format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let commit = super::git::commit_paths(repo, &[&path], &format!("meshcd: onboard namespace {name}"))?;
+    println!("onboarded namespace {name}: {} (commit {})", path.display(), &commit[..12]);
+    Ok(())
+}
+
+fn remove(repo: &Path, name: &str) -> anyhow::Result<()> {
+    let loaded = load(repo)?;
+    let Some((_, file)) = namespaces(&loaded).into_iter().find(|(existing, _)| existing == name) else {
+        bail!("namespace {name} is not onboarded in {}", repo.display());
+    };
+    let users: Vec<String> = loaded
+        .documents
+        .iter()
+        .filter(|d| d.value.pointer("/metadata/namespace").and_then(Value::as_str) == Some(name))
+        .map(|d| format!("{} {} ({})", d.value["kind"].as_str().unwrap_or("?"), d.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?"), loaded.path(d.file).display()))
+        .collect();
+    if !users.is_empty() {
+        bail!("namespace {name} still holds objects, so the commit would be rejected:\n  {}\nremove them first", users.join("\n  "));
+    }
+    let documents_in_file = loaded.documents.iter().filter(|d| loaded.path(d.file) == file).count();
+    if documents_in_file > 1 {
+        bail!("{} declares other objects beside namespace {name}: edit it by hand", file.display());
+    }
+    let path = repo.join(&file);
+    std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+    let commit = super::git::commit_paths(repo, &[&path], &format!("meshcd: offboard namespace {name}"))?;
+    println!("offboarded namespace {name}: removed {} (commit {})", path.display(), &commit[..12]);
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! `meshcd run` (the reconciler) and `meshcd up` (the embedded default: `run` on a local
+//! repository, by default a scratch copy of `examples-repo/`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use tokio::sync::{Mutex, mpsc};
+
+use crate::admin::{self, Admin};
+use crate::control::mesh::Mesh;
+use crate::control::server::{self, ControlPlaneService};
+use crate::defaults;
+use crate::identity::ca::CertificateAuthority;
+use crate::identity::tokens::TokenStore;
+use crate::reconcile::{Reconciler, SourceStatus};
+use crate::source::git::{GitSource, Reference};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// State directory: CA key, bootstrap-token hashes, scratch checkouts.
+    #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// Control plane gRPC (TLS) listen address; port 0 picks a free port.
+    #[arg(long, default_value = defaults::CONTROL_PLANE_ADDR, env = "MESHCD_CONTROL_PLANE_ADDR")]
+    pub control_plane_addr: SocketAddr,
+    /// Admin HTTP listen address (status, sync, probes).
+    #[arg(long, default_value = defaults::ADMIN_ADDR, env = "MESHCD_ADMIN_ADDR")]
+    pub admin_addr: SocketAddr,
+    /// How often to look for a new revision when no event arrives.
+    #[arg(long, default_value = "15s", value_parser = parse_duration, env = "MESHCD_POLL_INTERVAL")]
+    pub poll_interval: Duration,
+    /// An operator-provided CA certificate (PEM); with --ca-key.
+    #[arg(long, requires = "ca_key", env = "MESHCD_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// The key of --ca-cert (PEM).
+    #[arg(long, requires = "ca_cert", env = "MESHCD_CA_KEY")]
+    pub ca_key: Option<PathBuf>,
+    /// Extra DNS names or IPs for the control plane's serving certificate.
+    #[arg(long = "server-name", env = "MESHCD_SERVER_NAMES", value_delimiter = ',')]
+    pub server_names: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The config repository: a local path.
+    #[arg(long, env = "MESHCD_REPO")]
+    pub repo: PathBuf,
+    #[arg(long, conflicts_with_all = ["tag", "commit"], env = "MESHCD_BRANCH")]
+    pub branch: Option<String>,
+    #[arg(long, conflicts_with = "commit", env = "MESHCD_TAG")]
+    pub tag: Option<String>,
+    #[arg(long, env = "MESHCD_COMMIT")]
+    pub commit: Option<String>,
+    /// The folder of the repository that holds the config.
+    #[arg(long, env = "MESHCD_PATH")]
+    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// A local config repository (default: a copy of examples-repo/ under the state directory).
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::validate::convert::units::parse_duration(text)
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let reference = match (&args.branch, &args.tag, &args.commit) {
+        (Some(branch), _, _) => Reference::Branch(branch.clone()),
+        (_, Some(tag), _) => Reference::Tag(tag.clone()),
+        (_, _, Some(commit)) => Reference::Commit(commit.clone()),
+        _ => Reference::Head,
+    };
+    serve(GitSource::new(args.repo, reference), args.path, args.serve).await
+}
+
+pub async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let repo = match args.dir {
+        Some(dir) => dir,
+        None => {
+            let repo = args.serve.state_dir.join("repo");
+            if !repo.join(".git").exists() {
+                let examples = examples_repo()?;
+                copy_tree(&examples, &repo).with_context(|| format!("copying {} to {}", examples.display(), repo.display()))?;
+                crate::cli::git::init_and_commit(&repo, "meshcd up: start from examples-repo")?;
+                eprintln!("meshcd: created config repository {} from {}", repo.display(), examples.display());
+            }
+            repo
+        }
+    };
+    serve(GitSource::new(repo, Reference::Head), None, args.serve).await
+}
+
+/// The examples-repo/ of this checkout (found from the working directory, else from the
+/// source tree the binary was built in).
+pub fn examples_repo() -> anyhow::Result<PathBuf> {
+    let candidates = [
+        PathBuf::from("examples-repo"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo"),
+    ];
+    candidates
+        .into_iter()
+        .find(|path| path.join("mesh.yaml").exists())
+        .context("no examples-repo/ found: run from the meshcd checkout, or give a config repository")
+}
+
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+async fn serve(source: GitSource, subpath: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()> {
+    if !source.path().exists() {
+        bail!("config repository {} does not exist", source.path().display());
+    }
+    let state_dir = args.state_dir.clone();
+    std::fs::create_dir_all(&state_dir).with_context(|| format!("creating state directory {}", state_dir.display()))?;
+    let ca = match (&args.ca_cert, &args.ca_key) {
+        (Some(cert), Some(key)) => CertificateAuthority::from_files(cert, key)?,
+        _ => CertificateAuthority::load_or_create(&state_dir, &crate::model::Mesh::default().trust_domain)?,
+    };
+    let ca = Arc::new(ca);
+    let bundle_path = state_dir.join("ca-bundle.pem");
+    std::fs::write(&bundle_path, ca.bundle_pem()).with_context(|| format!("writing {}", bundle_path.display()))?;
+
+    let control_listener = tokio::net::TcpListener::bind(args.control_plane_addr)
+        .await
+        .with_context(|| format!("binding the control plane to {}", args.control_plane_addr))?;
+    let admin_listener = tokio::net::TcpListener::bind(args.admin_addr)
+        .await
+        .with_context(|| format!("binding the admin listener to {}", args.admin_addr))?;
+    let control_addr = control_listener.local_addr()?;
+    let admin_addr = admin_listener.local_addr()?;
+
+    let mut names = vec!["localhost".to_string(), "meshcd-control-plane".to_string(), control_addr.ip().to_string()];
+    names.extend(args.server_names.iter().cloned());
+    // The serving certificate is re-issued at every start; it never leaves this process.
+    let (cert_pem, key_pem) = ca.issue_server(&names, Duration::from_secs(365 * 24 * 3600))?;
+
+    let mesh = Arc::new(Mesh::default());
+    let status = Arc::new(Mutex::new(SourceStatus {
+        repository: source.path().display().to_string(),
+        reference: source.reference().to_string(),
+        path: subpath.clone(),
+        ..SourceStatus::default()
+    }));
+    let (triggers, trigger_receiver) = mpsc::channel(1);
+
+    let service = ControlPlaneService {
+        mesh: mesh.clone(),
+        tokens: TokenStore::new(&state_dir),
+        ca: ca.clone(),
+    };
+    let (stop_sender, stop) = tokio::sync::watch::channel(false);
+    let mut control_stop = stop.clone();
+    let control = tokio::spawn(server::serve(control_listener, service, cert_pem, key_pem, async move {
+        let _ = control_stop.changed().await;
+    }));
+    let admin = tokio::spawn(admin::serve(
+        admin_listener,
+        Admin {
+            mesh: mesh.clone(),
+            status: status.clone(),
+            triggers: triggers.clone(),
+        },
+    ));
+    let _watcher = crate::source::watch::watch_repository(source.path(), triggers.clone());
+    let source = Arc::new(source);
+    let reconciler = tokio::spawn(
+        Reconciler {
+            source,
+            subpath,
+            scratch: state_dir.join("checkouts"),
+            mesh,
+            status,
+        }
+        .run(trigger_receiver, args.poll_interval),
+    );
+
+    println!(
+        "{}",
+        serde_json::json!({
+            "event": "listening",
+            "controlPlane": control_addr.to_string(),
+            "admin": admin_addr.to_string(),
+            "caBundle": bundle_path.display().to_string(),
+        })
+    );
+    eprintln!(
+        "meshcd: control plane on {control_addr} (TLS, CA bundle {}), admin on http://{admin_addr}",
+        bundle_path.display()
+    );
+
+    shutdown_signal().await;
+    eprintln!("meshcd: shutting down");
+    let _ = stop_sender.send(true);
+    reconciler.abort();
+    admin.abort();
+    let _ = tokio::time::timeout(Duration::from_secs(5), control).await;
+    drop(triggers);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}

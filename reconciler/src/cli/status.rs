@@ -1,0 +1,100 @@
+//! `meshcd status`, `sync`, `suspend`, `resume`: talk to a running reconciler.
+
+use std::fmt::Write as _;
+
+use anyhow::bail;
+use serde_json::Value;
+
+use super::http::call;
+use crate::defaults;
+
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// The reconciler's admin URL.
+    #[arg(long, default_value = defaults::ADMIN_URL, env = "MESHCD_SERVER")]
+    pub server: String,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
+    let (code, body) = call("GET", &format!("{}/status", args.server.server.trim_end_matches('/'))).await?;
+    if code != 200 {
+        bail!("status request failed with HTTP {code}: {body}");
+    }
+    match args.format {
+        Format::Json => println!("{body}"),
+        Format::Text => print!("{}", render(&serde_json::from_str(&body)?)),
+    }
+    Ok(())
+}
+
+/// `action` is sync, suspend or resume.
+pub async fn post(server: ServerArgs, action: &str) -> anyhow::Result<()> {
+    let (code, body) = call("POST", &format!("{}/{action}", server.server.trim_end_matches('/'))).await?;
+    if !(200..300).contains(&code) {
+        bail!("{action} failed with HTTP {code}: {body}");
+    }
+    print!("{body}");
+    Ok(())
+}
+
+fn short(value: &Value) -> String {
+    value.as_str().map(|id| id.chars().take(12).collect()).unwrap_or_else(|| "-".into())
+}
+
+fn render(status: &Value) -> String {
+    let mut out = String::new();
+    let source = &status["source"];
+    let _ = writeln!(out, "source:   {} ({})", source["repository"].as_str().unwrap_or("-"), source["reference"].as_str().unwrap_or("-"));
+    let _ = writeln!(out, "applied:  {} {}", short(&source["applied"]["id"]), source["applied"]["summary"].as_str().unwrap_or(""));
+    let _ = writeln!(out, "fetched:  {} {}", short(&source["last_fetched"]["id"]), source["last_fetched"]["summary"].as_str().unwrap_or(""));
+    if source["suspended"].as_bool() == Some(true) {
+        let _ = writeln!(out, "state:    SUSPENDED (new revisions are not applied)");
+    }
+    if let Some(error) = source["last_error"].as_str() {
+        let _ = writeln!(out, "error:    {error}");
+    }
+    if let Some(rejected) = source["rejected"].as_object() {
+        let _ = writeln!(out, "rejected: {} (the applied revision stays in force)", short(&rejected["revision"]["id"]));
+        for error in rejected["errors"].as_array().into_iter().flatten() {
+            let _ = writeln!(out, "  error: {} --> {}:{}", error["message"].as_str().unwrap_or(""), error["file"].as_str().unwrap_or(""), error["line"]);
+        }
+    }
+    let proxies = status["proxies"].as_array().cloned().unwrap_or_default();
+    let _ = writeln!(out, "proxies:  {}", proxies.len());
+    for proxy in &proxies {
+        let _ = writeln!(
+            out,
+            "  {:<40} {}/{} acked {} {}",
+            proxy["id"].as_str().unwrap_or(""),
+            proxy["namespace"].as_str().unwrap_or(""),
+            proxy["service_account"].as_str().unwrap_or(""),
+            proxy["acked_version"].as_str().unwrap_or("-"),
+            if proxy["in_sync"].as_bool() == Some(true) { "in sync" } else { "PENDING" }
+        );
+    }
+    let without = status["workloadsWithoutPolicy"].as_array().cloned().unwrap_or_default();
+    if !without.is_empty() {
+        let _ = writeln!(out, "workloads no TrafficTarget names as destination (denied to everyone in deny mode):");
+        for workload in without {
+            let _ = writeln!(out, "  {}", workload.as_str().unwrap_or(""));
+        }
+    }
+    for warning in status["warnings"].as_array().into_iter().flatten() {
+        let _ = writeln!(out, "warning: {}", warning.as_str().unwrap_or(""));
+    }
+    out
+}

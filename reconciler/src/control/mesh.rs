@@ -1,0 +1,217 @@
+//! The live mesh: the applied config, the inventory, and every connected proxy with the
+//! version it was sent and the version it acknowledged.
+//!
+//! Any change (a new revision, a proxy joining or leaving) recompiles and sends each
+//! proxy its snapshot if its version changed. Compilation is pure and cheap, so it is
+//! simply redone.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use meshcd_schemas::proto;
+use tokio::sync::{mpsc, Mutex};
+
+use crate::compile::{compile, CompileWarning};
+use crate::inventory::{Inventory, Workload};
+use crate::model::Config;
+
+pub type ProxySender = mpsc::Sender<Result<proto::ControlMessage, tonic::Status>>;
+
+/// A validated revision in force.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub revision: String,
+    pub config: Arc<Config>,
+    pub applied_at: SystemTime,
+}
+
+#[derive(Debug)]
+struct Proxy {
+    workload: Workload,
+    sender: ProxySender,
+    /// A connection generation, so a stale stream's goodbye does not drop its successor.
+    connection: u64,
+    sent: Option<Sent>,
+    acked: Option<String>,
+    acked_revision: Option<String>,
+    /// Time from the revision being applied here to this proxy's ACK.
+    last_ack_latency: Option<Duration>,
+    nack: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct Sent {
+    version: String,
+    revision: Option<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    applied: Option<Applied>,
+    inventory: Inventory,
+    proxies: BTreeMap<String, Proxy>,
+    warnings: Vec<CompileWarning>,
+    next_connection: u64,
+}
+
+/// What `meshcd status` shows about one proxy.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProxyStatus {
+    pub id: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub services: Vec<String>,
+    pub inbound_address: String,
+    pub sent_version: Option<String>,
+    pub acked_version: Option<String>,
+    /// The revision of the last acknowledged snapshot.
+    pub acked_revision: Option<String>,
+    pub in_sync: bool,
+    pub last_ack_latency_ms: Option<u128>,
+    pub nack: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Mesh {
+    inner: Mutex<Inner>,
+}
+
+impl Mesh {
+    /// Puts a validated revision in force and pushes it to every proxy.
+    pub async fn apply(&self, revision: String, config: Config) {
+        let mut inner = self.inner.lock().await;
+        inner.applied = Some(Applied {
+            revision,
+            config: Arc::new(config),
+            applied_at: SystemTime::now(),
+        });
+        publish(&mut inner);
+    }
+
+    pub async fn applied(&self) -> Option<Applied> {
+        self.inner.lock().await.applied.clone()
+    }
+
+    /// Registers a proxy's workload and returns its connection generation.
+    pub async fn connect(&self, workload: Workload, sender: ProxySender) -> u64 {
+        let mut inner = self.inner.lock().await;
+        inner.next_connection += 1;
+        let connection = inner.next_connection;
+        inner.inventory.insert(workload.clone());
+        inner.proxies.insert(
+            workload.id.clone(),
+            Proxy {
+                workload,
+                sender,
+                connection,
+                sent: None,
+                acked: None,
+                acked_revision: None,
+                last_ack_latency: None,
+                nack: None,
+            },
+        );
+        publish(&mut inner);
+        connection
+    }
+
+    pub async fn disconnect(&self, id: &str, connection: u64) {
+        let mut inner = self.inner.lock().await;
+        if inner.proxies.get(id).is_some_and(|proxy| proxy.connection == connection) {
+            inner.proxies.remove(id);
+            inner.inventory.remove(id);
+            publish(&mut inner);
+        }
+    }
+
+    pub async fn ack(&self, id: &str, version: String) {
+        let mut inner = self.inner.lock().await;
+        let applied_at = inner.applied.as_ref().map(|applied| applied.applied_at);
+        if let Some(proxy) = inner.proxies.get_mut(id) {
+            if let Some(sent) = proxy.sent.as_ref().filter(|sent| sent.version == version) {
+                proxy.acked_revision = sent.revision.clone();
+                proxy.last_ack_latency = applied_at.and_then(|at| at.elapsed().ok());
+            }
+            proxy.acked = Some(version);
+            proxy.nack = None;
+        }
+    }
+
+    pub async fn nack(&self, id: &str, version: String, error: String) {
+        let mut inner = self.inner.lock().await;
+        if let Some(proxy) = inner.proxies.get_mut(id) {
+            tracing::warn!(proxy = id, %version, %error, "proxy rejected a snapshot");
+            proxy.nack = Some((version, error));
+        }
+    }
+
+    pub async fn proxies(&self) -> Vec<ProxyStatus> {
+        let inner = self.inner.lock().await;
+        inner
+            .proxies
+            .iter()
+            .map(|(id, proxy)| ProxyStatus {
+                id: id.clone(),
+                namespace: proxy.workload.identity.namespace.clone(),
+                service_account: proxy.workload.identity.service_account.clone(),
+                services: proxy.workload.services.clone(),
+                inbound_address: proxy.workload.inbound_address.clone(),
+                sent_version: proxy.sent.as_ref().map(|sent| sent.version.clone()),
+                acked_version: proxy.acked.clone(),
+                acked_revision: proxy.acked_revision.clone(),
+                in_sync: proxy.sent.as_ref().map(|sent| &sent.version) == proxy.acked.as_ref(),
+                last_ack_latency_ms: proxy.last_ack_latency.map(|latency| latency.as_millis()),
+                nack: proxy.nack.as_ref().map(|(version, error)| format!("{version}: {error}")),
+            })
+            .collect()
+    }
+
+    pub async fn warnings(&self) -> Vec<String> {
+        self.inner.lock().await.warnings.iter().map(|w| w.message.clone()).collect()
+    }
+
+    /// Services of connected workloads that no TrafficTarget names as a destination
+    /// identity: in deny mode nobody can call them.
+    pub async fn unreachable_workloads(&self) -> Vec<String> {
+        let inner = self.inner.lock().await;
+        let Some(applied) = &inner.applied else {
+            return Vec::new();
+        };
+        let targets = &applied.config.traffic_targets;
+        inner
+            .inventory
+            .workloads
+            .values()
+            .filter(|workload| !targets.iter().any(|t| t.value.destination == workload.identity))
+            .map(|workload| format!("{}/{} ({})", workload.identity.namespace, workload.services.join(","), workload.identity.service_account))
+            .collect()
+    }
+}
+
+fn publish(inner: &mut Inner) {
+    let Some(applied) = inner.applied.clone() else {
+        return;
+    };
+    let compiled = compile(&applied.config, &inner.inventory);
+    inner.warnings = compiled.warnings;
+    for (id, proxy) in inner.proxies.iter_mut() {
+        let Some(snapshot) = compiled.snapshots.get(id) else {
+            continue;
+        };
+        if proxy.sent.as_ref().is_some_and(|sent| sent.version == snapshot.version) {
+            continue;
+        }
+        let message = proto::ControlMessage {
+            message: Some(proto::control_message::Message::Snapshot(snapshot.clone())),
+        };
+        // A proxy that cannot keep up gets the newest snapshot on its next change; a
+        // full channel never blocks the mesh.
+        if proxy.sender.try_send(Ok(message)).is_ok() {
+            proxy.sent = Some(Sent {
+                version: snapshot.version.clone(),
+                revision: Some(applied.revision.clone()),
+            });
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The control plane: the live mesh state and the gRPC service proxies connect to.
+
+pub mod mesh;
+pub mod server;

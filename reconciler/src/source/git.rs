@@ -1,0 +1,198 @@
+//! Reads revisions of a Git repository with git2: resolves the tracked ref to a commit
+//! and writes that commit's tree to a scratch folder, without touching the repository's
+//! own working tree.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Repository, TreeWalkMode, TreeWalkResult};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("opening repository {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("resolving {reference}: {message}")]
+    Resolve { reference: String, message: String },
+    #[error("reading commit {revision}: {message}")]
+    Read { revision: String, message: String },
+    #[error("writing checkout to {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What the reconciler follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    /// The repository's HEAD.
+    Head,
+    Branch(String),
+    Tag(String),
+    Commit(String),
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reference::Head => f.write_str("HEAD"),
+            Reference::Branch(name) => write!(f, "branch {name}"),
+            Reference::Tag(name) => write!(f, "tag {name}"),
+            Reference::Commit(id) => write!(f, "commit {id}"),
+        }
+    }
+}
+
+/// One commit of the config repository.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Revision {
+    pub id: String,
+    pub summary: String,
+    pub author: String,
+    /// Commit time, seconds since the epoch.
+    pub time: i64,
+}
+
+pub struct GitSource {
+    path: PathBuf,
+    reference: Reference,
+}
+
+impl GitSource {
+    pub fn new(path: PathBuf, reference: Reference) -> Self {
+        GitSource { path, reference }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    fn open(&self) -> Result<Repository, SourceError> {
+        Repository::open(&self.path).map_err(|error| SourceError::Open {
+            path: self.path.clone(),
+            message: error.message().to_string(),
+        })
+    }
+
+    /// The commit the tracked reference points at now.
+    pub fn resolve(&self) -> Result<Revision, SourceError> {
+        let repository = self.open()?;
+        let spec = match &self.reference {
+            Reference::Head => "HEAD".to_string(),
+            Reference::Branch(name) => format!("refs/heads/{name}"),
+            Reference::Tag(name) => format!("refs/tags/{name}"),
+            Reference::Commit(id) => id.clone(),
+        };
+        let object = repository.revparse_single(&spec).map_err(|error| SourceError::Resolve {
+            reference: self.reference.to_string(),
+            message: error.message().to_string(),
+        })?;
+        let commit = object.peel_to_commit().map_err(|error| SourceError::Resolve {
+            reference: self.reference.to_string(),
+            message: error.message().to_string(),
+        })?;
+        Ok(Revision {
+            id: commit.id().to_string(),
+            summary: commit.summary().unwrap_or_default().to_string(),
+            author: commit.author().name().unwrap_or_default().to_string(),
+            time: commit.time().seconds(),
+        })
+    }
+
+    /// Writes the tree of `revision` into `target` (which must not exist yet).
+    pub fn checkout(&self, revision: &str, target: &Path) -> Result<(), SourceError> {
+        let repository = self.open()?;
+        let read_error = |error: git2::Error| SourceError::Read {
+            revision: revision.to_string(),
+            message: error.message().to_string(),
+        };
+        let oid = git2::Oid::from_str(revision).map_err(read_error)?;
+        let tree = repository.find_commit(oid).and_then(|c| c.tree()).map_err(read_error)?;
+        let write_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| SourceError::Write { path, source }
+        };
+        std::fs::create_dir_all(target).map_err(write_error(target))?;
+        let mut failure = None;
+        tree.walk(TreeWalkMode::PreOrder, |folder, entry| {
+            if entry.kind() != Some(ObjectType::Blob) {
+                return TreeWalkResult::Ok;
+            }
+            // Symlinks (mode 120000) could point outside the checkout: skip them.
+            if entry.filemode() == 0o120000 {
+                return TreeWalkResult::Ok;
+            }
+            let Some(name) = entry.name() else {
+                return TreeWalkResult::Ok;
+            };
+            let path = target.join(folder).join(name);
+            let result = entry
+                .to_object(&repository)
+                .map_err(read_error)
+                .and_then(|object| {
+                    let blob = object.as_blob().map(|blob| blob.content().to_vec()).unwrap_or_default();
+                    if let Some(parent) = path.parent() {
+                        std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+                    }
+                    std::fs::write(&path, blob).map_err(write_error(&path))
+                });
+            match result {
+                Ok(()) => TreeWalkResult::Ok,
+                Err(error) => {
+                    failure = Some(error);
+                    TreeWalkResult::Abort
+                }
+            }
+        })
+        .map_err(|error| failure.take().unwrap_or_else(|| read_error(error)))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn checkout_writes_the_committed_tree_not_the_working_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join("sub")).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        std::fs::write(repo.join("sub/a.yaml"), "kind: A\n").unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "first"]);
+        std::fs::write(repo.join("sub/a.yaml"), "kind: Uncommitted\n").unwrap();
+
+        let source = GitSource::new(repo.clone(), Reference::Branch("main".into()));
+        let revision = source.resolve().unwrap();
+        assert_eq!(revision.summary, "first");
+        let out = dir.path().join("out");
+        source.checkout(&revision.id, &out).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("sub/a.yaml")).unwrap(), "kind: A\n");
+    }
+
+    #[test]
+    fn a_missing_branch_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        let source = GitSource::new(dir.path().to_path_buf(), Reference::Branch("nope".into()));
+        let error = source.resolve().unwrap_err().to_string();
+        assert!(error.contains("branch nope"), "{error}");
+    }
+}

@@ -1,0 +1,4 @@
+//! Where revisions come from: Git repositories and the events that say one changed.
+
+pub mod git;
+pub mod watch;
