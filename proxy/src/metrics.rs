@@ -37,7 +37,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use prometheus_client::encoding::{
-    EncodeLabelSet, EncodeLabelValue, EncodeMetric, MetricEncoder, NoLabelSet,
+    EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder, MetricEncoder, NoLabelSet,
 };
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -45,12 +45,20 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Direction {
-    #[prometheus(rename = "inbound")]
     Inbound,
-    #[prometheus(rename = "outbound")]
     Outbound,
+}
+
+impl EncodeLabelValue for Direction {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        let text = match self {
+            Self::Inbound => "inbound",
+            Self::Outbound => "outbound",
+        };
+        EncodeLabelValue::encode(&text, encoder)
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -459,7 +467,7 @@ mod tests {
         assert!(text.contains("status_class=\"5xx\"} 1"), "{text}");
         assert!(text.contains("status_class=\"2xx\"} 1"), "{text}");
         assert!(text.contains("meshcd_proxy_request_duration_seconds_bucket"), "{text}");
-        assert!(text.contains("le=\"0.005\"} 1"), "{text}");
+        assert!(text.contains("_bucket{le=\"0.005\",direction=\"outbound\""), "{text}");
         assert!(text.contains("meshcd_proxy_request_duration_seconds_count{"), "{text}");
     }
 

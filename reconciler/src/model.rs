@@ -129,7 +129,8 @@ pub struct HttpMatch {
     pub path_regex: Option<String>,
     /// Upper-case methods; empty or containing `*` means every method.
     pub methods: Vec<String>,
-    /// Lower-case header names with full-match value regexes, in file order.
+    /// Lower-case header names with full-match value regexes, sorted by name (both
+    /// `headers` forms give the same model; the filters are all required, so order is moot).
     pub headers: Vec<(String, String)>,
 }
 

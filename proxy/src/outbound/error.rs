@@ -56,15 +56,3 @@ impl ForwardError {
         respond::text(self.status(), self.to_string())
     }
 }
-
-/// A hyper error with its causes, for the body of a 502.
-pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

@@ -12,13 +12,13 @@ use http::{Method, Request, Response, Uri, Version};
 use http_body_util::{Either, Empty};
 use hyper::body::{Body, Incoming};
 
-use super::error::{ForwardError, describe};
+use super::error::ForwardError;
 use super::pool::Alpn;
 use super::{Outbound, UpstreamBody, balance, route, tcp};
 use crate::access_log::HttpEntry;
 use crate::headers;
 use crate::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
-use crate::respond::ResponseBody;
+use crate::respond::{ResponseBody, describe};
 use crate::snapshot::{Backend, Service, Snapshot};
 use crate::upgrade;
 

@@ -11,6 +11,8 @@ mod load;
 mod matcher;
 mod store;
 
+pub use store::Reload;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;

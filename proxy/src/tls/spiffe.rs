@@ -26,7 +26,7 @@ pub fn identity_of(certificate: &[u8]) -> Option<String> {
     })
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
     #[error("peer presented no certificate")]
     NoCertificate,

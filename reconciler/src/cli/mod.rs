@@ -1,7 +1,10 @@
 //! The `meshcd` command line: parsing and dispatch; each subcommand in its own module.
 
+mod demo;
+mod demo_app;
 mod git;
 mod http;
+mod local_mesh;
 mod namespace;
 mod run;
 mod status;
@@ -35,6 +38,8 @@ enum Command {
     Suspend(status::ServerArgs),
     /// Apply new revisions again.
     Resume(status::ServerArgs),
+    /// The Open Service Mesh walkthrough, live: reconciler, apps and proxies on this machine.
+    Demo(demo::Args),
     /// Manage bootstrap tokens for local-mode proxies.
     #[command(subcommand)]
     Token(token::Command),
@@ -43,6 +48,9 @@ enum Command {
     Namespace(namespace::Command),
     /// Print the version and the Git commit this binary was built from.
     Version,
+    /// The demo's HTTP app (used by `meshcd demo`).
+    #[command(hide = true)]
+    DemoApp(demo_app::Args),
 }
 
 /// Exit codes: 0 success, 1 invalid input (or a failed operation), 2 usage error.
@@ -62,6 +70,8 @@ pub fn run() -> ExitCode {
         Command::Sync(args) => runtime(status::post(args, "sync")),
         Command::Suspend(args) => runtime(status::post(args, "suspend")),
         Command::Resume(args) => runtime(status::post(args, "resume")),
+        Command::DemoApp(args) => runtime(demo_app::run(args)),
+        Command::Demo(args) => runtime(demo::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

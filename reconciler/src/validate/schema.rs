@@ -41,8 +41,11 @@ impl Schemas {
                 ValidationErrorKind::Required { property } => {
                     format!("missing required field `{}` in {}", property.as_str().unwrap_or_default(), display_pointer(&pointer))
                 }
-                ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::OneOfMultipleValid { .. } => {
+                ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
                     format!("{} does not have any accepted shape", display_pointer(&pointer))
+                }
+                ValidationErrorKind::OneOfMultipleValid { .. } => {
+                    format!("{} fits more than one accepted shape; use only one of them", display_pointer(&pointer))
                 }
                 _ => format!("{} at {}", shorten(&error.masked().to_string()), display_pointer(&pointer)),
             };

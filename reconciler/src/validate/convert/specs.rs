@@ -106,6 +106,9 @@ fn headers(
         }
         Some(_) => return None,
     }
+    // The map form reaches us sorted by name (JSON objects); sort the list form the same
+    // way so that both forms convert to the same model.
+    headers.sort();
     Some(headers)
 }
 

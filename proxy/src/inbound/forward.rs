@@ -1,0 +1,287 @@
+//! One HTTP request from a peer (or a plaintext client in permissive mTLS): find the
+//! service port it is for, authorize it, and forward it to the local app.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::header::{HOST, HeaderValue};
+use http::uri::{PathAndQuery, Scheme};
+use http::{Request, Response, StatusCode, Uri, Version};
+use http_body_util::Either;
+use hyper::body::Incoming;
+use tokio::net::TcpStream;
+
+use super::authorize::{self, Call, Decision};
+use super::{Inbound, Peer};
+use crate::access_log::HttpEntry;
+use crate::headers;
+use crate::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
+use crate::metrics::{Direction, RouteLabels};
+use crate::respond::{self, ResponseBody};
+use crate::snapshot::{InboundPort, Protocol, Snapshot, parse_authority};
+use crate::upgrade;
+
+pub async fn handle(
+    inbound: Arc<Inbound>,
+    peer: Peer,
+    mut request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    let start = Instant::now();
+    let Some(snapshot) = inbound.snapshots.current() else {
+        return Ok(respond::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "meshcd-proxy has no snapshot loaded yet",
+        ));
+    };
+    let target = target(&snapshot, &request);
+    let Some((port, http2, service)) = target else {
+        return Ok(respond::text(
+            StatusCode::NOT_FOUND,
+            format!(
+                "this workload ({}) serves no such port; send {} or a Host with one of its ports",
+                snapshot.workload.identity,
+                DESTINATION_HEADER.as_str()
+            ),
+        ));
+    };
+    let Some(app) = snapshot
+        .inbound_port(port)
+        .filter(|app| app.protocol == Protocol::Http)
+    else {
+        return Ok(respond::text(
+            StatusCode::NOT_FOUND,
+            format!(
+                "this workload ({}) serves no HTTP on service port {port}",
+                snapshot.workload.identity
+            ),
+        ));
+    };
+
+    let decision = authorize::authorize(
+        &snapshot,
+        &peer.identity,
+        &Call::Http {
+            port,
+            method: request.method(),
+            path: request.uri().path(),
+            headers: request.headers(),
+        },
+    );
+    let route: Arc<str> = match decision {
+        Decision::Allow { route } => route.unwrap_or_else(|| Arc::from("")),
+        Decision::Deny(denial) => {
+            inbound.metrics.denied(&peer.identity, "http");
+            tracing::info!(%denial, "inbound request denied");
+            let response = respond::text(StatusCode::FORBIDDEN, denial.to_string());
+            log(&inbound, &peer, &service, "", &request, &response, start);
+            return Ok(response);
+        }
+    };
+    let metrics = inbound.metrics.route(RouteLabels {
+        direction: Direction::Inbound,
+        source: peer.identity.clone(),
+        destination: service.clone(),
+        backend: service.clone(),
+        route: route.clone(),
+    });
+    metrics.request();
+    let logged = inbound
+        .access_log
+        .map(|_| (request.method().clone(), request.uri().clone()));
+
+    request.headers_mut().remove(&DESTINATION_HEADER);
+    let response = if headers::is_upgrade(&request) {
+        to_app_upgrade(&inbound, &snapshot, app, request).await
+    } else {
+        to_app(&inbound, app, http2, request).await
+    };
+    metrics.response(response.status(), start.elapsed());
+    if let (Some(access_log), Some((method, uri))) = (inbound.access_log, logged) {
+        access_log.write(&HttpEntry {
+            direction: "inbound",
+            source: &peer.identity,
+            destination: &service,
+            backend: &service,
+            route: &route,
+            method: method.as_str(),
+            path: uri.path(),
+            status: response.status().as_u16(),
+            duration_ms: start.elapsed(),
+        });
+    }
+    Ok(response)
+}
+
+/// (service port, caller spoke HTTP/2, service name) from the destination header; for
+/// plaintext clients without it, the Host's port or the workload's only HTTP port.
+fn target<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<(u16, bool, Arc<str>)> {
+    let workload = &snapshot.workload;
+    let service_named = |name: &str| -> Arc<str> {
+        workload
+            .services
+            .iter()
+            .find(|s| &***s == name)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(name))
+    };
+    if let Some(value) = request.headers().get(&DESTINATION_HEADER) {
+        let destination = hop::parse_destination(value.as_bytes())?;
+        return Some((
+            destination.port,
+            destination.http2,
+            service_named(destination.service),
+        ));
+    }
+    let default_service = || {
+        workload
+            .services
+            .first()
+            .cloned()
+            .unwrap_or_else(|| workload.identity.clone())
+    };
+    let host_port = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| request.headers().get(HOST).and_then(|h| h.to_str().ok()))
+        .and_then(parse_authority)
+        .and_then(|authority| authority.port)
+        .filter(|port| snapshot.inbound_port(*port).is_some());
+    let port = host_port.or_else(|| {
+        let mut http = workload.ports.iter().filter(|p| p.protocol == Protocol::Http);
+        match (http.next(), http.next()) {
+            (Some(only), None) => Some(only.service_port),
+            _ => None,
+        }
+    })?;
+    Some((port, request.version() == Version::HTTP_2, default_service()))
+}
+
+/// The request as the app gets it: origin-form path on the app's address, the caller's
+/// Host kept (taken from `:authority` when the caller spoke HTTP/2).
+fn for_app(app: &InboundPort, http2: bool, request: &mut Request<Incoming>) {
+    if !request.headers().contains_key(HOST) {
+        if let Some(authority) = request.uri().authority() {
+            if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+                request.headers_mut().insert(HOST, host);
+            }
+        }
+    }
+    let path = request
+        .uri()
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    let mut parts = http::uri::Parts::default();
+    parts.scheme = Some(Scheme::HTTP);
+    parts.authority = Some(app.app_authority.clone());
+    parts.path_and_query = Some(path);
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    *request.version_mut() = if http2 { Version::HTTP_2 } else { Version::HTTP_11 };
+}
+
+async fn to_app(
+    inbound: &Inbound,
+    app: &InboundPort,
+    http2: bool,
+    mut request: Request<Incoming>,
+) -> Response<ResponseBody> {
+    headers::strip_hop_by_hop(request.headers_mut());
+    for_app(app, http2, &mut request);
+    let client = if http2 {
+        &inbound.apps.http2
+    } else {
+        &inbound.apps.http1
+    };
+    match client.request(request).await {
+        Ok(mut response) => {
+            headers::strip_hop_by_hop(response.headers_mut());
+            response.map(Either::Left)
+        }
+        Err(error) if error.is_connect() => app_unavailable(app, &error),
+        Err(error) => respond::text(
+            StatusCode::BAD_GATEWAY,
+            format!(
+                "app {} of service port {} failed: {}",
+                app.app_address,
+                app.service_port,
+                respond::describe(&error)
+            ),
+        ),
+    }
+}
+
+fn app_unavailable(app: &InboundPort, error: &dyn std::fmt::Display) -> Response<ResponseBody> {
+    let mut response = respond::text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "app {} of service port {} is unavailable: {error}",
+            app.app_address, app.service_port
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(&PROXY_ERROR_HEADER, HeaderValue::from_static(APP_UNAVAILABLE));
+    response
+}
+
+async fn to_app_upgrade(
+    inbound: &Inbound,
+    snapshot: &Snapshot,
+    app: &InboundPort,
+    mut request: Request<Incoming>,
+) -> Response<ResponseBody> {
+    let timeout = snapshot.connect_timeout(inbound.connect_timeout);
+    let stream = match tokio::time::timeout(timeout, TcpStream::connect(&*app.app_address)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(error)) => return app_unavailable(app, &error),
+        Err(_) => return app_unavailable(app, &format!("no answer within {timeout:?}")),
+    };
+    let _ = stream.set_nodelay(true);
+    if let Some(path) = request.uri().path_and_query().cloned() {
+        if request.uri().authority().is_some() {
+            if !request.headers().contains_key(HOST) {
+                if let Some(authority) = request.uri().authority() {
+                    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+                        request.headers_mut().insert(HOST, host);
+                    }
+                }
+            }
+            *request.uri_mut() = Uri::from(path);
+        }
+    }
+    match upgrade::forward(stream, request).await {
+        Ok(response) => response.map(Either::Left),
+        Err(error) => respond::text(
+            StatusCode::BAD_GATEWAY,
+            format!("app {} upgrade failed: {error}", app.app_address),
+        ),
+    }
+}
+
+fn log<B>(
+    inbound: &Inbound,
+    peer: &Peer,
+    service: &str,
+    route: &str,
+    request: &Request<B>,
+    response: &Response<ResponseBody>,
+    start: Instant,
+) {
+    if let Some(access_log) = inbound.access_log {
+        access_log.write(&HttpEntry {
+            direction: "inbound",
+            source: &peer.identity,
+            destination: service,
+            backend: service,
+            route,
+            method: request.method().as_str(),
+            path: request.uri().path(),
+            status: response.status().as_u16(),
+            duration_ms: start.elapsed(),
+        });
+    }
+}

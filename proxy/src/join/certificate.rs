@@ -1,0 +1,88 @@
+//! Workload certificates: a fresh key per certificate, a CSR proven by the bootstrap
+//! token, rotation at two thirds of the certificate's life.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use meshcd_schemas::proto;
+use meshcd_schemas::proto::control_plane_client::ControlPlaneClient;
+use tonic::transport::Channel;
+
+use super::{JoinError, JoinOptions, JoinSink};
+
+/// A certificate chain with its private key, which exists only in this process.
+#[derive(Clone)]
+pub struct WorkloadCertificate {
+    pub chain_pem: String,
+    /// PKCS#8 PEM.
+    pub key_pem: String,
+    pub ca_bundle_pem: String,
+    pub issued_at: SystemTime,
+    pub not_after: SystemTime,
+}
+
+impl std::fmt::Debug for WorkloadCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key.
+        f.debug_struct("WorkloadCertificate").field("not_after", &self.not_after).finish_non_exhaustive()
+    }
+}
+
+impl WorkloadCertificate {
+    /// When to ask for the next one: two thirds into its life.
+    pub fn renew_at(&self) -> SystemTime {
+        let life = self.not_after.duration_since(self.issued_at).unwrap_or_default();
+        self.issued_at + life.mul_f64(2.0 / 3.0)
+    }
+}
+
+pub async fn issue(channel: &Channel, options: &JoinOptions) -> Result<WorkloadCertificate, JoinError> {
+    let key = rcgen::KeyPair::generate().map_err(|e| JoinError::Certificate(format!("generating a key: {e}")))?;
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new())
+        .and_then(|params| params.serialize_request(&key))
+        .and_then(|csr| csr.pem())
+        .map_err(|e| JoinError::Certificate(format!("building the CSR: {e}")))?;
+    let workload = &options.workload;
+    let response = ControlPlaneClient::new(channel.clone())
+        .issue_certificate(proto::CertificateRequest {
+            token: options.token.clone(),
+            namespace: workload.namespace.clone(),
+            service_account: workload.service_account.clone(),
+            csr_pem: csr,
+        })
+        .await
+        .map_err(super::stream::classify)?
+        .into_inner();
+    Ok(WorkloadCertificate {
+        chain_pem: response.certificate_chain_pem,
+        key_pem: key.serialize_pem(),
+        ca_bundle_pem: response.ca_bundle_pem,
+        issued_at: SystemTime::now(),
+        not_after: UNIX_EPOCH + Duration::from_secs(u64::try_from(response.not_after_unix).unwrap_or(0)),
+    })
+}
+
+/// Renews before expiry, forever. New connections use the new certificate; established
+/// ones keep theirs, so rotation drops no request.
+pub async fn rotate_forever(channel: Channel, options: JoinOptions, sink: Arc<dyn JoinSink>, mut current: WorkloadCertificate) {
+    loop {
+        let wait = current.renew_at().duration_since(SystemTime::now()).unwrap_or_default();
+        tokio::time::sleep(wait).await;
+        let mut retry = Duration::from_millis(200);
+        loop {
+            match issue(&channel, &options).await {
+                Ok(next) => match sink.apply_certificate(&next) {
+                    Ok(()) => {
+                        tracing::info!(not_after = ?next.not_after, "workload certificate rotated");
+                        current = next;
+                        break;
+                    }
+                    Err(error) => tracing::warn!(%error, "new certificate rejected"),
+                },
+                Err(error) => tracing::warn!(%error, "certificate renewal failed; retrying"),
+            }
+            tokio::time::sleep(retry).await;
+            retry = (retry * 2).min(Duration::from_secs(10));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Joining a control plane (`--join`): prove the workload's identity with its bootstrap
+//! token, get a certificate for a key that never leaves this process, hold one stream
+//! that delivers snapshots (each ACKed or NACKed), rotate the certificate at two thirds
+//! of its life, and reconnect with backoff. Losing the control plane never stops
+//! traffic: the last snapshot and certificate stay in force.
+
+mod certificate;
+mod stream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use meshcd_schemas::proto;
+
+pub use certificate::WorkloadCertificate;
+
+/// Where joined material goes: the proxy's snapshot and TLS stores.
+pub trait JoinSink: Send + Sync + 'static {
+    /// Compiles and swaps in a snapshot; the error text is sent back as a NACK.
+    fn apply_snapshot(&self, snapshot: proto::Snapshot) -> Result<(), String>;
+    /// Swaps in a new workload certificate.
+    fn apply_certificate(&self, certificate: &WorkloadCertificate) -> Result<(), String>;
+    /// The version in force, reported on reconnect.
+    fn current_version(&self) -> Option<String>;
+}
+
+#[derive(Debug, Clone)]
+pub struct JoinOptions {
+    /// host:port of the control plane's gRPC (TLS) listener.
+    pub control_plane: String,
+    /// The name the control plane's certificate must carry (default: localhost).
+    pub control_plane_name: String,
+    /// PEM of the mesh CA, which must have signed the control plane's certificate.
+    pub ca_bundle_pem: String,
+    pub token: String,
+    pub proxy_id: String,
+    pub workload: proto::Workload,
+    /// The address peers reach this proxy's inbound listener at.
+    pub inbound_address: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("control plane address {0:?} is not host:port")]
+    Address(String),
+    #[error("the CA bundle is not usable: {0}")]
+    CaBundle(String),
+    #[error("the control plane refused this proxy: {0}")]
+    Refused(String),
+    #[error("control plane unreachable: {0}")]
+    Unreachable(String),
+    #[error("certificate: {0}")]
+    Certificate(String),
+}
+
+impl JoinError {
+    /// Errors that retrying cannot fix: the operator must act.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, JoinError::Refused(_) | JoinError::CaBundle(_) | JoinError::Address(_))
+    }
+}
+
+const BACKOFF_START: Duration = Duration::from_millis(100);
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+/// Joins once (certificate + first snapshot), then keeps the stream and the certificate
+/// alive in the background. Returns an error only when the first join fails.
+pub async fn join(options: JoinOptions, sink: Arc<dyn JoinSink>) -> Result<tokio::task::JoinHandle<()>, JoinError> {
+    let channel = stream::channel(&options)?;
+    let first = certificate::issue(&channel, &options).await?;
+    sink.apply_certificate(&first).map_err(JoinError::Certificate)?;
+    let mut session = stream::Session::open(channel.clone(), &options, sink.clone()).await?;
+    session.wait_first_snapshot().await?;
+
+    let handle = tokio::spawn(async move {
+        tokio::spawn(certificate::rotate_forever(channel.clone(), options.clone(), sink.clone(), first));
+        let mut backoff = BACKOFF_START;
+        loop {
+            match session.run().await {
+                Ok(()) => tracing::warn!("control plane closed the stream; reconnecting"),
+                Err(error) => tracing::warn!(%error, "control plane stream lost; serving the last snapshot"),
+            }
+            loop {
+                tokio::time::sleep(jitter(backoff)).await;
+                match stream::Session::open(channel.clone(), &options, sink.clone()).await {
+                    Ok(next) => {
+                        session = next;
+                        backoff = BACKOFF_START;
+                        tracing::info!("reconnected to the control plane");
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "reconnect failed");
+                        backoff = (backoff * 2).min(BACKOFF_CAP);
+                    }
+                }
+            }
+        }
+    });
+    Ok(handle)
+}
+
+/// ±20% so that proxies restarted together do not reconnect in lockstep.
+fn jitter(base: Duration) -> Duration {
+    let factor = 0.8 + rand::random::<f64>() * 0.4;
+    base.mul_f64(factor)
+}

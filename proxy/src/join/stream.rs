@@ -1,0 +1,121 @@
+//! The snapshot stream: hello, then snapshots in and ACKs or NACKs out.
+
+use std::sync::Arc;
+
+use meshcd_schemas::proto;
+use meshcd_schemas::proto::control_plane_client::ControlPlaneClient;
+use meshcd_schemas::proto::proxy_message::Message as Outgoing;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+use super::{JoinError, JoinOptions, JoinSink};
+
+pub fn channel(options: &JoinOptions) -> Result<Channel, JoinError> {
+    if options.control_plane.parse::<std::net::SocketAddr>().is_err() && !options.control_plane.contains(':') {
+        return Err(JoinError::Address(options.control_plane.clone()));
+    }
+    if !options.ca_bundle_pem.contains("BEGIN CERTIFICATE") {
+        return Err(JoinError::CaBundle("no PEM certificate in it".into()));
+    }
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&options.ca_bundle_pem))
+        .domain_name(options.control_plane_name.clone());
+    let endpoint = Endpoint::from_shared(format!("https://{}", options.control_plane))
+        .map_err(|_| JoinError::Address(options.control_plane.clone()))?
+        .tls_config(tls)
+        .map_err(|e| JoinError::CaBundle(e.to_string()))?
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .http2_keep_alive_interval(std::time::Duration::from_secs(10))
+        .keep_alive_while_idle(true);
+    Ok(endpoint.connect_lazy())
+}
+
+/// Maps a gRPC failure to whether retrying can help.
+pub fn classify(status: tonic::Status) -> JoinError {
+    use tonic::Code;
+    match status.code() {
+        Code::Unauthenticated | Code::PermissionDenied | Code::FailedPrecondition | Code::InvalidArgument => {
+            JoinError::Refused(status.message().to_string())
+        }
+        _ => {
+            // A TLS failure (wrong CA bundle) surfaces as an Unavailable status whose
+            // source chain names the certificate problem.
+            let mut text = status.message().to_string();
+            let mut source = std::error::Error::source(&status);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            JoinError::Unreachable(text)
+        }
+    }
+}
+
+pub struct Session {
+    outgoing: mpsc::Sender<proto::ProxyMessage>,
+    incoming: tonic::Streaming<proto::ControlMessage>,
+    sink: Arc<dyn JoinSink>,
+}
+
+impl Session {
+    pub async fn open(channel: Channel, options: &JoinOptions, sink: Arc<dyn JoinSink>) -> Result<Session, JoinError> {
+        let (outgoing, receiver) = mpsc::channel(16);
+        let hello = proto::ProxyMessage {
+            message: Some(Outgoing::Hello(proto::Hello {
+                proxy_id: options.proxy_id.clone(),
+                token: options.token.clone(),
+                workload: Some(options.workload.clone()),
+                inbound_address: options.inbound_address.clone(),
+                version: sink.current_version().unwrap_or_default(),
+            })),
+        };
+        outgoing.send(hello).await.map_err(|_| JoinError::Unreachable("stream closed".into()))?;
+        let incoming = ControlPlaneClient::new(channel)
+            .stream(ReceiverStream::new(receiver))
+            .await
+            .map_err(classify)?
+            .into_inner();
+        Ok(Session { outgoing, incoming, sink })
+    }
+
+    /// Handles messages until the first snapshot has been applied (or rejected).
+    pub async fn wait_first_snapshot(&mut self) -> Result<(), JoinError> {
+        loop {
+            match self.next().await? {
+                Some(true) => return Ok(()),
+                Some(false) => continue,
+                None => return Err(JoinError::Unreachable("stream closed before the first snapshot".into())),
+            }
+        }
+    }
+
+    /// Handles messages until the stream ends.
+    pub async fn run(&mut self) -> Result<(), JoinError> {
+        while self.next().await?.is_some() {}
+        Ok(())
+    }
+
+    /// `Some(true)` after a snapshot, `Some(false)` after another message, `None` at the end.
+    async fn next(&mut self) -> Result<Option<bool>, JoinError> {
+        let Some(message) = self.incoming.message().await.map_err(classify)? else {
+            return Ok(None);
+        };
+        match message.message {
+            Some(proto::control_message::Message::Snapshot(snapshot)) => {
+                let version = snapshot.version.clone();
+                let reply = match self.sink.apply_snapshot(snapshot) {
+                    Ok(()) => Outgoing::Ack(proto::Ack { version }),
+                    Err(error) => {
+                        tracing::warn!(%version, %error, "snapshot rejected; the previous one stays in force");
+                        Outgoing::Nack(proto::Nack { version, error })
+                    }
+                };
+                let _ = self.outgoing.send(proto::ProxyMessage { message: Some(reply) }).await;
+                Ok(Some(true))
+            }
+            Some(proto::control_message::Message::Refused(refused)) => Err(JoinError::Refused(refused.reason)),
+            None => Ok(Some(false)),
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! meshcd-proxy: meshcd's sidecar data plane.
+//!
+//! It owns a workload's traffic in both directions. Outbound, the local app's HTTP
+//! (explicit proxy, Host routing or transparent interception) and TCP calls are routed
+//! to meshed services, split by TrafficSplit weights, balanced over endpoints and carried
+//! over mTLS to the destination's proxy. Inbound, peers' calls are authenticated by their
+//! SPIFFE certificate, authorized by the SMI rules of the snapshot and forwarded to the
+//! app. Its whole configuration is one snapshot (`meshcd.v1.Snapshot`), read from a file
+//! and swapped atomically when it changes.
+
+pub mod access_log;
+pub mod admin;
+pub mod config;
+mod headers;
+pub mod hop;
+pub mod inbound;
+mod linger;
+pub mod metrics;
+pub mod outbound;
+mod respond;
+pub mod shutdown;
+pub mod snapshot;
+pub mod tls;
+mod upgrade;
+mod watch;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use access_log::AccessLog;
+use admin::Admin;
+use config::Config;
+use inbound::{AppClients, Inbound};
+use metrics::Metrics;
+use outbound::Outbound;
+use outbound::endpoint::EndpointRegistry;
+use outbound::pool::Pool;
+use outbound::tcp::TcpListeners;
+use snapshot::{CompileContext, Snapshot, SnapshotStore};
+use tls::{TlsError, TlsFiles, TlsStore};
+
+/// How long shutdown waits for requests in flight before exiting anyway.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+/// Files are also re-read this often, in case a change notification was missed.
+const POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// Changes arriving this close together are applied once (an editor's or a test's
+/// several writes to one file).
+const SETTLE: Duration = Duration::from_millis(50);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("load the workload certificate: {0}")]
+    Tls(#[from] TlsError),
+    #[error("bind the {name} listener on {address}: {source}")]
+    Bind {
+        name: &'static str,
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("watch the snapshot and certificate files: {0}")]
+    Watch(#[from] notify::Error),
+}
+
+#[derive(Serialize)]
+struct Listening<'a> {
+    event: &'static str,
+    outbound: String,
+    inbound: String,
+    admin: String,
+    tcp: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct TcpAnnouncement<'a> {
+    event: &'static str,
+    tcp: &'a BTreeMap<String, String>,
+}
+
+/// One line of JSON on stdout: the announcements tests and tools parse.
+fn announce<T: Serialize>(line: &T) {
+    if let Ok(text) = serde_json::to_string(line) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{text}");
+        let _ = stdout.flush();
+    }
+}
+
+async fn bind(name: &'static str, address: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| StartError::Bind {
+            name,
+            address,
+            source,
+        })
+}
+
+fn local(listener: &TcpListener) -> String {
+    listener
+        .local_addr()
+        .map(|address| address.to_string())
+        .unwrap_or_default()
+}
+
+/// Runs the proxy until SIGTERM or SIGINT, then drains.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let metrics = Arc::new(Metrics::new());
+    let tls = Arc::new(TlsStore::load(TlsFiles {
+        certificate: config.cert.clone(),
+        key: config.key.clone(),
+        ca_bundle: config.ca_bundle.clone(),
+    })?);
+    metrics.certificate_reload(true);
+    tracing::info!(identity = %tls.current().identity, "workload certificate loaded");
+
+    let endpoints = Arc::new(EndpointRegistry::default());
+    let snapshots = Arc::new(SnapshotStore::new(&config.snapshot));
+    reload_snapshot(&snapshots, &endpoints, &metrics);
+
+    let access_log = config.access_log.then_some(AccessLog);
+    let outbound = Arc::new(Outbound {
+        snapshots: snapshots.clone(),
+        pool: Arc::new(Pool::new(tls.clone(), metrics.clone())),
+        metrics: metrics.clone(),
+        connect_timeout: config.connect_timeout,
+        request_timeout: config.request_timeout,
+        access_log,
+    });
+    let inbound = Arc::new(Inbound {
+        snapshots: snapshots.clone(),
+        tls: tls.clone(),
+        metrics: metrics.clone(),
+        apps: AppClients::new(config.connect_timeout),
+        connect_timeout: config.connect_timeout,
+        access_log,
+    });
+
+    let (shutdown, drain) = shutdown::channel();
+    let outbound_listener = bind("outbound", config.outbound).await?;
+    let inbound_listener = bind("inbound", config.inbound).await?;
+    let admin_listener = bind("admin", config.admin).await?;
+    let tcp = Arc::new(TcpListeners::new(
+        outbound.clone(),
+        config.outbound.ip(),
+        drain.clone(),
+    ));
+    if let Some(snapshot) = snapshots.current() {
+        tcp.sync(&snapshot);
+    }
+    let mut files = watch::FileWatch::new(&[
+        config.snapshot.as_path(),
+        config.cert.as_path(),
+        config.key.as_path(),
+        config.ca_bundle.as_path(),
+    ])?;
+
+    announce(&Listening {
+        event: "listening",
+        outbound: local(&outbound_listener),
+        inbound: local(&inbound_listener),
+        admin: local(&admin_listener),
+        tcp: &tcp.addresses(),
+    });
+    tracing::info!(
+        outbound = %local(&outbound_listener),
+        inbound = %local(&inbound_listener),
+        admin = %local(&admin_listener),
+        "listening"
+    );
+
+    tokio::spawn(outbound::listener::serve(
+        outbound_listener,
+        outbound.clone(),
+        drain.clone(),
+    ));
+    tokio::spawn(inbound::listener::serve(
+        inbound_listener,
+        inbound,
+        drain.clone(),
+    ));
+    let admin = Arc::new(Admin {
+        snapshots: snapshots.clone(),
+        metrics: metrics.clone(),
+        tcp: tcp.clone(),
+    });
+    tokio::spawn(admin::serve(admin_listener, admin, drain.clone()));
+
+    let reloads = {
+        let tcp = tcp.clone();
+        let mut drain = drain.clone();
+        tokio::spawn(async move {
+            let mut poll = tokio::time::interval(POLL_INTERVAL);
+            loop {
+                tokio::select! {
+                    () = files.changed() => tokio::time::sleep(SETTLE).await,
+                    _ = poll.tick() => {}
+                    () = drain.signaled() => return,
+                }
+                if let Some(snapshot) = reload_snapshot(&snapshots, &endpoints, &metrics) {
+                    if tcp.sync(&snapshot) {
+                        announce(&TcpAnnouncement {
+                            event: "tcp-listeners",
+                            tcp: &tcp.addresses(),
+                        });
+                    }
+                }
+                reload_certificates(&tls, &metrics);
+            }
+        })
+    };
+    drop(drain);
+
+    shutdown::signal().await;
+    tcp.close();
+    let drained = shutdown.drain(DRAIN_DEADLINE).await;
+    reloads.abort();
+    if drained {
+        tracing::info!("drained; exiting");
+    } else {
+        tracing::warn!("requests still in flight after {DRAIN_DEADLINE:?}; exiting anyway");
+    }
+    Ok(())
+}
+
+/// Re-reads the snapshot file; a bad file keeps the snapshot in force and says why.
+fn reload_snapshot(
+    snapshots: &SnapshotStore,
+    endpoints: &EndpointRegistry,
+    metrics: &Metrics,
+) -> Option<Arc<Snapshot>> {
+    let previous = snapshots.current().map(|s| s.version.clone());
+    let context = CompileContext { endpoints, metrics };
+    match snapshots.reload(&context) {
+        Ok(snapshot::Reload::Applied(snapshot)) => {
+            endpoints.sweep();
+            metrics.snapshot_reload(Some(&snapshot.version), previous.as_deref());
+            tracing::info!(
+                version = %snapshot.version,
+                services = snapshot.services.len(),
+                rules = snapshot.rules.len(),
+                "snapshot applied"
+            );
+            Some(snapshot)
+        }
+        Ok(snapshot::Reload::Unchanged) => None,
+        Err(error) => {
+            metrics.snapshot_reload(None, None);
+            match previous {
+                Some(version) => tracing::error!(
+                    %error,
+                    "snapshot rejected; version {version} stays in force"
+                ),
+                None => tracing::error!(%error, "snapshot rejected; not ready until a valid one arrives"),
+            }
+            None
+        }
+    }
+}
+
+fn reload_certificates(tls: &TlsStore, metrics: &Metrics) {
+    match tls.reload() {
+        Ok(true) => {
+            metrics.certificate_reload(true);
+            tracing::info!(identity = %tls.current().identity, "workload certificate reloaded");
+        }
+        Ok(false) => {}
+        Err(error) => {
+            metrics.certificate_reload(false);
+            tracing::warn!(%error, "certificate files rejected; the previous ones stay in force");
+        }
+    }
+}

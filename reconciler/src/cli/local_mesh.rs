@@ -1,0 +1,220 @@
+//! A local mesh made of real processes: the reconciler, and for each workload a demo app
+//! behind a `meshcd-proxy` that joined with its own bootstrap token. Used by `meshcd demo`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::identity::tokens::TokenStore;
+use crate::model::Identity;
+
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct Workload {
+    namespace: String,
+    service_account: String,
+    services: Vec<String>,
+    label: String,
+}
+
+impl Workload {
+    pub fn new(namespace: &str, service_account: &str, services: &[&str]) -> Self {
+        Workload {
+            namespace: namespace.into(),
+            service_account: service_account.into(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            label: services[0].to_string(),
+        }
+    }
+
+    /// The name the app answers with (default: its first service).
+    pub fn named(mut self, label: &str) -> Self {
+        self.label = label.into();
+        self
+    }
+}
+
+/// A workload that joined: its proxy's outbound listener is where its app sends requests.
+pub struct Joined {
+    pub label: String,
+    pub outbound: SocketAddr,
+}
+
+impl Joined {
+    /// Sends one request through this workload's proxy, as its app would (HTTP_PROXY style).
+    pub async fn request(&self, method: &str, url: &str) -> anyhow::Result<(u16, String)> {
+        let stream = tokio::net::TcpStream::connect(self.outbound).await?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        let uri: hyper::Uri = url.parse()?;
+        let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(hyper::header::HOST, host)
+            .body(Full::new(Bytes::new()))?;
+        let response = tokio::time::timeout(Duration::from_secs(10), sender.send_request(request)).await??;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+pub struct LocalMesh {
+    pub admin: SocketAddr,
+    control_plane: SocketAddr,
+    state_dir: PathBuf,
+    children: Vec<Child>,
+    proxies: usize,
+}
+
+fn sibling_binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name(name);
+    if !path.exists() {
+        bail!("{} not found next to {}: build it with `cargo build --bins`", name, exe.display());
+    }
+    Ok(path)
+}
+
+/// Spawns a process and waits for the JSON `listening` line it prints on stdout.
+async fn spawn_listening(command: &mut Command, what: &str) -> anyhow::Result<(Child, serde_json::Value)> {
+    command.stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null()).kill_on_drop(true);
+    let mut child = command.spawn().with_context(|| format!("starting {what}"))?;
+    let stdout = child.stdout.take().context("stdout is piped")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(START_TIMEOUT, async {
+        while let Some(line) = lines.next_line().await? {
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
+                if value["event"] == "listening" {
+                    return Ok::<_, std::io::Error>(Some(value));
+                }
+            }
+        }
+        Ok(None)
+    })
+    .await
+    .with_context(|| format!("{what} did not start within {START_TIMEOUT:?}"))??;
+    let value = line.with_context(|| format!("{what} exited before listening"))?;
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, value))
+}
+
+fn address(value: &serde_json::Value, field: &str) -> anyhow::Result<SocketAddr> {
+    value[field]
+        .as_str()
+        .with_context(|| format!("no {field} in {value}"))?
+        .parse()
+        .with_context(|| format!("{field} is not an address"))
+}
+
+impl LocalMesh {
+    pub async fn start(repo: &Path, state_dir: &Path) -> anyhow::Result<LocalMesh> {
+        let meshcd = std::env::current_exe()?;
+        let (child, listening) = spawn_listening(
+            Command::new(meshcd)
+                .arg("run")
+                .arg("--repo")
+                .arg(repo)
+                .arg("--state-dir")
+                .arg(state_dir)
+                .args(["--control-plane-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--poll-interval", "5s"]),
+            "the reconciler",
+        )
+        .await?;
+        Ok(LocalMesh {
+            admin: address(&listening, "admin")?,
+            control_plane: address(&listening, "controlPlane")?,
+            state_dir: state_dir.to_path_buf(),
+            children: vec![child],
+            proxies: 0,
+        })
+    }
+
+    pub fn proxy_count(&self) -> usize {
+        self.proxies
+    }
+
+    pub async fn add(&mut self, workload: Workload) -> anyhow::Result<Joined> {
+        let meshcd = std::env::current_exe()?;
+        let (app, listening) = spawn_listening(
+            Command::new(meshcd).args(["demo-app", "--name", &workload.label, "--listen", "127.0.0.1:0"]),
+            &format!("app {}", workload.label),
+        )
+        .await?;
+        self.children.push(app);
+        let app_address = address(&listening, "address")?;
+
+        let (_, token) = TokenStore::new(&self.state_dir).create(&Identity {
+            namespace: workload.namespace.clone(),
+            service_account: workload.service_account.clone(),
+        })?;
+        let mut command = Command::new(sibling_binary("meshcd-proxy")?);
+        command
+            .arg("--join")
+            .arg(self.control_plane.to_string())
+            .arg("--ca-bundle")
+            .arg(self.state_dir.join("ca-bundle.pem"))
+            .args(["--namespace", &workload.namespace, "--service-account", &workload.service_account])
+            .args(["--outbound", "127.0.0.1:0", "--inbound", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
+            .args(["--port", &format!("80={app_address}/http")])
+            .env("MESHCD_PROXY_TOKEN", token);
+        for service in &workload.services {
+            command.args(["--service", service]);
+        }
+        let (proxy, listening) = spawn_listening(&mut command, &format!("the proxy of {}", workload.label)).await?;
+        self.children.push(proxy);
+        self.proxies += 1;
+        Ok(Joined {
+            label: format!("{}/{}", workload.namespace, workload.label),
+            outbound: address(&listening, "outbound")?,
+        })
+    }
+
+    /// Waits until the reconciler applied `revision` (if given) and every proxy ACKed
+    /// the snapshot it was last sent.
+    pub async fn wait_in_sync(&self, revision: Option<&str>) -> anyhow::Result<()> {
+        let deadline = Instant::now() + SYNC_TIMEOUT;
+        let url = format!("http://{}/status", self.admin);
+        loop {
+            let (_, body) = super::http::call("GET", &url).await?;
+            let status: serde_json::Value = serde_json::from_str(&body)?;
+            let applied = status["source"]["applied"]["id"].as_str();
+            let proxies = status["proxies"].as_array().cloned().unwrap_or_default();
+            let revision_ok = revision.is_none_or(|r| applied == Some(r));
+            let proxies_ok = proxies.len() == self.proxies
+                && proxies.iter().all(|p| {
+                    p["in_sync"].as_bool() == Some(true) && revision.is_none_or(|r| p["acked_revision"].as_str() == Some(r))
+                });
+            if revision_ok && proxies_ok {
+                return Ok(());
+            }
+            if let Some(rejected) = status["source"]["rejected"].as_object() {
+                if revision.is_some_and(|r| rejected["revision"]["id"].as_str() == Some(r)) {
+                    bail!("the reconciler rejected revision {}: {}", revision.unwrap_or_default(), rejected["errors"]);
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("the mesh did not converge within {SYNC_TIMEOUT:?}: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        for child in self.children.iter_mut().rev() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
+    }
+}
