@@ -213,10 +213,9 @@ fn expected_routes() -> HttpRouteGroup {
 
 /// The same group with `matches` at the top level (the v1alpha1/v1alpha2 shape).
 fn top_level(version: &str) -> String {
-    ROUTES_V1ALPHA4
-        .replace("specs.smi-spec.io/v1alpha4", &format!("specs.smi-spec.io/{version}"))
-        .replace("    spec:\n      matches:\n", "    matches:\n")
-        .replace("\n      ", "\n    ")
+    let text = ROUTES_V1ALPHA4.replace("specs.smi-spec.io/v1alpha4", &format!("specs.smi-spec.io/{version}"));
+    let (head, matches) = text.split_once("    spec:\n      matches:\n").expect("spec.matches");
+    format!("{head}    matches:\n{}", matches.replace("\n      ", "\n    ").replacen("      ", "    ", 1))
 }
 
 #[test]
