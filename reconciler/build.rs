@@ -17,10 +17,17 @@ fn main() {
         .output()
         .ok()
         .is_some_and(|output| !output.stdout.is_empty());
-    let suffix = if dirty && commit != "unknown" { "-dirty" } else { "" };
+    let suffix = if dirty && commit != "unknown" {
+        "-dirty"
+    } else {
+        ""
+    };
     println!("cargo:rustc-env=MESHCD_GIT_COMMIT={commit}{suffix}");
     // Rebuild when HEAD moves (a commit or a checkout), not on every file change.
-    if let Ok(output) = Command::new("git").args(["rev-parse", "--git-dir"]).output() {
+    if let Ok(output) = Command::new("git")
+        .args(["rev-parse", "--git-dir"])
+        .output()
+    {
         let git_dir = String::from_utf8_lossy(&output.stdout).trim().to_string();
         if !git_dir.is_empty() {
             println!("cargo:rerun-if-changed={git_dir}/HEAD");

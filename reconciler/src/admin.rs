@@ -9,7 +9,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::{Mutex, mpsc};
 
 use crate::control::mesh::Mesh;
 use crate::reconcile::{SourceStatus, Trigger};
@@ -34,13 +34,19 @@ pub async fn status_document(admin: &Admin) -> serde_json::Value {
     })
 }
 
-async fn handle(admin: Admin, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    admin: Admin,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let response = match (request.method(), request.uri().path()) {
         (&Method::GET, "/status") => json(StatusCode::OK, &status_document(&admin).await),
         (&Method::GET, "/healthz") | (&Method::GET, "/livez") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => match admin.mesh.applied().await {
             Some(_) => text(StatusCode::OK, "ready\n"),
-            None => text(StatusCode::SERVICE_UNAVAILABLE, "no valid revision applied yet\n"),
+            None => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no valid revision applied yet\n",
+            ),
         },
         (&Method::POST, "/sync") => {
             let _ = admin.triggers.try_send(Trigger::Sync);
@@ -48,7 +54,10 @@ async fn handle(admin: Admin, request: Request<Incoming>) -> Result<Response<Ful
         }
         (&Method::POST, "/suspend") => {
             admin.status.lock().await.suspended = true;
-            text(StatusCode::OK, "suspended: new revisions are validated but not applied\n")
+            text(
+                StatusCode::OK,
+                "suspended: new revisions are validated but not applied\n",
+            )
         }
         (&Method::POST, "/resume") => {
             admin.status.lock().await.suspended = false;
@@ -70,11 +79,14 @@ fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
 }
 
 fn json(status: StatusCode, value: &serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(serde_json::to_vec_pretty(value).unwrap_or_default())));
+    let mut response = Response::new(Full::new(Bytes::from(
+        serde_json::to_vec_pretty(value).unwrap_or_default(),
+    )));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     response
 }
 

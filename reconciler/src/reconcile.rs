@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::{Mutex, mpsc};
 
 use crate::control::mesh::Mesh;
 use crate::diagnostics::Diagnostic;
@@ -81,7 +81,10 @@ impl Reconciler {
             let subpath = self.subpath.clone();
             let scratch = self.scratch.clone();
             let seen = last_seen.clone();
-            let outcome = tokio::task::spawn_blocking(move || evaluate(&source, subpath, &scratch, seen.as_deref())).await;
+            let outcome = tokio::task::spawn_blocking(move || {
+                evaluate(&source, subpath, &scratch, seen.as_deref())
+            })
+            .await;
             let outcome = match outcome {
                 Ok(Ok(outcome)) => outcome,
                 Ok(Err(error)) => {
@@ -90,7 +93,8 @@ impl Reconciler {
                     continue;
                 }
                 Err(join) => {
-                    self.status.lock().await.last_error = Some(format!("reconcile task failed: {join}"));
+                    self.status.lock().await.last_error =
+                        Some(format!("reconcile task failed: {join}"));
                     continue;
                 }
             };
@@ -100,7 +104,13 @@ impl Reconciler {
                     last_seen = Some(revision.id.clone());
                     tracing::warn!(revision = %revision.id, errors = errors.len(), "revision rejected; the last valid revision stays in force");
                     for error in errors.iter().take(5) {
-                        tracing::warn!("{}:{}:{}: {}", error.file.display(), error.line, error.column, error.message);
+                        tracing::warn!(
+                            "{}:{}:{}: {}",
+                            error.file.display(),
+                            error.line,
+                            error.column,
+                            error.message
+                        );
                     }
                     let mut status = self.status.lock().await;
                     status.last_fetched = Some(revision.clone());
@@ -137,24 +147,39 @@ impl Reconciler {
     }
 }
 
-fn evaluate(source: &GitSource, subpath: Option<PathBuf>, scratch: &std::path::Path, last_seen: Option<&str>) -> Result<Outcome, String> {
+fn evaluate(
+    source: &GitSource,
+    subpath: Option<PathBuf>,
+    scratch: &std::path::Path,
+    last_seen: Option<&str>,
+) -> Result<Outcome, String> {
     let revision = source.resolve().map_err(|error| error.to_string())?;
     if last_seen == Some(revision.id.as_str()) {
         return Ok(Outcome::Unchanged);
     }
     let checkout = scratch.join(&revision.id);
     let _ = std::fs::remove_dir_all(&checkout);
-    source.checkout(&revision.id, &checkout).map_err(|error| error.to_string())?;
+    source
+        .checkout(&revision.id, &checkout)
+        .map_err(|error| error.to_string())?;
     let root = subpath.map_or_else(|| checkout.clone(), |sub| checkout.join(sub));
     let result = match load_path(&root) {
         Ok(loaded) => {
             let validated = validate(&loaded);
             match validated.config {
                 Some(config) => {
-                    let warnings = validated.diagnostics.0.into_iter().filter(|d| d.severity == crate::diagnostics::Severity::Warning).collect();
+                    let warnings = validated
+                        .diagnostics
+                        .0
+                        .into_iter()
+                        .filter(|d| d.severity == crate::diagnostics::Severity::Warning)
+                        .collect();
                     Ok(Outcome::Valid(revision, Box::new(config), warnings))
                 }
-                None => Ok(Outcome::Invalid(revision, validated.diagnostics.errors().cloned().collect())),
+                None => Ok(Outcome::Invalid(
+                    revision,
+                    validated.diagnostics.errors().cloned().collect(),
+                )),
             }
         }
         Err(error) => Ok(Outcome::Invalid(

@@ -83,24 +83,30 @@ fn target(rules: &str) -> String {
 #[test]
 fn a_mapping_value_in_the_wrong_place_is_a_syntax_error_on_its_line() {
     Tree::new()
-        .file("routes.yaml", "
+        .file(
+            "routes.yaml",
+            "
             apiVersion: specs.smi-spec.io/v1alpha4
             kind: HTTPRouteGroup
             metadata: name: api-routes
-        ")
+        ",
+        )
         .expect_error("routes.yaml", "metadata: name", "YAML syntax error");
 }
 
 #[test]
 fn an_unterminated_quote_is_a_syntax_error_where_the_string_starts() {
     Tree::new()
-        .file("split.yaml", "
+        .file(
+            "split.yaml",
+            "
             apiVersion: split.smi-spec.io/v1alpha4
             kind: TrafficSplit
             metadata:
               name: \"api
               namespace: shop
-        ")
+        ",
+        )
         .expect_error("split.yaml", "name: \"api", "YAML syntax error");
 }
 
@@ -114,14 +120,17 @@ fn a_tab_used_for_indentation_is_a_syntax_error_on_its_line() {
 #[test]
 fn a_duplicate_key_is_reported_at_its_second_occurrence() {
     Tree::new()
-        .file("split.yaml", "
+        .file(
+            "split.yaml",
+            "
             apiVersion: split.smi-spec.io/v1alpha4
             kind: TrafficSplit
             metadata:
               name: api
               namespace: shop
               name: api-2
-        ")
+        ",
+        )
         .expect_error("split.yaml", "name: api-2", "duplicate key `name`");
 }
 
@@ -147,12 +156,22 @@ fn an_alias_bomb_is_refused_instead_of_expanded() {
 
 #[test]
 fn nesting_deeper_than_any_config_is_refused_without_overflowing_the_stack() {
-    let text: String = (0..5000).map(|depth| format!("{}k:\n", "  ".repeat(depth))).collect();
+    let text: String = (0..5000)
+        .map(|depth| format!("{}k:\n", "  ".repeat(depth)))
+        .collect();
     let validated = Tree::new().file("deep.yaml", &text).validate();
     let error = validated.diagnostics.errors().next().expect("an error");
-    assert!(error.message.contains("nesting is deeper than"), "{}", support::describe(&validated));
+    assert!(
+        error.message.contains("nesting is deeper than"),
+        "{}",
+        support::describe(&validated)
+    );
     // The limit is hit where the 257th level opens, far before the end of the file.
-    assert!((250..=260).contains(&error.line), "{}", support::describe(&validated));
+    assert!(
+        (250..=260).contains(&error.line),
+        "{}",
+        support::describe(&validated)
+    );
     assert!(validated.config.is_none());
 }
 
@@ -175,7 +194,9 @@ fn a_fractional_weight_in_split_v1alpha4_is_a_type_error() {
 #[test]
 fn tcp_route_ports_given_as_a_single_number_is_a_type_error() {
     Tree::new()
-        .file("tcp.yaml", "
+        .file(
+            "tcp.yaml",
+            "
             apiVersion: specs.smi-spec.io/v1alpha4
             kind: TCPRoute
             metadata:
@@ -184,7 +205,8 @@ fn tcp_route_ports_given_as_a_single_number_is_a_type_error() {
             spec:
               matches:
                 ports: 5432
-        ")
+        ",
+        )
         .expect_error("tcp.yaml", "ports: 5432", "is not of type \"array\"");
 }
 
@@ -197,24 +219,32 @@ fn a_numeric_object_name_is_a_type_error_on_the_name_line() {
 
 #[test]
 fn a_canary_min_requests_given_as_text_is_a_type_error() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }") + "      analysis:\n        minRequests: twenty\n";
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        + "      analysis:\n        minRequests: twenty\n";
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
-        .expect_error("canary.yaml", "minRequests: twenty", "is not of type \"integer\"");
+        .expect_error(
+            "canary.yaml",
+            "minRequests: twenty",
+            "is not of type \"integer\"",
+        );
 }
 
 #[test]
 fn a_traffic_policy_outside_its_enum_is_rejected_on_its_line() {
     Tree::new()
-        .file("mesh.yaml", "
+        .file(
+            "mesh.yaml",
+            "
             apiVersion: meshcd.dev/v1alpha1
             kind: Mesh
             metadata:
               name: meshcd
             spec:
               trafficPolicy: allow-all
-        ")
+        ",
+        )
         .expect_error("mesh.yaml", "trafficPolicy: allow-all", "trafficPolicy");
 }
 
@@ -241,8 +271,10 @@ fn a_split_without_a_root_service_names_the_missing_field_at_its_spec() {
 
 #[test]
 fn a_traffic_target_v1alpha3_without_sources_names_the_missing_field() {
-    let text = target("      - kind: HTTPRouteGroup\n        name: api-routes")
-        .replace("      sources:\n      - kind: ServiceAccount\n        name: frontend\n", "");
+    let text = target("      - kind: HTTPRouteGroup\n        name: api-routes").replace(
+        "      sources:\n      - kind: ServiceAccount\n        name: frontend\n",
+        "",
+    );
     Tree::new()
         .file("routes.yaml", ROUTES)
         .file("target.yaml", &text)
@@ -252,13 +284,21 @@ fn a_traffic_target_v1alpha3_without_sources_names_the_missing_field() {
 #[test]
 fn a_namespaced_object_without_a_namespace_names_the_missing_field_at_its_metadata() {
     Tree::new()
-        .file("routes.yaml", &ROUTES.replace("      namespace: shop\n", ""))
-        .expect_error("routes.yaml", "metadata:", "missing required field `namespace`");
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("      namespace: shop\n", ""),
+        )
+        .expect_error(
+            "routes.yaml",
+            "metadata:",
+            "missing required field `namespace`",
+        );
 }
 
 #[test]
 fn a_canary_without_a_stable_backend_names_the_missing_field() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }").replace("      stable: api-v1\n", "");
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        .replace("      stable: api-v1\n", "");
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
@@ -268,30 +308,43 @@ fn a_canary_without_a_stable_backend_names_the_missing_field() {
 #[test]
 fn an_http_match_without_a_name_is_reported_at_the_match() {
     Tree::new()
-        .file("routes.yaml", &ROUTES.replace("- name: metrics\n        pathRegex", "- pathRegex"))
-        .expect_error("routes.yaml", "- pathRegex: /metrics", "missing required field `name`");
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("- name: metrics\n        pathRegex", "- pathRegex"),
+        )
+        .expect_error(
+            "routes.yaml",
+            "- pathRegex: /metrics",
+            "missing required field `name`",
+        );
 }
 
 #[test]
 fn a_document_without_api_version_is_reported_at_its_first_line() {
     Tree::new()
-        .file("stray.yaml", "
+        .file(
+            "stray.yaml",
+            "
             # a stray document
             kind: TrafficSplit
             metadata:
               name: api
-        ")
+        ",
+        )
         .expect_error("stray.yaml", "kind: TrafficSplit", "no `apiVersion`");
 }
 
 #[test]
 fn a_document_without_kind_is_reported() {
     Tree::new()
-        .file("stray.yaml", "
+        .file(
+            "stray.yaml",
+            "
             apiVersion: split.smi-spec.io/v1alpha4
             metadata:
               name: api
-        ")
+        ",
+        )
         .expect_error("stray.yaml", "apiVersion:", "no `kind`");
 }
 
@@ -301,7 +354,11 @@ fn a_document_without_kind_is_reported() {
 fn an_unknown_version_of_an_smi_kind_points_at_the_api_version() {
     Tree::new()
         .file("routes.yaml", &ROUTES.replace("v1alpha4", "v1alpha5"))
-        .expect_error("routes.yaml", "apiVersion:", "HTTPRouteGroup has no version v1alpha5 in specs.smi-spec.io");
+        .expect_error(
+            "routes.yaml",
+            "apiVersion:",
+            "HTTPRouteGroup has no version v1alpha5 in specs.smi-spec.io",
+        );
 }
 
 #[test]
@@ -311,61 +368,103 @@ fn the_draft_traffic_target_v1alpha4_is_not_accepted() {
     Tree::new()
         .file("routes.yaml", ROUTES)
         .file("target.yaml", &text)
-        .expect_error("target.yaml", "apiVersion:", "TrafficTarget has no version v1alpha4");
+        .expect_error(
+            "target.yaml",
+            "apiVersion:",
+            "TrafficTarget has no version v1alpha4",
+        );
 }
 
 #[test]
 fn a_udp_route_before_v1alpha4_is_an_unknown_version() {
     Tree::new()
-        .file("udp.yaml", "
+        .file(
+            "udp.yaml",
+            "
             apiVersion: specs.smi-spec.io/v1alpha3
             kind: UDPRoute
             metadata:
               name: dns
               namespace: shop
-        ")
-        .expect_error("udp.yaml", "apiVersion:", "UDPRoute has no version v1alpha3");
+        ",
+        )
+        .expect_error(
+            "udp.yaml",
+            "apiVersion:",
+            "UDPRoute has no version v1alpha3",
+        );
 }
 
 #[test]
 fn a_misspelt_smi_kind_is_an_error_on_the_kind_line() {
     Tree::new()
-        .file("split.yaml", &SPLIT.replace("kind: TrafficSplit", "kind: TrafficSpilt"))
-        .expect_error("split.yaml", "kind: TrafficSpilt", "unknown kind TrafficSpilt in split.smi-spec.io");
+        .file(
+            "split.yaml",
+            &SPLIT.replace("kind: TrafficSplit", "kind: TrafficSpilt"),
+        )
+        .expect_error(
+            "split.yaml",
+            "kind: TrafficSpilt",
+            "unknown kind TrafficSpilt in split.smi-spec.io",
+        );
 }
 
 #[test]
 fn an_unknown_meshcd_kind_is_an_error_on_the_kind_line() {
     Tree::new()
-        .file("rollout.yaml", "
+        .file(
+            "rollout.yaml",
+            "
             apiVersion: meshcd.dev/v1alpha1
             kind: Rollout
             metadata:
               name: api
               namespace: shop
-        ")
-        .expect_error("rollout.yaml", "kind: Rollout", "unknown kind Rollout in meshcd.dev");
+        ",
+        )
+        .expect_error(
+            "rollout.yaml",
+            "kind: Rollout",
+            "unknown kind Rollout in meshcd.dev",
+        );
 }
 
 #[test]
 fn an_unknown_meshcd_version_points_at_the_api_version() {
     Tree::new()
-        .file("mesh.yaml", "
+        .file(
+            "mesh.yaml",
+            "
             apiVersion: meshcd.dev/v1
             kind: Mesh
             metadata:
               name: meshcd
-        ")
-        .expect_error("mesh.yaml", "apiVersion: meshcd.dev/v1", "Mesh has no version v1 in meshcd.dev");
+        ",
+        )
+        .expect_error(
+            "mesh.yaml",
+            "apiVersion: meshcd.dev/v1",
+            "Mesh has no version v1 in meshcd.dev",
+        );
 }
 
 #[test]
 fn a_typo_in_the_smi_group_name_is_an_error_with_a_hint() {
     let diagnostic = Tree::new()
-        .file("routes.yaml", &ROUTES.replace("specs.smi-spec.io", "spec.smi-spec.io"))
-        .expect_error("routes.yaml", "apiVersion: spec.smi-spec.io", "spec.smi-spec.io");
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("specs.smi-spec.io", "spec.smi-spec.io"),
+        )
+        .expect_error(
+            "routes.yaml",
+            "apiVersion: spec.smi-spec.io",
+            "spec.smi-spec.io",
+        );
     let hint = diagnostic.hint.unwrap_or_default();
-    assert!(hint.contains("specs.smi-spec.io"), "the hint names the right group: {hint}");
+    assert!(
+        hint.contains("specs.smi-spec.io"),
+        "the hint names the right group: {hint}"
+    );
 }
 
 // ---------------------------------------------------------------- dangling references
@@ -373,24 +472,48 @@ fn a_typo_in_the_smi_group_name_is_an_error_with_a_hint() {
 #[test]
 fn a_rule_naming_a_missing_route_group_points_at_the_rule_name() {
     Tree::new()
-        .file("target.yaml", &target("      - kind: HTTPRouteGroup\n        name: api-routez"))
-        .expect_error("target.yaml", "name: api-routez", "HTTPRouteGroup \"api-routez\", which does not exist");
+        .file(
+            "target.yaml",
+            &target("      - kind: HTTPRouteGroup\n        name: api-routez"),
+        )
+        .expect_error(
+            "target.yaml",
+            "name: api-routez",
+            "HTTPRouteGroup \"api-routez\", which does not exist",
+        );
 }
 
 #[test]
 fn a_rule_naming_a_route_group_of_another_namespace_is_dangling() {
     Tree::new()
         .namespace("billing")
-        .file("routes.yaml", &ROUTES.replace("namespace: shop", "namespace: billing"))
-        .file("target.yaml", &target("      - kind: HTTPRouteGroup\n        name: api-routes"))
-        .expect_error("target.yaml", "name: api-routes", "does not exist in namespace \"shop\"");
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("namespace: shop", "namespace: billing"),
+        )
+        .file(
+            "target.yaml",
+            &target("      - kind: HTTPRouteGroup\n        name: api-routes"),
+        )
+        .expect_error(
+            "target.yaml",
+            "name: api-routes",
+            "does not exist in namespace \"shop\"",
+        );
 }
 
 #[test]
 fn a_rule_naming_a_missing_tcp_route_points_at_the_rule_name() {
     Tree::new()
-        .file("target.yaml", &target("      - kind: TCPRoute\n        name: postgres"))
-        .expect_error("target.yaml", "name: postgres", "TCPRoute \"postgres\", which does not exist");
+        .file(
+            "target.yaml",
+            &target("      - kind: TCPRoute\n        name: postgres"),
+        )
+        .expect_error(
+            "target.yaml",
+            "name: postgres",
+            "TCPRoute \"postgres\", which does not exist",
+        );
 }
 
 #[test]
@@ -399,13 +522,19 @@ fn a_rule_naming_a_missing_match_points_at_that_match() {
     Tree::new()
         .file("routes.yaml", ROUTES)
         .file("target.yaml", &target(rules))
-        .expect_error("target.yaml", "- api-valuez", "has no match named \"api-valuez\"");
+        .expect_error(
+            "target.yaml",
+            "- api-valuez",
+            "has no match named \"api-valuez\"",
+        );
 }
 
 #[test]
 fn a_v1alpha1_target_spec_naming_a_missing_group_points_at_its_name() {
     Tree::new()
-        .file("target.yaml", "
+        .file(
+            "target.yaml",
+            "
             apiVersion: access.smi-spec.io/v1alpha1
             kind: TrafficTarget
             metadata:
@@ -420,8 +549,13 @@ fn a_v1alpha1_target_spec_naming_a_missing_group_points_at_its_name() {
             sources:
             - kind: ServiceAccount
               name: frontend
-        ")
-        .expect_error("target.yaml", "name: nowhere", "HTTPRouteGroup \"nowhere\", which does not exist");
+        ",
+        )
+        .expect_error(
+            "target.yaml",
+            "name: nowhere",
+            "HTTPRouteGroup \"nowhere\", which does not exist",
+        );
 }
 
 #[test]
@@ -430,37 +564,59 @@ fn a_split_matching_a_missing_route_group_points_at_the_match() {
         "  service: api\n",
         "  service: api\n      matches:\n      - kind: HTTPRouteGroup\n        name: android-users\n",
     );
-    Tree::new()
-        .file("split.yaml", &text)
-        .expect_error("split.yaml", "name: android-users", "HTTPRouteGroup \"android-users\", which does not exist");
+    Tree::new().file("split.yaml", &text).expect_error(
+        "split.yaml",
+        "name: android-users",
+        "HTTPRouteGroup \"android-users\", which does not exist",
+    );
 }
 
 #[test]
 fn a_canary_of_a_missing_split_points_at_its_traffic_split_field() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }").replace("trafficSplit: api", "trafficSplit: api-split");
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        .replace("trafficSplit: api", "trafficSplit: api-split");
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
-        .expect_error("canary.yaml", "trafficSplit: api-split", "TrafficSplit \"api-split\", which does not exist");
+        .expect_error(
+            "canary.yaml",
+            "trafficSplit: api-split",
+            "TrafficSplit \"api-split\", which does not exist",
+        );
 }
 
 #[test]
 fn a_canary_backend_that_the_split_lacks_points_at_the_canary_field() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }").replace("canary: api-v2", "canary: api-v3");
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        .replace("canary: api-v2", "canary: api-v3");
     let diagnostic = Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
-        .expect_error("canary.yaml", "canary: api-v3", "canary backend \"api-v3\" is not a backend of TrafficSplit \"api\"");
-    assert!(diagnostic.hint.unwrap_or_default().contains("api-v1, api-v2"));
+        .expect_error(
+            "canary.yaml",
+            "canary: api-v3",
+            "canary backend \"api-v3\" is not a backend of TrafficSplit \"api\"",
+        );
+    assert!(
+        diagnostic
+            .hint
+            .unwrap_or_default()
+            .contains("api-v1, api-v2")
+    );
 }
 
 #[test]
 fn a_stable_backend_that_the_split_lacks_points_at_the_stable_field() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }").replace("stable: api-v1", "stable: api-v0");
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        .replace("stable: api-v1", "stable: api-v0");
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
-        .expect_error("canary.yaml", "stable: api-v0", "stable backend \"api-v0\" is not a backend");
+        .expect_error(
+            "canary.yaml",
+            "stable: api-v0",
+            "stable backend \"api-v0\" is not a backend",
+        );
 }
 
 // ---------------------------------------------------------------- namespaces
@@ -468,15 +624,24 @@ fn a_stable_backend_that_the_split_lacks_points_at_the_stable_field() {
 #[test]
 fn an_object_in_a_namespace_that_is_not_onboarded_points_at_its_namespace() {
     Tree::new()
-        .file("split.yaml", &SPLIT.replace("namespace: shop", "namespace: billing"))
-        .expect_error("split.yaml", "namespace: billing", "namespace \"billing\" is not onboarded");
+        .file(
+            "split.yaml",
+            &SPLIT.replace("namespace: shop", "namespace: billing"),
+        )
+        .expect_error(
+            "split.yaml",
+            "namespace: billing",
+            "namespace \"billing\" is not onboarded",
+        );
 }
 
 #[test]
 fn a_tree_without_any_namespace_onboards_nothing() {
-    Tree::empty()
-        .file("routes.yaml", ROUTES)
-        .expect_error("routes.yaml", "namespace: shop", "namespace \"shop\" is not onboarded");
+    Tree::empty().file("routes.yaml", ROUTES).expect_error(
+        "routes.yaml",
+        "namespace: shop",
+        "namespace \"shop\" is not onboarded",
+    );
 }
 
 // ---------------------------------------------------------------- duplicates
@@ -486,24 +651,49 @@ fn the_same_object_in_two_files_is_reported_at_the_second_name() {
     let diagnostic = Tree::new()
         .file("a/routes.yaml", ROUTES)
         .file("b/routes.yaml", ROUTES)
-        .expect_error("b/routes.yaml", "name: api-routes", "duplicate HTTPRouteGroup shop/api-routes");
-    assert!(diagnostic.message.contains("(first defined at a/routes.yaml:1)"), "{}", diagnostic.message);
+        .expect_error(
+            "b/routes.yaml",
+            "name: api-routes",
+            "duplicate HTTPRouteGroup shop/api-routes",
+        );
+    assert!(
+        diagnostic
+            .message
+            .contains("(first defined at a/routes.yaml:1)"),
+        "{}",
+        diagnostic.message
+    );
 }
 
 #[test]
 fn the_same_object_twice_in_one_file_is_a_duplicate() {
-    let second = SPLIT.replace("name: api\n", "name: api # again\n").replace("service: api\n", "service: api-root\n");
-    let text = format!("{}---\n{}", support::dedent(SPLIT), support::dedent(&second));
-    Tree::new()
-        .file("split.yaml", &text)
-        .expect_error("split.yaml", "name: api # again", "duplicate TrafficSplit shop/api (first defined at split.yaml:1)");
+    let second = SPLIT
+        .replace("name: api\n", "name: api # again\n")
+        .replace("service: api\n", "service: api-root\n");
+    let text = format!(
+        "{}---\n{}",
+        support::dedent(SPLIT),
+        support::dedent(&second)
+    );
+    Tree::new().file("split.yaml", &text).expect_error(
+        "split.yaml",
+        "name: api # again",
+        "duplicate TrafficSplit shop/api (first defined at split.yaml:1)",
+    );
 }
 
 #[test]
 fn a_namespace_onboarded_twice_is_a_duplicate() {
     Tree::new()
-        .file("more/shop.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n")
-        .expect_error("namespaces/shop.yaml", "name: shop", "duplicate Namespace shop");
+        .file(
+            "more/shop.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+        )
+        .expect_error(
+            "namespaces/shop.yaml",
+            "name: shop",
+            "duplicate Namespace shop",
+        );
 }
 
 // ---------------------------------------------------------------- two splits for one root
@@ -514,8 +704,16 @@ fn two_splits_for_one_root_service_are_refused_at_the_second_service() {
     let diagnostic = Tree::new()
         .file("a-split.yaml", SPLIT)
         .file("b-split.yaml", &second)
-        .expect_error("b-split.yaml", "service: api", "service shop/api is already split by TrafficSplit api");
-    assert!(diagnostic.message.contains("a-split.yaml"), "{}", diagnostic.message);
+        .expect_error(
+            "b-split.yaml",
+            "service: api",
+            "service shop/api is already split by TrafficSplit api",
+        );
+    assert!(
+        diagnostic.message.contains("a-split.yaml"),
+        "{}",
+        diagnostic.message
+    );
 }
 
 #[test]
@@ -526,7 +724,11 @@ fn two_splits_naming_one_root_in_different_host_forms_are_refused() {
     Tree::new()
         .file("a-split.yaml", SPLIT)
         .file("b-split.yaml", &second)
-        .expect_error("b-split.yaml", "service: api.shop.svc.cluster.local", "already split");
+        .expect_error(
+            "b-split.yaml",
+            "service: api.shop.svc.cluster.local",
+            "already split",
+        );
 }
 
 // ---------------------------------------------------------------- regexes
@@ -534,8 +736,15 @@ fn two_splits_naming_one_root_in_different_host_forms_are_refused() {
 #[test]
 fn a_path_regex_that_does_not_compile_points_at_the_path_regex() {
     Tree::new()
-        .file("routes.yaml", &ROUTES.replace("pathRegex: /metrics", "pathRegex: /metrics/(unclosed"))
-        .expect_error("routes.yaml", "pathRegex: /metrics/(unclosed", "pathRegex \"/metrics/(unclosed\" does not compile");
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("pathRegex: /metrics", "pathRegex: /metrics/(unclosed"),
+        )
+        .expect_error(
+            "routes.yaml",
+            "pathRegex: /metrics/(unclosed",
+            "pathRegex \"/metrics/(unclosed\" does not compile",
+        );
 }
 
 #[test]
@@ -544,9 +753,11 @@ fn a_header_regex_in_the_list_form_that_does_not_compile_points_at_the_header() 
         "        pathRegex: /metrics\n",
         "        pathRegex: /metrics\n        headers:\n        - x-canary: \"yes\"\n        - user-agent: \"*Android\"\n",
     );
-    Tree::new()
-        .file("routes.yaml", &text)
-        .expect_error("routes.yaml", "user-agent:", "regex \"*Android\" for header \"user-agent\" does not compile");
+    Tree::new().file("routes.yaml", &text).expect_error(
+        "routes.yaml",
+        "user-agent:",
+        "regex \"*Android\" for header \"user-agent\" does not compile",
+    );
 }
 
 #[test]
@@ -555,15 +766,50 @@ fn a_header_regex_in_the_map_form_that_does_not_compile_points_at_the_header() {
         "        pathRegex: /metrics\n",
         "        pathRegex: /metrics\n        headers:\n          x-canary: \"yes\"\n          User-Agent: \"[Android\"\n",
     );
+    Tree::new().file("routes.yaml", &text).expect_error(
+        "routes.yaml",
+        "User-Agent:",
+        "for header \"user-agent\" does not compile",
+    );
+}
+
+#[test]
+fn a_path_regex_too_big_to_compile_is_refused() {
+    Tree::new()
+        .file("routes.yaml", &ROUTES.replace("pathRegex: /metrics", "pathRegex: /(\\w{100}){100}"))
+        .expect_error("routes.yaml", "pathRegex: /(", "exceeds size limit");
+}
+
+#[test]
+fn a_header_regex_with_an_unclosed_class_is_refused_with_the_parser_message() {
+    let text = ROUTES.replace(
+        "        pathRegex: /metrics\n",
+        "        pathRegex: /metrics\n        headers:\n          accept: \"[a-z\"\n",
+    );
     Tree::new()
         .file("routes.yaml", &text)
-        .expect_error("routes.yaml", "User-Agent:", "for header \"user-agent\" does not compile");
+        .expect_error("routes.yaml", "accept:", "does not compile: unclosed character class");
+}
+
+#[test]
+fn route_regexes_are_accepted_exactly_when_the_proxys_regex_engine_compiles_them() {
+    let patterns = [
+        "/api/.*", "(", ")", "[a-", "[z-a]", "a**", "a{2,1}", "(?P<x>a)(?P<x>b)", "\\p{Nope}", "\\", "x{1000}",
+        "(\\w{100}){100}", "(?i)ANDROID", "\\b", "[[:alpha:]]", "(?<name>x)", "a{,5}", "\\Q", "é+", "",
+    ];
+    for pattern in patterns {
+        let compiled = regex::Regex::new(&format!("^(?:{pattern})$"));
+        let checked = meshcd::validate::semantic::check_full_match(pattern);
+        assert_eq!(checked.is_ok(), compiled.is_ok(), "{pattern:?}: {checked:?} vs {compiled:?}");
+    }
 }
 
 #[test]
 fn a_bad_regex_in_a_legacy_top_level_match_points_at_it() {
     Tree::new()
-        .file("routes.yaml", "
+        .file(
+            "routes.yaml",
+            "
             apiVersion: specs.smi-spec.io/v1alpha2
             kind: HTTPRouteGroup
             metadata:
@@ -572,7 +818,8 @@ fn a_bad_regex_in_a_legacy_top_level_match_points_at_it() {
             matches:
             - name: everything
               pathRegex: /api/(v1
-        ")
+        ",
+        )
         .expect_error("routes.yaml", "pathRegex: /api/(v1", "does not compile");
 }
 
@@ -583,7 +830,12 @@ fn a_negative_weight_in_split_v1alpha4_points_at_the_weight() {
     let diagnostic = Tree::new()
         .file("split.yaml", &SPLIT.replace("weight: 10", "weight: -10"))
         .expect_error("split.yaml", "weight: -10", "weight -10 is negative");
-    assert!(diagnostic.hint.unwrap_or_default().contains("0 sends no traffic"));
+    assert!(
+        diagnostic
+            .hint
+            .unwrap_or_default()
+            .contains("0 sends no traffic")
+    );
 }
 
 #[test]
@@ -592,9 +844,11 @@ fn a_negative_quantity_weight_in_split_v1alpha1_points_at_the_weight() {
         .replace("split.smi-spec.io/v1alpha4", "split.smi-spec.io/v1alpha1")
         .replace("weight: 90", "weight: 900m")
         .replace("weight: 10", "weight: -100m");
-    Tree::new()
-        .file("split.yaml", &text)
-        .expect_error("split.yaml", "weight: -100m", "weight -100 is negative");
+    Tree::new().file("split.yaml", &text).expect_error(
+        "split.yaml",
+        "weight: -100m",
+        "weight -100 is negative",
+    );
 }
 
 #[test]
@@ -602,15 +856,21 @@ fn a_quantity_weight_that_is_not_a_number_is_refused_on_its_line() {
     let text = SPLIT
         .replace("split.smi-spec.io/v1alpha4", "split.smi-spec.io/v1alpha1")
         .replace("weight: 10", "weight: lots");
-    Tree::new().file("split.yaml", &text).expect_error("split.yaml", "weight: lots", "weight");
+    Tree::new()
+        .file("split.yaml", &text)
+        .expect_error("split.yaml", "weight: lots", "weight");
 }
 
 #[test]
 fn all_zero_weights_are_refused_at_the_backends() {
-    let text = SPLIT.replace("weight: 90", "weight: 0").replace("weight: 10", "weight: 0");
-    Tree::new()
-        .file("split.yaml", &text)
-        .expect_error("split.yaml", "backends:", "every backend has weight 0");
+    let text = SPLIT
+        .replace("weight: 90", "weight: 0")
+        .replace("weight: 10", "weight: 0");
+    Tree::new().file("split.yaml", &text).expect_error(
+        "split.yaml",
+        "backends:",
+        "every backend has weight 0",
+    );
 }
 
 #[test]
@@ -619,15 +879,21 @@ fn all_zero_quantity_weights_in_split_v1alpha1_are_refused() {
         .replace("split.smi-spec.io/v1alpha4", "split.smi-spec.io/v1alpha1")
         .replace("weight: 90", "weight: 0m")
         .replace("weight: 10", "weight: \"0\"");
-    Tree::new()
-        .file("split.yaml", &text)
-        .expect_error("split.yaml", "backends:", "every backend has weight 0");
+    Tree::new().file("split.yaml", &text).expect_error(
+        "split.yaml",
+        "backends:",
+        "every backend has weight 0",
+    );
 }
 
 #[test]
 fn a_backend_listed_twice_is_refused_at_its_second_entry() {
     let text = SPLIT.replace("service: api-v2", "service: api-v1 # again");
-    Tree::new().file("split.yaml", &text).expect_error("split.yaml", "service: api-v1 # again", "listed twice");
+    Tree::new().file("split.yaml", &text).expect_error(
+        "split.yaml",
+        "service: api-v1 # again",
+        "listed twice",
+    );
 }
 
 // ---------------------------------------------------------------- root service
@@ -635,22 +901,43 @@ fn a_backend_listed_twice_is_refused_at_its_second_entry() {
 #[test]
 fn a_root_service_in_another_namespace_is_refused_at_the_service() {
     Tree::new()
-        .file("split.yaml", &SPLIT.replace("service: api\n", "service: api.billing\n"))
-        .expect_error("split.yaml", "service: api.billing", "is in namespace \"billing\", not in the split's namespace \"shop\"");
+        .file(
+            "split.yaml",
+            &SPLIT.replace("service: api\n", "service: api.billing\n"),
+        )
+        .expect_error(
+            "split.yaml",
+            "service: api.billing",
+            "is in namespace \"billing\", not in the split's namespace \"shop\"",
+        );
 }
 
 #[test]
 fn a_fully_qualified_root_service_in_another_namespace_is_refused() {
     Tree::new()
-        .file("split.yaml", &SPLIT.replace("service: api\n", "service: api.billing.svc.cluster.local\n"))
-        .expect_error("split.yaml", "service: api.billing.svc", "not in the split's namespace");
+        .file(
+            "split.yaml",
+            &SPLIT.replace("service: api\n", "service: api.billing.svc.cluster.local\n"),
+        )
+        .expect_error(
+            "split.yaml",
+            "service: api.billing.svc",
+            "not in the split's namespace",
+        );
 }
 
 #[test]
 fn a_root_service_with_a_foreign_cluster_domain_is_not_a_service_name() {
     Tree::new()
-        .file("split.yaml", &SPLIT.replace("service: api\n", "service: api.shop.svc.example.com\n"))
-        .expect_error("split.yaml", "service: api.shop.svc.example.com", "is not a service name");
+        .file(
+            "split.yaml",
+            &SPLIT.replace("service: api\n", "service: api.shop.svc.example.com\n"),
+        )
+        .expect_error(
+            "split.yaml",
+            "service: api.shop.svc.example.com",
+            "is not a service name",
+        );
 }
 
 // ---------------------------------------------------------------- Mesh
@@ -662,20 +949,27 @@ fn a_second_mesh_is_refused_naming_the_first() {
         .file("a-mesh.yaml", mesh)
         .file("b-mesh.yaml", &mesh.replace("name: meshcd", "name: other"))
         .expect_error("b-mesh.yaml", "kind: Mesh", "a second Mesh");
-    assert!(diagnostic.message.contains("a-mesh.yaml"), "{}", diagnostic.message);
+    assert!(
+        diagnostic.message.contains("a-mesh.yaml"),
+        "{}",
+        diagnostic.message
+    );
 }
 
 #[test]
 fn a_certificate_lifetime_too_short_to_rotate_is_refused() {
     Tree::new()
-        .file("mesh.yaml", "
+        .file(
+            "mesh.yaml",
+            "
             apiVersion: meshcd.dev/v1alpha1
             kind: Mesh
             metadata:
               name: meshcd
             spec:
               certificateLifetime: 1m
-        ")
+        ",
+        )
         .expect_error("mesh.yaml", "certificateLifetime: 1m", "shorter than 5m");
 }
 
@@ -685,7 +979,10 @@ fn a_certificate_lifetime_too_short_to_rotate_is_refused() {
 fn a_step_weight_of_zero_is_refused_at_the_step_weight() {
     Tree::new()
         .file("split.yaml", SPLIT)
-        .file("canary.yaml", &canary("      steps:\n        stepWeight: 0\n        maxWeight: 50"))
+        .file(
+            "canary.yaml",
+            &canary("      steps:\n        stepWeight: 0\n        maxWeight: 50"),
+        )
         .expect_error("canary.yaml", "stepWeight: 0", "minimum");
 }
 
@@ -693,8 +990,15 @@ fn a_step_weight_of_zero_is_refused_at_the_step_weight() {
 fn a_max_weight_below_the_step_weight_is_refused_at_the_max_weight() {
     Tree::new()
         .file("split.yaml", SPLIT)
-        .file("canary.yaml", &canary("      steps:\n        stepWeight: 20\n        maxWeight: 10"))
-        .expect_error("canary.yaml", "maxWeight: 10", "maxWeight 10 must be between stepWeight (20) and 100");
+        .file(
+            "canary.yaml",
+            &canary("      steps:\n        stepWeight: 20\n        maxWeight: 10"),
+        )
+        .expect_error(
+            "canary.yaml",
+            "maxWeight: 10",
+            "maxWeight 10 must be between stepWeight (20) and 100",
+        );
 }
 
 #[test]
@@ -709,15 +1013,25 @@ fn decreasing_step_weights_are_refused_at_the_first_step_that_falls() {
 fn a_repeated_step_weight_is_refused() {
     Tree::new()
         .file("split.yaml", SPLIT)
-        .file("canary.yaml", &canary("      steps:\n        weights:\n        - 10\n        - 10 # again"))
-        .expect_error("canary.yaml", "- 10 # again", "step weights must increase, but 10 follows 10");
+        .file(
+            "canary.yaml",
+            &canary("      steps:\n        weights:\n        - 10\n        - 10 # again"),
+        )
+        .expect_error(
+            "canary.yaml",
+            "- 10 # again",
+            "step weights must increase, but 10 follows 10",
+        );
 }
 
 #[test]
 fn a_step_weight_above_one_hundred_percent_is_refused_on_its_line() {
     Tree::new()
         .file("split.yaml", SPLIT)
-        .file("canary.yaml", &canary("      steps:\n        weights:\n        - 50\n        - 150"))
+        .file(
+            "canary.yaml",
+            &canary("      steps:\n        weights:\n        - 50\n        - 150"),
+        )
         .expect_error("canary.yaml", "- 150", "greater than the maximum of 100");
 }
 
@@ -725,8 +1039,15 @@ fn a_step_weight_above_one_hundred_percent_is_refused_on_its_line() {
 fn a_max_weight_above_one_hundred_percent_is_refused() {
     Tree::new()
         .file("split.yaml", SPLIT)
-        .file("canary.yaml", &canary("      steps:\n        stepWeight: 10\n        maxWeight: 120"))
-        .expect_error("canary.yaml", "maxWeight: 120", "greater than the maximum of 100");
+        .file(
+            "canary.yaml",
+            &canary("      steps:\n        stepWeight: 10\n        maxWeight: 120"),
+        )
+        .expect_error(
+            "canary.yaml",
+            "maxWeight: 120",
+            "greater than the maximum of 100",
+        );
 }
 
 #[test]
@@ -750,13 +1071,21 @@ fn a_schedule_with_both_step_weights_and_a_list_is_refused() {
 fn a_step_weight_without_a_max_weight_is_refused() {
     Tree::new()
         .file("split.yaml", SPLIT)
-        .file("canary.yaml", &canary("      steps:\n        stepWeight: 10"))
-        .expect_error("canary.yaml", "steps:", "`spec.steps` does not have any accepted shape");
+        .file(
+            "canary.yaml",
+            &canary("      steps:\n        stepWeight: 10"),
+        )
+        .expect_error(
+            "canary.yaml",
+            "steps:",
+            "`spec.steps` does not have any accepted shape",
+        );
 }
 
 #[test]
 fn a_canary_whose_stable_and_canary_are_the_same_backend_is_refused() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }").replace("canary: api-v2", "canary: api-v1");
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        .replace("canary: api-v2", "canary: api-v1");
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
@@ -771,7 +1100,11 @@ fn two_canaries_driving_one_split_are_refused() {
         .file("split.yaml", SPLIT)
         .file("a-canary.yaml", &first)
         .file("b-canary.yaml", &second)
-        .expect_error("b-canary.yaml", "trafficSplit: api", "already driven by Canary api");
+        .expect_error(
+            "b-canary.yaml",
+            "trafficSplit: api",
+            "already driven by Canary api",
+        );
 }
 
 // ---------------------------------------------------------------- unknown fields
@@ -787,21 +1120,37 @@ fn a_misspelt_spec_field_is_an_unknown_field_on_its_line() {
 #[test]
 fn a_misspelt_match_field_is_an_unknown_field_on_its_line() {
     Tree::new()
-        .file("routes.yaml", &ROUTES.replace("pathRegex: /metrics", "pathregex: /metrics"))
-        .expect_error("routes.yaml", "pathregex: /metrics", "unknown field `pathregex`");
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("pathRegex: /metrics", "pathregex: /metrics"),
+        )
+        .expect_error(
+            "routes.yaml",
+            "pathregex: /metrics",
+            "unknown field `pathregex`",
+        );
 }
 
 #[test]
 fn a_misspelt_metadata_field_is_an_unknown_field_on_its_line() {
     Tree::new()
-        .file("routes.yaml", &ROUTES.replace("  namespace: shop", "  namepsace: shop"))
-        .expect_error("routes.yaml", "namepsace: shop", "unknown field `namepsace`");
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("  namespace: shop", "  namepsace: shop"),
+        )
+        .expect_error(
+            "routes.yaml",
+            "namepsace: shop",
+            "unknown field `namepsace`",
+        );
 }
 
 #[test]
 fn a_misspelt_mesh_field_is_an_unknown_field_on_its_line() {
     Tree::new()
-        .file("mesh.yaml", "
+        .file(
+            "mesh.yaml",
+            "
             apiVersion: meshcd.dev/v1alpha1
             kind: Mesh
             metadata:
@@ -809,14 +1158,17 @@ fn a_misspelt_mesh_field_is_an_unknown_field_on_its_line() {
             spec:
               trustDomain: cluster.local
               mTLS: strict
-        ")
+        ",
+        )
         .expect_error("mesh.yaml", "mTLS: strict", "unknown field `mTLS`");
 }
 
 #[test]
 fn ports_on_a_tcp_route_before_v1alpha4_are_an_unknown_field() {
     Tree::new()
-        .file("tcp.yaml", "
+        .file(
+            "tcp.yaml",
+            "
             apiVersion: specs.smi-spec.io/v1alpha3
             kind: TCPRoute
             metadata:
@@ -825,7 +1177,8 @@ fn ports_on_a_tcp_route_before_v1alpha4_are_an_unknown_field() {
             spec:
               matches:
                 ports: [5432]
-        ")
+        ",
+        )
         .expect_error("tcp.yaml", "matches:", "unknown field `matches`");
 }
 
@@ -833,7 +1186,8 @@ fn ports_on_a_tcp_route_before_v1alpha4_are_an_unknown_field() {
 
 #[test]
 fn an_interval_without_a_unit_is_refused_on_its_line() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }").replace("interval: 30s", "interval: \"30\"");
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        .replace("interval: 30s", "interval: \"30\"");
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
@@ -842,7 +1196,8 @@ fn an_interval_without_a_unit_is_refused_on_its_line() {
 
 #[test]
 fn an_interval_in_days_is_refused_on_its_line() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }").replace("interval: 30s", "interval: 1d");
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        .replace("interval: 30s", "interval: 1d");
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
@@ -851,7 +1206,8 @@ fn an_interval_in_days_is_refused_on_its_line() {
 
 #[test]
 fn a_latency_bound_that_is_not_a_duration_is_refused_on_its_line() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }") + "      analysis:\n        latencyP99:\n          max: fast\n";
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        + "      analysis:\n        latencyP99:\n          max: fast\n";
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
@@ -861,20 +1217,28 @@ fn a_latency_bound_that_is_not_a_duration_is_refused_on_its_line() {
 #[test]
 fn a_certificate_lifetime_in_words_is_refused_on_its_line() {
     Tree::new()
-        .file("mesh.yaml", "
+        .file(
+            "mesh.yaml",
+            "
             apiVersion: meshcd.dev/v1alpha1
             kind: Mesh
             metadata:
               name: meshcd
             spec:
               certificateLifetime: one day
-        ")
-        .expect_error("mesh.yaml", "certificateLifetime: one day", "certificateLifetime");
+        ",
+        )
+        .expect_error(
+            "mesh.yaml",
+            "certificateLifetime: one day",
+            "certificateLifetime",
+        );
 }
 
 #[test]
 fn a_zero_interval_is_refused() {
-    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }").replace("interval: 30s", "interval: 0s");
+    let text = canary("      steps: { stepWeight: 10, maxWeight: 50 }")
+        .replace("interval: 30s", "interval: 0s");
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
@@ -888,7 +1252,11 @@ fn a_progress_deadline_shorter_than_an_interval_is_refused() {
     Tree::new()
         .file("split.yaml", SPLIT)
         .file("canary.yaml", &text)
-        .expect_error("canary.yaml", "progressDeadline: 1m", "shorter than one interval");
+        .expect_error(
+            "canary.yaml",
+            "progressDeadline: 1m",
+            "shorter than one interval",
+        );
 }
 
 // ---------------------------------------------------------------- nothing applied in part
@@ -897,14 +1265,33 @@ fn a_progress_deadline_shorter_than_an_interval_is_refused() {
 fn one_invalid_object_among_valid_ones_yields_no_config() {
     let tree = Tree::new()
         .file("routes.yaml", ROUTES)
-        .file("target.yaml", &target("      - kind: HTTPRouteGroup\n        name: api-routes"))
+        .file(
+            "target.yaml",
+            &target("      - kind: HTTPRouteGroup\n        name: api-routes"),
+        )
         .file("split.yaml", SPLIT)
-        .file("canary.yaml", &canary("      steps: { stepWeight: 10, maxWeight: 50 }"));
+        .file(
+            "canary.yaml",
+            &canary("      steps: { stepWeight: 10, maxWeight: 50 }"),
+        );
     tree.expect_valid();
-    let broken = tree.clone().file("z-broken.yaml", &ROUTES.replace("name: api-routes", "name: other").replace("/metrics", "(("));
+    let broken = tree.clone().file(
+        "z-broken.yaml",
+        &ROUTES
+            .replace("name: api-routes", "name: other")
+            .replace("/metrics", "(("),
+    );
     let validated = broken.validate();
-    assert_eq!(validated.diagnostics.errors().count(), 1, "{}", support::describe(&validated));
-    assert!(validated.config.is_none(), "not even the valid objects are applied");
+    assert_eq!(
+        validated.diagnostics.errors().count(),
+        1,
+        "{}",
+        support::describe(&validated)
+    );
+    assert!(
+        validated.config.is_none(),
+        "not even the valid objects are applied"
+    );
 }
 
 #[test]
@@ -919,15 +1306,19 @@ fn warnings_alone_still_yield_a_config() {
           matches:
             ports: [53]
     ";
-    let tree = Tree::new()
-        .file("udp.yaml", udp)
-        .file("target.yaml", &target("      - kind: UDPRoute\n        name: dns"));
+    let tree = Tree::new().file("udp.yaml", udp).file(
+        "target.yaml",
+        &target("      - kind: UDPRoute\n        name: dns"),
+    );
     let validated = tree.validate();
     let warning = validated
         .diagnostics
         .iter()
         .find(|d| d.message.contains("has no effect"))
         .unwrap_or_else(|| panic!("{}", support::describe(&validated)));
-    assert_eq!(warning.line, tree.line_of("target.yaml", "- kind: UDPRoute"));
+    assert_eq!(
+        warning.line,
+        tree.line_of("target.yaml", "- kind: UDPRoute")
+    );
     assert!(validated.config.is_some());
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use meshcd::diagnostics::Severity;
 use meshcd::model::{
-    Analysis, Backend, Canary, Config, HttpMatch, HttpRouteGroup, Identity, Located, Mesh, MtlsMode, PortRoute,
-    RouteKind, Rule, TrafficPolicy, TrafficSplit, TrafficTarget,
+    Analysis, Backend, Canary, Config, HttpMatch, HttpRouteGroup, Identity, Located, Mesh,
+    MtlsMode, PortRoute, RouteKind, Rule, TrafficPolicy, TrafficSplit, TrafficTarget,
 };
 use support::{Tree, of_severity};
 
@@ -21,7 +21,9 @@ fn only<T: Clone>(items: &[Located<T>]) -> T {
 
 /// The HTTPRouteGroup and TCPRoute that the traffic targets below name.
 fn with_routes(tree: Tree) -> Tree {
-    tree.file("routes.yaml", "
+    tree.file(
+        "routes.yaml",
+        "
         apiVersion: specs.smi-spec.io/v1alpha4
         kind: HTTPRouteGroup
         metadata:
@@ -41,7 +43,8 @@ fn with_routes(tree: Tree) -> Tree {
         spec:
           matches:
             ports: [5432]
-    ")
+    ",
+    )
 }
 
 fn traffic_target(text: &str) -> (TrafficTarget, Tree) {
@@ -105,13 +108,15 @@ fn traffic_target_v1alpha3_converts_to_the_model() {
 
 #[test]
 fn traffic_target_v1alpha2_converts_like_v1alpha3() {
-    let text = TARGET_V1ALPHA3.replace("access.smi-spec.io/v1alpha3", "access.smi-spec.io/v1alpha2");
+    let text =
+        TARGET_V1ALPHA3.replace("access.smi-spec.io/v1alpha3", "access.smi-spec.io/v1alpha2");
     assert_eq!(traffic_target(&text).0, traffic_target(TARGET_V1ALPHA3).0);
 }
 
 #[test]
 fn traffic_target_v1alpha1_with_top_level_specs_converts_like_v1alpha3() {
-    let (target, _) = traffic_target("
+    let (target, _) = traffic_target(
+        "
         apiVersion: access.smi-spec.io/v1alpha1
         kind: TrafficTarget
         metadata:
@@ -131,14 +136,18 @@ fn traffic_target_v1alpha1_with_top_level_specs_converts_like_v1alpha3() {
         - kind: ServiceAccount
           name: frontend
           namespace: shop
-    ");
+    ",
+    );
     assert_eq!(target, traffic_target(TARGET_V1ALPHA3).0);
 }
 
 #[test]
 fn identities_without_a_namespace_are_in_the_targets_namespace() {
     let text = TARGET_V1ALPHA3.replace("        namespace: shop\n", "");
-    assert!(!text.contains("    namespace: shop\n      rules"), "the destination namespace is gone");
+    assert!(
+        !text.contains("    namespace: shop\n      rules"),
+        "the destination namespace is gone"
+    );
     assert_eq!(traffic_target(&text).0, traffic_target(TARGET_V1ALPHA3).0);
 }
 
@@ -146,24 +155,49 @@ fn identities_without_a_namespace_are_in_the_targets_namespace() {
 fn a_destination_port_of_v1alpha2_is_kept_in_the_model() {
     let text = TARGET_V1ALPHA3
         .replace("access.smi-spec.io/v1alpha3", "access.smi-spec.io/v1alpha2")
-        .replace("    namespace: shop\n      rules", "    namespace: shop\n        port: 8080\n      rules");
+        .replace(
+            "    namespace: shop\n      rules",
+            "    namespace: shop\n        port: 8080\n      rules",
+        );
     let (target, tree) = traffic_target(&text);
     assert_eq!(target.destination_port, Some(8080));
-    assert!(of_severity(&tree.validate(), Severity::Warning).is_empty(), "port is canonical in v1alpha2");
+    assert!(
+        of_severity(&tree.validate(), Severity::Warning).is_empty(),
+        "port is canonical in v1alpha2"
+    );
 }
 
 #[test]
 fn a_destination_port_on_v1alpha3_is_accepted_with_a_warning_naming_the_tcp_route_shape() {
-    let legacy = TARGET_V1ALPHA3.replace("    namespace: shop\n      rules", "    namespace: shop\n        port: 8080\n      rules");
+    let legacy = TARGET_V1ALPHA3.replace(
+        "    namespace: shop\n      rules",
+        "    namespace: shop\n        port: 8080\n      rules",
+    );
     let (target, tree) = traffic_target(&legacy);
     let validated = tree.validate();
     let warnings = of_severity(&validated, Severity::Warning);
     assert_eq!(warnings.len(), 1, "{}", support::describe(&validated));
     assert_eq!(warnings[0].line, tree.line_of("target.yaml", "port: 8080"));
-    assert!(warnings[0].message.contains("`destination.port` is a v1alpha2 field"), "{}", warnings[0].message);
-    assert!(warnings[0].hint.as_deref().unwrap_or_default().contains("TCPRoute"));
+    assert!(
+        warnings[0]
+            .message
+            .contains("`destination.port` is a v1alpha2 field"),
+        "{}",
+        warnings[0].message
+    );
+    assert!(
+        warnings[0]
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("TCPRoute")
+    );
     let v1alpha2 = legacy.replace("access.smi-spec.io/v1alpha3", "access.smi-spec.io/v1alpha2");
-    assert_eq!(target, traffic_target(&v1alpha2).0, "normalised to what v1alpha2 means");
+    assert_eq!(
+        target,
+        traffic_target(&v1alpha2).0,
+        "normalised to what v1alpha2 means"
+    );
 }
 
 // ---------------------------------------------------------------- HTTPRouteGroup
@@ -199,7 +233,10 @@ fn expected_routes() -> HttpRouteGroup {
                 name: "android".into(),
                 path_regex: Some("/api/.*".into()),
                 methods: vec!["GET".into(), "POST".into()],
-                headers: vec![("user-agent".into(), ".*Android.*".into()), ("x-canary".into(), "yes".into())],
+                headers: vec![
+                    ("user-agent".into(), ".*Android.*".into()),
+                    ("x-canary".into(), "yes".into()),
+                ],
             },
             HttpMatch {
                 name: "everything".into(),
@@ -213,9 +250,19 @@ fn expected_routes() -> HttpRouteGroup {
 
 /// The same group with `matches` at the top level (the v1alpha1/v1alpha2 shape).
 fn top_level(version: &str) -> String {
-    let text = ROUTES_V1ALPHA4.replace("specs.smi-spec.io/v1alpha4", &format!("specs.smi-spec.io/{version}"));
-    let (head, matches) = text.split_once("    spec:\n      matches:\n").expect("spec.matches");
-    format!("{head}    matches:\n{}", matches.replace("\n      ", "\n    ").replacen("      ", "    ", 1))
+    let text = ROUTES_V1ALPHA4.replace(
+        "specs.smi-spec.io/v1alpha4",
+        &format!("specs.smi-spec.io/{version}"),
+    );
+    let (head, matches) = text
+        .split_once("    spec:\n      matches:\n")
+        .expect("spec.matches");
+    format!(
+        "{head}    matches:\n{}",
+        matches
+            .replace("\n      ", "\n    ")
+            .replacen("      ", "    ", 1)
+    )
 }
 
 #[test]
@@ -233,12 +280,18 @@ fn http_route_group_v1alpha3_converts_like_v1alpha4() {
 fn http_route_group_v1alpha2_with_top_level_matches_converts_like_v1alpha4() {
     let (group, tree) = http_route_group(&top_level("v1alpha2"));
     assert_eq!(group, expected_routes());
-    assert!(of_severity(&tree.validate(), Severity::Warning).is_empty(), "top-level matches are v1alpha2's shape");
+    assert!(
+        of_severity(&tree.validate(), Severity::Warning).is_empty(),
+        "top-level matches are v1alpha2's shape"
+    );
 }
 
 #[test]
 fn http_route_group_v1alpha1_with_top_level_matches_converts_like_v1alpha4() {
-    assert_eq!(http_route_group(&top_level("v1alpha1")).0, expected_routes());
+    assert_eq!(
+        http_route_group(&top_level("v1alpha1")).0,
+        expected_routes()
+    );
 }
 
 #[test]
@@ -250,7 +303,11 @@ fn top_level_matches_on_v1alpha4_are_accepted_with_a_warning_naming_spec_matches
     let warnings = of_severity(&validated, Severity::Warning);
     assert_eq!(warnings.len(), 1, "{}", support::describe(&validated));
     assert_eq!(warnings[0].line, tree.line_of("routes.yaml", "matches:"));
-    assert!(warnings[0].message.contains("`spec.matches`"), "{}", warnings[0].message);
+    assert!(
+        warnings[0].message.contains("`spec.matches`"),
+        "{}",
+        warnings[0].message
+    );
 }
 
 #[test]
@@ -260,7 +317,10 @@ fn both_header_forms_convert_to_the_same_model() {
         "          X-Canary: \"yes\"\n          user-agent: \".*Android.*\"\n",
     );
     assert!(map_form.contains("X-Canary"), "the headers were rewritten");
-    assert_eq!(http_route_group(&map_form).0, http_route_group(ROUTES_V1ALPHA4).0);
+    assert_eq!(
+        http_route_group(&map_form).0,
+        http_route_group(ROUTES_V1ALPHA4).0
+    );
 }
 
 // ---------------------------------------------------------------- TCPRoute and UDPRoute
@@ -292,12 +352,15 @@ fn tcp_routes_before_v1alpha4_admit_every_port_like_a_v1alpha4_route_without_por
         }
     );
     for version in ["v1alpha1", "v1alpha2"] {
-        let text = format!("apiVersion: specs.smi-spec.io/{version}\nkind: TCPRoute\nmetadata:\n  name: db\n  namespace: shop\n");
+        let text = format!(
+            "apiVersion: specs.smi-spec.io/{version}\nkind: TCPRoute\nmetadata:\n  name: db\n  namespace: shop\n"
+        );
         assert_eq!(tcp_route(&text), newest, "{version}");
     }
     let v1alpha3 = "apiVersion: specs.smi-spec.io/v1alpha3\nkind: TCPRoute\nmetadata:\n  name: db\n  namespace: shop\nspec: {}\n";
     assert_eq!(tcp_route(v1alpha3), newest);
-    let empty_matches = TCP_V1ALPHA4_ALL_PORTS.replace("matches:\n        ports: []", "matches: {}");
+    let empty_matches =
+        TCP_V1ALPHA4_ALL_PORTS.replace("matches:\n        ports: []", "matches: {}");
     assert_eq!(tcp_route(&empty_matches), newest);
 }
 
@@ -337,13 +400,19 @@ fn udp_route_v1alpha4_converts_and_a_rule_naming_it_warns_that_it_has_no_effect(
     let validated = tree.validate();
     let warnings = of_severity(&validated, Severity::Warning);
     assert_eq!(warnings.len(), 1, "{}", support::describe(&validated));
-    assert!(warnings[0].message.contains("UDPRoute \"dns\" has no effect"));
+    assert!(
+        warnings[0]
+            .message
+            .contains("UDPRoute \"dns\" has no effect")
+    );
 }
 
 // ---------------------------------------------------------------- TrafficSplit
 
 fn traffic_split(text: &str) -> TrafficSplit {
-    let tree = Tree::new().file("split.yaml", text).file("ab.yaml", "
+    let tree = Tree::new().file("split.yaml", text).file(
+        "ab.yaml",
+        "
         apiVersion: specs.smi-spec.io/v1alpha4
         kind: HTTPRouteGroup
         metadata:
@@ -354,7 +423,8 @@ fn traffic_split(text: &str) -> TrafficSplit {
           - name: android
             headers:
             - user-agent: .*Android.*
-    ");
+    ",
+    );
     only(&tree.expect_valid().traffic_splits)
 }
 
@@ -413,12 +483,18 @@ fn a_whole_quantity_of_split_v1alpha1_is_a_thousand_thousandths() {
     let newest = traffic_split(&split("v1alpha4", "1000", "0"));
     assert_eq!(traffic_split(&split("v1alpha1", "1", "0")), newest);
     assert_eq!(traffic_split(&split("v1alpha1", "\"1\"", "0m")), newest);
-    assert_eq!(traffic_split(&split("v1alpha1", "1.5", "500m")).backends, backends(1500, 500));
+    assert_eq!(
+        traffic_split(&split("v1alpha1", "1.5", "500m")).backends,
+        backends(1500, 500)
+    );
 }
 
 #[test]
 fn a_zero_weight_is_valid_and_kept_as_no_traffic() {
-    assert_eq!(traffic_split(&split("v1alpha4", "100", "0")).backends, backends(100, 0));
+    assert_eq!(
+        traffic_split(&split("v1alpha4", "100", "0")).backends,
+        backends(100, 0)
+    );
 }
 
 #[test]
@@ -437,8 +513,14 @@ fn split_matches_of_v1alpha3_convert_like_v1alpha4() {
 #[test]
 fn every_accepted_form_of_the_root_service_names_the_same_service() {
     let newest = traffic_split(&split("v1alpha4", "90", "10"));
-    for root in ["api.shop", "api.shop.svc", "api.shop.svc.cluster.local", "api.shop.svc.cluster.local."] {
-        let text = split("v1alpha4", "90", "10").replace("service: api\n", &format!("service: {root}\n"));
+    for root in [
+        "api.shop",
+        "api.shop.svc",
+        "api.shop.svc.cluster.local",
+        "api.shop.svc.cluster.local.",
+    ] {
+        let text =
+            split("v1alpha4", "90", "10").replace("service: api\n", &format!("service: {root}\n"));
         assert_eq!(traffic_split(&text), newest, "{root}");
     }
 }
@@ -448,7 +530,10 @@ fn every_accepted_form_of_the_root_service_names_the_same_service() {
 #[test]
 fn namespaces_in_the_repo_are_the_onboarded_ones() {
     let config = Tree::new().namespace("billing").expect_valid();
-    assert_eq!(config.namespaces, BTreeSet::from(["billing".to_string(), "shop".to_string()]));
+    assert_eq!(
+        config.namespaces,
+        BTreeSet::from(["billing".to_string(), "shop".to_string()])
+    );
 }
 
 #[test]
@@ -511,7 +596,12 @@ const CANARY: &str = "
 ";
 
 fn canary(tree: Tree) -> Canary {
-    only(&tree.file("split.yaml", &split("v1alpha4", "90", "10")).expect_valid().canaries)
+    only(
+        &tree
+            .file("split.yaml", &split("v1alpha4", "90", "10"))
+            .expect_valid()
+            .canaries,
+    )
 }
 
 #[test]
@@ -540,20 +630,38 @@ fn canary_v1alpha1_converts_every_field() {
 
 #[test]
 fn a_step_weight_that_does_not_divide_the_max_weight_ends_on_the_max_weight() {
-    let text = CANARY.replace("stepWeight: 10, maxWeight: 50", "stepWeight: 30, maxWeight: 50");
-    assert_eq!(canary(Tree::new().file("canary.yaml", &text)).weights, vec![30, 50]);
+    let text = CANARY.replace(
+        "stepWeight: 10, maxWeight: 50",
+        "stepWeight: 30, maxWeight: 50",
+    );
+    assert_eq!(
+        canary(Tree::new().file("canary.yaml", &text)).weights,
+        vec![30, 50]
+    );
 }
 
 #[test]
 fn an_explicit_weights_list_is_the_schedule() {
-    let text = CANARY.replace("{ stepWeight: 10, maxWeight: 50 }", "{ weights: [5, 10, 25, 50] }");
-    assert_eq!(canary(Tree::new().file("canary.yaml", &text)).weights, vec![5, 10, 25, 50]);
+    let text = CANARY.replace(
+        "{ stepWeight: 10, maxWeight: 50 }",
+        "{ weights: [5, 10, 25, 50] }",
+    );
+    assert_eq!(
+        canary(Tree::new().file("canary.yaml", &text)).weights,
+        vec![5, 10, 25, 50]
+    );
 }
 
 #[test]
 fn a_canary_without_interval_or_threshold_takes_the_mesh_canary_defaults() {
-    let text = CANARY.replace("      interval: 30s\n", "").replace("        failureThreshold: 3\n", "");
-    let canary = canary(Tree::new().file("canary.yaml", &text).file("mesh.yaml", MESH));
+    let text = CANARY
+        .replace("      interval: 30s\n", "")
+        .replace("        failureThreshold: 3\n", "");
+    let canary = canary(
+        Tree::new()
+            .file("canary.yaml", &text)
+            .file("mesh.yaml", MESH),
+    );
     assert_eq!(canary.interval, Duration::from_secs(60));
     assert_eq!(canary.analysis.failure_threshold, 5);
 }
@@ -562,7 +670,10 @@ fn a_canary_without_interval_or_threshold_takes_the_mesh_canary_defaults() {
 fn a_canary_status_written_by_meshcd_is_carried_in_the_model() {
     let text = format!("{CANARY}    status:\n      phase: Promoted\n");
     let canary = canary(Tree::new().file("canary.yaml", &text));
-    assert_eq!(canary.status, Some(serde_json::json!({ "phase": "Promoted" })));
+    assert_eq!(
+        canary.status,
+        Some(serde_json::json!({ "phase": "Promoted" }))
+    );
 }
 
 // ---------------------------------------------------------------- whole repositories
@@ -572,7 +683,9 @@ fn a_repo_mixing_mesh_objects_with_workloads_validates_with_notes_only() {
     let tree = with_routes(Tree::new())
         .file("target.yaml", TARGET_V1ALPHA3)
         .file("split.yaml", &split("v1alpha4", "90", "10"))
-        .file("workloads/api.yaml", "
+        .file(
+            "workloads/api.yaml",
+            "
             apiVersion: apps/v1
             kind: Deployment
             metadata:
@@ -608,14 +721,31 @@ fn a_repo_mixing_mesh_objects_with_workloads_validates_with_notes_only() {
               namespace: shop
             data:
               LOG_LEVEL: info
-        ");
+        ",
+        );
     let validated = tree.validate();
     let notes = of_severity(&validated, Severity::Note);
     assert_eq!(notes.len(), 3, "{}", support::describe(&validated));
-    assert_eq!(validated.diagnostics.0.len(), 3, "notes only: {}", support::describe(&validated));
-    assert!(notes.iter().all(|note| note.file.ends_with("workloads/api.yaml")));
-    assert!(notes[0].message.contains("skipped apps/v1 Deployment"), "{}", notes[0].message);
-    assert_eq!(notes[1].line, tree.line_of("workloads/api.yaml", "kind: Service"));
+    assert_eq!(
+        validated.diagnostics.0.len(),
+        3,
+        "notes only: {}",
+        support::describe(&validated)
+    );
+    assert!(
+        notes
+            .iter()
+            .all(|note| note.file.ends_with("workloads/api.yaml"))
+    );
+    assert!(
+        notes[0].message.contains("skipped apps/v1 Deployment"),
+        "{}",
+        notes[0].message
+    );
+    assert_eq!(
+        notes[1].line,
+        tree.line_of("workloads/api.yaml", "kind: Service")
+    );
     let config: Config = validated.config.expect("a valid config");
     assert_eq!(config.traffic_targets.len(), 1);
     assert_eq!(config.traffic_splits.len(), 1);
@@ -625,22 +755,38 @@ fn a_repo_mixing_mesh_objects_with_workloads_validates_with_notes_only() {
 fn the_examples_repo_validates_without_errors_or_warnings() {
     let loaded = meshcd::load::load_path(&support::examples_repo()).expect("examples-repo loads");
     let validated = meshcd::validate::validate(&loaded);
-    let problems: Vec<_> = validated.diagnostics.iter().filter(|d| d.severity > Severity::Note).collect();
+    let problems: Vec<_> = validated
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity > Severity::Note)
+        .collect();
     assert!(problems.is_empty(), "{}", support::describe(&validated));
     let config = validated.config.expect("examples-repo is valid");
     assert_eq!(
         config.namespaces,
-        BTreeSet::from(["osm-canary-deployment-sample-app".to_string(), "osm-simple-app".to_string()])
+        BTreeSet::from([
+            "osm-canary-deployment-sample-app".to_string(),
+            "osm-simple-app".to_string()
+        ])
     );
     let split = config
         .traffic_splits
         .iter()
         .find(|split| split.value.name == "api")
         .expect("the canary demo's split");
-    assert_eq!(split.value.backends, vec![
-        Backend { service: "api-v1".into(), weight: 90 },
-        Backend { service: "api-v2".into(), weight: 10 },
-    ]);
+    assert_eq!(
+        split.value.backends,
+        vec![
+            Backend {
+                service: "api-v1".into(),
+                weight: 90
+            },
+            Backend {
+                service: "api-v2".into(),
+                weight: 10
+            },
+        ]
+    );
     assert_eq!(config.canaries.len(), 1);
     assert_eq!(config.canaries[0].value.weights.last(), Some(&50));
 }

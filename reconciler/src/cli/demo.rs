@@ -30,7 +30,10 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir()?;
-    let dir = args.dir.clone().unwrap_or_else(|| scratch.path().to_path_buf());
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| scratch.path().to_path_buf());
     let examples = super::run::examples_repo()?;
     let repo = dir.join("repo");
     if repo.exists() {
@@ -47,41 +50,64 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     say(&format!("config repository: {}", repo.display()));
     say(&format!("reconciler admin:  http://{}", mesh.admin));
 
-    step("Start the apps, each behind its own meshcd-proxy (frontend, api; frontend, api-v1, api-v2)");
-    let frontend = mesh.add(Workload::new(SIMPLE, "frontend", &["frontend"])).await?;
+    step(
+        "Start the apps, each behind its own meshcd-proxy (frontend, api; frontend, api-v1, api-v2)",
+    );
+    let frontend = mesh
+        .add(Workload::new(SIMPLE, "frontend", &["frontend"]))
+        .await?;
     mesh.add(Workload::new(SIMPLE, "api", &["api"])).await?;
-    let canary_frontend = mesh.add(Workload::new(CANARY, "frontend", &["frontend"])).await?;
-    mesh.add(Workload::new(CANARY, "api", &["api-v1", "api"]).named("api-v1")).await?;
-    mesh.add(Workload::new(CANARY, "api", &["api-v2", "api"]).named("api-v2")).await?;
+    let canary_frontend = mesh
+        .add(Workload::new(CANARY, "frontend", &["frontend"]))
+        .await?;
+    mesh.add(Workload::new(CANARY, "api", &["api-v1", "api"]).named("api-v1"))
+        .await?;
+    mesh.add(Workload::new(CANARY, "api", &["api-v2", "api"]).named("api-v2"))
+        .await?;
     mesh.wait_in_sync(None).await?;
-    say(&format!("{} proxies joined and acknowledged the config", mesh.proxy_count()));
+    say(&format!(
+        "{} proxies joined and acknowledged the config",
+        mesh.proxy_count()
+    ));
 
     let values = format!("http://api.{SIMPLE}/api/values");
     let other = format!("http://api.{SIMPLE}/api/other");
     step("frontend → api with no TrafficTarget: denied by default");
     show(&frontend, "GET", &values).await?;
 
-    step(&format!("Commit {SIMPLE_ACCESS}: frontend may GET /api/values"));
+    step(&format!(
+        "Commit {SIMPLE_ACCESS}: frontend may GET /api/values"
+    ));
     let revision = commit_file(&examples, &repo, SIMPLE_ACCESS)?;
     mesh.wait_in_sync(Some(&revision)).await?;
-    say(&format!("every proxy acknowledged revision {}", &revision[..12]));
+    say(&format!(
+        "every proxy acknowledged revision {}",
+        &revision[..12]
+    ));
     show(&frontend, "GET", &values).await?;
     show(&frontend, "GET", &other).await?;
     show(&frontend, "POST", &values).await?;
 
     let root = format!("http://api.{CANARY}/");
-    step(&format!("Commit {CANARY_ACCESS}: frontend may call api (every version)"));
+    step(&format!(
+        "Commit {CANARY_ACCESS}: frontend may call api (every version)"
+    ));
     let revision = commit_file(&examples, &repo, CANARY_ACCESS)?;
     mesh.wait_in_sync(Some(&revision)).await?;
     distribution(&canary_frontend, &root, args.requests).await?;
 
-    step(&format!("Commit {CANARY_SPLIT}: api → api-v1 90 / api-v2 10"));
+    step(&format!(
+        "Commit {CANARY_SPLIT}: api → api-v1 90 / api-v2 10"
+    ));
     let revision = commit_file(&examples, &repo, CANARY_SPLIT)?;
     mesh.wait_in_sync(Some(&revision)).await?;
     distribution(&canary_frontend, &root, args.requests).await?;
 
     step("Done");
-    say(&format!("`meshcd status --server http://{}` shows the applied revision and every proxy's ACK", mesh.admin));
+    say(&format!(
+        "`meshcd status --server http://{}` shows the applied revision and every proxy's ACK",
+        mesh.admin
+    ));
     mesh.stop().await;
     Ok(())
 }
@@ -96,9 +122,13 @@ fn say(text: &str) {
 
 fn commit_file(examples: &Path, repo: &Path, relative: &str) -> anyhow::Result<String> {
     let target = repo.join(relative);
-    std::fs::copy(examples.join(relative), &target).with_context(|| format!("copying {relative}"))?;
+    std::fs::copy(examples.join(relative), &target)
+        .with_context(|| format!("copying {relative}"))?;
     let revision = super::git::commit_paths(repo, &[&target], &format!("demo: add {relative}"))?;
-    say(&format!("committed {} \"demo: add {relative}\"", &revision[..12]));
+    say(&format!(
+        "committed {} \"demo: add {relative}\"",
+        &revision[..12]
+    ));
     Ok(revision)
 }
 
@@ -109,7 +139,11 @@ async fn show(from: &super::local_mesh::Joined, method: &str, url: &str) -> anyh
     Ok(())
 }
 
-async fn distribution(from: &super::local_mesh::Joined, url: &str, requests: usize) -> anyhow::Result<()> {
+async fn distribution(
+    from: &super::local_mesh::Joined,
+    url: &str,
+    requests: usize,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for _ in 0..requests {
@@ -121,9 +155,16 @@ async fn distribution(from: &super::local_mesh::Joined, url: &str, requests: usi
         *counts.entry(app).or_default() += 1;
     }
     let elapsed = started.elapsed().max(Duration::from_millis(1));
-    say(&format!("{requests} requests from {} to {url} in {:.1}s:", from.label, elapsed.as_secs_f64()));
+    say(&format!(
+        "{requests} requests from {} to {url} in {:.1}s:",
+        from.label,
+        elapsed.as_secs_f64()
+    ));
     for (app, count) in counts {
-        say(&format!("  {app:<10} {count:>5}  {:>5.1}%", count as f64 * 100.0 / requests as f64));
+        say(&format!(
+            "  {app:<10} {count:>5}  {:>5.1}%",
+            count as f64 * 100.0 / requests as f64
+        ));
     }
     Ok(())
 }

@@ -19,21 +19,29 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!("{}", serde_json::json!({"event": "listening", "address": listener.local_addr()?.to_string()}));
+    println!(
+        "{}",
+        serde_json::json!({"event": "listening", "address": listener.local_addr()?.to_string()})
+    );
     let name: &'static str = Box::leak(args.name.into_boxed_str());
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| async move {
-                let body = serde_json::json!({
-                    "app": name,
-                    "method": request.method().as_str(),
-                    "path": request.uri().path(),
-                });
-                let mut response = Response::new(Full::new(Bytes::from(format!("{body}\n"))));
-                response.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
-                Ok::<_, Infallible>(response)
-            });
+            let service = hyper::service::service_fn(
+                move |request: Request<hyper::body::Incoming>| async move {
+                    let body = serde_json::json!({
+                        "app": name,
+                        "method": request.method().as_str(),
+                        "path": request.uri().path(),
+                    });
+                    let mut response = Response::new(Full::new(Bytes::from(format!("{body}\n"))));
+                    response.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("application/json"),
+                    );
+                    Ok::<_, Infallible>(response)
+                },
+            );
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)
                 .await;

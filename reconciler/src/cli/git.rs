@@ -15,21 +15,34 @@ fn signature(repository: &Repository) -> anyhow::Result<Signature<'static>> {
 
 /// `git init` + commit everything.
 pub fn init_and_commit(path: &Path, message: &str) -> anyhow::Result<String> {
-    let repository = Repository::init(path).with_context(|| format!("git init {}", path.display()))?;
+    let repository =
+        Repository::init(path).with_context(|| format!("git init {}", path.display()))?;
     commit_all(&repository, message)
 }
 
 /// Stages every change of the working tree (additions and deletions) and commits it.
 pub fn commit_paths(path: &Path, paths: &[&Path], message: &str) -> anyhow::Result<String> {
-    let repository = Repository::discover(path).with_context(|| format!("{} is not in a Git repository", path.display()))?;
-    let workdir = repository.workdir().context("the repository is bare")?.to_path_buf();
+    let repository = Repository::discover(path)
+        .with_context(|| format!("{} is not in a Git repository", path.display()))?;
+    let workdir = repository
+        .workdir()
+        .context("the repository is bare")?
+        .to_path_buf();
     let mut index = repository.index()?;
     for changed in paths {
-        let absolute = if changed.is_absolute() { changed.to_path_buf() } else { std::env::current_dir()?.join(changed) };
+        let absolute = if changed.is_absolute() {
+            changed.to_path_buf()
+        } else {
+            std::env::current_dir()?.join(changed)
+        };
         let canonical_workdir = workdir.canonicalize()?;
         let parent = absolute.parent().context("a file has a parent")?;
-        let canonical = parent.canonicalize()?.join(absolute.file_name().context("a file has a name")?);
-        let relative = canonical.strip_prefix(&canonical_workdir).context("the file is outside the repository")?;
+        let canonical = parent
+            .canonicalize()?
+            .join(absolute.file_name().context("a file has a name")?);
+        let relative = canonical
+            .strip_prefix(&canonical_workdir)
+            .context("the file is outside the repository")?;
         if canonical.exists() {
             index.add_path(relative)?;
         } else {
@@ -47,11 +60,25 @@ fn commit_all(repository: &Repository, message: &str) -> anyhow::Result<String> 
     write_commit(repository, &mut index, message)
 }
 
-fn write_commit(repository: &Repository, index: &mut git2::Index, message: &str) -> anyhow::Result<String> {
+fn write_commit(
+    repository: &Repository,
+    index: &mut git2::Index,
+    message: &str,
+) -> anyhow::Result<String> {
     let tree = repository.find_tree(index.write_tree()?)?;
     let signature = signature(repository)?;
-    let parent = repository.head().ok().and_then(|head| head.peel_to_commit().ok());
+    let parent = repository
+        .head()
+        .ok()
+        .and_then(|head| head.peel_to_commit().ok());
     let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    let id = repository.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents)?;
+    let id = repository.commit(
+        Some("HEAD"),
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parents,
+    )?;
     Ok(id.to_string())
 }

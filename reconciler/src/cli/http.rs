@@ -16,7 +16,8 @@ pub async fn call(method: &str, url: &str) -> anyhow::Result<(u16, String)> {
     let stream = tokio::net::TcpStream::connect(authority.as_str())
         .await
         .with_context(|| format!("connecting to {authority}: is meshcd running?"))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);
     let request = Request::builder()
         .method(method)

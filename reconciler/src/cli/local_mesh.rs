@@ -53,7 +53,8 @@ impl Joined {
     /// Sends one request through this workload's proxy, as its app would (HTTP_PROXY style).
     pub async fn request(&self, method: &str, url: &str) -> anyhow::Result<(u16, String)> {
         let stream = tokio::net::TcpStream::connect(self.outbound).await?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(connection);
         let uri: hyper::Uri = url.parse()?;
         let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
@@ -62,7 +63,8 @@ impl Joined {
             .uri(uri)
             .header(hyper::header::HOST, host)
             .body(Full::new(Bytes::new()))?;
-        let response = tokio::time::timeout(Duration::from_secs(10), sender.send_request(request)).await??;
+        let response =
+            tokio::time::timeout(Duration::from_secs(10), sender.send_request(request)).await??;
         let status = response.status().as_u16();
         let body = response.into_body().collect().await?.to_bytes();
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
@@ -81,15 +83,28 @@ fn sibling_binary(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let path = exe.with_file_name(name);
     if !path.exists() {
-        bail!("{} not found next to {}: build it with `cargo build --bins`", name, exe.display());
+        bail!(
+            "{} not found next to {}: build it with `cargo build --bins`",
+            name,
+            exe.display()
+        );
     }
     Ok(path)
 }
 
 /// Spawns a process and waits for the JSON `listening` line it prints on stdout.
-async fn spawn_listening(command: &mut Command, what: &str) -> anyhow::Result<(Child, serde_json::Value)> {
-    command.stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null()).kill_on_drop(true);
-    let mut child = command.spawn().with_context(|| format!("starting {what}"))?;
+async fn spawn_listening(
+    command: &mut Command,
+    what: &str,
+) -> anyhow::Result<(Child, serde_json::Value)> {
+    command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {what}"))?;
     let stdout = child.stdout.take().context("stdout is piped")?;
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(START_TIMEOUT, async {
@@ -128,7 +143,14 @@ impl LocalMesh {
                 .arg(repo)
                 .arg("--state-dir")
                 .arg(state_dir)
-                .args(["--control-plane-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--poll-interval", "5s"]),
+                .args([
+                    "--control-plane-addr",
+                    "127.0.0.1:0",
+                    "--admin-addr",
+                    "127.0.0.1:0",
+                    "--poll-interval",
+                    "5s",
+                ]),
             "the reconciler",
         )
         .await?;
@@ -148,7 +170,13 @@ impl LocalMesh {
     pub async fn add(&mut self, workload: Workload) -> anyhow::Result<Joined> {
         let meshcd = std::env::current_exe()?;
         let (app, listening) = spawn_listening(
-            Command::new(meshcd).args(["demo-app", "--name", &workload.label, "--listen", "127.0.0.1:0"]),
+            Command::new(meshcd).args([
+                "demo-app",
+                "--name",
+                &workload.label,
+                "--listen",
+                "127.0.0.1:0",
+            ]),
             &format!("app {}", workload.label),
         )
         .await?;
@@ -165,14 +193,27 @@ impl LocalMesh {
             .arg(self.control_plane.to_string())
             .arg("--ca-bundle")
             .arg(self.state_dir.join("ca-bundle.pem"))
-            .args(["--namespace", &workload.namespace, "--service-account", &workload.service_account])
-            .args(["--outbound", "127.0.0.1:0", "--inbound", "127.0.0.1:0", "--admin", "127.0.0.1:0"])
+            .args([
+                "--namespace",
+                &workload.namespace,
+                "--service-account",
+                &workload.service_account,
+            ])
+            .args([
+                "--outbound",
+                "127.0.0.1:0",
+                "--inbound",
+                "127.0.0.1:0",
+                "--admin",
+                "127.0.0.1:0",
+            ])
             .args(["--port", &format!("80={app_address}/http")])
             .env("MESHCD_PROXY_TOKEN", token);
         for service in &workload.services {
             command.args(["--service", service]);
         }
-        let (proxy, listening) = spawn_listening(&mut command, &format!("the proxy of {}", workload.label)).await?;
+        let (proxy, listening) =
+            spawn_listening(&mut command, &format!("the proxy of {}", workload.label)).await?;
         self.children.push(proxy);
         self.proxies += 1;
         Ok(Joined {
@@ -194,14 +235,19 @@ impl LocalMesh {
             let revision_ok = revision.is_none_or(|r| applied == Some(r));
             let proxies_ok = proxies.len() == self.proxies
                 && proxies.iter().all(|p| {
-                    p["in_sync"].as_bool() == Some(true) && revision.is_none_or(|r| p["acked_revision"].as_str() == Some(r))
+                    p["in_sync"].as_bool() == Some(true)
+                        && revision.is_none_or(|r| p["acked_revision"].as_str() == Some(r))
                 });
             if revision_ok && proxies_ok {
                 return Ok(());
             }
             if let Some(rejected) = status["source"]["rejected"].as_object() {
                 if revision.is_some_and(|r| rejected["revision"]["id"].as_str() == Some(r)) {
-                    bail!("the reconciler rejected revision {}: {}", revision.unwrap_or_default(), rejected["errors"]);
+                    bail!(
+                        "the reconciler rejected revision {}: {}",
+                        revision.unwrap_or_default(),
+                        rejected["errors"]
+                    );
                 }
             }
             if Instant::now() > deadline {

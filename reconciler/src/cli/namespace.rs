@@ -52,15 +52,25 @@ fn namespaces(loaded: &Loaded) -> Vec<(String, PathBuf)> {
     loaded
         .documents
         .iter()
-        .filter(|d| d.value.get("kind").and_then(Value::as_str) == Some("Namespace") && d.value.get("apiVersion").and_then(Value::as_str) == Some("v1"))
-        .filter_map(|d| Some((d.value.pointer("/metadata/name")?.as_str()?.to_string(), loaded.path(d.file).to_path_buf())))
+        .filter(|d| {
+            d.value.get("kind").and_then(Value::as_str) == Some("Namespace")
+                && d.value.get("apiVersion").and_then(Value::as_str) == Some("v1")
+        })
+        .filter_map(|d| {
+            Some((
+                d.value.pointer("/metadata/name")?.as_str()?.to_string(),
+                loaded.path(d.file).to_path_buf(),
+            ))
+        })
         .collect()
 }
 
 fn is_dns_label(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-')
 }
@@ -70,39 +80,86 @@ fn add(repo: &Path, name: &str) -> anyhow::Result<()> {
         bail!("{name:?} is not a namespace name (lower-case letters, digits and '-', at most 63)");
     }
     let loaded = load(repo)?;
-    if let Some((_, file)) = namespaces(&loaded).into_iter().find(|(existing, _)| existing == name) {
+    if let Some((_, file)) = namespaces(&loaded)
+        .into_iter()
+        .find(|(existing, _)| existing == name)
+    {
         bail!("namespace {name} is already onboarded ({})", file.display());
     }
     let path = repo.join("namespaces").join(format!("{name}.yaml"));
     std::fs::create_dir_all(path.parent().context("a file has a folder")?)?;
-    std::fs::write(&path, format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"))
-        .with_context(|| format!("writing {}", path.display()))?;
-    let commit = super::git::commit_paths(repo, &[&path], &format!("meshcd: onboard namespace {name}"))?;
-    println!("onboarded namespace {name}: {} (commit {})", path.display(), &commit[..12]);
+    std::fs::write(
+        &path,
+        format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"),
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
+    let commit =
+        super::git::commit_paths(repo, &[&path], &format!("meshcd: onboard namespace {name}"))?;
+    println!(
+        "onboarded namespace {name}: {} (commit {})",
+        path.display(),
+        &commit[..12]
+    );
     Ok(())
 }
 
 fn remove(repo: &Path, name: &str) -> anyhow::Result<()> {
     let loaded = load(repo)?;
-    let Some((_, file)) = namespaces(&loaded).into_iter().find(|(existing, _)| existing == name) else {
+    let Some((_, file)) = namespaces(&loaded)
+        .into_iter()
+        .find(|(existing, _)| existing == name)
+    else {
         bail!("namespace {name} is not onboarded in {}", repo.display());
     };
     let users: Vec<String> = loaded
         .documents
         .iter()
-        .filter(|d| d.value.pointer("/metadata/namespace").and_then(Value::as_str) == Some(name))
-        .map(|d| format!("{} {} ({})", d.value["kind"].as_str().unwrap_or("?"), d.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?"), loaded.path(d.file).display()))
+        .filter(|d| {
+            d.value
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                == Some(name)
+        })
+        .map(|d| {
+            format!(
+                "{} {} ({})",
+                d.value["kind"].as_str().unwrap_or("?"),
+                d.value
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?"),
+                loaded.path(d.file).display()
+            )
+        })
         .collect();
     if !users.is_empty() {
-        bail!("namespace {name} still holds objects, so the commit would be rejected:\n  {}\nremove them first", users.join("\n  "));
+        bail!(
+            "namespace {name} still holds objects, so the commit would be rejected:\n  {}\nremove them first",
+            users.join("\n  ")
+        );
     }
-    let documents_in_file = loaded.documents.iter().filter(|d| loaded.path(d.file) == file).count();
+    let documents_in_file = loaded
+        .documents
+        .iter()
+        .filter(|d| loaded.path(d.file) == file)
+        .count();
     if documents_in_file > 1 {
-        bail!("{} declares other objects beside namespace {name}: edit it by hand", file.display());
+        bail!(
+            "{} declares other objects beside namespace {name}: edit it by hand",
+            file.display()
+        );
     }
     let path = repo.join(&file);
     std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
-    let commit = super::git::commit_paths(repo, &[&path], &format!("meshcd: offboard namespace {name}"))?;
-    println!("offboarded namespace {name}: removed {} (commit {})", path.display(), &commit[..12]);
+    let commit = super::git::commit_paths(
+        repo,
+        &[&path],
+        &format!("meshcd: offboard namespace {name}"),
+    )?;
+    println!(
+        "offboarded namespace {name}: removed {} (commit {})",
+        path.display(),
+        &commit[..12]
+    );
     Ok(())
 }

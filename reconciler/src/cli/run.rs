@@ -39,7 +39,11 @@ pub struct ServeArgs {
     #[arg(long, requires = "ca_cert", env = "MESHCD_CA_KEY")]
     pub ca_key: Option<PathBuf>,
     /// Extra DNS names or IPs for the control plane's serving certificate.
-    #[arg(long = "server-name", env = "MESHCD_SERVER_NAMES", value_delimiter = ',')]
+    #[arg(
+        long = "server-name",
+        env = "MESHCD_SERVER_NAMES",
+        value_delimiter = ','
+    )]
     pub server_names: Vec<String>,
 }
 
@@ -90,9 +94,15 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
             let repo = args.serve.state_dir.join("repo");
             if !repo.join(".git").exists() {
                 let examples = examples_repo()?;
-                copy_tree(&examples, &repo).with_context(|| format!("copying {} to {}", examples.display(), repo.display()))?;
+                copy_tree(&examples, &repo).with_context(|| {
+                    format!("copying {} to {}", examples.display(), repo.display())
+                })?;
                 crate::cli::git::init_and_commit(&repo, "meshcd up: start from examples-repo")?;
-                eprintln!("meshcd: created config repository {} from {}", repo.display(), examples.display());
+                eprintln!(
+                    "meshcd: created config repository {} from {}",
+                    repo.display(),
+                    examples.display()
+                );
             }
             repo
         }
@@ -110,7 +120,9 @@ pub fn examples_repo() -> anyhow::Result<PathBuf> {
     candidates
         .into_iter()
         .find(|path| path.join("mesh.yaml").exists())
-        .context("no examples-repo/ found: run from the meshcd checkout, or give a config repository")
+        .context(
+            "no examples-repo/ found: run from the meshcd checkout, or give a config repository",
+        )
 }
 
 pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
@@ -129,17 +141,25 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 
 async fn serve(source: GitSource, subpath: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()> {
     if !source.path().exists() {
-        bail!("config repository {} does not exist", source.path().display());
+        bail!(
+            "config repository {} does not exist",
+            source.path().display()
+        );
     }
     let state_dir = args.state_dir.clone();
-    std::fs::create_dir_all(&state_dir).with_context(|| format!("creating state directory {}", state_dir.display()))?;
+    std::fs::create_dir_all(&state_dir)
+        .with_context(|| format!("creating state directory {}", state_dir.display()))?;
     let ca = match (&args.ca_cert, &args.ca_key) {
         (Some(cert), Some(key)) => CertificateAuthority::from_files(cert, key)?,
-        _ => CertificateAuthority::load_or_create(&state_dir, &crate::model::Mesh::default().trust_domain)?,
+        _ => CertificateAuthority::load_or_create(
+            &state_dir,
+            &crate::model::Mesh::default().trust_domain,
+        )?,
     };
     let ca = Arc::new(ca);
     let bundle_path = state_dir.join("ca-bundle.pem");
-    std::fs::write(&bundle_path, ca.bundle_pem()).with_context(|| format!("writing {}", bundle_path.display()))?;
+    std::fs::write(&bundle_path, ca.bundle_pem())
+        .with_context(|| format!("writing {}", bundle_path.display()))?;
 
     let control_listener = tokio::net::TcpListener::bind(args.control_plane_addr)
         .await
@@ -150,7 +170,11 @@ async fn serve(source: GitSource, subpath: Option<PathBuf>, args: ServeArgs) -> 
     let control_addr = control_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
 
-    let mut names = vec!["localhost".to_string(), "meshcd-control-plane".to_string(), control_addr.ip().to_string()];
+    let mut names = vec![
+        "localhost".to_string(),
+        "meshcd-control-plane".to_string(),
+        control_addr.ip().to_string(),
+    ];
     names.extend(args.server_names.iter().cloned());
     // The serving certificate is re-issued at every start; it never leaves this process.
     let (cert_pem, key_pem) = ca.issue_server(&names, Duration::from_secs(365 * 24 * 3600))?;
@@ -171,9 +195,15 @@ async fn serve(source: GitSource, subpath: Option<PathBuf>, args: ServeArgs) -> 
     };
     let (stop_sender, stop) = tokio::sync::watch::channel(false);
     let mut control_stop = stop.clone();
-    let control = tokio::spawn(server::serve(control_listener, service, cert_pem, key_pem, async move {
-        let _ = control_stop.changed().await;
-    }));
+    let control = tokio::spawn(server::serve(
+        control_listener,
+        service,
+        cert_pem,
+        key_pem,
+        async move {
+            let _ = control_stop.changed().await;
+        },
+    ));
     let admin = tokio::spawn(admin::serve(
         admin_listener,
         Admin {

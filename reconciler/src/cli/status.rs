@@ -30,7 +30,11 @@ pub struct StatusArgs {
 }
 
 pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let (code, body) = call("GET", &format!("{}/status", args.server.server.trim_end_matches('/'))).await?;
+    let (code, body) = call(
+        "GET",
+        &format!("{}/status", args.server.server.trim_end_matches('/')),
+    )
+    .await?;
     if code != 200 {
         bail!("status request failed with HTTP {code}: {body}");
     }
@@ -43,7 +47,11 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
 
 /// `action` is sync, suspend or resume.
 pub async fn post(server: ServerArgs, action: &str) -> anyhow::Result<()> {
-    let (code, body) = call("POST", &format!("{}/{action}", server.server.trim_end_matches('/'))).await?;
+    let (code, body) = call(
+        "POST",
+        &format!("{}/{action}", server.server.trim_end_matches('/')),
+    )
+    .await?;
     if !(200..300).contains(&code) {
         bail!("{action} failed with HTTP {code}: {body}");
     }
@@ -52,15 +60,33 @@ pub async fn post(server: ServerArgs, action: &str) -> anyhow::Result<()> {
 }
 
 fn short(value: &Value) -> String {
-    value.as_str().map(|id| id.chars().take(12).collect()).unwrap_or_else(|| "-".into())
+    value
+        .as_str()
+        .map(|id| id.chars().take(12).collect())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn render(status: &Value) -> String {
     let mut out = String::new();
     let source = &status["source"];
-    let _ = writeln!(out, "source:   {} ({})", source["repository"].as_str().unwrap_or("-"), source["reference"].as_str().unwrap_or("-"));
-    let _ = writeln!(out, "applied:  {} {}", short(&source["applied"]["id"]), source["applied"]["summary"].as_str().unwrap_or(""));
-    let _ = writeln!(out, "fetched:  {} {}", short(&source["last_fetched"]["id"]), source["last_fetched"]["summary"].as_str().unwrap_or(""));
+    let _ = writeln!(
+        out,
+        "source:   {} ({})",
+        source["repository"].as_str().unwrap_or("-"),
+        source["reference"].as_str().unwrap_or("-")
+    );
+    let _ = writeln!(
+        out,
+        "applied:  {} {}",
+        short(&source["applied"]["id"]),
+        source["applied"]["summary"].as_str().unwrap_or("")
+    );
+    let _ = writeln!(
+        out,
+        "fetched:  {} {}",
+        short(&source["last_fetched"]["id"]),
+        source["last_fetched"]["summary"].as_str().unwrap_or("")
+    );
     if source["suspended"].as_bool() == Some(true) {
         let _ = writeln!(out, "state:    SUSPENDED (new revisions are not applied)");
     }
@@ -68,9 +94,19 @@ fn render(status: &Value) -> String {
         let _ = writeln!(out, "error:    {error}");
     }
     if let Some(rejected) = source["rejected"].as_object() {
-        let _ = writeln!(out, "rejected: {} (the applied revision stays in force)", short(&rejected["revision"]["id"]));
+        let _ = writeln!(
+            out,
+            "rejected: {} (the applied revision stays in force)",
+            short(&rejected["revision"]["id"])
+        );
         for error in rejected["errors"].as_array().into_iter().flatten() {
-            let _ = writeln!(out, "  error: {} --> {}:{}", error["message"].as_str().unwrap_or(""), error["file"].as_str().unwrap_or(""), error["line"]);
+            let _ = writeln!(
+                out,
+                "  error: {} --> {}:{}",
+                error["message"].as_str().unwrap_or(""),
+                error["file"].as_str().unwrap_or(""),
+                error["line"]
+            );
         }
     }
     let proxies = status["proxies"].as_array().cloned().unwrap_or_default();
@@ -83,12 +119,22 @@ fn render(status: &Value) -> String {
             proxy["namespace"].as_str().unwrap_or(""),
             proxy["service_account"].as_str().unwrap_or(""),
             proxy["acked_version"].as_str().unwrap_or("-"),
-            if proxy["in_sync"].as_bool() == Some(true) { "in sync" } else { "PENDING" }
+            if proxy["in_sync"].as_bool() == Some(true) {
+                "in sync"
+            } else {
+                "PENDING"
+            }
         );
     }
-    let without = status["workloadsWithoutPolicy"].as_array().cloned().unwrap_or_default();
+    let without = status["workloadsWithoutPolicy"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if !without.is_empty() {
-        let _ = writeln!(out, "workloads no TrafficTarget names as destination (denied to everyone in deny mode):");
+        let _ = writeln!(
+            out,
+            "workloads no TrafficTarget names as destination (denied to everyone in deny mode):"
+        );
         for workload in without {
             let _ = writeln!(out, "  {}", workload.as_str().unwrap_or(""));
         }

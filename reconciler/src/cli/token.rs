@@ -32,18 +32,34 @@ pub enum Command {
 
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Create { namespace, service_account, state_dir } => {
-            let (record, token) = TokenStore::new(&state_dir).create(&Identity { namespace, service_account })?;
-            eprintln!("token {} for {}/{} (shown once)", record.id, record.namespace, record.service_account);
+        Command::Create {
+            namespace,
+            service_account,
+            state_dir,
+        } => {
+            let (record, token) = TokenStore::new(&state_dir).create(&Identity {
+                namespace,
+                service_account,
+            })?;
+            eprintln!(
+                "token {} for {}/{} (shown once)",
+                record.id, record.namespace, record.service_account
+            );
             println!("{token}");
         }
         Command::Revoke { id, state_dir } => {
             let record = TokenStore::new(&state_dir).revoke(&id)?;
-            println!("revoked token {} for {}/{}", record.id, record.namespace, record.service_account);
+            println!(
+                "revoked token {} for {}/{}",
+                record.id, record.namespace, record.service_account
+            );
         }
         Command::List { state_dir } => {
             for record in TokenStore::new(&state_dir).list()? {
-                println!("{}\t{}/{}", record.id, record.namespace, record.service_account);
+                println!(
+                    "{}\t{}/{}",
+                    record.id, record.namespace, record.service_account
+                );
             }
         }
     }

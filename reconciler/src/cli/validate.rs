@@ -37,7 +37,10 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     let output = render::render(&validated.diagnostics, args.format, &|path, line| {
-        let relative = prefix.as_ref().and_then(|p| path.strip_prefix(p).ok()).unwrap_or(path);
+        let relative = prefix
+            .as_ref()
+            .and_then(|p| path.strip_prefix(p).ok())
+            .unwrap_or(path);
         loaded.source_line(relative, line)
     });
     print!("{output}");

@@ -1,30 +1,82 @@
 //! TrafficTargets → the inbound authorization rules of one destination identity.
 
+use std::collections::BTreeMap;
+
 use meshcd_schemas::proto;
 
 use super::spiffe_id;
-use crate::model::{Config, HttpMatch, Identity, RouteKind};
+use crate::model::{
+    Config, HttpMatch, HttpRouteGroup, Identity, PortRoute, RouteKind, TrafficTarget,
+};
 
-/// The rules of every TrafficTarget whose destination is `identity`, flattened. A target
-/// that can admit nothing (only UDPRoutes, or disjoint port limits) yields no rule.
-pub fn inbound_rules(config: &Config, identity: &Identity) -> Vec<proto::InboundRule> {
-    let trust_domain = &config.mesh.trust_domain;
-    let mut rules = Vec::new();
-    for target in config.traffic_targets.iter().map(|t| &t.value) {
-        if &target.destination != identity {
-            continue;
+type Key<'c> = (&'c str, &'c str);
+
+/// TrafficTargets by destination and routes by name, so that each proxy's rules cost
+/// only its own targets.
+pub struct RuleIndex<'c> {
+    trust_domain: &'c str,
+    targets: BTreeMap<&'c Identity, Vec<&'c TrafficTarget>>,
+    http_route_groups: BTreeMap<Key<'c>, &'c HttpRouteGroup>,
+    tcp_routes: BTreeMap<Key<'c>, &'c PortRoute>,
+}
+
+impl<'c> RuleIndex<'c> {
+    pub fn new(config: &'c Config) -> Self {
+        let mut targets: BTreeMap<&Identity, Vec<&TrafficTarget>> = BTreeMap::new();
+        for target in &config.traffic_targets {
+            targets
+                .entry(&target.value.destination)
+                .or_default()
+                .push(&target.value);
         }
+        RuleIndex {
+            trust_domain: &config.mesh.trust_domain,
+            targets,
+            http_route_groups: config
+                .http_route_groups
+                .iter()
+                .map(|g| {
+                    (
+                        (g.value.namespace.as_str(), g.value.name.as_str()),
+                        &g.value,
+                    )
+                })
+                .collect(),
+            tcp_routes: config
+                .tcp_routes
+                .iter()
+                .map(|r| {
+                    (
+                        (r.value.namespace.as_str(), r.value.name.as_str()),
+                        &r.value,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The rules of every TrafficTarget whose destination is `identity`, flattened. A
+    /// target that can admit nothing (only UDPRoutes, or disjoint port limits) yields no rule.
+    pub fn inbound_rules(&self, identity: &Identity) -> Vec<proto::InboundRule> {
+        self.targets
+            .get(identity)
+            .into_iter()
+            .flatten()
+            .filter_map(|target| self.rule(target))
+            .collect()
+    }
+
+    fn rule(&self, target: &TrafficTarget) -> Option<proto::InboundRule> {
+        let trust_domain = self.trust_domain;
         let mut tcp_ports: Option<Vec<u16>> = None;
         let mut tcp_all_ports = false;
         let mut http: Option<Vec<proto::HttpMatch>> = None;
         for rule in &target.rules {
             match rule.kind {
                 RouteKind::Tcp => {
-                    let Some(route) = config
+                    let Some(route) = self
                         .tcp_routes
-                        .iter()
-                        .map(|r| &r.value)
-                        .find(|r| r.namespace == target.namespace && r.name == rule.name)
+                        .get(&(target.namespace.as_str(), rule.name.as_str()))
                     else {
                         continue;
                     };
@@ -35,17 +87,18 @@ pub fn inbound_rules(config: &Config, identity: &Identity) -> Vec<proto::Inbound
                     ports.extend(&route.ports);
                 }
                 RouteKind::Http => {
-                    let Some(group) = config
+                    let Some(group) = self
                         .http_route_groups
-                        .iter()
-                        .map(|g| &g.value)
-                        .find(|g| g.namespace == target.namespace && g.name == rule.name)
+                        .get(&(target.namespace.as_str(), rule.name.as_str()))
                     else {
                         continue;
                     };
                     let matches = http.get_or_insert_with(Vec::new);
                     for item in &group.matches {
-                        let listed = rule.matches.as_ref().is_none_or(|names| names.contains(&item.name));
+                        let listed = rule
+                            .matches
+                            .as_ref()
+                            .is_none_or(|names| names.contains(&item.name));
                         if listed {
                             matches.push(http_match(&group.name, item));
                         }
@@ -56,7 +109,7 @@ pub fn inbound_rules(config: &Config, identity: &Identity) -> Vec<proto::Inbound
         }
         if tcp_ports.is_none() && http.is_none() {
             // Only UDP rules, or rules naming nothing: this target admits no traffic.
-            continue;
+            return None;
         }
         // A TCP rule with no ports admits every port; an empty PortMatch says exactly that.
         let mut ports = tcp_ports.map(|mut ports| {
@@ -71,19 +124,22 @@ pub fn inbound_rules(config: &Config, identity: &Identity) -> Vec<proto::Inbound
             ports = match ports {
                 None => Some(vec![port]),
                 Some(list) if list.is_empty() || list.contains(&port) => Some(vec![port]),
-                Some(_) => continue,
+                Some(_) => return None,
             };
         }
-        rules.push(proto::InboundRule {
+        Some(proto::InboundRule {
             traffic_target: format!("{}/{}", target.namespace, target.name),
-            sources: target.sources.iter().map(|source| spiffe_id(trust_domain, source)).collect(),
+            sources: target
+                .sources
+                .iter()
+                .map(|source| spiffe_id(trust_domain, source))
+                .collect(),
             ports: ports.map(|ports| proto::PortMatch {
                 ports: ports.into_iter().map(u32::from).collect(),
             }),
             http: http.map(|matches| proto::HttpMatches { matches }),
-        });
+        })
     }
-    rules
 }
 
 pub fn http_match(group: &str, item: &HttpMatch) -> proto::HttpMatch {

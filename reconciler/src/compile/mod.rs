@@ -1,6 +1,7 @@
 //! Compiles a validated config and the live inventory into one snapshot per proxy.
 //!
-//! Pure: `compile(&Config, &Inventory) -> Compiled`. Every proxy gets every meshed service
+//! Pure: `compile(&Config, &Inventory) -> Compiled`. Versions are content hashes, so
+//! replicas compiling the same revision and inventory agree on them. Every proxy gets every meshed service
 //! it can address (so that a call the policy denies still reaches the destination's proxy
 //! and gets its 403) and the authorization rules that name its own identity.
 
@@ -8,6 +9,7 @@ mod access;
 mod services;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use meshcd_schemas::proto;
 use prost::Message;
@@ -23,33 +25,83 @@ pub struct CompileWarning {
     pub message: String,
 }
 
+/// What one proxy gets besides the shared service table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyPart {
+    pub workload: proto::Workload,
+    pub inbound_rules: Vec<proto::InboundRule>,
+    pub version: String,
+}
+
+/// Snapshots in factored form: the service table is the same for every proxy, so it is
+/// built and hashed once and only materialised per proxy when sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Compiled {
+    pub mesh: proto::MeshSettings,
+    pub services: Arc<Vec<proto::Service>>,
     /// By workload id.
-    pub snapshots: BTreeMap<String, proto::Snapshot>,
+    pub proxies: BTreeMap<String, ProxyPart>,
     pub warnings: Vec<CompileWarning>,
+}
+
+impl Compiled {
+    /// The whole snapshot of one proxy.
+    pub fn snapshot(&self, id: &str) -> Option<proto::Snapshot> {
+        let part = self.proxies.get(id)?;
+        Some(proto::Snapshot {
+            version: part.version.clone(),
+            workload: Some(part.workload.clone()),
+            mesh: Some(self.mesh.clone()),
+            inbound_rules: part.inbound_rules.clone(),
+            services: self.services.as_ref().clone(),
+        })
+    }
+
+    pub fn version(&self, id: &str) -> Option<&str> {
+        self.proxies.get(id).map(|part| part.version.as_str())
+    }
 }
 
 pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
     let mut warnings = Vec::new();
     let services = services::services(config, inventory, &mut warnings);
     let mesh = mesh_settings(config);
-    let mut snapshots = BTreeMap::new();
+    let mut shared = Sha256::new();
+    shared.update(mesh.encode_to_vec());
+    for service in &services {
+        shared.update(service.encode_to_vec());
+    }
+    let shared = shared.finalize();
+    let rules = access::RuleIndex::new(config);
+    let mut proxies = BTreeMap::new();
     for workload in inventory.workloads.values() {
         if !config.namespaces.contains(&workload.identity.namespace) {
             continue;
         }
-        let mut snapshot = proto::Snapshot {
-            version: String::new(),
-            workload: Some(workload_message(config, workload)),
-            mesh: Some(mesh.clone()),
-            inbound_rules: access::inbound_rules(config, &workload.identity),
-            services: services.clone(),
-        };
-        snapshot.version = version_of(&snapshot);
-        snapshots.insert(workload.id.clone(), snapshot);
+        let workload_message = workload_message(config, workload);
+        let inbound_rules = rules.inbound_rules(&workload.identity);
+        let mut hash = Sha256::new();
+        hash.update(shared);
+        hash.update(workload_message.encode_to_vec());
+        for rule in &inbound_rules {
+            hash.update(rule.encode_to_vec());
+        }
+        let version = hex::encode(&hash.finalize()[..8]);
+        proxies.insert(
+            workload.id.clone(),
+            ProxyPart {
+                workload: workload_message,
+                inbound_rules,
+                version,
+            },
+        );
     }
-    Compiled { snapshots, warnings }
+    Compiled {
+        mesh,
+        services: Arc::new(services),
+        proxies,
+        warnings,
+    }
 }
 
 /// `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`.
@@ -58,14 +110,6 @@ pub fn spiffe_id(trust_domain: &str, identity: &Identity) -> String {
         "spiffe://{trust_domain}/ns/{}/sa/{}",
         identity.namespace, identity.service_account
     )
-}
-
-/// A content hash, so replicas compiling the same revision agree on versions.
-pub fn version_of(snapshot: &proto::Snapshot) -> String {
-    let mut unversioned = snapshot.clone();
-    unversioned.version.clear();
-    let digest = Sha256::digest(unversioned.encode_to_vec());
-    hex::encode(&digest[..8])
 }
 
 fn mesh_settings(config: &Config) -> proto::MeshSettings {

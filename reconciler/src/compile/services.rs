@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use meshcd_schemas::proto;
 
 use super::access::http_match;
-use super::{protocol, spiffe_id, CompileWarning};
+use super::{CompileWarning, protocol, spiffe_id};
 use crate::inventory::{Inventory, Protocol};
 use crate::model::Config;
 
@@ -16,7 +16,11 @@ struct ServiceBuild {
     endpoints: Vec<proto::Endpoint>,
 }
 
-pub fn services(config: &Config, inventory: &Inventory, warnings: &mut Vec<CompileWarning>) -> Vec<proto::Service> {
+pub fn services(
+    config: &Config,
+    inventory: &Inventory,
+    warnings: &mut Vec<CompileWarning>,
+) -> Vec<proto::Service> {
     let trust_domain = &config.mesh.trust_domain;
     let mut table: BTreeMap<(String, String), ServiceBuild> = BTreeMap::new();
     for workload in inventory.workloads.values() {
@@ -25,9 +29,14 @@ pub fn services(config: &Config, inventory: &Inventory, warnings: &mut Vec<Compi
             continue;
         }
         for service in &workload.services {
-            let build = table.entry((namespace.clone(), service.clone())).or_default();
+            let build = table
+                .entry((namespace.clone(), service.clone()))
+                .or_default();
             for port in &workload.ports {
-                build.ports.entry(port.service_port).or_insert(port.protocol);
+                build
+                    .ports
+                    .entry(port.service_port)
+                    .or_insert(port.protocol);
             }
             build.endpoints.push(proto::Endpoint {
                 address: workload.inbound_address.clone(),
@@ -36,7 +45,9 @@ pub fn services(config: &Config, inventory: &Inventory, warnings: &mut Vec<Compi
         }
     }
     for build in table.values_mut() {
-        build.endpoints.sort_by(|a, b| (&a.address, &a.identity).cmp(&(&b.address, &b.identity)));
+        build
+            .endpoints
+            .sort_by(|a, b| (&a.address, &a.identity).cmp(&(&b.address, &b.identity)));
         build.endpoints.dedup();
     }
 
@@ -46,7 +57,12 @@ pub fn services(config: &Config, inventory: &Inventory, warnings: &mut Vec<Compi
         let mut ports = BTreeMap::new();
         for backend in &split.backends {
             if let Some(build) = table.get(&(split.namespace.clone(), backend.service.clone())) {
-                ports.extend(build.ports.iter().map(|(port, protocol)| (*port, *protocol)));
+                ports.extend(
+                    build
+                        .ports
+                        .iter()
+                        .map(|(port, protocol)| (*port, *protocol)),
+                );
             }
         }
         let build = table.entry(root).or_default();
@@ -55,12 +71,20 @@ pub fn services(config: &Config, inventory: &Inventory, warnings: &mut Vec<Compi
         }
     }
 
+    let splits: BTreeMap<(&str, &str), &crate::model::Located<crate::model::TrafficSplit>> = config
+        .traffic_splits
+        .iter()
+        .map(|s| ((s.value.namespace.as_str(), s.value.service.as_str()), s))
+        .collect();
+    let groups: BTreeMap<(&str, &str), &crate::model::HttpRouteGroup> = config
+        .http_route_groups
+        .iter()
+        .map(|g| ((g.value.namespace.as_str(), g.value.name.as_str()), &g.value))
+        .collect();
     let mut services = Vec::new();
     for ((namespace, name), build) in &table {
-        let split = config
-            .traffic_splits
-            .iter()
-            .find(|s| &s.value.namespace == namespace && &s.value.service == name)
+        let split = splits
+            .get(&(namespace.as_str(), name.as_str()))
             .map(|located| {
                 let split = &located.value;
                 let backends = split
@@ -90,13 +114,7 @@ pub fn services(config: &Config, inventory: &Inventory, warnings: &mut Vec<Compi
                 let matches = split
                     .matches
                     .iter()
-                    .filter_map(|group_name| {
-                        config
-                            .http_route_groups
-                            .iter()
-                            .map(|g| &g.value)
-                            .find(|g| &g.namespace == namespace && &g.name == group_name)
-                    })
+                    .filter_map(|group_name| groups.get(&(namespace.as_str(), group_name.as_str())))
                     .flat_map(|group| group.matches.iter().map(|item| http_match(&group.name, item)))
                     .collect();
                 proto::Split {

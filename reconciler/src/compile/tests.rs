@@ -9,10 +9,18 @@ use crate::validate::validate;
 fn config(yaml: &str) -> Config {
     let loaded = load_files(vec![("repo.yaml".into(), yaml.to_string())]);
     let validated = validate(&loaded);
-    validated.config.unwrap_or_else(|| panic!("invalid config: {:?}", validated.diagnostics))
+    validated
+        .config
+        .unwrap_or_else(|| panic!("invalid config: {:?}", validated.diagnostics))
 }
 
-fn workload(id: &str, namespace: &str, service_account: &str, services: &[&str], inbound: &str) -> Workload {
+fn workload(
+    id: &str,
+    namespace: &str,
+    service_account: &str,
+    services: &[&str],
+    inbound: &str,
+) -> Workload {
     Workload {
         id: id.into(),
         identity: Identity {
@@ -64,36 +72,71 @@ spec:
 
 fn shop_inventory() -> Inventory {
     let mut inventory = Inventory::default();
-    inventory.insert(workload("fe", "shop", "frontend", &["frontend"], "127.0.0.1:1001"));
-    inventory.insert(workload("v1", "shop", "api", &["api-v1", "api"], "127.0.0.1:1002"));
-    inventory.insert(workload("v2", "shop", "api", &["api-v2", "api"], "127.0.0.1:1003"));
+    inventory.insert(workload(
+        "fe",
+        "shop",
+        "frontend",
+        &["frontend"],
+        "127.0.0.1:1001",
+    ));
+    inventory.insert(workload(
+        "v1",
+        "shop",
+        "api",
+        &["api-v1", "api"],
+        "127.0.0.1:1002",
+    ));
+    inventory.insert(workload(
+        "v2",
+        "shop",
+        "api",
+        &["api-v2", "api"],
+        "127.0.0.1:1003",
+    ));
     inventory
 }
 
 #[test]
 fn the_destination_gets_the_rules_that_name_it_and_only_the_listed_matches() {
     let compiled = compile(&config(SHOP), &shop_inventory());
-    let api = &compiled.snapshots["v1"];
+    let api = &compiled.snapshot("v1").unwrap();
     assert_eq!(api.inbound_rules.len(), 1);
     let rule = &api.inbound_rules[0];
-    assert_eq!(rule.sources, vec!["spiffe://cluster.local/ns/shop/sa/frontend"]);
+    assert_eq!(
+        rule.sources,
+        vec!["spiffe://cluster.local/ns/shop/sa/frontend"]
+    );
     assert!(rule.ports.is_none(), "no TCPRoute: HTTP on any port");
-    let names: Vec<_> = rule.http.as_ref().unwrap().matches.iter().map(|m| m.name.as_str()).collect();
+    let names: Vec<_> = rule
+        .http
+        .as_ref()
+        .unwrap()
+        .matches
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
     assert_eq!(names, vec!["api-routes/values"]);
-    assert!(compiled.snapshots["fe"].inbound_rules.is_empty());
+    assert!(compiled.snapshot("fe").unwrap().inbound_rules.is_empty());
 }
 
 #[test]
 fn a_split_root_routes_to_its_backends_endpoints_and_keeps_its_own() {
     let compiled = compile(&config(SHOP), &shop_inventory());
-    let services = &compiled.snapshots["fe"].services;
+    let services = compiled.snapshot("fe").unwrap().services;
     let api = services.iter().find(|s| s.name == "api").unwrap();
     assert_eq!(api.endpoints.len(), 2, "both versions also serve the root");
     let split = api.split.as_ref().unwrap();
-    let weights: Vec<_> = split.backends.iter().map(|b| (b.service.as_str(), b.weight, b.endpoints.len())).collect();
+    let weights: Vec<_> = split
+        .backends
+        .iter()
+        .map(|b| (b.service.as_str(), b.weight, b.endpoints.len()))
+        .collect();
     assert_eq!(weights, vec![("api-v1", 90, 1), ("api-v2", 10, 1)]);
     assert_eq!(split.backends[0].endpoints[0].address, "127.0.0.1:1002");
-    assert_eq!(split.backends[0].endpoints[0].identity, "spiffe://cluster.local/ns/shop/sa/api");
+    assert_eq!(
+        split.backends[0].endpoints[0].identity,
+        "spiffe://cluster.local/ns/shop/sa/api"
+    );
 }
 
 #[test]
@@ -104,8 +147,8 @@ fn versions_are_content_hashes() {
     let mut inventory = shop_inventory();
     inventory.remove("v2");
     let c = compile(&config(SHOP), &inventory);
-    assert_ne!(a.snapshots["fe"].version, c.snapshots["fe"].version);
-    assert_eq!(a.snapshots["fe"].version.len(), 16);
+    assert_ne!(a.version("fe"), c.version("fe"));
+    assert_eq!(a.version("fe").unwrap().len(), 16);
 }
 
 #[test]
@@ -113,8 +156,15 @@ fn workloads_outside_onboarded_namespaces_get_no_snapshot() {
     let mut inventory = shop_inventory();
     inventory.insert(workload("x", "elsewhere", "x", &["x"], "127.0.0.1:1009"));
     let compiled = compile(&config(SHOP), &inventory);
-    assert!(!compiled.snapshots.contains_key("x"));
-    assert!(compiled.snapshots["fe"].services.iter().all(|s| s.namespace == "shop"));
+    assert!(compiled.snapshot("x").is_none());
+    assert!(
+        compiled
+            .snapshot("fe")
+            .unwrap()
+            .services
+            .iter()
+            .all(|s| s.namespace == "shop")
+    );
 }
 
 #[test]
@@ -151,13 +201,25 @@ spec:
   sources: [{kind: ServiceAccount, name: admin}]
 "#;
     let mut inventory = Inventory::default();
-    inventory.insert(workload("pg", "db", "postgres", &["postgres"], "127.0.0.1:2000"));
+    inventory.insert(workload(
+        "pg",
+        "db",
+        "postgres",
+        &["postgres"],
+        "127.0.0.1:2000",
+    ));
     let compiled = compile(&config(yaml), &inventory);
-    let rules = &compiled.snapshots["pg"].inbound_rules;
+    let rules = compiled.snapshot("pg").unwrap().inbound_rules;
     assert_eq!(rules.len(), 2);
-    let pg_only = rules.iter().find(|r| r.traffic_target == "db/pg-only").unwrap();
+    let pg_only = rules
+        .iter()
+        .find(|r| r.traffic_target == "db/pg-only")
+        .unwrap();
     assert_eq!(pg_only.ports.as_ref().unwrap().ports, vec![5432]);
     assert!(pg_only.http.is_none());
-    let all = rules.iter().find(|r| r.traffic_target == "db/all-ports").unwrap();
+    let all = rules
+        .iter()
+        .find(|r| r.traffic_target == "db/all-ports")
+        .unwrap();
     assert!(all.ports.as_ref().unwrap().ports.is_empty());
 }

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use meshcd_schemas::proto;
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::{Mutex, mpsc};
 
-use crate::compile::{compile, CompileWarning};
+use crate::compile::{CompileWarning, compile};
 use crate::inventory::{Inventory, Workload};
 use crate::model::Config;
 
@@ -118,7 +118,11 @@ impl Mesh {
 
     pub async fn disconnect(&self, id: &str, connection: u64) {
         let mut inner = self.inner.lock().await;
-        if inner.proxies.get(id).is_some_and(|proxy| proxy.connection == connection) {
+        if inner
+            .proxies
+            .get(id)
+            .is_some_and(|proxy| proxy.connection == connection)
+        {
             inner.proxies.remove(id);
             inner.inventory.remove(id);
             publish(&mut inner);
@@ -162,13 +166,22 @@ impl Mesh {
                 acked_revision: proxy.acked_revision.clone(),
                 in_sync: proxy.sent.as_ref().map(|sent| &sent.version) == proxy.acked.as_ref(),
                 last_ack_latency_ms: proxy.last_ack_latency.map(|latency| latency.as_millis()),
-                nack: proxy.nack.as_ref().map(|(version, error)| format!("{version}: {error}")),
+                nack: proxy
+                    .nack
+                    .as_ref()
+                    .map(|(version, error)| format!("{version}: {error}")),
             })
             .collect()
     }
 
     pub async fn warnings(&self) -> Vec<String> {
-        self.inner.lock().await.warnings.iter().map(|w| w.message.clone()).collect()
+        self.inner
+            .lock()
+            .await
+            .warnings
+            .iter()
+            .map(|w| w.message.clone())
+            .collect()
     }
 
     /// Services of connected workloads that no TrafficTarget names as a destination
@@ -183,8 +196,19 @@ impl Mesh {
             .inventory
             .workloads
             .values()
-            .filter(|workload| !targets.iter().any(|t| t.value.destination == workload.identity))
-            .map(|workload| format!("{}/{} ({})", workload.identity.namespace, workload.services.join(","), workload.identity.service_account))
+            .filter(|workload| {
+                !targets
+                    .iter()
+                    .any(|t| t.value.destination == workload.identity)
+            })
+            .map(|workload| {
+                format!(
+                    "{}/{} ({})",
+                    workload.identity.namespace,
+                    workload.services.join(","),
+                    workload.identity.service_account
+                )
+            })
             .collect()
     }
 }
@@ -194,22 +218,26 @@ fn publish(inner: &mut Inner) {
         return;
     };
     let compiled = compile(&applied.config, &inner.inventory);
-    inner.warnings = compiled.warnings;
+    inner.warnings = compiled.warnings.clone();
     for (id, proxy) in inner.proxies.iter_mut() {
-        let Some(snapshot) = compiled.snapshots.get(id) else {
+        let Some(version) = compiled.version(id) else {
             continue;
         };
-        if proxy.sent.as_ref().is_some_and(|sent| sent.version == snapshot.version) {
+        if proxy.sent.as_ref().is_some_and(|sent| sent.version == version) {
             continue;
         }
+        let Some(snapshot) = compiled.snapshot(id) else {
+            continue;
+        };
+        let version = snapshot.version.clone();
         let message = proto::ControlMessage {
-            message: Some(proto::control_message::Message::Snapshot(snapshot.clone())),
+            message: Some(proto::control_message::Message::Snapshot(snapshot)),
         };
         // A proxy that cannot keep up gets the newest snapshot on its next change; a
         // full channel never blocks the mesh.
         if proxy.sender.try_send(Ok(message)).is_ok() {
             proxy.sent = Some(Sent {
-                version: snapshot.version.clone(),
+                version,
                 revision: Some(applied.revision.clone()),
             });
         }

@@ -28,7 +28,12 @@ pub struct ControlPlaneService {
 }
 
 impl ControlPlaneService {
-    fn authenticate(&self, token: &str, namespace: &str, service_account: &str) -> Result<Identity, Status> {
+    fn authenticate(
+        &self,
+        token: &str,
+        namespace: &str,
+        service_account: &str,
+    ) -> Result<Identity, Status> {
         let proven = self
             .tokens
             .verify(token)
@@ -59,16 +64,24 @@ impl ControlPlaneService {
 impl ControlPlane for ControlPlaneService {
     type StreamStream = ReceiverStream<Result<proto::ControlMessage, Status>>;
 
-    async fn stream(&self, request: Request<Streaming<proto::ProxyMessage>>) -> Result<Response<Self::StreamStream>, Status> {
+    async fn stream(
+        &self,
+        request: Request<Streaming<proto::ProxyMessage>>,
+    ) -> Result<Response<Self::StreamStream>, Status> {
         let mut inbound = request.into_inner();
         let first = tokio::time::timeout(HELLO_TIMEOUT, inbound.message())
             .await
             .map_err(|_| Status::deadline_exceeded("no hello within 10s"))??
             .ok_or_else(|| Status::invalid_argument("stream closed before hello"))?;
         let Some(proto::proxy_message::Message::Hello(hello)) = first.message else {
-            return Err(Status::invalid_argument("the first message must be a hello"));
+            return Err(Status::invalid_argument(
+                "the first message must be a hello",
+            ));
         };
-        let wire = hello.workload.clone().ok_or_else(|| Status::invalid_argument("hello without a workload"))?;
+        let wire = hello
+            .workload
+            .clone()
+            .ok_or_else(|| Status::invalid_argument("hello without a workload"))?;
         let identity = self.authenticate(&hello.token, &wire.namespace, &wire.service_account)?;
         self.check_onboarded(&identity.namespace).await?;
         let workload = workload_from_hello(&hello, identity)?;
@@ -82,9 +95,15 @@ impl ControlPlane for ControlPlaneService {
             loop {
                 match inbound.message().await {
                     Ok(Some(message)) => match message.message {
-                        Some(proto::proxy_message::Message::Ack(ack)) => mesh.ack(&id, ack.version).await,
-                        Some(proto::proxy_message::Message::Nack(nack)) => mesh.nack(&id, nack.version, nack.error).await,
-                        Some(proto::proxy_message::Message::Report(_)) | Some(proto::proxy_message::Message::Hello(_)) | None => {}
+                        Some(proto::proxy_message::Message::Ack(ack)) => {
+                            mesh.ack(&id, ack.version).await
+                        }
+                        Some(proto::proxy_message::Message::Nack(nack)) => {
+                            mesh.nack(&id, nack.version, nack.error).await
+                        }
+                        Some(proto::proxy_message::Message::Report(_))
+                        | Some(proto::proxy_message::Message::Hello(_))
+                        | None => {}
                     },
                     Ok(None) | Err(_) => break,
                 }
@@ -95,12 +114,19 @@ impl ControlPlane for ControlPlaneService {
         Ok(Response::new(ReceiverStream::new(receiver)))
     }
 
-    async fn issue_certificate(&self, request: Request<proto::CertificateRequest>) -> Result<Response<proto::CertificateResponse>, Status> {
+    async fn issue_certificate(
+        &self,
+        request: Request<proto::CertificateRequest>,
+    ) -> Result<Response<proto::CertificateResponse>, Status> {
         let request = request.into_inner();
-        let identity = self.authenticate(&request.token, &request.namespace, &request.service_account)?;
+        let identity =
+            self.authenticate(&request.token, &request.namespace, &request.service_account)?;
         self.check_onboarded(&identity.namespace).await?;
         let (trust_domain, lifetime) = match self.mesh.applied().await {
-            Some(applied) => (applied.config.mesh.trust_domain.clone(), applied.config.mesh.certificate_lifetime),
+            Some(applied) => (
+                applied.config.mesh.trust_domain.clone(),
+                applied.config.mesh.certificate_lifetime,
+            ),
             None => {
                 let defaults = crate::model::Mesh::default();
                 (defaults.trust_domain, defaults.certificate_lifetime)
@@ -108,7 +134,11 @@ impl ControlPlane for ControlPlaneService {
         };
         let issued = self
             .ca
-            .sign_workload(&request.csr_pem, &spiffe_id(&trust_domain, &identity), lifetime)
+            .sign_workload(
+                &request.csr_pem,
+                &spiffe_id(&trust_domain, &identity),
+                lifetime,
+            )
             .map_err(|error| Status::invalid_argument(error.to_string()))?;
         Ok(Response::new(proto::CertificateResponse {
             certificate_chain_pem: issued.certificate_pem,
@@ -119,19 +149,32 @@ impl ControlPlane for ControlPlaneService {
 }
 
 fn workload_from_hello(hello: &proto::Hello, identity: Identity) -> Result<Workload, Status> {
-    let wire = hello.workload.as_ref().ok_or_else(|| Status::invalid_argument("hello without a workload"))?;
+    let wire = hello
+        .workload
+        .as_ref()
+        .ok_or_else(|| Status::invalid_argument("hello without a workload"))?;
     if wire.services.is_empty() {
-        return Err(Status::invalid_argument("a workload belongs to at least one service"));
+        return Err(Status::invalid_argument(
+            "a workload belongs to at least one service",
+        ));
     }
     if hello.inbound_address.parse::<SocketAddr>().is_err() {
-        return Err(Status::invalid_argument(format!("inbound address {:?} is not host:port", hello.inbound_address)));
+        return Err(Status::invalid_argument(format!(
+            "inbound address {:?} is not host:port",
+            hello.inbound_address
+        )));
     }
     let mut ports = Vec::new();
     for port in &wire.ports {
         let service_port = u16::try_from(port.service_port)
             .ok()
             .filter(|port| *port > 0)
-            .ok_or_else(|| Status::invalid_argument(format!("service port {} is not a port", port.service_port)))?;
+            .ok_or_else(|| {
+                Status::invalid_argument(format!(
+                    "service port {} is not a port",
+                    port.service_port
+                ))
+            })?;
         let protocol = match proto::Protocol::try_from(port.protocol) {
             Ok(proto::Protocol::Http) => Protocol::Http,
             Ok(proto::Protocol::Tcp) => Protocol::Tcp,
@@ -144,7 +187,10 @@ fn workload_from_hello(hello: &proto::Hello, identity: Identity) -> Result<Workl
         });
     }
     let id = if hello.proxy_id.is_empty() {
-        format!("{}/{}@{}", identity.namespace, identity.service_account, hello.inbound_address)
+        format!(
+            "{}/{}@{}",
+            identity.namespace, identity.service_account, hello.inbound_address
+        )
     } else {
         hello.proxy_id.clone()
     };
@@ -165,11 +211,15 @@ pub async fn serve(
     key_pem: String,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    let tls = tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(cert_pem, key_pem));
+    let tls = tonic::transport::ServerTlsConfig::new()
+        .identity(tonic::transport::Identity::from_pem(cert_pem, key_pem));
     tonic::transport::Server::builder()
         .tls_config(tls)?
         .http2_keepalive_interval(Some(Duration::from_secs(10)))
         .add_service(ControlPlaneServer::new(service))
-        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
         .await
 }

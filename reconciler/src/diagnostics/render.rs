@@ -115,7 +115,9 @@ pub fn github(diagnostics: &Diagnostics) -> String {
 
 // GitHub's workflow-command escaping rules.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {
@@ -148,7 +150,10 @@ mod tests {
     #[test]
     fn text_points_at_the_field_with_a_caret() {
         let out = text(&sample(), &|_, _| Some("  weight: -1".into()));
-        assert!(out.contains("error: weight must not be negative\n  --> a.yaml:2:3\n"), "{out}");
+        assert!(
+            out.contains("error: weight must not be negative\n  --> a.yaml:2:3\n"),
+            "{out}"
+        );
         assert!(out.contains("2 |   weight: -1\n  |   ^\n"), "{out}");
         assert!(out.contains("= object: TrafficSplit shop/api"), "{out}");
         assert!(out.contains("invalid: 1 error(s)"), "{out}");
@@ -157,7 +162,10 @@ mod tests {
     #[test]
     fn github_annotations_escape_newlines() {
         let out = github(&sample());
-        assert!(out.starts_with("::error file=a.yaml,line=2,col=3,title=meshcd::weight"), "{out}");
+        assert!(
+            out.starts_with("::error file=a.yaml,line=2,col=3,title=meshcd::weight"),
+            "{out}"
+        );
         assert!(out.contains("%0Ahint: use 0"), "{out}");
     }
 }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 use time::OffsetDateTime;
 
@@ -55,23 +55,42 @@ impl CertificateAuthority {
         if cert_path.exists() && key_path.exists() {
             return Self::from_files(&cert_path, &key_path);
         }
-        std::fs::create_dir_all(dir).map_err(|source| CaError::Io { path: dir.to_path_buf(), source })?;
-        let key = KeyPair::generate().map_err(|source| CaError::Certificate { what: "generating the CA key", source })?;
+        std::fs::create_dir_all(dir).map_err(|source| CaError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let key = KeyPair::generate().map_err(|source| CaError::Certificate {
+            what: "generating the CA key",
+            source,
+        })?;
         let mut params = CertificateParams::default();
         let mut name = DistinguishedName::new();
-        name.push(DnType::CommonName, format!("meshcd mesh CA ({trust_domain})"));
+        name.push(
+            DnType::CommonName,
+            format!("meshcd mesh CA ({trust_domain})"),
+        );
         name.push(DnType::OrganizationName, "meshcd");
         params.distinguished_name = name;
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - BACKDATE;
         params.not_after = now + CA_LIFETIME;
         let cert = params
             .self_signed(&key)
-            .map_err(|source| CaError::Certificate { what: "self-signing the CA", source })?;
+            .map_err(|source| CaError::Certificate {
+                what: "self-signing the CA",
+                source,
+            })?;
         write_private(&key_path, &key.serialize_pem())?;
-        std::fs::write(&cert_path, cert.pem()).map_err(|source| CaError::Io { path: cert_path.clone(), source })?;
+        std::fs::write(&cert_path, cert.pem()).map_err(|source| CaError::Io {
+            path: cert_path.clone(),
+            source,
+        })?;
         Ok(CertificateAuthority {
             cert_pem: cert.pem(),
             issuer: Issuer::new(params, key),
@@ -80,11 +99,23 @@ impl CertificateAuthority {
 
     /// An operator-provided CA.
     pub fn from_files(cert_path: &Path, key_path: &Path) -> Result<Self, CaError> {
-        let cert_pem = std::fs::read_to_string(cert_path).map_err(|source| CaError::Io { path: cert_path.to_path_buf(), source })?;
-        let key_pem = std::fs::read_to_string(key_path).map_err(|source| CaError::Io { path: key_path.to_path_buf(), source })?;
-        let key = KeyPair::from_pem(&key_pem).map_err(|source| CaError::Certificate { what: "reading the CA key", source })?;
-        let issuer = Issuer::from_ca_cert_pem(&cert_pem, key)
-            .map_err(|source| CaError::Certificate { what: "reading the CA certificate", source })?;
+        let cert_pem = std::fs::read_to_string(cert_path).map_err(|source| CaError::Io {
+            path: cert_path.to_path_buf(),
+            source,
+        })?;
+        let key_pem = std::fs::read_to_string(key_path).map_err(|source| CaError::Io {
+            path: key_path.to_path_buf(),
+            source,
+        })?;
+        let key = KeyPair::from_pem(&key_pem).map_err(|source| CaError::Certificate {
+            what: "reading the CA key",
+            source,
+        })?;
+        let issuer =
+            Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|source| CaError::Certificate {
+                what: "reading the CA certificate",
+                source,
+            })?;
         Ok(CertificateAuthority { cert_pem, issuer })
     }
 
@@ -95,25 +126,46 @@ impl CertificateAuthority {
 
     /// Signs a workload CSR. Whatever names the CSR asks for, the certificate carries
     /// exactly the identity the caller proved.
-    pub fn sign_workload(&self, csr_pem: &str, spiffe_id: &str, lifetime: Duration) -> Result<Issued, CaError> {
-        let mut csr = CertificateSigningRequestParams::from_pem(csr_pem)
-            .map_err(|source| CaError::Certificate { what: "reading the CSR", source })?;
+    pub fn sign_workload(
+        &self,
+        csr_pem: &str,
+        spiffe_id: &str,
+        lifetime: Duration,
+    ) -> Result<Issued, CaError> {
+        let mut csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(|source| {
+            CaError::Certificate {
+                what: "reading the CSR",
+                source,
+            }
+        })?;
         let now = OffsetDateTime::now_utc();
         let not_after = now + lifetime;
         let params = &mut csr.params;
-        params.subject_alt_names = vec![SanType::URI(
-            spiffe_id.try_into().map_err(|source| CaError::Certificate { what: "encoding the SPIFFE id", source })?,
-        )];
+        params.subject_alt_names = vec![SanType::URI(spiffe_id.try_into().map_err(|source| {
+            CaError::Certificate {
+                what: "encoding the SPIFFE id",
+                source,
+            }
+        })?)];
         params.distinguished_name = DistinguishedName::new();
         params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         params.not_before = now - BACKDATE;
         params.not_after = not_after;
         params.use_authority_key_identifier_extension = true;
         let cert = csr
             .signed_by(&self.issuer)
-            .map_err(|source| CaError::Certificate { what: "signing the workload certificate", source })?;
+            .map_err(|source| CaError::Certificate {
+                what: "signing the workload certificate",
+                source,
+            })?;
         Ok(Issued {
             certificate_pem: cert.pem(),
             not_after,
@@ -121,10 +173,20 @@ impl CertificateAuthority {
     }
 
     /// A serving certificate (and its key) for the control plane and admin listeners.
-    pub fn issue_server(&self, names: &[String], lifetime: Duration) -> Result<(String, String), CaError> {
-        let key = KeyPair::generate().map_err(|source| CaError::Certificate { what: "generating a server key", source })?;
-        let mut params = CertificateParams::new(names.to_vec())
-            .map_err(|source| CaError::Certificate { what: "naming the server certificate", source })?;
+    pub fn issue_server(
+        &self,
+        names: &[String],
+        lifetime: Duration,
+    ) -> Result<(String, String), CaError> {
+        let key = KeyPair::generate().map_err(|source| CaError::Certificate {
+            what: "generating a server key",
+            source,
+        })?;
+        let mut params =
+            CertificateParams::new(names.to_vec()).map_err(|source| CaError::Certificate {
+                what: "naming the server certificate",
+                source,
+            })?;
         let now = OffsetDateTime::now_utc();
         params.not_before = now - BACKDATE;
         params.not_after = now + lifetime;
@@ -132,7 +194,10 @@ impl CertificateAuthority {
         params.use_authority_key_identifier_extension = true;
         let cert = params
             .signed_by(&key, &self.issuer)
-            .map_err(|source| CaError::Certificate { what: "signing the server certificate", source })?;
+            .map_err(|source| CaError::Certificate {
+                what: "signing the server certificate",
+                source,
+            })?;
         Ok((cert.pem(), key.serialize_pem()))
     }
 }
@@ -141,7 +206,10 @@ impl CertificateAuthority {
 pub fn write_private(path: &Path, text: &str) -> Result<(), CaError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    let io = |source| CaError::Io { path: path.to_path_buf(), source };
+    let io = |source| CaError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -162,7 +230,10 @@ mod tests {
     fn the_ca_key_is_private_and_reloads() {
         let dir = tempfile::tempdir().unwrap();
         let ca = CertificateAuthority::load_or_create(dir.path(), "cluster.local").unwrap();
-        let mode = std::fs::metadata(dir.path().join(CA_KEY_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(CA_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let again = CertificateAuthority::load_or_create(dir.path(), "cluster.local").unwrap();
         assert_eq!(ca.bundle_pem(), again.bundle_pem());
@@ -174,10 +245,16 @@ mod tests {
         let ca = CertificateAuthority::load_or_create(dir.path(), "cluster.local").unwrap();
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(vec!["evil.example".to_string()]).unwrap();
-        params.subject_alt_names.push(SanType::URI("spiffe://cluster.local/ns/x/sa/admin".try_into().unwrap()));
+        params.subject_alt_names.push(SanType::URI(
+            "spiffe://cluster.local/ns/x/sa/admin".try_into().unwrap(),
+        ));
         let csr = params.serialize_request(&key).unwrap().pem().unwrap();
         let issued = ca
-            .sign_workload(&csr, "spiffe://cluster.local/ns/shop/sa/api", Duration::from_secs(3600))
+            .sign_workload(
+                &csr,
+                "spiffe://cluster.local/ns/shop/sa/api",
+                Duration::from_secs(3600),
+            )
             .unwrap();
         let der = rustls_pemfile_like(&issued.certificate_pem);
         let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();

@@ -127,7 +127,8 @@ impl TokenStore {
         };
         let digest = hex::encode(Sha256::digest(secret.as_bytes()));
         Ok(self.list()?.into_iter().find_map(|record| {
-            let matches = record.id == id && bool::from(record.secret_sha256.as_bytes().ct_eq(digest.as_bytes()));
+            let matches = record.id == id
+                && bool::from(record.secret_sha256.as_bytes().ct_eq(digest.as_bytes()));
             matches.then(|| Identity {
                 namespace: record.namespace,
                 service_account: record.service_account,
@@ -160,7 +161,10 @@ mod tests {
         let (record, token) = store.create(&identity("shop", "api")).unwrap();
         assert_eq!(store.verify(&token).unwrap(), Some(identity("shop", "api")));
         let stored = std::fs::read_to_string(dir.path().join(TOKENS_FILE)).unwrap();
-        assert!(!stored.contains(token.rsplit('_').next().unwrap()), "the secret is never stored");
+        assert!(
+            !stored.contains(token.rsplit('_').next().unwrap()),
+            "the secret is never stored"
+        );
         store.revoke(&record.id).unwrap();
         assert_eq!(store.verify(&token).unwrap(), None);
     }
@@ -170,7 +174,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = TokenStore::new(dir.path());
         let (record, _) = store.create(&identity("shop", "api")).unwrap();
-        assert_eq!(store.verify(&format!("mcd_{}_deadbeef", record.id)).unwrap(), None);
+        assert_eq!(
+            store
+                .verify(&format!("mcd_{}_deadbeef", record.id))
+                .unwrap(),
+            None
+        );
         assert_eq!(store.verify("garbage").unwrap(), None);
     }
 }

@@ -69,9 +69,9 @@ impl Loaded {
     /// demand (only diagnostics need positions), so loading keeps no trees in memory.
     pub fn locate(&self, document: &Document, pointer: &str) -> Position {
         let mut trees = self.trees.borrow_mut();
-        let nodes = trees
-            .entry(document.file)
-            .or_insert_with(|| yaml::parse_stream(&self.files[document.file].text).unwrap_or_default());
+        let nodes = trees.entry(document.file).or_insert_with(|| {
+            yaml::parse_stream(&self.files[document.file].text).unwrap_or_default()
+        });
         nodes
             .get(document.index)
             .map(|node| node.locate(pointer))
@@ -81,7 +81,10 @@ impl Loaded {
     /// The text of a 1-based line of a loaded file, for diagnostic snippets.
     pub fn source_line(&self, path: &Path, line: usize) -> Option<String> {
         let file = self.files.iter().find(|file| file.path == path)?;
-        file.text.lines().nth(line.checked_sub(1)?).map(str::to_string)
+        file.text
+            .lines()
+            .nth(line.checked_sub(1)?)
+            .map(str::to_string)
     }
 }
 
@@ -93,7 +96,10 @@ pub fn load_path(root: &Path) -> Result<Loaded, LoadError> {
     let mut files = Vec::new();
     if root.is_file() {
         let text = read(root)?;
-        let name = root.file_name().map(PathBuf::from).unwrap_or_else(|| root.to_path_buf());
+        let name = root
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.to_path_buf());
         files.push((name, text));
     } else {
         let walker = ignore::WalkBuilder::new(root)
@@ -129,7 +135,10 @@ fn read(path: &Path) -> Result<String, LoadError> {
     })?;
     // Invalid UTF-8 is reported as a diagnostic by `load_files`, not as an I/O failure.
     Ok(String::from_utf8(bytes).unwrap_or_else(|error| {
-        format!("\u{0}invalid utf-8 at byte {}", error.utf8_error().valid_up_to())
+        format!(
+            "\u{0}invalid utf-8 at byte {}",
+            error.utf8_error().valid_up_to()
+        )
     }))
 }
 
@@ -206,7 +215,11 @@ mod tests {
         write(dir.path(), "notes.txt", "kind: E\n");
         write(dir.path(), ".meshcdignore", "drafts/\n");
         let loaded = load_path(dir.path()).unwrap();
-        let kinds: Vec<_> = loaded.documents.iter().map(|d| d.value["kind"].clone()).collect();
+        let kinds: Vec<_> = loaded
+            .documents
+            .iter()
+            .map(|d| d.value["kind"].clone())
+            .collect();
         assert_eq!(kinds, vec!["A", "B", "C"]);
         assert!(loaded.diagnostics.0.is_empty());
     }

@@ -113,7 +113,8 @@ impl TreeBuilder {
                     }
                     Some(key) => {
                         let duplicate = entries.iter().any(|(existing, _)| {
-                            scalar_text(existing).is_some() && scalar_text(existing) == scalar_text(&key)
+                            scalar_text(existing).is_some()
+                                && scalar_text(existing) == scalar_text(&key)
                         });
                         if duplicate && self.error.is_none() {
                             self.error = Some(SyntaxError {
@@ -230,7 +231,9 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> NodeV
         "" | "~" | "null" | "Null" | "NULL" => return NodeValue::Null,
         "true" | "True" | "TRUE" => return NodeValue::Bool(true),
         "false" | "False" | "FALSE" => return NodeValue::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return NodeValue::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return NodeValue::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return NodeValue::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return NodeValue::Float(f64::NAN),
         _ => {}
@@ -265,7 +268,10 @@ impl Node {
     fn size(&self) -> usize {
         1 + match &self.value {
             NodeValue::Sequence(items) => items.iter().map(Node::size).sum(),
-            NodeValue::Mapping(entries) => entries.iter().map(|(key, value)| key.size() + value.size()).sum(),
+            NodeValue::Mapping(entries) => entries
+                .iter()
+                .map(|(key, value)| key.size() + value.size())
+                .sum(),
             _ => 0,
         }
     }
@@ -332,21 +338,36 @@ mod tests {
         let docs = parse_stream("a: 1\nb:\n  c: [x, y]\n---\nd: true\n").unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].locate("/b/c"), Position { line: 3, column: 3 });
-        assert_eq!(docs[0].locate("/b/c/1"), Position { line: 3, column: 10 });
+        assert_eq!(
+            docs[0].locate("/b/c/1"),
+            Position {
+                line: 3,
+                column: 10
+            }
+        );
         assert_eq!(docs[1].locate("/d"), Position { line: 5, column: 1 });
-        assert_eq!(docs[0].to_json(), serde_json::json!({"a": 1, "b": {"c": ["x", "y"]}}));
+        assert_eq!(
+            docs[0].to_json(),
+            serde_json::json!({"a": 1, "b": {"c": ["x", "y"]}})
+        );
     }
 
     #[test]
     fn missing_field_points_at_its_parent() {
         let docs = parse_stream("spec:\n  x: 1\n").unwrap();
-        assert_eq!(docs[0].locate("/spec/nope"), Position { line: 1, column: 1 });
+        assert_eq!(
+            docs[0].locate("/spec/nope"),
+            Position { line: 1, column: 1 }
+        );
     }
 
     #[test]
     fn quoted_numbers_stay_strings() {
         let docs = parse_stream("a: '10'\nb: 10\nc: 1.5\nd: 500m\n").unwrap();
-        assert_eq!(docs[0].to_json(), serde_json::json!({"a": "10", "b": 10, "c": 1.5, "d": "500m"}));
+        assert_eq!(
+            docs[0].to_json(),
+            serde_json::json!({"a": "10", "b": 10, "c": 1.5, "d": "500m"})
+        );
     }
 
     #[test]

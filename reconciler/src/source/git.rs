@@ -87,14 +87,18 @@ impl GitSource {
             Reference::Tag(name) => format!("refs/tags/{name}"),
             Reference::Commit(id) => id.clone(),
         };
-        let object = repository.revparse_single(&spec).map_err(|error| SourceError::Resolve {
-            reference: self.reference.to_string(),
-            message: error.message().to_string(),
-        })?;
-        let commit = object.peel_to_commit().map_err(|error| SourceError::Resolve {
-            reference: self.reference.to_string(),
-            message: error.message().to_string(),
-        })?;
+        let object = repository
+            .revparse_single(&spec)
+            .map_err(|error| SourceError::Resolve {
+                reference: self.reference.to_string(),
+                message: error.message().to_string(),
+            })?;
+        let commit = object
+            .peel_to_commit()
+            .map_err(|error| SourceError::Resolve {
+                reference: self.reference.to_string(),
+                message: error.message().to_string(),
+            })?;
         Ok(Revision {
             id: commit.id().to_string(),
             summary: commit.summary().unwrap_or_default().to_string(),
@@ -111,7 +115,10 @@ impl GitSource {
             message: error.message().to_string(),
         };
         let oid = git2::Oid::from_str(revision).map_err(read_error)?;
-        let tree = repository.find_commit(oid).and_then(|c| c.tree()).map_err(read_error)?;
+        let tree = repository
+            .find_commit(oid)
+            .and_then(|c| c.tree())
+            .map_err(read_error)?;
         let write_error = |path: &Path| {
             let path = path.to_path_buf();
             move |source| SourceError::Write { path, source }
@@ -134,7 +141,10 @@ impl GitSource {
                 .to_object(&repository)
                 .map_err(read_error)
                 .and_then(|object| {
-                    let blob = object.as_blob().map(|blob| blob.content().to_vec()).unwrap_or_default();
+                    let blob = object
+                        .as_blob()
+                        .map(|blob| blob.content().to_vec())
+                        .unwrap_or_default();
                     if let Some(parent) = path.parent() {
                         std::fs::create_dir_all(parent).map_err(write_error(parent))?;
                     }
@@ -184,7 +194,10 @@ mod tests {
         assert_eq!(revision.summary, "first");
         let out = dir.path().join("out");
         source.checkout(&revision.id, &out).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join("sub/a.yaml")).unwrap(), "kind: A\n");
+        assert_eq!(
+            std::fs::read_to_string(out.join("sub/a.yaml")).unwrap(),
+            "kind: A\n"
+        );
     }
 
     #[test]

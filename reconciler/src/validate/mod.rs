@@ -34,7 +34,10 @@ pub struct Validated {
 
 pub fn validate(loaded: &Loaded) -> Validated {
     let mut reporter = Reporter::new(loaded);
-    reporter.diagnostics.0.extend(loaded.diagnostics.0.iter().cloned());
+    reporter
+        .diagnostics
+        .0
+        .extend(loaded.diagnostics.0.iter().cloned());
     let mut schemas = schema::Schemas::default();
     let mut objects = Vec::new();
     for document in &loaded.documents {
@@ -64,7 +67,10 @@ fn classify<'a>(document: &'a Document, reporter: &mut Reporter<'_>) -> Option<O
     let value = &document.value;
     let api_version = value.get("apiVersion").and_then(Value::as_str);
     let kind = value.get("kind").and_then(Value::as_str);
-    let name = value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str);
     let (Some(api_version), Some(kind)) = (api_version, kind) else {
         let missing = if !value.is_object() {
@@ -87,12 +93,16 @@ fn classify<'a>(document: &'a Document, reporter: &mut Reporter<'_>) -> Option<O
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
     let known = match (group, kind) {
         ("", "Namespace") => version == "v1",
-        ("access.smi-spec.io", "TrafficTarget") => matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3"),
+        ("access.smi-spec.io", "TrafficTarget") => {
+            matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3")
+        }
         ("specs.smi-spec.io", "HTTPRouteGroup" | "TCPRoute") => {
             matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
         }
         ("specs.smi-spec.io", "UDPRoute") => version == "v1alpha4",
-        ("split.smi-spec.io", "TrafficSplit") => matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4"),
+        ("split.smi-spec.io", "TrafficSplit") => {
+            matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
+        }
         ("meshcd.dev", "Mesh" | "Canary") => version == "v1alpha1",
         _ => false,
     };
@@ -108,18 +118,29 @@ fn classify<'a>(document: &'a Document, reporter: &mut Reporter<'_>) -> Option<O
     if owned {
         // Point at the field that is wrong: the version or the group is in `apiVersion`.
         let (pointer, message) = if known_kind_of_group(group, kind) {
-            ("/apiVersion", format!("{kind} has no version {version} in {group}"))
+            (
+                "/apiVersion",
+                format!("{kind} has no version {version} in {group}"),
+            )
         } else if OWNED_GROUPS.contains(&group) {
             ("/kind", format!("unknown kind {kind} in {group}"))
         } else {
-            ("/apiVersion", format!("unknown API group {group} (kind {kind})"))
+            (
+                "/apiVersion",
+                format!("unknown API group {group} (kind {kind})"),
+            )
         };
         reporter
             .at(Severity::Error, document, Some(&id), pointer, message)
             .hint(supported_hint(group));
     } else {
-        reporter
-            .at(Severity::Note, document, Some(&id), "/kind", format!("skipped {api_version} {kind}: not mesh configuration"));
+        reporter.at(
+            Severity::Note,
+            document,
+            Some(&id),
+            "/kind",
+            format!("skipped {api_version} {kind}: not mesh configuration"),
+        );
     }
     None
 }
@@ -128,7 +149,10 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
         ("access.smi-spec.io", "TrafficTarget")
-            | ("specs.smi-spec.io", "HTTPRouteGroup" | "TCPRoute" | "UDPRoute")
+            | (
+                "specs.smi-spec.io",
+                "HTTPRouteGroup" | "TCPRoute" | "UDPRoute"
+            )
             | ("split.smi-spec.io", "TrafficSplit")
             | ("meshcd.dev", "Mesh" | "Canary")
     )
@@ -165,8 +189,12 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
                     config.mesh = mesh;
                 }
             }
-            Converted::TrafficTarget(value) => config.traffic_targets.push(Located { origin, value }),
-            Converted::HttpRouteGroup(value) => config.http_route_groups.push(Located { origin, value }),
+            Converted::TrafficTarget(value) => {
+                config.traffic_targets.push(Located { origin, value })
+            }
+            Converted::HttpRouteGroup(value) => {
+                config.http_route_groups.push(Located { origin, value })
+            }
             Converted::TcpRoute(value) => config.tcp_routes.push(Located { origin, value }),
             Converted::UdpRoute(value) => config.udp_routes.push(Located { origin, value }),
             Converted::TrafficSplit(value) => config.traffic_splits.push(Located { origin, value }),

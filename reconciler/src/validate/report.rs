@@ -74,12 +74,34 @@ impl<'a> Reporter<'a> {
         }
     }
 
-    pub fn error<'r>(&'r mut self, object: &Object<'_>, pointer: &str, message: impl Into<String>) -> Pending<'r, 'a> {
-        self.at(Severity::Error, object.document, Some(&object.id), pointer, message)
+    pub fn error<'r>(
+        &'r mut self,
+        object: &Object<'_>,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> Pending<'r, 'a> {
+        self.at(
+            Severity::Error,
+            object.document,
+            Some(&object.id),
+            pointer,
+            message,
+        )
     }
 
-    pub fn warning<'r>(&'r mut self, object: &Object<'_>, pointer: &str, message: impl Into<String>) -> Pending<'r, 'a> {
-        self.at(Severity::Warning, object.document, Some(&object.id), pointer, message)
+    pub fn warning<'r>(
+        &'r mut self,
+        object: &Object<'_>,
+        pointer: &str,
+        message: impl Into<String>,
+    ) -> Pending<'r, 'a> {
+        self.at(
+            Severity::Warning,
+            object.document,
+            Some(&object.id),
+            pointer,
+            message,
+        )
     }
 
     pub fn origin(&self, document: &Document) -> Origin {

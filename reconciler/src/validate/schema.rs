@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use jsonschema::error::ValidationErrorKind;
 use jsonschema::Validator;
+use jsonschema::error::ValidationErrorKind;
 
 use super::report::{Object, Reporter};
 
@@ -23,7 +23,14 @@ impl Schemas {
             jsonschema::validator_for(&schema).ok()
         });
         let Some(validator) = validator else {
-            reporter.error(object, "", format!("no schema is available for {} {}", object.api_version, object.id.kind));
+            reporter.error(
+                object,
+                "",
+                format!(
+                    "no schema is available for {} {}",
+                    object.api_version, object.id.kind
+                ),
+            );
             return false;
         };
         let mut valid = true;
@@ -33,21 +40,43 @@ impl Schemas {
             let message = match error.kind() {
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
                     if let Some(first) = unexpected.first() {
-                        pointer = format!("{pointer}/{}", first.replace('~', "~0").replace('/', "~1"));
+                        pointer =
+                            format!("{pointer}/{}", first.replace('~', "~0").replace('/', "~1"));
                     }
-                    let names = unexpected.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
-                    format!("unknown field {names} at {}", display_pointer(error.instance_path().as_str()))
+                    let names = unexpected
+                        .iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!(
+                        "unknown field {names} at {}",
+                        display_pointer(error.instance_path().as_str())
+                    )
                 }
                 ValidationErrorKind::Required { property } => {
-                    format!("missing required field `{}` in {}", property.as_str().unwrap_or_default(), display_pointer(&pointer))
+                    format!(
+                        "missing required field `{}` in {}",
+                        property.as_str().unwrap_or_default(),
+                        display_pointer(&pointer)
+                    )
                 }
                 ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-                    format!("{} does not have any accepted shape", display_pointer(&pointer))
+                    format!(
+                        "{} does not have any accepted shape",
+                        display_pointer(&pointer)
+                    )
                 }
                 ValidationErrorKind::OneOfMultipleValid { .. } => {
-                    format!("{} fits more than one accepted shape; use only one of them", display_pointer(&pointer))
+                    format!(
+                        "{} fits more than one accepted shape; use only one of them",
+                        display_pointer(&pointer)
+                    )
                 }
-                _ => format!("{} at {}", shorten(&error.masked().to_string()), display_pointer(&pointer)),
+                _ => format!(
+                    "{} at {}",
+                    shorten(&error.masked().to_string()),
+                    display_pointer(&pointer)
+                ),
             };
             let hint = hint_for(error.kind(), &object.api_version, &object.id.kind);
             let pending = reporter.error(object, &pointer, message);
@@ -81,7 +110,9 @@ fn hint_for(kind: &ValidationErrorKind, api_version: &str, object_kind: &str) ->
         ValidationErrorKind::AdditionalProperties { .. } => Some(format!(
             "check the spelling against the {object_kind} fields of {api_version}"
         )),
-        ValidationErrorKind::Type { .. } => Some("check the YAML type: quote strings that look like numbers".into()),
+        ValidationErrorKind::Type { .. } => {
+            Some("check the YAML type: quote strings that look like numbers".into())
+        }
         _ => None,
     }
 }

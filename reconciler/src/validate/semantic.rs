@@ -4,9 +4,9 @@
 //! Services and service accounts are not declared in the config repo, so a split backend
 //! or an identity without a workload is not an error here: `compile` reports it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::convert::{Converted, CanaryDraft};
+use super::convert::{CanaryDraft, Converted};
 use super::report::{Object, Reporter};
 use crate::model::{HttpRouteGroup, RouteKind, TrafficSplit, TrafficTarget};
 
@@ -23,6 +23,7 @@ struct Index<'o, 'a> {
 pub fn check(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) {
     duplicates(objects, reporter);
     let index = index(objects);
+    let mut regexes = RegexChecks::default();
     let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     let mut canaried_splits: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     for (object, converted) in objects {
@@ -35,17 +36,25 @@ pub fn check(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) {
         }
         match converted {
             Converted::TrafficTarget(target) => traffic_target(object, target, &index, reporter),
-            Converted::HttpRouteGroup(group) => http_route_group(object, group, reporter),
+            Converted::HttpRouteGroup(group) => http_route_group(object, group, &mut regexes, reporter),
             Converted::TrafficSplit(split) => {
                 traffic_split(object, split, &index, reporter);
                 let root = (split.namespace.clone(), split.service.clone());
                 if let Some(first) = roots.get(&root) {
                     let origin = reporter.origin(first.document);
                     reporter
-                        .error(object, "/spec/service", format!(
-                            "service {}/{} is already split by TrafficSplit {} ({}:{})",
-                            split.namespace, split.service, first.id.name, origin.file.display(), origin.line
-                        ))
+                        .error(
+                            object,
+                            "/spec/service",
+                            format!(
+                                "service {}/{} is already split by TrafficSplit {} ({}:{})",
+                                split.namespace,
+                                split.service,
+                                first.id.name,
+                                origin.file.display(),
+                                origin.line
+                            ),
+                        )
                         .hint("one TrafficSplit per root service: merge their backends into one");
                 } else {
                     roots.insert(root, object);
@@ -53,12 +62,20 @@ pub fn check(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) {
             }
             Converted::Canary(draft) => {
                 canary(object, draft, &index, reporter);
-                let split = (draft.canary.namespace.clone(), draft.canary.traffic_split.clone());
+                let split = (
+                    draft.canary.namespace.clone(),
+                    draft.canary.traffic_split.clone(),
+                );
                 if let Some(first) = canaried_splits.get(&split) {
                     reporter
-                        .error(object, "/spec/trafficSplit", format!(
-                            "TrafficSplit {:?} is already driven by Canary {}", draft.canary.traffic_split, first.id.name
-                        ))
+                        .error(
+                            object,
+                            "/spec/trafficSplit",
+                            format!(
+                                "TrafficSplit {:?} is already driven by Canary {}",
+                                draft.canary.traffic_split, first.id.name
+                            ),
+                        )
                         .hint("one Canary per TrafficSplit");
                 } else {
                     canaried_splits.insert(split, object);
@@ -77,17 +94,39 @@ fn duplicates(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) 
             if let Some(first) = mesh {
                 let origin = reporter.origin(first.document);
                 reporter
-                    .error(object, "/kind", format!("a second Mesh (the first, {:?}, is at {}:{})", first.id.name, origin.file.display(), origin.line))
+                    .error(
+                        object,
+                        "/kind",
+                        format!(
+                            "a second Mesh (the first, {:?}, is at {}:{})",
+                            first.id.name,
+                            origin.file.display(),
+                            origin.line
+                        ),
+                    )
                     .hint("a config repository holds at most one Mesh; merge them");
                 continue;
             }
             mesh = Some(object);
         }
-        let key = (object.id.kind.clone(), object.id.namespace.clone(), object.id.name.clone());
+        let key = (
+            object.id.kind.clone(),
+            object.id.namespace.clone(),
+            object.id.name.clone(),
+        );
         if let Some(first) = seen.get(&key) {
             let origin = reporter.origin(first.document);
             reporter
-                .error(object, "/metadata/name", format!("duplicate {} (first defined at {}:{})", object.id, origin.file.display(), origin.line))
+                .error(
+                    object,
+                    "/metadata/name",
+                    format!(
+                        "duplicate {} (first defined at {}:{})",
+                        object.id,
+                        origin.file.display(),
+                        origin.line
+                    ),
+                )
                 .hint("kind, namespace and name identify an object; rename or delete one of them");
         } else {
             seen.insert(key, object);
@@ -109,16 +148,26 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)]) -> Index<'o, 'a> {
                 index.namespaces.insert(name.clone());
             }
             Converted::HttpRouteGroup(group) => {
-                index.http_route_groups.entry((group.namespace.clone(), group.name.clone())).or_insert((object, group));
+                index
+                    .http_route_groups
+                    .entry((group.namespace.clone(), group.name.clone()))
+                    .or_insert((object, group));
             }
             Converted::TcpRoute(route) => {
-                index.tcp_routes.insert((route.namespace.clone(), route.name.clone()));
+                index
+                    .tcp_routes
+                    .insert((route.namespace.clone(), route.name.clone()));
             }
             Converted::UdpRoute(route) => {
-                index.udp_routes.insert((route.namespace.clone(), route.name.clone()));
+                index
+                    .udp_routes
+                    .insert((route.namespace.clone(), route.name.clone()));
             }
             Converted::TrafficSplit(split) => {
-                index.traffic_splits.entry((split.namespace.clone(), split.name.clone())).or_insert((object, split));
+                index
+                    .traffic_splits
+                    .entry((split.namespace.clone(), split.name.clone()))
+                    .or_insert((object, split));
             }
             _ => {}
         }
@@ -126,9 +175,22 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)]) -> Index<'o, 'a> {
     index
 }
 
-fn traffic_target(object: &Object<'_>, target: &TrafficTarget, index: &Index<'_, '_>, reporter: &mut Reporter<'_>) {
-    let rules_pointer = if object.version == "v1alpha1" { "/specs" } else { "/spec/rules" };
-    let base = if object.version == "v1alpha1" { "" } else { "/spec" };
+fn traffic_target(
+    object: &Object<'_>,
+    target: &TrafficTarget,
+    index: &Index<'_, '_>,
+    reporter: &mut Reporter<'_>,
+) {
+    let rules_pointer = if object.version == "v1alpha1" {
+        "/specs"
+    } else {
+        "/spec/rules"
+    };
+    let base = if object.version == "v1alpha1" {
+        ""
+    } else {
+        "/spec"
+    };
     for (position, rule) in target.rules.iter().enumerate() {
         let pointer = format!("{rules_pointer}/{position}");
         let key = (target.namespace.clone(), rule.name.clone());
@@ -139,27 +201,54 @@ fn traffic_target(object: &Object<'_>, target: &TrafficTarget, index: &Index<'_,
         };
         if !exists {
             reporter
-                .error(object, &format!("{pointer}/name"), format!(
-                    "rule names {} {:?}, which does not exist in namespace {:?}", rule.kind.kind_name(), rule.name, target.namespace
-                ))
-                .hint(format!("define the {} in the TrafficTarget's namespace, or fix the name", rule.kind.kind_name()));
+                .error(
+                    object,
+                    &format!("{pointer}/name"),
+                    format!(
+                        "rule names {} {:?}, which does not exist in namespace {:?}",
+                        rule.kind.kind_name(),
+                        rule.name,
+                        target.namespace
+                    ),
+                )
+                .hint(format!(
+                    "define the {} in the TrafficTarget's namespace, or fix the name",
+                    rule.kind.kind_name()
+                ));
             continue;
         }
         match rule.kind {
             RouteKind::Udp => {
                 reporter
-                    .warning(object, &pointer, format!("UDPRoute {:?} has no effect: meshcd does not proxy UDP", rule.name))
+                    .warning(
+                        object,
+                        &pointer,
+                        format!(
+                            "UDPRoute {:?} has no effect: meshcd does not proxy UDP",
+                            rule.name
+                        ),
+                    )
                     .hint("the rule is accepted for compatibility; UDP traffic is not intercepted");
             }
             RouteKind::Http => {
                 let (_, group) = index.http_route_groups[&key];
                 for (match_position, name) in rule.matches.iter().flatten().enumerate() {
                     if !group.matches.iter().any(|m| &m.name == name) {
-                        let known = group.matches.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ");
+                        let known = group
+                            .matches
+                            .iter()
+                            .map(|m| m.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ");
                         reporter
-                            .error(object, &format!("{pointer}/matches/{match_position}"), format!(
-                                "HTTPRouteGroup {:?} has no match named {name:?}", rule.name
-                            ))
+                            .error(
+                                object,
+                                &format!("{pointer}/matches/{match_position}"),
+                                format!(
+                                    "HTTPRouteGroup {:?} has no match named {name:?}",
+                                    rule.name
+                                ),
+                            )
                             .hint(format!("its matches are: {known}"));
                     }
                 }
@@ -167,8 +256,13 @@ fn traffic_target(object: &Object<'_>, target: &TrafficTarget, index: &Index<'_,
             RouteKind::Tcp => {}
         }
     }
-    let identities = std::iter::once((format!("{base}/destination"), &target.destination))
-        .chain(target.sources.iter().enumerate().map(|(i, s)| (format!("{base}/sources/{i}"), s)));
+    let identities = std::iter::once((format!("{base}/destination"), &target.destination)).chain(
+        target
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("{base}/sources/{i}"), s)),
+    );
     for (pointer, identity) in identities {
         if !index.namespaces.contains(&identity.namespace) {
             reporter
@@ -181,20 +275,37 @@ fn traffic_target(object: &Object<'_>, target: &TrafficTarget, index: &Index<'_,
     }
 }
 
-fn http_route_group(object: &Object<'_>, group: &HttpRouteGroup, reporter: &mut Reporter<'_>) {
-    let base = if object.document.value.get("matches").is_some() { "/matches" } else { "/spec/matches" };
+fn http_route_group(
+    object: &Object<'_>,
+    group: &HttpRouteGroup,
+    regexes: &mut RegexChecks,
+    reporter: &mut Reporter<'_>,
+) {
+    let base = if object.document.value.get("matches").is_some() {
+        "/matches"
+    } else {
+        "/spec/matches"
+    };
     for (position, item) in group.matches.iter().enumerate() {
         if let Some(path) = &item.path_regex {
-            if let Err(error) = compile_full_match(path) {
+            if let Err(error) = regexes.check(path) {
                 reporter
-                    .error(object, &format!("{base}/{position}/pathRegex"), format!("pathRegex {path:?} does not compile: {error}"))
+                    .error(
+                        object,
+                        &format!("{base}/{position}/pathRegex"),
+                        format!("pathRegex {path:?} does not compile: {error}"),
+                    )
                     .hint("pathRegex is a full match of the path (query excluded), e.g. /api/.*");
             }
         }
         for (name, regex) in &item.headers {
-            if let Err(error) = compile_full_match(regex) {
+            if let Err(error) = regexes.check(regex) {
                 reporter
-                    .error(object, &header_pointer(object, base, position, name), format!("regex {regex:?} for header {name:?} does not compile: {error}"))
+                    .error(
+                        object,
+                        &header_pointer(object, base, position, name),
+                        format!("regex {regex:?} for header {name:?} does not compile: {error}"),
+                    )
                     .hint("header values are full-match regexes, e.g. .*Android.*");
             }
         }
@@ -203,12 +314,19 @@ fn http_route_group(object: &Object<'_>, group: &HttpRouteGroup, reporter: &mut 
 
 /// The pointer of a header filter in either accepted form.
 fn header_pointer(object: &Object<'_>, base: &str, position: usize, name: &str) -> String {
-    let headers = object.document.value.pointer(&format!("{base}/{position}/headers"));
+    let headers = object
+        .document
+        .value
+        .pointer(&format!("{base}/{position}/headers"));
     if let Some(items) = headers.and_then(|h| h.as_array()) {
         if let Some(index) = items.iter().position(|item| {
-            item.as_object().is_some_and(|map| map.keys().any(|key| key.eq_ignore_ascii_case(name)))
+            item.as_object()
+                .is_some_and(|map| map.keys().any(|key| key.eq_ignore_ascii_case(name)))
         }) {
-            let key = items[index].as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
+            let key = items[index]
+                .as_object()
+                .and_then(|m| m.keys().next().cloned())
+                .unwrap_or_default();
             return format!("{base}/{position}/headers/{index}/{key}");
         }
     }
@@ -220,17 +338,66 @@ fn header_pointer(object: &Object<'_>, base: &str, position: usize, name: &str) 
     format!("{base}/{position}/headers")
 }
 
-/// Regexes in routes are full matches; the proxy anchors them the same way.
-pub fn compile_full_match(pattern: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|error| match error {
-        regex::Error::Syntax(text) => text.lines().last().unwrap_or_default().trim().to_string(),
-        other => other.to_string(),
-    })
+/// Patterns longer than this, or with a counted repetition, are compiled in full.
+const FULLY_COMPILED_LENGTH: usize = 256;
+
+/// Route regexes already checked in this validation: header regexes in particular repeat
+/// across groups (`.*Android.*`, `application/json.*`).
+#[derive(Default)]
+struct RegexChecks {
+    results: HashMap<String, Result<(), String>>,
 }
 
-fn traffic_split(object: &Object<'_>, split: &TrafficSplit, index: &Index<'_, '_>, reporter: &mut Reporter<'_>) {
+impl RegexChecks {
+    fn check(&mut self, pattern: &str) -> Result<(), String> {
+        if let Some(result) = self.results.get(pattern) {
+            return result.clone();
+        }
+        let result = check_full_match(pattern);
+        self.results.insert(pattern.to_string(), result.clone());
+        result
+    }
+}
+
+/// Checks that a route regex compiles the way the proxy compiles it: anchored for a full
+/// match (the proxy anchors it the same way), with `regex`'s default limits.
+///
+/// Building a `regex::Regex` costs tens of microseconds (it builds automata), which made
+/// up most of the validation of a repository with tens of thousands of routes. Parsing
+/// finds every syntax error; only a pattern that could exceed the compiled-size limit,
+/// one with a counted repetition or a long one, is built in full.
+pub fn check_full_match(pattern: &str) -> Result<(), String> {
+    // A syntax error's text draws the pattern with a caret; its last line says what is wrong.
+    let last_line = |text: &str| {
+        let line = text.lines().last().unwrap_or_default().trim();
+        line.strip_prefix("error: ").unwrap_or(line).to_string()
+    };
+    let anchored = format!("^(?:{pattern})$");
+    if pattern.contains('{') || pattern.len() > FULLY_COMPILED_LENGTH {
+        regex::Regex::new(&anchored).map(drop).map_err(|error| match error {
+            regex::Error::Syntax(text) => last_line(&text),
+            other => other.to_string(),
+        })
+    } else {
+        // The same parser, with the same defaults, that `regex::Regex::new` starts with.
+        regex_syntax::Parser::new()
+            .parse(&anchored)
+            .map(drop)
+            .map_err(|error| last_line(&error.to_string()))
+    }
+}
+
+fn traffic_split(
+    object: &Object<'_>,
+    split: &TrafficSplit,
+    index: &Index<'_, '_>,
+    reporter: &mut Reporter<'_>,
+) {
     for (position, name) in split.matches.iter().enumerate() {
-        if !index.http_route_groups.contains_key(&(split.namespace.clone(), name.clone())) {
+        if !index
+            .http_route_groups
+            .contains_key(&(split.namespace.clone(), name.clone()))
+        {
             reporter
                 .error(object, &format!("/spec/matches/{position}/name"), format!(
                     "matches names HTTPRouteGroup {name:?}, which does not exist in namespace {:?}", split.namespace
@@ -242,38 +409,73 @@ fn traffic_split(object: &Object<'_>, split: &TrafficSplit, index: &Index<'_, '_
     for (position, backend) in split.backends.iter().enumerate() {
         if !seen.insert(&backend.service) {
             reporter
-                .error(object, &format!("/spec/backends/{position}/service"), format!("backend {:?} is listed twice", backend.service))
+                .error(
+                    object,
+                    &format!("/spec/backends/{position}/service"),
+                    format!("backend {:?} is listed twice", backend.service),
+                )
                 .hint("list each backend once and add up its weights");
         }
         if backend.service == split.service {
             reporter
-                .warning(object, &format!("/spec/backends/{position}/service"), format!("the root service {:?} is also a backend", split.service))
+                .warning(
+                    object,
+                    &format!("/spec/backends/{position}/service"),
+                    format!("the root service {:?} is also a backend", split.service),
+                )
                 .hint("the root selects every version; split over version-specific services");
         }
     }
 }
 
-fn canary(object: &Object<'_>, draft: &CanaryDraft, index: &Index<'_, '_>, reporter: &mut Reporter<'_>) {
+fn canary(
+    object: &Object<'_>,
+    draft: &CanaryDraft,
+    index: &Index<'_, '_>,
+    reporter: &mut Reporter<'_>,
+) {
     let canary = &draft.canary;
-    let Some((_, split)) = index.traffic_splits.get(&(canary.namespace.clone(), canary.traffic_split.clone())) else {
+    let Some((_, split)) = index
+        .traffic_splits
+        .get(&(canary.namespace.clone(), canary.traffic_split.clone()))
+    else {
         reporter
-            .error(object, "/spec/trafficSplit", format!(
-                "Canary drives TrafficSplit {:?}, which does not exist in namespace {:?}", canary.traffic_split, canary.namespace
-            ))
+            .error(
+                object,
+                "/spec/trafficSplit",
+                format!(
+                    "Canary drives TrafficSplit {:?}, which does not exist in namespace {:?}",
+                    canary.traffic_split, canary.namespace
+                ),
+            )
             .hint("a Canary names a TrafficSplit of its own namespace");
         return;
     };
     if canary.stable == canary.canary {
-        reporter.error(object, "/spec/canary", "stable and canary are the same backend");
+        reporter.error(
+            object,
+            "/spec/canary",
+            "stable and canary are the same backend",
+        );
         return;
     }
     for (field, backend) in [("stable", &canary.stable), ("canary", &canary.canary)] {
         if !split.backends.iter().any(|b| &b.service == backend) {
-            let known = split.backends.iter().map(|b| b.service.as_str()).collect::<Vec<_>>().join(", ");
+            let known = split
+                .backends
+                .iter()
+                .map(|b| b.service.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             reporter
-                .error(object, &format!("/spec/{field}"), format!(
-                    "{field} backend {backend:?} is not a backend of TrafficSplit {:?}", split.name
-                ))
+                .error(
+                    object,
+                    &format!("/spec/{field}"),
+                    format!(
+                        "{field} backend {backend:?} is not a backend of TrafficSplit {:?}",
+                        split.name
+                    ),
+                )
                 .hint(format!("its backends are: {known}"));
         }
     }

@@ -72,7 +72,8 @@ impl Tree {
     pub fn write_to(&self, root: &Path) {
         for (path, text) in &self.files {
             let full = root.join(path);
-            std::fs::create_dir_all(full.parent().expect("files live in a folder")).expect("create folder");
+            std::fs::create_dir_all(full.parent().expect("files live in a folder"))
+                .expect("create folder");
             std::fs::write(full, text).expect("write file");
         }
     }
@@ -130,7 +131,10 @@ pub fn dedent(text: &str) -> String {
         .unwrap_or(0);
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        out.push_str(line.get(indent..).unwrap_or_else(|| line.trim_start_matches(' ')));
+        out.push_str(
+            line.get(indent..)
+                .unwrap_or_else(|| line.trim_start_matches(' ')),
+        );
         out.push('\n');
     }
     out
@@ -147,16 +151,26 @@ pub fn describe(validated: &Validated) -> String {
             d.line,
             d.column,
             d.message,
-            d.hint.as_deref().map(|hint| format!(" (hint: {hint})")).unwrap_or_default()
+            d.hint
+                .as_deref()
+                .map(|hint| format!(" (hint: {hint})"))
+                .unwrap_or_default()
         ));
     }
-    out.push_str(&format!("  config produced: {}\n", validated.config.is_some()));
+    out.push_str(&format!(
+        "  config produced: {}\n",
+        validated.config.is_some()
+    ));
     out
 }
 
 /// The diagnostics of one severity.
 pub fn of_severity(validated: &Validated, severity: Severity) -> Vec<&Diagnostic> {
-    validated.diagnostics.iter().filter(|d| d.severity == severity).collect()
+    validated
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .collect()
 }
 
 /// The examples repository shipped with the project.

@@ -48,7 +48,10 @@ pub fn traffic_target(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Optio
     }
 
     let mut rules = Vec::new();
-    for (index, rule) in array(value, &format!("{base}/{rules_field}")).iter().enumerate() {
+    for (index, rule) in array(value, &format!("{base}/{rules_field}"))
+        .iter()
+        .enumerate()
+    {
         let pointer = format!("{base}/{rules_field}/{index}");
         let kind = match rule.get("kind").and_then(Value::as_str) {
             Some("HTTPRouteGroup") => RouteKind::Http,
@@ -56,7 +59,11 @@ pub fn traffic_target(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Optio
             Some("UDPRoute") => RouteKind::Udp,
             other => {
                 reporter
-                    .error(object, &format!("{pointer}/kind"), format!("rule kind {:?} is not a route kind", other.unwrap_or("")))
+                    .error(
+                        object,
+                        &format!("{pointer}/kind"),
+                        format!("rule kind {:?} is not a route kind", other.unwrap_or("")),
+                    )
                     .hint("use HTTPRouteGroup, TCPRoute or UDPRoute");
                 return None;
             }
@@ -70,7 +77,11 @@ pub fn traffic_target(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Optio
         });
         rules.push(Rule {
             kind,
-            name: rule.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            name: rule
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             matches,
         });
     }
@@ -92,10 +103,17 @@ fn identity(
     pointer: &str,
     default_namespace: &str,
 ) -> Option<Identity> {
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if kind != "ServiceAccount" {
         reporter
-            .error(object, &format!("{pointer}/kind"), format!("identity kind {kind:?} is not supported"))
+            .error(
+                object,
+                &format!("{pointer}/kind"),
+                format!("identity kind {kind:?} is not supported"),
+            )
             .hint("meshcd identities are service accounts: `kind: ServiceAccount`");
         return None;
     }

@@ -32,7 +32,11 @@ pub fn mesh(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Mesh> {
     if let Some(lifetime) = duration(object, reporter, "/spec/certificateLifetime")? {
         if lifetime < Duration::from_secs(300) {
             reporter
-                .error(object, "/spec/certificateLifetime", "certificate lifetime is shorter than 5m")
+                .error(
+                    object,
+                    "/spec/certificateLifetime",
+                    "certificate lifetime is shorter than 5m",
+                )
                 .hint("workload certificates rotate at two thirds of their life; use 1h or more");
             return None;
         }
@@ -41,7 +45,10 @@ pub fn mesh(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Mesh> {
     if let Some(interval) = duration(object, reporter, "/spec/canaryDefaults/interval")? {
         mesh.canary_interval = interval;
     }
-    if let Some(threshold) = value.pointer("/spec/canaryDefaults/failureThreshold").and_then(Value::as_u64) {
+    if let Some(threshold) = value
+        .pointer("/spec/canaryDefaults/failureThreshold")
+        .and_then(Value::as_u64)
+    {
         mesh.canary_failure_threshold = threshold as u32;
     }
     Some(mesh)
@@ -59,7 +66,9 @@ impl CanaryDraft {
     pub fn finish(self, mesh: &Mesh) -> Canary {
         let mut canary = self.canary;
         canary.interval = self.interval.unwrap_or(mesh.canary_interval);
-        canary.analysis.failure_threshold = self.failure_threshold.unwrap_or(mesh.canary_failure_threshold);
+        canary.analysis.failure_threshold = self
+            .failure_threshold
+            .unwrap_or(mesh.canary_failure_threshold);
         canary
     }
 }
@@ -69,21 +78,36 @@ pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Canary
     let weights = schedule(object, reporter)?;
     let interval = duration(object, reporter, "/spec/interval")?;
     if interval == Some(Duration::ZERO) {
-        reporter.error(object, "/spec/interval", "interval must be longer than zero");
+        reporter.error(
+            object,
+            "/spec/interval",
+            "interval must be longer than zero",
+        );
         return None;
     }
-    let progress_deadline = duration(object, reporter, "/spec/progressDeadline")?.unwrap_or(DEFAULT_PROGRESS_DEADLINE);
+    let progress_deadline =
+        duration(object, reporter, "/spec/progressDeadline")?.unwrap_or(DEFAULT_PROGRESS_DEADLINE);
     if let Some(interval) = interval {
         if progress_deadline < interval {
             reporter
-                .error(object, "/spec/progressDeadline", "progressDeadline is shorter than one interval, so no step could ever advance")
+                .error(
+                    object,
+                    "/spec/progressDeadline",
+                    "progressDeadline is shorter than one interval, so no step could ever advance",
+                )
                 .hint("make progressDeadline several intervals long");
             return None;
         }
     }
-    let success_rate_min = value.pointer("/spec/analysis/successRate/min").and_then(Value::as_f64);
+    let success_rate_min = value
+        .pointer("/spec/analysis/successRate/min")
+        .and_then(Value::as_f64);
     if success_rate_min.is_some_and(|min| !(0.0..=100.0).contains(&min)) {
-        reporter.error(object, "/spec/analysis/successRate/min", "successRate.min is a percentage between 0 and 100");
+        reporter.error(
+            object,
+            "/spec/analysis/successRate/min",
+            "successRate.min is a percentage between 0 and 100",
+        );
         return None;
     }
     let latency_p99_max = duration(object, reporter, "/spec/analysis/latencyP99/max")?;
@@ -92,7 +116,11 @@ pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Canary
         .and_then(Value::as_u64)
         .map(|threshold| threshold as u32);
     if failure_threshold == Some(0) {
-        reporter.error(object, "/spec/analysis/failureThreshold", "failureThreshold must be at least 1");
+        reporter.error(
+            object,
+            "/spec/analysis/failureThreshold",
+            "failureThreshold must be at least 1",
+        );
         return None;
     }
     let canary = Canary {
@@ -113,7 +141,10 @@ pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Canary
                 .unwrap_or(DEFAULT_MIN_REQUESTS),
             failure_threshold: 0,
         },
-        status: value.get("status").filter(|status| !status.is_null()).cloned(),
+        status: value
+            .get("status")
+            .filter(|status| !status.is_null())
+            .cloned(),
     };
     Some(CanaryDraft {
         canary,
@@ -129,8 +160,12 @@ fn schedule(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<u32>
     let listed = steps
         .and_then(|steps| steps.get("weights"))
         .or_else(|| value.pointer("/spec/weights"));
-    let step_weight = steps.and_then(|steps| steps.get("stepWeight")).and_then(Value::as_i64);
-    let max_weight = steps.and_then(|steps| steps.get("maxWeight")).and_then(Value::as_i64);
+    let step_weight = steps
+        .and_then(|steps| steps.get("stepWeight"))
+        .and_then(Value::as_i64);
+    let max_weight = steps
+        .and_then(|steps| steps.get("maxWeight"))
+        .and_then(Value::as_i64);
     let pointer_of_list = if steps.and_then(|steps| steps.get("weights")).is_some() {
         "/spec/steps/weights"
     } else {
@@ -144,21 +179,41 @@ fn schedule(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<u32>
         return None;
     }
     if let Some(list) = listed {
-        let weights: Vec<i64> = list.as_array().map(|items| items.iter().filter_map(Value::as_i64).collect()).unwrap_or_default();
+        let weights: Vec<i64> = list
+            .as_array()
+            .map(|items| items.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
         if weights.is_empty() {
-            reporter.error(object, pointer_of_list, "the weights list is empty").hint("list the canary weight of each step, e.g. [5, 10, 25, 50]");
+            reporter
+                .error(object, pointer_of_list, "the weights list is empty")
+                .hint("list the canary weight of each step, e.g. [5, 10, 25, 50]");
             return None;
         }
         for (index, pair) in weights.windows(2).enumerate() {
             if pair[1] <= pair[0] {
                 reporter
-                    .error(object, &format!("{pointer_of_list}/{}", index + 1), format!("step weights must increase, but {} follows {}", pair[1], pair[0]))
+                    .error(
+                        object,
+                        &format!("{pointer_of_list}/{}", index + 1),
+                        format!(
+                            "step weights must increase, but {} follows {}",
+                            pair[1], pair[0]
+                        ),
+                    )
                     .hint("each step sends more traffic to the canary than the one before");
                 return None;
             }
         }
-        if let Some((index, weight)) = weights.iter().enumerate().find(|(_, weight)| !(1..=100).contains(*weight)) {
-            reporter.error(object, &format!("{pointer_of_list}/{index}"), format!("step weight {weight} is outside 1..=100 (a percentage)"));
+        if let Some((index, weight)) = weights
+            .iter()
+            .enumerate()
+            .find(|(_, weight)| !(1..=100).contains(*weight))
+        {
+            reporter.error(
+                object,
+                &format!("{pointer_of_list}/{index}"),
+                format!("step weight {weight} is outside 1..=100 (a percentage)"),
+            );
             return None;
         }
         return Some(weights.into_iter().map(|weight| weight as u32).collect());
@@ -166,7 +221,11 @@ fn schedule(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<u32>
     match (step_weight, max_weight) {
         (Some(step), Some(max)) => {
             if !(1..=100).contains(&step) {
-                reporter.error(object, "/spec/steps/stepWeight", format!("stepWeight {step} is outside 1..=100 (a percentage)"));
+                reporter.error(
+                    object,
+                    "/spec/steps/stepWeight",
+                    format!("stepWeight {step} is outside 1..=100 (a percentage)"),
+                );
                 return None;
             }
             if !(1..=100).contains(&max) || max < step {
@@ -175,7 +234,10 @@ fn schedule(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<u32>
                     .hint("the canary goes stepWeight, 2×stepWeight, … up to maxWeight, then promotes");
                 return None;
             }
-            let mut weights: Vec<u32> = (1..).map(|n| (n * step) as u32).take_while(|w| *w as i64 <= max).collect();
+            let mut weights: Vec<u32> = (1..)
+                .map(|n| (n * step) as u32)
+                .take_while(|w| *w as i64 <= max)
+                .collect();
             if weights.last().copied() != Some(max as u32) {
                 weights.push(max as u32);
             }
@@ -191,18 +253,26 @@ fn schedule(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<u32>
 }
 
 /// `Ok(None)` when the field is absent; `None` when it is malformed (reported).
-fn duration(object: &Object<'_>, reporter: &mut Reporter<'_>, pointer: &str) -> Option<Option<Duration>> {
+fn duration(
+    object: &Object<'_>,
+    reporter: &mut Reporter<'_>,
+    pointer: &str,
+) -> Option<Option<Duration>> {
     match object.document.value.pointer(pointer) {
         None | Some(Value::Null) => Some(None),
         Some(Value::String(text)) => match parse_duration(text) {
             Ok(duration) => Some(Some(duration)),
             Err(message) => {
-                reporter.error(object, pointer, message).hint("durations look like 500ms, 30s, 10m or 24h");
+                reporter
+                    .error(object, pointer, message)
+                    .hint("durations look like 500ms, 30s, 10m or 24h");
                 None
             }
         },
         Some(other) => {
-            reporter.error(object, pointer, format!("{other} is not a duration")).hint("write it as a string such as 30s");
+            reporter
+                .error(object, pointer, format!("{other} is not a duration"))
+                .hint("write it as a string such as 30s");
             None
         }
     }

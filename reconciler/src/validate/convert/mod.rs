@@ -33,24 +33,33 @@ pub enum Converted {
 /// `None` when the document had errors (already reported).
 pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Converted> {
     let value = &object.document.value;
-    let before = reporter.diagnostics.count(crate::diagnostics::Severity::Error);
+    let before = reporter
+        .diagnostics
+        .count(crate::diagnostics::Severity::Error);
     let converted = match object.id.kind.as_str() {
         "Namespace" => Some(Converted::Namespace(object.id.name.clone())),
         "Mesh" => meshcd::mesh(object, reporter).map(Converted::Mesh),
         "Canary" => meshcd::canary(object, reporter).map(Converted::Canary),
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
-        "HTTPRouteGroup" => specs::http_route_group(object, reporter).map(Converted::HttpRouteGroup),
+        "HTTPRouteGroup" => {
+            specs::http_route_group(object, reporter).map(Converted::HttpRouteGroup)
+        }
         "TCPRoute" => Some(Converted::TcpRoute(specs::port_route(object, value))),
         "UDPRoute" => Some(Converted::UdpRoute(specs::port_route(object, value))),
         "TrafficSplit" => split::traffic_split(object, reporter).map(Converted::TrafficSplit),
         _ => None,
     };
-    let after = reporter.diagnostics.count(crate::diagnostics::Severity::Error);
+    let after = reporter
+        .diagnostics
+        .count(crate::diagnostics::Severity::Error);
     if after > before { None } else { converted }
 }
 
 pub(super) fn string(value: &Value, pointer: &str) -> Option<String> {
-    value.pointer(pointer).and_then(Value::as_str).map(str::to_string)
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 pub(super) fn array<'v>(value: &'v Value, pointer: &str) -> &'v [Value] {

@@ -8,7 +8,10 @@ use super::{array, string};
 use crate::model::{HttpMatch, HttpRouteGroup, PortRoute};
 use crate::validate::report::{Object, Reporter};
 
-pub fn http_route_group(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<HttpRouteGroup> {
+pub fn http_route_group(
+    object: &Object<'_>,
+    reporter: &mut Reporter<'_>,
+) -> Option<HttpRouteGroup> {
     let value = &object.document.value;
     let legacy = matches!(object.version.as_str(), "v1alpha1" | "v1alpha2");
     let top_level = value.get("matches").is_some();
@@ -17,12 +20,26 @@ pub fn http_route_group(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Opt
     } else if top_level {
         if value.pointer("/spec/matches").is_some() {
             reporter
-                .error(object, "/matches", "matches are given both at the top level and under `spec`")
-                .hint(format!("{} keeps them under `spec.matches` only", object.api_version));
+                .error(
+                    object,
+                    "/matches",
+                    "matches are given both at the top level and under `spec`",
+                )
+                .hint(format!(
+                    "{} keeps them under `spec.matches` only",
+                    object.api_version
+                ));
             return None;
         }
         reporter
-            .warning(object, "/matches", format!("top-level `matches` is the v1alpha2 shape; {} puts them under `spec.matches`", object.api_version))
+            .warning(
+                object,
+                "/matches",
+                format!(
+                    "top-level `matches` is the v1alpha2 shape; {} puts them under `spec.matches`",
+                    object.api_version
+                ),
+            )
             .hint("move `matches` under `spec`");
         "/matches"
     } else {
@@ -36,11 +53,20 @@ pub fn http_route_group(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Opt
         let name = string(item, "/name").unwrap_or_default();
         if !names.insert(name.clone()) {
             reporter
-                .error(object, &format!("{item_pointer}/name"), format!("match name {name:?} is used twice in this group"))
+                .error(
+                    object,
+                    &format!("{item_pointer}/name"),
+                    format!("match name {name:?} is used twice in this group"),
+                )
                 .hint("match names are the keys rules refer to; make them unique");
             return None;
         }
-        let headers = headers(object, reporter, item.get("headers"), &format!("{item_pointer}/headers"))?;
+        let headers = headers(
+            object,
+            reporter,
+            item.get("headers"),
+            &format!("{item_pointer}/headers"),
+        )?;
         let methods = array(item, "/methods")
             .iter()
             .filter_map(Value::as_str)
@@ -72,7 +98,11 @@ fn headers(
         let name = name.to_ascii_lowercase();
         if headers.iter().any(|(existing, _)| *existing == name) {
             reporter
-                .error(object, &at, format!("header {name:?} is filtered twice in one match"))
+                .error(
+                    object,
+                    &at,
+                    format!("header {name:?} is filtered twice in one match"),
+                )
                 .hint("header names are case-insensitive; combine the two regexes into one");
             return false;
         }
@@ -93,7 +123,11 @@ fn headers(
                 let map = item.as_object()?;
                 if map.len() != 1 {
                     reporter
-                        .error(object, &format!("{pointer}/{index}"), "each item of a `headers` list must hold exactly one header")
+                        .error(
+                            object,
+                            &format!("{pointer}/{index}"),
+                            "each item of a `headers` list must hold exactly one header",
+                        )
                         .hint("write one `- name: regex` item per header");
                     return None;
                 }

@@ -51,7 +51,11 @@ pub fn traffic_split(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option
     }
     if !backends.is_empty() && backends.iter().all(|backend| backend.weight == 0) {
         reporter
-            .error(object, "/spec/backends", "every backend has weight 0, so no request could be routed")
+            .error(
+                object,
+                "/spec/backends",
+                "every backend has weight 0, so no request could be routed",
+            )
             .hint("give at least one backend a positive weight");
         return None;
     }
@@ -96,13 +100,19 @@ fn weight(object: &Object<'_>, value: Option<&Value>) -> Result<i64, String> {
 pub fn root_service_name(root: &str, namespace: &str) -> Result<String, (String, String)> {
     let host = root.trim_end_matches('.');
     let host = host.rsplit_once(':').map_or(host, |(host, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) { host.trim_end_matches('.') } else { host }
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            host.trim_end_matches('.')
+        } else {
+            host
+        }
     });
     let labels: Vec<&str> = host.split('.').collect();
     let bad_form = || {
         (
             format!("root service {root:?} is not a service name"),
-            format!("use `name`, `name.{namespace}`, `name.{namespace}.svc` or `name.{namespace}.svc.{CLUSTER_DOMAIN}`"),
+            format!(
+                "use `name`, `name.{namespace}`, `name.{namespace}.svc` or `name.{namespace}.svc.{CLUSTER_DOMAIN}`"
+            ),
         )
     };
     if labels.iter().any(|label| label.is_empty()) {
@@ -133,7 +143,14 @@ mod tests {
 
     #[test]
     fn every_root_form_names_the_same_service() {
-        for root in ["api", "api.shop", "api.shop.svc", "api.shop.svc.cluster.local", "api.shop.svc.cluster.local.", "api.shop:80"] {
+        for root in [
+            "api",
+            "api.shop",
+            "api.shop.svc",
+            "api.shop.svc.cluster.local",
+            "api.shop.svc.cluster.local.",
+            "api.shop:80",
+        ] {
             assert_eq!(root_service_name(root, "shop").unwrap(), "api", "{root}");
         }
     }

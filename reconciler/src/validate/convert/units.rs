@@ -14,7 +14,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .ok_or_else(|| format!("duration {text:?} lacks a unit (ms, s, m or h)"))?;
         if digits == 0 {
-            return Err(format!("duration {text:?} is not a number followed by a unit"));
+            return Err(format!(
+                "duration {text:?} is not a number followed by a unit"
+            ));
         }
         let number: f64 = rest[..digits]
             .parse()
@@ -29,7 +31,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         } else if let Some(after) = rest.strip_prefix('h') {
             (after, 3600.0)
         } else {
-            return Err(format!("duration {text:?} has an unknown unit (use ms, s, m or h)"));
+            return Err(format!(
+                "duration {text:?} has an unknown unit (use ms, s, m or h)"
+            ));
         };
         rest = unit;
         total += Duration::from_secs_f64(number * seconds);

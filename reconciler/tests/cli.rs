@@ -1,0 +1,203 @@
+//! `meshcd validate` and `meshcd version` as a user and a CI job run them: exit codes,
+//! rustc-style text, JSON and GitHub annotations from the built binary.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::Tree;
+
+/// Runs the built `meshcd` in `directory` with a clean environment for its own variables.
+fn meshcd(directory: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(args)
+        .current_dir(directory)
+        .env_remove("MESHCD_FORMAT")
+        .output()
+        .expect("meshcd runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A tree with one error: a negative weight on line 12 of `split.yaml`.
+fn invalid_tree() -> Tree {
+    Tree::new().file("split.yaml", "
+        apiVersion: split.smi-spec.io/v1alpha4
+        kind: TrafficSplit
+        metadata:
+          name: api
+          namespace: shop
+        spec:
+          service: api
+          backends:
+          - service: api-v1
+            weight: 90
+          - service: api-v2
+            weight: -10
+    ")
+}
+
+/// Writes `tree` under `config/` of a fresh directory, which the commands run in.
+fn written(tree: &Tree) -> tempfile::TempDir {
+    let directory = tempfile::tempdir().expect("temp dir");
+    tree.write_to(&directory.path().join("config"));
+    directory
+}
+
+#[test]
+fn the_examples_repo_is_valid_and_exits_zero() {
+    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["validate", "../examples-repo"]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
+    assert!(stdout(&output).contains("valid: 0 error(s), 0 warning(s)"), "{}", stdout(&output));
+}
+
+#[test]
+fn an_invalid_tree_exits_one_with_rustc_style_errors() {
+    let tree = invalid_tree();
+    let line = tree.line_of("split.yaml", "weight: -10");
+    let directory = written(&tree);
+    let output = meshcd(directory.path(), &["validate", "config"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
+    assert!(text.contains("error: weight -10 is negative\n"), "{text}");
+    assert!(text.contains(&format!("  --> config/split.yaml:{line}:5\n")), "{text}");
+    assert!(text.contains(&format!("{line} |     weight: -10\n")), "the offending line is quoted: {text}");
+    assert!(text.contains("= object: TrafficSplit shop/api"), "{text}");
+    assert!(text.contains("= hint: "), "{text}");
+    assert!(text.contains("invalid: 1 error(s)"), "{text}");
+}
+
+#[test]
+fn a_single_file_can_be_validated_on_its_own() {
+    let directory = written(&invalid_tree());
+    let output = meshcd(&directory.path().join("config"), &["validate", "split.yaml"]);
+    // Alone, the file's namespace is not onboarded: a second error, same exit code.
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("--> split.yaml:"), "{}", stdout(&output));
+}
+
+#[test]
+fn json_output_carries_every_diagnostic_as_data() {
+    let tree = invalid_tree();
+    let line = tree.line_of("split.yaml", "weight: -10");
+    let directory = written(&tree);
+    let output = meshcd(directory.path(), &["validate", "config", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["errors"], 1);
+    let diagnostic = &report["diagnostics"][0];
+    assert_eq!(diagnostic["severity"], "error");
+    assert_eq!(diagnostic["file"], "config/split.yaml");
+    assert_eq!(diagnostic["line"], line);
+    assert_eq!(diagnostic["column"], 5);
+    assert_eq!(diagnostic["object"]["kind"], "TrafficSplit");
+    assert_eq!(diagnostic["object"]["namespace"], "shop");
+    assert_eq!(diagnostic["object"]["name"], "api");
+    assert!(diagnostic["message"].as_str().unwrap_or_default().contains("negative"), "{diagnostic}");
+    assert!(diagnostic["hint"].is_string(), "{diagnostic}");
+}
+
+#[test]
+fn json_output_of_a_valid_tree_says_valid() {
+    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["validate", "../examples-repo", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["errors"], 0);
+    assert_eq!(report["warnings"], 0);
+}
+
+#[test]
+fn github_output_prints_workflow_error_annotations() {
+    let tree = invalid_tree();
+    let line = tree.line_of("split.yaml", "weight: -10");
+    let directory = written(&tree);
+    let output = meshcd(directory.path(), &["validate", "config", "--format", "github"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let expected = format!("::error file=config/split.yaml,line={line},col=5,title=meshcd::weight -10 is negative");
+    assert!(text.lines().any(|annotation| annotation.starts_with(&expected)), "{text}");
+    assert!(text.contains("%0Ahint: "), "the hint travels in the escaped message: {text}");
+}
+
+#[test]
+fn the_format_can_come_from_the_environment() {
+    let directory = written(&invalid_tree());
+    let output = Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(["validate", "config"])
+        .current_dir(directory.path())
+        .env("MESHCD_FORMAT", "github")
+        .output()
+        .expect("meshcd runs");
+    assert!(stdout(&output).starts_with("::error file=config/split.yaml"), "{}", stdout(&output));
+}
+
+#[test]
+fn warnings_alone_exit_zero_and_are_shown() {
+    let tree = Tree::new().file("routes.yaml", "
+        apiVersion: specs.smi-spec.io/v1alpha4
+        kind: HTTPRouteGroup
+        metadata:
+          name: api-routes
+          namespace: shop
+        matches:
+        - name: everything
+    ");
+    let directory = written(&tree);
+    let output = meshcd(directory.path(), &["validate", "config"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("warning: top-level `matches`"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("valid: 0 error(s), 1 warning(s)"), "{}", stdout(&output));
+}
+
+#[test]
+fn an_unknown_flag_is_a_usage_error_exiting_two() {
+    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["validate", "../examples-repo", "--strict"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--strict"), "{}", stderr(&output));
+}
+
+#[test]
+fn an_unknown_format_is_a_usage_error_exiting_two() {
+    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["validate", "../examples-repo", "--format", "xml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("xml"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_path_that_does_not_exist_is_a_usage_error_exiting_two() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let output = meshcd(directory.path(), &["validate", "no-such-config"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no-such-config does not exist"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_missing_subcommand_is_a_usage_error_exiting_two() {
+    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("Usage"), "{}", stderr(&output));
+}
+
+#[test]
+fn version_prints_the_version_and_the_commit() {
+    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["version"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let expected = format!("meshcd {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(text.starts_with(&expected), "{text}");
+    let commit = text.trim_end().trim_start_matches(&expected).trim_end_matches(')');
+    assert!(!commit.is_empty(), "{text}");
+    assert!(
+        commit == "unknown" || commit.trim_end_matches("-dirty").chars().all(|c| c.is_ascii_hexdigit()),
+        "a short hash (or `unknown` outside Git): {text}"
+    );
+}
