@@ -60,8 +60,14 @@ fn handle(admin: &Admin, request: &Request<Incoming>) -> Response<Full<Bytes>> {
         ),
         "/live" => text(StatusCode::OK, "live\n"),
         "/ready" => match admin.snapshots.current() {
-            Some(snapshot) => text(StatusCode::OK, format!("ready: snapshot {}\n", snapshot.version)),
-            None => text(StatusCode::SERVICE_UNAVAILABLE, "not ready: no snapshot loaded\n"),
+            Some(snapshot) => text(
+                StatusCode::OK,
+                format!("ready: snapshot {}\n", snapshot.version),
+            ),
+            None => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: no snapshot loaded\n",
+            ),
         },
         "/config" => {
             let snapshot = admin.snapshots.current();

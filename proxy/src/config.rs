@@ -20,6 +20,15 @@ pub mod env {
     pub const CONNECT_TIMEOUT: &str = "MESHCD_PROXY_CONNECT_TIMEOUT";
     pub const REQUEST_TIMEOUT: &str = "MESHCD_PROXY_REQUEST_TIMEOUT";
     pub const LOG: &str = "MESHCD_PROXY_LOG";
+    pub const JOIN: &str = "MESHCD_PROXY_JOIN";
+    pub const CONTROL_PLANE_NAME: &str = "MESHCD_PROXY_CONTROL_PLANE_NAME";
+    pub const TOKEN: &str = "MESHCD_PROXY_TOKEN";
+    pub const NAMESPACE: &str = "MESHCD_PROXY_NAMESPACE";
+    pub const SERVICE_ACCOUNT: &str = "MESHCD_PROXY_SERVICE_ACCOUNT";
+    pub const SERVICES: &str = "MESHCD_PROXY_SERVICES";
+    pub const PORTS: &str = "MESHCD_PROXY_PORTS";
+    pub const PROXY_ID: &str = "MESHCD_PROXY_ID";
+    pub const ADVERTISE: &str = "MESHCD_PROXY_ADVERTISE";
 }
 
 /// Defaults (design §9): the sidecar ports of a pod or network namespace.
@@ -30,28 +39,73 @@ pub mod defaults {
     pub const CONNECT_TIMEOUT: &str = "1s";
     pub const REQUEST_TIMEOUT: &str = "15s";
     pub const LOG: &str = "info";
+    pub const CONTROL_PLANE_NAME: &str = "localhost";
+    pub const SERVICE_ACCOUNT: &str = "default";
 }
 
 /// meshcd's sidecar proxy: routes the local app's calls into the mesh over mTLS and
-/// authorizes the calls that reach it.
+/// authorizes the calls that reach it. It runs from files (`--snapshot`, `--cert`,
+/// `--key`) or joined to a control plane (`--join`), which issues its certificate and
+/// streams its snapshots.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "meshcd-proxy", version, about)]
 pub struct Config {
     /// Snapshot file (protobuf JSON mapping of meshcd.v1.Snapshot); reloaded on change.
-    #[arg(long, env = env::SNAPSHOT, value_name = "FILE")]
-    pub snapshot: PathBuf,
+    #[arg(long, env = env::SNAPSHOT, value_name = "FILE", required_unless_present = "join",
+          conflicts_with = "join", requires_all = ["cert", "key"])]
+    pub snapshot: Option<PathBuf>,
 
     /// PEM workload certificate chain; the leaf carries the SPIFFE URI SAN.
-    #[arg(long, env = env::CERT, value_name = "FILE")]
-    pub cert: PathBuf,
+    #[arg(long, env = env::CERT, value_name = "FILE", conflicts_with = "join")]
+    pub cert: Option<PathBuf>,
 
     /// PEM PKCS#8 private key of the workload certificate.
-    #[arg(long, env = env::KEY, value_name = "FILE")]
-    pub key: PathBuf,
+    #[arg(long, env = env::KEY, value_name = "FILE", conflicts_with = "join")]
+    pub key: Option<PathBuf>,
 
-    /// PEM certificate(s) of the mesh CA.
+    /// PEM certificate(s) of the mesh CA (with --join: the CA the control plane's
+    /// certificate must chain to).
     #[arg(long, env = env::CA_BUNDLE, value_name = "FILE")]
     pub ca_bundle: PathBuf,
+
+    /// Join the control plane at this host:port (TLS) instead of reading files.
+    #[arg(long, env = env::JOIN, value_name = "ADDR",
+          requires_all = ["token", "namespace", "services"])]
+    pub join: Option<String>,
+
+    /// The name the control plane's certificate must carry.
+    #[arg(long, env = env::CONTROL_PLANE_NAME, value_name = "NAME",
+          default_value = defaults::CONTROL_PLANE_NAME)]
+    pub control_plane_name: String,
+
+    /// Bootstrap token proving the workload's identity (`meshcd token create`).
+    #[arg(long, env = env::TOKEN, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// The workload's namespace.
+    #[arg(long, env = env::NAMESPACE)]
+    pub namespace: Option<String>,
+
+    /// The workload's service account.
+    #[arg(long, env = env::SERVICE_ACCOUNT, default_value = defaults::SERVICE_ACCOUNT)]
+    pub service_account: String,
+
+    /// A service the workload belongs to (repeat for several).
+    #[arg(long = "service", env = env::SERVICES, value_name = "NAME", value_delimiter = ',')]
+    pub services: Vec<String>,
+
+    /// SERVICE_PORT=APP_ADDRESS/PROTOCOL (http or tcp), e.g. 80=127.0.0.1:8080/http.
+    #[arg(long = "port", env = env::PORTS, value_name = "PORT=ADDR/PROTO",
+          value_delimiter = ',', value_parser = parse_port)]
+    pub ports: Vec<WorkloadPort>,
+
+    /// A stable id for this proxy (default: derived from its identity and address).
+    #[arg(long, env = env::PROXY_ID)]
+    pub proxy_id: Option<String>,
+
+    /// The inbound address peers should dial, when it differs from the listener's.
+    #[arg(long, env = env::ADVERTISE, value_name = "ADDR")]
+    pub advertise: Option<SocketAddr>,
 
     /// Listener for the local app's outbound calls (port 0 picks a free port).
     #[arg(long, env = env::OUTBOUND, value_name = "ADDR", default_value = defaults::OUTBOUND)]
@@ -84,6 +138,35 @@ pub struct Config {
     pub log: String,
 }
 
+/// One `--port`: what clients call, where the app listens, and how to treat it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadPort {
+    pub service_port: u16,
+    pub app_address: SocketAddr,
+    pub tcp: bool,
+}
+
+/// Parses `80=127.0.0.1:8080/http`.
+pub fn parse_port(text: &str) -> Result<WorkloadPort, String> {
+    let usage = || {
+        format!("{text:?} is not SERVICE_PORT=APP_ADDRESS/PROTOCOL (e.g. 80=127.0.0.1:8080/http)")
+    };
+    let (port, rest) = text.split_once('=').ok_or_else(usage)?;
+    let (address, protocol) = rest.rsplit_once('/').unwrap_or((rest, "http"));
+    let service_port: u16 = port.parse().ok().filter(|p| *p > 0).ok_or_else(usage)?;
+    let app_address: SocketAddr = address.parse().map_err(|_| usage())?;
+    let tcp = match protocol {
+        "http" => false,
+        "tcp" => true,
+        _ => return Err(format!("{text:?}: protocol must be http or tcp")),
+    };
+    Ok(WorkloadPort {
+        service_port,
+        app_address,
+        tcp,
+    })
+}
+
 /// Parses `250ms`, `1s`, `1.5s`, `2m`, `1h` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -99,7 +182,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "" | "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        other => return Err(format!("unknown duration unit {other:?} (use ms, s, m or h)")),
+        other => {
+            return Err(format!(
+                "unknown duration unit {other:?} (use ms, s, m or h)"
+            ));
+        }
     };
     if !seconds.is_finite() || seconds <= 0.0 {
         return Err(format!("{text:?} must be a positive duration"));
@@ -126,8 +213,15 @@ mod tests {
     #[test]
     fn defaults_match_the_documented_ports() {
         let config = Config::try_parse_from([
-            "meshcd-proxy", "--snapshot", "s.json", "--cert", "c.pem", "--key", "k.pem",
-            "--ca-bundle", "ca.pem",
+            "meshcd-proxy",
+            "--snapshot",
+            "s.json",
+            "--cert",
+            "c.pem",
+            "--key",
+            "k.pem",
+            "--ca-bundle",
+            "ca.pem",
         ])
         .unwrap();
         assert_eq!(config.outbound.port(), 15001);
@@ -136,5 +230,45 @@ mod tests {
         assert_eq!(config.connect_timeout, Duration::from_secs(1));
         assert_eq!(config.request_timeout, Duration::from_secs(15));
         assert!(!config.access_log);
+    }
+
+    #[test]
+    fn join_mode_needs_no_files_but_an_identity() {
+        let config = Config::try_parse_from([
+            "meshcd-proxy",
+            "--join",
+            "127.0.0.1:15012",
+            "--ca-bundle",
+            "ca.pem",
+            "--token",
+            "t",
+            "--namespace",
+            "shop",
+            "--service",
+            "api",
+            "--service",
+            "api-v1",
+            "--port",
+            "80=127.0.0.1:8080/http",
+            "--port",
+            "5432=127.0.0.1:5432/tcp",
+        ])
+        .unwrap();
+        assert_eq!(config.services, vec!["api", "api-v1"]);
+        assert_eq!(config.service_account, "default");
+        assert!(config.ports[1].tcp);
+        assert!(
+            Config::try_parse_from(["meshcd-proxy", "--join", "x:1", "--ca-bundle", "ca.pem"])
+                .is_err()
+        );
+        assert!(Config::try_parse_from(["meshcd-proxy", "--ca-bundle", "ca.pem"]).is_err());
+    }
+
+    #[test]
+    fn ports_parse_with_their_protocol() {
+        assert_eq!(parse_port("80=127.0.0.1:8080").unwrap().service_port, 80);
+        assert!(parse_port("80=127.0.0.1:8080/udp").is_err());
+        assert!(parse_port("0=127.0.0.1:8080/http").is_err());
+        assert!(parse_port("nonsense").is_err());
     }
 }

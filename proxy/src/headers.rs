@@ -10,13 +10,13 @@ static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection"
 /// Removes the headers that describe one connection, including those the `Connection`
 /// header names. Upgrade requests keep `Connection` and `Upgrade` (see `is_upgrade`).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if let Some(connection) = headers.remove(CONNECTION) {
-        if let Ok(names) = connection.to_str() {
-            for name in names.split(',') {
-                let name = name.trim();
-                if !name.is_empty() && !name.eq_ignore_ascii_case("close") {
-                    headers.remove(name);
-                }
+    if let Some(connection) = headers.remove(CONNECTION)
+        && let Ok(names) = connection.to_str()
+    {
+        for name in names.split(',') {
+            let name = name.trim();
+            if !name.is_empty() && !name.eq_ignore_ascii_case("close") {
+                headers.remove(name);
             }
         }
     }
@@ -40,6 +40,17 @@ pub fn is_upgrade<B>(request: &Request<B>) -> bool {
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .any(|token| token.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// An HTTP/2 gRPC request: it needs HTTP/2 all the way to the app; any other HTTP/2 request reaches the app
+/// as HTTP/1.1, which every HTTP app speaks (like an Envoy cluster without
+/// `http2_protocol_options`).
+pub fn is_grpc<B>(request: &Request<B>) -> bool {
+    request.version() == Version::HTTP_2
+        && request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"))
 }
 
 #[cfg(test)]
@@ -75,7 +86,10 @@ mod tests {
             .body(())
             .unwrap();
         assert!(is_upgrade(&request));
-        let plain = Request::builder().header(UPGRADE, "websocket").body(()).unwrap();
+        let plain = Request::builder()
+            .header(UPGRADE, "websocket")
+            .body(())
+            .unwrap();
         assert!(!is_upgrade(&plain));
     }
 }

@@ -11,8 +11,9 @@
 //!   `<service>.<namespace>:<port>\n`, then the stream's bytes follow untouched.
 //!
 //! An HTTP request names the service port it is for in the `meshcd-destination` header:
-//! `<service>.<namespace>:<port>`, with `;h2` appended when the app sent HTTP/2 (h2c),
-//! so the destination speaks HTTP/2 to its app as well (gRPC needs it end to end). The
+//! `<service>.<namespace>:<port>`, with `;h2` appended for gRPC (an HTTP/2 request with
+//! an `application/grpc` content type), so the destination speaks HTTP/2 to its app as
+//! well; every other request reaches the app as HTTP/1.1, whatever the caller spoke. The
 //! receiving proxy removes the header before the request reaches the app; the Host
 //! header (or `:authority`) is the app's own and travels untouched.
 //!
@@ -40,7 +41,7 @@ const HTTP2_SUFFIX: &str = ";h2";
 pub struct Destination<'a> {
     pub service: &'a str,
     pub port: u16,
-    /// The app sent HTTP/2; the destination app must get HTTP/2 too.
+    /// The destination app must get HTTP/2 (gRPC).
     pub http2: bool,
 }
 

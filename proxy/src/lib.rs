@@ -14,6 +14,7 @@ pub mod config;
 mod headers;
 pub mod hop;
 pub mod inbound;
+pub mod join;
 mod linger;
 pub mod metrics;
 pub mod outbound;
@@ -27,6 +28,7 @@ mod watch;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,6 +67,15 @@ pub enum StartError {
     },
     #[error("watch the snapshot and certificate files: {0}")]
     Watch(#[from] notify::Error),
+    #[error("{0}")]
+    Usage(String),
+    #[error("read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("join the control plane: {0}")]
+    Join(#[from] join::JoinError),
 }
 
 #[derive(Serialize)]
@@ -108,20 +119,140 @@ fn local(listener: &TcpListener) -> String {
         .unwrap_or_default()
 }
 
+/// Where the proxy's snapshot and certificate come from.
+enum Source {
+    Files {
+        snapshot: PathBuf,
+        certificate: PathBuf,
+        key: PathBuf,
+    },
+    Join(join::JoinOptions),
+}
+
+fn source(config: &Config, inbound: SocketAddr) -> Result<Source, StartError> {
+    if let (Some(snapshot), Some(certificate), Some(key)) =
+        (&config.snapshot, &config.cert, &config.key)
+    {
+        return Ok(Source::Files {
+            snapshot: snapshot.clone(),
+            certificate: certificate.clone(),
+            key: key.clone(),
+        });
+    }
+    let (Some(control_plane), Some(token), Some(namespace)) =
+        (&config.join, &config.token, &config.namespace)
+    else {
+        return Err(StartError::Usage(
+            "give --snapshot, --cert and --key, or --join with --token, --namespace and --service"
+                .into(),
+        ));
+    };
+    let ca_bundle_pem =
+        std::fs::read_to_string(&config.ca_bundle).map_err(|source| StartError::Read {
+            path: config.ca_bundle.clone(),
+            source,
+        })?;
+    let advertised = config
+        .advertise
+        .unwrap_or(if inbound.ip().is_unspecified() {
+            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), inbound.port())
+        } else {
+            inbound
+        });
+    let proxy_id = config
+        .proxy_id
+        .clone()
+        .unwrap_or_else(|| format!("{namespace}/{}@{advertised}", config.service_account));
+    Ok(Source::Join(join::JoinOptions {
+        control_plane: control_plane.clone(),
+        control_plane_name: config.control_plane_name.clone(),
+        ca_bundle_pem,
+        token: token.clone(),
+        proxy_id,
+        workload: meshcd_schemas::proto::Workload {
+            namespace: namespace.clone(),
+            service_account: config.service_account.clone(),
+            identity: String::new(),
+            services: config.services.clone(),
+            ports: config
+                .ports
+                .iter()
+                .map(|port| meshcd_schemas::proto::InboundPort {
+                    service_port: u32::from(port.service_port),
+                    app_address: port.app_address.to_string(),
+                    protocol: if port.tcp {
+                        meshcd_schemas::proto::Protocol::Tcp
+                    } else {
+                        meshcd_schemas::proto::Protocol::Http
+                    } as i32,
+                })
+                .collect(),
+        },
+        inbound_address: advertised.to_string(),
+    }))
+}
+
 /// Runs the proxy until SIGTERM or SIGINT, then drains.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let metrics = Arc::new(Metrics::new());
-    let tls = Arc::new(TlsStore::load(TlsFiles {
-        certificate: config.cert.clone(),
-        key: config.key.clone(),
-        ca_bundle: config.ca_bundle.clone(),
-    })?);
+    let (shutdown, drain) = shutdown::channel();
+    let outbound_listener = bind("outbound", config.outbound).await?;
+    let inbound_listener = bind("inbound", config.inbound).await?;
+    let admin_listener = bind("admin", config.admin).await?;
+    let inbound_address = inbound_listener
+        .local_addr()
+        .map_err(|source| StartError::Bind {
+            name: "inbound",
+            address: config.inbound,
+            source,
+        })?;
+    let source = source(&config, inbound_address)?;
+
+    // Joined: the first certificate comes from the control plane, with a key made here.
+    let (tls, joining) = match &source {
+        Source::Files {
+            certificate, key, ..
+        } => {
+            let tls = TlsStore::load(TlsFiles {
+                certificate: certificate.clone(),
+                key: key.clone(),
+                ca_bundle: config.ca_bundle.clone(),
+            })?;
+            (tls, None)
+        }
+        Source::Join(options) => {
+            let (channel, first) = join::first_certificate(options).await?;
+            let labels = TlsFiles {
+                certificate: PathBuf::from("<certificate issued by the control plane>"),
+                key: PathBuf::from("<key generated by this proxy>"),
+                ca_bundle: PathBuf::from("<CA bundle from the control plane>"),
+            };
+            let tls = TlsStore::from_contents(
+                labels,
+                [
+                    first.chain_pem.clone().into_bytes(),
+                    first.key_pem.clone().into_bytes(),
+                    first.ca_bundle_pem.clone().into_bytes(),
+                ],
+            )?;
+            (tls, Some((channel, options.clone(), first)))
+        }
+    };
+    let tls = Arc::new(tls);
     metrics.certificate_reload(true);
     tracing::info!(identity = %tls.current().identity, "workload certificate loaded");
 
     let endpoints = Arc::new(EndpointRegistry::default());
-    let snapshots = Arc::new(SnapshotStore::new(&config.snapshot));
-    reload_snapshot(&snapshots, &endpoints, &metrics);
+    let snapshot_path = match &source {
+        Source::Files { snapshot, .. } => snapshot.clone(),
+        Source::Join(options) => {
+            PathBuf::from(format!("<control plane {}>", options.control_plane))
+        }
+    };
+    let snapshots = Arc::new(SnapshotStore::new(&snapshot_path));
+    if matches!(source, Source::Files { .. }) {
+        reload_snapshot(&snapshots, &endpoints, &metrics);
+    }
 
     let access_log = config.access_log.then_some(AccessLog);
     let outbound = Arc::new(Outbound {
@@ -140,25 +271,65 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         connect_timeout: config.connect_timeout,
         access_log,
     });
-
-    let (shutdown, drain) = shutdown::channel();
-    let outbound_listener = bind("outbound", config.outbound).await?;
-    let inbound_listener = bind("inbound", config.inbound).await?;
-    let admin_listener = bind("admin", config.admin).await?;
     let tcp = Arc::new(TcpListeners::new(
         outbound.clone(),
         config.outbound.ip(),
         drain.clone(),
     ));
-    if let Some(snapshot) = snapshots.current() {
-        tcp.sync(&snapshot);
-    }
-    let mut files = watch::FileWatch::new(&[
-        config.snapshot.as_path(),
-        config.cert.as_path(),
-        config.key.as_path(),
-        config.ca_bundle.as_path(),
-    ])?;
+
+    let background = match (&source, joining) {
+        (
+            Source::Files {
+                snapshot,
+                certificate,
+                key,
+            },
+            _,
+        ) => {
+            if let Some(current) = snapshots.current() {
+                tcp.sync(&current);
+            }
+            let mut files = watch::FileWatch::new(&[
+                snapshot.as_path(),
+                certificate.as_path(),
+                key.as_path(),
+                config.ca_bundle.as_path(),
+            ])?;
+            let tcp = tcp.clone();
+            let tls = tls.clone();
+            let snapshots = snapshots.clone();
+            let endpoints = endpoints.clone();
+            let metrics = metrics.clone();
+            let mut drain = drain.clone();
+            tokio::spawn(async move {
+                let mut poll = tokio::time::interval(POLL_INTERVAL);
+                loop {
+                    tokio::select! {
+                        () = files.changed() => tokio::time::sleep(SETTLE).await,
+                        _ = poll.tick() => {}
+                        () = drain.signaled() => return,
+                    }
+                    if let Some(snapshot) = reload_snapshot(&snapshots, &endpoints, &metrics)
+                        && tcp.sync(&snapshot)
+                    {
+                        announce_tcp_listeners(&tcp);
+                    }
+                    reload_certificates(&tls, &metrics);
+                }
+            })
+        }
+        (Source::Join(_), Some((channel, options, first))) => {
+            let sink = Arc::new(join::StoreSink {
+                snapshots: snapshots.clone(),
+                endpoints: endpoints.clone(),
+                metrics: metrics.clone(),
+                tcp: tcp.clone(),
+                tls: tls.clone(),
+            });
+            join::start(channel, options, sink, first).await?
+        }
+        (Source::Join(_), None) => unreachable!("a joined proxy always has its first certificate"),
+    };
 
     announce(&Listening {
         event: "listening",
@@ -190,42 +361,26 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tcp: tcp.clone(),
     });
     tokio::spawn(admin::serve(admin_listener, admin, drain.clone()));
-
-    let reloads = {
-        let tcp = tcp.clone();
-        let mut drain = drain.clone();
-        tokio::spawn(async move {
-            let mut poll = tokio::time::interval(POLL_INTERVAL);
-            loop {
-                tokio::select! {
-                    () = files.changed() => tokio::time::sleep(SETTLE).await,
-                    _ = poll.tick() => {}
-                    () = drain.signaled() => return,
-                }
-                if let Some(snapshot) = reload_snapshot(&snapshots, &endpoints, &metrics) {
-                    if tcp.sync(&snapshot) {
-                        announce(&TcpAnnouncement {
-                            event: "tcp-listeners",
-                            tcp: &tcp.addresses(),
-                        });
-                    }
-                }
-                reload_certificates(&tls, &metrics);
-            }
-        })
-    };
     drop(drain);
 
     shutdown::signal().await;
     tcp.close();
     let drained = shutdown.drain(DRAIN_DEADLINE).await;
-    reloads.abort();
+    background.abort();
     if drained {
         tracing::info!("drained; exiting");
     } else {
         tracing::warn!("requests still in flight after {DRAIN_DEADLINE:?}; exiting anyway");
     }
     Ok(())
+}
+
+/// Announces the per-service TCP listeners again after a snapshot added some.
+pub(crate) fn announce_tcp_listeners(tcp: &TcpListeners) {
+    announce(&TcpAnnouncement {
+        event: "tcp-listeners",
+        tcp: &tcp.addresses(),
+    });
 }
 
 /// Re-reads the snapshot file; a bad file keeps the snapshot in force and says why.
@@ -256,7 +411,9 @@ fn reload_snapshot(
                     %error,
                     "snapshot rejected; version {version} stays in force"
                 ),
-                None => tracing::error!(%error, "snapshot rejected; not ready until a valid one arrives"),
+                None => {
+                    tracing::error!(%error, "snapshot rejected; not ready until a valid one arrives")
+                }
             }
             None
         }

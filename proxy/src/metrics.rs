@@ -247,7 +247,11 @@ impl Metrics {
             certificate_reloads: Family::default(),
             registry: Registry::default(),
         };
-        registry.register("requests", "HTTP requests handled", metrics.requests.clone());
+        registry.register(
+            "requests",
+            "HTTP requests handled",
+            metrics.requests.clone(),
+        );
         registry.register(
             "responses",
             "HTTP responses by status class",
@@ -314,7 +318,10 @@ impl Metrics {
             "Certificate, key and CA bundle loads",
             metrics.certificate_reloads.clone(),
         );
-        Self { registry, ..metrics }
+        Self {
+            registry,
+            ..metrics
+        }
     }
 
     /// The handles for one route, created on first use.
@@ -398,7 +405,11 @@ impl Metrics {
     }
 
     pub fn snapshot_reload(&self, applied: Option<&str>, previous: Option<&str>) {
-        let result = if applied.is_some() { "applied" } else { "rejected" };
+        let result = if applied.is_some() {
+            "applied"
+        } else {
+            "rejected"
+        };
         self.snapshot_reloads
             .get_or_create(&ResultLabel { result })
             .inc();
@@ -463,12 +474,24 @@ mod tests {
         route.response(http::StatusCode::OK, Duration::from_millis(3));
         route.response(http::StatusCode::BAD_GATEWAY, Duration::from_millis(30));
         let text = metrics.encode();
-        assert!(text.contains("meshcd_proxy_requests_total{direction=\"outbound\""), "{text}");
+        assert!(
+            text.contains("meshcd_proxy_requests_total{direction=\"outbound\""),
+            "{text}"
+        );
         assert!(text.contains("status_class=\"5xx\"} 1"), "{text}");
         assert!(text.contains("status_class=\"2xx\"} 1"), "{text}");
-        assert!(text.contains("meshcd_proxy_request_duration_seconds_bucket"), "{text}");
-        assert!(text.contains("_bucket{le=\"0.005\",direction=\"outbound\""), "{text}");
-        assert!(text.contains("meshcd_proxy_request_duration_seconds_count{"), "{text}");
+        assert!(
+            text.contains("meshcd_proxy_request_duration_seconds_bucket"),
+            "{text}"
+        );
+        assert!(
+            text.contains("_bucket{le=\"0.005\",direction=\"outbound\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("meshcd_proxy_request_duration_seconds_count{"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -53,9 +53,11 @@ impl Shutdown {
         } = self;
         drop(token);
         let _ = signal.send(true);
-        tokio::time::timeout(deadline, async { while connections.recv().await.is_some() {} })
-            .await
-            .is_ok()
+        tokio::time::timeout(deadline, async {
+            while connections.recv().await.is_some() {}
+        })
+        .await
+        .is_ok()
     }
 }
 

@@ -35,7 +35,9 @@ where
                 Ok((client, server)) => {
                     let mut client = TokioIo::new(client);
                     let mut server = TokioIo::new(server);
-                    if let Err(error) = tokio::io::copy_bidirectional(&mut client, &mut server).await {
+                    if let Err(error) =
+                        tokio::io::copy_bidirectional(&mut client, &mut server).await
+                    {
                         tracing::debug!(%error, "upgraded stream ended");
                     }
                 }

@@ -25,17 +25,22 @@ impl FileWatch {
         // One slot is enough: a pending wake-up already means "look again".
         let (sender, events) = mpsc::channel(1);
         let watched = files.clone();
-        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            let relevant = match &event {
-                Ok(event) => {
-                    event.paths.is_empty() || event.paths.iter().any(|path| watched.contains(path))
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                let relevant = match &event {
+                    // Opening and reading a file are events too; the proxy's own reads must
+                    // not wake it up again.
+                    Ok(event) if event.kind.is_access() || event.kind.is_other() => false,
+                    Ok(event) => {
+                        event.paths.is_empty()
+                            || event.paths.iter().any(|path| watched.contains(path))
+                    }
+                    Err(_) => true,
+                };
+                if relevant {
+                    let _ = sender.try_send(());
                 }
-                Err(_) => true,
-            };
-            if relevant {
-                let _ = sender.try_send(());
-            }
-        })?;
+            })?;
         for directory in &directories {
             watcher.watch(directory, RecursiveMode::NonRecursive)?;
         }

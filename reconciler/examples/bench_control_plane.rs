@@ -59,7 +59,7 @@ async fn fake_proxy(
                 namespace: NAMESPACE.into(),
                 service_account: "web".into(),
                 identity: String::new(),
-                services: vec![if index % 2 == 0 {
+                services: vec![if index.is_multiple_of(2) {
                     "web-v1".into()
                 } else {
                     "web-v2".into()
@@ -168,7 +168,13 @@ async fn propagation(meshcd: &Path, proxies: usize) -> Vec<Duration> {
     let settle = Instant::now();
     loop {
         let output = Command::new(meshcd)
-            .args(["status", "--format", "json", "--server", &format!("http://{admin}")])
+            .args([
+                "status",
+                "--format",
+                "json",
+                "--server",
+                &format!("http://{admin}"),
+            ])
             .output()
             .expect("meshcd status runs");
         let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
@@ -176,7 +182,10 @@ async fn propagation(meshcd: &Path, proxies: usize) -> Vec<Duration> {
         if connected.len() == proxies && connected.iter().all(|p| p["in_sync"] == true) {
             break;
         }
-        assert!(settle.elapsed() < Duration::from_secs(60), "proxies never converged: {status}");
+        assert!(
+            settle.elapsed() < Duration::from_secs(60),
+            "proxies never converged: {status}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 

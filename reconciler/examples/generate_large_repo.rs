@@ -39,7 +39,11 @@ fn main() -> Result<()> {
     if args.namespaces == 0 || args.services_per_file == 0 {
         bail!("--namespaces and --services-per-file must be at least 1");
     }
-    if args.out.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+    if args
+        .out
+        .read_dir()
+        .is_ok_and(|mut entries| entries.next().is_some())
+    {
         bail!("{} is not empty", args.out.display());
     }
     let mut files = 0;
@@ -58,13 +62,18 @@ fn main() -> Result<()> {
         files += 1;
         documents += 1;
         // Services are dealt round-robin, so every namespace gets its share.
-        let services: Vec<usize> = (namespace_index..args.services).step_by(args.namespaces).collect();
+        let services: Vec<usize> = (namespace_index..args.services)
+            .step_by(args.namespaces)
+            .collect();
         for (chunk_index, chunk) in services.chunks(args.services_per_file).enumerate() {
             let mut text = String::new();
             for &service in chunk {
                 documents += service_documents(&mut text, service, &namespace, args.namespaces);
             }
-            write(&folder.join(format!("services-{chunk_index:03}.yaml")), &text)?;
+            write(
+                &folder.join(format!("services-{chunk_index:03}.yaml")),
+                &text,
+            )?;
             files += 1;
         }
     }
@@ -84,10 +93,13 @@ fn namespace_name(index: usize) -> String {
 
 fn write(path: &Path, text: &str) -> Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
     }
-    let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+    let mut file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 const MESH: &str = "\
@@ -106,7 +118,12 @@ spec:
 ";
 
 /// Appends the documents of one service; returns how many.
-fn service_documents(out: &mut String, service: usize, namespace: &str, namespaces: usize) -> usize {
+fn service_documents(
+    out: &mut String,
+    service: usize,
+    namespace: &str,
+    namespaces: usize,
+) -> usize {
     let name = format!("svc-{service:05}");
     // Callers: the frontend and the previous service, which lives in another namespace.
     let caller = format!("svc-{:05}", service.saturating_sub(1));
@@ -243,7 +260,7 @@ spec:
 "
         );
     }
-    if service % 10 == 0 {
+    if service.is_multiple_of(10) {
         let _ = write!(
             out,
             "---

@@ -28,7 +28,9 @@ fn stderr(output: &Output) -> String {
 
 /// A tree with one error: a negative weight on line 12 of `split.yaml`.
 fn invalid_tree() -> Tree {
-    Tree::new().file("split.yaml", "
+    Tree::new().file(
+        "split.yaml",
+        "
         apiVersion: split.smi-spec.io/v1alpha4
         kind: TrafficSplit
         metadata:
@@ -41,7 +43,8 @@ fn invalid_tree() -> Tree {
             weight: 90
           - service: api-v2
             weight: -10
-    ")
+    ",
+    )
 }
 
 /// Writes `tree` under `config/` of a fresh directory, which the commands run in.
@@ -53,9 +56,22 @@ fn written(tree: &Tree) -> tempfile::TempDir {
 
 #[test]
 fn the_examples_repo_is_valid_and_exits_zero() {
-    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["validate", "../examples-repo"]);
-    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
-    assert!(stdout(&output).contains("valid: 0 error(s), 0 warning(s)"), "{}", stdout(&output));
+    let output = meshcd(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["validate", "../examples-repo"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("valid: 0 error(s), 0 warning(s)"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -67,8 +83,14 @@ fn an_invalid_tree_exits_one_with_rustc_style_errors() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
     assert!(text.contains("error: weight -10 is negative\n"), "{text}");
-    assert!(text.contains(&format!("  --> config/split.yaml:{line}:5\n")), "{text}");
-    assert!(text.contains(&format!("{line} |     weight: -10\n")), "the offending line is quoted: {text}");
+    assert!(
+        text.contains(&format!("  --> config/split.yaml:{line}:5\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{line} |     weight: -10\n")),
+        "the offending line is quoted: {text}"
+    );
     assert!(text.contains("= object: TrafficSplit shop/api"), "{text}");
     assert!(text.contains("= hint: "), "{text}");
     assert!(text.contains("invalid: 1 error(s)"), "{text}");
@@ -77,10 +99,17 @@ fn an_invalid_tree_exits_one_with_rustc_style_errors() {
 #[test]
 fn a_single_file_can_be_validated_on_its_own() {
     let directory = written(&invalid_tree());
-    let output = meshcd(&directory.path().join("config"), &["validate", "split.yaml"]);
+    let output = meshcd(
+        &directory.path().join("config"),
+        &["validate", "split.yaml"],
+    );
     // Alone, the file's namespace is not onboarded: a second error, same exit code.
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
-    assert!(stdout(&output).contains("--> split.yaml:"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("--> split.yaml:"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -88,7 +117,10 @@ fn json_output_carries_every_diagnostic_as_data() {
     let tree = invalid_tree();
     let line = tree.line_of("split.yaml", "weight: -10");
     let directory = written(&tree);
-    let output = meshcd(directory.path(), &["validate", "config", "--format", "json"]);
+    let output = meshcd(
+        directory.path(),
+        &["validate", "config", "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
     assert_eq!(report["valid"], false);
@@ -101,13 +133,22 @@ fn json_output_carries_every_diagnostic_as_data() {
     assert_eq!(diagnostic["object"]["kind"], "TrafficSplit");
     assert_eq!(diagnostic["object"]["namespace"], "shop");
     assert_eq!(diagnostic["object"]["name"], "api");
-    assert!(diagnostic["message"].as_str().unwrap_or_default().contains("negative"), "{diagnostic}");
+    assert!(
+        diagnostic["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("negative"),
+        "{diagnostic}"
+    );
     assert!(diagnostic["hint"].is_string(), "{diagnostic}");
 }
 
 #[test]
 fn json_output_of_a_valid_tree_says_valid() {
-    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["validate", "../examples-repo", "--format", "json"]);
+    let output = meshcd(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["validate", "../examples-repo", "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
     assert_eq!(report["valid"], true);
@@ -120,12 +161,24 @@ fn github_output_prints_workflow_error_annotations() {
     let tree = invalid_tree();
     let line = tree.line_of("split.yaml", "weight: -10");
     let directory = written(&tree);
-    let output = meshcd(directory.path(), &["validate", "config", "--format", "github"]);
+    let output = meshcd(
+        directory.path(),
+        &["validate", "config", "--format", "github"],
+    );
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
-    let expected = format!("::error file=config/split.yaml,line={line},col=5,title=meshcd::weight -10 is negative");
-    assert!(text.lines().any(|annotation| annotation.starts_with(&expected)), "{text}");
-    assert!(text.contains("%0Ahint: "), "the hint travels in the escaped message: {text}");
+    let expected = format!(
+        "::error file=config/split.yaml,line={line},col=5,title=meshcd::weight -10 is negative"
+    );
+    assert!(
+        text.lines()
+            .any(|annotation| annotation.starts_with(&expected)),
+        "{text}"
+    );
+    assert!(
+        text.contains("%0Ahint: "),
+        "the hint travels in the escaped message: {text}"
+    );
 }
 
 #[test]
@@ -137,12 +190,18 @@ fn the_format_can_come_from_the_environment() {
         .env("MESHCD_FORMAT", "github")
         .output()
         .expect("meshcd runs");
-    assert!(stdout(&output).starts_with("::error file=config/split.yaml"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).starts_with("::error file=config/split.yaml"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
 fn warnings_alone_exit_zero_and_are_shown() {
-    let tree = Tree::new().file("routes.yaml", "
+    let tree = Tree::new().file(
+        "routes.yaml",
+        "
         apiVersion: specs.smi-spec.io/v1alpha4
         kind: HTTPRouteGroup
         metadata:
@@ -150,24 +209,39 @@ fn warnings_alone_exit_zero_and_are_shown() {
           namespace: shop
         matches:
         - name: everything
-    ");
+    ",
+    );
     let directory = written(&tree);
     let output = meshcd(directory.path(), &["validate", "config"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).contains("warning: top-level `matches`"), "{}", stdout(&output));
-    assert!(stdout(&output).contains("valid: 0 error(s), 1 warning(s)"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("warning: top-level `matches`"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stdout(&output).contains("valid: 0 error(s), 1 warning(s)"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
 fn an_unknown_flag_is_a_usage_error_exiting_two() {
-    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["validate", "../examples-repo", "--strict"]);
+    let output = meshcd(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["validate", "../examples-repo", "--strict"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--strict"), "{}", stderr(&output));
 }
 
 #[test]
 fn an_unknown_format_is_a_usage_error_exiting_two() {
-    let output = meshcd(Path::new(env!("CARGO_MANIFEST_DIR")), &["validate", "../examples-repo", "--format", "xml"]);
+    let output = meshcd(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["validate", "../examples-repo", "--format", "xml"],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("xml"), "{}", stderr(&output));
 }
@@ -177,7 +251,11 @@ fn a_path_that_does_not_exist_is_a_usage_error_exiting_two() {
     let directory = tempfile::tempdir().expect("temp dir");
     let output = meshcd(directory.path(), &["validate", "no-such-config"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no-such-config does not exist"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no-such-config does not exist"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -194,10 +272,17 @@ fn version_prints_the_version_and_the_commit() {
     let text = stdout(&output);
     let expected = format!("meshcd {} (commit ", env!("CARGO_PKG_VERSION"));
     assert!(text.starts_with(&expected), "{text}");
-    let commit = text.trim_end().trim_start_matches(&expected).trim_end_matches(')');
+    let commit = text
+        .trim_end()
+        .trim_start_matches(&expected)
+        .trim_end_matches(')');
     assert!(!commit.is_empty(), "{text}");
     assert!(
-        commit == "unknown" || commit.trim_end_matches("-dirty").chars().all(|c| c.is_ascii_hexdigit()),
+        commit == "unknown"
+            || commit
+                .trim_end_matches("-dirty")
+                .chars()
+                .all(|c| c.is_ascii_hexdigit()),
         "a short hash (or `unknown` outside Git): {text}"
     );
 }

@@ -166,13 +166,31 @@ fn nesting_deeper_than_any_config_is_refused_without_overflowing_the_stack() {
         "{}",
         support::describe(&validated)
     );
-    // The limit is hit where the 257th level opens, far before the end of the file.
-    assert!(
-        (250..=260).contains(&error.line),
+    // Refused where the first level past the limit opens, not at the end of the file.
+    assert_eq!(
+        error.line,
+        meshcd::load::yaml::MAX_DEPTH + 1,
         "{}",
         support::describe(&validated)
     );
     assert!(validated.config.is_none());
+}
+
+#[test]
+fn a_document_nested_up_to_the_limit_is_read_in_full() {
+    // Mappings nested as deep as allowed, under an unknown field of a Namespace: the
+    // schema check must see the whole document, so it reports that field.
+    let depth = meshcd::load::yaml::MAX_DEPTH - 2;
+    let nested: String = (0..depth)
+        .map(|level| format!("{}k:\n", "  ".repeat(level + 1)))
+        .collect();
+    let text =
+        format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: deep\nextra:\n{nested}");
+    Tree::new().file("deep.yaml", &text).expect_error(
+        "deep.yaml",
+        "extra:",
+        "unknown field `extra`",
+    );
 }
 
 // ---------------------------------------------------------------- wrong type
@@ -776,7 +794,10 @@ fn a_header_regex_in_the_map_form_that_does_not_compile_points_at_the_header() {
 #[test]
 fn a_path_regex_too_big_to_compile_is_refused() {
     Tree::new()
-        .file("routes.yaml", &ROUTES.replace("pathRegex: /metrics", "pathRegex: /(\\w{100}){100}"))
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("pathRegex: /metrics", "pathRegex: /(\\w{100}){100}"),
+        )
         .expect_error("routes.yaml", "pathRegex: /(", "exceeds size limit");
 }
 
@@ -786,21 +807,45 @@ fn a_header_regex_with_an_unclosed_class_is_refused_with_the_parser_message() {
         "        pathRegex: /metrics\n",
         "        pathRegex: /metrics\n        headers:\n          accept: \"[a-z\"\n",
     );
-    Tree::new()
-        .file("routes.yaml", &text)
-        .expect_error("routes.yaml", "accept:", "does not compile: unclosed character class");
+    Tree::new().file("routes.yaml", &text).expect_error(
+        "routes.yaml",
+        "accept:",
+        "does not compile: unclosed character class",
+    );
 }
 
 #[test]
 fn route_regexes_are_accepted_exactly_when_the_proxys_regex_engine_compiles_them() {
     let patterns = [
-        "/api/.*", "(", ")", "[a-", "[z-a]", "a**", "a{2,1}", "(?P<x>a)(?P<x>b)", "\\p{Nope}", "\\", "x{1000}",
-        "(\\w{100}){100}", "(?i)ANDROID", "\\b", "[[:alpha:]]", "(?<name>x)", "a{,5}", "\\Q", "é+", "",
+        "/api/.*",
+        "(",
+        ")",
+        "[a-",
+        "[z-a]",
+        "a**",
+        "a{2,1}",
+        "(?P<x>a)(?P<x>b)",
+        "\\p{Nope}",
+        "\\",
+        "x{1000}",
+        "(\\w{100}){100}",
+        "(?i)ANDROID",
+        "\\b",
+        "[[:alpha:]]",
+        "(?<name>x)",
+        "a{,5}",
+        "\\Q",
+        "é+",
+        "",
     ];
     for pattern in patterns {
         let compiled = regex::Regex::new(&format!("^(?:{pattern})$"));
         let checked = meshcd::validate::semantic::check_full_match(pattern);
-        assert_eq!(checked.is_ok(), compiled.is_ok(), "{pattern:?}: {checked:?} vs {compiled:?}");
+        assert_eq!(
+            checked.is_ok(),
+            compiled.is_ok(),
+            "{pattern:?}: {checked:?} vs {compiled:?}"
+        );
     }
 }
 

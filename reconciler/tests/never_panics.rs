@@ -76,7 +76,10 @@ fn check(files: Vec<(PathBuf, String)>) -> Result<(), TestCaseError> {
 
 /// Onboards `shop`, so that objects there reach the checks across documents.
 fn namespace_file() -> (PathBuf, String) {
-    (PathBuf::from("namespaces/shop.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n".into())
+    (
+        PathBuf::from("namespaces/shop.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n".into(),
+    )
 }
 
 fn one_file(text: String) -> Vec<(PathBuf, String)> {
@@ -413,7 +416,9 @@ fn walk(document: &Value, picks: &[usize]) -> String {
     let mut pointer = String::new();
     let mut node = document;
     for pick in picks {
-        let Some(key) = child_key(node, *pick) else { break };
+        let Some(key) = child_key(node, *pick) else {
+            break;
+        };
         pointer.push('/');
         pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
         node = match node {
@@ -430,7 +435,9 @@ fn apply(document: &mut Value, edit: &Edit) {
         Edit::Replace(path, _) | Edit::Delete(path) | Edit::Insert(path, _, _) => path,
     };
     let parent = walk(document, &path[..path.len().saturating_sub(1)]);
-    let Some(node) = document.pointer_mut(&parent) else { return };
+    let Some(node) = document.pointer_mut(&parent) else {
+        return;
+    };
     let key = path.last().and_then(|pick| child_key(node, *pick));
     match (edit, key) {
         (Edit::Insert(_, key, value), _) => {

@@ -98,6 +98,15 @@ fn build(package: &str, binary: &str, profile_directory: &Path) -> anyhow::Resul
         .args(["build", "--quiet", "--package", package, "--bin", binary])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("CARGO_TARGET_DIR", target_directory);
+    // Cargo gives the test process variables describing this package; passed on, they
+    // make build scripts that watch them (ring's watches CARGO_MANIFEST_DIR) rerun, and
+    // every other build of the shared target dir then rebuilds half the tree again.
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if is_set_by_cargo_for_tests(name) {
+            command.env_remove(name);
+        }
+    }
     match profile {
         "debug" => {}
         "release" => {
@@ -118,4 +127,20 @@ fn build(package: &str, binary: &str, profile_directory: &Path) -> anyhow::Resul
         );
     }
     Ok(())
+}
+
+/// Variables cargo sets for the process it tests (not the user's own configuration,
+/// such as CARGO_HOME or CARGO_TARGET_DIR, which the build must keep).
+fn is_set_by_cargo_for_tests(name: &str) -> bool {
+    const EXACT: [&str; 8] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    EXACT.contains(&name) || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_EXE_")
 }

@@ -21,6 +21,7 @@ pub mod mesh;
 pub mod netns;
 pub mod pki;
 pub mod process;
+pub mod prometheus;
 pub mod proxy;
 pub mod snapshot;
 pub mod sockets;

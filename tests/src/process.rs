@@ -129,6 +129,24 @@ impl Process {
         self.child.try_wait().ok().flatten()
     }
 
+    /// Asks the process to stop (SIGTERM), as an orchestrator does before a pod goes away.
+    pub fn terminate(&self) -> anyhow::Result<()> {
+        let pid = i32::try_from(self.child.id()).context("pid")?;
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .with_context(|| format!("SIGTERM to {}", self.name))
+    }
+
+    /// Waits up to `deadline` for the process to exit and returns how it did.
+    pub async fn exited(&mut self, deadline: Duration) -> anyhow::Result<ExitStatus> {
+        let name = self.name.clone();
+        self.wait_for_exit(deadline)
+            .await
+            .with_context(|| format!("{name} still runs after {deadline:?}"))
+    }
+
     /// Kills the process (SIGKILL: the way a crashed workload disappears) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -188,6 +188,11 @@ impl Proxy {
         self.await_version(&snapshot.version).await
     }
 
+    /// Replaces the snapshot file with `text` as it is (to feed the proxy a broken one).
+    pub fn write_snapshot_text(&self, text: &str) -> anyhow::Result<()> {
+        replace_file(&self.snapshot_path, text)
+    }
+
     /// Waits until `/config` reports `version`.
     pub async fn await_version(&self, version: &str) -> anyhow::Result<()> {
         let serving = eventually(DEADLINE, || async {
@@ -262,8 +267,11 @@ impl Proxy {
 /// renames it over `path`, so a reader never sees half a snapshot.
 pub fn write_snapshot(path: &Path, snapshot: &Snapshot) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(snapshot).context("snapshot to JSON")?;
+    replace_file(path, &text)
+}
+
+fn replace_file(path: &Path, text: &str) -> anyhow::Result<()> {
     let temporary = path.with_extension("json.tmp");
     std::fs::write(&temporary, text).with_context(|| format!("write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("rename onto {}", path.display()))?;
-    Ok(())
+    std::fs::rename(&temporary, path).with_context(|| format!("rename onto {}", path.display()))
 }

@@ -92,6 +92,13 @@ impl SnapshotBuilder {
         self
     }
 
+    /// mTLS `permissive`: the inbound side also serves plaintext clients, as
+    /// "unauthenticated".
+    pub fn permissive_mtls(mut self) -> Self {
+        self.mesh().mtls = MtlsMode::Permissive as i32;
+        self
+    }
+
     /// The mesh-wide request timeout in the snapshot.
     pub fn request_timeout_ms(mut self, milliseconds: u32) -> Self {
         self.mesh().request_timeout_ms = milliseconds;

@@ -200,3 +200,34 @@ async fn assert_app_never_reached(app: &TestApp) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn plaintext_client_is_served_only_when_mtls_is_permissive() -> anyhow::Result<()> {
+    let mesh = TestMesh::new()?;
+    let app = mesh.app("api").await?;
+    let identity = mesh.identity("shop", "api")?;
+    let strict = SnapshotBuilder::new(&identity)
+        .serves_http("api", app.address)
+        .permissive();
+    let api = mesh
+        .start_proxy("api", &identity, strict.clone().build())
+        .await?;
+    // A client outside the mesh: plain HTTP straight to the inbound listener.
+    let outsider = Client::new(api.inbound);
+    let mut request = http::get("/api/values");
+    request.headers_mut().insert("host", "api.shop".parse()?);
+
+    let refused = outsider.send(request.clone()).await;
+    api.apply(&strict.version("2").permissive_mtls().build())
+        .await?;
+    let served = outsider.send(request).await?;
+
+    assert!(
+        refused.is_err(),
+        "strict mTLS served plaintext: {:?}",
+        refused.map(|r| r.status)
+    );
+    assert_eq!(served.status, 200, "{}", served.text());
+    assert_eq!(served.app()?.name, "api");
+    Ok(())
+}

@@ -11,6 +11,7 @@ use meshcd_e2e::proxy::Proxy;
 use meshcd_e2e::snapshot::{
     SnapshotBuilder, allow_all_http, allow_tcp, endpoints, http_service, tcp_service,
 };
+use meshcd_e2e::sockets::established_peers;
 use meshcd_e2e::testapp::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -235,6 +236,54 @@ async fn headers_too_large_get_431() -> anyhow::Result<()> {
     assert!(
         status_line.starts_with("HTTP/1.1 431"),
         "got {status_line:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn malformed_request_gets_400() -> anyhow::Result<()> {
+    let mesh = TestMesh::new()?;
+    let (_app, _api, frontend) = frontend_and_api(&mesh).await?;
+
+    let status_line = Client::new(frontend.outbound)
+        .send_raw(
+            b"GET /api/values HTTP/1.1\r\nhost: api.shop\r\nbroken header line\r\n\r\n".to_vec(),
+        )
+        .await?;
+
+    assert!(
+        status_line.starts_with("HTTP/1.1 400"),
+        "got {status_line:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_share_a_multiplexed_connection_between_proxies() -> anyhow::Result<()>
+{
+    let mesh = TestMesh::new()?;
+    let (_app, api, frontend) = frontend_and_api(&mesh).await?;
+    let clients = 8;
+
+    // Eight apps' connections, each with a request that stays in flight for a while, so
+    // all eight are at the proxy at once.
+    let requests: Vec<_> = (0..clients)
+        .map(|_| {
+            let client = frontend.client();
+            tokio::spawn(async move { client.get("http://api.shop/slow?ms=300").await })
+        })
+        .collect();
+    for request in requests {
+        let response = request.await??;
+        assert_eq!(response.status, 200, "{}", response.text());
+    }
+    let connections = established_peers(api.inbound)?;
+
+    assert!(
+        !connections.is_empty() && connections.len() < clients,
+        "{} concurrent requests used {} connections between the proxies",
+        clients,
+        connections.len()
     );
     Ok(())
 }

@@ -10,6 +10,7 @@ use meshcd_e2e::load;
 use meshcd_e2e::pki::spiffe_id;
 use meshcd_e2e::proxy::Proxy;
 use meshcd_e2e::snapshot::{Endpoint, SnapshotBuilder, allow_all_http, endpoints, http_service};
+use meshcd_e2e::sockets::established_peers;
 use meshcd_e2e::testapp::TestApp;
 use meshcd_e2e::{TestMesh, eventually};
 
@@ -166,6 +167,44 @@ async fn endpoint_with_an_unexpected_identity_is_not_trusted() -> anyhow::Result
         response.app().is_err(),
         "the request reached the app: {}",
         response.text()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn stopping_a_proxy_gracefully_lets_its_in_flight_request_finish() -> anyhow::Result<()> {
+    let mesh = TestMesh::new()?;
+    let (app, api) = api_replica(&mesh, "api").await?;
+    let identity = mesh.identity("shop", "frontend")?;
+    let snapshot = SnapshotBuilder::new(&identity)
+        .service(http_service("api", "shop", endpoints(&[&api])))
+        .build();
+    let mut frontend = mesh.start_proxy("frontend", &identity, snapshot).await?;
+    let client = frontend.client();
+    let in_flight = tokio::spawn(async move { client.get("http://api.shop/slow?ms=1000").await });
+    // The app is fresh: a connection to it means the request got there.
+    eventually(Duration::from_secs(10), || async {
+        anyhow::ensure!(
+            !established_peers(app.address)?.is_empty(),
+            "the request has not reached the app"
+        );
+        Ok(())
+    })
+    .await?;
+
+    frontend.process().terminate()?;
+    let finished = in_flight.await??;
+    let status = frontend.process().exited(Duration::from_secs(20)).await?;
+
+    assert_eq!(
+        finished.status,
+        200,
+        "the in-flight request: {}",
+        finished.text()
+    );
+    assert!(
+        status.success(),
+        "the proxy exited with {status} after SIGTERM"
     );
     Ok(())
 }

@@ -69,6 +69,7 @@ async fn ninety_ten_split_sends_ten_percent_of_ten_thousand_requests_to_the_cana
     assert_eq!(report.failures(), 0, "{report:?}");
     assert_eq!(report.by_app.values().sum::<u64>(), 10_000, "{report:?}");
     let canary = report.percent_from("api-v2");
+    eprintln!("api-v2 got {canary:.2}% of {} requests", report.completed);
     assert!(
         (canary - 10.0).abs() <= 1.5,
         "api-v2 got {canary:.2}% of requests, want 10 ± 1.5: {:?}",

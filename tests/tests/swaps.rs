@@ -133,6 +133,16 @@ async fn hundred_snapshot_swaps_under_load_fail_no_request_and_keep_upstream_con
         proxy_connections_seen.extend(established_peers(api.inbound)?);
     }
     let report = load.stop().await;
+    let app_connections_after = report.connections_accepted_by("api");
+    eprintln!(
+        "{} requests ({} before the swaps); app connections {app_connections_before} -> \
+         {app_connections_after}; connections into the api proxy: {} before, {} distinct seen \
+         across the swaps",
+        report.completed,
+        warmed_up.completed,
+        proxy_connections_before.len(),
+        proxy_connections_seen.len()
+    );
 
     assert_eq!(
         report.failures(),
@@ -145,7 +155,6 @@ async fn hundred_snapshot_swaps_under_load_fail_no_request_and_keep_upstream_con
         warmed_up.completed,
         report.completed
     );
-    let app_connections_after = report.connections_accepted_by("api");
     assert!(
         app_connections_after <= app_connections_before + 2,
         "the api proxy opened {} new connections to its app over {SWAPS} swaps ({app_connections_before} before)",
@@ -157,5 +166,93 @@ async fn hundred_snapshot_swaps_under_load_fail_no_request_and_keep_upstream_con
         proxy_connections_seen.len(),
         proxy_connections_before.len()
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_in_flight_during_a_swap_finishes_on_the_old_snapshot() -> anyhow::Result<()> {
+    let mesh = TestMesh::new()?;
+    let app = mesh.app("api").await?;
+    let api_identity = mesh.identity("shop", "api")?;
+    let api = mesh
+        .start_proxy("api", &api_identity, api_snapshot(&api_identity, &app, 1))
+        .await?;
+    let identity = mesh.identity("shop", "frontend")?;
+    let frontend = mesh
+        .start_proxy(
+            "frontend",
+            &identity,
+            frontend_snapshot(&identity, &[&api], 1),
+        )
+        .await?;
+    let client = frontend.client();
+    let in_flight = tokio::spawn(async move { client.get("http://api.shop/slow?ms=1500").await });
+    // The request is at the app once the api proxy holds a connection to it (the app is
+    // fresh: nothing else connects to it).
+    eventually(Duration::from_secs(10), || async {
+        anyhow::ensure!(
+            !established_peers(app.address)?.is_empty(),
+            "the request has not reached the app"
+        );
+        Ok(())
+    })
+    .await?;
+
+    // The new snapshot no longer has the api service at all.
+    let without_api = SnapshotBuilder::new(&identity).version("2").build();
+    frontend.apply(&without_api).await?;
+    let after = frontend.client().get(VALUES).await?;
+    let finished = in_flight.await??;
+
+    assert_eq!(
+        after.status,
+        404,
+        "a new request still saw the old snapshot: {}",
+        after.text()
+    );
+    assert_eq!(
+        finished.status,
+        200,
+        "the in-flight request: {}",
+        finished.text()
+    );
+    assert_eq!(finished.app()?.path, "/slow");
+    Ok(())
+}
+
+#[tokio::test]
+async fn broken_snapshot_is_rejected_and_the_previous_one_stays_in_force() -> anyhow::Result<()> {
+    let mesh = TestMesh::new()?;
+    let app = mesh.app("api").await?;
+    let api_identity = mesh.identity("shop", "api")?;
+    let api = mesh
+        .start_proxy("api", &api_identity, api_snapshot(&api_identity, &app, 1))
+        .await?;
+    let identity = mesh.identity("shop", "frontend")?;
+    let frontend = mesh
+        .start_proxy(
+            "frontend",
+            &identity,
+            frontend_snapshot(&identity, &[&api], 1),
+        )
+        .await?;
+
+    frontend.write_snapshot_text(r#"{"version": "2", "services": [{"name": 42}"#)?;
+    // The proxy read and refused it: its reload counter says so.
+    eventually(Duration::from_secs(10), || async {
+        let text = frontend.metrics().await?;
+        let rejected = meshcd_e2e::prometheus::sum(
+            &text,
+            "meshcd_proxy_snapshot_reloads_total",
+            &[("result", "rejected")],
+        );
+        anyhow::ensure!(rejected >= 1.0, "no rejected reload yet:\n{text}");
+        Ok(())
+    })
+    .await?;
+
+    assert_eq!(frontend.config_version().await?, "v1");
+    let response = frontend.client().get(VALUES).await?;
+    assert_eq!(response.status, 200, "{}", response.text());
     Ok(())
 }

@@ -30,7 +30,9 @@ pub enum Call<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decision {
     /// Allowed; `route` is the HTTP match that admitted the request, if any.
-    Allow { route: Option<Arc<str>> },
+    Allow {
+        route: Option<Arc<str>>,
+    },
     Deny(Denial),
 }
 
@@ -127,9 +129,7 @@ fn admits(rule: &Rule, call: &Call<'_>) -> Option<Option<Arc<str>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::Metrics;
-    use crate::outbound::endpoint::EndpointRegistry;
-    use crate::snapshot::{CompileContext, compile};
+    use crate::snapshot::compile_for_tests;
     use meshcd_schemas::proto;
 
     const WEB: &str = "spiffe://cluster.local/ns/shop/sa/web";
@@ -161,14 +161,7 @@ mod tests {
             inbound_rules: rules,
             services: vec![],
         };
-        compile(
-            snapshot,
-            &CompileContext {
-                endpoints: &EndpointRegistry::default(),
-                metrics: &Metrics::new(),
-            },
-        )
-        .unwrap()
+        compile_for_tests(snapshot)
     }
 
     fn rule(
@@ -209,7 +202,11 @@ mod tests {
                 "shop/web-to-api",
                 &[WEB],
                 None,
-                Some(vec![http_match("api-routes/values", "/api/values", &["GET"])]),
+                Some(vec![http_match(
+                    "api-routes/values",
+                    "/api/values",
+                    &["GET"],
+                )]),
             )],
             proto::TrafficPolicy::Deny,
         );
@@ -219,9 +216,27 @@ mod tests {
                 route: Some("api-routes/values".into())
             }
         );
-        assert!(!allowed(&http(&snapshot, WEB, Method::GET, "/api/other", 80)));
-        assert!(!allowed(&http(&snapshot, WEB, Method::POST, "/api/values", 80)));
-        assert!(!allowed(&http(&snapshot, OTHER, Method::GET, "/api/values", 80)));
+        assert!(!allowed(&http(
+            &snapshot,
+            WEB,
+            Method::GET,
+            "/api/other",
+            80
+        )));
+        assert!(!allowed(&http(
+            &snapshot,
+            WEB,
+            Method::POST,
+            "/api/values",
+            80
+        )));
+        assert!(!allowed(&http(
+            &snapshot,
+            OTHER,
+            Method::GET,
+            "/api/values",
+            80
+        )));
     }
 
     #[test]
@@ -239,12 +254,18 @@ mod tests {
             panic!("allowed");
         };
         let text = denial.to_string();
-        assert!(text.contains(WEB) && text.contains("shop/web-to-api"), "{text}");
+        assert!(
+            text.contains(WEB) && text.contains("shop/web-to-api"),
+            "{text}"
+        );
         assert!(text.contains("GET /b on port 80"), "{text}");
         let Decision::Deny(denial) = http(&snapshot, OTHER, Method::GET, "/a", 80) else {
             panic!("allowed");
         };
-        assert!(denial.to_string().contains("no traffic target allows"), "{denial}");
+        assert!(
+            denial.to_string().contains("no traffic target allows"),
+            "{denial}"
+        );
     }
 
     #[test]
@@ -253,8 +274,18 @@ mod tests {
             vec![rule("shop/all", &[WEB], Some(&[]), None)],
             proto::TrafficPolicy::Deny,
         );
-        assert!(allowed(&http(&snapshot, WEB, Method::DELETE, "/anything", 8080)));
-        assert!(allowed(&authorize(&snapshot, WEB, &Call::Tcp { port: 5432 })));
+        assert!(allowed(&http(
+            &snapshot,
+            WEB,
+            Method::DELETE,
+            "/anything",
+            8080
+        )));
+        assert!(allowed(&authorize(
+            &snapshot,
+            WEB,
+            &Call::Tcp { port: 5432 }
+        )));
     }
 
     #[test]
@@ -271,8 +302,16 @@ mod tests {
         assert!(allowed(&http(&snapshot, WEB, Method::GET, "/x", 8080)));
         assert!(!allowed(&http(&snapshot, WEB, Method::GET, "/x", 80)));
         assert!(!allowed(&http(&snapshot, WEB, Method::POST, "/x", 8080)));
-        assert!(allowed(&authorize(&snapshot, WEB, &Call::Tcp { port: 8080 })));
-        assert!(!allowed(&authorize(&snapshot, WEB, &Call::Tcp { port: 9090 })));
+        assert!(allowed(&authorize(
+            &snapshot,
+            WEB,
+            &Call::Tcp { port: 8080 }
+        )));
+        assert!(!allowed(&authorize(
+            &snapshot,
+            WEB,
+            &Call::Tcp { port: 9090 }
+        )));
     }
 
     #[test]
@@ -282,15 +321,29 @@ mod tests {
             proto::TrafficPolicy::Deny,
         );
         assert!(allowed(&http(&snapshot, WEB, Method::GET, "/", 80)));
-        assert!(!allowed(&authorize(&snapshot, WEB, &Call::Tcp { port: 80 })));
+        assert!(!allowed(&authorize(
+            &snapshot,
+            WEB,
+            &Call::Tcp { port: 80 }
+        )));
     }
 
     #[test]
     fn one_admitting_rule_among_several_is_enough() {
         let snapshot = snapshot(
             vec![
-                rule("shop/a", &[WEB], None, Some(vec![http_match("r/a", "/a", &[])])),
-                rule("shop/b", &[OTHER, WEB], None, Some(vec![http_match("r/b", "/b", &[])])),
+                rule(
+                    "shop/a",
+                    &[WEB],
+                    None,
+                    Some(vec![http_match("r/a", "/a", &[])]),
+                ),
+                rule(
+                    "shop/b",
+                    &[OTHER, WEB],
+                    None,
+                    Some(vec![http_match("r/b", "/b", &[])]),
+                ),
             ],
             proto::TrafficPolicy::Deny,
         );
@@ -302,7 +355,11 @@ mod tests {
     fn permissive_policy_admits_every_peer_without_rules() {
         let snapshot = snapshot(vec![], proto::TrafficPolicy::Permissive);
         assert!(allowed(&http(&snapshot, OTHER, Method::POST, "/x", 80)));
-        assert!(allowed(&authorize(&snapshot, UNAUTHENTICATED, &Call::Tcp { port: 1 })));
+        assert!(allowed(&authorize(
+            &snapshot,
+            UNAUTHENTICATED,
+            &Call::Tcp { port: 1 }
+        )));
     }
 
     #[test]

@@ -113,8 +113,9 @@ pub async fn handle(
     Ok(response)
 }
 
-/// (service port, caller spoke HTTP/2, service name) from the destination header; for
-/// plaintext clients without it, the Host's port or the workload's only HTTP port.
+/// (service port, app needs HTTP/2, service name) from the destination header; for
+/// plaintext clients without it, the Host's port, else port 80, else the workload's only
+/// HTTP port (the same defaults as the outbound side's Host routing).
 fn target<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<(u16, bool, Arc<str>)> {
     let workload = &snapshot.workload;
     let service_named = |name: &str| -> Arc<str> {
@@ -149,25 +150,25 @@ fn target<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<(u16, bool, Ar
         .and_then(|authority| authority.port)
         .filter(|port| snapshot.inbound_port(*port).is_some());
     let port = host_port.or_else(|| {
-        let mut http = workload.ports.iter().filter(|p| p.protocol == Protocol::Http);
+        let mut http = workload
+            .ports
+            .iter()
+            .filter(|p| p.protocol == Protocol::Http);
+        if http.clone().any(|p| p.service_port == 80) {
+            return Some(80);
+        }
         match (http.next(), http.next()) {
             (Some(only), None) => Some(only.service_port),
             _ => None,
         }
     })?;
-    Some((port, request.version() == Version::HTTP_2, default_service()))
+    Some((port, headers::is_grpc(request), default_service()))
 }
 
 /// The request as the app gets it: origin-form path on the app's address, the caller's
 /// Host kept (taken from `:authority` when the caller spoke HTTP/2).
 fn for_app(app: &InboundPort, http2: bool, request: &mut Request<Incoming>) {
-    if !request.headers().contains_key(HOST) {
-        if let Some(authority) = request.uri().authority() {
-            if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-                request.headers_mut().insert(HOST, host);
-            }
-        }
-    }
+    keep_host(request);
     let path = request
         .uri()
         .path_and_query()
@@ -180,7 +181,21 @@ fn for_app(app: &InboundPort, http2: bool, request: &mut Request<Incoming>) {
     if let Ok(uri) = Uri::from_parts(parts) {
         *request.uri_mut() = uri;
     }
-    *request.version_mut() = if http2 { Version::HTTP_2 } else { Version::HTTP_11 };
+    *request.version_mut() = if http2 {
+        Version::HTTP_2
+    } else {
+        Version::HTTP_11
+    };
+}
+
+/// An HTTP/2 caller names the host in `:authority` only; the app gets it as `Host`.
+fn keep_host<B>(request: &mut Request<B>) {
+    if !request.headers().contains_key(HOST)
+        && let Some(authority) = request.uri().authority()
+        && let Ok(host) = HeaderValue::from_str(authority.as_str())
+    {
+        request.headers_mut().insert(HOST, host);
+    }
 }
 
 async fn to_app(
@@ -222,9 +237,10 @@ fn app_unavailable(app: &InboundPort, error: &dyn std::fmt::Display) -> Response
             app.app_address, app.service_port
         ),
     );
-    response
-        .headers_mut()
-        .insert(&PROXY_ERROR_HEADER, HeaderValue::from_static(APP_UNAVAILABLE));
+    response.headers_mut().insert(
+        &PROXY_ERROR_HEADER,
+        HeaderValue::from_static(APP_UNAVAILABLE),
+    );
     response
 }
 
@@ -241,17 +257,11 @@ async fn to_app_upgrade(
         Err(_) => return app_unavailable(app, &format!("no answer within {timeout:?}")),
     };
     let _ = stream.set_nodelay(true);
-    if let Some(path) = request.uri().path_and_query().cloned() {
-        if request.uri().authority().is_some() {
-            if !request.headers().contains_key(HOST) {
-                if let Some(authority) = request.uri().authority() {
-                    if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-                        request.headers_mut().insert(HOST, host);
-                    }
-                }
-            }
-            *request.uri_mut() = Uri::from(path);
-        }
+    if let Some(path) = request.uri().path_and_query().cloned()
+        && request.uri().authority().is_some()
+    {
+        keep_host(&mut request);
+        *request.uri_mut() = Uri::from(path);
     }
     match upgrade::forward(stream, request).await {
         Ok(response) => response.map(Either::Left),

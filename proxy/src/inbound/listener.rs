@@ -35,7 +35,12 @@ pub async fn serve(listener: TcpListener, inbound: Arc<Inbound>, mut drain: Drai
         };
         match accepted {
             Ok((stream, _)) => {
-                tokio::spawn(connection(stream, inbound.clone(), builder.clone(), drain.clone()));
+                tokio::spawn(connection(
+                    stream,
+                    inbound.clone(),
+                    builder.clone(),
+                    drain.clone(),
+                ));
             }
             Err(error) => tracing::warn!(%error, "inbound accept failed"),
         }
@@ -68,7 +73,15 @@ async fn connection(
             identity: UNAUTHENTICATED.into(),
         };
         let stream = SharedStream::new(stream);
-        serve_http(TokioIo::new(stream.clone()), inbound, builder, peer, drain, Some(stream)).await;
+        serve_http(
+            TokioIo::new(stream.clone()),
+            inbound,
+            builder,
+            peer,
+            drain,
+            Some(stream),
+        )
+        .await;
         return;
     }
 
@@ -116,7 +129,8 @@ async fn serve_http<IO>(
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
-    let service = service_fn(move |request| forward::handle(inbound.clone(), peer.clone(), request));
+    let service =
+        service_fn(move |request| forward::handle(inbound.clone(), peer.clone(), request));
     let connection = builder.serve_connection_with_upgrades(io, service);
     if let Err(error) = drain.watch(connection).await {
         tracing::debug!(%error, "inbound connection ended with an error");

@@ -64,7 +64,9 @@ pub async fn serve(inbound: Arc<Inbound>, mut stream: TlsStream<TcpStream>, peer
         let _ = stream.shutdown().await;
         return;
     };
-    if let Decision::Deny(denial) = authorize::authorize(&snapshot, &peer.identity, &Call::Tcp { port }) {
+    if let Decision::Deny(denial) =
+        authorize::authorize(&snapshot, &peer.identity, &Call::Tcp { port })
+    {
         inbound.metrics.denied(&peer.identity, "tcp");
         tracing::info!(%denial, "inbound TCP stream denied");
         let _ = stream.shutdown().await;

@@ -24,20 +24,29 @@ pub struct WorkloadCertificate {
 impl std::fmt::Debug for WorkloadCertificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.
-        f.debug_struct("WorkloadCertificate").field("not_after", &self.not_after).finish_non_exhaustive()
+        f.debug_struct("WorkloadCertificate")
+            .field("not_after", &self.not_after)
+            .finish_non_exhaustive()
     }
 }
 
 impl WorkloadCertificate {
     /// When to ask for the next one: two thirds into its life.
     pub fn renew_at(&self) -> SystemTime {
-        let life = self.not_after.duration_since(self.issued_at).unwrap_or_default();
+        let life = self
+            .not_after
+            .duration_since(self.issued_at)
+            .unwrap_or_default();
         self.issued_at + life.mul_f64(2.0 / 3.0)
     }
 }
 
-pub async fn issue(channel: &Channel, options: &JoinOptions) -> Result<WorkloadCertificate, JoinError> {
-    let key = rcgen::KeyPair::generate().map_err(|e| JoinError::Certificate(format!("generating a key: {e}")))?;
+pub async fn issue(
+    channel: &Channel,
+    options: &JoinOptions,
+) -> Result<WorkloadCertificate, JoinError> {
+    let key = rcgen::KeyPair::generate()
+        .map_err(|e| JoinError::Certificate(format!("generating a key: {e}")))?;
     let csr = rcgen::CertificateParams::new(Vec::<String>::new())
         .and_then(|params| params.serialize_request(&key))
         .and_then(|csr| csr.pem())
@@ -58,15 +67,24 @@ pub async fn issue(channel: &Channel, options: &JoinOptions) -> Result<WorkloadC
         key_pem: key.serialize_pem(),
         ca_bundle_pem: response.ca_bundle_pem,
         issued_at: SystemTime::now(),
-        not_after: UNIX_EPOCH + Duration::from_secs(u64::try_from(response.not_after_unix).unwrap_or(0)),
+        not_after: UNIX_EPOCH
+            + Duration::from_secs(u64::try_from(response.not_after_unix).unwrap_or(0)),
     })
 }
 
 /// Renews before expiry, forever. New connections use the new certificate; established
 /// ones keep theirs, so rotation drops no request.
-pub async fn rotate_forever(channel: Channel, options: JoinOptions, sink: Arc<dyn JoinSink>, mut current: WorkloadCertificate) {
+pub async fn rotate_forever(
+    channel: Channel,
+    options: JoinOptions,
+    sink: Arc<dyn JoinSink>,
+    mut current: WorkloadCertificate,
+) {
     loop {
-        let wait = current.renew_at().duration_since(SystemTime::now()).unwrap_or_default();
+        let wait = current
+            .renew_at()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
         tokio::time::sleep(wait).await;
         let mut retry = Duration::from_millis(200);
         loop {

@@ -5,14 +5,17 @@
 //! traffic: the last snapshot and certificate stay in force.
 
 mod certificate;
+mod sink;
 mod stream;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use meshcd_schemas::proto;
+use tonic::transport::Channel;
 
 pub use certificate::WorkloadCertificate;
+pub use sink::StoreSink;
 
 /// Where joined material goes: the proxy's snapshot and TLS stores.
 pub trait JoinSink: Send + Sync + 'static {
@@ -53,32 +56,42 @@ pub enum JoinError {
     Certificate(String),
 }
 
-impl JoinError {
-    /// Errors that retrying cannot fix: the operator must act.
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, JoinError::Refused(_) | JoinError::CaBundle(_) | JoinError::Address(_))
-    }
-}
-
 const BACKOFF_START: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
-/// Joins once (certificate + first snapshot), then keeps the stream and the certificate
-/// alive in the background. Returns an error only when the first join fails.
-pub async fn join(options: JoinOptions, sink: Arc<dyn JoinSink>) -> Result<tokio::task::JoinHandle<()>, JoinError> {
-    let channel = stream::channel(&options)?;
-    let first = certificate::issue(&channel, &options).await?;
-    sink.apply_certificate(&first).map_err(JoinError::Certificate)?;
+/// Connects (lazily) and gets the first certificate: the proxy cannot serve without it.
+pub async fn first_certificate(
+    options: &JoinOptions,
+) -> Result<(Channel, WorkloadCertificate), JoinError> {
+    let channel = stream::channel(options)?;
+    let certificate = certificate::issue(&channel, options).await?;
+    Ok((channel, certificate))
+}
+
+/// Opens the stream and applies the first snapshot, then keeps the stream and the
+/// certificate alive in the background. Fails only when the first snapshot cannot be had.
+pub async fn start(
+    channel: Channel,
+    options: JoinOptions,
+    sink: Arc<dyn JoinSink>,
+    first: WorkloadCertificate,
+) -> Result<tokio::task::JoinHandle<()>, JoinError> {
     let mut session = stream::Session::open(channel.clone(), &options, sink.clone()).await?;
     session.wait_first_snapshot().await?;
-
     let handle = tokio::spawn(async move {
-        tokio::spawn(certificate::rotate_forever(channel.clone(), options.clone(), sink.clone(), first));
+        tokio::spawn(certificate::rotate_forever(
+            channel.clone(),
+            options.clone(),
+            sink.clone(),
+            first,
+        ));
         let mut backoff = BACKOFF_START;
         loop {
             match session.run().await {
                 Ok(()) => tracing::warn!("control plane closed the stream; reconnecting"),
-                Err(error) => tracing::warn!(%error, "control plane stream lost; serving the last snapshot"),
+                Err(error) => {
+                    tracing::warn!(%error, "control plane stream lost; serving the last snapshot")
+                }
             }
             loop {
                 tokio::time::sleep(jitter(backoff)).await;

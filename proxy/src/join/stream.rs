@@ -12,7 +12,12 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use super::{JoinError, JoinOptions, JoinSink};
 
 pub fn channel(options: &JoinOptions) -> Result<Channel, JoinError> {
-    if options.control_plane.parse::<std::net::SocketAddr>().is_err() && !options.control_plane.contains(':') {
+    if options
+        .control_plane
+        .parse::<std::net::SocketAddr>()
+        .is_err()
+        && !options.control_plane.contains(':')
+    {
         return Err(JoinError::Address(options.control_plane.clone()));
     }
     if !options.ca_bundle_pem.contains("BEGIN CERTIFICATE") {
@@ -35,9 +40,10 @@ pub fn channel(options: &JoinOptions) -> Result<Channel, JoinError> {
 pub fn classify(status: tonic::Status) -> JoinError {
     use tonic::Code;
     match status.code() {
-        Code::Unauthenticated | Code::PermissionDenied | Code::FailedPrecondition | Code::InvalidArgument => {
-            JoinError::Refused(status.message().to_string())
-        }
+        Code::Unauthenticated
+        | Code::PermissionDenied
+        | Code::FailedPrecondition
+        | Code::InvalidArgument => JoinError::Refused(status.message().to_string()),
         _ => {
             // A TLS failure (wrong CA bundle) surfaces as an Unavailable status whose
             // source chain names the certificate problem.
@@ -59,7 +65,11 @@ pub struct Session {
 }
 
 impl Session {
-    pub async fn open(channel: Channel, options: &JoinOptions, sink: Arc<dyn JoinSink>) -> Result<Session, JoinError> {
+    pub async fn open(
+        channel: Channel,
+        options: &JoinOptions,
+        sink: Arc<dyn JoinSink>,
+    ) -> Result<Session, JoinError> {
         let (outgoing, receiver) = mpsc::channel(16);
         let hello = proto::ProxyMessage {
             message: Some(Outgoing::Hello(proto::Hello {
@@ -70,13 +80,20 @@ impl Session {
                 version: sink.current_version().unwrap_or_default(),
             })),
         };
-        outgoing.send(hello).await.map_err(|_| JoinError::Unreachable("stream closed".into()))?;
+        outgoing
+            .send(hello)
+            .await
+            .map_err(|_| JoinError::Unreachable("stream closed".into()))?;
         let incoming = ControlPlaneClient::new(channel)
             .stream(ReceiverStream::new(receiver))
             .await
             .map_err(classify)?
             .into_inner();
-        Ok(Session { outgoing, incoming, sink })
+        Ok(Session {
+            outgoing,
+            incoming,
+            sink,
+        })
     }
 
     /// Handles messages until the first snapshot has been applied (or rejected).
@@ -85,7 +102,11 @@ impl Session {
             match self.next().await? {
                 Some(true) => return Ok(()),
                 Some(false) => continue,
-                None => return Err(JoinError::Unreachable("stream closed before the first snapshot".into())),
+                None => {
+                    return Err(JoinError::Unreachable(
+                        "stream closed before the first snapshot".into(),
+                    ));
+                }
             }
         }
     }
@@ -111,10 +132,17 @@ impl Session {
                         Outgoing::Nack(proto::Nack { version, error })
                     }
                 };
-                let _ = self.outgoing.send(proto::ProxyMessage { message: Some(reply) }).await;
+                let _ = self
+                    .outgoing
+                    .send(proto::ProxyMessage {
+                        message: Some(reply),
+                    })
+                    .await;
                 Ok(Some(true))
             }
-            Some(proto::control_message::Message::Refused(refused)) => Err(JoinError::Refused(refused.reason)),
+            Some(proto::control_message::Message::Refused(refused)) => {
+                Err(JoinError::Refused(refused.reason))
+            }
             None => Ok(Some(false)),
         }
     }

@@ -8,7 +8,10 @@ use rand::Rng;
 use super::endpoint::{Endpoint, now_millis};
 
 /// Picks an endpoint, never `avoid` (the one a retry moves away from).
-pub fn choose<'a>(endpoints: &'a [Arc<Endpoint>], avoid: Option<&Endpoint>) -> Option<&'a Arc<Endpoint>> {
+pub fn choose<'a>(
+    endpoints: &'a [Arc<Endpoint>],
+    avoid: Option<&Endpoint>,
+) -> Option<&'a Arc<Endpoint>> {
     let now = now_millis();
     let allowed = |e: &Endpoint| avoid.is_none_or(|a| !std::ptr::eq(a, e));
     let usable = |e: &Endpoint| allowed(e) && !e.is_ejected(now);

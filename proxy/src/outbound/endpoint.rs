@@ -4,8 +4,8 @@
 //! snapshot swap.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
@@ -55,7 +55,10 @@ impl EndpointRegistry {
     }
 
     pub fn len(&self) -> usize {
-        self.endpoints.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.endpoints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {

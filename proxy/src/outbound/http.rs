@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{Method, Request, Response, Uri, Version};
+use http::{Method, Request, Response, Uri};
 use http_body_util::{Either, Empty};
 use hyper::body::{Body, Incoming};
 
@@ -43,7 +43,15 @@ pub async fn handle(
         Err(error) => {
             tracing::debug!(%error, "outbound request not routed");
             let response = ForwardError::from(error).into_response();
-            log(&outbound, &snapshot, logged, None, "", &response, start.elapsed());
+            log(
+                &outbound,
+                &snapshot,
+                logged,
+                None,
+                "",
+                &response,
+                start.elapsed(),
+            );
             return Ok(response);
         }
     };
@@ -67,7 +75,15 @@ pub async fn handle(
         (Some(split), index) if index > 0 => &*split.matches[index - 1].name,
         _ => "",
     };
-    log(&outbound, &snapshot, logged, Some((service, backend)), route, &response, elapsed);
+    log(
+        &outbound,
+        &snapshot,
+        logged,
+        Some((service, backend)),
+        route,
+        &response,
+        elapsed,
+    );
     Ok(response)
 }
 
@@ -105,7 +121,7 @@ async fn forward(
         timeout: request_timeout,
     };
     if let Some(destination) = backend.destination(port) {
-        let value = if request.version() == Version::HTTP_2 {
+        let value = if headers::is_grpc(&request) {
             destination.http2.clone()
         } else {
             destination.http1.clone()
@@ -120,7 +136,12 @@ async fn forward(
         };
     }
     headers::strip_hop_by_hop(request.headers_mut());
-    let sent = send(outbound, backend, connect_timeout, request.map(Either::Left));
+    let sent = send(
+        outbound,
+        backend,
+        connect_timeout,
+        request.map(Either::Left),
+    );
     match tokio::time::timeout(request_timeout, sent).await {
         Ok(result) => result.map(|response| response.map(Either::Left)),
         Err(_) => Err(timeout()),
@@ -236,11 +257,10 @@ async fn upgrade_request(
     connect_timeout: Duration,
     request: Request<Incoming>,
 ) -> Result<Response<Incoming>, ForwardError> {
-    let endpoint = balance::choose(&backend.endpoints, None).ok_or_else(|| {
-        ForwardError::NoEndpoints {
+    let endpoint =
+        balance::choose(&backend.endpoints, None).ok_or_else(|| ForwardError::NoEndpoints {
             backend: backend.service.clone(),
-        }
-    })?;
+        })?;
     let stream = outbound
         .pool
         .stream(endpoint, Alpn::Http1, connect_timeout)
@@ -289,4 +309,102 @@ fn log(
         status: response.status().as_u16(),
         duration_ms: elapsed,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::compile_for_tests;
+    use meshcd_schemas::proto;
+
+    fn endpoint(port: u16) -> proto::Endpoint {
+        proto::Endpoint {
+            address: format!("127.0.0.1:{port}"),
+            identity: "spiffe://cluster.local/ns/shop/sa/api".into(),
+        }
+    }
+
+    fn snapshot(weights: [u32; 2], matches: Vec<proto::HttpMatch>) -> Snapshot {
+        compile_for_tests(proto::Snapshot {
+            workload: Some(proto::Workload {
+                namespace: "shop".into(),
+                ..Default::default()
+            }),
+            services: vec![proto::Service {
+                name: "api".into(),
+                namespace: "shop".into(),
+                ports: vec![proto::ServicePort {
+                    port: 80,
+                    ..Default::default()
+                }],
+                endpoints: vec![endpoint(1)],
+                split: Some(proto::Split {
+                    traffic_split: "shop/api".into(),
+                    backends: vec![
+                        proto::Backend {
+                            service: "api-v1".into(),
+                            weight: weights[0],
+                            endpoints: vec![endpoint(2)],
+                        },
+                        proto::Backend {
+                            service: "api-v2".into(),
+                            weight: weights[1],
+                            endpoints: vec![endpoint(3)],
+                        },
+                    ],
+                    matches,
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+    }
+
+    fn chosen(snapshot: &Snapshot, request: &Request<()>) -> (String, usize) {
+        let (backend, route) = choose_backend(&snapshot.services[0], request);
+        (backend.service.to_string(), route)
+    }
+
+    #[test]
+    fn a_split_without_matches_covers_every_request_and_weight_zero_gets_none() {
+        let snapshot = snapshot([0, 1], vec![]);
+        let request = Request::builder().uri("/anything").body(()).unwrap();
+        for _ in 0..1000 {
+            assert_eq!(chosen(&snapshot, &request), ("api-v2.shop".into(), 0));
+        }
+    }
+
+    #[test]
+    fn ab_matches_send_matching_requests_to_the_split_and_the_rest_to_the_root() {
+        let canary = proto::HttpMatch {
+            name: "ab/firefox".into(),
+            headers: vec![proto::HeaderMatch {
+                name: "user-agent".into(),
+                value_regex: ".*Firefox.*".into(),
+            }],
+            ..Default::default()
+        };
+        let snapshot = snapshot([0, 1], vec![canary]);
+        let firefox = Request::builder()
+            .header("User-Agent", "Mozilla/5.0 Firefox/120")
+            .body(())
+            .unwrap();
+        let curl = Request::builder()
+            .header("User-Agent", "curl/8")
+            .body(())
+            .unwrap();
+        assert_eq!(chosen(&snapshot, &firefox), ("api-v2.shop".into(), 1));
+        assert_eq!(chosen(&snapshot, &curl), ("api.shop".into(), 0));
+    }
+
+    #[test]
+    fn only_idempotent_bodiless_requests_are_retried_after_being_sent() {
+        let get: Request<UpstreamBody> = Request::new(Either::Right(Empty::new()));
+        assert!(retryable(&get));
+        let mut post: Request<UpstreamBody> = Request::new(Either::Right(Empty::new()));
+        *post.method_mut() = Method::POST;
+        assert!(!retryable(&post));
+        let copy = copy_for_retry(&get);
+        assert_eq!(copy.method(), Method::GET);
+    }
 }

@@ -3,8 +3,8 @@
 //! dedicated streams for upgrades and TCP.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hyper::client::conn::http2::{self, SendRequest};
@@ -34,7 +34,10 @@ pub enum ConnectError {
     #[error("connect to {address}: {message}")]
     Tcp { address: Arc<str>, message: String },
     #[error("connect to {address}: no answer within {timeout:?}")]
-    Timeout { address: Arc<str>, timeout: Duration },
+    Timeout {
+        address: Arc<str>,
+        timeout: Duration,
+    },
     #[error("TLS handshake with {address}: {message}")]
     Tls { address: Arc<str>, message: String },
     #[error("{address}: {source}")]
@@ -45,7 +48,10 @@ pub enum ConnectError {
     #[error("HTTP/2 handshake with {address}: {message}")]
     Http2 { address: Arc<str>, message: String },
     #[error("connect to {address}: {message} (attempt made by a concurrent request)")]
-    Shared { address: Arc<str>, message: Arc<str> },
+    Shared {
+        address: Arc<str>,
+        message: Arc<str>,
+    },
 }
 
 /// Which kind of connection to open (the ALPN, see `hop`).
@@ -79,13 +85,13 @@ impl Pool {
         if let Some(sender) = live(endpoint) {
             return Ok(sender);
         }
-        if endpoint.connect_generation.load(Ordering::Acquire) != seen {
-            if let Some(message) = &*last_error {
-                return Err(ConnectError::Shared {
-                    address: endpoint.address.clone(),
-                    message: message.clone(),
-                });
-            }
+        if endpoint.connect_generation.load(Ordering::Acquire) != seen
+            && let Some(message) = &*last_error
+        {
+            return Err(ConnectError::Shared {
+                address: endpoint.address.clone(),
+                message: message.clone(),
+            });
         }
         endpoint.connect_generation.fetch_add(1, Ordering::AcqRel);
         match self.open_http2(endpoint, timeout).await {

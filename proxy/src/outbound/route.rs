@@ -49,10 +49,10 @@ pub fn resolve<'s, B>(
         };
     }
     // An explicit-proxy request for a ClusterIP:port.
-    if let (Ok(ip), Some(port)) = (parsed.host.parse::<IpAddr>(), parsed.port) {
-        if let Some((service, port)) = snapshot.service_by_cluster_ip(&SocketAddr::new(ip, port)) {
-            return http_port(service, port);
-        }
+    if let (Ok(ip), Some(port)) = (parsed.host.parse::<IpAddr>(), parsed.port)
+        && let Some((service, port)) = snapshot.service_by_cluster_ip(&SocketAddr::new(ip, port))
+    {
+        return http_port(service, port);
     }
     Err(unknown())
 }
@@ -65,5 +65,138 @@ fn http_port(service: &Service, port: u16) -> Result<(&Service, u16), RouteError
             port,
         }),
         None => Err(RouteError::Unknown(format!("{}:{port}", service.name))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::compile_for_tests;
+    use meshcd_schemas::proto;
+
+    fn service(name: &str, namespace: &str, ports: &[(u32, proto::Protocol)]) -> proto::Service {
+        proto::Service {
+            name: name.into(),
+            namespace: namespace.into(),
+            cluster_ips: vec![format!("10.96.0.{}", ports[0].0 % 250)],
+            ports: ports
+                .iter()
+                .map(|&(port, protocol)| proto::ServicePort {
+                    port,
+                    protocol: protocol as i32,
+                    local_port: 0,
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn snapshot() -> Snapshot {
+        compile_for_tests(proto::Snapshot {
+            workload: Some(proto::Workload {
+                namespace: "shop".into(),
+                ..Default::default()
+            }),
+            services: vec![
+                service(
+                    "api",
+                    "shop",
+                    &[(80, proto::Protocol::Http), (9090, proto::Protocol::Http)],
+                ),
+                service("admin", "ops", &[(8080, proto::Protocol::Http)]),
+                service("db", "shop", &[(5432, proto::Protocol::Tcp)]),
+            ],
+            ..Default::default()
+        })
+    }
+
+    fn resolved(snapshot: &Snapshot, host: &str) -> Result<(String, u16), String> {
+        let request = Request::builder().header(HOST, host).body(()).unwrap();
+        resolve(snapshot, None, &request)
+            .map(|(service, port)| (service.name.to_string(), port))
+            .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn every_host_form_reaches_the_service_on_port_80_by_default() {
+        let snapshot = snapshot();
+        for host in [
+            "api",
+            "api.shop",
+            "api.shop.svc",
+            "api.shop.svc.cluster.local",
+            "api.shop.svc.cluster.local.",
+            "API.shop:80",
+        ] {
+            assert_eq!(
+                resolved(&snapshot, host),
+                Ok(("api.shop".into(), 80)),
+                "{host}"
+            );
+        }
+        assert_eq!(
+            resolved(&snapshot, "api.shop:9090"),
+            Ok(("api.shop".into(), 9090))
+        );
+    }
+
+    #[test]
+    fn a_service_with_one_http_port_takes_hosts_without_a_port() {
+        assert_eq!(
+            resolved(&snapshot(), "admin.ops"),
+            Ok(("admin.ops".into(), 8080))
+        );
+    }
+
+    #[test]
+    fn the_bare_name_only_resolves_in_the_own_namespace() {
+        assert_eq!(
+            resolved(&snapshot(), "admin"),
+            Err("no meshed service \"admin\"".into())
+        );
+    }
+
+    #[test]
+    fn unknown_hosts_and_ports_are_not_meshed_services() {
+        let snapshot = snapshot();
+        assert_eq!(
+            resolved(&snapshot, "nope.shop"),
+            Err("no meshed service \"nope.shop\"".into())
+        );
+        assert_eq!(
+            resolved(&snapshot, "api.shop:81"),
+            Err("no meshed service \"api.shop:81\"".into())
+        );
+        assert!(
+            resolved(&snapshot, "db.shop:5432")
+                .unwrap_err()
+                .contains("TCP port")
+        );
+    }
+
+    #[test]
+    fn absolute_form_uris_win_over_the_host_header() {
+        let request = Request::builder()
+            .uri("http://api.shop:9090/x")
+            .header(HOST, "ignored")
+            .body(())
+            .unwrap();
+        let snapshot = snapshot();
+        let (service, port) = resolve(&snapshot, None, &request).unwrap();
+        assert_eq!((&*service.name, port), ("api.shop", 9090));
+    }
+
+    #[test]
+    fn a_redirected_connection_is_routed_by_cluster_ip_whatever_its_host() {
+        let snapshot = snapshot();
+        let request = Request::builder()
+            .header(HOST, "example.com")
+            .body(())
+            .unwrap();
+        let original = "10.96.0.80:9090".parse().unwrap();
+        let (service, port) = resolve(&snapshot, Some(original), &request).unwrap();
+        assert_eq!((&*service.name, port), ("api.shop", 9090));
+        let elsewhere = "192.0.2.1:80".parse().unwrap();
+        assert!(resolve(&snapshot, Some(elsewhere), &request).is_err());
     }
 }

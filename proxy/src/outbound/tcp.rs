@@ -60,7 +60,10 @@ impl TcpListeners {
         let mut bound = self.bound.lock().unwrap_or_else(|e| e.into_inner());
         let mut wanted = BTreeMap::new();
         for (service, port) in snapshot.tcp_ports() {
-            wanted.insert(format!("{}:{}", service.name, port.port), (service.name.clone(), port));
+            wanted.insert(
+                format!("{}:{}", service.name, port.port),
+                (service.name.clone(), port),
+            );
         }
         bound.retain(|key, _| wanted.contains_key(key));
         let mut added = false;
@@ -298,7 +301,9 @@ pub async fn connect_tunnel(
             .unwrap_or((0, 0));
         outbound.metrics.tcp_closed(&labels, sent, received);
     });
-    let mut response = Response::new(http_body_util::Either::Right(http_body_util::Full::default()));
+    let mut response = Response::new(http_body_util::Either::Right(
+        http_body_util::Full::default(),
+    ));
     *response.status_mut() = StatusCode::OK;
     response
 }

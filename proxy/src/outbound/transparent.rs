@@ -14,7 +14,10 @@ pub fn original_destination(stream: &TcpStream) -> Option<SocketAddr> {
         SocketAddr::V4(_) => {
             let address = getsockopt(stream, sockopt::OriginalDst).ok()?;
             let ip = Ipv4Addr::from(u32::from_be(address.sin_addr.s_addr));
-            Some(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(address.sin_port))))
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(address.sin_port),
+            )))
         }
         SocketAddr::V6(_) => {
             let address = getsockopt(stream, sockopt::Ip6tOriginalDst).ok()?;

@@ -43,7 +43,7 @@ pub enum InvalidSnapshot {
     #[error("traffic target {traffic_target:?}: {source}")]
     Rule {
         traffic_target: String,
-        source: InvalidMatch,
+        source: Box<InvalidMatch>,
     },
     #[error("service {service}: cluster IP {address:?} is not an IP address")]
     ClusterIp { service: String, address: String },
@@ -51,7 +51,7 @@ pub enum InvalidSnapshot {
     SplitMatch {
         service: String,
         split: String,
-        source: InvalidMatch,
+        source: Box<InvalidMatch>,
     },
     #[error("service {service}: traffic split {split:?} has no backend with a non-zero weight")]
     NoWeight { service: String, split: String },
@@ -161,7 +161,11 @@ impl TryFrom<proto::MeshSettings> for Mesh {
 }
 
 fn non_empty(value: String, default: &str) -> String {
-    if value.is_empty() { default.to_owned() } else { value }
+    if value.is_empty() {
+        default.to_owned()
+    } else {
+        value
+    }
 }
 
 fn compile_workload(value: proto::Workload, mesh: &Mesh) -> Result<Workload, InvalidSnapshot> {
@@ -239,14 +243,18 @@ impl TryFrom<proto::InboundRule> for Rule {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|source| InvalidSnapshot::Rule {
                         traffic_target: traffic_target.clone(),
-                        source,
+                        source: Box::new(source),
                     })?,
             ),
             None => None,
         };
         Ok(Self {
             traffic_target: traffic_target.into(),
-            sources: value.sources.into_iter().map(String::into_boxed_str).collect(),
+            sources: value
+                .sources
+                .into_iter()
+                .map(String::into_boxed_str)
+                .collect(),
             ports,
             http,
         })
@@ -287,52 +295,52 @@ fn compile_service(
         }
     }
 
-    let (split, route_names) = match service.split {
-        Some(split) => {
-            let matches = split
-                .matches
-                .into_iter()
-                .map(HttpMatch::try_from)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|source| InvalidSnapshot::SplitMatch {
-                    service: name.to_string(),
-                    split: split.traffic_split.clone(),
-                    source,
-                })?;
-            let route_names: Vec<Arc<str>> = matches.iter().map(|m| m.name.clone()).collect();
-            let weights = WeightedChoice::new(split.backends.iter().map(|b| b.weight)).ok_or_else(
-                || InvalidSnapshot::NoWeight {
-                    service: name.to_string(),
-                    split: split.traffic_split.clone(),
-                },
-            )?;
-            let builder = BackendBuilder {
-                context,
-                workload,
-                root: &name,
-                ports: &ports,
-                routes: &route_names,
-            };
-            let backends = split
-                .backends
-                .into_iter()
-                .map(|backend| {
-                    let service = qualified(&backend.service, &service.namespace);
-                    builder.build(service, &backend.endpoints)
-                })
-                .collect();
-            (
-                Some(Split {
-                    name: split.traffic_split.into(),
-                    backends,
-                    weights,
-                    matches,
-                }),
-                route_names,
-            )
-        }
-        None => (None, Vec::new()),
-    };
+    let (split, route_names) =
+        match service.split {
+            Some(split) => {
+                let matches = split
+                    .matches
+                    .into_iter()
+                    .map(HttpMatch::try_from)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|source| InvalidSnapshot::SplitMatch {
+                        service: name.to_string(),
+                        split: split.traffic_split.clone(),
+                        source: Box::new(source),
+                    })?;
+                let route_names: Vec<Arc<str>> = matches.iter().map(|m| m.name.clone()).collect();
+                let weights = WeightedChoice::new(split.backends.iter().map(|b| b.weight))
+                    .ok_or_else(|| InvalidSnapshot::NoWeight {
+                        service: name.to_string(),
+                        split: split.traffic_split.clone(),
+                    })?;
+                let builder = BackendBuilder {
+                    context,
+                    workload,
+                    root: &name,
+                    ports: &ports,
+                    routes: &route_names,
+                };
+                let backends = split
+                    .backends
+                    .into_iter()
+                    .map(|backend| {
+                        let service = qualified(&backend.service, &service.namespace);
+                        builder.build(service, &backend.endpoints)
+                    })
+                    .collect();
+                (
+                    Some(Split {
+                        name: split.traffic_split.into(),
+                        backends,
+                        weights,
+                        matches,
+                    }),
+                    route_names,
+                )
+            }
+            None => (None, Vec::new()),
+        };
     let own = BackendBuilder {
         context,
         workload,
@@ -362,7 +370,11 @@ impl BackendBuilder<'_> {
     fn build(&self, service: Arc<str>, endpoints: &[proto::Endpoint]) -> Backend {
         let endpoints = endpoints
             .iter()
-            .map(|endpoint| self.context.endpoints.endpoint(&endpoint.address, &endpoint.identity))
+            .map(|endpoint| {
+                self.context
+                    .endpoints
+                    .endpoint(&endpoint.address, &endpoint.identity)
+            })
             .collect();
         let destinations = self
             .ports
@@ -392,5 +404,134 @@ impl BackendBuilder<'_> {
             destinations,
             metrics,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(address: &str) -> proto::Endpoint {
+        proto::Endpoint {
+            address: address.into(),
+            identity: "spiffe://cluster.local/ns/shop/sa/api".into(),
+        }
+    }
+
+    fn split_snapshot(weights: &[u32], path_regex: &str) -> proto::Snapshot {
+        proto::Snapshot {
+            version: "v1".into(),
+            workload: Some(proto::Workload {
+                namespace: "shop".into(),
+                service_account: "web".into(),
+                ..Default::default()
+            }),
+            services: vec![proto::Service {
+                name: "api".into(),
+                namespace: "shop".into(),
+                ports: vec![proto::ServicePort {
+                    port: 80,
+                    ..Default::default()
+                }],
+                endpoints: vec![endpoint("127.0.0.1:1")],
+                split: Some(proto::Split {
+                    traffic_split: "shop/api".into(),
+                    backends: weights
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &weight)| proto::Backend {
+                            service: format!("api-v{}", i + 1),
+                            weight,
+                            endpoints: vec![endpoint(&format!("127.0.0.1:{}", 10 + i))],
+                        })
+                        .collect(),
+                    matches: vec![proto::HttpMatch {
+                        name: "ab/canary".into(),
+                        path_regex: path_regex.into(),
+                        ..Default::default()
+                    }],
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn compiled(
+        snapshot: proto::Snapshot,
+        endpoints: &EndpointRegistry,
+    ) -> Result<Snapshot, InvalidSnapshot> {
+        compile(
+            snapshot,
+            &CompileContext {
+                endpoints,
+                metrics: &Metrics::new(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_recompiled_snapshot_keeps_the_endpoint_handles_of_unchanged_endpoints() {
+        let registry = EndpointRegistry::default();
+        let first = compiled(split_snapshot(&[90, 10], ""), &registry).unwrap();
+        let second = compiled(split_snapshot(&[50, 50], ""), &registry).unwrap();
+        let backends =
+            |s: &Snapshot| s.services[0].split.as_ref().unwrap().backends[0].endpoints[0].clone();
+        assert!(Arc::ptr_eq(&backends(&first), &backends(&second)));
+        assert!(Arc::ptr_eq(
+            &first.services[0].own.endpoints[0],
+            &second.services[0].own.endpoints[0]
+        ));
+    }
+
+    #[test]
+    fn backends_are_qualified_with_the_split_namespace_and_identity_defaults() {
+        let snapshot = compiled(split_snapshot(&[1, 0], ""), &EndpointRegistry::default()).unwrap();
+        let split = snapshot.services[0].split.as_ref().unwrap();
+        assert_eq!(&*split.backends[1].service, "api-v2.shop");
+        assert_eq!(
+            &*snapshot.workload.identity,
+            "spiffe://cluster.local/ns/shop/sa/web"
+        );
+        assert_eq!(
+            split.backends[0].metrics.len(),
+            2,
+            "default route and one match"
+        );
+    }
+
+    #[test]
+    fn a_split_whose_weights_are_all_zero_is_rejected() {
+        let error =
+            compiled(split_snapshot(&[0, 0], ""), &EndpointRegistry::default()).unwrap_err();
+        assert!(matches!(error, InvalidSnapshot::NoWeight { .. }), "{error}");
+    }
+
+    #[test]
+    fn an_invalid_regex_rejects_the_whole_snapshot_naming_the_split() {
+        let error = compiled(
+            split_snapshot(&[1], "(unclosed"),
+            &EndpointRegistry::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("shop/api"), "{error}");
+    }
+
+    #[test]
+    fn protobuf_json_snapshots_parse_with_enum_names() {
+        let json = r#"{"version":"v9","workload":{"namespace":"shop","ports":[
+            {"servicePort":5432,"appAddress":"127.0.0.1:5432","protocol":"PROTOCOL_TCP"}]},
+            "mesh":{"trafficPolicy":"TRAFFIC_POLICY_PERMISSIVE","mtls":"MTLS_MODE_PERMISSIVE",
+            "requestTimeoutMs":2500}}"#;
+        let snapshot: proto::Snapshot = serde_json::from_str(json).unwrap();
+        let snapshot = compiled(snapshot, &EndpointRegistry::default()).unwrap();
+        assert_eq!(snapshot.workload.ports[0].protocol, Protocol::Tcp);
+        assert_eq!(snapshot.mesh.traffic_policy, TrafficPolicy::Permissive);
+        assert_eq!(snapshot.mesh.mtls, MtlsMode::Permissive);
+        assert_eq!(
+            snapshot.mesh.request_timeout,
+            Some(Duration::from_millis(2500))
+        );
+        assert_eq!(snapshot.mesh.connect_timeout, None);
     }
 }

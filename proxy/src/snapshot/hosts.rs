@@ -73,24 +73,41 @@ mod tests {
 
     #[test]
     fn every_documented_host_form_parses_with_and_without_port_and_trailing_dot() {
-        for host in ["api", "api.shop", "api.shop.svc", "api.shop.svc.cluster.local"] {
+        for host in [
+            "api",
+            "api.shop",
+            "api.shop.svc",
+            "api.shop.svc.cluster.local",
+        ] {
             assert_eq!(parsed(host), Some((host.to_owned(), None)));
             assert_eq!(parsed(&format!("{host}.")), Some((host.to_owned(), None)));
-            assert_eq!(parsed(&format!("{host}:8080")), Some((host.to_owned(), Some(8080))));
-            assert_eq!(parsed(&format!("{host}.:80")), Some((host.to_owned(), Some(80))));
+            assert_eq!(
+                parsed(&format!("{host}:8080")),
+                Some((host.to_owned(), Some(8080)))
+            );
+            assert_eq!(
+                parsed(&format!("{host}.:80")),
+                Some((host.to_owned(), Some(80)))
+            );
         }
     }
 
     #[test]
     fn hosts_are_case_insensitive() {
-        assert_eq!(parsed("API.Shop:80"), Some(("api.shop".to_owned(), Some(80))));
+        assert_eq!(
+            parsed("API.Shop:80"),
+            Some(("api.shop".to_owned(), Some(80)))
+        );
     }
 
     #[test]
     fn ipv6_and_ipv4_literals_keep_their_port() {
         assert_eq!(parsed("[::1]:8080"), Some(("::1".to_owned(), Some(8080))));
         assert_eq!(parsed("[::1]"), Some(("::1".to_owned(), None)));
-        assert_eq!(parsed("10.0.0.1:80"), Some(("10.0.0.1".to_owned(), Some(80))));
+        assert_eq!(
+            parsed("10.0.0.1:80"),
+            Some(("10.0.0.1".to_owned(), Some(80)))
+        );
     }
 
     #[test]
@@ -106,7 +123,12 @@ mod tests {
         let forms = host_forms("api", "shop", "shop");
         assert_eq!(
             forms,
-            ["api.shop", "api.shop.svc", "api.shop.svc.cluster.local", "api"]
+            [
+                "api.shop",
+                "api.shop.svc",
+                "api.shop.svc.cluster.local",
+                "api"
+            ]
         );
         assert!(!host_forms("api", "shop", "web").contains(&"api".to_owned()));
     }

@@ -42,15 +42,15 @@ pub struct HttpMatch {
 
 impl HttpMatch {
     pub fn matches(&self, method: &Method, path: &str, headers: &HeaderMap) -> bool {
-        if let Some(regex) = &self.path {
-            if !regex.is_match(path) {
-                return false;
-            }
+        if let Some(regex) = &self.path
+            && !regex.is_match(path)
+        {
+            return false;
         }
-        if let Some(methods) = &self.methods {
-            if !methods.contains(method) {
-                return false;
-            }
+        if let Some(methods) = &self.methods
+            && !methods.contains(method)
+        {
+            return false;
         }
         self.headers.iter().all(|(name, regex)| {
             headers
@@ -100,9 +100,9 @@ impl TryFrom<proto::HttpMatch> for HttpMatch {
         for header in value.headers {
             let header_name = HeaderName::from_bytes(header.name.to_ascii_lowercase().as_bytes())
                 .map_err(|_| InvalidMatch::HeaderName {
-                    name: name.clone(),
-                    header: header.name.clone(),
-                })?;
+                name: name.clone(),
+                header: header.name.clone(),
+            })?;
             let regex =
                 full_match(&header.value_regex).map_err(|source| InvalidMatch::HeaderRegex {
                     name: name.clone(),
@@ -187,7 +187,11 @@ mod tests {
     fn header_names_are_case_insensitive_and_values_fully_matched() {
         let m = compiled("", &[], &[("X-Canary", "true|yes")]);
         assert!(m.matches(&Method::GET, "/", &header_map(&[("x-canary", "yes")])));
-        assert!(!m.matches(&Method::GET, "/", &header_map(&[("x-canary", "yes-please")])));
+        assert!(!m.matches(
+            &Method::GET,
+            "/",
+            &header_map(&[("x-canary", "yes-please")])
+        ));
         assert!(!m.matches(&Method::GET, "/", &HeaderMap::new()));
         assert!(m.matches(
             &Method::GET,

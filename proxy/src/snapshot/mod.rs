@@ -204,7 +204,11 @@ impl Service {
     /// The port a Host without a port means: 80 when the service has it, else its only
     /// HTTP port.
     pub fn default_http_port(&self) -> Option<u16> {
-        if self.ports.iter().any(|p| p.port == 80 && p.protocol == Protocol::Http) {
+        if self
+            .ports
+            .iter()
+            .any(|p| p.port == 80 && p.protocol == Protocol::Http)
+        {
             return Some(80);
         }
         let mut http = self.ports.iter().filter(|p| p.protocol == Protocol::Http);
@@ -219,4 +223,17 @@ impl Backend {
     pub fn destination(&self, port: u16) -> Option<&Destination> {
         self.destinations.iter().find(|d| d.port == port)
     }
+}
+
+/// Compiles a snapshot against a fresh registry, for tests of the modules that read one.
+#[cfg(test)]
+pub(crate) fn compile_for_tests(snapshot: meshcd_schemas::proto::Snapshot) -> Snapshot {
+    compile(
+        snapshot,
+        &CompileContext {
+            endpoints: &crate::outbound::endpoint::EndpointRegistry::default(),
+            metrics: &crate::metrics::Metrics::new(),
+        },
+    )
+    .expect("test snapshot compiles")
 }

@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
 
-use super::compile::{CompileContext, compile};
-use super::load::{LoadError, parse, read_snapshot};
 use super::Snapshot;
+use meshcd_schemas::proto;
+
+use super::compile::{CompileContext, InvalidSnapshot, compile};
+use super::load::{LoadError, parse, read_snapshot};
 
 pub struct SnapshotStore {
     path: PathBuf,
@@ -51,12 +53,24 @@ impl SnapshotStore {
         }
         *last = Some(bytes.clone());
         let snapshot = parse(&self.path, &bytes)?;
-        let compiled = compile(snapshot, context).map_err(|source| LoadError::Invalid {
-            path: self.path.clone(),
-            source,
-        })?;
-        let compiled = Arc::new(compiled);
-        self.current.store(Some(compiled.clone()));
+        let compiled = self
+            .apply(snapshot, context)
+            .map_err(|source| LoadError::Invalid {
+                path: self.path.clone(),
+                source,
+            })?;
         Ok(Reload::Applied(compiled))
+    }
+
+    /// Compiles a snapshot that did not come from the file (the control plane's stream)
+    /// and puts it in force; an invalid one leaves the snapshot in force untouched.
+    pub fn apply(
+        &self,
+        snapshot: proto::Snapshot,
+        context: &CompileContext<'_>,
+    ) -> Result<Arc<Snapshot>, InvalidSnapshot> {
+        let compiled = Arc::new(compile(snapshot, context)?);
+        self.current.store(Some(compiled.clone()));
+        Ok(compiled)
     }
 }

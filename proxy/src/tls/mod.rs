@@ -35,7 +35,10 @@ pub enum TlsError {
     #[error("{path}: the leaf certificate carries no SPIFFE URI SAN")]
     NoIdentity { path: PathBuf },
     #[error("CA bundle {path}: {source}")]
-    Roots { path: PathBuf, source: rustls::Error },
+    Roots {
+        path: PathBuf,
+        source: rustls::Error,
+    },
     #[error("client certificate verifier: {0}")]
     Verifier(#[from] rustls::server::VerifierBuilderError),
     #[error("certificate and key do not form a usable TLS identity: {0}")]
@@ -177,6 +180,17 @@ impl TlsStore {
         })
     }
 
+    /// Material that did not come from files (a certificate the control plane issued);
+    /// `files` only label errors.
+    pub fn from_contents(files: TlsFiles, contents: [Vec<u8>; 3]) -> Result<Self, TlsError> {
+        let material = TlsMaterial::from_pem(&files, &contents)?;
+        Ok(Self {
+            files,
+            current: ArcSwap::from_pointee(material),
+            last_contents: Mutex::new(contents),
+        })
+    }
+
     fn read_all(files: &TlsFiles) -> Result<[Vec<u8>; 3], TlsError> {
         Ok([
             read(&files.certificate)?,
@@ -205,5 +219,14 @@ impl TlsStore {
         *last = contents;
         self.current.store(Arc::new(material));
         Ok(true)
+    }
+
+    /// Puts PEM material that did not come from the files in force (a certificate the
+    /// control plane issued): `[certificate chain, key, CA bundle]`.
+    pub fn apply(&self, contents: [Vec<u8>; 3]) -> Result<(), TlsError> {
+        let material = TlsMaterial::from_pem(&self.files, &contents)?;
+        *self.last_contents.lock().unwrap_or_else(|e| e.into_inner()) = contents;
+        self.current.store(Arc::new(material));
+        Ok(())
     }
 }

@@ -20,10 +20,14 @@ use x509_parser::extensions::GeneralName;
 pub fn identity_of(certificate: &[u8]) -> Option<String> {
     let (_, parsed) = x509_parser::parse_x509_certificate(certificate).ok()?;
     let names = parsed.subject_alternative_name().ok()??;
-    names.value.general_names.iter().find_map(|name| match name {
-        GeneralName::URI(uri) if uri.starts_with("spiffe://") => Some((*uri).to_owned()),
-        _ => None,
-    })
+    names
+        .value
+        .general_names
+        .iter()
+        .find_map(|name| match name {
+            GeneralName::URI(uri) if uri.starts_with("spiffe://") => Some((*uri).to_owned()),
+            _ => None,
+        })
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -128,8 +132,6 @@ pub(crate) mod tests {
     }
 
     pub(crate) struct Issued {
-        pub certificate_pem: String,
-        pub key_pem: String,
         pub der: CertificateDer<'static>,
     }
 
@@ -143,10 +145,6 @@ pub(crate) mod tests {
             Self { issuer }
         }
 
-        pub(crate) fn pem(&self) -> String {
-            self.issuer.pem()
-        }
-
         pub(crate) fn der(&self) -> CertificateDer<'static> {
             self.issuer.der().clone()
         }
@@ -156,7 +154,8 @@ pub(crate) mod tests {
             if let Some(uri) = uri {
                 params.subject_alt_names = vec![SanType::URI(uri.try_into().unwrap())];
             } else {
-                params.subject_alt_names = vec![SanType::DnsName("api.example".try_into().unwrap())];
+                params.subject_alt_names =
+                    vec![SanType::DnsName("api.example".try_into().unwrap())];
             }
             params.is_ca = IsCa::ExplicitNoCa;
             params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
@@ -167,8 +166,6 @@ pub(crate) mod tests {
             let key = KeyPair::generate().unwrap();
             let certificate = params.signed_by(&key, &self.issuer).unwrap();
             Issued {
-                certificate_pem: certificate.pem(),
-                key_pem: key.serialize_pem(),
                 der: certificate.der().clone(),
             }
         }
@@ -233,6 +230,9 @@ pub(crate) mod tests {
                 actual: API.into()
             })
         );
-        assert_eq!(expect_identity(None, API), Err(IdentityError::NoCertificate));
+        assert_eq!(
+            expect_identity(None, API),
+            Err(IdentityError::NoCertificate)
+        );
     }
 }

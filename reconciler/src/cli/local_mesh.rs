@@ -109,10 +109,10 @@ async fn spawn_listening(
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(START_TIMEOUT, async {
         while let Some(line) = lines.next_line().await? {
-            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
-                if value["event"] == "listening" {
-                    return Ok::<_, std::io::Error>(Some(value));
-                }
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
+                && value["event"] == "listening"
+            {
+                return Ok::<_, std::io::Error>(Some(value));
             }
         }
         Ok(None)
@@ -241,14 +241,14 @@ impl LocalMesh {
             if revision_ok && proxies_ok {
                 return Ok(());
             }
-            if let Some(rejected) = status["source"]["rejected"].as_object() {
-                if revision.is_some_and(|r| rejected["revision"]["id"].as_str() == Some(r)) {
-                    bail!(
-                        "the reconciler rejected revision {}: {}",
-                        revision.unwrap_or_default(),
-                        rejected["errors"]
-                    );
-                }
+            if let Some(rejected) = status["source"]["rejected"].as_object()
+                && revision.is_some_and(|r| rejected["revision"]["id"].as_str() == Some(r))
+            {
+                bail!(
+                    "the reconciler rejected revision {}: {}",
+                    revision.unwrap_or_default(),
+                    rejected["errors"]
+                );
             }
             if Instant::now() > deadline {
                 bail!("the mesh did not converge within {SYNC_TIMEOUT:?}: {status}");

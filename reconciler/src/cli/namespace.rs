@@ -53,12 +53,12 @@ fn namespaces(loaded: &Loaded) -> Vec<(String, PathBuf)> {
         .documents
         .iter()
         .filter(|d| {
-            d.value.get("kind").and_then(Value::as_str) == Some("Namespace")
-                && d.value.get("apiVersion").and_then(Value::as_str) == Some("v1")
+            d.value().get("kind").and_then(Value::as_str) == Some("Namespace")
+                && d.value().get("apiVersion").and_then(Value::as_str) == Some("v1")
         })
         .filter_map(|d| {
             Some((
-                d.value.pointer("/metadata/name")?.as_str()?.to_string(),
+                d.value().pointer("/metadata/name")?.as_str()?.to_string(),
                 loaded.path(d.file).to_path_buf(),
             ))
         })
@@ -115,7 +115,7 @@ fn remove(repo: &Path, name: &str) -> anyhow::Result<()> {
         .documents
         .iter()
         .filter(|d| {
-            d.value
+            d.value()
                 .pointer("/metadata/namespace")
                 .and_then(Value::as_str)
                 == Some(name)
@@ -123,8 +123,8 @@ fn remove(repo: &Path, name: &str) -> anyhow::Result<()> {
         .map(|d| {
             format!(
                 "{} {} ({})",
-                d.value["kind"].as_str().unwrap_or("?"),
-                d.value
+                d.value()["kind"].as_str().unwrap_or("?"),
+                d.value()
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or("?"),

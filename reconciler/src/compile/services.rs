@@ -79,7 +79,12 @@ pub fn services(
     let groups: BTreeMap<(&str, &str), &crate::model::HttpRouteGroup> = config
         .http_route_groups
         .iter()
-        .map(|g| ((g.value.namespace.as_str(), g.value.name.as_str()), &g.value))
+        .map(|g| {
+            (
+                (g.value.namespace.as_str(), g.value.name.as_str()),
+                &g.value,
+            )
+        })
         .collect();
     let mut services = Vec::new();
     for ((namespace, name), build) in &table {

@@ -223,7 +223,13 @@ fn publish(inner: &mut Inner) {
         let Some(version) = compiled.version(id) else {
             continue;
         };
-        if proxy.sent.as_ref().is_some_and(|sent| sent.version == version) {
+        if let Some(sent) = proxy.sent.as_mut().filter(|sent| sent.version == version) {
+            // The revision changed nothing for this proxy: it is at the new revision
+            // with the version it already has.
+            sent.revision = Some(applied.revision.clone());
+            if proxy.acked.as_deref() == Some(version) {
+                proxy.acked_revision = Some(applied.revision.clone());
+            }
             continue;
         }
         let Some(snapshot) = compiled.snapshot(id) else {

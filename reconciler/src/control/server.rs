@@ -49,12 +49,12 @@ impl ControlPlaneService {
     }
 
     async fn check_onboarded(&self, namespace: &str) -> Result<(), Status> {
-        if let Some(applied) = self.mesh.applied().await {
-            if !applied.config.namespaces.contains(namespace) {
-                return Err(Status::failed_precondition(format!(
-                    "namespace {namespace:?} is not onboarded: add it to the config repository (meshcd namespace add {namespace})"
-                )));
-            }
+        if let Some(applied) = self.mesh.applied().await
+            && !applied.config.namespaces.contains(namespace)
+        {
+            return Err(Status::failed_precondition(format!(
+                "namespace {namespace:?} is not onboarded: add it to the config repository (meshcd namespace add {namespace})"
+            )));
         }
         Ok(())
     }
@@ -92,20 +92,18 @@ impl ControlPlane for ControlPlaneService {
         tracing::info!(proxy = %id, "proxy connected");
         let mesh = self.mesh.clone();
         tokio::spawn(async move {
-            loop {
-                match inbound.message().await {
-                    Ok(Some(message)) => match message.message {
-                        Some(proto::proxy_message::Message::Ack(ack)) => {
-                            mesh.ack(&id, ack.version).await
-                        }
-                        Some(proto::proxy_message::Message::Nack(nack)) => {
-                            mesh.nack(&id, nack.version, nack.error).await
-                        }
-                        Some(proto::proxy_message::Message::Report(_))
-                        | Some(proto::proxy_message::Message::Hello(_))
-                        | None => {}
-                    },
-                    Ok(None) | Err(_) => break,
+            // Traffic reports are for canary analysis, which does not consume them yet.
+            while let Ok(Some(message)) = inbound.message().await {
+                match message.message {
+                    Some(proto::proxy_message::Message::Ack(ack)) => {
+                        mesh.ack(&id, ack.version).await
+                    }
+                    Some(proto::proxy_message::Message::Nack(nack)) => {
+                        mesh.nack(&id, nack.version, nack.error).await
+                    }
+                    Some(proto::proxy_message::Message::Report(_))
+                    | Some(proto::proxy_message::Message::Hello(_))
+                    | None => {}
                 }
             }
             tracing::info!(proxy = %id, "proxy disconnected");

@@ -129,7 +129,7 @@ impl TokenStore {
         Ok(self.list()?.into_iter().find_map(|record| {
             let matches = record.id == id
                 && bool::from(record.secret_sha256.as_bytes().ct_eq(digest.as_bytes()));
-            matches.then(|| Identity {
+            matches.then_some(Identity {
                 namespace: record.namespace,
                 service_account: record.service_account,
             })

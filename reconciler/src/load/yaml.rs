@@ -53,7 +53,8 @@ pub struct SyntaxError {
 
 /// Deeper nesting is refused: no config comes close, and building, converting and
 /// dropping trees recurse once per level, so an unbounded depth would overflow the stack.
-pub const MAX_DEPTH: usize = 256;
+/// Documents are kept as JSON text, and `serde_json` parses at most 128 levels.
+pub const MAX_DEPTH: usize = 100;
 
 /// Nodes that aliases may add to one file. Each alias copies its anchor's tree, so a few
 /// lines of nested aliases ("billion laughs") would otherwise expand beyond any memory.
@@ -238,15 +239,15 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> NodeV
         ".nan" | ".NaN" | ".NAN" => return NodeValue::Float(f64::NAN),
         _ => {}
     }
-    if let Some(hex) = text.strip_prefix("0x") {
-        if let Ok(number) = i64::from_str_radix(hex, 16) {
-            return NodeValue::Int(number);
-        }
+    if let Some(hex) = text.strip_prefix("0x")
+        && let Ok(number) = i64::from_str_radix(hex, 16)
+    {
+        return NodeValue::Int(number);
     }
-    if let Some(octal) = text.strip_prefix("0o") {
-        if let Ok(number) = i64::from_str_radix(octal, 8) {
-            return NodeValue::Int(number);
-        }
+    if let Some(octal) = text.strip_prefix("0o")
+        && let Ok(number) = i64::from_str_radix(octal, 8)
+    {
+        return NodeValue::Int(number);
     }
     let looks_numeric = text
         .bytes()

@@ -41,13 +41,14 @@ pub fn validate(loaded: &Loaded) -> Validated {
     let mut schemas = schema::Schemas::default();
     let mut objects = Vec::new();
     for document in &loaded.documents {
-        let Some(object) = classify(document, &mut reporter) else {
+        let Some(mut object) = classify(document, document.value(), &mut reporter) else {
             continue;
         };
         if !schemas.check(&object, &mut reporter) {
             continue;
         }
         if let Some(converted) = convert::convert(&object, &mut reporter) {
+            object.value = Value::Null;
             objects.push((object, converted));
         }
     }
@@ -63,8 +64,11 @@ pub fn validate(loaded: &Loaded) -> Validated {
 
 /// Sorts documents into the kinds meshcd reads; others are skipped with a note, and
 /// unknown kinds in meshcd's own groups are errors.
-fn classify<'a>(document: &'a Document, reporter: &mut Reporter<'_>) -> Option<Object<'a>> {
-    let value = &document.value;
+fn classify<'a>(
+    document: &'a Document,
+    value: Value,
+    reporter: &mut Reporter<'_>,
+) -> Option<Object<'a>> {
     let api_version = value.get("apiVersion").and_then(Value::as_str);
     let kind = value.get("kind").and_then(Value::as_str);
     let name = value
@@ -112,6 +116,7 @@ fn classify<'a>(document: &'a Document, reporter: &mut Reporter<'_>) -> Option<O
             api_version: api_version.to_string(),
             version: version.to_string(),
             id,
+            value,
         });
     }
     let owned = OWNED_GROUPS.contains(&group) || group.ends_with(".smi-spec.io");

@@ -8,6 +8,11 @@ use crate::model::Origin;
 #[derive(Debug, Clone)]
 pub struct Object<'a> {
     pub document: &'a Document,
+    /// The document's JSON while it is checked against its schema and converted; emptied
+    /// (`Null`) afterwards, so that validation never holds every document parsed at once.
+    /// Checks across documents read the model; the rare error that needs the JSON again
+    /// parses it with `document.value()`.
+    pub value: serde_json::Value,
     pub api_version: String,
     /// The version part of `api_version` (`v1alpha3`).
     pub version: String,

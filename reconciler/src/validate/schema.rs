@@ -34,7 +34,7 @@ impl Schemas {
             return false;
         };
         let mut valid = true;
-        for error in validator.iter_errors(&object.document.value) {
+        for error in validator.iter_errors(&object.value) {
             valid = false;
             let mut pointer = error.instance_path().as_str().to_string();
             let message = match error.kind() {

@@ -27,16 +27,18 @@ pub fn check(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) {
     let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     let mut canaried_splits: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     for (object, converted) in objects {
-        if let Some(namespace) = &object.id.namespace {
-            if !index.namespaces.contains(namespace) {
-                reporter
-                    .error(object, "/metadata/namespace", format!("namespace {namespace:?} is not onboarded"))
-                    .hint(format!("add a Namespace manifest for it (`meshcd namespace add {namespace}`), or move the object"));
-            }
+        if let Some(namespace) = &object.id.namespace
+            && !index.namespaces.contains(namespace)
+        {
+            reporter
+                .error(object, "/metadata/namespace", format!("namespace {namespace:?} is not onboarded"))
+                .hint(format!("add a Namespace manifest for it (`meshcd namespace add {namespace}`), or move the object"));
         }
         match converted {
             Converted::TrafficTarget(target) => traffic_target(object, target, &index, reporter),
-            Converted::HttpRouteGroup(group) => http_route_group(object, group, &mut regexes, reporter),
+            Converted::HttpRouteGroup(group) => {
+                http_route_group(object, group, &mut regexes, reporter)
+            }
             Converted::TrafficSplit(split) => {
                 traffic_split(object, split, &index, reporter);
                 let root = (split.namespace.clone(), split.service.clone());
@@ -281,29 +283,33 @@ fn http_route_group(
     regexes: &mut RegexChecks,
     reporter: &mut Reporter<'_>,
 ) {
-    let base = if object.document.value.get("matches").is_some() {
-        "/matches"
-    } else {
-        "/spec/matches"
+    // Where the matches are written (legacy top level or `spec`) is only needed to point
+    // at an error, and reading it means parsing the document again.
+    let base = || {
+        if object.document.value().get("matches").is_some() {
+            "/matches"
+        } else {
+            "/spec/matches"
+        }
     };
     for (position, item) in group.matches.iter().enumerate() {
-        if let Some(path) = &item.path_regex {
-            if let Err(error) = regexes.check(path) {
-                reporter
-                    .error(
-                        object,
-                        &format!("{base}/{position}/pathRegex"),
-                        format!("pathRegex {path:?} does not compile: {error}"),
-                    )
-                    .hint("pathRegex is a full match of the path (query excluded), e.g. /api/.*");
-            }
+        if let Some(path) = &item.path_regex
+            && let Err(error) = regexes.check(path)
+        {
+            reporter
+                .error(
+                    object,
+                    &format!("{}/{position}/pathRegex", base()),
+                    format!("pathRegex {path:?} does not compile: {error}"),
+                )
+                .hint("pathRegex is a full match of the path (query excluded), e.g. /api/.*");
         }
         for (name, regex) in &item.headers {
             if let Err(error) = regexes.check(regex) {
                 reporter
                     .error(
                         object,
-                        &header_pointer(object, base, position, name),
+                        &header_pointer(object, base(), position, name),
                         format!("regex {regex:?} for header {name:?} does not compile: {error}"),
                     )
                     .hint("header values are full-match regexes, e.g. .*Android.*");
@@ -314,26 +320,24 @@ fn http_route_group(
 
 /// The pointer of a header filter in either accepted form.
 fn header_pointer(object: &Object<'_>, base: &str, position: usize, name: &str) -> String {
-    let headers = object
-        .document
-        .value
-        .pointer(&format!("{base}/{position}/headers"));
-    if let Some(items) = headers.and_then(|h| h.as_array()) {
-        if let Some(index) = items.iter().position(|item| {
+    let value = object.document.value();
+    let headers = value.pointer(&format!("{base}/{position}/headers"));
+    if let Some(items) = headers.and_then(|h| h.as_array())
+        && let Some(index) = items.iter().position(|item| {
             item.as_object()
                 .is_some_and(|map| map.keys().any(|key| key.eq_ignore_ascii_case(name)))
-        }) {
-            let key = items[index]
-                .as_object()
-                .and_then(|m| m.keys().next().cloned())
-                .unwrap_or_default();
-            return format!("{base}/{position}/headers/{index}/{key}");
-        }
+        })
+    {
+        let key = items[index]
+            .as_object()
+            .and_then(|m| m.keys().next().cloned())
+            .unwrap_or_default();
+        return format!("{base}/{position}/headers/{index}/{key}");
     }
-    if let Some(map) = headers.and_then(|h| h.as_object()) {
-        if let Some(key) = map.keys().find(|key| key.eq_ignore_ascii_case(name)) {
-            return format!("{base}/{position}/headers/{key}");
-        }
+    if let Some(map) = headers.and_then(|h| h.as_object())
+        && let Some(key) = map.keys().find(|key| key.eq_ignore_ascii_case(name))
+    {
+        return format!("{base}/{position}/headers/{key}");
     }
     format!("{base}/{position}/headers")
 }
@@ -374,10 +378,12 @@ pub fn check_full_match(pattern: &str) -> Result<(), String> {
     };
     let anchored = format!("^(?:{pattern})$");
     if pattern.contains('{') || pattern.len() > FULLY_COMPILED_LENGTH {
-        regex::Regex::new(&anchored).map(drop).map_err(|error| match error {
-            regex::Error::Syntax(text) => last_line(&text),
-            other => other.to_string(),
-        })
+        regex::Regex::new(&anchored)
+            .map(drop)
+            .map_err(|error| match error {
+                regex::Error::Syntax(text) => last_line(&text),
+                other => other.to_string(),
+            })
     } else {
         // The same parser, with the same defaults, that `regex::Regex::new` starts with.
         regex_syntax::Parser::new()

@@ -7,7 +7,7 @@ use crate::model::{Identity, RouteKind, Rule, TrafficTarget};
 use crate::validate::report::{Object, Reporter};
 
 pub fn traffic_target(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<TrafficTarget> {
-    let value = &object.document.value;
+    let value = &object.value;
     let namespace = object.id.namespace.clone().unwrap_or_default();
     // v1alpha1 keeps everything at the top level and calls the rules `specs`.
     let (base, rules_field) = if object.version == "v1alpha1" {

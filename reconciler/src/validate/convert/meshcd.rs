@@ -13,7 +13,7 @@ const DEFAULT_PROGRESS_DEADLINE: Duration = Duration::from_secs(600);
 const DEFAULT_MIN_REQUESTS: u64 = 20;
 
 pub fn mesh(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Mesh> {
-    let value = &object.document.value;
+    let value = &object.value;
     let mut mesh = Mesh {
         name: object.id.name.clone(),
         ..Mesh::default()
@@ -74,7 +74,7 @@ impl CanaryDraft {
 }
 
 pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<CanaryDraft> {
-    let value = &object.document.value;
+    let value = &object.value;
     let weights = schedule(object, reporter)?;
     let interval = duration(object, reporter, "/spec/interval")?;
     if interval == Some(Duration::ZERO) {
@@ -87,17 +87,17 @@ pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Canary
     }
     let progress_deadline =
         duration(object, reporter, "/spec/progressDeadline")?.unwrap_or(DEFAULT_PROGRESS_DEADLINE);
-    if let Some(interval) = interval {
-        if progress_deadline < interval {
-            reporter
-                .error(
-                    object,
-                    "/spec/progressDeadline",
-                    "progressDeadline is shorter than one interval, so no step could ever advance",
-                )
-                .hint("make progressDeadline several intervals long");
-            return None;
-        }
+    if let Some(interval) = interval
+        && progress_deadline < interval
+    {
+        reporter
+            .error(
+                object,
+                "/spec/progressDeadline",
+                "progressDeadline is shorter than one interval, so no step could ever advance",
+            )
+            .hint("make progressDeadline several intervals long");
+        return None;
     }
     let success_rate_min = value
         .pointer("/spec/analysis/successRate/min")
@@ -155,7 +155,7 @@ pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Canary
 
 /// The canary weight at each step: `{stepWeight, maxWeight}` or an explicit `weights` list.
 fn schedule(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<u32>> {
-    let value = &object.document.value;
+    let value = &object.value;
     let steps = value.pointer("/spec/steps");
     let listed = steps
         .and_then(|steps| steps.get("weights"))
@@ -258,7 +258,7 @@ fn duration(
     reporter: &mut Reporter<'_>,
     pointer: &str,
 ) -> Option<Option<Duration>> {
-    match object.document.value.pointer(pointer) {
+    match object.value.pointer(pointer) {
         None | Some(Value::Null) => Some(None),
         Some(Value::String(text)) => match parse_duration(text) {
             Ok(duration) => Some(Some(duration)),

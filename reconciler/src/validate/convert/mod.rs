@@ -32,7 +32,7 @@ pub enum Converted {
 
 /// `None` when the document had errors (already reported).
 pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Converted> {
-    let value = &object.document.value;
+    let value = &object.value;
     let before = reporter
         .diagnostics
         .count(crate::diagnostics::Severity::Error);

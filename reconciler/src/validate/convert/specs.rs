@@ -12,7 +12,7 @@ pub fn http_route_group(
     object: &Object<'_>,
     reporter: &mut Reporter<'_>,
 ) -> Option<HttpRouteGroup> {
-    let value = &object.document.value;
+    let value = &object.value;
     let legacy = matches!(object.version.as_str(), "v1alpha1" | "v1alpha2");
     let top_level = value.get("matches").is_some();
     let pointer = if legacy {

@@ -11,7 +11,7 @@ use crate::validate::report::{Object, Reporter};
 const CLUSTER_DOMAIN: &str = "cluster.local";
 
 pub fn traffic_split(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<TrafficSplit> {
-    let value = &object.document.value;
+    let value = &object.value;
     let namespace = object.id.namespace.clone().unwrap_or_default();
     let root = string(value, "/spec/service").unwrap_or_default();
     let service = match root_service_name(&root, &namespace) {
@@ -118,13 +118,16 @@ pub fn root_service_name(root: &str, namespace: &str) -> Result<String, (String,
     if labels.iter().any(|label| label.is_empty()) {
         return Err(bad_form());
     }
-    if let Some(other) = labels.get(1) {
-        if *other != namespace {
-            return Err((
-                format!("root service {root:?} is in namespace {other:?}, not in the split's namespace {namespace:?}"),
-                "a TrafficSplit splits a service of its own namespace; move the split or fix the name".to_string(),
-            ));
-        }
+    if let Some(other) = labels.get(1)
+        && *other != namespace
+    {
+        return Err((
+            format!(
+                "root service {root:?} is in namespace {other:?}, not in the split's namespace {namespace:?}"
+            ),
+            "a TrafficSplit splits a service of its own namespace; move the split or fix the name"
+                .to_string(),
+        ));
     }
     let suffix_ok = match labels.len() {
         1 | 2 => true,
