@@ -8,10 +8,13 @@
 #   iptables   transparent interception test (REDIRECT inside a network namespace)
 #   iproute2   `ip netns` for that test
 #   git        the reconciler's Git sources (file://, git daemon, git-http-backend)
+#   openssh-server, openssh-client   the ssh:// Git source tests (sshd on loopback, ssh-keygen
+#              for test keys and SSH-signed commits)
+#   libssl-dev, pkg-config   git2's https and ssh transports link the system OpenSSL
 #   ca-certificates, procps   basics the harness and later suites rely on
 set -euo pipefail
 
-packages=(iptables iproute2 git ca-certificates procps)
+packages=(iptables iproute2 git ca-certificates procps openssh-server openssh-client libssl-dev pkg-config)
 
 missing=()
 for package in "${packages[@]}"; do

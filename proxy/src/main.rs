@@ -13,9 +13,16 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    // A sidecar given one CPU (a CPU limit, or pinned as benchmarks do) runs tokio's
+    // single-threaded scheduler, as linkerd2-proxy does: with one worker the work-stealing
+    // scheduler's cross-thread wake-ups and atomics buy nothing.
+    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
+    let mut builder = if one_cpu {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = builder.enable_all().build()?;
     runtime.block_on(meshcd_proxy::run(config))?;
     Ok(())
 }

@@ -198,6 +198,20 @@ impl RouteMetrics {
     }
 }
 
+/// Cumulative outbound traffic to one backend of one destination.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendTotals {
+    /// `name.namespace` of the service called.
+    pub destination: String,
+    pub backend: String,
+    /// Completed requests (responses of any class, the proxy's own errors included).
+    pub requests: u64,
+    /// 5xx responses, the proxy's own 502/503/504 for connection failures and timeouts included.
+    pub failures: u64,
+    /// Per bucket of `latency_bounds`, not cumulative.
+    pub latency_buckets: Vec<u64>,
+}
+
 /// The registry and every metric family.
 pub struct Metrics {
     registry: Registry,
@@ -355,6 +369,48 @@ impl Metrics {
                 })
             })
             .clone()
+    }
+
+    /// Cumulative outbound totals per (destination, backend), summed over sources and
+    /// routes: what the control plane's canary analysis reads. Off the hot path: one read
+    /// lock per report.
+    pub fn outbound_totals(&self) -> Vec<BackendTotals> {
+        let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        let mut totals: HashMap<(Arc<str>, Arc<str>), BackendTotals> = HashMap::new();
+        for (labels, route) in routes
+            .iter()
+            .filter(|(l, _)| l.direction == Direction::Outbound)
+        {
+            let entry = totals
+                .entry((labels.destination.clone(), labels.backend.clone()))
+                .or_insert_with(|| BackendTotals {
+                    destination: labels.destination.to_string(),
+                    backend: labels.backend.to_string(),
+                    requests: 0,
+                    failures: 0,
+                    latency_buckets: vec![0; LATENCY_BUCKETS.len() + 1],
+                });
+            let responses: Vec<u64> = route.responses.iter().map(Counter::get).collect();
+            entry.requests += responses.iter().sum::<u64>();
+            entry.failures += responses[4];
+            for (slot, (_, count)) in entry
+                .latency_buckets
+                .iter_mut()
+                .zip(route.duration.buckets())
+            {
+                *slot += count;
+            }
+        }
+        totals.into_values().collect()
+    }
+
+    /// Upper bounds (seconds) of the latency buckets, `+Inf` last.
+    pub fn latency_bounds() -> Vec<f64> {
+        LATENCY_BUCKETS
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY))
+            .collect()
     }
 
     pub fn tcp_opened(&self, labels: &TcpLabels) {

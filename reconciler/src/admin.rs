@@ -1,24 +1,40 @@
 //! The reconciler's admin HTTP listener: status for `meshcd status`, `sync`, `suspend`
-//! and `resume` for the CLI, and health probes.
+//! and `resume` for the CLI, the push webhook, Prometheus metrics, and health probes.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::control::mesh::Mesh;
+use crate::metrics::Metrics;
 use crate::reconcile::{SourceStatus, Trigger};
+use crate::source::credentials::Secret;
+use crate::source::git::Reference;
+use crate::source::webhook;
+
+/// GitHub sends at most 25 MB; a push payload is far smaller, and nothing more is read.
+const WEBHOOK_BODY_LIMIT: usize = 25 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct Admin {
     pub mesh: Arc<Mesh>,
     pub status: Arc<Mutex<SourceStatus>>,
     pub triggers: mpsc::Sender<Trigger>,
+    pub metrics: Arc<Metrics>,
+    /// `POST /webhook` exists only when a secret is configured.
+    pub webhook: Option<Arc<Webhook>>,
+}
+
+/// What the webhook needs: the secret senders sign with, and what the reconciler follows.
+pub struct Webhook {
+    pub secret: Secret,
+    pub reference: Reference,
 }
 
 /// The JSON document of `GET /status`.
@@ -38,8 +54,27 @@ async fn handle(
     admin: Admin,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let response = match (request.method(), request.uri().path()) {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = match (&method, path.as_str()) {
         (&Method::GET, "/status") => json(StatusCode::OK, &status_document(&admin).await),
+        (&Method::GET, "/metrics") => {
+            let mut response = Response::new(Full::new(Bytes::from(admin.metrics.encode())));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            );
+            response
+        }
+        (&Method::POST, "/webhook") => match admin.webhook.clone() {
+            Some(hook) => receive_webhook(&admin, &hook, request).await,
+            None => text(
+                StatusCode::NOT_FOUND,
+                "no webhook configured: start meshcd with --webhook-secret-file or --webhook-secret-env\n",
+            ),
+        },
         (&Method::GET, "/healthz") | (&Method::GET, "/livez") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => match admin.mesh.applied().await {
             Some(_) => text(StatusCode::OK, "ready\n"),
@@ -64,12 +99,73 @@ async fn handle(
             let _ = admin.triggers.try_send(Trigger::Resume);
             text(StatusCode::OK, "resumed\n")
         }
-        (_, "/status" | "/healthz" | "/livez" | "/readyz" | "/sync" | "/suspend" | "/resume") => {
-            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
-        }
+        (
+            _,
+            "/status" | "/healthz" | "/livez" | "/readyz" | "/sync" | "/suspend" | "/resume"
+            | "/metrics" | "/webhook",
+        ) => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     };
     Ok(response)
+}
+
+/// Verifies the signature over the raw body first; only a signed delivery is read.
+async fn receive_webhook(
+    admin: &Admin,
+    hook: &Webhook,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, WEBHOOK_BODY_LIMIT).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large\n"),
+    };
+    let signature = parts
+        .headers
+        .get(webhook::SIGNATURE_HEADER)
+        .map(|value| value.as_bytes());
+    if let Err(error) = webhook::verify(hook.secret.expose().as_bytes(), signature, &body) {
+        tracing::warn!(%error, "webhook delivery refused");
+        let code = match error {
+            webhook::WebhookError::Unsigned => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::FORBIDDEN,
+        };
+        return owned_text(code, format!("refused: {error}\n"));
+    }
+    let event = parts
+        .headers
+        .get(webhook::EVENT_HEADER)
+        .and_then(|value| value.to_str().ok());
+    match webhook::parse(event, &body) {
+        Ok(webhook::Event::Ping) => text(StatusCode::OK, "pong\n"),
+        Ok(webhook::Event::Other(name)) => {
+            owned_text(StatusCode::OK, format!("ignored: {name} event\n"))
+        }
+        Ok(webhook::Event::Push { reference }) => {
+            let followed = admin.status.lock().await.followed.clone();
+            if webhook::concerns(&hook.reference, followed.as_deref(), &reference) {
+                tracing::info!(pushed = %reference, "webhook: push received; fetching");
+                // A full channel already holds a pending trigger: nothing is lost.
+                let _ = admin.triggers.try_send(Trigger::Webhook);
+                owned_text(
+                    StatusCode::ACCEPTED,
+                    format!("sync requested: push to {reference}\n"),
+                )
+            } else {
+                owned_text(
+                    StatusCode::OK,
+                    format!("ignored: push to {reference}, which is not followed\n"),
+                )
+            }
+        }
+        Err(error) => owned_text(StatusCode::BAD_REQUEST, format!("{error}\n")),
+    }
+}
+
+fn owned_text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {

@@ -7,14 +7,18 @@
 //! loop, control plane and Kubernetes applier build on the same pipeline.
 
 pub mod admin;
+pub mod canary;
 pub mod cli;
 pub mod compile;
 pub mod control;
 pub mod defaults;
 pub mod diagnostics;
+pub mod diff;
 pub mod identity;
 pub mod inventory;
+pub mod kubernetes;
 pub mod load;
+pub mod metrics;
 pub mod model;
 pub mod reconcile;
 pub mod source;

@@ -1,8 +1,9 @@
 //! Finds the workspace binaries the scenarios run, building each once per test process.
 //!
-//! Integration tests only get `CARGO_BIN_EXE_*` for their own package, and the proxy lives
-//! in another one. So the harness locates binaries in the profile directory the test
-//! executable itself was built into (`<target>/<profile>/deps/<test>` → `<target>/<profile>/`).
+//! Integration tests only get `CARGO_BIN_EXE_*` for their own package, and the proxy and
+//! the reconciler live in other ones. So the harness locates binaries in the profile
+//! directory the test executable itself was built into (`<target>/<profile>/deps/<test>` →
+//! `<target>/<profile>/`).
 //! Other packages' binaries are first built there with `cargo build -p <package> --bin
 //! <bin>` (unless `MESHCD_E2E_SKIP_BUILD=1`), so `cargo test -p meshcd-e2e` never runs a
 //! stale proxy; cargo test holds no lock on the target dir while tests run.
@@ -31,6 +32,11 @@ pub enum Build {
 /// The sidecar proxy under test.
 pub fn proxy() -> anyhow::Result<PathBuf> {
     workspace_binary("meshcd-proxy", "meshcd-proxy", Build::Always)
+}
+
+/// The reconciler (`meshcd run`, `meshcd token`), from the `meshcd` package.
+pub fn meshcd() -> anyhow::Result<PathBuf> {
+    workspace_binary("meshcd", "meshcd", Build::Always)
 }
 
 /// The app the scenarios put behind proxies (this crate's `src/bin/meshcd-testapp.rs`).

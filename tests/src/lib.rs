@@ -3,20 +3,26 @@
 //! A scenario reads like prose: make a [`TestMesh`] (a temp dir and a test PKI), start
 //! test apps and proxies in it, hand the proxies snapshots, and assert on what a client
 //! sees. Every wait has a deadline ([`eventually`]); nothing sleeps for a fixed time.
-//! Binaries are the workspace's own (`meshcd-proxy`, `meshcd-testapp`), built once per test
-//! process by [`binaries`].
+//! Scenarios of the whole control loop make a [`LocalMesh`] instead: a Git config
+//! repository, the reconciler watching it, and proxies that joined with bootstrap tokens;
+//! they change the mesh by committing. Binaries are the workspace's own (`meshcd`,
+//! `meshcd-proxy`, `meshcd-testapp`), built once per test process by [`binaries`].
 //!
-//! Running: `cargo test -p meshcd-e2e` is enough (the harness builds the proxy). CI builds
+//! Running: `cargo test -p meshcd-e2e` is enough (the harness builds the reconciler and
+//! the proxy); the control-loop scenarios also need `git`. CI builds
 //! first and tells the harness so: `cargo build --workspace --bins &&
 //! MESHCD_E2E_SKIP_BUILD=1 cargo test --workspace`, after `scripts/install-test-deps.sh`
 //! (iptables and iproute2 for the transparent-mode scenario, which fails in CI (`CI=true`)
 //! rather than skip when they or root are missing).
 
 pub mod binaries;
+pub mod config_repo;
+pub mod control_plane;
 pub mod environment;
 pub mod eventually;
 pub mod http;
 pub mod load;
+pub mod local_mesh;
 pub mod mesh;
 pub mod netns;
 pub mod pki;
@@ -29,4 +35,5 @@ pub mod testapp;
 pub mod tls;
 
 pub use eventually::eventually;
+pub use local_mesh::LocalMesh;
 pub use mesh::TestMesh;

@@ -15,7 +15,7 @@ use tokio_rustls::TlsAcceptor;
 use super::authorize::UNAUTHENTICATED;
 use super::{Inbound, Peer, forward, tcp};
 use crate::hop;
-use crate::linger::SharedStream;
+use crate::linger::Linger;
 use crate::outbound::listener::server_builder;
 use crate::shutdown::Drain;
 use crate::snapshot::MtlsMode;
@@ -72,16 +72,8 @@ async fn connection(
         let peer = Peer {
             identity: UNAUTHENTICATED.into(),
         };
-        let stream = SharedStream::new(stream);
-        serve_http(
-            TokioIo::new(stream.clone()),
-            inbound,
-            builder,
-            peer,
-            drain,
-            Some(stream),
-        )
-        .await;
+        let linger = Linger::new(&stream);
+        serve_http(TokioIo::new(stream), inbound, builder, peer, drain, linger).await;
         return;
     }
 
@@ -125,7 +117,7 @@ async fn serve_http<IO>(
     builder: Arc<auto::Builder<TokioExecutor>>,
     peer: Peer,
     drain: Drain,
-    plaintext: Option<SharedStream>,
+    plaintext: Option<Linger>,
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
@@ -134,8 +126,8 @@ async fn serve_http<IO>(
     let connection = builder.serve_connection_with_upgrades(io, service);
     if let Err(error) = drain.watch(connection).await {
         tracing::debug!(%error, "inbound connection ended with an error");
-        if let Some(stream) = plaintext {
-            stream.linger().await;
+        if let Some(linger) = plaintext {
+            linger.linger().await;
         }
     }
 }

@@ -5,6 +5,7 @@
 //! traffic: the last snapshot and certificate stay in force.
 
 mod certificate;
+mod report;
 mod sink;
 mod stream;
 
@@ -25,6 +26,8 @@ pub trait JoinSink: Send + Sync + 'static {
     fn apply_certificate(&self, certificate: &WorkloadCertificate) -> Result<(), String>;
     /// The version in force, reported on reconnect.
     fn current_version(&self) -> Option<String>;
+    /// Cumulative outbound traffic per backend, for the control plane's canary analysis.
+    fn traffic_totals(&self) -> Vec<crate::metrics::BackendTotals>;
 }
 
 #[derive(Debug, Clone)]

@@ -55,6 +55,10 @@ impl JoinSink for StoreSink {
         result.map_err(|error| error.to_string())
     }
 
+    fn traffic_totals(&self) -> Vec<crate::metrics::BackendTotals> {
+        self.metrics.outbound_totals()
+    }
+
     fn current_version(&self) -> Option<String> {
         self.snapshots.current().map(|s| s.version.to_string())
     }

@@ -89,6 +89,11 @@ impl Session {
             .await
             .map_err(classify)?
             .into_inner();
+        // Reports stop by themselves when the stream (and so the sender) is gone.
+        tokio::spawn(super::report::report_every_second(
+            outgoing.clone(),
+            sink.clone(),
+        ));
         Ok(Session {
             outgoing,
             incoming,

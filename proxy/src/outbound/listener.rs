@@ -11,7 +11,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{Outbound, http, tcp, transparent};
-use crate::linger::SharedStream;
+use crate::linger::Linger;
 use crate::shutdown::Drain;
 use crate::snapshot::Protocol;
 
@@ -83,11 +83,13 @@ async fn serve_http(
     original: Option<std::net::SocketAddr>,
     drain: Drain,
 ) {
-    let stream = SharedStream::new(stream);
+    let linger = Linger::new(&stream);
     let service = service_fn(move |request| http::handle(outbound.clone(), original, request));
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream.clone()), service);
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     if let Err(error) = drain.watch(connection).await {
         tracing::debug!(%error, "outbound connection ended with an error");
-        stream.linger().await;
+        if let Some(linger) = linger {
+            linger.linger().await;
+        }
     }
 }

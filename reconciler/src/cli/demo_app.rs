@@ -15,6 +15,9 @@ pub struct Args {
     pub name: String,
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: std::net::SocketAddr,
+    /// The HTTP status of every answer (500 plays a broken release).
+    #[arg(long, default_value_t = 200)]
+    pub status: u16,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -24,6 +27,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         serde_json::json!({"event": "listening", "address": listener.local_addr()?.to_string()})
     );
     let name: &'static str = Box::leak(args.name.into_boxed_str());
+    let status = hyper::StatusCode::from_u16(args.status)?;
     loop {
         let (stream, _) = listener.accept().await?;
         tokio::spawn(async move {
@@ -35,6 +39,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         "path": request.uri().path(),
                     });
                     let mut response = Response::new(Full::new(Bytes::from(format!("{body}\n"))));
+                *response.status_mut() = status;
                     response.headers_mut().insert(
                         hyper::header::CONTENT_TYPE,
                         hyper::header::HeaderValue::from_static("application/json"),

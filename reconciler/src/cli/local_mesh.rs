@@ -24,6 +24,7 @@ pub struct Workload {
     service_account: String,
     services: Vec<String>,
     label: String,
+    status: u16,
 }
 
 impl Workload {
@@ -33,7 +34,14 @@ impl Workload {
             service_account: service_account.into(),
             services: services.iter().map(|s| s.to_string()).collect(),
             label: services[0].to_string(),
+            status: 200,
         }
+    }
+
+    /// The HTTP status its app answers every request with (default 200).
+    pub fn answering(mut self, status: u16) -> Self {
+        self.status = status;
+        self
     }
 
     /// The name the app answers with (default: its first service).
@@ -72,6 +80,7 @@ impl Joined {
 }
 
 pub struct LocalMesh {
+    meshcd: PathBuf,
     pub admin: SocketAddr,
     control_plane: SocketAddr,
     state_dir: PathBuf,
@@ -79,8 +88,8 @@ pub struct LocalMesh {
     proxies: usize,
 }
 
-fn sibling_binary(name: &str) -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
+fn sibling_binary(meshcd: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let exe = meshcd;
     let path = exe.with_file_name(name);
     if !path.exists() {
         bail!(
@@ -134,8 +143,13 @@ fn address(value: &serde_json::Value, field: &str) -> anyhow::Result<SocketAddr>
 }
 
 impl LocalMesh {
+    /// Starts `meshcd run` on `repo` (the running binary is meshcd, as in `meshcd demo`).
     pub async fn start(repo: &Path, state_dir: &Path) -> anyhow::Result<LocalMesh> {
-        let meshcd = std::env::current_exe()?;
+        Self::start_with(&std::env::current_exe()?, repo, state_dir, "5s").await
+    }
+
+    /// Starts the given meshcd binary (tests pass theirs); `meshcd-proxy` must be next to it.
+    pub async fn start_with(meshcd: &Path, repo: &Path, state_dir: &Path, poll_interval: &str) -> anyhow::Result<LocalMesh> {
         let (child, listening) = spawn_listening(
             Command::new(meshcd)
                 .arg("run")
@@ -149,12 +163,13 @@ impl LocalMesh {
                     "--admin-addr",
                     "127.0.0.1:0",
                     "--poll-interval",
-                    "5s",
+                    poll_interval,
                 ]),
             "the reconciler",
         )
         .await?;
         Ok(LocalMesh {
+            meshcd: meshcd.to_path_buf(),
             admin: address(&listening, "admin")?,
             control_plane: address(&listening, "controlPlane")?,
             state_dir: state_dir.to_path_buf(),
@@ -187,7 +202,7 @@ impl LocalMesh {
             namespace: workload.namespace.clone(),
             service_account: workload.service_account.clone(),
         })?;
-        let mut command = Command::new(sibling_binary("meshcd-proxy")?);
+        let mut command = Command::new(sibling_binary(&self.meshcd, "meshcd-proxy")?);
         command
             .arg("--join")
             .arg(self.control_plane.to_string())

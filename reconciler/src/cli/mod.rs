@@ -1,10 +1,14 @@
 //! The `meshcd` command line: parsing and dispatch; each subcommand in its own module.
 
+mod canary;
+mod cluster;
 mod demo;
 mod demo_app;
+mod diff;
 mod git;
 mod http;
-mod local_mesh;
+mod install;
+pub mod local_mesh;
 mod namespace;
 mod run;
 mod status;
@@ -26,6 +30,8 @@ pub struct Cli {
 enum Command {
     /// Validate a config tree: schema, references and semantics, exactly as the reconciler does.
     Validate(validate::Args),
+    /// The effective change between two revisions: access, splits, namespaces, canaries, mesh.
+    Diff(diff::Args),
     /// Run the reconciler on a config repository.
     Run(run::RunArgs),
     /// Run a local mesh: the reconciler on a local repository (default: a copy of examples-repo/).
@@ -40,12 +46,16 @@ enum Command {
     Resume(status::ServerArgs),
     /// The Open Service Mesh walkthrough, live: reconciler, apps and proxies on this machine.
     Demo(demo::Args),
+    /// Promote, abort, pause or resume a running canary rollout.
+    Canary(canary::Args),
     /// Manage bootstrap tokens for local-mode proxies.
     #[command(subcommand)]
     Token(token::Command),
     /// Onboard or offboard namespaces by committing to the config repository.
     #[command(subcommand)]
     Namespace(namespace::Command),
+    /// Print the manifests that install meshcd in a Kubernetes cluster (`| kubectl apply -f -`).
+    Install(install::Args),
     /// Print the version and the Git commit this binary was built from.
     Version,
     /// The demo's HTTP app (used by `meshcd demo`).
@@ -58,11 +68,13 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => return validate::run(args),
+        Command::Diff(args) => return diff::run(args),
         Command::Version => {
             println!("meshcd {} (commit {})", crate::VERSION, crate::GIT_COMMIT);
             Ok(())
         }
         Command::Token(command) => token::run(command),
+        Command::Install(args) => install::run(args),
         Command::Namespace(command) => namespace::run(command),
         Command::Run(args) => runtime(run::run(args)),
         Command::Up(args) => runtime(run::up(args)),
@@ -72,6 +84,7 @@ pub fn run() -> ExitCode {
         Command::Resume(args) => runtime(status::post(args, "resume")),
         Command::DemoApp(args) => runtime(demo_app::run(args)),
         Command::Demo(args) => runtime(demo::run(args)),
+        Command::Canary(args) => runtime(canary::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

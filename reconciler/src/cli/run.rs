@@ -1,6 +1,8 @@
 //! `meshcd run` (the reconciler) and `meshcd up` (the embedded default: `run` on a local
 //! repository, by default a scratch copy of `examples-repo/`).
 
+mod source_flags;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,14 +11,17 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use tokio::sync::{Mutex, mpsc};
 
-use crate::admin::{self, Admin};
+use super::cluster::{Cluster, ClusterArgs};
+use crate::admin::{self, Admin, Webhook};
 use crate::control::mesh::Mesh;
 use crate::control::server::{self, ControlPlaneService};
 use crate::defaults;
 use crate::identity::ca::CertificateAuthority;
 use crate::identity::tokens::TokenStore;
-use crate::reconcile::{Reconciler, SourceStatus};
+use crate::metrics::Metrics;
+use crate::reconcile::{Evaluation, Reconciler, Schedule, SourceStatus};
 use crate::source::git::{GitSource, Reference};
+use source_flags::{SourceArgs, SourceSetup};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -29,7 +34,8 @@ pub struct ServeArgs {
     /// Admin HTTP listen address (status, sync, probes).
     #[arg(long, default_value = defaults::ADMIN_ADDR, env = "MESHCD_ADMIN_ADDR")]
     pub admin_addr: SocketAddr,
-    /// How often to look for a new revision when no event arrives.
+    /// How often to look for a new revision when no event arrives (jittered by ±10%;
+    /// after a failure, retries back off from 1s to 60s instead).
     #[arg(long, default_value = "15s", value_parser = parse_duration, env = "MESHCD_POLL_INTERVAL")]
     pub poll_interval: Duration,
     /// An operator-provided CA certificate (PEM); with --ca-key.
@@ -49,9 +55,10 @@ pub struct ServeArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The config repository: a local path.
+    /// The config repository: a local path (read in place and watched), or a URL the
+    /// reconciler clones under the state directory: file://, git://, http(s)://, ssh://.
     #[arg(long, env = "MESHCD_REPO")]
-    pub repo: PathBuf,
+    pub repo: String,
     #[arg(long, conflicts_with_all = ["tag", "commit"], env = "MESHCD_BRANCH")]
     pub branch: Option<String>,
     #[arg(long, conflicts_with = "commit", env = "MESHCD_TAG")]
@@ -62,7 +69,11 @@ pub struct RunArgs {
     #[arg(long, env = "MESHCD_PATH")]
     pub path: Option<PathBuf>,
     #[command(flatten)]
+    pub source: Box<SourceArgs>,
+    #[command(flatten)]
     pub serve: ServeArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,7 +95,22 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         (_, _, Some(commit)) => Reference::Commit(commit.clone()),
         _ => Reference::Head,
     };
-    serve(GitSource::new(args.repo, reference), args.path, args.serve).await
+    let setup = match args
+        .source
+        .resolve(&args.repo, reference, &args.serve.state_dir)
+    {
+        Ok(setup) => setup,
+        Err(problems) => {
+            // Like clap's own usage errors: every problem at once, exit code 2.
+            for problem in problems {
+                eprintln!("error: {problem}");
+            }
+            eprintln!("\nFor more information, try '--help'.");
+            std::process::exit(2);
+        }
+    };
+    let cluster = args.cluster.kubernetes.then_some(args.cluster);
+    serve(setup, args.path, args.serve, cluster).await
 }
 
 pub async fn up(args: UpArgs) -> anyhow::Result<()> {
@@ -107,7 +133,13 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
             repo
         }
     };
-    serve(GitSource::new(repo, Reference::Head), None, args.serve).await
+    serve(
+        SourceSetup::local(GitSource::new(repo, Reference::Head)),
+        None,
+        args.serve,
+        None,
+    )
+    .await
 }
 
 /// The examples-repo/ of this checkout (found from the working directory, else from the
@@ -139,24 +171,40 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-async fn serve(source: GitSource, subpath: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<()> {
-    if !source.path().exists() {
-        bail!(
-            "config repository {} does not exist",
-            source.path().display()
-        );
+async fn serve(
+    setup: SourceSetup,
+    subpath: Option<PathBuf>,
+    args: ServeArgs,
+    cluster: Option<ClusterArgs>,
+) -> anyhow::Result<()> {
+    let SourceSetup {
+        source,
+        signers,
+        webhook_secret,
+        redactor,
+    } = setup;
+    if let Some(path) = source.local_path()
+        && !path.exists()
+    {
+        bail!("config repository {} does not exist", path.display());
     }
     let state_dir = args.state_dir.clone();
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("creating state directory {}", state_dir.display()))?;
-    let ca = match (&args.ca_cert, &args.ca_key) {
-        (Some(cert), Some(key)) => CertificateAuthority::from_files(cert, key)?,
-        _ => CertificateAuthority::load_or_create(
-            &state_dir,
-            &crate::model::Mesh::default().trust_domain,
-        )?,
+    // In a cluster the CA lives in a Secret, shared by every replica.
+    let trust_domain = crate::model::Mesh::default().trust_domain;
+    let cluster = match cluster {
+        Some(args) => Some(Cluster::connect(args, &trust_domain).await?),
+        None => None,
     };
-    let ca = Arc::new(ca);
+    let ca = match (&args.ca_cert, &args.ca_key, &cluster) {
+        (Some(cert), Some(key), _) => Arc::new(CertificateAuthority::from_files(cert, key)?),
+        (_, _, Some(cluster)) => cluster.ca.clone(),
+        _ => Arc::new(CertificateAuthority::load_or_create(
+            &state_dir,
+            &trust_domain,
+        )?),
+    };
     let bundle_path = state_dir.join("ca-bundle.pem");
     std::fs::write(&bundle_path, ca.bundle_pem())
         .with_context(|| format!("writing {}", bundle_path.display()))?;
@@ -176,21 +224,33 @@ async fn serve(source: GitSource, subpath: Option<PathBuf>, args: ServeArgs) -> 
         control_addr.ip().to_string(),
     ];
     names.extend(args.server_names.iter().cloned());
+    names.extend(cluster.iter().flat_map(Cluster::control_plane_names));
     // The serving certificate is re-issued at every start; it never leaves this process.
     let (cert_pem, key_pem) = ca.issue_server(&names, Duration::from_secs(365 * 24 * 3600))?;
 
     let mesh = Arc::new(Mesh::default());
     let status = Arc::new(Mutex::new(SourceStatus {
-        repository: source.path().display().to_string(),
+        repository: source.describe(),
         reference: source.reference().to_string(),
         path: subpath.clone(),
+        verify_signatures: signers.is_some(),
         ..SourceStatus::default()
     }));
+    let metrics = Arc::new(Metrics::new());
+    let webhook = webhook_secret.map(|secret| {
+        Arc::new(Webhook {
+            secret,
+            reference: source.reference().clone(),
+        })
+    });
     let (triggers, trigger_receiver) = mpsc::channel(1);
 
     let service = ControlPlaneService {
         mesh: mesh.clone(),
-        tokens: TokenStore::new(&state_dir),
+        tokens: match &cluster {
+            Some(cluster) => cluster.verifier(),
+            None => TokenStore::new(&state_dir).into(),
+        },
         ca: ca.clone(),
     };
     let (stop_sender, stop) = tokio::sync::watch::channel(false);
@@ -210,19 +270,41 @@ async fn serve(source: GitSource, subpath: Option<PathBuf>, args: ServeArgs) -> 
             mesh: mesh.clone(),
             status: status.clone(),
             triggers: triggers.clone(),
+            metrics: metrics.clone(),
+            webhook,
         },
     ));
-    let _watcher = crate::source::watch::watch_repository(source.path(), triggers.clone());
-    let source = Arc::new(source);
+    let _watcher = source
+        .local_path()
+        .and_then(|path| crate::source::watch::watch_repository(path, triggers.clone()));
+    eprintln!(
+        "meshcd: following {} ({}){}",
+        source.describe(),
+        source.reference(),
+        if signers.is_some() {
+            ", signed commits only"
+        } else {
+            ""
+        }
+    );
+    let cluster = match cluster {
+        Some(cluster) => Some(cluster.start(mesh.clone()).await?),
+        None => None,
+    };
     let reconciler = tokio::spawn(
         Reconciler {
-            source,
-            subpath,
-            scratch: state_dir.join("checkouts"),
+            evaluation: Evaluation {
+                source: Arc::new(source),
+                subpath,
+                scratch: state_dir.join("checkouts"),
+                signers: signers.map(Arc::new),
+            },
             mesh,
             status,
+            metrics: metrics.reconcile.clone(),
+            redactor,
         }
-        .run(trigger_receiver, args.poll_interval),
+        .run(trigger_receiver, Schedule::new(args.poll_interval)),
     );
 
     println!(
@@ -244,6 +326,9 @@ async fn serve(source: GitSource, subpath: Option<PathBuf>, args: ServeArgs) -> 
     let _ = stop_sender.send(true);
     reconciler.abort();
     admin.abort();
+    if let Some(cluster) = cluster {
+        cluster.stop().await;
+    }
     let _ = tokio::time::timeout(Duration::from_secs(5), control).await;
     drop(triggers);
     Ok(())

@@ -69,15 +69,27 @@ fn short(value: &Value) -> String {
 fn render(status: &Value) -> String {
     let mut out = String::new();
     let source = &status["source"];
+    let followed = match source["followed"].as_str() {
+        Some(name) => format!(" → {name}"),
+        None => String::new(),
+    };
+    let folder = match source["path"].as_str() {
+        Some(path) => format!(", folder {path}"),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "source:   {} ({})",
+        "source:   {} ({}{followed}){folder}",
         source["repository"].as_str().unwrap_or("-"),
         source["reference"].as_str().unwrap_or("-")
     );
+    let signed_by = match source["applied_signed_by"].as_str() {
+        Some(signer) => format!(" (signed by {signer})"),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "applied:  {} {}",
+        "applied:  {} {}{signed_by}",
         short(&source["applied"]["id"]),
         source["applied"]["summary"].as_str().unwrap_or("")
     );
@@ -87,17 +99,36 @@ fn render(status: &Value) -> String {
         short(&source["last_fetched"]["id"]),
         source["last_fetched"]["summary"].as_str().unwrap_or("")
     );
+    if source["verify_signatures"].as_bool() == Some(true) {
+        let _ = writeln!(
+            out,
+            "signatures: required (only commits signed by an allowed signer are applied)"
+        );
+    }
     if source["suspended"].as_bool() == Some(true) {
         let _ = writeln!(out, "state:    SUSPENDED (new revisions are not applied)");
     }
     if let Some(error) = source["last_error"].as_str() {
-        let _ = writeln!(out, "error:    {error}");
+        let reason = source["last_error_reason"].as_str().unwrap_or("error");
+        let retry = match (
+            source["consecutive_failures"].as_u64(),
+            source["retry_in_seconds"].as_f64(),
+        ) {
+            (Some(failures), Some(seconds)) => format!(
+                " ({failures} failure{} in a row; next attempt in {seconds:.0}s)",
+                if failures == 1 { "" } else { "s" }
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "error:    {reason}: {error}{retry}");
     }
     if let Some(rejected) = source["rejected"].as_object() {
         let _ = writeln!(
             out,
-            "rejected: {} (the applied revision stays in force)",
-            short(&rejected["revision"]["id"])
+            "rejected: {} ({}) {} (the applied revision stays in force)",
+            short(&rejected["revision"]["id"]),
+            rejected["reason"].as_str().unwrap_or("invalid"),
+            rejected["message"].as_str().unwrap_or("")
         );
         for error in rejected["errors"].as_array().into_iter().flatten() {
             let _ = writeln!(

@@ -5,7 +5,7 @@
 //! it can address (so that a call the policy denies still reaches the destination's proxy
 //! and gets its 403) and the authorization rules that name its own identity.
 
-mod access;
+pub mod access;
 mod services;
 
 use std::collections::BTreeMap;

@@ -7,16 +7,24 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use meshcd_schemas::proto;
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::compile::{CompileWarning, compile};
 use crate::inventory::{Inventory, Workload};
 use crate::model::Config;
 
 pub type ProxySender = mpsc::Sender<Result<proto::ControlMessage, tonic::Status>>;
+
+/// How long after the first proxy connects to this process a proxy that comes back
+/// already serving a snapshot keeps it until this process would send it the same one.
+/// After a restart the inventory is re-derived from the proxies as they reconnect, each
+/// after its own backoff (meshcd-proxy caps it at 5 s, ±20%); a snapshot compiled before
+/// they all did would drop the endpoints of those still waiting, and their callers would
+/// get 404s and 503s. Past this, whoever is still missing is taken as gone.
+pub const RESYNC_GRACE: Duration = Duration::from_secs(7);
 
 /// A validated revision in force.
 #[derive(Debug, Clone)]
@@ -38,6 +46,9 @@ struct Proxy {
     /// Time from the revision being applied here to this proxy's ACK.
     last_ack_latency: Option<Duration>,
     nack: Option<(String, String)>,
+    /// Reconnected within [`RESYNC_GRACE`] serving the snapshot `acked`: it gets nothing
+    /// until that is what it would get, or the grace is over.
+    held: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -49,10 +60,19 @@ struct Sent {
 #[derive(Default)]
 struct Inner {
     applied: Option<Applied>,
+    /// Workloads of connected proxies, by what they said in their hello.
     inventory: Inventory,
+    /// Workloads discovered from a cluster; they take precedence over what a proxy says
+    /// of itself (a pod's Services are the cluster's to say).
+    discovered: Inventory,
     proxies: BTreeMap<String, Proxy>,
     warnings: Vec<CompileWarning>,
     next_connection: u64,
+    /// When the first proxy connected to this process: the start of [`RESYNC_GRACE`].
+    first_connection: Option<Instant>,
+    /// Split weights a running canary owns, by (namespace, split) then backend: they
+    /// replace the weights in Git until the rollout's outcome is committed.
+    overrides: BTreeMap<(String, String), BTreeMap<String, u64>>,
 }
 
 /// What `meshcd status` shows about one proxy.
@@ -75,6 +95,10 @@ pub struct ProxyStatus {
 #[derive(Default)]
 pub struct Mesh {
     inner: Mutex<Inner>,
+    /// What the proxies report about their calls.
+    pub traffic: super::traffic::Traffic,
+    /// Counts applied revisions, for the consumers that follow them (the Kubernetes applier).
+    revisions: watch::Sender<u64>,
 }
 
 impl Mesh {
@@ -87,17 +111,70 @@ impl Mesh {
             applied_at: SystemTime::now(),
         });
         publish(&mut inner);
+        self.revisions.send_modify(|count| *count += 1);
+    }
+
+    /// Changes whenever a revision is applied.
+    pub fn subscribe_revisions(&self) -> watch::Receiver<u64> {
+        self.revisions.subscribe()
+    }
+
+    /// Replaces the workloads discovered from a cluster and pushes what changed.
+    pub async fn set_discovered(&self, discovered: Inventory) {
+        let mut inner = self.inner.lock().await;
+        if inner.discovered != discovered {
+            inner.discovered = discovered;
+            publish(&mut inner);
+        }
+    }
+
+    /// Sets (or, with `None`, releases) the weights a canary owns and pushes them.
+    pub async fn set_split_weights(&self, namespace: &str, split: &str, weights: Option<BTreeMap<String, u64>>) {
+        let mut inner = self.inner.lock().await;
+        let key = (namespace.to_string(), split.to_string());
+        let changed = match weights {
+            Some(weights) => inner.overrides.insert(key, weights.clone()) != Some(weights),
+            None => inner.overrides.remove(&key).is_some(),
+        };
+        if changed {
+            publish(&mut inner);
+        }
+    }
+
+    /// The weights running canaries hold, by (namespace, split) then backend.
+    pub async fn split_weights(&self) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
+        self.inner.lock().await.overrides.clone()
     }
 
     pub async fn applied(&self) -> Option<Applied> {
         self.inner.lock().await.applied.clone()
     }
 
-    /// Registers a proxy's workload and returns its connection generation.
-    pub async fn connect(&self, workload: Workload, sender: ProxySender) -> u64 {
+    /// Registers a proxy's workload and returns its connection generation. `serving` is
+    /// the version the proxy says it already serves (it reconnected), if any.
+    pub async fn connect(
+        self: &Arc<Self>,
+        workload: Workload,
+        serving: Option<String>,
+        sender: ProxySender,
+    ) -> u64 {
         let mut inner = self.inner.lock().await;
         inner.next_connection += 1;
         let connection = inner.next_connection;
+        let first_connection = *inner.first_connection.get_or_insert_with(Instant::now);
+        let grace_left = RESYNC_GRACE.saturating_sub(first_connection.elapsed());
+        let held = serving.is_some() && !grace_left.is_zero();
+        if held {
+            let mesh = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(grace_left).await;
+                let mut inner = mesh.inner.lock().await;
+                for proxy in inner.proxies.values_mut() {
+                    proxy.held = false;
+                }
+                publish(&mut inner);
+            });
+        }
         inner.inventory.insert(workload.clone());
         inner.proxies.insert(
             workload.id.clone(),
@@ -106,10 +183,11 @@ impl Mesh {
                 sender,
                 connection,
                 sent: None,
-                acked: None,
+                acked: serving,
                 acked_revision: None,
                 last_ack_latency: None,
                 nack: None,
+                held,
             },
         );
         publish(&mut inner);
@@ -217,12 +295,49 @@ fn publish(inner: &mut Inner) {
     let Some(applied) = inner.applied.clone() else {
         return;
     };
-    let compiled = compile(&applied.config, &inner.inventory);
+    let merged;
+    let inventory = if inner.discovered == Inventory::default() {
+        &inner.inventory
+    } else {
+        let mut inventory = inner.inventory.clone();
+        inventory.workloads.extend(inner.discovered.workloads.clone());
+        inventory.services.extend(inner.discovered.services.clone());
+        merged = inventory;
+        &merged
+    };
+    let compiled = if inner.overrides.is_empty() {
+        compile(&applied.config, inventory)
+    } else {
+        let mut config = applied.config.as_ref().clone();
+        for split in &mut config.traffic_splits {
+            let key = (split.value.namespace.clone(), split.value.name.clone());
+            if let Some(weights) = inner.overrides.get(&key) {
+                for backend in &mut split.value.backends {
+                    if let Some(weight) = weights.get(&backend.service) {
+                        backend.weight = *weight;
+                    }
+                }
+            }
+        }
+        compile(&config, inventory)
+    };
     inner.warnings = compiled.warnings.clone();
     for (id, proxy) in inner.proxies.iter_mut() {
         let Some(version) = compiled.version(id) else {
             continue;
         };
+        if proxy.held {
+            if proxy.acked.as_deref() == Some(version) {
+                // Back with exactly what it would be sent: in sync, nothing to send.
+                proxy.held = false;
+                proxy.sent = Some(Sent {
+                    version: version.to_string(),
+                    revision: Some(applied.revision.clone()),
+                });
+                proxy.acked_revision = Some(applied.revision.clone());
+            }
+            continue;
+        }
         if let Some(sent) = proxy.sent.as_mut().filter(|sent| sent.version == version) {
             // The revision changed nothing for this proxy: it is at the new revision
             // with the version it already has.

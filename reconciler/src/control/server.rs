@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status, Streaming};
 use super::mesh::Mesh;
 use crate::compile::spiffe_id;
 use crate::identity::ca::CertificateAuthority;
-use crate::identity::tokens::TokenStore;
+use crate::identity::verifier::Verifier;
 use crate::inventory::{Protocol, Workload, WorkloadPort};
 use crate::model::Identity;
 
@@ -23,12 +23,13 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct ControlPlaneService {
     pub mesh: Arc<Mesh>,
-    pub tokens: TokenStore,
+    /// Bootstrap tokens (local mode) or TokenReview (cluster mode).
+    pub tokens: Verifier,
     pub ca: Arc<CertificateAuthority>,
 }
 
 impl ControlPlaneService {
-    fn authenticate(
+    async fn authenticate(
         &self,
         token: &str,
         namespace: &str,
@@ -37,8 +38,18 @@ impl ControlPlaneService {
         let proven = self
             .tokens
             .verify(token)
-            .map_err(|error| Status::internal(format!("token store: {error}")))?
-            .ok_or_else(|| Status::unauthenticated("invalid or revoked bootstrap token"))?;
+            .await
+            .map_err(|error| {
+                let error: &dyn std::error::Error = &error;
+                let mut message = error.to_string();
+                let mut source = error.source();
+                while let Some(cause) = source {
+                    message.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                Status::internal(message)
+            })?
+            .ok_or_else(|| Status::unauthenticated(self.tokens.refusal()))?;
         if proven.namespace != namespace || proven.service_account != service_account {
             return Err(Status::permission_denied(format!(
                 "the token is for {}/{}, not {namespace}/{service_account}",
@@ -82,17 +93,20 @@ impl ControlPlane for ControlPlaneService {
             .workload
             .clone()
             .ok_or_else(|| Status::invalid_argument("hello without a workload"))?;
-        let identity = self.authenticate(&hello.token, &wire.namespace, &wire.service_account)?;
+        let identity = self
+            .authenticate(&hello.token, &wire.namespace, &wire.service_account)
+            .await?;
         self.check_onboarded(&identity.namespace).await?;
         let workload = workload_from_hello(&hello, identity)?;
 
         let (sender, receiver) = mpsc::channel(16);
         let id = workload.id.clone();
-        let connection = self.mesh.connect(workload, sender).await;
+        // A proxy that reconnects says which snapshot it serves (empty when it has none).
+        let serving = Some(hello.version.clone()).filter(|version| !version.is_empty());
+        let connection = self.mesh.connect(workload, serving, sender).await;
         tracing::info!(proxy = %id, "proxy connected");
         let mesh = self.mesh.clone();
         tokio::spawn(async move {
-            // Traffic reports are for canary analysis, which does not consume them yet.
             while let Ok(Some(message)) = inbound.message().await {
                 match message.message {
                     Some(proto::proxy_message::Message::Ack(ack)) => {
@@ -101,9 +115,10 @@ impl ControlPlane for ControlPlaneService {
                     Some(proto::proxy_message::Message::Nack(nack)) => {
                         mesh.nack(&id, nack.version, nack.error).await
                     }
-                    Some(proto::proxy_message::Message::Report(_))
-                    | Some(proto::proxy_message::Message::Hello(_))
-                    | None => {}
+                    Some(proto::proxy_message::Message::Report(report)) => {
+                        mesh.traffic.record(&report)
+                    }
+                    Some(proto::proxy_message::Message::Hello(_)) | None => {}
                 }
             }
             tracing::info!(proxy = %id, "proxy disconnected");
@@ -118,7 +133,8 @@ impl ControlPlane for ControlPlaneService {
     ) -> Result<Response<proto::CertificateResponse>, Status> {
         let request = request.into_inner();
         let identity =
-            self.authenticate(&request.token, &request.namespace, &request.service_account)?;
+            self.authenticate(&request.token, &request.namespace, &request.service_account)
+                .await?;
         self.check_onboarded(&identity.namespace).await?;
         let (trust_domain, lifetime) = match self.mesh.applied().await {
             Some(applied) => (

@@ -1,7 +1,8 @@
 //! The mesh certificate authority: signs workload CSRs with SPIFFE URI SANs and the
 //! control plane's own serving certificate.
 //!
-//! The CA key lives in the state directory with mode 0600, or is supplied by the operator.
+//! The CA key lives in the state directory with mode 0600 (local mode), in a Secret (in a
+//! cluster, see `kubernetes::ca_secret`), or is supplied by the operator.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -59,6 +60,18 @@ impl CertificateAuthority {
             path: dir.to_path_buf(),
             source,
         })?;
+        let (ca, key_pem) = Self::generate(trust_domain)?;
+        write_private(&key_path, &key_pem)?;
+        std::fs::write(&cert_path, ca.bundle_pem()).map_err(|source| CaError::Io {
+            path: cert_path.clone(),
+            source,
+        })?;
+        Ok(ca)
+    }
+
+    /// A new self-signed CA and its key (PEM), for the caller to keep: in the state
+    /// directory in local mode, in a Secret in a cluster.
+    pub fn generate(trust_domain: &str) -> Result<(Self, String), CaError> {
         let key = KeyPair::generate().map_err(|source| CaError::Certificate {
             what: "generating the CA key",
             source,
@@ -86,15 +99,28 @@ impl CertificateAuthority {
                 what: "self-signing the CA",
                 source,
             })?;
-        write_private(&key_path, &key.serialize_pem())?;
-        std::fs::write(&cert_path, cert.pem()).map_err(|source| CaError::Io {
-            path: cert_path.clone(),
+        let key_pem = key.serialize_pem();
+        Ok((
+            CertificateAuthority {
+                cert_pem: cert.pem(),
+                issuer: Issuer::new(params, key),
+            },
+            key_pem,
+        ))
+    }
+
+    /// A CA from its certificate and key (PEM).
+    pub fn from_pem(cert_pem: String, key_pem: &str) -> Result<Self, CaError> {
+        let key = KeyPair::from_pem(key_pem).map_err(|source| CaError::Certificate {
+            what: "reading the CA key",
             source,
         })?;
-        Ok(CertificateAuthority {
-            cert_pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        })
+        let issuer =
+            Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|source| CaError::Certificate {
+                what: "reading the CA certificate",
+                source,
+            })?;
+        Ok(CertificateAuthority { cert_pem, issuer })
     }
 
     /// An operator-provided CA.
@@ -107,16 +133,7 @@ impl CertificateAuthority {
             path: key_path.to_path_buf(),
             source,
         })?;
-        let key = KeyPair::from_pem(&key_pem).map_err(|source| CaError::Certificate {
-            what: "reading the CA key",
-            source,
-        })?;
-        let issuer =
-            Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|source| CaError::Certificate {
-                what: "reading the CA certificate",
-                source,
-            })?;
-        Ok(CertificateAuthority { cert_pem, issuer })
+        Self::from_pem(cert_pem, &key_pem)
     }
 
     /// The PEM bundle proxies trust.

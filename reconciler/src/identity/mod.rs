@@ -1,4 +1,7 @@
-//! Workload identity: the mesh CA and the bootstrap tokens proxies prove themselves with.
+//! Workload identity: the mesh CA, and the proofs proxies give of who they are (bootstrap
+//! tokens in local mode, service-account tokens checked with TokenReview in a cluster).
 
 pub mod ca;
+pub mod token_review;
 pub mod tokens;
+pub mod verifier;

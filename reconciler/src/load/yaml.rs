@@ -298,6 +298,34 @@ impl Node {
         }
     }
 
+    /// The node at a JSON pointer (the value, not its key).
+    pub fn get(&self, pointer: &str) -> Option<&Node> {
+        let mut node = self;
+        for segment in pointer.split('/').skip(1) {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            node = match &node.value {
+                NodeValue::Mapping(entries) => entries
+                    .iter()
+                    .find(|(key, _)| scalar_text(key).as_deref() == Some(segment.as_str()))
+                    .map(|(_, value)| value)?,
+                NodeValue::Sequence(items) => items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The position of the key of a top-level mapping entry.
+    pub fn key_position(&self, key: &str) -> Option<Position> {
+        match &self.value {
+            NodeValue::Mapping(entries) => entries
+                .iter()
+                .find(|(k, _)| scalar_text(k).as_deref() == Some(key))
+                .map(|(k, _)| k.position),
+            _ => None,
+        }
+    }
+
     /// Where the value at a JSON pointer is written: a mapping entry points at its key.
     /// Falls back to the deepest existing ancestor, so a missing field points at the
     /// object that lacks it.

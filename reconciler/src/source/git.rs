@@ -11,7 +11,12 @@ pub enum SourceError {
     #[error("opening repository {path}: {message}")]
     Open { path: PathBuf, message: String },
     #[error("resolving {reference}: {message}")]
-    Resolve { reference: String, message: String },
+    Resolve {
+        reference: String,
+        message: String,
+        /// The reference exists but what it points at cannot be read.
+        damaged: bool,
+    },
     #[error("reading commit {revision}: {message}")]
     Read { revision: String, message: String },
     #[error("writing checkout to {path}")]
@@ -20,6 +25,25 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl SourceError {
+    /// Whether the repository itself looks damaged (unreadable objects or refs), as
+    /// opposed to a reference that does not exist: a clone that is damaged is re-cloned.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            SourceError::Open { .. } | SourceError::Read { .. } => true,
+            SourceError::Resolve { damaged, .. } => *damaged,
+            SourceError::Write { .. } => false,
+        }
+    }
+}
+
+/// A commit's signature and the bytes it signs, as stored in the commit object.
+#[derive(Debug, Clone)]
+pub struct SignedCommit {
+    pub signature: Vec<u8>,
+    pub signed_data: Vec<u8>,
 }
 
 /// What the reconciler follows.
@@ -81,30 +105,88 @@ impl GitSource {
     /// The commit the tracked reference points at now.
     pub fn resolve(&self) -> Result<Revision, SourceError> {
         let repository = self.open()?;
-        let spec = match &self.reference {
-            Reference::Head => "HEAD".to_string(),
-            Reference::Branch(name) => format!("refs/heads/{name}"),
-            Reference::Tag(name) => format!("refs/tags/{name}"),
-            Reference::Commit(id) => id.clone(),
+        let error = |damaged: bool| {
+            move |error: git2::Error| SourceError::Resolve {
+                reference: self.reference.to_string(),
+                message: error.message().to_string(),
+                damaged,
+            }
         };
-        let object = repository
-            .revparse_single(&spec)
-            .map_err(|error| SourceError::Resolve {
-                reference: self.reference.to_string(),
-                message: error.message().to_string(),
-            })?;
-        let commit = object
-            .peel_to_commit()
-            .map_err(|error| SourceError::Resolve {
-                reference: self.reference.to_string(),
-                message: error.message().to_string(),
-            })?;
+        let commit = match &self.reference {
+            Reference::Commit(id) => {
+                // revparse takes abbreviated ids too.
+                let object = repository.revparse_single(id).map_err(|e| {
+                    let missing = matches!(
+                        e.code(),
+                        git2::ErrorCode::NotFound | git2::ErrorCode::Ambiguous
+                    ) || e.class() == git2::ErrorClass::Invalid;
+                    error(!missing)(e)
+                })?;
+                object.peel_to_commit().map_err(error(false))?
+            }
+            reference => {
+                let name = match reference {
+                    Reference::Branch(name) => format!("refs/heads/{name}"),
+                    Reference::Tag(name) => format!("refs/tags/{name}"),
+                    _ => "HEAD".to_string(),
+                };
+                // A missing name is the user's problem; a name that exists but cannot be
+                // followed to a commit is the repository's.
+                let found = repository.find_reference(&name).map_err(|e| {
+                    let missing = e.code() == git2::ErrorCode::NotFound
+                        || e.code() == git2::ErrorCode::UnbornBranch;
+                    error(!missing)(e)
+                })?;
+                let resolved = found.resolve().map_err(|e| {
+                    let missing = e.code() == git2::ErrorCode::NotFound;
+                    error(!missing)(e)
+                })?;
+                resolved.peel_to_commit().map_err(error(true))?
+            }
+        };
         Ok(Revision {
             id: commit.id().to_string(),
             summary: commit.summary().unwrap_or_default().to_string(),
             author: commit.author().name().unwrap_or_default().to_string(),
             time: commit.time().seconds(),
         })
+    }
+
+    /// The full name of the reference followed: `refs/heads/main` for a branch, or the
+    /// branch HEAD points at; `None` for a commit or a detached HEAD.
+    pub fn reference_name(&self) -> Option<String> {
+        match &self.reference {
+            Reference::Branch(name) => Some(format!("refs/heads/{name}")),
+            Reference::Tag(name) => Some(format!("refs/tags/{name}")),
+            Reference::Commit(_) => None,
+            Reference::Head => {
+                let repository = self.open().ok()?;
+                let head = repository.find_reference("HEAD").ok()?;
+                head.symbolic_target().map(str::to_string)
+            }
+        }
+    }
+
+    /// The signature of commit `revision`, or `None` when it is not signed.
+    pub fn signature(&self, revision: &str) -> Result<Option<SignedCommit>, SourceError> {
+        let repository = self.open()?;
+        let read_error = |error: git2::Error| SourceError::Read {
+            revision: revision.to_string(),
+            message: error.message().to_string(),
+        };
+        let oid = git2::Oid::from_str(revision).map_err(read_error)?;
+        match repository.extract_signature(&oid, None) {
+            Ok((signature, signed_data)) => Ok(Some(SignedCommit {
+                signature: signature.to_vec(),
+                signed_data: signed_data.to_vec(),
+            })),
+            Err(error) if error.code() == git2::ErrorCode::NotFound => {
+                // Not found is also what a missing commit gives: tell them apart.
+                repository.find_commit(oid).map_err(read_error)?;
+                Ok(None)
+            }
+            Err(error) => Err(read_error(error)),
+        }
     }
 
     /// Writes the tree of `revision` into `target` (which must not exist yet).

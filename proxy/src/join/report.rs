@@ -1,0 +1,123 @@
+//! Traffic reports: every second, what this proxy's app sent to each backend since the
+//! previous report (requests, 5xx and the proxy's own failures, latency), so the control
+//! plane can judge canaries from the client side.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use meshcd_schemas::proto;
+use tokio::sync::mpsc;
+
+use super::JoinSink;
+use crate::metrics::{BackendTotals, Metrics};
+
+const INTERVAL: Duration = Duration::from_secs(1);
+
+pub async fn report_every_second(
+    outgoing: mpsc::Sender<proto::ProxyMessage>,
+    sink: Arc<dyn JoinSink>,
+) {
+    let mut previous: HashMap<(String, String), BackendTotals> = HashMap::new();
+    let bounds_ms: Vec<f64> = Metrics::latency_bounds()
+        .into_iter()
+        .map(|b| b * 1000.0)
+        .collect();
+    let mut ticker = tokio::time::interval(INTERVAL);
+    loop {
+        ticker.tick().await;
+        if outgoing.is_closed() {
+            return;
+        }
+        let counters = deltas(&mut previous, sink.traffic_totals(), &bounds_ms);
+        if counters.is_empty() {
+            continue;
+        }
+        let message = proto::ProxyMessage {
+            message: Some(proto::proxy_message::Message::Report(
+                proto::TrafficReport { counters },
+            )),
+        };
+        if outgoing.send(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The change since `previous` for every backend that saw requests; updates `previous`.
+fn deltas(
+    previous: &mut HashMap<(String, String), BackendTotals>,
+    totals: Vec<BackendTotals>,
+    bounds_ms: &[f64],
+) -> Vec<proto::TrafficCounter> {
+    let mut counters = Vec::new();
+    for total in totals {
+        let key = (total.destination.clone(), total.backend.clone());
+        let before = previous.get(&key);
+        let requests = total.requests - before.map_or(0, |b| b.requests.min(total.requests));
+        if requests > 0 {
+            let failures = total.failures - before.map_or(0, |b| b.failures.min(total.failures));
+            let mut cumulative = 0;
+            let bucket_counts = total
+                .latency_buckets
+                .iter()
+                .enumerate()
+                .map(|(index, count)| {
+                    let earlier = before
+                        .and_then(|b| b.latency_buckets.get(index))
+                        .copied()
+                        .unwrap_or(0);
+                    cumulative += count.saturating_sub(earlier);
+                    cumulative
+                })
+                .collect();
+            let (service, namespace) = total
+                .destination
+                .split_once('.')
+                .unwrap_or((total.destination.as_str(), ""));
+            counters.push(proto::TrafficCounter {
+                service: service.to_string(),
+                namespace: namespace.to_string(),
+                backend: total.backend.clone(),
+                requests,
+                failures,
+                bucket_bounds_ms: bounds_ms.to_vec(),
+                bucket_counts,
+            });
+        }
+        previous.insert(key, total);
+    }
+    counters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(requests: u64, failures: u64, buckets: Vec<u64>) -> BackendTotals {
+        BackendTotals {
+            destination: "api.shop".into(),
+            backend: "api-v2".into(),
+            requests,
+            failures,
+            latency_buckets: buckets,
+        }
+    }
+
+    #[test]
+    fn reports_carry_only_what_happened_since_the_last_one() {
+        let mut previous = HashMap::new();
+        let bounds = [10.0, 100.0, f64::INFINITY];
+        let first = deltas(&mut previous, vec![totals(10, 1, vec![8, 2, 0])], &bounds);
+        assert_eq!(first[0].requests, 10);
+        assert_eq!(first[0].bucket_counts, vec![8, 10, 10]);
+        assert_eq!(
+            (first[0].service.as_str(), first[0].namespace.as_str()),
+            ("api", "shop")
+        );
+        let second = deltas(&mut previous, vec![totals(15, 4, vec![9, 5, 1])], &bounds);
+        assert_eq!((second[0].requests, second[0].failures), (5, 3));
+        assert_eq!(second[0].bucket_counts, vec![1, 4, 5]);
+        assert!(deltas(&mut previous, vec![totals(15, 4, vec![9, 5, 1])], &bounds).is_empty());
+    }
+}

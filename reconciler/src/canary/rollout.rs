@@ -1,0 +1,286 @@
+//! One canary rollout as plain data: where it stands, and what an analysis verdict does
+//! to it. No clocks or I/O here; the controller passes `now` in.
+
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::control::traffic::Aggregate;
+use crate::model::{Analysis, Canary};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Phase {
+    Progressing,
+    Paused,
+    /// The outcome is decided and being committed.
+    Promoting,
+    RollingBack,
+    /// Terminal: the outcome is in Git (or cannot be written, see `message`).
+    Promoted,
+    RolledBack,
+}
+
+/// What one interval's traffic says about the canary.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub enum Verdict {
+    /// Too little traffic to judge; the step waits.
+    Wait { requests: u64, min_requests: u64 },
+    Pass { requests: u64, success_rate: f64, p99_ms: Option<f64> },
+    Fail { metric: String, value: String, threshold: String },
+}
+
+pub fn judge(analysis: &Analysis, traffic: &Aggregate) -> Verdict {
+    if traffic.requests < analysis.min_requests.max(1) {
+        return Verdict::Wait {
+            requests: traffic.requests,
+            min_requests: analysis.min_requests,
+        };
+    }
+    let success_rate = traffic.success_rate().unwrap_or(0.0);
+    if let Some(min) = analysis.success_rate_min {
+        if success_rate < min {
+            return Verdict::Fail {
+                metric: "successRate".into(),
+                value: format!("{success_rate:.2}%"),
+                threshold: format!(">= {min}%"),
+            };
+        }
+    }
+    if let (Some(max), Some(p99)) = (analysis.latency_p99_max, traffic.p99_ms) {
+        let max_ms = max.as_secs_f64() * 1000.0;
+        if p99 > max_ms {
+            return Verdict::Fail {
+                metric: "latencyP99".into(),
+                value: if p99.is_finite() { format!("{p99:.0}ms") } else { "above the largest bucket".into() },
+                threshold: format!("<= {max_ms:.0}ms"),
+            };
+        }
+    }
+    Verdict::Pass {
+        requests: traffic.requests,
+        success_rate,
+        p99_ms: traffic.p99_ms,
+    }
+}
+
+/// A hash of what the rollout does, recorded in the outcome's status so that the same
+/// canary is not run again until a commit changes it.
+pub fn spec_hash(canary: &Canary) -> String {
+    let text = format!(
+        "{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}",
+        canary.namespace, canary.name, canary.traffic_split, canary.stable, canary.weights, canary.interval, canary.progress_deadline, canary.analysis
+    );
+    hex::encode(&Sha256::digest(text.as_bytes())[..6]) + &format!("-{}", canary.canary)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rollout {
+    pub namespace: String,
+    pub name: String,
+    pub spec_hash: String,
+    pub phase: Phase,
+    /// Index into the schedule of the step in force; `None` before the first step.
+    pub step: Option<usize>,
+    /// The canary's weight in force (percent).
+    pub canary_weight: u32,
+    pub failures: u32,
+    pub last_verdict: Option<Verdict>,
+    pub message: String,
+    #[serde(skip)]
+    pub last_analysis: Instant,
+    #[serde(skip)]
+    pub last_advance: Instant,
+}
+
+/// What the controller must do after an analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    Nothing,
+    /// Push this canary weight (percent) to the proxies.
+    SetWeight(u32),
+    Promote,
+    RollBack(String),
+}
+
+impl Rollout {
+    pub fn start(canary: &Canary, initial_canary_weight: u32, now: Instant) -> Rollout {
+        Rollout {
+            namespace: canary.namespace.clone(),
+            name: canary.name.clone(),
+            spec_hash: spec_hash(canary),
+            phase: Phase::Progressing,
+            step: None,
+            canary_weight: initial_canary_weight,
+            failures: 0,
+            last_verdict: None,
+            message: "started from the weights in Git".into(),
+            last_analysis: now,
+            last_advance: now,
+        }
+    }
+
+    /// Whether an interval has passed since the last analysis.
+    pub fn due(&self, canary: &Canary, now: Instant) -> bool {
+        self.phase == Phase::Progressing && now.duration_since(self.last_analysis) >= canary.interval
+    }
+
+    /// Applies one interval's verdict.
+    pub fn analyse(&mut self, canary: &Canary, verdict: Verdict, now: Instant) -> Transition {
+        self.last_analysis = now;
+        self.last_verdict = Some(verdict.clone());
+        match verdict {
+            Verdict::Wait { requests, min_requests } => {
+                let waited = now.duration_since(self.last_advance);
+                if waited >= canary.progress_deadline {
+                    return self.roll_back(format!(
+                        "no step advanced for {} (progressDeadline): {requests} requests in the last interval, {min_requests} needed",
+                        human(waited)
+                    ));
+                }
+                self.message = format!("waiting for traffic: {requests} of {min_requests} requests in the last interval");
+                Transition::Nothing
+            }
+            Verdict::Fail { metric, value, threshold } => {
+                self.failures += 1;
+                if self.failures >= canary.analysis.failure_threshold {
+                    return self.roll_back(format!(
+                        "{metric} {value} (threshold {threshold}), {} failed analyses",
+                        self.failures
+                    ));
+                }
+                self.message = format!(
+                    "analysis failed ({metric} {value}, threshold {threshold}): {} of {}",
+                    self.failures, canary.analysis.failure_threshold
+                );
+                Transition::Nothing
+            }
+            Verdict::Pass { success_rate, p99_ms, .. } => {
+                let next = self.step.map_or(0, |step| step + 1);
+                self.last_advance = now;
+                let evidence = match p99_ms {
+                    Some(p99) if p99.is_finite() => format!("success rate {success_rate:.2}%, p99 <= {p99:.0}ms"),
+                    _ => format!("success rate {success_rate:.2}%"),
+                };
+                match canary.weights.get(next) {
+                    Some(weight) => {
+                        self.step = Some(next);
+                        self.canary_weight = *weight;
+                        self.message = format!("step {} of {}: canary at {weight}% ({evidence})", next + 1, canary.weights.len());
+                        Transition::SetWeight(*weight)
+                    }
+                    None => {
+                        self.phase = Phase::Promoting;
+                        self.canary_weight = 100;
+                        self.message = format!("promoted after {} steps ({evidence})", canary.weights.len());
+                        Transition::Promote
+                    }
+                }
+            }
+        }
+    }
+
+    /// An operator's `meshcd canary promote` / `abort`.
+    pub fn force(&mut self, promote: bool) -> Transition {
+        if promote {
+            self.phase = Phase::Promoting;
+            self.canary_weight = 100;
+            self.message = "promoted by an operator".into();
+            Transition::Promote
+        } else {
+            self.roll_back("aborted by an operator".into())
+        }
+    }
+
+    fn roll_back(&mut self, reason: String) -> Transition {
+        self.phase = Phase::RollingBack;
+        self.canary_weight = 0;
+        self.message = format!("rolled back: {reason}");
+        Transition::RollBack(reason)
+    }
+}
+
+fn human(duration: Duration) -> String {
+    if duration >= Duration::from_secs(60) {
+        format!("{}m{}s", duration.as_secs() / 60, duration.as_secs() % 60)
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canary() -> Canary {
+        Canary {
+            name: "api".into(),
+            namespace: "shop".into(),
+            traffic_split: "api".into(),
+            stable: "api-v1".into(),
+            canary: "api-v2".into(),
+            weights: vec![10, 50],
+            interval: Duration::from_secs(10),
+            progress_deadline: Duration::from_secs(60),
+            analysis: Analysis {
+                success_rate_min: Some(99.0),
+                latency_p99_max: Some(Duration::from_millis(500)),
+                min_requests: 20,
+                failure_threshold: 2,
+            },
+            status: None,
+        }
+    }
+
+    fn traffic(requests: u64, failures: u64, p99_ms: f64) -> Aggregate {
+        Aggregate { requests, failures, p99_ms: Some(p99_ms) }
+    }
+
+    #[test]
+    fn healthy_intervals_step_through_the_schedule_then_promote() {
+        let canary = canary();
+        let start = Instant::now();
+        let mut rollout = Rollout::start(&canary, 10, start);
+        let verdict = judge(&canary.analysis, &traffic(100, 0, 25.0));
+        assert_eq!(rollout.analyse(&canary, verdict.clone(), start + canary.interval), Transition::SetWeight(10));
+        assert_eq!(rollout.analyse(&canary, verdict.clone(), start + canary.interval * 2), Transition::SetWeight(50));
+        assert_eq!(rollout.analyse(&canary, verdict, start + canary.interval * 3), Transition::Promote);
+        assert_eq!(rollout.phase, Phase::Promoting);
+    }
+
+    #[test]
+    fn failures_up_to_the_threshold_roll_back() {
+        let canary = canary();
+        let start = Instant::now();
+        let mut rollout = Rollout::start(&canary, 10, start);
+        let failing = judge(&canary.analysis, &traffic(100, 5, 25.0));
+        assert!(matches!(failing, Verdict::Fail { ref metric, .. } if metric == "successRate"));
+        assert_eq!(rollout.analyse(&canary, failing.clone(), start), Transition::Nothing);
+        assert!(matches!(rollout.analyse(&canary, failing, start), Transition::RollBack(reason) if reason.contains("successRate 95.00%")));
+        assert_eq!(rollout.canary_weight, 0);
+    }
+
+    #[test]
+    fn slow_responses_fail_the_latency_check() {
+        let verdict = judge(&canary().analysis, &traffic(100, 0, 1000.0));
+        assert!(matches!(verdict, Verdict::Fail { ref metric, .. } if metric == "latencyP99"));
+    }
+
+    #[test]
+    fn too_little_traffic_waits_until_the_progress_deadline() {
+        let canary = canary();
+        let start = Instant::now();
+        let mut rollout = Rollout::start(&canary, 10, start);
+        let quiet = judge(&canary.analysis, &traffic(3, 0, 5.0));
+        assert!(matches!(quiet, Verdict::Wait { .. }));
+        assert_eq!(rollout.analyse(&canary, quiet.clone(), start + Duration::from_secs(30)), Transition::Nothing);
+        assert!(matches!(rollout.analyse(&canary, quiet, start + Duration::from_secs(61)), Transition::RollBack(reason) if reason.contains("progressDeadline")));
+    }
+
+    #[test]
+    fn a_changed_spec_has_another_hash() {
+        let mut other = canary();
+        other.weights = vec![5, 50];
+        assert_ne!(spec_hash(&canary()), spec_hash(&other));
+        assert_eq!(spec_hash(&canary()), spec_hash(&canary()));
+    }
+}

@@ -1,0 +1,209 @@
+//! `meshcd run --kubernetes`: the parts of the reconciler that only run in a cluster —
+//! CA in a Secret, TokenReview, workload discovery, leader-gated apply, the sidecar
+//! injection webhook — started beside the local-mode ones.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::{Mutex, watch};
+use tokio::task::JoinHandle;
+
+use crate::control::mesh::Mesh;
+use crate::identity::ca::CertificateAuthority;
+use crate::identity::token_review::{AUDIENCE, TokenReviewer};
+use crate::identity::verifier::Verifier;
+use crate::inventory::Inventory;
+use crate::kubernetes::apply::Applier;
+use crate::kubernetes::inject::Settings;
+use crate::kubernetes::leader::Election;
+use crate::kubernetes::sync::{KubernetesStatus, Sync};
+use crate::kubernetes::{ca_secret, discovery, webhook};
+
+/// The default image of the injected proxy: the one built from this source tree.
+pub const PROXY_IMAGE: &str = concat!("meshcd/meshcd-proxy:", env!("CARGO_PKG_VERSION"));
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterArgs {
+    /// Run in a Kubernetes cluster: apply the repository to it, discover workloads from
+    /// it, inject proxies into its pods (credentials: in-cluster, or KUBECONFIG).
+    #[arg(long, env = "MESHCD_KUBERNETES")]
+    pub kubernetes: bool,
+    /// The namespace meshcd runs in: its CA Secret, leader Lease and Services.
+    #[arg(long = "kubernetes-namespace", env = "MESHCD_NAMESPACE", default_value = "meshcd-system")]
+    pub namespace: String,
+    /// This replica's name in leader election and Events (the pod's name).
+    #[arg(long, env = "MESHCD_POD_NAME")]
+    pub pod_name: Option<String>,
+    /// The sidecar injection webhook's HTTPS listen address.
+    #[arg(long, env = "MESHCD_WEBHOOK_ADDR", default_value = "0.0.0.0:15017")]
+    pub webhook_addr: SocketAddr,
+    /// The MutatingWebhookConfiguration whose caBundle meshcd keeps set to the mesh CA.
+    #[arg(long, env = "MESHCD_WEBHOOK_CONFIGURATION", default_value = "meshcd")]
+    pub webhook_configuration: String,
+    /// The image of the injected proxy (and its iptables init container).
+    #[arg(long, env = "MESHCD_PROXY_IMAGE", default_value = PROXY_IMAGE)]
+    pub proxy_image: String,
+    /// How often the leader re-applies the revision in force, correcting drift.
+    #[arg(long, env = "MESHCD_RESYNC_INTERVAL", default_value = "60s", value_parser = super::run::parse_duration)]
+    pub resync: Duration,
+}
+
+/// A connected cluster and the mesh CA kept in it.
+pub struct Cluster {
+    args: ClusterArgs,
+    client: kube::Client,
+    pub ca: Arc<CertificateAuthority>,
+}
+
+/// The cluster-mode tasks; dropping this stops them.
+pub struct Running {
+    tasks: Vec<JoinHandle<()>>,
+    election: Election,
+    client: kube::Client,
+    pub status: Arc<Mutex<KubernetesStatus>>,
+}
+
+impl ClusterArgs {
+    fn identity(&self) -> String {
+        self.pod_name
+            .clone()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| format!("meshcd-{}", std::process::id()))
+    }
+}
+
+impl Cluster {
+    /// Connects and loads (or creates) the CA Secret shared by every replica.
+    pub async fn connect(args: ClusterArgs, trust_domain: &str) -> anyhow::Result<Cluster> {
+        let client = kube::Client::try_default()
+            .await
+            .context("connecting to the Kubernetes API (in-cluster config or KUBECONFIG)")?;
+        let ca = ca_secret::load_or_create(&client, &args.namespace, ca_secret::DEFAULT_SECRET, trust_domain)
+            .await
+            .context("loading the mesh CA")?;
+        Ok(Cluster {
+            args,
+            client,
+            ca: Arc::new(ca),
+        })
+    }
+
+    /// Proxies in a cluster prove themselves with their projected service-account token.
+    pub fn verifier(&self) -> Verifier {
+        TokenReviewer::new(self.client.clone(), AUDIENCE).into()
+    }
+
+    /// The control plane's DNS names, for its serving certificate.
+    pub fn control_plane_names(&self) -> Vec<String> {
+        service_names("meshcd-control-plane", &self.args.namespace)
+    }
+
+    /// Starts discovery, leader election, the leader-gated applier and the webhook.
+    pub async fn start(self, mesh: Arc<Mesh>) -> anyhow::Result<Running> {
+        let Cluster { args, client, ca } = self;
+        let namespace = args.namespace.clone();
+        let identity = args.identity();
+        let mut tasks = Vec::new();
+
+        // Every replica discovers workloads: each serves the control plane to its proxies.
+        let (inventory_sender, mut inventory) = watch::channel(Inventory::default());
+        tasks.push(tokio::spawn(discovery::run(client.clone(), inventory_sender)));
+        let discovered_mesh = mesh.clone();
+        tasks.push(tokio::spawn(async move {
+            while inventory.changed().await.is_ok() {
+                let current = inventory.borrow_and_update().clone();
+                discovered_mesh.set_discovered(current).await;
+            }
+        }));
+
+        let election = Election::new(&namespace, "meshcd-leader", &identity);
+        let (leader_sender, leader) = watch::channel(false);
+        tasks.push(tokio::spawn(election.clone().run(client.clone(), leader_sender)));
+        let status = Arc::new(Mutex::new(KubernetesStatus::default()));
+        tasks.push(tokio::spawn(
+            Sync {
+                client: client.clone(),
+                applier: Applier::new(client.clone()).with_ca_bundle(ca.bundle_pem()),
+                mesh: mesh.clone(),
+                resync: args.resync,
+                leader,
+                status: status.clone(),
+                instance: identity.clone(),
+            }
+            .run(),
+        ));
+
+        // The webhook: a serving certificate from the mesh CA, which the API server trusts
+        // through the configuration's caBundle.
+        let names = service_names("meshcd-webhook", &namespace);
+        let (cert, key) = ca.issue_server(&names, Duration::from_secs(365 * 24 * 3600))?;
+        let acceptor = webhook::acceptor(&cert, &key)?;
+        let listener = tokio::net::TcpListener::bind(args.webhook_addr)
+            .await
+            .with_context(|| format!("binding the webhook to {}", args.webhook_addr))?;
+        if let Err(error) = webhook::patch_ca_bundle(&client, &args.webhook_configuration, ca.bundle_pem()).await {
+            tracing::warn!(error = %crate::cli::cluster::chain(&error), "the API server may not trust the webhook yet");
+        }
+        let (onboarded_sender, onboarded) = watch::channel(BTreeSet::new());
+        let revisions_mesh = mesh.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut revisions = revisions_mesh.subscribe_revisions();
+            loop {
+                if let Some(applied) = revisions_mesh.applied().await {
+                    onboarded_sender.send_replace(applied.config.namespaces.clone());
+                }
+                if revisions.changed().await.is_err() {
+                    return;
+                }
+            }
+        }));
+        let settings = Settings {
+            proxy_image: args.proxy_image.clone(),
+            control_plane: format!("meshcd-control-plane.{namespace}.svc:15012"),
+            control_plane_name: format!("meshcd-control-plane.{namespace}.svc"),
+        };
+        tasks.push(tokio::spawn(webhook::serve(listener, acceptor, settings, onboarded)));
+        eprintln!(
+            "meshcd: Kubernetes mode in namespace {namespace} as {identity}; webhook on {}",
+            args.webhook_addr
+        );
+        Ok(Running {
+            tasks,
+            election,
+            client,
+            status,
+        })
+    }
+}
+
+impl Running {
+    /// Stops the tasks and hands the lease over at once.
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        if let Err(error) = self.election.release(self.client.clone()).await {
+            tracing::warn!(%error, "releasing the leader lease failed; it expires on its own");
+        }
+    }
+}
+
+fn service_names(service: &str, namespace: &str) -> Vec<String> {
+    vec![
+        format!("{service}.{namespace}.svc"),
+        format!("{service}.{namespace}.svc.cluster.local"),
+    ]
+}
+
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,72 @@
+//! Mesh-wide settings that change, with the risk a reviewer should weigh for each.
+
+use super::{MeshChange, format_duration};
+use crate::model::{Mesh, MtlsMode, TrafficPolicy};
+
+pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
+    let policy = |policy: TrafficPolicy| match policy {
+        TrafficPolicy::Deny => "deny",
+        TrafficPolicy::Permissive => "permissive",
+    };
+    let mtls = |mode: MtlsMode| match mode {
+        MtlsMode::Strict => "strict",
+        MtlsMode::Permissive => "permissive",
+    };
+    let settings: [(&str, String, String, Option<&str>); 7] = [
+        ("name", base.name.clone(), head.name.clone(), None),
+        (
+            "trustDomain",
+            base.trust_domain.clone(),
+            head.trust_domain.clone(),
+            Some(
+                "every identity changes: certificates of the old trust domain no longer match \
+                 any rule until the proxies rotate them",
+            ),
+        ),
+        (
+            "trafficPolicy",
+            policy(base.traffic_policy).into(),
+            policy(head.traffic_policy).into(),
+            (head.traffic_policy == TrafficPolicy::Permissive).then_some(
+                "every meshed workload may call every other: TrafficTargets no longer restrict anything",
+            ),
+        ),
+        (
+            "mtls",
+            mtls(base.mtls).into(),
+            mtls(head.mtls).into(),
+            (head.mtls == MtlsMode::Permissive).then_some(
+                "destinations accept plaintext from clients outside the mesh (identity \
+                 \"unauthenticated\")",
+            ),
+        ),
+        (
+            "certificateLifetime",
+            format_duration(base.certificate_lifetime),
+            format_duration(head.certificate_lifetime),
+            None,
+        ),
+        (
+            "canaryDefaults.interval",
+            format_duration(base.canary_interval),
+            format_duration(head.canary_interval),
+            None,
+        ),
+        (
+            "canaryDefaults.failureThreshold",
+            base.canary_failure_threshold.to_string(),
+            head.canary_failure_threshold.to_string(),
+            None,
+        ),
+    ];
+    settings
+        .into_iter()
+        .filter(|(_, before, after, _)| before != after)
+        .map(|(setting, before, after, risk)| MeshChange {
+            setting: setting.into(),
+            before,
+            after,
+            risk: risk.map(str::to_string),
+        })
+        .collect()
+}

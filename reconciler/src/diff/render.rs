@@ -1,0 +1,307 @@
+//! Renders a diff `Report` as text, JSON, Markdown (a pull-request comment or step
+//! summary) or GitHub workflow commands, all from the same value.
+
+mod markdown;
+mod text;
+
+use std::fmt::Write as _;
+
+use super::{
+    AccessRow, CanaryChange, CanaryEvent, CanarySummary, Change, ChangeSet, Report, SplitChange,
+};
+use crate::diagnostics::Diagnostics;
+use crate::diagnostics::render::SourceLine;
+use markdown::code;
+
+pub use markdown::markdown;
+pub use text::{github, text};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Github,
+}
+
+pub fn render(report: &Report, format: Format, source_line: &SourceLine<'_>) -> String {
+    match format {
+        Format::Text => text(report, source_line),
+        Format::Json => json(report),
+        Format::Markdown => markdown(report),
+        Format::Github => github(report),
+    }
+}
+
+/// One line: `2 newly allowed, 1 newly denied, 1 split changed`.
+pub fn summary(changes: &ChangeSet) -> String {
+    let count = |n: usize, one: &str, many: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {one}")),
+        n => Some(format!("{n} {many}")),
+    };
+    let canaries = |event| changes.canaries.iter().filter(|c| c.event == event).count();
+    let parts: Vec<String> = [
+        count(
+            changes.access.allowed.len(),
+            "access row newly allowed",
+            "access rows newly allowed",
+        ),
+        count(
+            changes.access.denied.len(),
+            "access row newly denied",
+            "access rows newly denied",
+        ),
+        count(changes.splits.len(), "split changed", "splits changed"),
+        count(
+            changes.namespaces.joined.len(),
+            "namespace joins",
+            "namespaces join",
+        ),
+        count(
+            changes.namespaces.left.len(),
+            "namespace leaves",
+            "namespaces leave",
+        ),
+        count(
+            canaries(CanaryEvent::Starts),
+            "canary starts",
+            "canaries start",
+        ),
+        count(
+            canaries(CanaryEvent::Changes),
+            "canary changes",
+            "canaries change",
+        ),
+        count(
+            canaries(CanaryEvent::Stops),
+            "canary stops",
+            "canaries stop",
+        ),
+        count(
+            canaries(CanaryEvent::Finishes),
+            "canary finishes",
+            "canaries finish",
+        ),
+        count(
+            changes.mesh.len(),
+            "mesh setting changed",
+            "mesh settings changed",
+        ),
+        count(changes.warnings.0.len(), "warning", "warnings"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "no effective change".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn base_note(report: &Report) -> Option<String> {
+    (!report.base.valid).then(|| {
+        format!(
+            "BASE is invalid ({} error(s)): HEAD is compared with an empty mesh",
+            report.base.errors
+        )
+    })
+}
+
+fn invalid_base_line(report: &Report) -> String {
+    if report.base.valid {
+        "BASE was valid.".into()
+    } else {
+        format!("BASE was invalid too ({} error(s)).", report.base.errors)
+    }
+}
+
+/// HEAD's validation warnings, then the diff's own.
+fn warnings(report: &Report, changes: &ChangeSet) -> Diagnostics {
+    let mut all = report.diagnostics.clone();
+    all.0.extend(changes.warnings.0.iter().cloned());
+    all
+}
+
+pub fn json(report: &Report) -> String {
+    let value = serde_json::json!({
+        "valid": report.head.valid,
+        "summary": report.changes.as_ref().map(summary),
+        "base": report.base,
+        "head": report.head,
+        "changes": report.changes,
+        "diagnostics": report.diagnostics,
+    });
+    let mut out = serde_json::to_string_pretty(&value).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+fn via(row: &AccessRow, markdown: bool) -> String {
+    let wrap = |text: &str| {
+        if markdown {
+            code(text)
+        } else {
+            text.to_string()
+        }
+    };
+    if row.traffic_targets.is_empty() {
+        // Only the permissive traffic policy grants without a TrafficTarget.
+        return format!("Mesh {}", wrap("trafficPolicy: permissive"));
+    }
+    let targets: Vec<String> = row.traffic_targets.iter().map(|t| wrap(t)).collect();
+    let mut out = format!("TrafficTarget {}", targets.join(", "));
+    if !row.routes.is_empty() {
+        let routes: Vec<String> = row.routes.iter().map(|r| wrap(r)).collect();
+        let _ = write!(out, ", route {}", routes.join(", "));
+    }
+    out
+}
+
+fn split_title(split: &SplitChange) -> String {
+    let what = match split.change {
+        Change::Added => "new split of",
+        Change::Removed => "split removed from",
+        Change::Changed => "split of",
+    };
+    format!(
+        "{what} {}/{} (TrafficSplit {})",
+        split.namespace, split.service, split.name
+    )
+}
+
+fn split_notes(split: &SplitChange) -> Vec<String> {
+    let mut notes = Vec::new();
+    if split.change == Change::Removed {
+        notes.push(format!(
+            "requests to {}/{} go to the root service's own endpoints again",
+            split.namespace, split.service
+        ));
+    }
+    if split.matches_before != split.matches_after {
+        let list = |matches: &[String]| {
+            if matches.is_empty() {
+                "every request".to_string()
+            } else {
+                format!("requests matching {}", matches.join(", "))
+            }
+        };
+        notes.push(format!(
+            "{}/{} splits {} (was: {})",
+            split.namespace,
+            split.service,
+            list(&split.matches_after),
+            list(&split.matches_before)
+        ));
+    }
+    if let Some(canary) = &split.canary {
+        notes.push(format!(
+            "Canary {}/{canary} owns these weights while it runs: they are where it starts",
+            split.namespace
+        ));
+    }
+    notes
+}
+
+fn change_sign(change: Change) -> char {
+    match change {
+        Change::Added => '+',
+        Change::Removed => '-',
+        Change::Changed => '~',
+    }
+}
+
+fn canary_sign(event: CanaryEvent) -> char {
+    match event {
+        CanaryEvent::Starts => '+',
+        CanaryEvent::Stops => '-',
+        CanaryEvent::Changes | CanaryEvent::Finishes => '~',
+    }
+}
+
+fn event_words(canary: &CanaryChange) -> String {
+    match canary.event {
+        CanaryEvent::Starts => "starts".into(),
+        CanaryEvent::Stops => "stops".into(),
+        CanaryEvent::Changes => format!("changes ({}), restarts", canary.fields.join(", ")),
+        CanaryEvent::Finishes => format!(
+            "finishes: {}",
+            canary
+                .after
+                .as_ref()
+                .and_then(|a| a.phase.as_deref())
+                .unwrap_or("status updated")
+        ),
+    }
+}
+
+fn canary_line(canary: &CanaryChange) -> String {
+    let name = format!("{}/{}", canary.namespace, canary.name);
+    let Some(shown) = canary.after.as_ref().or(canary.before.as_ref()) else {
+        return name;
+    };
+    format!(
+        "canary {name} {}: {} → {} over split {}, steps {} every {} (at least {}); {}",
+        event_words(canary),
+        shown.stable,
+        shown.canary,
+        shown.traffic_split,
+        steps(shown),
+        shown.interval,
+        shown.minimum_duration,
+        analysis(shown)
+    )
+}
+
+fn steps(summary: &CanarySummary) -> String {
+    let weights: Vec<String> = summary.weights.iter().map(u32::to_string).collect();
+    format!("{}%", weights.join(", "))
+}
+
+fn analysis(summary: &CanarySummary) -> String {
+    let mut parts = Vec::new();
+    if let Some(min) = summary.success_rate_min {
+        parts.push(format!("success rate ≥ {min}%"));
+    }
+    if let Some(max) = &summary.latency_p99_max {
+        parts.push(format!("p99 ≤ {max}"));
+    }
+    parts.push(format!("≥ {} requests per interval", summary.min_requests));
+    parts.push(format!(
+        "rollback after {} failures",
+        summary.failure_threshold
+    ));
+    parts.join(", ")
+}
+
+/// `90%`, `33.33%`, or `—` for a backend that is not listed.
+fn percent(value: Option<f64>) -> String {
+    match value {
+        None => "—".into(),
+        Some(value) => format!("{}%", number(value)),
+    }
+}
+
+fn delta(before: Option<f64>, after: Option<f64>) -> String {
+    match (before, after) {
+        (None, Some(_)) => "added".into(),
+        (Some(_), None) => "removed".into(),
+        (Some(before), Some(after)) => {
+            let moved = ((after - before) * 100.0).round() / 100.0;
+            if moved == 0.0 {
+                "±0".into()
+            } else if moved > 0.0 {
+                format!("+{} pts", number(moved))
+            } else {
+                format!("{} pts", number(moved))
+            }
+        }
+        (None, None) => String::new(),
+    }
+}
+
+fn number(value: f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}

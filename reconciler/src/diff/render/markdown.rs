@@ -1,0 +1,246 @@
+//! Markdown for a pull-request comment or a job summary: one table per kind of change.
+
+use std::fmt::Write as _;
+
+use super::{
+    analysis, base_note, delta, event_words, invalid_base_line, percent, split_notes, steps,
+    summary, via, warnings,
+};
+use crate::diagnostics::{Diagnostics, Severity};
+use crate::diff::{Change, Ports, Report, Traffic};
+
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let (base, head) = (
+        code(&report.base.to_string()),
+        code(&report.head.to_string()),
+    );
+    let Some(changes) = &report.changes else {
+        let _ = writeln!(out, "## meshcd diff: {head} is invalid\n");
+        let _ = writeln!(
+            out,
+            "{} HEAD has {} error(s); a revision with errors is never applied, not even partly.\n",
+            invalid_base_line(report),
+            report.head.errors
+        );
+        let mut shown = report.diagnostics.clone();
+        shown.0.retain(|d| d.severity != Severity::Note);
+        diagnostics_table(&mut out, &shown);
+        return out;
+    };
+    let _ = writeln!(out, "## meshcd diff: {base} → {head}\n");
+    if let Some(note) = base_note(report) {
+        let _ = writeln!(out, "> **Note:** {note}.\n");
+    }
+    let _ = writeln!(out, "**{}**", summary(changes));
+    if !changes.access.allowed.is_empty() || !changes.access.denied.is_empty() {
+        let _ = writeln!(out, "\n### Access\n");
+        let _ = writeln!(
+            out,
+            "| change | source | destination | traffic | ports | granted by |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        for (change, rows) in [
+            ("**+ allowed**", &changes.access.allowed),
+            ("**− denied**", &changes.access.denied),
+        ] {
+            for row in rows {
+                let _ = writeln!(
+                    out,
+                    "| {change} | {} | {} | {} | {} | {} |",
+                    code(&row.source.to_string()),
+                    code(&row.destination.to_string()),
+                    traffic_markdown(&row.traffic),
+                    match &row.ports {
+                        Ports::Any => "any".to_string(),
+                        Ports::Only(ports) => ports
+                            .iter()
+                            .map(u16::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    },
+                    via(row, true)
+                );
+            }
+        }
+    }
+    if !changes.splits.is_empty() {
+        let _ = writeln!(out, "\n### Traffic splits\n");
+        let _ = writeln!(out, "| split | backend | before | after | moved |");
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+        for split in &changes.splits {
+            for (index, backend) in split.backends.iter().enumerate() {
+                let title = if index == 0 {
+                    format!(
+                        "{} by TrafficSplit {}{}",
+                        code(&format!("{}/{}", split.namespace, split.service)),
+                        code(&split.name),
+                        match split.change {
+                            Change::Added => " (new)",
+                            Change::Removed => " (removed)",
+                            Change::Changed => "",
+                        },
+                    )
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "| {title} | {} | {} | {} | {} |",
+                    code(&backend.service),
+                    percent(backend.before),
+                    percent(backend.after),
+                    delta(backend.before, backend.after)
+                );
+            }
+        }
+        let notes: Vec<String> = changes.splits.iter().flat_map(split_notes).collect();
+        if !notes.is_empty() {
+            out.push('\n');
+            for note in notes {
+                let _ = writeln!(out, "- {note}");
+            }
+        }
+    }
+    let namespaces = &changes.namespaces;
+    if !namespaces.joined.is_empty() || !namespaces.left.is_empty() {
+        let _ = writeln!(out, "\n### Namespaces\n");
+        let list = |names: &[String]| names.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ");
+        if !namespaces.joined.is_empty() {
+            let _ = writeln!(out, "- **join the mesh:** {}", list(&namespaces.joined));
+        }
+        if !namespaces.left.is_empty() {
+            let _ = writeln!(out, "- **leave the mesh:** {}", list(&namespaces.left));
+        }
+    }
+    if !changes.canaries.is_empty() {
+        let _ = writeln!(out, "\n### Canaries\n");
+        let _ = writeln!(
+            out,
+            "| canary | event | rollout | steps | interval | at least | analysis |"
+        );
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+        for canary in &changes.canaries {
+            let Some(shown) = canary.after.as_ref().or(canary.before.as_ref()) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} → {} (split {}) | {} | {} | {} | {} |",
+                code(&format!("{}/{}", canary.namespace, canary.name)),
+                event_words(canary),
+                code(&shown.stable),
+                code(&shown.canary),
+                code(&shown.traffic_split),
+                steps(shown),
+                shown.interval,
+                shown.minimum_duration,
+                analysis(shown)
+            );
+        }
+    }
+    if !changes.mesh.is_empty() {
+        let _ = writeln!(out, "\n### Mesh settings\n");
+        let _ = writeln!(out, "| setting | before | after | risk |");
+        let _ = writeln!(out, "| --- | --- | --- | --- |");
+        for setting in &changes.mesh {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                code(&setting.setting),
+                code(&setting.before),
+                code(&setting.after),
+                setting
+                    .risk
+                    .as_deref()
+                    .map(|risk| format!("⚠️ {}", cell(risk)))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let warnings = warnings(report, changes);
+    if !warnings.0.is_empty() {
+        let _ = writeln!(out, "\n### Warnings\n");
+        for warning in warnings.iter() {
+            let _ = write!(
+                out,
+                "- ⚠️ {} {}",
+                code(&format!("{}:{}", warning.file.display(), warning.line)),
+                warning.message
+            );
+            if let Some(hint) = &warning.hint {
+                let _ = write!(out, " — {hint}");
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn diagnostics_table(out: &mut String, diagnostics: &Diagnostics) {
+    let _ = writeln!(out, "| severity | where | object | message |");
+    let _ = writeln!(out, "| --- | --- | --- | --- |");
+    for diagnostic in diagnostics.iter() {
+        let mut message = cell(&diagnostic.message);
+        if let Some(hint) = &diagnostic.hint {
+            let _ = write!(message, "<br>hint: {}", cell(hint));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {message} |",
+            diagnostic.severity,
+            code(&format!(
+                "{}:{}:{}",
+                diagnostic.file.display(),
+                diagnostic.line,
+                diagnostic.column
+            )),
+            diagnostic
+                .object
+                .as_ref()
+                .map(|object| code(&object.to_string()))
+                .unwrap_or_default(),
+        );
+    }
+}
+
+fn traffic_markdown(traffic: &Traffic) -> String {
+    match traffic {
+        Traffic::All => "all traffic (TCP and HTTP)".into(),
+        Traffic::Tcp => "TCP".into(),
+        Traffic::Http {
+            methods,
+            path,
+            headers,
+        } => {
+            let methods = if methods.iter().any(|m| m == "*") {
+                "any method".to_string()
+            } else {
+                code(&methods.join(", "))
+            };
+            let mut out = format!(
+                "HTTP {methods} {}",
+                path.as_deref()
+                    .map(code)
+                    .unwrap_or_else(|| "any path".into())
+            );
+            for header in headers {
+                let _ = write!(
+                    out,
+                    " with {}",
+                    code(&format!("{}: {}", header.name, header.value_regex))
+                );
+            }
+            out
+        }
+    }
+}
+
+/// An inline code span that survives a table cell.
+pub(super) fn code(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'").replace('|', "\\|"))
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', "<br>")
+}

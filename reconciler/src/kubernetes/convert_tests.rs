@@ -1,0 +1,257 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+use crate::kubernetes::fixtures::{config_from, examples_config};
+use crate::model::Backend;
+
+fn newest() -> BTreeMap<Kind, String> {
+    Kind::ALL
+        .iter()
+        .map(|kind| (*kind, kind.versions().last().unwrap().to_string()))
+        .collect()
+}
+
+fn served(pairs: &[(Kind, &str)]) -> BTreeMap<Kind, String> {
+    let mut served = newest();
+    for (kind, version) in pairs {
+        served.insert(*kind, version.to_string());
+    }
+    served
+}
+
+const SHOP: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+
+#[test]
+fn examples_repo_becomes_the_newest_smi_objects_labelled_as_managed() {
+    let plan = plan(&examples_config(), &newest(), &SplitWeights::new());
+    assert_eq!(plan.errors, vec![]);
+    let keys: Vec<String> = plan.objects.iter().map(|o| o.key.to_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            "Mesh meshcd",
+            "HTTPRouteGroup osm-canary-deployment-sample-app/api-routes",
+            "HTTPRouteGroup osm-simple-app/api-routes",
+            "TrafficTarget osm-canary-deployment-sample-app/frontend-to-api",
+            "TrafficTarget osm-simple-app/frontend-to-api",
+            "TrafficSplit osm-canary-deployment-sample-app/api",
+            "Canary osm-canary-deployment-sample-app/api",
+        ]
+    );
+    let target = &plan.objects[4];
+    assert_eq!(
+        target.body,
+        json!({
+            "apiVersion": "access.smi-spec.io/v1alpha3",
+            "kind": "TrafficTarget",
+            "metadata": {
+                "name": "frontend-to-api",
+                "namespace": "osm-simple-app",
+                "labels": {"app.kubernetes.io/managed-by": "meshcd", "meshcd.dev/mesh": "meshcd"},
+            },
+            "spec": {
+                "destination": {"kind": "ServiceAccount", "name": "api", "namespace": "osm-simple-app"},
+                "rules": [{"kind": "HTTPRouteGroup", "name": "api-routes", "matches": ["api-values"]}],
+                "sources": [{"kind": "ServiceAccount", "name": "frontend", "namespace": "osm-simple-app"}],
+            },
+        })
+    );
+    let canary = &plan.objects[6];
+    assert_eq!(
+        canary.body["spec"],
+        json!({
+            "trafficSplit": "api", "stable": "api-v1", "canary": "api-v2",
+            "steps": {"weights": [10, 20, 30, 40, 50]},
+            "interval": "30s", "progressDeadline": "10m",
+            "analysis": {"successRate": {"min": 99.0}, "latencyP99": {"max": "500ms"},
+                         "minRequests": 20, "failureThreshold": 3},
+        })
+    );
+}
+
+#[test]
+fn a_split_with_matches_cannot_be_written_as_split_v1alpha2() {
+    let config = config_from(&[
+        ("ns.yaml", SHOP),
+        (
+            "split.yaml",
+            "apiVersion: specs.smi-spec.io/v1alpha4\nkind: HTTPRouteGroup\nmetadata: {name: beta, namespace: shop}\nspec:\n  matches: [{name: beta, headers: [{x-beta: '1'}]}]\n---\napiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: api, namespace: shop}\nspec:\n  service: api\n  matches: [{kind: HTTPRouteGroup, name: beta}]\n  backends: [{service: api-v1, weight: 1}, {service: api-v2, weight: 1}]\n",
+        ),
+    ]);
+    let plan = plan(
+        &config,
+        &served(&[(Kind::TrafficSplit, "v1alpha2")]),
+        &SplitWeights::new(),
+    );
+    assert_eq!(plan.errors.len(), 1, "{:?}", plan.errors);
+    let (key, error) = &plan.errors[0];
+    assert_eq!(key.to_string(), "TrafficSplit shop/api");
+    assert_eq!(
+        error.to_string(),
+        "split.smi-spec.io/v1alpha2 cannot express matches [\"beta\"] (A/B splits need v1alpha3 or later)"
+    );
+    assert!(plan.keys().any(|k| k == key), "a failed object is still kept from pruning");
+}
+
+#[test]
+fn a_destination_port_is_written_in_access_v1alpha2_but_not_v1alpha3() {
+    let config = config_from(&[
+        ("ns.yaml", SHOP),
+        (
+            "target.yaml",
+            "apiVersion: access.smi-spec.io/v1alpha2\nkind: TrafficTarget\nmetadata: {name: t, namespace: shop}\nspec:\n  destination: {kind: ServiceAccount, name: api, port: 8080}\n  sources: [{kind: ServiceAccount, name: web}]\n",
+        ),
+    ]);
+    let target = &config.traffic_targets[0].value;
+    let error = traffic_target(target, "v1alpha3").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "access.smi-spec.io/v1alpha3 cannot express destination.port 8080 (list the port in a TCPRoute rule instead)"
+    );
+    let v1alpha2 = traffic_target(target, "v1alpha2").unwrap();
+    assert_eq!(v1alpha2["spec"]["destination"]["port"], json!(8080));
+}
+
+#[test]
+fn a_tcp_route_v1alpha4_always_lists_its_ports_and_older_versions_cannot_limit_them() {
+    let all_ports = PortRoute {
+        name: "db".into(),
+        namespace: "shop".into(),
+        ports: vec![],
+    };
+    assert_eq!(
+        port_route(Kind::TcpRoute, &all_ports, "v1alpha4").unwrap(),
+        json!({"spec": {"matches": {"ports": []}}})
+    );
+    assert_eq!(
+        port_route(Kind::TcpRoute, &all_ports, "v1alpha3").unwrap(),
+        json!({})
+    );
+    let limited = PortRoute {
+        ports: vec![5432],
+        ..all_ports
+    };
+    assert!(matches!(
+        port_route(Kind::TcpRoute, &limited, "v1alpha2"),
+        Err(ConversionError::Lossy { .. })
+    ));
+}
+
+#[test]
+fn a_kind_the_cluster_does_not_serve_is_an_error_on_each_of_its_objects() {
+    let mut served = newest();
+    served.remove(&Kind::Canary);
+    let plan = plan(&examples_config(), &served, &SplitWeights::new());
+    assert_eq!(plan.errors.len(), 1);
+    assert_eq!(
+        plan.errors[0].1.to_string(),
+        "the cluster serves no version of Canary that meshcd writes (is its CRD installed?)"
+    );
+}
+
+#[test]
+fn a_running_canary_writes_its_own_weights_into_the_split() {
+    let mut weights = SplitWeights::new();
+    weights.insert(
+        ("osm-canary-deployment-sample-app".into(), "api".into()),
+        [("api-v1".to_string(), 70), ("api-v2".to_string(), 30)].into(),
+    );
+    let plan = plan(&examples_config(), &newest(), &weights);
+    let split = plan
+        .objects
+        .iter()
+        .find(|o| o.key.kind == Kind::TrafficSplit)
+        .unwrap();
+    assert_eq!(
+        split.body["spec"]["backends"],
+        json!([{"service": "api-v1", "weight": 70}, {"service": "api-v2", "weight": 30}])
+    );
+}
+
+#[test]
+fn split_v1alpha1_weights_are_quantities_with_the_same_ratios() {
+    let split = TrafficSplit {
+        name: "api".into(),
+        namespace: "shop".into(),
+        service: "api".into(),
+        backends: vec![
+            Backend {
+                service: "v1".into(),
+                weight: 90,
+            },
+            Backend {
+                service: "v2".into(),
+                weight: 10,
+            },
+        ],
+        matches: vec![],
+    };
+    assert_eq!(
+        traffic_split(&split, "v1alpha1").unwrap()["spec"]["backends"],
+        json!([{"service": "v1", "weight": "90m"}, {"service": "v2", "weight": "10m"}])
+    );
+}
+
+#[test]
+fn durations_are_written_in_the_schema_syntax() {
+    assert_eq!(format_duration(Duration::from_secs(30)), "30s");
+    assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+    assert_eq!(format_duration(Duration::from_millis(1500)), "1s500ms");
+    assert_eq!(format_duration(Duration::ZERO), "0s");
+}
+
+/// Every version meshcd writes reads back, through the validator, into the same model:
+/// the conversion loses nothing it does not refuse.
+#[test]
+fn every_written_version_reads_back_into_the_same_model() {
+    let source = config_from(&[
+        ("ns.yaml", SHOP),
+        (
+            "objects.yaml",
+            "apiVersion: specs.smi-spec.io/v1alpha4\nkind: HTTPRouteGroup\nmetadata: {name: routes, namespace: shop}\nspec:\n  matches:\n  - {name: read, pathRegex: '/items/.*', methods: [GET, HEAD], headers: [{X-Tenant: 'a|b'}]}\n  - {name: any}\n---\napiVersion: specs.smi-spec.io/v1alpha4\nkind: TCPRoute\nmetadata: {name: all-ports, namespace: shop}\nspec: {matches: {ports: []}}\n---\napiVersion: access.smi-spec.io/v1alpha3\nkind: TrafficTarget\nmetadata: {name: web-to-api, namespace: shop}\nspec:\n  destination: {kind: ServiceAccount, name: api}\n  rules: [{kind: HTTPRouteGroup, name: routes, matches: [read]}, {kind: TCPRoute, name: all-ports}]\n  sources: [{kind: ServiceAccount, name: web}, {kind: ServiceAccount, name: batch, namespace: jobs}]\n---\napiVersion: split.smi-spec.io/v1alpha2\nkind: TrafficSplit\nmetadata: {name: api, namespace: shop}\nspec:\n  service: api.shop.svc.cluster.local\n  backends: [{service: api-v1, weight: 3}, {service: api-v2, weight: 1}]\n",
+        ),
+    ]);
+    let versions = |kind: Kind| kind.versions().iter().copied();
+    for route_version in versions(Kind::HttpRouteGroup) {
+        for target_version in versions(Kind::TrafficTarget) {
+            for split_version in versions(Kind::TrafficSplit) {
+                let served = served(&[
+                    (Kind::HttpRouteGroup, route_version),
+                    (Kind::TcpRoute, route_version),
+                    (Kind::TrafficTarget, target_version),
+                    (Kind::TrafficSplit, split_version),
+                ]);
+                let plan = plan(&source, &served, &SplitWeights::new());
+                assert_eq!(plan.errors, vec![]);
+                let mut files = vec![("ns.yaml".to_string(), SHOP.to_string())];
+                for (index, object) in plan.objects.iter().enumerate() {
+                    files.push((format!("{index}.yaml"), object.body.to_string()));
+                }
+                let files: Vec<(&str, &str)> =
+                    files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+                let read_back = config_from(&files);
+                let context = format!("{route_version}/{target_version}/{split_version}");
+                let values = |config: &Config| {
+                    (
+                        config.http_route_groups.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
+                        config.tcp_routes.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
+                        config.traffic_targets.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
+                        config.traffic_splits.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
+                    )
+                };
+                // Split v1alpha1 weights are written in thousandths (`3m`) and read back
+                // as the same numbers.
+                let (groups, routes, targets, splits) = values(&read_back);
+                let (want_groups, want_routes, want_targets, want_splits) = values(&source);
+                assert_eq!(groups, want_groups, "{context}");
+                assert_eq!(routes, want_routes, "{context}");
+                assert_eq!(targets, want_targets, "{context}");
+                assert_eq!(splits, want_splits, "{context}");
+                assert_eq!(read_back.mesh, source.mesh, "{context}");
+            }
+        }
+    }
+}

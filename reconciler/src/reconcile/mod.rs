@@ -1,0 +1,227 @@
+//! The reconcile loop: on every trigger, fetch and resolve the tracked revision; when it
+//! changed, verify, check out, load and validate it, then apply it. A revision that fails
+//! any step is never applied, not even partly: the last valid one stays in force and the
+//! status says why. Fetch failures are retried with a capped exponential backoff.
+
+mod evaluate;
+mod schedule;
+mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Mutex, mpsc};
+use tokio::time::Instant;
+
+pub use evaluate::Evaluation;
+use evaluate::{Failure, Fetched, Outcome};
+pub use schedule::Schedule;
+pub use status::{FailureReason, Rejected, SourceStatus};
+
+use crate::control::mesh::Mesh;
+use crate::metrics::ReconcileMetrics;
+use crate::model::Config;
+use crate::source::credentials::Redactor;
+use crate::source::git::Revision;
+
+/// A fetch that takes longer than this is reported as failed; the loop moves on.
+const FETCH_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Why a reconcile ran; shown in logs.
+#[derive(Debug, Clone, Copy)]
+pub enum Trigger {
+    Start,
+    Poll,
+    /// The next attempt after a failure.
+    Retry,
+    Watch,
+    Webhook,
+    Sync,
+    Resume,
+}
+
+/// A validated revision held back while suspended.
+struct Pending {
+    revision: Revision,
+    config: Box<Config>,
+    signed_by: Option<String>,
+}
+
+pub struct Reconciler {
+    pub evaluation: Evaluation,
+    pub mesh: Arc<Mesh>,
+    pub status: Arc<Mutex<SourceStatus>>,
+    pub metrics: ReconcileMetrics,
+    pub redactor: Arc<Redactor>,
+}
+
+impl Reconciler {
+    pub async fn run(self, mut triggers: mpsc::Receiver<Trigger>, schedule: Schedule) {
+        let mut last_seen: Option<String> = None;
+        let mut pending: Option<Pending> = None;
+        let mut failures: u32 = 0;
+        let mut started = false;
+        let mut next = Instant::now();
+        loop {
+            let trigger = tokio::select! {
+                _ = tokio::time::sleep_until(next) => match (started, failures) {
+                    (false, _) => Trigger::Start,
+                    (true, 0) => Trigger::Poll,
+                    (true, _) => Trigger::Retry,
+                },
+                trigger = triggers.recv() => match trigger { Some(trigger) => trigger, None => return },
+            };
+            started = true;
+            let suspended = self.status.lock().await.suspended;
+            if matches!(trigger, Trigger::Resume) && !suspended {
+                if let Some(pending) = pending.take() {
+                    self.apply(pending).await;
+                }
+                continue;
+            }
+            let began = std::time::Instant::now();
+            match self.evaluate(last_seen.clone()).await {
+                Err(failure) => {
+                    failures += 1;
+                    let delay = schedule.retry_delay(failures);
+                    next = Instant::now() + delay;
+                    self.failed(trigger, failure, failures, delay).await;
+                }
+                Ok(outcome) => {
+                    failures = 0;
+                    next = Instant::now() + schedule.poll_delay();
+                    let fetched = match &outcome {
+                        Outcome::Unchanged(fetched)
+                        | Outcome::Valid { fetched, .. }
+                        | Outcome::Rejected { fetched, .. } => fetched.clone(),
+                    };
+                    self.fetched(&fetched).await;
+                    match outcome {
+                        Outcome::Unchanged(_) => {}
+                        Outcome::Rejected {
+                            fetched,
+                            reason,
+                            message,
+                            errors,
+                        } => {
+                            last_seen = Some(fetched.revision.id.clone());
+                            self.rejected(fetched, reason, message, errors).await;
+                        }
+                        Outcome::Valid {
+                            fetched,
+                            config,
+                            warnings,
+                            signed_by,
+                        } => {
+                            last_seen = Some(fetched.revision.id.clone());
+                            let mut status = self.status.lock().await;
+                            status.rejected = None;
+                            status.warnings = warnings;
+                            let held = Pending {
+                                revision: fetched.revision,
+                                config,
+                                signed_by,
+                            };
+                            if status.suspended {
+                                tracing::info!(revision = %held.revision.id, "suspended: revision validated but not applied");
+                                pending = Some(held);
+                            } else {
+                                drop(status);
+                                pending = None;
+                                self.apply(held).await;
+                            }
+                        }
+                    }
+                }
+            }
+            self.metrics.observe_duration(began.elapsed());
+        }
+    }
+
+    async fn evaluate(&self, last_seen: Option<String>) -> Result<Outcome, Failure> {
+        let evaluation = self.evaluation.clone();
+        let task = tokio::task::spawn_blocking(move || evaluation.evaluate(last_seen.as_deref()));
+        match tokio::time::timeout(FETCH_DEADLINE, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(Failure {
+                reason: FailureReason::Fetch,
+                message: format!("reconcile task failed: {join}"),
+            }),
+            Err(_) => Err(Failure {
+                reason: FailureReason::Fetch,
+                message: format!("no answer within {}s", FETCH_DEADLINE.as_secs()),
+            }),
+        }
+    }
+
+    async fn failed(&self, trigger: Trigger, failure: Failure, failures: u32, delay: Duration) {
+        let message = self.redactor.scrub(&failure.message);
+        tracing::warn!(
+            ?trigger,
+            reason = failure.reason.as_str(),
+            error = %message,
+            retry_in = ?delay,
+            "reconcile failed; the applied revision stays in force"
+        );
+        self.metrics.failed(failure.reason);
+        let mut status = self.status.lock().await;
+        status.last_error = Some(message);
+        status.last_error_reason = Some(failure.reason);
+        status.consecutive_failures = failures;
+        status.retry_in_seconds = Some(delay.as_secs_f64());
+    }
+
+    async fn fetched(&self, fetched: &Fetched) {
+        self.metrics.fetched(&fetched.revision.id);
+        let mut status = self.status.lock().await;
+        status.last_fetched = Some(fetched.revision.clone());
+        status.fetched_at = Some(status::now_seconds());
+        status.followed.clone_from(&fetched.followed);
+        status.last_error = None;
+        status.last_error_reason = None;
+        status.consecutive_failures = 0;
+        status.retry_in_seconds = None;
+    }
+
+    async fn rejected(
+        &self,
+        fetched: Fetched,
+        reason: FailureReason,
+        message: String,
+        errors: Vec<crate::diagnostics::Diagnostic>,
+    ) {
+        let message = self.redactor.scrub(&message);
+        tracing::warn!(revision = %fetched.revision.id, reason = reason.as_str(), "{message}; the applied revision stays in force");
+        for error in errors.iter().take(5) {
+            tracing::warn!(
+                "{}:{}:{}: {}",
+                error.file.display(),
+                error.line,
+                error.column,
+                error.message
+            );
+        }
+        self.metrics.failed(reason);
+        self.status.lock().await.rejected = Some(Rejected {
+            revision: Some(fetched.revision),
+            reason,
+            message,
+            errors,
+        });
+    }
+
+    async fn apply(&self, pending: Pending) {
+        let Pending {
+            revision,
+            config,
+            signed_by,
+        } = pending;
+        tracing::info!(revision = %revision.id, summary = %revision.summary, "applying revision");
+        self.mesh.apply(revision.id.clone(), *config).await;
+        self.metrics.applied(&revision.id, revision.time);
+        let mut status = self.status.lock().await;
+        status.applied = Some(revision);
+        status.applied_at = Some(status::now_seconds());
+        status.applied_signed_by = signed_by;
+    }
+}

