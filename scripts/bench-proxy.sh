@@ -19,7 +19,7 @@
 # Usage: scripts/bench-proxy.sh [options] [-- harness options]
 #   -d, --duration D     each measured run (default 5s)
 #   -c, --conns N        connections (default 64)
-#   -r, --rate R         fixed-rate run, requests/s (default 2000)
+#   -r, --rate R         fixed-rate run, requests/s (default 5000)
 #   -w, --warmup D       warm-up per target (default 2s)
 #   -n, --rounds N       interleaved rounds; medians are compared when N > 1 (default 1)
 #       --wait-quiet S   wait up to S seconds for other work on the machine to stop (default 120)
@@ -34,7 +34,7 @@ set -euo pipefail
 
 DURATION=5s
 CONNS=64
-RATE=2000
+RATE=5000
 WARMUP=2s
 ROUNDS=1
 WAIT_QUIET=120

@@ -57,24 +57,24 @@ const SETTLE: Duration = Duration::from_millis(50);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("load the workload certificate: {0}")]
+    #[error("load the workload certificate")]
     Tls(#[from] TlsError),
-    #[error("bind the {name} listener on {address}: {source}")]
+    #[error("bind the {name} listener on {address}")]
     Bind {
         name: &'static str,
         address: SocketAddr,
         source: std::io::Error,
     },
-    #[error("watch the snapshot and certificate files: {0}")]
+    #[error("watch the snapshot and certificate files")]
     Watch(#[from] notify::Error),
     #[error("{0}")]
     Usage(String),
-    #[error("read {path}: {source}")]
+    #[error("read {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("join the control plane: {0}")]
+    #[error("join the control plane")]
     Join(#[from] join::JoinError),
 }
 

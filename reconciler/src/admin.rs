@@ -29,6 +29,9 @@ pub struct Admin {
     pub metrics: Arc<Metrics>,
     /// `POST /webhook` exists only when a secret is configured.
     pub webhook: Option<Arc<Webhook>>,
+    /// What was applied to the cluster, in Kubernetes mode.
+    pub kubernetes: Option<Arc<Mutex<crate::kubernetes::sync::KubernetesStatus>>>,
+    pub canaries: Arc<crate::canary::controller::CanaryController>,
 }
 
 /// What the webhook needs: the secret senders sign with, and what the reconciler follows.
@@ -47,7 +50,40 @@ pub async fn status_document(admin: &Admin) -> serde_json::Value {
         "proxies": admin.mesh.proxies().await,
         "warnings": admin.mesh.warnings().await,
         "workloadsWithoutPolicy": admin.mesh.unreachable_workloads().await,
+        "canaries": admin.canaries.rollouts().await,
+        "kubernetes": match &admin.kubernetes {
+            Some(status) => serde_json::to_value(&*status.lock().await).unwrap_or_default(),
+            None => serde_json::Value::Null,
+        },
     })
+}
+
+/// `POST /canaries/<namespace>/<name>/<promote|abort|pause|resume>`.
+async fn canary_command(admin: &Admin, path: &str) -> Response<Full<Bytes>> {
+    use crate::canary::controller::Command;
+    let parts: Vec<&str> = path.trim_start_matches("/canaries/").split('/').collect();
+    let [namespace, name, action] = parts.as_slice() else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "use /canaries/<namespace>/<name>/<promote|abort|pause|resume>\n",
+        );
+    };
+    let command = match *action {
+        "promote" => Command::Promote,
+        "abort" => Command::Abort,
+        "pause" => Command::Pause,
+        "resume" => Command::Resume,
+        _ => {
+            return text(
+                StatusCode::NOT_FOUND,
+                "the action is promote, abort, pause or resume\n",
+            );
+        }
+    };
+    match admin.canaries.command(namespace, name, command).await {
+        Ok(message) => owned_text(StatusCode::OK, format!("{message}\n")),
+        Err(message) => owned_text(StatusCode::CONFLICT, format!("{message}\n")),
+    }
 }
 
 async fn handle(
@@ -75,6 +111,9 @@ async fn handle(
                 "no webhook configured: start meshcd with --webhook-secret-file or --webhook-secret-env\n",
             ),
         },
+        (&Method::POST, canary) if canary.starts_with("/canaries/") => {
+            canary_command(&admin, canary).await
+        }
         (&Method::GET, "/healthz") | (&Method::GET, "/livez") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/readyz") => match admin.mesh.applied().await {
             Some(_) => text(StatusCode::OK, "ready\n"),

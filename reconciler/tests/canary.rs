@@ -16,12 +16,21 @@ const NAMESPACE: &str = "shop";
 
 fn git(repo: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
-        .args(["-c", "user.name=operator", "-c", "user.email=operator@example.com"])
+        .args([
+            "-c",
+            "user.name=operator",
+            "-c",
+            "user.email=operator@example.com",
+        ])
         .args(args)
         .current_dir(repo)
         .output()
         .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
@@ -100,7 +109,9 @@ spec:
 fn keep_calling(frontend: Arc<Joined>, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while !stop.load(Ordering::Relaxed) {
-            let _ = frontend.request("GET", &format!("http://api.{NAMESPACE}/")).await;
+            let _ = frontend
+                .request("GET", &format!("http://api.{NAMESPACE}/"))
+                .await;
         }
     })
 }
@@ -112,19 +123,33 @@ async fn eventually_commit_by_meshcd(repo: &Path, deadline: Duration) -> String 
         if author == "meshcd" {
             return git(repo, &["log", "-1", "--format=%B"]);
         }
-        assert!(start.elapsed() < deadline, "no commit by meshcd within {deadline:?}");
+        assert!(
+            start.elapsed() < deadline,
+            "no commit by meshcd within {deadline:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 async fn mesh_with(repo: &Path, state: &Path, canary_status: u16) -> (LocalMesh, Arc<Joined>) {
     let meshcd = PathBuf::from(env!("CARGO_BIN_EXE_meshcd"));
-    let mut mesh = LocalMesh::start_with(&meshcd, repo, state, "1s").await.expect("reconciler starts");
-    let frontend = mesh.add(Workload::new(NAMESPACE, "frontend", &["frontend"])).await.expect("frontend joins");
-    mesh.add(Workload::new(NAMESPACE, "api", &["api-v1", "api"]).named("api-v1")).await.expect("api-v1 joins");
-    mesh.add(Workload::new(NAMESPACE, "api", &["api-v2", "api"]).named("api-v2").answering(canary_status))
+    let mut mesh = LocalMesh::start_with(&meshcd, repo, state, "1s")
         .await
-        .expect("api-v2 joins");
+        .expect("reconciler starts");
+    let frontend = mesh
+        .add(Workload::new(NAMESPACE, "frontend", &["frontend"]))
+        .await
+        .expect("frontend joins");
+    mesh.add(Workload::new(NAMESPACE, "api", &["api-v1", "api"]).named("api-v1"))
+        .await
+        .expect("api-v1 joins");
+    mesh.add(
+        Workload::new(NAMESPACE, "api", &["api-v2", "api"])
+            .named("api-v2")
+            .answering(canary_status),
+    )
+    .await
+    .expect("api-v2 joins");
     mesh.wait_in_sync(None).await.expect("proxies in sync");
     (mesh, Arc::new(frontend))
 }
@@ -132,7 +157,10 @@ async fn mesh_with(repo: &Path, state: &Path, canary_status: u16) -> (LocalMesh,
 async fn share_of(frontend: &Joined, app: &str, requests: usize) -> f64 {
     let mut hits = 0;
     for _ in 0..requests {
-        let (_, body) = frontend.request("GET", &format!("http://api.{NAMESPACE}/")).await.unwrap();
+        let (_, body) = frontend
+            .request("GET", &format!("http://api.{NAMESPACE}/"))
+            .await
+            .unwrap();
         if body.contains(&format!("\"app\":\"{app}\"")) {
             hits += 1;
         }
@@ -155,18 +183,36 @@ async fn a_failing_canary_is_rolled_back_and_the_rollback_is_committed_to_git() 
     let message = eventually_commit_by_meshcd(&repo, Duration::from_secs(60)).await;
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
-    assert!(message.starts_with("meshcd: roll back canary shop/api"), "{message}");
-    assert!(message.contains("successRate"), "the commit names the failing metric: {message}");
+    assert!(
+        message.starts_with("meshcd: roll back canary shop/api"),
+        "{message}"
+    );
+    assert!(
+        message.contains("successRate"),
+        "the commit names the failing metric: {message}"
+    );
     let split = std::fs::read_to_string(repo.join("split.yaml")).unwrap();
-    assert!(split.contains("weight: 100   # stable"), "stable back to 100, comment kept: {split}");
-    assert!(split.contains("- service: api-v2\n    weight: 0\n"), "{split}");
+    assert!(
+        split.contains("weight: 100   # stable"),
+        "stable back to 100, comment kept: {split}"
+    );
+    assert!(
+        split.contains("- service: api-v2\n    weight: 0\n"),
+        "{split}"
+    );
     assert!(split.starts_with("# the api rollout\n"));
     let canary = std::fs::read_to_string(repo.join("canary.yaml")).unwrap();
     assert!(canary.contains("phase: RolledBack"), "{canary}");
 
     let revision = git(&repo, &["rev-parse", "HEAD"]);
-    mesh.wait_in_sync(Some(&revision)).await.expect("the rollback commit is applied");
-    assert_eq!(share_of(&frontend, "api-v1", 40).await, 1.0, "after the rollback every request goes to api-v1");
+    mesh.wait_in_sync(Some(&revision))
+        .await
+        .expect("the rollback commit is applied");
+    assert_eq!(
+        share_of(&frontend, "api-v1", 40).await,
+        1.0,
+        "after the rollback every request goes to api-v1"
+    );
     mesh.stop().await;
 }
 
@@ -185,15 +231,27 @@ async fn a_healthy_canary_is_promoted_and_the_promotion_is_committed_to_git() {
     let message = eventually_commit_by_meshcd(&repo, Duration::from_secs(60)).await;
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
-    assert!(message.starts_with("meshcd: promote canary shop/api"), "{message}");
+    assert!(
+        message.starts_with("meshcd: promote canary shop/api"),
+        "{message}"
+    );
     let split = std::fs::read_to_string(repo.join("split.yaml")).unwrap();
     assert!(split.contains("weight: 0   # stable"), "{split}");
-    assert!(split.contains("- service: api-v2\n    weight: 100\n"), "{split}");
+    assert!(
+        split.contains("- service: api-v2\n    weight: 100\n"),
+        "{split}"
+    );
     let canary = std::fs::read_to_string(repo.join("canary.yaml")).unwrap();
     assert!(canary.contains("phase: Promoted"), "{canary}");
 
     let revision = git(&repo, &["rev-parse", "HEAD"]);
-    mesh.wait_in_sync(Some(&revision)).await.expect("the promotion commit is applied");
-    assert_eq!(share_of(&frontend, "api-v2", 40).await, 1.0, "after the promotion every request goes to api-v2");
+    mesh.wait_in_sync(Some(&revision))
+        .await
+        .expect("the promotion commit is applied");
+    assert_eq!(
+        share_of(&frontend, "api-v2", 40).await,
+        1.0,
+        "after the promotion every request goes to api-v2"
+    );
     mesh.stop().await;
 }

@@ -424,7 +424,7 @@ async fn unsigned_and_wrongly_signed_commits_are_rejected_with_verify_signatures
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_webhook_without_a_valid_signature_is_refused_and_a_signed_push_applies_at_once()
+async fn a_webhook_without_a_valid_signature_is_refused_and_a_signed_push_or_sync_applies_at_once()
 -> anyhow::Result<()> {
     let world = World::new();
     let (upstream, first) = world.upstream();
@@ -480,6 +480,15 @@ async fn a_webhook_without_a_valid_signature_is_refused_and_a_signed_push_applie
     let (code, answer) = push(Some(signed), body).await?;
     assert_eq!(code, 202, "{answer}");
     meshcd.wait_applied(&second).await?;
+
+    // `meshcd sync` asks for a fetch now, too.
+    let third = upstream.commit(&[namespace("payments")], "onboard payments");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(["sync", "--server", &format!("http://{}", meshcd.admin)])
+        .output()
+        .await?;
+    assert!(output.status.success(), "{output:?}");
+    meshcd.wait_applied(&third).await?;
     meshcd.assert_never_shows(&[WEBHOOK_SECRET]).await?;
     Ok(())
 }

@@ -8,10 +8,10 @@ use std::time::Instant;
 use http::header::{HOST, HeaderValue};
 use http::uri::{PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri, Version};
-use http_body_util::Either;
 use hyper::body::Incoming;
 use tokio::net::TcpStream;
 
+use super::app_pool::AppError;
 use super::authorize::{self, Call, Decision};
 use super::{Inbound, Peer};
 use crate::access_log::HttpEntry;
@@ -205,28 +205,57 @@ async fn to_app(
     mut request: Request<Incoming>,
 ) -> Response<ResponseBody> {
     headers::strip_hop_by_hop(request.headers_mut());
-    for_app(app, http2, &mut request);
-    let client = if http2 {
-        &inbound.apps.http2
-    } else {
-        &inbound.apps.http1
-    };
-    match client.request(request).await {
-        Ok(mut response) => {
-            headers::strip_hop_by_hop(response.headers_mut());
-            response.map(Either::Left)
+    let response = if http2 {
+        for_app(app, true, &mut request);
+        match inbound.apps.http2.request(request).await {
+            Ok(response) => respond::relayed(response),
+            Err(error) if error.is_connect() => return app_unavailable(app, &error),
+            Err(error) => return app_failed(app, &error),
         }
-        Err(error) if error.is_connect() => app_unavailable(app, &error),
-        Err(error) => respond::text(
-            StatusCode::BAD_GATEWAY,
-            format!(
-                "app {} of service port {} failed: {}",
-                app.app_address,
-                app.service_port,
-                respond::describe(&error)
-            ),
-        ),
+    } else {
+        origin_form(app, &mut request);
+        match inbound.apps.http1.send(&app.app_address, request).await {
+            Ok(response) => respond::from_app(response),
+            Err(error @ AppError::Connect { .. }) => return app_unavailable(app, &error),
+            Err(AppError::Request(error)) => return app_failed(app, &error),
+        }
+    };
+    let mut response = response;
+    headers::strip_hop_by_hop(response.headers_mut());
+    response
+}
+
+/// The request as the app gets it over HTTP/1.1: origin-form path, and the caller's Host
+/// (from `:authority` when the caller spoke HTTP/2; the app's address when it named none).
+fn origin_form(app: &InboundPort, request: &mut Request<Incoming>) {
+    keep_host(request);
+    if !request.headers().contains_key(HOST)
+        && let Ok(host) = HeaderValue::from_str(app.app_authority.as_str())
+    {
+        request.headers_mut().insert(HOST, host);
     }
+    let path = request
+        .uri()
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    *request.uri_mut() = Uri::from(path);
+    *request.version_mut() = Version::HTTP_11;
+}
+
+fn app_failed(
+    app: &InboundPort,
+    error: &(dyn std::error::Error + 'static),
+) -> Response<ResponseBody> {
+    respond::text(
+        StatusCode::BAD_GATEWAY,
+        format!(
+            "app {} of service port {} failed: {}",
+            app.app_address,
+            app.service_port,
+            respond::describe(error)
+        ),
+    )
 }
 
 fn app_unavailable(app: &InboundPort, error: &dyn std::fmt::Display) -> Response<ResponseBody> {
@@ -264,7 +293,7 @@ async fn to_app_upgrade(
         *request.uri_mut() = Uri::from(path);
     }
     match upgrade::forward(stream, request).await {
-        Ok(response) => response.map(Either::Left),
+        Ok(response) => respond::relayed(response),
         Err(error) => respond::text(
             StatusCode::BAD_GATEWAY,
             format!("app {} upgrade failed: {error}", app.app_address),

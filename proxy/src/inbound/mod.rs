@@ -6,8 +6,10 @@
 //! - `authorize`: the SMI rules of the snapshot (403 / closed stream when they refuse).
 //! - `forward`: HTTP to the app's address for the service port (HTTP/1.1, or h2c when
 //!   the calling app spoke HTTP/2), upgrades passed through; metrics and access log.
+//! - `app_pool`: the keep-alive HTTP/1.1 connections to the app.
 //! - `tcp`: TCP streams to the app after their preamble (see `hop`).
 
+pub mod app_pool;
 pub mod authorize;
 mod forward;
 pub mod listener;
@@ -25,6 +27,7 @@ use crate::access_log::AccessLog;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 use crate::tls::TlsStore;
+use app_pool::AppPool;
 
 /// What every inbound connection shares.
 pub struct Inbound {
@@ -38,7 +41,9 @@ pub struct Inbound {
 
 /// Pooled keep-alive clients to the local app.
 pub struct AppClients {
-    pub http1: Client<HttpConnector, Incoming>,
+    /// HTTP/1.1, every request but gRPC: the hot path, with its own pool.
+    pub http1: Arc<AppPool>,
+    /// h2c for gRPC, multiplexed on one connection per app address.
     pub http2: Client<HttpConnector, Incoming>,
 }
 
@@ -47,13 +52,10 @@ impl AppClients {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(connect_timeout));
-        let idle = Duration::from_secs(60);
         Self {
-            http1: Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(idle)
-                .build(connector.clone()),
+            http1: AppPool::new(connect_timeout),
             http2: Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(idle)
+                .pool_idle_timeout(Duration::from_secs(60))
                 .http2_only(true)
                 .build(connector),
         }

@@ -75,10 +75,16 @@ fn deltas(
                 .destination
                 .split_once('.')
                 .unwrap_or((total.destination.as_str(), ""));
+            // Metrics qualify backends with their namespace (`api-v2.shop`); reports name
+            // them as the TrafficSplit does.
+            let backend = total
+                .backend
+                .strip_suffix(&format!(".{namespace}"))
+                .unwrap_or(&total.backend);
             counters.push(proto::TrafficCounter {
                 service: service.to_string(),
                 namespace: namespace.to_string(),
-                backend: total.backend.clone(),
+                backend: backend.to_string(),
                 requests,
                 failures,
                 bucket_bounds_ms: bounds_ms.to_vec(),
@@ -97,7 +103,7 @@ mod tests {
     fn totals(requests: u64, failures: u64, buckets: Vec<u64>) -> BackendTotals {
         BackendTotals {
             destination: "api.shop".into(),
-            backend: "api-v2".into(),
+            backend: "api-v2.shop".into(),
             requests,
             failures,
             latency_buckets: buckets,

@@ -18,7 +18,7 @@ use super::{Outbound, UpstreamBody, balance, route, tcp};
 use crate::access_log::HttpEntry;
 use crate::headers;
 use crate::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
-use crate::respond::{ResponseBody, describe};
+use crate::respond::{self, ResponseBody, describe};
 use crate::snapshot::{Backend, Service, Snapshot};
 use crate::upgrade;
 
@@ -131,7 +131,7 @@ async fn forward(
     if headers::is_upgrade(&request) {
         let upgraded = upgrade_request(outbound, backend, connect_timeout, request);
         return match tokio::time::timeout(request_timeout, upgraded).await {
-            Ok(result) => result.map(|response| response.map(Either::Left)),
+            Ok(result) => result.map(respond::relayed),
             Err(_) => Err(timeout()),
         };
     }
@@ -143,7 +143,7 @@ async fn forward(
         request.map(Either::Left),
     );
     match tokio::time::timeout(request_timeout, sent).await {
-        Ok(result) => result.map(|response| response.map(Either::Left)),
+        Ok(result) => result.map(respond::relayed),
         Err(_) => Err(timeout()),
     }
 }

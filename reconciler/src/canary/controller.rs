@@ -65,13 +65,20 @@ impl CanaryController {
         }
     }
 
-    pub async fn command(&self, namespace: &str, name: &str, command: Command) -> Result<String, String> {
+    pub async fn command(
+        &self,
+        namespace: &str,
+        name: &str,
+        command: Command,
+    ) -> Result<String, String> {
         let Some(applied) = self.mesh.applied().await else {
             return Err("no revision applied".into());
         };
         let key = (namespace.to_string(), name.to_string());
         let mut rollouts = self.rollouts.lock().await;
-        let rollout = rollouts.get_mut(&key).ok_or_else(|| format!("no running canary {namespace}/{name}"))?;
+        let rollout = rollouts
+            .get_mut(&key)
+            .ok_or_else(|| format!("no running canary {namespace}/{name}"))?;
         let transition = match (command, rollout.phase) {
             (Command::Pause, Phase::Progressing) => {
                 rollout.phase = Phase::Paused;
@@ -111,35 +118,46 @@ impl CanaryController {
                 if outcome_in_git(canary, &hash) {
                     // The outcome landed: Git's weights are the truth again.
                     if rollouts.remove(&key).is_some() {
-                        self.mesh.set_split_weights(&canary.namespace, &canary.traffic_split, None).await;
+                        self.mesh
+                            .set_split_weights(&canary.namespace, &canary.traffic_split, None)
+                            .await;
                     }
                     continue;
                 }
                 let superseded = rollouts.get(&key).is_some_and(|r| r.spec_hash != hash);
                 if superseded || !rollouts.contains_key(&key) {
-                    let initial = split_of(&config, canary).map_or(0, |split| canary_percent(&split.value, canary));
+                    let initial = split_of(&config, canary)
+                        .map_or(0, |split| canary_percent(&split.value, canary));
                     tracing::info!(canary = %format!("{}/{}", key.0, key.1), superseded, "canary rollout starts");
                     rollouts.insert(key.clone(), Rollout::start(canary, initial, now));
-                    self.mesh.set_split_weights(&canary.namespace, &canary.traffic_split, None).await;
+                    self.mesh
+                        .set_split_weights(&canary.namespace, &canary.traffic_split, None)
+                        .await;
                 }
-                if let Some(rollout) = rollouts.get_mut(&key) {
-                    if rollout.due(canary, now) {
-                        let traffic = self.mesh.traffic.since(
-                            &BackendKey {
-                                namespace: canary.namespace.clone(),
-                                service: split_of(&config, canary).map(|s| s.value.service.clone()).unwrap_or_default(),
-                                backend: canary.canary.clone(),
-                            },
-                            rollout.last_analysis,
-                        );
-                        let verdict = judge(&canary.analysis, &traffic);
-                        let transition = rollout.analyse(canary, verdict, now);
-                        due.push((key.clone(), rollout.clone(), transition));
-                    }
+                if let Some(rollout) = rollouts.get_mut(&key)
+                    && rollout.due(canary, now)
+                {
+                    let traffic = self.mesh.traffic.since(
+                        &BackendKey {
+                            namespace: canary.namespace.clone(),
+                            service: split_of(&config, canary)
+                                .map(|s| s.value.service.clone())
+                                .unwrap_or_default(),
+                            backend: canary.canary.clone(),
+                        },
+                        rollout.last_analysis,
+                    );
+                    let verdict = judge(&canary.analysis, &traffic);
+                    let transition = rollout.analyse(canary, verdict, now);
+                    due.push((key.clone(), rollout.clone(), transition));
                 }
             }
             // A Canary removed from Git stops, and its split goes back to Git's weights.
-            let gone: Vec<Key> = rollouts.keys().filter(|key| !seen.contains(key)).cloned().collect();
+            let gone: Vec<Key> = rollouts
+                .keys()
+                .filter(|key| !seen.contains(key))
+                .cloned()
+                .collect();
             for key in gone {
                 if let Some(rollout) = rollouts.remove(&key) {
                     tracing::info!(canary = %format!("{}/{}", key.0, key.1), phase = ?rollout.phase, "canary removed from the repository");
@@ -152,7 +170,11 @@ impl CanaryController {
     }
 
     async fn act(&self, config: &Config, key: &Key, rollout: Rollout, transition: Transition) {
-        let Some(canary) = config.canaries.iter().find(|c| c.value.namespace == key.0 && c.value.name == key.1) else {
+        let Some(canary) = config
+            .canaries
+            .iter()
+            .find(|c| c.value.namespace == key.0 && c.value.name == key.1)
+        else {
             return;
         };
         let Some(split) = split_of(config, &canary.value) else {
@@ -169,26 +191,43 @@ impl CanaryController {
             Transition::SetWeight(weight) => {
                 tracing::info!(canary = %format!("{}/{}", key.0, key.1), weight, "canary steps");
                 self.mesh
-                    .set_split_weights(&key.0, &canary.value.traffic_split, Some(weights(u64::from(weight))))
+                    .set_split_weights(
+                        &key.0,
+                        &canary.value.traffic_split,
+                        Some(weights(u64::from(weight))),
+                    )
                     .await;
             }
             Transition::Promote | Transition::RollBack(_) => {
                 let promoted = transition == Transition::Promote;
                 let canary_weight = if promoted { 100 } else { 0 };
                 self.mesh
-                    .set_split_weights(&key.0, &canary.value.traffic_split, Some(weights(canary_weight)))
+                    .set_split_weights(
+                        &key.0,
+                        &canary.value.traffic_split,
+                        Some(weights(canary_weight)),
+                    )
                     .await;
                 let result = self.write_outcome(canary, split, &rollout, promoted).await;
                 let mut rollouts = self.rollouts.lock().await;
                 if let Some(current) = rollouts.get_mut(key) {
                     match result {
                         Ok(commit) => {
-                            current.phase = if promoted { Phase::Promoted } else { Phase::RolledBack };
-                            current.message = format!("{} (commit {})", current.message, &commit[..12.min(commit.len())]);
+                            current.phase = if promoted {
+                                Phase::Promoted
+                            } else {
+                                Phase::RolledBack
+                            };
+                            current.message = format!(
+                                "{} (commit {})",
+                                current.message,
+                                &commit[..12.min(commit.len())]
+                            );
                             tracing::info!(canary = %format!("{}/{}", key.0, key.1), %commit, promoted, "canary outcome committed");
                         }
                         Err(reason) => {
-                            current.message = format!("{}; the outcome is not in Git: {reason}", current.message);
+                            current.message =
+                                format!("{}; the outcome is not in Git: {reason}", current.message);
                             tracing::warn!(canary = %format!("{}/{}", key.0, key.1), %reason, "canary outcome not committed");
                         }
                     }
@@ -197,7 +236,13 @@ impl CanaryController {
         }
     }
 
-    async fn write_outcome(&self, canary: &Located<Canary>, split: &Located<TrafficSplit>, rollout: &Rollout, promoted: bool) -> Result<String, String> {
+    async fn write_outcome(
+        &self,
+        canary: &Located<Canary>,
+        split: &Located<TrafficSplit>,
+        rollout: &Rollout,
+        promoted: bool,
+    ) -> Result<String, String> {
         let writable = self.writable.clone()?;
         let status = serde_json::json!({
             "phase": if promoted { "Promoted" } else { "RolledBack" },
@@ -234,14 +279,31 @@ impl CanaryController {
                 move |text: &str| {
                     writeback::set_weights(
                         text,
-                        &ObjectRef { kind: "TrafficSplit", namespace: &namespace, name: &name },
-                        &[(stable.as_str(), weights.0), (canary_backend.as_str(), weights.1)],
+                        &ObjectRef {
+                            kind: "TrafficSplit",
+                            namespace: &namespace,
+                            name: &name,
+                        },
+                        &[
+                            (stable.as_str(), weights.0),
+                            (canary_backend.as_str(), weights.1),
+                        ],
                     )
                 }
             };
             let status_edit = {
                 let (namespace, name) = canary_ref.clone();
-                move |text: &str| writeback::set_status(text, &ObjectRef { kind: "Canary", namespace: &namespace, name: &name }, &status)
+                move |text: &str| {
+                    writeback::set_status(
+                        text,
+                        &ObjectRef {
+                            kind: "Canary",
+                            namespace: &namespace,
+                            name: &name,
+                        },
+                        &status,
+                    )
+                }
             };
             let edits = if split_file == canary_file {
                 vec![FileEdit {
@@ -250,8 +312,14 @@ impl CanaryController {
                 }]
             } else {
                 vec![
-                    FileEdit { path: split_file, edit: Box::new(split_edit) },
-                    FileEdit { path: canary_file, edit: Box::new(status_edit) },
+                    FileEdit {
+                        path: split_file,
+                        edit: Box::new(split_edit),
+                    },
+                    FileEdit {
+                        path: canary_file,
+                        edit: Box::new(status_edit),
+                    },
                 ]
             };
             writeback::commit(&repository, edits, &message).map_err(|error| error.to_string())
@@ -270,13 +338,17 @@ fn split_of<'c>(config: &'c Config, canary: &Canary) -> Option<&'c Located<Traff
 
 /// The canary backend's share of stable + canary in Git, in percent.
 fn canary_percent(split: &TrafficSplit, canary: &Canary) -> u32 {
-    let weight = |name: &str| split.backends.iter().find(|b| b.service == name).map_or(0, |b| b.weight);
+    let weight = |name: &str| {
+        split
+            .backends
+            .iter()
+            .find(|b| b.service == name)
+            .map_or(0, |b| b.weight)
+    };
     let (stable, canary_weight) = (weight(&canary.stable), weight(&canary.canary));
-    if stable + canary_weight == 0 {
-        0
-    } else {
-        (canary_weight * 100 / (stable + canary_weight)) as u32
-    }
+    (canary_weight * 100)
+        .checked_div(stable + canary_weight)
+        .map_or(0, |percent| percent as u32)
 }
 
 /// Whether Git already holds this spec's outcome (`status` written by meshcd).
@@ -284,5 +356,6 @@ fn outcome_in_git(canary: &Canary, hash: &str) -> bool {
     let Some(status) = &canary.status else {
         return false;
     };
-    matches!(status["phase"].as_str(), Some("Promoted" | "RolledBack")) && status["observedSpec"].as_str() == Some(hash)
+    matches!(status["phase"].as_str(), Some("Promoted" | "RolledBack"))
+        && status["observedSpec"].as_str() == Some(hash)
 }

@@ -25,8 +25,16 @@ pub enum Phase {
 pub enum Verdict {
     /// Too little traffic to judge; the step waits.
     Wait { requests: u64, min_requests: u64 },
-    Pass { requests: u64, success_rate: f64, p99_ms: Option<f64> },
-    Fail { metric: String, value: String, threshold: String },
+    Pass {
+        requests: u64,
+        success_rate: f64,
+        p99_ms: Option<f64>,
+    },
+    Fail {
+        metric: String,
+        value: String,
+        threshold: String,
+    },
 }
 
 pub fn judge(analysis: &Analysis, traffic: &Aggregate) -> Verdict {
@@ -37,21 +45,25 @@ pub fn judge(analysis: &Analysis, traffic: &Aggregate) -> Verdict {
         };
     }
     let success_rate = traffic.success_rate().unwrap_or(0.0);
-    if let Some(min) = analysis.success_rate_min {
-        if success_rate < min {
-            return Verdict::Fail {
-                metric: "successRate".into(),
-                value: format!("{success_rate:.2}%"),
-                threshold: format!(">= {min}%"),
-            };
-        }
+    if let Some(min) = analysis.success_rate_min
+        && success_rate < min
+    {
+        return Verdict::Fail {
+            metric: "successRate".into(),
+            value: format!("{success_rate:.2}%"),
+            threshold: format!(">= {min}%"),
+        };
     }
     if let (Some(max), Some(p99)) = (analysis.latency_p99_max, traffic.p99_ms) {
         let max_ms = max.as_secs_f64() * 1000.0;
         if p99 > max_ms {
             return Verdict::Fail {
                 metric: "latencyP99".into(),
-                value: if p99.is_finite() { format!("{p99:.0}ms") } else { "above the largest bucket".into() },
+                value: if p99.is_finite() {
+                    format!("{p99:.0}ms")
+                } else {
+                    "above the largest bucket".into()
+                },
                 threshold: format!("<= {max_ms:.0}ms"),
             };
         }
@@ -68,7 +80,14 @@ pub fn judge(analysis: &Analysis, traffic: &Aggregate) -> Verdict {
 pub fn spec_hash(canary: &Canary) -> String {
     let text = format!(
         "{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}",
-        canary.namespace, canary.name, canary.traffic_split, canary.stable, canary.weights, canary.interval, canary.progress_deadline, canary.analysis
+        canary.namespace,
+        canary.name,
+        canary.traffic_split,
+        canary.stable,
+        canary.weights,
+        canary.interval,
+        canary.progress_deadline,
+        canary.analysis
     );
     hex::encode(&Sha256::digest(text.as_bytes())[..6]) + &format!("-{}", canary.canary)
 }
@@ -121,7 +140,8 @@ impl Rollout {
 
     /// Whether an interval has passed since the last analysis.
     pub fn due(&self, canary: &Canary, now: Instant) -> bool {
-        self.phase == Phase::Progressing && now.duration_since(self.last_analysis) >= canary.interval
+        self.phase == Phase::Progressing
+            && now.duration_since(self.last_analysis) >= canary.interval
     }
 
     /// Applies one interval's verdict.
@@ -129,7 +149,10 @@ impl Rollout {
         self.last_analysis = now;
         self.last_verdict = Some(verdict.clone());
         match verdict {
-            Verdict::Wait { requests, min_requests } => {
+            Verdict::Wait {
+                requests,
+                min_requests,
+            } => {
                 let waited = now.duration_since(self.last_advance);
                 if waited >= canary.progress_deadline {
                     return self.roll_back(format!(
@@ -137,10 +160,16 @@ impl Rollout {
                         human(waited)
                     ));
                 }
-                self.message = format!("waiting for traffic: {requests} of {min_requests} requests in the last interval");
+                self.message = format!(
+                    "waiting for traffic: {requests} of {min_requests} requests in the last interval"
+                );
                 Transition::Nothing
             }
-            Verdict::Fail { metric, value, threshold } => {
+            Verdict::Fail {
+                metric,
+                value,
+                threshold,
+            } => {
                 self.failures += 1;
                 if self.failures >= canary.analysis.failure_threshold {
                     return self.roll_back(format!(
@@ -154,24 +183,35 @@ impl Rollout {
                 );
                 Transition::Nothing
             }
-            Verdict::Pass { success_rate, p99_ms, .. } => {
+            Verdict::Pass {
+                success_rate,
+                p99_ms,
+                ..
+            } => {
                 let next = self.step.map_or(0, |step| step + 1);
                 self.last_advance = now;
                 let evidence = match p99_ms {
-                    Some(p99) if p99.is_finite() => format!("success rate {success_rate:.2}%, p99 <= {p99:.0}ms"),
+                    Some(p99) if p99.is_finite() => {
+                        format!("success rate {success_rate:.2}%, p99 <= {p99:.0}ms")
+                    }
                     _ => format!("success rate {success_rate:.2}%"),
                 };
                 match canary.weights.get(next) {
                     Some(weight) => {
                         self.step = Some(next);
                         self.canary_weight = *weight;
-                        self.message = format!("step {} of {}: canary at {weight}% ({evidence})", next + 1, canary.weights.len());
+                        self.message = format!(
+                            "step {} of {}: canary at {weight}% ({evidence})",
+                            next + 1,
+                            canary.weights.len()
+                        );
                         Transition::SetWeight(*weight)
                     }
                     None => {
                         self.phase = Phase::Promoting;
                         self.canary_weight = 100;
-                        self.message = format!("promoted after {} steps ({evidence})", canary.weights.len());
+                        self.message =
+                            format!("promoted after {} steps ({evidence})", canary.weights.len());
                         Transition::Promote
                     }
                 }
@@ -232,7 +272,11 @@ mod tests {
     }
 
     fn traffic(requests: u64, failures: u64, p99_ms: f64) -> Aggregate {
-        Aggregate { requests, failures, p99_ms: Some(p99_ms) }
+        Aggregate {
+            requests,
+            failures,
+            p99_ms: Some(p99_ms),
+        }
     }
 
     #[test]
@@ -241,9 +285,18 @@ mod tests {
         let start = Instant::now();
         let mut rollout = Rollout::start(&canary, 10, start);
         let verdict = judge(&canary.analysis, &traffic(100, 0, 25.0));
-        assert_eq!(rollout.analyse(&canary, verdict.clone(), start + canary.interval), Transition::SetWeight(10));
-        assert_eq!(rollout.analyse(&canary, verdict.clone(), start + canary.interval * 2), Transition::SetWeight(50));
-        assert_eq!(rollout.analyse(&canary, verdict, start + canary.interval * 3), Transition::Promote);
+        assert_eq!(
+            rollout.analyse(&canary, verdict.clone(), start + canary.interval),
+            Transition::SetWeight(10)
+        );
+        assert_eq!(
+            rollout.analyse(&canary, verdict.clone(), start + canary.interval * 2),
+            Transition::SetWeight(50)
+        );
+        assert_eq!(
+            rollout.analyse(&canary, verdict, start + canary.interval * 3),
+            Transition::Promote
+        );
         assert_eq!(rollout.phase, Phase::Promoting);
     }
 
@@ -254,8 +307,13 @@ mod tests {
         let mut rollout = Rollout::start(&canary, 10, start);
         let failing = judge(&canary.analysis, &traffic(100, 5, 25.0));
         assert!(matches!(failing, Verdict::Fail { ref metric, .. } if metric == "successRate"));
-        assert_eq!(rollout.analyse(&canary, failing.clone(), start), Transition::Nothing);
-        assert!(matches!(rollout.analyse(&canary, failing, start), Transition::RollBack(reason) if reason.contains("successRate 95.00%")));
+        assert_eq!(
+            rollout.analyse(&canary, failing.clone(), start),
+            Transition::Nothing
+        );
+        assert!(
+            matches!(rollout.analyse(&canary, failing, start), Transition::RollBack(reason) if reason.contains("successRate 95.00%"))
+        );
         assert_eq!(rollout.canary_weight, 0);
     }
 
@@ -272,8 +330,13 @@ mod tests {
         let mut rollout = Rollout::start(&canary, 10, start);
         let quiet = judge(&canary.analysis, &traffic(3, 0, 5.0));
         assert!(matches!(quiet, Verdict::Wait { .. }));
-        assert_eq!(rollout.analyse(&canary, quiet.clone(), start + Duration::from_secs(30)), Transition::Nothing);
-        assert!(matches!(rollout.analyse(&canary, quiet, start + Duration::from_secs(61)), Transition::RollBack(reason) if reason.contains("progressDeadline")));
+        assert_eq!(
+            rollout.analyse(&canary, quiet.clone(), start + Duration::from_secs(30)),
+            Transition::Nothing
+        );
+        assert!(
+            matches!(rollout.analyse(&canary, quiet, start + Duration::from_secs(61)), Transition::RollBack(reason) if reason.contains("progressDeadline"))
+        );
     }
 
     #[test]

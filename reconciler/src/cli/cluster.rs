@@ -32,7 +32,11 @@ pub struct ClusterArgs {
     #[arg(long, env = "MESHCD_KUBERNETES")]
     pub kubernetes: bool,
     /// The namespace meshcd runs in: its CA Secret, leader Lease and Services.
-    #[arg(long = "kubernetes-namespace", env = "MESHCD_NAMESPACE", default_value = "meshcd-system")]
+    #[arg(
+        long = "kubernetes-namespace",
+        env = "MESHCD_NAMESPACE",
+        default_value = "meshcd-system"
+    )]
     pub namespace: String,
     /// This replica's name in leader election and Events (the pod's name).
     #[arg(long, env = "MESHCD_POD_NAME")]
@@ -41,7 +45,11 @@ pub struct ClusterArgs {
     #[arg(long, env = "MESHCD_WEBHOOK_ADDR", default_value = "0.0.0.0:15017")]
     pub webhook_addr: SocketAddr,
     /// The MutatingWebhookConfiguration whose caBundle meshcd keeps set to the mesh CA.
-    #[arg(long, env = "MESHCD_WEBHOOK_CONFIGURATION", default_value = "meshcd")]
+    #[arg(
+        long,
+        env = "MESHCD_WEBHOOK_CONFIGURATION",
+        default_value = "meshcd-meshcd"
+    )]
     pub webhook_configuration: String,
     /// The image of the injected proxy (and its iptables init container).
     #[arg(long, env = "MESHCD_PROXY_IMAGE", default_value = PROXY_IMAGE)]
@@ -56,14 +64,15 @@ pub struct Cluster {
     args: ClusterArgs,
     client: kube::Client,
     pub ca: Arc<CertificateAuthority>,
+    /// What the leader applied; shown by `meshcd status`.
+    pub status: Arc<Mutex<KubernetesStatus>>,
 }
 
-/// The cluster-mode tasks; dropping this stops them.
+/// The cluster-mode tasks, stopped by [`Running::stop`].
 pub struct Running {
     tasks: Vec<JoinHandle<()>>,
     election: Election,
     client: kube::Client,
-    pub status: Arc<Mutex<KubernetesStatus>>,
 }
 
 impl ClusterArgs {
@@ -81,13 +90,19 @@ impl Cluster {
         let client = kube::Client::try_default()
             .await
             .context("connecting to the Kubernetes API (in-cluster config or KUBECONFIG)")?;
-        let ca = ca_secret::load_or_create(&client, &args.namespace, ca_secret::DEFAULT_SECRET, trust_domain)
-            .await
-            .context("loading the mesh CA")?;
+        let ca = ca_secret::load_or_create(
+            &client,
+            &args.namespace,
+            ca_secret::DEFAULT_SECRET,
+            trust_domain,
+        )
+        .await
+        .context("loading the mesh CA")?;
         Ok(Cluster {
             args,
             client,
             ca: Arc::new(ca),
+            status: Arc::default(),
         })
     }
 
@@ -103,14 +118,22 @@ impl Cluster {
 
     /// Starts discovery, leader election, the leader-gated applier and the webhook.
     pub async fn start(self, mesh: Arc<Mesh>) -> anyhow::Result<Running> {
-        let Cluster { args, client, ca } = self;
+        let Cluster {
+            args,
+            client,
+            ca,
+            status,
+        } = self;
         let namespace = args.namespace.clone();
         let identity = args.identity();
         let mut tasks = Vec::new();
 
         // Every replica discovers workloads: each serves the control plane to its proxies.
         let (inventory_sender, mut inventory) = watch::channel(Inventory::default());
-        tasks.push(tokio::spawn(discovery::run(client.clone(), inventory_sender)));
+        tasks.push(tokio::spawn(discovery::run(
+            client.clone(),
+            inventory_sender,
+        )));
         let discovered_mesh = mesh.clone();
         tasks.push(tokio::spawn(async move {
             while inventory.changed().await.is_ok() {
@@ -121,8 +144,9 @@ impl Cluster {
 
         let election = Election::new(&namespace, "meshcd-leader", &identity);
         let (leader_sender, leader) = watch::channel(false);
-        tasks.push(tokio::spawn(election.clone().run(client.clone(), leader_sender)));
-        let status = Arc::new(Mutex::new(KubernetesStatus::default()));
+        tasks.push(tokio::spawn(
+            election.clone().run(client.clone(), leader_sender),
+        ));
         tasks.push(tokio::spawn(
             Sync {
                 client: client.clone(),
@@ -144,8 +168,10 @@ impl Cluster {
         let listener = tokio::net::TcpListener::bind(args.webhook_addr)
             .await
             .with_context(|| format!("binding the webhook to {}", args.webhook_addr))?;
-        if let Err(error) = webhook::patch_ca_bundle(&client, &args.webhook_configuration, ca.bundle_pem()).await {
-            tracing::warn!(error = %crate::cli::cluster::chain(&error), "the API server may not trust the webhook yet");
+        if let Err(error) =
+            webhook::patch_ca_bundle(&client, &args.webhook_configuration, ca.bundle_pem()).await
+        {
+            tracing::warn!(error = %chain(&error), "the API server may not trust the webhook yet");
         }
         let (onboarded_sender, onboarded) = watch::channel(BTreeSet::new());
         let revisions_mesh = mesh.clone();
@@ -165,7 +191,9 @@ impl Cluster {
             control_plane: format!("meshcd-control-plane.{namespace}.svc:15012"),
             control_plane_name: format!("meshcd-control-plane.{namespace}.svc"),
         };
-        tasks.push(tokio::spawn(webhook::serve(listener, acceptor, settings, onboarded)));
+        tasks.push(tokio::spawn(webhook::serve(
+            listener, acceptor, settings, onboarded,
+        )));
         eprintln!(
             "meshcd: Kubernetes mode in namespace {namespace} as {identity}; webhook on {}",
             args.webhook_addr
@@ -174,7 +202,6 @@ impl Cluster {
             tasks,
             election,
             client,
-            status,
         })
     }
 }

@@ -39,7 +39,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         "path": request.uri().path(),
                     });
                     let mut response = Response::new(Full::new(Bytes::from(format!("{body}\n"))));
-                *response.status_mut() = status;
+                    *response.status_mut() = status;
                     response.headers_mut().insert(
                         hyper::header::CONTENT_TYPE,
                         hyper::header::HeaderValue::from_static("application/json"),

@@ -61,7 +61,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 std::fs::write(&path, &manifest.yaml)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            eprintln!("meshcd: wrote {} manifests under {}", rendered.len(), dir.display());
+            eprintln!(
+                "meshcd: wrote {} manifests under {}",
+                rendered.len(),
+                dir.display()
+            );
         }
     }
     Ok(())

@@ -149,7 +149,12 @@ impl LocalMesh {
     }
 
     /// Starts the given meshcd binary (tests pass theirs); `meshcd-proxy` must be next to it.
-    pub async fn start_with(meshcd: &Path, repo: &Path, state_dir: &Path, poll_interval: &str) -> anyhow::Result<LocalMesh> {
+    pub async fn start_with(
+        meshcd: &Path,
+        repo: &Path,
+        state_dir: &Path,
+        poll_interval: &str,
+    ) -> anyhow::Result<LocalMesh> {
         let (child, listening) = spawn_listening(
             Command::new(meshcd)
                 .arg("run")
@@ -183,14 +188,15 @@ impl LocalMesh {
     }
 
     pub async fn add(&mut self, workload: Workload) -> anyhow::Result<Joined> {
-        let meshcd = std::env::current_exe()?;
         let (app, listening) = spawn_listening(
-            Command::new(meshcd).args([
+            Command::new(&self.meshcd).args([
                 "demo-app",
                 "--name",
                 &workload.label,
                 "--listen",
                 "127.0.0.1:0",
+                "--status",
+                &workload.status.to_string(),
             ]),
             &format!("app {}", workload.label),
         )

@@ -73,7 +73,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub serve: ServeArgs,
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub cluster: Box<ClusterArgs>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,7 +109,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let cluster = args.cluster.kubernetes.then_some(args.cluster);
+    let cluster = args.cluster.kubernetes.then_some(*args.cluster);
     serve(setup, args.path, args.serve, cluster).await
 }
 
@@ -264,14 +264,21 @@ async fn serve(
             let _ = control_stop.changed().await;
         },
     ));
+    let canaries = crate::canary::controller::CanaryController::new(
+        mesh.clone(),
+        canary_writable(&source, subpath.as_deref()),
+    );
+    let canary_task = tokio::spawn(canaries.clone().run());
     let admin = tokio::spawn(admin::serve(
         admin_listener,
         Admin {
+            canaries,
             mesh: mesh.clone(),
             status: status.clone(),
             triggers: triggers.clone(),
             metrics: metrics.clone(),
             webhook,
+            kubernetes: cluster.as_ref().map(|cluster| cluster.status.clone()),
         },
     ));
     let _watcher = source
@@ -326,6 +333,7 @@ async fn serve(
     let _ = stop_sender.send(true);
     reconciler.abort();
     admin.abort();
+    canary_task.abort();
     if let Some(cluster) = cluster {
         cluster.stop().await;
     }
@@ -347,4 +355,40 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate => {}
     }
+}
+
+/// Where canary outcomes can be committed: a local repository on its checked-out branch.
+fn canary_writable(
+    source: &crate::source::Source,
+    subpath: Option<&Path>,
+) -> Result<crate::canary::controller::Writable, String> {
+    let Some(path) = source.local_path() else {
+        return Err(
+            "the source is a remote repository: meshcd does not push outcomes to remotes yet"
+                .into(),
+        );
+    };
+    match source.reference() {
+        Reference::Head => {}
+        Reference::Branch(branch) => {
+            let head = git2::Repository::open(path)
+                .ok()
+                .and_then(|repository| repository.head().ok()?.shorthand().map(str::to_string));
+            if head.as_deref() != Some(branch.as_str()) {
+                return Err(format!(
+                    "branch {branch} is not checked out in {}",
+                    path.display()
+                ));
+            }
+        }
+        pinned => {
+            return Err(format!(
+                "the source is pinned to {pinned}: nothing can be committed"
+            ));
+        }
+    }
+    Ok(crate::canary::controller::Writable {
+        repository: path.to_path_buf(),
+        subpath: subpath.map(Path::to_path_buf),
+    })
 }

@@ -123,12 +123,16 @@ fn render(status: &Value) -> String {
         let _ = writeln!(out, "error:    {reason}: {error}{retry}");
     }
     if let Some(rejected) = source["rejected"].as_object() {
+        // Validation errors follow one per line; other rejections say why in one line.
+        let why = match rejected["errors"].as_array() {
+            Some(errors) if !errors.is_empty() => String::new(),
+            _ => format!("{}; ", rejected["message"].as_str().unwrap_or("")),
+        };
         let _ = writeln!(
             out,
-            "rejected: {} ({}) {} (the applied revision stays in force)",
+            "rejected: {} ({}): {why}the applied revision stays in force",
             short(&rejected["revision"]["id"]),
             rejected["reason"].as_str().unwrap_or("invalid"),
-            rejected["message"].as_str().unwrap_or("")
         );
         for error in rejected["errors"].as_array().into_iter().flatten() {
             let _ = writeln!(
@@ -174,4 +178,44 @@ fn render(status: &Value) -> String {
         let _ = writeln!(out, "warning: {}", warning.as_str().unwrap_or(""));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_remote_shows_the_cause_the_backoff_and_the_rejected_commit() {
+        let status = serde_json::json!({
+            "source": {
+                "repository": "https://git.example.com/mesh.git",
+                "reference": "branch main",
+                "followed": "refs/heads/main",
+                "applied": {"id": "aaaaaaaaaaaaaaaa", "summary": "good"},
+                "applied_signed_by": "alice@example.com",
+                "last_fetched": {"id": "bbbbbbbbbbbbbbbb", "summary": "unsigned"},
+                "verify_signatures": true,
+                "last_error": "fetching https://git.example.com/mesh.git: connection refused",
+                "last_error_reason": "fetch",
+                "consecutive_failures": 3,
+                "retry_in_seconds": 4.2,
+                "rejected": {
+                    "revision": {"id": "bbbbbbbbbbbbbbbb"},
+                    "reason": "signature",
+                    "message": "commit bbbbbbbbbbbb is not accepted: the commit is not signed",
+                    "errors": []
+                }
+            },
+            "proxies": []
+        });
+        let text = render(&status);
+        for line in [
+            "source:   https://git.example.com/mesh.git (branch main → refs/heads/main)",
+            "applied:  aaaaaaaaaaaa good (signed by alice@example.com)",
+            "error:    fetch: fetching https://git.example.com/mesh.git: connection refused (3 failures in a row; next attempt in 4s)",
+            "rejected: bbbbbbbbbbbb (signature): commit bbbbbbbbbbbb is not accepted: the commit is not signed; the applied revision stays in force",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from\n{text}");
+        }
+    }
 }

@@ -129,7 +129,12 @@ impl Mesh {
     }
 
     /// Sets (or, with `None`, releases) the weights a canary owns and pushes them.
-    pub async fn set_split_weights(&self, namespace: &str, split: &str, weights: Option<BTreeMap<String, u64>>) {
+    pub async fn set_split_weights(
+        &self,
+        namespace: &str,
+        split: &str,
+        weights: Option<BTreeMap<String, u64>>,
+    ) {
         let mut inner = self.inner.lock().await;
         let key = (namespace.to_string(), split.to_string());
         let changed = match weights {
@@ -300,7 +305,9 @@ fn publish(inner: &mut Inner) {
         &inner.inventory
     } else {
         let mut inventory = inner.inventory.clone();
-        inventory.workloads.extend(inner.discovered.workloads.clone());
+        inventory
+            .workloads
+            .extend(inner.discovered.workloads.clone());
         inventory.services.extend(inner.discovered.services.clone());
         merged = inventory;
         &merged

@@ -132,9 +132,9 @@ impl ControlPlane for ControlPlaneService {
         request: Request<proto::CertificateRequest>,
     ) -> Result<Response<proto::CertificateResponse>, Status> {
         let request = request.into_inner();
-        let identity =
-            self.authenticate(&request.token, &request.namespace, &request.service_account)
-                .await?;
+        let identity = self
+            .authenticate(&request.token, &request.namespace, &request.service_account)
+            .await?;
         self.check_onboarded(&identity.namespace).await?;
         let (trust_domain, lifetime) = match self.mesh.applied().await {
             Some(applied) => (

@@ -40,7 +40,9 @@ pub struct Aggregate {
 impl Aggregate {
     /// Percentage of requests that did not fail.
     pub fn success_rate(&self) -> Option<f64> {
-        (self.requests > 0).then(|| 100.0 * (self.requests - self.failures.min(self.requests)) as f64 / self.requests as f64)
+        (self.requests > 0).then(|| {
+            100.0 * (self.requests - self.failures.min(self.requests)) as f64 / self.requests as f64
+        })
     }
 }
 
@@ -70,7 +72,10 @@ impl Traffic {
                 bounds_ms: counter.bucket_bounds_ms.clone(),
                 buckets: counter.bucket_counts.clone(),
             });
-            while queue.front().is_some_and(|s| at.duration_since(s.at) > RETENTION) {
+            while queue
+                .front()
+                .is_some_and(|s| at.duration_since(s.at) > RETENTION)
+            {
                 queue.pop_front();
             }
         }
@@ -101,7 +106,11 @@ impl Traffic {
         let total = buckets.last().copied().unwrap_or(0);
         if total > 0 {
             let wanted = (total as f64 * 0.99).ceil() as u64;
-            aggregate.p99_ms = bounds.iter().zip(&buckets).find(|(_, count)| **count >= wanted).map(|(bound, _)| *bound);
+            aggregate.p99_ms = bounds
+                .iter()
+                .zip(&buckets)
+                .find(|(_, count)| **count >= wanted)
+                .map(|(bound, _)| *bound);
         }
         aggregate
     }
@@ -138,7 +147,10 @@ mod tests {
         let traffic = Traffic::default();
         let start = Instant::now();
         traffic.record_at(&report(100, 0, vec![100, 100, 100]), start);
-        traffic.record_at(&report(100, 2, vec![90, 100, 100]), start + Duration::from_secs(1));
+        traffic.record_at(
+            &report(100, 2, vec![90, 100, 100]),
+            start + Duration::from_secs(1),
+        );
         let all = traffic.since(&key(), start);
         assert_eq!((all.requests, all.failures), (200, 2));
         assert_eq!(all.success_rate(), Some(99.0));

@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use meshcd_schemas::proto;
 use regex::Regex;
 
 use super::Peer;
@@ -50,7 +51,14 @@ impl Request {
 
     /// Any method, any path, no header condition.
     fn is_unrestricted_http(&self) -> bool {
-        matches!(self, Request::Http { method: None, path, headers } if any_path(path.as_deref()) && headers.is_empty())
+        match self {
+            Request::Http {
+                method: None,
+                path,
+                headers,
+            } => any_path(path.as_deref()) && headers.is_empty(),
+            _ => false,
+        }
     }
 }
 
@@ -117,49 +125,7 @@ impl AccessSet {
                 let Some((target, origin)) = targets.get(&rule.traffic_target) else {
                     continue;
                 };
-                let ports: Vec<Option<u16>> = match &rule.ports {
-                    Some(list) if !list.ports.is_empty() => list
-                        .ports
-                        .iter()
-                        .filter_map(|port| u16::try_from(*port).ok().map(Some))
-                        .collect(),
-                    _ => vec![None],
-                };
-                // (request, the route that admits it)
-                let mut requests: Vec<(Request, Option<&str>)> = Vec::new();
-                // A port limit (TCPRoute) admits TCP streams on those ports as well.
-                if rule.ports.is_some() {
-                    requests.push((Request::Tcp, None));
-                }
-                match &rule.http {
-                    None => requests.push((Request::any_http(), None)),
-                    Some(http) => {
-                        for item in &http.matches {
-                            let path =
-                                (!item.path_regex.is_empty()).then(|| item.path_regex.clone());
-                            let headers: Vec<(String, String)> = item
-                                .headers
-                                .iter()
-                                .map(|h| (h.name.clone(), h.value_regex.clone()))
-                                .collect();
-                            let every_method =
-                                item.methods.is_empty() || item.methods.iter().any(|m| m == "*");
-                            let methods: Vec<Option<String>> = if every_method {
-                                vec![None]
-                            } else {
-                                item.methods.iter().cloned().map(Some).collect()
-                            };
-                            for method in methods {
-                                let request = Request::Http {
-                                    method,
-                                    path: path.clone(),
-                                    headers: headers.clone(),
-                                };
-                                requests.push((request, Some(item.name.as_str())));
-                            }
-                        }
-                    }
-                }
+                let (ports, requests) = expand(&rule);
                 let object = ObjectId {
                     kind: "TrafficTarget".into(),
                     namespace: Some(target.namespace.clone()),
@@ -279,6 +245,55 @@ impl AccessSet {
             .as_ref()
             .is_some_and(|regex| regex.is_match(path))
     }
+}
+
+/// A request a rule admits, with the route match (`group/match`) that admits it.
+type RouteRequest<'r> = (Request, Option<&'r str>);
+
+/// The ports (`None`: every port) and requests one compiled rule admits, each request
+/// with the route match that admits it. This is the proxy's reading of a rule
+/// (`inbound/authorize.rs`): a port limit (TCPRoute) admits TCP streams on its ports as
+/// well as HTTP; without one, HTTP on every port and no TCP.
+fn expand(rule: &proto::InboundRule) -> (Vec<Option<u16>>, Vec<RouteRequest<'_>>) {
+    let ports: Vec<Option<u16>> = match &rule.ports {
+        Some(list) if !list.ports.is_empty() => list
+            .ports
+            .iter()
+            .filter_map(|port| u16::try_from(*port).ok().map(Some))
+            .collect(),
+        _ => vec![None],
+    };
+    let mut requests = Vec::new();
+    if rule.ports.is_some() {
+        requests.push((Request::Tcp, None));
+    }
+    let Some(http) = &rule.http else {
+        requests.push((Request::any_http(), None));
+        return (ports, requests);
+    };
+    for item in &http.matches {
+        let path = (!item.path_regex.is_empty()).then(|| item.path_regex.clone());
+        let headers: Vec<(String, String)> = item
+            .headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value_regex.clone()))
+            .collect();
+        let every_method = item.methods.is_empty() || item.methods.iter().any(|m| m == "*");
+        let methods: Vec<Option<String>> = if every_method {
+            vec![None]
+        } else {
+            item.methods.iter().cloned().map(Some).collect()
+        };
+        for method in methods {
+            let request = Request::Http {
+                method,
+                path: path.clone(),
+                headers: headers.clone(),
+            };
+            requests.push((request, Some(item.name.as_str())));
+        }
+    }
+    (ports, requests)
 }
 
 /// Every path: no regex, or one that matches any path (paths start with `/`).

@@ -543,3 +543,30 @@ fn durations_read_like_the_repository_writes_them() {
     assert_eq!(format_duration(Duration::from_secs(30)), "30s");
     assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
 }
+
+#[test]
+fn a_regex_with_a_pipe_stays_inside_its_markdown_cell() {
+    let changes = changes(
+        &shop("/api/values", "[GET]"),
+        &shop("/(api|v2)/.*", "[GET]"),
+    );
+    let side = |label: &str| Side {
+        label: label.into(),
+        commit: None,
+        valid: true,
+        errors: 0,
+    };
+    let report = Report {
+        base: side("main"),
+        head: side("feature"),
+        changes: Some(changes),
+        diagnostics: Default::default(),
+    };
+    let markdown = render::markdown(&report);
+    assert!(
+        markdown.contains(
+            "| **+ allowed** | `shop/frontend` | `shop/api` | HTTP `GET` `/(api\\|v2)/.*` | any |"
+        ),
+        "{markdown}"
+    );
+}

@@ -2,8 +2,8 @@
 //! cluster proves its identity (its pod's projected token, bound to meshcd's audience).
 
 use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
-use kube::api::{Api, PostParams};
 use kube::Client;
+use kube::api::{Api, PostParams};
 
 use crate::model::Identity;
 
@@ -52,7 +52,11 @@ impl TokenReviewer {
             }
             // The API server answers with the audiences the token is valid for; an empty
             // answer means it did not check them, which a meshcd token must not skip.
-            if !status.audiences.unwrap_or_default().contains(&self.audience) {
+            if !status
+                .audiences
+                .unwrap_or_default()
+                .contains(&self.audience)
+            {
                 return None;
             }
             service_account(status.user?.username.as_deref()?)
@@ -107,7 +111,10 @@ mod tests {
             .into_iter()
             .filter(|r| r.method == "POST")
             .collect();
-        assert_eq!(reviews[0].line(), "POST /apis/authentication.k8s.io/v1/tokenreviews");
+        assert_eq!(
+            reviews[0].line(),
+            "POST /apis/authentication.k8s.io/v1/tokenreviews"
+        );
         assert_eq!(
             reviews[0].body.as_ref().unwrap()["spec"],
             serde_json::json!({"token": "projected-token", "audiences": ["meshcd"]})

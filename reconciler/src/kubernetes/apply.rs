@@ -5,11 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch,
-    PatchParams,
-};
 use kube::Client;
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -118,7 +117,8 @@ impl Applier {
         let mut live: BTreeMap<ObjectKey, Value> = BTreeMap::new();
         let mut listed: BTreeSet<Kind> = BTreeSet::new();
         for (kind, version) in &served {
-            let api: Api<DynamicObject> = Api::all_with(self.client.clone(), &resource(*kind, version));
+            let api: Api<DynamicObject> =
+                Api::all_with(self.client.clone(), &resource(*kind, version));
             let list = api
                 .list(&ListParams::default().labels(&managed_selector(mesh)))
                 .await
@@ -186,7 +186,11 @@ impl Applier {
 
     /// Labels the namespaces of the repository (creating missing ones) and unlabels those
     /// that left it. A namespace is never deleted: it holds workloads meshcd does not own.
-    async fn namespaces(&self, config: &Config, report: &mut ApplyReport) -> Result<(), ApplyError> {
+    async fn namespaces(
+        &self,
+        config: &Config,
+        report: &mut ApplyReport,
+    ) -> Result<(), ApplyError> {
         let mesh = config.mesh.name.as_str();
         let api: Api<Namespace> = Api::all(self.client.clone());
         let labelled: BTreeSet<String> = api
@@ -233,7 +237,12 @@ impl Applier {
 
     /// The CA bundle ConfigMap in every onboarded namespace (injected proxies mount it),
     /// and in no other.
-    async fn ca_bundles(&self, config: &Config, bundle: &str, report: &mut ApplyReport) -> Result<(), ApplyError> {
+    async fn ca_bundles(
+        &self,
+        config: &Config,
+        bundle: &str,
+        report: &mut ApplyReport,
+    ) -> Result<(), ApplyError> {
         let mesh = config.mesh.name.as_str();
         let all: Api<ConfigMap> = Api::all(self.client.clone());
         let live: BTreeMap<String, Option<String>> = all
@@ -276,9 +285,15 @@ impl Applier {
                 });
             }
         }
-        for namespace in live.keys().filter(|namespace| !config.namespaces.contains(*namespace)) {
+        for namespace in live
+            .keys()
+            .filter(|namespace| !config.namespaces.contains(*namespace))
+        {
             let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
-            match api.delete(CA_BUNDLE_CONFIG_MAP, &DeleteParams::default()).await {
+            match api
+                .delete(CA_BUNDLE_CONFIG_MAP, &DeleteParams::default())
+                .await
+            {
                 Ok(_) => {}
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
                 Err(error) => report.failures.push(ObjectFailure {
@@ -296,8 +311,12 @@ impl Applier {
             Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, &resource),
             None => Api::all_with(self.client.clone(), &resource),
         };
-        api.patch(&desired.key.name, &apply_params(), &Patch::Apply(&desired.body))
-            .await
+        api.patch(
+            &desired.key.name,
+            &apply_params(),
+            &Patch::Apply(&desired.body),
+        )
+        .await
     }
 }
 

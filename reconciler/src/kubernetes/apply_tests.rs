@@ -45,36 +45,59 @@ async fn the_first_apply_onboards_namespaces_and_server_side_applies_every_objec
         .await
         .unwrap();
     assert_eq!(report.failures, vec![]);
-    assert_eq!(
-        report.namespaces_onboarded,
-        [CANARY_NS, "osm-simple-app"]
-    );
+    assert_eq!(report.namespaces_onboarded, [CANARY_NS, "osm-simple-app"]);
     assert!(report.objects.iter().all(|o| o.change == Change::Created));
     let writes = api.take_writes();
     for write in &writes {
         assert_eq!(write.method, "PATCH");
-        assert_eq!(write.content_type.as_deref(), Some("application/apply-patch+yaml"));
-        assert_eq!(write.query.get("fieldManager").map(String::as_str), Some("meshcd"));
+        assert_eq!(
+            write.content_type.as_deref(),
+            Some("application/apply-patch+yaml")
+        );
+        assert_eq!(
+            write.query.get("fieldManager").map(String::as_str),
+            Some("meshcd")
+        );
         assert_eq!(write.query.get("force").map(String::as_str), Some("true"));
     }
     assert_golden("apply-examples-repo.json", &golden(&writes));
 
     let namespace = api.get("v1", "Namespace", None, "osm-simple-app").unwrap();
-    assert_eq!(namespace["metadata"]["labels"]["meshcd.dev/monitored-by"], "meshcd");
+    assert_eq!(
+        namespace["metadata"]["labels"]["meshcd.dev/monitored-by"],
+        "meshcd"
+    );
     let split = api
-        .get("split.smi-spec.io/v1alpha4", "TrafficSplit", Some(CANARY_NS), "api")
+        .get(
+            "split.smi-spec.io/v1alpha4",
+            "TrafficSplit",
+            Some(CANARY_NS),
+            "api",
+        )
         .unwrap();
-    assert_eq!(split["metadata"]["labels"]["app.kubernetes.io/managed-by"], "meshcd");
+    assert_eq!(
+        split["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "meshcd"
+    );
 }
 
 #[tokio::test]
 async fn applying_the_same_config_again_writes_nothing() {
     let api = FakeApi::new();
     let applier = Applier::new(api.client());
-    applier.apply(&examples_config(), &SplitWeights::new()).await.unwrap();
+    applier
+        .apply(&examples_config(), &SplitWeights::new())
+        .await
+        .unwrap();
     api.take_requests();
-    let report = applier.apply(&examples_config(), &SplitWeights::new()).await.unwrap();
-    assert!(report.objects.iter().all(|o| o.change == Change::Unchanged), "{report:?}");
+    let report = applier
+        .apply(&examples_config(), &SplitWeights::new())
+        .await
+        .unwrap();
+    assert!(
+        report.objects.iter().all(|o| o.change == Change::Unchanged),
+        "{report:?}"
+    );
     assert_eq!(api.take_writes(), vec![]);
 }
 
@@ -87,16 +110,25 @@ async fn a_namespace_that_leaves_the_repo_loses_its_label_and_is_never_deleted()
     api.take_requests();
 
     config.namespaces.remove("osm-simple-app");
-    config.traffic_targets.retain(|t| t.value.namespace != "osm-simple-app");
-    config.http_route_groups.retain(|g| g.value.namespace != "osm-simple-app");
+    config
+        .traffic_targets
+        .retain(|t| t.value.namespace != "osm-simple-app");
+    config
+        .http_route_groups
+        .retain(|g| g.value.namespace != "osm-simple-app");
     let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
     assert_eq!(report.namespaces_released, ["osm-simple-app"]);
 
     let writes = api.take_writes();
-    let namespace_writes: Vec<&Recorded> =
-        writes.iter().filter(|w| w.path.starts_with("/api/v1/namespaces")).collect();
+    let namespace_writes: Vec<&Recorded> = writes
+        .iter()
+        .filter(|w| w.path.starts_with("/api/v1/namespaces"))
+        .collect();
     assert_eq!(namespace_writes.len(), 1, "{writes:#?}");
-    assert_eq!(namespace_writes[0].line(), "PATCH /api/v1/namespaces/osm-simple-app");
+    assert_eq!(
+        namespace_writes[0].line(),
+        "PATCH /api/v1/namespaces/osm-simple-app"
+    );
     assert_eq!(
         namespace_writes[0].content_type.as_deref(),
         Some("application/merge-patch+json")
@@ -105,9 +137,19 @@ async fn a_namespace_that_leaves_the_repo_loses_its_label_and_is_never_deleted()
         namespace_writes[0].body,
         Some(json!({"metadata": {"labels": {"meshcd.dev/monitored-by": null}}}))
     );
-    assert!(!writes.iter().any(|w| w.line() == "DELETE /api/v1/namespaces/osm-simple-app"));
-    let namespace = api.get("v1", "Namespace", None, "osm-simple-app").expect("never deleted");
-    assert!(namespace["metadata"]["labels"].get("meshcd.dev/monitored-by").is_none());
+    assert!(
+        !writes
+            .iter()
+            .any(|w| w.line() == "DELETE /api/v1/namespaces/osm-simple-app")
+    );
+    let namespace = api
+        .get("v1", "Namespace", None, "osm-simple-app")
+        .expect("never deleted");
+    assert!(
+        namespace["metadata"]["labels"]
+            .get("meshcd.dev/monitored-by")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -117,9 +159,11 @@ async fn managed_objects_that_left_the_repo_are_pruned_and_nothing_else_is() {
     let mut config = examples_config();
     applier.apply(&config, &SplitWeights::new()).await.unwrap();
     // Someone else's split, and another mesh's: neither is meshcd's to delete.
-    api.insert(json!({"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit",
+    api.insert(
+        json!({"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit",
         "metadata": {"name": "theirs", "namespace": CANARY_NS},
-        "spec": {"service": "x", "backends": []}}));
+        "spec": {"service": "x", "backends": []}}),
+    );
     api.insert(json!({"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit",
         "metadata": {"name": "other-mesh", "namespace": CANARY_NS,
                      "labels": {"app.kubernetes.io/managed-by": "meshcd", "meshcd.dev/mesh": "other"}},
@@ -145,29 +189,65 @@ async fn managed_objects_that_left_the_repo_are_pruned_and_nothing_else_is() {
     assert_eq!(
         deletes,
         [
-            format!("DELETE /apis/split.smi-spec.io/v1alpha4/namespaces/{CANARY_NS}/trafficsplits/api"),
+            format!(
+                "DELETE /apis/split.smi-spec.io/v1alpha4/namespaces/{CANARY_NS}/trafficsplits/api"
+            ),
             format!("DELETE /apis/meshcd.dev/v1alpha1/namespaces/{CANARY_NS}/canaries/api"),
         ]
     );
-    assert!(api.get("split.smi-spec.io/v1alpha4", "TrafficSplit", Some(CANARY_NS), "theirs").is_some());
-    assert!(api.get("split.smi-spec.io/v1alpha4", "TrafficSplit", Some(CANARY_NS), "other-mesh").is_some());
+    assert!(
+        api.get(
+            "split.smi-spec.io/v1alpha4",
+            "TrafficSplit",
+            Some(CANARY_NS),
+            "theirs"
+        )
+        .is_some()
+    );
+    assert!(
+        api.get(
+            "split.smi-spec.io/v1alpha4",
+            "TrafficSplit",
+            Some(CANARY_NS),
+            "other-mesh"
+        )
+        .is_some()
+    );
 }
 
 #[tokio::test]
 async fn a_hand_edit_of_an_applied_field_is_corrected_and_reported_on_the_next_apply() {
     let api = FakeApi::new();
     let applier = Applier::new(api.client());
-    applier.apply(&examples_config(), &SplitWeights::new()).await.unwrap();
-    api.edit("split.smi-spec.io/v1alpha4", "TrafficSplit", Some(CANARY_NS), "api", |split| {
-        split["spec"]["backends"][1]["weight"] = json!(90);
-    });
+    applier
+        .apply(&examples_config(), &SplitWeights::new())
+        .await
+        .unwrap();
+    api.edit(
+        "split.smi-spec.io/v1alpha4",
+        "TrafficSplit",
+        Some(CANARY_NS),
+        "api",
+        |split| {
+            split["spec"]["backends"][1]["weight"] = json!(90);
+        },
+    );
     // A label someone added is theirs, not drift.
-    api.edit("access.smi-spec.io/v1alpha3", "TrafficTarget", Some("osm-simple-app"), "frontend-to-api", |target| {
-        target["metadata"]["labels"]["team"] = json!("payments");
-    });
+    api.edit(
+        "access.smi-spec.io/v1alpha3",
+        "TrafficTarget",
+        Some("osm-simple-app"),
+        "frontend-to-api",
+        |target| {
+            target["metadata"]["labels"]["team"] = json!("payments");
+        },
+    );
     api.take_requests();
 
-    let report = applier.apply(&examples_config(), &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&examples_config(), &SplitWeights::new())
+        .await
+        .unwrap();
     let updated: Vec<&str> = report.updated().map(|o| o.object.as_str()).collect();
     assert_eq!(updated, [format!("TrafficSplit {CANARY_NS}/api")]);
     let writes = api.take_writes();
@@ -176,7 +256,14 @@ async fn a_hand_edit_of_an_applied_field_is_corrected_and_reported_on_the_next_a
         writes[0].body.as_ref().unwrap()["spec"]["backends"],
         json!([{"service": "api-v1", "weight": 90}, {"service": "api-v2", "weight": 10}])
     );
-    let split = api.get("split.smi-spec.io/v1alpha4", "TrafficSplit", Some(CANARY_NS), "api").unwrap();
+    let split = api
+        .get(
+            "split.smi-spec.io/v1alpha4",
+            "TrafficSplit",
+            Some(CANARY_NS),
+            "api",
+        )
+        .unwrap();
     assert_eq!(split["spec"]["backends"][1]["weight"], 10);
 }
 
@@ -186,7 +273,10 @@ async fn the_version_the_cluster_serves_is_written_and_what_it_cannot_express_is
     // Open Service Mesh's CRDs: TrafficSplit served as v1alpha2 only.
     api.serve(Kind::TrafficSplit, &["v1alpha2"]);
     let config = config_from(&[
-        ("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"),
+        (
+            "ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+        ),
         (
             "splits.yaml",
             "apiVersion: specs.smi-spec.io/v1alpha4\nkind: HTTPRouteGroup\nmetadata: {name: beta, namespace: shop}\nspec: {matches: [{name: beta, headers: [{x-beta: '1'}]}]}\n---\napiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: ab, namespace: shop}\nspec:\n  service: web\n  matches: [{kind: HTTPRouteGroup, name: beta}]\n  backends: [{service: web-v1, weight: 1}, {service: web-v2, weight: 1}]\n---\napiVersion: split.smi-spec.io/v1alpha4\nkind: TrafficSplit\nmetadata: {name: api, namespace: shop}\nspec:\n  service: api\n  backends: [{service: api-v1, weight: 9}, {service: api-v2, weight: 1}]\n",
@@ -205,7 +295,9 @@ async fn the_version_the_cluster_serves_is_written_and_what_it_cannot_express_is
     );
     let lines: Vec<String> = api.take_writes().iter().map(Recorded::line).collect();
     assert!(
-        lines.contains(&"PATCH /apis/split.smi-spec.io/v1alpha2/namespaces/shop/trafficsplits/api".to_string()),
+        lines.contains(
+            &"PATCH /apis/split.smi-spec.io/v1alpha2/namespaces/shop/trafficsplits/api".to_string()
+        ),
         "{lines:#?}"
     );
     assert!(!lines.iter().any(|line| line.ends_with("/trafficsplits/ab")));
@@ -223,15 +315,22 @@ async fn a_kind_without_its_crd_is_reported_on_each_object_and_nothing_is_pruned
         report.failures,
         vec![ObjectFailure {
             object: format!("Canary {CANARY_NS}/api"),
-            error: "the cluster serves no version of Canary that meshcd writes (is its CRD installed?)".into(),
+            error:
+                "the cluster serves no version of Canary that meshcd writes (is its CRD installed?)"
+                    .into(),
         }]
     );
-    assert!(api.take_writes().iter().all(|w| !w.path.contains("canaries")));
+    assert!(
+        api.take_writes()
+            .iter()
+            .all(|w| !w.path.contains("canaries"))
+    );
 }
 
 #[test]
 fn drift_is_a_difference_in_the_fields_meshcd_applies_only() {
-    let desired = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"backends": [{"weight": 1}]}});
+    let desired =
+        json!({"metadata": {"labels": {"a": "1"}}, "spec": {"backends": [{"weight": 1}]}});
     let live = json!({"metadata": {"labels": {"a": "1", "b": "2"}, "uid": "x"},
                       "spec": {"backends": [{"weight": 1}]}, "status": {}});
     assert!(contains(&live, &desired));

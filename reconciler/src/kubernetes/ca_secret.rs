@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, ObjectMeta, PostParams};
 use kube::Client;
+use kube::api::{Api, ObjectMeta, PostParams};
 
 use super::{MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 use crate::identity::ca::{CaError, CertificateAuthority};
@@ -57,21 +57,28 @@ pub async fn load_or_create(
     if let Some(secret) = api.get_opt(name).await.map_err(api_error)? {
         return from_secret(&secret, namespace, name);
     }
-    let (ca, key_pem) = CertificateAuthority::generate(trust_domain).map_err(|source| CaSecretError::Ca {
-        namespace: namespace.into(),
-        name: name.into(),
-        source,
-    })?;
+    let (ca, key_pem) =
+        CertificateAuthority::generate(trust_domain).map_err(|source| CaSecretError::Ca {
+            namespace: namespace.into(),
+            name: name.into(),
+            source,
+        })?;
     let secret = Secret {
         metadata: ObjectMeta {
             name: Some(name.into()),
             namespace: Some(namespace.into()),
-            labels: Some(BTreeMap::from([(MANAGED_BY_LABEL.into(), MANAGED_BY_VALUE.into())])),
+            labels: Some(BTreeMap::from([(
+                MANAGED_BY_LABEL.into(),
+                MANAGED_BY_VALUE.into(),
+            )])),
             ..ObjectMeta::default()
         },
         type_: Some("kubernetes.io/tls".into()),
         data: Some(BTreeMap::from([
-            (CERT_KEY.into(), ByteString(ca.bundle_pem().as_bytes().to_vec())),
+            (
+                CERT_KEY.into(),
+                ByteString(ca.bundle_pem().as_bytes().to_vec()),
+            ),
             (KEY_KEY.into(), ByteString(key_pem.into_bytes())),
         ])),
         ..Secret::default()
@@ -90,7 +97,11 @@ pub async fn load_or_create(
     }
 }
 
-fn from_secret(secret: &Secret, namespace: &str, name: &str) -> Result<CertificateAuthority, CaSecretError> {
+fn from_secret(
+    secret: &Secret,
+    namespace: &str,
+    name: &str,
+) -> Result<CertificateAuthority, CaSecretError> {
     let field = |field: &'static str| {
         secret
             .data
@@ -103,10 +114,12 @@ fn from_secret(secret: &Secret, namespace: &str, name: &str) -> Result<Certifica
                 field,
             })
     };
-    CertificateAuthority::from_pem(field(CERT_KEY)?, &field(KEY_KEY)?).map_err(|source| CaSecretError::Ca {
-        namespace: namespace.into(),
-        name: name.into(),
-        source,
+    CertificateAuthority::from_pem(field(CERT_KEY)?, &field(KEY_KEY)?).map_err(|source| {
+        CaSecretError::Ca {
+            namespace: namespace.into(),
+            name: name.into(),
+            source,
+        }
     })
 }
 
@@ -118,17 +131,33 @@ mod tests {
     #[tokio::test]
     async fn the_first_replica_creates_the_ca_secret_and_the_others_use_it() {
         let api = FakeApi::new();
-        let first = load_or_create(&api.client(), "meshcd-system", DEFAULT_SECRET, "cluster.local")
-            .await
-            .unwrap();
+        let first = load_or_create(
+            &api.client(),
+            "meshcd-system",
+            DEFAULT_SECRET,
+            "cluster.local",
+        )
+        .await
+        .unwrap();
         let writes = api.take_writes();
         assert_eq!(writes.len(), 1);
-        assert_eq!(writes[0].line(), "POST /api/v1/namespaces/meshcd-system/secrets");
-        assert_eq!(writes[0].body.as_ref().unwrap()["type"], "kubernetes.io/tls");
+        assert_eq!(
+            writes[0].line(),
+            "POST /api/v1/namespaces/meshcd-system/secrets"
+        );
+        assert_eq!(
+            writes[0].body.as_ref().unwrap()["type"],
+            "kubernetes.io/tls"
+        );
 
-        let second = load_or_create(&api.client(), "meshcd-system", DEFAULT_SECRET, "cluster.local")
-            .await
-            .unwrap();
+        let second = load_or_create(
+            &api.client(),
+            "meshcd-system",
+            DEFAULT_SECRET,
+            "cluster.local",
+        )
+        .await
+        .unwrap();
         assert_eq!(first.bundle_pem(), second.bundle_pem());
         assert_eq!(api.take_writes(), vec![], "the second replica only reads");
     }

@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 
 use super::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL};
 use crate::model::{
-    Canary, Config, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RouteKind,
-    TrafficPolicy, TrafficSplit, TrafficTarget,
+    Canary, Config, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RouteKind, TrafficPolicy,
+    TrafficSplit, TrafficTarget,
 };
 
 /// A kind meshcd applies to a cluster.
@@ -83,7 +83,9 @@ impl Kind {
     pub fn versions(self) -> &'static [&'static str] {
         match self {
             Kind::Mesh | Kind::Canary => &["v1alpha1"],
-            Kind::HttpRouteGroup | Kind::TcpRoute => &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"],
+            Kind::HttpRouteGroup | Kind::TcpRoute => {
+                &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]
+            }
             Kind::UdpRoute => &["v1alpha4"],
             Kind::TrafficTarget => &["v1alpha1", "v1alpha2", "v1alpha3"],
             Kind::TrafficSplit => &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"],
@@ -198,27 +200,31 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &SplitWei
     );
     for group in &config.http_route_groups {
         let group = &group.value;
-        add(key(Kind::HttpRouteGroup, &group.namespace, &group.name), &|version| {
-            http_route_group(group, version)
-        });
+        add(
+            key(Kind::HttpRouteGroup, &group.namespace, &group.name),
+            &|version| http_route_group(group, version),
+        );
     }
     for route in &config.tcp_routes {
         let route = &route.value;
-        add(key(Kind::TcpRoute, &route.namespace, &route.name), &|version| {
-            port_route(Kind::TcpRoute, route, version)
-        });
+        add(
+            key(Kind::TcpRoute, &route.namespace, &route.name),
+            &|version| port_route(Kind::TcpRoute, route, version),
+        );
     }
     for route in &config.udp_routes {
         let route = &route.value;
-        add(key(Kind::UdpRoute, &route.namespace, &route.name), &|version| {
-            port_route(Kind::UdpRoute, route, version)
-        });
+        add(
+            key(Kind::UdpRoute, &route.namespace, &route.name),
+            &|version| port_route(Kind::UdpRoute, route, version),
+        );
     }
     for target in &config.traffic_targets {
         let target = &target.value;
-        add(key(Kind::TrafficTarget, &target.namespace, &target.name), &|version| {
-            traffic_target(target, version)
-        });
+        add(
+            key(Kind::TrafficTarget, &target.namespace, &target.name),
+            &|version| traffic_target(target, version),
+        );
     }
     for split in &config.traffic_splits {
         let split = &split.value;
@@ -230,15 +236,17 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &SplitWei
                 }
             }
         }
-        add(key(Kind::TrafficSplit, &split.namespace, &split.name), &|version| {
-            traffic_split(&split, version)
-        });
+        add(
+            key(Kind::TrafficSplit, &split.namespace, &split.name),
+            &|version| traffic_split(&split, version),
+        );
     }
     for canary_object in &config.canaries {
         let value = &canary_object.value;
-        add(key(Kind::Canary, &value.namespace, &value.name), &|version| {
-            canary(value, version)
-        });
+        add(
+            key(Kind::Canary, &value.namespace, &value.name),
+            &|version| canary(value, version),
+        );
     }
     plan
 }
@@ -308,7 +316,11 @@ pub fn traffic_target(target: &TrafficTarget, version: &str) -> Result<Value, Co
     let mut rules = Vec::new();
     for rule in &target.rules {
         if rule.kind == RouteKind::Udp && version != "v1alpha3" {
-            return Err(lossy(kind, version, format!("a UDPRoute rule ({})", rule.name)));
+            return Err(lossy(
+                kind,
+                version,
+                format!("a UDPRoute rule ({})", rule.name),
+            ));
         }
         let mut value = json!({ "kind": rule.kind.kind_name(), "name": rule.name });
         if let Some(matches) = &rule.matches {
@@ -379,7 +391,10 @@ pub fn traffic_split(split: &TrafficSplit, version: &str) -> Result<Value, Conve
         return Err(lossy(
             kind,
             version,
-            format!("matches {:?} (A/B splits need v1alpha3 or later)", split.matches),
+            format!(
+                "matches {:?} (A/B splits need v1alpha3 or later)",
+                split.matches
+            ),
         ));
     }
     let backends: Vec<Value> = split

@@ -93,7 +93,10 @@ fn a_split_with_matches_cannot_be_written_as_split_v1alpha2() {
         error.to_string(),
         "split.smi-spec.io/v1alpha2 cannot express matches [\"beta\"] (A/B splits need v1alpha3 or later)"
     );
-    assert!(plan.keys().any(|k| k == key), "a failed object is still kept from pruning");
+    assert!(
+        plan.keys().any(|k| k == key),
+        "a failed object is still kept from pruning"
+    );
 }
 
 #[test]
@@ -230,16 +233,34 @@ fn every_written_version_reads_back_into_the_same_model() {
                 for (index, object) in plan.objects.iter().enumerate() {
                     files.push((format!("{index}.yaml"), object.body.to_string()));
                 }
-                let files: Vec<(&str, &str)> =
-                    files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+                let files: Vec<(&str, &str)> = files
+                    .iter()
+                    .map(|(p, t)| (p.as_str(), t.as_str()))
+                    .collect();
                 let read_back = config_from(&files);
                 let context = format!("{route_version}/{target_version}/{split_version}");
                 let values = |config: &Config| {
                     (
-                        config.http_route_groups.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
-                        config.tcp_routes.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
-                        config.traffic_targets.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
-                        config.traffic_splits.iter().map(|o| o.value.clone()).collect::<Vec<_>>(),
+                        config
+                            .http_route_groups
+                            .iter()
+                            .map(|o| o.value.clone())
+                            .collect::<Vec<_>>(),
+                        config
+                            .tcp_routes
+                            .iter()
+                            .map(|o| o.value.clone())
+                            .collect::<Vec<_>>(),
+                        config
+                            .traffic_targets
+                            .iter()
+                            .map(|o| o.value.clone())
+                            .collect::<Vec<_>>(),
+                        config
+                            .traffic_splits
+                            .iter()
+                            .map(|o| o.value.clone())
+                            .collect::<Vec<_>>(),
                     )
                 };
                 // Split v1alpha1 weights are written in thousandths (`3m`) and read back

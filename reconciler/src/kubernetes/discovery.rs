@@ -57,7 +57,8 @@ pub async fn run(client: Client, publish: watch::Sender<Inventory>) {
     );
 }
 
-type Events<K> = std::pin::Pin<Box<dyn Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send>>;
+type Events<K> =
+    std::pin::Pin<Box<dyn Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send>>;
 
 fn reflect<K>(client: &Client) -> (Store<K>, Events<K>)
 where
@@ -123,9 +124,16 @@ mod tests {
         let (sender, mut receiver) = watch::channel(Inventory::default());
         let discovery = tokio::spawn(run(api.client(), sender));
 
-        eventually(&mut receiver, "the Service's cluster IP is known", |inventory| {
-            inventory.services.get(&("shop".into(), "api".into())).is_some_and(|s| s.cluster_ips == ["10.96.0.10"])
-        })
+        eventually(
+            &mut receiver,
+            "the Service's cluster IP is known",
+            |inventory| {
+                inventory
+                    .services
+                    .get(&("shop".into(), "api".into()))
+                    .is_some_and(|s| s.cluster_ips == ["10.96.0.10"])
+            },
+        )
         .await;
 
         api.insert(json!({"apiVersion": "v1", "kind": "Pod",
@@ -138,11 +146,15 @@ mod tests {
             "endpoints": [{"addresses": ["10.244.0.9"], "conditions": {"ready": true},
                            "targetRef": {"kind": "Pod", "name": "api-1", "namespace": "shop"}}],
             "ports": [{"name": "http", "port": 8080}]}));
-        eventually(&mut receiver, "the pod is an endpoint of api", |inventory| {
-            inventory.workloads.get("pod-1").is_some_and(|w| {
-                w.services == ["api"] && w.inbound_address == "10.244.0.9:15003"
-            })
-        })
+        eventually(
+            &mut receiver,
+            "the pod is an endpoint of api",
+            |inventory| {
+                inventory.workloads.get("pod-1").is_some_and(|w| {
+                    w.services == ["api"] && w.inbound_address == "10.244.0.9:15003"
+                })
+            },
+        )
         .await;
 
         api.remove("v1", "Pod", Some("shop"), "api-1");
@@ -152,9 +164,13 @@ mod tests {
         .await;
         let requests = api.take_requests();
         assert!(
-            requests.iter().any(|r| r.path == "/api/v1/pods" && r.query.get("watch").map(String::as_str) == Some("true")),
+            requests.iter().any(|r| r.path == "/api/v1/pods"
+                && r.query.get("watch").map(String::as_str) == Some("true")),
             "pods are watched, not polled: {:?}",
-            requests.iter().map(|r| (r.line(), r.query.clone())).collect::<Vec<_>>()
+            requests
+                .iter()
+                .map(|r| (r.line(), r.query.clone()))
+                .collect::<Vec<_>>()
         );
         discovery.abort();
     }

@@ -126,9 +126,21 @@ impl FakeApi {
             core("Event", "events", true),
             core("ConfigMap", "configmaps", true),
             grouped("events.k8s.io", "v1", "Event", "events", true),
-            grouped("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true),
+            grouped(
+                "discovery.k8s.io",
+                "v1",
+                "EndpointSlice",
+                "endpointslices",
+                true,
+            ),
             grouped("coordination.k8s.io", "v1", "Lease", "leases", true),
-            grouped("authentication.k8s.io", "v1", "TokenReview", "tokenreviews", false),
+            grouped(
+                "authentication.k8s.io",
+                "v1",
+                "TokenReview",
+                "tokenreviews",
+                false,
+            ),
             grouped(
                 "admissionregistration.k8s.io",
                 "v1",
@@ -139,7 +151,13 @@ impl FakeApi {
         ];
         for kind in Kind::ALL {
             let version = kind.versions().last().unwrap();
-            resources.push(grouped(kind.group(), version, kind.name(), kind.plural(), kind.namespaced()));
+            resources.push(grouped(
+                kind.group(),
+                version,
+                kind.name(),
+                kind.plural(),
+                kind.namespaced(),
+            ));
         }
         let api = FakeApi::default();
         api.state.lock().unwrap().resources = resources;
@@ -149,7 +167,9 @@ impl FakeApi {
     /// Replaces the versions served for `kind` (an older cluster, another mesh's CRDs).
     pub fn serve(&self, kind: Kind, versions: &[&str]) {
         let mut state = self.state.lock().unwrap();
-        state.resources.retain(|r| r.kind != kind.name() || r.group != kind.group());
+        state
+            .resources
+            .retain(|r| r.kind != kind.name() || r.group != kind.group());
         if !versions.is_empty() {
             state.resources.push(Resource {
                 group: kind.group().into(),
@@ -178,12 +198,23 @@ impl FakeApi {
     pub fn insert(&self, object: Value) {
         let mut state = self.state.lock().unwrap();
         let key = state.key_of(&object).expect("a served kind");
-        let kind = if state.objects.contains_key(&key) { "MODIFIED" } else { "ADDED" };
+        let kind = if state.objects.contains_key(&key) {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
         state.store(key, object, kind);
     }
 
     /// Changes a stored object in place, as a hand edit would.
-    pub fn edit(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str, edit: impl FnOnce(&mut Value)) {
+    pub fn edit(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        edit: impl FnOnce(&mut Value),
+    ) {
         let mut state = self.state.lock().unwrap();
         let key = state
             .key_of(&json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}}))
@@ -203,7 +234,13 @@ impl FakeApi {
         }
     }
 
-    pub fn get(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         let state = self.state.lock().unwrap();
         let key = state.key_of(&json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}}))?;
         state.objects.get(&key).cloned()
@@ -225,14 +262,19 @@ impl FakeApi {
 
 impl State {
     fn resource(&self, group: &str, plural: &str) -> Option<&Resource> {
-        self.resources.iter().find(|r| r.group == group && r.plural == plural)
+        self.resources
+            .iter()
+            .find(|r| r.group == group && r.plural == plural)
     }
 
     fn key_of(&self, object: &Value) -> Option<Key> {
         let api_version = object["apiVersion"].as_str()?;
         let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
         let kind = object["kind"].as_str()?;
-        let resource = self.resources.iter().find(|r| r.group == group && r.kind == kind)?;
+        let resource = self
+            .resources
+            .iter()
+            .find(|r| r.group == group && r.kind == kind)?;
         Some(Key {
             group: group.into(),
             plural: resource.plural.clone(),
@@ -298,7 +340,11 @@ fn selected(object: &Value, selector: Option<&str>) -> bool {
 
 fn with_version(object: &Value, group: &str, version: &str) -> Value {
     let mut object = object.clone();
-    object["apiVersion"] = json!(if group.is_empty() { version.to_string() } else { format!("{group}/{version}") });
+    object["apiVersion"] = json!(if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    });
     object
 }
 
@@ -325,7 +371,9 @@ pub fn json_patch(target: &mut Value, operations: &Value) -> Result<(), String> 
         let path = operation["path"].as_str().ok_or("operation without path")?;
         let (parent, last) = path.rsplit_once('/').ok_or("bad path")?;
         let last = last.replace("~1", "/").replace("~0", "~");
-        let parent = target.pointer_mut(parent).ok_or_else(|| format!("no {parent}"))?;
+        let parent = target
+            .pointer_mut(parent)
+            .ok_or_else(|| format!("no {parent}"))?;
         match operation["op"].as_str() {
             Some("add") | Some("replace") => match parent {
                 Value::Array(items) if last == "-" => items.push(operation["value"].clone()),
@@ -388,9 +436,7 @@ impl tower::Service<Request<kube::client::Body>> for FakeApi {
             let query: BTreeMap<String, String> = parts
                 .uri
                 .query()
-                .map(|query| {
-                    form_urlencoded_pairs(query)
-                })
+                .map(form_urlencoded_pairs)
                 .unwrap_or_default();
             let recorded = Recorded {
                 method: parts.method.to_string(),
@@ -450,28 +496,57 @@ fn handle(state: &mut State, method: &Method, request: Recorded) -> Response<Res
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match segments.as_slice() {
         ["apis"] => return respond(StatusCode::OK, group_list(state)),
-        ["apis", group, version] => return respond(StatusCode::OK, resource_list(state, group, version)),
+        ["apis", group, version] => {
+            return respond(StatusCode::OK, resource_list(state, group, version));
+        }
         ["api", "v1", rest @ ..] => ("", "v1", rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
-        _ => return failure(StatusCode::NOT_FOUND, "NotFound", format!("no route {}", request.path)),
+        _ => {
+            return failure(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("no route {}", request.path),
+            );
+        }
     };
     let (namespace, plural, name, subresource) = match rest {
         ["namespaces", name] if group.is_empty() => (None, "namespaces", Some(*name), None),
         ["namespaces", namespace, plural] => (Some(*namespace), *plural, None, None),
         ["namespaces", namespace, plural, name] => (Some(*namespace), *plural, Some(*name), None),
-        ["namespaces", namespace, plural, name, sub] => (Some(*namespace), *plural, Some(*name), Some(*sub)),
+        ["namespaces", namespace, plural, name, sub] => {
+            (Some(*namespace), *plural, Some(*name), Some(*sub))
+        }
         [plural] => (None, *plural, None, None),
         [plural, name] => (None, *plural, Some(*name), None),
         [plural, name, sub] => (None, *plural, Some(*name), Some(*sub)),
-        _ => return failure(StatusCode::NOT_FOUND, "NotFound", format!("no route {}", request.path)),
+        _ => {
+            return failure(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("no route {}", request.path),
+            );
+        }
     };
     let Some(resource) = state.resource(group, plural).cloned() else {
-        return failure(StatusCode::NOT_FOUND, "NotFound", format!("the server could not find the requested resource ({})", request.path));
+        return failure(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!(
+                "the server could not find the requested resource ({})",
+                request.path
+            ),
+        );
     };
     if !resource.versions.iter().any(|v| v == version) {
-        return failure(StatusCode::NOT_FOUND, "NotFound", format!("{group}/{version} is not served"));
+        return failure(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("{group}/{version} is not served"),
+        );
     }
-    let namespace = namespace.filter(|_| resource.namespaced).map(str::to_string);
+    let namespace = namespace
+        .filter(|_| resource.namespaced)
+        .map(str::to_string);
     let Some(name) = name else {
         return collection(state, method, &resource, version, namespace, request);
     };
@@ -481,8 +556,18 @@ fn handle(state: &mut State, method: &Method, request: Recorded) -> Response<Res
         namespace: namespace.clone(),
         name: name.into(),
     };
-    let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
-    let not_found = || failure(StatusCode::NOT_FOUND, "NotFound", format!("{plural} \"{name}\" not found"));
+    let api_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    let not_found = || {
+        failure(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("{plural} \"{name}\" not found"),
+        )
+    };
     match *method {
         Method::GET => match state.objects.get(&key) {
             Some(object) => respond(StatusCode::OK, with_version(object, group, version)),
@@ -509,8 +594,12 @@ fn handle(state: &mut State, method: &Method, request: Recorded) -> Response<Res
             };
             match content_type.as_str() {
                 "application/apply-patch+yaml" => {
-                    if request.query.get("fieldManager").is_none() {
-                        return failure(StatusCode::BAD_REQUEST, "BadRequest", "PATCH with apply requires a fieldManager".into());
+                    if !request.query.contains_key("fieldManager") {
+                        return failure(
+                            StatusCode::BAD_REQUEST,
+                            "BadRequest",
+                            "PATCH with apply requires a fieldManager".into(),
+                        );
                     }
                     if subresource == Some("status") {
                         merge(&mut object["status"], &patch["status"]);
@@ -528,15 +617,28 @@ fn handle(state: &mut State, method: &Method, request: Recorded) -> Response<Res
                         return failure(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", error);
                     }
                 }
-                other => return failure(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", other.to_string()),
+                other => {
+                    return failure(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "UnsupportedMediaType",
+                        other.to_string(),
+                    );
+                }
             }
             if let Some(namespace) = &namespace {
                 object["metadata"]["namespace"] = json!(namespace);
             }
             object["apiVersion"] = json!(api_version);
-            let kind = if existing.is_some() { "MODIFIED" } else { "ADDED" };
+            let kind = if existing.is_some() {
+                "MODIFIED"
+            } else {
+                "ADDED"
+            };
             state.store(key.clone(), object, kind);
-            respond(StatusCode::OK, with_version(&state.objects[&key], group, version))
+            respond(
+                StatusCode::OK,
+                with_version(&state.objects[&key], group, version),
+            )
         }
         Method::PUT => {
             let object = request.body.clone().unwrap_or(Value::Null);
@@ -544,12 +646,25 @@ fn handle(state: &mut State, method: &Method, request: Recorded) -> Response<Res
                 return not_found();
             };
             if object["metadata"]["resourceVersion"] != existing["metadata"]["resourceVersion"] {
-                return failure(StatusCode::CONFLICT, "Conflict", format!("Operation cannot be fulfilled on {plural} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"));
+                return failure(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    format!(
+                        "Operation cannot be fulfilled on {plural} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+                    ),
+                );
             }
             state.store(key.clone(), object, "MODIFIED");
-            respond(StatusCode::OK, with_version(&state.objects[&key], group, version))
+            respond(
+                StatusCode::OK,
+                with_version(&state.objects[&key], group, version),
+            )
         }
-        _ => failure(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", method.to_string()),
+        _ => failure(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            method.to_string(),
+        ),
     }
 }
 
@@ -564,7 +679,11 @@ fn collection(
     let group = resource.group.clone();
     match *method {
         Method::POST if resource.plural == "tokenreviews" => {
-            let token = request.body.as_ref().and_then(|b| b["spec"]["token"].as_str()).unwrap_or("");
+            let token = request
+                .body
+                .as_ref()
+                .and_then(|b| b["spec"]["token"].as_str())
+                .unwrap_or("");
             let status = match state.tokens.get(token) {
                 Some((namespace, account)) => json!({
                     "authenticated": true,
@@ -583,17 +702,32 @@ fn collection(
                 object["metadata"]["namespace"] = json!(namespace);
             }
             let Some(key) = state.key_of(&object) else {
-                return failure(StatusCode::BAD_REQUEST, "BadRequest", "not an object of this kind".into());
+                return failure(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "not an object of this kind".into(),
+                );
             };
             if state.objects.contains_key(&key) {
-                return failure(StatusCode::CONFLICT, "AlreadyExists", format!("{} \"{}\" already exists", resource.plural, key.name));
+                return failure(
+                    StatusCode::CONFLICT,
+                    "AlreadyExists",
+                    format!("{} \"{}\" already exists", resource.plural, key.name),
+                );
             }
             state.store(key.clone(), object, "ADDED");
-            respond(StatusCode::CREATED, with_version(&state.objects[&key], &group, version))
+            respond(
+                StatusCode::CREATED,
+                with_version(&state.objects[&key], &group, version),
+            )
         }
         Method::GET if request.query.get("watch").map(String::as_str) == Some("true") => {
             let (sender, receiver) = mpsc::unbounded_channel::<Bytes>();
-            let since: u64 = request.query.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let since: u64 = request
+                .query
+                .get("resourceVersion")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
             let watcher = Watcher {
                 group: group.clone(),
                 plural: resource.plural.clone(),
@@ -631,7 +765,11 @@ fn collection(
                 })
                 .map(|(_, object)| with_version(object, &group, version))
                 .collect();
-            let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+            let api_version = if group.is_empty() {
+                version.to_string()
+            } else {
+                format!("{group}/{version}")
+            };
             respond(
                 StatusCode::OK,
                 json!({
@@ -642,7 +780,11 @@ fn collection(
                 }),
             )
         }
-        _ => failure(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", method.to_string()),
+        _ => failure(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            method.to_string(),
+        ),
     }
 }
 

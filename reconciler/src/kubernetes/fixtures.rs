@@ -14,7 +14,12 @@ pub fn examples_config() -> Config {
     validated.config.unwrap_or_else(|| {
         panic!(
             "examples-repo is valid: {:?}",
-            validated.diagnostics.0.iter().map(|d| &d.message).collect::<Vec<_>>()
+            validated
+                .diagnostics
+                .0
+                .iter()
+                .map(|d| &d.message)
+                .collect::<Vec<_>>()
         )
     })
 }
@@ -31,7 +36,12 @@ pub fn config_from(files: &[(&str, &str)]) -> Config {
     validated.config.unwrap_or_else(|| {
         panic!(
             "the tree is valid: {:?}",
-            validated.diagnostics.0.iter().map(|d| &d.message).collect::<Vec<_>>()
+            validated
+                .diagnostics
+                .0
+                .iter()
+                .map(|d| &d.message)
+                .collect::<Vec<_>>()
         )
     })
 }

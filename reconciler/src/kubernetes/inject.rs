@@ -9,7 +9,7 @@ use base64::Engine as _;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
 
-use super::{INJECTED_ANNOTATION, INJECT_ANNOTATION};
+use super::{INJECT_ANNOTATION, INJECTED_ANNOTATION};
 
 pub const PROXY_CONTAINER: &str = "meshcd-proxy";
 pub const INIT_CONTAINER: &str = "meshcd-iptables";
@@ -63,7 +63,11 @@ pub fn patch(pod: &Pod, onboarded: bool, settings: &Settings) -> Result<Vec<Valu
     let spec = pod.spec.clone().unwrap_or_default();
     let has_container = |name: &str| {
         spec.containers.iter().any(|c| c.name == name)
-            || spec.init_containers.iter().flatten().any(|c| c.name == name)
+            || spec
+                .init_containers
+                .iter()
+                .flatten()
+                .any(|c| c.name == name)
     };
     if annotations.contains_key(INJECTED_ANNOTATION) || has_container(PROXY_CONTAINER) {
         return Err(Skip::AlreadyInjected);
@@ -95,7 +99,8 @@ pub fn patch(pod: &Pod, onboarded: bool, settings: &Settings) -> Result<Vec<Valu
     let proxy = proxy_container(pod, settings);
     let init = init_container(settings);
     if spec.init_containers.is_none() {
-        operations.push(json!({"op": "add", "path": "/spec/initContainers", "value": [init, proxy]}));
+        operations
+            .push(json!({"op": "add", "path": "/spec/initContainers", "value": [init, proxy]}));
     } else {
         operations.push(json!({"op": "add", "path": "/spec/initContainers/0", "value": init}));
         operations.push(json!({"op": "add", "path": "/spec/initContainers/1", "value": proxy}));
@@ -213,7 +218,11 @@ fn hello_services(pod: &Pod) -> String {
         .get("app.kubernetes.io/name")
         .or_else(|| labels.get("app"))
         .cloned()
-        .or_else(|| pod.spec.as_ref().and_then(|spec| spec.service_account_name.clone()))
+        .or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|spec| spec.service_account_name.clone())
+        })
         .unwrap_or_else(|| "default".to_string())
 }
 
@@ -226,7 +235,11 @@ fn hello_ports(pod: &Pod) -> String {
                 continue;
             }
             let name = port.name.as_deref().unwrap_or_default();
-            let protocol = if name == "tcp" || name.starts_with("tcp-") { "tcp" } else { "http" };
+            let protocol = if name == "tcp" || name.starts_with("tcp-") {
+                "tcp"
+            } else {
+                "http"
+            };
             ports.push(format!("{0}=127.0.0.1:{0}/{protocol}", port.container_port));
         }
     }
@@ -235,9 +248,17 @@ fn hello_ports(pod: &Pod) -> String {
 
 /// The AdmissionReview response to `review` (an `admission.k8s.io/v1` AdmissionReview
 /// request): always allowed, with the patch when the pod is injected.
-pub fn review(review: &Value, onboarded: impl Fn(&str) -> bool, settings: &Settings) -> Result<Value, String> {
-    let request = review.get("request").ok_or("an AdmissionReview without a request")?;
-    let uid = request["uid"].as_str().ok_or("an AdmissionReview request without a uid")?;
+pub fn review(
+    review: &Value,
+    onboarded: impl Fn(&str) -> bool,
+    settings: &Settings,
+) -> Result<Value, String> {
+    let request = review
+        .get("request")
+        .ok_or("an AdmissionReview without a request")?;
+    let uid = request["uid"]
+        .as_str()
+        .ok_or("an AdmissionReview request without a uid")?;
     let kind = request["kind"]["kind"].as_str().unwrap_or_default();
     let mut response = json!({"uid": uid, "allowed": true});
     if kind == "Pod" && request["operation"] == "CREATE" {

@@ -69,13 +69,22 @@ fn api_pod() -> Value {
 }
 
 fn respond(review: &Value, onboarded: bool) -> Value {
-    super::review(review, |namespace| onboarded && namespace == "osm-simple-app", &settings()).unwrap()
+    super::review(
+        review,
+        |namespace| onboarded && namespace == "osm-simple-app",
+        &settings(),
+    )
+    .unwrap()
 }
 
 fn patched(pod: &Value, response: &Value) -> Value {
     let patch = response["response"]["patch"].as_str().expect("a patch");
-    let operations: Value =
-        serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(patch).unwrap()).unwrap();
+    let operations: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(patch)
+            .unwrap(),
+    )
+    .unwrap();
     let mut pod = pod.clone();
     json_patch(&mut pod, &operations).unwrap();
     pod
@@ -87,27 +96,56 @@ fn a_pod_of_an_onboarded_namespace_gets_the_proxy_and_the_iptables_init_containe
     let response = respond(&review, true);
     assert_eq!(response["apiVersion"], "admission.k8s.io/v1");
     assert_eq!(response["kind"], "AdmissionReview");
-    assert_eq!(response["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+    assert_eq!(
+        response["response"]["uid"],
+        "705ab4f5-6393-11e8-b7cc-42010a800002"
+    );
     assert_eq!(response["response"]["allowed"], true);
     assert_eq!(response["response"]["patchType"], "JSONPatch");
 
     let pod = patched(&api_pod(), &response);
     let pod: Pod = serde_json::from_value(pod).expect("the patched pod is a valid Pod");
     let spec = pod.spec.unwrap();
-    let init: Vec<&str> = spec.init_containers.iter().flatten().map(|c| c.name.as_str()).collect();
+    let init: Vec<&str> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect();
     assert_eq!(init, ["meshcd-iptables", "meshcd-proxy", "migrate"]);
     let containers: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(containers, ["api"], "the app's containers are untouched");
     let proxy = &spec.init_containers.as_ref().unwrap()[1];
-    assert_eq!(proxy.restart_policy.as_deref(), Some("Always"), "a native sidecar");
+    assert_eq!(
+        proxy.restart_policy.as_deref(),
+        Some("Always"),
+        "a native sidecar"
+    );
     let env = |name: &str| {
-        proxy.env.iter().flatten().find(|e| e.name == name).and_then(|e| e.value.clone())
+        proxy
+            .env
+            .iter()
+            .flatten()
+            .find(|e| e.name == name)
+            .and_then(|e| e.value.clone())
     };
-    assert_eq!(env("MESHCD_PROXY_JOIN").as_deref(), Some("meshcd-control-plane.meshcd-system.svc:15012"));
-    assert_eq!(env("MESHCD_PROXY_ADVERTISE").as_deref(), Some("$(POD_IP):15003"));
+    assert_eq!(
+        env("MESHCD_PROXY_JOIN").as_deref(),
+        Some("meshcd-control-plane.meshcd-system.svc:15012")
+    );
+    assert_eq!(
+        env("MESHCD_PROXY_ADVERTISE").as_deref(),
+        Some("$(POD_IP):15003")
+    );
     assert_eq!(env("MESHCD_PROXY_SERVICES").as_deref(), Some("api"));
-    assert_eq!(env("MESHCD_PROXY_PORTS").as_deref(), Some("8080=127.0.0.1:8080/http"));
-    assert!(env("MESHCD_PROXY_TOKEN").is_none(), "the token is read from its file, not written into the pod spec");
+    assert_eq!(
+        env("MESHCD_PROXY_PORTS").as_deref(),
+        Some("8080=127.0.0.1:8080/http")
+    );
+    assert!(
+        env("MESHCD_PROXY_TOKEN").is_none(),
+        "the token is read from its file, not written into the pod spec"
+    );
     let security = proxy.security_context.as_ref().unwrap();
     assert_eq!(security.run_as_user, Some(PROXY_UID));
     assert_eq!(security.read_only_root_filesystem, Some(true));
@@ -116,33 +154,65 @@ fn a_pod_of_an_onboarded_namespace_gets_the_proxy_and_the_iptables_init_containe
     let iptables = &spec.init_containers.as_ref().unwrap()[0];
     let script = &iptables.command.as_ref().unwrap()[2];
     assert!(script.contains("--uid-owner 2102 -j RETURN"), "{script}");
-    assert!(script.contains("--dport 15012 -j RETURN"), "the control plane is not redirected");
-    assert!(script.contains("--dport 53 -j RETURN"), "DNS is not redirected");
+    assert!(
+        script.contains("--dport 15012 -j RETURN"),
+        "the control plane is not redirected"
+    );
+    assert!(
+        script.contains("--dport 53 -j RETURN"),
+        "DNS is not redirected"
+    );
 
-    let volumes: Vec<&str> = spec.volumes.iter().flatten().map(|v| v.name.as_str()).collect();
-    assert_eq!(volumes, ["kube-api-access-x7k2p", "meshcd-token", "meshcd-ca-bundle"]);
-    let token = spec.volumes.as_ref().unwrap()[1].projected.as_ref().unwrap().sources.as_ref().unwrap()[0]
+    let volumes: Vec<&str> = spec
+        .volumes
+        .iter()
+        .flatten()
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(
+        volumes,
+        ["kube-api-access-x7k2p", "meshcd-token", "meshcd-ca-bundle"]
+    );
+    let token = spec.volumes.as_ref().unwrap()[1]
+        .projected
+        .as_ref()
+        .unwrap()
+        .sources
+        .as_ref()
+        .unwrap()[0]
         .service_account_token
         .clone()
         .unwrap();
     assert_eq!(token.audience.as_deref(), Some("meshcd"));
     let annotations = pod.metadata.annotations.unwrap();
     assert_eq!(annotations["meshcd.dev/injected"], "true");
-    assert_eq!(annotations["kubectl.kubernetes.io/restartedAt"], "2024-05-01T10:00:00Z");
+    assert_eq!(
+        annotations["kubectl.kubernetes.io/restartedAt"],
+        "2024-05-01T10:00:00Z"
+    );
 }
 
 #[test]
 fn a_pod_without_annotations_init_containers_or_volumes_gets_them_created() {
     let mut pod = api_pod();
-    pod["metadata"].as_object_mut().unwrap().remove("annotations");
-    pod["spec"].as_object_mut().unwrap().remove("initContainers");
+    pod["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("annotations");
+    pod["spec"]
+        .as_object_mut()
+        .unwrap()
+        .remove("initContainers");
     pod["spec"].as_object_mut().unwrap().remove("volumes");
     let response = respond(&admission_review(pod.clone()), true);
     let pod: Pod = serde_json::from_value(patched(&pod, &response)).unwrap();
     let spec = pod.spec.unwrap();
     assert_eq!(spec.init_containers.unwrap().len(), 2);
     assert_eq!(spec.volumes.unwrap().len(), 2);
-    assert_eq!(pod.metadata.annotations.unwrap()["meshcd.dev/injected"], "true");
+    assert_eq!(
+        pod.metadata.annotations.unwrap()["meshcd.dev/injected"],
+        "true"
+    );
 }
 
 #[test]
@@ -150,7 +220,10 @@ fn a_pod_of_a_namespace_that_is_not_onboarded_is_allowed_unchanged() {
     let response = respond(&admission_review(api_pod()), false);
     assert_eq!(response["response"]["allowed"], true);
     assert!(response["response"].get("patch").is_none());
-    assert_eq!(response["response"]["auditAnnotations"]["skipped"], "namespace is not onboarded");
+    assert_eq!(
+        response["response"]["auditAnnotations"]["skipped"],
+        "namespace is not onboarded"
+    );
 }
 
 #[test]
@@ -173,9 +246,16 @@ fn an_injected_pod_is_never_injected_twice() {
     assert!(second["response"].get("patch").is_none());
     // Even without the annotation (removed by hand), the proxy container is seen.
     let mut stripped = injected;
-    stripped["metadata"]["annotations"].as_object_mut().unwrap().remove("meshcd.dev/injected");
+    stripped["metadata"]["annotations"]
+        .as_object_mut()
+        .unwrap()
+        .remove("meshcd.dev/injected");
     assert_eq!(
-        patch(&serde_json::from_value(stripped).unwrap(), true, &settings()),
+        patch(
+            &serde_json::from_value(stripped).unwrap(),
+            true,
+            &settings()
+        ),
         Err(Skip::AlreadyInjected)
     );
 }
@@ -185,6 +265,42 @@ fn a_review_of_something_else_than_a_pod_creation_is_allowed_unchanged() {
     let mut review = admission_review(api_pod());
     review["request"]["operation"] = json!("UPDATE");
     let response = respond(&review, true);
-    assert_eq!(response["response"], json!({"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}));
+    assert_eq!(
+        response["response"],
+        json!({"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true})
+    );
     assert!(super::review(&json!({"kind": "AdmissionReview"}), |_| true, &settings()).is_err());
+}
+
+/// The injected pod passes Kubernetes' own Pod schema in strict mode (PyPI
+/// `kubernetes-validate`, offline); reported as skipped where it is not installed.
+#[test]
+fn the_injected_pod_passes_the_kubernetes_pod_schema_in_strict_mode() {
+    if !std::process::Command::new("kubernetes-validate")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success())
+    {
+        eprintln!(
+            "SKIPPED: kubernetes-validate is not installed (pip install kubernetes-validate)"
+        );
+        return;
+    }
+    let response = respond(&admission_review(api_pod()), true);
+    let mut pod = patched(&api_pod(), &response);
+    pod["metadata"]["name"] = json!("api-6d4cf56db6-x7k2p");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pod.json");
+    std::fs::write(&path, pod.to_string()).unwrap();
+    let output = std::process::Command::new("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", "1.33.0"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

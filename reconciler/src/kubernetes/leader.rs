@@ -11,8 +11,8 @@ use std::time::Duration;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
-use kube::api::{Api, ObjectMeta, PostParams};
 use kube::Client;
+use kube::api::{Api, ObjectMeta, PostParams};
 use tokio::sync::watch;
 
 #[derive(Debug, Clone)]
@@ -57,7 +57,8 @@ impl Election {
                     tracing::warn!(lease = %self.lease, %error, "leader election round failed");
                     // Keep leading only while the last renewal is surely still valid (a
                     // margin of two rounds for clocks and latency).
-                    last_renewal.is_some_and(|at| at.elapsed() + 2 * self.retry < self.lease_duration)
+                    last_renewal
+                        .is_some_and(|at| at.elapsed() + 2 * self.retry < self.lease_duration)
                         && *leader.borrow()
                 }
             };
@@ -93,9 +94,12 @@ impl Election {
             let acquired = spec.acquire_time.map_or(now, |time| time.0);
             self.holding(acquired, now, transitions)
         } else {
-            let duration = SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)));
+            let duration =
+                SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)));
             let expired = holder.is_empty()
-                || spec.renew_time.is_none_or(|renewed| renewed.0 + duration < now);
+                || spec
+                    .renew_time
+                    .is_none_or(|renewed| renewed.0 + duration < now);
             if !expired {
                 return Ok(false);
             }
@@ -103,7 +107,10 @@ impl Election {
         };
         lease.spec = Some(spec);
         // The resourceVersion read above makes this a compare-and-swap.
-        match api.replace(&self.lease, &PostParams::default(), &lease).await {
+        match api
+            .replace(&self.lease, &PostParams::default(), &lease)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(kube::Error::Api(status)) if status.code == 409 => Ok(false),
             Err(error) => Err(error),
@@ -113,7 +120,9 @@ impl Election {
     fn holding(&self, acquired: Timestamp, renewed: Timestamp, transitions: i32) -> LeaseSpec {
         LeaseSpec {
             holder_identity: Some(self.identity.clone()),
-            lease_duration_seconds: Some(i32::try_from(self.lease_duration.as_secs()).unwrap_or(i32::MAX)),
+            lease_duration_seconds: Some(
+                i32::try_from(self.lease_duration.as_secs()).unwrap_or(i32::MAX),
+            ),
             acquire_time: Some(MicroTime(acquired)),
             renew_time: Some(MicroTime(renewed)),
             lease_transitions: Some(transitions),
@@ -133,7 +142,8 @@ impl Election {
             return Ok(());
         }
         spec.holder_identity = None;
-        api.replace(&self.lease, &PostParams::default(), &lease).await?;
+        api.replace(&self.lease, &PostParams::default(), &lease)
+            .await?;
         Ok(())
     }
 }
@@ -152,7 +162,10 @@ mod tests {
     }
 
     async fn wait_for(receiver: &mut watch::Receiver<bool>, value: bool, within: Duration) -> bool {
-        matches!(tokio::time::timeout(within, receiver.wait_for(|leader| *leader == value)).await, Ok(Ok(_)))
+        matches!(
+            tokio::time::timeout(within, receiver.wait_for(|leader| *leader == value)).await,
+            Ok(Ok(_))
+        )
     }
 
     #[tokio::test]
@@ -161,20 +174,36 @@ mod tests {
         let (a_sender, mut a) = watch::channel(false);
         let (b_sender, mut b) = watch::channel(false);
         let a_task = tokio::spawn(election("replica-a").run(api.client(), a_sender));
-        assert!(wait_for(&mut a, true, Duration::from_secs(5)).await, "the first replica leads");
+        assert!(
+            wait_for(&mut a, true, Duration::from_secs(5)).await,
+            "the first replica leads"
+        );
         let b_task = tokio::spawn(election("replica-b").run(api.client(), b_sender));
         // Several rounds of B: it never leads while A renews.
-        assert!(!wait_for(&mut b, true, Duration::from_millis(600)).await, "one leader at a time");
+        assert!(
+            !wait_for(&mut b, true, Duration::from_millis(600)).await,
+            "one leader at a time"
+        );
 
         a_task.abort();
         let died = tokio::time::Instant::now();
-        assert!(wait_for(&mut b, true, Duration::from_secs(5)).await, "the second replica takes over");
+        assert!(
+            wait_for(&mut b, true, Duration::from_secs(5)).await,
+            "the second replica takes over"
+        );
         let handover = died.elapsed();
         assert!(
             handover <= Duration::from_millis(1500) + Duration::from_millis(500),
             "hand-over took {handover:?}, more than the lease (1.5 s) and a round"
         );
-        let lease = api.get("coordination.k8s.io/v1", "Lease", Some("meshcd-system"), "meshcd-leader").unwrap();
+        let lease = api
+            .get(
+                "coordination.k8s.io/v1",
+                "Lease",
+                Some("meshcd-system"),
+                "meshcd-leader",
+            )
+            .unwrap();
         assert_eq!(lease["spec"]["holderIdentity"], "replica-b");
         assert_eq!(lease["spec"]["leaseTransitions"], 1);
         b_task.abort();
@@ -193,7 +222,10 @@ mod tests {
 
         let (b_sender, mut b) = watch::channel(false);
         let b_task = tokio::spawn(election("replica-b").run(api.client(), b_sender));
-        assert!(wait_for(&mut b, true, Duration::from_secs(2)).await, "taken over long before 60 s");
+        assert!(
+            wait_for(&mut b, true, Duration::from_secs(2)).await,
+            "taken over long before 60 s"
+        );
         b_task.abort();
     }
 }

@@ -58,7 +58,10 @@ pub fn render(options: &Options) -> Vec<Manifest> {
         ("namespace.yaml", vec![namespace(options)]),
         ("rbac.yaml", rbac(options)),
         ("source.yaml", vec![source(options)]),
-        ("reconciler.yaml", vec![deployment(options), disruption_budget(options)]),
+        (
+            "reconciler.yaml",
+            vec![deployment(options), disruption_budget(options)],
+        ),
         ("services.yaml", services(options)),
         ("webhook.yaml", vec![webhook(options)]),
     ];
@@ -195,7 +198,8 @@ fn deployment(options: &Options) -> Value {
     let namespace = &options.namespace;
     let env = |name: &str, value: String| json!({"name": name, "value": value});
     let field = |name: &str, path: &str| json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}});
-    let http_probe = |path: &str| json!({"httpGet": {"path": path, "port": "admin"}, "periodSeconds": 5});
+    let http_probe =
+        |path: &str| json!({"httpGet": {"path": path, "port": "admin"}, "periodSeconds": 5});
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",

@@ -19,7 +19,10 @@ pub async fn discover(client: &Client) -> Result<BTreeMap<Kind, String>, kube::E
             continue;
         }
         for version in &group.versions {
-            let resources = match client.list_api_group_resources(&version.group_version).await {
+            let resources = match client
+                .list_api_group_resources(&version.group_version)
+                .await
+            {
                 Ok(resources) => resources,
                 // A CRD removed between the two calls.
                 Err(kube::Error::Api(status)) if status.code == 404 => continue,

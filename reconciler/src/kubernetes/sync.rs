@@ -11,7 +11,7 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use serde::Serialize;
 use tokio::sync::{Mutex, watch};
 
-use super::apply::{ApplyReport, Applier, Change};
+use super::apply::{Applier, ApplyReport, Change};
 use crate::control::mesh::Mesh;
 
 /// What `meshcd status` can show about the cluster.
@@ -129,7 +129,10 @@ pub fn events(revision: &str, report: &ApplyReport) -> Vec<Event> {
         events.push(Event {
             type_: EventType::Normal,
             reason: "Updated".into(),
-            note: Some(truncate(format!("{} set to revision {revision}", drift.object))),
+            note: Some(truncate(format!(
+                "{} set to revision {revision}",
+                drift.object
+            ))),
             action: "Apply".into(),
             secondary: None,
         });
@@ -162,7 +165,11 @@ fn log(revision: &str, report: &ApplyReport) {
     for failure in &report.failures {
         tracing::warn!(%revision, object = %failure.object, error = %failure.error, "not applied to the cluster");
     }
-    for outcome in report.objects.iter().filter(|o| o.change != Change::Unchanged) {
+    for outcome in report
+        .objects
+        .iter()
+        .filter(|o| o.change != Change::Unchanged)
+    {
         tracing::info!(%revision, object = %outcome.object, change = ?outcome.change, "applied to the cluster");
     }
     for pruned in &report.pruned {
@@ -227,25 +234,45 @@ mod tests {
             status.lock().await.applied_revision.as_deref() == Some("rev-1")
         })
         .await;
-        let split = ("split.smi-spec.io/v1alpha4", "TrafficSplit", Some("osm-canary-deployment-sample-app"), "api");
+        let split = (
+            "split.smi-spec.io/v1alpha4",
+            "TrafficSplit",
+            Some("osm-canary-deployment-sample-app"),
+            "api",
+        );
         assert!(api.get(split.0, split.1, split.2, split.3).is_some());
-        let configmap = api.get("v1", "ConfigMap", Some("osm-simple-app"), "meshcd-ca-bundle").unwrap();
+        let configmap = api
+            .get(
+                "v1",
+                "ConfigMap",
+                Some("osm-simple-app"),
+                "meshcd-ca-bundle",
+            )
+            .unwrap();
         assert_eq!(configmap["data"]["ca.pem"], "CA PEM");
 
         api.edit(split.0, split.1, split.2, split.3, |split| {
             split["spec"]["backends"][0]["weight"] = serde_json::json!(1);
         });
         eventually("the drift is corrected", async || {
-            api.get(split.0, split.1, split.2, split.3).unwrap()["spec"]["backends"][0]["weight"] == 90
+            api.get(split.0, split.1, split.2, split.3).unwrap()["spec"]["backends"][0]["weight"]
+                == 90
         })
         .await;
         let reasons: BTreeSet<String> = api
             .take_writes()
             .iter()
             .filter(|w| w.path.starts_with("/apis/events.k8s.io/"))
-            .filter_map(|w| w.body.as_ref().and_then(|b| b["reason"].as_str().map(str::to_string)))
+            .filter_map(|w| {
+                w.body
+                    .as_ref()
+                    .and_then(|b| b["reason"].as_str().map(str::to_string))
+            })
             .collect();
-        assert_eq!(reasons, BTreeSet::from(["Applied".to_string(), "Updated".to_string()]));
+        assert_eq!(
+            reasons,
+            BTreeSet::from(["Applied".to_string(), "Updated".to_string()])
+        );
         task.abort();
     }
 }

@@ -10,8 +10,8 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
-use kube::api::{Api, Patch, PatchParams};
 use kube::Client;
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -43,7 +43,9 @@ pub fn acceptor(cert_pem: &str, key_pem: &str) -> Result<tokio_rustls::TlsAccept
         .map_err(WebhookError::Certificate)?;
     let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
         .map_err(WebhookError::Certificate)?
-        .ok_or_else(|| WebhookError::Certificate(std::io::Error::other("no private key in the PEM")))?;
+        .ok_or_else(|| {
+            WebhookError::Certificate(std::io::Error::other("no private key in the PEM"))
+        })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -98,20 +100,33 @@ async fn handle(
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/healthz") => reply(StatusCode::OK, json!({"status": "ok"})),
         (&Method::POST, "/inject") => {
-            let body = match Limited::new(request.into_body(), MAX_REVIEW_BYTES).collect().await {
+            let body = match Limited::new(request.into_body(), MAX_REVIEW_BYTES)
+                .collect()
+                .await
+            {
                 Ok(body) => body.to_bytes(),
                 Err(error) => {
-                    return reply(StatusCode::PAYLOAD_TOO_LARGE, json!({"error": error.to_string()}));
+                    return reply(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        json!({"error": error.to_string()}),
+                    );
                 }
             };
             let review: Value = match serde_json::from_slice(&body) {
                 Ok(review) => review,
                 Err(error) => {
-                    return reply(StatusCode::BAD_REQUEST, json!({"error": format!("not JSON: {error}")}));
+                    return reply(
+                        StatusCode::BAD_REQUEST,
+                        json!({"error": format!("not JSON: {error}")}),
+                    );
                 }
             };
             let namespaces = onboarded.borrow().clone();
-            match inject::review(&review, |namespace| namespaces.contains(namespace), &settings) {
+            match inject::review(
+                &review,
+                |namespace| namespaces.contains(namespace),
+                &settings,
+            ) {
                 Ok(response) => {
                     if response["response"].get("patch").is_some() {
                         tracing::info!(
@@ -131,7 +146,11 @@ async fn handle(
 /// Sets the `caBundle` of every webhook in the configuration to the mesh CA, which signs
 /// the webhook's serving certificate. A JSON patch per webhook: the rest of the object
 /// belongs to whoever installed it.
-pub async fn patch_ca_bundle(client: &Client, name: &str, bundle_pem: &str) -> Result<(), WebhookError> {
+pub async fn patch_ca_bundle(
+    client: &Client,
+    name: &str,
+    bundle_pem: &str,
+) -> Result<(), WebhookError> {
     let api: Api<MutatingWebhookConfiguration> = Api::all(client.clone());
     let error = |source| WebhookError::CaBundle {
         name: name.to_string(),

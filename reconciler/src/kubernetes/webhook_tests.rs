@@ -30,7 +30,12 @@ async fn start() -> Running {
         control_plane: "meshcd-control-plane.meshcd-system.svc:15012".into(),
         control_plane_name: "meshcd-control-plane.meshcd-system.svc".into(),
     };
-    let server = tokio::spawn(serve(listener, acceptor(&cert, &key).unwrap(), settings, receiver));
+    let server = tokio::spawn(serve(
+        listener,
+        acceptor(&cert, &key).unwrap(),
+        settings,
+        receiver,
+    ));
     Running {
         address,
         ca_pem: ca.bundle_pem().to_string(),
@@ -47,16 +52,25 @@ async fn post(running: &Running, path: &str, body: &Value) -> (StatusCode, Value
     for cert in rustls_pemfile::certs(&mut running.ca_pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(running.address).await.unwrap();
+    let tcp = tokio::net::TcpStream::connect(running.address)
+        .await
+        .unwrap();
     let name = rustls::pki_types::ServerName::try_from(SERVER_NAME).unwrap();
-    let tls = connector.connect(name, tcp).await.expect("TLS with the mesh CA");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.unwrap();
+    let tls = connector
+        .connect(name, tcp)
+        .await
+        .expect("TLS with the mesh CA");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
     tokio::spawn(connection);
     let request = Request::post(path)
         .header("host", SERVER_NAME)
@@ -96,21 +110,36 @@ async fn the_webhook_answers_admission_reviews_over_https_for_each_kind_of_pod()
 
     let (status, onboarded) = post(&running, "/inject", &review("osm-simple-app", json!({}))).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(onboarded["response"]["uid"], "0df28fbd-5f5f-11e8-bc74-36e6bb280816");
+    assert_eq!(
+        onboarded["response"]["uid"],
+        "0df28fbd-5f5f-11e8-bc74-36e6bb280816"
+    );
     assert_eq!(onboarded["response"]["patchType"], "JSONPatch");
 
     let (_, elsewhere) = post(&running, "/inject", &review("default", json!({}))).await;
     assert_eq!(elsewhere["response"]["allowed"], true);
     assert!(elsewhere["response"].get("patch").is_none());
 
-    let (_, opted_out) = post(&running, "/inject", &review("osm-simple-app", json!({"meshcd.dev/inject": "disabled"}))).await;
+    let (_, opted_out) = post(
+        &running,
+        "/inject",
+        &review("osm-simple-app", json!({"meshcd.dev/inject": "disabled"})),
+    )
+    .await;
     assert!(opted_out["response"].get("patch").is_none());
 
-    let (_, injected) = post(&running, "/inject", &review("osm-simple-app", json!({"meshcd.dev/injected": "true"}))).await;
+    let (_, injected) = post(
+        &running,
+        "/inject",
+        &review("osm-simple-app", json!({"meshcd.dev/injected": "true"})),
+    )
+    .await;
     assert!(injected["response"].get("patch").is_none());
 
     // A namespace onboarded by a new revision is injected from then on.
-    running.onboarded.send_replace(BTreeSet::from(["default".to_string()]));
+    running
+        .onboarded
+        .send_replace(BTreeSet::from(["default".to_string()]));
     let (_, now_onboarded) = post(&running, "/inject", &review("default", json!({}))).await;
     assert_eq!(now_onboarded["response"]["patchType"], "JSONPatch");
 
@@ -128,19 +157,41 @@ async fn the_mesh_ca_is_patched_into_every_webhook_of_the_configuration() {
         "webhooks": [{"name": WEBHOOK_NAME, "clientConfig": {"service": {"name": "meshcd-webhook", "namespace": "meshcd-system", "path": "/inject", "port": 15017}},
                       "admissionReviewVersions": ["v1"], "sideEffects": "None"}],
     }));
-    patch_ca_bundle(&api.client(), "meshcd", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
-        .await
-        .unwrap();
+    patch_ca_bundle(
+        &api.client(),
+        "meshcd",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .await
+    .unwrap();
     let patch = api.take_writes().pop().unwrap();
-    assert_eq!(patch.line(), "PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/meshcd");
-    assert_eq!(patch.content_type.as_deref(), Some("application/json-patch+json"));
-    let configuration = api
-        .get("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", None, "meshcd")
-        .unwrap();
-    let bundle = configuration["webhooks"][0]["clientConfig"]["caBundle"].as_str().unwrap();
     assert_eq!(
-        base64::engine::general_purpose::STANDARD.decode(bundle).unwrap(),
+        patch.line(),
+        "PATCH /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/meshcd"
+    );
+    assert_eq!(
+        patch.content_type.as_deref(),
+        Some("application/json-patch+json")
+    );
+    let configuration = api
+        .get(
+            "admissionregistration.k8s.io/v1",
+            "MutatingWebhookConfiguration",
+            None,
+            "meshcd",
+        )
+        .unwrap();
+    let bundle = configuration["webhooks"][0]["clientConfig"]["caBundle"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(bundle)
+            .unwrap(),
         b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
     );
-    assert_eq!(configuration["webhooks"][0]["clientConfig"]["service"]["port"], 15017, "the rest is untouched");
+    assert_eq!(
+        configuration["webhooks"][0]["clientConfig"]["service"]["port"], 15017,
+        "the rest is untouched"
+    );
 }

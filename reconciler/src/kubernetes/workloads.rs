@@ -31,7 +31,11 @@ pub fn protocol(port: &ServicePort) -> Protocol {
             _ => Protocol::Tcp,
         };
     }
-    let name = port.name.as_deref().unwrap_or_default().to_ascii_lowercase();
+    let name = port
+        .name
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let prefixed = |prefix: &str| name == prefix || name.starts_with(&format!("{prefix}-"));
     if prefixed("tcp") {
         Protocol::Tcp
@@ -57,14 +61,19 @@ pub fn inventory<'a>(
         };
         let spec = service.spec.as_ref();
         let cluster_ips = spec
-            .and_then(|spec| spec.cluster_ips.clone().or_else(|| spec.cluster_ip.clone().map(|ip| vec![ip])))
+            .and_then(|spec| {
+                spec.cluster_ips
+                    .clone()
+                    .or_else(|| spec.cluster_ip.clone().map(|ip| vec![ip]))
+            })
             .unwrap_or_default()
             .into_iter()
             .filter(|ip| ip != "None" && !ip.is_empty())
             .collect();
-        inventory
-            .services
-            .insert((namespace.clone(), name.clone()), ServiceInfo { cluster_ips });
+        inventory.services.insert(
+            (namespace.clone(), name.clone()),
+            ServiceInfo { cluster_ips },
+        );
         let ports = spec
             .and_then(|spec| spec.ports.as_ref())
             .map(|ports| {
@@ -85,10 +94,17 @@ pub fn inventory<'a>(
             .annotations
             .as_ref()
             .is_some_and(|annotations| annotations.contains_key(INJECTED_ANNOTATION));
-        let ip = pod.status.as_ref().and_then(|status| status.pod_ip.as_ref());
-        let (Some(namespace), Some(name), Some(uid), Some(ip), true) =
-            (&metadata.namespace, &metadata.name, &metadata.uid, ip, injected)
-        else {
+        let ip = pod
+            .status
+            .as_ref()
+            .and_then(|status| status.pod_ip.as_ref());
+        let (Some(namespace), Some(name), Some(uid), Some(ip), true) = (
+            &metadata.namespace,
+            &metadata.name,
+            &metadata.uid,
+            ip,
+            injected,
+        ) else {
             continue;
         };
         if metadata.deletion_timestamp.is_some() {
@@ -136,9 +152,11 @@ pub fn inventory<'a>(
                 .as_ref()
                 .and_then(|conditions| conditions.ready)
                 .unwrap_or(true);
-            let Some(target) = endpoint.target_ref.as_ref().filter(|target| {
-                ready && target.kind.as_deref() == Some("Pod")
-            }) else {
+            let Some(target) = endpoint
+                .target_ref
+                .as_ref()
+                .filter(|target| ready && target.kind.as_deref() == Some("Pod"))
+            else {
                 continue;
             };
             let pod_name = target.name.clone().unwrap_or_default();

@@ -89,9 +89,17 @@ fn cluster() -> (Vec<Service>, Vec<EndpointSlice>, Vec<Pod>) {
                "status": {"podIP": "10.244.1.7"}}),
     ];
     (
-        services.into_iter().map(|s| serde_json::from_value(s).unwrap()).collect(),
-        slices.into_iter().map(|s| serde_json::from_value(s).unwrap()).collect(),
-        pods.into_iter().map(|p| serde_json::from_value(p).unwrap()).collect(),
+        services
+            .into_iter()
+            .map(|s| serde_json::from_value(s).unwrap())
+            .collect(),
+        slices
+            .into_iter()
+            .map(|s| serde_json::from_value(s).unwrap())
+            .collect(),
+        pods.into_iter()
+            .map(|p| serde_json::from_value(p).unwrap())
+            .collect(),
     )
 }
 
@@ -140,7 +148,11 @@ fn a_pod_that_is_not_ready_serves_no_service_and_one_without_a_proxy_is_no_workl
 fn services_keep_their_cluster_ips_and_headless_services_have_none() {
     let (services, slices, pods) = cluster();
     let inventory = inventory(&services, &slices, &pods);
-    let ips = |name: &str| inventory.services[&("shop".to_string(), name.to_string())].cluster_ips.clone();
+    let ips = |name: &str| {
+        inventory.services[&("shop".to_string(), name.to_string())]
+            .cluster_ips
+            .clone()
+    };
     assert_eq!(ips("api"), ["10.96.0.10"]);
     assert_eq!(ips("api-v2"), ["10.96.0.11"]);
     assert_eq!(ips("headless"), Vec::<String>::new());

@@ -343,6 +343,26 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_and_a_pinned_commit_are_resolved_from_the_remote() {
+        let dir = tempfile::tempdir().unwrap();
+        let upstream = upstream(dir.path(), "main");
+        let first = git(&upstream, &["rev-parse", "HEAD"]);
+        git(&upstream, &["tag", "-a", "-m", "release", "v1"]);
+        commit(&upstream, "mesh.yaml", "after the tag");
+
+        let tagged = mirror(dir.path(), &upstream, Reference::Tag("v1".into()));
+        assert_eq!(tagged.update().unwrap().id, first);
+        let pinned = Mirror::new(
+            RemoteUrl::parse(&format!("file://{}", upstream.display())).unwrap(),
+            Reference::Commit(first[..10].to_string()),
+            dir.path().join("pinned"),
+            Arc::default(),
+            Arc::default(),
+        );
+        assert_eq!(pinned.update().unwrap().id, first);
+    }
+
+    #[test]
     fn a_missing_branch_is_reported_and_the_clone_kept() {
         let dir = tempfile::tempdir().unwrap();
         let upstream = upstream(dir.path(), "main");

@@ -1,0 +1,250 @@
+//! Kubernetes mode against a real API server (kind, k3d, any test cluster):
+//!
+//! ```text
+//! MESHCD_TEST_KUBECONFIG=$HOME/.kube/config cargo test -p meshcd --test kubernetes -- --nocapture
+//! ```
+//!
+//! Without `MESHCD_TEST_KUBECONFIG` every test says it is skipped and passes. With it, the
+//! suite installs the CRDs, reconciles `examples-repo/` under a mesh name of its own,
+//! checks objects and labels, takes a namespace out of the repository (it stays, without
+//! the label), edits a managed object by hand (it is corrected), runs two leader
+//! elections (one leader), and removes what it created.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Client;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use meshcd::kubernetes::apply::{Applier, resource};
+use meshcd::kubernetes::convert::{Kind, SplitWeights};
+use meshcd::kubernetes::leader::Election;
+use meshcd::model::Config;
+use serde_json::json;
+use tokio::sync::watch;
+
+const SIMPLE: &str = "osm-simple-app";
+const CANARY: &str = "osm-canary-deployment-sample-app";
+
+/// The cluster to test against, or `None` (and a line saying the test is skipped).
+async fn cluster(test: &str) -> Option<Client> {
+    let Some(path) = std::env::var_os("MESHCD_TEST_KUBECONFIG") else {
+        // Straight to stderr, past the test harness's capture, so a run shows it.
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "SKIPPED {test}: MESHCD_TEST_KUBECONFIG is not set (no Kubernetes API server)"
+        );
+        return None;
+    };
+    let kubeconfig = Kubeconfig::read_from(&path).expect("MESHCD_TEST_KUBECONFIG is a kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("the kubeconfig has a usable context");
+    Some(Client::try_from(config).expect("a client for the test cluster"))
+}
+
+async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("{what} within 60s");
+}
+
+fn examples_config(mesh: &str) -> Config {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo");
+    let loaded = meshcd::load::load_path(&root).unwrap();
+    let mut config = meshcd::validate::validate(&loaded)
+        .config
+        .expect("examples-repo is valid");
+    config.mesh.name = mesh.to_string();
+    config
+}
+
+/// Installs meshcd's CRDs (server-side apply of `schemas/crds/`) and waits until served.
+async fn install_crds(client: &Client) {
+    let crds = kube::discovery::ApiResource {
+        group: "apiextensions.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "apiextensions.k8s.io/v1".into(),
+        kind: "CustomResourceDefinition".into(),
+        plural: "customresourcedefinitions".into(),
+    };
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &crds);
+    for (_, yaml) in meshcd_schemas::crds() {
+        let crd: serde_json::Value =
+            serde_yaml::from_str(yaml.split_once("---\n").map_or(yaml, |(_, rest)| rest)).unwrap();
+        let name = crd["metadata"]["name"].as_str().unwrap().to_string();
+        api.patch(
+            &name,
+            &PatchParams::apply("meshcd-test").force(),
+            &Patch::Apply(&crd),
+        )
+        .await
+        .unwrap_or_else(|error| panic!("installing CRD {name}: {error}"));
+    }
+    eventually("every CRD is served", || async {
+        meshcd::kubernetes::served::discover(client)
+            .await
+            .is_ok_and(|served| Kind::ALL.iter().all(|kind| served.contains_key(kind)))
+    })
+    .await;
+}
+
+fn unique_mesh() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("meshcd-test-{nanos}")
+}
+
+#[tokio::test]
+async fn the_repository_is_applied_and_kept_applied_in_a_real_kubernetes_cluster() {
+    let Some(client) =
+        cluster("the_repository_is_applied_and_kept_applied_in_a_real_kubernetes_cluster").await
+    else {
+        return;
+    };
+    install_crds(&client).await;
+    let mesh = unique_mesh();
+    let applier = Applier::new(client.clone()).with_ca_bundle("test bundle");
+    let mut config = examples_config(&mesh);
+
+    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    assert_eq!(
+        report.failures,
+        vec![],
+        "every object applies to a real API server"
+    );
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    for namespace in [SIMPLE, CANARY] {
+        let labels = namespaces
+            .get(namespace)
+            .await
+            .unwrap()
+            .metadata
+            .labels
+            .unwrap_or_default();
+        assert_eq!(labels.get("meshcd.dev/monitored-by"), Some(&mesh));
+    }
+    let splits: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        CANARY,
+        &resource(Kind::TrafficSplit, "v1alpha4"),
+    );
+    let split = splits.get("api").await.unwrap();
+    assert_eq!(
+        split.metadata.labels.unwrap()["app.kubernetes.io/managed-by"],
+        "meshcd"
+    );
+    let managers: Vec<String> = split
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|entry| entry.manager)
+        .collect();
+    assert!(managers.contains(&"meshcd".to_string()), "{managers:?}");
+
+    // A hand edit of a managed field is drift: corrected on the next apply.
+    splits
+        .patch(
+            "api",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"backends": [{"service": "api-v1", "weight": 1}, {"service": "api-v2", "weight": 99}]}})),
+        )
+        .await
+        .unwrap();
+    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let corrected: Vec<&str> = report.updated().map(|o| o.object.as_str()).collect();
+    assert_eq!(corrected, [format!("TrafficSplit {CANARY}/api")]);
+    assert_eq!(
+        splits.get("api").await.unwrap().data["spec"]["backends"][0]["weight"],
+        90
+    );
+
+    // A namespace that leaves the repository keeps existing, without the label; its
+    // objects are pruned.
+    config.namespaces.remove(SIMPLE);
+    config
+        .traffic_targets
+        .retain(|t| t.value.namespace != SIMPLE);
+    config
+        .http_route_groups
+        .retain(|g| g.value.namespace != SIMPLE);
+    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    assert_eq!(report.namespaces_released, [SIMPLE]);
+    let released = namespaces.get(SIMPLE).await.expect("never deleted");
+    assert!(
+        !released
+            .metadata
+            .labels
+            .unwrap_or_default()
+            .contains_key("meshcd.dev/monitored-by")
+    );
+    let targets: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        SIMPLE,
+        &resource(Kind::TrafficTarget, "v1alpha3"),
+    );
+    assert!(
+        targets.get_opt("frontend-to-api").await.unwrap().is_none(),
+        "pruned"
+    );
+
+    // Clean up: an empty repository prunes every object and releases every namespace;
+    // the namespaces this test created are deleted by the test, never by meshcd.
+    let mut empty = Config::default();
+    empty.mesh.name = mesh.clone();
+    applier.apply(&empty, &SplitWeights::new()).await.unwrap();
+    for namespace in [SIMPLE, CANARY] {
+        let _ = namespaces.delete(namespace, &DeleteParams::default()).await;
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_elect_one_leader_in_a_real_kubernetes_cluster() {
+    let Some(client) = cluster("two_replicas_elect_one_leader_in_a_real_kubernetes_cluster").await
+    else {
+        return;
+    };
+    let lease = unique_mesh();
+    let election = |identity: &str| Election {
+        lease_duration: Duration::from_secs(4),
+        retry: Duration::from_millis(500),
+        ..Election::new("default", &lease, identity)
+    };
+    let (a_sender, a) = watch::channel(false);
+    let (b_sender, b) = watch::channel(false);
+    let a_task = tokio::spawn(election("replica-a").run(client.clone(), a_sender));
+    let b_task = tokio::spawn(election("replica-b").run(client.clone(), b_sender));
+    eventually("one replica leads", || {
+        let (a, b) = (*a.borrow(), *b.borrow());
+        async move { a ^ b }
+    })
+    .await;
+    let (leader, follower_task, mut follower) = if *a.borrow() {
+        (a_task, b_task, b)
+    } else {
+        (b_task, a_task, a)
+    };
+    leader.abort();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(10), follower.wait_for(|leads| *leads))
+            .await
+            .is_ok(),
+        "the other replica takes over within the lease"
+    );
+    follower_task.abort();
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client, "default");
+    let _ = leases.delete(&lease, &DeleteParams::default()).await;
+}
