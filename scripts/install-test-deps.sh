@@ -14,6 +14,12 @@
 #   ca-certificates, procps   basics the harness and later suites rely on
 set -euo pipefail
 
+# Offline Kubernetes schema checks of the rendered manifests and injected pods (PyPI).
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+    python3 -m pip install --quiet kubernetes-validate==1.33.1 \
+        || echo "install-test-deps: could not install kubernetes-validate; those checks will report skipped" >&2
+fi
+
 packages=(iptables iproute2 git ca-certificates procps openssh-server openssh-client libssl-dev pkg-config)
 
 missing=()
