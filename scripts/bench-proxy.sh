@@ -26,6 +26,7 @@
 #       --out DIR        keep the harness's configs, logs and raw output, and report.md, in DIR
 #       --no-install     fail instead of installing missing tools
 #       --no-build       use the meshcd-proxy already built in $CARGO_TARGET_DIR/release
+#       --proxy-bin PATH use this meshcd-proxy binary (no build), e.g. to compare two builds
 #   -h, --help
 # Everything after `--` goes to bench/proxy-peers.sh as is (e.g. -- --body-bytes 1024).
 # Environment: CARGO_TARGET_DIR (default /var/tmp/meshcd-target), and the harness's
@@ -41,6 +42,7 @@ WAIT_QUIET=120
 OUT=""
 INSTALL=1
 BUILD=1
+PROXY_BIN=""
 HARNESS_ARGS=()
 
 usage() { sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift 2 ;;
     --no-install) INSTALL=0; shift ;;
     --no-build) BUILD=0; shift ;;
+    --proxy-bin) PROXY_BIN="$(realpath "$2")"; BUILD=0; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     --) shift; HARNESS_ARGS=("$@"); break ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -102,7 +105,7 @@ if [ "$BUILD" = 1 ]; then
   log "building meshcd-proxy (release) in $CARGO_TARGET_DIR"
   (cd "$ROOT" && cargo build --release --quiet -p meshcd-proxy --bin meshcd-proxy)
 fi
-export MESHCD_PROXY_BIN="$CARGO_TARGET_DIR/release/meshcd-proxy"
+export MESHCD_PROXY_BIN="${PROXY_BIN:-$CARGO_TARGET_DIR/release/meshcd-proxy}"
 [ -x "$MESHCD_PROXY_BIN" ] || die "$MESHCD_PROXY_BIN not built"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-proxy.XXXXXX")"
@@ -130,13 +133,38 @@ log "uptime: $(uptime)"
   ${HARNESS_ARGS[@]+"${HARNESS_ARGS[@]}"} | tee "$WORK/table.md"
 
 # ------------------------------------------------------------------ ratios and targets
-RESULTS="$RAW/results.tsv"
-[ "$ROUNDS" -gt 1 ] && [ -f "$RAW/medians.tsv" ] && RESULTS="$RAW/medians.tsv"
-[ -f "$RESULTS" ] || die "no results in $RAW"
+ALL="$RAW/results.tsv"
+[ -f "$ALL" ] || die "no results in $RAW"
 for role in one-hop client server; do
   f="$MESHCD_BENCH_DIR/rss-$role.txt"
   [ -f "$f" ] && cp "$f" "$RAW/meshcd-rss-$role.txt"
 done
+
+# Per target, the median of each column over its QUIET runs only: a max-throughput run counts
+# when the harness saw at most QUIET_PCT% other load on the machine during it (column 16), a
+# fixed-rate run likewise (column 17). Memory is kept from every round. A target with no quiet
+# run has empty columns. Same layout as the harness's results.tsv.
+QUIET_PCT="${QUIET_PCT:-5}"
+quiet_medians() { # results.tsv -> tsv of quiet medians, round column = number of quiet max/rate runs
+  awk -F'\t' -v OFS='\t' -v q="$QUIET_PCT" '
+    NR == 1 { print; next }
+    { if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
+      if ($16 + 0 <= q) { m[$2]++; for (i = 3; i <= 6; i++) v[$2, i, m[$2]] = $i }
+      if ($17 + 0 <= q) { r[$2]++; for (i = 7; i <= 12; i++) v[$2, i, r[$2]] = $i }
+      a[$2]++; for (i = 13; i <= 21; i++) v[$2, i, a[$2]] = $i }
+    function med(t, i, c,   k, j, x, b) {
+      if (c == 0) return ""
+      if (v[t, i, 1] == "-") return "-"
+      for (k = 1; k <= c; k++) b[k] = v[t, i, k] + 0
+      for (k = 1; k <= c; k++) for (j = k + 1; j <= c; j++) if (b[j] < b[k]) { x = b[k]; b[k] = b[j]; b[j] = x }
+      return (c % 2) ? b[(c + 1) / 2] : (b[c / 2] + b[c / 2 + 1]) / 2 }
+    END { for (k = 1; k <= n; k++) { t = order[k]; line = (m[t] + 0) "/" (r[t] + 0) "\t" t
+            for (i = 3; i <= 21; i++) line = line "\t" med(t, i, i <= 6 ? m[t] + 0 : (i <= 12 ? r[t] + 0 : a[t]))
+            print line } }' "$1"
+}
+quiet_medians "$ALL" >"$RAW/quiet.tsv"
+ROUNDS_FILE="$ALL"
+[ "$ROUNDS" -gt 1 ] && [ -f "$RAW/medians.tsv" ] && ROUNDS_FILE="$RAW/medians.tsv"
 
 # per process: idle RSS (the 5 s sample) and peak RSS (the last VmHWM), MiB
 memory() { # role -> "idle peak" in MiB, or "- -"
@@ -148,28 +176,22 @@ read -r IDLE_ONE PEAK_ONE <<<"$(memory one-hop)"
 read -r IDLE_CLIENT PEAK_CLIENT <<<"$(memory client)"
 read -r IDLE_SERVER PEAK_SERVER <<<"$(memory server)"
 
-{
-  echo
-  echo "### meshcd against each peer (same run; ${RESULTS##*/})"
-  echo
-  echo "Ratios are meshcd / peer. Throughput: above 1 is better. Latency, CPU per request and"
-  echo "memory: below 1 is better. CPU per request = proxy cores at max / max rps (a pair: both"
-  echo "processes). A target that did not reach the fixed rate has its latencies marked (*)."
-  echo
+ratios() { # tsv -> markdown table of meshcd / peer
   awk -F'\t' -v rate="$RATE" '
     NR == 1 { next }
     { rps[$2] = $3; cpu[$2] = $6; ach[$2] = $7; p50[$2] = $8; p99[$2] = $9; p999[$2] = $10; hwm[$2] = $15 }
     function r(a, b) { return (b + 0 > 0 && a + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
-    function us(t) { return (rps[t] > 0) ? cpu[t] / rps[t] * 1e6 : 0 }
-    function short(t) { return (ach[t] + 0 < 0.95 * rate) ? "*" : "" }
+    function us(t) { return (rps[t] > 0) ? cpu[t] / rps[t] * 1e6 : "" }
+    function num(x, f) { return (x == "") ? "-" : sprintf(f, x) }
+    function short(t) { return (ach[t] != "" && ach[t] + 0 < 0.95 * rate) ? "*" : "" }
     function row(ours, peer) {
       if (!(peer in rps) || !(ours in rps)) return
-      printf "| %s vs %s | %.0f / %.0f = %s | %.1f / %.1f = %s | %.3f%s / %.3f%s = %s | %.3f%s / %.3f%s = %s | %.3f / %.3f = %s | %s / %s = %s |\n",
-        ours, peer, rps[ours], rps[peer], r(rps[ours], rps[peer]),
-        us(ours), us(peer), r(us(ours), us(peer)),
-        p50[ours], short(ours), p50[peer], short(peer), r(p50[ours], p50[peer]),
-        p99[ours], short(ours), p99[peer], short(peer), r(p99[ours], p99[peer]),
-        p999[ours], p999[peer], r(p999[ours], p999[peer]),
+      printf "| %s vs %s | %s / %s = %s | %s / %s = %s | %s%s / %s%s = %s | %s%s / %s%s = %s | %s / %s = %s | %s / %s = %s |\n",
+        ours, peer, num(rps[ours], "%.0f"), num(rps[peer], "%.0f"), r(rps[ours], rps[peer]),
+        num(us(ours), "%.1f"), num(us(peer), "%.1f"), r(us(ours), us(peer)),
+        num(p50[ours], "%.3f"), short(ours), num(p50[peer], "%.3f"), short(peer), r(p50[ours], p50[peer]),
+        num(p99[ours], "%.3f"), short(ours), num(p99[peer], "%.3f"), short(peer), r(p99[ours], p99[peer]),
+        num(p999[ours], "%.3f"), num(p999[peer], "%.3f"), r(p999[ours], p999[peer]),
         hwm[ours], hwm[peer], r(hwm[ours], hwm[peer])
     }
     END {
@@ -179,7 +201,27 @@ read -r IDLE_SERVER PEAK_SERVER <<<"$(memory server)"
       for (i = 1; i <= 3; i++) row("meshcd", singles[i])
       split("envoy-pair envoy-pair-h1 nginx-pair haproxy-pair", pairs, " ")
       for (i = 1; i <= 4; i++) row("meshcd-pair", pairs[i])
-    }' "$RESULTS"
+    }' "$1"
+}
+
+{
+  echo
+  echo "### meshcd against each peer"
+  echo
+  echo "Ratios are meshcd / peer. Throughput: above 1 is better. Latency, CPU per request and"
+  echo "memory: below 1 is better. CPU per request = proxy cores at max / max rps (a pair: both"
+  echo "processes). A target that did not reach the fixed rate has its latencies marked (*)."
+  echo
+  echo "Quiet runs only (the median over the runs during which the harness saw at most"
+  echo "${QUIET_PCT}% other load on the machine; '-' = no quiet run of that kind):"
+  echo
+  awk -F'\t' 'NR > 1 { printf "%s%s %s max/rate", (NR > 2 ? ", " : "quiet runs per target: "), $2, $1 } END { print "" }' "$RAW/quiet.tsv"
+  echo
+  ratios "$RAW/quiet.tsv"
+  echo
+  echo "Every run ($([ "$ROUNDS_FILE" = "$ALL" ] && echo "one round" || echo "medians over $ROUNDS rounds"), other load included):"
+  echo
+  ratios "$ROUNDS_FILE"
   echo
   echo "meshcd-proxy memory per process (MiB; idle = 5 s after start, before its load; peak = VmHWM"
   echo "over the whole run): one-hop idle $IDLE_ONE, peak $PEAK_ONE; pair client idle $IDLE_CLIENT,"
@@ -187,13 +229,21 @@ read -r IDLE_SERVER PEAK_SERVER <<<"$(memory server)"
   echo
   echo "### targets (issue 3)"
   echo
+  echo "Judged on the quiet runs; where a target or its peer has none, on every run (marked noisy)."
+  echo
   awk -F'\t' -v idle="$IDLE_ONE $IDLE_CLIENT $IDLE_SERVER" -v peak="$PEAK_ONE $PEAK_CLIENT $PEAK_SERVER" '
-    NR == 1 { next }
-    { rps[$2] = $3; p99[$2] = $9 }
+    FNR == 1 { file++; next }
+    file == 1 { qrps[$2] = $3; qp99[$2] = $9 }
+    file == 2 { arps[$2] = $3; ap99[$2] = $9 }
     function verdict(ok) { return ok ? "MET" : "MISSED" }
-    function ge(label, a, b) {
-      if (!(a in rps) || !(b in rps)) { printf "- %s: not measured\n", label; return }
-      printf "- %s: %s (%.0f vs %.0f rps)\n", label, verdict(rps[a] >= rps[b]), rps[a], rps[b]
+    function pick(q, a, x, y,   basis) {   # sets PX, PY from quiet values if both exist
+      if (q[x] != "" && q[y] != "" && (x in q) && (y in q)) { PX = q[x]; PY = q[y]; return "quiet runs" }
+      PX = a[x]; PY = a[y]; return "NOISY runs"
+    }
+    function ge(label, x, y,   basis) {
+      if (!(x in arps) || !(y in arps)) { printf "- %s: not measured\n", label; return }
+      basis = pick(qrps, arps, x, y)
+      printf "- %s: %s (%.0f vs %.0f rps; %s)\n", label, verdict(PX + 0 >= PY + 0), PX, PY, basis
     }
     function maxof(list,   n, v, i, m) {
       n = split(list, v, " "); m = -1
@@ -203,16 +253,17 @@ read -r IDLE_SERVER PEAK_SERVER <<<"$(memory server)"
     END {
       ge("one-hop throughput >= nginx", "meshcd", "nginx")
       ge("one-hop throughput >= Envoy", "meshcd", "envoy")
-      if (("meshcd-pair" in p99) && ("envoy-pair" in p99))
-        printf "- mesh-path p99 at the fixed rate <= Envoy pair (HTTP/2 mTLS): %s (%.3f vs %.3f ms)\n",
-          verdict(p99["meshcd-pair"] <= p99["envoy-pair"]), p99["meshcd-pair"], p99["envoy-pair"]
-      else print "- mesh-path p99 <= Envoy pair: not measured"
+      if (("meshcd-pair" in ap99) && ("envoy-pair" in ap99)) {
+        basis = pick(qp99, ap99, "meshcd-pair", "envoy-pair")
+        printf "- mesh-path p99 at the fixed rate <= Envoy pair (HTTP/2 mTLS): %s (%.3f vs %.3f ms; %s)\n",
+          verdict(PX + 0 <= PY + 0), PX, PY, basis
+      } else print "- mesh-path p99 <= Envoy pair: not measured"
       i = maxof(idle); p = maxof(peak)
       if (i < 0) print "- RSS < 16 MiB idle: not measured"
       else printf "- RSS < 16 MiB idle (largest meshcd-proxy process): %s (%.1f MiB)\n", verdict(i < 16), i
       if (p < 0) print "- RSS < 32 MiB under load: not measured"
       else printf "- RSS < 32 MiB under load (largest peak of a meshcd-proxy process): %s (%.1f MiB)\n", verdict(p < 32), p
-    }' "$RESULTS"
+    }' "$RAW/quiet.tsv" "$ROUNDS_FILE"
 } | tee "$WORK/ratios.md"
 
 if [ -n "$OUT" ]; then
