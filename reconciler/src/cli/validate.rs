@@ -20,7 +20,7 @@ pub fn run(args: Args) -> ExitCode {
     let loaded = match load::load_path(&args.path) {
         Ok(loaded) => loaded,
         Err(error) => {
-            eprintln!("error: {}", error_chain(&error));
+            eprintln!("error: {}", super::error_chain(&error));
             return ExitCode::from(2);
         }
     };
@@ -49,14 +49,4 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }

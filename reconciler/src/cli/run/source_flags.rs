@@ -118,7 +118,7 @@ impl SourceArgs {
         for source in token.iter().chain(password.iter()) {
             match source.read() {
                 Ok(secret) => redactor.remember(&secret),
-                Err(error) => problems.push(chain(&error)),
+                Err(error) => problems.push(crate::cli::error_chain(&error)),
             }
         }
         let webhook_secret = secret_source(
@@ -132,13 +132,18 @@ impl SourceArgs {
                 Some(secret)
             }
             Err(error) => {
-                problems.push(chain(&error));
+                problems.push(crate::cli::error_chain(&error));
                 None
             }
         });
         let signers = self.verify_signatures.as_ref().and_then(|path| {
             AllowedSigners::read(path)
-                .map_err(|error| problems.push(format!("--verify-signatures: {}", chain(&error))))
+                .map_err(|error| {
+                    problems.push(format!(
+                        "--verify-signatures: {}",
+                        crate::cli::error_chain(&error)
+                    ))
+                })
                 .ok()
         });
         let has_secret = token.is_some() || password.is_some();
@@ -251,22 +256,11 @@ impl SourceArgs {
             .map_err(|error| {
                 problems.push(format!(
                     "--ssh-known-hosts: {}; host keys are always checked",
-                    chain(&error)
+                    crate::cli::error_chain(&error)
                 ))
             })
             .ok()
     }
-}
-
-/// An error with its causes, for the one place they are printed.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }
 
 /// The file or the environment variable named for one secret (clap keeps them exclusive).
