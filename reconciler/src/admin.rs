@@ -86,6 +86,41 @@ async fn canary_command(admin: &Admin, path: &str) -> Response<Full<Bytes>> {
     }
 }
 
+/// The default window of `GET /traffic`: long enough to smooth one-second reports.
+const TRAFFIC_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+/// Reports are kept ten minutes; a longer window would silently mean the same thing.
+const TRAFFIC_WINDOW_MAX: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `?window=SECONDS`, default [`TRAFFIC_WINDOW`].
+fn traffic_window(query: Option<&str>) -> Result<std::time::Duration, String> {
+    let Some(value) = query
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("window="))
+    else {
+        return Ok(TRAFFIC_WINDOW);
+    };
+    let seconds: u64 = value
+        .parse()
+        .map_err(|_| format!("window={value}: expected whole seconds, e.g. window=30"))?;
+    let window = std::time::Duration::from_secs(seconds);
+    if seconds == 0 || window > TRAFFIC_WINDOW_MAX {
+        return Err(format!(
+            "window={value}: must be between 1 and {} seconds",
+            TRAFFIC_WINDOW_MAX.as_secs()
+        ));
+    }
+    Ok(window)
+}
+
+/// The JSON document of `GET /traffic`: calls per (caller identity, backend) over a window.
+pub fn traffic_document(admin: &Admin, window: std::time::Duration) -> serde_json::Value {
+    serde_json::json!({
+        "windowSeconds": window.as_secs(),
+        "edges": admin.mesh.traffic.edges(window),
+    })
+}
+
 async fn handle(
     admin: Admin,
     request: Request<Incoming>,
@@ -94,6 +129,10 @@ async fn handle(
     let path = request.uri().path().to_string();
     let response = match (&method, path.as_str()) {
         (&Method::GET, "/status") => json(StatusCode::OK, &status_document(&admin).await),
+        (&Method::GET, "/traffic") => match traffic_window(request.uri().query()) {
+            Ok(window) => json(StatusCode::OK, &traffic_document(&admin, window)),
+            Err(message) => owned_text(StatusCode::BAD_REQUEST, format!("{message}\n")),
+        },
         (&Method::GET, "/metrics") => {
             let mut response = Response::new(Full::new(Bytes::from(admin.metrics.encode())));
             response.headers_mut().insert(
@@ -140,8 +179,8 @@ async fn handle(
         }
         (
             _,
-            "/status" | "/healthz" | "/livez" | "/readyz" | "/sync" | "/suspend" | "/resume"
-            | "/metrics" | "/webhook",
+            "/status" | "/traffic" | "/healthz" | "/livez" | "/readyz" | "/sync" | "/suspend"
+            | "/resume" | "/metrics" | "/webhook",
         ) => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     };

@@ -275,6 +275,7 @@ mod tests {
         Aggregate {
             requests,
             failures,
+            p50_ms: None,
             p99_ms: Some(p99_ms),
         }
     }

@@ -101,6 +101,10 @@ impl ControlPlane for ControlPlaneService {
 
         let (sender, receiver) = mpsc::channel(16);
         let id = workload.id.clone();
+        let source = crate::control::traffic::Source {
+            namespace: workload.identity.namespace.clone(),
+            service_account: workload.identity.service_account.clone(),
+        };
         // A proxy that reconnects says which snapshot it serves (empty when it has none).
         let serving = Some(hello.version.clone()).filter(|version| !version.is_empty());
         let connection = self.mesh.connect(workload, serving, sender).await;
@@ -116,7 +120,7 @@ impl ControlPlane for ControlPlaneService {
                         mesh.nack(&id, nack.version, nack.error).await
                     }
                     Some(proto::proxy_message::Message::Report(report)) => {
-                        mesh.traffic.record(&report)
+                        mesh.traffic.record(&source, &report)
                     }
                     Some(proto::proxy_message::Message::Hello(_)) | None => {}
                 }

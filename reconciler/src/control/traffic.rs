@@ -1,5 +1,6 @@
 //! Client-side traffic as the proxies report it each second, kept for a few minutes per
-//! (namespace, service, backend): the default metric source of canary analysis.
+//! calling identity and (namespace, service, backend): the default metric source of
+//! canary analysis, `meshcd top` and the live context of `meshcd diff`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
@@ -18,6 +19,30 @@ pub struct BackendKey {
     pub backend: String,
 }
 
+/// Who made the calls: the reporting proxy's identity.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    pub namespace: String,
+    pub service_account: String,
+}
+
+/// One calling identity's traffic to one backend over a window.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Edge {
+    pub source: Source,
+    pub namespace: String,
+    pub service: String,
+    pub backend: String,
+    pub requests: u64,
+    pub failures: u64,
+    pub requests_per_second: f64,
+    pub success_rate: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
 #[derive(Debug, Clone)]
 struct Sample {
     at: Instant,
@@ -33,6 +58,8 @@ struct Sample {
 pub struct Aggregate {
     pub requests: u64,
     pub failures: u64,
+    /// Upper bound of the bucket holding the median; `None` without requests.
+    pub p50_ms: Option<f64>,
     /// Upper bound of the bucket holding the 99th percentile; `None` without requests.
     pub p99_ms: Option<f64>,
 }
@@ -46,17 +73,19 @@ impl Aggregate {
     }
 }
 
+type Samples = BTreeMap<(BackendKey, Source), VecDeque<Sample>>;
+
 #[derive(Default)]
 pub struct Traffic {
-    samples: Mutex<BTreeMap<BackendKey, VecDeque<Sample>>>,
+    samples: Mutex<Samples>,
 }
 
 impl Traffic {
-    pub fn record(&self, report: &proto::TrafficReport) {
-        self.record_at(report, Instant::now());
+    pub fn record(&self, source: &Source, report: &proto::TrafficReport) {
+        self.record_at(source, report, Instant::now());
     }
 
-    fn record_at(&self, report: &proto::TrafficReport, at: Instant) {
+    fn record_at(&self, source: &Source, report: &proto::TrafficReport, at: Instant) {
         let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
         for counter in &report.counters {
             let key = BackendKey {
@@ -64,7 +93,7 @@ impl Traffic {
                 service: counter.service.clone(),
                 backend: counter.backend.clone(),
             };
-            let queue = samples.entry(key).or_default();
+            let queue = samples.entry((key, source.clone())).or_default();
             queue.push_back(Sample {
                 at,
                 requests: counter.requests,
@@ -81,38 +110,105 @@ impl Traffic {
         }
     }
 
-    /// Everything reported for `key` since `since`.
+    /// Everything reported for `key` since `since`, from every caller.
     pub fn since(&self, key: &BackendKey, since: Instant) -> Aggregate {
         let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(queue) = samples.get(key) else {
-            return Aggregate::default();
-        };
-        let mut aggregate = Aggregate::default();
-        let mut bounds: Vec<f64> = Vec::new();
-        let mut buckets: Vec<u64> = Vec::new();
-        for sample in queue.iter().filter(|s| s.at >= since) {
-            aggregate.requests += sample.requests;
-            aggregate.failures += sample.failures;
-            if bounds.is_empty() {
-                bounds = sample.bounds_ms.clone();
-                buckets = vec![0; bounds.len()];
+        let mut window = Window::default();
+        for (_, queue) in samples.range(range_of(key)) {
+            window.add(queue, since);
+        }
+        window.aggregate()
+    }
+
+    /// Every (caller, backend) pair with traffic in the last `window`.
+    pub fn edges(&self, window: Duration) -> Vec<Edge> {
+        let now = Instant::now();
+        let since = now.checked_sub(window).unwrap_or(now);
+        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let mut edges = Vec::new();
+        for ((key, source), queue) in samples.iter() {
+            let mut sum = Window::default();
+            sum.add(queue, since);
+            let aggregate = sum.aggregate();
+            if aggregate.requests == 0 {
+                continue;
             }
-            if sample.bounds_ms == bounds {
-                for (total, count) in buckets.iter_mut().zip(&sample.buckets) {
+            edges.push(Edge {
+                source: source.clone(),
+                namespace: key.namespace.clone(),
+                service: key.service.clone(),
+                backend: key.backend.clone(),
+                requests: aggregate.requests,
+                failures: aggregate.failures,
+                requests_per_second: aggregate.requests as f64 / window.as_secs_f64().max(1.0),
+                success_rate: aggregate.success_rate(),
+                p50_ms: aggregate.p50_ms,
+                p99_ms: aggregate.p99_ms,
+            });
+        }
+        edges
+    }
+}
+
+/// Every caller's entry for one backend: sources sort after this empty one.
+fn range_of(key: &BackendKey) -> std::ops::RangeInclusive<(BackendKey, Source)> {
+    let low = Source {
+        namespace: String::new(),
+        service_account: String::new(),
+    };
+    let high = Source {
+        namespace: char::MAX.to_string(),
+        service_account: char::MAX.to_string(),
+    };
+    (key.clone(), low)..=(key.clone(), high)
+}
+
+/// Sums samples; histograms with other bounds than the first one seen are left out.
+#[derive(Default)]
+struct Window {
+    requests: u64,
+    failures: u64,
+    bounds: Vec<f64>,
+    buckets: Vec<u64>,
+}
+
+impl Window {
+    fn add(&mut self, queue: &VecDeque<Sample>, since: Instant) {
+        for sample in queue.iter().filter(|s| s.at >= since) {
+            self.requests += sample.requests;
+            self.failures += sample.failures;
+            if self.bounds.is_empty() {
+                self.bounds = sample.bounds_ms.clone();
+                self.buckets = vec![0; self.bounds.len()];
+            }
+            if sample.bounds_ms == self.bounds {
+                for (total, count) in self.buckets.iter_mut().zip(&sample.buckets) {
                     *total += count;
                 }
             }
         }
-        let total = buckets.last().copied().unwrap_or(0);
-        if total > 0 {
-            let wanted = (total as f64 * 0.99).ceil() as u64;
-            aggregate.p99_ms = bounds
-                .iter()
-                .zip(&buckets)
-                .find(|(_, count)| **count >= wanted)
-                .map(|(bound, _)| *bound);
+    }
+
+    fn quantile(&self, q: f64) -> Option<f64> {
+        let total = self.buckets.last().copied().unwrap_or(0);
+        if total == 0 {
+            return None;
         }
-        aggregate
+        let wanted = (total as f64 * q).ceil() as u64;
+        self.bounds
+            .iter()
+            .zip(&self.buckets)
+            .find(|(_, count)| **count >= wanted)
+            .map(|(bound, _)| *bound)
+    }
+
+    fn aggregate(&self) -> Aggregate {
+        Aggregate {
+            requests: self.requests,
+            failures: self.failures,
+            p50_ms: self.quantile(0.5),
+            p99_ms: self.quantile(0.99),
+        }
     }
 }
 
@@ -142,12 +238,20 @@ mod tests {
         }
     }
 
+    fn source(service_account: &str) -> Source {
+        Source {
+            namespace: "shop".into(),
+            service_account: service_account.into(),
+        }
+    }
+
     #[test]
-    fn a_window_adds_up_requests_failures_and_latency() {
+    fn a_window_adds_up_requests_failures_and_latency_from_every_caller() {
         let traffic = Traffic::default();
         let start = Instant::now();
-        traffic.record_at(&report(100, 0, vec![100, 100, 100]), start);
+        traffic.record_at(&source("web"), &report(100, 0, vec![100, 100, 100]), start);
         traffic.record_at(
+            &source("batch"),
             &report(100, 2, vec![90, 100, 100]),
             start + Duration::from_secs(1),
         );
@@ -155,8 +259,33 @@ mod tests {
         assert_eq!((all.requests, all.failures), (200, 2));
         assert_eq!(all.success_rate(), Some(99.0));
         assert_eq!(all.p99_ms, Some(100.0));
+        assert_eq!(all.p50_ms, Some(10.0));
         let last = traffic.since(&key(), start + Duration::from_millis(500));
         assert_eq!(last.requests, 100);
+    }
+
+    #[test]
+    fn edges_keep_callers_apart() {
+        let traffic = Traffic::default();
+        let now = Instant::now();
+        traffic.record_at(&source("web"), &report(30, 3, vec![30, 30, 30]), now);
+        traffic.record_at(&source("batch"), &report(10, 0, vec![0, 10, 10]), now);
+        let edges = traffic.edges(Duration::from_secs(10));
+        let callers: Vec<(&str, u64, Option<f64>)> = edges
+            .iter()
+            .map(|e| {
+                (
+                    e.source.service_account.as_str(),
+                    e.requests,
+                    e.success_rate,
+                )
+            })
+            .collect();
+        assert_eq!(
+            callers,
+            vec![("batch", 10, Some(100.0)), ("web", 30, Some(90.0))]
+        );
+        assert!((edges[1].requests_per_second - 3.0).abs() < 1e-9);
     }
 
     #[test]
