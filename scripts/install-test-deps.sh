@@ -12,6 +12,8 @@
 #              for test keys and SSH-signed commits)
 #   libssl-dev, pkg-config   git2's https and ssh transports link the system OpenSSL
 #   ca-certificates, procps   basics the harness and later suites rely on
+#   prometheus   the Prometheus canary metric source test (reconciler/tests/canary_prometheus.rs
+#              starts its own server; the package's service is not used)
 set -euo pipefail
 
 # Offline Kubernetes schema checks of the rendered manifests and injected pods (PyPI).
@@ -20,7 +22,7 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
         || echo "install-test-deps: could not install kubernetes-validate; those checks will report skipped" >&2
 fi
 
-packages=(iptables iproute2 git ca-certificates procps openssh-server openssh-client libssl-dev pkg-config)
+packages=(iptables iproute2 git ca-certificates procps openssh-server openssh-client libssl-dev pkg-config prometheus)
 
 missing=()
 for package in "${packages[@]}"; do

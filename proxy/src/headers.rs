@@ -10,21 +10,63 @@ static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection"
 /// Removes the headers that describe one connection, including those the `Connection`
 /// header names. Upgrade requests keep `Connection` and `Upgrade` (see `is_upgrade`).
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if let Some(connection) = headers.remove(CONNECTION)
-        && let Ok(names) = connection.to_str()
+    // Runs twice per proxied request. A removal hashes its name even when the name is
+    // absent, and most messages carry none of these headers but `Connection`: one pass
+    // over the names present (a length check rejects nearly all) decides which removals
+    // to make.
+    let mut present = [false; 6];
+    for name in headers.keys() {
+        let index = match name.as_str() {
+            "connection" => 0,
+            "keep-alive" => 1,
+            "proxy-connection" => 2,
+            "transfer-encoding" => 3,
+            "upgrade" => 4,
+            "te" => 5,
+            _ => continue,
+        };
+        present[index] = true;
+    }
+    if present == [false; 6] {
+        return;
+    }
+    let [
+        connection,
+        keep_alive,
+        proxy_connection,
+        transfer_encoding,
+        upgrade,
+        te,
+    ] = present;
+    if connection
+        && let Some(value) = headers.remove(CONNECTION)
+        && let Ok(names) = value.to_str()
     {
         for name in names.split(',') {
             let name = name.trim();
-            if !name.is_empty() && !name.eq_ignore_ascii_case("close") {
-                headers.remove(name);
+            if name.is_empty() || name.eq_ignore_ascii_case("close") {
+                continue;
             }
+            // The usual `Connection: keep-alive` names a header removed below anyway.
+            if name.eq_ignore_ascii_case(KEEP_ALIVE.as_str()) {
+                continue;
+            }
+            headers.remove(name);
         }
     }
-    headers.remove(&KEEP_ALIVE);
-    headers.remove(&PROXY_CONNECTION);
-    headers.remove(TRANSFER_ENCODING);
-    headers.remove(UPGRADE);
-    if headers.get(TE).is_some_and(|te| te != "trailers") {
+    if keep_alive {
+        headers.remove(&KEEP_ALIVE);
+    }
+    if proxy_connection {
+        headers.remove(&PROXY_CONNECTION);
+    }
+    if transfer_encoding {
+        headers.remove(TRANSFER_ENCODING);
+    }
+    if upgrade {
+        headers.remove(UPGRADE);
+    }
+    if te && headers.get(TE).is_some_and(|te| te != "trailers") {
         headers.remove(TE);
     }
 }
@@ -76,6 +118,32 @@ mod tests {
         headers.insert(TE, "trailers".parse().unwrap());
         strip_hop_by_hop(&mut headers);
         assert!(headers.contains_key(TE));
+    }
+
+    #[test]
+    fn headers_named_by_connection_are_removed_standard_ones_too() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONNECTION, "Keep-Alive, Cookie".parse().unwrap());
+        headers.insert("keep-alive", "timeout=5".parse().unwrap());
+        headers.insert(http::header::COOKIE, "a=1".parse().unwrap());
+        headers.insert(UPGRADE, "h2c".parse().unwrap());
+        headers.insert(TRANSFER_ENCODING, "chunked".parse().unwrap());
+        headers.insert("proxy-connection", "keep-alive".parse().unwrap());
+        headers.insert(http::header::CONTENT_LENGTH, "0".parse().unwrap());
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(
+            headers.keys().collect::<Vec<_>>(),
+            [http::header::CONTENT_LENGTH]
+        );
+    }
+
+    #[test]
+    fn a_message_without_hop_by_hop_headers_is_left_alone() {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::HOST, "web".parse().unwrap());
+        headers.insert("x-kept", "yes".parse().unwrap());
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers.len(), 2);
     }
 
     #[test]

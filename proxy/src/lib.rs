@@ -11,6 +11,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod config;
+mod header_timeout;
 mod headers;
 pub mod hop;
 pub mod inbound;

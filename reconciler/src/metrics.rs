@@ -6,6 +6,12 @@
 //! | `meshcd_reconcile_failures_total` | counter | reason (`fetch`, `checkout`, `validate`, `signature`) | reconciles that left the applied revision in force because of a failure |
 //! | `meshcd_source_revision_info` | gauge | state (`fetched`, `applied`), revision | 1 for the last fetched and the applied commit |
 //! | `meshcd_commit_to_applied_seconds` | histogram | — | from a commit's committer time to its being applied |
+//! | `meshcd_canary_weight` | gauge | namespace, canary | the canary backend's weight in force (percent) |
+//! | `meshcd_canary_step` | gauge | namespace, canary | the step reached (1-based; 0 before the first) |
+//! | `meshcd_canary_phase` | gauge | namespace, canary, phase | 1 for the rollout's phase, 0 for the others |
+//! | `meshcd_canary_analyses_total` | counter | namespace, canary, result (`pass`, `fail`, `wait`) | interval analyses |
+//! | `meshcd_canary_outcomes_total` | counter | namespace, canary, outcome (`promoted`, `rolledBack`, `notWritten`) | decided rollouts, by what reached Git |
+//! | `meshcd_canary_webhook_deliveries_total` | counter | result (`delivered`, `failed`) | outcome notifications, `failed` after the last retry |
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,6 +23,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::canary::rollout::{Phase, Rollout, Verdict};
 use crate::reconcile::FailureReason;
 
 impl EncodeLabelValue for FailureReason {
@@ -89,10 +96,140 @@ impl ReconcileMetrics {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CanaryLabels {
+    namespace: String,
+    canary: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PhaseLabels {
+    namespace: String,
+    canary: String,
+    phase: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AnalysisLabels {
+    namespace: String,
+    canary: String,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    namespace: String,
+    canary: String,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    result: &'static str,
+}
+
+/// Every phase a rollout can be in, so that the phase gauge shows each at 0 or 1.
+const CANARY_PHASES: [Phase; 6] = [
+    Phase::Progressing,
+    Phase::Paused,
+    Phase::Promoting,
+    Phase::RollingBack,
+    Phase::Promoted,
+    Phase::RolledBack,
+];
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Progressing => "Progressing",
+        Phase::Paused => "Paused",
+        Phase::Promoting => "Promoting",
+        Phase::RollingBack => "RollingBack",
+        Phase::Promoted => "Promoted",
+        Phase::RolledBack => "RolledBack",
+    }
+}
+
+/// Handles the canary controller records into; cheap to clone.
+#[derive(Clone, Default)]
+pub struct CanaryMetrics {
+    weight: Family<CanaryLabels, Gauge>,
+    step: Family<CanaryLabels, Gauge>,
+    phase: Family<PhaseLabels, Gauge>,
+    analyses: Family<AnalysisLabels, Counter>,
+    outcomes: Family<OutcomeLabels, Counter>,
+    deliveries: Family<DeliveryLabels, Counter>,
+}
+
+impl CanaryMetrics {
+    /// Replaces the gauges with the rollouts that run now: a rollout that ended (its
+    /// outcome is in Git again) or left the repository disappears from them.
+    pub fn publish(&self, rollouts: &[Rollout]) {
+        self.weight.clear();
+        self.step.clear();
+        self.phase.clear();
+        for rollout in rollouts {
+            let labels = CanaryLabels {
+                namespace: rollout.namespace.clone(),
+                canary: rollout.name.clone(),
+            };
+            self.weight
+                .get_or_create(&labels)
+                .set(i64::from(rollout.canary_weight));
+            self.step
+                .get_or_create(&labels)
+                .set(rollout.step.map_or(0, |step| step as i64 + 1));
+            for phase in CANARY_PHASES {
+                self.phase
+                    .get_or_create(&PhaseLabels {
+                        namespace: rollout.namespace.clone(),
+                        canary: rollout.name.clone(),
+                        phase: phase_name(phase),
+                    })
+                    .set(i64::from(rollout.phase == phase));
+            }
+        }
+    }
+
+    pub fn analysed(&self, rollout: &Rollout, verdict: &Verdict) {
+        let result = match verdict {
+            Verdict::Pass { .. } => "pass",
+            Verdict::Fail { .. } => "fail",
+            Verdict::Wait { .. } => "wait",
+        };
+        self.analyses
+            .get_or_create(&AnalysisLabels {
+                namespace: rollout.namespace.clone(),
+                canary: rollout.name.clone(),
+                result,
+            })
+            .inc();
+    }
+
+    /// `outcome` is `promoted`, `rolledBack` or `notWritten`.
+    pub fn decided(&self, rollout: &Rollout, outcome: &'static str) {
+        self.outcomes
+            .get_or_create(&OutcomeLabels {
+                namespace: rollout.namespace.clone(),
+                canary: rollout.name.clone(),
+                outcome,
+            })
+            .inc();
+    }
+
+    pub fn delivered(&self, delivered: bool) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels {
+                result: if delivered { "delivered" } else { "failed" },
+            })
+            .inc();
+    }
+}
+
 /// The registry behind `/metrics`.
 pub struct Metrics {
     registry: Registry,
     pub reconcile: ReconcileMetrics,
+    pub canary: CanaryMetrics,
 }
 
 impl Default for Metrics {
@@ -142,9 +279,46 @@ impl Metrics {
             Unit::Seconds,
             reconcile.commit_to_applied.clone(),
         );
+        let canary = CanaryMetrics::default();
+        for result in ["delivered", "failed"] {
+            canary
+                .deliveries
+                .get_or_create_owned(&DeliveryLabels { result });
+        }
+        registry.register(
+            "meshcd_canary_weight",
+            "The canary backend's weight in force, in percent",
+            canary.weight.clone(),
+        );
+        registry.register(
+            "meshcd_canary_step",
+            "The step a rollout reached (1-based; 0 before the first)",
+            canary.step.clone(),
+        );
+        registry.register(
+            "meshcd_canary_phase",
+            "1 for the phase a rollout is in, 0 for the others",
+            canary.phase.clone(),
+        );
+        registry.register(
+            "meshcd_canary_analyses",
+            "Interval analyses of canaries, by result",
+            canary.analyses.clone(),
+        );
+        registry.register(
+            "meshcd_canary_outcomes",
+            "Decided rollouts, by what reached Git",
+            canary.outcomes.clone(),
+        );
+        registry.register(
+            "meshcd_canary_webhook_deliveries",
+            "Outcome notifications to the canary webhook, failed after the last retry",
+            canary.deliveries.clone(),
+        );
         Metrics {
             registry,
             reconcile,
+            canary,
         }
     }
 
@@ -187,5 +361,83 @@ mod tests {
         assert!(!text.contains(r#"revision="aaa",state="fetched""#));
         assert!(!text.contains(r#"{state="fetched",revision="aaa"}"#));
         assert!(text.contains(r#"meshcd_reconcile_failures_total{reason="validate"} 1"#));
+    }
+
+    fn rollout(phase: Phase, step: Option<usize>, weight: u32) -> Rollout {
+        let canary = crate::model::Canary {
+            name: "api".into(),
+            namespace: "shop".into(),
+            traffic_split: "api".into(),
+            stable: "api-v1".into(),
+            canary: "api-v2".into(),
+            weights: vec![10, 20, 30, 40, 50],
+            interval: Duration::from_secs(1),
+            progress_deadline: Duration::from_secs(60),
+            analysis: crate::model::Analysis {
+                success_rate_min: Some(99.0),
+                latency_p99_max: None,
+                min_requests: 20,
+                failure_threshold: 3,
+            },
+            status: None,
+        };
+        let mut rollout = Rollout::start(&canary, 10, std::time::Instant::now());
+        rollout.phase = phase;
+        rollout.step = step;
+        rollout.canary_weight = weight;
+        rollout
+    }
+
+    #[test]
+    fn canary_gauges_follow_the_running_rollouts_and_counters_accumulate() {
+        let metrics = Metrics::new();
+        let running = rollout(Phase::Progressing, Some(2), 30);
+        metrics.canary.publish(std::slice::from_ref(&running));
+        metrics.canary.analysed(
+            &running,
+            &Verdict::Pass {
+                requests: 40,
+                success_rate: 100.0,
+                p99_ms: Some(5.0),
+            },
+        );
+        metrics.canary.analysed(
+            &running,
+            &Verdict::Wait {
+                requests: 3,
+                min_requests: 20,
+            },
+        );
+        let text = metrics.encode();
+        for needle in [
+            r#"meshcd_canary_weight{namespace="shop",canary="api"} 30"#,
+            r#"meshcd_canary_step{namespace="shop",canary="api"} 3"#,
+            r#"meshcd_canary_phase{namespace="shop",canary="api",phase="Progressing"} 1"#,
+            r#"meshcd_canary_phase{namespace="shop",canary="api",phase="Promoted"} 0"#,
+            r#"meshcd_canary_analyses_total{namespace="shop",canary="api",result="pass"} 1"#,
+            r#"meshcd_canary_analyses_total{namespace="shop",canary="api",result="wait"} 1"#,
+            r#"meshcd_canary_webhook_deliveries_total{result="failed"} 0"#,
+        ] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+
+        let done = rollout(Phase::Promoted, Some(4), 100);
+        metrics.canary.decided(&done, "promoted");
+        metrics.canary.publish(&[done]);
+        let text = metrics.encode();
+        assert!(
+            text.contains(
+                r#"meshcd_canary_phase{namespace="shop",canary="api",phase="Promoted"} 1"#
+            )
+        );
+        assert!(text.contains(
+            r#"meshcd_canary_phase{namespace="shop",canary="api",phase="Progressing"} 0"#
+        ));
+        assert!(text.contains(
+            r#"meshcd_canary_outcomes_total{namespace="shop",canary="api",outcome="promoted"} 1"#
+        ));
+
+        metrics.canary.publish(&[]);
+        assert!(!metrics.encode().contains("meshcd_canary_weight{"));
     }
 }

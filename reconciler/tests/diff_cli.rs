@@ -15,6 +15,7 @@ fn meshcd(directory: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(directory)
         .env_remove("MESHCD_FORMAT")
+        .env_remove("MESHCD_STATUS_URL")
         .output()
         .expect("meshcd runs")
 }
@@ -286,6 +287,77 @@ fn unknown_revisions_and_bad_paths_are_usage_errors() {
     assert_eq!(output.status.code(), Some(2), "clap reports a missing HEAD");
     let output = meshcd(&repo.path, &["diff", "main", "widen", "--format", "yaml"]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// Revisions are read from Git's objects unless they need the directory walker: a
+/// `.meshcdignore` (and a hidden folder) must hide files exactly as `validate` does.
+#[test]
+fn ignored_and_hidden_files_of_a_revision_are_not_read() {
+    let repo = two_commits("config");
+    let config = repo.path.join("config");
+    let broken = "apiVersion: access.smi-spec.io/v1alpha3\nkind: TrafficTarget\n";
+    std::fs::create_dir_all(config.join("drafts")).expect("drafts folder");
+    std::fs::create_dir_all(config.join(".scratch")).expect("hidden folder");
+    std::fs::write(config.join("drafts/broken.yaml"), broken).expect("write draft");
+    std::fs::write(config.join(".scratch/broken.yaml"), broken).expect("write hidden");
+    std::fs::write(config.join(".meshcdignore"), "drafts/\n").expect("write ignore file");
+    git(&repo.path, &["add", "."]);
+    git(&repo.path, &["commit", "-q", "-m", "drafts"]);
+    let output = meshcd(&repo.path, &["diff", "main", "widen", "--path", "config"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    std::fs::remove_file(config.join(".meshcdignore")).expect("remove ignore file");
+    git(&repo.path, &["commit", "-q", "-am", "no ignore file"]);
+    let output = meshcd(&repo.path, &["diff", "main", "widen", "--path", "config"]);
+    assert_eq!(output.status.code(), Some(1), "the draft counts again");
+    assert!(
+        stdout(&output).contains("config/drafts/broken.yaml"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(!stdout(&output).contains(".scratch"), "{}", stdout(&output));
+}
+
+#[test]
+fn an_unreachable_status_url_is_a_usage_error_naming_it_and_not_a_silent_offline_diff() {
+    let repo = two_commits("");
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let output = meshcd(&repo.path, &["diff", "main", "widen", "--status-url", &url]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        stdout(&output).is_empty(),
+        "no report without the live context"
+    );
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("reading live context from {url}/status")),
+        "{message}"
+    );
+    assert!(
+        message.contains("without --status-url, diff runs offline"),
+        "{message}"
+    );
+    let output = meshcd(
+        &repo.path,
+        &[
+            "diff",
+            "main",
+            "widen",
+            "--status-url",
+            &url,
+            "--traffic-window",
+            "0s",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "clap rejects an empty window"
+    );
 }
 
 /// The pair behind the golden files: every kind of change at once, including one

@@ -6,7 +6,6 @@
 //! (hyper-util's legacy client builds a pool key and spawns a task per HTTP/1.1 request to
 //! wait for the connection to become idle again).
 
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
@@ -41,14 +40,16 @@ struct Idle {
 }
 
 pub struct AppPool {
-    idle: Mutex<HashMap<Arc<str>, Vec<Idle>>>,
+    /// Idle connections per app address. A workload has a handful of app addresses at
+    /// most: a scan comparing them is cheaper than hashing the address twice a request.
+    idle: Mutex<Vec<(Arc<str>, Vec<Idle>)>>,
     connect_timeout: Duration,
 }
 
 impl AppPool {
     pub fn new(connect_timeout: Duration) -> Arc<Self> {
         Arc::new(Self {
-            idle: Mutex::new(HashMap::new()),
+            idle: Mutex::new(Vec::new()),
             connect_timeout,
         })
     }
@@ -82,7 +83,7 @@ impl AppPool {
     /// expired ones are dropped; one still finishing its previous exchange is skipped.
     fn checkout(&self, address: &str) -> Option<SendRequest<Incoming>> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle.get_mut(address)?;
+        let list = idle_for(&mut idle, address)?;
         let now = Instant::now();
         let mut skipped = 0;
         while list.len() > skipped {
@@ -106,7 +107,14 @@ impl AppPool {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle.entry(address).or_default();
+        let index = match idle.iter().position(|(known, _)| *known == address) {
+            Some(index) => index,
+            None => {
+                idle.push((address, Vec::new()));
+                idle.len() - 1
+            }
+        };
+        let list = &mut idle[index].1;
         let now = Instant::now();
         // The oldest sit at the front: expire them as newer ones come back.
         let expired = list
@@ -137,7 +145,11 @@ impl AppPool {
             }
         };
         let _ = tcp.set_nodelay(true);
-        let (sender, connection) = http1::handshake(TokioIo::new(tcp))
+        // Requests to the app are mostly a head alone: one flat write buffer (see
+        // `server_builder`).
+        let (sender, connection) = http1::Builder::new()
+            .writev(false)
+            .handshake(TokioIo::new(tcp))
             .await
             .map_err(|error| failed(error.to_string()))?;
         let address = address.clone();
@@ -169,6 +181,12 @@ impl AppPool {
         }
         response.map(|body| AppBody { body, giveback })
     }
+}
+
+fn idle_for<'a>(idle: &'a mut [(Arc<str>, Vec<Idle>)], address: &str) -> Option<&'a mut Vec<Idle>> {
+    idle.iter_mut()
+        .find(|(known, _)| **known == *address)
+        .map(|(_, list)| list)
 }
 
 struct Giveback {

@@ -2,7 +2,7 @@
 //! service port it is for, authorize it, and forward it to the local app.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
 use http::header::{HOST, HeaderValue};
@@ -17,16 +17,72 @@ use super::{Inbound, Peer};
 use crate::access_log::HttpEntry;
 use crate::headers;
 use crate::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
-use crate::metrics::{Direction, RouteLabels};
+use crate::metrics::{Direction, RouteLabels, RouteMetrics};
 use crate::respond::{self, ResponseBody};
 use crate::snapshot::{InboundPort, Protocol, Snapshot, parse_authority};
 use crate::upgrade;
 
+/// The route label of requests admitted without an HTTP match (shared: no allocation per
+/// request).
+static NO_ROUTE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
+
+/// One inbound connection's caller, and the metric handles of the route its last request
+/// took: a connection's requests nearly always take the same route, and the handles are
+/// then found without hashing the five labels in the shared map.
+pub struct Caller {
+    pub peer: Peer,
+    last_route: Mutex<Option<LastRoute>>,
+}
+
+struct LastRoute {
+    service: Arc<str>,
+    route: Arc<str>,
+    metrics: Arc<RouteMetrics>,
+}
+
+impl Caller {
+    pub fn new(peer: Peer) -> Arc<Self> {
+        Arc::new(Self {
+            peer,
+            last_route: Mutex::new(None),
+        })
+    }
+
+    fn route_metrics(
+        &self,
+        inbound: &Inbound,
+        service: &Arc<str>,
+        route: &Arc<str>,
+    ) -> Arc<RouteMetrics> {
+        let mut last = self.last_route.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = &*last
+            && last.service == *service
+            && last.route == *route
+        {
+            return last.metrics.clone();
+        }
+        let metrics = inbound.metrics.route(RouteLabels {
+            direction: Direction::Inbound,
+            source: self.peer.identity.clone(),
+            destination: service.clone(),
+            backend: service.clone(),
+            route: route.clone(),
+        });
+        *last = Some(LastRoute {
+            service: service.clone(),
+            route: route.clone(),
+            metrics: metrics.clone(),
+        });
+        metrics
+    }
+}
+
 pub async fn handle(
     inbound: Arc<Inbound>,
-    peer: Peer,
+    caller: Arc<Caller>,
     mut request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
+    let peer = &caller.peer;
     let start = Instant::now();
     let Some(snapshot) = inbound.snapshots.current() else {
         return Ok(respond::text(
@@ -69,22 +125,16 @@ pub async fn handle(
         },
     );
     let route: Arc<str> = match decision {
-        Decision::Allow { route } => route.unwrap_or_else(|| Arc::from("")),
+        Decision::Allow { route } => route.unwrap_or_else(|| NO_ROUTE.clone()),
         Decision::Deny(denial) => {
             inbound.metrics.denied(&peer.identity, "http");
             tracing::info!(%denial, "inbound request denied");
             let response = respond::text(StatusCode::FORBIDDEN, denial.to_string());
-            log(&inbound, &peer, &service, "", &request, &response, start);
+            log(&inbound, peer, &service, "", &request, &response, start);
             return Ok(response);
         }
     };
-    let metrics = inbound.metrics.route(RouteLabels {
-        direction: Direction::Inbound,
-        source: peer.identity.clone(),
-        destination: service.clone(),
-        backend: service.clone(),
-        route: route.clone(),
-    });
+    let metrics = caller.route_metrics(&inbound, &service, &route);
     metrics.request();
     let logged = inbound
         .access_log

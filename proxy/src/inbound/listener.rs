@@ -14,9 +14,10 @@ use tokio_rustls::TlsAcceptor;
 
 use super::authorize::UNAUTHENTICATED;
 use super::{Inbound, Peer, forward, tcp};
+use crate::header_timeout;
 use crate::hop;
 use crate::linger::Linger;
-use crate::outbound::listener::server_builder;
+use crate::outbound::listener::{HEADER_READ_TIMEOUT, server_builder};
 use crate::shutdown::Drain;
 use crate::snapshot::MtlsMode;
 use crate::tls::spiffe;
@@ -121,8 +122,10 @@ async fn serve_http<IO>(
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
+    let builder = header_timeout::for_connection(&builder, HEADER_READ_TIMEOUT);
+    let caller = forward::Caller::new(peer);
     let service =
-        service_fn(move |request| forward::handle(inbound.clone(), peer.clone(), request));
+        service_fn(move |request| forward::handle(inbound.clone(), caller.clone(), request));
     let connection = builder.serve_connection_with_upgrades(io, service);
     if let Err(error) = drain.watch(connection).await {
         tracing::debug!(%error, "inbound connection ended with an error");

@@ -11,6 +11,7 @@ use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{Outbound, http, tcp, transparent};
+use crate::header_timeout;
 use crate::linger::Linger;
 use crate::shutdown::Drain;
 use crate::snapshot::Protocol;
@@ -27,7 +28,11 @@ pub fn server_builder() -> auto::Builder<TokioExecutor> {
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEADER_BYTES);
+        .max_buf_size(MAX_HEADER_BYTES)
+        // Head and body copied into one buffer (up to `max_buf_size` per write) instead
+        // of a queue of buffers for `writev`: fewer instructions per response for the same
+        // one system call; the copy is cheap next to it, and TLS streams gain most.
+        .writev(false);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -84,6 +89,7 @@ async fn serve_http(
     drain: Drain,
 ) {
     let linger = Linger::new(&stream);
+    let builder = header_timeout::for_connection(&builder, HEADER_READ_TIMEOUT);
     let service = service_fn(move |request| http::handle(outbound.clone(), original, request));
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     if let Err(error) = drain.watch(connection).await {

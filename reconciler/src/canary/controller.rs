@@ -3,7 +3,6 @@
 //! (promotion or rollback) to the config repository.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,15 +15,15 @@ use crate::control::traffic::BackendKey;
 use crate::model::{Canary, Config, Located, TrafficSplit};
 
 const TICK: Duration = Duration::from_millis(250);
+/// How long after a failed outcome commit (remote unreachable, pushes refused every
+/// time) it is tried again.
+const OUTCOME_RETRY: Duration = Duration::from_secs(30);
+/// What an outcome's failure adds to the rollout's message.
+const NOT_IN_GIT: &str = "; the outcome is not in Git: ";
 
-/// Where outcomes are committed: a local repository with a working tree, on the branch
-/// that is checked out. `None` when the source is pinned or remote-only.
-#[derive(Debug, Clone)]
-pub struct Writable {
-    pub repository: PathBuf,
-    /// The config folder inside the repository.
-    pub subpath: Option<PathBuf>,
-}
+/// Where outcomes are committed: a local repository's checked-out branch, or a remote's
+/// followed branch.
+pub use super::writeback::Writable;
 
 type Key = (String, String);
 
@@ -32,6 +31,14 @@ pub struct CanaryController {
     mesh: Arc<Mesh>,
     writable: Result<Writable, String>,
     rollouts: Mutex<BTreeMap<Key, Rollout>>,
+    /// Metrics and the outcome webhook, set once at start-up by `meshcd run`.
+    observers: std::sync::OnceLock<super::notify::Observers>,
+    /// Progress in the state directory, set once at start-up by `meshcd run`.
+    progress: std::sync::OnceLock<super::progress::ProgressStore>,
+    /// Outcomes whose commit failed for a reason that may pass, and when to try again.
+    outcome_retries: std::sync::Mutex<BTreeMap<Key, Instant>>,
+    /// Where traffic is read from (`--canary-metrics`); the proxies' reports when unset.
+    metric_source: std::sync::OnceLock<super::metrics_source::MetricSource>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +57,38 @@ impl CanaryController {
             mesh,
             writable,
             rollouts: Mutex::new(BTreeMap::new()),
+            observers: std::sync::OnceLock::new(),
+            progress: std::sync::OnceLock::new(),
+            outcome_retries: std::sync::Mutex::default(),
+            metric_source: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Reads canary traffic from `source` instead of the proxies' reports; the first
+    /// call wins. Call before `run`.
+    pub fn measure_with(&self, source: super::metrics_source::MetricSource) {
+        let _ = self.metric_source.set(source);
+    }
+
+    /// Reports rollouts to metrics and outcomes to the webhook; the first call wins.
+    pub fn observe(&self, observers: super::notify::Observers) {
+        let _ = self.observers.set(observers);
+    }
+
+    /// Resumes saved rollouts from `store` and saves every change there; the first call
+    /// wins. Call before `run`.
+    pub fn persist(&self, store: super::progress::ProgressStore) {
+        let _ = self.progress.set(store);
+    }
+
+    async fn save_progress(&self) {
+        let Some(store) = self.progress.get() else {
+            return;
+        };
+        let rollouts = self.rollouts.lock().await;
+        if let Err(error) = store.save(rollouts.values(), Instant::now()) {
+            tracing::warn!(error = %crate::cli::error_chain(&error), "canary progress not saved");
+        }
     }
 
     pub async fn rollouts(&self) -> Vec<Rollout> {
@@ -62,6 +100,10 @@ impl CanaryController {
         loop {
             ticker.tick().await;
             self.step(Instant::now()).await;
+            self.save_progress().await;
+            if let Some(observers) = self.observers.get() {
+                observers.publish(&self.rollouts().await);
+            }
         }
     }
 
@@ -116,6 +158,9 @@ impl CanaryController {
                 seen.push(key.clone());
                 let hash = spec_hash(canary);
                 if outcome_in_git(canary, &hash) {
+                    if let Some(store) = self.progress.get() {
+                        store.forget(&key);
+                    }
                     // The outcome landed: Git's weights are the truth again.
                     if rollouts.remove(&key).is_some() {
                         self.mesh
@@ -125,7 +170,41 @@ impl CanaryController {
                     continue;
                 }
                 let superseded = rollouts.get(&key).is_some_and(|r| r.spec_hash != hash);
-                if superseded || !rollouts.contains_key(&key) {
+                let resumed = match self.progress.get() {
+                    Some(store) if !rollouts.contains_key(&key) => {
+                        saved_rollout(store, canary, &hash, now)
+                    }
+                    _ => None,
+                };
+                if let Some(rollout) = resumed {
+                    // Back at the weight reached before the restart, not Git's.
+                    self.mesh
+                        .set_split_weights(
+                            &canary.namespace,
+                            &canary.traffic_split,
+                            Some(BTreeMap::from([
+                                (
+                                    canary.stable.clone(),
+                                    100 - u64::from(rollout.canary_weight),
+                                ),
+                                (canary.canary.clone(), u64::from(rollout.canary_weight)),
+                            ])),
+                        )
+                        .await;
+                    // Decided before the restart but maybe not written: write it now.
+                    match rollout.phase {
+                        Phase::Promoting => {
+                            due.push((key.clone(), rollout.clone(), Transition::Promote))
+                        }
+                        Phase::RollingBack => due.push((
+                            key.clone(),
+                            rollout.clone(),
+                            Transition::RollBack(rollout.message.clone()),
+                        )),
+                        _ => {}
+                    }
+                    rollouts.insert(key.clone(), rollout);
+                } else if superseded || !rollouts.contains_key(&key) {
                     let initial = split_of(&config, canary)
                         .map_or(0, |split| canary_percent(&split.value, canary));
                     tracing::info!(canary = %format!("{}/{}", key.0, key.1), superseded, "canary rollout starts");
@@ -134,23 +213,50 @@ impl CanaryController {
                         .set_split_weights(&canary.namespace, &canary.traffic_split, None)
                         .await;
                 }
+                if let Some(rollout) = rollouts.get(&key)
+                    && self.outcome_retry_due(&key, now)
+                {
+                    let transition = match rollout.phase {
+                        Phase::Promoting => Transition::Promote,
+                        _ => Transition::RollBack(rollout.message.clone()),
+                    };
+                    due.push((key.clone(), rollout.clone(), transition));
+                }
                 if let Some(rollout) = rollouts.get_mut(&key)
                     && rollout.due(canary, now)
                 {
-                    let traffic = self.mesh.traffic.since(
-                        &BackendKey {
-                            namespace: canary.namespace.clone(),
-                            service: split_of(&config, canary)
-                                .map(|s| s.value.service.clone())
-                                .unwrap_or_default(),
-                            backend: canary.canary.clone(),
-                        },
-                        rollout.last_analysis,
-                    );
-                    let verdict = judge(&canary.analysis, &traffic);
-                    let transition = rollout.analyse(canary, verdict, now);
+                    let traffic = self
+                        .metric_source
+                        .get()
+                        .unwrap_or(&super::metrics_source::MetricSource::Proxies)
+                        .traffic(
+                            &self.mesh,
+                            &BackendKey {
+                                namespace: canary.namespace.clone(),
+                                service: split_of(&config, canary)
+                                    .map(|s| s.value.service.clone())
+                                    .unwrap_or_default(),
+                                backend: canary.canary.clone(),
+                            },
+                            rollout.last_analysis,
+                            now,
+                        )
+                        .await;
+                    // An unreadable source waits the interval out (rollout.rs says why).
+                    let transition = match traffic {
+                        Ok(traffic) => {
+                            rollout.analyse(canary, judge(&canary.analysis, &traffic), now)
+                        }
+                        Err(reason) => rollout.unmeasured(canary, &reason.to_string(), now),
+                    };
+                    if let Some(observers) = self.observers.get() {
+                        observers.analysed(rollout);
+                    }
                     due.push((key.clone(), rollout.clone(), transition));
                 }
+            }
+            if let Some(store) = self.progress.get() {
+                store.forget_absent(&seen);
             }
             // A Canary removed from Git stops, and its split goes back to Git's weights.
             let gone: Vec<Key> = rollouts
@@ -167,6 +273,19 @@ impl CanaryController {
         for (key, rollout, transition) in due {
             self.act(&config, &key, rollout, transition).await;
         }
+    }
+
+    /// Whether a failed outcome commit of `key` is due another try (and forgets it).
+    fn outcome_retry_due(&self, key: &Key, now: Instant) -> bool {
+        let mut retries = self
+            .outcome_retries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let due = retries.get(key).is_some_and(|at| *at <= now);
+        if due {
+            retries.remove(key);
+        }
+        due
     }
 
     async fn act(&self, config: &Config, key: &Key, rollout: Rollout, transition: Transition) {
@@ -209,6 +328,9 @@ impl CanaryController {
                     )
                     .await;
                 let result = self.write_outcome(canary, split, &rollout, promoted).await;
+                if let Some(observers) = self.observers.get() {
+                    observers.decided(&rollout, promoted, &result);
+                }
                 let mut rollouts = self.rollouts.lock().await;
                 if let Some(current) = rollouts.get_mut(key) {
                     match result {
@@ -226,8 +348,20 @@ impl CanaryController {
                             tracing::info!(canary = %format!("{}/{}", key.0, key.1), %commit, promoted, "canary outcome committed");
                         }
                         Err(reason) => {
-                            current.message =
-                                format!("{}; the outcome is not in Git: {reason}", current.message);
+                            // Worth another try unless it cannot pass by itself.
+                            if self.writable.is_ok() && !reason.starts_with("superseded") {
+                                self.outcome_retries
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .insert(key.clone(), Instant::now() + OUTCOME_RETRY);
+                            }
+                            let decided = current
+                                .message
+                                .split(NOT_IN_GIT)
+                                .next()
+                                .unwrap_or_default()
+                                .to_string();
+                            current.message = format!("{decided}{NOT_IN_GIT}{reason}");
                             tracing::warn!(canary = %format!("{}/{}", key.0, key.1), %reason, "canary outcome not committed");
                         }
                     }
@@ -244,11 +378,13 @@ impl CanaryController {
         promoted: bool,
     ) -> Result<String, String> {
         let writable = self.writable.clone()?;
+        // Without what an earlier failed attempt added.
+        let decided = rollout.message.split(NOT_IN_GIT).next().unwrap_or_default();
         let status = serde_json::json!({
             "phase": if promoted { "Promoted" } else { "RolledBack" },
             "observedSpec": rollout.spec_hash,
             "canaryWeight": if promoted { 100 } else { 0 },
-            "message": rollout.message,
+            "message": decided,
             "analysis": rollout.last_verdict,
             "lastTransitionTime": time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
@@ -269,9 +405,19 @@ impl CanaryController {
             if promoted { "promote" } else { "roll back" },
             canary.value.namespace,
             canary.value.name,
-            rollout.message
+            decided
         );
-        let repository = writable.repository.clone();
+        let guard = writeback::CanaryGuard {
+            file: canary_file.clone(),
+            namespace: canary.value.namespace.clone(),
+            name: canary.value.name.clone(),
+            base: self
+                .mesh
+                .applied()
+                .await
+                .map(|applied| applied.revision)
+                .unwrap_or_default(),
+        };
         tokio::task::spawn_blocking(move || {
             let split_edit = {
                 let (namespace, name) = split_ref.clone();
@@ -322,7 +468,9 @@ impl CanaryController {
                     },
                 ]
             };
-            writeback::commit(&repository, edits, &message).map_err(|error| error.to_string())
+            writable
+                .publish(&edits, &message, &guard)
+                .map_err(|error| error.to_string())
         })
         .await
         .map_err(|error| error.to_string())?
@@ -358,4 +506,25 @@ fn outcome_in_git(canary: &Canary, hash: &str) -> bool {
     };
     matches!(status["phase"].as_str(), Some("Promoted" | "RolledBack"))
         && status["observedSpec"].as_str() == Some(hash)
+}
+
+/// Saved progress for a Canary without a rollout in memory, when its spec is unchanged.
+fn saved_rollout(
+    store: &super::progress::ProgressStore,
+    canary: &Canary,
+    hash: &str,
+    now: Instant,
+) -> Option<Rollout> {
+    let name = format!("{}/{}", canary.namespace, canary.name);
+    match store.resume(canary, hash, now) {
+        super::progress::Resume::Resumed(rollout) => {
+            tracing::info!(canary = %name, weight = rollout.canary_weight, step = ?rollout.step, phase = ?rollout.phase, "canary rollout resumes where it stood before the restart");
+            Some(*rollout)
+        }
+        super::progress::Resume::Stale { saved_hash } => {
+            tracing::info!(canary = %name, %saved_hash, %hash, "canary rollout starts over: the Canary changed while meshcd was down");
+            None
+        }
+        super::progress::Resume::Fresh => None,
+    }
 }

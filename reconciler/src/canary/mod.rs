@@ -2,5 +2,11 @@
 //! proxies' client-side traffic reports, the outcome committed back to Git.
 
 pub mod controller;
+pub mod metrics_source;
+pub mod notify;
+pub mod progress;
+pub mod prometheus;
+pub mod push;
 pub mod rollout;
+pub mod signing;
 pub mod writeback;

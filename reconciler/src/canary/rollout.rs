@@ -102,7 +102,13 @@ pub struct Rollout {
     pub step: Option<usize>,
     /// The canary's weight in force (percent).
     pub canary_weight: u32,
+    /// How many steps the schedule has (for "step n of m").
+    #[serde(default)]
+    pub steps: usize,
     pub failures: u32,
+    /// Failed analyses that roll the canary back.
+    #[serde(default)]
+    pub failure_threshold: u32,
     pub last_verdict: Option<Verdict>,
     pub message: String,
     #[serde(skip)]
@@ -130,7 +136,9 @@ impl Rollout {
             phase: Phase::Progressing,
             step: None,
             canary_weight: initial_canary_weight,
+            steps: canary.weights.len(),
             failures: 0,
+            failure_threshold: canary.analysis.failure_threshold,
             last_verdict: None,
             message: "started from the weights in Git".into(),
             last_analysis: now,
@@ -149,6 +157,11 @@ impl Rollout {
         self.last_analysis = now;
         self.last_verdict = Some(verdict.clone());
         match verdict {
+            Verdict::Wait { .. } if self.step.is_none() && self.canary_weight == 0 => {
+                // Git starts the canary at 0%: no traffic can reach it, so there is
+                // nothing to judge and waiting would only end at the progressDeadline.
+                self.advance(canary, "nothing to judge at 0%".into(), now)
+            }
             Verdict::Wait {
                 requests,
                 min_requests,
@@ -188,35 +201,64 @@ impl Rollout {
                 p99_ms,
                 ..
             } => {
-                let next = self.step.map_or(0, |step| step + 1);
-                self.last_advance = now;
                 let evidence = match p99_ms {
                     Some(p99) if p99.is_finite() => {
                         format!("success rate {success_rate:.2}%, p99 <= {p99:.0}ms")
                     }
                     _ => format!("success rate {success_rate:.2}%"),
                 };
-                match canary.weights.get(next) {
-                    Some(weight) => {
-                        self.step = Some(next);
-                        self.canary_weight = *weight;
-                        self.message = format!(
-                            "step {} of {}: canary at {weight}% ({evidence})",
-                            next + 1,
-                            canary.weights.len()
-                        );
-                        Transition::SetWeight(*weight)
-                    }
-                    None => {
-                        self.phase = Phase::Promoting;
-                        self.canary_weight = 100;
-                        self.message =
-                            format!("promoted after {} steps ({evidence})", canary.weights.len());
-                        Transition::Promote
-                    }
-                }
+                self.advance(canary, evidence, now)
             }
         }
+    }
+
+    /// Moves to the next step, or promotes after the last one.
+    fn advance(&mut self, canary: &Canary, evidence: String, now: Instant) -> Transition {
+        let next = self.step.map_or(0, |step| step + 1);
+        self.last_advance = now;
+        match canary.weights.get(next) {
+            Some(weight) => {
+                self.step = Some(next);
+                self.canary_weight = *weight;
+                self.message = format!(
+                    "step {} of {}: canary at {weight}% ({evidence})",
+                    next + 1,
+                    canary.weights.len()
+                );
+                Transition::SetWeight(*weight)
+            }
+            None => {
+                self.phase = Phase::Promoting;
+                self.canary_weight = 100;
+                self.message =
+                    format!("promoted after {} steps ({evidence})", canary.weights.len());
+                Transition::Promote
+            }
+        }
+    }
+
+    /// An interval whose traffic could not be read (the metric source is down or
+    /// answered with an error). It waits: it never passes, because nothing says the
+    /// canary is healthy, and never counts as a failed analysis, because nothing says it
+    /// is not. The progressDeadline still bounds the wait, so a long outage ends in a
+    /// rollback to the stable backend rather than a split left half-way.
+    pub fn unmeasured(&mut self, canary: &Canary, reason: &str, now: Instant) -> Transition {
+        self.last_analysis = now;
+        // Recorded as a wait with nothing counted, so metrics and logs classify it as one;
+        // the message says why.
+        self.last_verdict = Some(Verdict::Wait {
+            requests: 0,
+            min_requests: canary.analysis.min_requests,
+        });
+        let waited = now.duration_since(self.last_advance);
+        if waited >= canary.progress_deadline {
+            return self.roll_back(format!(
+                "no step advanced for {} (progressDeadline): the metric source is unavailable: {reason}",
+                human(waited)
+            ));
+        }
+        self.message = format!("waiting: the metric source is unavailable: {reason}");
+        Transition::Nothing
     }
 
     /// An operator's `meshcd canary promote` / `abort`.
@@ -338,6 +380,68 @@ mod tests {
         assert!(
             matches!(rollout.analyse(&canary, quiet, start + Duration::from_secs(61)), Transition::RollBack(reason) if reason.contains("progressDeadline"))
         );
+    }
+
+    #[test]
+    fn an_unreadable_metric_source_waits_without_failing_until_the_progress_deadline() {
+        let canary = canary();
+        let start = Instant::now();
+        let mut rollout = Rollout::start(&canary, 10, start);
+        let failing = judge(&canary.analysis, &traffic(100, 50, 25.0));
+        assert_eq!(
+            rollout.analyse(&canary, failing, start + Duration::from_secs(10)),
+            Transition::Nothing
+        );
+        for seconds in [20, 30, 40, 50] {
+            assert_eq!(
+                rollout.unmeasured(
+                    &canary,
+                    "connection refused",
+                    start + Duration::from_secs(seconds)
+                ),
+                Transition::Nothing
+            );
+        }
+        assert_eq!(
+            rollout.failures, 1,
+            "an unreadable interval is no failed analysis"
+        );
+        assert_eq!(rollout.step, None, "nor a passed one");
+        assert_eq!(
+            rollout.message,
+            "waiting: the metric source is unavailable: connection refused"
+        );
+        let deadline = rollout.unmeasured(
+            &canary,
+            "connection refused",
+            start + Duration::from_secs(61),
+        );
+        assert!(
+            matches!(&deadline, Transition::RollBack(reason) if reason.contains("progressDeadline") && reason.contains("connection refused")),
+            "{deadline:?}"
+        );
+    }
+
+    #[test]
+    fn a_canary_at_zero_percent_in_git_takes_its_first_step_without_traffic() {
+        let canary = canary();
+        let start = Instant::now();
+        let mut rollout = Rollout::start(&canary, 0, start);
+        let quiet = judge(&canary.analysis, &traffic(0, 0, 0.0));
+        assert_eq!(
+            rollout.analyse(&canary, quiet.clone(), start + canary.interval),
+            Transition::SetWeight(10)
+        );
+        assert_eq!(
+            rollout.message,
+            "step 1 of 2: canary at 10% (nothing to judge at 0%)"
+        );
+        // From there on, traffic is needed.
+        assert_eq!(
+            rollout.analyse(&canary, quiet, start + canary.interval * 2),
+            Transition::Nothing
+        );
+        assert_eq!(rollout.step, Some(0));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `meshcd demo`: the Open Service Mesh walkthrough, live on this machine. It starts the
 //! reconciler on a copy of `examples-repo/` without its policy files, the demo apps each
-//! behind its own proxy, then commits the policies one by one and shows what a client sees.
+//! behind its own proxy, then commits the policies one by one and shows what a client sees;
+//! last, the Canary takes api-v2 to 100% under load and meshcd commits the promotion.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,13 +11,13 @@ use anyhow::{Context as _, bail};
 
 use super::local_mesh::{LocalMesh, Workload};
 
-/// Policy files the demo commits itself, in order (canary.yaml needs the canary controller).
+/// Policy files the demo commits itself, in order.
 const SIMPLE_ACCESS: &str = "osm-simple-app/access.yaml";
 const CANARY_ACCESS: &str = "osm-canary-deployment-sample-app/access.yaml";
 const CANARY_SPLIT: &str = "osm-canary-deployment-sample-app/split.yaml";
-const CANARY_ROLLOUT: &str = "osm-canary-deployment-sample-app/canary.yaml";
+pub(super) const CANARY_ROLLOUT: &str = "osm-canary-deployment-sample-app/canary.yaml";
 const SIMPLE: &str = "osm-simple-app";
-const CANARY: &str = "osm-canary-deployment-sample-app";
+pub(super) const CANARY: &str = "osm-canary-deployment-sample-app";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,6 +27,9 @@ pub struct Args {
     /// Requests sent to measure the split.
     #[arg(long, default_value_t = 1000)]
     pub requests: usize,
+    /// The canary act's analysis interval (examples-repo's Canary says 30s).
+    #[arg(long, default_value = "2s", value_parser = super::run::parse_duration)]
+    pub canary_interval: Duration,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -103,20 +107,34 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     mesh.wait_in_sync(Some(&revision)).await?;
     distribution(&canary_frontend, &root, args.requests).await?;
 
+    super::demo_canary::act(
+        &mesh,
+        &examples,
+        &repo,
+        &canary_frontend,
+        args.canary_interval,
+    )
+    .await?;
+    distribution(&canary_frontend, &root, args.requests).await?;
+
     step("Done");
     say(&format!(
         "`meshcd status --server http://{}` shows the applied revision and every proxy's ACK",
+        mesh.admin
+    ));
+    say(&format!(
+        "`meshcd top --admin http://{}` shows live traffic between the workloads",
         mesh.admin
     ));
     mesh.stop().await;
     Ok(())
 }
 
-fn step(text: &str) {
+pub(super) fn step(text: &str) {
     println!("\n==> {text}");
 }
 
-fn say(text: &str) {
+pub(super) fn say(text: &str) {
     println!("    {text}");
 }
 

@@ -1,20 +1,28 @@
 //! `meshcd diff BASE HEAD`: the effective change between two revisions of a config
 //! repository (or two directories), through the same load → validate the reconciler runs.
 
-use std::path::{Component, Path, PathBuf};
+mod revisions;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 
 use crate::diagnostics::Severity;
+use crate::diff::live::LiveContext;
 use crate::diff::render::{self, Format};
 use crate::diff::{self, Options, Report, Side};
-use crate::load::{self, Loaded};
 use crate::model::Config;
-use crate::source::git::{GitSource, Reference};
+use crate::validate::Validated;
 use crate::validate::convert::units::parse_duration;
-use crate::validate::validate;
+use revisions::{Tree, read_both};
+
+/// How long the running reconciler has to answer `--status-url`: a CI job should fail
+/// quickly when it cannot be reached, not hang until the job's own timeout.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
+/// The admin listener keeps ten minutes of traffic reports.
+const TRAFFIC_WINDOW_MAX: Duration = Duration::from_secs(600);
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,22 +46,53 @@ pub struct Args {
     /// Warn when this many sources (or more) may send any request to one destination.
     #[arg(long, default_value_t = 3)]
     max_unrestricted_sources: usize,
+    /// The admin URL of a running reconciler (e.g. http://127.0.0.1:15014). The diff then
+    /// also warns about access HEAD removes while live traffic uses it (with the observed
+    /// rate) and about split backends with weight that no running workload serves. When
+    /// the URL cannot be read within 10 s, diff fails with exit code 2 rather than
+    /// report "no live traffic cut" without having looked; drop the flag (or leave the
+    /// variable empty) to diff offline.
+    #[arg(long, env = "MESHCD_STATUS_URL")]
+    status_url: Option<String>,
+    /// How much recent traffic counts as live (whole seconds, at most 10m).
+    #[arg(long, default_value = "60s", value_parser = traffic_window)]
+    traffic_window: Duration,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
     parse_duration(text)
 }
 
-/// Exit codes: 0 HEAD is valid (whatever changed), 1 HEAD is invalid, 2 the revisions
-/// could not be read (usage).
+fn traffic_window(text: &str) -> Result<Duration, String> {
+    let window = parse_duration(text)?;
+    if window.subsec_nanos() != 0 || window.is_zero() || window > TRAFFIC_WINDOW_MAX {
+        return Err("the window is whole seconds between 1s and 10m".into());
+    }
+    Ok(window)
+}
+
+/// Exit codes: 0 HEAD is valid (whatever changed, live risks included), 1 HEAD is
+/// invalid, 2 the revisions or the `--status-url` could not be read (usage).
 pub fn run(args: Args) -> ExitCode {
     let options = Options {
         max_rollout_duration: args.max_rollout_duration,
         max_unrestricted_sources: args.max_unrestricted_sources,
     };
+    // First, so that an unreachable reconciler fails the check before the long part.
+    // An empty MESHCD_STATUS_URL (a workflow variable that is not set) means offline.
+    let live = match args.status_url.as_deref().filter(|url| !url.is_empty()) {
+        Some(url) => match read_live(url, args.traffic_window) {
+            Ok(live) => Some(live),
+            Err(error) => {
+                eprintln!("error: {error:#} (without --status-url, diff runs offline)");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     match read_both(&args) {
         Ok((base, head)) => {
-            let (report, head) = compare(base, head, &options);
+            let (report, head) = compare(base, head, &options, live.as_ref());
             let output = render::render(&report, args.format, &|path, line| {
                 let relative = path.strip_prefix(&head.prefix).unwrap_or(path);
                 head.loaded.source_line(relative, line)
@@ -72,75 +111,44 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-/// One side, loaded.
-struct Tree {
-    label: String,
-    commit: Option<String>,
-    loaded: Loaded,
-    /// What diagnostics' paths are shown under, so that editors and CI annotations open
-    /// the right file: the folder inside the repository, or the directory as named.
-    prefix: PathBuf,
-}
-
-fn read_both(args: &Args) -> anyhow::Result<(Tree, Tree)> {
-    let folder = match &args.path {
-        Some(path)
-            if path.is_absolute() || path.components().any(|c| c == Component::ParentDir) =>
-        {
+/// `GET /status` and `GET /traffic` of a running reconciler's admin listener.
+fn read_live(url: &str, window: Duration) -> anyhow::Result<LiveContext> {
+    let base = url.trim_end_matches('/');
+    let get = |path: String| async move {
+        let url = format!("{base}{path}");
+        let (status, body) = tokio::time::timeout(STATUS_TIMEOUT, super::http::call("GET", &url))
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within {STATUS_TIMEOUT:?}"))
+            .and_then(|result| result)
+            .with_context(|| format!("reading live context from {url}"))?;
+        if status != 200 {
             bail!(
-                "--path must be a folder inside the revision, not {}",
-                path.display()
-            )
+                "reading live context from {url}: HTTP {status}: {}",
+                body.trim()
+            );
         }
-        Some(path) => path.clone(),
-        None => PathBuf::new(),
+        Ok(body)
     };
-    let directories =
-        args.repo.is_none() && Path::new(&args.base).is_dir() && Path::new(&args.head).is_dir();
-    if directories {
-        let read = |label: &str| -> anyhow::Result<Tree> {
-            let root = Path::new(label).join(&folder);
-            let loaded = load::load_path(&root).with_context(|| format!("reading {label}"))?;
-            Ok(Tree {
-                label: label.to_string(),
-                commit: None,
-                loaded,
-                prefix: root,
-            })
-        };
-        return Ok((read(&args.base)?, read(&args.head)?));
-    }
-    let repo = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
-    let scratch = tempfile::tempdir().context("creating a scratch folder")?;
-    let read = |label: &str, side: &str| -> anyhow::Result<Tree> {
-        let source = GitSource::new(repo.clone(), Reference::Commit(label.to_string()));
-        let revision = source
-            .resolve()
-            .with_context(|| format!("reading {side} revision {label:?} of {}", repo.display()))?;
-        let checkout = scratch.path().join(side);
-        source.checkout(&revision.id, &checkout)?;
-        let root = checkout.join(&folder);
-        let loaded = if root.exists() {
-            load::load_path(&root)?
-        } else if side == "base" {
-            // The pull request that adds the config folder: BASE is an empty mesh.
-            Loaded::default()
-        } else {
-            bail!("HEAD {label:?} has no folder {}", folder.display())
-        };
-        Ok(Tree {
-            label: label.to_string(),
-            commit: Some(revision.id),
-            loaded,
-            prefix: folder.clone(),
-        })
-    };
-    Ok((read(&args.base, "base")?, read(&args.head, "head")?))
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting an async runtime")?;
+    // One after the other, so that an unreachable reconciler is always reported the same way.
+    let (status, traffic) = runtime.block_on(async {
+        let status = get("/status".to_string()).await?;
+        let traffic = get(format!("/traffic?window={}", window.as_secs())).await?;
+        anyhow::Ok((status, traffic))
+    })?;
+    LiveContext::from_documents(base, &status, &traffic)
+        .with_context(|| format!("reading live context from {base}"))
 }
 
-fn compare(base: Tree, head: Tree, options: &Options) -> (Report, Tree) {
-    let base_validated = validate(&base.loaded);
-    let head_validated = validate(&head.loaded);
+fn compare(
+    (base, base_validated): (Tree, Validated),
+    (head, head_validated): (Tree, Validated),
+    options: &Options,
+    live: Option<&LiveContext>,
+) -> (Report, Tree) {
     let side = |tree: &Tree, config: &Option<Config>, errors: usize| Side {
         label: tree.label.clone(),
         commit: tree.commit.clone(),
@@ -161,7 +169,7 @@ fn compare(base: Tree, head: Tree, options: &Options) -> (Report, Tree) {
         Some(head_config) => {
             let empty = Config::default();
             let base_config = base_validated.config.as_ref().unwrap_or(&empty);
-            let mut changes = diff::diff(base_config, head_config, options);
+            let mut changes = diff::diff(base_config, head_config, options, live);
             for warning in &mut changes.warnings.0 {
                 warning.file = head.prefix.join(&warning.file);
             }

@@ -9,7 +9,10 @@ use git2::{IndexAddOption, Repository, Signature};
 fn signature(repository: &Repository) -> anyhow::Result<Signature<'static>> {
     match repository.signature() {
         Ok(signature) => Ok(signature.to_owned()),
-        Err(_) => Ok(Signature::now("meshcd", "meshcd@localhost")?),
+        Err(_) => Ok(Signature::now(
+            crate::canary::writeback::AUTHOR_NAME,
+            crate::canary::writeback::AUTHOR_EMAIL,
+        )?),
     }
 }
 
@@ -60,25 +63,19 @@ fn commit_all(repository: &Repository, message: &str) -> anyhow::Result<String> 
     write_commit(repository, &mut index, message)
 }
 
+/// Commits the index on HEAD, with the helper canary outcomes use too.
 fn write_commit(
     repository: &Repository,
     index: &mut git2::Index,
     message: &str,
 ) -> anyhow::Result<String> {
     let tree = repository.find_tree(index.write_tree()?)?;
-    let signature = signature(repository)?;
-    let parent = repository
-        .head()
-        .ok()
-        .and_then(|head| head.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    let id = repository.commit(
-        Some("HEAD"),
-        &signature,
-        &signature,
-        message,
+    let id = crate::canary::writeback::commit_on_head(
+        repository,
         &tree,
-        &parents,
+        &signature(repository)?,
+        message,
+        None,
     )?;
     Ok(id.to_string())
 }

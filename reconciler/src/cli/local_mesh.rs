@@ -86,6 +86,8 @@ pub struct LocalMesh {
     state_dir: PathBuf,
     children: Vec<Child>,
     proxies: usize,
+    /// Each proxy's admin listener (`/metrics`), in the order the workloads joined.
+    proxy_admins: Vec<SocketAddr>,
 }
 
 fn sibling_binary(meshcd: &Path, name: &str) -> anyhow::Result<PathBuf> {
@@ -155,6 +157,17 @@ impl LocalMesh {
         state_dir: &Path,
         poll_interval: &str,
     ) -> anyhow::Result<LocalMesh> {
+        Self::start_with_args(meshcd, repo, state_dir, poll_interval, &[]).await
+    }
+
+    /// Like [`LocalMesh::start_with`], with more `meshcd run` flags (e.g. `--canary-webhook`).
+    pub async fn start_with_args(
+        meshcd: &Path,
+        repo: &Path,
+        state_dir: &Path,
+        poll_interval: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<LocalMesh> {
         let (child, listening) = spawn_listening(
             Command::new(meshcd)
                 .arg("run")
@@ -169,7 +182,8 @@ impl LocalMesh {
                     "127.0.0.1:0",
                     "--poll-interval",
                     poll_interval,
-                ]),
+                ])
+                .args(extra),
             "the reconciler",
         )
         .await?;
@@ -180,11 +194,17 @@ impl LocalMesh {
             state_dir: state_dir.to_path_buf(),
             children: vec![child],
             proxies: 0,
+            proxy_admins: Vec::new(),
         })
     }
 
     pub fn proxy_count(&self) -> usize {
         self.proxies
+    }
+
+    /// The proxies' admin listeners, where Prometheus scrapes `/metrics`.
+    pub fn proxy_admin_addresses(&self) -> &[SocketAddr] {
+        &self.proxy_admins
     }
 
     pub async fn add(&mut self, workload: Workload) -> anyhow::Result<Joined> {
@@ -237,6 +257,7 @@ impl LocalMesh {
             spawn_listening(&mut command, &format!("the proxy of {}", workload.label)).await?;
         self.children.push(proxy);
         self.proxies += 1;
+        self.proxy_admins.push(address(&listening, "admin")?);
         Ok(Joined {
             label: format!("{}/{}", workload.namespace, workload.label),
             outbound: address(&listening, "outbound")?,

@@ -4,6 +4,7 @@ mod canary;
 mod cluster;
 mod demo;
 mod demo_app;
+mod demo_canary;
 mod diff;
 mod git;
 mod http;
@@ -13,6 +14,7 @@ mod namespace;
 mod run;
 mod status;
 mod token;
+mod top;
 mod validate;
 
 use std::process::ExitCode;
@@ -48,6 +50,9 @@ enum Command {
     Demo(demo::Args),
     /// Promote, abort, pause or resume a running canary rollout.
     Canary(canary::Args),
+    /// Live traffic between workloads: requests/s, success rate, p50/p99 per source →
+    /// destination and per split backend.
+    Top(top::Args),
     /// Manage bootstrap tokens for local-mode proxies.
     #[command(subcommand)]
     Token(token::Command),
@@ -85,6 +90,7 @@ pub fn run() -> ExitCode {
         Command::DemoApp(args) => runtime(demo_app::run(args)),
         Command::Demo(args) => runtime(demo::run(args)),
         Command::Canary(args) => runtime(canary::run(args)),
+        Command::Top(args) => runtime(top::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,6 +51,23 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub server_names: Vec<String>,
+    /// POST a JSON document here on each canary outcome (promoted, rolled back, or not
+    /// written to Git): http:// or https://.
+    #[arg(long, env = "MESHCD_CANARY_WEBHOOK", value_parser = crate::canary::notify::parse_url)]
+    pub canary_webhook: Option<String>,
+    /// CA bundle (PEM) that an https:// --canary-webhook is verified with instead of the
+    /// system roots.
+    #[arg(long, requires = "canary_webhook", env = "MESHCD_CANARY_WEBHOOK_CA")]
+    pub canary_webhook_ca: Option<PathBuf>,
+    /// Where canary analysis reads the canary backend's traffic: `proxies` (the proxies'
+    /// reports over the control stream) or `prometheus=http://host:port[/prefix]` (PromQL
+    /// over the `meshcd_proxy_*` metrics that Prometheus scrapes from the proxies).
+    #[arg(long, default_value = "proxies", env = "MESHCD_CANARY_METRICS")]
+    pub canary_metrics: crate::canary::metrics_source::MetricSourceFlag,
+    /// With `--canary-metrics prometheus=…`: the least each analysis looks back, so that
+    /// `increase()` sees two scrapes or more (make it at least twice the scrape interval).
+    #[arg(long, default_value = "1m", value_parser = parse_duration, env = "MESHCD_CANARY_PROMETHEUS_WINDOW")]
+    pub canary_prometheus_window: Duration,
 }
 
 #[derive(Debug, clap::Args)]
@@ -180,6 +197,7 @@ async fn serve(
     let SourceSetup {
         source,
         signers,
+        signer,
         webhook_secret,
         redactor,
     } = setup;
@@ -188,6 +206,13 @@ async fn serve(
     {
         bail!("config repository {} does not exist", path.display());
     }
+    let canary_webhook = match &args.canary_webhook {
+        Some(url) => Some(Arc::new(
+            crate::canary::notify::Webhook::new(url, args.canary_webhook_ca.as_deref())
+                .context("--canary-webhook")?,
+        )),
+        None => None,
+    };
     let state_dir = args.state_dir.clone();
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("creating state directory {}", state_dir.display()))?;
@@ -264,10 +289,34 @@ async fn serve(
             let _ = control_stop.changed().await;
         },
     ));
-    let canaries = crate::canary::controller::CanaryController::new(
-        mesh.clone(),
-        canary_writable(&source, subpath.as_deref()),
+    let writable = canary_writable(
+        &source,
+        subpath.as_deref(),
+        signer,
+        signers.is_some(),
+        &state_dir,
     );
+    if let Err(reason) = &writable {
+        tracing::info!(%reason, "canary outcomes cannot be committed: canaries hold their last step");
+    }
+    let canaries = crate::canary::controller::CanaryController::new(mesh.clone(), writable);
+    canaries.persist(
+        crate::canary::progress::ProgressStore::open(&state_dir).unwrap_or_else(|error| {
+            tracing::warn!(error = %crate::cli::error_chain(&error), "canary progress unreadable; running canaries start over");
+            crate::canary::progress::ProgressStore::empty(&state_dir)
+        }),
+    );
+    canaries.measure_with(
+        crate::canary::metrics_source::MetricSource::from_flag(
+            &args.canary_metrics,
+            args.canary_prometheus_window,
+        )
+        .context("--canary-metrics")?,
+    );
+    canaries.observe(crate::canary::notify::Observers {
+        metrics: metrics.canary.clone(),
+        webhook: canary_webhook,
+    });
     let canary_task = tokio::spawn(canaries.clone().run());
     let admin = tokio::spawn(admin::serve(
         admin_listener,
@@ -357,38 +406,60 @@ async fn shutdown_signal() {
     }
 }
 
-/// Where canary outcomes can be committed: a local repository on its checked-out branch.
+/// Where canary outcomes can be committed: a local repository on its checked-out branch,
+/// or a remote's followed branch (through a clone of meshcd's own under the state
+/// directory). With signature verification on, outcome commits must be signed: without
+/// a signing key, canaries hold their last step and say why rather than push commits
+/// the reconciler itself would refuse.
 fn canary_writable(
     source: &crate::source::Source,
     subpath: Option<&Path>,
+    signer: Option<Arc<crate::canary::signing::CommitSigner>>,
+    verify_signatures: bool,
+    state_dir: &Path,
 ) -> Result<crate::canary::controller::Writable, String> {
-    let Some(path) = source.local_path() else {
-        return Err(
-            "the source is a remote repository: meshcd does not push outcomes to remotes yet"
-                .into(),
-        );
-    };
-    match source.reference() {
-        Reference::Head => {}
-        Reference::Branch(branch) => {
-            let head = git2::Repository::open(path)
-                .ok()
-                .and_then(|repository| repository.head().ok()?.shorthand().map(str::to_string));
-            if head.as_deref() != Some(branch.as_str()) {
-                return Err(format!(
-                    "branch {branch} is not checked out in {}",
-                    path.display()
-                ));
-            }
-        }
+    use crate::canary::writeback::Target;
+    if verify_signatures && signer.is_none() {
+        return Err("signature verification is on and no --signing-key is given: meshcd cannot sign its outcome commit".into());
+    }
+    let branch = match source.reference() {
+        Reference::Head => None,
+        Reference::Branch(branch) => Some(branch.clone()),
         pinned => {
             return Err(format!(
                 "the source is pinned to {pinned}: nothing can be committed"
             ));
         }
-    }
+    };
+    let target = match source {
+        crate::source::Source::Local(local) => {
+            let path = local.path();
+            if let Some(branch) = &branch {
+                let head = git2::Repository::open(path)
+                    .ok()
+                    .and_then(|repository| repository.head().ok()?.shorthand().map(str::to_string));
+                if head.as_deref() != Some(branch.as_str()) {
+                    return Err(format!(
+                        "branch {branch} is not checked out in {}",
+                        path.display()
+                    ));
+                }
+            }
+            Target::Local(path.to_path_buf())
+        }
+        crate::source::Source::Remote(mirror) => {
+            Target::Remote(Arc::new(crate::canary::push::RemoteTarget::new(
+                mirror.url().clone(),
+                branch,
+                state_dir.join("outcomes"),
+                mirror.credentials().clone(),
+                mirror.redactor().clone(),
+            )))
+        }
+    };
     Ok(crate::canary::controller::Writable {
-        repository: path.to_path_buf(),
+        target,
         subpath: subpath.map(Path::to_path_buf),
+        signer,
     })
 }

@@ -174,10 +174,76 @@ fn render(status: &Value) -> String {
             let _ = writeln!(out, "  {}", workload.as_str().unwrap_or(""));
         }
     }
+    let canaries = status["canaries"].as_array().cloned().unwrap_or_default();
+    if !canaries.is_empty() {
+        let _ = writeln!(out, "canaries: {}", canaries.len());
+    }
+    for canary in &canaries {
+        out.push_str(&render_canary(canary));
+    }
     for warning in status["warnings"].as_array().into_iter().flatten() {
         let _ = writeln!(out, "warning: {}", warning.as_str().unwrap_or(""));
     }
     out
+}
+
+/// One rollout of `/status`: where it stands, then what the last analysis saw and why.
+pub(crate) fn render_canary(canary: &Value) -> String {
+    let mut out = String::new();
+    let step = match (canary["step"].as_u64(), canary["steps"].as_u64()) {
+        (Some(step), Some(steps)) => format!("step {} of {steps}", step + 1),
+        (None, Some(steps)) => format!("step 0 of {steps}"),
+        _ => "step -".into(),
+    };
+    let _ = writeln!(
+        out,
+        "  {}/{}  {}  canary {}%  {step}  failed analyses {} of {}",
+        canary["namespace"].as_str().unwrap_or(""),
+        canary["name"].as_str().unwrap_or(""),
+        canary["phase"].as_str().unwrap_or("-"),
+        canary["canary_weight"],
+        canary["failures"],
+        canary["failure_threshold"]
+    );
+    let _ = writeln!(
+        out,
+        "    last analysis: {}",
+        verdict_summary(&canary["last_verdict"])
+    );
+    if let Some(message) = canary["message"].as_str() {
+        let _ = writeln!(out, "    {message}");
+    }
+    out
+}
+
+/// A verdict of `/status` in one phrase: the figures the decision was made on.
+pub(crate) fn verdict_summary(verdict: &Value) -> String {
+    if let Some(pass) = verdict.get("Pass") {
+        let p99 = match pass["p99_ms"].as_f64() {
+            Some(p99) => format!(", p99 {p99:.0}ms"),
+            None => String::new(),
+        };
+        return format!(
+            "passed: {} requests, success rate {:.2}%{p99}",
+            pass["requests"],
+            pass["success_rate"].as_f64().unwrap_or(0.0)
+        );
+    }
+    if let Some(fail) = verdict.get("Fail") {
+        return format!(
+            "failed: {} {} (threshold {})",
+            fail["metric"].as_str().unwrap_or(""),
+            fail["value"].as_str().unwrap_or(""),
+            fail["threshold"].as_str().unwrap_or("")
+        );
+    }
+    if let Some(wait) = verdict.get("Wait") {
+        return format!(
+            "waiting: {} requests, {} needed",
+            wait["requests"], wait["min_requests"]
+        );
+    }
+    "none yet".into()
 }
 
 #[cfg(test)]
@@ -214,6 +280,80 @@ mod tests {
             "applied:  aaaaaaaaaaaa good (signed by alice@example.com)",
             "error:    fetch: fetching https://git.example.com/mesh.git: connection refused (3 failures in a row; next attempt in 4s)",
             "rejected: bbbbbbbbbbbb (signature): commit bbbbbbbbbbbb is not accepted: the commit is not signed; the applied revision stays in force",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_rollout_as_the_reconciler_serialises_it_renders_with_its_figures() {
+        use crate::canary::rollout::{Rollout, Verdict};
+        let canary = crate::model::Canary {
+            name: "api".into(),
+            namespace: "shop".into(),
+            traffic_split: "api".into(),
+            stable: "api-v1".into(),
+            canary: "api-v2".into(),
+            weights: vec![10, 20, 30, 40, 50],
+            interval: std::time::Duration::from_secs(2),
+            progress_deadline: std::time::Duration::from_secs(600),
+            analysis: crate::model::Analysis {
+                success_rate_min: Some(99.0),
+                latency_p99_max: None,
+                min_requests: 20,
+                failure_threshold: 3,
+            },
+            status: None,
+        };
+        let now = std::time::Instant::now();
+        let mut rollout = Rollout::start(&canary, 10, now);
+        let passing = Verdict::Pass {
+            requests: 146,
+            success_rate: 100.0,
+            p99_ms: Some(25.0),
+        };
+        rollout.analyse(&canary, passing.clone(), now);
+        rollout.analyse(&canary, passing, now);
+        let status = serde_json::json!({"source": {}, "canaries": [rollout]});
+        let text = render(&status);
+        for line in [
+            "  shop/api  Progressing  canary 20%  step 2 of 5  failed analyses 0 of 3",
+            "    last analysis: passed: 146 requests, success rate 100.00%, p99 25ms",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from\n{text}");
+        }
+    }
+
+    #[test]
+    fn each_canary_shows_its_phase_weight_step_failures_and_last_analysis() {
+        let status = serde_json::json!({
+            "source": {},
+            "proxies": [],
+            "canaries": [
+                {
+                    "namespace": "shop", "name": "api", "spec_hash": "abc-api-v2",
+                    "phase": "Progressing", "step": 2, "steps": 5, "canary_weight": 30,
+                    "failures": 1, "failure_threshold": 3,
+                    "last_verdict": {"Pass": {"requests": 412, "success_rate": 100.0, "p99_ms": 25.0}},
+                    "message": "step 3 of 5: canary at 30% (success rate 100.00%, p99 <= 25ms)"
+                },
+                {
+                    "namespace": "shop", "name": "web", "spec_hash": "def-web-v2",
+                    "phase": "RolledBack", "step": null, "steps": 2, "canary_weight": 0,
+                    "failures": 2, "failure_threshold": 2,
+                    "last_verdict": {"Fail": {"metric": "successRate", "value": "0.00%", "threshold": ">= 99%"}},
+                    "message": "rolled back: successRate 0.00% (threshold >= 99%), 2 failed analyses"
+                }
+            ]
+        });
+        let text = render(&status);
+        for line in [
+            "canaries: 2",
+            "  shop/api  Progressing  canary 30%  step 3 of 5  failed analyses 1 of 3",
+            "    last analysis: passed: 412 requests, success rate 100.00%, p99 25ms",
+            "    step 3 of 5: canary at 30% (success rate 100.00%, p99 <= 25ms)",
+            "  shop/web  RolledBack  canary 0%  step 0 of 2  failed analyses 2 of 2",
+            "    last analysis: failed: successRate 0.00% (threshold >= 99%)",
         ] {
             assert!(text.contains(line), "{line:?} missing from\n{text}");
         }

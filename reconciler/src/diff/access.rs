@@ -7,6 +7,8 @@
 //! of BASE that HEAD still covers with a wider one (any method, any path, fewer headers,
 //! any port) is not reported as denied.
 
+mod scope;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -16,7 +18,9 @@ use regex::Regex;
 use super::Peer;
 use crate::compile::access::RuleIndex;
 use crate::diagnostics::{Diagnostic, ObjectId, Severity};
-use crate::model::{Config, MtlsMode, Origin, TrafficPolicy, TrafficTarget};
+use crate::model::{Config, Identity, MtlsMode, Origin, TrafficPolicy};
+pub use scope::compared;
+use scope::{destinations, targets_by_name};
 
 /// One indivisible permission.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -84,7 +88,8 @@ pub struct AccessSet {
 }
 
 impl AccessSet {
-    pub fn of(config: &Config) -> AccessSet {
+    /// Every grant of `config`, or only those to `destinations`.
+    pub fn of(config: &Config, only: Option<&BTreeSet<&Identity>>) -> AccessSet {
         let mut set = AccessSet::default();
         if config.mesh.traffic_policy == TrafficPolicy::Permissive {
             // The proxies allow every peer; with permissive mTLS also plaintext clients.
@@ -104,20 +109,10 @@ impl AccessSet {
             return set;
         }
         let onboarded = |namespace: &str| config.namespaces.contains(namespace);
-        let targets: HashMap<String, (&TrafficTarget, &Origin)> = config
-            .traffic_targets
-            .iter()
-            .map(|t| {
-                let key = format!("{}/{}", t.value.namespace, t.value.name);
-                (key, (&t.value, &t.origin))
-            })
-            .collect();
-        let destinations: BTreeSet<_> = config
-            .traffic_targets
-            .iter()
-            .map(|t| &t.value.destination)
-            // Without a snapshot no workload there enforces (or receives) anything.
-            .filter(|d| onboarded(&d.namespace))
+        let targets = targets_by_name(config);
+        let destinations: BTreeSet<&Identity> = destinations(config)
+            .into_iter()
+            .filter(|d| only.is_none_or(|only| only.contains(d)))
             .collect();
         let index = RuleIndex::new(config);
         for destination in destinations {
@@ -301,7 +296,7 @@ pub(super) fn any_path(path: Option<&str>) -> bool {
     matches!(path, None | Some("") | Some(".*") | Some("/.*"))
 }
 
-fn peer_covers(wider: &Peer, peer: &Peer) -> bool {
+pub(super) fn peer_covers(wider: &Peer, peer: &Peer) -> bool {
     match wider {
         Peer::AnyClient => true,
         Peer::AnyMeshedWorkload => *peer != Peer::AnyClient,

@@ -3,10 +3,12 @@
 //! move, which namespaces join or leave, which canaries start, change or stop, which
 //! mesh-wide settings change, and the risky patterns among them.
 //!
-//! Pure: `diff(&base, &head, &Options) -> ChangeSet`. `meshcd diff` runs load → validate
-//! on both revisions and renders a `Report` (see `render`).
+//! Pure: `diff(&base, &head, &Options, live) -> ChangeSet`, where `live` is what a running
+//! reconciler reported (plain data, see `live`). `meshcd diff` runs load → validate on both
+//! revisions, reads the live context, and renders a `Report` (see `render`).
 
 pub mod access;
+pub mod live;
 mod mesh;
 pub mod render;
 mod rollout;
@@ -49,6 +51,9 @@ pub struct ChangeSet {
     pub mesh: Vec<MeshChange>,
     /// Risky patterns HEAD introduces, located at the HEAD object that causes them.
     pub warnings: Diagnostics,
+    /// What the running mesh says about HEAD, with `--status-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<live::LiveFindings>,
 }
 
 impl ChangeSet {
@@ -344,17 +349,22 @@ pub struct Report {
     pub diagnostics: Diagnostics,
 }
 
-/// HEAD compared with BASE.
-pub fn diff(base: &Config, head: &Config, options: &Options) -> ChangeSet {
+/// HEAD compared with BASE, and with the running mesh when `live` is given.
+pub fn diff(
+    base: &Config,
+    head: &Config,
+    options: &Options,
+    live: Option<&live::LiveContext>,
+) -> ChangeSet {
     let mut warnings = Diagnostics::default();
-    let base_access = access::AccessSet::of(base);
-    let head_access = access::AccessSet::of(head);
+    let (base_access, head_access) = access::compared(base, head);
     let access = access::changes(&base_access, &head_access);
     warnings.0.extend(access::unrestricted_warnings(
         &head_access,
         &access,
         options.max_unrestricted_sources,
     ));
+    let live = live.map(|live| live::findings(head, &head_access, &access, live));
     let canaries = rollout::canaries(base, head);
     warnings
         .0
@@ -378,6 +388,7 @@ pub fn diff(base: &Config, head: &Config, options: &Options) -> ChangeSet {
         canaries,
         mesh: mesh::changes(&base.mesh, &head.mesh),
         warnings,
+        live,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Renders a diff `Report` as text, JSON, Markdown (a pull-request comment or step
 //! summary) or GitHub workflow commands, all from the same value.
 
+mod live;
 mod markdown;
 mod text;
 
@@ -89,6 +90,20 @@ pub fn summary(changes: &ChangeSet) -> String {
             "mesh settings changed",
         ),
         count(changes.warnings.0.len(), "warning", "warnings"),
+        changes.live.as_ref().and_then(|live| {
+            count(
+                live.cut_traffic.len(),
+                "path of live traffic cut",
+                "paths of live traffic cut",
+            )
+        }),
+        changes.live.as_ref().and_then(|live| {
+            count(
+                live.unserved_backends.len(),
+                "weighted backend without workloads",
+                "weighted backends without workloads",
+            )
+        }),
     ]
     .into_iter()
     .flatten()

@@ -15,7 +15,7 @@ fn config(yaml: &str) -> Config {
 }
 
 fn changes(base: &str, head: &str) -> ChangeSet {
-    diff(&config(base), &config(head), &Options::default())
+    diff(&config(base), &config(head), &Options::default(), None)
 }
 
 fn http(methods: &[&str], path: Option<&str>) -> Traffic {
@@ -484,6 +484,7 @@ fn a_canary_longer_than_the_limit_is_warned_about() {
             max_rollout_duration: Duration::from_secs(3600),
             ..Options::default()
         },
+        None,
     );
     assert_eq!(changes.warnings.0.len(), 1, "{:?}", changes.warnings);
     let warning = &changes.warnings.0[0];
@@ -569,4 +570,40 @@ fn a_regex_with_a_pipe_stays_inside_its_markdown_cell() {
         ),
         "{markdown}"
     );
+}
+
+/// Only destinations whose rules or onboarded sources differ are expanded; a source
+/// namespace that joins changes an untouched TrafficTarget's effect all the same.
+#[test]
+fn a_source_namespace_joining_allows_what_an_untouched_target_grants_it() {
+    let target = "
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: access.smi-spec.io/v1alpha3
+kind: TrafficTarget
+metadata: {name: web-to-api, namespace: shop}
+spec:
+  destination: {kind: ServiceAccount, name: api}
+  rules: [{kind: TCPRoute, name: any-port}]
+  sources: [{kind: ServiceAccount, name: frontend, namespace: web}]
+---
+apiVersion: specs.smi-spec.io/v1alpha4
+kind: TCPRoute
+metadata: {name: any-port, namespace: shop}
+spec: {matches: {ports: [8080]}}
+";
+    let joined = format!("{target}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: web}}\n");
+    let changes = changes(target, &joined);
+    assert_eq!(
+        facts(&changes.access.allowed),
+        vec![fact(
+            "web/frontend",
+            "shop/api",
+            "all traffic (TCP and any HTTP request)",
+            "port 8080"
+        )]
+    );
+    assert!(changes.access.denied.is_empty());
 }

@@ -68,6 +68,15 @@ impl Mirror {
         &self.directory
     }
 
+    /// What the reconciler presents to the remote (canary outcomes are pushed with it).
+    pub fn credentials(&self) -> &Arc<GitCredentials> {
+        &self.credentials
+    }
+
+    pub fn redactor(&self) -> &Arc<Redactor> {
+        &self.redactor
+    }
+
     fn local(&self) -> GitSource {
         GitSource::new(self.directory.clone(), self.reference.clone())
     }

@@ -1,5 +1,5 @@
 //! Real Git servers on 127.0.0.1, started and stopped by the tests: `git daemon` for
-//! git:// and OpenSSH's sshd (own host key, one authorized key) for ssh://.
+//! git:// (fetch and push) and OpenSSH's sshd (own host key, one authorized key) for ssh://.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -62,6 +62,8 @@ impl GitDaemon {
         let exec_path = super::run("git", &["--exec-path"], None);
         let child = Command::new(Path::new(&exec_path).join("git-daemon"))
             .arg("--export-all")
+            // Canary outcomes are pushed back.
+            .arg("--enable=receive-pack")
             .arg("--reuseaddr")
             .arg(format!("--base-path={}", self.root.display()))
             .arg(format!("--port={}", self.port))

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::canary::signing::CommitSigner;
 use crate::source::Source;
 use crate::source::credentials::{GitCredentials, Redactor, Secret, SecretSource};
 use crate::source::git::{GitSource, Reference};
@@ -58,6 +59,12 @@ pub struct SourceArgs {
     /// gpg.format=ssh; ssh-keygen(1) ALLOWED SIGNERS format).
     #[arg(long, value_name = "ALLOWED_SIGNERS", env = "MESHCD_VERIFY_SIGNATURES")]
     pub verify_signatures: Option<PathBuf>,
+    /// The OpenSSH private key (without passphrase) meshcd signs its own commits with
+    /// (canary outcomes). With --verify-signatures its public key must be an allowed
+    /// signer; without this flag, canaries cannot commit their outcome while
+    /// verification is on (they hold their last step and the status says why).
+    #[arg(long, value_name = "FILE", env = "MESHCD_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
     /// A file holding the secret push webhooks are signed with; enables POST /webhook on
     /// the admin listener.
     #[arg(
@@ -76,6 +83,8 @@ pub struct SourceArgs {
 pub struct SourceSetup {
     pub source: Source,
     pub signers: Option<AllowedSigners>,
+    /// meshcd's own commit signer (`--signing-key`).
+    pub signer: Option<Arc<CommitSigner>>,
     pub webhook_secret: Option<Secret>,
     pub redactor: Arc<Redactor>,
 }
@@ -86,6 +95,7 @@ impl SourceSetup {
         SourceSetup {
             source: Source::Local(source),
             signers: None,
+            signer: None,
             webhook_secret: None,
             redactor: Arc::default(),
         }
@@ -145,6 +155,21 @@ impl SourceArgs {
                     ))
                 })
                 .ok()
+        });
+        let signer = self.signing_key.as_ref().and_then(|path| {
+            let signer = CommitSigner::read(path)
+                .map_err(|error| problems.push(format!("--signing-key: {error}")))
+                .ok()?;
+            if let Some(signers) = &signers
+                && let Err(error) = allowed(&signer, signers)
+            {
+                problems.push(format!(
+                    "--signing-key {}: {error}: meshcd would refuse its own commits; add its public key ({}) to the allowed signers",
+                    path.display(),
+                    signer.public_key()
+                ));
+            }
+            Some(Arc::new(signer))
         });
         let has_secret = token.is_some() || password.is_some();
         let source = match Location::parse(repo) {
@@ -222,6 +247,7 @@ impl SourceArgs {
             Some(source) if problems.is_empty() => Ok(SourceSetup {
                 source,
                 signers,
+                signer,
                 webhook_secret,
                 redactor,
             }),
@@ -261,6 +287,16 @@ impl SourceArgs {
             })
             .ok()
     }
+}
+
+/// Whether `signers` accepts what `signer` signs: a probe signed and verified.
+fn allowed(signer: &CommitSigner, signers: &AllowedSigners) -> Result<(), String> {
+    let probe = b"meshcd signing key check";
+    let signature = signer.sign(probe).map_err(|error| error.to_string())?;
+    signers
+        .verify(signature.as_bytes(), probe)
+        .map(|_| ())
+        .map_err(|error| error.to_string())
 }
 
 /// The file or the environment variable named for one secret (clap keeps them exclusive).
@@ -325,6 +361,40 @@ mod tests {
         .expect("problems");
         assert!(problems[0].contains("carries a password"));
         assert!(!problems[0].contains("hunter22"));
+    }
+
+    #[test]
+    fn a_signing_key_that_is_not_an_allowed_signer_is_refused_at_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let keygen = |name: &str| {
+            let path = dir.path().join(name);
+            let status = std::process::Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            path
+        };
+        let (author, meshcd) = (keygen("author"), keygen("meshcd"));
+        let allowed = dir.path().join("allowed_signers");
+        let author_public = std::fs::read_to_string(author.with_extension("pub")).unwrap();
+        std::fs::write(&allowed, format!("author@example.com {author_public}")).unwrap();
+        let args = |key: &Path| SourceArgs {
+            verify_signatures: Some(allowed.clone()),
+            signing_key: Some(key.to_path_buf()),
+            ..SourceArgs::default()
+        };
+        let repo = dir.path().to_str().unwrap();
+        let problems = resolve(args(&meshcd), repo).err().expect("problems");
+        assert!(
+            problems[0].contains("meshcd would refuse its own commits"),
+            "{problems:?}"
+        );
+        let Ok(setup) = resolve(args(&author), repo) else {
+            panic!("an allowed key is accepted");
+        };
+        assert!(setup.signer.is_some());
     }
 
     #[test]

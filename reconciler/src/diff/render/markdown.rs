@@ -158,6 +158,9 @@ pub fn markdown(report: &Report) -> String {
             );
         }
     }
+    if let Some(live) = &changes.live {
+        super::live::markdown(&mut out, live);
+    }
     let warnings = warnings(report, changes);
     if !warnings.0.is_empty() {
         let _ = writeln!(out, "\n### Warnings\n");

@@ -99,6 +99,9 @@ pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
             }
         }
     }
+    if let Some(live) = &changes.live {
+        super::live::text(&mut out, live);
+    }
     let warnings = warnings(report, changes);
     if !warnings.0.is_empty() {
         out.push('\n');
@@ -145,6 +148,9 @@ pub fn github(report: &Report) -> String {
                 setting.risk.as_deref().unwrap_or_default()
             ))
         );
+    }
+    if let Some(live) = &changes.live {
+        super::live::github(&mut out, live, escape);
     }
     let mut lines = vec![format!(
         "{} → {}: {}",

@@ -1,0 +1,420 @@
+//! Tells the outside world how rollouts go: the canary metrics, a log line per analysis,
+//! and the optional webhook that receives a JSON document on each outcome.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::rt::TokioIo;
+
+use super::rollout::{Rollout, Verdict};
+use crate::metrics::CanaryMetrics;
+
+/// Attempts per notification; the waits between them double from [`FIRST_BACKOFF`].
+const ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// A receiver that accepts the connection but never answers must not hold a delivery.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("{0}: expected an http:// or https:// URL with a host")]
+    Url(String),
+    #[error("reading the CA bundle {path}")]
+    CaFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the CA bundle {0} holds no certificate")]
+    CaEmpty(String),
+    #[error("no usable system root certificate")]
+    NoSystemRoots,
+    #[error("building the TLS client")]
+    Tls(#[from] rustls::Error),
+}
+
+/// Why one attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("connecting to {authority}")]
+    Connect {
+        authority: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("TLS handshake with {authority}")]
+    Handshake {
+        authority: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("HTTP exchange")]
+    Http(#[from] hyper::Error),
+    #[error("building the request")]
+    Request(#[from] http::Error),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("the receiver answered HTTP {0}")]
+    Status(u16),
+}
+
+/// The `--canary-webhook` value parser: a usage error before anything starts.
+pub fn parse_url(text: &str) -> Result<String, String> {
+    let uri: hyper::Uri = text
+        .parse()
+        .map_err(|_| WebhookError::Url(text.into()).to_string())?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(text.to_string()),
+        _ => Err(WebhookError::Url(text.into()).to_string()),
+    }
+}
+
+/// Where outcome documents are POSTed.
+pub struct Webhook {
+    uri: hyper::Uri,
+    host: String,
+    port: u16,
+    /// `Some` for https://.
+    tls: Option<tokio_rustls::TlsConnector>,
+    first_backoff: Duration,
+}
+
+impl Webhook {
+    /// `ca_file` replaces the system roots for an https:// receiver (a private CA).
+    pub fn new(url: &str, ca_file: Option<&Path>) -> Result<Webhook, WebhookError> {
+        let uri: hyper::Uri = url.parse().map_err(|_| WebhookError::Url(url.into()))?;
+        let secure = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(WebhookError::Url(url.into())),
+        };
+        let host = uri
+            .host()
+            .ok_or_else(|| WebhookError::Url(url.into()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let tls = if secure {
+            Some(tls_connector(ca_file)?)
+        } else {
+            None
+        };
+        Ok(Webhook {
+            uri,
+            host,
+            port,
+            tls,
+            first_backoff: FIRST_BACKOFF,
+        })
+    }
+
+    /// The URL without its path and query, which may carry a token: for logs.
+    fn describe(&self) -> String {
+        format!(
+            "{}://{}",
+            self.uri.scheme_str().unwrap_or("http"),
+            self.uri.authority().map(|a| a.as_str()).unwrap_or("")
+        )
+    }
+
+    /// One POST; any status outside 2xx is a failure.
+    pub async fn post(&self, body: Bytes) -> Result<u16, DeliveryError> {
+        tokio::time::timeout(ATTEMPT_TIMEOUT, self.exchange(body))
+            .await
+            .map_err(|_| DeliveryError::Timeout(ATTEMPT_TIMEOUT))?
+    }
+
+    async fn exchange(&self, body: Bytes) -> Result<u16, DeliveryError> {
+        let authority = format!("{}:{}", self.host, self.port);
+        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|source| DeliveryError::Connect {
+                authority: authority.clone(),
+                source,
+            })?;
+        let request =
+            hyper::Request::post(self.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
+                .header(
+                    hyper::header::HOST,
+                    self.uri
+                        .authority()
+                        .map(|a| a.as_str())
+                        .unwrap_or(&authority),
+                )
+                .header(hyper::header::CONTENT_TYPE, "application/json")
+                .header(
+                    hyper::header::USER_AGENT,
+                    format!("meshcd/{}", crate::VERSION),
+                )
+                .body(Full::new(body))?;
+        let status = match &self.tls {
+            None => send(TokioIo::new(stream), request).await?,
+            Some(connector) => {
+                let name = rustls::pki_types::ServerName::try_from(self.host.clone()).map_err(
+                    |error| DeliveryError::Handshake {
+                        authority: authority.clone(),
+                        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error),
+                    },
+                )?;
+                let stream = connector.connect(name, stream).await.map_err(|source| {
+                    DeliveryError::Handshake {
+                        authority: authority.clone(),
+                        source,
+                    }
+                })?;
+                send(TokioIo::new(stream), request).await?
+            }
+        };
+        if (200..300).contains(&status) {
+            Ok(status)
+        } else {
+            Err(DeliveryError::Status(status))
+        }
+    }
+
+    /// Delivers in the background, retrying with backoff; the controller never waits.
+    pub fn deliver(self: &Arc<Self>, document: serde_json::Value, metrics: CanaryMetrics) {
+        let webhook = self.clone();
+        tokio::spawn(async move {
+            let body = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
+            let canary = format!("{}/{}", document["namespace"], document["canary"]);
+            let mut backoff = webhook.first_backoff;
+            for attempt in 1..=ATTEMPTS {
+                match webhook.post(body.clone()).await {
+                    Ok(status) => {
+                        tracing::info!(%canary, receiver = %webhook.describe(), status, attempt, "canary outcome notified");
+                        metrics.delivered(true);
+                        return;
+                    }
+                    Err(error) => {
+                        let error = crate::cli::error_chain(&error);
+                        if attempt == ATTEMPTS {
+                            tracing::warn!(%canary, receiver = %webhook.describe(), %error, attempt, "canary outcome notification failed; giving up");
+                            metrics.delivered(false);
+                            return;
+                        }
+                        tracing::warn!(%canary, receiver = %webhook.describe(), %error, attempt, retry_in = ?backoff, "canary outcome notification failed");
+                        tokio::time::sleep(backoff).await;
+                        backoff *= 2;
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn send<T>(io: TokioIo<T>, request: hyper::Request<Full<Bytes>>) -> Result<u16, DeliveryError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
+    tokio::spawn(connection);
+    let response = sender.send_request(request).await?;
+    let status = response.status().as_u16();
+    // Read the answer so that the receiver sees a clean close.
+    let _ = response.into_body().collect().await;
+    Ok(status)
+}
+
+fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, WebhookError> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let describe = || path.display().to_string();
+            let pem = std::fs::read(path).map_err(|source| WebhookError::CaFile {
+                path: describe(),
+                source,
+            })?;
+            for certificate in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let certificate = certificate.map_err(|source| WebhookError::CaFile {
+                    path: describe(),
+                    source,
+                })?;
+                roots.add(certificate)?;
+            }
+            if roots.is_empty() {
+                return Err(WebhookError::CaEmpty(describe()));
+            }
+        }
+        None => {
+            let (added, _) =
+                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            if added == 0 {
+                return Err(WebhookError::NoSystemRoots);
+            }
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// What a rollout's end reached: the outcome in Git, or a decision Git could not take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Promoted { commit: String },
+    RolledBack { commit: String },
+    NotWritten { promoted: bool, reason: String },
+}
+
+impl Outcome {
+    pub fn new(promoted: bool, written: &Result<String, String>) -> Outcome {
+        match (written, promoted) {
+            (Ok(commit), true) => Outcome::Promoted {
+                commit: commit.clone(),
+            },
+            (Ok(commit), false) => Outcome::RolledBack {
+                commit: commit.clone(),
+            },
+            (Err(reason), promoted) => Outcome::NotWritten {
+                promoted,
+                reason: reason.clone(),
+            },
+        }
+    }
+
+    /// The `outcome` of the document and of `meshcd_canary_outcomes_total`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Promoted { .. } => "promoted",
+            Outcome::RolledBack { .. } => "rolledBack",
+            Outcome::NotWritten { .. } => "notWritten",
+        }
+    }
+}
+
+/// The figures an analysis was decided on, in the document's camelCase.
+fn evidence(verdict: Option<&Verdict>) -> serde_json::Value {
+    match verdict {
+        None => serde_json::Value::Null,
+        Some(Verdict::Pass {
+            requests,
+            success_rate,
+            p99_ms,
+        }) => serde_json::json!({
+            "result": "pass",
+            "requests": requests,
+            "successRate": success_rate,
+            "p99Ms": p99_ms.filter(|p99| p99.is_finite()),
+        }),
+        Some(Verdict::Fail {
+            metric,
+            value,
+            threshold,
+        }) => serde_json::json!({
+            "result": "fail",
+            "metric": metric,
+            "value": value,
+            "threshold": threshold,
+        }),
+        Some(Verdict::Wait {
+            requests,
+            min_requests,
+        }) => serde_json::json!({
+            "result": "wait",
+            "requests": requests,
+            "minRequests": min_requests,
+        }),
+    }
+}
+
+/// The JSON document POSTed on an outcome. `rollout` is the rollout as decided.
+pub fn outcome_document(rollout: &Rollout, outcome: &Outcome, time: &str) -> serde_json::Value {
+    let (commit, reason, decision) = match outcome {
+        Outcome::Promoted { commit } => (Some(commit.as_str()), None, "promote"),
+        Outcome::RolledBack { commit } => (Some(commit.as_str()), None, "rollBack"),
+        Outcome::NotWritten { promoted, reason } => (
+            None,
+            Some(reason.as_str()),
+            if *promoted { "promote" } else { "rollBack" },
+        ),
+    };
+    serde_json::json!({
+        "kind": "CanaryOutcome",
+        "canary": rollout.name,
+        "namespace": rollout.namespace,
+        "outcome": outcome.name(),
+        "decision": decision,
+        "weight": rollout.canary_weight,
+        "step": rollout.step.map_or(0, |step| step + 1),
+        "steps": rollout.steps,
+        "failedAnalyses": rollout.failures,
+        "failureThreshold": rollout.failure_threshold,
+        "analysis": evidence(rollout.last_verdict.as_ref()),
+        "message": rollout.message,
+        "commit": commit,
+        "reason": reason,
+        "time": time,
+    })
+}
+
+/// What the controller reports to: metrics always, the webhook when configured.
+pub struct Observers {
+    pub metrics: CanaryMetrics,
+    pub webhook: Option<Arc<Webhook>>,
+}
+
+impl Observers {
+    pub fn publish(&self, rollouts: &[Rollout]) {
+        self.metrics.publish(rollouts);
+    }
+
+    /// After an interval's analysis (`rollout.last_verdict` holds it).
+    pub fn analysed(&self, rollout: &Rollout) {
+        let Some(verdict) = &rollout.last_verdict else {
+            return;
+        };
+        self.metrics.analysed(rollout, verdict);
+        let canary = format!("{}/{}", rollout.namespace, rollout.name);
+        let step = rollout.step.map_or(0, |step| step + 1);
+        match verdict {
+            Verdict::Pass {
+                requests,
+                success_rate,
+                p99_ms,
+            } => {
+                tracing::info!(%canary, result = "pass", requests, success_rate, p99_ms, step, steps = rollout.steps, weight = rollout.canary_weight, "canary analysis")
+            }
+            Verdict::Fail {
+                metric,
+                value,
+                threshold,
+            } => {
+                tracing::warn!(%canary, result = "fail", %metric, %value, %threshold, failures = rollout.failures, failure_threshold = rollout.failure_threshold, weight = rollout.canary_weight, "canary analysis")
+            }
+            Verdict::Wait {
+                requests,
+                min_requests,
+            } => {
+                tracing::info!(%canary, result = "wait", requests, min_requests, weight = rollout.canary_weight, "canary analysis")
+            }
+        }
+    }
+
+    /// When the outcome is decided and Git was (or could not be) written.
+    pub fn decided(&self, rollout: &Rollout, promoted: bool, written: &Result<String, String>) {
+        let outcome = Outcome::new(promoted, written);
+        self.metrics.decided(rollout, outcome.name());
+        if let Some(webhook) = &self.webhook {
+            let time = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            webhook.deliver(
+                outcome_document(rollout, &outcome, &time),
+                self.metrics.clone(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "notify_tests.rs"]
+mod tests;
