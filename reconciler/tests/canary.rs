@@ -4,155 +4,16 @@
 //!
 //! Needs `meshcd-proxy` next to the `meshcd` binary (`cargo build --workspace --bins`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod canary_support;
+mod local_support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use meshcd::cli::local_mesh::{Joined, LocalMesh, Workload};
-
-const NAMESPACE: &str = "shop";
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=operator",
-            "-c",
-            "user.email=operator@example.com",
-        ])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-fn config_repo(dir: &Path) -> PathBuf {
-    let repo = dir.join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    std::fs::write(
-        repo.join("mesh.yaml"),
-        format!(
-            r#"apiVersion: v1
-kind: Namespace
-metadata: {{name: {NAMESPACE}}}
----
-apiVersion: specs.smi-spec.io/v1alpha4
-kind: HTTPRouteGroup
-metadata: {{name: everything, namespace: {NAMESPACE}}}
-spec:
-  matches: [{{name: all, pathRegex: /.*}}]
----
-apiVersion: access.smi-spec.io/v1alpha3
-kind: TrafficTarget
-metadata: {{name: frontend-to-api, namespace: {NAMESPACE}}}
-spec:
-  destination: {{kind: ServiceAccount, name: api}}
-  rules: [{{kind: HTTPRouteGroup, name: everything}}]
-  sources: [{{kind: ServiceAccount, name: frontend}}]
-"#
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        repo.join("split.yaml"),
-        format!(
-            r#"# the api rollout
-apiVersion: split.smi-spec.io/v1alpha4
-kind: TrafficSplit
-metadata: {{name: api, namespace: {NAMESPACE}}}
-spec:
-  service: api
-  backends:
-  - service: api-v1
-    weight: 80   # stable
-  - service: api-v2
-    weight: 20
-"#
-        ),
-    )
-    .unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "api at 80/20"]);
-    repo
-}
-
-fn canary_yaml() -> String {
-    format!(
-        r#"apiVersion: meshcd.dev/v1alpha1
-kind: Canary
-metadata: {{name: api, namespace: {NAMESPACE}}}
-spec:
-  trafficSplit: api
-  stable: api-v1
-  canary: api-v2
-  steps: {{weights: [50]}}
-  interval: 1s
-  progressDeadline: 30s
-  analysis:
-    successRate: {{min: 99}}
-    minRequests: 5
-    failureThreshold: 2
-"#
-    )
-}
-
-/// Sends requests from the frontend's proxy until stopped, like a steady client.
-fn keep_calling(frontend: Arc<Joined>, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        while !stop.load(Ordering::Relaxed) {
-            let _ = frontend
-                .request("GET", &format!("http://api.{NAMESPACE}/"))
-                .await;
-        }
-    })
-}
-
-async fn eventually_commit_by_meshcd(repo: &Path, deadline: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        let author = git(repo, &["log", "-1", "--format=%an"]);
-        if author == "meshcd" {
-            return git(repo, &["log", "-1", "--format=%B"]);
-        }
-        assert!(
-            start.elapsed() < deadline,
-            "no commit by meshcd within {deadline:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn mesh_with(repo: &Path, state: &Path, canary_status: u16) -> (LocalMesh, Arc<Joined>) {
-    let meshcd = PathBuf::from(env!("CARGO_BIN_EXE_meshcd"));
-    let mut mesh = LocalMesh::start_with(&meshcd, repo, state, "1s")
-        .await
-        .expect("reconciler starts");
-    let frontend = mesh
-        .add(Workload::new(NAMESPACE, "frontend", &["frontend"]))
-        .await
-        .expect("frontend joins");
-    mesh.add(Workload::new(NAMESPACE, "api", &["api-v1", "api"]).named("api-v1"))
-        .await
-        .expect("api-v1 joins");
-    mesh.add(
-        Workload::new(NAMESPACE, "api", &["api-v2", "api"])
-            .named("api-v2")
-            .answering(canary_status),
-    )
-    .await
-    .expect("api-v2 joins");
-    mesh.wait_in_sync(None).await.expect("proxies in sync");
-    (mesh, Arc::new(frontend))
-}
+use canary_support::{canary_yaml, commit_by_meshcd, commit_canary};
+use local_support::{NAMESPACE, config_repo, git, keep_calling, mesh_with};
+use meshcd::cli::local_mesh::Joined;
 
 async fn share_of(frontend: &Joined, app: &str, requests: usize) -> f64 {
     let mut hits = 0;
@@ -172,15 +33,13 @@ async fn share_of(frontend: &Joined, app: &str, requests: usize) -> f64 {
 async fn a_failing_canary_is_rolled_back_and_the_rollback_is_committed_to_git() {
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
-    let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 500).await;
+    let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 500, &[]).await;
     let stop = Arc::new(AtomicBool::new(false));
     let load = keep_calling(frontend.clone(), stop.clone());
 
-    std::fs::write(repo.join("canary.yaml"), canary_yaml()).unwrap();
-    git(&repo, &["add", "canary.yaml"]);
-    git(&repo, &["commit", "-q", "-m", "canary for api-v2"]);
+    commit_canary(&repo, &canary_yaml(&[50], "30s", 2), "canary for api-v2");
 
-    let message = eventually_commit_by_meshcd(&repo, Duration::from_secs(60)).await;
+    let (_, message) = commit_by_meshcd(&repo, Duration::from_secs(60)).await;
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
     assert!(
@@ -220,15 +79,13 @@ async fn a_failing_canary_is_rolled_back_and_the_rollback_is_committed_to_git() 
 async fn a_healthy_canary_is_promoted_and_the_promotion_is_committed_to_git() {
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
-    let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 200).await;
+    let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
     let stop = Arc::new(AtomicBool::new(false));
     let load = keep_calling(frontend.clone(), stop.clone());
 
-    std::fs::write(repo.join("canary.yaml"), canary_yaml()).unwrap();
-    git(&repo, &["add", "canary.yaml"]);
-    git(&repo, &["commit", "-q", "-m", "canary for api-v2"]);
+    commit_canary(&repo, &canary_yaml(&[50], "30s", 2), "canary for api-v2");
 
-    let message = eventually_commit_by_meshcd(&repo, Duration::from_secs(60)).await;
+    let (_, message) = commit_by_meshcd(&repo, Duration::from_secs(60)).await;
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
     assert!(

@@ -4,6 +4,7 @@
 //!
 //! Needs `meshcd-proxy` next to the `meshcd` binary (`cargo build --workspace --bins`).
 
+mod canary_support;
 mod local_support;
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use canary_support::{canary_yaml, commit_canary};
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use local_support::{NAMESPACE, config_repo, eventually, git, keep_calling, mesh_with};
@@ -71,29 +73,7 @@ async fn a_rolled_back_canary_is_posted_to_the_webhook_with_its_evidence_and_com
     let stop = Arc::new(AtomicBool::new(false));
     let load = keep_calling(frontend, stop.clone());
 
-    std::fs::write(
-        repo.join("canary.yaml"),
-        format!(
-            r#"apiVersion: meshcd.dev/v1alpha1
-kind: Canary
-metadata: {{name: api, namespace: {NAMESPACE}}}
-spec:
-  trafficSplit: api
-  stable: api-v1
-  canary: api-v2
-  steps: {{weights: [50]}}
-  interval: 1s
-  progressDeadline: 30s
-  analysis:
-    successRate: {{min: 99}}
-    minRequests: 5
-    failureThreshold: 2
-"#
-        ),
-    )
-    .unwrap();
-    git(&repo, &["add", "canary.yaml"]);
-    git(&repo, &["commit", "-q", "-m", "canary for api-v2"]);
+    commit_canary(&repo, &canary_yaml(&[50], "30s", 2), "canary for api-v2");
 
     let (path, content_type, body) = tokio::time::timeout(Duration::from_secs(60), received.recv())
         .await

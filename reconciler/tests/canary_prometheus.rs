@@ -14,10 +14,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use canary_support::{
-    Load, Watcher, canary_yaml, commit_by_meshcd, commit_canary, get_json, get_text,
-};
-use local_support::{eventually, mesh_with};
+use canary_support::{Load, Watcher, canary_yaml, commit_by_meshcd, commit_canary};
+use local_support::{eventually, get_json, get_text, mesh_with};
 
 /// A free port on 127.0.0.1 for a server the test starts next.
 fn free_port() -> u16 {

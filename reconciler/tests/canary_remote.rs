@@ -9,6 +9,7 @@
 // Only part of the Git source tests' world is used here.
 #[allow(unused_imports)]
 mod git_support;
+mod local_support;
 mod outcome_support;
 
 use std::path::Path;

@@ -4,6 +4,7 @@
 //!
 //! Needs `meshcd-proxy` next to the `meshcd` binary (`cargo build --workspace --bins`).
 
+mod local_support;
 mod outcome_support;
 
 use std::path::{Path, PathBuf};

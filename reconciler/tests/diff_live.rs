@@ -5,35 +5,16 @@
 //!
 //! Needs `meshcd-proxy` next to the `meshcd` binary (`cargo build --workspace --bins`).
 
+mod local_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use meshcd::cli::local_mesh::{Joined, LocalMesh, Workload};
-
-const NAMESPACE: &str = "shop";
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=reviewer",
-            "-c",
-            "user.email=reviewer@example.com",
-        ])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
+use local_support::{NAMESPACE, eventually, git, keep_calling};
+use meshcd::cli::local_mesh::{LocalMesh, Workload};
 
 fn target(name: &str, source: &str, destination: &str) -> String {
     format!(
@@ -125,29 +106,6 @@ fn json_of(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("diff --format json is JSON")
 }
 
-/// Sends requests from the frontend's proxy until stopped, like a steady client.
-fn keep_calling(frontend: Arc<Joined>, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        while !stop.load(Ordering::Relaxed) {
-            let _ = frontend
-                .request("GET", &format!("http://api.{NAMESPACE}/"))
-                .await;
-        }
-    })
-}
-
-/// Runs `check` until it returns `Some`, or fails the test after `deadline`.
-async fn eventually<T>(deadline: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(start.elapsed() < deadline, "{what} within {deadline:?}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_a_target_in_use_is_flagged_as_cutting_live_traffic_and_an_idle_one_is_not() {
     let dir = tempfile::tempdir().unwrap();
@@ -184,15 +142,16 @@ async fn removing_a_target_in_use_is_flagged_as_cutting_live_traffic_and_an_idle
     let idle = pull_request(dir.path(), &repo, "remove-billing", "admin-to-billing.yaml");
 
     // The proxies report each second; the cut shows once a report of the load arrived.
-    let cut = eventually(
-        Duration::from_secs(30),
-        "the cut traffic is flagged",
-        || {
-            let report = json_of(&diff(&in_use, "remove-api", &status_url, "json"));
-            let cut = report["changes"]["live"]["cutTraffic"][0].clone();
-            (cut["requestsPerSecond"].as_f64().unwrap_or(0.0) > 0.0).then_some(cut)
-        },
-    )
+    let cut = eventually(Duration::from_secs(30), || {
+        let report = json_of(&diff(&in_use, "remove-api", &status_url, "json"));
+        let cut = report["changes"]["live"]["cutTraffic"][0].clone();
+        let flagged = cut["requestsPerSecond"].as_f64().unwrap_or(0.0) > 0.0;
+        std::future::ready(if flagged {
+            Ok(cut)
+        } else {
+            Err(format!("the cut traffic is not flagged yet: {report}"))
+        })
+    })
     .await;
     assert_eq!(cut["source"]["name"], "frontend");
     assert_eq!(cut["destination"]["name"], "api");

@@ -11,12 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
-use hyper_util::rt::TokioIo;
 use meshcd::cli::local_mesh::Joined;
 
-use crate::local_support::{NAMESPACE, git};
+use crate::local_support::{NAMESPACE, get_json, git, rollout_in};
 
 /// A Canary for split `api` (api-v1 → api-v2) judged every second.
 pub fn canary_yaml(weights: &[u32], progress_deadline: &str, failure_threshold: u32) -> String {
@@ -69,44 +66,9 @@ pub async fn commit_by_meshcd(repo: &Path, deadline: Duration) -> (String, Strin
     }
 }
 
-/// `GET http://address/path` as JSON.
-pub async fn get_json(address: SocketAddr, path: &str) -> Result<serde_json::Value, String> {
-    serde_json::from_str(&get_text(address, path).await?).map_err(|e| e.to_string())
-}
-
-/// `GET http://address/path`: the body.
-pub async fn get_text(address: SocketAddr, path: &str) -> Result<String, String> {
-    let stream = tokio::net::TcpStream::connect(address)
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(connection);
-    let request = hyper::Request::get(path)
-        .header(hyper::header::HOST, address.to_string())
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(String::from_utf8_lossy(&body.to_bytes()).into_owned())
-}
-
 /// The rollout `shop/api` as `/status` shows it, if one runs.
 pub async fn rollout(admin: SocketAddr) -> Option<serde_json::Value> {
-    let status = get_json(admin, "/status").await.ok()?;
-    status["canaries"]
-        .as_array()?
-        .iter()
-        .find(|c| c["namespace"] == NAMESPACE && c["name"] == "api")
-        .cloned()
+    rollout_in(&get_json(admin, "/status").await.ok()?)
 }
 
 /// One response the frontend got.

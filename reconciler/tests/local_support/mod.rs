@@ -1,16 +1,21 @@
 //! Shared by the tests that run a local mesh: a config repository made in code (namespace
-//! `shop`, frontend may call api, api split 80/20 between api-v1 and api-v2), the mesh
-//! with those three workloads, and a frontend that keeps calling api.
+//! `shop`, frontend may call api, api split 80/20 between api-v1 and api-v2, with comments
+//! that in-place edits must keep), the mesh with those three workloads, a frontend that
+//! keeps calling api, and the reconciler's admin documents.
 
 // Each test crate compiles this module and uses only part of it.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::rt::TokioIo;
 use meshcd::cli::local_mesh::{Joined, LocalMesh, Workload};
 
 pub const NAMESPACE: &str = "shop";
@@ -35,17 +40,20 @@ pub fn git(repo: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
-pub fn config_repo(dir: &Path) -> PathBuf {
-    let repo = dir.join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    std::fs::write(
-        repo.join("mesh.yaml"),
-        format!(
-            r#"apiVersion: v1
-kind: Namespace
-metadata: {{name: {NAMESPACE}}}
----
-apiVersion: specs.smi-spec.io/v1alpha4
+/// The mesh's files: routes, access and the split (80/20, with comments to keep).
+/// `with_namespace` adds the Namespace object (for repositories that do not onboard it
+/// elsewhere).
+pub fn mesh_files(with_namespace: bool) -> Vec<(String, String)> {
+    let namespace = if with_namespace {
+        format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NAMESPACE}}}\n---\n")
+    } else {
+        String::new()
+    };
+    vec![
+        (
+            "mesh.yaml".into(),
+            format!(
+                r#"{namespace}apiVersion: specs.smi-spec.io/v1alpha4
 kind: HTTPRouteGroup
 metadata: {{name: everything, namespace: {NAMESPACE}}}
 spec:
@@ -59,26 +67,35 @@ spec:
   rules: [{{kind: HTTPRouteGroup, name: everything}}]
   sources: [{{kind: ServiceAccount, name: frontend}}]
 "#
+            ),
         ),
-    )
-    .unwrap();
-    std::fs::write(
-        repo.join("split.yaml"),
-        format!(
-            r#"apiVersion: split.smi-spec.io/v1alpha4
+        (
+            "split.yaml".into(),
+            format!(
+                r#"# the api rollout
+apiVersion: split.smi-spec.io/v1alpha4
 kind: TrafficSplit
 metadata: {{name: api, namespace: {NAMESPACE}}}
 spec:
   service: api
   backends:
   - service: api-v1
-    weight: 80
+    weight: 80   # stable
   - service: api-v2
     weight: 20
 "#
+            ),
         ),
-    )
-    .unwrap();
+    ]
+}
+
+/// A local repository on `main` holding [`mesh_files`] with the Namespace.
+pub fn config_repo(dir: &Path) -> PathBuf {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for (name, text) in mesh_files(true) {
+        std::fs::write(repo.join(name), text).unwrap();
+    }
     git(&repo, &["init", "-q", "-b", "main"]);
     git(&repo, &["add", "."]);
     git(&repo, &["commit", "-q", "-m", "api at 80/20"]);
@@ -97,6 +114,13 @@ pub async fn mesh_with(
     let mut mesh = LocalMesh::start_with_args(&meshcd, repo, state, "1s", extra)
         .await
         .expect("reconciler starts");
+    let frontend = add_workloads(&mut mesh, canary_status).await;
+    mesh.wait_in_sync(None).await.expect("proxies in sync");
+    (mesh, frontend)
+}
+
+/// Adds the frontend, api-v1 and api-v2 (answering `canary_status`) to `mesh`.
+pub async fn add_workloads(mesh: &mut LocalMesh, canary_status: u16) -> Arc<Joined> {
     let frontend = mesh
         .add(Workload::new(NAMESPACE, "frontend", &["frontend"]))
         .await
@@ -111,8 +135,7 @@ pub async fn mesh_with(
     )
     .await
     .expect("api-v2 joins");
-    mesh.wait_in_sync(None).await.expect("proxies in sync");
-    (mesh, Arc::new(frontend))
+    Arc::new(frontend)
 }
 
 /// Sends requests from the frontend's proxy until stopped, like a steady client.
@@ -142,4 +165,48 @@ where
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
+}
+
+/// `GET http://address/path` as JSON.
+pub async fn get_json(address: SocketAddr, path: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(&get_text(address, path).await?).map_err(|e| e.to_string())
+}
+
+/// `GET http://address/path`: the body of a 200 answer.
+pub async fn get_text(address: SocketAddr, path: &str) -> Result<String, String> {
+    let stream = tokio::net::TcpStream::connect(address)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    let request = hyper::Request::get(path)
+        .header(hyper::header::HOST, address.to_string())
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| e.to_string())?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&body.to_bytes()).into_owned();
+    if status != 200 {
+        return Err(format!("GET {path}: {status}: {text}"));
+    }
+    Ok(text)
+}
+
+/// The rollout of canary `shop/api` in a `/status` document, if one runs.
+pub fn rollout_in(status: &serde_json::Value) -> Option<serde_json::Value> {
+    status["canaries"]
+        .as_array()?
+        .iter()
+        .find(|rollout| rollout["namespace"] == NAMESPACE && rollout["name"] == "api")
+        .cloned()
 }

@@ -11,62 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
-use hyper_util::rt::TokioIo;
-use meshcd::cli::local_mesh::{Joined, LocalMesh, Workload};
+use meshcd::cli::local_mesh::{Joined, LocalMesh};
 use serde_json::Value;
 
-pub const NAMESPACE: &str = "shop";
-
-/// The mesh's files: routes, access and the split (80/20, with comments to keep).
-/// `with_namespace` adds the Namespace object (for repositories that do not onboard it
-/// elsewhere).
-pub fn mesh_files(with_namespace: bool) -> Vec<(String, String)> {
-    let namespace = if with_namespace {
-        format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NAMESPACE}}}\n---\n")
-    } else {
-        String::new()
-    };
-    vec![
-        (
-            "mesh.yaml".into(),
-            format!(
-                r#"{namespace}apiVersion: specs.smi-spec.io/v1alpha4
-kind: HTTPRouteGroup
-metadata: {{name: everything, namespace: {NAMESPACE}}}
-spec:
-  matches: [{{name: all, pathRegex: /.*}}]
----
-apiVersion: access.smi-spec.io/v1alpha3
-kind: TrafficTarget
-metadata: {{name: frontend-to-api, namespace: {NAMESPACE}}}
-spec:
-  destination: {{kind: ServiceAccount, name: api}}
-  rules: [{{kind: HTTPRouteGroup, name: everything}}]
-  sources: [{{kind: ServiceAccount, name: frontend}}]
-"#
-            ),
-        ),
-        (
-            "split.yaml".into(),
-            format!(
-                r#"# the api rollout
-apiVersion: split.smi-spec.io/v1alpha4
-kind: TrafficSplit
-metadata: {{name: api, namespace: {NAMESPACE}}}
-spec:
-  service: api
-  backends:
-  - service: api-v1
-    weight: 80   # stable
-  - service: api-v2
-    weight: 20
-"#
-            ),
-        ),
-    ]
-}
+pub use crate::local_support::{NAMESPACE, mesh_files};
 
 /// `canary.yaml`: api-v2 through `weights`, one analysis per `interval`.
 pub fn canary_file(weights: &[u32], interval: &str) -> (String, String) {
@@ -101,17 +49,7 @@ pub fn meshcd_binary() -> PathBuf {
 
 /// Adds the frontend, api-v1 and api-v2 (answering 200) to `mesh`.
 pub async fn add_workloads(mesh: &mut LocalMesh) -> Arc<Joined> {
-    let frontend = mesh
-        .add(Workload::new(NAMESPACE, "frontend", &["frontend"]))
-        .await
-        .expect("frontend joins");
-    mesh.add(Workload::new(NAMESPACE, "api", &["api-v1", "api"]).named("api-v1"))
-        .await
-        .expect("api-v1 joins");
-    mesh.add(Workload::new(NAMESPACE, "api", &["api-v2", "api"]).named("api-v2"))
-        .await
-        .expect("api-v2 joins");
-    Arc::new(frontend)
+    crate::local_support::add_workloads(mesh, 200).await
 }
 
 /// `meshcd run --repo <repo> [extra...]` with the three workloads.
@@ -133,14 +71,7 @@ pub struct Load {
 impl Load {
     pub fn start(frontend: Arc<Joined>) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
-        let running = stop.clone();
-        let task = tokio::spawn(async move {
-            while !running.load(Ordering::Relaxed) {
-                let _ = frontend
-                    .request("GET", &format!("http://api.{NAMESPACE}/"))
-                    .await;
-            }
-        });
+        let task = crate::local_support::keep_calling(frontend, stop.clone());
         Load { stop, task }
     }
 
@@ -152,26 +83,14 @@ impl Load {
 
 /// `GET /status` of the reconciler's admin listener.
 pub async fn status(admin: SocketAddr) -> anyhow::Result<Value> {
-    let stream = tokio::net::TcpStream::connect(admin).await?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    let request = hyper::Request::get("/status")
-        .header(hyper::header::HOST, admin.to_string())
-        .body(Empty::<Bytes>::new())?;
-    let response = sender.send_request(request).await?;
-    anyhow::ensure!(response.status() == 200, "status {}", response.status());
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok(serde_json::from_slice(&body)?)
+    crate::local_support::get_json(admin, "/status")
+        .await
+        .map_err(anyhow::Error::msg)
 }
 
 /// The rollout of canary shop/api in a status, if one runs.
 pub fn rollout(status: &Value) -> Option<Value> {
-    status["canaries"]
-        .as_array()?
-        .iter()
-        .find(|rollout| rollout["namespace"] == NAMESPACE && rollout["name"] == "api")
-        .cloned()
+    crate::local_support::rollout_in(status)
 }
 
 /// Runs `check` until it holds, failing after `deadline`; returns its value.
