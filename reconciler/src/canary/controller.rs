@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::rollout::{Phase, Rollout, Transition, judge, spec_hash};
-use super::writeback::{self, FileEdit, ObjectRef};
+use super::writeback::{self, FileEdit, ObjectRef, WriteError};
 use crate::control::mesh::Mesh;
 use crate::control::traffic::BackendKey;
 use crate::model::{Canary, Config, Located, TrafficSplit};
@@ -26,6 +26,14 @@ const NOT_IN_GIT: &str = "; the outcome is not in Git: ";
 pub use super::writeback::Writable;
 
 type Key = (String, String);
+
+/// Why an outcome is not in Git, and whether it is worth another try: a refused push or
+/// an unreachable remote may pass; a pinned source or a superseded Canary will not.
+#[derive(Debug, Clone)]
+struct Unwritten {
+    reason: String,
+    retry: bool,
+}
 
 pub struct CanaryController {
     mesh: Arc<Mesh>,
@@ -182,13 +190,7 @@ impl CanaryController {
                         .set_split_weights(
                             &canary.namespace,
                             &canary.traffic_split,
-                            Some(BTreeMap::from([
-                                (
-                                    canary.stable.clone(),
-                                    100 - u64::from(rollout.canary_weight),
-                                ),
-                                (canary.canary.clone(), u64::from(rollout.canary_weight)),
-                            ])),
+                            Some(weights(canary, u64::from(rollout.canary_weight))),
                         )
                         .await;
                     // Decided before the restart but maybe not written: write it now.
@@ -299,12 +301,6 @@ impl CanaryController {
         let Some(split) = split_of(config, &canary.value) else {
             return;
         };
-        let weights = |canary_weight: u64| {
-            BTreeMap::from([
-                (canary.value.stable.clone(), 100 - canary_weight),
-                (canary.value.canary.clone(), canary_weight),
-            ])
-        };
         match transition {
             Transition::Nothing => {}
             Transition::SetWeight(weight) => {
@@ -313,7 +309,7 @@ impl CanaryController {
                     .set_split_weights(
                         &key.0,
                         &canary.value.traffic_split,
-                        Some(weights(u64::from(weight))),
+                        Some(weights(&canary.value, u64::from(weight))),
                     )
                     .await;
             }
@@ -324,12 +320,13 @@ impl CanaryController {
                     .set_split_weights(
                         &key.0,
                         &canary.value.traffic_split,
-                        Some(weights(canary_weight)),
+                        Some(weights(&canary.value, canary_weight)),
                     )
                     .await;
                 let result = self.write_outcome(canary, split, &rollout, promoted).await;
                 if let Some(observers) = self.observers.get() {
-                    observers.decided(&rollout, promoted, &result);
+                    let written = result.clone().map_err(|unwritten| unwritten.reason);
+                    observers.decided(&rollout, promoted, &written);
                 }
                 let mut rollouts = self.rollouts.lock().await;
                 if let Some(current) = rollouts.get_mut(key) {
@@ -343,13 +340,12 @@ impl CanaryController {
                             current.message = format!(
                                 "{} (commit {})",
                                 current.message,
-                                &commit[..12.min(commit.len())]
+                                writeback::short(&commit)
                             );
                             tracing::info!(canary = %format!("{}/{}", key.0, key.1), %commit, promoted, "canary outcome committed");
                         }
-                        Err(reason) => {
-                            // Worth another try unless it cannot pass by itself.
-                            if self.writable.is_ok() && !reason.starts_with("superseded") {
+                        Err(Unwritten { reason, retry }) => {
+                            if retry {
                                 self.outcome_retries
                                     .lock()
                                     .unwrap_or_else(|p| p.into_inner())
@@ -376,8 +372,11 @@ impl CanaryController {
         split: &Located<TrafficSplit>,
         rollout: &Rollout,
         promoted: bool,
-    ) -> Result<String, String> {
-        let writable = self.writable.clone()?;
+    ) -> Result<String, Unwritten> {
+        let writable = self.writable.clone().map_err(|reason| Unwritten {
+            reason,
+            retry: false,
+        })?;
         // Without what an earlier failed attempt added.
         let decided = rollout.message.split(NOT_IN_GIT).next().unwrap_or_default();
         let status = serde_json::json!({
@@ -470,11 +469,26 @@ impl CanaryController {
             };
             writable
                 .publish(&edits, &message, &guard)
-                .map_err(|error| error.to_string())
+                .map_err(|error| Unwritten {
+                    // A newer commit changed the Canary: nothing to retry.
+                    retry: !matches!(error, WriteError::Superseded(_)),
+                    reason: error.to_string(),
+                })
         })
         .await
-        .map_err(|error| error.to_string())?
+        .map_err(|error| Unwritten {
+            reason: error.to_string(),
+            retry: true,
+        })?
     }
+}
+
+/// The split's weights with `canary_weight` percent on the canary backend.
+fn weights(canary: &Canary, canary_weight: u64) -> BTreeMap<String, u64> {
+    BTreeMap::from([
+        (canary.stable.clone(), 100 - canary_weight),
+        (canary.canary.clone(), canary_weight),
+    ])
 }
 
 fn split_of<'c>(config: &'c Config, canary: &Canary) -> Option<&'c Located<TrafficSplit>> {

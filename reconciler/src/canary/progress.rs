@@ -20,11 +20,10 @@ pub struct Saved {
     pub namespace: String,
     pub name: String,
     pub spec_hash: String,
-    pub phase: String,
+    pub phase: Phase,
     pub step: Option<usize>,
     pub canary_weight: u32,
     pub failures: u32,
-    pub paused: bool,
     pub message: String,
     pub last_analysis_ms: u64,
     pub last_advance_ms: u64,
@@ -209,34 +208,15 @@ fn to_wall(instant: Instant, now: Instant, wall: SystemTime) -> u64 {
     millis(wall).saturating_sub(now.saturating_duration_since(instant).as_millis() as u64)
 }
 
-fn phase_name(phase: Phase) -> String {
-    serde_json::to_value(phase)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn phase_of(name: &str) -> Phase {
-    match name {
-        "Paused" => Phase::Paused,
-        "Promoting" => Phase::Promoting,
-        "RollingBack" => Phase::RollingBack,
-        "Promoted" => Phase::Promoted,
-        "RolledBack" => Phase::RolledBack,
-        _ => Phase::Progressing,
-    }
-}
-
 fn record(rollout: &Rollout, now: Instant, wall: SystemTime) -> Saved {
     Saved {
         namespace: rollout.namespace.clone(),
         name: rollout.name.clone(),
         spec_hash: rollout.spec_hash.clone(),
-        phase: phase_name(rollout.phase),
+        phase: rollout.phase,
         step: rollout.step,
         canary_weight: rollout.canary_weight,
         failures: rollout.failures,
-        paused: rollout.phase == Phase::Paused,
         message: rollout.message.clone(),
         last_analysis_ms: to_wall(rollout.last_analysis, now, wall),
         last_advance_ms: to_wall(rollout.last_advance, now, wall),
@@ -249,11 +229,7 @@ fn record(rollout: &Rollout, now: Instant, wall: SystemTime) -> Saved {
 /// analysis after the restart waits a whole interval: the traffic windows were lost.
 fn restore(canary: &Canary, saved: &Saved, now: Instant, wall: SystemTime) -> Rollout {
     let mut rollout = Rollout::start(canary, saved.canary_weight, now);
-    rollout.phase = if saved.paused {
-        Phase::Paused
-    } else {
-        phase_of(&saved.phase)
-    };
+    rollout.phase = saved.phase;
     rollout.step = saved.step;
     rollout.failures = saved.failures;
     let waited = Duration::from_millis(saved.saved_ms.saturating_sub(saved.last_advance_ms));

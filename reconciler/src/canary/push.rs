@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use git2::{AutotagOption, FetchOptions, Index, PushOptions, Repository, Signature};
+use git2::{FetchPrune, Index, PushOptions, Repository, Signature};
 
 use super::signing::CommitSigner;
 use super::writeback::{
@@ -17,6 +17,7 @@ use super::writeback::{
 };
 use crate::source::credentials::{GitCredentials, Redactor};
 use crate::source::location::RemoteUrl;
+use crate::source::mirror;
 
 /// Pushes tried before giving up (each after a fresh fetch and a redone edit).
 const ATTEMPTS: u32 = 5;
@@ -179,17 +180,14 @@ impl RemoteTarget {
             Some(branch) => format!("+refs/heads/{branch}:refs/remotes/origin/{branch}"),
             None => "+refs/heads/*:refs/remotes/origin/*".to_string(),
         };
-        let refusal = RefCell::new(None);
-        let callbacks = self.callbacks(&refusal)?;
-        let mut options = FetchOptions::new();
-        options
-            .remote_callbacks(callbacks)
-            .download_tags(AutotagOption::None)
-            .update_fetchhead(false);
-        let mut remote = repository.remote_anonymous(&self.url.without_credentials())?;
-        remote
-            .fetch(&[refspec], Some(&mut options), None)
-            .map_err(|error| refused(error, &refusal))?;
+        let remote = mirror::fetch_refs(
+            repository,
+            &self.url,
+            &self.credentials,
+            &self.redactor,
+            &[refspec],
+            FetchPrune::Unspecified,
+        )?;
         if let Some(branch) = &self.branch {
             return Ok(branch.clone());
         }
@@ -208,7 +206,8 @@ impl RemoteTarget {
     fn push(&self, repository: &Repository, branch: &str) -> Result<(), git2::Error> {
         let refusal = RefCell::new(None);
         let rejected = RefCell::new(None);
-        let mut callbacks = self.callbacks(&refusal)?;
+        let mut callbacks =
+            mirror::remote_callbacks(&self.credentials, &self.url, &self.redactor, &refusal)?;
         callbacks.push_update_reference(|reference, status| {
             if let Some(status) = status {
                 *rejected.borrow_mut() = Some(format!("{reference} rejected: {status}"));
@@ -223,29 +222,12 @@ impl RemoteTarget {
                 &[format!("{OUTCOME_REF}:refs/heads/{branch}")],
                 Some(&mut options),
             )
-            .map_err(|error| refused(error, &refusal))?;
+            .map_err(|error| mirror::with_refusal(error, &refusal))?;
         drop(options);
         match rejected.into_inner() {
             Some(reason) => Err(git2::Error::from_str(&reason)),
             None => Ok(()),
         }
-    }
-
-    fn callbacks<'a>(
-        &'a self,
-        refusal: &'a RefCell<Option<String>>,
-    ) -> Result<git2::RemoteCallbacks<'a>, git2::Error> {
-        self.credentials
-            .callbacks(&self.url, &self.redactor, refusal)
-            .map_err(|error| git2::Error::from_str(&error.to_string()))
-    }
-}
-
-/// libgit2 replaces a refused host key's reason with a generic message; put it back.
-fn refused(error: git2::Error, refusal: &RefCell<Option<String>>) -> git2::Error {
-    match refusal.borrow_mut().take() {
-        Some(reason) => git2::Error::from_str(&reason),
-        None => error,
     }
 }
 

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::control::traffic::Aggregate;
 use crate::model::{Analysis, Canary};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Phase {
     Progressing,
     Paused,

@@ -212,32 +212,14 @@ impl Mirror {
                 "+refs/tags/*:refs/tags/*".to_string(),
             ],
         };
-        let refusal = std::cell::RefCell::new(None);
-        let callbacks = self
-            .credentials
-            .callbacks(&self.url, &self.redactor, &refusal)
-            .map_err(|error| {
-                git2::Error::new(
-                    git2::ErrorCode::Auth,
-                    ErrorClass::Callback,
-                    error.to_string(),
-                )
-            })?;
-        let mut options = FetchOptions::new();
-        options
-            .remote_callbacks(callbacks)
-            .download_tags(AutotagOption::None)
-            .prune(FetchPrune::On)
-            .update_fetchhead(false);
-        let mut remote = repository.remote_anonymous(&self.url.without_credentials())?;
-        remote
-            .fetch(&refspecs, Some(&mut options), None)
-            .map_err(|error| match refusal.borrow_mut().take() {
-                Some(reason) => {
-                    git2::Error::new(git2::ErrorCode::Certificate, ErrorClass::Ssh, reason)
-                }
-                None => error,
-            })?;
+        let remote = fetch_refs(
+            repository,
+            &self.url,
+            &self.credentials,
+            &self.redactor,
+            &refspecs,
+            FetchPrune::On,
+        )?;
         if self.reference == Reference::Head {
             // Follow the branch the remote's HEAD names, as `git clone` does.
             let head = remote
@@ -265,6 +247,63 @@ impl Mirror {
             url: self.url.to_string(),
             message: self.redactor.scrub(error.message()),
         }
+    }
+}
+
+/// Fetches `refspecs` from `url` with `credentials` (no tags, no FETCH_HEAD) and returns
+/// the remote, whose advertised heads stay readable. A host key the known_hosts check
+/// refused is reported with its reason, which libgit2 would replace with a generic one.
+pub fn fetch_refs<'r>(
+    repository: &'r Repository,
+    url: &RemoteUrl,
+    credentials: &GitCredentials,
+    redactor: &Redactor,
+    refspecs: &[String],
+    prune: FetchPrune,
+) -> Result<git2::Remote<'r>, git2::Error> {
+    let refusal = std::cell::RefCell::new(None);
+    let callbacks = remote_callbacks(credentials, url, redactor, &refusal)?;
+    let mut options = FetchOptions::new();
+    options
+        .remote_callbacks(callbacks)
+        .download_tags(AutotagOption::None)
+        .prune(prune)
+        .update_fetchhead(false);
+    let mut remote = repository.remote_anonymous(&url.without_credentials())?;
+    remote
+        .fetch(refspecs, Some(&mut options), None)
+        .map_err(|error| with_refusal(error, &refusal))?;
+    drop(options);
+    Ok(remote)
+}
+
+/// The credentials' callbacks for one exchange with `url`; reading a secret that fails
+/// is an authentication error of the remote's, not damage to the clone.
+pub fn remote_callbacks<'a>(
+    credentials: &'a GitCredentials,
+    url: &'a RemoteUrl,
+    redactor: &Redactor,
+    refusal: &'a std::cell::RefCell<Option<String>>,
+) -> Result<git2::RemoteCallbacks<'a>, git2::Error> {
+    credentials
+        .callbacks(url, redactor, refusal)
+        .map_err(|error| {
+            git2::Error::new(
+                git2::ErrorCode::Auth,
+                ErrorClass::Callback,
+                error.to_string(),
+            )
+        })
+}
+
+/// `error`, or the reason the host key was refused when there is one.
+pub fn with_refusal(
+    error: git2::Error,
+    refusal: &std::cell::RefCell<Option<String>>,
+) -> git2::Error {
+    match refusal.borrow_mut().take() {
+        Some(reason) => git2::Error::new(git2::ErrorCode::Certificate, ErrorClass::Ssh, reason),
+        None => error,
     }
 }
 
