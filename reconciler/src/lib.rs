@@ -14,6 +14,7 @@ pub mod control;
 pub mod defaults;
 pub mod diagnostics;
 pub mod diff;
+pub mod http_client;
 pub mod identity;
 pub mod inventory;
 pub mod kubernetes;

@@ -4,10 +4,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 
 use crate::control::traffic::{Aggregate, BackendKey};
+use crate::http_client::{ExchangeError, exchange};
 
 /// How long an analysis's queries may take before the interval is judged unmeasured.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -135,32 +135,26 @@ impl Prometheus {
     }
 
     async fn get(&self, path: &str) -> Result<(u16, Bytes), PrometheusError> {
-        let stream = tokio::net::TcpStream::connect(self.authority.as_str())
-            .await
-            .map_err(|source| PrometheusError::Connect {
-                url: self.url(),
-                source,
-            })?;
-        let http = |source| PrometheusError::Http {
-            url: self.url(),
-            source,
-        };
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(http)?;
-        tokio::spawn(connection);
         let request = hyper::Request::get(path)
-            .header(hyper::header::HOST, self.authority.as_str())
             .header(hyper::header::ACCEPT, "application/json")
-            .body(Empty::<Bytes>::new())
+            .body(Full::new(Bytes::new()))
             .map_err(|error| PrometheusError::Malformed {
                 url: self.url(),
                 detail: error.to_string(),
             })?;
-        let response = sender.send_request(request).await.map_err(http)?;
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.map_err(http)?;
-        Ok((status, body.to_bytes()))
+        let (status, body) = exchange(self.authority.as_str(), request)
+            .await
+            .map_err(|error| match error {
+                ExchangeError::Connect { source, .. } => PrometheusError::Connect {
+                    url: self.url(),
+                    source,
+                },
+                ExchangeError::Http(source) => PrometheusError::Http {
+                    url: self.url(),
+                    source,
+                },
+            })?;
+        Ok((status.as_u16(), body))
     }
 }
 

@@ -2,9 +2,10 @@
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use hyper::Request;
-use hyper_util::rt::TokioIo;
+
+use crate::http_client::ExchangeError;
 
 /// Sends one request and returns the status and body.
 pub async fn call(method: &str, url: &str) -> anyhow::Result<(u16, String)> {
@@ -13,19 +14,16 @@ pub async fn call(method: &str, url: &str) -> anyhow::Result<(u16, String)> {
         bail!("{url}: only http:// admin URLs are supported");
     }
     let authority = uri.authority().context("the URL has no host")?.clone();
-    let stream = tokio::net::TcpStream::connect(authority.as_str())
-        .await
-        .with_context(|| format!("connecting to {authority}: is meshcd running?"))?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
     let request = Request::builder()
         .method(method)
         .uri(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
-        .header(hyper::header::HOST, authority.as_str())
         .body(Full::new(Bytes::new()))?;
-    let response = sender.send_request(request).await?;
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    let (status, body) = crate::http_client::exchange(authority.as_str(), request)
+        .await
+        .map_err(|error| match error {
+            ExchangeError::Connect { source, .. } => anyhow::Error::new(source)
+                .context(format!("connecting to {authority}: is meshcd running?")),
+            ExchangeError::Http(error) => error.into(),
+        })?;
+    Ok((status.as_u16(), String::from_utf8_lossy(&body).into_owned()))
 }
