@@ -115,10 +115,11 @@ fn traffic_window(query: Option<&str>) -> Result<std::time::Duration, String> {
 
 /// The JSON document of `GET /traffic`: calls per (caller identity, backend) over a window.
 pub fn traffic_document(admin: &Admin, window: std::time::Duration) -> serde_json::Value {
-    serde_json::json!({
-        "windowSeconds": window.as_secs(),
-        "edges": admin.mesh.traffic.edges(window),
+    serde_json::to_value(crate::control::traffic::TrafficDocument {
+        window_seconds: window.as_secs(),
+        edges: admin.mesh.traffic.edges(window),
     })
+    .unwrap_or_default()
 }
 
 async fn handle(

@@ -73,7 +73,10 @@ impl Default for Mesh {
 }
 
 /// A service-account identity.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
 pub struct Identity {
     pub namespace: String,
     pub service_account: String,

@@ -7,9 +7,10 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::bail;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::http::call;
+use crate::control::traffic::{Edge, Source, TrafficDocument};
 use crate::defaults;
 
 const REFRESH: Duration = Duration::from_secs(2);
@@ -38,36 +39,6 @@ pub struct Args {
     pub once: bool,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-}
-
-/// Who made the calls: a proxy's identity.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Source {
-    pub namespace: String,
-    pub service_account: String,
-}
-
-/// One edge of `GET /traffic`: a calling identity's requests to one backend.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Edge {
-    pub source: Source,
-    pub namespace: String,
-    pub service: String,
-    pub backend: String,
-    pub requests: u64,
-    pub failures: u64,
-    pub requests_per_second: f64,
-    pub p50_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Traffic {
-    window_seconds: u64,
-    edges: Vec<Edge>,
 }
 
 /// One line of the table: a source → destination total, or one of its split backends.
@@ -240,7 +211,7 @@ async fn fetch(args: &Args) -> anyhow::Result<(u64, Vec<Row>)> {
     if code != 200 {
         bail!("GET {url} failed with HTTP {code}: {}", body.trim());
     }
-    let traffic: Traffic = serde_json::from_str(&body)?;
+    let traffic: TrafficDocument = serde_json::from_str(&body)?;
     Ok((
         traffic.window_seconds,
         rows(&traffic.edges, args.namespace.as_deref()),
@@ -286,6 +257,7 @@ mod tests {
             requests,
             failures,
             requests_per_second: requests as f64 / 10.0,
+            success_rate: success_rate(requests, failures),
             p50_ms: Some(1.0),
             p99_ms: Some(if backend == "api-v2" { 50.0 } else { 5.0 }),
         }

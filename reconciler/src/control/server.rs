@@ -101,10 +101,7 @@ impl ControlPlane for ControlPlaneService {
 
         let (sender, receiver) = mpsc::channel(16);
         let id = workload.id.clone();
-        let source = crate::control::traffic::Source {
-            namespace: workload.identity.namespace.clone(),
-            service_account: workload.identity.service_account.clone(),
-        };
+        let source = workload.identity.clone();
         // A proxy that reconnects says which snapshot it serves (empty when it has none).
         let serving = Some(hello.version.clone()).filter(|version| !version.is_empty());
         let connection = self.mesh.connect(workload, serving, sender).await;

@@ -20,15 +20,19 @@ pub struct BackendKey {
 }
 
 /// Who made the calls: the reporting proxy's identity.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub type Source = crate::model::Identity;
+
+/// The document of the admin listener's `GET /traffic`, read by `meshcd top` and the
+/// live context of `meshcd diff`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Source {
-    pub namespace: String,
-    pub service_account: String,
+pub struct TrafficDocument {
+    pub window_seconds: u64,
+    pub edges: Vec<Edge>,
 }
 
 /// One calling identity's traffic to one backend over a window.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Edge {
     pub source: Source,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Peer;
 use super::access::{AccessSet, GrantChanges, peer_covers};
+use crate::control::traffic::TrafficDocument;
 use crate::model::{Config, Identity};
 
 /// A running reconciler's view of the mesh, as `meshcd diff --status-url` read it.
@@ -69,33 +70,6 @@ struct ProxyDocument {
     services: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TrafficDocument {
-    window_seconds: u64,
-    #[serde(default)]
-    edges: Vec<EdgeDocument>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EdgeDocument {
-    source: SourceDocument,
-    namespace: String,
-    service: String,
-    #[serde(default)]
-    backend: String,
-    requests: u64,
-    requests_per_second: f64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SourceDocument {
-    namespace: String,
-    service_account: String,
-}
-
 impl LiveContext {
     /// Parses the bodies of `GET /status` and `GET /traffic` of the admin listener at `source`.
     pub fn from_documents(source: &str, status: &str, traffic: &str) -> Result<Self, LiveError> {
@@ -119,10 +93,7 @@ impl LiveContext {
                 .edges
                 .into_iter()
                 .map(|edge| LiveEdge {
-                    source: Identity {
-                        namespace: edge.source.namespace,
-                        service_account: edge.source.service_account,
-                    },
+                    source: edge.source,
                     backend: if edge.backend.is_empty() {
                         edge.service.clone()
                     } else {
