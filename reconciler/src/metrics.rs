@@ -365,21 +365,8 @@ mod tests {
 
     fn rollout(phase: Phase, step: Option<usize>, weight: u32) -> Rollout {
         let canary = crate::model::Canary {
-            name: "api".into(),
-            namespace: "shop".into(),
-            traffic_split: "api".into(),
-            stable: "api-v1".into(),
-            canary: "api-v2".into(),
-            weights: vec![10, 20, 30, 40, 50],
             interval: Duration::from_secs(1),
-            progress_deadline: Duration::from_secs(60),
-            analysis: crate::model::Analysis {
-                success_rate_min: Some(99.0),
-                latency_p99_max: None,
-                min_requests: 20,
-                failure_threshold: 3,
-            },
-            status: None,
+            ..crate::model::Canary::example(&[10, 20, 30, 40, 50])
         };
         let mut rollout = Rollout::start(&canary, 10, std::time::Instant::now());
         rollout.phase = phase;

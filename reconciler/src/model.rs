@@ -178,6 +178,32 @@ pub struct Canary {
     pub status: Option<serde_json::Value>,
 }
 
+#[cfg(test)]
+impl Canary {
+    /// For unit tests: `shop/api` taking split `api` from api-v1 to api-v2 through
+    /// `weights`, every 10 s within a 60 s deadline, judged on a success rate of 99 % over
+    /// at least 20 requests, 3 failures allowed. Tests change what they need.
+    pub fn example(weights: &[u32]) -> Canary {
+        Canary {
+            name: "api".into(),
+            namespace: "shop".into(),
+            traffic_split: "api".into(),
+            stable: "api-v1".into(),
+            canary: "api-v2".into(),
+            weights: weights.to_vec(),
+            interval: Duration::from_secs(10),
+            progress_deadline: Duration::from_secs(60),
+            analysis: Analysis {
+                success_rate_min: Some(99.0),
+                latency_p99_max: None,
+                min_requests: 20,
+                failure_threshold: 3,
+            },
+            status: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
     /// Minimum percentage of non-5xx responses.

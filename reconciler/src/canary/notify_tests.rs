@@ -10,26 +10,16 @@ use hyper_util::rt::TokioExecutor;
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::model::{Analysis, Canary};
+use crate::model::Canary;
 
 fn rolled_back() -> Rollout {
-    let canary = Canary {
-        name: "api".into(),
-        namespace: "shop".into(),
-        traffic_split: "api".into(),
-        stable: "api-v1".into(),
-        canary: "api-v2".into(),
-        weights: vec![50],
+    let mut canary = Canary {
         interval: Duration::from_secs(1),
         progress_deadline: Duration::from_secs(30),
-        analysis: Analysis {
-            success_rate_min: Some(99.0),
-            latency_p99_max: None,
-            min_requests: 5,
-            failure_threshold: 2,
-        },
-        status: None,
+        ..Canary::example(&[50])
     };
+    canary.analysis.min_requests = 5;
+    canary.analysis.failure_threshold = 2;
     let mut rollout = Rollout::start(&canary, 20, Instant::now());
     let failing = Verdict::Fail {
         metric: "successRate".into(),

@@ -248,26 +248,11 @@ fn restore(canary: &Canary, saved: &Saved, now: Instant, wall: SystemTime) -> Ro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Analysis;
 
     fn canary() -> Canary {
-        Canary {
-            name: "api".into(),
-            namespace: "shop".into(),
-            traffic_split: "api".into(),
-            stable: "api-v1".into(),
-            canary: "api-v2".into(),
-            weights: vec![10, 20, 30, 40],
-            interval: Duration::from_secs(10),
-            progress_deadline: Duration::from_secs(60),
-            analysis: Analysis {
-                success_rate_min: Some(99.0),
-                latency_p99_max: None,
-                min_requests: 5,
-                failure_threshold: 3,
-            },
-            status: None,
-        }
+        let mut canary = Canary::example(&[10, 20, 30, 40]);
+        canary.analysis.min_requests = 5;
+        canary
     }
 
     #[test]

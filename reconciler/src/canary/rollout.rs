@@ -294,23 +294,10 @@ mod tests {
     use super::*;
 
     fn canary() -> Canary {
-        Canary {
-            name: "api".into(),
-            namespace: "shop".into(),
-            traffic_split: "api".into(),
-            stable: "api-v1".into(),
-            canary: "api-v2".into(),
-            weights: vec![10, 50],
-            interval: Duration::from_secs(10),
-            progress_deadline: Duration::from_secs(60),
-            analysis: Analysis {
-                success_rate_min: Some(99.0),
-                latency_p99_max: Some(Duration::from_millis(500)),
-                min_requests: 20,
-                failure_threshold: 2,
-            },
-            status: None,
-        }
+        let mut canary = Canary::example(&[10, 50]);
+        canary.analysis.latency_p99_max = Some(Duration::from_millis(500));
+        canary.analysis.failure_threshold = 2;
+        canary
     }
 
     fn traffic(requests: u64, failures: u64, p99_ms: f64) -> Aggregate {

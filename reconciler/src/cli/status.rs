@@ -289,21 +289,9 @@ mod tests {
     fn a_rollout_as_the_reconciler_serialises_it_renders_with_its_figures() {
         use crate::canary::rollout::{Rollout, Verdict};
         let canary = crate::model::Canary {
-            name: "api".into(),
-            namespace: "shop".into(),
-            traffic_split: "api".into(),
-            stable: "api-v1".into(),
-            canary: "api-v2".into(),
-            weights: vec![10, 20, 30, 40, 50],
             interval: std::time::Duration::from_secs(2),
             progress_deadline: std::time::Duration::from_secs(600),
-            analysis: crate::model::Analysis {
-                success_rate_min: Some(99.0),
-                latency_p99_max: None,
-                min_requests: 20,
-                failure_threshold: 3,
-            },
-            status: None,
+            ..crate::model::Canary::example(&[10, 20, 30, 40, 50])
         };
         let now = std::time::Instant::now();
         let mut rollout = Rollout::start(&canary, 10, now);
