@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
+use super::metrics_source::MetricSource;
+use super::notify::Observers;
+use super::progress::{ProgressStore, Resume};
 use super::rollout::{Phase, Rollout, Transition, judge, spec_hash};
 use super::writeback::{self, FileEdit, ObjectRef, WriteError};
 use crate::control::mesh::Mesh;
@@ -39,14 +42,24 @@ pub struct CanaryController {
     mesh: Arc<Mesh>,
     writable: Result<Writable, String>,
     rollouts: Mutex<BTreeMap<Key, Rollout>>,
-    /// Metrics and the outcome webhook, set once at start-up by `meshcd run`.
-    observers: std::sync::OnceLock<super::notify::Observers>,
-    /// Progress in the state directory, set once at start-up by `meshcd run`.
-    progress: std::sync::OnceLock<super::progress::ProgressStore>,
+    observers: Observers,
+    progress: ProgressStore,
     /// Outcomes whose commit failed for a reason that may pass, and when to try again.
     outcome_retries: std::sync::Mutex<BTreeMap<Key, Instant>>,
-    /// Where traffic is read from (`--canary-metrics`); the proxies' reports when unset.
-    metric_source: std::sync::OnceLock<super::metrics_source::MetricSource>,
+    metric_source: MetricSource,
+}
+
+/// What `meshcd run` gives the controller.
+pub struct Settings {
+    /// `Err(reason)` when outcomes cannot be committed (a pinned tag or commit, no
+    /// signing key): such canaries stop at their last step and say why.
+    pub writable: Result<Writable, String>,
+    /// Progress in the state directory: resumed at start, saved on every change.
+    pub progress: ProgressStore,
+    /// Where traffic is read from (`--canary-metrics`).
+    pub metric_source: MetricSource,
+    /// Metrics and the outcome webhook.
+    pub observers: Observers,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,43 +71,21 @@ pub enum Command {
 }
 
 impl CanaryController {
-    /// `writable` is `Err(reason)` when outcomes cannot be committed (a pinned tag or
-    /// commit): such canaries stop at their last step and say why.
-    pub fn new(mesh: Arc<Mesh>, writable: Result<Writable, String>) -> Arc<Self> {
+    pub fn new(mesh: Arc<Mesh>, settings: Settings) -> Arc<Self> {
         Arc::new(CanaryController {
             mesh,
-            writable,
+            writable: settings.writable,
             rollouts: Mutex::new(BTreeMap::new()),
-            observers: std::sync::OnceLock::new(),
-            progress: std::sync::OnceLock::new(),
+            observers: settings.observers,
+            progress: settings.progress,
             outcome_retries: std::sync::Mutex::default(),
-            metric_source: std::sync::OnceLock::new(),
+            metric_source: settings.metric_source,
         })
     }
 
-    /// Reads canary traffic from `source` instead of the proxies' reports; the first
-    /// call wins. Call before `run`.
-    pub fn measure_with(&self, source: super::metrics_source::MetricSource) {
-        let _ = self.metric_source.set(source);
-    }
-
-    /// Reports rollouts to metrics and outcomes to the webhook; the first call wins.
-    pub fn observe(&self, observers: super::notify::Observers) {
-        let _ = self.observers.set(observers);
-    }
-
-    /// Resumes saved rollouts from `store` and saves every change there; the first call
-    /// wins. Call before `run`.
-    pub fn persist(&self, store: super::progress::ProgressStore) {
-        let _ = self.progress.set(store);
-    }
-
     async fn save_progress(&self) {
-        let Some(store) = self.progress.get() else {
-            return;
-        };
         let rollouts = self.rollouts.lock().await;
-        if let Err(error) = store.save(rollouts.values(), Instant::now()) {
+        if let Err(error) = self.progress.save(rollouts.values(), Instant::now()) {
             tracing::warn!(error = %crate::cli::error_chain(&error), "canary progress not saved");
         }
     }
@@ -109,9 +100,7 @@ impl CanaryController {
             ticker.tick().await;
             self.step(Instant::now()).await;
             self.save_progress().await;
-            if let Some(observers) = self.observers.get() {
-                observers.publish(&self.rollouts().await);
-            }
+            self.observers.publish(&self.rollouts().await);
         }
     }
 
@@ -166,9 +155,7 @@ impl CanaryController {
                 seen.push(key.clone());
                 let hash = spec_hash(canary);
                 if outcome_in_git(canary, &hash) {
-                    if let Some(store) = self.progress.get() {
-                        store.forget(&key);
-                    }
+                    self.progress.forget(&key);
                     // The outcome landed: Git's weights are the truth again.
                     if rollouts.remove(&key).is_some() {
                         self.mesh
@@ -178,11 +165,10 @@ impl CanaryController {
                     continue;
                 }
                 let superseded = rollouts.get(&key).is_some_and(|r| r.spec_hash != hash);
-                let resumed = match self.progress.get() {
-                    Some(store) if !rollouts.contains_key(&key) => {
-                        saved_rollout(store, canary, &hash, now)
-                    }
-                    _ => None,
+                let resumed = if rollouts.contains_key(&key) {
+                    None
+                } else {
+                    saved_rollout(&self.progress, canary, &hash, now)
                 };
                 if let Some(rollout) = resumed {
                     // Back at the weight reached before the restart, not Git's.
@@ -229,8 +215,6 @@ impl CanaryController {
                 {
                     let traffic = self
                         .metric_source
-                        .get()
-                        .unwrap_or(&super::metrics_source::MetricSource::Proxies)
                         .traffic(
                             &self.mesh,
                             &BackendKey {
@@ -251,15 +235,11 @@ impl CanaryController {
                         }
                         Err(reason) => rollout.unmeasured(canary, &reason.to_string(), now),
                     };
-                    if let Some(observers) = self.observers.get() {
-                        observers.analysed(rollout);
-                    }
+                    self.observers.analysed(rollout);
                     due.push((key.clone(), rollout.clone(), transition));
                 }
             }
-            if let Some(store) = self.progress.get() {
-                store.forget_absent(&seen);
-            }
+            self.progress.forget_absent(&seen);
             // A Canary removed from Git stops, and its split goes back to Git's weights.
             let gone: Vec<Key> = rollouts
                 .keys()
@@ -324,10 +304,8 @@ impl CanaryController {
                     )
                     .await;
                 let result = self.write_outcome(canary, split, &rollout, promoted).await;
-                if let Some(observers) = self.observers.get() {
-                    let written = result.clone().map_err(|unwritten| unwritten.reason);
-                    observers.decided(&rollout, promoted, &written);
-                }
+                let written = result.clone().map_err(|unwritten| unwritten.reason);
+                self.observers.decided(&rollout, promoted, &written);
                 let mut rollouts = self.rollouts.lock().await;
                 if let Some(current) = rollouts.get_mut(key) {
                     match result {
@@ -524,21 +502,21 @@ fn outcome_in_git(canary: &Canary, hash: &str) -> bool {
 
 /// Saved progress for a Canary without a rollout in memory, when its spec is unchanged.
 fn saved_rollout(
-    store: &super::progress::ProgressStore,
+    store: &ProgressStore,
     canary: &Canary,
     hash: &str,
     now: Instant,
 ) -> Option<Rollout> {
     let name = format!("{}/{}", canary.namespace, canary.name);
     match store.resume(canary, hash, now) {
-        super::progress::Resume::Resumed(rollout) => {
+        Resume::Resumed(rollout) => {
             tracing::info!(canary = %name, weight = rollout.canary_weight, step = ?rollout.step, phase = ?rollout.phase, "canary rollout resumes where it stood before the restart");
             Some(*rollout)
         }
-        super::progress::Resume::Stale { saved_hash } => {
+        Resume::Stale { saved_hash } => {
             tracing::info!(canary = %name, %saved_hash, %hash, "canary rollout starts over: the Canary changed while meshcd was down");
             None
         }
-        super::progress::Resume::Fresh => None,
+        Resume::Fresh => None,
     }
 }

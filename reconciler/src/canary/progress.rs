@@ -42,7 +42,7 @@ pub enum Resume {
 }
 
 pub struct ProgressStore {
-    path: Option<PathBuf>,
+    path: PathBuf,
     /// Read at start-up; each entry is used at most once.
     saved: Mutex<BTreeMap<(String, String), Saved>>,
     /// What was last written, so unchanged progress costs no write.
@@ -68,19 +68,10 @@ pub enum ProgressError {
 }
 
 impl ProgressStore {
-    /// Progress that is neither read nor written (tests of the controller).
-    pub fn disabled() -> Self {
-        ProgressStore {
-            path: None,
-            saved: Mutex::default(),
-            written: Mutex::default(),
-        }
-    }
-
     /// No saved progress; writes `STATE/canaries.json` (over an unreadable one).
     pub fn empty(state_dir: &Path) -> Self {
         ProgressStore {
-            path: Some(state_dir.join(FILE)),
+            path: state_dir.join(FILE),
             saved: Mutex::default(),
             written: Mutex::default(),
         }
@@ -105,7 +96,7 @@ impl ProgressStore {
                     .map(|saved| ((saved.namespace.clone(), saved.name.clone()), saved))
                     .collect(),
             ),
-            path: Some(path),
+            path,
         })
     }
 
@@ -145,9 +136,7 @@ impl ProgressStore {
         rollouts: impl IntoIterator<Item = &'r Rollout>,
         now: Instant,
     ) -> Result<(), ProgressError> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
+        let path = &self.path;
         let wall = SystemTime::now();
         let mut records: Vec<Saved> = rollouts
             .into_iter()

@@ -299,24 +299,27 @@ async fn serve(
     if let Err(reason) = &writable {
         tracing::info!(%reason, "canary outcomes cannot be committed: canaries hold their last step");
     }
-    let canaries = crate::canary::controller::CanaryController::new(mesh.clone(), writable);
-    canaries.persist(
-        crate::canary::progress::ProgressStore::open(&state_dir).unwrap_or_else(|error| {
-            tracing::warn!(error = %crate::cli::error_chain(&error), "canary progress unreadable; running canaries start over");
-            crate::canary::progress::ProgressStore::empty(&state_dir)
-        }),
+    let canaries = crate::canary::controller::CanaryController::new(
+        mesh.clone(),
+        crate::canary::controller::Settings {
+            writable,
+            progress: crate::canary::progress::ProgressStore::open(&state_dir).unwrap_or_else(
+                |error| {
+                    tracing::warn!(error = %crate::cli::error_chain(&error), "canary progress unreadable; running canaries start over");
+                    crate::canary::progress::ProgressStore::empty(&state_dir)
+                },
+            ),
+            metric_source: crate::canary::metrics_source::MetricSource::from_flag(
+                &args.canary_metrics,
+                args.canary_prometheus_window,
+            )
+            .context("--canary-metrics")?,
+            observers: crate::canary::notify::Observers {
+                metrics: metrics.canary.clone(),
+                webhook: canary_webhook,
+            },
+        },
     );
-    canaries.measure_with(
-        crate::canary::metrics_source::MetricSource::from_flag(
-            &args.canary_metrics,
-            args.canary_prometheus_window,
-        )
-        .context("--canary-metrics")?,
-    );
-    canaries.observe(crate::canary::notify::Observers {
-        metrics: metrics.canary.clone(),
-        webhook: canary_webhook,
-    });
     let canary_task = tokio::spawn(canaries.clone().run());
     let admin = tokio::spawn(admin::serve(
         admin_listener,
