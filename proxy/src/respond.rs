@@ -7,6 +7,7 @@ use http::{Response, StatusCode};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
+use crate::inbound::app_direct::body::DirectBody;
 use crate::inbound::app_pool::AppBody;
 
 /// A response body: the peer's or app's own, or one the proxy wrote.
@@ -14,7 +15,7 @@ pub type ResponseBody = Either<Relayed, Full<Bytes>>;
 
 /// A body relayed from elsewhere: a peer's or an upgrade's, or the app's on a pooled
 /// HTTP/1.1 connection (which goes back to the pool when the body ends).
-pub type Relayed = Either<Incoming, AppBody>;
+pub type Relayed = Either<Incoming, Either<AppBody, DirectBody>>;
 
 /// A response as received from a peer proxy or the app, ready to pass on.
 pub fn relayed(response: Response<Incoming>) -> Response<ResponseBody> {
@@ -23,7 +24,12 @@ pub fn relayed(response: Response<Incoming>) -> Response<ResponseBody> {
 
 /// A response from the app's connection pool, ready to pass on.
 pub fn from_app(response: Response<AppBody>) -> Response<ResponseBody> {
-    response.map(|body| Either::Left(Either::Right(body)))
+    response.map(|body| Either::Left(Either::Right(Either::Left(body))))
+}
+
+/// A response read by `app_direct`, ready to pass on.
+pub fn from_app_direct(response: Response<DirectBody>) -> Response<ResponseBody> {
+    response.map(|body| Either::Left(Either::Right(Either::Right(body))))
 }
 
 static TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");

@@ -1,55 +1,45 @@
-//! Keep-alive HTTP/1.1 connections to the local app, pooled per app address.
+//! Requests with a body to the local app, on keep-alive HTTP/1.1 connections driven by
+//! hyper's client (streaming the body out, `Expect: 100-continue` and responses that
+//! arrive before the body has gone are its job); body-less requests take `app_direct`.
 //!
 //! A request takes the most recently returned idle connection, or opens one; the
-//! connection comes back when its response body has been read to the end. This is the
-//! inbound hot path, so it avoids what a general-purpose pooled client pays per request
-//! (hyper-util's legacy client builds a pool key and spawns a task per HTTP/1.1 request to
-//! wait for the connection to become idle again).
+//! connection comes back when its response body has been read to the end. That is
+//! cheaper than hyper-util's legacy client, which builds a pool key and spawns a task
+//! per HTTP/1.1 request to wait for the connection to become idle again.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 
-/// An idle connection older than this is closed rather than reused (apps close idle
-/// keep-alive connections too, typically after a minute or more).
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Idle connections kept per app address; more are closed when they come back.
-const MAX_IDLE: usize = 512;
+use super::app_direct::{ConnectError, open};
+use super::idle::IdleConnections;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The app could not be reached: the request never reached it.
-    #[error("connect to {address}: {message}")]
-    Connect { address: Arc<str>, message: String },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     /// The app was reached but the exchange failed.
     #[error(transparent)]
     Request(#[from] hyper::Error),
 }
 
-struct Idle {
-    sender: SendRequest<Incoming>,
-    since: Instant,
-}
-
 pub struct AppPool {
-    /// Idle connections per app address. A workload has a handful of app addresses at
-    /// most: a scan comparing them is cheaper than hashing the address twice a request.
-    idle: Mutex<Vec<(Arc<str>, Vec<Idle>)>>,
+    idle: IdleConnections<SendRequest<Incoming>>,
     connect_timeout: Duration,
 }
 
 impl AppPool {
     pub fn new(connect_timeout: Duration) -> Arc<Self> {
         Arc::new(Self {
-            idle: Mutex::new(Vec::new()),
+            idle: IdleConnections::default(),
             connect_timeout,
         })
     }
@@ -79,72 +69,30 @@ impl AppPool {
         }
     }
 
-    /// The most recently returned connection that is ready for a request. Closed and
-    /// expired ones are dropped; one still finishing its previous exchange is skipped.
+    /// The most recently returned connection that is ready for a request. Closed ones
+    /// are dropped, and so is one still sending its previous request's body (its
+    /// response came first): it closes once that is done.
     fn checkout(&self, address: &str) -> Option<SendRequest<Incoming>> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle_for(&mut idle, address)?;
-        let now = Instant::now();
-        let mut skipped = 0;
-        while list.len() > skipped {
-            let entry = list.pop()?;
-            if entry.sender.is_closed() || now.duration_since(entry.since) > IDLE_TIMEOUT {
-                continue;
+        while let Some(sender) = self.idle.take(address) {
+            if !sender.is_closed() && sender.is_ready() {
+                return Some(sender);
             }
-            if entry.sender.is_ready() {
-                return Some(entry.sender);
-            }
-            // Busy for now (its request body is still going out): oldest position, so the
-            // scan does not meet it again.
-            list.insert(0, entry);
-            skipped += 1;
         }
         None
     }
 
     fn give_back(&self, address: Arc<str>, sender: SendRequest<Incoming>) {
-        if sender.is_closed() {
-            return;
-        }
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let index = match idle.iter().position(|(known, _)| *known == address) {
-            Some(index) => index,
-            None => {
-                idle.push((address, Vec::new()));
-                idle.len() - 1
-            }
-        };
-        let list = &mut idle[index].1;
-        let now = Instant::now();
-        // The oldest sit at the front: expire them as newer ones come back.
-        let expired = list
-            .iter()
-            .take_while(|entry| now.duration_since(entry.since) > IDLE_TIMEOUT)
-            .count();
-        list.drain(..expired);
-        if list.len() < MAX_IDLE {
-            list.push(Idle { sender, since: now });
+        if !sender.is_closed() {
+            self.idle.put(&address, sender);
         }
     }
 
     async fn connect(&self, address: &Arc<str>) -> Result<SendRequest<Incoming>, AppError> {
-        let failed = |message: String| AppError::Connect {
+        let tcp = open(address, self.connect_timeout).await?;
+        let failed = |message: String| ConnectError {
             address: address.clone(),
             message,
         };
-        let tcp = match tokio::time::timeout(self.connect_timeout, TcpStream::connect(&**address))
-            .await
-        {
-            Ok(Ok(tcp)) => tcp,
-            Ok(Err(error)) => return Err(failed(error.to_string())),
-            Err(_) => {
-                return Err(failed(format!(
-                    "no answer within {:?}",
-                    self.connect_timeout
-                )));
-            }
-        };
-        let _ = tcp.set_nodelay(true);
         // Requests to the app are mostly a head alone: one flat write buffer (see
         // `server_builder`).
         let (sender, connection) = http1::Builder::new()
@@ -181,12 +129,6 @@ impl AppPool {
         }
         response.map(|body| AppBody { body, giveback })
     }
-}
-
-fn idle_for<'a>(idle: &'a mut [(Arc<str>, Vec<Idle>)], address: &str) -> Option<&'a mut Vec<Idle>> {
-    idle.iter_mut()
-        .find(|(known, _)| **known == *address)
-        .map(|(_, list)| list)
 }
 
 struct Giveback {

@@ -8,9 +8,10 @@ use std::time::Instant;
 use http::header::{HOST, HeaderValue};
 use http::uri::{PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri, Version};
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use tokio::net::TcpStream;
 
+use super::app_direct::DirectError;
 use super::app_pool::AppError;
 use super::authorize::{self, Call, Decision};
 use super::{Inbound, Peer};
@@ -262,11 +263,19 @@ async fn to_app(
             Err(error) if error.is_connect() => return app_unavailable(app, &error),
             Err(error) => return app_failed(app, &error),
         }
+    } else if request.body().is_end_stream() {
+        origin_form(app, &mut request);
+        // Its hop-by-hop headers are left out as it is read.
+        return match inbound.apps.direct.send(&app.app_address, request).await {
+            Ok(response) => respond::from_app_direct(response),
+            Err(error @ DirectError::Connect(_)) => app_unavailable(app, &error),
+            Err(error) => app_failed(app, &error),
+        };
     } else {
         origin_form(app, &mut request);
         match inbound.apps.http1.send(&app.app_address, request).await {
             Ok(response) => respond::from_app(response),
-            Err(error @ AppError::Connect { .. }) => return app_unavailable(app, &error),
+            Err(error @ AppError::Connect(_)) => return app_unavailable(app, &error),
             Err(AppError::Request(error)) => return app_failed(app, &error),
         }
     };

@@ -6,12 +6,16 @@
 //! - `authorize`: the SMI rules of the snapshot (403 / closed stream when they refuse).
 //! - `forward`: HTTP to the app's address for the service port (HTTP/1.1, or h2c when
 //!   the calling app spoke HTTP/2), upgrades passed through; metrics and access log.
-//! - `app_pool`: the keep-alive HTTP/1.1 connections to the app.
+//! - `app_direct`: body-less HTTP/1.1 requests to the app, on connections the request's
+//!   own task reads and writes (the hot path); `app_pool`: hyper's client for requests
+//!   with a body; `idle`: the keep-alive connections both keep per app address.
 //! - `tcp`: TCP streams to the app after their preamble (see `hop`).
 
+pub mod app_direct;
 pub mod app_pool;
 pub mod authorize;
 mod forward;
+mod idle;
 pub mod listener;
 mod tcp;
 
@@ -27,6 +31,7 @@ use crate::access_log::AccessLog;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 use crate::tls::TlsStore;
+use app_direct::DirectPool;
 use app_pool::AppPool;
 
 /// What every inbound connection shares.
@@ -41,7 +46,9 @@ pub struct Inbound {
 
 /// Pooled keep-alive clients to the local app.
 pub struct AppClients {
-    /// HTTP/1.1, every request but gRPC: the hot path, with its own pool.
+    /// HTTP/1.1 requests without a body: the hot path.
+    pub direct: Arc<DirectPool>,
+    /// HTTP/1.1 requests with a body (gRPC aside).
     pub http1: Arc<AppPool>,
     /// h2c for gRPC, multiplexed on one connection per app address.
     pub http2: Client<HttpConnector, Incoming>,
@@ -53,6 +60,7 @@ impl AppClients {
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(connect_timeout));
         Self {
+            direct: DirectPool::new(connect_timeout),
             http1: AppPool::new(connect_timeout),
             http2: Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(60))
