@@ -20,7 +20,7 @@ use crate::headers;
 use crate::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
 use crate::metrics::{Direction, RouteLabels, RouteMetrics};
 use crate::respond::{self, ResponseBody};
-use crate::snapshot::{InboundPort, Protocol, Snapshot, parse_authority};
+use crate::snapshot::{InboundPort, Protocol, Snapshot};
 use crate::upgrade;
 
 /// The route label of requests admitted without an HTTP match (shared: no allocation per
@@ -197,8 +197,7 @@ fn target<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<(u16, bool, Ar
         .authority()
         .map(|a| a.as_str())
         .or_else(|| request.headers().get(HOST).and_then(|h| h.to_str().ok()))
-        .and_then(parse_authority)
-        .and_then(|authority| authority.port)
+        .and_then(port_of)
         .filter(|port| snapshot.inbound_port(*port).is_some());
     let port = host_port.or_else(|| {
         let mut http = workload
@@ -214,6 +213,11 @@ fn target<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<(u16, bool, Ar
         }
     })?;
     Some((port, headers::is_grpc(request), default_service()))
+}
+
+/// The port an authority (`host:port`, `[v6]:port`) names; the host does not matter here.
+fn port_of(authority: &str) -> Option<u16> {
+    authority.rsplit_once(':')?.1.parse().ok()
 }
 
 /// The request as the app gets it: origin-form path on the app's address, the caller's
@@ -381,5 +385,20 @@ fn log<B>(
             status: response.status().as_u16(),
             duration_ms: start.elapsed(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::port_of;
+
+    #[test]
+    fn the_port_of_an_authority_is_read_for_names_and_addresses_of_both_families() {
+        assert_eq!(port_of("api.shop:8080"), Some(8080));
+        assert_eq!(port_of("127.0.0.1:80"), Some(80));
+        assert_eq!(port_of("[::1]:9090"), Some(9090));
+        assert_eq!(port_of("[::1]"), None);
+        assert_eq!(port_of("api.shop"), None);
+        assert_eq!(port_of("api.shop:http"), None);
     }
 }

@@ -151,10 +151,13 @@ impl DirectPool {
     ) -> Result<Response<DirectBody>, DirectError> {
         let mut head = Vec::with_capacity(256);
         head::encode_request(&request, &mut head);
-        let method = request.method();
+        let method = request.method().clone();
+        // Its header values share the caller's read buffer: let go of them now, so that
+        // buffer can be reused for the caller's next request instead of reallocated.
+        drop(request);
         let idempotent = method.is_idempotent();
         if let Some(connection) = self.checkout(address, idempotent) {
-            match self.exchange(connection, &head, method, address).await {
+            match self.exchange(connection, &head, &method, address).await {
                 Ok(response) => return Ok(response),
                 Err(Failure { stale: true, .. }) if idempotent => {}
                 Err(failure) => return Err(failure.error),
@@ -165,7 +168,7 @@ impl DirectPool {
             buffer: BytesMut::new(),
             reused: false,
         });
-        self.exchange(connection, &head, method, address)
+        self.exchange(connection, &head, &method, address)
             .await
             .map_err(|failure| failure.error)
     }
@@ -197,7 +200,12 @@ impl DirectPool {
         }
         let mut answered = false;
         loop {
-            match head::parse_response(&mut connection.buffer, method) {
+            let parsed = if answered {
+                head::parse_response(&mut connection.buffer, method)
+            } else {
+                Ok(None)
+            };
+            match parsed {
                 Ok(Some(ResponseHead {
                     response,
                     framing,
@@ -244,5 +252,196 @@ impl DirectPool {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Exchanges with a scripted app on a real loopback socket: it reads each request head
+    //! and answers with the next scripted bytes, then keeps the connection or closes it.
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http::{HeaderMap, StatusCode};
+    use http_body_util::BodyExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    struct Answer {
+        bytes: &'static [u8],
+        then_close: bool,
+    }
+
+    fn keep(bytes: &'static [u8]) -> Answer {
+        Answer {
+            bytes,
+            then_close: false,
+        }
+    }
+
+    fn close(bytes: &'static [u8]) -> Answer {
+        Answer {
+            bytes,
+            then_close: true,
+        }
+    }
+
+    /// Starts the scripted app; returns its address and its count of accepted connections.
+    async fn scripted_app(answers: Vec<Answer>) -> (Arc<str>, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address: Arc<str> = Arc::from(listener.local_addr().unwrap().to_string());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            let mut answers = answers.into_iter();
+            'connections: loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut request = Vec::new();
+                loop {
+                    let mut chunk = [0u8; 1024];
+                    let read = stream.read(&mut chunk).await.unwrap_or(0);
+                    if read == 0 {
+                        continue 'connections;
+                    }
+                    request.extend_from_slice(&chunk[..read]);
+                    if !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        continue;
+                    }
+                    request.clear();
+                    let Some(answer) = answers.next() else {
+                        return;
+                    };
+                    stream.write_all(answer.bytes).await.unwrap();
+                    if answer.then_close {
+                        continue 'connections;
+                    }
+                }
+            }
+        });
+        (address, accepted)
+    }
+
+    fn get(method: Method) -> Request<()> {
+        Request::builder()
+            .method(method)
+            .uri("/")
+            .header("host", "app")
+            .body(())
+            .unwrap()
+    }
+
+    async fn call(
+        pool: &Arc<DirectPool>,
+        address: &Arc<str>,
+        method: Method,
+    ) -> (StatusCode, String, HeaderMap) {
+        let response = pool.send(address, get(method)).await.unwrap();
+        let status = response.status();
+        let collected = response.into_body().collect().await.unwrap();
+        let trailers = collected.trailers().cloned().unwrap_or_default();
+        let body = String::from_utf8(collected.to_bytes().to_vec()).unwrap();
+        (status, body, trailers)
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_arrives_whole_with_its_trailers_and_the_connection_is_reused() {
+        let (address, accepted) = scripted_app(vec![
+            keep(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nx-checksum: 7\r\n\r\n"),
+            keep(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        ])
+        .await;
+        let pool = DirectPool::new(Duration::from_secs(1));
+        let (status, body, trailers) = call(&pool, &address, Method::GET).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "hello world"));
+        assert_eq!(trailers["x-checksum"], "7");
+        let (_, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!(body, "ok");
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "one connection for both"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_delimited_by_close_is_read_to_the_end_and_its_connection_not_reused() {
+        let (address, accepted) = scripted_app(vec![
+            close(b"HTTP/1.0 200 OK\r\n\r\nuntil the end"),
+            keep(b"HTTP/1.1 204 No Content\r\n\r\n"),
+        ])
+        .await;
+        let pool = DirectPool::new(Duration::from_secs(1));
+        let (_, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!(body, "until the end");
+        let (status, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!((status, body.as_str()), (StatusCode::NO_CONTENT, ""));
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn interim_responses_are_skipped_and_head_responses_have_no_body() {
+        let (address, accepted) = scripted_app(vec![
+            keep(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+            keep(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"),
+            keep(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlast"),
+        ])
+        .await;
+        let pool = DirectPool::new(Duration::from_secs(1));
+        let (status, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+        let (status, body, _) = call(&pool, &address, Method::HEAD).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, ""));
+        let (_, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!(body, "last");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_get_on_a_connection_the_app_closed_while_idle_is_sent_again_on_a_new_one() {
+        let (address, accepted) = scripted_app(vec![
+            // Says nothing of closing, then closes: the pooled connection is stale.
+            close(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"),
+            keep(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond"),
+        ])
+        .await;
+        let pool = DirectPool::new(Duration::from_secs(1));
+        let (_, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!(body, "first");
+        let (status, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "second"));
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_short_by_the_app_is_an_error_not_a_short_success() {
+        let (address, _) = scripted_app(vec![close(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+        )])
+        .await;
+        let pool = DirectPool::new(Duration::from_secs(1));
+        let response = pool.send(&address, get(Method::GET)).await.unwrap();
+        let error = response.into_body().collect().await.unwrap_err();
+        assert!(matches!(error, body::BodyError::Incomplete), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_app_that_closes_without_answering_or_cannot_be_reached_is_an_error() {
+        let (address, _) = scripted_app(vec![close(b"")]).await;
+        let pool = DirectPool::new(Duration::from_secs(1));
+        let Err(error) = pool.send(&address, get(Method::GET)).await else {
+            panic!("a response from an app that said nothing");
+        };
+        assert!(matches!(error, DirectError::Closed), "{error}");
+
+        let unused = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let refused: Arc<str> = Arc::from(unused.local_addr().unwrap().to_string());
+        drop(unused);
+        let Err(error) = pool.send(&refused, get(Method::GET)).await else {
+            panic!("a response from an address nobody listens on");
+        };
+        assert!(matches!(error, DirectError::Connect(_)), "{error}");
     }
 }
