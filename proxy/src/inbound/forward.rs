@@ -2,16 +2,17 @@
 //! service port it is for, authorize it, and forward it to the local app.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
 use http::header::{HOST, HeaderValue};
 use http::uri::{PathAndQuery, Scheme};
-use http::{Request, Response, StatusCode, Uri, Version};
+use http::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::{Body, Incoming};
 use tokio::net::TcpStream;
 
-use super::app_direct::DirectError;
+use super::app_direct::{DirectError, Prepared};
 use super::app_pool::AppError;
 use super::authorize::{self, Call, Decision};
 use super::{Inbound, Peer};
@@ -78,22 +79,106 @@ impl Caller {
     }
 }
 
-pub async fn handle(
+/// Handles one request. Everything that needs no waiting (routing, authorization, and for
+/// a request without a body the whole head the app will get) happens before the returned
+/// future is first polled: hyper reads from the caller's connection again before it polls
+/// that future, and a request still holding the head it parsed would make it allocate a
+/// new read buffer each time.
+pub fn handle(
     inbound: Arc<Inbound>,
     caller: Arc<Caller>,
-    mut request: Request<Incoming>,
-) -> Result<Response<ResponseBody>, Infallible> {
-    let peer = &caller.peer;
+    request: Request<Incoming>,
+) -> impl Future<Output = Result<Response<ResponseBody>, Infallible>> + Send {
     let start = Instant::now();
+    let admitted = admit(&inbound, &caller, request, start);
+    async move {
+        let admitted = match admitted {
+            Admission::Forward(admitted) => admitted,
+            Admission::Answer(response) => return Ok(response),
+        };
+        let Admitted {
+            service,
+            route,
+            metrics,
+            app,
+            exchange,
+            logged,
+        } = admitted;
+        let response = match exchange {
+            Exchange::Direct(prepared) => direct(&inbound, &app, &prepared).await,
+            Exchange::Pooled { http2, request } => to_app(&inbound, &app, http2, *request).await,
+            Exchange::Upgrade { snapshot, request } => {
+                to_app_upgrade(&inbound, &snapshot, &app, *request).await
+            }
+        };
+        metrics.response(response.status(), start.elapsed());
+        if let (Some(access_log), Some((method, uri))) = (inbound.access_log, logged) {
+            access_log.write(&HttpEntry {
+                direction: "inbound",
+                source: &caller.peer.identity,
+                destination: &service,
+                backend: &service,
+                route: &route,
+                method: method.as_str(),
+                path: uri.path(),
+                status: response.status().as_u16(),
+                duration_ms: start.elapsed(),
+            });
+        }
+        Ok(response)
+    }
+}
+
+/// A request that is authorized and on its way to the app.
+struct Admitted {
+    service: Arc<str>,
+    route: Arc<str>,
+    metrics: Arc<RouteMetrics>,
+    app: InboundPort,
+    exchange: Exchange,
+    /// Method and URI for the access log, when there is one.
+    logged: Option<(Method, Uri)>,
+}
+
+/// How the request reaches the app.
+enum Exchange {
+    /// No body: its head, ready to write (`app_direct`).
+    Direct(Prepared),
+    /// A body to stream, or HTTP/2 to the app (gRPC): hyper's clients. Boxed, like the
+    /// upgrade: the common case should not move a whole request around.
+    Pooled {
+        http2: bool,
+        request: Box<Request<Incoming>>,
+    },
+    Upgrade {
+        snapshot: Arc<Snapshot>,
+        request: Box<Request<Incoming>>,
+    },
+}
+
+/// What becomes of a request: on to the app, or answered by the proxy.
+enum Admission {
+    Forward(Admitted),
+    Answer(Response<ResponseBody>),
+}
+
+/// Routes and authorizes the request.
+fn admit(
+    inbound: &Inbound,
+    caller: &Caller,
+    mut request: Request<Incoming>,
+    start: Instant,
+) -> Admission {
+    let peer = &caller.peer;
     let Some(snapshot) = inbound.snapshots.current() else {
-        return Ok(respond::text(
+        return Admission::Answer(respond::text(
             StatusCode::SERVICE_UNAVAILABLE,
             "meshcd-proxy has no snapshot loaded yet",
         ));
     };
     let target = target(&snapshot, &request);
     let Some((port, http2, service)) = target else {
-        return Ok(respond::text(
+        return Admission::Answer(respond::text(
             StatusCode::NOT_FOUND,
             format!(
                 "this workload ({}) serves no such port; send {} or a Host with one of its ports",
@@ -106,7 +191,7 @@ pub async fn handle(
         .inbound_port(port)
         .filter(|app| app.protocol == Protocol::Http)
     else {
-        return Ok(respond::text(
+        return Admission::Answer(respond::text(
             StatusCode::NOT_FOUND,
             format!(
                 "this workload ({}) serves no HTTP on service port {port}",
@@ -131,37 +216,54 @@ pub async fn handle(
             inbound.metrics.denied(&peer.identity, "http");
             tracing::info!(%denial, "inbound request denied");
             let response = respond::text(StatusCode::FORBIDDEN, denial.to_string());
-            log(&inbound, peer, &service, "", &request, &response, start);
-            return Ok(response);
+            log(inbound, peer, &service, "", &request, &response, start);
+            return Admission::Answer(response);
         }
     };
-    let metrics = caller.route_metrics(&inbound, &service, &route);
+    let metrics = caller.route_metrics(inbound, &service, &route);
     metrics.request();
     let logged = inbound
         .access_log
         .map(|_| (request.method().clone(), request.uri().clone()));
 
     request.headers_mut().remove(&DESTINATION_HEADER);
-    let response = if headers::is_upgrade(&request) {
-        to_app_upgrade(&inbound, &snapshot, app, request).await
+    let exchange = if headers::is_upgrade(&request) {
+        Exchange::Upgrade {
+            snapshot: snapshot.clone(),
+            request: Box::new(request),
+        }
+    } else if !http2 && request.body().is_end_stream() {
+        headers::strip_hop_by_hop(request.headers_mut());
+        origin_form(app, &mut request);
+        Exchange::Direct(Prepared::new(&request))
     } else {
-        to_app(&inbound, app, http2, request).await
+        Exchange::Pooled {
+            http2,
+            request: Box::new(request),
+        }
     };
-    metrics.response(response.status(), start.elapsed());
-    if let (Some(access_log), Some((method, uri))) = (inbound.access_log, logged) {
-        access_log.write(&HttpEntry {
-            direction: "inbound",
-            source: &peer.identity,
-            destination: &service,
-            backend: &service,
-            route: &route,
-            method: method.as_str(),
-            path: uri.path(),
-            status: response.status().as_u16(),
-            duration_ms: start.elapsed(),
-        });
+    Admission::Forward(Admitted {
+        service,
+        route,
+        metrics,
+        app: app.clone(),
+        exchange,
+        logged,
+    })
+}
+
+/// A request without a body, to the app over `app_direct`; the response's hop-by-hop
+/// headers are left out as it is read.
+async fn direct(
+    inbound: &Inbound,
+    app: &InboundPort,
+    prepared: &Prepared,
+) -> Response<ResponseBody> {
+    match inbound.apps.direct.send(&app.app_address, prepared).await {
+        Ok(response) => respond::from_app_direct(response),
+        Err(error @ DirectError::Connect(_)) => app_unavailable(app, &error),
+        Err(error) => app_failed(app, &error),
     }
-    Ok(response)
 }
 
 /// (service port, app needs HTTP/2, service name) from the destination header; for
@@ -267,14 +369,6 @@ async fn to_app(
             Err(error) if error.is_connect() => return app_unavailable(app, &error),
             Err(error) => return app_failed(app, &error),
         }
-    } else if request.body().is_end_stream() {
-        origin_form(app, &mut request);
-        // Its hop-by-hop headers are left out as it is read.
-        return match inbound.apps.direct.send(&app.app_address, request).await {
-            Ok(response) => respond::from_app_direct(response),
-            Err(error @ DirectError::Connect(_)) => app_unavailable(app, &error),
-            Err(error) => app_failed(app, &error),
-        };
     } else {
         origin_form(app, &mut request);
         match inbound.apps.http1.send(&app.app_address, request).await {

@@ -58,7 +58,7 @@ pub struct Workload {
 }
 
 /// Where the local app serves one service port.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct InboundPort {
     pub service_port: u16,
     pub app_address: Arc<str>,

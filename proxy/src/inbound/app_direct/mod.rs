@@ -122,6 +122,25 @@ impl Checkin {
     }
 }
 
+/// A request without a body, as the app will get it: its head, ready to write. The
+/// request itself (whose header values share the caller's read buffer) can go at once.
+pub struct Prepared {
+    head: Vec<u8>,
+    method: Method,
+}
+
+impl Prepared {
+    /// The request must have an origin-form URI, `Host` set and no hop-by-hop headers.
+    pub fn new<B>(request: &Request<B>) -> Self {
+        let mut head = Vec::with_capacity(256);
+        head::encode_request(request, &mut head);
+        Self {
+            head,
+            method: request.method().clone(),
+        }
+    }
+}
+
 /// A failed exchange, and whether it may be sent again on a new connection.
 struct Failure {
     error: DirectError,
@@ -141,23 +160,18 @@ impl DirectPool {
         })
     }
 
-    /// Sends a request without a body (origin-form URI, `Host` set, hop-by-hop headers
-    /// removed) to the app at `address`. An idempotent request that meets a pooled
-    /// connection the app had closed is sent again on a new one (RFC 9110 §9.2.2).
-    pub async fn send<B>(
+    /// Sends a prepared request to the app at `address`. An idempotent request that
+    /// meets a pooled connection the app had closed is sent again on a new one (RFC 9110
+    /// §9.2.2).
+    pub async fn send(
         self: &Arc<Self>,
         address: &Arc<str>,
-        request: Request<B>,
+        prepared: &Prepared,
     ) -> Result<Response<DirectBody>, DirectError> {
-        let mut head = Vec::with_capacity(256);
-        head::encode_request(&request, &mut head);
-        let method = request.method().clone();
-        // Its header values share the caller's read buffer: let go of them now, so that
-        // buffer can be reused for the caller's next request instead of reallocated.
-        drop(request);
+        let Prepared { head, method } = prepared;
         let idempotent = method.is_idempotent();
         if let Some(connection) = self.checkout(address, idempotent) {
-            match self.exchange(connection, &head, &method, address).await {
+            match self.exchange(connection, head, method, address).await {
                 Ok(response) => return Ok(response),
                 Err(Failure { stale: true, .. }) if idempotent => {}
                 Err(failure) => return Err(failure.error),
@@ -168,7 +182,7 @@ impl DirectPool {
             buffer: BytesMut::new(),
             reused: false,
         });
-        self.exchange(connection, &head, &method, address)
+        self.exchange(connection, head, method, address)
             .await
             .map_err(|failure| failure.error)
     }
@@ -338,7 +352,10 @@ mod tests {
         address: &Arc<str>,
         method: Method,
     ) -> (StatusCode, String, HeaderMap) {
-        let response = pool.send(address, get(method)).await.unwrap();
+        let response = pool
+            .send(address, &Prepared::new(&get(method)))
+            .await
+            .unwrap();
         let status = response.status();
         let collected = response.into_body().collect().await.unwrap();
         let trailers = collected.trailers().cloned().unwrap_or_default();
@@ -422,7 +439,10 @@ mod tests {
         )])
         .await;
         let pool = DirectPool::new(Duration::from_secs(1));
-        let response = pool.send(&address, get(Method::GET)).await.unwrap();
+        let response = pool
+            .send(&address, &Prepared::new(&get(Method::GET)))
+            .await
+            .unwrap();
         let error = response.into_body().collect().await.unwrap_err();
         assert!(matches!(error, body::BodyError::Incomplete), "{error}");
     }
@@ -431,7 +451,7 @@ mod tests {
     async fn an_app_that_closes_without_answering_or_cannot_be_reached_is_an_error() {
         let (address, _) = scripted_app(vec![close(b"")]).await;
         let pool = DirectPool::new(Duration::from_secs(1));
-        let Err(error) = pool.send(&address, get(Method::GET)).await else {
+        let Err(error) = pool.send(&address, &Prepared::new(&get(Method::GET))).await else {
             panic!("a response from an app that said nothing");
         };
         assert!(matches!(error, DirectError::Closed), "{error}");
@@ -439,7 +459,7 @@ mod tests {
         let unused = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let refused: Arc<str> = Arc::from(unused.local_addr().unwrap().to_string());
         drop(unused);
-        let Err(error) = pool.send(&refused, get(Method::GET)).await else {
+        let Err(error) = pool.send(&refused, &Prepared::new(&get(Method::GET))).await else {
             panic!("a response from an address nobody listens on");
         };
         assert!(matches!(error, DirectError::Connect(_)), "{error}");
