@@ -17,14 +17,16 @@ mod head;
 
 use std::future::poll_fn;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
 use http::{Method, Request, Response};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio_util::io::poll_read_buf;
 
 use super::idle::IdleConnections;
 use body::DirectBody;
@@ -86,19 +88,14 @@ pub struct AppConnection {
 }
 
 impl AppConnection {
-    /// Reads what the socket has into the buffer: `Ok(0)` at end of file.
+    /// Reads what the socket has into the buffer: `Ok(0)` at end of file. Through
+    /// `AsyncRead`, whose short reads tell tokio the socket is drained: the next exchange
+    /// then waits for the app's answer without first trying a read that finds nothing.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.buffer.capacity() - self.buffer.len() < MIN_READ {
             self.buffer.reserve(READ_SIZE);
         }
-        loop {
-            // Readiness first: no system call while the reactor has seen nothing.
-            ready!(self.stream.poll_read_ready(cx))?;
-            match self.stream.try_read_buf(&mut self.buffer) {
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
-                result => return Poll::Ready(result),
-            }
-        }
+        poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.buffer)
     }
 
     /// Whether an idle connection is still open and silent. Costs a system call only when
