@@ -23,6 +23,7 @@ pub mod env {
     pub const JOIN: &str = "MESHCD_PROXY_JOIN";
     pub const CONTROL_PLANE_NAME: &str = "MESHCD_PROXY_CONTROL_PLANE_NAME";
     pub const TOKEN: &str = "MESHCD_PROXY_TOKEN";
+    pub const TOKEN_FILE: &str = "MESHCD_PROXY_TOKEN_FILE";
     pub const NAMESPACE: &str = "MESHCD_PROXY_NAMESPACE";
     pub const SERVICE_ACCOUNT: &str = "MESHCD_PROXY_SERVICE_ACCOUNT";
     pub const SERVICES: &str = "MESHCD_PROXY_SERVICES";
@@ -70,7 +71,7 @@ pub struct Config {
 
     /// Join the control plane at this host:port (TLS) instead of reading files.
     #[arg(long, env = env::JOIN, value_name = "ADDR",
-          requires_all = ["token", "namespace", "services"])]
+          requires_all = ["namespace", "services"])]
     pub join: Option<String>,
 
     /// The name the control plane's certificate must carry.
@@ -79,8 +80,14 @@ pub struct Config {
     pub control_plane_name: String,
 
     /// Bootstrap token proving the workload's identity (`meshcd token create`).
-    #[arg(long, env = env::TOKEN, value_name = "TOKEN", hide_env_values = true)]
+    #[arg(long, env = env::TOKEN, value_name = "TOKEN", hide_env_values = true,
+          conflicts_with = "token_file")]
     pub token: Option<String>,
+
+    /// A file holding the token, read again for every join and certificate renewal: a
+    /// Kubernetes projected service-account token is replaced before it expires.
+    #[arg(long, env = env::TOKEN_FILE, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 
     /// The workload's namespace.
     #[arg(long, env = env::NAMESPACE)]

@@ -140,11 +140,17 @@ fn source(config: &Config, inbound: SocketAddr) -> Result<Source, StartError> {
             key: key.clone(),
         });
     }
+    let token = match (&config.token, &config.token_file) {
+        (Some(token), _) => Some(join::Token::Value(token.clone())),
+        (None, Some(file)) => Some(join::Token::File(file.clone())),
+        (None, None) => None,
+    };
     let (Some(control_plane), Some(token), Some(namespace)) =
-        (&config.join, &config.token, &config.namespace)
+        (&config.join, token, &config.namespace)
     else {
         return Err(StartError::Usage(
-            "give --snapshot, --cert and --key, or --join with --token, --namespace and --service"
+            "give --snapshot, --cert and --key, or --join with --token (or --token-file), \
+             --namespace and --service"
                 .into(),
         ));
     };
@@ -168,7 +174,7 @@ fn source(config: &Config, inbound: SocketAddr) -> Result<Source, StartError> {
         control_plane: control_plane.clone(),
         control_plane_name: config.control_plane_name.clone(),
         ca_bundle_pem,
-        token: token.clone(),
+        token,
         proxy_id,
         workload: meshcd_schemas::proto::Workload {
             namespace: namespace.clone(),

@@ -54,7 +54,7 @@ pub async fn issue(
     let workload = &options.workload;
     let response = ControlPlaneClient::new(channel.clone())
         .issue_certificate(proto::CertificateRequest {
-            token: options.token.clone(),
+            token: options.token.current()?,
             namespace: workload.namespace.clone(),
             service_account: workload.service_account.clone(),
             csr_pem: csr,

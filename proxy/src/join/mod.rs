@@ -9,6 +9,7 @@ mod report;
 mod sink;
 mod stream;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,15 +39,36 @@ pub struct JoinOptions {
     pub control_plane_name: String,
     /// PEM of the mesh CA, which must have signed the control plane's certificate.
     pub ca_bundle_pem: String,
-    pub token: String,
+    pub token: Token,
     pub proxy_id: String,
     pub workload: proto::Workload,
     /// The address peers reach this proxy's inbound listener at.
     pub inbound_address: String,
 }
 
+/// The bootstrap token: given once, or a file read again each time it is needed (a
+/// projected service-account token is rotated by the kubelet well before it expires).
+#[derive(Debug, Clone)]
+pub enum Token {
+    Value(String),
+    File(PathBuf),
+}
+
+impl Token {
+    pub fn current(&self) -> Result<String, JoinError> {
+        match self {
+            Token::Value(token) => Ok(token.clone()),
+            Token::File(path) => std::fs::read_to_string(path)
+                .map(|text| text.trim().to_owned())
+                .map_err(|error| JoinError::Token(format!("reading {}: {error}", path.display()))),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum JoinError {
+    #[error("bootstrap token: {0}")]
+    Token(String),
     #[error("control plane address {0:?} is not host:port")]
     Address(String),
     #[error("the CA bundle is not usable: {0}")]
@@ -120,4 +142,24 @@ pub async fn start(
 fn jitter(base: Duration) -> Duration {
     let factor = 0.8 + rand::random::<f64>() * 0.4;
     base.mul_f64(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_file_is_read_again_each_time_so_a_rotated_token_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "first\n").unwrap();
+        let token = Token::File(path.clone());
+        assert_eq!(token.current().unwrap(), "first");
+        // The kubelet swaps the projected file for a fresh token.
+        std::fs::write(&path, "second").unwrap();
+        assert_eq!(token.current().unwrap(), "second");
+        std::fs::remove_file(&path).unwrap();
+        let error = token.current().unwrap_err().to_string();
+        assert!(error.contains(&path.display().to_string()), "{error}");
+    }
 }

@@ -74,7 +74,7 @@ impl Session {
         let hello = proto::ProxyMessage {
             message: Some(Outgoing::Hello(proto::Hello {
                 proxy_id: options.proxy_id.clone(),
-                token: options.token.clone(),
+                token: options.token.current()?,
                 workload: Some(options.workload.clone()),
                 inbound_address: options.inbound_address.clone(),
                 version: sink.current_version().unwrap_or_default(),

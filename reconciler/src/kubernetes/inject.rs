@@ -175,6 +175,7 @@ fn proxy_container(pod: &Pod, settings: &Settings) -> Value {
         {"name": "MESHCD_PROXY_INBOUND", "value": format!("0.0.0.0:{INBOUND_PORT}")},
         {"name": "MESHCD_PROXY_ADVERTISE", "value": format!("$(POD_IP):{INBOUND_PORT}")},
         {"name": "MESHCD_PROXY_ADMIN", "value": format!("0.0.0.0:{ADMIN_PORT}")},
+        {"name": "MESHCD_PROXY_TOKEN_FILE", "value": format!("{TOKEN_DIR}/token")},
         {"name": "MESHCD_PROXY_SERVICES", "value": hello_services(pod)},
         {"name": "MESHCD_PROXY_PORTS", "value": hello_ports(pod)},
     ]);
@@ -182,10 +183,10 @@ fn proxy_container(pod: &Pod, settings: &Settings) -> Value {
         "name": PROXY_CONTAINER,
         "image": settings.proxy_image,
         "restartPolicy": "Always",
-        // The token goes through the environment, never the command line, where any
-        // process of the pod could read it.
-        "command": ["/bin/sh", "-c",
-            format!("export MESHCD_PROXY_TOKEN=\"$(cat {TOKEN_DIR}/token)\"; exec meshcd-proxy")],
+        // The proxy reads the projected token from its file at every join and renewal:
+        // the kubelet replaces it before it expires, and it never appears in the pod spec
+        // or on a command line.
+        "command": ["meshcd-proxy"],
         "env": env,
         "ports": [
             {"name": "meshcd-inbound", "containerPort": INBOUND_PORT},

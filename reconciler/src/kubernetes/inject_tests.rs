@@ -146,6 +146,15 @@ fn a_pod_of_an_onboarded_namespace_gets_the_proxy_and_the_iptables_init_containe
         env("MESHCD_PROXY_TOKEN").is_none(),
         "the token is read from its file, not written into the pod spec"
     );
+    assert_eq!(
+        env("MESHCD_PROXY_TOKEN_FILE").as_deref(),
+        Some("/var/run/secrets/meshcd/token"),
+        "read again at every renewal: the kubelet rotates it"
+    );
+    assert_eq!(
+        proxy.command.as_deref(),
+        Some(&["meshcd-proxy".to_owned()][..])
+    );
     let security = proxy.security_context.as_ref().unwrap();
     assert_eq!(security.run_as_user, Some(PROXY_UID));
     assert_eq!(security.read_only_root_filesystem, Some(true));
