@@ -1,7 +1,9 @@
 //! Hop-by-hop header handling: what a proxy must not forward (RFC 9110 §7.6.1), and
 //! whether a request asks for a protocol upgrade.
 
-use http::header::{CONNECTION, HeaderMap, HeaderName, TE, TRANSFER_ENCODING, UPGRADE};
+use http::header::{
+    CONNECTION, COOKIE, HeaderMap, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE,
+};
 use http::{Request, Version};
 
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
@@ -71,6 +73,23 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// An HTTP/2 caller may split `Cookie` into several fields; HTTP/1.1 allows one, so they
+/// are joined with "; " before the request goes on as HTTP/1.1 (RFC 9113 §8.2.3).
+pub fn join_cookies(headers: &mut HeaderMap) {
+    let mut values = headers.get_all(COOKIE).iter();
+    let (Some(_), Some(_)) = (values.next(), values.next()) else {
+        return;
+    };
+    let parts: Vec<&[u8]> = headers
+        .get_all(COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    if let Ok(joined) = HeaderValue::from_bytes(&parts.join(&b"; "[..])) {
+        headers.insert(COOKIE, joined);
+    }
+}
+
 /// An HTTP/1.1 request asking to switch protocols (WebSocket, …).
 pub fn is_upgrade<B>(request: &Request<B>) -> bool {
     request.version() == Version::HTTP_11
@@ -98,6 +117,22 @@ pub fn is_grpc<B>(request: &Request<B>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_split_by_an_http2_caller_reach_the_app_as_one_field() {
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(COOKIE, HeaderValue::from_static("b=2"));
+        headers.append(COOKIE, HeaderValue::from_static("c=3"));
+        join_cookies(&mut headers);
+        let all: Vec<_> = headers.get_all(COOKIE).iter().collect();
+        assert_eq!(all, ["a=1; b=2; c=3"]);
+
+        let mut single = HeaderMap::new();
+        single.append(COOKIE, HeaderValue::from_static("a=1"));
+        join_cookies(&mut single);
+        assert_eq!(single[COOKIE], "a=1");
+    }
 
     #[test]
     fn connection_named_headers_and_hop_by_hop_ones_are_removed() {

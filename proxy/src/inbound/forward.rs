@@ -227,12 +227,15 @@ fn admit(
         .map(|_| (request.method().clone(), request.uri().clone()));
 
     request.headers_mut().remove(&DESTINATION_HEADER);
+    if request.version() == Version::HTTP_2 && !http2 {
+        headers::join_cookies(request.headers_mut());
+    }
     let exchange = if headers::is_upgrade(&request) {
         Exchange::Upgrade {
             snapshot: snapshot.clone(),
             request: Box::new(request),
         }
-    } else if !http2 && request.body().is_end_stream() {
+    } else if !http2 && request.body().is_end_stream() && request.method() != Method::CONNECT {
         headers::strip_hop_by_hop(request.headers_mut());
         origin_form(app, &mut request);
         Exchange::Direct(Prepared::new(&request))

@@ -129,7 +129,18 @@ impl Body for DirectBody {
                     let data = buffer.split().freeze();
                     return Poll::Ready(Some(Ok(Frame::data(data))));
                 }
+                // At least one hex digit, and CRLF as the only line break (RFC 9112 §7.1):
+                // httparse alone would take an empty line for the last chunk.
+                State::ChunkSize if buffer.first().is_some_and(|b| !b.is_ascii_hexdigit()) => {
+                    return this.fail(BodyError::Chunked("chunk size without a hex digit"));
+                }
                 State::ChunkSize => match httparse::parse_chunk_size(buffer) {
+                    Ok(httparse::Status::Complete((used, _)))
+                        if buffer[..used].iter().filter(|b| **b == b'\n').count() != 1
+                            || !buffer[..used].ends_with(b"\r\n") =>
+                    {
+                        return this.fail(BodyError::Chunked("chunk-size line not ended by CRLF"));
+                    }
                     Ok(httparse::Status::Complete((used, size))) => {
                         buffer.advance(used);
                         this.state = if size == 0 {
@@ -196,7 +207,7 @@ impl Body for DirectBody {
 /// The trailer section after the last chunk: `(bytes used, trailers if any)`, or `None`
 /// while incomplete.
 fn trailers(buffer: &[u8]) -> Result<Option<(usize, Option<HeaderMap>)>, &'static str> {
-    let mut slots = [httparse::EMPTY_HEADER; 32];
+    let mut slots = [httparse::EMPTY_HEADER; 100];
     match httparse::parse_headers(buffer, &mut slots) {
         Ok(httparse::Status::Complete((used, parsed))) => {
             if parsed.is_empty() {

@@ -35,6 +35,8 @@ pub enum HeadError {
     BadLength,
     #[error("the app switched protocols (101) on a request that asked for no upgrade")]
     UnexpectedSwitch,
+    #[error("the response uses a transfer coding other than a final chunked")]
+    UnsupportedCoding,
 }
 
 /// Writes the request head (origin-form target, HTTP/1.1) into `out`. The caller has
@@ -154,9 +156,14 @@ fn parse_one(buf: &BytesMut) -> Result<Option<Parsed>, HeadError> {
         }
         if name == TRANSFER_ENCODING {
             parsed.transfer_encoded = true;
-            // Only a final `chunked` coding delimits the body (RFC 9112 §6.3).
-            let last = value.rsplit(|b| *b == b',').next().unwrap_or_default();
-            parsed.chunked = last.trim_ascii().eq_ignore_ascii_case(b"chunked");
+            // Only a final `chunked` coding delimits the body (RFC 9112 §6.3); empty list
+            // elements do not count.
+            let last = value
+                .split(|b| *b == b',')
+                .map(|coding| coding.trim_ascii())
+                .rfind(|coding| !coding.is_empty())
+                .unwrap_or_default();
+            parsed.chunked = last.eq_ignore_ascii_case(b"chunked");
             continue;
         }
         if is_hop_by_hop(&name) {
@@ -208,14 +215,14 @@ fn build(parsed: Parsed, head: &Bytes, method: &Method) -> Result<ResponseHead, 
     {
         Framing::Empty
     } else if parsed.transfer_encoded {
-        if parsed.chunked {
-            // Transfer-Encoding overrides Content-Length; the length must not reach the
-            // client next to the coding hyper will choose.
-            headers.remove(CONTENT_LENGTH);
-            Framing::Chunked
-        } else {
-            Framing::UntilClose
+        // Transfer-Encoding overrides Content-Length, which must not reach the client
+        // (RFC 9112 §6.3). A coding other than a final `chunked` would reach it with the
+        // coding's own header removed: refuse it instead of passing on a corrupt body.
+        headers.remove(CONTENT_LENGTH);
+        if !parsed.chunked {
+            return Err(HeadError::UnsupportedCoding);
         }
+        Framing::Chunked
     } else if parsed.length_conflict {
         return Err(HeadError::BadLength);
     } else {
@@ -225,16 +232,18 @@ fn build(parsed: Parsed, head: &Bytes, method: &Method) -> Result<ResponseHead, 
             None => Framing::UntilClose,
         }
     };
+    // Both Transfer-Encoding and Content-Length, or Transfer-Encoding from an HTTP/1.0
+    // app, is faulty framing: read this response, then close (RFC 9112 §6.1).
+    let faulty = parsed.transfer_encoded
+        && (parsed.content_length.is_some() || parsed.length_conflict || parsed.http10);
     let keep_alive = framing != Framing::UntilClose
         && !parsed.close
+        && !faulty
         && (!parsed.http10 || parsed.keep_alive_token);
     let mut response = Response::new(());
     *response.status_mut() = status;
-    *response.version_mut() = if parsed.http10 {
-        Version::HTTP_10
-    } else {
-        Version::HTTP_11
-    };
+    // The proxy speaks its own version to the caller (RFC 9110 §6.2), whatever the app's.
+    *response.version_mut() = Version::HTTP_11;
     *response.headers_mut() = headers;
     Ok(ResponseHead {
         response,
@@ -330,6 +339,45 @@ mod tests {
         .unwrap()
         .unwrap();
         assert!(!closing.keep_alive);
+    }
+
+    #[test]
+    fn transfer_codings_are_honoured_only_when_chunked_comes_last() {
+        let head = parse(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, \r\nContent-Length: 3\r\n\r\n",
+            Method::GET,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            head.framing,
+            Framing::Chunked,
+            "an empty list element does not count"
+        );
+        assert!(!head.response.headers().contains_key("content-length"));
+        assert!(
+            !head.keep_alive,
+            "both framings at once: close after this response"
+        );
+        assert!(matches!(
+            parse(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+                Method::GET
+            ),
+            Err(HeadError::UnsupportedCoding)
+        ));
+    }
+
+    #[test]
+    fn the_caller_gets_http_1_1_whatever_version_the_app_spoke() {
+        let head = parse(
+            "HTTP/1.0 200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\n",
+            Method::GET,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(head.response.version(), Version::HTTP_11);
+        assert!(head.keep_alive, "HTTP/1.0 with keep-alive stays open");
     }
 
     #[test]

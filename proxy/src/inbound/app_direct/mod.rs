@@ -33,8 +33,9 @@ use body::DirectBody;
 pub use head::HeadError;
 use head::ResponseHead;
 
-/// The longest response head accepted (hyper's client allows about as much).
-const MAX_HEAD: usize = 64 * 1024;
+/// The longest response head accepted: what hyper's client accepts (its largest read
+/// buffer), so requests with and without a body meet the same limit.
+const MAX_HEAD: usize = 8192 + 4096 * 100;
 /// Read-buffer growth step; a read is attempted with at least `MIN_READ` bytes free.
 const READ_SIZE: usize = 8 * 1024;
 const MIN_READ: usize = 1024;
@@ -98,8 +99,10 @@ impl AppConnection {
         poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.buffer)
     }
 
-    /// Whether an idle connection is still open and silent. Costs a system call only when
-    /// the reactor has seen the socket readable since the last read.
+    /// Whether an idle connection is still open and silent: an app that closed it, or sent
+    /// bytes no request asked for (a late part of a mis-framed response, a 408 before
+    /// closing), must not meet the next caller's request. Costs a system call only when
+    /// the reactor has seen the socket readable since the last read drained it.
     fn still_open(&self) -> bool {
         let mut probe = [0u8; 1];
         matches!(self.stream.try_read(&mut probe), Err(error) if error.kind() == io::ErrorKind::WouldBlock)
@@ -167,7 +170,7 @@ impl DirectPool {
     ) -> Result<Response<DirectBody>, DirectError> {
         let Prepared { head, method } = prepared;
         let idempotent = method.is_idempotent();
-        if let Some(connection) = self.checkout(address, idempotent) {
+        if let Some(connection) = self.checkout(address) {
             match self.exchange(connection, head, method, address).await {
                 Ok(response) => return Ok(response),
                 Err(Failure { stale: true, .. }) if idempotent => {}
@@ -184,11 +187,10 @@ impl DirectPool {
             .map_err(|failure| failure.error)
     }
 
-    /// An idle connection to `address`. One for a request that may not be sent twice is
-    /// checked first: its exchange cannot be retried if the app closed it meanwhile.
-    fn checkout(&self, address: &str, idempotent: bool) -> Option<Box<AppConnection>> {
+    /// An idle connection to `address` that is still open and silent.
+    fn checkout(&self, address: &str) -> Option<Box<AppConnection>> {
         while let Some(connection) = self.idle.take(address) {
-            if idempotent || connection.still_open() {
+            if connection.still_open() {
                 return Some(connection);
             }
         }
@@ -427,6 +429,40 @@ mod tests {
         let (status, body, _) = call(&pool, &address, Method::GET).await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "second"));
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn bytes_beyond_the_announced_length_are_never_read_as_the_next_callers_response() {
+        let (address, accepted) = scripted_app(vec![
+            keep(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok!"),
+            keep(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext"),
+        ])
+        .await;
+        let pool = DirectPool::new(Duration::from_secs(1));
+        let (_, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!(body, "ok");
+        let (_, body, _) = call(&pool, &address, Method::GET).await;
+        assert_eq!(body, "next");
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "the first connection was not reused"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_chunk_size_line_without_a_hex_digit_is_an_error_not_the_end_of_the_body() {
+        let (address, _) = scripted_app(vec![keep(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n\r\nmore",
+        )])
+        .await;
+        let pool = DirectPool::new(Duration::from_secs(1));
+        let response = pool
+            .send(&address, &Prepared::new(&get(Method::GET)))
+            .await
+            .unwrap();
+        let error = response.into_body().collect().await.unwrap_err();
+        assert!(matches!(error, body::BodyError::Chunked(_)), "{error}");
     }
 
     #[tokio::test]
