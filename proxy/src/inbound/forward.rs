@@ -235,14 +235,16 @@ fn admit(
             snapshot: snapshot.clone(),
             request: Box::new(request),
         }
-    } else if !http2 && request.body().is_end_stream() && request.method() != Method::CONNECT {
-        headers::strip_hop_by_hop(request.headers_mut());
-        origin_form(app, &mut request);
-        Exchange::Direct(Prepared::new(&request))
     } else {
-        Exchange::Pooled {
-            http2,
-            request: Box::new(request),
+        headers::strip_hop_by_hop(request.headers_mut());
+        if !http2 && request.body().is_end_stream() && request.method() != Method::CONNECT {
+            origin_form(app, &mut request);
+            Exchange::Direct(Prepared::new(&request))
+        } else {
+            Exchange::Pooled {
+                http2,
+                request: Box::new(request),
+            }
         }
     };
     Admission::Forward(Admitted {
@@ -364,7 +366,6 @@ async fn to_app(
     http2: bool,
     mut request: Request<Incoming>,
 ) -> Response<ResponseBody> {
-    headers::strip_hop_by_hop(request.headers_mut());
     let response = if http2 {
         for_app(app, true, &mut request);
         match inbound.apps.http2.request(request).await {
