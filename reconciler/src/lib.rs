@@ -23,6 +23,8 @@ pub mod metrics;
 pub mod model;
 pub mod reconcile;
 pub mod source;
+#[cfg(test)]
+mod test_support;
 pub mod validate;
 
 /// The version and the Git commit this binary was built from.

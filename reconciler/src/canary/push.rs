@@ -234,18 +234,8 @@ impl RemoteTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::git;
     use std::path::Path;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let output = std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "git {args:?}: {output:?}");
-        String::from_utf8(output.stdout).unwrap().trim().to_string()
-    }
 
     const CANARY: &str = "# keep me\napiVersion: meshcd.dev/v1alpha1\nkind: Canary\nmetadata: {name: api, namespace: shop}\nspec:\n  interval: 1s\n";
 

@@ -77,13 +77,7 @@ mod tests {
     #[test]
     fn a_signature_verifies_against_an_allowed_signers_file_with_the_key() {
         let dir = tempfile::tempdir().unwrap();
-        let key = dir.path().join("meshcd");
-        let status = std::process::Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", "meshcd", "-f"])
-            .arg(&key)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let (key, _) = crate::test_support::ssh_key(dir.path(), "meshcd");
         let signer = CommitSigner::read(&key).unwrap();
         let allowed = dir.path().join("allowed_signers");
         std::fs::write(

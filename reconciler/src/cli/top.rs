@@ -10,7 +10,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use super::http::call;
-use crate::control::traffic::{Edge, Source, TrafficDocument};
+use crate::control::traffic::{Edge, Source, TrafficDocument, success_rate};
 use crate::defaults;
 
 const REFRESH: Duration = Duration::from_secs(2);
@@ -56,10 +56,6 @@ pub struct Row {
     pub success_rate: Option<f64>,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
-}
-
-fn success_rate(requests: u64, failures: u64) -> Option<f64> {
-    (requests > 0).then(|| 100.0 * (requests - failures.min(requests)) as f64 / requests as f64)
 }
 
 fn max(a: Option<f64>, b: Option<f64>) -> Option<f64> {

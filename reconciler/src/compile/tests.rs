@@ -2,17 +2,7 @@
 
 use super::*;
 use crate::inventory::{Inventory, Protocol, Workload, WorkloadPort};
-use crate::load::load_files;
-use crate::model::Config;
-use crate::validate::validate;
-
-fn config(yaml: &str) -> Config {
-    let loaded = load_files(vec![("repo.yaml".into(), yaml.to_string())]);
-    let validated = validate(&loaded);
-    validated
-        .config
-        .unwrap_or_else(|| panic!("invalid config: {:?}", validated.diagnostics))
-}
+use crate::test_support::config;
 
 fn workload(
     id: &str,

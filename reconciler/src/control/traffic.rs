@@ -71,10 +71,13 @@ pub struct Aggregate {
 impl Aggregate {
     /// Percentage of requests that did not fail.
     pub fn success_rate(&self) -> Option<f64> {
-        (self.requests > 0).then(|| {
-            100.0 * (self.requests - self.failures.min(self.requests)) as f64 / self.requests as f64
-        })
+        success_rate(self.requests, self.failures)
     }
+}
+
+/// Percentage of `requests` that did not fail; `None` without requests.
+pub fn success_rate(requests: u64, failures: u64) -> Option<f64> {
+    (requests > 0).then(|| 100.0 * (requests - failures.min(requests)) as f64 / requests as f64)
 }
 
 type Samples = BTreeMap<(BackendKey, Source), VecDeque<Sample>>;

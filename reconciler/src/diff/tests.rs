@@ -3,16 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::load::load_files;
-use crate::validate::validate;
-
-fn config(yaml: &str) -> Config {
-    let loaded = load_files(vec![("repo.yaml".into(), yaml.to_string())]);
-    let validated = validate(&loaded);
-    validated
-        .config
-        .unwrap_or_else(|| panic!("invalid config: {:#?}", validated.diagnostics))
-}
+use crate::test_support::config;
 
 fn changes(base: &str, head: &str) -> ChangeSet {
     diff(&config(base), &config(head), &Options::default(), None)

@@ -326,18 +326,7 @@ fn is_damage(error: &git2::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let output = Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "git {args:?}: {output:?}");
-        String::from_utf8(output.stdout).unwrap().trim().to_string()
-    }
+    use crate::test_support::git;
 
     /// A repository to fetch from over file://, with one commit on `branch`.
     fn upstream(dir: &Path, branch: &str) -> PathBuf {

@@ -207,6 +207,7 @@ fn split_options(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::ssh_key;
 
     const KEY: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO3JjUaARjb6s0d5V6GNlH0z+ZXR+JTKxCQcDsl3p6dw";
@@ -252,19 +253,6 @@ mod tests {
         ));
     }
 
-    /// A fresh key pair made by ssh-keygen; returns the private key path and the public key.
-    fn key(dir: &Path, name: &str) -> (PathBuf, String) {
-        let path = dir.join(name);
-        let status = std::process::Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-            .arg(&path)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
-        (path, public.trim().to_string())
-    }
-
     /// Signs `data` as `ssh-keygen -Y sign` does for git.
     fn sign(dir: &Path, key: &Path, namespace: &str, data: &[u8]) -> Vec<u8> {
         // ssh-keygen will not overwrite an existing .sig: one payload file per signature.
@@ -286,8 +274,8 @@ mod tests {
     #[test]
     fn only_a_listed_key_signing_for_git_verifies() {
         let dir = tempfile::tempdir().unwrap();
-        let (alice, alice_public) = key(dir.path(), "alice");
-        let (mallory, _) = key(dir.path(), "mallory");
+        let (alice, alice_public) = ssh_key(dir.path(), "alice");
+        let (mallory, _) = ssh_key(dir.path(), "mallory");
         let signers = read(&format!("alice@example.com {alice_public}\n")).unwrap();
         let data = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nchange\n";
 

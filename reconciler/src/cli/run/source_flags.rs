@@ -366,20 +366,10 @@ mod tests {
     #[test]
     fn a_signing_key_that_is_not_an_allowed_signer_is_refused_at_start_up() {
         let dir = tempfile::tempdir().unwrap();
-        let keygen = |name: &str| {
-            let path = dir.path().join(name);
-            let status = std::process::Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-                .arg(&path)
-                .status()
-                .unwrap();
-            assert!(status.success());
-            path
-        };
-        let (author, meshcd) = (keygen("author"), keygen("meshcd"));
+        let (author, author_public) = crate::test_support::ssh_key(dir.path(), "author");
+        let (meshcd, _) = crate::test_support::ssh_key(dir.path(), "meshcd");
         let allowed = dir.path().join("allowed_signers");
-        let author_public = std::fs::read_to_string(author.with_extension("pub")).unwrap();
-        std::fs::write(&allowed, format!("author@example.com {author_public}")).unwrap();
+        std::fs::write(&allowed, format!("author@example.com {author_public}\n")).unwrap();
         let args = |key: &Path| SourceArgs {
             verify_signatures: Some(allowed.clone()),
             signing_key: Some(key.to_path_buf()),

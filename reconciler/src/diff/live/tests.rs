@@ -6,16 +6,7 @@ use std::path::Path;
 use super::*;
 use crate::diff::render::{self, Format};
 use crate::diff::{Options, Report, Side, diff};
-use crate::load::load_files;
-use crate::validate::validate;
-
-fn config(yaml: &str) -> Config {
-    let loaded = load_files(vec![("repo.yaml".into(), yaml.to_string())]);
-    let validated = validate(&loaded);
-    validated
-        .config
-        .unwrap_or_else(|| panic!("invalid config: {:#?}", validated.diagnostics))
-}
+use crate::test_support::config;
 
 const MESH: &str = "
 apiVersion: v1
