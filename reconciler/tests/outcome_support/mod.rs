@@ -93,20 +93,16 @@ pub fn rollout(status: &Value) -> Option<Value> {
     crate::local_support::rollout_in(status)
 }
 
-/// Runs `check` until it holds, failing after `deadline`; returns its value.
+/// Runs `check` until it holds, failing after `deadline` with `what` and its last error;
+/// `local_support::eventually` for checks that speak `anyhow`.
 pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<T>>,
 {
-    let start = std::time::Instant::now();
-    loop {
-        match check().await {
-            Ok(value) => return value,
-            Err(error) if start.elapsed() > deadline => {
-                panic!("{what}: still not so after {deadline:?}: {error:#}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
+    crate::local_support::eventually(deadline, || {
+        let attempt = check();
+        async move { attempt.await.map_err(|error| format!("{what}: {error:#}")) }
+    })
+    .await
 }
