@@ -140,20 +140,51 @@ async fn mesh_judged_by_prometheus(
     (mesh, frontend, prometheus)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_canary_answering_500_is_rolled_back_on_prometheus_figures() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mesh, frontend, prometheus) = mesh_judged_by_prometheus(dir.path(), 500).await;
-    let repo = dir.path().join("repo");
+/// What one rollout judged by Prometheus came to.
+struct Outcome {
+    /// The message of the commit meshcd wrote (promotion or rollback).
+    message: String,
+    /// The repository's working tree after that commit.
+    repo: std::path::PathBuf,
+    /// The steady client's responses during the rollout.
+    responses: Vec<canary_support::Response>,
+    /// Queries Prometheus answered during the rollout.
+    answered: f64,
+}
+
+/// Runs a one-step (50 %) canary whose api-v2 answers `canary_status`, judged by
+/// Prometheus, under load, until meshcd commits its outcome and the mesh applies it.
+async fn rollout_judged_by_prometheus(dir: &Path, canary_status: u16) -> Outcome {
+    let (mesh, frontend, prometheus) = mesh_judged_by_prometheus(dir, canary_status).await;
+    let repo = dir.join("repo");
     let load = Load::start(&frontend, 2);
 
     let before = prometheus.queries_answered().await;
     commit_canary(&repo, &canary_yaml(&[50], "30s", 2), "canary for api-v2");
-    let (rollback, message) = commit_by_meshcd(&repo, Duration::from_secs(30)).await;
-    mesh.wait_in_sync(Some(&rollback))
+    let (outcome, message) = commit_by_meshcd(&repo, Duration::from_secs(30)).await;
+    mesh.wait_in_sync(Some(&outcome))
         .await
-        .expect("the rollback commit is applied");
-    load.stop().await;
+        .expect("the outcome commit is applied");
+    let responses = load.stop().await;
+    let answered = prometheus.queries_answered().await - before;
+    mesh.stop().await;
+    Outcome {
+        message,
+        repo,
+        responses,
+        answered,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_canary_answering_500_is_rolled_back_on_prometheus_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let Outcome {
+        message,
+        repo,
+        answered,
+        ..
+    } = rollout_judged_by_prometheus(dir.path(), 500).await;
 
     assert!(
         message.starts_with("meshcd: roll back canary shop/api"),
@@ -166,28 +197,21 @@ async fn a_canary_answering_500_is_rolled_back_on_prometheus_figures() {
     let canary = std::fs::read_to_string(repo.join("canary.yaml")).unwrap();
     assert!(canary.contains("phase: RolledBack"), "{canary}");
     // Two analyses, four queries each, at the least.
-    let answered = prometheus.queries_answered().await - before;
     assert!(
         answered >= 8.0,
         "Prometheus answered {answered} queries during the rollout"
     );
-    mesh.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_canary_is_promoted_on_prometheus_figures() {
     let dir = tempfile::tempdir().unwrap();
-    let (mesh, frontend, prometheus) = mesh_judged_by_prometheus(dir.path(), 200).await;
-    let repo = dir.path().join("repo");
-    let load = Load::start(&frontend, 2);
-
-    let before = prometheus.queries_answered().await;
-    commit_canary(&repo, &canary_yaml(&[50], "30s", 2), "canary for api-v2");
-    let (promotion, message) = commit_by_meshcd(&repo, Duration::from_secs(30)).await;
-    mesh.wait_in_sync(Some(&promotion))
-        .await
-        .expect("the promotion commit is applied");
-    let responses = load.stop().await;
+    let Outcome {
+        message,
+        repo,
+        responses,
+        answered,
+    } = rollout_judged_by_prometheus(dir.path(), 200).await;
 
     assert!(
         message.starts_with("meshcd: promote canary shop/api"),
@@ -203,12 +227,10 @@ async fn a_healthy_canary_is_promoted_on_prometheus_figures() {
         split.contains("- service: api-v2\n    weight: 100\n"),
         "{split}"
     );
-    let answered = prometheus.queries_answered().await - before;
     assert!(
         answered >= 8.0,
         "Prometheus answered {answered} queries during the rollout"
     );
-    mesh.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
