@@ -112,18 +112,17 @@ pub fn handle(
             }
         };
         metrics.response(response.status(), start.elapsed());
-        if let (Some(access_log), Some((method, uri))) = (inbound.access_log, logged) {
-            access_log.write(&HttpEntry {
-                direction: "inbound",
-                source: &caller.peer.identity,
-                destination: &service,
-                backend: &service,
-                route: &route,
-                method: method.as_str(),
-                path: uri.path(),
-                status: response.status().as_u16(),
-                duration_ms: start.elapsed(),
-            });
+        if let Some((method, uri)) = &logged {
+            let peer = &caller.peer;
+            log(
+                &inbound,
+                peer,
+                &service,
+                &route,
+                (method, uri),
+                &response,
+                start,
+            );
         }
         Ok(response)
     }
@@ -216,7 +215,15 @@ fn admit(
             inbound.metrics.denied(&peer.identity, "http");
             tracing::info!(%denial, "inbound request denied");
             let response = respond::text(StatusCode::FORBIDDEN, denial.to_string());
-            log(inbound, peer, &service, "", &request, &response, start);
+            log(
+                inbound,
+                peer,
+                &service,
+                "",
+                (request.method(), request.uri()),
+                &response,
+                start,
+            );
             return Admission::Answer(response);
         }
     };
@@ -462,12 +469,13 @@ async fn to_app_upgrade(
     }
 }
 
-fn log<B>(
+/// One access-log line for an inbound request, when there is an access log.
+fn log(
     inbound: &Inbound,
     peer: &Peer,
     service: &str,
     route: &str,
-    request: &Request<B>,
+    (method, uri): (&Method, &Uri),
     response: &Response<ResponseBody>,
     start: Instant,
 ) {
@@ -478,8 +486,8 @@ fn log<B>(
             destination: service,
             backend: service,
             route,
-            method: request.method().as_str(),
-            path: request.uri().path(),
+            method: method.as_str(),
+            path: uri.path(),
             status: response.status().as_u16(),
             duration_ms: start.elapsed(),
         });
