@@ -266,11 +266,10 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response<Full<Bytes>> 
 }
 
 /// Serves until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, admin: Admin) {
+pub async fn serve(mut acceptor: crate::accept::Acceptor, admin: Admin) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
+        // Within the connection cap, pausing when accepting fails (accept.rs).
+        let stream = acceptor.accept().await;
         let admin = admin.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| handle(admin.clone(), request));

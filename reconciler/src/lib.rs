@@ -6,6 +6,7 @@
 //! drives it. Diagnostics are data (`diagnostics`), rendered at the edge. The reconcile
 //! loop, control plane and Kubernetes applier build on the same pipeline.
 
+pub mod accept;
 pub mod admin;
 pub mod canary;
 pub mod cli;

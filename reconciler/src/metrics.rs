@@ -12,6 +12,7 @@
 //! | `meshcd_canary_analyses_total` | counter | namespace, canary, result (`pass`, `fail`, `wait`) | interval analyses |
 //! | `meshcd_canary_outcomes_total` | counter | namespace, canary, outcome (`promoted`, `rolledBack`, `notWritten`) | decided rollouts, by what reached Git |
 //! | `meshcd_canary_webhook_deliveries_total` | counter | result (`delivered`, `failed`) | outcome notifications, `failed` after the last retry |
+//! | `meshcd_listener_connections_refused_total` | counter | listener (`admin`, `control-plane`, `webhook`) | connections closed at once because the listener held `--max-connections` |
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -230,6 +231,7 @@ pub struct Metrics {
     registry: Registry,
     pub reconcile: ReconcileMetrics,
     pub canary: CanaryMetrics,
+    pub listeners: crate::accept::ListenerMetrics,
 }
 
 impl Default for Metrics {
@@ -315,10 +317,13 @@ impl Metrics {
             "Outcome notifications to the canary webhook, failed after the last retry",
             canary.deliveries.clone(),
         );
+        let listeners = crate::accept::ListenerMetrics::default();
+        listeners.register(&mut registry, &["admin", "control-plane"]);
         Metrics {
             registry,
             reconcile,
             canary,
+            listeners,
         }
     }
 

@@ -233,7 +233,10 @@ impl CanaryController {
                         Ok(traffic) => {
                             rollout.analyse(canary, judge(&canary.analysis, &traffic), now)
                         }
-                        Err(reason) => rollout.unmeasured(canary, &reason.to_string(), now),
+                        Err(reason) => {
+                            let reason = crate::cli::error_chain(&reason);
+                            rollout.unmeasured(canary, &reason, now)
+                        }
                     };
                     self.observers.analysed(rollout);
                     due.push((key.clone(), rollout.clone(), transition));

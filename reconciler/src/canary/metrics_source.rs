@@ -43,7 +43,7 @@ impl std::fmt::Display for MetricSourceFlag {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum MetricSource {
     /// The reports the proxies send the reconciler every second.
     #[default]
@@ -87,6 +87,7 @@ impl MetricSource {
                     .traffic(key, now.saturating_duration_since(since))
                     .await;
                 if let Err(error) = &traffic {
+                    let error = crate::cli::error_chain(error);
                     tracing::warn!(backend = %format!("{}/{}", key.namespace, key.backend), %error, "canary metrics unavailable; the interval waits");
                 }
                 Ok(traffic?)

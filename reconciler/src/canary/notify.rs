@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 
 use super::rollout::{Rollout, Verdict};
+use crate::http_client::{ClientError, HttpClient, Limits};
 use crate::metrics::CanaryMetrics;
 
 /// Attempts per notification; the waits between them double from [`FIRST_BACKOFF`].
@@ -17,6 +17,13 @@ const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// A receiver that accepts the connection but never answers must not hold a delivery.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Only the status matters; the body is read (so that the connection can be reused) up
+/// to a size no acknowledgement needs.
+const ANSWER_BODY_LIMIT: usize = 64 * 1024;
+const ATTEMPT_LIMITS: Limits = Limits {
+    timeout: ATTEMPT_TIMEOUT,
+    body: ANSWER_BODY_LIMIT,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
@@ -39,24 +46,11 @@ pub enum WebhookError {
 /// Why one attempt failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
-    #[error("connecting to {authority}")]
-    Connect {
-        authority: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("TLS handshake with {authority}")]
-    Handshake {
-        authority: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("HTTP exchange")]
-    Http(#[from] hyper::Error),
     #[error("building the request")]
     Request(#[from] http::Error),
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
+    /// Connect (TCP or TLS), timeout, body limit, or HTTP.
+    #[error(transparent)]
+    Exchange(#[from] ClientError),
     #[error("the receiver answered HTTP {0}")]
     Status(u16),
 }
@@ -75,11 +69,10 @@ pub fn parse_url(text: &str) -> Result<String, String> {
 /// Where outcome documents are POSTed.
 pub struct Webhook {
     uri: hyper::Uri,
-    host: String,
-    port: u16,
-    /// `Some` for https://.
-    tls: Option<tokio_rustls::TlsConnector>,
+    /// Trusts `--canary-webhook-ca`, else the system roots.
+    client: HttpClient,
     first_backoff: Duration,
+    limits: Limits,
 }
 
 impl Webhook {
@@ -91,24 +84,20 @@ impl Webhook {
             Some("https") => true,
             _ => return Err(WebhookError::Url(url.into())),
         };
-        let host = uri
-            .host()
-            .ok_or_else(|| WebhookError::Url(url.into()))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-        let tls = if secure {
-            Some(tls_connector(ca_file)?)
+        if uri.host().is_none_or(str::is_empty) {
+            return Err(WebhookError::Url(url.into()));
+        }
+        // An http:// receiver needs no roots: loading the system's would only cost.
+        let roots = if secure {
+            roots(ca_file)?
         } else {
-            None
+            rustls::RootCertStore::empty()
         };
         Ok(Webhook {
             uri,
-            host,
-            port,
-            tls,
+            client: HttpClient::with_roots(roots)?,
             first_backoff: FIRST_BACKOFF,
+            limits: ATTEMPT_LIMITS,
         })
     }
 
@@ -123,52 +112,19 @@ impl Webhook {
 
     /// One POST; any status outside 2xx is a failure.
     pub async fn post(&self, body: Bytes) -> Result<u16, DeliveryError> {
-        tokio::time::timeout(ATTEMPT_TIMEOUT, self.exchange(body))
-            .await
-            .map_err(|_| DeliveryError::Timeout(ATTEMPT_TIMEOUT))?
-    }
-
-    async fn exchange(&self, body: Bytes) -> Result<u16, DeliveryError> {
-        let authority = format!("{}:{}", self.host, self.port);
-        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|source| DeliveryError::Connect {
-                authority: authority.clone(),
-                source,
-            })?;
-        let request =
-            hyper::Request::post(self.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
-                .header(
-                    hyper::header::HOST,
-                    self.uri
-                        .authority()
-                        .map(|a| a.as_str())
-                        .unwrap_or(&authority),
-                )
-                .header(hyper::header::CONTENT_TYPE, "application/json")
-                .header(
-                    hyper::header::USER_AGENT,
-                    format!("meshcd/{}", crate::VERSION),
-                )
-                .body(Full::new(body))?;
-        let status = match &self.tls {
-            None => send(TokioIo::new(stream), request).await?,
-            Some(connector) => {
-                let name = rustls::pki_types::ServerName::try_from(self.host.clone()).map_err(
-                    |error| DeliveryError::Handshake {
-                        authority: authority.clone(),
-                        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, error),
-                    },
-                )?;
-                let stream = connector.connect(name, stream).await.map_err(|source| {
-                    DeliveryError::Handshake {
-                        authority: authority.clone(),
-                        source,
-                    }
-                })?;
-                send(TokioIo::new(stream), request).await?
-            }
-        };
+        let request = hyper::Request::post(self.uri.clone())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .header(
+                hyper::header::USER_AGENT,
+                format!("meshcd/{}", crate::VERSION),
+            )
+            .body(Full::new(body))?;
+        let status = self
+            .client
+            .send(request, self.limits)
+            .await?
+            .status
+            .as_u16();
         if (200..300).contains(&status) {
             Ok(status)
         } else {
@@ -207,20 +163,8 @@ impl Webhook {
     }
 }
 
-async fn send<T>(io: TokioIo<T>, request: hyper::Request<Full<Bytes>>) -> Result<u16, DeliveryError>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
-    tokio::spawn(connection);
-    let response = sender.send_request(request).await?;
-    let status = response.status().as_u16();
-    // Read the answer so that the receiver sees a clean close.
-    let _ = response.into_body().collect().await;
-    Ok(status)
-}
-
-fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, WebhookError> {
+/// The roots an https:// receiver is verified with.
+fn roots(ca_file: Option<&Path>) -> Result<rustls::RootCertStore, WebhookError> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
         Some(path) => {
@@ -248,13 +192,7 @@ fn tls_connector(ca_file: Option<&Path>) -> Result<tokio_rustls::TlsConnector, W
             }
         }
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    Ok(roots)
 }
 
 /// What a rollout's end reached: the outcome in Git, or a decision Git could not take.

@@ -7,21 +7,40 @@ use bytes::Bytes;
 use http_body_util::Full;
 
 use crate::control::traffic::{Aggregate, BackendKey};
-use crate::http_client::{ExchangeError, exchange};
+use crate::http_client::{ClientError, HttpClient, Limits};
 
 /// How long an analysis's queries may take before the interval is judged unmeasured.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
+/// A query summed to one series answers in well under a kilobyte; 1 MiB leaves room for
+/// a verbose error page and still bounds what a wrong or hostile server makes us buffer.
+const ANSWER_BODY_LIMIT: usize = 1024 * 1024;
+const QUERY_LIMITS: Limits = Limits {
+    timeout: QUERY_TIMEOUT,
+    body: ANSWER_BODY_LIMIT,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrometheusError {
     #[error("{0:?} is not a Prometheus URL (expected http://host:port[/prefix])")]
     InvalidUrl(String),
-    #[error("connecting to Prometheus at {url}: {source}")]
-    Connect { url: String, source: std::io::Error },
+    #[error("connecting to Prometheus at {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("Prometheus at {url} did not answer within {QUERY_TIMEOUT:?}")]
     Timeout { url: String },
-    #[error("talking to Prometheus at {url}: {source}")]
-    Http { url: String, source: hyper::Error },
+    #[error(
+        "Prometheus at {url} answered more than {ANSWER_BODY_LIMIT} bytes (the answer size limit)"
+    )]
+    TooLarge { url: String },
+    #[error("talking to Prometheus at {url}")]
+    Http {
+        url: String,
+        #[source]
+        source: ClientError,
+    },
     #[error("Prometheus at {url} answered HTTP {status}: {body}")]
     Status {
         url: String,
@@ -39,8 +58,9 @@ pub enum PrometheusError {
 }
 
 /// A Prometheus server's HTTP API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Prometheus {
+    client: HttpClient,
     /// `host:port`.
     authority: String,
     /// Path prefix the API lives under (`/prometheus` behind some ingresses), no trailing `/`.
@@ -74,6 +94,7 @@ impl Prometheus {
             return Err(invalid());
         }
         Ok(Prometheus {
+            client: HttpClient::plain(),
             authority: authority.to_string(),
             prefix: uri.path().trim_end_matches('/').to_string(),
             window,
@@ -128,33 +149,30 @@ impl Prometheus {
             self.prefix,
             encode(promql)
         );
-        let (status, body) = tokio::time::timeout(QUERY_TIMEOUT, self.get(&path))
-            .await
-            .map_err(|_| PrometheusError::Timeout { url: self.url() })??;
+        let (status, body) = self.get(&path).await?;
         parse_answer(&self.url(), status, &body)
     }
 
     async fn get(&self, path: &str) -> Result<(u16, Bytes), PrometheusError> {
-        let request = hyper::Request::get(path)
+        let url = self.url();
+        let request = hyper::Request::get(format!("http://{}{path}", self.authority))
             .header(hyper::header::ACCEPT, "application/json")
             .body(Full::new(Bytes::new()))
             .map_err(|error| PrometheusError::Malformed {
-                url: self.url(),
+                url: url.clone(),
                 detail: error.to_string(),
             })?;
-        let (status, body) = exchange(self.authority.as_str(), request)
-            .await
-            .map_err(|error| match error {
-                ExchangeError::Connect { source, .. } => PrometheusError::Connect {
-                    url: self.url(),
-                    source,
-                },
-                ExchangeError::Http(source) => PrometheusError::Http {
-                    url: self.url(),
-                    source,
-                },
-            })?;
-        Ok((status.as_u16(), body))
+        let answer =
+            self.client
+                .send(request, QUERY_LIMITS)
+                .await
+                .map_err(|error| match error {
+                    ClientError::Connect { source, .. } => PrometheusError::Connect { url, source },
+                    ClientError::Timeout { .. } => PrometheusError::Timeout { url },
+                    ClientError::TooLarge { .. } => PrometheusError::TooLarge { url },
+                    source => PrometheusError::Http { url, source },
+                })?;
+        Ok((answer.status.as_u16(), answer.body))
     }
 }
 

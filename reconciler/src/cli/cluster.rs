@@ -117,7 +117,11 @@ impl Cluster {
     }
 
     /// Starts discovery, leader election, the leader-gated applier and the webhook.
-    pub async fn start(self, mesh: Arc<Mesh>) -> anyhow::Result<Running> {
+    pub async fn start(
+        self,
+        mesh: Arc<Mesh>,
+        caps: &crate::accept::Caps,
+    ) -> anyhow::Result<Running> {
         let Cluster {
             args,
             client,
@@ -192,7 +196,10 @@ impl Cluster {
             control_plane_name: format!("meshcd-control-plane.{namespace}.svc"),
         };
         tasks.push(tokio::spawn(webhook::serve(
-            listener, acceptor, settings, onboarded,
+            caps.acceptor(listener, "webhook"),
+            acceptor,
+            settings,
+            onboarded,
         )));
         eprintln!(
             "meshcd: Kubernetes mode in namespace {namespace} as {identity}; webhook on {}",

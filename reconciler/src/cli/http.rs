@@ -1,11 +1,31 @@
-//! A minimal HTTP/1.1 client for the CLI's calls to a running reconciler's admin API.
+//! The CLI's calls to a running reconciler's admin API, over the shared HTTP client.
+
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
 
-use crate::http_client::ExchangeError;
+use crate::http_client::{ClientError, HttpClient, Limits};
+
+/// The admin API answers from memory; a reconciler that takes longer is stuck.
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// `/status` lists every proxy and canary: some 1 KiB each, so 16 MiB is ten thousand
+/// proxies with room to spare, and still a bound on what a wrong port can make us buffer.
+const ADMIN_BODY_LIMIT: usize = 16 * 1024 * 1024;
+const ADMIN_LIMITS: Limits = Limits {
+    timeout: ADMIN_TIMEOUT,
+    body: ADMIN_BODY_LIMIT,
+};
+
+/// One client per CLI process (one runtime), so that `top` and the demo's polling reuse
+/// their connection.
+fn client() -> &'static HttpClient {
+    static CLIENT: OnceLock<HttpClient> = OnceLock::new();
+    CLIENT.get_or_init(HttpClient::plain)
+}
 
 /// Sends one request and returns the status and body.
 pub async fn call(method: &str, url: &str) -> anyhow::Result<(u16, String)> {
@@ -16,14 +36,18 @@ pub async fn call(method: &str, url: &str) -> anyhow::Result<(u16, String)> {
     let authority = uri.authority().context("the URL has no host")?.clone();
     let request = Request::builder()
         .method(method)
-        .uri(uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"))
+        .uri(uri)
         .body(Full::new(Bytes::new()))?;
-    let (status, body) = crate::http_client::exchange(authority.as_str(), request)
+    let answer = client()
+        .send(request, ADMIN_LIMITS)
         .await
         .map_err(|error| match error {
-            ExchangeError::Connect { source, .. } => anyhow::Error::new(source)
+            ClientError::Connect { source, .. } => anyhow::Error::new(source)
                 .context(format!("connecting to {authority}: is meshcd running?")),
-            ExchangeError::Http(error) => error.into(),
+            error => error.into(),
         })?;
-    Ok((status.as_u16(), String::from_utf8_lossy(&body).into_owned()))
+    Ok((
+        answer.status.as_u16(),
+        String::from_utf8_lossy(&answer.body).into_owned(),
+    ))
 }

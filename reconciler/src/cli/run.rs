@@ -12,6 +12,7 @@ use anyhow::{Context as _, bail};
 use tokio::sync::{Mutex, mpsc};
 
 use super::cluster::{Cluster, ClusterArgs};
+use crate::accept::Caps;
 use crate::admin::{self, Admin, Webhook};
 use crate::control::mesh::Mesh;
 use crate::control::server::{self, ControlPlaneService};
@@ -68,6 +69,20 @@ pub struct ServeArgs {
     /// `increase()` sees two scrapes or more (make it at least twice the scrape interval).
     #[arg(long, default_value = "1m", value_parser = parse_duration, env = "MESHCD_CANARY_PROMETHEUS_WINDOW")]
     pub canary_prometheus_window: Duration,
+    /// The most connections each listener (control plane, admin) holds at once; past it a
+    /// new connection is closed at once, counted in
+    /// `meshcd_listener_connections_refused_total`. Keep it below the file-descriptor limit.
+    #[arg(long, default_value_t = crate::accept::DEFAULT_MAX_CONNECTIONS, value_parser = parse_max_connections, env = "MESHCD_MAX_CONNECTIONS")]
+    pub max_connections: usize,
+}
+
+fn parse_max_connections(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) | Err(_) => Err(format!(
+            "{text:?}: expected a number of connections, at least 1"
+        )),
+        Ok(max) => Ok(max),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -262,6 +277,10 @@ async fn serve(
         ..SourceStatus::default()
     }));
     let metrics = Arc::new(Metrics::new());
+    let caps = Caps {
+        max_connections: args.max_connections,
+        metrics: metrics.listeners.clone(),
+    };
     let webhook = webhook_secret.map(|secret| {
         Arc::new(Webhook {
             secret,
@@ -281,7 +300,7 @@ async fn serve(
     let (stop_sender, stop) = tokio::sync::watch::channel(false);
     let mut control_stop = stop.clone();
     let control = tokio::spawn(server::serve(
-        control_listener,
+        caps.acceptor(control_listener, "control-plane"),
         service,
         cert_pem,
         key_pem,
@@ -322,7 +341,7 @@ async fn serve(
     );
     let canary_task = tokio::spawn(canaries.clone().run());
     let admin = tokio::spawn(admin::serve(
-        admin_listener,
+        caps.acceptor(admin_listener, "admin"),
         Admin {
             canaries,
             mesh: mesh.clone(),
@@ -347,7 +366,7 @@ async fn serve(
         }
     );
     let cluster = match cluster {
-        Some(cluster) => Some(cluster.start(mesh.clone()).await?),
+        Some(cluster) => Some(cluster.start(mesh.clone(), &caps).await?),
         None => None,
     };
     let reconciler = tokio::spawn(

@@ -220,7 +220,7 @@ fn workload_from_hello(hello: &proto::Hello, identity: Identity) -> Result<Workl
 
 /// Serves the control plane with TLS until `shutdown` resolves.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    acceptor: crate::accept::Acceptor,
     service: ControlPlaneService,
     cert_pem: String,
     key_pem: String,
@@ -232,9 +232,8 @@ pub async fn serve(
         .tls_config(tls)?
         .http2_keepalive_interval(Some(Duration::from_secs(10)))
         .add_service(ControlPlaneServer::new(service))
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown,
-        )
+        // Within the connection cap, pausing when accepting fails (accept.rs): tonic's
+        // own loop would retry a failed accept at once.
+        .serve_with_incoming_shutdown(acceptor.into_stream(), shutdown)
         .await
 }

@@ -58,16 +58,15 @@ pub fn acceptor(cert_pem: &str, key_pem: &str) -> Result<tokio_rustls::TlsAccept
 /// Serves admission reviews until the task is dropped. `onboarded` holds the namespaces
 /// of the revision in force.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    mut connections: crate::accept::Acceptor,
     acceptor: tokio_rustls::TlsAcceptor,
     settings: Settings,
     onboarded: watch::Receiver<BTreeSet<String>>,
 ) {
     let settings = Arc::new(settings);
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
+        // Within the connection cap, pausing when accepting fails (accept.rs).
+        let stream = connections.accept().await;
         let acceptor = acceptor.clone();
         let settings = settings.clone();
         let onboarded = onboarded.clone();

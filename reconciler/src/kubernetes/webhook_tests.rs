@@ -31,7 +31,12 @@ async fn start() -> Running {
         control_plane_name: "meshcd-control-plane.meshcd-system.svc".into(),
     };
     let server = tokio::spawn(serve(
-        listener,
+        crate::accept::Acceptor::new(
+            listener,
+            "webhook",
+            8,
+            crate::accept::ListenerMetrics::default(),
+        ),
         acceptor(&cert, &key).unwrap(),
         settings,
         receiver,
