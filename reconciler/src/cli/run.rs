@@ -42,7 +42,8 @@ pub struct ServeArgs {
     /// An operator-provided CA certificate (PEM); with --ca-key.
     #[arg(long, requires = "ca_key", env = "MESHCD_CA_CERT")]
     pub ca_cert: Option<PathBuf>,
-    /// The key of --ca-cert (PEM).
+    /// The key of --ca-cert (PEM). It must be private to its owner (mode 0600 or 0400;
+    /// from a Kubernetes Secret volume, `defaultMode: 0400`), or meshcd refuses to start.
     #[arg(long, requires = "ca_cert", env = "MESHCD_CA_KEY")]
     pub ca_key: Option<PathBuf>,
     /// Extra DNS names or IPs for the control plane's serving certificate.
@@ -245,6 +246,16 @@ async fn serve(
             &trust_domain,
         )?),
     };
+    let tokens = match &cluster {
+        Some(cluster) => cluster.verifier(),
+        None => {
+            let store = TokenStore::new(&state_dir);
+            // Whoever can write the store can mint identities.
+            crate::identity::private_file::ensure_private_if_present(store.path())
+                .context("refusing the token store")?;
+            store.into()
+        }
+    };
     let bundle_path = state_dir.join("ca-bundle.pem");
     std::fs::write(&bundle_path, ca.bundle_pem())
         .with_context(|| format!("writing {}", bundle_path.display()))?;
@@ -291,10 +302,7 @@ async fn serve(
 
     let service = ControlPlaneService {
         mesh: mesh.clone(),
-        tokens: match &cluster {
-            Some(cluster) => cluster.verifier(),
-            None => TokenStore::new(&state_dir).into(),
-        },
+        tokens,
         ca: ca.clone(),
     };
     let (stop_sender, stop) = tokio::sync::watch::channel(false);

@@ -28,6 +28,8 @@ pub enum CaError {
         #[source]
         source: std::io::Error,
     },
+    #[error("refusing the CA key")]
+    Exposed(#[from] super::private_file::PrivateFileError),
     #[error("{what}: {source}")]
     Certificate {
         what: &'static str,
@@ -123,8 +125,10 @@ impl CertificateAuthority {
         Ok(CertificateAuthority { cert_pem, issuer })
     }
 
-    /// An operator-provided CA.
+    /// An operator-provided CA, or the state directory's. The key must be private to
+    /// its owner.
     pub fn from_files(cert_path: &Path, key_path: &Path) -> Result<Self, CaError> {
+        super::private_file::ensure_private(key_path)?;
         let cert_pem = std::fs::read_to_string(cert_path).map_err(|source| CaError::Io {
             path: cert_path.to_path_buf(),
             source,
@@ -254,6 +258,22 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let again = CertificateAuthority::load_or_create(dir.path(), "cluster.local").unwrap();
         assert_eq!(ca.bundle_pem(), again.bundle_pem());
+    }
+
+    #[test]
+    fn a_ca_key_others_can_read_is_refused_at_load_naming_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        CertificateAuthority::load_or_create(dir.path(), "cluster.local").unwrap();
+        let key = dir.path().join(CA_KEY_FILE);
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = CertificateAuthority::load_or_create(dir.path(), "cluster.local")
+            .err()
+            .expect("an exposed key is refused");
+        let chain = crate::cli::error_chain(&error);
+        assert!(
+            chain.contains(&format!("chmod 600 {}", key.display())) && chain.contains("0644"),
+            "{chain}"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! tokens in local mode, service-account tokens checked with TokenReview in a cluster).
 
 pub mod ca;
+pub mod private_file;
 pub mod token_review;
 pub mod tokens;
 pub mod verifier;

@@ -53,6 +53,11 @@ impl TokenStore {
         }
     }
 
+    /// The store's file (it may not exist yet).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn list(&self) -> Result<Vec<TokenRecord>, TokenError> {
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| TokenError::Corrupt {
