@@ -92,7 +92,7 @@ fn is_per_connection(error: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(
         error.kind(),
-        ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted | WouldBlock
+        ConnectionAborted | ConnectionReset | Interrupted
     )
 }
 

@@ -66,7 +66,9 @@ pub enum ClientError {
 /// A pooled HTTP/1.1 client; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// Behind an `Arc`: the client's own handles make it some 400 bytes, too much to
+    /// carry by value in every owner.
+    client: Arc<Client<HttpsConnector<HttpConnector>, Full<Bytes>>>,
 }
 
 impl HttpClient {
@@ -100,7 +102,9 @@ impl HttpClient {
             .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
             .pool_timer(TokioTimer::new())
             .build(connector);
-        Ok(HttpClient { client })
+        Ok(HttpClient {
+            client: Arc::new(client),
+        })
     }
 
     /// Sends `request` (its URI absolute: scheme and authority) and reads the whole

@@ -265,3 +265,55 @@ async fn an_unreachable_receiver_never_blocks_the_caller_and_is_counted_as_faile
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A receiver that reads the POST, then answers 200 with a body that never ends, or
+/// (`silent`) never answers.
+async fn misbehaving_receiver(silent: bool) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = stream.read(&mut [0u8; 64 * 1024]).await;
+                if silent {
+                    let _ = stream.read(&mut [0u8; 1]).await;
+                    return;
+                }
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                    .await;
+                let mut chunk = b"4000\r\n".to_vec();
+                chunk.extend([b'x'; 0x4000]);
+                chunk.extend(b"\r\n");
+                while stream.write_all(&chunk).await.is_ok() {}
+            });
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn a_receiver_answering_without_end_fails_the_attempt_at_the_body_limit() {
+    let address = misbehaving_receiver(false).await;
+    let webhook = Webhook::new(&format!("http://{address}/hook"), None).unwrap();
+    let error = webhook.post(Bytes::from_static(b"{}")).await.unwrap_err();
+    assert!(
+        crate::cli::error_chain(&error).contains("exceeds the 65536-byte body limit"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_fails_the_attempt_at_its_timeout() {
+    let address = misbehaving_receiver(true).await;
+    let mut webhook = Webhook::new(&format!("http://{address}/hook"), None).unwrap();
+    webhook.limits.timeout = Duration::from_millis(300);
+    let started = Instant::now();
+    let error = webhook.post(Bytes::from_static(b"{}")).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        crate::cli::error_chain(&error).contains("within 300ms"),
+        "{error}"
+    );
+}

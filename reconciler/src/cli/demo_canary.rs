@@ -37,10 +37,7 @@ impl Load {
         let observed = Arc::new(Mutex::new(Observed::default()));
         let tasks = (0..CALLERS)
             .map(|_| {
-                let from = Joined {
-                    label: from.label.clone(),
-                    outbound: from.outbound,
-                };
+                let from = from.clone();
                 let (stop, observed, url) = (stop.clone(), observed.clone(), url.to_string());
                 tokio::spawn(async move {
                     while !stop.load(Ordering::Relaxed) {

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::http_client::{HttpClient, Limits};
 use crate::identity::tokens::TokenStore;
 use crate::model::Identity;
 
@@ -52,30 +52,38 @@ impl Workload {
 }
 
 /// A workload that joined: its proxy's outbound listener is where its app sends requests.
+/// Clones share the connection pool.
+#[derive(Clone)]
 pub struct Joined {
     pub label: String,
     pub outbound: SocketAddr,
+    /// Pooled connections to the outbound listener, as an app keeps them.
+    client: HttpClient,
 }
 
+/// The demo apps answer a line of text; a proxy stuck for longer is a failed request.
+const REQUEST_LIMITS: Limits = Limits {
+    timeout: Duration::from_secs(10),
+    body: 1024 * 1024,
+};
+
 impl Joined {
-    /// Sends one request through this workload's proxy, as its app would (HTTP_PROXY style).
+    /// Sends one request through this workload's proxy, as its app would: to the
+    /// outbound listener, routed by the Host header the URL names.
     pub async fn request(&self, method: &str, url: &str) -> anyhow::Result<(u16, String)> {
-        let stream = tokio::net::TcpStream::connect(self.outbound).await?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(connection);
         let uri: hyper::Uri = url.parse()?;
         let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let request = hyper::Request::builder()
             .method(method)
-            .uri(uri)
+            .uri(format!("http://{}{path}", self.outbound))
             .header(hyper::header::HOST, host)
             .body(Full::new(Bytes::new()))?;
-        let response =
-            tokio::time::timeout(Duration::from_secs(10), sender.send_request(request)).await??;
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await?.to_bytes();
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        let answer = self.client.send(request, REQUEST_LIMITS).await?;
+        Ok((
+            answer.status.as_u16(),
+            String::from_utf8_lossy(&answer.body).into_owned(),
+        ))
     }
 }
 
@@ -261,6 +269,7 @@ impl LocalMesh {
         Ok(Joined {
             label: format!("{}/{}", workload.namespace, workload.label),
             outbound: address(&listening, "outbound")?,
+            client: HttpClient::plain(),
         })
     }
 

@@ -96,10 +96,7 @@ impl Load {
         let responses = Arc::new(Mutex::new(Vec::new()));
         let tasks = (0..callers)
             .map(|_| {
-                let frontend = Joined {
-                    label: frontend.label.clone(),
-                    outbound: frontend.outbound,
-                };
+                let frontend = frontend.clone();
                 let (stop, responses) = (stop.clone(), responses.clone());
                 tokio::spawn(async move {
                     let url = format!("http://api.{NAMESPACE}/");
