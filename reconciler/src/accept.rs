@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -96,6 +96,37 @@ fn is_per_connection(error: &std::io::Error) -> bool {
     )
 }
 
+/// A run of trouble (failed accepts, or refusals at the cap), logged once. It ends only
+/// after [`QUIET`] without trouble: a descriptor or slot freed now and then lets one
+/// accept through, which must not start a new episode, and a new log line, each time.
+#[derive(Debug, Default)]
+struct Episode {
+    /// Occurrences so far and the last one's time; `None` outside an episode.
+    current: Option<(u64, Instant)>,
+}
+
+/// How long a listener must go without trouble for an episode to end.
+const QUIET: Duration = Duration::from_secs(1);
+
+impl Episode {
+    /// Records one occurrence; true when it starts an episode (time to log).
+    fn occurred(&mut self, now: Instant) -> bool {
+        let (count, _) = self.current.unwrap_or((0, now));
+        self.current = Some((count + 1, now));
+        count == 0
+    }
+
+    /// After a success: the count of the episode this ends, once it has been quiet.
+    fn ended(&mut self, now: Instant) -> Option<u64> {
+        let (count, last) = self.current?;
+        if now.saturating_duration_since(last) < QUIET {
+            return None;
+        }
+        self.current = None;
+        Some(count)
+    }
+}
+
 /// A listener with a connection cap.
 pub struct Acceptor {
     listener: TcpListener,
@@ -103,10 +134,10 @@ pub struct Acceptor {
     slots: Arc<Semaphore>,
     max: usize,
     metrics: ListenerMetrics,
-    /// Failed accepts in a row; 0 when the last one succeeded.
+    /// Failed accepts in a row (the pause grows with them); 0 after a success.
     failures: u32,
-    /// Whether the cap's log line was written for the current episode.
-    capped: bool,
+    failing: Episode,
+    capped: Episode,
 }
 
 impl Acceptor {
@@ -124,30 +155,30 @@ impl Acceptor {
             max,
             metrics,
             failures: 0,
-            capped: false,
+            failing: Episode::default(),
+            capped: Episode::default(),
         }
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
     }
 
     /// The next connection within the cap; it holds its slot until dropped.
     pub async fn accept(&mut self) -> Capped {
+        let name = self.name;
         loop {
             match self.listener.accept().await {
                 Ok((stream, peer)) => {
-                    if self.failures > 0 {
-                        tracing::info!(
-                            listener = self.name,
-                            failures = self.failures,
-                            "accepting connections again"
-                        );
-                        self.failures = 0;
+                    self.failures = 0;
+                    if let Some(failures) = self.failing.ended(Instant::now()) {
+                        tracing::info!(listener = name, failures, "accepting connections again");
                     }
                     match self.slots.clone().try_acquire_owned() {
                         Ok(slot) => {
-                            self.capped = false;
+                            if let Some(refused) = self.capped.ended(Instant::now()) {
+                                tracing::info!(
+                                    listener = name,
+                                    refused,
+                                    "below the connection cap again"
+                                );
+                            }
                             return Capped {
                                 stream,
                                 peer,
@@ -155,11 +186,10 @@ impl Acceptor {
                             };
                         }
                         Err(_) => {
-                            self.metrics.refused(self.name);
-                            if !self.capped {
-                                self.capped = true;
+                            self.metrics.refused(name);
+                            if self.capped.occurred(Instant::now()) {
                                 tracing::warn!(
-                                    listener = self.name,
+                                    listener = name,
                                     max_connections = self.max,
                                     "connection cap reached: closing new connections until some close (--max-connections)"
                                 );
@@ -171,11 +201,10 @@ impl Acceptor {
                 Err(error) if is_per_connection(&error) => {}
                 Err(error) => {
                     self.failures = self.failures.saturating_add(1);
-                    let pause = backoff(self.failures);
-                    if self.failures == 1 {
-                        tracing::warn!(listener = self.name, %error, "accepting a connection failed; pausing accepts, up to {MAX_BACKOFF:?} at a time, until it works again");
+                    if self.failing.occurred(Instant::now()) {
+                        tracing::warn!(listener = name, %error, "accepting a connection failed; pausing accepts, up to {MAX_BACKOFF:?} at a time, until it works again");
                     }
-                    tokio::time::sleep(pause).await;
+                    tokio::time::sleep(backoff(self.failures)).await;
                 }
             }
         }

@@ -36,6 +36,22 @@ fn only_errors_about_one_connection_skip_the_pause() {
     }
 }
 
+#[test]
+fn an_episode_is_logged_once_and_ends_only_after_a_quiet_second() {
+    let start = Instant::now();
+    let mut episode = Episode::default();
+    assert!(episode.occurred(start), "the first occurrence starts it");
+    assert!(!episode.occurred(start + Duration::from_millis(10)));
+    // A success right after trouble does not end it, so the next trouble logs nothing.
+    assert_eq!(episode.ended(start + Duration::from_millis(20)), None);
+    assert!(!episode.occurred(start + Duration::from_millis(30)));
+    assert_eq!(episode.ended(start + Duration::from_millis(1030)), Some(3));
+    assert!(
+        episode.occurred(start + Duration::from_secs(2)),
+        "a new episode"
+    );
+}
+
 #[tokio::test]
 async fn past_the_cap_new_connections_are_closed_and_counted_while_held_ones_stay() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
