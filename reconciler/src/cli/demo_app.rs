@@ -28,8 +28,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     let name: &'static str = Box::leak(args.name.into_boxed_str());
     let status = hyper::StatusCode::from_u16(args.status)?;
+    // Like the reconciler's listeners: capped, and pausing when accepting fails rather
+    // than exiting. The demo app serves no metrics, so the refusal count is only logged.
+    let mut acceptor = crate::accept::Acceptor::new(
+        listener,
+        "demo-app",
+        crate::accept::DEFAULT_MAX_CONNECTIONS,
+        crate::accept::ListenerMetrics::default(),
+    );
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = acceptor.accept().await;
         tokio::spawn(async move {
             let service = hyper::service::service_fn(
                 move |request: Request<hyper::body::Incoming>| async move {
