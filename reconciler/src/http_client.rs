@@ -1,5 +1,6 @@
 //! The reconciler's one HTTP client (the CLI's admin calls, Prometheus, the canary
-//! webhook): pooled connections, a deadline on every exchange, a cap on every body read.
+//! webhook, the local mesh's apps): pooled connections, a deadline on every exchange, a
+//! cap on every body read.
 //!
 //! hyper-util's pooled client over hyper-rustls (ring, like every TLS stack here). Each
 //! owner keeps one [`HttpClient`] and clones it: clones share the pool. Whatever the
