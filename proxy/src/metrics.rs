@@ -198,7 +198,7 @@ impl RouteMetrics {
     }
 }
 
-/// Cumulative outbound traffic to one backend of one destination.
+/// Cumulative traffic of one direction to one backend of one destination.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackendTotals {
     /// `name.namespace` of the service called.
@@ -371,16 +371,14 @@ impl Metrics {
             .clone()
     }
 
-    /// Cumulative outbound totals per (destination, backend), summed over sources and
-    /// routes: what the control plane's canary analysis reads. Off the hot path: one read
-    /// lock per report.
-    pub fn outbound_totals(&self) -> Vec<BackendTotals> {
+    /// Cumulative totals of one direction per (destination, backend), summed over
+    /// sources and routes: what the control plane's canary analysis reads (outbound: what
+    /// the app called; inbound: what this workload served, destination = backend = the
+    /// served service). Off the hot path: one read lock per report.
+    pub fn totals(&self, direction: Direction) -> Vec<BackendTotals> {
         let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
         let mut totals: HashMap<(Arc<str>, Arc<str>), BackendTotals> = HashMap::new();
-        for (labels, route) in routes
-            .iter()
-            .filter(|(l, _)| l.direction == Direction::Outbound)
-        {
+        for (labels, route) in routes.iter().filter(|(l, _)| l.direction == direction) {
             let entry = totals
                 .entry((labels.destination.clone(), labels.backend.clone()))
                 .or_insert_with(|| BackendTotals {
