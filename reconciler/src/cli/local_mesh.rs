@@ -198,6 +198,12 @@ impl LocalMesh {
         })
     }
 
+    /// The control plane's gRPC (TLS) address, trusted with `ca-bundle.pem` in the state
+    /// directory.
+    pub fn control_plane(&self) -> SocketAddr {
+        self.control_plane
+    }
+
     pub fn proxy_count(&self) -> usize {
         self.proxies
     }

@@ -4,3 +4,6 @@ pub mod admission;
 pub mod mesh;
 pub mod server;
 pub mod traffic;
+
+#[cfg(test)]
+mod cluster_tests;

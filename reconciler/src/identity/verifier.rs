@@ -52,14 +52,17 @@ impl Verifier {
                     "token {id} predates tokens that name services and expire: create a new one with `meshcd token create --service`"
                 )),
                 // Whether the id exists is nobody's business who cannot show its secret.
-                Verdict::Invalid => Proof::Refused("invalid token".into()),
+                Verdict::Invalid => Proof::Refused("invalid or revoked bootstrap token".into()),
             }),
             Verifier::Kubernetes(reviewer) => Ok(match reviewer.verify(token).await? {
                 Some(identity) => Proof::Proven(Proven {
                     identity,
                     services: None,
                 }),
-                None => Proof::Refused("invalid token".into()),
+                None => Proof::Refused(
+                    "the API server does not authenticate this service-account token for meshcd"
+                        .into(),
+                ),
             }),
         }
     }
