@@ -86,8 +86,9 @@ async fn a_pod_whose_proxy_claims_a_service_its_pod_does_not_back_is_refused() {
         Duration::from_secs(10),
         discovered.wait_for(|inventory| inventory.workloads.len() == 2),
     )
-    .await;
-    assert!(matches!(found, Ok(Ok(_))), "both pods are discovered");
+    .await
+    .is_ok_and(|waited| waited.is_ok());
+    assert!(found, "both pods are discovered");
     let inventory = discovered.borrow().clone();
     mesh.set_discovered(inventory).await;
 
