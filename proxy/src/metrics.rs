@@ -521,6 +521,39 @@ mod tests {
     }
 
     #[test]
+    fn totals_keep_directions_apart_and_sum_callers_and_routes() {
+        let metrics = Metrics::new();
+        metrics
+            .route(labels(""))
+            .response(http::StatusCode::OK, Duration::from_millis(3));
+        for (caller, status) in [("web", 200), ("batch", 500), ("batch", 503)] {
+            let route = metrics.route(RouteLabels {
+                direction: Direction::Inbound,
+                source: format!("spiffe://cluster.local/ns/shop/sa/{caller}").into(),
+                destination: "api-v2.shop".into(),
+                backend: "api-v2.shop".into(),
+                route: "g/m".into(),
+            });
+            route.response(
+                http::StatusCode::from_u16(status).unwrap(),
+                Duration::from_millis(3),
+            );
+        }
+        let served = metrics.totals(Direction::Inbound);
+        assert_eq!(served.len(), 1);
+        assert_eq!(
+            (
+                served[0].destination.as_str(),
+                served[0].requests,
+                served[0].failures
+            ),
+            ("api-v2.shop", 3, 2)
+        );
+        let called = metrics.totals(Direction::Outbound);
+        assert_eq!((called[0].requests, called[0].failures), (1, 0));
+    }
+
+    #[test]
     fn exposition_names_every_documented_family() {
         let metrics = Metrics::new();
         let route = metrics.route(labels(""));
