@@ -198,7 +198,7 @@ impl RouteMetrics {
     }
 }
 
-/// Cumulative outbound traffic to one backend of one destination.
+/// Cumulative traffic of one direction to one backend of one destination.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackendTotals {
     /// `name.namespace` of the service called.
@@ -371,16 +371,14 @@ impl Metrics {
             .clone()
     }
 
-    /// Cumulative outbound totals per (destination, backend), summed over sources and
-    /// routes: what the control plane's canary analysis reads. Off the hot path: one read
-    /// lock per report.
-    pub fn outbound_totals(&self) -> Vec<BackendTotals> {
+    /// Cumulative totals of one direction per (destination, backend), summed over
+    /// sources and routes: what the control plane's canary analysis reads (outbound: what
+    /// the app called; inbound: what this workload served, destination = backend = the
+    /// served service). Off the hot path: one read lock per report.
+    pub fn totals(&self, direction: Direction) -> Vec<BackendTotals> {
         let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
         let mut totals: HashMap<(Arc<str>, Arc<str>), BackendTotals> = HashMap::new();
-        for (labels, route) in routes
-            .iter()
-            .filter(|(l, _)| l.direction == Direction::Outbound)
-        {
+        for (labels, route) in routes.iter().filter(|(l, _)| l.direction == direction) {
             let entry = totals
                 .entry((labels.destination.clone(), labels.backend.clone()))
                 .or_insert_with(|| BackendTotals {
@@ -520,6 +518,39 @@ mod tests {
         let second = metrics.route(labels(""));
         assert!(Arc::ptr_eq(&first, &second));
         assert!(!Arc::ptr_eq(&first, &metrics.route(labels("g/m"))));
+    }
+
+    #[test]
+    fn totals_keep_directions_apart_and_sum_callers_and_routes() {
+        let metrics = Metrics::new();
+        metrics
+            .route(labels(""))
+            .response(http::StatusCode::OK, Duration::from_millis(3));
+        for (caller, status) in [("web", 200), ("batch", 500), ("batch", 503)] {
+            let route = metrics.route(RouteLabels {
+                direction: Direction::Inbound,
+                source: format!("spiffe://cluster.local/ns/shop/sa/{caller}").into(),
+                destination: "api-v2.shop".into(),
+                backend: "api-v2.shop".into(),
+                route: "g/m".into(),
+            });
+            route.response(
+                http::StatusCode::from_u16(status).unwrap(),
+                Duration::from_millis(3),
+            );
+        }
+        let served = metrics.totals(Direction::Inbound);
+        assert_eq!(served.len(), 1);
+        assert_eq!(
+            (
+                served[0].destination.as_str(),
+                served[0].requests,
+                served[0].failures
+            ),
+            ("api-v2.shop", 3, 2)
+        );
+        let called = metrics.totals(Direction::Outbound);
+        assert_eq!((called[0].requests, called[0].failures), (1, 0));
     }
 
     #[test]

@@ -153,10 +153,14 @@ async fn propagation(meshcd: &Path, proxies: usize) -> Vec<Duration> {
     let mut receivers = Vec::new();
     for index in 0..proxies {
         let (_, token) = tokens
-            .create(&Identity {
-                namespace: NAMESPACE.into(),
-                service_account: "web".into(),
-            })
+            .create(
+                &Identity {
+                    namespace: NAMESPACE.into(),
+                    service_account: "web".into(),
+                },
+                &["web-v1".to_string(), "web-v2".to_string()],
+                meshcd::identity::tokens::DEFAULT_TTL,
+            )
             .unwrap();
         let (sender, receiver) = watch::channel(String::new());
         tokio::spawn(fake_proxy(channel.clone(), token, index, sender));

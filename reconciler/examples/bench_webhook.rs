@@ -191,13 +191,17 @@ fn main() {
 
     let tokens = TokenStore::new(&state);
     for index in 0..PROXIES {
-        let (_, token) = tokens
-            .create(&Identity {
-                namespace: NAMESPACE.into(),
-                service_account: "web".into(),
-            })
-            .unwrap();
         let service = if index % 2 == 0 { "web-v1" } else { "web-v2" };
+        let (_, token) = tokens
+            .create(
+                &Identity {
+                    namespace: NAMESPACE.into(),
+                    service_account: "web".into(),
+                },
+                &[service.to_string()],
+                meshcd::identity::tokens::DEFAULT_TTL,
+            )
+            .unwrap();
         children.0.push(
             Command::new(&proxy)
                 .args(["--join", listening["controlPlane"].as_str().unwrap()])

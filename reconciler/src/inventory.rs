@@ -3,7 +3,7 @@
 //! In local mode proxies register their workloads; in a cluster it comes from Services,
 //! EndpointSlices and Pods. Services are not declared in the config repository.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::Identity;
 
@@ -46,6 +46,9 @@ pub struct Inventory {
     pub workloads: BTreeMap<String, Workload>,
     /// By (namespace, service name).
     pub services: BTreeMap<(String, String), ServiceInfo>,
+    /// Cluster mode, by workload id: every Service whose EndpointSlices list the pod,
+    /// ready or not yet: what its proxy may claim while it starts.
+    pub backing: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Inventory {

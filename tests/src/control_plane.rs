@@ -158,24 +158,41 @@ impl Reconciler {
         Ok(identity)
     }
 
-    /// `meshcd token create`: a bootstrap token for `namespace`/`service_account`.
+    /// `meshcd token create`: a bootstrap token for `namespace`/`service_account` whose
+    /// holder may serve `services`, valid for the default 24 hours.
     pub async fn create_token(
         &self,
         namespace: &str,
         service_account: &str,
+        services: &[&str],
     ) -> anyhow::Result<Token> {
-        let secret = self
-            .cli(&[
-                "token",
-                "create",
-                "--namespace",
-                namespace,
-                "--service-account",
-                service_account,
-            ])
-            .await?
-            .trim()
-            .to_owned();
+        self.create_token_for(namespace, service_account, services, "24h")
+            .await
+    }
+
+    /// `meshcd token create --ttl TTL`: like [`Reconciler::create_token`], expiring after
+    /// `ttl` (`2s`, `30m`).
+    pub async fn create_token_for(
+        &self,
+        namespace: &str,
+        service_account: &str,
+        services: &[&str],
+        ttl: &str,
+    ) -> anyhow::Result<Token> {
+        let mut arguments = vec![
+            "token",
+            "create",
+            "--namespace",
+            namespace,
+            "--service-account",
+            service_account,
+            "--ttl",
+            ttl,
+        ];
+        for service in services {
+            arguments.extend(["--service", service]);
+        }
+        let secret = self.cli(&arguments).await?.trim().to_owned();
         // `mcd_<id>_<secret>`: the id is what revocation takes.
         let id = secret
             .strip_prefix("mcd_")

@@ -176,7 +176,15 @@ impl Join<'_> {
         self
     }
 
-    /// Presents `token` (default: a new token for the proxy's own identity).
+    /// `--proxy-id ID`: the id the proxy registers under (default: derived from its
+    /// identity and inbound address).
+    pub fn proxy_id(mut self, id: &str) -> Self {
+        self.arguments
+            .extend(["--proxy-id".to_owned(), id.to_owned()]);
+        self
+    }
+
+    /// Presents `token` (default: a new token for the proxy's own identity and services).
     pub fn token(mut self, token: &Token) -> Self {
         self.token = Some(token.clone());
         self
@@ -256,9 +264,10 @@ impl Join<'_> {
         let token = match &self.token {
             Some(token) => token.clone(),
             None => {
+                let services: Vec<&str> = self.services.iter().map(String::as_str).collect();
                 self.mesh
                     .reconciler
-                    .create_token(&self.namespace, &self.service_account)
+                    .create_token(&self.namespace, &self.service_account, &services)
                     .await?
             }
         };

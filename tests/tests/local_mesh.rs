@@ -105,7 +105,10 @@ async fn workload_in_a_namespace_that_is_not_onboarded_is_refused_until_a_commit
 -> anyhow::Result<()> {
     let mesh = LocalMesh::start(&POLICY_FILES).await?;
     let app = mesh.app("shop-api").await?;
-    let token = mesh.reconciler.create_token("shop", "api").await?;
+    let token = mesh
+        .reconciler
+        .create_token("shop", "api", &["api"])
+        .await?;
     let join = || {
         mesh.join("shop", "api")
             .service("api")

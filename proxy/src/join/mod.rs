@@ -27,8 +27,12 @@ pub trait JoinSink: Send + Sync + 'static {
     fn apply_certificate(&self, certificate: &WorkloadCertificate) -> Result<(), String>;
     /// The version in force, reported on reconnect.
     fn current_version(&self) -> Option<String>;
-    /// Cumulative outbound traffic per backend, for the control plane's canary analysis.
-    fn traffic_totals(&self) -> Vec<crate::metrics::BackendTotals>;
+    /// Cumulative traffic of one direction per backend (inbound: per served service),
+    /// for the control plane's canary analysis.
+    fn traffic_totals(
+        &self,
+        direction: crate::metrics::Direction,
+    ) -> Vec<crate::metrics::BackendTotals>;
 }
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
-//! Traffic reports: every second, what this proxy's app sent to each backend since the
-//! previous report (requests, 5xx and the proxy's own failures, latency), so the control
-//! plane can judge canaries from the client side.
+//! Traffic reports: every second, what this proxy's app sent to each backend and what its
+//! inbound served per service since the previous report (requests, 5xx and the proxy's
+//! own failures, latency), so the control plane can judge a canary on what the canary
+//! itself served, cross-checked with what its callers saw.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use meshcd_schemas::proto;
 use tokio::sync::mpsc;
 
 use super::JoinSink;
-use crate::metrics::{BackendTotals, Metrics};
+use crate::metrics::{BackendTotals, Direction, Metrics};
 
 const INTERVAL: Duration = Duration::from_secs(1);
 
@@ -19,6 +20,7 @@ pub async fn report_every_second(
     sink: Arc<dyn JoinSink>,
 ) {
     let mut previous: HashMap<(String, String), BackendTotals> = HashMap::new();
+    let mut previous_served: HashMap<(String, String), BackendTotals> = HashMap::new();
     let bounds_ms: Vec<f64> = Metrics::latency_bounds()
         .into_iter()
         .map(|b| b * 1000.0)
@@ -29,13 +31,22 @@ pub async fn report_every_second(
         if outgoing.is_closed() {
             return;
         }
-        let counters = deltas(&mut previous, sink.traffic_totals(), &bounds_ms);
-        if counters.is_empty() {
+        let counters = deltas(
+            &mut previous,
+            sink.traffic_totals(Direction::Outbound),
+            &bounds_ms,
+        );
+        let served = deltas(
+            &mut previous_served,
+            sink.traffic_totals(Direction::Inbound),
+            &bounds_ms,
+        );
+        if counters.is_empty() && served.is_empty() {
             continue;
         }
         let message = proto::ProxyMessage {
             message: Some(proto::proxy_message::Message::Report(
-                proto::TrafficReport { counters },
+                proto::TrafficReport { counters, served },
             )),
         };
         if outgoing.send(message).await.is_err() {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use meshcd_schemas::proto;
 
 use super::{JoinSink, WorkloadCertificate};
-use crate::metrics::Metrics;
+use crate::metrics::{Direction, Metrics};
 use crate::outbound::endpoint::EndpointRegistry;
 use crate::outbound::tcp::TcpListeners;
 use crate::snapshot::{CompileContext, SnapshotStore};
@@ -55,8 +55,8 @@ impl JoinSink for StoreSink {
         result.map_err(|error| error.to_string())
     }
 
-    fn traffic_totals(&self) -> Vec<crate::metrics::BackendTotals> {
-        self.metrics.outbound_totals()
+    fn traffic_totals(&self, direction: Direction) -> Vec<crate::metrics::BackendTotals> {
+        self.metrics.totals(direction)
     }
 
     fn current_version(&self) -> Option<String> {

@@ -72,7 +72,10 @@ impl MetricSource {
         })
     }
 
-    /// The canary backend's client-side traffic from `since` to `now`.
+    /// The canary backend's traffic from `since` to `now`: from the proxies, what the
+    /// backend served cross-checked with its allowed callers' failures (see
+    /// [`crate::control::traffic::Traffic::judged`]); from Prometheus, the callers'
+    /// client-side metrics (Prometheus scrapes what each proxy says of itself).
     pub async fn traffic(
         &self,
         mesh: &Mesh,
@@ -81,7 +84,10 @@ impl MetricSource {
         now: Instant,
     ) -> Result<Aggregate, Unmeasured> {
         match self {
-            MetricSource::Proxies => Ok(mesh.traffic.since(key, since)),
+            MetricSource::Proxies => {
+                let callers = mesh.allowed_callers(&key.namespace, &key.backend).await;
+                Ok(mesh.traffic.judged(key, since, callers.as_ref()))
+            }
             MetricSource::Prometheus(prometheus) => {
                 let traffic = prometheus
                     .traffic(key, now.saturating_duration_since(since))

@@ -13,7 +13,7 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::http_client::{HttpClient, Limits};
-use crate::identity::tokens::TokenStore;
+use crate::identity::tokens::{DEFAULT_TTL, TokenStore};
 use crate::model::Identity;
 
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -206,6 +206,12 @@ impl LocalMesh {
         })
     }
 
+    /// The control plane's gRPC (TLS) address, trusted with `ca-bundle.pem` in the state
+    /// directory.
+    pub fn control_plane(&self) -> SocketAddr {
+        self.control_plane
+    }
+
     pub fn proxy_count(&self) -> usize {
         self.proxies
     }
@@ -232,10 +238,14 @@ impl LocalMesh {
         self.children.push(app);
         let app_address = address(&listening, "address")?;
 
-        let (_, token) = TokenStore::new(&self.state_dir).create(&Identity {
-            namespace: workload.namespace.clone(),
-            service_account: workload.service_account.clone(),
-        })?;
+        let (_, token) = TokenStore::new(&self.state_dir).create(
+            &Identity {
+                namespace: workload.namespace.clone(),
+                service_account: workload.service_account.clone(),
+            },
+            &workload.services,
+            DEFAULT_TTL,
+        )?;
         let mut command = Command::new(sibling_binary(&self.meshcd, "meshcd-proxy")?);
         command
             .arg("--join")

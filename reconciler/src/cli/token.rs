@@ -1,6 +1,7 @@
 //! `meshcd token create|revoke|list`: bootstrap tokens for local-mode proxies.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::defaults;
 use crate::identity::tokens::TokenStore;
@@ -8,12 +9,19 @@ use crate::model::Identity;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Print a new token for one identity (only its hash is stored).
+    /// Print a new token for one identity and the services its holder may serve (only
+    /// its hash is stored).
     Create {
         #[arg(long)]
         namespace: String,
         #[arg(long, default_value = "default")]
         service_account: String,
+        /// A service the holder may serve (repeat for several; at least one).
+        #[arg(long = "service", required = true)]
+        services: Vec<String>,
+        /// How long the token proves its identity (e.g. 30m, 24h).
+        #[arg(long, default_value = "24h", value_parser = super::run::parse_duration)]
+        ttl: Duration,
         #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
         state_dir: PathBuf,
     },
@@ -23,7 +31,7 @@ pub enum Command {
         #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
         state_dir: PathBuf,
     },
-    /// List token ids and identities.
+    /// List token ids, identities, services and expiry.
     List {
         #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
         state_dir: PathBuf,
@@ -35,15 +43,22 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Create {
             namespace,
             service_account,
+            services,
+            ttl,
             state_dir,
         } => {
-            let (record, token) = TokenStore::new(&state_dir).create(&Identity {
+            let identity = Identity {
                 namespace,
                 service_account,
-            })?;
+            };
+            let (record, token) = TokenStore::new(&state_dir).create(&identity, &services, ttl)?;
             eprintln!(
-                "token {} for {}/{} (shown once)",
-                record.id, record.namespace, record.service_account
+                "token {} for {}/{} serving {} until {} (shown once)",
+                record.id,
+                record.namespace,
+                record.service_account,
+                record.services.join(","),
+                record.expiry()
             );
             println!("{token}");
         }
@@ -57,8 +72,16 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::List { state_dir } => {
             for record in TokenStore::new(&state_dir).list()? {
                 println!(
-                    "{}\t{}/{}",
-                    record.id, record.namespace, record.service_account
+                    "{}\t{}/{}\t{}\t{}",
+                    record.id,
+                    record.namespace,
+                    record.service_account,
+                    if record.services.is_empty() {
+                        "-".to_string()
+                    } else {
+                        record.services.join(",")
+                    },
+                    record.expiry()
                 );
             }
         }

@@ -5,7 +5,7 @@
 //! proxy its snapshot if its version changed. Compilation is pure and cheap, so it is
 //! simply redone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::compile::{CompileWarning, compile};
 use crate::inventory::{Inventory, Workload};
-use crate::model::Config;
+use crate::model::{Config, Identity, TrafficPolicy};
 
 pub type ProxySender = mpsc::Sender<Result<proto::ControlMessage, tonic::Status>>;
 
@@ -62,9 +62,12 @@ struct Inner {
     applied: Option<Applied>,
     /// Workloads of connected proxies, by what they said in their hello.
     inventory: Inventory,
-    /// Workloads discovered from a cluster; they take precedence over what a proxy says
-    /// of itself (a pod's Services are the cluster's to say).
+    /// Workloads discovered from a cluster: in cluster mode the only inventory (a pod's
+    /// Services are the cluster's to say, never its proxy's).
     discovered: Inventory,
+    /// Whether discovery runs: then connected proxies add nothing to the inventory.
+    cluster: bool,
+    /// By registration key (the proxy id scoped by its identity).
     proxies: BTreeMap<String, Proxy>,
     warnings: Vec<CompileWarning>,
     next_connection: u64,
@@ -110,7 +113,7 @@ impl Mesh {
             config: Arc::new(config),
             applied_at: SystemTime::now(),
         });
-        publish(&mut inner);
+        publish(&mut inner, &self.traffic);
         self.revisions.send_modify(|count| *count += 1);
     }
 
@@ -122,10 +125,21 @@ impl Mesh {
     /// Replaces the workloads discovered from a cluster and pushes what changed.
     pub async fn set_discovered(&self, discovered: Inventory) {
         let mut inner = self.inner.lock().await;
+        inner.cluster = true;
         if inner.discovered != discovered {
             inner.discovered = discovered;
-            publish(&mut inner);
+            publish(&mut inner, &self.traffic);
         }
+    }
+
+    /// Whether the inventory is the cluster's (discovery runs).
+    pub async fn is_cluster(&self) -> bool {
+        self.inner.lock().await.cluster
+    }
+
+    /// The workloads discovered from a cluster, for admitting a proxy's hello.
+    pub async fn discovered(&self) -> Inventory {
+        self.inner.lock().await.discovered.clone()
     }
 
     /// Sets (or, with `None`, releases) the weights a canary owns and pushes them.
@@ -142,7 +156,7 @@ impl Mesh {
             None => inner.overrides.remove(&key).is_some(),
         };
         if changed {
-            publish(&mut inner);
+            publish(&mut inner, &self.traffic);
         }
     }
 
@@ -155,10 +169,14 @@ impl Mesh {
         self.inner.lock().await.applied.clone()
     }
 
-    /// Registers a proxy's workload and returns its connection generation. `serving` is
-    /// the version the proxy says it already serves (it reconnected), if any.
+    /// Registers a proxy's admitted workload under its registration `key` and returns its
+    /// connection generation; a registration under the same key (the same identity's
+    /// proxy) is replaced. `serving` is the version the proxy says it already serves (it
+    /// reconnected), if any. In cluster mode `workload` is its discovered pod, which is
+    /// already in the inventory.
     pub async fn connect(
         self: &Arc<Self>,
+        key: String,
         workload: Workload,
         serving: Option<String>,
         sender: ProxySender,
@@ -177,12 +195,14 @@ impl Mesh {
                 for proxy in inner.proxies.values_mut() {
                     proxy.held = false;
                 }
-                publish(&mut inner);
+                publish(&mut inner, &mesh.traffic);
             });
         }
-        inner.inventory.insert(workload.clone());
+        if !inner.cluster {
+            inner.inventory.insert(workload.clone());
+        }
         inner.proxies.insert(
-            workload.id.clone(),
+            key,
             Proxy {
                 workload,
                 sender,
@@ -195,7 +215,7 @@ impl Mesh {
                 held,
             },
         );
-        publish(&mut inner);
+        publish(&mut inner, &self.traffic);
         connection
     }
 
@@ -206,9 +226,12 @@ impl Mesh {
             .get(id)
             .is_some_and(|proxy| proxy.connection == connection)
         {
-            inner.proxies.remove(id);
-            inner.inventory.remove(id);
-            publish(&mut inner);
+            if let Some(proxy) = inner.proxies.remove(id)
+                && !inner.cluster
+            {
+                inner.inventory.remove(&proxy.workload.id);
+            }
+            publish(&mut inner, &self.traffic);
         }
     }
 
@@ -257,6 +280,43 @@ impl Mesh {
             .collect()
     }
 
+    /// The identities allowed to call `service` in `namespace`: the sources of every
+    /// TrafficTarget whose destination is an identity serving it; `None` when the policy
+    /// is permissive (anyone may).
+    pub async fn allowed_callers(
+        &self,
+        namespace: &str,
+        service: &str,
+    ) -> Option<BTreeSet<Identity>> {
+        let inner = self.inner.lock().await;
+        let applied = inner.applied.as_ref()?;
+        if applied.config.mesh.traffic_policy == TrafficPolicy::Permissive {
+            return None;
+        }
+        let inventory = if inner.cluster {
+            &inner.discovered
+        } else {
+            &inner.inventory
+        };
+        let serving: BTreeSet<&Identity> = inventory
+            .workloads
+            .values()
+            .filter(|w| {
+                w.identity.namespace == namespace && w.services.iter().any(|s| s == service)
+            })
+            .map(|w| &w.identity)
+            .collect();
+        Some(
+            applied
+                .config
+                .traffic_targets
+                .iter()
+                .filter(|target| serving.contains(&target.value.destination))
+                .flat_map(|target| target.value.sources.iter().cloned())
+                .collect(),
+        )
+    }
+
     pub async fn warnings(&self) -> Vec<String> {
         self.inner
             .lock()
@@ -275,8 +335,12 @@ impl Mesh {
             return Vec::new();
         };
         let targets = &applied.config.traffic_targets;
-        inner
-            .inventory
+        let inventory = if inner.cluster {
+            &inner.discovered
+        } else {
+            &inner.inventory
+        };
+        inventory
             .workloads
             .values()
             .filter(|workload| {
@@ -296,21 +360,15 @@ impl Mesh {
     }
 }
 
-fn publish(inner: &mut Inner) {
+fn publish(inner: &mut Inner, traffic: &super::traffic::Traffic) {
     let Some(applied) = inner.applied.clone() else {
         return;
     };
-    let merged;
-    let inventory = if inner.discovered == Inventory::default() {
-        &inner.inventory
+    // Never a merge: in a cluster a proxy's own word adds nothing to any Service.
+    let inventory = if inner.cluster {
+        &inner.discovered
     } else {
-        let mut inventory = inner.inventory.clone();
-        inventory
-            .workloads
-            .extend(inner.discovered.workloads.clone());
-        inventory.services.extend(inner.discovered.services.clone());
-        merged = inventory;
-        &merged
+        &inner.inventory
     };
     let compiled = if inner.overrides.is_empty() {
         compile(&applied.config, inventory)
@@ -329,7 +387,9 @@ fn publish(inner: &mut Inner) {
         compile(&config, inventory)
     };
     inner.warnings = compiled.warnings.clone();
-    for (id, proxy) in inner.proxies.iter_mut() {
+    traffic.set_known(known_services(&compiled.services));
+    for proxy in inner.proxies.values_mut() {
+        let id = &proxy.workload.id;
         let Some(version) = compiled.version(id) else {
             continue;
         };
@@ -370,4 +430,17 @@ fn publish(inner: &mut Inner) {
             });
         }
     }
+}
+
+/// (namespace, name) of every service and split backend a snapshot names: the only ones
+/// traffic reports may name.
+fn known_services(services: &[proto::Service]) -> BTreeSet<(String, String)> {
+    let mut known = BTreeSet::new();
+    for service in services {
+        known.insert((service.namespace.clone(), service.name.clone()));
+        for backend in service.split.iter().flat_map(|split| &split.backends) {
+            known.insert((service.namespace.clone(), backend.service.clone()));
+        }
+    }
+    known
 }

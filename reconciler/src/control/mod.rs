@@ -1,5 +1,9 @@
 //! The control plane: the live mesh state and the gRPC service proxies connect to.
 
+pub mod admission;
 pub mod mesh;
 pub mod server;
 pub mod traffic;
+
+#[cfg(test)]
+mod cluster_tests;

@@ -1,7 +1,6 @@
 //! The gRPC control plane (TLS): proxies prove who they are, get certificates, and hold
 //! one stream on which they receive snapshots and send ACKs, NACKs and traffic reports.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,12 +10,12 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::admission;
 use super::mesh::Mesh;
 use crate::compile::spiffe_id;
 use crate::identity::ca::CertificateAuthority;
-use crate::identity::verifier::Verifier;
-use crate::inventory::{Protocol, Workload, WorkloadPort};
-use crate::model::Identity;
+use crate::identity::verifier::{Proof, Proven, Verifier};
+use crate::inventory::Workload;
 
 /// How long a new stream may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,34 +28,51 @@ pub struct ControlPlaneService {
 }
 
 impl ControlPlaneService {
+    /// The identity (and, in local mode, the services) a token proves for the
+    /// namespace and service account the caller names. A caller that proves nothing
+    /// learns nothing more than that: store or API failures are logged here, and it is
+    /// told "internal error".
     async fn authenticate(
         &self,
         token: &str,
         namespace: &str,
         service_account: &str,
-    ) -> Result<Identity, Status> {
-        let proven = self
-            .tokens
-            .verify(token)
-            .await
-            .map_err(|error| {
-                let error: &dyn std::error::Error = &error;
-                let mut message = error.to_string();
-                let mut source = error.source();
-                while let Some(cause) = source {
-                    message.push_str(&format!(": {cause}"));
-                    source = cause.source();
-                }
-                Status::internal(message)
-            })?
-            .ok_or_else(|| Status::unauthenticated(self.tokens.refusal()))?;
-        if proven.namespace != namespace || proven.service_account != service_account {
+    ) -> Result<Proven, Status> {
+        let proven = match self.tokens.verify(token).await {
+            Ok(Proof::Proven(proven)) => proven,
+            Ok(Proof::Refused(reason)) => return Err(Status::unauthenticated(reason)),
+            Err(error) => {
+                tracing::error!(error = %chain(&error), "checking a proxy's token failed");
+                return Err(Status::internal("internal error"));
+            }
+        };
+        let identity = &proven.identity;
+        if identity.namespace != namespace || identity.service_account != service_account {
             return Err(Status::permission_denied(format!(
                 "the token is for {}/{}, not {namespace}/{service_account}",
-                proven.namespace, proven.service_account
+                identity.namespace, identity.service_account
             )));
         }
         Ok(proven)
+    }
+
+    /// The workload a hello may register for a proven identity.
+    async fn admit(&self, hello: &proto::Hello, proven: Proven) -> Result<Workload, Status> {
+        let claimed = admission::claimed(hello, proven.identity)?;
+        let admitted = match &proven.services {
+            Some(allowed) => admission::by_token(claimed.clone(), allowed),
+            None if self.mesh.is_cluster().await => {
+                admission::by_pod(&claimed, &self.mesh.discovered().await)
+            }
+            // A service-account token without discovery: nothing says what it may serve.
+            None => Err(admission::Refusal::NotEntitled(
+                "no cluster inventory to check this workload against".into(),
+            )),
+        };
+        admitted.map_err(|refusal| {
+            tracing::warn!(proxy = %claimed.id, %refusal, "refused a proxy's registration");
+            Status::from(refusal)
+        })
     }
 
     async fn check_onboarded(&self, namespace: &str) -> Result<(), Status> {
@@ -93,18 +109,21 @@ impl ControlPlane for ControlPlaneService {
             .workload
             .clone()
             .ok_or_else(|| Status::invalid_argument("hello without a workload"))?;
-        let identity = self
+        let proven = self
             .authenticate(&hello.token, &wire.namespace, &wire.service_account)
             .await?;
-        self.check_onboarded(&identity.namespace).await?;
-        let workload = workload_from_hello(&hello, identity)?;
+        self.check_onboarded(&proven.identity.namespace).await?;
+        let key =
+            admission::registration_key(&proven.identity, &hello.proxy_id, &hello.inbound_address);
+        let workload = self.admit(&hello, proven).await?;
 
         let (sender, receiver) = mpsc::channel(16);
-        let id = workload.id.clone();
+        let id = key.clone();
         let source = workload.identity.clone();
+        let served = workload.services.clone();
         // A proxy that reconnects says which snapshot it serves (empty when it has none).
         let serving = Some(hello.version.clone()).filter(|version| !version.is_empty());
-        let connection = self.mesh.connect(workload, serving, sender).await;
+        let connection = self.mesh.connect(key, workload, serving, sender).await;
         tracing::info!(proxy = %id, "proxy connected");
         let mesh = self.mesh.clone();
         tokio::spawn(async move {
@@ -117,7 +136,7 @@ impl ControlPlane for ControlPlaneService {
                         mesh.nack(&id, nack.version, nack.error).await
                     }
                     Some(proto::proxy_message::Message::Report(report)) => {
-                        mesh.traffic.record(&source, &report)
+                        mesh.traffic.record(&source, &served, &report)
                     }
                     Some(proto::proxy_message::Message::Hello(_)) | None => {}
                 }
@@ -135,7 +154,8 @@ impl ControlPlane for ControlPlaneService {
         let request = request.into_inner();
         let identity = self
             .authenticate(&request.token, &request.namespace, &request.service_account)
-            .await?;
+            .await?
+            .identity;
         self.check_onboarded(&identity.namespace).await?;
         let (trust_domain, lifetime) = match self.mesh.applied().await {
             Some(applied) => (
@@ -163,59 +183,15 @@ impl ControlPlane for ControlPlaneService {
     }
 }
 
-fn workload_from_hello(hello: &proto::Hello, identity: Identity) -> Result<Workload, Status> {
-    let wire = hello
-        .workload
-        .as_ref()
-        .ok_or_else(|| Status::invalid_argument("hello without a workload"))?;
-    if wire.services.is_empty() {
-        return Err(Status::invalid_argument(
-            "a workload belongs to at least one service",
-        ));
+/// An error and its causes on one line, for meshcd's own log.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
     }
-    if hello.inbound_address.parse::<SocketAddr>().is_err() {
-        return Err(Status::invalid_argument(format!(
-            "inbound address {:?} is not host:port",
-            hello.inbound_address
-        )));
-    }
-    let mut ports = Vec::new();
-    for port in &wire.ports {
-        let service_port = u16::try_from(port.service_port)
-            .ok()
-            .filter(|port| *port > 0)
-            .ok_or_else(|| {
-                Status::invalid_argument(format!(
-                    "service port {} is not a port",
-                    port.service_port
-                ))
-            })?;
-        let protocol = match proto::Protocol::try_from(port.protocol) {
-            Ok(proto::Protocol::Http) => Protocol::Http,
-            Ok(proto::Protocol::Tcp) => Protocol::Tcp,
-            Err(_) => return Err(Status::invalid_argument("unknown port protocol")),
-        };
-        ports.push(WorkloadPort {
-            service_port,
-            app_address: port.app_address.clone(),
-            protocol,
-        });
-    }
-    let id = if hello.proxy_id.is_empty() {
-        format!(
-            "{}/{}@{}",
-            identity.namespace, identity.service_account, hello.inbound_address
-        )
-    } else {
-        hello.proxy_id.clone()
-    };
-    Ok(Workload {
-        id,
-        identity,
-        services: wire.services.clone(),
-        ports,
-        inbound_address: hello.inbound_address.clone(),
-    })
+    message
 }
 
 /// Serves the control plane with TLS until `shutdown` resolves.

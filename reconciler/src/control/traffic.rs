@@ -1,15 +1,36 @@
-//! Client-side traffic as the proxies report it each second, kept for a few minutes per
-//! calling identity and (namespace, service, backend): the default metric source of
-//! canary analysis, `meshcd top` and the live context of `meshcd diff`.
+//! Traffic as the proxies report it each second, bound to the reporting proxy's proven
+//! identity: the client side per calling identity and (namespace, service, backend), and
+//! the server side per serving identity and service. The default metric source of canary
+//! analysis, `meshcd top` and the live context of `meshcd diff`.
+//!
+//! Nothing a report says about its source is believed: the source is the identity the
+//! proxy proved when it joined. A served counter is kept only for the services its
+//! registered workload belongs to; every counter only for services of the mesh in force;
+//! each identity holds a bounded number of keys, and samples age out after [`RETENTION`].
 
-use std::collections::{BTreeMap, VecDeque};
+mod window;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use meshcd_schemas::proto;
 
+pub use window::{Aggregate, success_rate};
+use window::{Sample, Window};
+
 /// How long reports are kept: longer than any sensible canary interval.
 const RETENTION: Duration = Duration::from_secs(600);
+/// Keys (client and server side together) one identity may hold: far more than the
+/// backends a workload calls, far fewer than an invented flood.
+const MAX_KEYS_PER_SOURCE: usize = 256;
+/// Reports closer together than this fold into one sample, so a proxy that reports
+/// faster than each second cannot grow a queue past about two samples a second.
+const FOLD: Duration = Duration::from_millis(500);
+/// The most histogram buckets a counter may carry (the proxy sends 16).
+const MAX_BUCKETS: usize = 64;
+/// How often every queue is swept of expired samples.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BackendKey {
@@ -19,7 +40,7 @@ pub struct BackendKey {
     pub backend: String,
 }
 
-/// Who made the calls: the reporting proxy's identity.
+/// Who made (or served) the calls: the reporting proxy's proven identity.
 pub type Source = crate::model::Identity;
 
 /// The document of the admin listener's `GET /traffic`, read by `meshcd top` and the
@@ -47,93 +68,135 @@ pub struct Edge {
     pub p99_ms: Option<f64>,
 }
 
-#[derive(Debug, Clone)]
-struct Sample {
-    at: Instant,
-    requests: u64,
-    failures: u64,
-    bounds_ms: Vec<f64>,
-    /// Cumulative per bound.
-    buckets: Vec<u64>,
+/// Which side of a call a sample counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    /// What a caller's proxy saw.
+    Client,
+    /// What the serving proxy saw (service = backend = the served service).
+    Server,
 }
 
-/// What a window of reports adds up to.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Aggregate {
-    pub requests: u64,
-    pub failures: u64,
-    /// Upper bound of the bucket holding the median; `None` without requests.
-    pub p50_ms: Option<f64>,
-    /// Upper bound of the bucket holding the 99th percentile; `None` without requests.
-    pub p99_ms: Option<f64>,
-}
+type Samples = BTreeMap<(Side, BackendKey, Source), VecDeque<Sample>>;
 
-impl Aggregate {
-    /// Percentage of requests that did not fail.
-    pub fn success_rate(&self) -> Option<f64> {
-        success_rate(self.requests, self.failures)
-    }
+#[derive(Default)]
+struct State {
+    samples: Samples,
+    keys_per_source: HashMap<Source, usize>,
+    /// (namespace, service) of every service of the mesh in force.
+    known: BTreeSet<(String, String)>,
+    last_sweep: Option<Instant>,
 }
-
-/// Percentage of `requests` that did not fail; `None` without requests.
-pub fn success_rate(requests: u64, failures: u64) -> Option<f64> {
-    (requests > 0).then(|| 100.0 * (requests - failures.min(requests)) as f64 / requests as f64)
-}
-
-type Samples = BTreeMap<(BackendKey, Source), VecDeque<Sample>>;
 
 #[derive(Default)]
 pub struct Traffic {
-    samples: Mutex<Samples>,
+    state: Mutex<State>,
 }
 
 impl Traffic {
-    pub fn record(&self, source: &Source, report: &proto::TrafficReport) {
-        self.record_at(source, report, Instant::now());
+    /// The services reports may name from now on: those of the mesh in force.
+    pub fn set_known(&self, known: BTreeSet<(String, String)>) {
+        self.lock().known = known;
     }
 
-    fn record_at(&self, source: &Source, report: &proto::TrafficReport, at: Instant) {
-        let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+    /// Records a report of the proxy that proved `source` and serves `served` (services
+    /// of its own namespace).
+    pub fn record(&self, source: &Source, served: &[String], report: &proto::TrafficReport) {
+        self.record_at(source, served, report, Instant::now());
+    }
+
+    fn record_at(
+        &self,
+        source: &Source,
+        served: &[String],
+        report: &proto::TrafficReport,
+        at: Instant,
+    ) {
+        let mut state = self.lock();
+        if state
+            .last_sweep
+            .is_none_or(|last| at.duration_since(last) >= SWEEP_EVERY)
+        {
+            state.sweep(at);
+        }
         for counter in &report.counters {
             let key = BackendKey {
                 namespace: counter.namespace.clone(),
                 service: counter.service.clone(),
                 backend: counter.backend.clone(),
             };
-            let queue = samples.entry((key, source.clone())).or_default();
-            queue.push_back(Sample {
-                at,
-                requests: counter.requests,
-                failures: counter.failures,
-                bounds_ms: counter.bucket_bounds_ms.clone(),
-                buckets: counter.bucket_counts.clone(),
-            });
-            while queue
-                .front()
-                .is_some_and(|s| at.duration_since(s.at) > RETENTION)
+            if state.knows(&key.namespace, &key.service)
+                && state.knows(&key.namespace, &key.backend)
             {
-                queue.pop_front();
+                state.add(Side::Client, key, source, counter, at);
+            }
+        }
+        for counter in &report.served {
+            // Only what this proxy's own workload serves, in its own namespace.
+            let own = counter.namespace == source.namespace
+                && served.contains(&counter.service)
+                && state.knows(&counter.namespace, &counter.service);
+            if own {
+                let key = BackendKey {
+                    namespace: counter.namespace.clone(),
+                    service: counter.service.clone(),
+                    backend: counter.service.clone(),
+                };
+                state.add(Side::Server, key, source, counter, at);
             }
         }
     }
 
-    /// Everything reported for `key` since `since`, from every caller.
+    /// Every caller's client-side traffic to `key` since `since`.
     pub fn since(&self, key: &BackendKey, since: Instant) -> Aggregate {
-        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        let mut window = Window::default();
-        for (_, queue) in samples.range(range_of(key)) {
-            window.add(queue, since);
-        }
-        window.aggregate()
+        self.lock().sum(Side::Client, key, since, None).aggregate()
     }
 
-    /// Every (caller, backend) pair with traffic in the last `window`.
+    /// A canary backend's traffic since `since`, as analysis judges it: what the
+    /// backend's own proxies served (reporter = destination), plus the failures its
+    /// allowed callers saw on requests that never reached it (connect errors, the calling
+    /// proxy's own 502/503/504). `callers` are the identities allowed to call it; `None`
+    /// when anyone may (permissive policy). Latency is the backend's own.
+    pub fn judged(
+        &self,
+        key: &BackendKey,
+        since: Instant,
+        callers: Option<&BTreeSet<Source>>,
+    ) -> Aggregate {
+        let state = self.lock();
+        let served_key = BackendKey {
+            namespace: key.namespace.clone(),
+            service: key.backend.clone(),
+            backend: key.backend.clone(),
+        };
+        let server = state
+            .sum(Side::Server, &served_key, since, None)
+            .aggregate();
+        let client = state.sum(Side::Client, key, since, callers).aggregate();
+        // Requests callers made that the backend did not count, and only as many as the
+        // callers saw fail: a second of report skew between the two sides is no failure.
+        let unreached = client
+            .requests
+            .saturating_sub(server.requests)
+            .min(client.failures);
+        Aggregate {
+            requests: server.requests + unreached,
+            failures: server.failures + unreached,
+            p50_ms: server.p50_ms.or(client.p50_ms),
+            p99_ms: server.p99_ms.or(client.p99_ms),
+        }
+    }
+
+    /// Every (caller, backend) pair with client-side traffic in the last `window`.
     pub fn edges(&self, window: Duration) -> Vec<Edge> {
         let now = Instant::now();
         let since = now.checked_sub(window).unwrap_or(now);
-        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self.lock();
         let mut edges = Vec::new();
-        for ((key, source), queue) in samples.iter() {
+        for ((side, key, source), queue) in state.samples.iter() {
+            if *side != Side::Client {
+                continue;
+            }
             let mut sum = Window::default();
             sum.add(queue, since);
             let aggregate = sum.aggregate();
@@ -155,149 +218,108 @@ impl Traffic {
         }
         edges
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
-/// Every caller's entry for one backend: sources sort after this empty one.
-fn range_of(key: &BackendKey) -> std::ops::RangeInclusive<(BackendKey, Source)> {
-    let low = Source {
-        namespace: String::new(),
-        service_account: String::new(),
-    };
-    let high = Source {
-        namespace: char::MAX.to_string(),
-        service_account: char::MAX.to_string(),
-    };
-    (key.clone(), low)..=(key.clone(), high)
-}
+impl State {
+    fn knows(&self, namespace: &str, service: &str) -> bool {
+        self.known
+            .contains(&(namespace.to_string(), service.to_string()))
+    }
 
-/// Sums samples; histograms with other bounds than the first one seen are left out.
-#[derive(Default)]
-struct Window {
-    requests: u64,
-    failures: u64,
-    bounds: Vec<f64>,
-    buckets: Vec<u64>,
-}
-
-impl Window {
-    fn add(&mut self, queue: &VecDeque<Sample>, since: Instant) {
-        for sample in queue.iter().filter(|s| s.at >= since) {
-            self.requests += sample.requests;
-            self.failures += sample.failures;
-            if self.bounds.is_empty() {
-                self.bounds = sample.bounds_ms.clone();
-                self.buckets = vec![0; self.bounds.len()];
+    fn add(
+        &mut self,
+        side: Side,
+        key: BackendKey,
+        source: &Source,
+        counter: &proto::TrafficCounter,
+        at: Instant,
+    ) {
+        let well_formed = counter.failures <= counter.requests
+            && counter.bucket_bounds_ms.len() <= MAX_BUCKETS
+            && counter.bucket_counts.len() == counter.bucket_bounds_ms.len();
+        if !well_formed {
+            return;
+        }
+        let entry = (side, key, source.clone());
+        if !self.samples.contains_key(&entry) {
+            let held = self.keys_per_source.entry(source.clone()).or_default();
+            if *held >= MAX_KEYS_PER_SOURCE {
+                return;
             }
-            if sample.bounds_ms == self.bounds {
-                for (total, count) in self.buckets.iter_mut().zip(&sample.buckets) {
-                    *total += count;
+            *held += 1;
+        }
+        let queue = self.samples.entry(entry).or_default();
+        match queue.back_mut() {
+            Some(last)
+                if at.duration_since(last.at) < FOLD
+                    && last.bounds_ms == counter.bucket_bounds_ms =>
+            {
+                last.requests = last.requests.saturating_add(counter.requests);
+                last.failures = last.failures.saturating_add(counter.failures);
+                for (total, count) in last.buckets.iter_mut().zip(&counter.bucket_counts) {
+                    *total = total.saturating_add(*count);
                 }
             }
+            _ => queue.push_back(Sample {
+                at,
+                requests: counter.requests,
+                failures: counter.failures,
+                bounds_ms: counter.bucket_bounds_ms.clone(),
+                buckets: counter.bucket_counts.clone(),
+            }),
         }
     }
 
-    fn quantile(&self, q: f64) -> Option<f64> {
-        let total = self.buckets.last().copied().unwrap_or(0);
-        if total == 0 {
-            return None;
-        }
-        let wanted = (total as f64 * q).ceil() as u64;
-        self.bounds
-            .iter()
-            .zip(&self.buckets)
-            .find(|(_, count)| **count >= wanted)
-            .map(|(bound, _)| *bound)
+    /// Drops expired samples, and keys left without any.
+    fn sweep(&mut self, now: Instant) {
+        self.last_sweep = Some(now);
+        let keys_per_source = &mut self.keys_per_source;
+        self.samples.retain(|(_, _, source), queue| {
+            while queue
+                .front()
+                .is_some_and(|s| now.duration_since(s.at) > RETENTION)
+            {
+                queue.pop_front();
+            }
+            let keep = !queue.is_empty();
+            if !keep && let Some(held) = keys_per_source.get_mut(source) {
+                *held = held.saturating_sub(1);
+            }
+            keep
+        });
+        keys_per_source.retain(|_, held| *held > 0);
     }
 
-    fn aggregate(&self) -> Aggregate {
-        Aggregate {
-            requests: self.requests,
-            failures: self.failures,
-            p50_ms: self.quantile(0.5),
-            p99_ms: self.quantile(0.99),
+    /// One side's samples of `key` since `since`, from `sources` (every one when `None`).
+    fn sum(
+        &self,
+        side: Side,
+        key: &BackendKey,
+        since: Instant,
+        sources: Option<&BTreeSet<Source>>,
+    ) -> Window {
+        let mut window = Window::default();
+        let low = Source {
+            namespace: String::new(),
+            service_account: String::new(),
+        };
+        let high = Source {
+            namespace: char::MAX.to_string(),
+            service_account: char::MAX.to_string(),
+        };
+        let range = (side, key.clone(), low)..=(side, key.clone(), high);
+        for ((_, _, source), queue) in self.samples.range(range) {
+            if sources.is_none_or(|sources| sources.contains(source)) {
+                window.add(queue, since);
+            }
         }
+        window
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn report(requests: u64, failures: u64, buckets: Vec<u64>) -> proto::TrafficReport {
-        proto::TrafficReport {
-            counters: vec![proto::TrafficCounter {
-                service: "api".into(),
-                namespace: "shop".into(),
-                backend: "api-v2".into(),
-                requests,
-                failures,
-                bucket_bounds_ms: vec![10.0, 100.0, f64::INFINITY],
-                bucket_counts: buckets,
-            }],
-        }
-    }
-
-    fn key() -> BackendKey {
-        BackendKey {
-            namespace: "shop".into(),
-            service: "api".into(),
-            backend: "api-v2".into(),
-        }
-    }
-
-    fn source(service_account: &str) -> Source {
-        Source {
-            namespace: "shop".into(),
-            service_account: service_account.into(),
-        }
-    }
-
-    #[test]
-    fn a_window_adds_up_requests_failures_and_latency_from_every_caller() {
-        let traffic = Traffic::default();
-        let start = Instant::now();
-        traffic.record_at(&source("web"), &report(100, 0, vec![100, 100, 100]), start);
-        traffic.record_at(
-            &source("batch"),
-            &report(100, 2, vec![90, 100, 100]),
-            start + Duration::from_secs(1),
-        );
-        let all = traffic.since(&key(), start);
-        assert_eq!((all.requests, all.failures), (200, 2));
-        assert_eq!(all.success_rate(), Some(99.0));
-        assert_eq!(all.p99_ms, Some(100.0));
-        assert_eq!(all.p50_ms, Some(10.0));
-        let last = traffic.since(&key(), start + Duration::from_millis(500));
-        assert_eq!(last.requests, 100);
-    }
-
-    #[test]
-    fn edges_keep_callers_apart() {
-        let traffic = Traffic::default();
-        let now = Instant::now();
-        traffic.record_at(&source("web"), &report(30, 3, vec![30, 30, 30]), now);
-        traffic.record_at(&source("batch"), &report(10, 0, vec![0, 10, 10]), now);
-        let edges = traffic.edges(Duration::from_secs(10));
-        let callers: Vec<(&str, u64, Option<f64>)> = edges
-            .iter()
-            .map(|e| {
-                (
-                    e.source.service_account.as_str(),
-                    e.requests,
-                    e.success_rate,
-                )
-            })
-            .collect();
-        assert_eq!(
-            callers,
-            vec![("batch", 10, Some(100.0)), ("web", 30, Some(90.0))]
-        );
-        assert!((edges[1].requests_per_second - 3.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn no_traffic_has_no_rate() {
-        let traffic = Traffic::default();
-        assert_eq!(traffic.since(&key(), Instant::now()).success_rate(), None);
-    }
-}
+mod tests;

@@ -1,10 +1,16 @@
-//! Bootstrap tokens: how a proxy proves its identity in local mode.
+//! Bootstrap tokens: how a proxy proves its identity, and the services it may serve, in
+//! local mode.
 //!
 //! A token is `mcd_<id>_<secret>`; only the SHA-256 of the secret is stored, in
-//! `tokens.json` under the state directory (mode 0600). The file is read on every check,
-//! so `meshcd token revoke` takes effect at once on a running reconciler.
+//! `tokens.json` under the state directory (mode 0600), with the identity, the services
+//! the holder may serve and the expiry. The file is read on every check, so `meshcd token
+//! revoke` takes effect at once on a running reconciler. Updates hold an advisory lock on
+//! `tokens.json.lock` and replace the file by a rename, so concurrent `create`/`revoke`
+//! never lose each other's record and a reader never sees half a file.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
@@ -14,6 +20,10 @@ use subtle::ConstantTimeEq as _;
 use crate::model::Identity;
 
 const TOKENS_FILE: &str = "tokens.json";
+const LOCK_FILE: &str = "tokens.json.lock";
+
+/// How long a token proves its identity unless `--ttl` says otherwise.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -23,7 +33,7 @@ pub enum TokenError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is not a token store: {source}")]
+    #[error("{path} is not a token store")]
     Corrupt {
         path: PathBuf,
         #[source]
@@ -31,6 +41,8 @@ pub enum TokenError {
     },
     #[error("no token {0}")]
     Unknown(String),
+    #[error("a token names at least one service its holder may serve")]
+    NoService,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -40,16 +52,54 @@ pub struct TokenRecord {
     pub service_account: String,
     /// Hex SHA-256 of the secret part.
     pub secret_sha256: String,
+    /// The services the holder may serve. Records written before tokens named them have
+    /// none, and with no `expires_at` they are refused (see [`Verdict::Outdated`]).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Unix seconds after which the token proves nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+impl TokenRecord {
+    /// The expiry as RFC 3339, or `never (outdated token)` for records without one.
+    pub fn expiry(&self) -> String {
+        self.expires_at
+            .map_or_else(|| "never (outdated token)".to_string(), rfc3339)
+    }
+}
+
+/// What a token proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub identity: Identity,
+    /// The services its holder may serve.
+    pub services: Vec<String>,
+}
+
+/// The answer to a presented token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Valid(Grant),
+    /// The secret matched but the token expired at the given time (RFC 3339).
+    Expired(String),
+    /// The secret matched a record from before tokens expired and named services: it is
+    /// refused rather than trusted for ever with any service.
+    Outdated(String),
+    /// Unknown, revoked or forged: nothing more is said.
+    Invalid,
 }
 
 pub struct TokenStore {
     path: PathBuf,
+    lock: PathBuf,
 }
 
 impl TokenStore {
     pub fn new(state_dir: &Path) -> Self {
         TokenStore {
             path: state_dir.join(TOKENS_FILE),
+            lock: state_dir.join(LOCK_FILE),
         }
     }
 
@@ -65,81 +115,137 @@ impl TokenStore {
                 source,
             }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(source) => Err(TokenError::Io {
-                path: self.path.clone(),
-                source,
-            }),
+            Err(source) => Err(self.io(&self.path, source)),
         }
     }
 
-    fn save(&self, records: &[TokenRecord]) -> Result<(), TokenError> {
-        if let Some(parent) = self.path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| TokenError::Io {
-                path: parent.to_path_buf(),
-                source,
-            })?;
+    /// Creates a token for `identity` to serve `services` until `ttl` from now, and
+    /// returns it; it is never shown again.
+    pub fn create(
+        &self,
+        identity: &Identity,
+        services: &[String],
+        ttl: Duration,
+    ) -> Result<(TokenRecord, String), TokenError> {
+        if services.is_empty() {
+            return Err(TokenError::NoService);
         }
-        let text = serde_json::to_string_pretty(records).unwrap_or_default();
-        // Write then rename, so a concurrent reader never sees half a file.
-        let temporary = self.path.with_extension("json.tmp");
-        crate::identity::ca::write_private(&temporary, &text).map_err(|error| TokenError::Io {
-            path: temporary.clone(),
-            source: std::io::Error::other(error.to_string()),
-        })?;
-        std::fs::rename(&temporary, &self.path).map_err(|source| TokenError::Io {
-            path: self.path.clone(),
-            source,
-        })
-    }
-
-    /// Creates a token for `identity` and returns it; it is never shown again.
-    pub fn create(&self, identity: &Identity) -> Result<(TokenRecord, String), TokenError> {
         let mut id_bytes = [0u8; 6];
         let mut secret_bytes = [0u8; 24];
         rand::rng().fill_bytes(&mut id_bytes);
         rand::rng().fill_bytes(&mut secret_bytes);
         let id = hex::encode(id_bytes);
         let secret = hex::encode(secret_bytes);
+        let mut services = services.to_vec();
+        services.sort();
+        services.dedup();
         let record = TokenRecord {
             id: id.clone(),
             namespace: identity.namespace.clone(),
             service_account: identity.service_account.clone(),
             secret_sha256: hex::encode(Sha256::digest(secret.as_bytes())),
+            services,
+            expires_at: Some(unix_seconds(SystemTime::now() + ttl)),
         };
-        let mut records = self.list()?;
-        records.push(record.clone());
-        self.save(&records)?;
+        self.update(|records| {
+            records.push(record.clone());
+            Ok(())
+        })?;
         Ok((record, format!("mcd_{id}_{secret}")))
     }
 
     /// Revokes by token id or by the whole token.
     pub fn revoke(&self, id_or_token: &str) -> Result<TokenRecord, TokenError> {
         let id = parse(id_or_token).map_or(id_or_token, |(id, _)| id);
-        let mut records = self.list()?;
-        let position = records
-            .iter()
-            .position(|record| record.id == id)
-            .ok_or_else(|| TokenError::Unknown(id.to_string()))?;
-        let removed = records.remove(position);
-        self.save(&records)?;
-        Ok(removed)
+        self.update(|records| {
+            let position = records
+                .iter()
+                .position(|record| record.id == id)
+                .ok_or_else(|| TokenError::Unknown(id.to_string()))?;
+            Ok(records.remove(position))
+        })
     }
 
-    /// The identity a token proves, if it is valid and not revoked.
-    pub fn verify(&self, token: &str) -> Result<Option<Identity>, TokenError> {
+    /// What a token proves now.
+    pub fn verify(&self, token: &str) -> Result<Verdict, TokenError> {
+        self.verify_at(token, SystemTime::now())
+    }
+
+    fn verify_at(&self, token: &str, now: SystemTime) -> Result<Verdict, TokenError> {
         let Some((id, secret)) = parse(token) else {
-            return Ok(None);
+            return Ok(Verdict::Invalid);
         };
         let digest = hex::encode(Sha256::digest(secret.as_bytes()));
-        Ok(self.list()?.into_iter().find_map(|record| {
-            let matches = record.id == id
-                && bool::from(record.secret_sha256.as_bytes().ct_eq(digest.as_bytes()));
-            matches.then_some(Identity {
-                namespace: record.namespace,
-                service_account: record.service_account,
-            })
-        }))
+        let Some(record) = self.list()?.into_iter().find(|record| {
+            record.id == id && bool::from(record.secret_sha256.as_bytes().ct_eq(digest.as_bytes()))
+        }) else {
+            return Ok(Verdict::Invalid);
+        };
+        Ok(match record.expires_at {
+            None => Verdict::Outdated(record.id),
+            Some(at) if unix_seconds(now) >= at => Verdict::Expired(rfc3339(at)),
+            Some(_) => Verdict::Valid(Grant {
+                identity: Identity {
+                    namespace: record.namespace,
+                    service_account: record.service_account,
+                },
+                services: record.services,
+            }),
+        })
     }
+
+    /// Reads, changes and writes the records under the store's lock.
+    fn update<T>(
+        &self,
+        change: impl FnOnce(&mut Vec<TokenRecord>) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        if let Some(parent) = self.path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| self.io(parent, source))?;
+        }
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock)
+            .map_err(|source| self.io(&self.lock, source))?;
+        // Released when `lock` is dropped, also when `change` fails.
+        lock.lock().map_err(|source| self.io(&self.lock, source))?;
+        let mut records = self.list()?;
+        let result = change(&mut records)?;
+        self.save(&records)?;
+        Ok(result)
+    }
+
+    fn save(&self, records: &[TokenRecord]) -> Result<(), TokenError> {
+        let text = serde_json::to_string_pretty(records).unwrap_or_default();
+        // Write then rename, so a concurrent reader never sees half a file.
+        let temporary = self.path.with_extension("json.tmp");
+        crate::identity::ca::write_private(&temporary, &text)
+            .map_err(|error| self.io(&temporary, std::io::Error::other(error.to_string())))?;
+        std::fs::rename(&temporary, &self.path).map_err(|source| self.io(&self.path, source))
+    }
+
+    fn io(&self, path: &Path, source: std::io::Error) -> TokenError {
+        TokenError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn unix_seconds(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+fn rfc3339(unix_seconds: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix_seconds).unwrap_or(i64::MAX))
+        .ok()
+        .and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("unix time {unix_seconds}"))
 }
 
 fn parse(token: &str) -> Option<(&str, &str)> {
@@ -149,42 +255,5 @@ fn parse(token: &str) -> Option<(&str, &str)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn identity(namespace: &str, service_account: &str) -> Identity {
-        Identity {
-            namespace: namespace.into(),
-            service_account: service_account.into(),
-        }
-    }
-
-    #[test]
-    fn a_token_proves_its_identity_until_revoked() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = TokenStore::new(dir.path());
-        let (record, token) = store.create(&identity("shop", "api")).unwrap();
-        assert_eq!(store.verify(&token).unwrap(), Some(identity("shop", "api")));
-        let stored = std::fs::read_to_string(dir.path().join(TOKENS_FILE)).unwrap();
-        assert!(
-            !stored.contains(token.rsplit('_').next().unwrap()),
-            "the secret is never stored"
-        );
-        store.revoke(&record.id).unwrap();
-        assert_eq!(store.verify(&token).unwrap(), None);
-    }
-
-    #[test]
-    fn a_forged_secret_proves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = TokenStore::new(dir.path());
-        let (record, _) = store.create(&identity("shop", "api")).unwrap();
-        assert_eq!(
-            store
-                .verify(&format!("mcd_{}_deadbeef", record.id))
-                .unwrap(),
-            None
-        );
-        assert_eq!(store.verify("garbage").unwrap(), None);
-    }
-}
+#[path = "tokens_tests.rs"]
+mod tests;

@@ -1,8 +1,10 @@
 //! Which proof of identity the control plane accepts: bootstrap tokens in local mode,
 //! service-account tokens checked with TokenReview in a cluster.
 
+use std::collections::BTreeSet;
+
 use super::token_review::{TokenReviewError, TokenReviewer};
-use super::tokens::{TokenError, TokenStore};
+use super::tokens::{TokenError, TokenStore, Verdict};
 use crate::model::Identity;
 
 pub enum Verifier {
@@ -18,24 +20,50 @@ pub enum VerifyError {
     Review(#[from] TokenReviewError),
 }
 
-impl Verifier {
-    /// The identity a token proves, or `None` when it proves none.
-    pub async fn verify(&self, token: &str) -> Result<Option<Identity>, VerifyError> {
-        match self {
-            Verifier::Bootstrap(store) => Ok(store.verify(token)?),
-            Verifier::Kubernetes(reviewer) => Ok(reviewer.verify(token).await?),
-        }
-    }
+/// What a token proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proven {
+    pub identity: Identity,
+    /// The services the holder may serve: a bootstrap token names them; `None` for a
+    /// service-account token, whose services only the cluster's Pods and EndpointSlices
+    /// say.
+    pub services: Option<BTreeSet<String>>,
+}
+
+/// The answer to a presented token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Proof {
+    Proven(Proven),
+    /// Proves nothing; the reason is safe to tell whoever presented it.
+    Refused(String),
 }
 
 impl Verifier {
-    /// What a proxy is told when its token proves nothing.
-    pub fn refusal(&self) -> &'static str {
+    /// What a token proves.
+    pub async fn verify(&self, token: &str) -> Result<Proof, VerifyError> {
         match self {
-            Verifier::Bootstrap(_) => "invalid or revoked bootstrap token",
-            Verifier::Kubernetes(_) => {
-                "the API server does not authenticate this service-account token for meshcd"
-            }
+            Verifier::Bootstrap(store) => Ok(match store.verify(token)? {
+                Verdict::Valid(grant) => Proof::Proven(Proven {
+                    identity: grant.identity,
+                    services: Some(grant.services.into_iter().collect()),
+                }),
+                Verdict::Expired(at) => Proof::Refused(format!("token expired at {at}")),
+                Verdict::Outdated(id) => Proof::Refused(format!(
+                    "token {id} predates tokens that name services and expire: create a new one with `meshcd token create --service`"
+                )),
+                // Whether the id exists is nobody's business who cannot show its secret.
+                Verdict::Invalid => Proof::Refused("invalid or revoked bootstrap token".into()),
+            }),
+            Verifier::Kubernetes(reviewer) => Ok(match reviewer.verify(token).await? {
+                Some(identity) => Proof::Proven(Proven {
+                    identity,
+                    services: None,
+                }),
+                None => Proof::Refused(
+                    "the API server does not authenticate this service-account token for meshcd"
+                        .into(),
+                ),
+            }),
         }
     }
 }

@@ -155,7 +155,7 @@ pub fn inventory<'a>(
             let Some(target) = endpoint
                 .target_ref
                 .as_ref()
-                .filter(|target| ready && target.kind.as_deref() == Some("Pod"))
+                .filter(|target| target.kind.as_deref() == Some("Pod"))
             else {
                 continue;
             };
@@ -163,6 +163,14 @@ pub fn inventory<'a>(
             let Some(workload) = workloads.get_mut(&(namespace.clone(), pod_name)) else {
                 continue;
             };
+            inventory
+                .backing
+                .entry(workload.id.clone())
+                .or_default()
+                .insert(service.clone());
+            if !ready {
+                continue;
+            }
             if !workload.services.contains(service) {
                 workload.services.push(service.clone());
             }

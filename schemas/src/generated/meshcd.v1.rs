@@ -242,11 +242,18 @@ pub struct Refused {
     #[prost(string, tag = "1")]
     pub reason: ::prost::alloc::string::String,
 }
-/// Client-side traffic counters since the previous report, per destination backend.
+/// Traffic since the previous report. The control plane attributes a report to the
+/// reporting proxy's proven identity; nothing in it names its source.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct TrafficReport {
+    /// Client side: what this proxy's app sent, per destination service and backend.
     #[prost(message, repeated, tag = "1")]
     pub counters: ::prost::alloc::vec::Vec<TrafficCounter>,
+    /// Server side: what this proxy's inbound served, per service of its workload (service
+    /// and backend both name the served service). Accepted only for the services the
+    /// proxy's registered workload belongs to; canary analysis judges a backend on these.
+    #[prost(message, repeated, tag = "2")]
+    pub served: ::prost::alloc::vec::Vec<TrafficCounter>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct TrafficCounter {

@@ -3149,9 +3149,15 @@ impl serde::Serialize for TrafficReport {
         if !self.counters.is_empty() {
             len += 1;
         }
+        if !self.served.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.TrafficReport", len)?;
         if !self.counters.is_empty() {
             struct_ser.serialize_field("counters", &self.counters)?;
+        }
+        if !self.served.is_empty() {
+            struct_ser.serialize_field("served", &self.served)?;
         }
         struct_ser.end()
     }
@@ -3164,11 +3170,13 @@ impl<'de> serde::Deserialize<'de> for TrafficReport {
     {
         const FIELDS: &[&str] = &[
             "counters",
+            "served",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Counters,
+            Served,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3191,6 +3199,7 @@ impl<'de> serde::Deserialize<'de> for TrafficReport {
                     {
                         match value {
                             "counters" => Ok(GeneratedField::Counters),
+                            "served" => Ok(GeneratedField::Served),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3211,6 +3220,7 @@ impl<'de> serde::Deserialize<'de> for TrafficReport {
                     V: serde::de::MapAccess<'de>,
             {
                 let mut counters__ = None;
+                let mut served__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Counters => {
@@ -3219,10 +3229,17 @@ impl<'de> serde::Deserialize<'de> for TrafficReport {
                             }
                             counters__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Served => {
+                            if served__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("served"));
+                            }
+                            served__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(TrafficReport {
                     counters: counters__.unwrap_or_default(),
+                    served: served__.unwrap_or_default(),
                 })
             }
         }

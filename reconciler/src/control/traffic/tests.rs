@@ -1,0 +1,216 @@
+//! Tests of the traffic store: windows, callers kept apart, and what a report may not do.
+
+use super::*;
+
+fn counter(service: &str, backend: &str, requests: u64, failures: u64) -> proto::TrafficCounter {
+    proto::TrafficCounter {
+        service: service.into(),
+        namespace: "shop".into(),
+        backend: backend.into(),
+        requests,
+        failures,
+        bucket_bounds_ms: vec![10.0, 100.0, f64::INFINITY],
+        bucket_counts: vec![requests, requests, requests],
+    }
+}
+
+fn report(requests: u64, failures: u64, buckets: Vec<u64>) -> proto::TrafficReport {
+    let mut counter = counter("api", "api-v2", requests, failures);
+    counter.bucket_counts = buckets;
+    proto::TrafficReport {
+        counters: vec![counter],
+        served: Vec::new(),
+    }
+}
+
+fn served(service: &str, requests: u64, failures: u64) -> proto::TrafficReport {
+    proto::TrafficReport {
+        counters: Vec::new(),
+        served: vec![counter(service, service, requests, failures)],
+    }
+}
+
+fn key() -> BackendKey {
+    BackendKey {
+        namespace: "shop".into(),
+        service: "api".into(),
+        backend: "api-v2".into(),
+    }
+}
+
+fn source(service_account: &str) -> Source {
+    Source {
+        namespace: "shop".into(),
+        service_account: service_account.into(),
+    }
+}
+
+fn traffic() -> Traffic {
+    let traffic = Traffic::default();
+    traffic.set_known(
+        ["api", "api-v1", "api-v2", "web"]
+            .into_iter()
+            .map(|name| ("shop".to_string(), name.to_string()))
+            .collect(),
+    );
+    traffic
+}
+
+#[test]
+fn a_window_adds_up_requests_failures_and_latency_from_every_caller() {
+    let traffic = traffic();
+    let start = Instant::now();
+    traffic.record_at(
+        &source("web"),
+        &[],
+        &report(100, 0, vec![100, 100, 100]),
+        start,
+    );
+    traffic.record_at(
+        &source("batch"),
+        &[],
+        &report(100, 2, vec![90, 100, 100]),
+        start + Duration::from_secs(1),
+    );
+    let all = traffic.since(&key(), start);
+    assert_eq!((all.requests, all.failures), (200, 2));
+    assert_eq!(all.success_rate(), Some(99.0));
+    assert_eq!(all.p99_ms, Some(100.0));
+    assert_eq!(all.p50_ms, Some(10.0));
+    let last = traffic.since(&key(), start + Duration::from_millis(500));
+    assert_eq!(last.requests, 100);
+}
+
+#[test]
+fn edges_keep_callers_apart() {
+    let traffic = traffic();
+    let now = Instant::now();
+    traffic.record_at(&source("web"), &[], &report(30, 3, vec![30, 30, 30]), now);
+    traffic.record_at(&source("batch"), &[], &report(10, 0, vec![0, 10, 10]), now);
+    let edges = traffic.edges(Duration::from_secs(10));
+    let callers: Vec<(&str, u64, Option<f64>)> = edges
+        .iter()
+        .map(|e| {
+            (
+                e.source.service_account.as_str(),
+                e.requests,
+                e.success_rate,
+            )
+        })
+        .collect();
+    assert_eq!(
+        callers,
+        vec![("batch", 10, Some(100.0)), ("web", 30, Some(90.0))]
+    );
+    assert!((edges[1].requests_per_second - 3.0).abs() < 1e-9);
+}
+
+#[test]
+fn no_traffic_has_no_rate() {
+    let traffic = traffic();
+    assert_eq!(traffic.since(&key(), Instant::now()).success_rate(), None);
+}
+
+#[test]
+fn counters_naming_services_outside_the_mesh_are_ignored() {
+    let traffic = traffic();
+    let now = Instant::now();
+    let mut invented = report(10, 0, vec![10, 10, 10]);
+    invented.counters[0].backend = "invented-1".into();
+    traffic.record_at(&source("web"), &[], &invented, now);
+    assert!(traffic.edges(Duration::from_secs(10)).is_empty());
+}
+
+#[test]
+fn one_identity_holds_a_bounded_number_of_keys() {
+    let traffic = Traffic::default();
+    let mut names: Vec<String> = (0..MAX_KEYS_PER_SOURCE + 50)
+        .map(|index| format!("s{index}"))
+        .collect();
+    names.extend(["api".to_string(), "api-v2".to_string()]);
+    traffic.set_known(
+        names
+            .iter()
+            .map(|name| ("shop".to_string(), name.clone()))
+            .collect(),
+    );
+    let now = Instant::now();
+    for name in &names[..MAX_KEYS_PER_SOURCE + 50] {
+        let report = proto::TrafficReport {
+            counters: vec![counter(name, name, 1, 0)],
+            served: Vec::new(),
+        };
+        traffic.record_at(&source("flood"), &[], &report, now);
+    }
+    traffic.record_at(&source("web"), &[], &report(1, 0, vec![1, 1, 1]), now);
+    let edges = traffic.edges(Duration::from_secs(10));
+    let flood = edges
+        .iter()
+        .filter(|e| e.source.service_account == "flood")
+        .count();
+    assert_eq!(flood, MAX_KEYS_PER_SOURCE);
+    assert!(edges.iter().any(|e| e.source.service_account == "web"));
+}
+
+#[test]
+fn samples_and_their_keys_age_out() {
+    let traffic = traffic();
+    let start = Instant::now();
+    traffic.record_at(&source("web"), &[], &report(5, 0, vec![5, 5, 5]), start);
+    let later = start + RETENTION + SWEEP_EVERY;
+    traffic.record_at(&source("web"), &[], &served("web", 1, 0), later);
+    let state = traffic.lock();
+    assert_eq!(state.samples.len(), 0, "{:?}", state.samples.keys());
+    assert!(state.keys_per_source.is_empty());
+}
+
+#[test]
+fn a_canary_is_judged_on_what_it_served_not_on_what_anyone_says() {
+    let traffic = traffic();
+    let now = Instant::now();
+    // The canary's own proxy served 100 requests, 40 of them 500s.
+    traffic.record_at(
+        &source("api"),
+        &["api-v2".into()],
+        &served("api-v2", 100, 40),
+        now,
+    );
+    // A workload that serves web claims to have served api-v2, and a caller that is not
+    // allowed to call api reports 1,000 successes to it.
+    traffic.record_at(
+        &source("web"),
+        &["web".into()],
+        &served("api-v2", 1000, 0),
+        now,
+    );
+    traffic.record_at(
+        &source("intruder"),
+        &[],
+        &report(1000, 0, vec![1000; 3]),
+        now,
+    );
+    let callers: BTreeSet<Source> = [source("frontend")].into_iter().collect();
+    let judged = traffic.judged(&key(), now, Some(&callers));
+    assert_eq!((judged.requests, judged.failures), (100, 40));
+}
+
+#[test]
+fn failures_that_never_reached_the_canary_count_from_allowed_callers() {
+    let traffic = traffic();
+    let now = Instant::now();
+    traffic.record_at(
+        &source("api"),
+        &["api-v2".into()],
+        &served("api-v2", 50, 0),
+        now,
+    );
+    // The caller made 80 calls: 30 failed in its own proxy (connect errors).
+    traffic.record_at(&source("frontend"), &[], &report(80, 30, vec![80; 3]), now);
+    let callers: BTreeSet<Source> = [source("frontend")].into_iter().collect();
+    let judged = traffic.judged(&key(), now, Some(&callers));
+    assert_eq!((judged.requests, judged.failures), (80, 30));
+    let anyone = traffic.judged(&key(), now, None);
+    assert_eq!((anyone.requests, anyone.failures), (80, 30));
+    let nobody = traffic.judged(&key(), now, Some(&BTreeSet::new()));
+    assert_eq!((nobody.requests, nobody.failures), (50, 0));
+}
