@@ -105,7 +105,12 @@ async fn a_pod_whose_proxy_claims_a_service_its_pod_does_not_back_is_refused() {
         ca: Arc::new(ca),
     };
     tokio::spawn(serve(
-        listener,
+        crate::accept::Acceptor::new(
+            listener,
+            "control-plane",
+            8,
+            crate::accept::ListenerMetrics::default(),
+        ),
         service,
         cert_pem,
         key_pem,
