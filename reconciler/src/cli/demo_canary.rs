@@ -159,10 +159,9 @@ async fn watch(
     // Six analyses (five steps and the promotion), with room for waits and a slow machine.
     let deadline = interval * 6 + Duration::from_secs(90);
     let started = Instant::now();
-    let url = format!("http://{}/status", mesh.admin);
     let mut last_shown = serde_json::Value::Null;
     loop {
-        let (_, body) = super::http::call("GET", &url).await?;
+        let (_, body) = mesh.admin_call("GET", "/status").await?;
         let status: serde_json::Value = serde_json::from_str(&body)?;
         let rollout = status["canaries"]
             .as_array()

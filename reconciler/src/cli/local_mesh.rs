@@ -268,9 +268,8 @@ impl LocalMesh {
     /// the snapshot it was last sent.
     pub async fn wait_in_sync(&self, revision: Option<&str>) -> anyhow::Result<()> {
         let deadline = Instant::now() + SYNC_TIMEOUT;
-        let url = format!("http://{}/status", self.admin);
         loop {
-            let (_, body) = super::http::call("GET", &url).await?;
+            let (_, body) = self.admin_call("GET", "/status").await?;
             let status: serde_json::Value = serde_json::from_str(&body)?;
             let applied = status["source"]["applied"]["id"].as_str();
             let proxies = status["proxies"].as_array().cloned().unwrap_or_default();
@@ -297,6 +296,18 @@ impl LocalMesh {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// One request to the reconciler's admin API with the admin token of its state
+    /// directory, as `meshcd status` sends it.
+    pub async fn admin_call(&self, method: &str, path: &str) -> anyhow::Result<(u16, String)> {
+        let credentials = super::admin_token::Credentials::from_state_dir(&self.state_dir)?;
+        super::http::call(method, &format!("http://{}{path}", self.admin), &credentials).await
+    }
+
+    /// The file holding the reconciler's admin token, for the CLI's `--admin-token-file`.
+    pub fn admin_token_file(&self) -> std::path::PathBuf {
+        crate::admin::token_file::path(&self.state_dir)
     }
 
     pub async fn stop(mut self) {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use anyhow::bail;
 use serde_json::Value;
 
+use super::admin_token::TokenArgs;
 use super::http::call;
 use crate::defaults;
 
@@ -13,6 +14,8 @@ pub struct ServerArgs {
     /// The reconciler's admin URL.
     #[arg(long, default_value = defaults::ADMIN_URL, env = "MESHCD_SERVER")]
     pub server: String,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -33,6 +36,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     let (code, body) = call(
         "GET",
         &format!("{}/status", args.server.server.trim_end_matches('/')),
+        &args.server.token.credentials()?,
     )
     .await?;
     if code != 200 {
@@ -50,6 +54,7 @@ pub async fn post(server: ServerArgs, action: &str) -> anyhow::Result<()> {
     let (code, body) = call(
         "POST",
         &format!("{}/{action}", server.server.trim_end_matches('/')),
+        &server.token.credentials()?,
     )
     .await?;
     if !(200..300).contains(&code) {
