@@ -485,6 +485,8 @@ async fn a_webhook_without_a_valid_signature_is_refused_and_a_signed_push_or_syn
     let third = upstream.commit(&[namespace("payments")], "onboard payments");
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
         .args(["sync", "--server", &format!("http://{}", meshcd.admin)])
+        .arg("--state-dir")
+        .arg(&meshcd.state_dir)
         .output()
         .await?;
     assert!(output.status.success(), "{output:?}");

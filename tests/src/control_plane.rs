@@ -214,6 +214,14 @@ impl Reconciler {
         request
             .headers_mut()
             .insert(::http::header::HOST, "localhost".parse()?);
+        // The operator's credentials: the admin token `meshcd run` keeps beside its CA.
+        let token_file = self.state_directory().join("admin-token");
+        let token = std::fs::read_to_string(&token_file)
+            .with_context(|| format!("reading {}", token_file.display()))?;
+        request.headers_mut().insert(
+            ::http::header::AUTHORIZATION,
+            format!("Bearer {}", token.trim()).parse()?,
+        );
         let response = Client::new(self.admin).send(request).await?;
         anyhow::ensure!(
             response.status.is_success(),
