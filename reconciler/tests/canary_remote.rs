@@ -276,7 +276,10 @@ async fn over_http_with_a_token_the_outcome_is_pushed_with_the_reconcilers_token
         server.seen()
     );
     mesh.wait_in_sync(Some(&outcome)).await.unwrap();
-    let status = status(&local_support::AdminApi::of(&mesh)).await.unwrap().to_string();
+    let status = status(&local_support::AdminApi::of(&mesh))
+        .await
+        .unwrap()
+        .to_string();
     assert!(!status.contains(TOKEN), "the token shows in the status");
     mesh.stop().await;
 }

@@ -11,11 +11,11 @@ mod local_support;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use meshcd::cli::local_mesh::LocalMesh;
 use canary_support::{
     Load, Watcher, canary_yaml, commit_by_meshcd, commit_canary, rollout, share, stretches,
 };
 use local_support::{NAMESPACE, config_repo, eventually, git, mesh_with};
+use meshcd::cli::local_mesh::LocalMesh;
 
 /// Callers sending at once: enough responses in each one-second step to tell weights
 /// 25 points apart.

@@ -9,14 +9,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use meshcd::cli::local_mesh::LocalMesh;
 use local_support::{config_repo, eventually, keep_calling, mesh_with};
+use meshcd::cli::local_mesh::LocalMesh;
 
 /// Runs `meshcd top --once` with `args` and returns its stdout.
 async fn top(mesh: &LocalMesh, args: &[&str]) -> Result<String, String> {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"));
     command
-        .args(["top", "--once", "--admin", &format!("http://{}", mesh.admin)])
+        .args([
+            "top",
+            "--once",
+            "--admin",
+            &format!("http://{}", mesh.admin),
+        ])
         .arg("--admin-token-file")
         .arg(mesh.admin_token_file())
         .args(args);
@@ -68,9 +73,7 @@ async fn top_shows_the_frontend_calling_api_with_a_rate_and_full_success_per_bac
     assert!(total["requestsPerSecond"].as_f64().unwrap() > 0.0, "{json}");
     assert_eq!(total["successRate"], 100.0, "{json}");
 
-    let elsewhere = top(&mesh, &["--namespace", "elsewhere"])
-        .await
-        .unwrap();
+    let elsewhere = top(&mesh, &["--namespace", "elsewhere"]).await.unwrap();
     assert_eq!(elsewhere, "no traffic in the last 10s\n");
 
     stop.store(true, Ordering::Relaxed);

@@ -62,9 +62,7 @@ pub fn guard(method: &hyper::Method, path: &str) -> Guard {
         }
         // Every other method on a protected path is refused before it is told 405, so
         // that the listener does not tell strangers which routes exist.
-        (_, "/status" | "/traffic" | "/sync" | "/suspend" | "/resume") => {
-            cluster("get", "status")
-        }
+        (_, "/status" | "/traffic" | "/sync" | "/suspend" | "/resume") => cluster("get", "status"),
         (_, canary) if canary.starts_with("/canaries/") => cluster("get", "status"),
         _ => Guard::Open,
     }
@@ -251,7 +249,13 @@ mod tests {
             bearer(&headers(&[])).unwrap_err().reason,
             Reason::MissingToken
         );
-        for value in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "token", "Bearer a b"] {
+        for value in [
+            "Basic dXNlcjpwYXNz",
+            "Bearer",
+            "Bearer ",
+            "token",
+            "Bearer a b",
+        ] {
             let mut map = HeaderMap::new();
             map.insert(AUTHORIZATION, HeaderValue::from_str(value).unwrap());
             assert_eq!(
@@ -289,15 +293,24 @@ mod tests {
             .is_ok()
         );
         for refused in [
-            headers(&[("host", "127.0.0.1:15014"), ("origin", "http://evil.example")]),
+            headers(&[
+                ("host", "127.0.0.1:15014"),
+                ("origin", "http://evil.example"),
+            ]),
             headers(&[("host", "127.0.0.1:15014"), ("origin", "null")]),
             headers(&[
                 ("host", "127.0.0.1:15014"),
                 ("origin", "https://127.0.0.1:15014"),
             ]),
-            headers(&[("host", "127.0.0.1:15014"), ("origin", "http://127.0.0.1:3000")]),
+            headers(&[
+                ("host", "127.0.0.1:15014"),
+                ("origin", "http://127.0.0.1:3000"),
+            ]),
             headers(&[("origin", "http://127.0.0.1:15014")]),
-            headers(&[("host", "127.0.0.1:15014"), ("sec-fetch-site", "cross-site")]),
+            headers(&[
+                ("host", "127.0.0.1:15014"),
+                ("sec-fetch-site", "cross-site"),
+            ]),
             headers(&[("host", "127.0.0.1:15014"), ("sec-fetch-site", "same-site")]),
         ] {
             assert_eq!(

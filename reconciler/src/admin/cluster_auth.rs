@@ -64,7 +64,11 @@ impl ClusterAuthorizer {
             .create(&PostParams::default(), &review)
             .await
             .map_err(|error| unavailable("review the access", &error))?;
-        if reviewed.status.as_ref().is_some_and(|status| status.allowed) {
+        if reviewed
+            .status
+            .as_ref()
+            .is_some_and(|status| status.allowed)
+        {
             return Ok(());
         }
         Err(Refusal::new(

@@ -115,7 +115,9 @@ pub fn read(file: &Path) -> Result<AdminToken, TokenFileError> {
 /// The owner of the state directory: meshcd made it, so a token file owned by anyone
 /// else was put there by someone else.
 fn state_owner(state_dir: &Path) -> Option<u32> {
-    std::fs::metadata(state_dir).ok().map(|metadata| metadata.uid())
+    std::fs::metadata(state_dir)
+        .ok()
+        .map(|metadata| metadata.uid())
 }
 
 /// A temporary file (created 0600) renamed over the old one, so no reader ever sees a
@@ -164,11 +166,8 @@ mod tests {
     fn a_token_file_others_can_read_is_replaced_with_a_new_private_one() {
         let state = tempfile::tempdir().unwrap();
         let (first, _) = load_or_create(state.path()).unwrap();
-        std::fs::set_permissions(
-            path(state.path()),
-            std::fs::Permissions::from_mode(0o644),
-        )
-        .unwrap();
+        std::fs::set_permissions(path(state.path()), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
         let (second, origin) = load_or_create(state.path()).unwrap();
         assert_eq!(origin, Origin::Replaced);
         assert_ne!(second, first);

@@ -45,7 +45,10 @@ pub async fn call(
                 "no admin token at {}: pass --state-dir (the reconciler's) or --admin-token-file",
                 credentials.looked_at.display()
             ),
-            Some(_) => format!("the token sent was read from {}", credentials.looked_at.display()),
+            Some(_) => format!(
+                "the token sent was read from {}",
+                credentials.looked_at.display()
+            ),
         };
         body = format!("{} ({hint})", body.trim_end());
     }

@@ -302,7 +302,12 @@ impl LocalMesh {
     /// directory, as `meshcd status` sends it.
     pub async fn admin_call(&self, method: &str, path: &str) -> anyhow::Result<(u16, String)> {
         let credentials = super::admin_token::Credentials::from_state_dir(&self.state_dir)?;
-        super::http::call(method, &format!("http://{}{path}", self.admin), &credentials).await
+        super::http::call(
+            method,
+            &format!("http://{}{path}", self.admin),
+            &credentials,
+        )
+        .await
     }
 
     /// The file holding the reconciler's admin token, for the CLI's `--admin-token-file`.

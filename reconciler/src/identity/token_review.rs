@@ -87,7 +87,11 @@ pub async fn review_user(
         .status
         .filter(|status| status.authenticated == Some(true))
         .and_then(|status| status.user)
-        .filter(|user| user.username.as_deref().is_some_and(|name| !name.is_empty())))
+        .filter(|user| {
+            user.username
+                .as_deref()
+                .is_some_and(|name| !name.is_empty())
+        }))
 }
 
 /// `system:serviceaccount:<namespace>:<name>` → the identity.

@@ -204,7 +204,11 @@ pub async fn get_text(address: SocketAddr, path: &str) -> Result<String, String>
 }
 
 /// `GET http://address/path` with `token` as bearer credentials: the body of a 200 answer.
-async fn get_text_as(address: SocketAddr, path: &str, token: Option<&str>) -> Result<String, String> {
+async fn get_text_as(
+    address: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> Result<String, String> {
     let stream = tokio::net::TcpStream::connect(address)
         .await
         .map_err(|e| e.to_string())?;

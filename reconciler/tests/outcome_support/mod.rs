@@ -82,10 +82,7 @@ impl Load {
 
 /// `GET /status` of the reconciler's admin listener.
 pub async fn status(admin: &crate::local_support::AdminApi) -> anyhow::Result<Value> {
-    admin
-        .get_json("/status")
-        .await
-        .map_err(anyhow::Error::msg)
+    admin.get_json("/status").await.map_err(anyhow::Error::msg)
 }
 
 /// The rollout of canary shop/api in a status, if one runs.
