@@ -5,6 +5,8 @@
 
 pub mod auth;
 pub mod cluster_auth;
+#[cfg(test)]
+mod cluster_tests;
 mod commands;
 pub mod gate;
 pub mod status;
