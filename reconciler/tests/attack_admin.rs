@@ -122,7 +122,7 @@ async fn assert_unchanged(meshcd: &Reconciler, first: &str, second: &str) -> any
     let source = meshcd.status().await?["source"].clone();
     assert_eq!(source["suspended"], false, "{source:#}");
     assert_eq!(source["applied"]["id"], first, "{source:#}");
-    assert_eq!(source["last_fetched"]["id"], first, "no fetch: {source:#}");
+    assert_eq!(source["lastFetched"]["id"], first, "no fetch: {source:#}");
     let answer = as_operator(meshcd, "POST", "/sync").await?;
     assert_eq!(answer.code, 202, "{answer:?}");
     meshcd.wait_applied(second).await?;
@@ -241,7 +241,7 @@ async fn a_stranger_cannot_resume_a_reconciler_its_operator_suspended() -> anyho
     assert_eq!(as_operator(&meshcd, "POST", "/sync").await?.code, 202);
     let source = meshcd
         .wait_for("the new commit fetched", |source| {
-            source["last_fetched"]["id"] == second.as_str()
+            source["lastFetched"]["id"] == second.as_str()
         })
         .await?;
     assert_eq!(source["applied"]["id"], first.as_str(), "{source:#}");

@@ -366,7 +366,7 @@ async fn with_signature_verification_and_no_signing_key_the_canary_holds_and_say
     load.stop().await;
     let message = held["message"].as_str().unwrap_or_default();
     assert!(message.contains("no --signing-key"), "{message}");
-    assert_eq!(held["canary_weight"], 100, "{held}");
+    assert_eq!(held["canaryWeight"], 100, "{held}");
     assert_eq!(
         bare(&upstream, &["rev-parse", "main"]),
         canary_commit,

@@ -72,7 +72,7 @@ async fn a_reconciler_killed_mid_rollout_resumes_at_the_step_it_reached_and_comp
     eventually("the canary at 30%", Duration::from_secs(30), || async {
         let status = status(&local_support::AdminApi::of(&mesh)).await?;
         let rollout = rollout(&status).ok_or_else(|| anyhow::anyhow!("no rollout yet"))?;
-        anyhow::ensure!(rollout["canary_weight"] == 30, "{rollout}");
+        anyhow::ensure!(rollout["canaryWeight"] == 30, "{rollout}");
         Ok(())
     })
     .await;
@@ -97,7 +97,7 @@ async fn a_reconciler_killed_mid_rollout_resumes_at_the_step_it_reached_and_comp
         },
     )
     .await;
-    assert_eq!(first["canary_weight"], 30, "resumed at 30%: {first}");
+    assert_eq!(first["canaryWeight"], 30, "resumed at 30%: {first}");
     assert_eq!(first["step"], 2, "{first}");
     assert!(
         first["message"]
@@ -110,7 +110,7 @@ async fn a_reconciler_killed_mid_rollout_resumes_at_the_step_it_reached_and_comp
     let seen = std::cell::RefCell::new(vec![30]);
     eventually("the promotion commit", Duration::from_secs(40), || async {
         if let Some(rollout) = rollout(&status(&local_support::AdminApi::of(&mesh)).await?)
-            && let Some(weight) = rollout["canary_weight"].as_u64()
+            && let Some(weight) = rollout["canaryWeight"].as_u64()
             && seen.borrow().last() != Some(&weight)
         {
             seen.borrow_mut().push(weight);

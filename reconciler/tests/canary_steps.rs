@@ -163,12 +163,12 @@ async fn a_failing_canary_is_rolled_back_after_exactly_failure_threshold_failed_
     assert!(
         sightings
             .iter()
-            .all(|s| s.rollout["step"].is_null() && s.rollout["failure_threshold"] == 3),
+            .all(|s| s.rollout["step"].is_null() && s.rollout["failureThreshold"] == 3),
         "no step was taken"
     );
     let last = &sightings.last().unwrap().rollout;
     assert_eq!(last["phase"], "RolledBack", "{last:#}");
-    assert_eq!(last["canary_weight"], 0);
+    assert_eq!(last["canaryWeight"], 0);
     let progressing_messages: Vec<&str> = sightings
         .iter()
         .filter_map(|s| s.rollout["message"].as_str())

@@ -251,7 +251,7 @@ impl Reconciler {
             );
             for proxy in listed {
                 anyhow::ensure!(
-                    proxy["in_sync"] == true && proxy["acked_revision"] == revision,
+                    proxy["inSync"] == true && proxy["ackedRevision"] == revision,
                     "proxy {} is not in sync at {revision}: {proxy}",
                     proxy["id"]
                 );

@@ -208,7 +208,7 @@ pub struct Stretch {
 pub fn stretches(sightings: &[Sighting]) -> Vec<Stretch> {
     let mut out: Vec<Stretch> = Vec::new();
     for sighting in sightings {
-        let weight = sighting.rollout["canary_weight"].as_u64().unwrap_or(0);
+        let weight = sighting.rollout["canaryWeight"].as_u64().unwrap_or(0);
         let phase = sighting.rollout["phase"].as_str().unwrap_or("").to_string();
         match out.last_mut() {
             Some(last) if last.weight == weight => last.until = sighting.at,
