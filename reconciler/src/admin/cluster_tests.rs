@@ -189,3 +189,19 @@ async fn the_access_review_names_the_user_and_the_canarys_namespace_verb_and_nam
         })
     );
 }
+
+#[tokio::test]
+async fn an_api_server_that_cannot_review_tokens_means_503_never_a_pass() {
+    let state = tempfile::tempdir().unwrap();
+    // A server that serves no kinds at all: every review fails with 404.
+    let api = FakeApi::default();
+    let (address, metrics) = serve(&api, state.path()).await;
+    let (code, body) = call(address, "POST", "/suspend", Some("operator-token")).await;
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("could not review the token"), "{body}");
+    assert!(
+        metrics
+            .encode()
+            .contains("meshcd_admin_requests_refused_total{reason=\"review_failed\"} 1")
+    );
+}
