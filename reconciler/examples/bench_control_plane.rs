@@ -183,7 +183,7 @@ async fn propagation(meshcd: &Path, proxies: usize) -> Vec<Duration> {
             .expect("meshcd status runs");
         let status: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
         let connected = status["proxies"].as_array().cloned().unwrap_or_default();
-        if connected.len() == proxies && connected.iter().all(|p| p["in_sync"] == true) {
+        if connected.len() == proxies && connected.iter().all(|p| p["inSync"] == true) {
             break;
         }
         assert!(

@@ -86,7 +86,7 @@ fn all_acked(admin: &str, revision: &str) -> bool {
     proxies.len() == PROXIES
         && proxies
             .iter()
-            .all(|p| p["acked_revision"] == revision && p["in_sync"] == true)
+            .all(|p| p["ackedRevision"] == revision && p["inSync"] == true)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

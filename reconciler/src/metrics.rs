@@ -13,6 +13,7 @@
 //! | `meshcd_canary_outcomes_total` | counter | namespace, canary, outcome (`promoted`, `rolledBack`, `notWritten`) | decided rollouts, by what reached Git |
 //! | `meshcd_canary_webhook_deliveries_total` | counter | result (`delivered`, `failed`) | outcome notifications, `failed` after the last retry |
 //! | `meshcd_listener_connections_refused_total` | counter | listener (`admin`, `control-plane`, `webhook`) | connections closed at once because the listener held `--max-connections` |
+//! | `meshcd_admin_requests_refused_total` | counter | reason (`missing_token`, `malformed_token`, `wrong_token`, `forbidden`, `cross_origin`, `review_failed`) | admin API requests refused before reaching their route |
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -226,12 +227,34 @@ impl CanaryMetrics {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusalLabels {
+    reason: &'static str,
+}
+
+/// What the admin listener refused; cheap to clone.
+#[derive(Clone, Default)]
+pub struct AdminMetrics {
+    refused: Family<RefusalLabels, Counter>,
+}
+
+impl AdminMetrics {
+    pub fn refused(&self, reason: crate::admin::auth::Reason) {
+        self.refused
+            .get_or_create(&RefusalLabels {
+                reason: reason.as_str(),
+            })
+            .inc();
+    }
+}
+
 /// The registry behind `/metrics`.
 pub struct Metrics {
     registry: Registry,
     pub reconcile: ReconcileMetrics,
     pub canary: CanaryMetrics,
     pub listeners: crate::accept::ListenerMetrics,
+    pub admin: AdminMetrics,
 }
 
 impl Default for Metrics {
@@ -319,11 +342,23 @@ impl Metrics {
         );
         let listeners = crate::accept::ListenerMetrics::default();
         listeners.register(&mut registry, &["admin", "control-plane"]);
+        let admin = AdminMetrics::default();
+        for reason in crate::admin::auth::Reason::ALL {
+            admin.refused.get_or_create_owned(&RefusalLabels {
+                reason: reason.as_str(),
+            });
+        }
+        registry.register(
+            "meshcd_admin_requests_refused",
+            "Admin API requests refused before reaching their route, by reason",
+            admin.refused.clone(),
+        );
         Metrics {
             registry,
             reconcile,
             canary,
             listeners,
+            admin,
         }
     }
 

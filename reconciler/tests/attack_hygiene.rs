@@ -160,8 +160,9 @@ async fn canary_judged_by(misbehaviour: Misbehaviour) -> String {
     let pid = pid_with_argument(&state).expect("the reconciler's process");
 
     commit_canary(&repo, &canary_yaml(&[50], "10m", 1), "canary for api-v2");
+    let admin = local_support::AdminApi::of(&mesh);
     let rollout = eventually(Duration::from_secs(30), || async {
-        let rollout = rollout(mesh.admin)
+        let rollout = rollout(&admin)
             .await
             .ok_or_else(|| "no rollout yet".to_string())?;
         let message = rollout["message"].as_str().unwrap_or_default();

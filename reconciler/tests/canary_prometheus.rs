@@ -246,7 +246,7 @@ async fn with_prometheus_down_a_failing_canary_waits_and_never_counts_a_failed_a
         &["--canary-metrics", &format!("prometheus={url}")],
     )
     .await;
-    let watcher = Watcher::start(mesh.admin);
+    let watcher = Watcher::start(local_support::AdminApi::of(&mesh));
     let load = Load::start(&frontend, 1);
 
     commit_canary(&repo, &canary_yaml(&[50], "4s", 1), "canary for api-v2");

@@ -105,7 +105,7 @@ async fn a_promotion_is_pushed_to_the_remote_with_comments_intact_and_is_not_run
         "the rollout ends once its outcome is in Git",
         OUTCOME_DEADLINE,
         || async {
-            let status = status(mesh.admin).await?;
+            let status = status(&local_support::AdminApi::of(&mesh)).await?;
             anyhow::ensure!(rollout(&status).is_none(), "{status}");
             Ok(())
         },
@@ -114,7 +114,7 @@ async fn a_promotion_is_pushed_to_the_remote_with_comments_intact_and_is_not_run
     // Several intervals later, nothing started again and nothing more was pushed.
     let watch = Instant::now();
     while watch.elapsed() < Duration::from_secs(3) {
-        let status = status(mesh.admin).await.unwrap();
+        let status = status(&local_support::AdminApi::of(&mesh)).await.unwrap();
         assert!(
             rollout(&status).is_none(),
             "a rollout started again: {status}"
@@ -276,7 +276,10 @@ async fn over_http_with_a_token_the_outcome_is_pushed_with_the_reconcilers_token
         server.seen()
     );
     mesh.wait_in_sync(Some(&outcome)).await.unwrap();
-    let status = status(mesh.admin).await.unwrap().to_string();
+    let status = status(&local_support::AdminApi::of(&mesh))
+        .await
+        .unwrap()
+        .to_string();
     assert!(!status.contains(TOKEN), "the token shows in the status");
     mesh.stop().await;
 }
@@ -346,7 +349,7 @@ async fn with_signature_verification_and_no_signing_key_the_canary_holds_and_say
         "the canary holding its outcome",
         OUTCOME_DEADLINE,
         || async {
-            let status = status(mesh.admin).await?;
+            let status = status(&local_support::AdminApi::of(&mesh)).await?;
             let rollout =
                 rollout(&status).ok_or_else(|| anyhow::anyhow!("no rollout: {status}"))?;
             anyhow::ensure!(rollout["phase"] == "Promoting", "{rollout}");
@@ -363,7 +366,7 @@ async fn with_signature_verification_and_no_signing_key_the_canary_holds_and_say
     load.stop().await;
     let message = held["message"].as_str().unwrap_or_default();
     assert!(message.contains("no --signing-key"), "{message}");
-    assert_eq!(held["canary_weight"], 100, "{held}");
+    assert_eq!(held["canaryWeight"], 100, "{held}");
     assert_eq!(
         bare(&upstream, &["rev-parse", "main"]),
         canary_commit,

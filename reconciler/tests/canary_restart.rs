@@ -70,9 +70,9 @@ async fn a_reconciler_killed_mid_rollout_resumes_at_the_step_it_reached_and_comp
 
     // Step 3 of 5 reached, and saved.
     eventually("the canary at 30%", Duration::from_secs(30), || async {
-        let status = status(mesh.admin).await?;
+        let status = status(&local_support::AdminApi::of(&mesh)).await?;
         let rollout = rollout(&status).ok_or_else(|| anyhow::anyhow!("no rollout yet"))?;
-        anyhow::ensure!(rollout["canary_weight"] == 30, "{rollout}");
+        anyhow::ensure!(rollout["canaryWeight"] == 30, "{rollout}");
         Ok(())
     })
     .await;
@@ -92,12 +92,12 @@ async fn a_reconciler_killed_mid_rollout_resumes_at_the_step_it_reached_and_comp
         "the rollout after the restart",
         Duration::from_secs(20),
         || async {
-            let status = status(mesh.admin).await?;
+            let status = status(&local_support::AdminApi::of(&mesh)).await?;
             rollout(&status).ok_or_else(|| anyhow::anyhow!("no rollout yet: {status}"))
         },
     )
     .await;
-    assert_eq!(first["canary_weight"], 30, "resumed at 30%: {first}");
+    assert_eq!(first["canaryWeight"], 30, "resumed at 30%: {first}");
     assert_eq!(first["step"], 2, "{first}");
     assert!(
         first["message"]
@@ -109,8 +109,8 @@ async fn a_reconciler_killed_mid_rollout_resumes_at_the_step_it_reached_and_comp
     // It carries on from there, never below 30%, and is promoted.
     let seen = std::cell::RefCell::new(vec![30]);
     eventually("the promotion commit", Duration::from_secs(40), || async {
-        if let Some(rollout) = rollout(&status(mesh.admin).await?)
-            && let Some(weight) = rollout["canary_weight"].as_u64()
+        if let Some(rollout) = rollout(&status(&local_support::AdminApi::of(&mesh)).await?)
+            && let Some(weight) = rollout["canaryWeight"].as_u64()
             && seen.borrow().last() != Some(&weight)
         {
             seen.borrow_mut().push(weight);

@@ -15,6 +15,7 @@ use canary_support::{
     Load, Watcher, canary_yaml, commit_by_meshcd, commit_canary, rollout, share, stretches,
 };
 use local_support::{NAMESPACE, config_repo, eventually, git, mesh_with};
+use meshcd::cli::local_mesh::LocalMesh;
 
 /// Callers sending at once: enough responses in each one-second step to tell weights
 /// 25 points apart.
@@ -35,7 +36,7 @@ async fn a_healthy_canary_serves_each_step_at_its_weight_without_a_failed_reques
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
-    let watcher = Watcher::start(mesh.admin);
+    let watcher = Watcher::start(local_support::AdminApi::of(&mesh));
     let load = Load::start(&frontend, CALLERS);
 
     // Git starts it at 20%; 45, 70 and 95 are the steps, then 100 on promotion.
@@ -132,7 +133,7 @@ async fn a_failing_canary_is_rolled_back_after_exactly_failure_threshold_failed_
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 500, &[]).await;
-    let watcher = Watcher::start(mesh.admin);
+    let watcher = Watcher::start(local_support::AdminApi::of(&mesh));
     let load = Load::start(&frontend, 2);
 
     commit_canary(&repo, &canary_yaml(&[50], "30s", 3), "canary for api-v2");
@@ -162,12 +163,12 @@ async fn a_failing_canary_is_rolled_back_after_exactly_failure_threshold_failed_
     assert!(
         sightings
             .iter()
-            .all(|s| s.rollout["step"].is_null() && s.rollout["failure_threshold"] == 3),
+            .all(|s| s.rollout["step"].is_null() && s.rollout["failureThreshold"] == 3),
         "no step was taken"
     );
     let last = &sightings.last().unwrap().rollout;
     assert_eq!(last["phase"], "RolledBack", "{last:#}");
-    assert_eq!(last["canary_weight"], 0);
+    assert_eq!(last["canaryWeight"], 0);
     let progressing_messages: Vec<&str> = sightings
         .iter()
         .filter_map(|s| s.rollout["message"].as_str())
@@ -204,7 +205,7 @@ async fn an_idle_canary_waits_and_is_rolled_back_at_its_progress_deadline() {
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, _frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
-    let watcher = Watcher::start(mesh.admin);
+    let watcher = Watcher::start(local_support::AdminApi::of(&mesh));
 
     let committed = Instant::now();
     commit_canary(&repo, &canary_yaml(&[50], "4s", 2), "canary for api-v2");
@@ -247,10 +248,12 @@ async fn an_idle_canary_waits_and_is_rolled_back_at_its_progress_deadline() {
 }
 
 /// `meshcd canary ACTION api -n shop` against the reconciler's admin listener.
-fn meshcd_canary(admin: std::net::SocketAddr, action: &str) -> String {
+fn meshcd_canary(mesh: &LocalMesh, action: &str) -> String {
     let output = std::process::Command::new(PathBuf::from(env!("CARGO_BIN_EXE_meshcd")))
         .args(["canary", action, "api", "-n", NAMESPACE, "--server"])
-        .arg(format!("http://{admin}"))
+        .arg(format!("http://{}", mesh.admin))
+        .arg("--admin-token-file")
+        .arg(mesh.admin_token_file())
         .output()
         .expect("meshcd runs");
     assert!(
@@ -267,18 +270,18 @@ async fn an_operator_aborts_one_rollout_and_promotes_the_next_and_both_commits_l
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, _frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
-    let admin = mesh.admin;
+    let admin = local_support::AdminApi::of(&mesh);
 
     // No traffic and a long deadline: the rollout waits for the operator.
     commit_canary(&repo, &canary_yaml(&[50], "5m", 2), "canary for api-v2");
     eventually(Duration::from_secs(15), || async {
-        match rollout(admin).await {
+        match rollout(&admin).await {
             Some(r) if r["phase"] == "Progressing" => Ok(()),
             other => Err(format!("{other:?}")),
         }
     })
     .await;
-    let said = meshcd_canary(admin, "abort");
+    let said = meshcd_canary(&mesh, "abort");
     assert!(said.contains("Abort requested for shop/api"), "{said}");
     let (aborted, message) = commit_by_meshcd(&repo, Duration::from_secs(15)).await;
     assert!(
@@ -299,13 +302,13 @@ async fn an_operator_aborts_one_rollout_and_promotes_the_next_and_both_commits_l
         "canary for api-v2, again",
     );
     eventually(Duration::from_secs(15), || async {
-        match rollout(admin).await {
+        match rollout(&admin).await {
             Some(r) if r["phase"] == "Progressing" => Ok(()),
             other => Err(format!("{other:?}")),
         }
     })
     .await;
-    let said = meshcd_canary(admin, "promote");
+    let said = meshcd_canary(&mesh, "promote");
     assert!(said.contains("Promote requested for shop/api"), "{said}");
     let promoted = eventually(Duration::from_secs(15), || async {
         let message = git(&repo, &["log", "-1", "--format=%an %B"]);
@@ -343,7 +346,7 @@ async fn a_canary_that_git_starts_at_zero_percent_takes_its_first_step_and_is_pr
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
-    let watcher = Watcher::start(mesh.admin);
+    let watcher = Watcher::start(local_support::AdminApi::of(&mesh));
     let load = Load::start(&frontend, 2);
 
     // The usual way in: the new version deployed at 0%, then its Canary.

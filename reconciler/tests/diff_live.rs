@@ -87,11 +87,14 @@ fn pull_request(dir: &Path, repo: &Path, branch: &str, file: &str) -> PathBuf {
     clone
 }
 
-fn diff(clone: &Path, branch: &str, status_url: &str, format: &str) -> Output {
+fn diff(clone: &Path, branch: &str, mesh: &LocalMesh, format: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_meshcd"))
         .args(["diff", "main", branch, "--repo"])
         .arg(clone)
-        .args(["--status-url", status_url, "--format", format])
+        .args(["--status-url", &format!("http://{}", mesh.admin)])
+        .arg("--admin-token-file")
+        .arg(mesh.admin_token_file())
+        .args(["--format", format])
         .output()
         .expect("meshcd runs")
 }
@@ -136,14 +139,13 @@ async fn removing_a_target_in_use_is_flagged_as_cutting_live_traffic_and_an_idle
     assert_eq!(status, 200, "frontend-to-api admits the load");
     let stop = Arc::new(AtomicBool::new(false));
     let load = keep_calling(frontend.clone(), stop.clone());
-    let status_url = format!("http://{}", mesh.admin);
 
     let in_use = pull_request(dir.path(), &repo, "remove-api", "frontend-to-api.yaml");
     let idle = pull_request(dir.path(), &repo, "remove-billing", "admin-to-billing.yaml");
 
     // The proxies report each second; the cut shows once a report of the load arrived.
     let cut = eventually(Duration::from_secs(30), || {
-        let report = json_of(&diff(&in_use, "remove-api", &status_url, "json"));
+        let report = json_of(&diff(&in_use, "remove-api", &mesh, "json"));
         let cut = report["changes"]["live"]["cutTraffic"][0].clone();
         let flagged = cut["requestsPerSecond"].as_f64().unwrap_or(0.0) > 0.0;
         std::future::ready(if flagged {
@@ -163,21 +165,21 @@ async fn removing_a_target_in_use_is_flagged_as_cutting_live_traffic_and_an_idle
     );
     assert!(cut["requests"].as_u64().unwrap_or(0) > 0, "{cut}");
 
-    let text = diff(&in_use, "remove-api", &status_url, "text");
+    let text = diff(&in_use, "remove-api", &mesh, "text");
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
         text.contains("! shop/frontend → shop/api: HEAD cuts live traffic: "),
         "{text}"
     );
     assert!(text.contains("1 path of live traffic cut"), "{text}");
-    let github = diff(&in_use, "remove-api", &status_url, "github");
+    let github = diff(&in_use, "remove-api", &mesh, "github");
     let github = String::from_utf8_lossy(&github.stdout);
     assert!(
         github.contains("::warning title=meshcd diff: live traffic::shop/frontend → shop/api"),
         "{github}"
     );
 
-    let report = json_of(&diff(&idle, "remove-billing", &status_url, "json"));
+    let report = json_of(&diff(&idle, "remove-billing", &mesh, "json"));
     stop.store(true, Ordering::Relaxed);
     let _ = load.await;
     assert_eq!(

@@ -173,7 +173,7 @@ async fn https_checks_the_server_certificate_and_applies_the_pushed_revision() -
     let untrusting = reconciler("untrusting", &stranger).start().await?;
     let source = untrusting
         .wait_for("a certificate error", |source| {
-            source["last_error"]
+            source["lastError"]
                 .as_str()
                 .is_some_and(|error| error.contains("certificate"))
         })
@@ -212,12 +212,12 @@ async fn http_with_a_wrong_password_is_refused_and_the_status_says_so_without_th
         .await?;
     let source = meshcd
         .wait_for("an authentication error", |source| {
-            source["last_error"]
+            source["lastError"]
                 .as_str()
                 .is_some_and(|error| error.contains("refused the credentials"))
         })
         .await?;
-    assert_eq!(source["last_error_reason"], "fetch");
+    assert_eq!(source["lastErrorReason"], "fetch");
     assert_eq!(source["applied"], Value::Null);
     let text = meshcd.status_text().await?;
     assert!(text.contains("error:    fetch: "), "{text}");
@@ -276,7 +276,7 @@ async fn ssh_to_a_host_whose_key_is_not_the_known_one_is_refused() -> anyhow::Re
         .await?;
     let source = meshcd
         .wait_for("a host key error", |source| {
-            source["last_error"]
+            source["lastError"]
                 .as_str()
                 .is_some_and(|error| error.contains("host key verification failed"))
         })
@@ -380,7 +380,7 @@ async fn unsigned_and_wrongly_signed_commits_are_rejected_with_verify_signatures
 
     let signed = upstream.commit_signed(&[namespace("billing")], "signed by alice", &alice_key);
     let source = meshcd.wait_applied(&signed).await?;
-    assert_eq!(source["applied_signed_by"], "alice@example.com");
+    assert_eq!(source["appliedSignedBy"], "alice@example.com");
 
     let unsigned = upstream.commit(&[namespace("payments")], "not signed");
     let source = meshcd
@@ -485,6 +485,8 @@ async fn a_webhook_without_a_valid_signature_is_refused_and_a_signed_push_or_syn
     let third = upstream.commit(&[namespace("payments")], "onboard payments");
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
         .args(["sync", "--server", &format!("http://{}", meshcd.admin)])
+        .arg("--state-dir")
+        .arg(&meshcd.state_dir)
         .output()
         .await?;
     assert!(output.status.success(), "{output:?}");
@@ -510,13 +512,13 @@ async fn a_stopped_git_server_leaves_the_mesh_on_its_revision_and_recovery_is_au
     let second = upstream.commit(&[namespace("billing")], "pushed while the server is down");
     let source = meshcd
         .wait_for("two failed fetches in a row", |source| {
-            source["consecutive_failures"].as_u64() >= Some(2)
+            source["consecutiveFailures"].as_u64() >= Some(2)
         })
         .await?;
-    assert_eq!(source["last_error_reason"], "fetch");
+    assert_eq!(source["lastErrorReason"], "fetch");
     assert_eq!(source["applied"]["id"], first.as_str());
     // Backing off: the second retry waits about 2 s, far beyond the 200 ms poll.
-    let retry = source["retry_in_seconds"].as_f64().unwrap_or_default();
+    let retry = source["retryInSeconds"].as_f64().unwrap_or_default();
     assert!(retry >= 1.8, "{source}");
     let (ready, _) = meshcd.request("GET", "/readyz", &[], b"").await?;
     assert_eq!(ready, 200, "the mesh keeps serving its revision");
@@ -525,8 +527,8 @@ async fn a_stopped_git_server_leaves_the_mesh_on_its_revision_and_recovery_is_au
 
     daemon.restart().await?;
     let source = meshcd.wait_applied(&second).await?;
-    assert_eq!(source["last_error"], Value::Null);
-    assert_eq!(source["consecutive_failures"], 0);
+    assert_eq!(source["lastError"], Value::Null);
+    assert_eq!(source["consecutiveFailures"], 0);
     let metrics = meshcd.metrics().await?;
     assert!(
         !metrics.contains(r#"meshcd_reconcile_failures_total{reason="fetch"} 0"#),

@@ -10,12 +10,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use local_support::{config_repo, eventually, keep_calling, mesh_with};
+use meshcd::cli::local_mesh::LocalMesh;
 
 /// Runs `meshcd top --once` with `args` and returns its stdout.
-async fn top(admin: std::net::SocketAddr, args: &[&str]) -> Result<String, String> {
+async fn top(mesh: &LocalMesh, args: &[&str]) -> Result<String, String> {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"));
     command
-        .args(["top", "--once", "--admin", &format!("http://{admin}")])
+        .args([
+            "top",
+            "--once",
+            "--admin",
+            &format!("http://{}", mesh.admin),
+        ])
+        .arg("--admin-token-file")
+        .arg(mesh.admin_token_file())
         .args(args);
     let output = command.output().await.map_err(|e| e.to_string())?;
     if !output.status.success() {
@@ -33,7 +41,7 @@ async fn top_shows_the_frontend_calling_api_with_a_rate_and_full_success_per_bac
     let load = keep_calling(frontend, stop.clone());
 
     let table = eventually(Duration::from_secs(30), || async {
-        let text = top(mesh.admin, &["--namespace", "shop", "--window", "5"]).await?;
+        let text = top(&mesh, &["--namespace", "shop", "--window", "5"]).await?;
         let row = text
             .lines()
             .find(|line| line.starts_with("shop/frontend") && line.contains("shop/api"))
@@ -51,7 +59,7 @@ async fn top_shows_the_frontend_calling_api_with_a_rate_and_full_success_per_bac
     .await;
     assert!(table.starts_with("SOURCE"), "{table}");
 
-    let json = top(mesh.admin, &["--format", "json", "--window", "5"])
+    let json = top(&mesh, &["--format", "json", "--window", "5"])
         .await
         .unwrap();
     let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -65,9 +73,7 @@ async fn top_shows_the_frontend_calling_api_with_a_rate_and_full_success_per_bac
     assert!(total["requestsPerSecond"].as_f64().unwrap() > 0.0, "{json}");
     assert_eq!(total["successRate"], 100.0, "{json}");
 
-    let elsewhere = top(mesh.admin, &["--namespace", "elsewhere"])
-        .await
-        .unwrap();
+    let elsewhere = top(&mesh, &["--namespace", "elsewhere"]).await.unwrap();
     assert_eq!(elsewhere, "no traffic in the last 10s\n");
 
     stop.store(true, Ordering::Relaxed);

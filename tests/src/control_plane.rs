@@ -231,6 +231,14 @@ impl Reconciler {
         request
             .headers_mut()
             .insert(::http::header::HOST, "localhost".parse()?);
+        // The operator's credentials: the admin token `meshcd run` keeps beside its CA.
+        let token_file = self.state_directory().join("admin-token");
+        let token = std::fs::read_to_string(&token_file)
+            .with_context(|| format!("reading {}", token_file.display()))?;
+        request.headers_mut().insert(
+            ::http::header::AUTHORIZATION,
+            format!("Bearer {}", token.trim()).parse()?,
+        );
         let response = Client::new(self.admin).send(request).await?;
         anyhow::ensure!(
             response.status.is_success(),
@@ -260,7 +268,7 @@ impl Reconciler {
             );
             for proxy in listed {
                 anyhow::ensure!(
-                    proxy["in_sync"] == true && proxy["acked_revision"] == revision,
+                    proxy["inSync"] == true && proxy["ackedRevision"] == revision,
                     "proxy {} is not in sync at {revision}: {proxy}",
                     proxy["id"]
                 );

@@ -42,7 +42,7 @@ async fn listed_identities(mesh: &LocalMesh) -> anyhow::Result<Vec<String>> {
             format!(
                 "{}/{}",
                 proxy["namespace"].as_str().unwrap_or_default(),
-                proxy["service_account"].as_str().unwrap_or_default()
+                proxy["serviceAccount"].as_str().unwrap_or_default()
             )
         })
         .collect())

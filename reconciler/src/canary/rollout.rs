@@ -21,7 +21,8 @@ pub enum Phase {
 }
 
 /// What one interval's traffic says about the canary.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all_fields = "camelCase")]
 pub enum Verdict {
     /// Too little traffic to judge; the step waits.
     Wait { requests: u64, min_requests: u64 },
@@ -92,7 +93,9 @@ pub fn spec_hash(canary: &Canary) -> String {
     hex::encode(&Sha256::digest(text.as_bytes())[..6]) + &format!("-{}", canary.canary)
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// One rollout as `GET /status` lists it (camelCase; the clocks stay in the process).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Rollout {
     pub namespace: String,
     pub name: String,
@@ -111,9 +114,9 @@ pub struct Rollout {
     pub failure_threshold: u32,
     pub last_verdict: Option<Verdict>,
     pub message: String,
-    #[serde(skip)]
+    #[serde(skip, default = "Instant::now")]
     pub last_analysis: Instant,
-    #[serde(skip)]
+    #[serde(skip, default = "Instant::now")]
     pub last_advance: Instant,
 }
 

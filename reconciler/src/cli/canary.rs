@@ -42,7 +42,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.namespace,
         args.name
     );
-    let (code, body) = call("POST", &url).await?;
+    let (code, body) = call("POST", &url, &args.server.token.credentials()?).await?;
     if !(200..300).contains(&code) {
         bail!("{action} failed with HTTP {code}: {}", body.trim());
     }

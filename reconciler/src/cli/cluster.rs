@@ -107,6 +107,11 @@ impl Cluster {
     }
 
     /// Proxies in a cluster prove themselves with their projected service-account token.
+    /// Decides on admin API tokens with TokenReview and SubjectAccessReview.
+    pub fn admin_authorizer(&self) -> crate::admin::cluster_auth::ClusterAuthorizer {
+        crate::admin::cluster_auth::ClusterAuthorizer::new(self.client.clone())
+    }
+
     pub fn verifier(&self) -> Verifier {
         TokenReviewer::new(self.client.clone(), AUDIENCE).into()
     }

@@ -118,13 +118,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     distribution(&canary_frontend, &root, args.requests).await?;
 
     step("Done");
+    // The CLI finds the admin token in the demo's state directory, as in any other.
+    let state = dir.join("state");
     say(&format!(
-        "`meshcd status --server http://{}` shows the applied revision and every proxy's ACK",
-        mesh.admin
+        "`meshcd status --server http://{} --state-dir {}` shows the applied revision and every proxy's ACK",
+        mesh.admin,
+        state.display()
     ));
     say(&format!(
-        "`meshcd top --admin http://{}` shows live traffic between the workloads",
-        mesh.admin
+        "`meshcd top --admin http://{} --state-dir {}` shows live traffic between the workloads",
+        mesh.admin,
+        state.display()
     ));
     mesh.stop().await;
     Ok(())

@@ -13,6 +13,7 @@ use anyhow::{Context as _, bail};
 use super::demo::{CANARY, CANARY_ROLLOUT, say, step};
 use super::local_mesh::{Joined, LocalMesh};
 use super::status::verdict_summary;
+use crate::canary::rollout::Phase;
 
 /// Clients calling at once: enough that a 10% canary gets its `minRequests` per interval.
 const CALLERS: usize = 4;
@@ -156,42 +157,39 @@ async fn watch(
     // Six analyses (five steps and the promotion), with room for waits and a slow machine.
     let deadline = interval * 6 + Duration::from_secs(90);
     let started = Instant::now();
-    let url = format!("http://{}/status", mesh.admin);
-    let mut last_shown = serde_json::Value::Null;
+    let mut last_shown = None;
     loop {
-        let (_, body) = super::http::call("GET", &url).await?;
-        let status: serde_json::Value = serde_json::from_str(&body)?;
-        let rollout = status["canaries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["namespace"] == CANARY && c["name"] == "api")
+        let status = mesh.status().await?;
+        let rollout = status
+            .canaries
+            .iter()
+            .find(|c| c.namespace == CANARY && c.name == "api")
             .cloned();
         if let Some(rollout) = &rollout {
-            let shown = serde_json::json!([
-                rollout["phase"],
-                rollout["step"],
-                rollout["canary_weight"],
-                rollout["last_verdict"],
-                rollout["message"]
-            ]);
-            if shown != last_shown && !rollout["last_verdict"].is_null() {
-                let step = match rollout["step"].as_u64() {
-                    Some(step) => format!("step {} of {}", step + 1, rollout["steps"]),
+            let shown = (
+                rollout.phase,
+                rollout.step,
+                rollout.canary_weight,
+                rollout.last_verdict.clone(),
+                rollout.message.clone(),
+            );
+            if last_shown.as_ref() != Some(&shown) && rollout.last_verdict.is_some() {
+                let step = match rollout.step {
+                    Some(step) => format!("step {} of {}", step + 1, rollout.steps),
                     None => "before step 1".into(),
                 };
                 say(&format!(
                     "[{:>5.1}s] {:<11} {step}  canary {:>3}%  {}",
                     started.elapsed().as_secs_f64(),
-                    rollout["phase"].as_str().unwrap_or("-"),
-                    rollout["canary_weight"],
-                    verdict_summary(&rollout["last_verdict"]),
+                    format!("{:?}", rollout.phase),
+                    rollout.canary_weight,
+                    verdict_summary(rollout.last_verdict.as_ref()),
                 ));
                 say(&format!("          observed: {}", load.take()));
-                last_shown = shown;
+                last_shown = Some(shown);
             }
-            let message = rollout["message"].as_str().unwrap_or_default();
-            if rollout["phase"] == "RolledBack" {
+            let message = &rollout.message;
+            if rollout.phase == Phase::RolledBack {
                 bail!("the canary was rolled back: {message}");
             }
             if message.contains("not in Git") {
@@ -201,12 +199,15 @@ async fn watch(
         let head = head_by_meshcd(repo)?;
         // The rollout leaves /status once its outcome is applied from Git.
         if let Some(head) = head
-            && rollout.is_none_or(|r| r["phase"] == "Promoted")
+            && rollout.is_none_or(|r| r.phase == Phase::Promoted)
         {
             return Ok(head);
         }
         if started.elapsed() > deadline {
-            bail!("the canary did not finish within {deadline:?}: {status}");
+            bail!(
+                "the canary did not finish within {deadline:?}: {}",
+                serde_json::to_string(&status).unwrap_or_default()
+            );
         }
         tokio::time::sleep(POLL).await;
     }

@@ -57,6 +57,9 @@ pub struct Args {
     /// How much recent traffic counts as live (whole seconds, at most 10m).
     #[arg(long, default_value = "60s", value_parser = traffic_window)]
     traffic_window: Duration,
+    /// The admin token for --status-url.
+    #[command(flatten)]
+    token: super::admin_token::TokenArgs,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -81,7 +84,7 @@ pub fn run(args: Args) -> ExitCode {
     // First, so that an unreachable reconciler fails the check before the long part.
     // An empty MESHCD_STATUS_URL (a workflow variable that is not set) means offline.
     let live = match args.status_url.as_deref().filter(|url| !url.is_empty()) {
-        Some(url) => match read_live(url, args.traffic_window) {
+        Some(url) => match read_live(url, args.traffic_window, &args.token) {
             Ok(live) => Some(live),
             Err(error) => {
                 eprintln!("error: {error:#} (without --status-url, diff runs offline)");
@@ -112,11 +115,17 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// `GET /status` and `GET /traffic` of a running reconciler's admin listener.
-fn read_live(url: &str, window: Duration) -> anyhow::Result<LiveContext> {
+fn read_live(
+    url: &str,
+    window: Duration,
+    token: &super::admin_token::TokenArgs,
+) -> anyhow::Result<LiveContext> {
     let base = url.trim_end_matches('/');
+    let credentials = &token.credentials()?;
     let get = |path: String| async move {
         let url = format!("{base}{path}");
-        let (status, body) = tokio::time::timeout(STATUS_TIMEOUT, super::http::call("GET", &url))
+        let call = super::http::call("GET", &url, credentials);
+        let (status, body) = tokio::time::timeout(STATUS_TIMEOUT, call)
             .await
             .map_err(|_| anyhow::anyhow!("no answer within {STATUS_TIMEOUT:?}"))
             .and_then(|result| result)

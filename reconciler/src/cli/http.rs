@@ -1,4 +1,5 @@
-//! The CLI's calls to a running reconciler's admin API, over the shared HTTP client.
+//! The CLI's calls to a running reconciler's admin API, over the shared HTTP client, with
+//! the admin token as bearer credentials.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::Request;
 
+use super::admin_token::Credentials;
 use crate::http_client::{ClientError, HttpClient, Limits};
 
 /// The admin API answers from memory; a reconciler that takes longer is stuck.
@@ -27,17 +29,26 @@ fn client() -> &'static HttpClient {
     CLIENT.get_or_init(HttpClient::plain)
 }
 
-/// Sends one request and returns the status and body.
-pub async fn call(method: &str, url: &str) -> anyhow::Result<(u16, String)> {
+/// Sends one request and returns the status and body. A 401 or 403 body is followed by
+/// where the CLI looked for the token.
+pub async fn call(
+    method: &str,
+    url: &str,
+    credentials: &Credentials,
+) -> anyhow::Result<(u16, String)> {
     let uri: hyper::Uri = url.parse().with_context(|| format!("{url} is not a URL"))?;
     if uri.scheme_str() != Some("http") {
         bail!("{url}: only http:// admin URLs are supported");
     }
     let authority = uri.authority().context("the URL has no host")?.clone();
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .body(Full::new(Bytes::new()))?;
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(token) = &credentials.token {
+        request = request.header(
+            hyper::header::AUTHORIZATION,
+            format!("Bearer {}", token.expose()),
+        );
+    }
+    let request = request.body(Full::new(Bytes::new()))?;
     let answer = client()
         .send(request, ADMIN_LIMITS)
         .await
@@ -46,8 +57,20 @@ pub async fn call(method: &str, url: &str) -> anyhow::Result<(u16, String)> {
                 .context(format!("connecting to {authority}: is meshcd running?")),
             error => error.into(),
         })?;
-    Ok((
-        answer.status.as_u16(),
-        String::from_utf8_lossy(&answer.body).into_owned(),
-    ))
+    let status = answer.status;
+    let mut body = String::from_utf8_lossy(&answer.body).into_owned();
+    if status == hyper::StatusCode::UNAUTHORIZED || status == hyper::StatusCode::FORBIDDEN {
+        let hint = match &credentials.token {
+            None => format!(
+                "no admin token at {}: pass --state-dir (the reconciler's) or --admin-token-file",
+                credentials.looked_at.display()
+            ),
+            Some(_) => format!(
+                "the token sent was read from {}",
+                credentials.looked_at.display()
+            ),
+        };
+        body = format!("{} ({hint})", body.trim_end());
+    }
+    Ok((status.as_u16(), body))
 }

@@ -287,35 +287,60 @@ impl LocalMesh {
     /// the snapshot it was last sent.
     pub async fn wait_in_sync(&self, revision: Option<&str>) -> anyhow::Result<()> {
         let deadline = Instant::now() + SYNC_TIMEOUT;
-        let url = format!("http://{}/status", self.admin);
         loop {
-            let (_, body) = super::http::call("GET", &url).await?;
-            let status: serde_json::Value = serde_json::from_str(&body)?;
-            let applied = status["source"]["applied"]["id"].as_str();
-            let proxies = status["proxies"].as_array().cloned().unwrap_or_default();
+            let status = self.status().await?;
+            let applied = status.source.applied.as_ref().map(|r| r.id.as_str());
+            let proxies = &status.proxies;
             let revision_ok = revision.is_none_or(|r| applied == Some(r));
             let proxies_ok = proxies.len() == self.proxies
                 && proxies.iter().all(|p| {
-                    p["in_sync"].as_bool() == Some(true)
-                        && revision.is_none_or(|r| p["acked_revision"].as_str() == Some(r))
+                    p.in_sync && revision.is_none_or(|r| p.acked_revision.as_deref() == Some(r))
                 });
             if revision_ok && proxies_ok {
                 return Ok(());
             }
-            if let Some(rejected) = status["source"]["rejected"].as_object()
-                && revision.is_some_and(|r| rejected["revision"]["id"].as_str() == Some(r))
+            if let Some(rejected) = &status.source.rejected
+                && revision
+                    .is_some_and(|r| rejected.revision.as_ref().map(|id| id.id.as_str()) == Some(r))
             {
                 bail!(
                     "the reconciler rejected revision {}: {}",
                     revision.unwrap_or_default(),
-                    rejected["errors"]
+                    serde_json::to_string(&rejected.errors).unwrap_or_default()
                 );
             }
             if Instant::now() > deadline {
-                bail!("the mesh did not converge within {SYNC_TIMEOUT:?}: {status}");
+                bail!(
+                    "the mesh did not converge within {SYNC_TIMEOUT:?}: {}",
+                    serde_json::to_string(&status).unwrap_or_default()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// One request to the reconciler's admin API with the admin token of its state
+    /// directory, as `meshcd status` sends it.
+    pub async fn admin_call(&self, method: &str, path: &str) -> anyhow::Result<(u16, String)> {
+        let credentials = super::admin_token::Credentials::from_state_dir(&self.state_dir)?;
+        super::http::call(
+            method,
+            &format!("http://{}{path}", self.admin),
+            &credentials,
+        )
+        .await
+    }
+
+    /// `GET /status`, read into the document the reconciler serves.
+    pub async fn status(&self) -> anyhow::Result<crate::admin::StatusDocument> {
+        let (code, body) = self.admin_call("GET", "/status").await?;
+        anyhow::ensure!(code == 200, "GET /status answered {code}: {body}");
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    /// The file holding the reconciler's admin token, for the CLI's `--admin-token-file`.
+    pub fn admin_token_file(&self) -> std::path::PathBuf {
+        crate::admin::token_file::path(&self.state_dir)
     }
 
     pub async fn stop(mut self) {

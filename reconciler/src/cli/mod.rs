@@ -1,5 +1,6 @@
 //! The `meshcd` command line: parsing and dispatch; each subcommand in its own module.
 
+mod admin_token;
 mod canary;
 mod cluster;
 mod demo;

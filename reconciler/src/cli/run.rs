@@ -256,6 +256,7 @@ async fn serve(
             store.into()
         }
     };
+    let authenticator = admin_authenticator(&state_dir, cluster.as_ref())?;
     let bundle_path = state_dir.join("ca-bundle.pem");
     std::fs::write(&bundle_path, ca.bundle_pem())
         .with_context(|| format!("writing {}", bundle_path.display()))?;
@@ -358,6 +359,7 @@ async fn serve(
             metrics: metrics.clone(),
             webhook,
             kubernetes: cluster.as_ref().map(|cluster| cluster.status.clone()),
+            authenticator,
         },
     ));
     let _watcher = source
@@ -419,6 +421,32 @@ async fn serve(
     let _ = tokio::time::timeout(Duration::from_secs(5), control).await;
     drop(triggers);
     Ok(())
+}
+
+/// Kubernetes mode asks the API server about each token; local mode keeps its own in
+/// the state directory, where the CLI finds it.
+fn admin_authenticator(
+    state_dir: &Path,
+    cluster: Option<&Cluster>,
+) -> anyhow::Result<admin::Authenticator> {
+    if let Some(cluster) = cluster {
+        return Ok(admin::Authenticator::Cluster(cluster.admin_authorizer()));
+    }
+    let (token, origin) = admin::token_file::load_or_create(state_dir)?;
+    let file = admin::token_file::path(state_dir);
+    match origin {
+        admin::token_file::Origin::Reused => {
+            tracing::info!(file = %file.display(), "admin token kept from the last start")
+        }
+        admin::token_file::Origin::Created => {
+            tracing::info!(file = %file.display(), "admin token written")
+        }
+        admin::token_file::Origin::Replaced => tracing::warn!(
+            file = %file.display(),
+            "the admin token file was readable by others or not meshcd's own; a new token replaces it"
+        ),
+    }
+    Ok(admin::Authenticator::Local(Arc::new(token)))
 }
 
 async fn shutdown_signal() {

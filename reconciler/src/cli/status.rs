@@ -2,9 +2,13 @@
 
 use std::fmt::Write as _;
 
-use anyhow::bail;
-use serde_json::Value;
+use anyhow::{Context as _, bail};
 
+use crate::admin::StatusDocument;
+use crate::canary::rollout::{Rollout, Verdict};
+use crate::source::git::Revision;
+
+use super::admin_token::TokenArgs;
 use super::http::call;
 use crate::defaults;
 
@@ -13,6 +17,8 @@ pub struct ServerArgs {
     /// The reconciler's admin URL.
     #[arg(long, default_value = defaults::ADMIN_URL, env = "MESHCD_SERVER")]
     pub server: String,
+    #[command(flatten)]
+    pub token: TokenArgs,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -33,6 +39,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     let (code, body) = call(
         "GET",
         &format!("{}/status", args.server.server.trim_end_matches('/')),
+        &args.server.token.credentials()?,
     )
     .await?;
     if code != 200 {
@@ -40,7 +47,11 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
     }
     match args.format {
         Format::Json => println!("{body}"),
-        Format::Text => print!("{}", render(&serde_json::from_str(&body)?)),
+        Format::Text => {
+            let status: StatusDocument =
+                serde_json::from_str(&body).context("the reconciler's status document")?;
+            print!("{}", render(&status));
+        }
     }
     Ok(())
 }
@@ -50,6 +61,7 @@ pub async fn post(server: ServerArgs, action: &str) -> anyhow::Result<()> {
     let (code, body) = call(
         "POST",
         &format!("{}/{action}", server.server.trim_end_matches('/')),
+        &server.token.credentials()?,
     )
     .await?;
     if !(200..300).contains(&code) {
@@ -59,191 +71,174 @@ pub async fn post(server: ServerArgs, action: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn short(value: &Value) -> String {
-    value
-        .as_str()
-        .map(|id| id.chars().take(12).collect())
+fn short(id: Option<&str>) -> String {
+    id.map(|id| id.chars().take(12).collect())
         .unwrap_or_else(|| "-".into())
 }
 
-fn render(status: &Value) -> String {
+fn render(status: &StatusDocument) -> String {
     let mut out = String::new();
-    let source = &status["source"];
-    let followed = match source["followed"].as_str() {
+    let source = &status.source;
+    let followed = match &source.followed {
         Some(name) => format!(" → {name}"),
         None => String::new(),
     };
-    let folder = match source["path"].as_str() {
-        Some(path) => format!(", folder {path}"),
+    let folder = match &source.path {
+        Some(path) => format!(", folder {}", path.display()),
         None => String::new(),
     };
     let _ = writeln!(
         out,
         "source:   {} ({}{followed}){folder}",
-        source["repository"].as_str().unwrap_or("-"),
-        source["reference"].as_str().unwrap_or("-")
+        source.repository, source.reference
     );
-    let signed_by = match source["applied_signed_by"].as_str() {
+    let signed_by = match &source.applied_signed_by {
         Some(signer) => format!(" (signed by {signer})"),
         None => String::new(),
     };
+    let revision = |revision: Option<&Revision>| {
+        format!(
+            "{} {}",
+            short(revision.map(|r| r.id.as_str())),
+            revision.map(|r| r.summary.as_str()).unwrap_or("")
+        )
+    };
     let _ = writeln!(
         out,
-        "applied:  {} {}{signed_by}",
-        short(&source["applied"]["id"]),
-        source["applied"]["summary"].as_str().unwrap_or("")
+        "applied:  {}{signed_by}",
+        revision(source.applied.as_ref())
     );
-    let _ = writeln!(
-        out,
-        "fetched:  {} {}",
-        short(&source["last_fetched"]["id"]),
-        source["last_fetched"]["summary"].as_str().unwrap_or("")
-    );
-    if source["verify_signatures"].as_bool() == Some(true) {
+    let _ = writeln!(out, "fetched:  {}", revision(source.last_fetched.as_ref()));
+    if source.verify_signatures {
         let _ = writeln!(
             out,
             "signatures: required (only commits signed by an allowed signer are applied)"
         );
     }
-    if source["suspended"].as_bool() == Some(true) {
+    if source.suspended {
         let _ = writeln!(out, "state:    SUSPENDED (new revisions are not applied)");
     }
-    if let Some(error) = source["last_error"].as_str() {
-        let reason = source["last_error_reason"].as_str().unwrap_or("error");
-        let retry = match (
-            source["consecutive_failures"].as_u64(),
-            source["retry_in_seconds"].as_f64(),
-        ) {
-            (Some(failures), Some(seconds)) => format!(
-                " ({failures} failure{} in a row; next attempt in {seconds:.0}s)",
-                if failures == 1 { "" } else { "s" }
-            ),
+    if let Some(error) = &source.last_error {
+        let reason = source.last_error_reason.map_or("error", |r| r.as_str());
+        let retry = match source.retry_in_seconds {
+            Some(seconds) => {
+                let failures = source.consecutive_failures;
+                format!(
+                    " ({failures} failure{} in a row; next attempt in {seconds:.0}s)",
+                    if failures == 1 { "" } else { "s" }
+                )
+            }
             _ => String::new(),
         };
         let _ = writeln!(out, "error:    {reason}: {error}{retry}");
     }
-    if let Some(rejected) = source["rejected"].as_object() {
+    if let Some(rejected) = &source.rejected {
         // Validation errors follow one per line; other rejections say why in one line.
-        let why = match rejected["errors"].as_array() {
-            Some(errors) if !errors.is_empty() => String::new(),
-            _ => format!("{}; ", rejected["message"].as_str().unwrap_or("")),
+        let why = if rejected.errors.is_empty() {
+            format!("{}; ", rejected.message)
+        } else {
+            String::new()
         };
         let _ = writeln!(
             out,
             "rejected: {} ({}): {why}the applied revision stays in force",
-            short(&rejected["revision"]["id"]),
-            rejected["reason"].as_str().unwrap_or("invalid"),
+            short(rejected.revision.as_ref().map(|r| r.id.as_str())),
+            rejected.reason.as_str(),
         );
-        for error in rejected["errors"].as_array().into_iter().flatten() {
+        for error in &rejected.errors {
             let _ = writeln!(
                 out,
                 "  error: {} --> {}:{}",
-                error["message"].as_str().unwrap_or(""),
-                error["file"].as_str().unwrap_or(""),
-                error["line"]
+                error.message,
+                error.file.display(),
+                error.line
             );
         }
     }
-    let proxies = status["proxies"].as_array().cloned().unwrap_or_default();
-    let _ = writeln!(out, "proxies:  {}", proxies.len());
-    for proxy in &proxies {
+    let _ = writeln!(out, "proxies:  {}", status.proxies.len());
+    for proxy in &status.proxies {
         let _ = writeln!(
             out,
             "  {:<40} {}/{} acked {} {}",
-            proxy["id"].as_str().unwrap_or(""),
-            proxy["namespace"].as_str().unwrap_or(""),
-            proxy["service_account"].as_str().unwrap_or(""),
-            proxy["acked_version"].as_str().unwrap_or("-"),
-            if proxy["in_sync"].as_bool() == Some(true) {
-                "in sync"
-            } else {
-                "PENDING"
-            }
+            proxy.id,
+            proxy.namespace,
+            proxy.service_account,
+            proxy.acked_version.as_deref().unwrap_or("-"),
+            if proxy.in_sync { "in sync" } else { "PENDING" }
         );
     }
-    let without = status["workloadsWithoutPolicy"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    if !without.is_empty() {
+    if !status.workloads_without_policy.is_empty() {
         let _ = writeln!(
             out,
             "workloads no TrafficTarget names as destination (denied to everyone in deny mode):"
         );
-        for workload in without {
-            let _ = writeln!(out, "  {}", workload.as_str().unwrap_or(""));
+        for workload in &status.workloads_without_policy {
+            let _ = writeln!(out, "  {workload}");
         }
     }
-    let canaries = status["canaries"].as_array().cloned().unwrap_or_default();
-    if !canaries.is_empty() {
-        let _ = writeln!(out, "canaries: {}", canaries.len());
+    if !status.canaries.is_empty() {
+        let _ = writeln!(out, "canaries: {}", status.canaries.len());
     }
-    for canary in &canaries {
+    for canary in &status.canaries {
         out.push_str(&render_canary(canary));
     }
-    for warning in status["warnings"].as_array().into_iter().flatten() {
-        let _ = writeln!(out, "warning: {}", warning.as_str().unwrap_or(""));
+    for warning in &status.warnings {
+        let _ = writeln!(out, "warning: {warning}");
     }
     out
 }
 
 /// One rollout of `/status`: where it stands, then what the last analysis saw and why.
-pub(crate) fn render_canary(canary: &Value) -> String {
+pub(crate) fn render_canary(canary: &Rollout) -> String {
     let mut out = String::new();
-    let step = match (canary["step"].as_u64(), canary["steps"].as_u64()) {
-        (Some(step), Some(steps)) => format!("step {} of {steps}", step + 1),
-        (None, Some(steps)) => format!("step 0 of {steps}"),
-        _ => "step -".into(),
+    let step = match canary.step {
+        Some(step) => format!("step {} of {}", step + 1, canary.steps),
+        None => format!("step 0 of {}", canary.steps),
     };
     let _ = writeln!(
         out,
-        "  {}/{}  {}  canary {}%  {step}  failed analyses {} of {}",
-        canary["namespace"].as_str().unwrap_or(""),
-        canary["name"].as_str().unwrap_or(""),
-        canary["phase"].as_str().unwrap_or("-"),
-        canary["canary_weight"],
-        canary["failures"],
-        canary["failure_threshold"]
+        "  {}/{}  {:?}  canary {}%  {step}  failed analyses {} of {}",
+        canary.namespace,
+        canary.name,
+        canary.phase,
+        canary.canary_weight,
+        canary.failures,
+        canary.failure_threshold
     );
     let _ = writeln!(
         out,
         "    last analysis: {}",
-        verdict_summary(&canary["last_verdict"])
+        verdict_summary(canary.last_verdict.as_ref())
     );
-    if let Some(message) = canary["message"].as_str() {
-        let _ = writeln!(out, "    {message}");
-    }
+    let _ = writeln!(out, "    {}", canary.message);
     out
 }
 
 /// A verdict of `/status` in one phrase: the figures the decision was made on.
-pub(crate) fn verdict_summary(verdict: &Value) -> String {
-    if let Some(pass) = verdict.get("Pass") {
-        let p99 = match pass["p99_ms"].as_f64() {
-            Some(p99) => format!(", p99 {p99:.0}ms"),
-            None => String::new(),
-        };
-        return format!(
-            "passed: {} requests, success rate {:.2}%{p99}",
-            pass["requests"],
-            pass["success_rate"].as_f64().unwrap_or(0.0)
-        );
+pub(crate) fn verdict_summary(verdict: Option<&Verdict>) -> String {
+    match verdict {
+        Some(Verdict::Pass {
+            requests,
+            success_rate,
+            p99_ms,
+        }) => {
+            let p99 = match p99_ms {
+                Some(p99) => format!(", p99 {p99:.0}ms"),
+                None => String::new(),
+            };
+            format!("passed: {requests} requests, success rate {success_rate:.2}%{p99}")
+        }
+        Some(Verdict::Fail {
+            metric,
+            value,
+            threshold,
+        }) => format!("failed: {metric} {value} (threshold {threshold})"),
+        Some(Verdict::Wait {
+            requests,
+            min_requests,
+        }) => format!("waiting: {requests} requests, {min_requests} needed"),
+        None => "none yet".into(),
     }
-    if let Some(fail) = verdict.get("Fail") {
-        return format!(
-            "failed: {} {} (threshold {})",
-            fail["metric"].as_str().unwrap_or(""),
-            fail["value"].as_str().unwrap_or(""),
-            fail["threshold"].as_str().unwrap_or("")
-        );
-    }
-    if let Some(wait) = verdict.get("Wait") {
-        return format!(
-            "waiting: {} requests, {} needed",
-            wait["requests"], wait["min_requests"]
-        );
-    }
-    "none yet".into()
 }
 
 #[cfg(test)]
@@ -257,16 +252,16 @@ mod tests {
                 "repository": "https://git.example.com/mesh.git",
                 "reference": "branch main",
                 "followed": "refs/heads/main",
-                "applied": {"id": "aaaaaaaaaaaaaaaa", "summary": "good"},
-                "applied_signed_by": "alice@example.com",
-                "last_fetched": {"id": "bbbbbbbbbbbbbbbb", "summary": "unsigned"},
-                "verify_signatures": true,
-                "last_error": "fetching https://git.example.com/mesh.git: connection refused",
-                "last_error_reason": "fetch",
-                "consecutive_failures": 3,
-                "retry_in_seconds": 4.2,
+                "applied": {"id": "aaaaaaaaaaaaaaaa", "summary": "good", "author": "alice", "time": 0},
+                "appliedSignedBy": "alice@example.com",
+                "lastFetched": {"id": "bbbbbbbbbbbbbbbb", "summary": "unsigned", "author": "mallory", "time": 0},
+                "verifySignatures": true,
+                "lastError": "fetching https://git.example.com/mesh.git: connection refused",
+                "lastErrorReason": "fetch",
+                "consecutiveFailures": 3,
+                "retryInSeconds": 4.2,
                 "rejected": {
-                    "revision": {"id": "bbbbbbbbbbbbbbbb"},
+                    "revision": {"id": "bbbbbbbbbbbbbbbb", "summary": "unsigned", "author": "mallory", "time": 0},
                     "reason": "signature",
                     "message": "commit bbbbbbbbbbbb is not accepted: the commit is not signed",
                     "errors": []
@@ -274,7 +269,7 @@ mod tests {
             },
             "proxies": []
         });
-        let text = render(&status);
+        let text = render(&serde_json::from_value(status).unwrap());
         for line in [
             "source:   https://git.example.com/mesh.git (branch main → refs/heads/main)",
             "applied:  aaaaaaaaaaaa good (signed by alice@example.com)",
@@ -303,7 +298,7 @@ mod tests {
         rollout.analyse(&canary, passing.clone(), now);
         rollout.analyse(&canary, passing, now);
         let status = serde_json::json!({"source": {}, "canaries": [rollout]});
-        let text = render(&status);
+        let text = render(&serde_json::from_value(status).unwrap());
         for line in [
             "  shop/api  Progressing  canary 20%  step 2 of 5  failed analyses 0 of 3",
             "    last analysis: passed: 146 requests, success rate 100.00%, p99 25ms",
@@ -319,22 +314,22 @@ mod tests {
             "proxies": [],
             "canaries": [
                 {
-                    "namespace": "shop", "name": "api", "spec_hash": "abc-api-v2",
-                    "phase": "Progressing", "step": 2, "steps": 5, "canary_weight": 30,
-                    "failures": 1, "failure_threshold": 3,
-                    "last_verdict": {"Pass": {"requests": 412, "success_rate": 100.0, "p99_ms": 25.0}},
+                    "namespace": "shop", "name": "api", "specHash": "abc-api-v2",
+                    "phase": "Progressing", "step": 2, "steps": 5, "canaryWeight": 30,
+                    "failures": 1, "failureThreshold": 3,
+                    "lastVerdict": {"Pass": {"requests": 412, "successRate": 100.0, "p99Ms": 25.0}},
                     "message": "step 3 of 5: canary at 30% (success rate 100.00%, p99 <= 25ms)"
                 },
                 {
-                    "namespace": "shop", "name": "web", "spec_hash": "def-web-v2",
-                    "phase": "RolledBack", "step": null, "steps": 2, "canary_weight": 0,
-                    "failures": 2, "failure_threshold": 2,
-                    "last_verdict": {"Fail": {"metric": "successRate", "value": "0.00%", "threshold": ">= 99%"}},
+                    "namespace": "shop", "name": "web", "specHash": "def-web-v2",
+                    "phase": "RolledBack", "step": null, "steps": 2, "canaryWeight": 0,
+                    "failures": 2, "failureThreshold": 2,
+                    "lastVerdict": {"Fail": {"metric": "successRate", "value": "0.00%", "threshold": ">= 99%"}},
                     "message": "rolled back: successRate 0.00% (threshold >= 99%), 2 failed analyses"
                 }
             ]
         });
-        let text = render(&status);
+        let text = render(&serde_json::from_value(status).unwrap());
         for line in [
             "canaries: 2",
             "  shop/api  Progressing  canary 30%  step 3 of 5  failed analyses 1 of 3",

@@ -31,6 +31,8 @@ pub struct Args {
     /// The reconciler's admin URL.
     #[arg(long, default_value = defaults::ADMIN_URL, env = "MESHCD_SERVER")]
     pub admin: String,
+    #[command(flatten)]
+    pub token: super::admin_token::TokenArgs,
     /// The window the figures are computed over, in seconds (1 to 600).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub window: u64,
@@ -197,13 +199,16 @@ pub fn render(rows: &[Row], window_seconds: u64) -> String {
     out
 }
 
-async fn fetch(args: &Args) -> anyhow::Result<(u64, Vec<Row>)> {
+async fn fetch(
+    args: &Args,
+    credentials: &super::admin_token::Credentials,
+) -> anyhow::Result<(u64, Vec<Row>)> {
     let url = format!(
         "{}/traffic?window={}",
         args.admin.trim_end_matches('/'),
         args.window
     );
-    let (code, body) = call("GET", &url).await?;
+    let (code, body) = call("GET", &url, credentials).await?;
     if code != 200 {
         bail!("GET {url} failed with HTTP {code}: {}", body.trim());
     }
@@ -215,8 +220,9 @@ async fn fetch(args: &Args) -> anyhow::Result<(u64, Vec<Row>)> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    let credentials = args.token.credentials()?;
     loop {
-        let (window, rows) = fetch(&args).await?;
+        let (window, rows) = fetch(&args, &credentials).await?;
         match args.format {
             Format::Json => println!("{}", serde_json::to_string(&rows)?),
             Format::Text if args.once => print!("{}", render(&rows, window)),

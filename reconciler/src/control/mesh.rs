@@ -79,7 +79,8 @@ struct Inner {
 }
 
 /// What `meshcd status` shows about one proxy.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProxyStatus {
     pub id: String,
     pub namespace: String,

@@ -62,9 +62,11 @@ struct StatusDocument {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ProxyDocument {
     namespace: String,
-    #[serde(alias = "serviceAccount")]
+    /// Reconcilers before the typed status document wrote snake_case.
+    #[serde(alias = "service_account")]
     service_account: String,
     #[serde(default)]
     services: Vec<String>,

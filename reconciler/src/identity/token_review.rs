@@ -1,7 +1,7 @@
 //! Kubernetes service-account tokens checked with the TokenReview API: how a proxy in a
 //! cluster proves its identity (its pod's projected token, bound to meshcd's audience).
 
-use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
+use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec, UserInfo};
 use kube::Client;
 use kube::api::{Api, PostParams};
 
@@ -62,6 +62,36 @@ impl TokenReviewer {
             service_account(status.user?.username.as_deref()?)
         }))
     }
+}
+
+/// Who a token authenticates as for the API server's own audiences (a person's or a
+/// service account's token, as kubectl sends it), or `None`: the admin API's caller,
+/// whose rights RBAC then decides.
+pub async fn review_user(
+    client: &Client,
+    token: &str,
+) -> Result<Option<UserInfo>, TokenReviewError> {
+    let review = TokenReview {
+        spec: TokenReviewSpec {
+            token: Some(token.to_string()),
+            audiences: None,
+        },
+        ..TokenReview::default()
+    };
+    let api: Api<TokenReview> = Api::all(client.clone());
+    let reviewed = api
+        .create(&PostParams::default(), &review)
+        .await
+        .map_err(TokenReviewError::Api)?;
+    Ok(reviewed
+        .status
+        .filter(|status| status.authenticated == Some(true))
+        .and_then(|status| status.user)
+        .filter(|user| {
+            user.username
+                .as_deref()
+                .is_some_and(|name| !name.is_empty())
+        }))
 }
 
 /// `system:serviceaccount:<namespace>:<name>` → the identity.

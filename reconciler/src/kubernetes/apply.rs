@@ -33,7 +33,7 @@ pub enum ApplyError {
 }
 
 /// What happened to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     Created,
@@ -42,21 +42,23 @@ pub enum Change {
     Unchanged,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ObjectOutcome {
     pub object: String,
     pub api_version: String,
     pub change: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ObjectFailure {
     pub object: String,
     pub error: String,
 }
 
 /// What one apply did; the reconciler reports it in its status.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ApplyReport {
     /// Namespaces created or labelled `meshcd.dev/monitored-by` by this apply.
     pub namespaces_onboarded: Vec<String>,

@@ -87,6 +87,19 @@ struct State {
     resource_version: u64,
     /// TokenReview answers by token: (namespace, service account), or unauthenticated.
     tokens: BTreeMap<String, (String, String)>,
+    /// What RBAC allows, as SubjectAccessReview answers it.
+    grants: Vec<Grant>,
+}
+
+/// One RBAC permission: `user` may `verb` `resource` of `group`, in `namespace` or (with
+/// `None`) cluster-wide, as a (Cluster)RoleBinding would grant it.
+#[derive(Debug, Clone)]
+struct Grant {
+    user: String,
+    group: String,
+    resource: String,
+    verb: String,
+    namespace: Option<String>,
 }
 
 #[derive(Clone, Default)]
@@ -142,6 +155,13 @@ impl FakeApi {
                 false,
             ),
             grouped(
+                "authorization.k8s.io",
+                "v1",
+                "SubjectAccessReview",
+                "subjectaccessreviews",
+                false,
+            ),
+            grouped(
                 "admissionregistration.k8s.io",
                 "v1",
                 "MutatingWebhookConfiguration",
@@ -192,6 +212,24 @@ impl FakeApi {
             .unwrap()
             .tokens
             .insert(token.into(), (namespace.into(), service_account.into()));
+    }
+
+    /// Lets `user` (e.g. `system:serviceaccount:ops:alice`) `verb` `resource` of `group`,
+    /// in `namespace` or cluster-wide: what SubjectAccessReview then allows.
+    pub fn grant(
+        &self,
+        user: &str,
+        (group, resource): (&str, &str),
+        verb: &str,
+        namespace: Option<&str>,
+    ) {
+        self.state.lock().unwrap().grants.push(Grant {
+            user: user.into(),
+            group: group.into(),
+            resource: resource.into(),
+            verb: verb.into(),
+            namespace: namespace.map(str::to_string),
+        });
     }
 
     /// Stores an object as another client (kubectl, a controller) would.
@@ -696,6 +734,9 @@ fn collection(
             review["status"] = status;
             respond(StatusCode::CREATED, review)
         }
+        Method::POST if resource.plural == "subjectaccessreviews" => {
+            access_review(&state.grants, request.body.clone().unwrap_or(json!({})))
+        }
         Method::POST => {
             let mut object = request.body.clone().unwrap_or(Value::Null);
             if let Some(namespace) = &namespace {
@@ -825,4 +866,24 @@ fn resource_list(state: &State, group: &str, version: &str) -> Value {
         })
         .collect();
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/{version}"), "resources": resources})
+}
+
+/// A SubjectAccessReview answered from the grants: allowed when one names the user, the
+/// group, the resource and the verb, in the review's namespace or cluster-wide.
+fn access_review(grants: &[Grant], mut review: Value) -> Response<ResponseBody> {
+    let spec = &review["spec"];
+    let attributes = &spec["resourceAttributes"];
+    let text = |value: &Value| value.as_str().unwrap_or("").to_string();
+    let allowed = grants.iter().any(|grant| {
+        grant.user == text(&spec["user"])
+            && grant.group == text(&attributes["group"])
+            && grant.resource == text(&attributes["resource"])
+            && grant.verb == text(&attributes["verb"])
+            && grant
+                .namespace
+                .as_ref()
+                .is_none_or(|namespace| *namespace == text(&attributes["namespace"]))
+    });
+    review["status"] = json!({"allowed": allowed});
+    respond(StatusCode::CREATED, review)
 }

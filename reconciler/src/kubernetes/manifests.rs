@@ -54,15 +54,20 @@ pub fn render(options: &Options) -> Vec<Manifest> {
             yaml: yaml.to_string(),
         })
         .collect();
-    let files: [(&str, Vec<Value>); 6] = [
+    let files: [(&str, Vec<Value>); 8] = [
         ("namespace.yaml", vec![namespace(options)]),
         ("rbac.yaml", rbac(options)),
+        ("admin-rbac.yaml", super::admin_manifests::admin_roles()),
         ("source.yaml", vec![source(options)]),
         (
             "reconciler.yaml",
             vec![deployment(options), disruption_budget(options)],
         ),
         ("services.yaml", services(options)),
+        (
+            "network-policy.yaml",
+            vec![super::admin_manifests::network_policy(options)],
+        ),
         ("webhook.yaml", vec![webhook(options)]),
     ];
     for (path, objects) in files {
@@ -95,7 +100,7 @@ pub fn stream(manifests: &[Manifest]) -> String {
     text
 }
 
-fn labels(component: &str) -> Value {
+pub(super) fn labels(component: &str) -> Value {
     json!({
         "app.kubernetes.io/name": "meshcd",
         "app.kubernetes.io/component": component,
@@ -103,7 +108,7 @@ fn labels(component: &str) -> Value {
     })
 }
 
-fn metadata(name: &str, options: &Options, component: &str) -> Value {
+pub(super) fn metadata(name: &str, options: &Options, component: &str) -> Value {
     json!({"name": name, "namespace": options.namespace, "labels": labels(component)})
 }
 
@@ -139,8 +144,10 @@ fn rbac(options: &Options) -> Vec<Value> {
             rule(&["specs.smi-spec.io"], &["httproutegroups", "tcproutes", "udproutes"], &["list", "patch", "delete"]),
             rule(&["split.smi-spec.io"], &["trafficsplits"], &["list", "patch", "delete"]),
             rule(&["meshcd.dev"], &["meshes", "canaries"], &["list", "patch", "delete"]),
-            // identity: proxies' projected service-account tokens.
+            // identity: proxies' projected service-account tokens, admin API callers' tokens.
             rule(&["authentication.k8s.io"], &["tokenreviews"], &["create"]),
+            // admin API: whether RBAC lets the caller do what the route does.
+            rule(&["authorization.k8s.io"], &["subjectaccessreviews"], &["create"]),
             // status: Events about the Mesh object.
             rule(&["events.k8s.io"], &["events"], &["create", "patch"]),
             // the webhook's caBundle, on its own configuration only.

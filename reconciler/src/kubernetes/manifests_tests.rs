@@ -53,12 +53,15 @@ fn meshcd_install_renders_yaml_documents_of_the_expected_kinds() {
             "ClusterRoleBinding meshcd-meshcd",
             "Role meshcd",
             "RoleBinding meshcd",
+            "ClusterRole meshcd-operator",
+            "ClusterRole meshcd-viewer",
             "ConfigMap meshcd-source",
             "Deployment meshcd",
             "PodDisruptionBudget meshcd",
             "Service meshcd-control-plane",
             "Service meshcd-admin",
             "Service meshcd-webhook",
+            "NetworkPolicy meshcd",
             "MutatingWebhookConfiguration meshcd-meshcd",
         ]
     );
@@ -135,6 +138,7 @@ fn the_cluster_role_grants_only_the_verbs_meshcd_uses() {
             "meshcd.dev/meshes: list,patch,delete",
             "meshcd.dev/canaries: list,patch,delete",
             "authentication.k8s.io/tokenreviews: create",
+            "authorization.k8s.io/subjectaccessreviews: create",
             "events.k8s.io/events: create,patch",
             "admissionregistration.k8s.io/mutatingwebhookconfigurations: get,patch",
         ]

@@ -6,6 +6,7 @@
 //! manifests) are separate from the code that talks to the API server, so they are tested
 //! without one; the API-facing parts are tested against an in-memory API service.
 
+pub mod admin_manifests;
 pub mod apply;
 pub mod ca_secret;
 pub mod convert;

@@ -15,7 +15,8 @@ use super::apply::{Applier, ApplyReport, Change};
 use crate::control::mesh::Mesh;
 
 /// What `meshcd status` can show about the cluster.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct KubernetesStatus {
     pub leader: bool,
     pub applied_revision: Option<String>,

@@ -7,7 +7,7 @@ use crate::diagnostics::Diagnostic;
 use crate::source::git::Revision;
 
 /// Why a reconcile left the applied revision in force.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailureReason {
     /// The remote could not be reached or refused us; the tracked ref does not exist.
@@ -39,7 +39,8 @@ impl FailureReason {
 }
 
 /// A revision that was fetched and refused for good (it is not retried).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Rejected {
     pub revision: Option<Revision>,
     pub reason: FailureReason,
@@ -49,7 +50,9 @@ pub struct Rejected {
     pub errors: Vec<Diagnostic>,
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize)]
+/// The `source` of `GET /status` (camelCase, like the whole document).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct SourceStatus {
     /// The local path or the remote URL, without credentials.
     pub repository: String,

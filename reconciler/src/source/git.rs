@@ -68,7 +68,7 @@ impl std::fmt::Display for Reference {
 }
 
 /// One commit of the config repository.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Revision {
     pub id: String,
     pub summary: String,

@@ -5,7 +5,6 @@
 // Each test crate compiles this module and uses only part of it.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use meshcd::cli::local_mesh::Joined;
 
-use crate::local_support::{NAMESPACE, get_json, git, rollout_in};
+use crate::local_support::{AdminApi, NAMESPACE, git, rollout_in};
 
 /// A Canary for split `api` (api-v1 → api-v2) judged every second.
 pub fn canary_yaml(weights: &[u32], progress_deadline: &str, failure_threshold: u32) -> String {
@@ -67,8 +66,8 @@ pub async fn commit_by_meshcd(repo: &Path, deadline: Duration) -> (String, Strin
 }
 
 /// The rollout `shop/api` as `/status` shows it, if one runs.
-pub async fn rollout(admin: SocketAddr) -> Option<serde_json::Value> {
-    rollout_in(&get_json(admin, "/status").await.ok()?)
+pub async fn rollout(admin: &AdminApi) -> Option<serde_json::Value> {
+    rollout_in(&admin.get_json("/status").await.ok()?)
 }
 
 /// One response the frontend got.
@@ -160,14 +159,14 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    pub fn start(admin: SocketAddr) -> Watcher {
+    pub fn start(admin: AdminApi) -> Watcher {
         let stop = Arc::new(AtomicBool::new(false));
         let sightings = Arc::new(Mutex::new(Vec::new()));
         let task = {
             let (stop, sightings) = (stop.clone(), sightings.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    if let Some(rollout) = rollout(admin).await {
+                    if let Some(rollout) = rollout(&admin).await {
                         let at = Instant::now();
                         sightings.lock().unwrap().push(Sighting { at, rollout });
                     }
@@ -206,7 +205,7 @@ pub struct Stretch {
 pub fn stretches(sightings: &[Sighting]) -> Vec<Stretch> {
     let mut out: Vec<Stretch> = Vec::new();
     for sighting in sightings {
-        let weight = sighting.rollout["canary_weight"].as_u64().unwrap_or(0);
+        let weight = sighting.rollout["canaryWeight"].as_u64().unwrap_or(0);
         let phase = sighting.rollout["phase"].as_str().unwrap_or("").to_string();
         match out.last_mut() {
             Some(last) if last.weight == weight => last.until = sighting.at,

@@ -83,9 +83,19 @@ impl Reconciler {
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 
-    /// `GET /status`.
+    /// The bearer header of the admin token `meshcd run` wrote to its state directory.
+    pub fn authorization(&self) -> anyhow::Result<String> {
+        let file = self.state_dir.join("admin-token");
+        let token = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        Ok(format!("Bearer {}", token.trim()))
+    }
+
+    /// `GET /status`, as the operator (with the admin token).
     pub async fn status(&self) -> anyhow::Result<Value> {
-        let (code, body) = self.request("GET", "/status", &[], b"").await?;
+        let authorization = self.authorization()?;
+        let headers = [("authorization", authorization.as_str())];
+        let (code, body) = self.request("GET", "/status", &headers, b"").await?;
         anyhow::ensure!(code == 200, "status answered {code}: {body}");
         Ok(serde_json::from_str(&body)?)
     }
@@ -128,6 +138,8 @@ impl Reconciler {
     pub async fn status_text(&self) -> anyhow::Result<String> {
         let output = Command::new(env!("CARGO_BIN_EXE_meshcd"))
             .args(["status", "--server", &format!("http://{}", self.admin)])
+            .arg("--state-dir")
+            .arg(&self.state_dir)
             .env_remove("MESHCD_SERVER")
             .output()
             .await?;

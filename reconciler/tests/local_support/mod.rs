@@ -167,6 +167,32 @@ where
     }
 }
 
+/// The reconciler's admin API as its operator reaches it: the address and the admin
+/// token `meshcd run` wrote to its state directory.
+#[derive(Clone)]
+pub struct AdminApi {
+    pub address: SocketAddr,
+    token: String,
+}
+
+impl AdminApi {
+    pub fn of(mesh: &LocalMesh) -> AdminApi {
+        let file = mesh.admin_token_file();
+        let token = std::fs::read_to_string(&file)
+            .unwrap_or_else(|error| panic!("reading {}: {error}", file.display()));
+        AdminApi {
+            address: mesh.admin,
+            token: token.trim().to_string(),
+        }
+    }
+
+    /// `GET path` with the admin token, as JSON.
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, String> {
+        let text = get_text_as(self.address, path, Some(&self.token)).await?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+}
+
 /// `GET http://address/path` as JSON.
 pub async fn get_json(address: SocketAddr, path: &str) -> Result<serde_json::Value, String> {
     serde_json::from_str(&get_text(address, path).await?).map_err(|e| e.to_string())
@@ -174,6 +200,15 @@ pub async fn get_json(address: SocketAddr, path: &str) -> Result<serde_json::Val
 
 /// `GET http://address/path`: the body of a 200 answer.
 pub async fn get_text(address: SocketAddr, path: &str) -> Result<String, String> {
+    get_text_as(address, path, None).await
+}
+
+/// `GET http://address/path` with `token` as bearer credentials: the body of a 200 answer.
+async fn get_text_as(
+    address: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> Result<String, String> {
     let stream = tokio::net::TcpStream::connect(address)
         .await
         .map_err(|e| e.to_string())?;
@@ -181,8 +216,11 @@ pub async fn get_text(address: SocketAddr, path: &str) -> Result<String, String>
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
-    let request = hyper::Request::get(path)
-        .header(hyper::header::HOST, address.to_string())
+    let mut request = hyper::Request::get(path).header(hyper::header::HOST, address.to_string());
+    if let Some(token) = token {
+        request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let request = request
         .body(Empty::<Bytes>::new())
         .map_err(|e| e.to_string())?;
     let response = sender

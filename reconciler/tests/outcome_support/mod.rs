@@ -5,7 +5,6 @@
 // Each test crate uses part of it.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,10 +81,8 @@ impl Load {
 }
 
 /// `GET /status` of the reconciler's admin listener.
-pub async fn status(admin: SocketAddr) -> anyhow::Result<Value> {
-    crate::local_support::get_json(admin, "/status")
-        .await
-        .map_err(anyhow::Error::msg)
+pub async fn status(admin: &crate::local_support::AdminApi) -> anyhow::Result<Value> {
+    admin.get_json("/status").await.map_err(anyhow::Error::msg)
 }
 
 /// The rollout of canary shop/api in a status, if one runs.

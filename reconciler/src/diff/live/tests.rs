@@ -72,10 +72,10 @@ fn no_targets() -> String {
 const STATUS: &str = r#"{
   "version": "0.1.0",
   "proxies": [
-    {"id": "frontend", "namespace": "shop", "service_account": "frontend", "services": ["frontend"], "in_sync": true},
-    {"id": "admin", "namespace": "shop", "service_account": "admin", "services": ["admin"], "in_sync": true},
-    {"id": "api-v1", "namespace": "shop", "service_account": "api", "services": ["api-v1", "api"], "in_sync": true},
-    {"id": "billing", "namespace": "shop", "service_account": "billing", "services": ["billing"], "in_sync": true}
+    {"id": "frontend", "namespace": "shop", "serviceAccount": "frontend", "services": ["frontend"], "inSync": true},
+    {"id": "admin", "namespace": "shop", "serviceAccount": "admin", "services": ["admin"], "inSync": true},
+    {"id": "api-v1", "namespace": "shop", "serviceAccount": "api", "services": ["api-v1", "api"], "inSync": true},
+    {"id": "billing", "namespace": "shop", "serviceAccount": "billing", "services": ["billing"], "inSync": true}
   ]
 }"#;
 
