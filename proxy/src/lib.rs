@@ -19,6 +19,7 @@ pub mod join;
 mod linger;
 pub mod metrics;
 pub mod outbound;
+pub mod path;
 mod respond;
 pub mod shutdown;
 pub mod snapshot;

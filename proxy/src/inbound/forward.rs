@@ -1,6 +1,7 @@
 //! One HTTP request from a peer (or a plaintext client in permissive mTLS): find the
 //! service port it is for, authorize it, and forward it to the local app.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -20,6 +21,7 @@ use crate::access_log::HttpEntry;
 use crate::headers;
 use crate::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
 use crate::metrics::{Direction, RouteLabels, RouteMetrics};
+use crate::path::{self, PathError};
 use crate::respond::{self, ResponseBody};
 use crate::snapshot::{InboundPort, Protocol, Snapshot};
 use crate::upgrade;
@@ -199,6 +201,21 @@ fn admit(
         ));
     };
 
+    // Rules and app see one path: the normalised one replaces what the caller sent.
+    if let Err(error) = normalize_path(&snapshot, &mut request) {
+        tracing::info!(%error, source = %peer.identity, "inbound request with a refused path");
+        let response = respond::text(StatusCode::BAD_REQUEST, error.to_string());
+        log(
+            inbound,
+            peer,
+            &service,
+            "",
+            (request.method(), request.uri()),
+            &response,
+            start,
+        );
+        return Admission::Answer(response);
+    }
     let decision = authorize::authorize(
         &snapshot,
         &peer.identity,
@@ -276,6 +293,25 @@ async fn direct(
         Err(error @ DirectError::Connect(_)) => app_unavailable(app, &error),
         Err(error) => app_failed(app, &error),
     }
+}
+
+/// Replaces the request's path by its normal form under the mesh's path normalisation
+/// (the query is kept as sent). Untouched, without allocating, when it is already normal.
+fn normalize_path<B>(snapshot: &Snapshot, request: &mut Request<B>) -> Result<(), PathError> {
+    let normal = match path::normalize(request.uri().path(), snapshot.mesh.path_normalization)? {
+        Cow::Borrowed(_) => return Ok(()),
+        Cow::Owned(normal) => normal,
+    };
+    let mut target = normal;
+    if let Some(query) = request.uri().query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    let mut parts = request.uri().clone().into_parts();
+    parts.path_and_query =
+        Some(PathAndQuery::try_from(target).map_err(|_| PathError::MalformedPercent)?);
+    *request.uri_mut() = Uri::from_parts(parts).map_err(|_| PathError::MalformedPercent)?;
+    Ok(())
 }
 
 /// (service port, app needs HTTP/2, service name) from the destination header; for

@@ -22,6 +22,7 @@ use http::HeaderValue;
 use http::uri::Authority;
 
 use crate::metrics::RouteMetrics;
+use crate::path::PathNormalization;
 use crate::outbound::endpoint::Endpoint;
 use crate::outbound::split::WeightedChoice;
 
@@ -94,6 +95,8 @@ pub struct Mesh {
     /// `None`: the proxy's command-line default applies.
     pub connect_timeout: Option<Duration>,
     pub request_timeout: Option<Duration>,
+    /// How request paths are normalised before rules and split matches see them.
+    pub path_normalization: PathNormalization,
 }
 
 /// One TrafficTarget as its destination sees it (see `InboundRule` in mesh.proto).
