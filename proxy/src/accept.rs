@@ -223,7 +223,11 @@ mod tests {
         assert_eq!(pauses, [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
         assert_eq!(acceptor.metrics.accept_errors.get(), 10);
         acceptor.failed(&io::Error::from(io::ErrorKind::ConnectionAborted));
-        assert_eq!(acceptor.metrics.accept_errors.get(), 10, "not an exhaustion");
+        assert_eq!(
+            acceptor.metrics.accept_errors.get(),
+            10,
+            "not an exhaustion"
+        );
         acceptor.succeeded();
         assert_eq!(acceptor.pause, None);
         acceptor.failed(&exhausted);

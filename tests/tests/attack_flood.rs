@@ -79,9 +79,7 @@ async fn a_flood_past_the_connection_cap_is_shed_while_established_callers_keep_
         match TcpStream::connect(api.inbound).await {
             Ok(stream) => flood.push(stream),
             // Accepted and reset by the proxy before the connect call returned.
-            Err(error) if error.kind() == ErrorKind::ConnectionReset => {
-                reset_while_connecting += 1
-            }
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => reset_while_connecting += 1,
             Err(error) => return Err(error.into()),
         }
     }

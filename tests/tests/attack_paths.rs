@@ -152,7 +152,10 @@ async fn an_allowed_path_gets_200_in_every_mode_and_the_app_sees_the_path_the_ru
         let response = scenario.get("/api/x?q=1").await?;
         assert_eq!(response.status, 200, "{mode:?}: {}", response.text());
         let reply = response.app()?;
-        assert_eq!((reply.path.as_str(), reply.query.as_str()), ("/api/x", "q=1"));
+        assert_eq!(
+            (reply.path.as_str(), reply.query.as_str()),
+            ("/api/x", "q=1")
+        );
     }
 
     // What each mode forwards: the normalised path, the query as sent.
@@ -160,7 +163,11 @@ async fn an_allowed_path_gets_200_in_every_mode_and_the_app_sees_the_path_the_ru
         (PathNormalization::Base, "/api/a/../x?q=%2e", "/api/x"),
         (PathNormalization::Base, "/api/%78", "/api/x"),
         (PathNormalization::MergeSlashes, "/api//x", "/api/x"),
-        (PathNormalization::DecodeAndMergeSlashes, "/api/a%2Fx", "/api/a/x"),
+        (
+            PathNormalization::DecodeAndMergeSlashes,
+            "/api/a%2Fx",
+            "/api/a/x",
+        ),
     ] {
         scenario.mode(mode).await?;
         let response = scenario.get(sent).await?;
@@ -185,6 +192,10 @@ async fn a_request_with_a_body_reaches_the_app_on_the_normalised_path_too() -> a
     *request.body_mut() = Full::new(Bytes::from_static(b"payload"));
     let response = scenario.frontend.client().send(request).await?;
     assert_eq!(response.status, 403, "{}", response.text());
-    assert!(response.app().is_err(), "the app answered: {}", response.text());
+    assert!(
+        response.app().is_err(),
+        "the app answered: {}",
+        response.text()
+    );
     Ok(())
 }

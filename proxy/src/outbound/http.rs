@@ -17,8 +17,8 @@ use super::pool::Alpn;
 use super::{Outbound, UpstreamBody, balance, route, tcp};
 use crate::access_log::HttpEntry;
 use crate::headers;
-use crate::path::{self, PathNormalization};
 use crate::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
+use crate::path::{self, PathNormalization};
 use crate::respond::{self, ResponseBody, describe};
 use crate::snapshot::{Backend, Service, Snapshot};
 use crate::upgrade;
@@ -60,7 +60,8 @@ pub async fn handle(
         let error = ForwardError::ConnectMethod(format!("{} port {port} is HTTP", service.name));
         return Ok(error.into_response());
     }
-    let (backend, route_index) = choose_backend(service, snapshot.mesh.path_normalization, &request);
+    let (backend, route_index) =
+        choose_backend(service, snapshot.mesh.path_normalization, &request);
     let metrics = &backend.metrics[route_index];
     metrics.request();
     let response = match forward(&outbound, &snapshot, backend, port, request).await {

@@ -149,7 +149,8 @@ impl TryFrom<proto::MeshSettings> for Mesh {
                 });
             }
         };
-        let path_normalization = match proto::PathNormalization::try_from(value.path_normalization) {
+        let path_normalization = match proto::PathNormalization::try_from(value.path_normalization)
+        {
             Ok(proto::PathNormalization::Base) => PathNormalization::Base,
             Ok(proto::PathNormalization::None) => PathNormalization::None,
             Ok(proto::PathNormalization::MergeSlashes) => PathNormalization::MergeSlashes,

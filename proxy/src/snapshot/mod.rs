@@ -22,9 +22,9 @@ use http::HeaderValue;
 use http::uri::Authority;
 
 use crate::metrics::RouteMetrics;
-use crate::path::PathNormalization;
 use crate::outbound::endpoint::Endpoint;
 use crate::outbound::split::WeightedChoice;
+use crate::path::PathNormalization;
 
 pub use compile::{CompileContext, InvalidSnapshot, compile};
 pub use hosts::{Authority as HostAuthority, parse_authority};

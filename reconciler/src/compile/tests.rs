@@ -133,7 +133,12 @@ fn a_split_root_routes_to_its_backends_endpoints_and_keeps_its_own() {
 fn every_snapshot_carries_the_meshs_path_normalization_base_by_default() {
     let mode = |config_text: &str| {
         let compiled = compile(&config(config_text), &shop_inventory());
-        compiled.snapshot("v1").unwrap().mesh.unwrap().path_normalization
+        compiled
+            .snapshot("v1")
+            .unwrap()
+            .mesh
+            .unwrap()
+            .path_normalization
     };
     assert_eq!(mode(SHOP), proto::PathNormalization::Base as i32);
     let merging = format!(
