@@ -3,7 +3,8 @@
 //!
 //! The contract this module relies on: `meshcd-proxy --snapshot FILE --cert FILE --key
 //! FILE --ca-bundle FILE [--outbound ADDR] [--inbound ADDR] [--admin ADDR] [--access-log]
-//! [--connect-timeout DUR] [--request-timeout DUR] [--max-connections N]` prints one JSON line
+//! [--connect-timeout DUR] [--request-timeout DUR] [--max-connections N]` prints one
+//! JSON line
 //! `{"event":"listening","outbound":..,"inbound":..,"admin":..,"tcp":{"svc.ns:port":..}}`
 //! once bound, and reloads the snapshot file when it changes.
 
