@@ -46,10 +46,17 @@ pub enum PathError {
 
 /// The path `path` stands for under `mode`: borrowed when it is already normal (the hot
 /// path: one scan of the bytes, no allocation), owned when it was rewritten.
+#[inline]
 pub fn normalize(path: &str, mode: PathNormalization) -> Result<Cow<'_, str>, PathError> {
     if is_plain(path.as_bytes()) || !path.starts_with('/') {
         return Ok(Cow::Borrowed(path));
     }
+    rewrite(path, mode)
+}
+
+/// The slow path, kept out of line so the plain case stays small where it is inlined.
+#[inline(never)]
+fn rewrite(path: &str, mode: PathNormalization) -> Result<Cow<'_, str>, PathError> {
     if mode == PathNormalization::None {
         return check_unresolved(path).map(|()| Cow::Borrowed(path));
     }

@@ -203,18 +203,7 @@ fn admit(
 
     // Rules and app see one path: the normalised one replaces what the caller sent.
     if let Err(error) = normalize_path(&snapshot, &mut request) {
-        tracing::info!(%error, source = %peer.identity, "inbound request with a refused path");
-        let response = respond::text(StatusCode::BAD_REQUEST, error.to_string());
-        log(
-            inbound,
-            peer,
-            &service,
-            "",
-            (request.method(), request.uri()),
-            &response,
-            start,
-        );
-        return Admission::Answer(response);
+        return refuse_path(inbound, peer, &service, &request, error, start);
     }
     let decision = authorize::authorize(
         &snapshot,
@@ -295,13 +284,43 @@ async fn direct(
     }
 }
 
+/// The 400 for a path the mesh's path normalisation refuses; out of line, as it is rare.
+#[cold]
+#[inline(never)]
+fn refuse_path(
+    inbound: &Inbound,
+    peer: &Peer,
+    service: &str,
+    request: &Request<Incoming>,
+    error: PathError,
+    start: Instant,
+) -> Admission {
+    tracing::info!(%error, source = %peer.identity, "inbound request with a refused path");
+    let response = respond::text(StatusCode::BAD_REQUEST, error.to_string());
+    log(
+        inbound,
+        peer,
+        service,
+        "",
+        (request.method(), request.uri()),
+        &response,
+        start,
+    );
+    Admission::Answer(response)
+}
+
 /// Replaces the request's path by its normal form under the mesh's path normalisation
 /// (the query is kept as sent). Untouched, without allocating, when it is already normal.
+#[inline]
 fn normalize_path<B>(snapshot: &Snapshot, request: &mut Request<B>) -> Result<(), PathError> {
-    let normal = match path::normalize(request.uri().path(), snapshot.mesh.path_normalization)? {
-        Cow::Borrowed(_) => return Ok(()),
-        Cow::Owned(normal) => normal,
-    };
+    match path::normalize(request.uri().path(), snapshot.mesh.path_normalization)? {
+        Cow::Borrowed(_) => Ok(()),
+        Cow::Owned(normal) => set_path(request, normal),
+    }
+}
+
+#[inline(never)]
+fn set_path<B>(request: &mut Request<B>, normal: String) -> Result<(), PathError> {
     let mut target = normal;
     if let Some(query) = request.uri().query() {
         target.push('?');
