@@ -13,8 +13,8 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
 
+use crate::accept::Acceptor;
 use crate::metrics::Metrics;
 use crate::outbound::tcp::TcpListeners;
 use crate::shutdown::Drain;
@@ -26,14 +26,11 @@ pub struct Admin {
     pub tcp: Arc<TcpListeners>,
 }
 
-pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut drain: Drain) {
+pub async fn serve(mut acceptor: Acceptor, admin: Arc<Admin>, mut drain: Drain) {
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        let (stream, slot) = tokio::select! {
+            accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            continue;
         };
         let admin = admin.clone();
         tokio::spawn(async move {
@@ -44,6 +41,7 @@ pub async fn serve(listener: TcpListener, admin: Arc<Admin>, mut drain: Drain) {
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
+            drop(slot);
         });
     }
 }

@@ -30,6 +30,7 @@ pub mod env {
     pub const PORTS: &str = "MESHCD_PROXY_PORTS";
     pub const PROXY_ID: &str = "MESHCD_PROXY_ID";
     pub const ADVERTISE: &str = "MESHCD_PROXY_ADVERTISE";
+    pub const MAX_CONNECTIONS: &str = "MESHCD_PROXY_MAX_CONNECTIONS";
 }
 
 /// Defaults (design §9): the sidecar ports of a pod or network namespace.
@@ -42,6 +43,7 @@ pub mod defaults {
     pub const LOG: &str = "info";
     pub const CONTROL_PLANE_NAME: &str = "localhost";
     pub const SERVICE_ACCOUNT: &str = "default";
+    pub const MAX_CONNECTIONS: &str = "10000";
 }
 
 /// meshcd's sidecar proxy: routes the local app's calls into the mesh over mTLS and
@@ -140,6 +142,14 @@ pub struct Config {
           default_value = defaults::REQUEST_TIMEOUT, value_parser = parse_duration)]
     pub request_timeout: Duration,
 
+    /// Connections each listener (inbound, outbound, admin, every TCP service's) holds
+    /// open at most; one past it is closed at once and counted in
+    /// meshcd_proxy_connections_refused_total, while the open ones keep being served.
+    #[arg(long, env = env::MAX_CONNECTIONS, value_name = "N",
+          default_value = defaults::MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
     /// Log filter (tracing EnvFilter syntax); logs go to stderr.
     #[arg(long, env = env::LOG, value_name = "FILTER", default_value = defaults::LOG)]
     pub log: String,
@@ -237,6 +247,7 @@ mod tests {
         assert_eq!(config.connect_timeout, Duration::from_secs(1));
         assert_eq!(config.request_timeout, Duration::from_secs(15));
         assert!(!config.access_log);
+        assert_eq!(config.max_connections, 10_000);
     }
 
     #[test]

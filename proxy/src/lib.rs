@@ -8,6 +8,7 @@
 //! app. Its whole configuration is one snapshot (`meshcd.v1.Snapshot`), read from a file
 //! and swapped atomically when it changes.
 
+mod accept;
 pub mod access_log;
 pub mod admin;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod join;
 mod linger;
 pub mod metrics;
 pub mod outbound;
+pub mod path;
 mod respond;
 pub mod shutdown;
 pub mod snapshot;
@@ -36,6 +38,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
+use accept::Acceptor;
 use access_log::AccessLog;
 use admin::Admin;
 use config::Config;
@@ -281,6 +284,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let tcp = Arc::new(TcpListeners::new(
         outbound.clone(),
         config.outbound.ip(),
+        config.max_connections as usize,
         drain.clone(),
     ));
 
@@ -352,13 +356,17 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         "listening"
     );
 
+    let max_connections = config.max_connections as usize;
+    let accept = |listener: TcpListener, name: &'static str| {
+        Acceptor::new(listener, name, max_connections, &metrics)
+    };
     tokio::spawn(outbound::listener::serve(
-        outbound_listener,
+        accept(outbound_listener, "outbound"),
         outbound.clone(),
         drain.clone(),
     ));
     tokio::spawn(inbound::listener::serve(
-        inbound_listener,
+        accept(inbound_listener, "inbound"),
         inbound,
         drain.clone(),
     ));
@@ -367,7 +375,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         metrics: metrics.clone(),
         tcp: tcp.clone(),
     });
-    tokio::spawn(admin::serve(admin_listener, admin, drain.clone()));
+    tokio::spawn(admin::serve(
+        accept(admin_listener, "admin"),
+        admin,
+        drain.clone(),
+    ));
     drop(drain);
 
     shutdown::signal().await;

@@ -17,6 +17,9 @@
 //! | `meshcd_proxy_snapshot_reloads_total` | counter | result (`applied`, `rejected`) | snapshot file loads |
 //! | `meshcd_proxy_snapshot_info` | gauge | version | 1 for the snapshot version in force |
 //! | `meshcd_proxy_certificate_reloads_total` | counter | result (`applied`, `rejected`) | certificate / key / CA bundle loads |
+//! | `meshcd_proxy_connections_open` | gauge | listener | connections a listener holds open now (counted against `--max-connections`) |
+//! | `meshcd_proxy_connections_refused_total` | counter | listener | connections closed at once because their listener was at `--max-connections` |
+//! | `meshcd_proxy_accept_errors_total` | counter | listener | failed accepts (descriptors or memory exhausted, …); the listener backs off |
 //!
 //! Labels: `direction` is `outbound` (the local app's calls) or `inbound` (peers' calls
 //! to this workload). `source` is the calling identity (the SPIFFE ID, or
@@ -111,6 +114,19 @@ struct DeniedLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
     result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ListenerLabel {
+    listener: Arc<str>,
+}
+
+/// The handles of one listener's connection accounting (see `accept`).
+#[derive(Clone, Debug)]
+pub struct ListenerMetrics {
+    pub open: Gauge,
+    pub refused: Counter,
+    pub accept_errors: Counter,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -231,6 +247,9 @@ pub struct Metrics {
     snapshot_reloads: Family<ResultLabel, Counter>,
     snapshot_info: Family<VersionLabel, Gauge>,
     certificate_reloads: Family<ResultLabel, Counter>,
+    connections_open: Family<ListenerLabel, Gauge>,
+    connections_refused: Family<ListenerLabel, Counter>,
+    accept_errors: Family<ListenerLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -259,6 +278,9 @@ impl Metrics {
             snapshot_reloads: Family::default(),
             snapshot_info: Family::default(),
             certificate_reloads: Family::default(),
+            connections_open: Family::default(),
+            connections_refused: Family::default(),
+            accept_errors: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -331,6 +353,21 @@ impl Metrics {
             "certificate_reloads",
             "Certificate, key and CA bundle loads",
             metrics.certificate_reloads.clone(),
+        );
+        registry.register(
+            "connections_open",
+            "Connections a listener holds open now",
+            metrics.connections_open.clone(),
+        );
+        registry.register(
+            "connections_refused",
+            "Connections closed at once because their listener was at its connection cap",
+            metrics.connections_refused.clone(),
+        );
+        registry.register(
+            "accept_errors",
+            "Failed accepts, after which the listener backs off",
+            metrics.accept_errors.clone(),
         );
         Self {
             registry,
@@ -449,6 +486,18 @@ impl Metrics {
                 protocol,
             })
             .inc();
+    }
+
+    /// The connection-accounting handles of the listener named `listener`.
+    pub fn listener(&self, listener: &str) -> ListenerMetrics {
+        let labels = ListenerLabel {
+            listener: listener.into(),
+        };
+        ListenerMetrics {
+            open: self.connections_open.get_or_create_owned(&labels),
+            refused: self.connections_refused.get_or_create_owned(&labels),
+            accept_errors: self.accept_errors.get_or_create_owned(&labels),
+        }
     }
 
     pub fn upstream_connect(&self, ok: bool) {

@@ -47,12 +47,47 @@ pub enum MtlsMode {
     Permissive,
 }
 
+/// How proxies normalise request paths (`Mesh.spec.pathNormalization`, Istio's choices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PathNormalization {
+    None,
+    #[default]
+    Base,
+    MergeSlashes,
+    DecodeAndMergeSlashes,
+}
+
+impl PathNormalization {
+    /// The spelling of the config repository (`merge-slashes`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Base => "base",
+            Self::MergeSlashes => "merge-slashes",
+            Self::DecodeAndMergeSlashes => "decode-and-merge-slashes",
+        }
+    }
+
+    /// Parses the config repository's spelling; the JSON Schema admits no other.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::None,
+            Self::Base,
+            Self::MergeSlashes,
+            Self::DecodeAndMergeSlashes,
+        ]
+        .into_iter()
+        .find(|mode| mode.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mesh {
     pub name: String,
     pub trust_domain: String,
     pub traffic_policy: TrafficPolicy,
     pub mtls: MtlsMode,
+    pub path_normalization: PathNormalization,
     pub certificate_lifetime: Duration,
     pub canary_interval: Duration,
     pub canary_failure_threshold: u32,
@@ -65,6 +100,7 @@ impl Default for Mesh {
             trust_domain: "cluster.local".into(),
             traffic_policy: TrafficPolicy::Deny,
             mtls: MtlsMode::Strict,
+            path_normalization: PathNormalization::Base,
             certificate_lifetime: Duration::from_secs(24 * 3600),
             canary_interval: Duration::from_secs(30),
             canary_failure_threshold: 3,

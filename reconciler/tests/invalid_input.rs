@@ -267,6 +267,27 @@ fn a_traffic_policy_outside_its_enum_is_rejected_on_its_line() {
 }
 
 #[test]
+fn a_path_normalization_outside_its_enum_is_rejected_on_its_line() {
+    Tree::new()
+        .file(
+            "mesh.yaml",
+            "
+            apiVersion: meshcd.dev/v1alpha1
+            kind: Mesh
+            metadata:
+              name: meshcd
+            spec:
+              pathNormalization: merge_slashes
+        ",
+        )
+        .expect_error(
+            "mesh.yaml",
+            "pathNormalization: merge_slashes",
+            "pathNormalization",
+        );
+}
+
+#[test]
 fn an_identity_kind_other_than_service_account_is_rejected_on_its_line() {
     let text = target("      - kind: HTTPRouteGroup\n        name: api-routes").replace(
         "      kind: ServiceAccount\n        name: api",

@@ -9,7 +9,8 @@ use std::time::Duration;
 use meshcd::diagnostics::Severity;
 use meshcd::model::{
     Analysis, Backend, Canary, Config, HttpMatch, HttpRouteGroup, Identity, Located, Mesh,
-    MtlsMode, PortRoute, RouteKind, Rule, TrafficPolicy, TrafficSplit, TrafficTarget,
+    MtlsMode, PathNormalization, PortRoute, RouteKind, Rule, TrafficPolicy, TrafficSplit,
+    TrafficTarget,
 };
 use support::{Tree, of_severity};
 
@@ -552,6 +553,7 @@ const MESH: &str = "
       trustDomain: prod.example
       trafficPolicy: permissive
       mtls: permissive
+      pathNormalization: merge-slashes
       certificateLifetime: 1h30m
       canaryDefaults:
         interval: 1m
@@ -568,6 +570,7 @@ fn mesh_v1alpha1_converts_every_field() {
             trust_domain: "prod.example".into(),
             traffic_policy: TrafficPolicy::Permissive,
             mtls: MtlsMode::Permissive,
+            path_normalization: PathNormalization::MergeSlashes,
             certificate_lifetime: Duration::from_secs(5400),
             canary_interval: Duration::from_secs(60),
             canary_failure_threshold: 5,

@@ -3,7 +3,8 @@
 //!
 //! The contract this module relies on: `meshcd-proxy --snapshot FILE --cert FILE --key
 //! FILE --ca-bundle FILE [--outbound ADDR] [--inbound ADDR] [--admin ADDR] [--access-log]
-//! [--connect-timeout DUR] [--request-timeout DUR]` prints one JSON line
+//! [--connect-timeout DUR] [--request-timeout DUR] [--max-connections N]` prints one
+//! JSON line
 //! `{"event":"listening","outbound":..,"inbound":..,"admin":..,"tcp":{"svc.ns:port":..}}`
 //! once bound, and reloads the snapshot file when it changes.
 
@@ -68,6 +69,13 @@ impl<'a> ProxyBuilder<'a> {
     pub fn request_timeout(mut self, duration: &str) -> Self {
         self.arguments
             .extend(["--request-timeout".to_owned(), duration.to_owned()]);
+        self
+    }
+
+    /// `--max-connections N`: connections each listener holds open at most.
+    pub fn max_connections(mut self, connections: u32) -> Self {
+        self.arguments
+            .extend(["--max-connections".to_owned(), connections.to_string()]);
         self
     }
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 /// The snapshot parts scenarios adjust with struct-update syntax.
 pub use meshcd_schemas::proto::{
-    Backend, Endpoint, HttpMatch, InboundRule, Service, Snapshot, Split,
+    Backend, Endpoint, HttpMatch, InboundRule, PathNormalization, Service, Snapshot, Split,
 };
 use meshcd_schemas::proto::{
     HeaderMatch, HttpMatches, InboundPort, MeshSettings, MtlsMode, PortMatch, Protocol,
@@ -44,6 +44,7 @@ impl SnapshotBuilder {
                     mtls: MtlsMode::Strict as i32,
                     connect_timeout_ms: 0,
                     request_timeout_ms: 0,
+                    path_normalization: PathNormalization::Base as i32,
                 }),
                 inbound_rules: Vec::new(),
                 services: Vec::new(),
@@ -102,6 +103,12 @@ impl SnapshotBuilder {
     /// The mesh-wide request timeout in the snapshot.
     pub fn request_timeout_ms(mut self, milliseconds: u32) -> Self {
         self.mesh().request_timeout_ms = milliseconds;
+        self
+    }
+
+    /// The mesh's path normalisation (`Mesh.spec.pathNormalization`).
+    pub fn path_normalization(mut self, mode: PathNormalization) -> Self {
+        self.mesh().path_normalization = mode as i32;
         self
     }
 

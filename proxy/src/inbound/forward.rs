@@ -1,6 +1,7 @@
 //! One HTTP request from a peer (or a plaintext client in permissive mTLS): find the
 //! service port it is for, authorize it, and forward it to the local app.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -20,6 +21,7 @@ use crate::access_log::HttpEntry;
 use crate::headers;
 use crate::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
 use crate::metrics::{Direction, RouteLabels, RouteMetrics};
+use crate::path::{self, PathError};
 use crate::respond::{self, ResponseBody};
 use crate::snapshot::{InboundPort, Protocol, Snapshot};
 use crate::upgrade;
@@ -199,6 +201,10 @@ fn admit(
         ));
     };
 
+    // Rules and app see one path: the normalised one replaces what the caller sent.
+    if let Err(error) = normalize_path(&snapshot, &mut request) {
+        return refuse_path(inbound, peer, &service, &request, error, start);
+    }
     let decision = authorize::authorize(
         &snapshot,
         &peer.identity,
@@ -276,6 +282,55 @@ async fn direct(
         Err(error @ DirectError::Connect(_)) => app_unavailable(app, &error),
         Err(error) => app_failed(app, &error),
     }
+}
+
+/// The 400 for a path the mesh's path normalisation refuses; out of line, as it is rare.
+#[cold]
+#[inline(never)]
+fn refuse_path(
+    inbound: &Inbound,
+    peer: &Peer,
+    service: &str,
+    request: &Request<Incoming>,
+    error: PathError,
+    start: Instant,
+) -> Admission {
+    tracing::info!(%error, source = %peer.identity, "inbound request with a refused path");
+    let response = respond::text(StatusCode::BAD_REQUEST, error.to_string());
+    log(
+        inbound,
+        peer,
+        service,
+        "",
+        (request.method(), request.uri()),
+        &response,
+        start,
+    );
+    Admission::Answer(response)
+}
+
+/// Replaces the request's path by its normal form under the mesh's path normalisation
+/// (the query is kept as sent). Untouched, without allocating, when it is already normal.
+#[inline]
+fn normalize_path<B>(snapshot: &Snapshot, request: &mut Request<B>) -> Result<(), PathError> {
+    match path::normalize(request.uri().path(), snapshot.mesh.path_normalization)? {
+        Cow::Borrowed(_) => Ok(()),
+        Cow::Owned(normal) => set_path(request, normal),
+    }
+}
+
+#[inline(never)]
+fn set_path<B>(request: &mut Request<B>, normal: String) -> Result<(), PathError> {
+    let mut target = normal;
+    if let Some(query) = request.uri().query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    let mut parts = request.uri().clone().into_parts();
+    parts.path_and_query =
+        Some(PathAndQuery::try_from(target).map_err(|_| PathError::MalformedPercent)?);
+    *request.uri_mut() = Uri::from_parts(parts).map_err(|_| PathError::MalformedPercent)?;
+    Ok(())
 }
 
 /// (service port, app needs HTTP/2, service name) from the destination header; for

@@ -9,11 +9,12 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::authorize::UNAUTHENTICATED;
 use super::{Inbound, Peer, forward, tcp};
+use crate::accept::{Acceptor, Slot};
 use crate::header_timeout;
 use crate::hop;
 use crate::linger::Linger;
@@ -27,29 +28,27 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The first byte of a TLS record carrying a handshake (the ClientHello).
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
-pub async fn serve(listener: TcpListener, inbound: Arc<Inbound>, mut drain: Drain) {
+pub async fn serve(mut acceptor: Acceptor, inbound: Arc<Inbound>, mut drain: Drain) {
     let builder = Arc::new(server_builder());
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        let (stream, slot) = tokio::select! {
+            accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
         };
-        match accepted {
-            Ok((stream, _)) => {
-                tokio::spawn(connection(
-                    stream,
-                    inbound.clone(),
-                    builder.clone(),
-                    drain.clone(),
-                ));
-            }
-            Err(error) => tracing::warn!(%error, "inbound accept failed"),
-        }
+        tokio::spawn(connection(
+            stream,
+            slot,
+            inbound.clone(),
+            builder.clone(),
+            drain.clone(),
+        ));
     }
 }
 
+/// Serves one connection; `_slot` keeps its place under the listener's cap until it ends.
 async fn connection(
     stream: TcpStream,
+    _slot: Slot,
     inbound: Arc<Inbound>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     drain: Drain,

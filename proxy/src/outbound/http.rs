@@ -18,6 +18,7 @@ use super::{Outbound, UpstreamBody, balance, route, tcp};
 use crate::access_log::HttpEntry;
 use crate::headers;
 use crate::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
+use crate::path::{self, PathNormalization};
 use crate::respond::{self, ResponseBody, describe};
 use crate::snapshot::{Backend, Service, Snapshot};
 use crate::upgrade;
@@ -59,7 +60,8 @@ pub async fn handle(
         let error = ForwardError::ConnectMethod(format!("{} port {port} is HTTP", service.name));
         return Ok(error.into_response());
     }
-    let (backend, route_index) = choose_backend(service, &request);
+    let (backend, route_index) =
+        choose_backend(service, snapshot.mesh.path_normalization, &request);
     let metrics = &backend.metrics[route_index];
     metrics.request();
     let response = match forward(&outbound, &snapshot, backend, port, request).await {
@@ -89,18 +91,26 @@ pub async fn handle(
 
 /// The split's weighted choice for requests it covers, else the service itself. The
 /// second value indexes `Backend::metrics` (0: default route, i + 1: split match i).
-fn choose_backend<'s, B>(service: &'s Service, request: &Request<B>) -> (&'s Backend, usize) {
+fn choose_backend<'s, B>(
+    service: &'s Service,
+    mode: PathNormalization,
+    request: &Request<B>,
+) -> (&'s Backend, usize) {
     let Some(split) = &service.split else {
         return (&service.own, 0);
     };
     if split.matches.is_empty() {
         return (&split.backends[split.weights.pick()], 0);
     }
-    let path = request.uri().path();
+    // Matched on the path the destination's proxy will authorize and forward; a path it
+    // will refuse (400) matches nothing here and takes the service's own route.
+    let Ok(path) = path::normalize(request.uri().path(), mode) else {
+        return (&service.own, 0);
+    };
     match split
         .matches
         .iter()
-        .position(|m| m.matches(request.method(), path, request.headers()))
+        .position(|m| m.matches(request.method(), &path, request.headers()))
     {
         Some(index) => (&split.backends[split.weights.pick()], index + 1),
         None => (&service.own, 0),
@@ -361,7 +371,8 @@ mod tests {
     }
 
     fn chosen(snapshot: &Snapshot, request: &Request<()>) -> (String, usize) {
-        let (backend, route) = choose_backend(&snapshot.services[0], request);
+        let mode = snapshot.mesh.path_normalization;
+        let (backend, route) = choose_backend(&snapshot.services[0], mode, request);
         (backend.service.to_string(), route)
     }
 
@@ -395,6 +406,30 @@ mod tests {
             .unwrap();
         assert_eq!(chosen(&snapshot, &firefox), ("api-v2.shop".into(), 1));
         assert_eq!(chosen(&snapshot, &curl), ("api.shop".into(), 0));
+    }
+
+    #[test]
+    fn split_matches_see_the_normalised_path_and_refused_paths_match_nothing() {
+        let beta = proto::HttpMatch {
+            name: "ab/beta".into(),
+            path_regex: "/beta/.*".into(),
+            ..Default::default()
+        };
+        let snapshot = snapshot([0, 1], vec![beta]);
+        let to = |uri: &str| Request::builder().uri(uri).body(()).unwrap();
+        assert_eq!(chosen(&snapshot, &to("/beta/x")), ("api-v2.shop".into(), 1));
+        assert_eq!(
+            chosen(&snapshot, &to("/beta/../stable")),
+            ("api.shop".into(), 0)
+        );
+        assert_eq!(
+            chosen(&snapshot, &to("/stable/%2e%2e/beta/x")),
+            ("api-v2.shop".into(), 1)
+        );
+        assert_eq!(
+            chosen(&snapshot, &to("/beta/..%2Fx")),
+            ("api.shop".into(), 0)
+        );
     }
 
     #[test]

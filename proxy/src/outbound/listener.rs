@@ -8,9 +8,10 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use super::{Outbound, http, tcp, transparent};
+use crate::accept::{Acceptor, Slot};
 use crate::header_timeout;
 use crate::linger::Linger;
 use crate::shutdown::Drain;
@@ -43,20 +44,13 @@ pub fn server_builder() -> auto::Builder<TokioExecutor> {
     builder
 }
 
-pub async fn serve(listener: TcpListener, outbound: Arc<Outbound>, mut drain: Drain) {
-    let local = listener.local_addr().ok();
+pub async fn serve(mut acceptor: Acceptor, outbound: Arc<Outbound>, mut drain: Drain) {
+    let local = acceptor.local_addr().ok();
     let builder = Arc::new(server_builder());
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        let (stream, slot) = tokio::select! {
+            accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
-            Err(error) => {
-                tracing::warn!(%error, "outbound accept failed");
-                continue;
-            }
         };
         let _ = stream.set_nodelay(true);
         let original = transparent::original_destination(&stream).filter(|o| Some(*o) != local);
@@ -67,12 +61,17 @@ pub async fn serve(listener: TcpListener, outbound: Arc<Outbound>, mut drain: Dr
                     .then(|| (service.name.clone(), port))
             });
             if let Some((service, port)) = tcp_service {
-                tokio::spawn(tcp::forward(outbound.clone(), stream, service, port));
+                let forwarded = tcp::forward(outbound.clone(), stream, service, port);
+                tokio::spawn(async move {
+                    forwarded.await;
+                    drop(slot);
+                });
                 continue;
             }
         }
         tokio::spawn(serve_http(
             stream,
+            slot,
             outbound.clone(),
             builder.clone(),
             original,
@@ -81,8 +80,10 @@ pub async fn serve(listener: TcpListener, outbound: Arc<Outbound>, mut drain: Dr
     }
 }
 
+/// Serves one connection; `_slot` keeps its place under the listener's cap until it ends.
 async fn serve_http(
     stream: TcpStream,
+    _slot: Slot,
     outbound: Arc<Outbound>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     original: Option<std::net::SocketAddr>,

@@ -18,6 +18,7 @@ use super::endpoint::Endpoint;
 use super::error::ForwardError;
 use super::pool::{Alpn, UpstreamStream};
 use super::{Outbound, balance};
+use crate::accept::Acceptor;
 use crate::access_log::TcpEntry;
 use crate::hop;
 use crate::metrics::{Direction, TcpLabels};
@@ -29,6 +30,7 @@ use crate::snapshot::{Backend, Protocol, Snapshot, parse_authority};
 pub struct TcpListeners {
     outbound: Arc<Outbound>,
     host: IpAddr,
+    max_connections: usize,
     drain: Drain,
     bound: Mutex<BTreeMap<String, Bound>>,
 }
@@ -45,10 +47,16 @@ impl Drop for Bound {
 }
 
 impl TcpListeners {
-    pub fn new(outbound: Arc<Outbound>, host: IpAddr, drain: Drain) -> Self {
+    pub fn new(
+        outbound: Arc<Outbound>,
+        host: IpAddr,
+        max_connections: usize,
+        drain: Drain,
+    ) -> Self {
         Self {
             outbound,
             host,
+            max_connections,
             drain,
             bound: Mutex::new(BTreeMap::new()),
         }
@@ -76,8 +84,14 @@ impl TcpListeners {
                 Ok(listener) => {
                     let address = listener.local_addr().unwrap_or(address);
                     tracing::info!(service = %key, %address, "TCP listener bound");
-                    let task = tokio::spawn(accept(
+                    let acceptor = Acceptor::new(
                         listener,
+                        format!("tcp {key}"),
+                        self.max_connections,
+                        &self.outbound.metrics,
+                    );
+                    let task = tokio::spawn(accept(
+                        acceptor,
                         self.outbound.clone(),
                         service,
                         port.port,
@@ -116,24 +130,23 @@ fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 async fn accept(
-    listener: TcpListener,
+    mut acceptor: Acceptor,
     outbound: Arc<Outbound>,
     service: Arc<str>,
     port: u16,
     mut drain: Drain,
 ) {
     loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+        let (stream, slot) = tokio::select! {
+            accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
         };
-        match accepted {
-            Ok((stream, _)) => {
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(forward(outbound.clone(), stream, service.clone(), port));
-            }
-            Err(error) => tracing::warn!(%error, "TCP accept failed"),
-        }
+        let _ = stream.set_nodelay(true);
+        let forwarded = forward(outbound.clone(), stream, service.clone(), port);
+        tokio::spawn(async move {
+            forwarded.await;
+            drop(slot);
+        });
     }
 }
 

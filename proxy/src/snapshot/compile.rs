@@ -23,6 +23,7 @@ use crate::hop;
 use crate::metrics::{Direction, Metrics, RouteLabels};
 use crate::outbound::endpoint::EndpointRegistry;
 use crate::outbound::split::WeightedChoice;
+use crate::path::PathNormalization;
 
 /// What a snapshot is compiled against.
 pub struct CompileContext<'a> {
@@ -148,6 +149,21 @@ impl TryFrom<proto::MeshSettings> for Mesh {
                 });
             }
         };
+        let path_normalization = match proto::PathNormalization::try_from(value.path_normalization)
+        {
+            Ok(proto::PathNormalization::Base) => PathNormalization::Base,
+            Ok(proto::PathNormalization::None) => PathNormalization::None,
+            Ok(proto::PathNormalization::MergeSlashes) => PathNormalization::MergeSlashes,
+            Ok(proto::PathNormalization::DecodeAndMergeSlashes) => {
+                PathNormalization::DecodeAndMergeSlashes
+            }
+            Err(_) => {
+                return Err(InvalidSnapshot::UnknownEnum {
+                    field: "mesh.pathNormalization",
+                    value: value.path_normalization,
+                });
+            }
+        };
         let nonzero = |ms: u32| (ms > 0).then(|| Duration::from_millis(ms.into()));
         Ok(Self {
             name: non_empty(value.name, "meshcd").into(),
@@ -156,6 +172,7 @@ impl TryFrom<proto::MeshSettings> for Mesh {
             mtls,
             connect_timeout: nonzero(value.connect_timeout_ms),
             request_timeout: nonzero(value.request_timeout_ms),
+            path_normalization,
         })
     }
 }

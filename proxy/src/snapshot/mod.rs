@@ -24,6 +24,7 @@ use http::uri::Authority;
 use crate::metrics::RouteMetrics;
 use crate::outbound::endpoint::Endpoint;
 use crate::outbound::split::WeightedChoice;
+use crate::path::PathNormalization;
 
 pub use compile::{CompileContext, InvalidSnapshot, compile};
 pub use hosts::{Authority as HostAuthority, parse_authority};
@@ -94,6 +95,8 @@ pub struct Mesh {
     /// `None`: the proxy's command-line default applies.
     pub connect_timeout: Option<Duration>,
     pub request_timeout: Option<Duration>,
+    /// How request paths are normalised before rules and split matches see them.
+    pub path_normalization: PathNormalization,
 }
 
 /// One TrafficTarget as its destination sees it (see `InboundRule` in mesh.proto).

@@ -16,7 +16,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 
 use crate::inventory::{Inventory, Protocol, Workload};
-use crate::model::{Config, Identity, MtlsMode, Origin, TrafficPolicy};
+use crate::model::{Config, Identity, MtlsMode, Origin, PathNormalization, TrafficPolicy};
 
 /// Something the inventory makes questionable but that is not a config error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +126,14 @@ fn mesh_settings(config: &Config) -> proto::MeshSettings {
         } as i32,
         connect_timeout_ms: 0,
         request_timeout_ms: 0,
+        path_normalization: match config.mesh.path_normalization {
+            PathNormalization::None => proto::PathNormalization::None,
+            PathNormalization::Base => proto::PathNormalization::Base,
+            PathNormalization::MergeSlashes => proto::PathNormalization::MergeSlashes,
+            PathNormalization::DecodeAndMergeSlashes => {
+                proto::PathNormalization::DecodeAndMergeSlashes
+            }
+        } as i32,
     }
 }
 

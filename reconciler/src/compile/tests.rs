@@ -130,6 +130,28 @@ fn a_split_root_routes_to_its_backends_endpoints_and_keeps_its_own() {
 }
 
 #[test]
+fn every_snapshot_carries_the_meshs_path_normalization_base_by_default() {
+    let mode = |config_text: &str| {
+        let compiled = compile(&config(config_text), &shop_inventory());
+        compiled
+            .snapshot("v1")
+            .unwrap()
+            .mesh
+            .unwrap()
+            .path_normalization
+    };
+    assert_eq!(mode(SHOP), proto::PathNormalization::Base as i32);
+    let merging = format!(
+        "{SHOP}---\napiVersion: meshcd.dev/v1alpha1\nkind: Mesh\nmetadata: {{name: meshcd}}\n\
+         spec: {{pathNormalization: decode-and-merge-slashes}}\n"
+    );
+    assert_eq!(
+        mode(&merging),
+        proto::PathNormalization::DecodeAndMergeSlashes as i32
+    );
+}
+
+#[test]
 fn versions_are_content_hashes() {
     let a = compile(&config(SHOP), &shop_inventory());
     let b = compile(&config(SHOP), &shop_inventory());

@@ -1,7 +1,7 @@
 //! Mesh-wide settings that change, with the risk a reviewer should weigh for each.
 
 use super::{MeshChange, format_duration};
-use crate::model::{Mesh, MtlsMode, TrafficPolicy};
+use crate::model::{Mesh, MtlsMode, PathNormalization, TrafficPolicy};
 
 pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
     let policy = |policy: TrafficPolicy| match policy {
@@ -12,7 +12,7 @@ pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
         MtlsMode::Strict => "strict",
         MtlsMode::Permissive => "permissive",
     };
-    let settings: [(&str, String, String, Option<&str>); 7] = [
+    let settings: [(&str, String, String, Option<&str>); 8] = [
         ("name", base.name.clone(), head.name.clone(), None),
         (
             "trustDomain",
@@ -38,6 +38,15 @@ pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
             (head.mtls == MtlsMode::Permissive).then_some(
                 "destinations accept plaintext from clients outside the mesh (identity \
                  \"unauthenticated\")",
+            ),
+        ),
+        (
+            "pathNormalization",
+            base.path_normalization.as_str().into(),
+            head.path_normalization.as_str().into(),
+            (head.path_normalization == PathNormalization::None).then_some(
+                "rules match paths as sent: a path an app resolves differently (encoded \
+                 characters, repeated slashes) is judged on its raw form",
             ),
         ),
         (

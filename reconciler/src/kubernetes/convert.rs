@@ -461,6 +461,7 @@ pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {
                 MtlsMode::Strict => "strict",
                 MtlsMode::Permissive => "permissive",
             },
+            "pathNormalization": mesh.path_normalization.as_str(),
             "certificateLifetime": format_duration(mesh.certificate_lifetime),
             "canaryDefaults": {
                 "interval": format_duration(mesh.canary_interval),

@@ -59,6 +59,8 @@ pub struct MeshSettings {
     pub connect_timeout_ms: u32,
     #[prost(uint32, tag = "6")]
     pub request_timeout_ms: u32,
+    #[prost(enumeration = "PathNormalization", tag = "7")]
+    pub path_normalization: i32,
 }
 /// One TrafficTarget as seen by its destination: who may call, on which ports, with which
 /// requests. A request is allowed when one rule admits it.
@@ -369,6 +371,47 @@ impl MtlsMode {
         match value {
             "MTLS_MODE_STRICT" => Some(Self::Strict),
             "MTLS_MODE_PERMISSIVE" => Some(Self::Permissive),
+            _ => None,
+        }
+    }
+}
+/// How the inbound proxy normalises request paths before authorization and forwarding,
+/// and the outbound proxy before TrafficSplit matches (Istio's pathNormalization choices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum PathNormalization {
+    /// RFC 3986: percent-encoded unreserved characters decoded, dot segments removed, ""
+    /// read as "/"; a percent-encoded "/" or "" is refused (400).
+    Base = 0,
+    /// The path as sent; dot segments, "" and percent-encoded "/" or "" are refused (400).
+    None = 1,
+    /// BASE, then runs of "/" merged.
+    MergeSlashes = 2,
+    /// "%2F" and "%5C" decoded to "/" too, then MERGE_SLASHES.
+    DecodeAndMergeSlashes = 3,
+}
+impl PathNormalization {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Base => "PATH_NORMALIZATION_BASE",
+            Self::None => "PATH_NORMALIZATION_NONE",
+            Self::MergeSlashes => "PATH_NORMALIZATION_MERGE_SLASHES",
+            Self::DecodeAndMergeSlashes => "PATH_NORMALIZATION_DECODE_AND_MERGE_SLASHES",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "PATH_NORMALIZATION_BASE" => Some(Self::Base),
+            "PATH_NORMALIZATION_NONE" => Some(Self::None),
+            "PATH_NORMALIZATION_MERGE_SLASHES" => Some(Self::MergeSlashes),
+            "PATH_NORMALIZATION_DECODE_AND_MERGE_SLASHES" => {
+                Some(Self::DecodeAndMergeSlashes)
+            }
             _ => None,
         }
     }

@@ -1513,6 +1513,9 @@ impl serde::Serialize for MeshSettings {
         if self.request_timeout_ms != 0 {
             len += 1;
         }
+        if self.path_normalization != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.MeshSettings", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -1536,6 +1539,11 @@ impl serde::Serialize for MeshSettings {
         if self.request_timeout_ms != 0 {
             struct_ser.serialize_field("requestTimeoutMs", &self.request_timeout_ms)?;
         }
+        if self.path_normalization != 0 {
+            let v = PathNormalization::try_from(self.path_normalization)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.path_normalization)))?;
+            struct_ser.serialize_field("pathNormalization", &v)?;
+        }
         struct_ser.end()
     }
 }
@@ -1556,6 +1564,8 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
             "connectTimeoutMs",
             "request_timeout_ms",
             "requestTimeoutMs",
+            "path_normalization",
+            "pathNormalization",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -1566,6 +1576,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
             Mtls,
             ConnectTimeoutMs,
             RequestTimeoutMs,
+            PathNormalization,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1593,6 +1604,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                             "mtls" => Ok(GeneratedField::Mtls),
                             "connectTimeoutMs" | "connect_timeout_ms" => Ok(GeneratedField::ConnectTimeoutMs),
                             "requestTimeoutMs" | "request_timeout_ms" => Ok(GeneratedField::RequestTimeoutMs),
+                            "pathNormalization" | "path_normalization" => Ok(GeneratedField::PathNormalization),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -1618,6 +1630,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                 let mut mtls__ = None;
                 let mut connect_timeout_ms__ = None;
                 let mut request_timeout_ms__ = None;
+                let mut path_normalization__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -1660,6 +1673,12 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::PathNormalization => {
+                            if path_normalization__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("pathNormalization"));
+                            }
+                            path_normalization__ = Some(map_.next_value::<PathNormalization>()? as i32);
+                        }
                     }
                 }
                 Ok(MeshSettings {
@@ -1669,6 +1688,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                     mtls: mtls__.unwrap_or_default(),
                     connect_timeout_ms: connect_timeout_ms__.unwrap_or_default(),
                     request_timeout_ms: request_timeout_ms__.unwrap_or_default(),
+                    path_normalization: path_normalization__.unwrap_or_default(),
                 })
             }
         }
@@ -1852,6 +1872,83 @@ impl<'de> serde::Deserialize<'de> for Nack {
             }
         }
         deserializer.deserialize_struct("meshcd.v1.Nack", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for PathNormalization {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Base => "PATH_NORMALIZATION_BASE",
+            Self::None => "PATH_NORMALIZATION_NONE",
+            Self::MergeSlashes => "PATH_NORMALIZATION_MERGE_SLASHES",
+            Self::DecodeAndMergeSlashes => "PATH_NORMALIZATION_DECODE_AND_MERGE_SLASHES",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for PathNormalization {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "PATH_NORMALIZATION_BASE",
+            "PATH_NORMALIZATION_NONE",
+            "PATH_NORMALIZATION_MERGE_SLASHES",
+            "PATH_NORMALIZATION_DECODE_AND_MERGE_SLASHES",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = PathNormalization;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "PATH_NORMALIZATION_BASE" => Ok(PathNormalization::Base),
+                    "PATH_NORMALIZATION_NONE" => Ok(PathNormalization::None),
+                    "PATH_NORMALIZATION_MERGE_SLASHES" => Ok(PathNormalization::MergeSlashes),
+                    "PATH_NORMALIZATION_DECODE_AND_MERGE_SLASHES" => Ok(PathNormalization::DecodeAndMergeSlashes),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
     }
 }
 impl serde::Serialize for PortMatch {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::string;
 use super::units::parse_duration;
-use crate::model::{Analysis, Canary, Mesh, MtlsMode, TrafficPolicy};
+use crate::model::{Analysis, Canary, Mesh, MtlsMode, PathNormalization, TrafficPolicy};
 use crate::validate::report::{Object, Reporter};
 
 const DEFAULT_PROGRESS_DEADLINE: Duration = Duration::from_secs(600);
@@ -29,6 +29,10 @@ pub fn mesh(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Mesh> {
         Some("permissive") => MtlsMode::Permissive,
         _ => MtlsMode::Strict,
     };
+    if let Some(mode) = string(value, "/spec/pathNormalization") {
+        // The schema has already refused any other value, with its file and line.
+        mesh.path_normalization = PathNormalization::parse(&mode).unwrap_or_default();
+    }
     if let Some(lifetime) = duration(object, reporter, "/spec/certificateLifetime")? {
         if lifetime < Duration::from_secs(300) {
             reporter

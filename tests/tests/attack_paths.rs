@@ -1,0 +1,201 @@
+//! Attacks on path-based authorization (issue 13, door 4): with a rule admitting only
+//! `/api/.*`, a caller tries to reach `/admin` through paths the app would resolve
+//! differently from a raw regex match. In every path-normalisation mode each attempt
+//! gets the destination proxy's 403 or 400 and never reaches the app, while an allowed
+//! path gets through with the normalised path the rule was matched against.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use meshcd_e2e::TestMesh;
+use meshcd_e2e::http::{self, Method, Response};
+use meshcd_e2e::pki::spiffe_id;
+use meshcd_e2e::proxy::Proxy;
+use meshcd_e2e::snapshot::{
+    PathNormalization, SnapshotBuilder, allow_http, endpoints, http_match, http_service,
+};
+use meshcd_e2e::testapp::TestApp;
+
+const MODES: [PathNormalization; 4] = [
+    PathNormalization::None,
+    PathNormalization::Base,
+    PathNormalization::MergeSlashes,
+    PathNormalization::DecodeAndMergeSlashes,
+];
+
+/// The app `api`, its proxy admitting `frontend` to `/api/.*` only, and `frontend`'s
+/// proxy, through which the attacks are sent as a meshed caller would send them.
+struct Scenario {
+    _mesh: TestMesh,
+    app: TestApp,
+    api: Proxy,
+    frontend: Proxy,
+}
+
+impl Scenario {
+    async fn start() -> anyhow::Result<Self> {
+        let mesh = TestMesh::new()?;
+        let app = mesh.app("api").await?;
+        let identity = mesh.identity("shop", "api")?;
+        let snapshot = api_snapshot(&identity, &app, PathNormalization::Base, "base");
+        let api = mesh.start_proxy("api", &identity, snapshot).await?;
+        let caller = mesh.identity("shop", "frontend")?;
+        let snapshot = SnapshotBuilder::new(&caller)
+            .service(http_service("api", "shop", endpoints(&[&api])))
+            .build();
+        let frontend = mesh.start_proxy("frontend", &caller, snapshot).await?;
+        Ok(Self {
+            _mesh: mesh,
+            app,
+            api,
+            frontend,
+        })
+    }
+
+    /// Puts `mode` in force on the api proxy.
+    async fn mode(&self, mode: PathNormalization) -> anyhow::Result<()> {
+        let version = mode.as_str_name().to_lowercase();
+        let snapshot = api_snapshot(&self.api.identity, &self.app, mode, &version);
+        self.api.apply(&snapshot).await
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Response> {
+        self.frontend
+            .client()
+            .get(&format!("http://api.shop{path}"))
+            .await
+    }
+
+    /// `path` in every mode: the status each gets, and whether the app answered it.
+    async fn attack(&self, path: &str) -> anyhow::Result<Vec<String>> {
+        let mut outcomes = Vec::new();
+        for mode in MODES {
+            self.mode(mode).await?;
+            let response = self.get(path).await?;
+            let reached_app = response.app().is_ok();
+            let refused = matches!(response.status.as_u16(), 400 | 403);
+            if !refused || reached_app {
+                outcomes.push(format!(
+                    "{mode:?}: {} (reached the app: {reached_app}) {}",
+                    response.status,
+                    response.text()
+                ));
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+fn api_snapshot(
+    identity: &meshcd_e2e::pki::Identity,
+    app: &TestApp,
+    mode: PathNormalization,
+    version: &str,
+) -> meshcd_e2e::snapshot::Snapshot {
+    SnapshotBuilder::new(identity)
+        .version(version)
+        .serves_http("api", app.address)
+        .path_normalization(mode)
+        .allow(allow_http(
+            "shop/api",
+            &[&spiffe_id("shop", "frontend")],
+            vec![http_match("shop/api-routes/api", "/api/.*", &[])],
+        ))
+        .build()
+}
+
+async fn assert_refused_in_every_mode(path: &str) -> anyhow::Result<()> {
+    let scenario = Scenario::start().await?;
+    let admitted = scenario.attack(path).await?;
+    assert!(
+        admitted.is_empty(),
+        "{path} got past the /api/.* rule: {admitted:#?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn dot_dot_out_of_the_allowed_prefix_gets_403_or_400_in_every_mode() -> anyhow::Result<()> {
+    assert_refused_in_every_mode("/api/../admin").await
+}
+
+#[tokio::test]
+async fn percent_encoded_dot_dot_gets_403_or_400_in_every_mode() -> anyhow::Result<()> {
+    assert_refused_in_every_mode("/api/%2e%2e/admin").await
+}
+
+#[tokio::test]
+async fn dot_dot_with_an_encoded_slash_gets_403_or_400_in_every_mode() -> anyhow::Result<()> {
+    assert_refused_in_every_mode("/api/..%2Fadmin").await
+}
+
+#[tokio::test]
+async fn double_slash_admin_gets_403_or_400_in_every_mode() -> anyhow::Result<()> {
+    assert_refused_in_every_mode("//admin").await
+}
+
+#[tokio::test]
+async fn dot_then_dot_dot_gets_403_or_400_in_every_mode() -> anyhow::Result<()> {
+    assert_refused_in_every_mode("/api/./../admin").await
+}
+
+#[tokio::test]
+async fn dot_dot_with_a_backslash_gets_403_or_400_in_every_mode() -> anyhow::Result<()> {
+    assert_refused_in_every_mode("/api/..\\admin").await
+}
+
+#[tokio::test]
+async fn an_allowed_path_gets_200_in_every_mode_and_the_app_sees_the_path_the_rule_matched()
+-> anyhow::Result<()> {
+    let scenario = Scenario::start().await?;
+    for mode in MODES {
+        scenario.mode(mode).await?;
+        let response = scenario.get("/api/x?q=1").await?;
+        assert_eq!(response.status, 200, "{mode:?}: {}", response.text());
+        let reply = response.app()?;
+        assert_eq!(
+            (reply.path.as_str(), reply.query.as_str()),
+            ("/api/x", "q=1")
+        );
+    }
+
+    // What each mode forwards: the normalised path, the query as sent.
+    for (mode, sent, seen) in [
+        (PathNormalization::Base, "/api/a/../x?q=%2e", "/api/x"),
+        (PathNormalization::Base, "/api/%78", "/api/x"),
+        (PathNormalization::MergeSlashes, "/api//x", "/api/x"),
+        (
+            PathNormalization::DecodeAndMergeSlashes,
+            "/api/a%2Fx",
+            "/api/a/x",
+        ),
+    ] {
+        scenario.mode(mode).await?;
+        let response = scenario.get(sent).await?;
+        assert_eq!(response.status, 200, "{mode:?} {sent}: {}", response.text());
+        assert_eq!(response.app()?.path, seen, "{mode:?} {sent}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_request_with_a_body_reaches_the_app_on_the_normalised_path_too() -> anyhow::Result<()> {
+    // Requests with a body take the other app path (hyper's client, not `app_direct`).
+    let scenario = Scenario::start().await?;
+    let mut request = http::request(Method::POST, "http://api.shop/api/./x/../y");
+    *request.body_mut() = Full::new(Bytes::from_static(b"payload"));
+    let response = scenario.frontend.client().send(request).await?;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let reply = response.app()?;
+    assert_eq!((reply.path.as_str(), reply.body_bytes), ("/api/y", 7));
+
+    let mut request = http::request(Method::POST, "http://api.shop/api/%2e%2e/admin");
+    *request.body_mut() = Full::new(Bytes::from_static(b"payload"));
+    let response = scenario.frontend.client().send(request).await?;
+    assert_eq!(response.status, 403, "{}", response.text());
+    assert!(
+        response.app().is_err(),
+        "the app answered: {}",
+        response.text()
+    );
+    Ok(())
+}
