@@ -12,13 +12,16 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub struct UpgradeError(#[from] hyper::Error);
 
 /// Sends `request` (an upgrade) over `io` and, on 101, splices the client's upgraded
-/// connection to the server's. The response goes back to the client as it came.
-pub async fn forward<IO>(
+/// connection to the server's. The response goes back to the client as it came. `hold`
+/// (a listener's connection slot) is kept until the spliced streams end.
+pub async fn forward<IO, H>(
     io: IO,
     mut request: Request<Incoming>,
+    hold: H,
 ) -> Result<Response<Incoming>, UpgradeError>
 where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    H: Send + 'static,
 {
     let client_side = hyper::upgrade::on(&mut request);
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await?;
@@ -43,6 +46,7 @@ where
                 }
                 Err(error) => tracing::debug!(%error, "upgrade did not complete"),
             }
+            drop(hold);
         });
     }
     Ok(response)

@@ -12,7 +12,7 @@ use meshcd_e2e::pki::spiffe_id;
 use meshcd_e2e::prometheus;
 use meshcd_e2e::proxy::Proxy;
 use meshcd_e2e::snapshot::{SnapshotBuilder, allow_all_http, endpoints, http_service};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const CAP: u32 = 20;
@@ -141,5 +141,58 @@ async fn a_flood_past_the_connection_cap_is_shed_while_established_callers_keep_
     assert_eq!(response.status, 200, "{}", response.text());
     let response = frontend.client().get(VALUES).await?;
     assert_eq!(response.status, 200, "{}", response.text());
+    Ok(())
+}
+
+#[tokio::test]
+async fn upgraded_streams_keep_their_place_under_the_cap_until_they_end() -> anyhow::Result<()> {
+    // An upgrade outlives its HTTP connection: were its slot given back at the hand-over,
+    // a caller could hold any number of WebSocket streams past the cap.
+    let mesh = TestMesh::new()?;
+    let app = mesh.app("api").await?;
+    let identity = mesh.identity("shop", "api")?;
+    let snapshot = SnapshotBuilder::new(&identity)
+        .serves_http("api", app.address)
+        .allow(allow_all_http(
+            "shop/api",
+            &[&spiffe_id("shop", "frontend")],
+        ))
+        .build();
+    let api = mesh
+        .proxy("api", &identity, snapshot)?
+        .max_connections(3)
+        .start()
+        .await?;
+    let frontend = caller(&mesh, "frontend", &api).await?;
+    let response = frontend.client().get(VALUES).await?;
+    assert_eq!(response.status, 200, "{}", response.text());
+
+    // Each upgrade takes a connection of its own to api's inbound listener: 1 + 2 = 3.
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        let mut request = meshcd_e2e::http::get("http://api.shop/chat");
+        request
+            .headers_mut()
+            .insert("connection", "upgrade".parse()?);
+        request
+            .headers_mut()
+            .insert("upgrade", "websocket".parse()?);
+        let mut upgraded = frontend.client().upgrade(request).await?;
+        upgraded.write_all(b"ping").await?;
+        let mut echoed = [0u8; 4];
+        tokio::time::timeout(DEADLINE, upgraded.read_exact(&mut echoed)).await??;
+        streams.push(upgraded);
+    }
+    let open = inbound_metric(&api, "meshcd_proxy_connections_open").await?;
+    assert_eq!(open, 3.0, "the upgraded streams hold their slots");
+    assert!(closed_by_the_proxy(api.inbound).await?);
+
+    drop(streams);
+    eventually(DEADLINE, || async {
+        let open = inbound_metric(&api, "meshcd_proxy_connections_open").await?;
+        anyhow::ensure!(open <= 1.0, "{open} connections still open");
+        Ok(())
+    })
+    .await?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use super::app_direct::{DirectError, Prepared};
 use super::app_pool::AppError;
 use super::authorize::{self, Call, Decision};
 use super::{Inbound, Peer};
+use crate::accept::Slot;
 use crate::access_log::HttpEntry;
 use crate::headers;
 use crate::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
@@ -36,6 +37,9 @@ static NO_ROUTE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
 pub struct Caller {
     pub peer: Peer,
     last_route: Mutex<Option<LastRoute>>,
+    /// The connection's place under the listener's cap; an upgraded stream outlives the
+    /// HTTP connection, so it keeps a share until it ends.
+    slot: Arc<Slot>,
 }
 
 struct LastRoute {
@@ -45,10 +49,11 @@ struct LastRoute {
 }
 
 impl Caller {
-    pub fn new(peer: Peer) -> Arc<Self> {
+    pub fn new(peer: Peer, slot: Slot) -> Arc<Self> {
         Arc::new(Self {
             peer,
             last_route: Mutex::new(None),
+            slot: Arc::new(slot),
         })
     }
 
@@ -110,7 +115,7 @@ pub fn handle(
             Exchange::Direct(prepared) => direct(&inbound, &app, &prepared).await,
             Exchange::Pooled { http2, request } => to_app(&inbound, &app, http2, *request).await,
             Exchange::Upgrade { snapshot, request } => {
-                to_app_upgrade(&inbound, &snapshot, &app, *request).await
+                to_app_upgrade(&inbound, &snapshot, &app, *request, caller.slot.clone()).await
             }
         };
         metrics.response(response.status(), start.elapsed());
@@ -501,6 +506,7 @@ async fn to_app_upgrade(
     snapshot: &Snapshot,
     app: &InboundPort,
     mut request: Request<Incoming>,
+    slot: Arc<Slot>,
 ) -> Response<ResponseBody> {
     let timeout = snapshot.connect_timeout(inbound.connect_timeout);
     let stream = match tokio::time::timeout(timeout, TcpStream::connect(&*app.app_address)).await {
@@ -515,7 +521,7 @@ async fn to_app_upgrade(
         keep_host(&mut request);
         *request.uri_mut() = Uri::from(path);
     }
-    match upgrade::forward(stream, request).await {
+    match upgrade::forward(stream, request, slot).await {
         Ok(response) => respond::relayed(response),
         Err(error) => respond::text(
             StatusCode::BAD_GATEWAY,

@@ -45,10 +45,10 @@ pub async fn serve(mut acceptor: Acceptor, inbound: Arc<Inbound>, mut drain: Dra
     }
 }
 
-/// Serves one connection; `_slot` keeps its place under the listener's cap until it ends.
+/// Serves one connection; `slot` keeps its place under the listener's cap until it ends.
 async fn connection(
     stream: TcpStream,
-    _slot: Slot,
+    slot: Slot,
     inbound: Arc<Inbound>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     drain: Drain,
@@ -73,7 +73,8 @@ async fn connection(
             identity: UNAUTHENTICATED.into(),
         };
         let linger = Linger::new(&stream);
-        serve_http(TokioIo::new(stream), inbound, builder, peer, drain, linger).await;
+        let io = TokioIo::new(stream);
+        serve_http(io, slot, inbound, builder, peer, drain, linger).await;
         return;
     }
 
@@ -106,13 +107,24 @@ async fn connection(
     };
     if session.alpn_protocol() == Some(hop::ALPN_TCP) {
         tcp::serve(inbound, stream, peer).await;
+        drop(slot);
     } else {
-        serve_http(TokioIo::new(stream), inbound, builder, peer, drain, None).await;
+        serve_http(
+            TokioIo::new(stream),
+            slot,
+            inbound,
+            builder,
+            peer,
+            drain,
+            None,
+        )
+        .await;
     }
 }
 
 async fn serve_http<IO>(
     io: TokioIo<IO>,
+    slot: Slot,
     inbound: Arc<Inbound>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     peer: Peer,
@@ -122,7 +134,7 @@ async fn serve_http<IO>(
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let builder = header_timeout::for_connection(&builder, HEADER_READ_TIMEOUT);
-    let caller = forward::Caller::new(peer);
+    let caller = forward::Caller::new(peer, slot);
     let service =
         service_fn(move |request| forward::handle(inbound.clone(), caller.clone(), request));
     let connection = builder.serve_connection_with_upgrades(io, service);

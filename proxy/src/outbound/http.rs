@@ -283,7 +283,9 @@ async fn upgrade_request(
             }
         })?;
     endpoint.succeeded();
-    upgrade::forward(stream, request)
+    // The outbound listener's slot is not carried here: it is released when the app's
+    // HTTP connection hands the upgrade over (see README, connection caps).
+    upgrade::forward(stream, request, ())
         .await
         .map_err(|error| ForwardError::Upstream {
             backend: backend.service.clone(),
