@@ -313,3 +313,44 @@ async fn a_flood_that_exhausts_file_descriptors_costs_no_busy_loop_and_service_r
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_never_send_a_request_lose_their_slots_and_new_clients_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = config_repo(dir.path());
+    let meshcd = Meshcd::start(dir.path(), &repo, &["--max-connections", "3"], None).await;
+    // A slow-loris attacker fills every slot and sends nothing.
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(tokio::net::TcpStream::connect(meshcd.admin).await.unwrap());
+    }
+    eventually(Duration::from_secs(10), || async {
+        match get_new(meshcd.admin, "/healthz").await {
+            Err(_) => Ok(()),
+            Ok((status, _)) => Err(format!("HTTP {status} while every slot is held")),
+        }
+    })
+    .await;
+
+    // The listener closes each silent connection once the request head is overdue.
+    for stream in &mut idle {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(
+            Duration::from_secs(40),
+            tokio::io::AsyncReadExt::read(stream, &mut byte),
+        )
+        .await
+        .expect("meshcd closes a connection that sends no request");
+        assert!(
+            matches!(read, Ok(0) | Err(_)),
+            "a silent client got {read:?}"
+        );
+    }
+    eventually(Duration::from_secs(10), || async {
+        match get_new(meshcd.admin, "/healthz").await? {
+            (200, _) => Ok(()),
+            (status, body) => Err(format!("HTTP {status}: {body}")),
+        }
+    })
+    .await;
+}

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::control::mesh::Mesh;
@@ -152,6 +152,11 @@ fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Full<Byte
     response
 }
 
+/// How long a connection may take to send a request's head, counted from when the
+/// listener starts waiting for it (also between keep-alive requests). The CLI's `top`
+/// polls every 2 s; probes and scrapes send their request at once.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Serves until the task is dropped.
 pub async fn serve(mut acceptor: crate::accept::Acceptor, admin: Admin) {
     loop {
@@ -160,7 +165,16 @@ pub async fn serve(mut acceptor: crate::accept::Acceptor, admin: Admin) {
         let admin = admin.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| handle(admin.clone(), request));
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            let mut builder =
+                hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
+            // HTTP/1.1 only, so that the header timer runs from the first byte awaited: a
+            // client that never finishes a request (or idles past it between requests) gives
+            // its slot of `--max-connections` back instead of holding it forever.
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            let _ = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
