@@ -307,6 +307,20 @@ impl Refusal {
     pub fn listened(&self) -> bool {
         self.stdout.contains("\"listening\"")
     }
+
+    /// Asserts the proxy failed without ever serving, and that its error says `reason`.
+    pub fn assert_says(&self, reason: &str) {
+        assert!(
+            !self.status.success(),
+            "the proxy exited successfully: {self:?}"
+        );
+        assert!(!self.listened(), "the proxy started serving: {self:?}");
+        assert!(
+            self.stderr.contains(reason),
+            "stderr does not say {reason:?}:\n{}",
+            self.stderr
+        );
+    }
 }
 
 /// A running proxy that joined the mesh.

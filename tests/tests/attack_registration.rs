@@ -8,7 +8,6 @@ use meshcd_e2e::config_repo::{CANARY_ACCESS, CANARY_ROLLOUT, CANARY_SPLIT};
 use meshcd_e2e::control_plane::proxy_list;
 use meshcd_e2e::eventually::DEADLINE;
 use meshcd_e2e::http::Client;
-use meshcd_e2e::local_mesh::Refusal;
 use meshcd_e2e::{LocalMesh, eventually};
 
 const SIMPLE: &str = "osm-simple-app";
@@ -16,22 +15,6 @@ const VALUES: &str = "http://api.osm-simple-app/api/values";
 
 /// In force: only the simple app's policy (frontend may call api).
 const CANARY_FILES: [&str; 3] = [CANARY_ACCESS, CANARY_SPLIT, CANARY_ROLLOUT];
-
-fn assert_refused(refusal: &Refusal, reason: &str) {
-    assert!(
-        !refusal.status.success(),
-        "the proxy exited successfully: {refusal:?}"
-    );
-    assert!(
-        !refusal.listened(),
-        "the proxy started serving: {refusal:?}"
-    );
-    assert!(
-        refusal.stderr.contains(reason),
-        "stderr does not say {reason:?}:\n{}",
-        refusal.stderr
-    );
-}
 
 /// Calls api `calls` times through `client`; returns how many replies came from the app
 /// named `name` with 200, and how many from anything else (or failed).
@@ -70,10 +53,9 @@ async fn frontend_token_claiming_api_is_refused_and_none_of_1000_calls_to_api_re
         .refused()
         .await?;
 
-    assert_refused(
-        &refusal,
-        &format!(r#"the token for {SIMPLE}/frontend may serve [frontend], not "api""#),
-    );
+    refusal.assert_says(&format!(
+        r#"the token for {SIMPLE}/frontend may serve [frontend], not "api""#
+    ));
     let (from_api, other) = answered_by(&frontend.proxy.client(), 1000, "api").await?;
     assert_eq!(
         (from_api, other),
@@ -112,7 +94,7 @@ async fn another_identity_reusing_the_victims_proxy_id_neither_takes_its_service
     };
     // Under the victim's id and claiming its service: refused.
     let refusal = join().service("api").refused().await?;
-    assert_refused(&refusal, r#"not "api""#);
+    refusal.assert_says(r#"not "api""#);
     // Under the victim's id with its own service: a registration of its own, beside the
     // victim's, not in its place.
     let _intruder = join().service("intruder").start().await?;
@@ -157,6 +139,6 @@ async fn expired_token_is_refused_at_join_saying_when_it_expired() -> anyhow::Re
     .await?;
     let refusal = join().refused().await?;
 
-    assert_refused(&refusal, "token expired at");
+    refusal.assert_says("token expired at");
     Ok(())
 }

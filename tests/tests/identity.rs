@@ -5,7 +5,6 @@
 use meshcd_e2e::LocalMesh;
 use meshcd_e2e::config_repo::{CANARY_ROLLOUT, CANARY_SPLIT, POLICY_FILES, SIMPLE_ACCESS};
 use meshcd_e2e::control_plane::proxy_list;
-use meshcd_e2e::local_mesh::Refusal;
 use meshcd_e2e::pki::spiffe_id;
 use meshcd_e2e::snapshot::SnapshotBuilder;
 use meshcd_e2e::tls::{self, Outcome};
@@ -16,22 +15,6 @@ const CANARY: &str = "osm-canary-deployment-sample-app";
 /// Policy in force for these scenarios: in the canary namespace, frontend may call api
 /// (every path); nothing else is allowed.
 const ALL_BUT_CANARY_ACCESS: [&str; 3] = [SIMPLE_ACCESS, CANARY_SPLIT, CANARY_ROLLOUT];
-
-fn assert_refused(refusal: &Refusal, reason: &str) {
-    assert!(
-        !refusal.status.success(),
-        "the proxy exited successfully: {refusal:?}"
-    );
-    assert!(
-        !refusal.listened(),
-        "the proxy started serving: {refusal:?}"
-    );
-    assert!(
-        refusal.stderr.contains(reason),
-        "stderr does not say {reason:?}:\n{}",
-        refusal.stderr
-    );
-}
 
 /// The `namespace/service_account` of every proxy the status lists.
 async fn listed_identities(mesh: &LocalMesh) -> anyhow::Result<Vec<String>> {
@@ -63,8 +46,8 @@ async fn proxy_with_a_token_for_another_identity_gets_no_certificate_and_no_snap
         .refused()
         .await?;
 
-    assert_refused(&refusal, "refused");
-    assert_refused(&refusal, &format!("the token is for {SIMPLE}/api"));
+    refusal.assert_says("refused");
+    refusal.assert_says(&format!("the token is for {SIMPLE}/api"));
     assert_eq!(listed_identities(&mesh).await?, [format!("{SIMPLE}/api")]);
     Ok(())
 }
@@ -84,7 +67,7 @@ async fn revoked_token_is_refused() -> anyhow::Result<()> {
         .refused()
         .await?;
 
-    assert_refused(&refusal, "invalid or revoked bootstrap token");
+    refusal.assert_says("invalid or revoked bootstrap token");
     assert_eq!(
         listed_identities(&mesh).await?,
         [format!("{SIMPLE}/frontend")]
@@ -105,8 +88,8 @@ async fn proxy_given_the_wrong_ca_bundle_refuses_the_control_plane() -> anyhow::
         .await?;
 
     // The proxy judges the control plane's certificate before it sends its token.
-    assert_refused(&refusal, "control plane");
-    assert_refused(&refusal, "UnknownIssuer");
+    refusal.assert_says("control plane");
+    refusal.assert_says("UnknownIssuer");
     assert!(listed_identities(&mesh).await?.is_empty());
     Ok(())
 }
