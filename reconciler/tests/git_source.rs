@@ -495,6 +495,110 @@ async fn a_webhook_without_a_valid_signature_is_refused_and_a_signed_push_or_syn
     Ok(())
 }
 
+/// Sends a request head (and `body`) on a fresh connection and returns the status line
+/// the listener answers with, or `None` when it answers nothing within `wait`.
+async fn raw_exchange(
+    address: std::net::SocketAddr,
+    head: &str,
+    body: &[u8],
+    wait: Duration,
+) -> anyhow::Result<Option<String>> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let read = tokio::time::timeout(wait, async {
+        while !answer.windows(2).any(|w| w == b"\r\n") {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+    Ok(read.ok().map(|()| {
+        String::from_utf8_lossy(&answer)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_deliveries_that_are_unsigned_oversized_or_trickled_are_refused_without_buffering()
+-> anyhow::Result<()> {
+    let world = World::new();
+    let (_upstream, first) = world.upstream();
+    let daemon = GitDaemon::start(&world.served()).await?;
+    let secret_file = world.file("webhook-secret", &format!("{WEBHOOK_SECRET}\n"));
+    let meshcd = Reconciler::builder(&daemon.url("config"), &world.state())
+        .args(["--branch", "main", "--webhook-secret-file", &secret_file])
+        .poll_interval("1h")
+        .start()
+        .await?;
+    meshcd.wait_applied(&first).await?;
+    let head = |length: usize, signed: bool| {
+        let signature = if signed {
+            "X-Hub-Signature-256: sha256=00\r\n"
+        } else {
+            ""
+        };
+        format!(
+            "POST /webhook HTTP/1.1\r\nHost: meshcd\r\nX-GitHub-Event: push\r\n{signature}Content-Length: {length}\r\n\r\n"
+        )
+    };
+
+    // Unsigned: refused at once, though the 100 MB it announces never comes.
+    let answer = raw_exchange(
+        meshcd.admin,
+        &head(100 << 20, false),
+        b"",
+        Duration::from_secs(5),
+    )
+    .await?;
+    assert_eq!(
+        answer.as_deref(),
+        Some("HTTP/1.1 401 Unauthorized"),
+        "unsigned"
+    );
+    // Signed-looking but larger than any push payload: not buffered whole.
+    let big = vec![b'x'; 3 << 20];
+    let answer = raw_exchange(
+        meshcd.admin,
+        &head(big.len(), true),
+        &big,
+        Duration::from_secs(10),
+    )
+    .await?;
+    assert_eq!(
+        answer.as_deref(),
+        Some("HTTP/1.1 413 Payload Too Large"),
+        "oversized"
+    );
+    // A body that trickles in does not hold a read slot for ever.
+    let answer = raw_exchange(
+        meshcd.admin,
+        &head(1000, true),
+        b"{",
+        Duration::from_secs(20),
+    )
+    .await?;
+    assert_eq!(
+        answer.as_deref(),
+        Some("HTTP/1.1 408 Request Timeout"),
+        "trickled"
+    );
+    assert_eq!(
+        meshcd.status().await?["source"]["applied"]["id"],
+        first.as_str(),
+        "no refused delivery fetched"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_git_server_leaves_the_mesh_on_its_revision_and_recovery_is_automatic()
 -> anyhow::Result<()> {

@@ -12,13 +12,31 @@ use crate::source::credentials::Secret;
 use crate::source::git::Reference;
 use crate::source::webhook;
 
-/// GitHub sends at most 25 MB; a push payload is far smaller, and nothing more is read.
-const WEBHOOK_BODY_LIMIT: usize = 25 * 1024 * 1024;
+/// Push payloads carry at most 20 commits (GitHub, GitLab, Gitea): tens of KiB. A
+/// delivery is read whole before its signature can be checked, so what one unsigned
+/// sender can make meshcd buffer is this limit times [`CONCURRENT_READS`].
+const WEBHOOK_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Deliveries read at once; more get 503 (a Git host's missed delivery only delays the
+/// sync to the next poll).
+const CONCURRENT_READS: usize = 4;
+/// A sender that trickles its body does not hold a read slot longer than this.
+const WEBHOOK_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the webhook needs: the secret senders sign with, and what the reconciler follows.
 pub struct Webhook {
     pub secret: Secret,
     pub reference: Reference,
+    reading: tokio::sync::Semaphore,
+}
+
+impl Webhook {
+    pub fn new(secret: Secret, reference: Reference) -> Webhook {
+        Webhook {
+            secret,
+            reference,
+            reading: tokio::sync::Semaphore::new(CONCURRENT_READS),
+        }
+    }
 }
 
 /// Verifies the signature over the raw body first; only a signed delivery is read.
@@ -28,14 +46,33 @@ pub async fn receive_webhook(
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, WEBHOOK_BODY_LIMIT).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large\n"),
-    };
     let signature = parts
         .headers
         .get(webhook::SIGNATURE_HEADER)
         .map(|value| value.as_bytes());
+    // An unsigned delivery is refused before a byte of its body is read.
+    if signature.is_none() {
+        tracing::warn!(error = %webhook::WebhookError::Unsigned, "webhook delivery refused");
+        return owned_text(
+            StatusCode::UNAUTHORIZED,
+            format!("refused: {}\n", webhook::WebhookError::Unsigned),
+        );
+    }
+    let Ok(_slot) = hook.reading.try_acquire() else {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many deliveries being read; the next poll fetches anyway\n",
+        );
+    };
+    let read = tokio::time::timeout(
+        WEBHOOK_READ_TIMEOUT,
+        Limited::new(body, WEBHOOK_BODY_LIMIT).collect(),
+    );
+    let body = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => return text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large\n"),
+        Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "payload not sent in time\n"),
+    };
     if let Err(error) = webhook::verify(hook.secret.expose().as_bytes(), signature, &body) {
         tracing::warn!(%error, "webhook delivery refused");
         let code = match error {

@@ -293,12 +293,8 @@ async fn serve(
         max_connections: args.max_connections,
         metrics: metrics.listeners.clone(),
     };
-    let webhook = webhook_secret.map(|secret| {
-        Arc::new(Webhook {
-            secret,
-            reference: source.reference().clone(),
-        })
-    });
+    let webhook =
+        webhook_secret.map(|secret| Arc::new(Webhook::new(secret, source.reference().clone())));
     let (triggers, trigger_receiver) = mpsc::channel(1);
 
     let service = ControlPlaneService {
