@@ -223,22 +223,40 @@ impl CertificateAuthority {
     }
 }
 
-/// Writes a secret readable by its owner only.
+/// Writes a secret readable by its owner only. The text goes to a new file (created
+/// 0600, never through a symlink) that then replaces `path`: whatever mode or link was at
+/// `path` before, the secret never sits in a file others can read.
 pub fn write_private(path: &Path, text: &str) -> Result<(), CaError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    let io = |source| CaError::Io {
-        path: path.to_path_buf(),
-        source,
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CaError::Io { path, source }
     };
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(
+        ".{name}.{}.{:08x}.tmp",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    // O_EXCL: fails on any existing name, a symlink included.
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
-        .open(path)
-        .map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)
+        .open(&temporary)
+        .map_err(io(&temporary))?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written.map_err(io(path))
 }
 
 #[cfg(test)]
@@ -274,6 +292,28 @@ mod tests {
             chain.contains(&format!("chmod 600 {}", key.display())) && chain.contains("0644"),
             "{chain}"
         );
+    }
+
+    #[test]
+    fn a_key_written_over_an_exposed_file_or_a_symlink_is_private_and_leaves_the_target_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        CertificateAuthority::load_or_create(dir.path(), "cluster.local").unwrap();
+        let key = dir.path().join(CA_KEY_FILE);
+        // Without its certificate the CA is made anew, into the old key's place.
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::remove_file(dir.path().join(CA_CERT_FILE)).unwrap();
+        CertificateAuthority::load_or_create(dir.path(), "cluster.local").unwrap();
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the new key is private");
+
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, "not a key").unwrap();
+        std::fs::remove_file(&key).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &key).unwrap();
+        write_private(&key, "secret").unwrap();
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "not a key");
+        assert!(!std::fs::symlink_metadata(&key).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), "secret");
     }
 
     #[test]

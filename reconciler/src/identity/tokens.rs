@@ -43,6 +43,8 @@ pub enum TokenError {
     Unknown(String),
     #[error("a token names at least one service its holder may serve")]
     NoService,
+    #[error("refusing the token store")]
+    Exposed(#[from] crate::identity::private_file::PrivateFileError),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -109,6 +111,9 @@ impl TokenStore {
     }
 
     pub fn list(&self) -> Result<Vec<TokenRecord>, TokenError> {
+        // Checked at every read, not only at start: whoever can write the store mints
+        // identities, whoever can read it learns which exist.
+        crate::identity::private_file::ensure_private_if_present(&self.path)?;
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| TokenError::Corrupt {
                 path: self.path.clone(),

@@ -100,7 +100,7 @@ fn a_record_from_before_services_and_expiry_is_refused_as_outdated() {
         "service_account": "api",
         "secret_sha256": hex::encode(Sha256::digest(secret.as_bytes())),
     }]);
-    std::fs::write(dir.path().join(TOKENS_FILE), old.to_string()).unwrap();
+    crate::identity::ca::write_private(&dir.path().join(TOKENS_FILE), &old.to_string()).unwrap();
     let store = TokenStore::new(dir.path());
     assert_eq!(
         store.verify(&format!("mcd_a1b2c3_{secret}")).unwrap(),
@@ -154,4 +154,21 @@ fn concurrent_creates_and_revokes_keep_every_record() {
     for id in created {
         assert!(listed.contains(&id), "{id} was lost");
     }
+}
+
+#[test]
+fn a_store_others_can_write_while_meshcd_runs_proves_nothing_and_says_why() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let store = TokenStore::new(dir.path());
+    let (_, token) = store
+        .create(&identity("shop", "api"), &services(&["api"]), DEFAULT_TTL)
+        .unwrap();
+    let path = dir.path().join(TOKENS_FILE);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let error = store
+        .verify(&token)
+        .expect_err("an exposed store is refused");
+    let chain = crate::cli::error_chain(&error);
+    assert!(chain.contains("chmod 600"), "{chain}");
 }
