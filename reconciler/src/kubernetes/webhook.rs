@@ -8,7 +8,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
 use kube::Client;
 use kube::api::{Api, Patch, PatchParams};
@@ -19,6 +19,11 @@ use super::inject::{self, Settings};
 
 /// AdmissionReviews carry the whole pod; the API server caps requests at 3 MiB.
 const MAX_REVIEW_BYTES: usize = 4 * 1024 * 1024;
+/// How long a caller may take over its TLS handshake, and over each HTTP/1.1 request
+/// head: the API server sends at once, so a connection that does not is holding one of
+/// the listener's `--max-connections` slots (and, with `failurePolicy: Fail`, every pod
+/// creation) hostage.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// The webhook's name in the configuration `meshcd install` renders.
 pub const WEBHOOK_NAME: &str = "inject.meshcd.dev";
 
@@ -71,13 +76,33 @@ pub async fn serve(
         let settings = settings.clone();
         let onboarded = onboarded.clone();
         tokio::spawn(async move {
-            let Ok(stream) = acceptor.accept(stream).await else {
+            let Ok(Ok(stream)) =
+                tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+            else {
                 return;
             };
+            let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
             let service = hyper::service::service_fn(move |request| {
                 handle(request, settings.clone(), onboarded.clone())
             });
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            // The protocol ALPN settled, never sniffed: sniffing would wait unbounded for a
+            // first byte. HTTP/2 connections are kept alive by pings that time out.
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let mut builder = if http2 {
+                builder.http2_only()
+            } else {
+                builder.http1_only()
+            };
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HANDSHAKE_TIMEOUT);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Some(HANDSHAKE_TIMEOUT))
+                .keep_alive_timeout(HANDSHAKE_TIMEOUT);
+            let _ = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });

@@ -200,3 +200,24 @@ async fn the_mesh_ca_is_patched_into_every_webhook_of_the_configuration() {
         "the rest is untouched"
     );
 }
+
+#[tokio::test]
+async fn callers_that_never_finish_a_handshake_lose_their_slots_and_reviews_go_on() {
+    use tokio::io::AsyncReadExt as _;
+    let running = start().await;
+    // Every slot of the cap (8) held by a connection that sends nothing.
+    let mut silent = Vec::new();
+    for _ in 0..8 {
+        silent.push(tokio::net::TcpStream::connect(running.address).await.unwrap());
+    }
+    for stream in &mut silent {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut byte))
+            .await
+            .expect("the webhook closes a connection that never handshakes");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
+    let (status, _) = post(&running, "/inject", &review("osm-simple-app", json!({}))).await;
+    assert_eq!(status, StatusCode::OK);
+    running.server.abort();
+}
