@@ -316,21 +316,35 @@ async fn a_flood_that_exhausts_file_descriptors_costs_no_busy_loop_and_service_r
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_never_send_a_request_lose_their_slots_and_new_clients_are_served() {
+    silent_clients_lose_their_slots(|meshcd| meshcd.admin).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxies_that_never_finish_a_tls_handshake_lose_their_control_plane_slots() {
+    silent_clients_lose_their_slots(|meshcd| meshcd.control_plane).await;
+}
+
+/// A slow-loris attacker fills every slot of the listener `target` names and sends
+/// nothing; the listener closes each connection once its deadline passes, and serves
+/// again.
+async fn silent_clients_lose_their_slots(target: fn(&Meshcd) -> std::net::SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());
     let meshcd = Meshcd::start(dir.path(), &repo, &["--max-connections", "3"], None).await;
-    // A slow-loris attacker fills every slot and sends nothing.
+    let address = target(&meshcd);
     let mut idle = Vec::new();
     for _ in 0..3 {
-        idle.push(tokio::net::TcpStream::connect(meshcd.admin).await.unwrap());
+        idle.push(tokio::net::TcpStream::connect(address).await.unwrap());
     }
-    eventually(Duration::from_secs(10), || async {
-        match get_new(meshcd.admin, "/healthz").await {
-            Err(_) => Ok(()),
-            Ok((status, _)) => Err(format!("HTTP {status} while every slot is held")),
-        }
-    })
-    .await;
+    if address == meshcd.admin {
+        eventually(Duration::from_secs(10), || async {
+            match get_new(meshcd.admin, "/healthz").await {
+                Err(_) => Ok(()),
+                Ok((status, _)) => Err(format!("HTTP {status} while every slot is held")),
+            }
+        })
+        .await;
+    }
 
     // The listener closes each silent connection once the request head is overdue.
     for stream in &mut idle {

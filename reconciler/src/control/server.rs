@@ -194,6 +194,9 @@ fn chain(error: &dyn std::error::Error) -> String {
     message
 }
 
+/// How long a proxy may take over its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves the control plane with TLS until `shutdown` resolves.
 pub async fn serve(
     acceptor: crate::accept::Acceptor,
@@ -202,8 +205,10 @@ pub async fn serve(
     key_pem: String,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
+    // A caller that never finishes its handshake gives its connection slot back.
     let tls = tonic::transport::ServerTlsConfig::new()
-        .identity(tonic::transport::Identity::from_pem(cert_pem, key_pem));
+        .identity(tonic::transport::Identity::from_pem(cert_pem, key_pem))
+        .timeout(HANDSHAKE_TIMEOUT);
     tonic::transport::Server::builder()
         .tls_config(tls)?
         .http2_keepalive_interval(Some(Duration::from_secs(10)))

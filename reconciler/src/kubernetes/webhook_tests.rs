@@ -208,7 +208,11 @@ async fn callers_that_never_finish_a_handshake_lose_their_slots_and_reviews_go_o
     // Every slot of the cap (8) held by a connection that sends nothing.
     let mut silent = Vec::new();
     for _ in 0..8 {
-        silent.push(tokio::net::TcpStream::connect(running.address).await.unwrap());
+        silent.push(
+            tokio::net::TcpStream::connect(running.address)
+                .await
+                .unwrap(),
+        );
     }
     for stream in &mut silent {
         let mut byte = [0u8; 1];

@@ -22,6 +22,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct Meshcd {
     child: tokio::process::Child,
     pub admin: SocketAddr,
+    pub control_plane: SocketAddr,
     stderr: PathBuf,
 }
 
@@ -83,6 +84,7 @@ impl Meshcd {
         Meshcd {
             child,
             admin: listening["admin"].as_str().unwrap().parse().unwrap(),
+            control_plane: listening["controlPlane"].as_str().unwrap().parse().unwrap(),
             stderr,
         }
     }
