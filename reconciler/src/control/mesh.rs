@@ -26,6 +26,24 @@ pub type ProxySender = mpsc::Sender<Result<proto::ControlMessage, tonic::Status>
 /// get 404s and 503s. Past this, whoever is still missing is taken as gone.
 pub const RESYNC_GRACE: Duration = Duration::from_secs(7);
 
+/// The most proxies one identity (namespace and service account) may have registered at
+/// once. Each registration is a proxy and an endpoint, and each new one recompiles and
+/// publishes the mesh, so one token must not add them without end; a Deployment's
+/// replicas share one service account, so this is far above any real one.
+pub const MAX_REGISTRATIONS_PER_IDENTITY: usize = 1_024;
+
+/// A hello refused because its identity already holds its cap of registrations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{namespace}/{service_account} already has {cap} proxies registered, the most one identity may have; \
+     a proxy that reconnects with its own proxy id replaces its registration"
+)]
+pub struct TooManyRegistrations {
+    pub namespace: String,
+    pub service_account: String,
+    pub cap: usize,
+}
+
 /// A validated revision in force.
 #[derive(Debug, Clone)]
 pub struct Applied {
@@ -96,16 +114,34 @@ pub struct ProxyStatus {
     pub nack: Option<String>,
 }
 
-#[derive(Default)]
 pub struct Mesh {
     inner: Mutex<Inner>,
     /// What the proxies report about their calls.
     pub traffic: super::traffic::Traffic,
     /// Counts applied revisions, for the consumers that follow them (the Kubernetes applier).
     revisions: watch::Sender<u64>,
+    /// Registrations one identity may hold at once.
+    max_registrations_per_identity: usize,
+}
+
+impl Default for Mesh {
+    fn default() -> Self {
+        Mesh::with_max_registrations_per_identity(MAX_REGISTRATIONS_PER_IDENTITY)
+    }
 }
 
 impl Mesh {
+    /// A mesh whose identities may each hold at most `cap` registrations (tests use a
+    /// small one; [`Mesh::default`] has [`MAX_REGISTRATIONS_PER_IDENTITY`]).
+    pub fn with_max_registrations_per_identity(cap: usize) -> Self {
+        Mesh {
+            inner: Mutex::default(),
+            traffic: super::traffic::Traffic::default(),
+            revisions: watch::Sender::default(),
+            max_registrations_per_identity: cap,
+        }
+    }
+
     /// Puts a validated revision in force and pushes it to every proxy.
     pub async fn apply(&self, revision: String, config: Config) {
         let mut inner = self.inner.lock().await;
@@ -174,15 +210,30 @@ impl Mesh {
     /// connection generation; a registration under the same key (the same identity's
     /// proxy) is replaced. `serving` is the version the proxy says it already serves (it
     /// reconnected), if any. In cluster mode `workload` is its discovered pod, which is
-    /// already in the inventory.
+    /// already in the inventory. A new key of an identity that already holds its cap of
+    /// registrations is refused, and nothing changes.
     pub async fn connect(
         self: &Arc<Self>,
         key: String,
         workload: Workload,
         serving: Option<String>,
         sender: ProxySender,
-    ) -> u64 {
+    ) -> Result<u64, TooManyRegistrations> {
         let mut inner = self.inner.lock().await;
+        if !inner.proxies.contains_key(&key) {
+            let held = inner
+                .proxies
+                .values()
+                .filter(|proxy| proxy.workload.identity == workload.identity)
+                .count();
+            if held >= self.max_registrations_per_identity {
+                return Err(TooManyRegistrations {
+                    namespace: workload.identity.namespace,
+                    service_account: workload.identity.service_account,
+                    cap: self.max_registrations_per_identity,
+                });
+            }
+        }
         inner.next_connection += 1;
         let connection = inner.next_connection;
         let first_connection = *inner.first_connection.get_or_insert_with(Instant::now);
@@ -217,7 +268,7 @@ impl Mesh {
             },
         );
         publish(&mut inner, &self.traffic);
-        connection
+        Ok(connection)
     }
 
     pub async fn disconnect(&self, id: &str, connection: u64) {

@@ -7,3 +7,5 @@ pub mod traffic;
 
 #[cfg(test)]
 mod cluster_tests;
+#[cfg(test)]
+mod server_tests;

@@ -19,6 +19,14 @@ use crate::inventory::Workload;
 
 /// How long a new stream may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most streams one connection may have open at once. A proxy holds one stream (and
+/// renews its certificate now and then), so one connection must not carry unbounded
+/// registrations and report streams.
+const MAX_CONCURRENT_STREAMS: u32 = 64;
+/// The largest message a proxy may send. A report of a proxy's 256 keys is well under
+/// 100 KiB; tonic's default (4 MiB) would let one report carry ~100,000 counters. Only
+/// what meshcd decodes is bounded: snapshots (encoded) keep tonic's unlimited default.
+const MAX_DECODING_MESSAGE_SIZE: usize = 1024 * 1024;
 
 pub struct ControlPlaneService {
     pub mesh: Arc<Mesh>,
@@ -123,7 +131,14 @@ impl ControlPlane for ControlPlaneService {
         let served = workload.services.clone();
         // A proxy that reconnects says which snapshot it serves (empty when it has none).
         let serving = Some(hello.version.clone()).filter(|version| !version.is_empty());
-        let connection = self.mesh.connect(key, workload, serving, sender).await;
+        let connection = self
+            .mesh
+            .connect(key, workload, serving, sender)
+            .await
+            .map_err(|refusal| {
+                tracing::warn!(proxy = %id, %refusal, "refused a proxy's registration");
+                Status::resource_exhausted(refusal.to_string())
+            })?;
         tracing::info!(proxy = %id, "proxy connected");
         let mesh = self.mesh.clone();
         tokio::spawn(async move {
@@ -212,7 +227,10 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .tls_config(tls)?
         .http2_keepalive_interval(Some(Duration::from_secs(10)))
-        .add_service(ControlPlaneServer::new(service))
+        .max_concurrent_streams(Some(MAX_CONCURRENT_STREAMS))
+        .add_service(
+            ControlPlaneServer::new(service).max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE),
+        )
         // Within the connection cap, pausing when accepting fails (accept.rs): tonic's
         // own loop would retry a failed accept at once.
         .serve_with_incoming_shutdown(acceptor.into_stream(), shutdown)

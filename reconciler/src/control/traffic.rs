@@ -24,9 +24,17 @@ const RETENTION: Duration = Duration::from_secs(600);
 /// Keys (client and server side together) one identity may hold: far more than the
 /// backends a workload calls, far fewer than an invented flood.
 const MAX_KEYS_PER_SOURCE: usize = 256;
-/// Reports closer together than this fold into one sample, so a proxy that reports
-/// faster than each second cannot grow a queue past about two samples a second.
+/// Counters of one key closer together than this fold into one sample, whatever their
+/// histogram bounds, so a proxy that reports faster than each second (or sends one key
+/// many times in a report) cannot grow a queue past about two samples a second.
 const FOLD: Duration = Duration::from_millis(500);
+/// The most samples one key keeps: two a second over [`RETENTION`]. Samples are spaced
+/// at least [`FOLD`] apart, so this only bites between sweeps; the oldest goes first.
+const MAX_SAMPLES_PER_KEY: usize = (RETENTION.as_millis() / FOLD.as_millis()) as usize;
+/// The most counters (client and served together) taken from one report: far more than
+/// the [`MAX_KEYS_PER_SOURCE`] keys a proxy can hold, and it bounds the work done under
+/// the lock for any report. The rest are dropped.
+const MAX_COUNTERS_PER_REPORT: usize = 4_096;
 /// The most histogram buckets a counter may carry (the proxy sends 16).
 const MAX_BUCKETS: usize = 64;
 /// How often every queue is swept of expired samples.
@@ -112,6 +120,20 @@ impl Traffic {
         report: &proto::TrafficReport,
         at: Instant,
     ) {
+        let offered = report.counters.len().saturating_add(report.served.len());
+        if offered > MAX_COUNTERS_PER_REPORT {
+            tracing::warn!(
+                source = %format!("{}/{}", source.namespace, source.service_account),
+                counters = offered,
+                kept = MAX_COUNTERS_PER_REPORT,
+                "a traffic report carried more counters than meshcd takes; the rest were dropped"
+            );
+        }
+        let counters = report.counters.iter().take(MAX_COUNTERS_PER_REPORT);
+        let served_counters = report
+            .served
+            .iter()
+            .take(MAX_COUNTERS_PER_REPORT.saturating_sub(report.counters.len()));
         let mut state = self.lock();
         if state
             .last_sweep
@@ -119,7 +141,7 @@ impl Traffic {
         {
             state.sweep(at);
         }
-        for counter in &report.counters {
+        for counter in counters {
             let key = BackendKey {
                 namespace: counter.namespace.clone(),
                 service: counter.service.clone(),
@@ -131,7 +153,7 @@ impl Traffic {
                 state.add(Side::Client, key, source, counter, at);
             }
         }
-        for counter in &report.served {
+        for counter in served_counters {
             // Only what this proxy's own workload serves, in its own namespace.
             let own = counter.namespace == source.namespace
                 && served.contains(&counter.service)
@@ -254,23 +276,36 @@ impl State {
         }
         let queue = self.samples.entry(entry).or_default();
         match queue.back_mut() {
-            Some(last)
-                if at.duration_since(last.at) < FOLD
-                    && last.bounds_ms == counter.bucket_bounds_ms =>
-            {
+            // Folded whatever the bounds: were a change of bounds to start a sample, a
+            // report alternating two sets of bounds on one key would grow the queue by a
+            // sample per counter. Requests and failures always count; the histogram is
+            // merged only when its bounds are the sample's (or the sample has none), as
+            // a window sums only histograms of the bounds it saw first. A proxy that
+            // really changes its bounds gets them in its next sample, half a second on.
+            Some(last) if at.saturating_duration_since(last.at) < FOLD => {
                 last.requests = last.requests.saturating_add(counter.requests);
                 last.failures = last.failures.saturating_add(counter.failures);
-                for (total, count) in last.buckets.iter_mut().zip(&counter.bucket_counts) {
-                    *total = total.saturating_add(*count);
+                if last.bounds_ms.is_empty() {
+                    last.bounds_ms = counter.bucket_bounds_ms.clone();
+                    last.buckets = counter.bucket_counts.clone();
+                } else if last.bounds_ms == counter.bucket_bounds_ms {
+                    for (total, count) in last.buckets.iter_mut().zip(&counter.bucket_counts) {
+                        *total = total.saturating_add(*count);
+                    }
                 }
             }
-            _ => queue.push_back(Sample {
-                at,
-                requests: counter.requests,
-                failures: counter.failures,
-                bounds_ms: counter.bucket_bounds_ms.clone(),
-                buckets: counter.bucket_counts.clone(),
-            }),
+            _ => {
+                if queue.len() >= MAX_SAMPLES_PER_KEY {
+                    queue.pop_front();
+                }
+                queue.push_back(Sample {
+                    at,
+                    requests: counter.requests,
+                    failures: counter.failures,
+                    bounds_ms: counter.bucket_bounds_ms.clone(),
+                    buckets: counter.bucket_counts.clone(),
+                });
+            }
         }
     }
 

@@ -214,3 +214,93 @@ fn failures_that_never_reached_the_canary_count_from_allowed_callers() {
     let nobody = traffic.judged(&key(), now, Some(&BTreeSet::new()));
     assert_eq!((nobody.requests, nobody.failures), (50, 0));
 }
+
+/// How many samples `source`'s client-side queue of [`key`] holds.
+fn samples_of(traffic: &Traffic, source: &Source) -> usize {
+    traffic
+        .lock()
+        .samples
+        .get(&(Side::Client, key(), source.clone()))
+        .map_or(0, VecDeque::len)
+}
+
+/// A counter of api → api-v2 with no histogram (even `index`) or a one-bucket one (odd).
+fn alternating(index: usize) -> proto::TrafficCounter {
+    let mut counter = counter("api", "api-v2", 1, 0);
+    if index.is_multiple_of(2) {
+        counter.bucket_bounds_ms = Vec::new();
+        counter.bucket_counts = Vec::new();
+    } else {
+        counter.bucket_bounds_ms = vec![1.0];
+        counter.bucket_counts = vec![1];
+    }
+    counter
+}
+
+#[test]
+fn a_report_of_counters_alternating_bounds_on_one_key_is_one_sample() {
+    let traffic = traffic();
+    let now = Instant::now();
+    let flood = proto::TrafficReport {
+        counters: (0..100_000).map(alternating).collect(),
+        served: Vec::new(),
+    };
+    traffic.record_at(&source("flood"), &[], &flood, now);
+    let held = samples_of(&traffic, &source("flood"));
+    assert!(held <= MAX_SAMPLES_PER_KEY, "{held} samples");
+    assert_eq!(held, 1);
+    // Only the first MAX_COUNTERS_PER_REPORT counters were taken.
+    let taken = traffic.since(&key(), now);
+    assert_eq!(taken.requests, MAX_COUNTERS_PER_REPORT as u64);
+}
+
+#[test]
+fn a_queue_grows_by_at_most_two_samples_a_second_whatever_the_bounds() {
+    let traffic = traffic();
+    let start = Instant::now();
+    // A report every 10 ms for 10 s, each alternating bounds twice.
+    for tick in 0..1_000u32 {
+        let report = proto::TrafficReport {
+            counters: (0..4).map(alternating).collect(),
+            served: Vec::new(),
+        };
+        let at = start + Duration::from_millis(10) * tick;
+        traffic.record_at(&source("flood"), &[], &report, at);
+    }
+    let held = samples_of(&traffic, &source("flood"));
+    assert!(held <= 21, "{held} samples in 10 s");
+    assert_eq!(traffic.since(&key(), start).requests, 4_000);
+}
+
+#[test]
+fn a_key_keeps_at_most_its_cap_of_samples_between_sweeps() {
+    let traffic = traffic();
+    let start = Instant::now();
+    let reports = (RETENTION + 3 * SWEEP_EVERY).as_millis() / FOLD.as_millis();
+    let mut most = 0;
+    for tick in 0..reports as u32 {
+        let at = start + FOLD * tick;
+        traffic.record_at(&source("web"), &[], &report(1, 0, vec![1, 1, 1]), at);
+        most = most.max(samples_of(&traffic, &source("web")));
+    }
+    assert_eq!(most, MAX_SAMPLES_PER_KEY);
+}
+
+#[test]
+fn a_counter_with_other_bounds_in_the_same_sample_counts_its_requests_not_its_histogram() {
+    let traffic = traffic();
+    let now = Instant::now();
+    traffic.record_at(&source("web"), &[], &report(10, 0, vec![10, 10, 10]), now);
+    let mut other = report(10, 1, vec![0, 10]);
+    other.counters[0].bucket_bounds_ms = vec![1_000.0, f64::INFINITY];
+    traffic.record_at(
+        &source("web"),
+        &[],
+        &other,
+        now + Duration::from_millis(100),
+    );
+    assert_eq!(samples_of(&traffic, &source("web")), 1);
+    let all = traffic.since(&key(), now);
+    assert_eq!((all.requests, all.failures), (20, 1));
+    assert_eq!((all.p50_ms, all.p99_ms), (Some(10.0), Some(10.0)));
+}
