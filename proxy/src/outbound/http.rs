@@ -104,7 +104,7 @@ fn choose_backend<'s, B>(
     }
     // Matched on the path the destination's proxy will authorize and forward; a path it
     // will refuse (400) matches nothing here and takes the service's own route.
-    let Ok(path) = path::normalize(request.uri().path(), mode) else {
+    let Ok(path) = path::normalize(request.method(), request.uri().path(), mode) else {
         return (&service.own, 0);
     };
     match split
