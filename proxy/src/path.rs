@@ -75,6 +75,15 @@ pub fn normalize<'p>(
     rewrite(path, mode)
 }
 
+/// Whether a `method` request's path is one [`normalize`] takes, without normalising it.
+#[inline]
+pub fn check_form(method: &Method, path: &str) -> Result<(), PathError> {
+    if path.starts_with('/') {
+        return Ok(());
+    }
+    other_form(method, path).map(drop)
+}
+
 /// A path that does not start with `/`: asterisk- or authority-form, else refused.
 #[cold]
 #[inline(never)]
@@ -422,6 +431,12 @@ mod tests {
             normalize(&Method::GET, uri.path(), Base).as_deref(),
             Ok("/")
         );
+        assert_eq!(
+            check_form(&Method::GET, "a/b"),
+            Err(PathError::NotOriginForm)
+        );
+        assert_eq!(check_form(&Method::GET, "/a/../b"), Ok(()));
+        assert_eq!(check_form(&Method::OPTIONS, "*"), Ok(()));
         let uri: http::Uri = "api.shop:443".parse().unwrap();
         assert_eq!(
             normalize(&Method::CONNECT, uri.path(), Base).as_deref(),

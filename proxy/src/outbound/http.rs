@@ -60,6 +60,11 @@ pub async fn handle(
         let error = ForwardError::ConnectMethod(format!("{} port {port} is HTTP", service.name));
         return Ok(error.into_response());
     }
+    // A request-target that is neither origin- nor absolute-form (a GET of an authority,
+    // `*` on a method other than OPTIONS) has no path to forward: the app's mistake.
+    if let Err(error) = path::check_form(request.method(), request.uri().path()) {
+        return Ok(ForwardError::from(error).into_response());
+    }
     let (backend, route_index) =
         choose_backend(service, snapshot.mesh.path_normalization, &request);
     let metrics = &backend.metrics[route_index];
