@@ -1,21 +1,30 @@
 //! The admin listener: `/metrics` (Prometheus text), `/ready` (200 once a snapshot is in
 //! force), `/live`, and `/config` (the snapshot in force as protobuf JSON, its version,
 //! and the local TCP listeners).
+//!
+//! In a pod the listener is bound on every address (kubelet probes `/ready` and `/live`,
+//! Prometheus scrapes `/metrics`), so anyone on the pod network reaches it. `/config`
+//! names every endpoint, identity and authorization rule of the mesh: it answers loopback
+//! peers only (`kubectl port-forward` connects over the pod's loopback), 403 to others.
+//! Connections get the other listeners' header-read timeout, so idle or slow clients give
+//! their slot back and cannot starve the probes.
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 
 use crate::accept::Acceptor;
+use crate::header_timeout;
 use crate::metrics::Metrics;
+use crate::outbound::listener::{HEADER_READ_TIMEOUT, MAX_HEADER_BYTES};
 use crate::outbound::tcp::TcpListeners;
 use crate::shutdown::Drain;
 use crate::snapshot::SnapshotStore;
@@ -26,19 +35,37 @@ pub struct Admin {
     pub tcp: Arc<TcpListeners>,
 }
 
+/// HTTP/1.1 only (what probes and scrapers speak), with the request-head limits of the
+/// inbound and outbound listeners.
+fn server_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEADER_BYTES);
+    builder
+}
+
 pub async fn serve(mut acceptor: Acceptor, admin: Arc<Admin>, mut drain: Drain) {
+    let builder = Arc::new(server_builder());
     loop {
         let (stream, slot) = tokio::select! {
             accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
         };
+        let Ok(peer) = stream.peer_addr() else {
+            continue;
+        };
         let admin = admin.clone();
+        let builder = builder.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let admin = admin.clone();
-                async move { Ok::<_, Infallible>(handle(&admin, &request)) }
+                async move { Ok::<_, Infallible>(handle(&admin, peer, &request)) }
             });
-            let _ = http1::Builder::new()
+            let builder = header_timeout::for_connection(&builder, HEADER_READ_TIMEOUT);
+            let _ = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
             drop(slot);
@@ -46,7 +73,15 @@ pub async fn serve(mut acceptor: Acceptor, admin: Arc<Admin>, mut drain: Drain) 
     }
 }
 
-fn handle(admin: &Admin, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+/// Whether `peer` is on this host's loopback (IPv4-mapped IPv6 included).
+fn is_loopback(peer: SocketAddr) -> bool {
+    match peer.ip() {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => ip.to_canonical().is_loopback(),
+    }
+}
+
+fn handle<B>(admin: &Admin, peer: SocketAddr, request: &Request<B>) -> Response<Full<Bytes>> {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         return text(StatusCode::METHOD_NOT_ALLOWED, "GET only\n");
     }
@@ -67,6 +102,15 @@ fn handle(admin: &Admin, request: &Request<Incoming>) -> Response<Full<Bytes>> {
                 "not ready: no snapshot loaded\n",
             ),
         },
+        "/config" if !is_loopback(peer) => text(
+            StatusCode::FORBIDDEN,
+            format!(
+                "/config answers loopback clients only (it lists the mesh's endpoints, \
+                 identities and authorization rules); {} is not one: use kubectl \
+                 port-forward or a shell in the pod\n",
+                peer.ip()
+            ),
+        ),
         "/config" => {
             let snapshot = admin.snapshots.current();
             let body = serde_json::json!({
@@ -94,4 +138,26 @@ fn respond(status: StatusCode, content_type: &'static str, body: String) -> Resp
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_peers_may_read_the_config() {
+        for (peer, loopback) in [
+            ("127.0.0.1:40000", true),
+            ("127.0.0.2:40000", true),
+            ("[::1]:40000", true),
+            ("[::ffff:127.0.0.1]:40000", true),
+            ("10.244.1.7:40000", false),
+            ("192.0.2.2:40000", false),
+            ("[::ffff:10.244.1.7]:40000", false),
+            ("[fd00::7]:40000", false),
+        ] {
+            let peer: SocketAddr = peer.parse().unwrap();
+            assert_eq!(is_loopback(peer), loopback, "{peer}");
+        }
+    }
 }

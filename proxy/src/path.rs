@@ -10,6 +10,8 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
+use http::Method;
+
 /// How request paths are normalised (`Mesh.spec.pathNormalization`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PathNormalization {
@@ -42,16 +44,54 @@ pub enum PathError {
          not resolve"
     )]
     NotNormal,
+    #[error(
+        "the request path does not start with \"/\" (only OPTIONS may use \"*\", only \
+         CONNECT an authority alone)"
+    )]
+    NotOriginForm,
 }
 
-/// The path `path` stands for under `mode`: borrowed when it is already normal (the hot
-/// path: one scan of the bytes, no allocation), owned when it was rewritten.
+/// The path `path` (of a `method` request, as `Uri::path` gives it) stands for under
+/// `mode`: borrowed when it is already normal (the hot path: one scan of the bytes, no
+/// allocation), owned when it was rewritten.
+///
+/// A path must start with `/` (origin-form, or absolute-form, whose path is at least `/`).
+/// HTTP/2 lets a client send any `:path`, and `a/api/../../admin` would otherwise skip
+/// every check here while the app resolves it to `/admin`; such a path is refused. The
+/// two other request-target forms have no path to normalise and pass as they are: `*`
+/// for OPTIONS (asterisk-form) and the empty path of CONNECT (authority-form).
 #[inline]
-pub fn normalize(path: &str, mode: PathNormalization) -> Result<Cow<'_, str>, PathError> {
-    if is_plain(path.as_bytes()) || !path.starts_with('/') {
+pub fn normalize<'p>(
+    method: &Method,
+    path: &'p str,
+    mode: PathNormalization,
+) -> Result<Cow<'p, str>, PathError> {
+    if !path.starts_with('/') {
+        return other_form(method, path);
+    }
+    if is_plain(path.as_bytes()) {
         return Ok(Cow::Borrowed(path));
     }
     rewrite(path, mode)
+}
+
+/// Whether a `method` request's path is one [`normalize`] takes, without normalising it.
+#[inline]
+pub fn check_form(method: &Method, path: &str) -> Result<(), PathError> {
+    if path.starts_with('/') {
+        return Ok(());
+    }
+    other_form(method, path).map(drop)
+}
+
+/// A path that does not start with `/`: asterisk- or authority-form, else refused.
+#[cold]
+#[inline(never)]
+fn other_form<'p>(method: &Method, path: &'p str) -> Result<Cow<'p, str>, PathError> {
+    match (method, path) {
+        (&Method::OPTIONS, "*") | (&Method::CONNECT, "") => Ok(Cow::Borrowed(path)),
+        _ => Err(PathError::NotOriginForm),
+    }
 }
 
 /// The slow path, kept out of line so the plain case stays small where it is inlined.
@@ -212,7 +252,7 @@ mod tests {
     use PathNormalization::{Base, DecodeAndMergeSlashes, MergeSlashes, None as Raw};
 
     fn normal(path: &str, mode: PathNormalization) -> Result<String, PathError> {
-        normalize(path, mode).map(Cow::into_owned)
+        normalize(&Method::GET, path, mode).map(Cow::into_owned)
     }
 
     #[test]
@@ -329,17 +369,78 @@ mod tests {
 
     #[test]
     fn plain_paths_are_borrowed_without_a_copy() {
-        for path in ["/", "/api/values", "/a-b_c~d/e.f", "*", ""] {
+        for (method, path) in [
+            (Method::GET, "/"),
+            (Method::GET, "/api/values"),
+            (Method::GET, "/a-b_c~d/e.f"),
+            (Method::OPTIONS, "*"),
+            (Method::CONNECT, ""),
+        ] {
             for mode in [Raw, Base, MergeSlashes, DecodeAndMergeSlashes] {
                 assert!(
-                    matches!(normalize(path, mode), Ok(Cow::Borrowed(p)) if p == path),
-                    "{path} {mode:?}"
+                    matches!(normalize(&method, path, mode), Ok(Cow::Borrowed(p)) if p == path),
+                    "{method} {path} {mode:?}"
                 );
             }
         }
         assert!(matches!(
-            normalize("/.well-known/x", Base),
+            normalize(&Method::GET, "/.well-known/x", Base),
             Ok(Cow::Borrowed(_))
         ));
+    }
+
+    #[test]
+    fn a_path_without_a_leading_slash_is_refused_in_every_mode() {
+        // HTTP/2 takes any :path; the app would resolve these to /admin.
+        for path in [
+            "a/public/../../admin",
+            "public/../admin",
+            "..",
+            "../admin",
+            "admin",
+            "%2Fadmin",
+            "\\admin",
+            "*/../admin",
+        ] {
+            for method in [Method::GET, Method::POST, Method::OPTIONS, Method::CONNECT] {
+                for mode in [Raw, Base, MergeSlashes, DecodeAndMergeSlashes] {
+                    assert_eq!(
+                        normalize(&method, path, mode),
+                        Err(PathError::NotOriginForm),
+                        "{method} {path} {mode:?}"
+                    );
+                }
+            }
+        }
+        // Asterisk-form is OPTIONS's only, authority-form (no path) CONNECT's only.
+        for (method, path) in [(Method::GET, "*"), (Method::POST, "*"), (Method::GET, "")] {
+            assert_eq!(
+                normalize(&method, path, Base),
+                Err(PathError::NotOriginForm),
+                "{method} {path:?}"
+            );
+        }
+        // Absolute-form has a path starting with `/` (at least `/`): normalised as usual.
+        let uri: http::Uri = "http://api.shop/public/../admin".parse().unwrap();
+        assert_eq!(
+            normalize(&Method::GET, uri.path(), Base).as_deref(),
+            Ok("/admin")
+        );
+        let uri: http::Uri = "http://api.shop".parse().unwrap();
+        assert_eq!(
+            normalize(&Method::GET, uri.path(), Base).as_deref(),
+            Ok("/")
+        );
+        assert_eq!(
+            check_form(&Method::GET, "a/b"),
+            Err(PathError::NotOriginForm)
+        );
+        assert_eq!(check_form(&Method::GET, "/a/../b"), Ok(()));
+        assert_eq!(check_form(&Method::OPTIONS, "*"), Ok(()));
+        let uri: http::Uri = "api.shop:443".parse().unwrap();
+        assert_eq!(
+            normalize(&Method::CONNECT, uri.path(), Base).as_deref(),
+            Ok("")
+        );
     }
 }

@@ -13,13 +13,22 @@ use nix::sched::CloneFlags;
 /// Why transparent mode cannot be tested here, if it cannot: it needs root (to create
 /// namespaces and set iptables rules), `ip` and `iptables`.
 pub fn transparent_mode_prerequisites() -> Result<(), String> {
+    prerequisites(&[
+        ("ip", "-V", "iproute2"),
+        ("iptables", "--version", "iptables"),
+    ])
+}
+
+/// Why network namespaces cannot be made here, if they cannot: they need root and `ip`.
+pub fn namespace_prerequisites() -> Result<(), String> {
+    prerequisites(&[("ip", "-V", "iproute2")])
+}
+
+fn prerequisites(programs: &[(&str, &str, &str)]) -> Result<(), String> {
     if !nix::unistd::geteuid().is_root() {
         return Err("needs root to create network namespaces and iptables rules".to_owned());
     }
-    for (program, flag, package) in [
-        ("ip", "-V", "iproute2"),
-        ("iptables", "--version", "iptables"),
-    ] {
+    for &(program, flag, package) in programs {
         let found = Command::new(program)
             .arg(flag)
             .output()

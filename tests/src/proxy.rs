@@ -58,6 +58,13 @@ impl<'a> ProxyBuilder<'a> {
         self
     }
 
+    /// `--admin ADDR` (default: a free loopback port).
+    pub fn admin(mut self, address: &str) -> Self {
+        self.arguments
+            .extend(["--admin".to_owned(), address.to_owned()]);
+        self
+    }
+
     /// `--connect-timeout DUR`, e.g. "200ms".
     pub fn connect_timeout(mut self, duration: &str) -> Self {
         self.arguments

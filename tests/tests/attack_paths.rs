@@ -4,6 +4,8 @@
 //! gets the destination proxy's 403 or 400 and never reaches the app, while an allowed
 //! path gets through with the normalised path the rule was matched against.
 
+use ::http::Uri;
+use ::http::uri::{Parts, PathAndQuery, Scheme};
 use bytes::Bytes;
 use http_body_util::Full;
 use meshcd_e2e::TestMesh;
@@ -36,7 +38,7 @@ impl Scenario {
         let mesh = TestMesh::new()?;
         let app = mesh.app("api").await?;
         let identity = mesh.identity("shop", "api")?;
-        let snapshot = api_snapshot(&identity, &app, PathNormalization::Base, "base");
+        let snapshot = api_snapshot(&identity, &app, PathNormalization::Base, "base", API_RULE);
         let api = mesh.start_proxy("api", &identity, snapshot).await?;
         let caller = mesh.identity("shop", "frontend")?;
         let snapshot = SnapshotBuilder::new(&caller)
@@ -54,7 +56,7 @@ impl Scenario {
     /// Puts `mode` in force on the api proxy.
     async fn mode(&self, mode: PathNormalization) -> anyhow::Result<()> {
         let version = mode.as_str_name().to_lowercase();
-        let snapshot = api_snapshot(&self.api.identity, &self.app, mode, &version);
+        let snapshot = api_snapshot(&self.api.identity, &self.app, mode, &version, API_RULE);
         self.api.apply(&snapshot).await
     }
 
@@ -85,11 +87,15 @@ impl Scenario {
     }
 }
 
+/// The path rule of [`Scenario`].
+const API_RULE: &str = "/api/.*";
+
 fn api_snapshot(
     identity: &meshcd_e2e::pki::Identity,
     app: &TestApp,
     mode: PathNormalization,
     version: &str,
+    path_rule: &str,
 ) -> meshcd_e2e::snapshot::Snapshot {
     SnapshotBuilder::new(identity)
         .version(version)
@@ -98,7 +104,7 @@ fn api_snapshot(
         .allow(allow_http(
             "shop/api",
             &[&spiffe_id("shop", "frontend")],
-            vec![http_match("shop/api-routes/api", "/api/.*", &[])],
+            vec![http_match("shop/api-routes/api", path_rule, &[])],
         ))
         .build()
 }
@@ -197,5 +203,78 @@ async fn a_request_with_a_body_reaches_the_app_on_the_normalised_path_too() -> a
         "the app answered: {}",
         response.text()
     );
+    Ok(())
+}
+
+/// A `method` request with `path_and_query` exactly as given as its HTTP/2 `:path`, for
+/// `api.shop`.
+fn h2_request(method: Method, path_and_query: &'static str) -> ::http::Request<Full<Bytes>> {
+    let mut parts = Parts::default();
+    parts.scheme = Some(Scheme::HTTP);
+    parts.authority = Some("api.shop".parse().expect("authority"));
+    parts.path_and_query = Some(PathAndQuery::from_static(path_and_query));
+    let mut request = http::request(method, "/");
+    *request.uri_mut() = Uri::from_parts(parts).expect("URI");
+    request
+}
+
+#[tokio::test]
+async fn a_request_path_that_does_not_start_with_a_slash_gets_400_in_every_mode()
+-> anyhow::Result<()> {
+    // HTTP/2 lets `:path` be any string: `a/api/../../admin` would match `.*/api/.*` as
+    // sent while the app serves /admin. The `http` crate (>= 1.4.1) makes h2 reset such a
+    // stream before the proxy sees it and makes the harness unable to send it, so what is
+    // sent here are the other paths that do not start with `/` and still parse: `*` on a
+    // method other than OPTIONS, and (HTTP/1.1) an authority without a path on a GET.
+    let scenario = Scenario::start().await?;
+    let mut client = scenario.frontend.client().connect_h2c().await?;
+    for mode in MODES {
+        let version = format!("{}-any-prefix", mode.as_str_name().to_lowercase());
+        let snapshot = api_snapshot(
+            &scenario.api.identity,
+            &scenario.app,
+            mode,
+            &version,
+            ".*/api/.*",
+        );
+        scenario.api.apply(&snapshot).await?;
+
+        let allowed = client.send(h2_request(Method::GET, "/x/api/y")).await?;
+        assert_eq!(allowed.status, 200, "{mode:?}: {}", allowed.text());
+        assert_eq!(allowed.app()?.path, "/x/api/y", "{mode:?}");
+
+        for method in [Method::GET, Method::POST] {
+            let response = client.send(h2_request(method.clone(), "*")).await?;
+            assert_eq!(
+                (
+                    response.status.as_u16(),
+                    response.text().contains("does not start with")
+                ),
+                (400, true),
+                "{mode:?} {method} *: {}",
+                response.text()
+            );
+        }
+        // Asterisk-form is OPTIONS's: past the form check, on to the rules (no match).
+        let response = client.send(h2_request(Method::OPTIONS, "*")).await?;
+        assert_eq!(
+            response.status,
+            403,
+            "{mode:?} OPTIONS *: {}",
+            response.text()
+        );
+    }
+    // HTTP/1.1 authority-form is CONNECT's only: a GET of `api.shop:80` has no path.
+    for raw in [
+        &b"GET api.shop:80 HTTP/1.1\r\nhost: api.shop\r\n\r\n"[..],
+        &b"GET * HTTP/1.1\r\nhost: api.shop\r\n\r\n"[..],
+    ] {
+        let status = scenario.frontend.client().send_raw(raw.to_vec()).await?;
+        assert!(
+            status.starts_with("HTTP/1.1 400"),
+            "{}: {status}",
+            String::from_utf8_lossy(raw)
+        );
+    }
     Ok(())
 }

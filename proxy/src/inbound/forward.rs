@@ -318,7 +318,8 @@ fn refuse_path(
 /// (the query is kept as sent). Untouched, without allocating, when it is already normal.
 #[inline]
 fn normalize_path<B>(snapshot: &Snapshot, request: &mut Request<B>) -> Result<(), PathError> {
-    match path::normalize(request.uri().path(), snapshot.mesh.path_normalization)? {
+    let mode = snapshot.mesh.path_normalization;
+    match path::normalize(request.method(), request.uri().path(), mode)? {
         Cow::Borrowed(_) => Ok(()),
         Cow::Owned(normal) => set_path(request, normal),
     }

@@ -36,6 +36,8 @@ pub enum ForwardError {
     },
     #[error("CONNECT is only proxied to TCP service ports; {0}")]
     ConnectMethod(String),
+    #[error(transparent)]
+    Path(#[from] crate::path::PathError),
 }
 
 impl ForwardError {
@@ -44,7 +46,7 @@ impl ForwardError {
             Self::NoSnapshot | Self::NoEndpoints { .. } | Self::Connect { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            Self::Route(RouteError::MissingHost) => StatusCode::BAD_REQUEST,
+            Self::Route(RouteError::MissingHost) | Self::Path(_) => StatusCode::BAD_REQUEST,
             Self::Route(_) => StatusCode::NOT_FOUND,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,

@@ -60,6 +60,11 @@ pub async fn handle(
         let error = ForwardError::ConnectMethod(format!("{} port {port} is HTTP", service.name));
         return Ok(error.into_response());
     }
+    // A request-target that is neither origin- nor absolute-form (a GET of an authority,
+    // `*` on a method other than OPTIONS) has no path to forward: the app's mistake.
+    if let Err(error) = path::check_form(request.method(), request.uri().path()) {
+        return Ok(ForwardError::from(error).into_response());
+    }
     let (backend, route_index) =
         choose_backend(service, snapshot.mesh.path_normalization, &request);
     let metrics = &backend.metrics[route_index];
@@ -104,7 +109,7 @@ fn choose_backend<'s, B>(
     }
     // Matched on the path the destination's proxy will authorize and forward; a path it
     // will refuse (400) matches nothing here and takes the service's own route.
-    let Ok(path) = path::normalize(request.uri().path(), mode) else {
+    let Ok(path) = path::normalize(request.method(), request.uri().path(), mode) else {
         return (&service.own, 0);
     };
     match split
