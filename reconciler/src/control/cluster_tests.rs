@@ -10,11 +10,9 @@ use meshcd_schemas::proto::control_plane_client::ControlPlaneClient;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig};
+use tonic::transport::Channel;
 
 use super::mesh::Mesh;
-use super::server::{ControlPlaneService, serve};
-use crate::identity::ca::CertificateAuthority;
 use crate::identity::token_review::{AUDIENCE, TokenReviewer};
 use crate::inventory::Inventory;
 use crate::kubernetes::discovery;
@@ -92,41 +90,11 @@ async fn a_pod_whose_proxy_claims_a_service_its_pod_does_not_back_is_refused() {
     let inventory = discovered.borrow().clone();
     mesh.set_discovered(inventory).await;
 
-    let (ca, _) = CertificateAuthority::generate("cluster.local").unwrap();
-    let (cert_pem, key_pem) = ca
-        .issue_server(&["localhost".to_string()], Duration::from_secs(3600))
-        .unwrap();
-    let bundle = ca.bundle_pem().to_string();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let service = ControlPlaneService {
-        mesh: mesh.clone(),
-        tokens: TokenReviewer::new(api.client(), AUDIENCE).into(),
-        ca: Arc::new(ca),
-    };
-    tokio::spawn(serve(
-        crate::accept::Acceptor::new(
-            listener,
-            "control-plane",
-            8,
-            crate::accept::ListenerMetrics::default(),
-        ),
-        service,
-        cert_pem,
-        key_pem,
-        std::future::pending(),
-    ));
-    let channel = Channel::from_shared(format!("https://{address}"))
-        .unwrap()
-        .tls_config(
-            ClientTlsConfig::new()
-                .ca_certificate(Certificate::from_pem(bundle))
-                .domain_name("localhost"),
-        )
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = super::server_tests::control_plane(
+        mesh.clone(),
+        TokenReviewer::new(api.client(), AUDIENCE),
+    )
+    .await;
 
     let refused = join(
         &channel,

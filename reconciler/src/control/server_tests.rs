@@ -16,9 +16,12 @@ use crate::identity::ca::CertificateAuthority;
 use crate::identity::tokens::{DEFAULT_TTL, TokenStore};
 use crate::model::Identity;
 
-/// A control plane on the loopback for `mesh`, with tokens from `tokens`, and a channel
-/// to it.
-async fn control_plane(mesh: Arc<Mesh>, tokens: TokenStore) -> Channel {
+/// A control plane on the loopback for `mesh` that takes the tokens `tokens` proves
+/// (a local store, or TokenReview), and a TLS channel to it.
+pub(super) async fn control_plane(
+    mesh: Arc<Mesh>,
+    tokens: impl Into<crate::identity::verifier::Verifier>,
+) -> Channel {
     let (ca, _) = CertificateAuthority::generate("cluster.local").unwrap();
     let (cert_pem, key_pem) = ca
         .issue_server(&["localhost".to_string()], Duration::from_secs(3600))
