@@ -86,7 +86,7 @@ impl CanaryController {
     async fn save_progress(&self) {
         let rollouts = self.rollouts.lock().await;
         if let Err(error) = self.progress.save(rollouts.values(), Instant::now()) {
-            tracing::warn!(error = %crate::cli::error_chain(&error), "canary progress not saved");
+            tracing::warn!(error = %crate::error_chain::error_chain(&error), "canary progress not saved");
         }
     }
 
@@ -234,7 +234,7 @@ impl CanaryController {
                             rollout.analyse(canary, judge(&canary.analysis, &traffic), now)
                         }
                         Err(reason) => {
-                            let reason = crate::cli::error_chain(&reason);
+                            let reason = crate::error_chain::error_chain(&reason);
                             rollout.unmeasured(canary, &reason, now)
                         }
                     };

@@ -147,7 +147,7 @@ impl Webhook {
                         return;
                     }
                     Err(error) => {
-                        let error = crate::cli::error_chain(&error);
+                        let error = crate::error_chain::error_chain(&error);
                         if attempt == ATTEMPTS {
                             tracing::warn!(%canary, receiver = %webhook.describe(), %error, attempt, "canary outcome notification failed; giving up");
                             metrics.delivered(false);

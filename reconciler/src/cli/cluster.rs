@@ -180,7 +180,7 @@ impl Cluster {
         if let Err(error) =
             webhook::patch_ca_bundle(&client, &args.webhook_configuration, ca.bundle_pem()).await
         {
-            tracing::warn!(error = %chain(&error), "the API server may not trust the webhook yet");
+            tracing::warn!(error = %crate::error_chain::error_chain(&error), "the API server may not trust the webhook yet");
         }
         let (onboarded_sender, onboarded) = watch::channel(BTreeSet::new());
         let revisions_mesh = mesh.clone();
@@ -235,14 +235,4 @@ fn service_names(service: &str, namespace: &str) -> Vec<String> {
         format!("{service}.{namespace}.svc"),
         format!("{service}.{namespace}.svc.cluster.local"),
     ]
-}
-
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
 }

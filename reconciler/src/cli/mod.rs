@@ -119,13 +119,4 @@ fn init_tracing() {
         .try_init();
 }
 
-/// An error with its causes on one line, for the one place they are printed.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
-}
+pub(crate) use crate::error_chain::error_chain;

@@ -329,7 +329,7 @@ async fn serve(
             writable,
             progress: crate::canary::progress::ProgressStore::open(&state_dir).unwrap_or_else(
                 |error| {
-                    tracing::warn!(error = %crate::cli::error_chain(&error), "canary progress unreadable; running canaries start over");
+                    tracing::warn!(error = %crate::error_chain::error_chain(&error), "canary progress unreadable; running canaries start over");
                     crate::canary::progress::ProgressStore::empty(&state_dir)
                 },
             ),

@@ -50,7 +50,7 @@ impl ControlPlaneService {
             Ok(Proof::Proven(proven)) => proven,
             Ok(Proof::Refused(reason)) => return Err(Status::unauthenticated(reason)),
             Err(error) => {
-                tracing::error!(error = %chain(&error), "checking a proxy's token failed");
+                tracing::error!(error = %crate::error_chain::error_chain(&error), "checking a proxy's token failed");
                 return Err(Status::internal("internal error"));
             }
         };
@@ -196,17 +196,6 @@ impl ControlPlane for ControlPlaneService {
             not_after_unix: issued.not_after.unix_timestamp(),
         }))
     }
-}
-
-/// An error and its causes on one line, for meshcd's own log.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
 }
 
 /// How long a proxy may take over its TLS handshake.

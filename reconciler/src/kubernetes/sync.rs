@@ -80,7 +80,7 @@ impl Sync {
                     status.last_report = Some(report);
                 }
                 Err(error) => {
-                    let message = chain(&error);
+                    let message = crate::error_chain::error_chain(&error);
                     tracing::warn!(revision = %applied.revision, error = %message, "applying to the cluster failed; retrying at the next resync");
                     status.last_error = Some(message);
                 }
@@ -176,16 +176,6 @@ fn log(revision: &str, report: &ApplyReport) {
     for pruned in &report.pruned {
         tracing::info!(%revision, object = %pruned, "pruned from the cluster");
     }
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]
