@@ -423,20 +423,28 @@ async fn unsigned_and_wrongly_signed_commits_are_rejected_with_verify_signatures
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_webhook_without_a_valid_signature_is_refused_and_a_signed_push_or_sync_applies_at_once()
--> anyhow::Result<()> {
-    let world = World::new();
+/// A reconciler following `world`'s upstream over git:// with a webhook secret, its first
+/// commit applied. An hour between polls: whatever is applied later came by webhook.
+async fn webhook_reconciler(
+    world: &World,
+) -> anyhow::Result<(Upstream, String, GitDaemon, Reconciler)> {
     let (upstream, first) = world.upstream();
     let daemon = GitDaemon::start(&world.served()).await?;
     let secret_file = world.file("webhook-secret", &format!("{WEBHOOK_SECRET}\n"));
-    // An hour between polls: whatever is applied after the first fetch came by webhook.
     let meshcd = Reconciler::builder(&daemon.url("config"), &world.state())
         .args(["--branch", "main", "--webhook-secret-file", &secret_file])
         .poll_interval("1h")
         .start()
         .await?;
     meshcd.wait_applied(&first).await?;
+    Ok((upstream, first, daemon, meshcd))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_without_a_valid_signature_is_refused_and_a_signed_push_or_sync_applies_at_once()
+-> anyhow::Result<()> {
+    let world = World::new();
+    let (upstream, first, _daemon, meshcd) = webhook_reconciler(&world).await?;
     let second = upstream.commit(&[namespace("billing")], "onboard billing");
     let body = format!(r#"{{"ref":"refs/heads/main","after":"{second}"}}"#);
     let push = |signature: Option<String>, body: String| {
@@ -531,15 +539,7 @@ async fn raw_exchange(
 async fn webhook_deliveries_that_are_unsigned_oversized_or_trickled_are_refused_without_buffering()
 -> anyhow::Result<()> {
     let world = World::new();
-    let (_upstream, first) = world.upstream();
-    let daemon = GitDaemon::start(&world.served()).await?;
-    let secret_file = world.file("webhook-secret", &format!("{WEBHOOK_SECRET}\n"));
-    let meshcd = Reconciler::builder(&daemon.url("config"), &world.state())
-        .args(["--branch", "main", "--webhook-secret-file", &secret_file])
-        .poll_interval("1h")
-        .start()
-        .await?;
-    meshcd.wait_applied(&first).await?;
+    let (_upstream, first, _daemon, meshcd) = webhook_reconciler(&world).await?;
     let head = |length: usize, signed: bool| {
         let signature = if signed {
             "X-Hub-Signature-256: sha256=00\r\n"
