@@ -53,8 +53,6 @@ use tls::{TlsError, TlsFiles, TlsStore};
 
 /// How long shutdown waits for requests in flight before exiting anyway.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
-/// Files are also re-read this often, in case a change notification was missed.
-const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// Changes arriving this close together are applied once (an editor's or a test's
 /// several writes to one file).
 const SETTLE: Duration = Duration::from_millis(50);
@@ -313,11 +311,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             let metrics = metrics.clone();
             let mut drain = drain.clone();
             tokio::spawn(async move {
-                let mut poll = tokio::time::interval(POLL_INTERVAL);
+                // Only a change notification wakes this loop: at rest it costs nothing.
                 loop {
                     tokio::select! {
                         () = files.changed() => tokio::time::sleep(SETTLE).await,
-                        _ = poll.tick() => {}
                         () = drain.signaled() => return,
                     }
                     if let Some(snapshot) = reload_snapshot(&snapshots, &endpoints, &metrics)

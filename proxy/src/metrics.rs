@@ -35,7 +35,7 @@
 //! through a read-mostly cache (inbound).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -194,12 +194,42 @@ impl EncodeMetric for LatencyHistogram {
     }
 }
 
+/// Whether any HTTP response completed since the traffic reporter last looked, so that
+/// it sleeps while nothing happens instead of waking every second to find nothing new.
+#[derive(Debug, Default)]
+pub struct Activity {
+    seen: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Activity {
+    /// A relaxed load on the hot path; the wake-up only for the first response after a
+    /// quiet spell.
+    fn mark(&self) {
+        if !self.seen.load(Ordering::Relaxed) && !self.seen.swap(true, Ordering::AcqRel) {
+            self.notify.notify_one();
+        }
+    }
+
+    /// Starts a quiet spell: responses from now on wake `next`. Read the counters after
+    /// this call, so none completed in between is missed.
+    pub fn quiet(&self) {
+        self.seen.store(false, Ordering::SeqCst);
+    }
+
+    /// Resolves at the first response after `quiet` (at once if one already came).
+    pub async fn next(&self) {
+        self.notify.notified().await;
+    }
+}
+
 /// The handles one route's requests update: no lookups on the hot path.
 #[derive(Debug)]
 pub struct RouteMetrics {
     requests: Counter,
     responses: [Counter; 5],
     duration: LatencyHistogram,
+    activity: Arc<Activity>,
 }
 
 impl RouteMetrics {
@@ -211,6 +241,7 @@ impl RouteMetrics {
         let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
         self.responses[class].inc();
         self.duration.observe(elapsed);
+        self.activity.mark();
     }
 }
 
@@ -235,6 +266,7 @@ pub struct Metrics {
     responses: Family<ResponseLabels, Counter>,
     duration: Family<RouteLabels, LatencyHistogram>,
     routes: RwLock<HashMap<RouteLabels, Arc<RouteMetrics>>>,
+    activity: Arc<Activity>,
     tcp_connections: Family<TcpLabels, Counter>,
     tcp_bytes: Family<TcpBytesLabels, Counter>,
     tcp_open: Family<DirectionLabel, Gauge>,
@@ -266,6 +298,7 @@ impl Metrics {
             responses: Family::default(),
             duration: Family::default(),
             routes: RwLock::new(HashMap::new()),
+            activity: Arc::default(),
             tcp_connections: Family::default(),
             tcp_bytes: Family::default(),
             tcp_open: Family::default(),
@@ -403,6 +436,7 @@ impl Metrics {
                     requests: self.requests.get_or_create_owned(&labels),
                     responses,
                     duration: self.duration.get_or_create_owned(&labels),
+                    activity: self.activity.clone(),
                 })
             })
             .clone()
@@ -437,6 +471,11 @@ impl Metrics {
             }
         }
         totals.into_values().collect()
+    }
+
+    /// Wakes the traffic reporter when responses complete after a quiet spell.
+    pub fn activity(&self) -> &Arc<Activity> {
+        &self.activity
     }
 
     /// Upper bounds (seconds) of the latency buckets, `+Inf` last.

@@ -33,7 +33,10 @@ impl FileWatch {
                     Ok(event) if event.kind.is_access() || event.kind.is_other() => false,
                     Ok(event) => {
                         event.paths.is_empty()
-                            || event.paths.iter().any(|path| watched.contains(path))
+                            || event
+                                .paths
+                                .iter()
+                                .any(|path| watched.contains(path) || swaps_volume(path))
                     }
                     Err(_) => true,
                 };
@@ -56,6 +59,14 @@ impl FileWatch {
             std::future::pending::<()>().await;
         }
     }
+}
+
+/// Kubernetes updates a Secret or ConfigMap volume by renaming a `..data` symlink to a
+/// new timestamped directory: the files themselves (symlinks through `..data`) see no
+/// event of their own.
+fn swaps_volume(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with(".."))
 }
 
 fn absolute(path: &Path) -> PathBuf {

@@ -80,6 +80,11 @@ impl Reconciler {
         launch.start(loopback, 1).await
     }
 
+    /// CPU time the reconciler process has used so far.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        self.process.cpu_time()
+    }
+
     /// The state directory (CA key, token hashes).
     pub fn state_directory(&self) -> &Path {
         &self.launch.state_directory

@@ -336,6 +336,11 @@ pub struct JoinedProxy {
 }
 
 impl JoinedProxy {
+    /// CPU time the proxy process has used so far.
+    pub fn cpu_time(&self) -> anyhow::Result<std::time::Duration> {
+        self.process.cpu_time()
+    }
+
     /// The proxy's app as a client: requests go to the outbound listener.
     pub fn client(&self) -> Client {
         Client::new(self.outbound)

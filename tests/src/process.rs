@@ -104,6 +104,28 @@ impl Process {
         self.child.id()
     }
 
+    /// CPU time (user + system) the process has used so far, from `/proc/<pid>/stat`.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let path = format!("/proc/{}/stat", self.child.id());
+        let stat = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
+        // The command name (field 2) may hold spaces: count fields after its ')'.
+        let after_name = stat
+            .rsplit_once(')')
+            .with_context(|| format!("{path}: {stat}"))?
+            .1;
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name.
+        let ticks = |index: usize| -> anyhow::Result<u64> {
+            fields
+                .get(index)
+                .with_context(|| format!("{path}: field {index} missing"))?
+                .parse::<u64>()
+                .with_context(|| format!("{path}: field {index}"))
+        };
+        // /proc reports in USER_HZ, which the Linux ABI fixes at 100 per second.
+        Ok(Duration::from_millis((ticks(11)? + ticks(12)?) * 10))
+    }
+
     /// The last few kilobytes of the process's stderr, for failure messages.
     pub fn stderr_tail(&self) -> String {
         let text = std::fs::read(&self.stderr_path).unwrap_or_default();

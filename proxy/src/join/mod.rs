@@ -33,6 +33,8 @@ pub trait JoinSink: Send + Sync + 'static {
         &self,
         direction: crate::metrics::Direction,
     ) -> Vec<crate::metrics::BackendTotals>;
+    /// Signals responses completing, so the reporter can sleep while there are none.
+    fn traffic_activity(&self) -> Arc<crate::metrics::Activity>;
 }
 
 #[derive(Debug, Clone)]

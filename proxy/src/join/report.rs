@@ -25,24 +25,40 @@ pub async fn report_every_second(
         .into_iter()
         .map(|b| b * 1000.0)
         .collect();
+    let activity = sink.traffic_activity();
+    let read = |previous: &mut HashMap<_, _>, previous_served: &mut HashMap<_, _>| {
+        let counters = deltas(
+            previous,
+            sink.traffic_totals(Direction::Outbound),
+            &bounds_ms,
+        );
+        let served = deltas(
+            previous_served,
+            sink.traffic_totals(Direction::Inbound),
+            &bounds_ms,
+        );
+        (counters, served)
+    };
     let mut ticker = tokio::time::interval(INTERVAL);
     loop {
         ticker.tick().await;
         if outgoing.is_closed() {
             return;
         }
-        let counters = deltas(
-            &mut previous,
-            sink.traffic_totals(Direction::Outbound),
-            &bounds_ms,
-        );
-        let served = deltas(
-            &mut previous_served,
-            sink.traffic_totals(Direction::Inbound),
-            &bounds_ms,
-        );
+        let (mut counters, mut served) = read(&mut previous, &mut previous_served);
         if counters.is_empty() && served.is_empty() {
-            continue;
+            // Quiet: sleep until the next response instead of waking every second.
+            activity.quiet();
+            (counters, served) = read(&mut previous, &mut previous_served);
+            if counters.is_empty() && served.is_empty() {
+                tokio::select! {
+                    () = activity.next() => {}
+                    () = outgoing.closed() => return,
+                }
+                // Report a whole interval's traffic, not the first response alone.
+                ticker.reset();
+                continue;
+            }
         }
         let message = proto::ProxyMessage {
             message: Some(proto::proxy_message::Message::Report(

@@ -59,6 +59,10 @@ impl JoinSink for StoreSink {
         self.metrics.totals(direction)
     }
 
+    fn traffic_activity(&self) -> Arc<crate::metrics::Activity> {
+        self.metrics.activity().clone()
+    }
+
     fn current_version(&self) -> Option<String> {
         self.snapshots.current().map(|s| s.version.to_string())
     }

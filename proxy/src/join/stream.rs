@@ -31,7 +31,10 @@ pub fn channel(options: &JoinOptions) -> Result<Channel, JoinError> {
         .tls_config(tls)
         .map_err(|e| JoinError::CaBundle(e.to_string()))?
         .connect_timeout(std::time::Duration::from_secs(3))
-        .http2_keep_alive_interval(std::time::Duration::from_secs(10))
+        // A control plane gone silent (partition, frozen host) is noticed within a
+        // minute; a restarted one at once (its connection resets). Rarer pings keep an
+        // idle proxy and a large fleet's control plane cheap.
+        .http2_keep_alive_interval(std::time::Duration::from_secs(30))
         .keep_alive_while_idle(true);
     Ok(endpoint.connect_lazy())
 }

@@ -47,6 +47,8 @@ pub struct CanaryController {
     /// Outcomes whose commit failed for a reason that may pass, and when to try again.
     outcome_retries: std::sync::Mutex<BTreeMap<Key, Instant>>,
     metric_source: MetricSource,
+    /// An operator's command: a paused rollout may run again.
+    wake: tokio::sync::Notify,
 }
 
 /// What `meshcd run` gives the controller.
@@ -80,6 +82,7 @@ impl CanaryController {
             progress: settings.progress,
             outcome_retries: std::sync::Mutex::default(),
             metric_source: settings.metric_source,
+            wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -95,13 +98,39 @@ impl CanaryController {
     }
 
     pub async fn run(self: Arc<Self>) {
+        let mut revisions = self.mesh.subscribe_revisions();
         let mut ticker = tokio::time::interval(TICK);
         loop {
             ticker.tick().await;
             self.step(Instant::now()).await;
             self.save_progress().await;
             self.observers.publish(&self.rollouts().await);
+            if self.at_rest().await {
+                // Nothing to judge or to write: no tick until a revision brings a canary
+                // or an operator resumes one.
+                tokio::select! {
+                    changed = revisions.changed() => if changed.is_err() { return },
+                    () = self.wake.notified() => {}
+                }
+                ticker.reset_immediately();
+            }
         }
+    }
+
+    /// No rollout progresses or waits for its outcome to be written.
+    async fn at_rest(&self) -> bool {
+        let retries_pending = !self
+            .outcome_retries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
+        !retries_pending
+            && self.rollouts.lock().await.values().all(|rollout| {
+                matches!(
+                    rollout.phase,
+                    Phase::Paused | Phase::Promoted | Phase::RolledBack
+                )
+            })
     }
 
     pub async fn command(
@@ -128,6 +157,7 @@ impl CanaryController {
                 rollout.phase = Phase::Progressing;
                 rollout.last_advance = Instant::now();
                 rollout.message = "resumed by an operator".into();
+                self.wake.notify_one();
                 return Ok(rollout.message.clone());
             }
             (Command::Promote, Phase::Progressing | Phase::Paused) => rollout.force(true),
@@ -137,6 +167,7 @@ impl CanaryController {
         let rollout = rollout.clone();
         drop(rollouts);
         self.act(&applied.config, &key, rollout, transition).await;
+        self.wake.notify_one();
         Ok(format!("{command:?} requested for {namespace}/{name}"))
     }
 
