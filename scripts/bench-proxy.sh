@@ -27,6 +27,11 @@
 #       --no-install     fail instead of installing missing tools
 #       --no-build       use the meshcd-proxy already built in $CARGO_TARGET_DIR/release
 #       --proxy-bin PATH use this meshcd-proxy binary (no build), e.g. to compare two builds
+#       --naive-app      the "naive app" target: the upstream is bench/proxy/naive-app.py
+#                        (Python's http.server: head and body in two sends, no TCP_NODELAY,
+#                        the Nagle x delayed-ACK case); rate 200/s over 4 connections unless
+#                        -r/-c say otherwise; prints p50/p99 of direct, meshcd, meshcd-pair,
+#                        nginx and Envoy, and meshcd's p50 against direct
 #   -h, --help
 # Everything after `--` goes to bench/proxy-peers.sh as is (e.g. -- --body-bytes 1024).
 # Environment: CARGO_TARGET_DIR (default /var/tmp/meshcd-target), and the harness's
@@ -34,8 +39,8 @@
 set -euo pipefail
 
 DURATION=5s
-CONNS=64
-RATE=5000
+CONNS=""
+RATE=""
 WARMUP=2s
 ROUNDS=1
 WAIT_QUIET=120
@@ -43,6 +48,7 @@ OUT=""
 INSTALL=1
 BUILD=1
 PROXY_BIN=""
+NAIVE=0
 HARNESS_ARGS=()
 
 usage() { sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -58,6 +64,7 @@ while [ $# -gt 0 ]; do
     --no-install) INSTALL=0; shift ;;
     --no-build) BUILD=0; shift ;;
     --proxy-bin) PROXY_BIN="$(realpath "$2")"; BUILD=0; shift 2 ;;
+    --naive-app) NAIVE=1; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; HARNESS_ARGS=("$@"); break ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -65,6 +72,14 @@ while [ $# -gt 0 ]; do
 done
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if [ "$NAIVE" = 1 ]; then
+  # Python's threads serve a few hundred requests a second: a rate it keeps up with, so
+  # latency shows the stalls rather than a queue.
+  RATE="${RATE:-200}"; CONNS="${CONNS:-4}"
+  command -v python3 >/dev/null || { echo "--naive-app needs python3" >&2; exit 1; }
+  HARNESS_ARGS=(--upstream-cmd "python3 $ROOT/bench/proxy/naive-app.py" ${HARNESS_ARGS[@]+"${HARNESS_ARGS[@]}"})
+fi
+RATE="${RATE:-5000}"; CONNS="${CONNS:-64}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/meshcd-target}"
 log() { printf '[bench-proxy] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -265,6 +280,30 @@ ratios() { # tsv -> markdown table of meshcd / peer
       else printf "- RSS < 32 MiB under load (largest peak of a meshcd-proxy process): %s (%.1f MiB)\n", verdict(p < 32), p
     }' "$RAW/quiet.tsv" "$ROUNDS_FILE"
 } | tee "$WORK/ratios.md"
+
+if [ "$NAIVE" = 1 ]; then
+  {
+    echo
+    echo "### naive app (head and body in two sends, no TCP_NODELAY), fixed rate $RATE/s"
+    echo
+    echo "| target | p50 ms | p99 ms |"
+    echo "|---|---|---|"
+    awk -F'\t' 'NR > 1 && ($2 ~ /^(direct|meshcd|meshcd-pair|nginx|envoy|nginx-pair|envoy-pair)$/) {
+      printf "| %s | %s | %s |\n", $2, $8, $9 }' "$ROUNDS_FILE"
+    echo
+    awk -F'\t' 'NR > 1 { p50[$2] = $8 }
+      END {
+        if (!("direct" in p50) || !("meshcd" in p50)) { print "- meshcd p50 within 1 ms of direct: not measured"; exit }
+        d = p50["meshcd"] - p50["direct"]
+        printf "- meshcd one hop p50 within 1 ms of direct: %s (%+.3f ms)\n", (d <= 1 ? "MET" : "MISSED"), d
+        n = split("nginx envoy nginx-pair envoy-pair", peers, " ")
+        for (i = 1; i <= n; i++) if (peers[i] in p50) {
+          ours = (peers[i] ~ /pair/) ? "meshcd-pair" : "meshcd"
+          printf "- %s p50 vs %s: %.3f vs %.3f ms\n", ours, peers[i], p50[ours], p50[peers[i]]
+        }
+      }' "$ROUNDS_FILE"
+  } | tee -a "$WORK/ratios.md"
+fi
 
 if [ -n "$OUT" ]; then
   cat "$WORK/table.md" "$WORK/ratios.md" >"$OUT/report.md"

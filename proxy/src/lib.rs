@@ -21,6 +21,7 @@ mod linger;
 pub mod metrics;
 pub mod outbound;
 pub mod path;
+mod quickack;
 mod respond;
 pub mod shutdown;
 pub mod snapshot;

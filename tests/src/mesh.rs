@@ -76,6 +76,17 @@ impl TestMesh {
         .await
     }
 
+    /// Starts an app that writes like Python's http.server ([`Mode::Naive`]).
+    pub async fn naive_app(&self, name: &str) -> anyhow::Result<TestApp> {
+        TestApp::start(
+            name,
+            Mode::Naive,
+            &self.folder(&format!("app-{name}"))?,
+            None,
+        )
+        .await
+    }
+
     /// Starts an app inside `namespace`.
     pub async fn app_in(
         &self,

@@ -48,6 +48,9 @@ pub enum Mode {
     Http,
     /// Echoes raw TCP bytes.
     TcpEcho,
+    /// Answers every HTTP/1.1 request with its name, head and body in two writes and
+    /// `TCP_NODELAY` off, as Python's http.server does.
+    Naive,
 }
 
 impl TestApp {
@@ -64,8 +67,14 @@ impl TestApp {
             None => std::process::Command::new(&program),
         };
         command.args(["--listen", "127.0.0.1:0", "--name", name]);
-        if mode == Mode::TcpEcho {
-            command.arg("--tcp-echo");
+        match mode {
+            Mode::Http => {}
+            Mode::TcpEcho => {
+                command.arg("--tcp-echo");
+            }
+            Mode::Naive => {
+                command.arg("--naive");
+            }
         }
         let (process, listening) = Process::spawn(
             &format!("app-{name}"),

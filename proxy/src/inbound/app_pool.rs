@@ -20,6 +20,7 @@ use hyper_util::rt::TokioIo;
 
 use super::app_direct::{ConnectError, open};
 use super::idle::IdleConnections;
+use crate::quickack::AckingStream;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -97,7 +98,7 @@ impl AppPool {
         // `server_builder`).
         let (sender, connection) = http1::Builder::new()
             .writev(false)
-            .handshake(TokioIo::new(tcp))
+            .handshake(TokioIo::new(AckingStream::client(tcp)))
             .await
             .map_err(|error| failed(error.to_string()))?;
         let address = address.clone();

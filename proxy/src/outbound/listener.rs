@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ::http::Request;
+use hyper::body::{Body as _, Incoming};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -14,6 +16,7 @@ use super::{Outbound, http, tcp, transparent};
 use crate::accept::{Acceptor, Slot};
 use crate::header_timeout;
 use crate::linger::Linger;
+use crate::quickack::{AckingStream, Midway};
 use crate::shutdown::Drain;
 use crate::snapshot::Protocol;
 
@@ -91,7 +94,13 @@ async fn serve_http(
 ) {
     let linger = Linger::new(&stream);
     let builder = header_timeout::for_connection(&builder, HEADER_READ_TIMEOUT);
-    let service = service_fn(move |request| http::handle(outbound.clone(), original, request));
+    // Called as soon as a request head is parsed, before hyper reads on for its body.
+    let midway = Arc::new(Midway::default());
+    let stream = AckingStream::server(stream, midway.clone());
+    let service = service_fn(move |request: Request<Incoming>| {
+        midway.set(!request.body().is_end_stream());
+        http::handle(outbound.clone(), original, request)
+    });
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     if let Err(error) = drain.watch(connection).await {
         tracing::debug!(%error, "outbound connection ended with an error");

@@ -1,6 +1,7 @@
 //! The application end-to-end tests put behind meshcd proxies: it echoes every request as
 //! JSON (HTTP/1.1 and h2c), can be slow or fail on demand, echoes upgraded connections,
-//! and in `--tcp-echo` mode echoes raw TCP.
+//! in `--tcp-echo` mode echoes raw TCP, and in `--naive` mode writes like most apps
+//! people put behind a sidecar (below).
 //!
 //! Requests: any path → 200 with `{name, method, path, query, headers, connection,
 //! version, body_bytes}`; `/slow?ms=N` answers after N ms; `/status/NNN` answers with
@@ -39,6 +40,10 @@ struct Arguments {
     /// Echo raw TCP instead of serving HTTP.
     #[arg(long)]
     tcp_echo: bool,
+    /// Serve keep-alive HTTP/1.1 the way Python's http.server does: no `TCP_NODELAY`,
+    /// the response head and its body (the app's name) in two writes.
+    #[arg(long)]
+    naive: bool,
 }
 
 #[tokio::main]
@@ -54,6 +59,8 @@ async fn main() -> anyhow::Result<()> {
     );
     if arguments.tcp_echo {
         serve_tcp_echo(listener).await
+    } else if arguments.naive {
+        serve_naive(listener, Arc::from(arguments.name)).await
     } else {
         serve_http(listener, Arc::from(arguments.name)).await
     }
@@ -66,6 +73,56 @@ async fn serve_tcp_echo(listener: TcpListener) -> anyhow::Result<()> {
             let (mut reader, mut writer) = stream.into_split();
             let _ = tokio::io::copy(&mut reader, &mut writer).await;
         });
+    }
+}
+
+async fn serve_naive(listener: TcpListener, name: Arc<str>) -> anyhow::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await.context("accept")?;
+        let name = name.clone();
+        tokio::spawn(async move {
+            let _ = serve_naive_connection(stream, &name).await;
+        });
+    }
+}
+
+/// Request after request on one connection, each read whole (head and `Content-Length`
+/// body), each answered in two writes with Nagle's algorithm left on.
+async fn serve_naive_connection(mut stream: TcpStream, name: &str) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let head_end = loop {
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            let read = stream.read(&mut chunk).await?;
+            if read == 0 {
+                return Ok(());
+            }
+            buffer.extend_from_slice(&chunk[..read]);
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length:"))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(0);
+        while buffer.len() < head_end + length {
+            let read = stream.read(&mut chunk).await?;
+            if read == 0 {
+                return Ok(());
+            }
+            buffer.extend_from_slice(&chunk[..read]);
+        }
+        buffer.drain(..head_end + length);
+        let response_head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n",
+            name.len()
+        );
+        stream.write_all(response_head.as_bytes()).await?;
+        stream.write_all(name.as_bytes()).await?;
     }
 }
 

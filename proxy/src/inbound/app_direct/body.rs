@@ -178,7 +178,7 @@ impl Body for DirectBody {
                 },
                 State::Length(_) | State::ChunkData(_) | State::ChunkEnd | State::UntilClose => {}
             }
-            match ready!(connection.poll_fill(cx)) {
+            match ready!(connection.poll_fill(cx, true)) {
                 Ok(0) if matches!(this.state, State::UntilClose) => {
                     this.keep_alive = false;
                     this.finish();

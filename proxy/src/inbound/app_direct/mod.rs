@@ -29,6 +29,7 @@ use tokio::net::TcpStream;
 use tokio_util::io::poll_read_buf;
 
 use super::idle::IdleConnections;
+use crate::quickack;
 use body::DirectBody;
 pub use head::HeadError;
 use head::ResponseHead;
@@ -92,11 +93,18 @@ impl AppConnection {
     /// Reads what the socket has into the buffer: `Ok(0)` at end of file. Through
     /// `AsyncRead`, whose short reads tell tokio the socket is drained: the next exchange
     /// then waits for the app's answer without first trying a read that finds nothing.
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    /// `midway`: part of the response has arrived, so a wait is for the rest of it, which
+    /// an app without `TCP_NODELAY` may hold back until this side acknowledges
+    /// (`quickack`).
+    fn poll_fill(&mut self, cx: &mut Context<'_>, midway: bool) -> Poll<io::Result<usize>> {
         if self.buffer.capacity() - self.buffer.len() < MIN_READ {
             self.buffer.reserve(READ_SIZE);
         }
-        poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.buffer)
+        let polled = poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.buffer);
+        if midway && polled.is_pending() {
+            quickack::acknowledge_now(&self.stream);
+        }
+        polled
     }
 
     /// Whether an idle connection is still open and silent: an app that closed it, or sent
@@ -245,7 +253,7 @@ impl DirectPool {
                     });
                 }
             }
-            match poll_fn(|cx| connection.poll_fill(cx)).await {
+            match poll_fn(|cx| connection.poll_fill(cx, answered)).await {
                 Ok(0) => {
                     return Err(Failure {
                         error: DirectError::Closed,
