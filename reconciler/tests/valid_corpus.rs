@@ -201,6 +201,23 @@ fn a_destination_port_on_v1alpha3_is_accepted_with_a_warning_naming_the_tcp_rout
     );
 }
 
+#[test]
+fn a_port_written_as_a_numeric_string_means_that_port() {
+    // As the SMI conformance suite's own fixtures write it (Kubernetes keeps such objects:
+    // the v1alpha3 CRD has no `port` and prunes it).
+    let quoted = TARGET_V1ALPHA3.replace(
+        "    namespace: shop\n      rules",
+        "    namespace: shop\n        port: \"9091\"\n      rules",
+    );
+    let numeric = quoted.replace("\"9091\"", "9091");
+    let (target, _) = traffic_target(&quoted);
+    assert_eq!(target.destination_port, Some(9091));
+    assert_eq!(target, traffic_target(&numeric).0);
+
+    let text = TCP_V1ALPHA4_ALL_PORTS.replace("ports: []", "ports: [\"5432\", 5433]");
+    assert_eq!(tcp_route(&text).ports, vec![5432, 5433]);
+}
+
 // ---------------------------------------------------------------- HTTPRouteGroup
 
 fn http_route_group(text: &str) -> (HttpRouteGroup, Tree) {

@@ -85,6 +85,9 @@ fn legacy_destination_port_passes_on_a_v1alpha3_traffic_target() {
     assert_valid(&format!(
         "{TT3}spec:\n  destination: {{kind: ServiceAccount, name: api, port: 8080}}\n{rest}"
     ));
+    assert_valid(&format!(
+        "{TT3}spec:\n  destination: {{kind: ServiceAccount, name: api, port: \"9091\"}}\n{rest}"
+    ));
     assert_invalid(
         &format!("{TT3}spec:\n  destination: {{kind: ServiceAccount, name: api, port: 0}}\n{rest}"),
         "port",
@@ -226,6 +229,15 @@ fn v1alpha4_route_ports_may_be_omitted_or_empty_and_must_be_port_numbers() {
         assert_valid(&format!("{head}spec: {{matches: {{ports: []}}}}\n"));
         assert_valid(&format!("{head}spec: {{matches: {{}}}}\n"));
         assert_valid(&format!("{head}spec: {{matches: {{ports: [1, 65535]}}}}\n"));
+        assert_valid(&format!(
+            "{head}spec: {{matches: {{ports: [\"1\", \"65535\"]}}}}\n"
+        ));
+        for bad in ["\"0\"", "\"65536\"", "\"80a\"", "\"\""] {
+            assert_invalid(
+                &format!("{head}spec: {{matches: {{ports: [{bad}]}}}}\n"),
+                "/spec/matches/ports/0",
+            );
+        }
         assert_invalid(
             &format!("{head}spec: {{matches: {{ports: [0]}}}}\n"),
             "/spec/matches/ports/0",

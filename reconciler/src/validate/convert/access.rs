@@ -25,8 +25,7 @@ pub fn traffic_target(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Optio
     )?;
     let mut destination_port = value
         .pointer(&format!("{base}/destination/port"))
-        .and_then(Value::as_u64)
-        .and_then(|port| u16::try_from(port).ok());
+        .and_then(super::units::port);
     if destination_port.is_some() && object.version == "v1alpha3" {
         reporter
             .warning(object, "/spec/destination/port", "`destination.port` is a v1alpha2 field; access v1alpha3 limits ports with a TCPRoute rule")

@@ -150,8 +150,7 @@ fn headers(
 pub fn port_route(object: &Object<'_>, value: &Value) -> PortRoute {
     let mut ports: Vec<u16> = array(value, "/spec/matches/ports")
         .iter()
-        .filter_map(Value::as_u64)
-        .filter_map(|port| u16::try_from(port).ok())
+        .filter_map(super::units::port)
         .collect();
     ports.sort_unstable();
     ports.dedup();

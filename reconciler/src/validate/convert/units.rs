@@ -2,6 +2,18 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
+/// A port written as a number (`9091`) or as a string of one (`"9091"`, as the SMI
+/// conformance fixtures write it); `None` for anything else or out of range.
+pub fn port(value: &Value) -> Option<u16> {
+    match value {
+        Value::Number(number) => number.as_u64().and_then(|p| u16::try_from(p).ok()),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// Parses a Go-style duration: one or more `<number><unit>` with units ms, s, m, h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut rest = text.trim();
