@@ -52,8 +52,13 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    pub fn insert(&mut self, workload: Workload) {
+    /// Adds or replaces a workload; whether that changed the inventory.
+    pub fn insert(&mut self, workload: Workload) -> bool {
+        if self.workloads.get(&workload.id) == Some(&workload) {
+            return false;
+        }
         self.workloads.insert(workload.id.clone(), workload);
+        true
     }
 
     pub fn remove(&mut self, id: &str) -> Option<Workload> {

@@ -1,9 +1,11 @@
 //! The live mesh: the applied config, the inventory, and every connected proxy with the
 //! version it was sent and the version it acknowledged.
 //!
-//! Any change (a new revision, a proxy joining or leaving) recompiles and sends each
-//! proxy its snapshot if its version changed. Compilation is pure and cheap, so it is
-//! simply redone.
+//! Any change (a new revision, a proxy joining or leaving) sends each proxy its snapshot
+//! if its version changed. The mesh is compiled once per revision and per change of the
+//! inventory or of a canary's weights, not per connection: a proxy that comes back with
+//! the workload it had (a reconnect, a fleet re-syncing after a restart of this process)
+//! is sent its part of the compilation already made.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use meshcd_schemas::proto;
 use tokio::sync::{Mutex, mpsc, watch};
 
-use crate::compile::{CompileWarning, compile};
+use crate::compile::{CompileWarning, Compiled, compile};
 use crate::inventory::{Inventory, Workload};
 use crate::model::{Config, Identity, TrafficPolicy};
 
@@ -88,6 +90,9 @@ struct Inner {
     /// By registration key (the proxy id scoped by its identity).
     proxies: BTreeMap<String, Proxy>,
     warnings: Vec<CompileWarning>,
+    /// The compilation of the applied revision, inventory and overrides; `None` once any
+    /// of them changed.
+    compiled: Option<Arc<Compiled>>,
     next_connection: u64,
     /// When the first proxy connected to this process: the start of [`RESYNC_GRACE`].
     first_connection: Option<Instant>,
@@ -150,6 +155,7 @@ impl Mesh {
             config: Arc::new(config),
             applied_at: SystemTime::now(),
         });
+        inner.compiled = None;
         publish(&mut inner, &self.traffic);
         self.revisions.send_modify(|count| *count += 1);
     }
@@ -165,6 +171,7 @@ impl Mesh {
         inner.cluster = true;
         if inner.discovered != discovered {
             inner.discovered = discovered;
+            inner.compiled = None;
             publish(&mut inner, &self.traffic);
         }
     }
@@ -193,6 +200,7 @@ impl Mesh {
             None => inner.overrides.remove(&key).is_some(),
         };
         if changed {
+            inner.compiled = None;
             publish(&mut inner, &self.traffic);
         }
     }
@@ -200,6 +208,11 @@ impl Mesh {
     /// The weights running canaries hold, by (namespace, split) then backend.
     pub async fn split_weights(&self) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
         self.inner.lock().await.overrides.clone()
+    }
+
+    /// The compilation proxies are served from, while it is current.
+    pub async fn compilation(&self) -> Option<Arc<Compiled>> {
+        self.inner.lock().await.compiled.clone()
     }
 
     pub async fn applied(&self) -> Option<Applied> {
@@ -250,8 +263,8 @@ impl Mesh {
                 publish(&mut inner, &mesh.traffic);
             });
         }
-        if !inner.cluster {
-            inner.inventory.insert(workload.clone());
+        if !inner.cluster && inner.inventory.insert(workload.clone()) {
+            inner.compiled = None;
         }
         inner.proxies.insert(
             key,
@@ -280,8 +293,9 @@ impl Mesh {
         {
             if let Some(proxy) = inner.proxies.remove(id)
                 && !inner.cluster
+                && inner.inventory.remove(&proxy.workload.id).is_some()
             {
-                inner.inventory.remove(&proxy.workload.id);
+                inner.compiled = None;
             }
             publish(&mut inner, &self.traffic);
         }
@@ -422,13 +436,36 @@ fn publish(inner: &mut Inner, traffic: &super::traffic::Traffic) {
     } else {
         &inner.inventory
     };
-    let compiled = if inner.overrides.is_empty() {
-        compile(&applied.config, inventory)
+    let compiled = match &inner.compiled {
+        Some(compiled) => compiled.clone(),
+        None => {
+            let compiled = Arc::new(compile_with_overrides(
+                &applied.config,
+                inventory,
+                &inner.overrides,
+            ));
+            inner.warnings = compiled.warnings.clone();
+            traffic.set_known(known_services(&compiled.services));
+            inner.compiled = Some(compiled.clone());
+            compiled
+        }
+    };
+    send_changed(inner, &applied, &compiled);
+}
+
+/// The mesh with the weights running canaries own in place of Git's.
+fn compile_with_overrides(
+    config: &Config,
+    inventory: &Inventory,
+    overrides: &BTreeMap<(String, String), BTreeMap<String, u64>>,
+) -> Compiled {
+    if overrides.is_empty() {
+        compile(config, inventory)
     } else {
-        let mut config = applied.config.as_ref().clone();
+        let mut config = config.clone();
         for split in &mut config.traffic_splits {
             let key = (split.value.namespace.clone(), split.value.name.clone());
-            if let Some(weights) = inner.overrides.get(&key) {
+            if let Some(weights) = overrides.get(&key) {
                 for backend in &mut split.value.backends {
                     if let Some(weight) = weights.get(&backend.service) {
                         backend.weight = *weight;
@@ -437,9 +474,11 @@ fn publish(inner: &mut Inner, traffic: &super::traffic::Traffic) {
             }
         }
         compile(&config, inventory)
-    };
-    inner.warnings = compiled.warnings.clone();
-    traffic.set_known(known_services(&compiled.services));
+    }
+}
+
+/// Sends every proxy whose snapshot version changed its new snapshot.
+fn send_changed(inner: &mut Inner, applied: &Applied, compiled: &Compiled) {
     for proxy in inner.proxies.values_mut() {
         let id = &proxy.workload.id;
         let Some(version) = compiled.version(id) else {

@@ -8,4 +8,6 @@ pub mod traffic;
 #[cfg(test)]
 mod cluster_tests;
 #[cfg(test)]
+mod mesh_tests;
+#[cfg(test)]
 mod server_tests;
