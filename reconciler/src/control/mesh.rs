@@ -28,6 +28,11 @@ pub type ProxySender = mpsc::Sender<Result<proto::ControlMessage, tonic::Status>
 /// get 404s and 503s. Past this, whoever is still missing is taken as gone.
 pub const RESYNC_GRACE: Duration = Duration::from_secs(7);
 
+/// Joins and leaves this close together are compiled into the mesh once: a fleet that
+/// (re)connects costs one compilation per burst rather than one per proxy, for at most
+/// this much delay before a new workload gets its first snapshot.
+pub const MEMBERSHIP_SETTLE: Duration = Duration::from_millis(50);
+
 /// The most proxies one identity (namespace and service account) may have registered at
 /// once. Each registration is a proxy and an endpoint, and each new one recompiles and
 /// publishes the mesh, so one token must not add them without end; a Deployment's
@@ -93,6 +98,10 @@ struct Inner {
     /// The compilation of the applied revision, inventory and overrides; `None` once any
     /// of them changed.
     compiled: Option<Arc<Compiled>>,
+    /// How many times the mesh was compiled.
+    compilations: u64,
+    /// A publish is due after [`MEMBERSHIP_SETTLE`].
+    publish_scheduled: bool,
     next_connection: u64,
     /// When the first proxy connected to this process: the start of [`RESYNC_GRACE`].
     first_connection: Option<Instant>,
@@ -280,11 +289,36 @@ impl Mesh {
                 held,
             },
         );
-        publish(&mut inner, &self.traffic);
+        if inner.compiled.is_some() {
+            // The workload is already compiled in: its snapshot goes out now.
+            publish(&mut inner, &self.traffic);
+        } else {
+            self.publish_soon(&mut inner);
+        }
         Ok(connection)
     }
 
-    pub async fn disconnect(&self, id: &str, connection: u64) {
+    /// Publishes after [`MEMBERSHIP_SETTLE`], once for every change until then.
+    fn publish_soon(self: &Arc<Self>, inner: &mut Inner) {
+        if inner.publish_scheduled {
+            return;
+        }
+        inner.publish_scheduled = true;
+        let mesh = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(MEMBERSHIP_SETTLE).await;
+            let mut inner = mesh.inner.lock().await;
+            inner.publish_scheduled = false;
+            publish(&mut inner, &mesh.traffic);
+        });
+    }
+
+    /// How many times the mesh has been compiled since this process started.
+    pub async fn compilations(&self) -> u64 {
+        self.inner.lock().await.compilations
+    }
+
+    pub async fn disconnect(self: &Arc<Self>, id: &str, connection: u64) {
         let mut inner = self.inner.lock().await;
         if inner
             .proxies
@@ -297,7 +331,7 @@ impl Mesh {
             {
                 inner.compiled = None;
             }
-            publish(&mut inner, &self.traffic);
+            self.publish_soon(&mut inner);
         }
     }
 
@@ -447,6 +481,7 @@ fn publish(inner: &mut Inner, traffic: &super::traffic::Traffic) {
             inner.warnings = compiled.warnings.clone();
             traffic.set_known(known_services(&compiled.services));
             inner.compiled = Some(compiled.clone());
+            inner.compilations += 1;
             compiled
         }
     };
