@@ -289,7 +289,7 @@ if [ "$NAIVE" = 1 ]; then
     echo "| target | p50 ms | p99 ms |"
     echo "|---|---|---|"
     awk -F'\t' 'NR > 1 && ($2 ~ /^(direct|meshcd|meshcd-pair|nginx|envoy|nginx-pair|envoy-pair)$/) {
-      printf "| %s | %s | %s |\n", $2, $8, $9 }' "$ROUNDS_FILE"
+      printf "| %s | %.3f | %.3f |\n", $2, $8, $9 }' "$ROUNDS_FILE"
     echo
     awk -F'\t' 'NR > 1 { p50[$2] = $8 }
       END {

@@ -257,7 +257,17 @@ impl Reconciler {
 
     /// Waits until the status says `revision` is applied, and returns the status.
     pub async fn await_applied(&self, revision: &str) -> anyhow::Result<Value> {
-        self.await_status(|status| applied(status, revision)).await
+        self.await_applied_within(revision, DEADLINE).await
+    }
+
+    /// [`Reconciler::await_applied`] with a deadline of its own (a promise of how soon).
+    pub async fn await_applied_within(
+        &self,
+        revision: &str,
+        deadline: Duration,
+    ) -> anyhow::Result<Value> {
+        self.await_status_within(deadline, |status| applied(status, revision))
+            .await
     }
 
     /// Waits until the status says `revision` is applied and lists exactly `proxies`
@@ -287,7 +297,15 @@ impl Reconciler {
         &self,
         check: impl Fn(&Value) -> anyhow::Result<()>,
     ) -> anyhow::Result<Value> {
-        let waited = eventually(DEADLINE, || async {
+        self.await_status_within(DEADLINE, check).await
+    }
+
+    async fn await_status_within(
+        &self,
+        deadline: Duration,
+        check: impl Fn(&Value) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Value> {
+        let waited = eventually(deadline, || async {
             let status = self.status().await?;
             check(&status).with_context(|| format!("status: {status:#}"))?;
             Ok(status)

@@ -7,8 +7,9 @@ use anyhow::Context;
 use meshcd_schemas::proto::Snapshot;
 
 use crate::netns::NetworkNamespace;
-use crate::pki::{Identity, TestPki};
+use crate::pki::{Identity, TestPki, spiffe_id};
 use crate::proxy::{Proxy, ProxyBuilder};
+use crate::snapshot::{SnapshotBuilder, allow_all_http, endpoints, http_service};
 use crate::testapp::{Mode, TestApp};
 
 /// Everything one scenario creates lives under its temp dir, so parallel scenarios never
@@ -85,6 +86,26 @@ impl TestMesh {
             None,
         )
         .await
+    }
+
+    /// api in shop (behind its proxy, in front of `app`) admitting frontend to every HTTP
+    /// request, and frontend's proxy, which knows api: `(api, frontend)`.
+    pub async fn frontend_and_api(&self, app: &TestApp) -> anyhow::Result<(Proxy, Proxy)> {
+        let identity = self.identity("shop", "api")?;
+        let snapshot = SnapshotBuilder::new(&identity)
+            .serves_http("api", app.address)
+            .allow(allow_all_http(
+                "shop/api",
+                &[&spiffe_id("shop", "frontend")],
+            ))
+            .build();
+        let api = self.start_proxy("api", &identity, snapshot).await?;
+        let identity = self.identity("shop", "frontend")?;
+        let snapshot = SnapshotBuilder::new(&identity)
+            .service(http_service("api", "shop", endpoints(&[&api])))
+            .build();
+        let frontend = self.start_proxy("frontend", &identity, snapshot).await?;
+        Ok((api, frontend))
     }
 
     /// Starts an app inside `namespace`.

@@ -71,16 +71,9 @@ async fn an_idle_mesh_uses_almost_no_cpu_and_a_commit_still_lands_within_a_secon
 
     let committed = Instant::now();
     let revision = mesh.repo.commit_from_examples(SIMPLE_ACCESS).await?;
-    eventually(Duration::from_secs(1), || async {
-        let status = mesh.reconciler.status().await?;
-        anyhow::ensure!(
-            status["source"]["applied"]["id"] == revision.as_str(),
-            "applied: {}",
-            status["source"]["applied"]
-        );
-        Ok(())
-    })
-    .await?;
+    mesh.reconciler
+        .await_applied_within(&revision, Duration::from_secs(1))
+        .await?;
     eprintln!("commit → applied in {:?}", committed.elapsed());
     Ok(())
 }

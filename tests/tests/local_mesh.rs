@@ -151,16 +151,9 @@ async fn commit_is_applied_without_waiting_for_the_poll_interval() -> anyhow::Re
     let committed = Instant::now();
     let revision = mesh.repo.commit_from_examples(CANARY_ACCESS).await?;
 
-    eventually(POLICY_DEADLINE, || async {
-        let status = mesh.reconciler.status().await?;
-        anyhow::ensure!(
-            status["source"]["applied"]["id"] == revision.as_str(),
-            "applied: {}",
-            status["source"]["applied"]
-        );
-        Ok(())
-    })
-    .await?;
+    mesh.reconciler
+        .await_applied_within(&revision, POLICY_DEADLINE)
+        .await?;
     eprintln!("commit → applied in {:?}", committed.elapsed());
     Ok(())
 }

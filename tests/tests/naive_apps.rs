@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use meshcd_e2e::TestMesh;
 use meshcd_e2e::http;
-use meshcd_e2e::pki::spiffe_id;
 use meshcd_e2e::proxy::Proxy;
-use meshcd_e2e::snapshot::{SnapshotBuilder, allow_all_http, endpoints, http_service};
 use meshcd_e2e::testapp::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,20 +19,7 @@ const BUDGET: Duration = Duration::from_millis(50 * 20);
 /// A naive app as api, admitting frontend to everything, and frontend's proxy.
 async fn frontend_and_naive_api(mesh: &TestMesh) -> anyhow::Result<(TestApp, Proxy, Proxy)> {
     let app = mesh.naive_app("api").await?;
-    let identity = mesh.identity("shop", "api")?;
-    let snapshot = SnapshotBuilder::new(&identity)
-        .serves_http("api", app.address)
-        .allow(allow_all_http(
-            "shop/api",
-            &[&spiffe_id("shop", "frontend")],
-        ))
-        .build();
-    let api = mesh.start_proxy("api", &identity, snapshot).await?;
-    let identity = mesh.identity("shop", "frontend")?;
-    let snapshot = SnapshotBuilder::new(&identity)
-        .service(http_service("api", "shop", endpoints(&[&api])))
-        .build();
-    let frontend = mesh.start_proxy("frontend", &identity, snapshot).await?;
+    let (api, frontend) = mesh.frontend_and_api(&app).await?;
     Ok((app, api, frontend))
 }
 

@@ -8,9 +8,7 @@ use meshcd_e2e::TestMesh;
 use meshcd_e2e::http::{self, Client};
 use meshcd_e2e::pki::spiffe_id;
 use meshcd_e2e::proxy::Proxy;
-use meshcd_e2e::snapshot::{
-    SnapshotBuilder, allow_all_http, allow_tcp, endpoints, http_service, tcp_service,
-};
+use meshcd_e2e::snapshot::{SnapshotBuilder, allow_tcp, endpoints, tcp_service};
 use meshcd_e2e::sockets::established_peers;
 use meshcd_e2e::testapp::TestApp;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,20 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// api in shop admitting frontend to every HTTP request, and frontend's proxy.
 async fn frontend_and_api(mesh: &TestMesh) -> anyhow::Result<(TestApp, Proxy, Proxy)> {
     let app = mesh.app("api").await?;
-    let identity = mesh.identity("shop", "api")?;
-    let snapshot = SnapshotBuilder::new(&identity)
-        .serves_http("api", app.address)
-        .allow(allow_all_http(
-            "shop/api",
-            &[&spiffe_id("shop", "frontend")],
-        ))
-        .build();
-    let api = mesh.start_proxy("api", &identity, snapshot).await?;
-    let identity = mesh.identity("shop", "frontend")?;
-    let snapshot = SnapshotBuilder::new(&identity)
-        .service(http_service("api", "shop", endpoints(&[&api])))
-        .build();
-    let frontend = mesh.start_proxy("frontend", &identity, snapshot).await?;
+    let (api, frontend) = mesh.frontend_and_api(&app).await?;
     Ok((app, api, frontend))
 }
 
