@@ -2,11 +2,12 @@
 //! and the CLI reads it from there by default, as kubectl reads its kubeconfig.
 
 use std::fmt;
-use std::io::Write as _;
-use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
 use rand::RngCore as _;
+
+use crate::identity::private_file;
 
 /// The file's name inside the state directory.
 pub const FILE_NAME: &str = "admin-token";
@@ -89,7 +90,7 @@ pub fn load_or_create(state_dir: &Path) -> Result<(AdminToken, Origin), TokenFil
         Ok(metadata) => {
             let ours = metadata.file_type().is_file()
                 && Some(metadata.uid()) == state_owner(state_dir)
-                && metadata.permissions().mode() & 0o077 == 0;
+                && private_file::is_private(&metadata);
             if ours && let Ok(token) = read(&file) {
                 return Ok((token, Origin::Reused));
             }
@@ -120,29 +121,21 @@ fn state_owner(state_dir: &Path) -> Option<u32> {
         .map(|metadata| metadata.uid())
 }
 
-/// A temporary file (created 0600) renamed over the old one, so no reader ever sees a
-/// partial token and a symlink planted at the path is replaced, not followed.
+/// Written atomically at 0600, so no reader ever sees a partial token and a symlink
+/// planted at the path is replaced, not followed.
 fn write(file: &Path, token: &AdminToken) -> Result<(), TokenFileError> {
-    let failed = |source| TokenFileError::Write {
-        path: file.to_path_buf(),
-        source,
-    };
-    let directory = file.parent().unwrap_or(Path::new("."));
-    let mut temporary = tempfile::NamedTempFile::new_in(directory).map_err(failed)?;
-    temporary
-        .as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))
-        .map_err(failed)?;
-    writeln!(temporary, "{}", token.expose()).map_err(failed)?;
-    temporary.as_file().sync_all().map_err(failed)?;
-    temporary
-        .persist(file)
-        .map_err(|error| failed(error.error))?;
-    Ok(())
+    private_file::write(file, &format!("{}\n", token.expose())).map_err(|source| {
+        TokenFileError::Write {
+            path: file.to_path_buf(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
 
     fn mode(file: &Path) -> u32 {

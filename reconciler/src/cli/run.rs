@@ -250,9 +250,7 @@ async fn serve(
         Some(cluster) => cluster.verifier(),
         None => {
             let store = TokenStore::new(&state_dir);
-            // Whoever can write the store can mint identities.
-            crate::identity::private_file::ensure_private_if_present(store.path())
-                .context("refusing the token store")?;
+            store.ensure_private()?;
             store.into()
         }
     };

@@ -223,40 +223,12 @@ impl CertificateAuthority {
     }
 }
 
-/// Writes a secret readable by its owner only. The text goes to a new file (created
-/// 0600, never through a symlink) that then replaces `path`: whatever mode or link was at
-/// `path` before, the secret never sits in a file others can read.
+/// [`private_file::write`], failing with the path.
 pub fn write_private(path: &Path, text: &str) -> Result<(), CaError> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| CaError::Io { path, source }
-    };
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(
-        ".{name}.{}.{:08x}.tmp",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    // O_EXCL: fails on any existing name, a symlink included.
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temporary)
-        .map_err(io(&temporary))?;
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written.map_err(io(path))
+    super::private_file::write(path, text).map_err(|source| CaError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! Secret files meshcd reads (the CA key, the token store) must be private to their
-//! owner: like ssh with a private key, meshcd refuses one that group or others can
-//! read or write, and names the fix.
+//! Secret files (the CA key, the token store, the admin token) are private to their
+//! owner: meshcd writes them so that they never sit in a file others can read and, like
+//! ssh with a private key, refuses to read one that group or others can read or write,
+//! naming the fix.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -22,17 +23,53 @@ pub enum PrivateFileError {
     },
 }
 
+/// Whether these permissions grant group and others nothing.
+pub fn is_private(metadata: &std::fs::Metadata) -> bool {
+    metadata.permissions().mode() & GROUP_AND_OTHERS == 0
+}
+
+/// Writes a secret readable by its owner only. The text goes to a new file (created
+/// 0600, never through a symlink) that then replaces `path`: whatever mode or link was at
+/// `path` before, the secret never sits in a file others can read, and a reader never
+/// sees half of it.
+pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(
+        ".{name}.{}.{:08x}.tmp",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    // O_EXCL: fails on any existing name, a symlink included.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
 /// Fails unless `path` grants group and others nothing.
 pub fn ensure_private(path: &Path) -> Result<(), PrivateFileError> {
     let metadata = std::fs::metadata(path).map_err(|source| PrivateFileError::Metadata {
         path: path.to_path_buf(),
         source,
     })?;
-    let mode = metadata.permissions().mode() & 0o7777;
-    if mode & GROUP_AND_OTHERS != 0 {
+    if !is_private(&metadata) {
         return Err(PrivateFileError::Exposed {
             path: path.display().to_string(),
-            mode,
+            mode: metadata.permissions().mode() & 0o7777,
         });
     }
     Ok(())

@@ -105,22 +105,22 @@ impl TokenStore {
         }
     }
 
-    /// The store's file (it may not exist yet).
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Fails when group or others may read or write the store (a missing one passes):
+    /// whoever can write it mints identities, whoever can read it learns which exist.
+    pub fn ensure_private(&self) -> Result<(), TokenError> {
+        Ok(super::private_file::ensure_private_if_present(&self.path)?)
     }
 
     pub fn list(&self) -> Result<Vec<TokenRecord>, TokenError> {
-        // Checked at every read, not only at start: whoever can write the store mints
-        // identities, whoever can read it learns which exist.
-        crate::identity::private_file::ensure_private_if_present(&self.path)?;
+        // Checked at every read, not only at start.
+        self.ensure_private()?;
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| TokenError::Corrupt {
                 path: self.path.clone(),
                 source,
             }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(source) => Err(self.io(&self.path, source)),
+            Err(source) => Err(io(&self.path, source)),
         }
     }
 
@@ -205,16 +205,16 @@ impl TokenStore {
         change: impl FnOnce(&mut Vec<TokenRecord>) -> Result<T, TokenError>,
     ) -> Result<T, TokenError> {
         if let Some(parent) = self.path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| self.io(parent, source))?;
+            std::fs::create_dir_all(parent).map_err(|source| io(parent, source))?;
         }
         let lock = File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&self.lock)
-            .map_err(|source| self.io(&self.lock, source))?;
+            .map_err(|source| io(&self.lock, source))?;
         // Released when `lock` is dropped, also when `change` fails.
-        lock.lock().map_err(|source| self.io(&self.lock, source))?;
+        lock.lock().map_err(|source| io(&self.lock, source))?;
         let mut records = self.list()?;
         let result = change(&mut records)?;
         self.save(&records)?;
@@ -223,18 +223,15 @@ impl TokenStore {
 
     fn save(&self, records: &[TokenRecord]) -> Result<(), TokenError> {
         let text = serde_json::to_string_pretty(records).unwrap_or_default();
-        // Write then rename, so a concurrent reader never sees half a file.
-        let temporary = self.path.with_extension("json.tmp");
-        crate::identity::ca::write_private(&temporary, &text)
-            .map_err(|error| self.io(&temporary, std::io::Error::other(error.to_string())))?;
-        std::fs::rename(&temporary, &self.path).map_err(|source| self.io(&self.path, source))
+        super::private_file::write(&self.path, &text).map_err(|source| io(&self.path, source))
     }
 
-    fn io(&self, path: &Path, source: std::io::Error) -> TokenError {
-        TokenError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+}
+
+fn io(path: &Path, source: std::io::Error) -> TokenError {
+    TokenError::Io {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
