@@ -30,6 +30,18 @@ pub enum Guard {
     Protected(Action),
 }
 
+/// Paths anyone may reach: the probes and the metrics.
+pub(super) const OPEN_PATHS: [&str; 4] = ["/healthz", "/livez", "/readyz", "/metrics"];
+/// Paths that need a token whatever the method (besides `/canaries/…`).
+pub(super) const PROTECTED_PATHS: [&str; 5] =
+    ["/status", "/traffic", "/sync", "/suspend", "/resume"];
+
+/// The segments after `/canaries/` (`<namespace>/<name>/<action>` when well formed).
+pub(super) fn canary_segments(path: &str) -> Option<Vec<&str>> {
+    path.starts_with("/canaries/")
+        .then(|| path.trim_start_matches("/canaries/").split('/').collect())
+}
+
 /// Classifies a request by method and path. Unknown paths are open: they answer 404
 /// (or 405) and do nothing.
 pub fn guard(method: &hyper::Method, path: &str) -> Guard {
@@ -43,28 +55,29 @@ pub fn guard(method: &hyper::Method, path: &str) -> Guard {
         })
     };
     match (method, path) {
-        (_, "/healthz" | "/livez" | "/readyz" | "/metrics") => Guard::Open,
+        (_, path) if OPEN_PATHS.contains(&path) => Guard::Open,
         (_, "/webhook") => Guard::Signed,
         (&Method::GET, "/status" | "/traffic") => cluster("get", "status"),
         (&Method::POST, "/sync") => cluster("sync", "sources"),
         (&Method::POST, "/suspend") => cluster("suspend", "sources"),
         (&Method::POST, "/resume") => cluster("resume", "sources"),
-        (&Method::POST, canary) if canary.starts_with("/canaries/") => {
-            let mut parts = canary.trim_start_matches("/canaries/").split('/');
-            // A malformed path still needs the verb: 404 is for those who may ask.
-            let (namespace, name, verb) = (parts.next(), parts.next(), parts.next());
-            Guard::Protected(Action {
-                verb: verb.unwrap_or("update").to_string(),
-                resource: "canaries",
-                namespace: namespace.map(str::to_string),
-                name: name.map(str::to_string),
-            })
-        }
-        // Every other method on a protected path is refused before it is told 405, so
-        // that the listener does not tell strangers which routes exist.
-        (_, "/status" | "/traffic" | "/sync" | "/suspend" | "/resume") => cluster("get", "status"),
-        (_, canary) if canary.starts_with("/canaries/") => cluster("get", "status"),
-        _ => Guard::Open,
+        (method, path) => match canary_segments(path) {
+            Some(segments) if method == Method::POST => {
+                // A malformed path still needs the verb: 404 is for those who may ask.
+                let segment = |index: usize| segments.get(index).map(|s| s.to_string());
+                Guard::Protected(Action {
+                    verb: segment(2).unwrap_or_else(|| "update".to_string()),
+                    resource: "canaries",
+                    namespace: segment(0),
+                    name: segment(1),
+                })
+            }
+            // Every other method on a protected path is refused before it is told 405,
+            // so that the listener does not tell strangers which routes exist.
+            Some(_) => cluster("get", "status"),
+            None if PROTECTED_PATHS.contains(&path) => cluster("get", "status"),
+            None => Guard::Open,
+        },
     }
 }
 

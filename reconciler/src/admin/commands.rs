@@ -7,19 +7,18 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Response, StatusCode};
 
-use super::{Admin, owned_text, text};
+use super::{Admin, text};
 
 /// `POST /canaries/<namespace>/<name>/<promote|abort|pause|resume>`.
 pub async fn canary_command(admin: &Admin, path: &str) -> Response<Full<Bytes>> {
     use crate::canary::controller::Command;
-    let parts: Vec<&str> = path.trim_start_matches("/canaries/").split('/').collect();
-    let [namespace, name, action] = parts.as_slice() else {
+    let Some(&[namespace, name, action]) = super::auth::canary_segments(path).as_deref() else {
         return text(
             StatusCode::NOT_FOUND,
             "use /canaries/<namespace>/<name>/<promote|abort|pause|resume>\n",
         );
     };
-    let command = match *action {
+    let command = match action {
         "promote" => Command::Promote,
         "abort" => Command::Abort,
         "pause" => Command::Pause,
@@ -32,8 +31,8 @@ pub async fn canary_command(admin: &Admin, path: &str) -> Response<Full<Bytes>> 
         }
     };
     match admin.canaries.command(namespace, name, command).await {
-        Ok(message) => owned_text(StatusCode::OK, format!("{message}\n")),
-        Err(message) => owned_text(StatusCode::CONFLICT, format!("{message}\n")),
+        Ok(message) => text(StatusCode::OK, format!("{message}\n")),
+        Err(message) => text(StatusCode::CONFLICT, format!("{message}\n")),
     }
 }
 

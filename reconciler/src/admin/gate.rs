@@ -50,7 +50,7 @@ pub fn refused(refusal: &Refusal) -> Response<Full<Bytes>> {
         Reason::WrongToken | Reason::Forbidden | Reason::CrossOrigin => StatusCode::FORBIDDEN,
         Reason::ReviewFailed => StatusCode::SERVICE_UNAVAILABLE,
     };
-    let mut response = super::owned_text(status, format!("{}\n", refusal.message));
+    let mut response = super::text(status, format!("{}\n", refusal.message));
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             hyper::header::WWW_AUTHENTICATE,

@@ -73,7 +73,7 @@ async fn route(admin: Admin, request: Request<Incoming>) -> Response<Full<Bytes>
         (&Method::GET, "/status") => json(StatusCode::OK, &status_document(&admin).await),
         (&Method::GET, "/traffic") => match commands::traffic_window(request.uri().query()) {
             Ok(window) => json(StatusCode::OK, &commands::traffic_document(&admin, window)),
-            Err(message) => owned_text(StatusCode::BAD_REQUEST, format!("{message}\n")),
+            Err(message) => text(StatusCode::BAD_REQUEST, format!("{message}\n")),
         },
         (&Method::GET, "/metrics") => {
             let mut response = Response::new(Full::new(Bytes::from(admin.metrics.encode())));
@@ -119,23 +119,20 @@ async fn route(admin: Admin, request: Request<Incoming>) -> Response<Full<Bytes>
             let _ = admin.triggers.try_send(Trigger::Resume);
             text(StatusCode::OK, "resumed\n")
         }
-        (
-            _,
-            "/status" | "/traffic" | "/healthz" | "/livez" | "/readyz" | "/sync" | "/suspend"
-            | "/resume" | "/metrics" | "/webhook",
-        ) => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
+        (_, path)
+            if auth::OPEN_PATHS.contains(&path)
+                || auth::PROTECTED_PATHS.contains(&path)
+                || path == "/webhook" =>
+        {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
-pub(crate) fn owned_text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
-}
-
-pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+/// A plain-text answer: a `&'static str` is sent without a copy, a `String` as it is.
+pub(crate) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response
 }

@@ -6,7 +6,7 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 
-use super::{Admin, owned_text, text};
+use super::{Admin, text};
 use crate::reconcile::Trigger;
 use crate::source::credentials::Secret;
 use crate::source::git::Reference;
@@ -45,19 +45,23 @@ pub async fn receive_webhook(
     hook: &Webhook,
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
+    let refuse = |error: webhook::WebhookError| {
+        tracing::warn!(%error, "webhook delivery refused");
+        let code = match error {
+            webhook::WebhookError::Unsigned => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::FORBIDDEN,
+        };
+        text(code, format!("refused: {error}\n"))
+    };
     let (parts, body) = request.into_parts();
-    let signature = parts
+    // An unsigned delivery is refused before a byte of its body is read.
+    let Some(signature) = parts
         .headers
         .get(webhook::SIGNATURE_HEADER)
-        .map(|value| value.as_bytes());
-    // An unsigned delivery is refused before a byte of its body is read.
-    if signature.is_none() {
-        tracing::warn!(error = %webhook::WebhookError::Unsigned, "webhook delivery refused");
-        return owned_text(
-            StatusCode::UNAUTHORIZED,
-            format!("refused: {}\n", webhook::WebhookError::Unsigned),
-        );
-    }
+        .map(|value| value.as_bytes())
+    else {
+        return refuse(webhook::WebhookError::Unsigned);
+    };
     let Ok(_slot) = hook.reading.try_acquire() else {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -73,13 +77,8 @@ pub async fn receive_webhook(
         Ok(Err(_)) => return text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large\n"),
         Err(_) => return text(StatusCode::REQUEST_TIMEOUT, "payload not sent in time\n"),
     };
-    if let Err(error) = webhook::verify(hook.secret.expose().as_bytes(), signature, &body) {
-        tracing::warn!(%error, "webhook delivery refused");
-        let code = match error {
-            webhook::WebhookError::Unsigned => StatusCode::UNAUTHORIZED,
-            _ => StatusCode::FORBIDDEN,
-        };
-        return owned_text(code, format!("refused: {error}\n"));
+    if let Err(error) = webhook::verify(hook.secret.expose().as_bytes(), Some(signature), &body) {
+        return refuse(error);
     }
     let event = parts
         .headers
@@ -87,26 +86,24 @@ pub async fn receive_webhook(
         .and_then(|value| value.to_str().ok());
     match webhook::parse(event, &body) {
         Ok(webhook::Event::Ping) => text(StatusCode::OK, "pong\n"),
-        Ok(webhook::Event::Other(name)) => {
-            owned_text(StatusCode::OK, format!("ignored: {name} event\n"))
-        }
+        Ok(webhook::Event::Other(name)) => text(StatusCode::OK, format!("ignored: {name} event\n")),
         Ok(webhook::Event::Push { reference }) => {
             let followed = admin.status.lock().await.followed.clone();
             if webhook::concerns(&hook.reference, followed.as_deref(), &reference) {
                 tracing::info!(pushed = %reference, "webhook: push received; fetching");
                 // A full channel already holds a pending trigger: nothing is lost.
                 let _ = admin.triggers.try_send(Trigger::Webhook);
-                owned_text(
+                text(
                     StatusCode::ACCEPTED,
                     format!("sync requested: push to {reference}\n"),
                 )
             } else {
-                owned_text(
+                text(
                     StatusCode::OK,
                     format!("ignored: push to {reference}, which is not followed\n"),
                 )
             }
         }
-        Err(error) => owned_text(StatusCode::BAD_REQUEST, format!("{error}\n")),
+        Err(error) => text(StatusCode::BAD_REQUEST, format!("{error}\n")),
     }
 }

@@ -118,5 +118,3 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .try_init();
 }
-
-pub(crate) use crate::error_chain::error_chain;

@@ -20,7 +20,7 @@ pub fn run(args: Args) -> ExitCode {
     let loaded = match load::load_path(&args.path) {
         Ok(loaded) => loaded,
         Err(error) => {
-            eprintln!("error: {}", super::error_chain(&error));
+            eprintln!("error: {}", crate::error_chain::error_chain(&error));
             return ExitCode::from(2);
         }
     };

@@ -225,7 +225,6 @@ impl TokenStore {
         let text = serde_json::to_string_pretty(records).unwrap_or_default();
         super::private_file::write(&self.path, &text).map_err(|source| io(&self.path, source))
     }
-
 }
 
 fn io(path: &Path, source: std::io::Error) -> TokenError {
