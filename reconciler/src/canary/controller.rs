@@ -117,7 +117,9 @@ impl CanaryController {
         }
     }
 
-    /// No rollout progresses or waits for its outcome to be written.
+    /// No rollout progresses and no outcome commit waits for another try. (A decided
+    /// outcome is written within the step that decided it; one that cannot be written
+    /// for good waits for nothing.)
     async fn at_rest(&self) -> bool {
         let retries_pending = !self
             .outcome_retries
@@ -125,12 +127,12 @@ impl CanaryController {
             .unwrap_or_else(|p| p.into_inner())
             .is_empty();
         !retries_pending
-            && self.rollouts.lock().await.values().all(|rollout| {
-                matches!(
-                    rollout.phase,
-                    Phase::Paused | Phase::Promoted | Phase::RolledBack
-                )
-            })
+            && self
+                .rollouts
+                .lock()
+                .await
+                .values()
+                .all(|rollout| rollout.phase != Phase::Progressing)
     }
 
     pub async fn command(

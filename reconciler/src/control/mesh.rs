@@ -220,6 +220,7 @@ impl Mesh {
     }
 
     /// The compilation proxies are served from, while it is current.
+    #[cfg(test)]
     pub async fn compilation(&self) -> Option<Arc<Compiled>> {
         self.inner.lock().await.compiled.clone()
     }
@@ -276,7 +277,7 @@ impl Mesh {
             inner.compiled = None;
         }
         inner.proxies.insert(
-            key,
+            key.clone(),
             Proxy {
                 workload,
                 sender,
@@ -289,11 +290,15 @@ impl Mesh {
                 held,
             },
         );
-        if inner.compiled.is_some() {
-            // The workload is already compiled in: its snapshot goes out now.
-            publish(&mut inner, &self.traffic);
-        } else {
-            self.publish_soon(&mut inner);
+        match (inner.compiled.clone(), inner.applied.clone()) {
+            // The workload is already compiled in: its snapshot goes out now, and
+            // nobody else's changed.
+            (Some(compiled), Some(applied)) => {
+                if let Some(proxy) = inner.proxies.get_mut(&key) {
+                    send_to(proxy, &applied, &compiled);
+                }
+            }
+            _ => self.publish_soon(&mut inner),
         }
         Ok(connection)
     }
@@ -314,23 +319,27 @@ impl Mesh {
     }
 
     /// How many times the mesh has been compiled since this process started.
+    #[cfg(test)]
     pub async fn compilations(&self) -> u64 {
         self.inner.lock().await.compilations
     }
 
     pub async fn disconnect(self: &Arc<Self>, id: &str, connection: u64) {
         let mut inner = self.inner.lock().await;
+        // A stale stream's goodbye must not drop its successor.
         if inner
             .proxies
             .get(id)
-            .is_some_and(|proxy| proxy.connection == connection)
+            .is_none_or(|proxy| proxy.connection != connection)
         {
-            if let Some(proxy) = inner.proxies.remove(id)
-                && !inner.cluster
-                && inner.inventory.remove(&proxy.workload.id).is_some()
-            {
-                inner.compiled = None;
-            }
+            return;
+        }
+        let Some(proxy) = inner.proxies.remove(id) else {
+            return;
+        };
+        // Only a workload leaving the inventory changes anyone's snapshot.
+        if !inner.cluster && inner.inventory.remove(&proxy.workload.id).is_some() {
+            inner.compiled = None;
             self.publish_soon(&mut inner);
         }
     }
@@ -515,46 +524,51 @@ fn compile_with_overrides(
 /// Sends every proxy whose snapshot version changed its new snapshot.
 fn send_changed(inner: &mut Inner, applied: &Applied, compiled: &Compiled) {
     for proxy in inner.proxies.values_mut() {
-        let id = &proxy.workload.id;
-        let Some(version) = compiled.version(id) else {
-            continue;
-        };
-        if proxy.held {
-            if proxy.acked.as_deref() == Some(version) {
-                // Back with exactly what it would be sent: in sync, nothing to send.
-                proxy.held = false;
-                proxy.sent = Some(Sent {
-                    version: version.to_string(),
-                    revision: Some(applied.revision.clone()),
-                });
-                proxy.acked_revision = Some(applied.revision.clone());
-            }
-            continue;
-        }
-        if let Some(sent) = proxy.sent.as_mut().filter(|sent| sent.version == version) {
-            // The revision changed nothing for this proxy: it is at the new revision
-            // with the version it already has.
-            sent.revision = Some(applied.revision.clone());
-            if proxy.acked.as_deref() == Some(version) {
-                proxy.acked_revision = Some(applied.revision.clone());
-            }
-            continue;
-        }
-        let Some(snapshot) = compiled.snapshot(id) else {
-            continue;
-        };
-        let version = snapshot.version.clone();
-        let message = proto::ControlMessage {
-            message: Some(proto::control_message::Message::Snapshot(snapshot)),
-        };
-        // A proxy that cannot keep up gets the newest snapshot on its next change; a
-        // full channel never blocks the mesh.
-        if proxy.sender.try_send(Ok(message)).is_ok() {
+        send_to(proxy, applied, compiled);
+    }
+}
+
+/// Sends `proxy` its snapshot of `compiled` if its version changed.
+fn send_to(proxy: &mut Proxy, applied: &Applied, compiled: &Compiled) {
+    let id = &proxy.workload.id;
+    let Some(version) = compiled.version(id) else {
+        return;
+    };
+    if proxy.held {
+        if proxy.acked.as_deref() == Some(version) {
+            // Back with exactly what it would be sent: in sync, nothing to send.
+            proxy.held = false;
             proxy.sent = Some(Sent {
-                version,
+                version: version.to_string(),
                 revision: Some(applied.revision.clone()),
             });
+            proxy.acked_revision = Some(applied.revision.clone());
         }
+        return;
+    }
+    if let Some(sent) = proxy.sent.as_mut().filter(|sent| sent.version == version) {
+        // The revision changed nothing for this proxy: it is at the new revision
+        // with the version it already has.
+        sent.revision = Some(applied.revision.clone());
+        if proxy.acked.as_deref() == Some(version) {
+            proxy.acked_revision = Some(applied.revision.clone());
+        }
+        return;
+    }
+    let Some(snapshot) = compiled.snapshot(id) else {
+        return;
+    };
+    let version = snapshot.version.clone();
+    let message = proto::ControlMessage {
+        message: Some(proto::control_message::Message::Snapshot(snapshot)),
+    };
+    // A proxy that cannot keep up gets the newest snapshot on its next change; a
+    // full channel never blocks the mesh.
+    if proxy.sender.try_send(Ok(message)).is_ok() {
+        proxy.sent = Some(Sent {
+            version,
+            revision: Some(applied.revision.clone()),
+        });
     }
 }
 

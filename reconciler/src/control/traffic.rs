@@ -91,8 +91,8 @@ type Samples = BTreeMap<(Side, BackendKey, Source), VecDeque<Sample>>;
 struct State {
     samples: Samples,
     keys_per_source: HashMap<Source, usize>,
-    /// (namespace, service) of every service of the mesh in force.
-    known: BTreeSet<(String, String)>,
+    /// Every service of the mesh in force, by namespace.
+    known: BTreeMap<String, BTreeSet<String>>,
     last_sweep: Option<Instant>,
 }
 
@@ -104,7 +104,11 @@ pub struct Traffic {
 impl Traffic {
     /// The services reports may name from now on: those of the mesh in force.
     pub fn set_known(&self, known: BTreeSet<(String, String)>) {
-        self.lock().known = known;
+        let mut by_namespace: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (namespace, service) in known {
+            by_namespace.entry(namespace).or_default().insert(service);
+        }
+        self.lock().known = by_namespace;
     }
 
     /// Records a report of the proxy that proved `source` and serves `served` (services
@@ -142,14 +146,14 @@ impl Traffic {
             state.sweep(at);
         }
         for counter in counters {
-            let key = BackendKey {
-                namespace: counter.namespace.clone(),
-                service: counter.service.clone(),
-                backend: counter.backend.clone(),
-            };
-            if state.knows(&key.namespace, &key.service)
-                && state.knows(&key.namespace, &key.backend)
+            if state.knows(&counter.namespace, &counter.service)
+                && state.knows(&counter.namespace, &counter.backend)
             {
+                let key = BackendKey {
+                    namespace: counter.namespace.clone(),
+                    service: counter.service.clone(),
+                    backend: counter.backend.clone(),
+                };
                 state.add(Side::Client, key, source, counter, at);
             }
         }
@@ -170,6 +174,7 @@ impl Traffic {
     }
 
     /// Every caller's client-side traffic to `key` since `since`.
+    #[cfg(test)]
     pub fn since(&self, key: &BackendKey, since: Instant) -> Aggregate {
         self.lock().sum(Side::Client, key, since, None).aggregate()
     }
@@ -249,7 +254,8 @@ impl Traffic {
 impl State {
     fn knows(&self, namespace: &str, service: &str) -> bool {
         self.known
-            .contains(&(namespace.to_string(), service.to_string()))
+            .get(namespace)
+            .is_some_and(|services| services.contains(service))
     }
 
     fn add(
@@ -266,15 +272,17 @@ impl State {
         if !well_formed {
             return;
         }
-        let entry = (side, key, source.clone());
-        if !self.samples.contains_key(&entry) {
-            let held = self.keys_per_source.entry(source.clone()).or_default();
-            if *held >= MAX_KEYS_PER_SOURCE {
-                return;
+        let queue = match self.samples.entry((side, key, source.clone())) {
+            std::collections::btree_map::Entry::Occupied(queue) => queue.into_mut(),
+            std::collections::btree_map::Entry::Vacant(vacant) => {
+                let held = self.keys_per_source.entry(source.clone()).or_default();
+                if *held >= MAX_KEYS_PER_SOURCE {
+                    return;
+                }
+                *held += 1;
+                vacant.insert(VecDeque::new())
             }
-            *held += 1;
-        }
-        let queue = self.samples.entry(entry).or_default();
+        };
         match queue.back_mut() {
             // Folded whatever the bounds: were a change of bounds to start a sample, a
             // report alternating two sets of bounds on one key would grow the queue by a
