@@ -12,11 +12,14 @@
 //!   would leave the listener looking dead to every new client until the flood left.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use prometheus_client::metrics::gauge::Gauge;
 
 use crate::metrics::{ListenerMetrics, Metrics};
 
@@ -41,12 +44,13 @@ pub struct Acceptor {
 /// long as the connection is served.
 pub struct Slot {
     _permit: OwnedSemaphorePermit,
-    metrics: ListenerMetrics,
+    /// The listener's `connections_open`.
+    open: Gauge,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.metrics.open.dec();
+        self.open.dec();
     }
 }
 
@@ -74,15 +78,15 @@ impl Acceptor {
         self.listener.local_addr()
     }
 
-    /// The next connection within the cap. Cancel-safe: dropping the future loses no
-    /// accepted connection.
-    pub async fn accept(&mut self) -> (TcpStream, Slot) {
+    /// The next connection within the cap, and its peer's address. Cancel-safe:
+    /// dropping the future loses no accepted connection.
+    pub async fn accept(&mut self) -> (TcpStream, SocketAddr, Slot) {
         loop {
             if let Some(pause) = self.pause {
                 tokio::time::sleep(pause).await;
             }
-            let stream = match self.listener.accept().await {
-                Ok((stream, _)) => stream,
+            let (stream, peer) = match self.listener.accept().await {
+                Ok(accepted) => accepted,
                 Err(error) => {
                     self.failed(&error);
                     continue;
@@ -103,9 +107,10 @@ impl Acceptor {
             self.metrics.open.inc();
             return (
                 stream,
+                peer,
                 Slot {
                     _permit: permit,
-                    metrics: self.metrics.clone(),
+                    open: self.metrics.open.clone(),
                 },
             );
         }
@@ -184,8 +189,8 @@ mod tests {
         let (mut acceptor, address, metrics) = acceptor(2).await;
         let _first = TcpStream::connect(address).await.unwrap();
         let _second = TcpStream::connect(address).await.unwrap();
-        let (_, slot_one) = acceptor.accept().await;
-        let (_, slot_two) = acceptor.accept().await;
+        let (_, _, slot_one) = acceptor.accept().await;
+        let (_, _, slot_two) = acceptor.accept().await;
         assert_eq!(acceptor.metrics.open.get(), 2);
 
         let mut third = TcpStream::connect(address).await.unwrap();
@@ -199,7 +204,7 @@ mod tests {
         }
         drop(slot_one);
         let _fifth = TcpStream::connect(address).await.unwrap();
-        let (_, _slot_five) = acceptor.accept().await;
+        let (_, _, _slot_five) = acceptor.accept().await;
         assert_eq!(acceptor.metrics.refused.get(), 2);
         assert_eq!(acceptor.metrics.open.get(), 2);
         drop(slot_two);

@@ -10,7 +10,7 @@
 //! their slot back and cannot starve the probes.
 
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,13 +18,13 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 
 use crate::accept::Acceptor;
 use crate::header_timeout;
 use crate::metrics::Metrics;
-use crate::outbound::listener::{HEADER_READ_TIMEOUT, MAX_HEADER_BYTES};
+use crate::outbound::listener::HEADER_READ_TIMEOUT;
 use crate::outbound::tcp::TcpListeners;
 use crate::shutdown::Drain;
 use crate::snapshot::SnapshotStore;
@@ -35,27 +35,18 @@ pub struct Admin {
     pub tcp: Arc<TcpListeners>,
 }
 
-/// HTTP/1.1 only (what probes and scrapers speak), with the request-head limits of the
-/// inbound and outbound listeners.
+/// HTTP/1.1 only (what probes and scrapers speak), with the listeners' request-head
+/// limits.
 fn server_builder() -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEADER_BYTES);
-    builder
+    crate::outbound::listener::server_builder().http1_only()
 }
 
 pub async fn serve(mut acceptor: Acceptor, admin: Arc<Admin>, mut drain: Drain) {
     let builder = Arc::new(server_builder());
     loop {
-        let (stream, slot) = tokio::select! {
+        let (stream, peer, slot) = tokio::select! {
             accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
-        };
-        let Ok(peer) = stream.peer_addr() else {
-            continue;
         };
         let admin = admin.clone();
         let builder = builder.clone();
@@ -75,10 +66,7 @@ pub async fn serve(mut acceptor: Acceptor, admin: Arc<Admin>, mut drain: Drain) 
 
 /// Whether `peer` is on this host's loopback (IPv4-mapped IPv6 included).
 fn is_loopback(peer: SocketAddr) -> bool {
-    match peer.ip() {
-        IpAddr::V4(ip) => ip.is_loopback(),
-        IpAddr::V6(ip) => ip.to_canonical().is_loopback(),
-    }
+    peer.ip().to_canonical().is_loopback()
 }
 
 fn handle<B>(admin: &Admin, peer: SocketAddr, request: &Request<B>) -> Response<Full<Bytes>> {

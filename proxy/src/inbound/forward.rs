@@ -38,8 +38,8 @@ pub struct Caller {
     pub peer: Peer,
     last_route: Mutex<Option<LastRoute>>,
     /// The connection's place under the listener's cap; an upgraded stream outlives the
-    /// HTTP connection, so it keeps a share until it ends.
-    slot: Arc<Slot>,
+    /// HTTP connection, so it holds the caller until it ends.
+    _slot: Slot,
 }
 
 struct LastRoute {
@@ -53,7 +53,7 @@ impl Caller {
         Arc::new(Self {
             peer,
             last_route: Mutex::new(None),
-            slot: Arc::new(slot),
+            _slot: slot,
         })
     }
 
@@ -115,7 +115,7 @@ pub fn handle(
             Exchange::Direct(prepared) => direct(&inbound, &app, &prepared).await,
             Exchange::Pooled { http2, request } => to_app(&inbound, &app, http2, *request).await,
             Exchange::Upgrade { snapshot, request } => {
-                to_app_upgrade(&inbound, &snapshot, &app, *request, caller.slot.clone()).await
+                to_app_upgrade(&inbound, &snapshot, &app, *request, caller.clone()).await
             }
         };
         metrics.response(response.status(), start.elapsed());
@@ -507,7 +507,7 @@ async fn to_app_upgrade(
     snapshot: &Snapshot,
     app: &InboundPort,
     mut request: Request<Incoming>,
-    slot: Arc<Slot>,
+    caller: Arc<Caller>,
 ) -> Response<ResponseBody> {
     let timeout = snapshot.connect_timeout(inbound.connect_timeout);
     let stream = match tokio::time::timeout(timeout, TcpStream::connect(&*app.app_address)).await {
@@ -522,7 +522,7 @@ async fn to_app_upgrade(
         keep_host(&mut request);
         *request.uri_mut() = Uri::from(path);
     }
-    match upgrade::forward(stream, request, slot).await {
+    match upgrade::forward(stream, request, caller).await {
         Ok(response) => respond::relayed(response),
         Err(error) => respond::text(
             StatusCode::BAD_GATEWAY,

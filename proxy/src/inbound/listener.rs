@@ -31,12 +31,13 @@ const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 pub async fn serve(mut acceptor: Acceptor, inbound: Arc<Inbound>, mut drain: Drain) {
     let builder = Arc::new(server_builder());
     loop {
-        let (stream, slot) = tokio::select! {
+        let (stream, peer, slot) = tokio::select! {
             accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
         };
         tokio::spawn(connection(
             stream,
+            peer,
             slot,
             inbound.clone(),
             builder.clone(),
@@ -48,13 +49,13 @@ pub async fn serve(mut acceptor: Acceptor, inbound: Arc<Inbound>, mut drain: Dra
 /// Serves one connection; `slot` keeps its place under the listener's cap until it ends.
 async fn connection(
     stream: TcpStream,
+    peer_address: std::net::SocketAddr,
     slot: Slot,
     inbound: Arc<Inbound>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     drain: Drain,
 ) {
     let _ = stream.set_nodelay(true);
-    let peer_address = stream.peer_addr().ok();
     let mut first = [0u8; 1];
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
         Ok(Ok(1)) => {}

@@ -51,7 +51,7 @@ pub async fn serve(mut acceptor: Acceptor, outbound: Arc<Outbound>, mut drain: D
     let local = acceptor.local_addr().ok();
     let builder = Arc::new(server_builder());
     loop {
-        let (stream, slot) = tokio::select! {
+        let (stream, _, slot) = tokio::select! {
             accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
         };
@@ -64,11 +64,7 @@ pub async fn serve(mut acceptor: Acceptor, outbound: Arc<Outbound>, mut drain: D
                     .then(|| (service.name.clone(), port))
             });
             if let Some((service, port)) = tcp_service {
-                let forwarded = tcp::forward(outbound.clone(), stream, service, port);
-                tokio::spawn(async move {
-                    forwarded.await;
-                    drop(slot);
-                });
+                tokio::spawn(tcp::forward(outbound.clone(), stream, service, port, slot));
                 continue;
             }
         }

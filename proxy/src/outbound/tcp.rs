@@ -18,7 +18,7 @@ use super::endpoint::Endpoint;
 use super::error::ForwardError;
 use super::pool::{Alpn, UpstreamStream};
 use super::{Outbound, balance};
-use crate::accept::Acceptor;
+use crate::accept::{Acceptor, Slot};
 use crate::access_log::TcpEntry;
 use crate::hop;
 use crate::metrics::{Direction, TcpLabels};
@@ -137,22 +137,30 @@ async fn accept(
     mut drain: Drain,
 ) {
     loop {
-        let (stream, slot) = tokio::select! {
+        let (stream, _, slot) = tokio::select! {
             accepted = acceptor.accept() => accepted,
             () = drain.signaled() => return,
         };
         let _ = stream.set_nodelay(true);
-        let forwarded = forward(outbound.clone(), stream, service.clone(), port);
-        tokio::spawn(async move {
-            forwarded.await;
-            drop(slot);
-        });
+        tokio::spawn(forward(
+            outbound.clone(),
+            stream,
+            service.clone(),
+            port,
+            slot,
+        ));
     }
 }
 
-/// Carries one TCP connection of the app to the service's chosen backend.
-pub async fn forward<S>(outbound: Arc<Outbound>, client: S, service_name: Arc<str>, port: u16)
-where
+/// Carries one TCP connection of the app to the service's chosen backend; `_slot` keeps
+/// its place under the listener's cap until it ends.
+pub async fn forward<S>(
+    outbound: Arc<Outbound>,
+    client: S,
+    service_name: Arc<str>,
+    port: u16,
+    _slot: Slot,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let Some(snapshot) = outbound.snapshots.current() else {
