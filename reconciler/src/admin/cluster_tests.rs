@@ -178,11 +178,7 @@ async fn the_access_review_names_the_user_and_the_canarys_namespace_verb_and_nam
         Some("operator-token"),
     )
     .await;
-    let reviews: Vec<_> = api
-        .take_requests()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .collect();
+    let reviews = api.take_writes();
     assert_eq!(
         reviews[1].line(),
         "POST /apis/authorization.k8s.io/v1/subjectaccessreviews"

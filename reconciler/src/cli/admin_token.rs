@@ -28,9 +28,8 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// The token of `state_dir` (as a program that started the reconciler knows it).
-    pub fn from_state_dir(state_dir: &std::path::Path) -> anyhow::Result<Credentials> {
-        let file = token_file::path(state_dir);
+    /// The token in `file`, which must be readable.
+    pub fn from_file(file: PathBuf) -> Result<Credentials, token_file::TokenFileError> {
         Ok(Credentials {
             token: Some(token_file::read(&file)?),
             looked_at: file,
@@ -44,11 +43,7 @@ impl TokenArgs {
     /// then sent without a token and a 401 says where the CLI looked.
     pub fn credentials(&self) -> anyhow::Result<Credentials> {
         if let Some(file) = &self.admin_token_file {
-            let token = token_file::read(file).context("--admin-token-file")?;
-            return Ok(Credentials {
-                token: Some(token),
-                looked_at: file.clone(),
-            });
+            return Credentials::from_file(file.clone()).context("--admin-token-file");
         }
         let file = token_file::path(&self.state_dir);
         let token = match token_file::read(&file) {

@@ -92,6 +92,8 @@ pub struct LocalMesh {
     pub admin: SocketAddr,
     control_plane: SocketAddr,
     state_dir: PathBuf,
+    /// The reconciler's admin token, written before it said it was listening.
+    credentials: super::admin_token::Credentials,
     children: Vec<Child>,
     proxies: usize,
     /// Each proxy's admin listener (`/metrics`), in the order the workloads joined.
@@ -200,6 +202,9 @@ impl LocalMesh {
             admin: address(&listening, "admin")?,
             control_plane: address(&listening, "controlPlane")?,
             state_dir: state_dir.to_path_buf(),
+            credentials: super::admin_token::Credentials::from_file(
+                crate::admin::token_file::path(state_dir),
+            )?,
             children: vec![child],
             proxies: 0,
             proxy_admins: Vec::new(),
@@ -322,11 +327,10 @@ impl LocalMesh {
     /// One request to the reconciler's admin API with the admin token of its state
     /// directory, as `meshcd status` sends it.
     pub async fn admin_call(&self, method: &str, path: &str) -> anyhow::Result<(u16, String)> {
-        let credentials = super::admin_token::Credentials::from_state_dir(&self.state_dir)?;
         super::http::call(
             method,
             &format!("http://{}{path}", self.admin),
-            &credentials,
+            &self.credentials,
         )
         .await
     }

@@ -6,10 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meshcd_schemas::proto;
-use meshcd_schemas::proto::control_plane_client::ControlPlaneClient;
 use serde_json::json;
-use tokio::sync::{mpsc, watch};
-use tokio_stream::wrappers::ReceiverStream;
+use tokio::sync::watch;
 use tonic::transport::Channel;
 
 use super::mesh::Mesh;
@@ -58,16 +56,12 @@ fn hello(
     }
 }
 
-/// Opens a stream with `hello`: `Ok` once registered, the refusal otherwise.
+/// Opens a stream with `hello`: `Ok` once registered (kept until the test ends), the
+/// refusal otherwise.
 async fn join(channel: &Channel, hello: proto::ProxyMessage) -> Result<(), tonic::Status> {
-    let (sender, receiver) = mpsc::channel(1);
-    sender.send(hello).await.unwrap();
-    let stream = ControlPlaneClient::new(channel.clone())
-        .stream(ReceiverStream::new(receiver))
-        .await?;
-    // Keeps the stream (and the registration) until the test ends.
-    std::mem::forget((sender, stream));
-    Ok(())
+    super::server_tests::join(channel, hello)
+        .await
+        .map(std::mem::forget)
 }
 
 #[tokio::test]

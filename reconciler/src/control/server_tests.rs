@@ -91,7 +91,7 @@ fn hello(token: &str, service_account: &str, proxy_id: &str) -> proto::ProxyMess
 
 /// Opens a stream with `hello`: the sender of its further messages once registered, the
 /// refusal otherwise. The response stream is kept open until the test ends.
-async fn join(
+pub(super) async fn join(
     channel: &Channel,
     hello: proto::ProxyMessage,
 ) -> Result<mpsc::Sender<proto::ProxyMessage>, tonic::Status> {

@@ -1,7 +1,9 @@
 //! Kubernetes service-account tokens checked with the TokenReview API: how a proxy in a
 //! cluster proves its identity (its pod's projected token, bound to meshcd's audience).
 
-use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec, UserInfo};
+use k8s_openapi::api::authentication::v1::{
+    TokenReview, TokenReviewSpec, TokenReviewStatus, UserInfo,
+};
 use kube::Client;
 use kube::api::{Api, PostParams};
 
@@ -34,22 +36,8 @@ impl TokenReviewer {
     /// The service account a token proves, or `None` when the API server does not
     /// authenticate it for our audience (expired, revoked, deleted pod, other audience).
     pub async fn verify(&self, token: &str) -> Result<Option<Identity>, TokenReviewError> {
-        let review = TokenReview {
-            spec: TokenReviewSpec {
-                token: Some(token.to_string()),
-                audiences: Some(vec![self.audience.clone()]),
-            },
-            ..TokenReview::default()
-        };
-        let api: Api<TokenReview> = Api::all(self.client.clone());
-        let reviewed = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map_err(TokenReviewError::Api)?;
-        Ok(reviewed.status.and_then(|status| {
-            if status.authenticated != Some(true) {
-                return None;
-            }
+        let status = review(&self.client, token, Some(vec![self.audience.clone()])).await?;
+        Ok(status.and_then(|status| {
             // The API server answers with the audiences the token is valid for; an empty
             // answer means it did not check them, which a meshcd token must not skip.
             if !status
@@ -71,10 +59,27 @@ pub async fn review_user(
     client: &Client,
     token: &str,
 ) -> Result<Option<UserInfo>, TokenReviewError> {
+    Ok(review(client, token, None)
+        .await?
+        .and_then(|status| status.user)
+        .filter(|user| {
+            user.username
+                .as_deref()
+                .is_some_and(|name| !name.is_empty())
+        }))
+}
+
+/// The API server's review of `token` for `audiences` (its own when `None`), when it
+/// authenticates the token.
+async fn review(
+    client: &Client,
+    token: &str,
+    audiences: Option<Vec<String>>,
+) -> Result<Option<TokenReviewStatus>, TokenReviewError> {
     let review = TokenReview {
         spec: TokenReviewSpec {
             token: Some(token.to_string()),
-            audiences: None,
+            audiences,
         },
         ..TokenReview::default()
     };
@@ -85,13 +90,7 @@ pub async fn review_user(
         .map_err(TokenReviewError::Api)?;
     Ok(reviewed
         .status
-        .filter(|status| status.authenticated == Some(true))
-        .and_then(|status| status.user)
-        .filter(|user| {
-            user.username
-                .as_deref()
-                .is_some_and(|name| !name.is_empty())
-        }))
+        .filter(|status| status.authenticated == Some(true)))
 }
 
 /// `system:serviceaccount:<namespace>:<name>` → the identity.
@@ -136,11 +135,7 @@ mod tests {
             })
         );
         assert_eq!(reviewer.verify("forged").await.unwrap(), None);
-        let reviews: Vec<_> = api
-            .take_requests()
-            .into_iter()
-            .filter(|r| r.method == "POST")
-            .collect();
+        let reviews = api.take_writes();
         assert_eq!(
             reviews[0].line(),
             "POST /apis/authentication.k8s.io/v1/tokenreviews"
