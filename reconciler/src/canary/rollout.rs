@@ -160,9 +160,12 @@ impl Rollout {
         self.last_analysis = now;
         self.last_verdict = Some(verdict.clone());
         match verdict {
-            Verdict::Wait { .. } if self.step.is_none() && self.canary_weight == 0 => {
+            _ if self.step.is_none() && self.canary_weight == 0 => {
                 // Git starts the canary at 0%: no traffic can reach it, so there is
                 // nothing to judge and waiting would only end at the progressDeadline.
+                // Whatever this first interval counted was served before 0% (a report
+                // lands up to a second after the requests it counts), so it is no verdict
+                // on the canary either way.
                 self.advance(canary, "nothing to judge at 0%".into(), now)
             }
             Verdict::Wait {
