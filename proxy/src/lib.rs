@@ -47,6 +47,7 @@ use inbound::{AppClients, Inbound};
 use metrics::Metrics;
 use outbound::Outbound;
 use outbound::endpoint::EndpointRegistry;
+use outbound::on_demand::{Lookups, OnDemand};
 use outbound::pool::Pool;
 use outbound::tcp::TcpListeners;
 use snapshot::{CompileContext, Snapshot, SnapshotStore};
@@ -264,6 +265,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
 
     let access_log = config.access_log.then_some(AccessLog);
+    let lookups = Arc::new(Lookups::default());
+    let on_demand = matches!(source, Source::Join(_))
+        .then(|| OnDemand::new(lookups.clone(), endpoints.clone(), metrics.clone()));
     let outbound = Arc::new(Outbound {
         snapshots: snapshots.clone(),
         pool: Arc::new(Pool::new(tls.clone(), metrics.clone())),
@@ -271,6 +275,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         connect_timeout: config.connect_timeout,
         request_timeout: config.request_timeout,
         access_log,
+        on_demand,
     });
     let inbound = Arc::new(Inbound {
         snapshots: snapshots.clone(),
@@ -334,6 +339,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                 metrics: metrics.clone(),
                 tcp: tcp.clone(),
                 tls: tls.clone(),
+                lookups,
             });
             join::start(channel, options, sink, first).await?
         }

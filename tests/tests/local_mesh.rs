@@ -157,3 +157,60 @@ async fn commit_is_applied_without_waiting_for_the_poll_interval() -> anyhow::Re
     eprintln!("commit → applied in {:?}", committed.elapsed());
     Ok(())
 }
+
+/// The names of the services in a proxy's snapshot, from its admin `/config`.
+async fn snapshot_services(
+    proxy: &meshcd_e2e::local_mesh::JoinedProxy,
+) -> anyhow::Result<Vec<String>> {
+    let config = proxy.config().await?;
+    Ok(config["snapshot"]["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|service| service["name"].as_str().map(String::from))
+        .collect())
+}
+
+#[tokio::test]
+async fn a_proxy_is_sent_only_the_services_it_may_call_yet_a_call_to_another_gets_the_403_naming_why()
+-> anyhow::Result<()> {
+    let mesh = LocalMesh::start(&POLICY_FILES).await?;
+    let _api = mesh.workload(SIMPLE, "api", &["api"]).await?;
+    let frontend = mesh.workload(SIMPLE, "frontend", &["frontend"]).await?;
+    mesh.await_in_sync(2).await?;
+    let client = frontend.proxy.client();
+    let services = snapshot_services(&frontend.proxy).await?;
+    assert!(
+        !services.iter().any(|s| s == "api"),
+        "no target lets frontend call api, yet it was sent: {services:?}"
+    );
+
+    // Scoped away, api is still a meshed service: the call reaches api's proxy, whose 403
+    // names the identities and why, exactly as when every proxy got every service.
+    let denied = client.get(VALUES).await?;
+    assert_eq!(denied.status, 403, "{}", denied.text());
+    assert!(denied.app().is_err(), "the app answered: {}", denied.text());
+    let reason = denied.text();
+    assert!(
+        reason.contains("sa/frontend") && reason.contains("sa/api"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("no traffic target allows this source"),
+        "{reason}"
+    );
+    // A host no service answers to is still unknown.
+    let unknown = client.get("http://nope.osm-simple-app/").await?;
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+    assert!(
+        unknown.text().contains("no meshed service"),
+        "{}",
+        unknown.text()
+    );
+
+    mesh.repo.commit_from_examples(SIMPLE_ACCESS).await?;
+    until_status(client, VALUES, 200).await?;
+    let services = snapshot_services(&frontend.proxy).await?;
+    assert!(services.iter().any(|s| s == "api"), "{services:?}");
+    Ok(())
+}

@@ -35,6 +35,9 @@ pub trait JoinSink: Send + Sync + 'static {
     ) -> Vec<crate::metrics::BackendTotals>;
     /// Signals responses completing, so the reporter can sleep while there are none.
     fn traffic_activity(&self) -> Arc<crate::metrics::Activity>;
+    /// Where the control plane's answers about services the snapshot lacks go, and
+    /// whose questions go on each new stream.
+    fn lookups(&self) -> Arc<crate::outbound::on_demand::Lookups>;
 }
 
 #[derive(Debug, Clone)]

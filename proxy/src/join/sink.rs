@@ -8,6 +8,7 @@ use meshcd_schemas::proto;
 use super::{JoinSink, WorkloadCertificate};
 use crate::metrics::{Direction, Metrics};
 use crate::outbound::endpoint::EndpointRegistry;
+use crate::outbound::on_demand::Lookups;
 use crate::outbound::tcp::TcpListeners;
 use crate::snapshot::{CompileContext, SnapshotStore};
 use crate::tls::TlsStore;
@@ -18,6 +19,7 @@ pub struct StoreSink {
     pub metrics: Arc<Metrics>,
     pub tcp: Arc<TcpListeners>,
     pub tls: Arc<TlsStore>,
+    pub lookups: Arc<Lookups>,
 }
 
 impl JoinSink for StoreSink {
@@ -61,6 +63,10 @@ impl JoinSink for StoreSink {
 
     fn traffic_activity(&self) -> Arc<crate::metrics::Activity> {
         self.metrics.activity().clone()
+    }
+
+    fn lookups(&self) -> Arc<Lookups> {
+        self.lookups.clone()
     }
 
     fn current_version(&self) -> Option<String> {

@@ -92,6 +92,7 @@ impl Session {
             .await
             .map_err(classify)?
             .into_inner();
+        sink.lookups().attach(outgoing.clone());
         // Reports stop by themselves when the stream (and so the sender) is gone.
         tokio::spawn(super::report::report_every_second(
             outgoing.clone(),
@@ -150,6 +151,10 @@ impl Session {
             }
             Some(proto::control_message::Message::Refused(refused)) => {
                 Err(JoinError::Refused(refused.reason))
+            }
+            Some(proto::control_message::Message::LookupResult(result)) => {
+                self.sink.lookups().answer(result);
+                Ok(Some(false))
             }
             None => Ok(Some(false)),
         }

@@ -33,13 +33,35 @@ pub async fn handle(
     let Some(snapshot) = outbound.snapshots.current() else {
         return Ok(ForwardError::NoSnapshot.into_response());
     };
+    Ok(handle_on(outbound, snapshot, original, request, start, true).await)
+}
+
+/// `handle` with the snapshot in force; `ask` when a service the snapshot lacks may be
+/// looked up (once: the completed snapshot is final for this request).
+async fn handle_on(
+    outbound: Arc<Outbound>,
+    snapshot: Arc<Snapshot>,
+    original: Option<SocketAddr>,
+    request: Request<Incoming>,
+    start: Instant,
+    ask: bool,
+) -> Response<ResponseBody> {
     let logged = outbound
         .access_log
         .map(|_| (request.method().clone(), request.uri().clone()));
     let (service, port) = match route::resolve(&snapshot, original, &request) {
         Ok(found) => found,
         Err(route::RouteError::TcpPort { .. }) if request.method() == Method::CONNECT => {
-            return Ok(tcp::connect_tunnel(outbound.clone(), snapshot.clone(), request).await);
+            return tcp::connect_tunnel(outbound.clone(), snapshot.clone(), request).await;
+        }
+        Err(route::RouteError::Unknown(_)) if ask && outbound.on_demand.is_some() => {
+            let host = route::host(&request).unwrap_or_default();
+            let completed = outbound.complete(&snapshot, &host, original).await;
+            let snapshot = completed.unwrap_or(snapshot);
+            return Box::pin(handle_on(
+                outbound, snapshot, original, request, start, false,
+            ))
+            .await;
         }
         Err(error) => {
             tracing::debug!(%error, "outbound request not routed");
@@ -53,17 +75,17 @@ pub async fn handle(
                 &response,
                 start.elapsed(),
             );
-            return Ok(response);
+            return response;
         }
     };
     if request.method() == Method::CONNECT {
         let error = ForwardError::ConnectMethod(format!("{} port {port} is HTTP", service.name));
-        return Ok(error.into_response());
+        return error.into_response();
     }
     // A request-target that is neither origin- nor absolute-form (a GET of an authority,
     // `*` on a method other than OPTIONS) has no path to forward: the app's mistake.
     if let Err(error) = path::check_form(request.method(), request.uri().path()) {
-        return Ok(ForwardError::from(error).into_response());
+        return ForwardError::from(error).into_response();
     }
     let (backend, route_index) =
         choose_backend(service, snapshot.mesh.path_normalization, &request);
@@ -91,7 +113,7 @@ pub async fn handle(
         &response,
         elapsed,
     );
-    Ok(response)
+    response
 }
 
 /// The split's weighted choice for requests it covers, else the service itself. The

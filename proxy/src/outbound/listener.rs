@@ -2,6 +2,7 @@
 //! were redirected (transparent mode) and serves them as HTTP/1.1 or h2c, or as a TCP
 //! stream when they were addressed to a TCP service's ClusterIP.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use crate::header_timeout;
 use crate::linger::Linger;
 use crate::quickack::{AckingStream, Midway};
 use crate::shutdown::Drain;
-use crate::snapshot::Protocol;
+use crate::snapshot::{Protocol, Snapshot};
 
 /// Request headers larger than this get 431 (HTTP/1.1) — Envoy's default is 60 KiB.
 pub const MAX_HEADER_BYTES: usize = 64 << 10;
@@ -57,26 +58,55 @@ pub async fn serve(mut acceptor: Acceptor, outbound: Arc<Outbound>, mut drain: D
         };
         let _ = stream.set_nodelay(true);
         let original = transparent::original_destination(&stream).filter(|o| Some(*o) != local);
-        if let Some(original) = original {
-            let tcp_service = outbound.snapshots.current().and_then(|snapshot| {
-                let (service, port) = snapshot.service_by_cluster_ip(&original)?;
-                (service.port(port)?.protocol == Protocol::Tcp)
-                    .then(|| (service.name.clone(), port))
-            });
-            if let Some((service, port)) = tcp_service {
-                tokio::spawn(tcp::forward(outbound.clone(), stream, service, port, slot));
-                continue;
+        let snapshot = outbound.snapshots.current();
+        let destination = original.zip(snapshot.as_ref()).map(|(original, snapshot)| {
+            (
+                original,
+                snapshot.service_by_cluster_ip(&original).is_some(),
+            )
+        });
+        match destination {
+            Some((original, false)) if outbound.on_demand.is_some() => {
+                // A ClusterIP the snapshot lacks: the service may be one scoped away.
+                let snapshot = snapshot.expect("destination implies a snapshot");
+                let outbound = outbound.clone();
+                let (builder, drain) = (builder.clone(), drain.clone());
+                tokio::spawn(async move {
+                    let completed = outbound.complete(&snapshot, "", Some(original)).await;
+                    let snapshot = completed.unwrap_or(snapshot);
+                    match tcp_service(&snapshot, original) {
+                        Some((service, port)) => {
+                            tcp::forward(outbound, stream, service, port, slot).await
+                        }
+                        None => {
+                            serve_http(stream, slot, outbound, builder, Some(original), drain).await
+                        }
+                    }
+                });
+            }
+            _ => {
+                let tcp = original.zip(snapshot).and_then(|(o, s)| tcp_service(&s, o));
+                if let Some((service, port)) = tcp {
+                    tokio::spawn(tcp::forward(outbound.clone(), stream, service, port, slot));
+                } else {
+                    tokio::spawn(serve_http(
+                        stream,
+                        slot,
+                        outbound.clone(),
+                        builder.clone(),
+                        original,
+                        drain.clone(),
+                    ));
+                }
             }
         }
-        tokio::spawn(serve_http(
-            stream,
-            slot,
-            outbound.clone(),
-            builder.clone(),
-            original,
-            drain.clone(),
-        ));
     }
+}
+
+/// The TCP service and port a transparent connection's original destination is for.
+fn tcp_service(snapshot: &Snapshot, original: SocketAddr) -> Option<(Arc<str>, u16)> {
+    let (service, port) = snapshot.service_by_cluster_ip(&original)?;
+    (service.port(port)?.protocol == Protocol::Tcp).then(|| (service.name.clone(), port))
 }
 
 /// Serves one connection; `_slot` keeps its place under the listener's cap until it ends.

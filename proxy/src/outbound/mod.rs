@@ -3,7 +3,8 @@
 //! The stack, outermost first, one concern per file:
 //! - `listener`: accept, transparent-mode original destination, HTTP/1.1 or h2c;
 //!   oversized heads (431), malformed ones (400) and slow clients end here.
-//! - `route`: Host or ClusterIP → meshed service and port (404 when there is none).
+//! - `route`: Host or ClusterIP → meshed service and port (404 when there is none);
+//!   `on_demand` asks the control plane for a service the snapshot lacks.
 //! - `split` (in `http`): TrafficSplit backend by weight, per request; A/B matches.
 //! - `balance`: endpoint by power of two choices on in-flight load, skipping ejected ones.
 //! - `pool`: one multiplexed mTLS HTTP/2 connection per endpoint, SPIFFE-verified.
@@ -16,6 +17,7 @@ pub mod endpoint;
 mod error;
 mod http;
 pub mod listener;
+pub mod on_demand;
 pub mod pool;
 mod route;
 pub mod split;
@@ -45,4 +47,22 @@ pub struct Outbound {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub access_log: Option<AccessLog>,
+    /// Joined: services the snapshot lacks are asked of the control plane.
+    pub on_demand: Option<on_demand::OnDemand>,
+}
+
+impl Outbound {
+    /// `snapshot` completed with the service `host` or `original` names, when the
+    /// control plane knows one the snapshot lacks.
+    pub async fn complete(
+        &self,
+        snapshot: &Arc<crate::snapshot::Snapshot>,
+        host: &str,
+        original: Option<std::net::SocketAddr>,
+    ) -> Option<Arc<crate::snapshot::Snapshot>> {
+        let on_demand = self.on_demand.as_ref()?;
+        on_demand
+            .complete(&self.snapshots, snapshot, host, original)
+            .await
+    }
 }

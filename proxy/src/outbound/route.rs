@@ -57,6 +57,16 @@ pub fn resolve<'s, B>(
     Err(unknown())
 }
 
+/// The host a request names (lower case, no port), to look up a service the snapshot
+/// lacks.
+pub fn host<B>(request: &Request<B>) -> Option<String> {
+    let authority = match request.uri().authority() {
+        Some(authority) => authority.as_str(),
+        None => request.headers().get(HOST)?.to_str().ok()?,
+    };
+    parse_authority(authority).map(|parsed| parsed.host.into_owned())
+}
+
 fn http_port(service: &Service, port: u16) -> Result<(&Service, u16), RouteError> {
     match service.port(port).map(|p| p.protocol) {
         Some(Protocol::Http) => Ok((service, port)),

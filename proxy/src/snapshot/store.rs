@@ -17,6 +17,9 @@ pub struct SnapshotStore {
     current: ArcSwapOption<Snapshot>,
     /// The bytes of the last file applied or rejected, so unchanged files cost nothing.
     last_bytes: Mutex<Option<Vec<u8>>>,
+    /// The message the snapshot in force was compiled from, to extend with services
+    /// looked up on demand.
+    base: Mutex<Option<proto::Snapshot>>,
 }
 
 /// What a reload did.
@@ -32,6 +35,7 @@ impl SnapshotStore {
             path: path.to_owned(),
             current: ArcSwapOption::empty(),
             last_bytes: Mutex::new(None),
+            base: Mutex::new(None),
         }
     }
 
@@ -69,8 +73,36 @@ impl SnapshotStore {
         snapshot: proto::Snapshot,
         context: &CompileContext<'_>,
     ) -> Result<Arc<Snapshot>, InvalidSnapshot> {
-        let compiled = Arc::new(compile(snapshot, context)?);
+        let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
+        let compiled = Arc::new(compile(snapshot.clone(), context)?);
         self.current.store(Some(compiled.clone()));
+        *base = Some(snapshot);
         Ok(compiled)
+    }
+
+    /// The snapshot in force with `service` added (same version: what the control plane
+    /// sent, completed), if `version` is still in force; if a newer one replaced it, that
+    /// one (it may have the service). `None` when nothing is in force.
+    pub fn extend(
+        &self,
+        version: &str,
+        service: proto::Service,
+        context: &CompileContext<'_>,
+    ) -> Result<Option<Arc<Snapshot>>, InvalidSnapshot> {
+        let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(snapshot) = base.as_ref().filter(|base| base.version == version) else {
+            return Ok(self.current());
+        };
+        let has = |s: &proto::Service| s.name == service.name && s.namespace == service.namespace;
+        if snapshot.services.iter().any(has) {
+            // Another call added it first.
+            return Ok(self.current());
+        }
+        let mut extended = snapshot.clone();
+        extended.services.push(service);
+        let compiled = Arc::new(compile(extended.clone(), context)?);
+        self.current.store(Some(compiled.clone()));
+        *base = Some(extended);
+        Ok(Some(compiled))
     }
 }

@@ -1,11 +1,15 @@
 //! Compiles a validated config and the live inventory into one snapshot per proxy.
 //!
 //! Pure: `compile(&Config, &Inventory) -> Compiled`. Versions are content hashes, so
-//! replicas compiling the same revision and inventory agree on them. Every proxy gets every meshed service
-//! it can address (so that a call the policy denies still reaches the destination's proxy
-//! and gets its 403) and the authorization rules that name its own identity.
+//! replicas compiling the same revision and inventory agree on them. Each proxy gets the
+//! authorization rules that name its own identity and the meshed services it can use:
+//! all of them under permissive policy, under deny policy those its identity may call
+//! (`scope`). A call to any other service still reaches the destination's proxy and
+//! gets its 403: the proxy looks the service up (`lookup`) when it first needs it.
 
 pub mod access;
+pub mod lookup;
+mod scope;
 mod services;
 
 use std::collections::BTreeMap;
@@ -25,19 +29,23 @@ pub struct CompileWarning {
     pub message: String,
 }
 
-/// What one proxy gets besides the shared service table.
+/// What one proxy gets besides the mesh settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProxyPart {
     pub workload: proto::Workload,
-    pub inbound_rules: Vec<proto::InboundRule>,
+    /// Shared by every proxy of the same identity.
+    pub inbound_rules: Arc<Vec<proto::InboundRule>>,
+    /// The services it is sent, as indices into [`Compiled::services`]; `None`: all.
+    pub scope: Option<Arc<Vec<usize>>>,
     pub version: String,
 }
 
-/// Snapshots in factored form: the service table is the same for every proxy, so it is
-/// built and hashed once and only materialised per proxy when sent.
+/// Snapshots in factored form: each service is built and hashed once, each identity's
+/// rules and scope once, and a proxy's snapshot is only materialised when it is sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Compiled {
     pub mesh: proto::MeshSettings,
+    /// Every meshed service.
     pub services: Arc<Vec<proto::Service>>,
     /// By workload id.
     pub proxies: BTreeMap<String, ProxyPart>,
@@ -48,17 +56,32 @@ impl Compiled {
     /// The whole snapshot of one proxy.
     pub fn snapshot(&self, id: &str) -> Option<proto::Snapshot> {
         let part = self.proxies.get(id)?;
+        let services = match &part.scope {
+            None => self.services.as_ref().clone(),
+            Some(scope) => scope.iter().map(|&i| self.services[i].clone()).collect(),
+        };
         Some(proto::Snapshot {
             version: part.version.clone(),
             workload: Some(part.workload.clone()),
             mesh: Some(self.mesh.clone()),
-            inbound_rules: part.inbound_rules.clone(),
-            services: self.services.as_ref().clone(),
+            inbound_rules: part.inbound_rules.as_ref().clone(),
+            services,
         })
     }
 
     pub fn version(&self, id: &str) -> Option<&str> {
         self.proxies.get(id).map(|part| part.version.as_str())
+    }
+
+    /// The service a proxy in `own_namespace` means by `host` or `original`, whether
+    /// or not its snapshot has it.
+    pub fn lookup(
+        &self,
+        own_namespace: &str,
+        host: &str,
+        original: Option<std::net::SocketAddr>,
+    ) -> Option<&proto::Service> {
+        lookup::find(&self.services, own_namespace, host, original)
     }
 }
 
@@ -66,32 +89,70 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
     let mut warnings = Vec::new();
     let services = services::services(config, inventory, &mut warnings);
     let mesh = mesh_settings(config);
-    let mut shared = Sha256::new();
-    shared.update(mesh.encode_to_vec());
-    for service in &services {
-        shared.update(service.encode_to_vec());
-    }
-    let shared = shared.finalize();
-    let rules = access::RuleIndex::new(config);
-    let mut proxies = BTreeMap::new();
-    for workload in inventory.workloads.values() {
-        if !config.namespaces.contains(&workload.identity.namespace) {
-            continue;
-        }
-        let workload_message = workload_message(config, workload);
-        let inbound_rules = rules.inbound_rules(&workload.identity);
+    let mesh_hash = Sha256::digest(mesh.encode_to_vec());
+    let service_hashes: Vec<_> = services
+        .iter()
+        .map(|service| Sha256::digest(service.encode_to_vec()))
+        .collect();
+    let all_services = {
         let mut hash = Sha256::new();
-        hash.update(shared);
+        service_hashes.iter().for_each(|h| hash.update(h));
+        hash.finalize()
+    };
+    let index = access::RuleIndex::new(config);
+    let workloads: Vec<&Workload> = inventory
+        .workloads
+        .values()
+        .filter(|workload| config.namespaces.contains(&workload.identity.namespace))
+        .collect();
+    // Per identity, however many proxies share it: its rules (with their hash) and scope.
+    let mut rules: BTreeMap<String, Arc<Vec<proto::InboundRule>>> = BTreeMap::new();
+    for workload in &workloads {
+        let identity = spiffe_id(&config.mesh.trust_domain, &workload.identity);
+        rules
+            .entry(identity)
+            .or_insert_with(|| Arc::new(index.inbound_rules(&workload.identity)));
+    }
+    let scoped = config.mesh.traffic_policy == TrafficPolicy::Deny;
+    let scopes = if scoped {
+        scope::Scopes::new(&services, &rules)
+    } else {
+        scope::Scopes::default()
+    };
+    let mut identities: BTreeMap<String, IdentityPart> = BTreeMap::new();
+    let mut proxies = BTreeMap::new();
+    for workload in workloads {
+        let workload_message = workload_message(config, workload);
+        let identity = identities
+            .entry(workload_message.identity.clone())
+            .or_insert_with_key(|identity| {
+                let rules = rules[identity].clone();
+                let scope = scoped.then(|| Arc::new(scopes.of(identity)));
+                let mut hash = Sha256::new();
+                hash.update(mesh_hash);
+                for rule in rules.iter() {
+                    hash.update(rule.encode_to_vec());
+                }
+                match &scope {
+                    None => hash.update(all_services),
+                    Some(scope) => scope.iter().for_each(|&i| hash.update(service_hashes[i])),
+                }
+                IdentityPart {
+                    rules,
+                    scope,
+                    hash: hash.finalize().into(),
+                }
+            });
+        let mut hash = Sha256::new();
+        hash.update(identity.hash);
         hash.update(workload_message.encode_to_vec());
-        for rule in &inbound_rules {
-            hash.update(rule.encode_to_vec());
-        }
         let version = hex::encode(&hash.finalize()[..8]);
         proxies.insert(
             workload.id.clone(),
             ProxyPart {
                 workload: workload_message,
-                inbound_rules,
+                inbound_rules: identity.rules.clone(),
+                scope: identity.scope.clone(),
                 version,
             },
         );
@@ -102,6 +163,13 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
         proxies,
         warnings,
     }
+}
+
+/// What every proxy of one identity shares.
+struct IdentityPart {
+    rules: Arc<Vec<proto::InboundRule>>,
+    scope: Option<Arc<Vec<usize>>>,
+    hash: [u8; 32],
 }
 
 /// `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`.

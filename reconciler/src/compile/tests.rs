@@ -235,3 +235,37 @@ spec:
         .unwrap();
     assert!(all.ports.as_ref().unwrap().ports.is_empty());
 }
+
+#[test]
+fn under_deny_policy_a_proxy_gets_only_the_services_its_identity_may_call() {
+    let compiled = compile(&config(SHOP), &shop_inventory());
+    let names = |id: &str| -> Vec<String> {
+        compiled
+            .snapshot(id)
+            .unwrap()
+            .services
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    };
+    // frontend may call identity api, which serves api-v1, api-v2 and the split root.
+    assert_eq!(names("fe"), ["api", "api-v1", "api-v2"]);
+    // Nobody names api as a source, and nobody may call frontend.
+    assert!(names("v1").is_empty());
+    // Left out, a service is still found for the proxy that asks.
+    assert_eq!(
+        compiled
+            .lookup("shop", "frontend", None)
+            .map(|s| s.name.as_str()),
+        Some("frontend")
+    );
+}
+
+#[test]
+fn under_permissive_policy_every_proxy_gets_every_service() {
+    let permissive = format!(
+        "{SHOP}---\napiVersion: meshcd.dev/v1alpha1\nkind: Mesh\nmetadata: {{name: meshcd}}\nspec: {{trafficPolicy: permissive}}\n"
+    );
+    let compiled = compile(&config(&permissive), &shop_inventory());
+    assert_eq!(compiled.snapshot("v1").unwrap().services.len(), 4);
+}

@@ -98,6 +98,9 @@ struct Inner {
     /// The compilation of the applied revision, inventory and overrides; `None` once any
     /// of them changed.
     compiled: Option<Arc<Compiled>>,
+    /// The compilation last published: what proxies' lookups are answered from, so an
+    /// answer matches the snapshots they hold.
+    published: Option<Arc<Compiled>>,
     /// How many times the mesh was compiled.
     compilations: u64,
     /// A publish is due after [`MEMBERSHIP_SETTLE`].
@@ -318,6 +321,19 @@ impl Mesh {
         });
     }
 
+    /// The service a proxy of `namespace` asks for because its snapshot lacks it (it
+    /// was scoped away, or is newer than the snapshot): `None` when no meshed service
+    /// answers to the host or ClusterIP.
+    pub async fn lookup(&self, namespace: &str, lookup: &proto::Lookup) -> proto::LookupResult {
+        let published = self.inner.lock().await.published.clone();
+        let original = lookup.original.parse().ok();
+        proto::LookupResult {
+            id: lookup.id,
+            service: published
+                .and_then(|compiled| compiled.lookup(namespace, &lookup.host, original).cloned()),
+        }
+    }
+
     /// How many times the mesh has been compiled since this process started.
     #[cfg(test)]
     pub async fn compilations(&self) -> u64 {
@@ -494,6 +510,7 @@ fn publish(inner: &mut Inner, traffic: &super::traffic::Traffic) {
             compiled
         }
     };
+    inner.published = Some(compiled.clone());
     send_changed(inner, &applied, &compiled);
 }
 

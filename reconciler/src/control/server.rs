@@ -135,6 +135,7 @@ impl ControlPlane for ControlPlaneService {
         let served = workload.services.clone();
         // A proxy that reconnects says which snapshot it serves (empty when it has none).
         let serving = Some(hello.version.clone()).filter(|version| !version.is_empty());
+        let replies = sender.clone();
         let connection = self
             .mesh
             .connect(key, workload, serving, sender)
@@ -156,6 +157,17 @@ impl ControlPlane for ControlPlaneService {
                     }
                     Some(proto::proxy_message::Message::Report(report)) => {
                         mesh.traffic.record(&source, &served, &report)
+                    }
+                    Some(proto::proxy_message::Message::Lookup(lookup)) => {
+                        let result = mesh.lookup(&source.namespace, &lookup).await;
+                        let message = proto::control_message::Message::LookupResult(result);
+                        // Waits only on this proxy's own channel.
+                        let sent = replies.send(Ok(proto::ControlMessage {
+                            message: Some(message),
+                        }));
+                        if sent.await.is_err() {
+                            break;
+                        }
                     }
                     Some(proto::proxy_message::Message::Hello(_)) | None => {}
                 }

@@ -179,7 +179,7 @@ pub struct Backend {
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ProxyMessage {
-    #[prost(oneof = "proxy_message::Message", tags = "1, 2, 3, 4")]
+    #[prost(oneof = "proxy_message::Message", tags = "1, 2, 3, 4, 5")]
     pub message: ::core::option::Option<proxy_message::Message>,
 }
 /// Nested message and enum types in `ProxyMessage`.
@@ -194,7 +194,32 @@ pub mod proxy_message {
         Nack(super::Nack),
         #[prost(message, tag = "4")]
         Report(super::TrafficReport),
+        #[prost(message, tag = "5")]
+        Lookup(super::Lookup),
     }
+}
+/// A host or ClusterIP the proxy's snapshot has no service for. Under deny policy a proxy
+/// is sent only the services its identity may call; a call to another one asks for it,
+/// so the caller still gets the destination's answer (a 403 naming the reason).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Lookup {
+    /// Echoed in the result.
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// Lower case, without port or trailing dot; empty when only `original` is known.
+    #[prost(string, tag = "2")]
+    pub host: ::prost::alloc::string::String,
+    /// ip:port of a transparent-mode connection's original destination, if any.
+    #[prost(string, tag = "3")]
+    pub original: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct LookupResult {
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    /// Absent: no meshed service answers to it.
+    #[prost(message, optional, tag = "2")]
+    pub service: ::core::option::Option<Service>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Hello {
@@ -226,7 +251,7 @@ pub struct Nack {
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ControlMessage {
-    #[prost(oneof = "control_message::Message", tags = "1, 2")]
+    #[prost(oneof = "control_message::Message", tags = "1, 2, 3")]
     pub message: ::core::option::Option<control_message::Message>,
 }
 /// Nested message and enum types in `ControlMessage`.
@@ -237,6 +262,8 @@ pub mod control_message {
         Snapshot(super::Snapshot),
         #[prost(message, tag = "2")]
         Refused(super::Refused),
+        #[prost(message, tag = "3")]
+        LookupResult(super::LookupResult),
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

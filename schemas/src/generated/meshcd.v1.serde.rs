@@ -512,6 +512,9 @@ impl serde::Serialize for ControlMessage {
                 control_message::Message::Refused(v) => {
                     struct_ser.serialize_field("refused", v)?;
                 }
+                control_message::Message::LookupResult(v) => {
+                    struct_ser.serialize_field("lookupResult", v)?;
+                }
             }
         }
         struct_ser.end()
@@ -526,12 +529,15 @@ impl<'de> serde::Deserialize<'de> for ControlMessage {
         const FIELDS: &[&str] = &[
             "snapshot",
             "refused",
+            "lookup_result",
+            "lookupResult",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Snapshot,
             Refused,
+            LookupResult,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -555,6 +561,7 @@ impl<'de> serde::Deserialize<'de> for ControlMessage {
                         match value {
                             "snapshot" => Ok(GeneratedField::Snapshot),
                             "refused" => Ok(GeneratedField::Refused),
+                            "lookupResult" | "lookup_result" => Ok(GeneratedField::LookupResult),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -589,6 +596,13 @@ impl<'de> serde::Deserialize<'de> for ControlMessage {
                                 return Err(serde::de::Error::duplicate_field("refused"));
                             }
                             message__ = map_.next_value::<::std::option::Option<_>>()?.map(control_message::Message::Refused)
+;
+                        }
+                        GeneratedField::LookupResult => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("lookupResult"));
+                            }
+                            message__ = map_.next_value::<::std::option::Option<_>>()?.map(control_message::Message::LookupResult)
 ;
                         }
                     }
@@ -1487,6 +1501,247 @@ impl<'de> serde::Deserialize<'de> for InboundRule {
         deserializer.deserialize_struct("meshcd.v1.InboundRule", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for Lookup {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.id != 0 {
+            len += 1;
+        }
+        if !self.host.is_empty() {
+            len += 1;
+        }
+        if !self.original.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Lookup", len)?;
+        if self.id != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("id", ToString::to_string(&self.id).as_str())?;
+        }
+        if !self.host.is_empty() {
+            struct_ser.serialize_field("host", &self.host)?;
+        }
+        if !self.original.is_empty() {
+            struct_ser.serialize_field("original", &self.original)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Lookup {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "id",
+            "host",
+            "original",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Id,
+            Host,
+            Original,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "id" => Ok(GeneratedField::Id),
+                            "host" => Ok(GeneratedField::Host),
+                            "original" => Ok(GeneratedField::Original),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Lookup;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Lookup")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Lookup, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut id__ = None;
+                let mut host__ = None;
+                let mut original__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Id => {
+                            if id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("id"));
+                            }
+                            id__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Host => {
+                            if host__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("host"));
+                            }
+                            host__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Original => {
+                            if original__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("original"));
+                            }
+                            original__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Lookup {
+                    id: id__.unwrap_or_default(),
+                    host: host__.unwrap_or_default(),
+                    original: original__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Lookup", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for LookupResult {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.id != 0 {
+            len += 1;
+        }
+        if self.service.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.LookupResult", len)?;
+        if self.id != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("id", ToString::to_string(&self.id).as_str())?;
+        }
+        if let Some(v) = self.service.as_ref() {
+            struct_ser.serialize_field("service", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for LookupResult {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "id",
+            "service",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Id,
+            Service,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "id" => Ok(GeneratedField::Id),
+                            "service" => Ok(GeneratedField::Service),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = LookupResult;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.LookupResult")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<LookupResult, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut id__ = None;
+                let mut service__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Id => {
+                            if id__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("id"));
+                            }
+                            id__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Service => {
+                            if service__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("service"));
+                            }
+                            service__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(LookupResult {
+                    id: id__.unwrap_or_default(),
+                    service: service__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.LookupResult", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for MeshSettings {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -2142,6 +2397,9 @@ impl serde::Serialize for ProxyMessage {
                 proxy_message::Message::Report(v) => {
                     struct_ser.serialize_field("report", v)?;
                 }
+                proxy_message::Message::Lookup(v) => {
+                    struct_ser.serialize_field("lookup", v)?;
+                }
             }
         }
         struct_ser.end()
@@ -2158,6 +2416,7 @@ impl<'de> serde::Deserialize<'de> for ProxyMessage {
             "ack",
             "nack",
             "report",
+            "lookup",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2166,6 +2425,7 @@ impl<'de> serde::Deserialize<'de> for ProxyMessage {
             Ack,
             Nack,
             Report,
+            Lookup,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2191,6 +2451,7 @@ impl<'de> serde::Deserialize<'de> for ProxyMessage {
                             "ack" => Ok(GeneratedField::Ack),
                             "nack" => Ok(GeneratedField::Nack),
                             "report" => Ok(GeneratedField::Report),
+                            "lookup" => Ok(GeneratedField::Lookup),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2239,6 +2500,13 @@ impl<'de> serde::Deserialize<'de> for ProxyMessage {
                                 return Err(serde::de::Error::duplicate_field("report"));
                             }
                             message__ = map_.next_value::<::std::option::Option<_>>()?.map(proxy_message::Message::Report)
+;
+                        }
+                        GeneratedField::Lookup => {
+                            if message__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("lookup"));
+                            }
+                            message__ = map_.next_value::<::std::option::Option<_>>()?.map(proxy_message::Message::Lookup)
 ;
                         }
                     }
