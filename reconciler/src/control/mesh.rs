@@ -94,6 +94,8 @@ struct Inner {
     cluster: bool,
     /// By registration key (the proxy id scoped by its identity).
     proxies: BTreeMap<String, Proxy>,
+    /// How many of `proxies` each identity holds.
+    registrations: BTreeMap<Identity, usize>,
     warnings: Vec<CompileWarning>,
     /// The compilation of the applied revision, inventory and overrides; `None` once any
     /// of them changed.
@@ -105,6 +107,8 @@ struct Inner {
     compilations: u64,
     /// A publish is due after [`MEMBERSHIP_SETTLE`].
     publish_scheduled: bool,
+    /// The end of [`RESYNC_GRACE`] is scheduled.
+    grace_timer: bool,
     next_connection: u64,
     /// When the first proxy connected to this process: the start of [`RESYNC_GRACE`].
     first_connection: Option<Instant>,
@@ -248,10 +252,10 @@ impl Mesh {
         let mut inner = self.inner.lock().await;
         if !inner.proxies.contains_key(&key) {
             let held = inner
-                .proxies
-                .values()
-                .filter(|proxy| proxy.workload.identity == workload.identity)
-                .count();
+                .registrations
+                .get(&workload.identity)
+                .copied()
+                .unwrap_or(0);
             if held >= self.max_registrations_per_identity {
                 return Err(TooManyRegistrations {
                     namespace: workload.identity.namespace,
@@ -265,7 +269,9 @@ impl Mesh {
         let first_connection = *inner.first_connection.get_or_insert_with(Instant::now);
         let grace_left = RESYNC_GRACE.saturating_sub(first_connection.elapsed());
         let held = serving.is_some() && !grace_left.is_zero();
-        if held {
+        if held && !inner.grace_timer {
+            // One timer for the whole grace, however many proxies come back in it.
+            inner.grace_timer = true;
             let mesh = self.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(grace_left).await;
@@ -278,6 +284,12 @@ impl Mesh {
         }
         if !inner.cluster && inner.inventory.insert(workload.clone()) {
             inner.compiled = None;
+        }
+        if !inner.proxies.contains_key(&key) {
+            *inner
+                .registrations
+                .entry(workload.identity.clone())
+                .or_default() += 1;
         }
         inner.proxies.insert(
             key.clone(),
@@ -353,6 +365,13 @@ impl Mesh {
         let Some(proxy) = inner.proxies.remove(id) else {
             return;
         };
+        let identity = &proxy.workload.identity;
+        if let Some(count) = inner.registrations.get_mut(identity) {
+            *count -= 1;
+            if *count == 0 {
+                inner.registrations.remove(identity);
+            }
+        }
         // Only a workload leaving the inventory changes anyone's snapshot.
         if !inner.cluster && inner.inventory.remove(&proxy.workload.id).is_some() {
             inner.compiled = None;
