@@ -439,17 +439,17 @@ async fn fleet_row(meshcd: &Path, proxy: &Path, proxies: usize) {
         ..Fleet::default()
     });
     let started = Instant::now();
-    for index in 0..proxies {
-        let (_, token) = tokens
-            .create(
-                &Identity {
-                    namespace: namespace(index),
-                    service_account: format!("svc{index}"),
-                },
-                &[format!("svc{index}")],
-                DEFAULT_TTL,
-            )
-            .unwrap();
+    let grants: Vec<(Identity, Vec<String>)> = (0..proxies)
+        .map(|index| {
+            let identity = Identity {
+                namespace: namespace(index),
+                service_account: format!("svc{index}"),
+            };
+            (identity, vec![format!("svc{index}")])
+        })
+        .collect();
+    let created = tokens.create_all(&grants, DEFAULT_TTL).unwrap();
+    for (index, (_, token)) in created.into_iter().enumerate() {
         tokio::spawn(fleet_proxy(endpoint.clone(), token, index, fleet.clone()));
     }
     let pair = start_pair(meshcd, proxy, &reconciler, &tokens);

@@ -3,13 +3,15 @@
 //!
 //! A token is `mcd_<id>_<secret>`; only the SHA-256 of the secret is stored, in
 //! `tokens.json` under the state directory (mode 0600), with the identity, the services
-//! the holder may serve and the expiry. The file is read on every check, so `meshcd token
-//! revoke` takes effect at once on a running reconciler. Updates hold an advisory lock on
+//! the holder may serve and the expiry. Every check looks at the file (and reads it again
+//! when it changed), so `meshcd token revoke` takes effect at once on a running reconciler. Updates hold an advisory lock on
 //! `tokens.json.lock` and replace the file by a rename, so concurrent `create`/`revoke`
 //! never lose each other's record and a reader never sees half a file.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore as _;
@@ -95,6 +97,18 @@ pub enum Verdict {
 pub struct TokenStore {
     path: PathBuf,
     lock: PathBuf,
+    /// The records by id as last read, and the file they were read from: a fleet's
+    /// joins cost a `stat` each, not a parse of every token.
+    cache: std::sync::Mutex<Option<(FileStamp, Arc<HashMap<String, TokenRecord>>)>>,
+}
+
+/// What tells one version of the store file from another: updates replace it by a
+/// rename, so a new inode at least.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    inode: u64,
+    len: u64,
+    modified: Option<SystemTime>,
 }
 
 impl TokenStore {
@@ -102,6 +116,7 @@ impl TokenStore {
         TokenStore {
             path: state_dir.join(TOKENS_FILE),
             lock: state_dir.join(LOCK_FILE),
+            cache: std::sync::Mutex::new(None),
         }
     }
 
@@ -132,31 +147,30 @@ impl TokenStore {
         services: &[String],
         ttl: Duration,
     ) -> Result<(TokenRecord, String), TokenError> {
-        if services.is_empty() {
-            return Err(TokenError::NoService);
-        }
-        let mut id_bytes = [0u8; 6];
-        let mut secret_bytes = [0u8; 24];
-        rand::rng().fill_bytes(&mut id_bytes);
-        rand::rng().fill_bytes(&mut secret_bytes);
-        let id = hex::encode(id_bytes);
-        let secret = hex::encode(secret_bytes);
-        let mut services = services.to_vec();
-        services.sort();
-        services.dedup();
-        let record = TokenRecord {
-            id: id.clone(),
-            namespace: identity.namespace.clone(),
-            service_account: identity.service_account.clone(),
-            secret_sha256: hex::encode(Sha256::digest(secret.as_bytes())),
-            services,
-            expires_at: Some(unix_seconds(SystemTime::now() + ttl)),
-        };
+        let (record, token) = new_token(identity, services, ttl)?;
         self.update(|records| {
             records.push(record.clone());
             Ok(())
         })?;
-        Ok((record, format!("mcd_{id}_{secret}")))
+        Ok((record, token))
+    }
+
+    /// [`TokenStore::create`] for many identities in one update of the store (a fleet
+    /// provisioned at once).
+    pub fn create_all(
+        &self,
+        grants: &[(Identity, Vec<String>)],
+        ttl: Duration,
+    ) -> Result<Vec<(TokenRecord, String)>, TokenError> {
+        let created = grants
+            .iter()
+            .map(|(identity, services)| new_token(identity, services, ttl))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.update(|records| {
+            records.extend(created.iter().map(|(record, _)| record.clone()));
+            Ok(())
+        })?;
+        Ok(created)
     }
 
     /// Revokes by token id or by the whole token.
@@ -181,11 +195,14 @@ impl TokenStore {
             return Ok(Verdict::Invalid);
         };
         let digest = hex::encode(Sha256::digest(secret.as_bytes()));
-        let Some(record) = self.list()?.into_iter().find(|record| {
-            record.id == id && bool::from(record.secret_sha256.as_bytes().ct_eq(digest.as_bytes()))
-        }) else {
+        let records = self.by_id()?;
+        let Some(record) = records
+            .get(id)
+            .filter(|record| bool::from(record.secret_sha256.as_bytes().ct_eq(digest.as_bytes())))
+        else {
             return Ok(Verdict::Invalid);
         };
+        let record = record.clone();
         Ok(match record.expires_at {
             None => Verdict::Outdated(record.id),
             Some(at) if unix_seconds(now) >= at => Verdict::Expired(rfc3339(at)),
@@ -197,6 +214,36 @@ impl TokenStore {
                 services: record.services,
             }),
         })
+    }
+
+    /// The records by id, read again only when the file changed, so a revocation still
+    /// takes effect at the next check.
+    fn by_id(&self) -> Result<Arc<HashMap<String, TokenRecord>>, TokenError> {
+        use std::os::unix::fs::MetadataExt as _;
+        self.ensure_private()?;
+        let stamp = match std::fs::metadata(&self.path) {
+            Ok(metadata) => Some(FileStamp {
+                inode: metadata.ino(),
+                len: metadata.len(),
+                modified: metadata.modified().ok(),
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(io(&self.path, source)),
+        };
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(stamp), Some((cached, records))) = (&stamp, cache.as_ref())
+            && stamp == cached
+        {
+            return Ok(records.clone());
+        }
+        let records: Arc<HashMap<String, TokenRecord>> = Arc::new(
+            self.list()?
+                .into_iter()
+                .map(|record| (record.id.clone(), record))
+                .collect(),
+        );
+        *cache = stamp.map(|stamp| (stamp, records.clone()));
+        Ok(records)
     }
 
     /// Reads, changes and writes the records under the store's lock.
@@ -225,6 +272,34 @@ impl TokenStore {
         let text = serde_json::to_string_pretty(records).unwrap_or_default();
         super::private_file::write(&self.path, &text).map_err(|source| io(&self.path, source))
     }
+}
+
+fn new_token(
+    identity: &Identity,
+    services: &[String],
+    ttl: Duration,
+) -> Result<(TokenRecord, String), TokenError> {
+    if services.is_empty() {
+        return Err(TokenError::NoService);
+    }
+    let mut id_bytes = [0u8; 6];
+    let mut secret_bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut id_bytes);
+    rand::rng().fill_bytes(&mut secret_bytes);
+    let id = hex::encode(id_bytes);
+    let secret = hex::encode(secret_bytes);
+    let mut services = services.to_vec();
+    services.sort();
+    services.dedup();
+    let record = TokenRecord {
+        id: id.clone(),
+        namespace: identity.namespace.clone(),
+        service_account: identity.service_account.clone(),
+        secret_sha256: hex::encode(Sha256::digest(secret.as_bytes())),
+        services,
+        expires_at: Some(unix_seconds(SystemTime::now() + ttl)),
+    };
+    Ok((record, format!("mcd_{id}_{secret}")))
 }
 
 fn io(path: &Path, source: std::io::Error) -> TokenError {
