@@ -277,6 +277,16 @@ impl Reconciler {
     }
 }
 
+impl Drop for Reconciler {
+    /// Also when the bench fails: no reconciler is left behind.
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 async fn wait_in_sync(reconciler: &Reconciler, meshcd: &Path, state: &Path, total: usize) {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
@@ -298,6 +308,8 @@ struct Pair {
     outbound: String,
 }
 
+// The child goes back to the caller, whose `Drop` reaps it.
+#[allow(clippy::zombie_processes)]
 fn spawn_listening(command: &mut Command) -> (Child, serde_json::Value) {
     let mut child = command
         .stdout(Stdio::piped())
@@ -307,10 +319,11 @@ fn spawn_listening(command: &mut Command) -> (Child, serde_json::Value) {
     let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
     loop {
         let mut line = String::new();
-        assert!(
-            std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0,
-            "no listening line"
-        );
+        if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 {
+            let _ = child.kill();
+            let status = child.wait();
+            panic!("exited without a listening line: {status:?}");
+        }
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line)
             && value["event"] == "listening"
         {

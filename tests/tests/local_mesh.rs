@@ -8,6 +8,7 @@ use meshcd_e2e::config_repo::{
 };
 use meshcd_e2e::control_plane::proxy_list;
 use meshcd_e2e::http::Client;
+use meshcd_e2e::local_mesh::Workload;
 use meshcd_e2e::{LocalMesh, eventually};
 
 const SIMPLE: &str = "osm-simple-app";
@@ -37,13 +38,19 @@ async fn until_status(
     .await
 }
 
+/// The simple app's api and frontend joined, with no policy letting frontend call api.
+async fn api_and_frontend() -> anyhow::Result<(LocalMesh, Workload, Workload)> {
+    let mesh = LocalMesh::start(&POLICY_FILES).await?;
+    let api = mesh.workload(SIMPLE, "api", &["api"]).await?;
+    let frontend = mesh.workload(SIMPLE, "frontend", &["frontend"]).await?;
+    mesh.await_in_sync(2).await?;
+    Ok((mesh, api, frontend))
+}
+
 #[tokio::test]
 async fn committed_policy_lets_frontend_get_values_and_committing_its_removal_denies_it_again()
 -> anyhow::Result<()> {
-    let mesh = LocalMesh::start(&POLICY_FILES).await?;
-    let _api = mesh.workload(SIMPLE, "api", &["api"]).await?;
-    let frontend = mesh.workload(SIMPLE, "frontend", &["frontend"]).await?;
-    mesh.await_in_sync(2).await?;
+    let (mesh, _api, frontend) = api_and_frontend().await?;
     let client = frontend.proxy.client();
 
     // Deny by default: the call reaches api's proxy, which answers 403 itself.
@@ -174,10 +181,7 @@ async fn snapshot_services(
 #[tokio::test]
 async fn a_proxy_is_sent_only_the_services_it_may_call_yet_a_call_to_another_gets_the_403_naming_why()
 -> anyhow::Result<()> {
-    let mesh = LocalMesh::start(&POLICY_FILES).await?;
-    let _api = mesh.workload(SIMPLE, "api", &["api"]).await?;
-    let frontend = mesh.workload(SIMPLE, "frontend", &["frontend"]).await?;
-    mesh.await_in_sync(2).await?;
+    let (mesh, _api, frontend) = api_and_frontend().await?;
     let client = frontend.proxy.client();
     let services = snapshot_services(&frontend.proxy).await?;
     assert!(

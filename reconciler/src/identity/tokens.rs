@@ -99,8 +99,11 @@ pub struct TokenStore {
     lock: PathBuf,
     /// The records by id as last read, and the file they were read from: a fleet's
     /// joins cost a `stat` each, not a parse of every token.
-    cache: std::sync::Mutex<Option<(FileStamp, Arc<HashMap<String, TokenRecord>>)>>,
+    cache: std::sync::Mutex<Option<(FileStamp, ById)>>,
 }
+
+/// Token records by id.
+type ById = Arc<HashMap<String, TokenRecord>>;
 
 /// What tells one version of the store file from another: updates replace it by a
 /// rename, so a new inode at least.
@@ -218,7 +221,7 @@ impl TokenStore {
 
     /// The records by id, read again only when the file changed, so a revocation still
     /// takes effect at the next check.
-    fn by_id(&self) -> Result<Arc<HashMap<String, TokenRecord>>, TokenError> {
+    fn by_id(&self) -> Result<ById, TokenError> {
         use std::os::unix::fs::MetadataExt as _;
         self.ensure_private()?;
         let stamp = match std::fs::metadata(&self.path) {
@@ -236,7 +239,7 @@ impl TokenStore {
         {
             return Ok(records.clone());
         }
-        let records: Arc<HashMap<String, TokenRecord>> = Arc::new(
+        let records: ById = Arc::new(
             self.list()?
                 .into_iter()
                 .map(|record| (record.id.clone(), record))
