@@ -380,6 +380,7 @@ async fn serve(
                 subpath,
                 scratch: state_dir.join("checkouts"),
                 signers: signers.map(Arc::new),
+                written: Arc::default(),
             },
             mesh,
             status,

@@ -2,7 +2,7 @@
 //! verify its signature, check it out, load and validate it. Nothing here applies
 //! anything: the loop decides from the outcome.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::status::FailureReason;
@@ -10,7 +10,7 @@ use crate::diagnostics::{Diagnostic, Severity};
 use crate::load::load_path;
 use crate::model::Config;
 use crate::source::Source;
-use crate::source::git::Revision;
+use crate::source::git::{Revision, Written};
 use crate::source::signatures::{AllowedSigners, SignatureError};
 use crate::validate::validate;
 
@@ -22,6 +22,9 @@ pub struct Evaluation {
     /// Where revisions are checked out, one folder at a time.
     pub scratch: PathBuf,
     pub signers: Option<Arc<AllowedSigners>>,
+    /// What the checkout folder holds, so the next revision rewrites only what changed;
+    /// `None` until a checkout completed (and after one failed): then it is written whole.
+    pub written: Arc<std::sync::Mutex<Option<Written>>>,
 }
 
 /// The revision the source points at, and the ref that led there.
@@ -83,11 +86,30 @@ impl Evaluation {
                 });
             }
         };
-        let checkout = self.scratch.join(&fetched.revision.id);
-        let _ = std::fs::remove_dir_all(&checkout);
-        let result = self.read(&fetched, &checkout, signed_by);
-        let _ = std::fs::remove_dir_all(&checkout);
-        result
+        self.read(&fetched, signed_by)
+    }
+
+    /// Checks `revision` out into the one checkout folder, rewriting only what changed
+    /// since the last checkout there.
+    fn checkout(&self, revision: &str, written: &mut Option<Written>) -> Result<PathBuf, Failure> {
+        let checkout = self.scratch.join("tree");
+        let previous = match written.take() {
+            Some(previous) => previous,
+            None => {
+                // Whatever a failed or older checkout left there goes.
+                let _ = std::fs::remove_dir_all(&checkout);
+                Written::default()
+            }
+        };
+        let now = self
+            .source
+            .update_checkout(revision, &checkout, &previous)
+            .map_err(|error| Failure {
+                reason: FailureReason::Checkout,
+                message: error.to_string(),
+            })?;
+        *written = Some(now);
+        Ok(checkout)
     }
 
     /// `Ok(Ok(signer))` when verified (or verification is off), `Ok(Err(why))` when the
@@ -114,18 +136,10 @@ impl Evaluation {
         })
     }
 
-    fn read(
-        &self,
-        fetched: &Fetched,
-        checkout: &Path,
-        signed_by: Option<String>,
-    ) -> Result<Outcome, Failure> {
-        self.source
-            .checkout(&fetched.revision.id, checkout)
-            .map_err(|error| Failure {
-                reason: FailureReason::Checkout,
-                message: error.to_string(),
-            })?;
+    fn read(&self, fetched: &Fetched, signed_by: Option<String>) -> Result<Outcome, Failure> {
+        // Held until the files are read: nobody rewrites the folder meanwhile.
+        let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+        let checkout = self.checkout(&fetched.revision.id, &mut written)?;
         let root = match &self.subpath {
             Some(subpath) => checkout.join(subpath),
             None => checkout.to_path_buf(),

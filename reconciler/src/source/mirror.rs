@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use git2::{AutotagOption, ErrorClass, FetchOptions, FetchPrune, Repository};
 
 use super::credentials::{GitCredentials, Redactor};
-use super::git::{GitSource, Reference, Revision, SignedCommit, SourceError};
+use super::git::{GitSource, Reference, Revision, SignedCommit, SourceError, Written};
 use super::location::RemoteUrl;
 
 /// The config key that records which URL a clone was made from.
@@ -120,11 +120,23 @@ impl Mirror {
     /// Writes the tree of `revision` into `target`; a damaged clone is re-cloned and the
     /// checkout tried again.
     pub fn checkout(&self, revision: &str, target: &Path) -> Result<(), SourceError> {
+        self.update_checkout(revision, target, &Written::default())
+            .map(drop)
+    }
+
+    /// See [`GitSource::update_checkout`]; a damaged mirror is cloned again and the
+    /// checkout written whole.
+    pub fn update_checkout(
+        &self,
+        revision: &str,
+        target: &Path,
+        previous: &Written,
+    ) -> Result<Written, SourceError> {
         let _busy = self.lock().ok_or_else(|| SourceError::Read {
             revision: revision.to_string(),
             message: format!("a fetch from {} is still running", self.url),
         })?;
-        match self.local().checkout(revision, target) {
+        match self.local().update_checkout(revision, target, previous) {
             Err(error) if error.is_damage() => {
                 self.warn_damaged(&error.to_string());
                 let _ = std::fs::remove_dir_all(target);
@@ -132,7 +144,8 @@ impl Mirror {
                     revision: revision.to_string(),
                     message,
                 })?;
-                self.local().checkout(revision, target)
+                self.local()
+                    .update_checkout(revision, target, &Written::default())
             }
             result => result,
         }

@@ -70,6 +70,19 @@ impl Source {
         }
     }
 
+    /// See [`git::GitSource::update_checkout`].
+    pub fn update_checkout(
+        &self,
+        revision: &str,
+        target: &Path,
+        previous: &git::Written,
+    ) -> Result<git::Written, SourceError> {
+        match self {
+            Source::Local(source) => source.update_checkout(revision, target, previous),
+            Source::Remote(mirror) => mirror.update_checkout(revision, target, previous),
+        }
+    }
+
     pub fn signature(&self, revision: &str) -> Result<Option<SignedCommit>, SourceError> {
         match self {
             Source::Local(source) => source.signature(revision),
