@@ -1,6 +1,6 @@
 //! Benchmark (not a test): one reconciler serving a fleet of 100, 1,000 and 10,000
 //! proxies, each with its own identity and service, plus a real `meshcd-proxy` pair with
-//! traffic between them. Per row: time to sync the fleet, reconciler RSS, idle CPU,
+//! traffic between them. Per row: time to sync the fleet, reconciler RSS, idle CPU (30 s),
 //! commit → every affected proxy ACKed for one-TrafficTarget commits and the bytes they
 //! sent against a full push, and a restart of the reconciler → every proxy re-synced
 //! while the real pair serves requests (failures counted). Then the compile time of
@@ -288,11 +288,20 @@ impl Drop for Reconciler {
 }
 
 async fn wait_in_sync(reconciler: &Reconciler, meshcd: &Path, state: &Path, total: usize) {
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(300);
+    let mut progress = started;
     loop {
         let (connected, synced) = reconciler.in_sync(meshcd, state);
         if connected == total && synced == total {
             return;
+        }
+        if progress.elapsed() >= Duration::from_secs(10) {
+            progress = Instant::now();
+            eprintln!(
+                "  … {:>3.0} s: {connected} connected, {synced} in sync of {total}",
+                started.elapsed().as_secs_f64()
+            );
         }
         assert!(
             Instant::now() < deadline,
@@ -451,6 +460,9 @@ async fn fleet_row(meshcd: &Path, proxy: &Path, proxies: usize) {
         versions: (0..proxies).map(|_| Mutex::default()).collect(),
         ..Fleet::default()
     });
+    // The pair first: a proxy whose first join times out (a control plane busy with
+    // 10,000 handshakes) exits, as it should.
+    let pair = start_pair(meshcd, proxy, &reconciler, &tokens);
     let started = Instant::now();
     let grants: Vec<(Identity, Vec<String>)> = (0..proxies)
         .map(|index| {
@@ -465,16 +477,15 @@ async fn fleet_row(meshcd: &Path, proxy: &Path, proxies: usize) {
     for (index, (_, token)) in created.into_iter().enumerate() {
         tokio::spawn(fleet_proxy(endpoint.clone(), token, index, fleet.clone()));
     }
-    let pair = start_pair(meshcd, proxy, &reconciler, &tokens);
     wait_in_sync(&reconciler, meshcd, &state, proxies + 2).await;
     let synced = started.elapsed();
     let full_push = fleet.bytes.load(Ordering::Relaxed);
     let rss_mib = reconciler.stat("VmRSS:") as f64 / 1024.0;
 
-    // Idle: nothing changes for 10 s.
+    // Idle: nothing changes for 30 s, one round of the control stream's keepalive pings.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let cpu_before = reconciler.cpu();
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
     let idle_cpu = reconciler.cpu() - cpu_before;
 
     // One-TrafficTarget commits: each changes the snapshots of two proxies.
@@ -546,7 +557,7 @@ async fn fleet_row(meshcd: &Path, proxy: &Path, proxies: usize) {
     reconciler.stop();
 
     println!(
-        "{proxies:>7} | {:>8} | {:>6.0} MiB ({:.0} peak) | {:>6} in 10 s | {:>7} / {:<7} | {:>9} B of {:>10} B ({:.3} %) | {:>8}, {failures} of {requests} calls failed",
+        "{proxies:>7} | {:>8} | {:>6.0} MiB ({:.0} peak) | {:>6} in 30 s | {:>7} / {:<7} | {:>9} B of {:>10} B ({:.3} %) | {:>8}, {failures} of {requests} calls failed",
         ms(synced),
         rss_mib,
         peak_mib,
