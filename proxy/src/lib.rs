@@ -266,8 +266,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 
     let access_log = config.access_log.then_some(AccessLog);
     let lookups = Arc::new(Lookups::default());
-    let on_demand = matches!(source, Source::Join(_))
-        .then(|| OnDemand::new(lookups.clone(), endpoints.clone(), metrics.clone()));
+    let on_demand = matches!(source, Source::Join(_)).then(|| {
+        Arc::new(OnDemand::new(
+            lookups.clone(),
+            endpoints.clone(),
+            metrics.clone(),
+        ))
+    });
     let outbound = Arc::new(Outbound {
         snapshots: snapshots.clone(),
         pool: Arc::new(Pool::new(tls.clone(), metrics.clone())),

@@ -54,7 +54,11 @@ async fn handle_on(
         Err(route::RouteError::TcpPort { .. }) if request.method() == Method::CONNECT => {
             return tcp::connect_tunnel(outbound.clone(), snapshot.clone(), request).await;
         }
-        Err(route::RouteError::Unknown(_)) if ask && outbound.on_demand.is_some() => {
+        Err(route::RouteError::Unknown(_))
+            if ask
+                && outbound.on_demand.is_some()
+                && route::absent(&snapshot, original, &request) =>
+        {
             let host = route::host(&request).unwrap_or_default();
             let completed = outbound.complete(&snapshot, &host, original).await;
             let snapshot = completed.unwrap_or(snapshot);

@@ -48,7 +48,7 @@ pub struct Outbound {
     pub request_timeout: Duration,
     pub access_log: Option<AccessLog>,
     /// Joined: services the snapshot lacks are asked of the control plane.
-    pub on_demand: Option<on_demand::OnDemand>,
+    pub on_demand: Option<Arc<on_demand::OnDemand>>,
 }
 
 impl Outbound {

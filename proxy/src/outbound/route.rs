@@ -67,6 +67,15 @@ pub fn host<B>(request: &Request<B>) -> Option<String> {
     parse_authority(authority).map(|parsed| parsed.host.into_owned())
 }
 
+/// Whether no service of `snapshot` answers to the request's destination at all (an
+/// unknown port of a known service is the app's mistake, not a service to look up).
+pub fn absent<B>(snapshot: &Snapshot, original: Option<SocketAddr>, request: &Request<B>) -> bool {
+    if original.is_some_and(|o| snapshot.service_by_cluster_ip(&o).is_some()) {
+        return false;
+    }
+    host(request).is_none_or(|host| snapshot.service_by_host(&host).is_none())
+}
+
 fn http_port(service: &Service, port: u16) -> Result<(&Service, u16), RouteError> {
     match service.port(port).map(|p| p.protocol) {
         Some(Protocol::Http) => Ok((service, port)),

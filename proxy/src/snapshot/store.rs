@@ -17,9 +17,9 @@ pub struct SnapshotStore {
     current: ArcSwapOption<Snapshot>,
     /// The bytes of the last file applied or rejected, so unchanged files cost nothing.
     last_bytes: Mutex<Option<Vec<u8>>>,
-    /// The message the snapshot in force was compiled from, to extend with services
-    /// looked up on demand.
-    base: Mutex<Option<proto::Snapshot>>,
+    /// The message the snapshot in force was compiled from (as sent), and the services
+    /// looked up on demand that were added to it.
+    base: Mutex<Option<(proto::Snapshot, Vec<proto::Service>)>>,
 }
 
 /// What a reload did.
@@ -76,7 +76,7 @@ impl SnapshotStore {
         let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
         let compiled = Arc::new(compile(snapshot.clone(), context)?);
         self.current.store(Some(compiled.clone()));
-        *base = Some(snapshot);
+        *base = Some((snapshot, Vec::new()));
         Ok(compiled)
     }
 
@@ -90,19 +90,37 @@ impl SnapshotStore {
         context: &CompileContext<'_>,
     ) -> Result<Option<Arc<Snapshot>>, InvalidSnapshot> {
         let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(snapshot) = base.as_ref().filter(|base| base.version == version) else {
+        let Some((sent, extras)) = base.as_mut().filter(|(sent, _)| sent.version == version) else {
             return Ok(self.current());
         };
         let has = |s: &proto::Service| s.name == service.name && s.namespace == service.namespace;
-        if snapshot.services.iter().any(has) {
+        if sent.services.iter().chain(extras.iter()).any(has) {
             // Another call added it first.
             return Ok(self.current());
         }
-        let mut extended = snapshot.clone();
-        extended.services.push(service);
-        let compiled = Arc::new(compile(extended.clone(), context)?);
+        let mut extended = sent.clone();
+        extended.services.extend(extras.iter().cloned());
+        extended.services.push(service.clone());
+        let compiled = Arc::new(compile(extended, context)?);
         self.current.store(Some(compiled.clone()));
-        *base = Some(extended);
+        extras.push(service);
         Ok(Some(compiled))
+    }
+
+    /// Drops the looked-up services from the snapshot in force, if `version` still is:
+    /// the next call that needs one asks again and gets its current endpoints.
+    pub fn forget_extensions(&self, version: &str, context: &CompileContext<'_>) {
+        let mut base = self.base.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((sent, extras)) = base
+            .as_mut()
+            .filter(|(sent, extras)| sent.version == version && !extras.is_empty())
+        else {
+            return;
+        };
+        // The message compiled once already; it compiles again.
+        if let Ok(compiled) = compile(sent.clone(), context) {
+            self.current.store(Some(Arc::new(compiled)));
+            extras.clear();
+        }
     }
 }

@@ -16,12 +16,19 @@ pub fn find<'s>(
     host: &str,
     original: Option<SocketAddr>,
 ) -> Option<&'s proto::Service> {
+    // The original destination first, as the proxy routes.
+    if let Some(original) = original
+        && let Some(found) = services
+            .iter()
+            .find(|service| has_cluster_ip(service, original.ip(), Some(original.port())))
+    {
+        return Some(found);
+    }
     let host = host.to_ascii_lowercase();
     let host_ip = host.parse::<IpAddr>().ok();
     services.iter().find(|service| {
         (!host.is_empty() && answers_to(service, own_namespace, &host))
             || host_ip.is_some_and(|ip| has_cluster_ip(service, ip, None))
-            || original.is_some_and(|o| has_cluster_ip(service, o.ip(), Some(o.port())))
     })
 }
 

@@ -26,10 +26,11 @@ impl Scopes {
     ) -> Self {
         let mut scopes = Scopes::default();
         for (index, service) in services.iter().enumerate() {
-            // A TCP port the app reaches on a local listener (local mode) is opened
-            // from the snapshot itself: a proxy that lacked the service would refuse
-            // the connection instead of letting the destination deny it.
-            if service.ports.iter().any(|port| port.local_port != 0) {
+            // A TCP port is opened as a local listener (local mode) from the snapshot
+            // itself: a proxy that lacked the service would refuse the connection
+            // instead of letting the destination deny it.
+            let tcp = proto::Protocol::Tcp as i32;
+            if service.ports.iter().any(|port| port.protocol == tcp) {
                 scopes.everyone.push(index);
                 continue;
             }

@@ -269,3 +269,23 @@ fn under_permissive_policy_every_proxy_gets_every_service() {
     let compiled = compile(&config(&permissive), &shop_inventory());
     assert_eq!(compiled.snapshot("v1").unwrap().services.len(), 4);
 }
+
+#[test]
+fn a_service_with_a_tcp_port_goes_to_every_proxy_which_opens_its_local_listener() {
+    let mut inventory = shop_inventory();
+    let mut postgres = workload("pg", "shop", "postgres", &["postgres"], "127.0.0.1:2000");
+    postgres.ports[0].protocol = Protocol::Tcp;
+    postgres.ports[0].service_port = 5432;
+    inventory.insert(postgres);
+    let compiled = compile(&config(SHOP), &inventory);
+    // Nobody may call postgres, yet a local-mode app connecting to its local port must
+    // reach postgres's proxy and be denied there, not be refused by its own.
+    let names: Vec<String> = compiled
+        .snapshot("v1")
+        .unwrap()
+        .services
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["postgres"]);
+}

@@ -341,6 +341,7 @@ impl Mesh {
         let original = lookup.original.parse().ok();
         proto::LookupResult {
             id: lookup.id,
+            unavailable: published.is_none(),
             service: published
                 .and_then(|compiled| compiled.lookup(namespace, &lookup.host, original).cloned()),
         }

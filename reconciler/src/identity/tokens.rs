@@ -109,9 +109,11 @@ type ById = Arc<HashMap<String, TokenRecord>>;
 /// rename, so a new inode at least.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FileStamp {
+    device: u64,
     inode: u64,
     len: u64,
-    modified: Option<SystemTime>,
+    modified: (i64, i64),
+    changed: (i64, i64),
 }
 
 impl TokenStore {
@@ -226,9 +228,11 @@ impl TokenStore {
         self.ensure_private()?;
         let stamp = match std::fs::metadata(&self.path) {
             Ok(metadata) => Some(FileStamp {
+                device: metadata.dev(),
                 inode: metadata.ino(),
                 len: metadata.len(),
-                modified: metadata.modified().ok(),
+                modified: (metadata.mtime(), metadata.mtime_nsec()),
+                changed: (metadata.ctime(), metadata.ctime_nsec()),
             }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => return Err(io(&self.path, source)),

@@ -221,47 +221,20 @@ impl GitSource {
         };
         std::fs::create_dir_all(target).map_err(write_error(target))?;
         let mut written = Written::default();
-        let mut failure = None;
         tree.walk(TreeWalkMode::PreOrder, |folder, entry| {
-            if entry.kind() != Some(ObjectType::Blob) {
-                return TreeWalkResult::Ok;
+            // Symlinks (mode 120000) could point outside the checkout: skipped.
+            if entry.kind() == Some(ObjectType::Blob)
+                && entry.filemode() != 0o120000
+                && let Some(name) = entry.name()
+            {
+                written.0.insert(Path::new(folder).join(name), entry.id());
             }
-            // Symlinks (mode 120000) could point outside the checkout: skip them.
-            if entry.filemode() == 0o120000 {
-                return TreeWalkResult::Ok;
-            }
-            let Some(name) = entry.name() else {
-                return TreeWalkResult::Ok;
-            };
-            let relative = Path::new(folder).join(name);
-            let path = target.join(&relative);
-            let unchanged = previous.0.get(&relative) == Some(&entry.id());
-            written.0.insert(relative, entry.id());
-            if unchanged {
-                return TreeWalkResult::Ok;
-            }
-            let result = entry
-                .to_object(&repository)
-                .map_err(read_error)
-                .and_then(|object| {
-                    let blob = object
-                        .as_blob()
-                        .map(|blob| blob.content().to_vec())
-                        .unwrap_or_default();
-                    if let Some(parent) = path.parent() {
-                        std::fs::create_dir_all(parent).map_err(write_error(parent))?;
-                    }
-                    std::fs::write(&path, blob).map_err(write_error(&path))
-                });
-            match result {
-                Ok(()) => TreeWalkResult::Ok,
-                Err(error) => {
-                    failure = Some(error);
-                    TreeWalkResult::Abort
-                }
-            }
+            TreeWalkResult::Ok
         })
-        .map_err(|error| failure.take().unwrap_or_else(|| read_error(error)))?;
+        .map_err(read_error)?;
+        // What is gone goes first, with the folders it leaves empty: a path may turn
+        // from file to folder or back, and a removed folder (a `--subpath`) must not
+        // stay behind as an empty config.
         for gone in previous
             .0
             .keys()
@@ -270,13 +243,31 @@ impl GitSource {
             let path = target.join(gone);
             match std::fs::remove_file(&path) {
                 Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(SourceError::Write {
-                        path,
-                        source: error,
-                    });
+                    return Err(write_error(&path)(error));
                 }
                 _ => {}
             }
+            for folder in gone
+                .ancestors()
+                .skip(1)
+                .filter(|f| !f.as_os_str().is_empty())
+            {
+                // Fails (and stops) at the first folder that still holds something.
+                if std::fs::remove_dir(target.join(folder)).is_err() {
+                    break;
+                }
+            }
+        }
+        for (relative, id) in &written.0 {
+            if previous.0.get(relative) == Some(id) {
+                continue;
+            }
+            let path = target.join(relative);
+            let blob = repository.find_blob(*id).map_err(read_error)?;
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+            }
+            std::fs::write(&path, blob.content()).map_err(write_error(&path))?;
         }
         Ok(written)
     }
@@ -358,6 +349,22 @@ mod tests {
             "an unchanged file is not written again"
         );
         assert_eq!(second.0.len(), 3);
+
+        // A folder removed in Git (a `--subpath`) leaves nothing behind, and a file may
+        // become a folder.
+        git(&repo, &["rm", "-q", "-r", "sub", "added.yaml"]);
+        std::fs::create_dir_all(repo.join("added.yaml")).unwrap();
+        std::fs::write(repo.join("added.yaml/inner.yaml"), "kind: Inner\n").unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "third"]);
+        source
+            .update_checkout(&source.resolve().unwrap().id, &out, &second)
+            .unwrap();
+        assert!(!out.join("sub").exists(), "the removed folder stays");
+        assert_eq!(
+            read("added.yaml/inner.yaml").as_deref(),
+            Some("kind: Inner\n")
+        );
     }
 
     #[test]

@@ -217,9 +217,13 @@ pub struct Lookup {
 pub struct LookupResult {
     #[prost(uint64, tag = "1")]
     pub id: u64,
-    /// Absent: no meshed service answers to it.
+    /// Absent: no meshed service answers to it (unless `unavailable`).
     #[prost(message, optional, tag = "2")]
     pub service: ::core::option::Option<Service>,
+    /// The control plane has no compiled mesh to answer from yet (it just started): no
+    /// answer, ask again later.
+    #[prost(bool, tag = "3")]
+    pub unavailable: bool,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Hello {

@@ -1644,6 +1644,9 @@ impl serde::Serialize for LookupResult {
         if self.service.is_some() {
             len += 1;
         }
+        if self.unavailable {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.LookupResult", len)?;
         if self.id != 0 {
             #[allow(clippy::needless_borrow)]
@@ -1652,6 +1655,9 @@ impl serde::Serialize for LookupResult {
         }
         if let Some(v) = self.service.as_ref() {
             struct_ser.serialize_field("service", v)?;
+        }
+        if self.unavailable {
+            struct_ser.serialize_field("unavailable", &self.unavailable)?;
         }
         struct_ser.end()
     }
@@ -1665,12 +1671,14 @@ impl<'de> serde::Deserialize<'de> for LookupResult {
         const FIELDS: &[&str] = &[
             "id",
             "service",
+            "unavailable",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Id,
             Service,
+            Unavailable,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1694,6 +1702,7 @@ impl<'de> serde::Deserialize<'de> for LookupResult {
                         match value {
                             "id" => Ok(GeneratedField::Id),
                             "service" => Ok(GeneratedField::Service),
+                            "unavailable" => Ok(GeneratedField::Unavailable),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -1715,6 +1724,7 @@ impl<'de> serde::Deserialize<'de> for LookupResult {
             {
                 let mut id__ = None;
                 let mut service__ = None;
+                let mut unavailable__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Id => {
@@ -1731,11 +1741,18 @@ impl<'de> serde::Deserialize<'de> for LookupResult {
                             }
                             service__ = map_.next_value()?;
                         }
+                        GeneratedField::Unavailable => {
+                            if unavailable__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("unavailable"));
+                            }
+                            unavailable__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(LookupResult {
                     id: id__.unwrap_or_default(),
                     service: service__,
+                    unavailable: unavailable__.unwrap_or_default(),
                 })
             }
         }
