@@ -189,12 +189,6 @@ impl GitSource {
         }
     }
 
-    /// Writes the tree of `revision` into `target` (which must not exist yet).
-    pub fn checkout(&self, revision: &str, target: &Path) -> Result<(), SourceError> {
-        self.update_checkout(revision, target, &Written::default())
-            .map(drop)
-    }
-
     /// Makes `target`, which holds the checkout `previous` describes, the tree of
     /// `revision`: only files whose content changed are written and only files that are
     /// gone are removed, so a one-file commit to a repository of 10,000 files costs one
@@ -297,7 +291,9 @@ mod tests {
         let revision = source.resolve().unwrap();
         assert_eq!(revision.summary, "first");
         let out = dir.path().join("out");
-        source.checkout(&revision.id, &out).unwrap();
+        source
+            .update_checkout(&revision.id, &out, &Written::default())
+            .unwrap();
         assert_eq!(
             std::fs::read_to_string(out.join("sub/a.yaml")).unwrap(),
             "kind: A\n"

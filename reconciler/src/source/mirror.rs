@@ -117,13 +117,6 @@ impl Mirror {
         }
     }
 
-    /// Writes the tree of `revision` into `target`; a damaged clone is re-cloned and the
-    /// checkout tried again.
-    pub fn checkout(&self, revision: &str, target: &Path) -> Result<(), SourceError> {
-        self.update_checkout(revision, target, &Written::default())
-            .map(drop)
-    }
-
     /// See [`GitSource::update_checkout`]; a damaged mirror is cloned again and the
     /// checkout written whole.
     pub fn update_checkout(
@@ -445,7 +438,9 @@ mod tests {
         let revision = mirror.update().unwrap();
         assert_eq!(revision.id, next);
         let out = dir.path().join("out");
-        mirror.checkout(&revision.id, &out).unwrap();
+        mirror
+            .update_checkout(&revision.id, &out, &Written::default())
+            .unwrap();
         assert_eq!(
             std::fs::read_to_string(out.join("mesh.yaml")).unwrap(),
             "# first\n"

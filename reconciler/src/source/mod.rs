@@ -63,13 +63,6 @@ impl Source {
         }
     }
 
-    pub fn checkout(&self, revision: &str, target: &Path) -> Result<(), SourceError> {
-        match self {
-            Source::Local(source) => source.checkout(revision, target),
-            Source::Remote(mirror) => mirror.checkout(revision, target),
-        }
-    }
-
     /// See [`git::GitSource::update_checkout`].
     pub fn update_checkout(
         &self,

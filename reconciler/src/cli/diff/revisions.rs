@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 
 use super::Args;
 use crate::load::{self, Loaded};
-use crate::source::git::{GitSource, Reference};
+use crate::source::git::{GitSource, Reference, Written};
 use crate::validate::{Validated, validate};
 
 /// One side, loaded.
@@ -90,7 +90,7 @@ fn read_revision(
         });
     }
     let checkout = scratch.join(side);
-    source.checkout(&revision.id, &checkout)?;
+    source.update_checkout(&revision.id, &checkout, &Written::default())?;
     let root = checkout.join(folder);
     let loaded = if root.exists() {
         load::load_path(&root)?
