@@ -164,7 +164,7 @@ fn init_container(settings: &Settings) -> Value {
 
 fn proxy_container(pod: &Pod, settings: &Settings) -> Value {
     let field = |path: &str| json!({"fieldRef": {"fieldPath": path}});
-    let env = json!([
+    let mut env = json!([
         {"name": "POD_IP", "valueFrom": field("status.podIP")},
         {"name": "MESHCD_PROXY_ID", "valueFrom": field("metadata.uid")},
         {"name": "MESHCD_PROXY_NAMESPACE", "valueFrom": field("metadata.namespace")},
@@ -179,6 +179,11 @@ fn proxy_container(pod: &Pod, settings: &Settings) -> Value {
         {"name": "MESHCD_PROXY_SERVICES", "value": hello_services(pod)},
         {"name": "MESHCD_PROXY_PORTS", "value": hello_ports(pod)},
     ]);
+    // A pod that serves nothing (no container port, no service) is a client: an empty
+    // list would be an invalid `--port` or `--service` value, and the proxy would not start.
+    if let Some(entries) = env.as_array_mut() {
+        entries.retain(|entry| entry.get("value") != Some(&json!("")));
+    }
     json!({
         "name": PROXY_CONTAINER,
         "image": settings.proxy_image,

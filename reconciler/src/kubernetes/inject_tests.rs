@@ -313,3 +313,34 @@ fn the_injected_pod_passes_the_kubernetes_pod_schema_in_strict_mode() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn a_pod_without_container_ports_gets_a_proxy_without_an_empty_port_list() {
+    // A client: no declared port. `MESHCD_PROXY_PORTS=""` would be an invalid `--port`
+    // and the proxy would never start (CrashLoopBackOff, seen on a real node).
+    let mut pod = api_pod();
+    pod["spec"]["containers"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("ports");
+    let response = respond(&admission_review(pod.clone()), true);
+    let pod = patched(&pod, &response);
+    let proxy = pod["spec"]["initContainers"]
+        .as_array()
+        .into_iter()
+        .chain(pod["spec"]["containers"].as_array())
+        .flatten()
+        .find(|c| c["name"] == PROXY_CONTAINER)
+        .expect("the proxy is injected")
+        .clone();
+    let env = proxy["env"].as_array().unwrap();
+    assert!(
+        !env.iter().any(|e| e["name"] == "MESHCD_PROXY_PORTS"),
+        "{env:?}"
+    );
+    assert!(
+        env.iter().all(|e| e.get("value") != Some(&json!(""))),
+        "{env:?}"
+    );
+    assert!(env.iter().any(|e| e["name"] == "MESHCD_PROXY_SERVICES"));
+}

@@ -131,19 +131,21 @@ fn rbac(options: &Options) -> Vec<Value> {
         "kind": "ClusterRole",
         "metadata": {"name": format!("meshcd-{}", options.mesh_name), "labels": labels("rbac")},
         "rules": [
-            // apply: onboarded namespaces labelled (server-side apply creates missing ones),
-            // released ones unlabelled with a merge patch; never deleted.
-            rule(&[""], &["namespaces"], &["list", "patch"]),
+            // apply: onboarded namespaces labelled (server-side apply creates missing ones,
+            // which needs `create` besides `patch`), released ones unlabelled with a merge
+            // patch; never deleted.
+            rule(&[""], &["namespaces"], &["list", "create", "patch"]),
             // apply: the CA bundle ConfigMap of each onboarded namespace.
-            rule(&[""], &["configmaps"], &["list", "patch", "delete"]),
+            rule(&[""], &["configmaps"], &["list", "create", "patch", "delete"]),
             // discovery: watches, never writes.
             rule(&[""], &["services", "pods"], &["list", "watch"]),
             rule(&["discovery.k8s.io"], &["endpointslices"], &["list", "watch"]),
-            // apply: server-side apply, prune.
-            rule(&["access.smi-spec.io"], &["traffictargets"], &["list", "patch", "delete"]),
-            rule(&["specs.smi-spec.io"], &["httproutegroups", "tcproutes", "udproutes"], &["list", "patch", "delete"]),
-            rule(&["split.smi-spec.io"], &["trafficsplits"], &["list", "patch", "delete"]),
-            rule(&["meshcd.dev"], &["meshes", "canaries"], &["list", "patch", "delete"]),
+            // apply: server-side apply (`create` for an object that does not exist yet),
+            // prune.
+            rule(&["access.smi-spec.io"], &["traffictargets"], &["list", "create", "patch", "delete"]),
+            rule(&["specs.smi-spec.io"], &["httproutegroups", "tcproutes", "udproutes"], &["list", "create", "patch", "delete"]),
+            rule(&["split.smi-spec.io"], &["trafficsplits"], &["list", "create", "patch", "delete"]),
+            rule(&["meshcd.dev"], &["meshes", "canaries"], &["list", "create", "patch", "delete"]),
             // identity: proxies' projected service-account tokens, admin API callers' tokens.
             rule(&["authentication.k8s.io"], &["tokenreviews"], &["create"]),
             // admin API: whether RBAC lets the caller do what the route does.
