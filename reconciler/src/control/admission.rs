@@ -155,7 +155,16 @@ pub fn by_pod(claimed: &Workload, discovered: &Inventory) -> Result<Workload, Re
             )));
         }
     }
-    Ok(pod.clone())
+    // The services its slices list, ready or not: a sidecar says hello before its pod
+    // is Ready, and what it serves once it is counts for them (the stream keeps the
+    // set it was admitted with).
+    let mut admitted = pod.clone();
+    for service in backed {
+        if !admitted.services.contains(&service) {
+            admitted.services.push(service);
+        }
+    }
+    Ok(admitted)
 }
 
 fn host(address: &str) -> &str {

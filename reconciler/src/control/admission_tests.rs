@@ -93,7 +93,11 @@ fn in_a_cluster_the_pod_is_the_workload_and_its_services_the_slices() {
         identity("web"),
     )
     .unwrap();
-    assert_eq!(by_pod(&starting, &cluster()).unwrap().id, "uid-new");
+    let admitted = by_pod(&starting, &cluster()).unwrap();
+    assert_eq!(admitted.id, "uid-new");
+    // Not ready yet, it serves web as soon as it is: what it serves is credited to web
+    // (the canary judges a backend on it), not dropped for the stream's whole life.
+    assert_eq!(admitted.services, vec!["web"]);
     // A hint naming no Service gives nothing and refuses nothing.
     let hinted = claimed(
         &hello("uid-web", &["web-app"], "10.0.0.2:15003"),
