@@ -138,6 +138,7 @@ impl Cluster {
         let mut tasks = Vec::new();
 
         // Every replica discovers workloads: each serves the control plane to its proxies.
+        mesh.set_cluster().await;
         let (inventory_sender, mut inventory) = watch::channel(Inventory::default());
         tasks.push(tokio::spawn(discovery::run(
             client.clone(),

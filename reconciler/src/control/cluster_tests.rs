@@ -139,3 +139,26 @@ async fn a_pod_whose_proxy_claims_a_service_its_pod_does_not_back_is_refused() {
     assert_eq!(proxies[0].services, ["web"]);
     assert_eq!(proxies[0].inbound_address, "10.244.0.2:15003");
 }
+
+#[tokio::test]
+async fn a_proxy_that_says_hello_before_discovery_answers_is_told_to_retry_not_refused() {
+    let api = FakeApi::new();
+    api.accept_token("web-token", "shop", "web");
+    let mesh = Arc::new(Mesh::default());
+    // What `meshcd run --kubernetes` does before discovery has listed anything.
+    mesh.set_cluster().await;
+    let channel = super::server_tests::control_plane(
+        mesh.clone(),
+        TokenReviewer::new(api.client(), AUDIENCE),
+    )
+    .await;
+    let early = join(
+        &channel,
+        hello("web-token", "web", &["web"], "10.244.0.2:15003"),
+    )
+    .await
+    .expect_err("no pod is known yet");
+    // Unavailable: meshcd-proxy retries with backoff (PermissionDenied would stop it).
+    assert_eq!(early.code(), tonic::Code::Unavailable, "{early:?}");
+    assert!(early.message().contains("known yet"), "{early:?}");
+}

@@ -181,6 +181,13 @@ impl Mesh {
         self.revisions.subscribe()
     }
 
+    /// Marks the inventory as the cluster's before discovery's first answer: a proxy
+    /// that says hello meanwhile is told to retry (its pod is not known yet), not
+    /// refused for good.
+    pub async fn set_cluster(&self) {
+        self.inner.lock().await.cluster = true;
+    }
+
     /// Replaces the workloads discovered from a cluster and pushes what changed.
     pub async fn set_discovered(&self, discovered: Inventory) {
         let mut inner = self.inner.lock().await;
