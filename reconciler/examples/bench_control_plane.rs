@@ -352,8 +352,11 @@ fn start_pair(meshcd: &Path, proxy: &Path, reconciler: &Reconciler, tokens: &Tok
         "127.0.0.1:0",
     ]));
     let app_address = listening["address"].as_str().unwrap().to_string();
-    let mut children = vec![app];
-    let mut outbound = String::new();
+    // Held from the first child on, so a failure below still reaps what started.
+    let mut pair = Pair {
+        children: vec![app],
+        outbound: String::new(),
+    };
     for (account, port) in [("api", Some(&app_address)), ("frontend", None)] {
         let (_, token) = tokens
             .create(
@@ -391,10 +394,10 @@ fn start_pair(meshcd: &Path, proxy: &Path, reconciler: &Reconciler, tokens: &Tok
             command.args(["--port", &format!("80={app}/http")]);
         }
         let (child, listening) = spawn_listening(&mut command);
-        outbound = listening["outbound"].as_str().unwrap().to_string();
-        children.push(child);
+        pair.outbound = listening["outbound"].as_str().unwrap().to_string();
+        pair.children.push(child);
     }
-    Pair { children, outbound }
+    pair
 }
 
 impl Drop for Pair {
