@@ -54,12 +54,7 @@ async fn handle_on(
         Err(route::RouteError::TcpPort { .. }) if request.method() == Method::CONNECT => {
             return tcp::connect_tunnel(outbound.clone(), snapshot.clone(), request).await;
         }
-        Err(route::RouteError::Unknown(_))
-            if ask
-                && outbound.on_demand.is_some()
-                && route::absent(&snapshot, original, &request) =>
-        {
-            let host = route::host(&request).unwrap_or_default();
+        Err(route::RouteError::NoService { host, .. }) if ask && outbound.on_demand.is_some() => {
             let completed = outbound.complete(&snapshot, &host, original).await;
             let snapshot = completed.unwrap_or(snapshot);
             return Box::pin(handle_on(

@@ -58,48 +58,53 @@ pub async fn serve(mut acceptor: Acceptor, outbound: Arc<Outbound>, mut drain: D
         };
         let _ = stream.set_nodelay(true);
         let original = transparent::original_destination(&stream).filter(|o| Some(*o) != local);
-        let snapshot = outbound.snapshots.current();
-        let destination = original.zip(snapshot.as_ref()).map(|(original, snapshot)| {
-            (
-                original,
-                snapshot.service_by_cluster_ip(&original).is_some(),
-            )
-        });
-        match destination {
-            Some((original, false)) if outbound.on_demand.is_some() => {
-                // A ClusterIP the snapshot lacks: the service may be one scoped away.
-                let snapshot = snapshot.expect("destination implies a snapshot");
-                let outbound = outbound.clone();
-                let (builder, drain) = (builder.clone(), drain.clone());
-                tokio::spawn(async move {
-                    let completed = outbound.complete(&snapshot, "", Some(original)).await;
-                    let snapshot = completed.unwrap_or(snapshot);
-                    match tcp_service(&snapshot, original) {
-                        Some((service, port)) => {
-                            tcp::forward(outbound, stream, service, port, slot).await
-                        }
-                        None => {
-                            serve_http(stream, slot, outbound, builder, Some(original), drain).await
-                        }
-                    }
-                });
+        // Only a redirected connection looks at the snapshot here.
+        match original.zip(outbound.snapshots.current()) {
+            Some((original, snapshot)) => {
+                tokio::spawn(serve_transparent(
+                    stream,
+                    slot,
+                    outbound.clone(),
+                    builder.clone(),
+                    original,
+                    snapshot,
+                    drain.clone(),
+                ));
             }
-            _ => {
-                let tcp = original.zip(snapshot).and_then(|(o, s)| tcp_service(&s, o));
-                if let Some((service, port)) = tcp {
-                    tokio::spawn(tcp::forward(outbound.clone(), stream, service, port, slot));
-                } else {
-                    tokio::spawn(serve_http(
-                        stream,
-                        slot,
-                        outbound.clone(),
-                        builder.clone(),
-                        original,
-                        drain.clone(),
-                    ));
-                }
+            None => {
+                tokio::spawn(serve_http(
+                    stream,
+                    slot,
+                    outbound.clone(),
+                    builder.clone(),
+                    original,
+                    drain.clone(),
+                ));
             }
         }
+    }
+}
+
+/// A redirected connection: a TCP stream when its original destination is a TCP
+/// service's ClusterIP (looked up when the snapshot lacks it: the service may be one
+/// scoped away), else HTTP.
+async fn serve_transparent(
+    stream: TcpStream,
+    slot: Slot,
+    outbound: Arc<Outbound>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    original: SocketAddr,
+    mut snapshot: Arc<Snapshot>,
+    drain: Drain,
+) {
+    if snapshot.service_by_cluster_ip(&original).is_none()
+        && let Some(completed) = outbound.complete(&snapshot, "", Some(original)).await
+    {
+        snapshot = completed;
+    }
+    match tcp_service(&snapshot, original) {
+        Some((service, port)) => tcp::forward(outbound, stream, service, port, slot).await,
+        None => serve_http(stream, slot, outbound, builder, Some(original), drain).await,
     }
 }
 
@@ -115,7 +120,7 @@ async fn serve_http(
     _slot: Slot,
     outbound: Arc<Outbound>,
     builder: Arc<auto::Builder<TokioExecutor>>,
-    original: Option<std::net::SocketAddr>,
+    original: Option<SocketAddr>,
     drain: Drain,
 ) {
     let linger = Linger::new(&stream);

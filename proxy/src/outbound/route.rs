@@ -13,8 +13,13 @@ use crate::snapshot::{Protocol, Service, Snapshot, parse_authority};
 pub enum RouteError {
     #[error("the request names no host (no absolute URI, :authority or Host header)")]
     MissingHost,
+    /// A known service, but not on this port (or no port given and none by default).
     #[error("no meshed service {0:?}")]
     Unknown(String),
+    /// No service of the snapshot answers to `host` (lower case, no port): one left out
+    /// of it may, so it is worth asking the control plane.
+    #[error("no meshed service {authority:?}")]
+    NoService { authority: String, host: String },
     #[error("{service} port {port} is a TCP port; connect to its local TCP listener instead")]
     TcpPort { service: String, port: u16 },
 }
@@ -54,26 +59,10 @@ pub fn resolve<'s, B>(
     {
         return http_port(service, port);
     }
-    Err(unknown())
-}
-
-/// The host a request names (lower case, no port), to look up a service the snapshot
-/// lacks.
-pub fn host<B>(request: &Request<B>) -> Option<String> {
-    let authority = match request.uri().authority() {
-        Some(authority) => authority.as_str(),
-        None => request.headers().get(HOST)?.to_str().ok()?,
-    };
-    parse_authority(authority).map(|parsed| parsed.host.into_owned())
-}
-
-/// Whether no service of `snapshot` answers to the request's destination at all (an
-/// unknown port of a known service is the app's mistake, not a service to look up).
-pub fn absent<B>(snapshot: &Snapshot, original: Option<SocketAddr>, request: &Request<B>) -> bool {
-    if original.is_some_and(|o| snapshot.service_by_cluster_ip(&o).is_some()) {
-        return false;
-    }
-    host(request).is_none_or(|host| snapshot.service_by_host(&host).is_none())
+    Err(RouteError::NoService {
+        authority: authority.to_owned(),
+        host: parsed.host.into_owned(),
+    })
 }
 
 fn http_port(service: &Service, port: u16) -> Result<(&Service, u16), RouteError> {
