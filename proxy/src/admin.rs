@@ -1,6 +1,7 @@
 //! The admin listener: `/metrics` (Prometheus text), `/ready` (200 once a snapshot is in
-//! force), `/live`, and `/config` (the snapshot in force as protobuf JSON, its version,
-//! and the local TCP listeners).
+//! force), `/live`, `/config` (the snapshot in force as protobuf JSON, its version,
+//! and the local TCP listeners), and the app's rewritten Kubernetes probes
+//! (`/app-health/…`, see [`crate::app_probe`]).
 //!
 //! In a pod the listener is bound on every address (kubelet probes `/ready` and `/live`,
 //! Prometheus scrapes `/metrics`), so anyone on the pod network reaches it. `/config`
@@ -22,6 +23,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 
 use crate::accept::Acceptor;
+use crate::app_probe::{self, AppProbes};
 use crate::header_timeout;
 use crate::metrics::Metrics;
 use crate::outbound::listener::HEADER_READ_TIMEOUT;
@@ -33,6 +35,7 @@ pub struct Admin {
     pub snapshots: Arc<SnapshotStore>,
     pub metrics: Arc<Metrics>,
     pub tcp: Arc<TcpListeners>,
+    pub app_probes: AppProbes,
 }
 
 /// HTTP/1.1 only (what probes and scrapers speak), with the listeners' request-head
@@ -53,7 +56,13 @@ pub async fn serve(mut acceptor: Acceptor, admin: Arc<Admin>, mut drain: Drain) 
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let admin = admin.clone();
-                async move { Ok::<_, Infallible>(handle(&admin, peer, &request)) }
+                async move {
+                    if let Some(probe) = admin.app_probes.get(request.uri().path()) {
+                        let status = app_probe::check(probe).await;
+                        return Ok::<_, Infallible>(text(status, format!("app probe: {status}\n")));
+                    }
+                    Ok::<_, Infallible>(handle(&admin, peer, &request))
+                }
             });
             let builder = header_timeout::for_connection(&builder, HEADER_READ_TIMEOUT);
             let _ = builder

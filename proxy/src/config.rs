@@ -31,6 +31,7 @@ pub mod env {
     pub const PROXY_ID: &str = "MESHCD_PROXY_ID";
     pub const ADVERTISE: &str = "MESHCD_PROXY_ADVERTISE";
     pub const MAX_CONNECTIONS: &str = "MESHCD_PROXY_MAX_CONNECTIONS";
+    pub const APP_PROBES: &str = "MESHCD_PROXY_APP_PROBES";
 }
 
 /// Defaults (design §9): the sidecar ports of a pod or network namespace.
@@ -149,6 +150,13 @@ pub struct Config {
           default_value = defaults::MAX_CONNECTIONS,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+
+    /// The app's Kubernetes probes, answered on the admin port at their paths: a JSON
+    /// map from `/app-health/CONTAINER/KIND` to `{"port": P, "path": "/healthz"}` (no
+    /// path: a TCP connect). The sidecar injector sets it.
+    #[arg(long, env = env::APP_PROBES, value_name = "JSON",
+          value_parser = crate::app_probe::parse)]
+    pub app_probes: Option<crate::app_probe::AppProbes>,
 
     /// Log filter (tracing EnvFilter syntax); logs go to stderr.
     #[arg(long, env = env::LOG, value_name = "FILTER", default_value = defaults::LOG)]

@@ -11,6 +11,7 @@
 mod accept;
 pub mod access_log;
 pub mod admin;
+pub mod app_probe;
 pub mod config;
 mod header_timeout;
 mod headers;
@@ -27,6 +28,7 @@ pub mod shutdown;
 pub mod snapshot;
 pub mod tls;
 mod upgrade;
+pub mod wait_ready;
 mod watch;
 
 use std::collections::BTreeMap;
@@ -383,6 +385,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         snapshots: snapshots.clone(),
         metrics: metrics.clone(),
         tcp: tcp.clone(),
+        app_probes: config.app_probes.clone().unwrap_or_default(),
     });
     tokio::spawn(admin::serve(
         accept(admin_listener, "admin"),

@@ -4,9 +4,21 @@ use std::io::IsTerminal;
 
 use clap::Parser;
 use meshcd_proxy::config::Config;
+use meshcd_proxy::wait_ready::WaitReady;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> anyhow::Result<()> {
+    // The one subcommand: the postStart hook of a proxy that is not a native sidecar.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == "wait-ready")
+    {
+        let wait = WaitReady::parse_from(std::env::args_os().skip(1));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(wait.run());
+    }
     let config = Config::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

@@ -17,7 +17,7 @@ use crate::identity::token_review::{AUDIENCE, TokenReviewer};
 use crate::identity::verifier::Verifier;
 use crate::inventory::Inventory;
 use crate::kubernetes::apply::Applier;
-use crate::kubernetes::inject::Settings;
+use crate::kubernetes::inject::{NativeSidecars, Settings, sidecar_mode};
 use crate::kubernetes::leader::Election;
 use crate::kubernetes::sync::{KubernetesStatus, Sync};
 use crate::kubernetes::{ca_secret, discovery, webhook};
@@ -54,9 +54,31 @@ pub struct ClusterArgs {
     /// The image of the injected proxy (and its iptables init container).
     #[arg(long, env = "MESHCD_PROXY_IMAGE", default_value = PROXY_IMAGE)]
     pub proxy_image: String,
+    /// Inject the proxy as a native sidecar (an init container that keeps running):
+    /// `auto` when the API server is Kubernetes 1.29 or later, where the feature is on by
+    /// default; `always` for 1.28 with the SidecarContainers gate; `never` for an
+    /// ordinary container started before the app's.
+    #[arg(
+        long,
+        env = "MESHCD_NATIVE_SIDECARS",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub native_sidecars: NativeSidecars,
     /// How often the leader re-applies the revision in force, correcting drift.
     #[arg(long, env = "MESHCD_RESYNC_INTERVAL", default_value = "60s", value_parser = super::run::parse_duration)]
     pub resync: Duration,
+}
+
+/// `major.minor` of the API server; a minor such as `28+` (managed clusters) counts as 28.
+async fn server_version(client: &kube::Client) -> Option<(u32, u32)> {
+    let info = client.apiserver_version().await.ok()?;
+    let number = |text: &str| -> Option<u32> {
+        text.trim_end_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .ok()
+    };
+    Some((number(&info.major)?, number(&info.minor)?))
 }
 
 /// A connected cluster and the mesh CA kept in it.
@@ -196,7 +218,11 @@ impl Cluster {
                 }
             }
         }));
+        let version = server_version(&client).await;
+        let (native_sidecars, sidecars) = sidecar_mode(args.native_sidecars, version);
+        status.lock().await.sidecars = Some(sidecars.clone());
         let settings = Settings {
+            native_sidecars,
             proxy_image: args.proxy_image.clone(),
             control_plane: format!("meshcd-control-plane.{namespace}.svc:15012"),
             control_plane_name: format!("meshcd-control-plane.{namespace}.svc"),
@@ -208,7 +234,8 @@ impl Cluster {
             onboarded,
         )));
         eprintln!(
-            "meshcd: Kubernetes mode in namespace {namespace} as {identity}; webhook on {}",
+            "meshcd: Kubernetes mode in namespace {namespace} as {identity}; webhook on {}; \
+             injecting {sidecars}",
             args.webhook_addr
         );
         Ok(Running {

@@ -155,6 +155,24 @@ fn render(status: &StatusDocument) -> String {
             );
         }
     }
+    if let Some(cluster) = &status.kubernetes {
+        let _ = writeln!(
+            out,
+            "kubernetes: {} (applied {})",
+            if cluster.leader {
+                "leader"
+            } else {
+                "follower (the leader applies)"
+            },
+            short(cluster.applied_revision.as_deref()),
+        );
+        if let Some(sidecars) = &cluster.sidecars {
+            let _ = writeln!(out, "  injecting {sidecars}");
+        }
+        if let Some(error) = &cluster.last_error {
+            let _ = writeln!(out, "  apply error: {error}");
+        }
+    }
     let _ = writeln!(out, "proxies:  {}", status.proxies.len());
     for proxy in &status.proxies {
         let _ = writeln!(

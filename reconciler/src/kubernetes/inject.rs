@@ -1,12 +1,23 @@
 //! The sidecar injection: a JSONPatch that adds the iptables init container and the
 //! meshcd-proxy sidecar to a pod, and the AdmissionReview answer that carries it.
 //!
-//! Pure. The proxy runs as a native sidecar (an init container with `restartPolicy:
-//! Always`, Kubernetes 1.29+), so it is up before the app's containers and the pod's own
-//! init containers, and stops after them.
+//! Pure. Where the API server has native sidecars (Kubernetes 1.29+, or 1.28 with the
+//! SidecarContainers gate) the proxy is an init container with `restartPolicy: Always`:
+//! it is up before the app's containers and the pod's own init containers, and stops
+//! after them. Elsewhere it is the first ordinary container, whose postStart hook holds
+//! the app's containers back until the proxy is ready (as Istio and Linkerd do); the
+//! iptables init container then runs last, so the pod's own init containers, which run
+//! before any proxy, are not redirected to one.
+//!
+//! Inbound traffic is redirected too: a connection to any port of the pod but the proxy's
+//! own reaches the proxy's mTLS listener, so strict mTLS cannot be bypassed by dialling
+//! the app's port. The kubelet's probes of the app are therefore rewritten to the proxy's
+//! admin port, which runs them against the app on loopback.
 
 use base64::Engine as _;
-use k8s_openapi::api::core::v1::Pod;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 use serde_json::{Value, json};
 
 use super::{INJECT_ANNOTATION, INJECTED_ANNOTATION};
@@ -35,6 +46,44 @@ pub struct Settings {
     pub control_plane: String,
     /// The DNS name in the control plane's serving certificate.
     pub control_plane_name: String,
+    /// Whether the API server keeps `restartPolicy: Always` on init containers.
+    pub native_sidecars: bool,
+}
+
+/// `--native-sidecars`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NativeSidecars {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How the proxy is injected, and why: shown by `meshcd status`.
+pub fn sidecar_mode(choice: NativeSidecars, version: Option<(u32, u32)>) -> (bool, String) {
+    let server = match version {
+        Some((major, minor)) => format!("Kubernetes {major}.{minor}"),
+        None => "an API server of unknown version".to_string(),
+    };
+    match choice {
+        NativeSidecars::Always => (
+            true,
+            format!("native sidecars (--native-sidecars always; {server})"),
+        ),
+        NativeSidecars::Never => (
+            false,
+            format!("sidecar containers (--native-sidecars never; {server})"),
+        ),
+        NativeSidecars::Auto => match version {
+            Some(version) if version >= (1, 29) => (true, format!("native sidecars ({server})")),
+            _ => (
+                false,
+                format!(
+                    "sidecar containers: {server} has no native sidecars by default \
+                     (1.29+; --native-sidecars always if the SidecarContainers gate is on)"
+                ),
+            ),
+        },
+    }
 }
 
 /// Why a pod was left as it is.
@@ -94,16 +143,29 @@ pub fn patch(pod: &Pod, onboarded: bool, settings: &Settings) -> Result<Vec<Valu
         "path": format!("/metadata/annotations/{}", INJECTED_ANNOTATION.replace('/', "~1")),
         "value": "true",
     }));
-    // First among the init containers, so the pod's own init containers already run
-    // inside the mesh.
-    let proxy = proxy_container(pod, settings);
+    let probes = rewrite_probes(&spec, &mut operations);
+    let proxy = proxy_container(pod, settings, &probes);
     let init = init_container(settings);
-    if spec.init_containers.is_none() {
-        operations
-            .push(json!({"op": "add", "path": "/spec/initContainers", "value": [init, proxy]}));
-    } else {
-        operations.push(json!({"op": "add", "path": "/spec/initContainers/0", "value": init}));
-        operations.push(json!({"op": "add", "path": "/spec/initContainers/1", "value": proxy}));
+    match (settings.native_sidecars, spec.init_containers.is_none()) {
+        // First among the init containers, so the pod's own init containers already run
+        // inside the mesh.
+        (true, true) => operations
+            .push(json!({"op": "add", "path": "/spec/initContainers", "value": [init, proxy]})),
+        (true, false) => {
+            operations.push(json!({"op": "add", "path": "/spec/initContainers/0", "value": init}));
+            operations.push(json!({"op": "add", "path": "/spec/initContainers/1", "value": proxy}));
+        }
+        (false, no_init_containers) => {
+            if no_init_containers {
+                operations
+                    .push(json!({"op": "add", "path": "/spec/initContainers", "value": [init]}));
+            } else {
+                operations
+                    .push(json!({"op": "add", "path": "/spec/initContainers/-", "value": init}));
+            }
+            // After the probe rewrites, which address the app's containers by index.
+            operations.push(json!({"op": "add", "path": "/spec/containers/0", "value": proxy}));
+        }
     }
     let volumes = [
         json!({
@@ -130,11 +192,17 @@ pub fn patch(pod: &Pod, onboarded: bool, settings: &Settings) -> Result<Vec<Valu
 }
 
 /// The iptables rules: every outbound TCP connection of the pod goes to the proxy's
-/// outbound listener, except the proxy's own, loopback, the control plane and DNS.
-/// Inbound is not redirected: peers dial the proxy's inbound port themselves.
+/// outbound listener, except the proxy's own, loopback, the control plane and DNS; every
+/// inbound TCP connection goes to the proxy's inbound (mTLS) listener, except those to the
+/// proxy's own ports (peers dial the inbound port; the kubelet probes the admin port).
 pub fn iptables_script() -> String {
     [
         "set -eu".to_string(),
+        "iptables -t nat -N MESHCD_INBOUND".to_string(),
+        format!("iptables -t nat -A MESHCD_INBOUND -p tcp --dport {INBOUND_PORT} -j RETURN"),
+        format!("iptables -t nat -A MESHCD_INBOUND -p tcp --dport {ADMIN_PORT} -j RETURN"),
+        format!("iptables -t nat -A MESHCD_INBOUND -p tcp -j REDIRECT --to-ports {INBOUND_PORT}"),
+        "iptables -t nat -A PREROUTING -p tcp -j MESHCD_INBOUND".to_string(),
         "iptables -t nat -N MESHCD_OUTPUT".to_string(),
         format!("iptables -t nat -A MESHCD_OUTPUT -m owner --uid-owner {PROXY_UID} -j RETURN"),
         "iptables -t nat -A MESHCD_OUTPUT -d 127.0.0.1/32 -j RETURN".to_string(),
@@ -162,7 +230,108 @@ fn init_container(settings: &Settings) -> Value {
     })
 }
 
-fn proxy_container(pod: &Pod, settings: &Settings) -> Value {
+/// The app containers' probes, as JSONPatch operations that point each one at the
+/// proxy's admin port, and the map the proxy reads (`MESHCD_PROXY_APP_PROBES`). An HTTP
+/// probe stays an HTTP GET of the same path; a TCP, gRPC or HTTPS probe becomes a TCP
+/// connect to its port. Exec probes and probes of another host are left as they are.
+fn rewrite_probes(spec: &PodSpec, operations: &mut Vec<Value>) -> BTreeMap<String, Value> {
+    let mut probes = BTreeMap::new();
+    for (index, container) in spec.containers.iter().enumerate() {
+        let Ok(Value::Object(fields)) = serde_json::to_value(container) else {
+            continue;
+        };
+        for (field, kind) in PROBES {
+            let Some(Value::Object(probe)) = fields.get(field) else {
+                continue;
+            };
+            let Some(target) = app_probe(probe, container) else {
+                continue;
+            };
+            let path = format!("/app-health/{}/{kind}", container.name);
+            let mut rewritten = probe.clone();
+            for handler in ["httpGet", "tcpSocket", "grpc", "exec"] {
+                rewritten.remove(handler);
+            }
+            rewritten.insert(
+                "httpGet".into(),
+                json!({"path": path, "port": ADMIN_PORT, "scheme": "HTTP"}),
+            );
+            operations.push(json!({
+                "op": "replace",
+                "path": format!("/spec/containers/{index}/{field}"),
+                "value": rewritten,
+            }));
+            probes.insert(path, target);
+        }
+    }
+    probes
+}
+
+/// The probe kinds of a container: its field and the name in the rewritten path.
+const PROBES: [(&str, &str); 3] = [
+    ("readinessProbe", "readiness"),
+    ("livenessProbe", "liveness"),
+    ("startupProbe", "startup"),
+];
+
+/// What the proxy checks for one probe, or None when it is not a check of the pod's
+/// own port (exec, another host, a port name the container does not declare).
+fn app_probe(probe: &serde_json::Map<String, Value>, container: &Container) -> Option<Value> {
+    let port = |value: &Value| -> Option<u16> {
+        match value {
+            Value::Number(number) => number.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Value::String(name) => container
+                .ports
+                .iter()
+                .flatten()
+                .find(|port| port.name.as_deref() == Some(name.as_str()))
+                .and_then(|port| u16::try_from(port.container_port).ok()),
+            _ => None,
+        }
+    };
+    let local = |handler: &Value| {
+        handler
+            .get("host")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    };
+    if let Some(get) = probe.get("httpGet") {
+        if !local(get) {
+            return None;
+        }
+        let port = port(get.get("port")?)?;
+        // An HTTPS probe's certificate is never verified by the kubelet either; checking
+        // that the port accepts connections is what can be done without the app's TLS.
+        if get.get("scheme").and_then(Value::as_str) == Some("HTTPS") {
+            return Some(json!({"port": port}));
+        }
+        let path = get.get("path").and_then(Value::as_str).unwrap_or("/");
+        let path = if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        };
+        let mut target = json!({"port": port, "path": path});
+        if let Some(headers) = get
+            .get("httpHeaders")
+            .and_then(Value::as_array)
+            .filter(|h| !h.is_empty())
+        {
+            target["headers"] = Value::Array(headers.clone());
+        }
+        return Some(target);
+    }
+    if let Some(socket) = probe.get("tcpSocket") {
+        if !local(socket) {
+            return None;
+        }
+        return Some(json!({"port": port(socket.get("port")?)?}));
+    }
+    let grpc = probe.get("grpc")?;
+    Some(json!({"port": port(grpc.get("port")?)?}))
+}
+
+fn proxy_container(pod: &Pod, settings: &Settings, probes: &BTreeMap<String, Value>) -> Value {
     let field = |path: &str| json!({"fieldRef": {"fieldPath": path}});
     let mut env = json!([
         {"name": "POD_IP", "valueFrom": field("status.podIP")},
@@ -178,16 +347,20 @@ fn proxy_container(pod: &Pod, settings: &Settings) -> Value {
         {"name": "MESHCD_PROXY_TOKEN_FILE", "value": format!("{TOKEN_DIR}/token")},
         {"name": "MESHCD_PROXY_SERVICES", "value": hello_services(pod)},
         {"name": "MESHCD_PROXY_PORTS", "value": hello_ports(pod)},
+        {"name": "MESHCD_PROXY_APP_PROBES", "value": if probes.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(probes).unwrap_or_default()
+        }},
     ]);
     // A pod that serves nothing (no container port, no service) is a client: an empty
     // list would be an invalid `--port` or `--service` value, and the proxy would not start.
     if let Some(entries) = env.as_array_mut() {
         entries.retain(|entry| entry.get("value") != Some(&json!("")));
     }
-    json!({
+    let mut container = json!({
         "name": PROXY_CONTAINER,
         "image": settings.proxy_image,
-        "restartPolicy": "Always",
         // The proxy reads the projected token from its file at every join and renewal:
         // the kubelet replaces it before it expires, and it never appears in the pod spec
         // or on a command line.
@@ -213,7 +386,15 @@ fn proxy_container(pod: &Pod, settings: &Settings) -> Value {
             "capabilities": {"drop": ["ALL"]},
         },
         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "256Mi"}},
-    })
+    });
+    if settings.native_sidecars {
+        container["restartPolicy"] = json!("Always");
+    } else {
+        // The kubelet starts the next container only once this hook returns.
+        container["lifecycle"] =
+            json!({"postStart": {"exec": {"command": ["meshcd-proxy", "wait-ready"]}}});
+    }
+    container
 }
 
 /// The services the proxy names in its hello. In a cluster the control plane takes a

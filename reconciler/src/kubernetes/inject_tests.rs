@@ -9,6 +9,7 @@ fn settings() -> Settings {
         proxy_image: "meshcd/meshcd-proxy:0.1.0".into(),
         control_plane: "meshcd-control-plane.meshcd-system.svc:15012".into(),
         control_plane_name: "meshcd-control-plane.meshcd-system.svc".into(),
+        native_sidecars: true,
     }
 }
 
@@ -171,6 +172,19 @@ fn a_pod_of_an_onboarded_namespace_gets_the_proxy_and_the_iptables_init_containe
         script.contains("--dport 53 -j RETURN"),
         "DNS is not redirected"
     );
+    // Inbound: everything but the proxy's own ports reaches its mTLS listener, so the
+    // app's port cannot be dialled around strict mTLS.
+    assert!(
+        script.contains("-A PREROUTING -p tcp -j MESHCD_INBOUND"),
+        "{script}"
+    );
+    assert!(
+        script.contains("-A MESHCD_INBOUND -p tcp -j REDIRECT --to-ports 15003"),
+        "{script}"
+    );
+    for own in ["--dport 15003 -j RETURN", "--dport 15000 -j RETURN"] {
+        assert!(script.contains(own), "{own}: {script}");
+    }
 
     let volumes: Vec<&str> = spec
         .volumes
@@ -343,4 +357,108 @@ fn a_pod_without_container_ports_gets_a_proxy_without_an_empty_port_list() {
         "{env:?}"
     );
     assert!(env.iter().any(|e| e["name"] == "MESHCD_PROXY_SERVICES"));
+}
+
+fn env_value(container: &Value, name: &str) -> Option<String> {
+    container["env"]
+        .as_array()?
+        .iter()
+        .find(|e| e["name"] == name)
+        .and_then(|e| e["value"].as_str().map(str::to_string))
+}
+
+#[test]
+fn app_probes_are_rewritten_to_the_admin_port_and_handed_to_the_proxy() {
+    // Inbound redirection sends the kubelet's plaintext probes of the app's port to the
+    // mTLS listener; the proxy runs them instead, on loopback.
+    let mut pod = api_pod();
+    let api = &mut pod["spec"]["containers"][0];
+    api["readinessProbe"] = json!({"httpGet": {"path": "healthz", "port": "http",
+        "httpHeaders": [{"name": "X-Probe", "value": "1"}]}, "periodSeconds": 3});
+    api["livenessProbe"] = json!({"tcpSocket": {"port": 8080}, "failureThreshold": 5});
+    api["startupProbe"] = json!({"exec": {"command": ["/check"]}});
+    let response = respond(&admission_review(pod.clone()), true);
+    let pod = patched(&pod, &response);
+    let api = &pod["spec"]["containers"][0];
+    assert_eq!(
+        api["readinessProbe"],
+        json!({"httpGet": {"path": "/app-health/api/readiness", "port": 15000, "scheme": "HTTP"},
+               "periodSeconds": 3})
+    );
+    assert_eq!(
+        api["livenessProbe"],
+        json!({"httpGet": {"path": "/app-health/api/liveness", "port": 15000, "scheme": "HTTP"},
+               "failureThreshold": 5})
+    );
+    assert_eq!(
+        api["startupProbe"],
+        json!({"exec": {"command": ["/check"]}})
+    );
+    let proxy = &pod["spec"]["initContainers"][1];
+    let probes: Value =
+        serde_json::from_str(&env_value(proxy, "MESHCD_PROXY_APP_PROBES").unwrap()).unwrap();
+    assert_eq!(
+        probes,
+        json!({
+            "/app-health/api/readiness": {"port": 8080, "path": "/healthz",
+                                          "headers": [{"name": "X-Probe", "value": "1"}]},
+            "/app-health/api/liveness": {"port": 8080},
+        })
+    );
+}
+
+#[test]
+fn without_native_sidecars_the_proxy_is_the_first_container_and_holds_the_app_back() {
+    let mut pod = api_pod();
+    pod["spec"]["containers"][0]["readinessProbe"] =
+        json!({"httpGet": {"path": "/healthz", "port": 8080}});
+    let settings = Settings {
+        native_sidecars: false,
+        ..settings()
+    };
+    let response = super::review(&admission_review(pod.clone()), |_| true, &settings).unwrap();
+    let pod = patched(&pod, &response);
+    let names = |field: &str| -> Vec<String> {
+        pod["spec"][field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The pod's own init containers run before any proxy: they must not be redirected.
+    assert_eq!(names("initContainers"), ["migrate", "meshcd-iptables"]);
+    assert_eq!(names("containers"), ["meshcd-proxy", "api"]);
+    let proxy = &pod["spec"]["containers"][0];
+    assert_eq!(
+        proxy.get("restartPolicy"),
+        None,
+        "1.28 rejects it without the gate"
+    );
+    assert_eq!(
+        proxy["lifecycle"]["postStart"]["exec"]["command"],
+        json!(["meshcd-proxy", "wait-ready"])
+    );
+    // The probe rewrite addressed the app container before the proxy moved it to 1.
+    assert_eq!(
+        pod["spec"]["containers"][1]["readinessProbe"]["httpGet"]["path"],
+        "/app-health/api/readiness"
+    );
+    let pod: Pod = serde_json::from_value(pod).unwrap();
+    assert!(pod.spec.is_some());
+}
+
+#[test]
+fn the_sidecar_mode_follows_the_server_version_unless_chosen() {
+    assert!(!sidecar_mode(NativeSidecars::Auto, Some((1, 28))).0);
+    assert!(sidecar_mode(NativeSidecars::Auto, Some((1, 29))).0);
+    assert!(sidecar_mode(NativeSidecars::Auto, Some((1, 33))).0);
+    assert!(!sidecar_mode(NativeSidecars::Auto, None).0);
+    assert!(sidecar_mode(NativeSidecars::Always, Some((1, 28))).0);
+    assert!(!sidecar_mode(NativeSidecars::Never, Some((1, 33))).0);
+    assert!(
+        sidecar_mode(NativeSidecars::Auto, Some((1, 28)))
+            .1
+            .contains("Kubernetes 1.28 has no native sidecars")
+    );
 }

@@ -23,6 +23,8 @@ pub struct KubernetesStatus {
     pub last_apply: Option<SystemTime>,
     pub last_report: Option<ApplyReport>,
     pub last_error: Option<String>,
+    /// How proxies are injected (native sidecars or containers), and why.
+    pub sidecars: Option<String>,
 }
 
 pub struct Sync {

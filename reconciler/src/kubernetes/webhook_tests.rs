@@ -29,6 +29,7 @@ async fn start() -> Running {
         proxy_image: "meshcd/meshcd-proxy:test".into(),
         control_plane: "meshcd-control-plane.meshcd-system.svc:15012".into(),
         control_plane_name: "meshcd-control-plane.meshcd-system.svc".into(),
+        native_sidecars: true,
     };
     let server = tokio::spawn(serve(
         crate::accept::Acceptor::new(
