@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 
 use super::metrics_source::MetricSource;
 use super::notify::Observers;
@@ -49,6 +49,18 @@ pub struct CanaryController {
     metric_source: MetricSource,
     /// An operator's command: a paused rollout may run again.
     wake: tokio::sync::Notify,
+    /// In a cluster only the leader runs canaries; `None`: always.
+    leadership: Option<Leadership>,
+}
+
+/// A replica's part in a cluster's canaries.
+#[derive(Clone)]
+pub struct Leadership {
+    /// Whether this replica leads: only the leader analyses, steps and commits.
+    pub leading: watch::Receiver<bool>,
+    /// The leader's progress as the cluster holds it (the Canaries' status): a
+    /// follower serves its proxies the leader's weights.
+    pub followed: watch::Receiver<Vec<super::progress::Saved>>,
 }
 
 /// What `meshcd run` gives the controller.
@@ -62,6 +74,9 @@ pub struct Settings {
     pub metric_source: MetricSource,
     /// Metrics and the outcome webhook.
     pub observers: Observers,
+    /// In a cluster, whether this replica leads; the others hold no rollout and follow
+    /// the leader's weights. `None` (local mode): always leads.
+    pub leadership: Option<Leadership>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +98,58 @@ impl CanaryController {
             outcome_retries: std::sync::Mutex::default(),
             metric_source: settings.metric_source,
             wake: tokio::sync::Notify::new(),
+            leadership: settings.leadership,
         })
+    }
+
+    /// Progress another replica saved (in the Canaries' status), resumed by this one
+    /// when it leads. Call before telling it that it leads.
+    pub fn seed_progress(&self, saved: Vec<super::progress::Saved>) {
+        self.progress.seed(saved);
+    }
+
+    fn is_leading(&self) -> bool {
+        self.leadership
+            .as_ref()
+            .is_none_or(|leadership| *leadership.leading.borrow())
+    }
+
+    /// Leadership lost: another replica runs the canaries now. Forget every rollout.
+    async fn stand_down(&self) {
+        let mut rollouts = self.rollouts.lock().await;
+        if !rollouts.is_empty() {
+            tracing::info!(
+                rollouts = rollouts.len(),
+                "not the leader: canaries are left to the leader"
+            );
+        }
+        rollouts.clear();
+        self.outcome_retries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// A follower's splits: the leader's weights for each rollout it runs (same spec),
+    /// Git's for the others. A decided outcome holds 100 or 0 until it is in Git, when
+    /// the leader drops its record.
+    async fn follow(&self, leader: &[super::progress::Saved]) {
+        let Some(applied) = self.mesh.applied().await else {
+            return;
+        };
+        for canary in &applied.config.canaries {
+            let canary = &canary.value;
+            let hash = spec_hash(canary);
+            let held = leader.iter().find(|saved| {
+                saved.namespace == canary.namespace
+                    && saved.name == canary.name
+                    && saved.spec_hash == hash
+            });
+            let held = held.map(|saved| weights(canary, u64::from(saved.canary_weight)));
+            self.mesh
+                .set_split_weights(&canary.namespace, &canary.traffic_split, held)
+                .await;
+        }
     }
 
     async fn save_progress(&self) {
@@ -99,8 +165,36 @@ impl CanaryController {
 
     pub async fn run(self: Arc<Self>) {
         let mut revisions = self.mesh.subscribe_revisions();
+        let mut leadership = self.leadership.clone();
+        let mut leading = leadership.as_ref().map(|l| l.leading.clone());
         let mut ticker = tokio::time::interval(TICK);
         loop {
+            if let Some(Leadership {
+                leading: is_leading,
+                followed,
+            }) = &mut leadership
+                && !*is_leading.borrow_and_update()
+            {
+                self.stand_down().await;
+                // A follower wakes for nothing but leadership and the leader's progress.
+                loop {
+                    let records = followed.borrow_and_update().clone();
+                    self.follow(&records).await;
+                    tokio::select! {
+                        changed = is_leading.changed() => if changed.is_err() { return },
+                        changed = followed.changed() => if changed.is_err() { return },
+                        changed = revisions.changed() => if changed.is_err() { return },
+                    }
+                    if *is_leading.borrow_and_update() {
+                        break;
+                    }
+                }
+                // The leader starts from the progress seeded before it was told.
+                for (namespace, split) in self.mesh.split_weights().await.into_keys() {
+                    self.mesh.set_split_weights(&namespace, &split, None).await;
+                }
+                ticker.reset_immediately();
+            }
             ticker.tick().await;
             self.step(Instant::now()).await;
             self.save_progress().await;
@@ -111,6 +205,7 @@ impl CanaryController {
                 tokio::select! {
                     changed = revisions.changed() => if changed.is_err() { return },
                     () = self.wake.notified() => {}
+                    changed = leadership_changed(&mut leading) => if changed.is_err() { return },
                 }
                 ticker.reset_immediately();
             }
@@ -141,6 +236,13 @@ impl CanaryController {
         name: &str,
         command: Command,
     ) -> Result<String, String> {
+        if !self.is_leading() {
+            return Err(
+                "this replica is not the leader: the leader runs the canaries (retry, or ask the \
+                 leader's admin address)"
+                    .into(),
+            );
+        }
         let Some(applied) = self.mesh.applied().await else {
             return Err("no revision applied".into());
         };
@@ -498,7 +600,18 @@ impl CanaryController {
 }
 
 /// The split's weights with `canary_weight` percent on the canary backend.
-fn weights(canary: &Canary, canary_weight: u64) -> BTreeMap<String, u64> {
+/// Waits for a change of leadership; never returns without a leadership to follow.
+async fn leadership_changed(
+    leading: &mut Option<watch::Receiver<bool>>,
+) -> Result<(), watch::error::RecvError> {
+    match leading {
+        Some(leading) => leading.changed().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The split's weights with `canary_weight` percent on the canary backend.
+pub fn weights(canary: &Canary, canary_weight: u64) -> BTreeMap<String, u64> {
     BTreeMap::from([
         (canary.stable.clone(), 100 - canary_weight),
         (canary.canary.clone(), canary_weight),
@@ -556,3 +669,7 @@ fn saved_rollout(
         Resume::Fresh => None,
     }
 }
+
+#[cfg(test)]
+#[path = "controller_leadership_tests.rs"]
+mod leadership_tests;

@@ -47,6 +47,8 @@ pub struct ProgressStore {
     saved: Mutex<BTreeMap<(String, String), Saved>>,
     /// What was last written, so unchanged progress costs no write.
     written: Mutex<Option<Vec<Saved>>>,
+    /// Also told every change (in a cluster: written to the Canaries' status).
+    mirror: Option<tokio::sync::watch::Sender<Vec<Saved>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,22 @@ impl ProgressStore {
             path: state_dir.join(FILE),
             saved: Mutex::default(),
             written: Mutex::default(),
+            mirror: None,
+        }
+    }
+
+    /// Every change is also sent to `mirror`.
+    pub fn mirror_to(mut self, mirror: tokio::sync::watch::Sender<Vec<Saved>>) -> Self {
+        self.mirror = Some(mirror);
+        self
+    }
+
+    /// Progress saved elsewhere (another replica's, in the cluster): it replaces what was
+    /// read from the file for the same Canaries.
+    pub fn seed(&self, saved: Vec<Saved>) {
+        let mut held = lock(&self.saved);
+        for saved in saved {
+            held.insert((saved.namespace.clone(), saved.name.clone()), saved);
         }
     }
 
@@ -97,6 +115,7 @@ impl ProgressStore {
                     .collect(),
             ),
             path,
+            mirror: None,
         })
     }
 
@@ -151,6 +170,9 @@ impl ProgressStore {
         });
         if unchanged {
             return Ok(());
+        }
+        if let Some(mirror) = &self.mirror {
+            mirror.send_replace(records.clone());
         }
         let text = serde_json::to_string_pretty(&records).unwrap_or_default();
         let temporary = path.with_extension("json.tmp");

@@ -11,6 +11,8 @@ use anyhow::Context as _;
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 
+use crate::canary::controller::{CanaryController, Leadership};
+use crate::canary::progress::Saved;
 use crate::control::mesh::Mesh;
 use crate::identity::ca::CertificateAuthority;
 use crate::identity::token_review::{AUDIENCE, TokenReviewer};
@@ -20,7 +22,7 @@ use crate::kubernetes::apply::Applier;
 use crate::kubernetes::inject::{NativeSidecars, Settings, sidecar_mode};
 use crate::kubernetes::leader::Election;
 use crate::kubernetes::sync::{KubernetesStatus, Sync};
-use crate::kubernetes::{ca_secret, discovery, webhook};
+use crate::kubernetes::{ca_secret, canary_status, discovery, webhook};
 
 /// The default image of the injected proxy: the one built from this source tree.
 pub const PROXY_IMAGE: &str = concat!("meshcd/meshcd-proxy:", env!("CARGO_PKG_VERSION"));
@@ -85,6 +87,9 @@ async fn server_version(client: &kube::Client) -> Option<(u32, u32)> {
 pub struct Cluster {
     args: ClusterArgs,
     client: kube::Client,
+    /// The canary controller's view of leadership, given to it before the election runs.
+    canary_leading: watch::Sender<bool>,
+    canary_followed: watch::Sender<Vec<Saved>>,
     pub ca: Arc<CertificateAuthority>,
     /// What the leader applied; shown by `meshcd status`.
     pub status: Arc<Mutex<KubernetesStatus>>,
@@ -123,6 +128,8 @@ impl Cluster {
         Ok(Cluster {
             args,
             client,
+            canary_leading: watch::Sender::new(false),
+            canary_followed: watch::Sender::new(Vec::new()),
             ca: Arc::new(ca),
             status: Arc::default(),
         })
@@ -132,6 +139,15 @@ impl Cluster {
     /// Decides on admin API tokens with TokenReview and SubjectAccessReview.
     pub fn admin_authorizer(&self) -> crate::admin::cluster_auth::ClusterAuthorizer {
         crate::admin::cluster_auth::ClusterAuthorizer::new(self.client.clone())
+    }
+
+    /// What the canary controller needs in a cluster: only the leader runs canaries;
+    /// the others follow its weights.
+    pub fn canary_leadership(&self) -> Leadership {
+        Leadership {
+            leading: self.canary_leading.subscribe(),
+            followed: self.canary_followed.subscribe(),
+        }
     }
 
     pub fn verifier(&self) -> Verifier {
@@ -148,10 +164,14 @@ impl Cluster {
         self,
         mesh: Arc<Mesh>,
         caps: &crate::accept::Caps,
+        canaries: Arc<CanaryController>,
+        progress: watch::Receiver<Vec<Saved>>,
     ) -> anyhow::Result<Running> {
         let Cluster {
             args,
             client,
+            canary_leading,
+            canary_followed,
             ca,
             status,
         } = self;
@@ -179,6 +199,23 @@ impl Cluster {
         tasks.push(tokio::spawn(
             election.clone().run(client.clone(), leader_sender),
         ));
+        // Canaries: progress goes to the Canaries' status, where every replica reads it;
+        // a new leader resumes from there before it is told it leads.
+        tasks.push(tokio::spawn(canary_status::write(
+            client.clone(),
+            progress,
+            leader.clone(),
+        )));
+        tasks.push(tokio::spawn(canary_status::watch_progress(
+            client.clone(),
+            canary_followed,
+        )));
+        tasks.push(tokio::spawn(hand_over(
+            client.clone(),
+            leader.clone(),
+            canaries,
+            canary_leading,
+        )));
         tasks.push(tokio::spawn(
             Sync {
                 client: client.clone(),
@@ -254,6 +291,39 @@ impl Running {
         }
         if let Err(error) = self.election.release(self.client.clone()).await {
             tracing::warn!(%error, "releasing the leader lease failed; it expires on its own");
+        }
+    }
+}
+
+/// Tells the canary controller whether it leads, seeding a new leader with the
+/// progress the Canaries' status holds first.
+async fn hand_over(
+    client: kube::Client,
+    mut leader: watch::Receiver<bool>,
+    canaries: Arc<CanaryController>,
+    leading: watch::Sender<bool>,
+) {
+    loop {
+        let now_leading = *leader.borrow_and_update();
+        if now_leading && !*leading.borrow() {
+            match canary_status::load(&client).await {
+                Ok(saved) => {
+                    if !saved.is_empty() {
+                        tracing::info!(
+                            rollouts = saved.len(),
+                            "leading: canaries resume from their status"
+                        );
+                    }
+                    canaries.seed_progress(saved);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "canary progress unreadable: running canaries start from Git's weights")
+                }
+            }
+        }
+        leading.send_replace(now_leading);
+        if leader.changed().await.is_err() {
+            return;
         }
     }
 }

@@ -321,16 +321,19 @@ async fn serve(
     if let Err(reason) = &writable {
         tracing::info!(%reason, "canary outcomes cannot be committed: canaries hold their last step");
     }
+    // In a cluster, progress also goes to the Canaries' status (see Cluster::start).
+    let (progress_sender, progress) = tokio::sync::watch::channel(Vec::new());
     let canaries = crate::canary::controller::CanaryController::new(
         mesh.clone(),
         crate::canary::controller::Settings {
             writable,
-            progress: crate::canary::progress::ProgressStore::open(&state_dir).unwrap_or_else(
-                |error| {
+            progress: crate::canary::progress::ProgressStore::open(&state_dir)
+                .unwrap_or_else(|error| {
                     tracing::warn!(error = %crate::error_chain::error_chain(&error), "canary progress unreadable; running canaries start over");
                     crate::canary::progress::ProgressStore::empty(&state_dir)
-                },
-            ),
+                })
+                .mirror_to(progress_sender),
+            leadership: cluster.as_ref().map(Cluster::canary_leadership),
             metric_source: crate::canary::metrics_source::MetricSource::from_flag(
                 &args.canary_metrics,
                 args.canary_prometheus_window,
@@ -343,6 +346,7 @@ async fn serve(
         },
     );
     let canary_task = tokio::spawn(canaries.clone().run());
+    let canaries_for_cluster = canaries.clone();
     let admin = tokio::spawn(admin::serve(
         caps.acceptor(admin_listener, "admin"),
         Admin {
@@ -370,7 +374,11 @@ async fn serve(
         }
     );
     let cluster = match cluster {
-        Some(cluster) => Some(cluster.start(mesh.clone(), &caps).await?),
+        Some(cluster) => Some(
+            cluster
+                .start(mesh.clone(), &caps, canaries_for_cluster, progress)
+                .await?,
+        ),
         None => None,
     };
     let reconciler = tokio::spawn(

@@ -146,6 +146,9 @@ fn rbac(options: &Options) -> Vec<Value> {
             rule(&["specs.smi-spec.io"], &["httproutegroups", "tcproutes", "udproutes"], &["list", "create", "patch", "delete"]),
             rule(&["split.smi-spec.io"], &["trafficsplits"], &["list", "create", "patch", "delete"]),
             rule(&["meshcd.dev"], &["meshes", "canaries"], &["list", "create", "patch", "delete"]),
+            // canaries: progress in their status, which followers watch.
+            rule(&["meshcd.dev"], &["canaries"], &["watch"]),
+            rule(&["meshcd.dev"], &["canaries/status"], &["patch"]),
             // identity: proxies' projected service-account tokens, admin API callers' tokens.
             rule(&["authentication.k8s.io"], &["tokenreviews"], &["create"]),
             // admin API: whether RBAC lets the caller do what the route does.

@@ -139,6 +139,9 @@ fn the_cluster_role_grants_only_the_verbs_meshcd_uses() {
             "split.smi-spec.io/trafficsplits: list,create,patch,delete",
             "meshcd.dev/meshes: list,create,patch,delete",
             "meshcd.dev/canaries: list,create,patch,delete",
+            // Canary progress: the leader writes it to the status, followers watch it.
+            "meshcd.dev/canaries: watch",
+            "meshcd.dev/canaries/status: patch",
             "authentication.k8s.io/tokenreviews: create",
             "authorization.k8s.io/subjectaccessreviews: create",
             "events.k8s.io/events: create,patch",

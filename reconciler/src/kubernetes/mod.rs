@@ -9,6 +9,7 @@
 pub mod admin_manifests;
 pub mod apply;
 pub mod ca_secret;
+pub mod canary_status;
 pub mod convert;
 pub mod discovery;
 pub mod inject;
@@ -22,7 +23,7 @@ pub mod workloads;
 #[cfg(test)]
 pub(crate) mod fake_api;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 /// The field manager of every server-side apply meshcd makes.
 pub const FIELD_MANAGER: &str = "meshcd";
