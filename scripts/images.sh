@@ -7,9 +7,11 @@
 #                            iptables-nft, a shell for the init script)
 # Same contents as deploy/docker/*.Dockerfile, which stay the way to build them with Docker.
 #
-# usage: scripts/images.sh [--tag TAG] [--debug] [--kube-local DIR] [--output DIR]
+# usage: scripts/images.sh [--tag TAG] [--debug] [--testapp] [--kube-local DIR] [--output DIR]
 #   --tag TAG         image tag (default: the crate version, what `meshcd install` uses)
 #   --debug           package the debug build (faster to build, slower to run)
+#   --testapp         also meshcd/meshcd-testapp:TAG, the end-to-end tests' app with
+#                     busybox (sh, wget) for calls from inside a pod
 #   --kube-local DIR  kube-local's folder, holding make-image.sh (default: $KUBE_LOCAL or
 #                     /var/tmp/kube-local)
 #   --output DIR      also keep the docker-archive tarballs there (for `docker load` or
@@ -22,13 +24,15 @@ TAG=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 PROFILE=release
 KUBE_LOCAL=${KUBE_LOCAL:-/var/tmp/kube-local}
 OUTPUT=""
+TESTAPP=0
 while [ $# -gt 0 ]; do
   case $1 in
     --tag) TAG=$2; shift ;;
     --debug) PROFILE=debug ;;
+    --testapp) TESTAPP=1 ;;
     --kube-local) KUBE_LOCAL=$2; shift ;;
     --output) OUTPUT=$2; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "images.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -45,10 +49,12 @@ done
 XTABLES=$(ls -d /usr/lib/*/xtables 2>/dev/null | head -n1)
 [ -n "$XTABLES" ] || { echo "images.sh: no /usr/lib/<triplet>/xtables (apt-get install iptables)" >&2; exit 1; }
 
+PACKAGES=(-p meshcd -p meshcd-proxy)
+[ "$TESTAPP" = 0 ] || PACKAGES+=(-p meshcd-e2e --bin meshcd-testapp --bin meshcd --bin meshcd-proxy)
 if [ "$PROFILE" = release ]; then
-  cargo build --release --locked -p meshcd -p meshcd-proxy
+  cargo build --release --locked "${PACKAGES[@]}"
 else
-  cargo build --locked -p meshcd -p meshcd-proxy
+  cargo build --locked "${PACKAGES[@]}"
 fi
 TARGET=${CARGO_TARGET_DIR:-target}/$PROFILE
 
@@ -68,6 +74,13 @@ archive() { # NAME: --output FILE when tarballs are kept
 "$MAKE_IMAGE" $(archive meshcd) --certs --user 65532:65532 \
   --entrypoint /usr/local/bin/meshcd --cmd run --cmd --kubernetes \
   "meshcd/meshcd:$TAG" "$TARGET/meshcd" "$(command -v ssh-keygen)"
+
+if [ "$TESTAPP" = 1 ]; then
+  # shellcheck disable=SC2046
+  "$MAKE_IMAGE" $(archive meshcd-testapp) --busybox-links \
+    --entrypoint /usr/local/bin/meshcd-testapp \
+    "meshcd/meshcd-testapp:$TAG" "$TARGET/meshcd-testapp" /bin/busybox:/bin/busybox
+fi
 
 echo "images: meshcd/meshcd:$TAG meshcd/meshcd-proxy:$TAG ($PROFILE build) loaded into $KUBE_LOCAL's containerd"
 echo "install: meshcd install --image meshcd/meshcd:$TAG --proxy-image meshcd/meshcd-proxy:$TAG | kubectl apply --server-side -f -"

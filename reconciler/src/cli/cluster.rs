@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use serde_json::{Value, json};
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 
@@ -21,6 +22,7 @@ use crate::inventory::Inventory;
 use crate::kubernetes::apply::Applier;
 use crate::kubernetes::inject::{NativeSidecars, Settings, sidecar_mode};
 use crate::kubernetes::leader::Election;
+use crate::kubernetes::manifests::LEADER_LABEL;
 use crate::kubernetes::sync::{KubernetesStatus, Sync};
 use crate::kubernetes::{ca_secret, canary_status, discovery, webhook};
 
@@ -72,6 +74,34 @@ pub struct ClusterArgs {
     pub resync: Duration,
 }
 
+/// Whether `meshcd install` ran: the Canary kind is served and meshcd's namespace
+/// exists. Otherwise the error names the fix instead of the API's 404.
+async fn installed(client: &kube::Client, namespace: &str) -> anyhow::Result<()> {
+    let fix = format!(
+        "run `meshcd install --namespace {namespace} | kubectl apply --server-side -f -` first"
+    );
+    match client.list_api_group_resources("meshcd.dev/v1alpha1").await {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            anyhow::bail!(
+                "meshcd is not installed in this cluster (no meshcd.dev/v1alpha1 API): {fix}"
+            )
+        }
+        Err(error) => {
+            return Err(
+                anyhow::Error::new(error).context("asking the API server for meshcd.dev/v1alpha1")
+            );
+        }
+    }
+    // In the cluster meshcd may not read namespaces (403): its own exists, it runs there.
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(client.clone());
+    if let Ok(None) = namespaces.get_opt(namespace).await {
+        anyhow::bail!("namespace {namespace} does not exist: {fix}");
+    }
+    Ok(())
+}
+
 /// `major.minor` of the API server; a minor such as `28+` (managed clusters) counts as 28.
 async fn server_version(client: &kube::Client) -> Option<(u32, u32)> {
     let info = client.apiserver_version().await.ok()?;
@@ -117,6 +147,7 @@ impl Cluster {
         let client = kube::Client::try_default()
             .await
             .context("connecting to the Kubernetes API (in-cluster config or KUBECONFIG)")?;
+        installed(&client, &args.namespace).await?;
         let ca = ca_secret::load_or_create(
             &client,
             &args.namespace,
@@ -179,7 +210,7 @@ impl Cluster {
         let identity = args.identity();
         let mut tasks = Vec::new();
 
-        // Every replica discovers workloads: each serves the control plane to its proxies.
+        // Every replica discovers workloads: a standby takes over ready to serve proxies.
         mesh.set_cluster().await;
         let (inventory_sender, mut inventory) = watch::channel(Inventory::default());
         tasks.push(tokio::spawn(discovery::run(
@@ -211,10 +242,15 @@ impl Cluster {
             canary_followed,
         )));
         tasks.push(tokio::spawn(hand_over(
-            client.clone(),
+            Handover {
+                client: client.clone(),
+                mesh: mesh.clone(),
+                canaries,
+                canary_leading,
+                namespace: namespace.clone(),
+                pod: args.pod_name.clone(),
+            },
             leader.clone(),
-            canaries,
-            canary_leading,
         )));
         tasks.push(tokio::spawn(
             Sync {
@@ -295,17 +331,32 @@ impl Running {
     }
 }
 
-/// Tells the canary controller whether it leads, seeding a new leader with the
-/// progress the Canaries' status holds first.
-async fn hand_over(
+/// What changes hands with leadership.
+struct Handover {
     client: kube::Client,
-    mut leader: watch::Receiver<bool>,
+    mesh: Arc<Mesh>,
     canaries: Arc<CanaryController>,
-    leading: watch::Sender<bool>,
-) {
+    canary_leading: watch::Sender<bool>,
+    namespace: String,
+    /// This replica's pod, labelled while it leads: the control-plane Service selects
+    /// the leader only.
+    pod: Option<String>,
+}
+
+/// The leader serves proxies and runs canaries; the others stand by. A new leader is
+/// seeded with the progress the Canaries' status holds before it runs them.
+async fn hand_over(handover: Handover, mut leader: watch::Receiver<bool>) {
+    let Handover {
+        client,
+        mesh,
+        canaries,
+        canary_leading,
+        namespace,
+        pod,
+    } = handover;
     loop {
-        let now_leading = *leader.borrow_and_update();
-        if now_leading && !*leading.borrow() {
+        let leading = *leader.borrow_and_update();
+        if leading && !*canary_leading.borrow() {
             match canary_status::load(&client).await {
                 Ok(saved) => {
                     if !saved.is_empty() {
@@ -321,7 +372,29 @@ async fn hand_over(
                 }
             }
         }
-        leading.send_replace(now_leading);
+        canary_leading.send_replace(leading);
+        if leading {
+            mesh.set_standby(false).await;
+        }
+        if let Some(pod) = &pod {
+            let label = if leading { json!("true") } else { Value::Null };
+            let patch = json!({"metadata": {"labels": {LEADER_LABEL: label}}});
+            let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+                kube::Api::namespaced(client.clone(), &namespace);
+            if let Err(error) = pods
+                .patch(
+                    pod,
+                    &kube::api::PatchParams::default(),
+                    &kube::api::Patch::Merge(&patch),
+                )
+                .await
+            {
+                tracing::warn!(%error, pod, "labelling this replica's pod failed: proxies reach the leader by retrying");
+            }
+        }
+        if !leading {
+            mesh.set_standby(true).await;
+        }
         if leader.changed().await.is_err() {
             return;
         }

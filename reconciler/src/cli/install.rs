@@ -29,7 +29,7 @@ pub struct Args {
     /// The branch of --repo.
     #[arg(long)]
     pub branch: Option<String>,
-    /// Reconciler replicas; one leads (applies, runs canaries), all serve proxies.
+    /// Reconciler replicas; one leads (applies, runs canaries, serves the proxies), the others stand by to take over.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     pub replicas: u32,
     /// Write the files of deploy/ into this folder instead of printing one YAML stream.

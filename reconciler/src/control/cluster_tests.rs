@@ -145,8 +145,10 @@ async fn a_proxy_that_says_hello_before_discovery_answers_is_told_to_retry_not_r
     let api = FakeApi::new();
     api.accept_token("web-token", "shop", "web");
     let mesh = Arc::new(Mesh::default());
-    // What `meshcd run --kubernetes` does before discovery has listed anything.
+    // What `meshcd run --kubernetes` does before discovery has listed anything, on the
+    // leader.
     mesh.set_cluster().await;
+    mesh.set_standby(false).await;
     let channel = super::server_tests::control_plane(
         mesh.clone(),
         TokenReviewer::new(api.client(), AUDIENCE),
@@ -161,4 +163,33 @@ async fn a_proxy_that_says_hello_before_discovery_answers_is_told_to_retry_not_r
     // Unavailable: meshcd-proxy retries with backoff (PermissionDenied would stop it).
     assert_eq!(early.code(), tonic::Code::Unavailable, "{early:?}");
     assert!(early.message().contains("known yet"), "{early:?}");
+}
+
+#[tokio::test]
+async fn a_standby_replica_sends_proxies_to_the_leader_without_reviewing_their_tokens() {
+    let api = FakeApi::new();
+    api.accept_token("web-token", "shop", "web");
+    let mesh = Arc::new(Mesh::default());
+    mesh.set_cluster().await;
+    let channel = super::server_tests::control_plane(
+        mesh.clone(),
+        TokenReviewer::new(api.client(), AUDIENCE),
+    )
+    .await;
+    let refused = join(
+        &channel,
+        hello("web-token", "web", &["web"], "10.244.0.2:15003"),
+    )
+    .await
+    .expect_err("a standby registered a proxy");
+    // Unavailable: the proxy retries, and the Service sends it to the leader.
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    assert!(refused.message().contains("stands by"), "{refused:?}");
+    assert!(mesh.proxies().await.is_empty());
+    assert!(
+        api.take_requests()
+            .iter()
+            .all(|request| !request.line().contains("tokenreviews")),
+        "a standby spends no TokenReview on a proxy it refuses"
+    );
 }

@@ -92,6 +92,10 @@ struct Inner {
     discovered: Inventory,
     /// Whether discovery runs: then connected proxies add nothing to the inventory.
     cluster: bool,
+    /// A cluster replica that does not lead stands by: it refuses proxies (they retry
+    /// and reach the leader), so one replica sees every proxy's traffic and serves the
+    /// canaries' weights.
+    standby: bool,
     /// By registration key (the proxy id scoped by its identity).
     proxies: BTreeMap<String, Proxy>,
     /// How many of `proxies` each identity holds.
@@ -145,6 +149,9 @@ pub struct Mesh {
     max_registrations_per_identity: usize,
 }
 
+/// What a standing-by replica tells a proxy.
+pub const STANDBY: &str = "this meshcd replica stands by: the leader serves proxies; retry";
+
 impl Default for Mesh {
     fn default() -> Self {
         Mesh::with_max_registrations_per_identity(MAX_REGISTRATIONS_PER_IDENTITY)
@@ -185,7 +192,28 @@ impl Mesh {
     /// that says hello meanwhile is told to retry (its pod is not known yet), not
     /// refused for good.
     pub async fn set_cluster(&self) {
-        self.inner.lock().await.cluster = true;
+        let mut inner = self.inner.lock().await;
+        inner.cluster = true;
+        inner.standby = true;
+    }
+
+    /// Whether this replica stands by (see [`Inner::standby`]).
+    pub async fn standing_by(&self) -> bool {
+        self.inner.lock().await.standby
+    }
+
+    /// Leads (serves proxies) or stands by; standing by ends every proxy's stream with
+    /// Unavailable, and they reconnect to the leader.
+    pub async fn set_standby(&self, standby: bool) {
+        let mut inner = self.inner.lock().await;
+        inner.standby = standby;
+        if standby {
+            for proxy in inner.proxies.values() {
+                let _ = proxy
+                    .sender
+                    .try_send(Err(tonic::Status::unavailable(STANDBY)));
+            }
+        }
     }
 
     /// Replaces the workloads discovered from a cluster and pushes what changed.

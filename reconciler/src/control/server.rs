@@ -107,6 +107,9 @@ impl ControlPlane for ControlPlaneService {
         &self,
         request: Request<Streaming<proto::ProxyMessage>>,
     ) -> Result<Response<Self::StreamStream>, Status> {
+        if self.mesh.standing_by().await {
+            return Err(Status::unavailable(super::mesh::STANDBY));
+        }
         let mut inbound = request.into_inner();
         let first = tokio::time::timeout(HELLO_TIMEOUT, inbound.message())
             .await

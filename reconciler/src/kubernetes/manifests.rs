@@ -168,6 +168,8 @@ fn rbac(options: &Options) -> Vec<Value> {
             // The CA Secret: created by the first replica, read by every replica.
             json!({"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["meshcd-ca"], "verbs": ["get"]}),
             rule(&[""], &["secrets"], &["create"]),
+            // The leader labels its own pod: the control-plane Service selects it.
+            rule(&[""], &["pods"], &["patch"]),
             // Leader election.
             json!({"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "resourceNames": ["meshcd-leader"], "verbs": ["get", "update"]}),
             rule(&["coordination.k8s.io"], &["leases"], &["create"]),
@@ -278,14 +280,23 @@ fn disruption_budget(options: &Options) -> Value {
     })
 }
 
+/// The label the leading replica puts on its pod.
+pub const LEADER_LABEL: &str = "meshcd.dev/leader";
+
 fn services(options: &Options) -> Vec<Value> {
     let service = |name: &str, port: u16, target: &str| {
+        let mut selector = json!({"app.kubernetes.io/name": "meshcd", "app.kubernetes.io/component": "reconciler"});
+        // Proxies connect to the leader only: it sees all their traffic (canary
+        // analysis) and serves the canaries' weights. Standby replicas refuse them too.
+        if target == "control-plane" {
+            selector[LEADER_LABEL] = json!("true");
+        }
         json!({
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": metadata(name, options, "reconciler"),
             "spec": {
-                "selector": {"app.kubernetes.io/name": "meshcd", "app.kubernetes.io/component": "reconciler"},
+                "selector": selector,
                 "ports": [{"name": target, "port": port, "targetPort": target, "protocol": "TCP",
                            "appProtocol": if target == "admin" { "http" } else { "https" }}],
             },
