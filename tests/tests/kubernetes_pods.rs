@@ -9,6 +9,10 @@
 //!     scripts/images.sh --testapp
 //!     MESHCD_TEST_KUBECONFIG=/var/tmp/kube-local/kubeconfig \
 //!       cargo test -p meshcd-e2e --test kubernetes_pods -- --nocapture
+//!
+//! `MESHCD_TEST_NATIVE_SIDECARS=always` installs with `--native-sidecars always` (for a
+//! 1.28 cluster started with the SidecarContainers gate); by default the reconciler picks
+//! by the server's version, which on a stock 1.28 means an ordinary proxy container.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -80,6 +84,7 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
 
     // Install as an operator would, with the images of scripts/images.sh.
     let tag = image_tag();
+    let native = std::env::var("MESHCD_TEST_NATIVE_SIDECARS").unwrap_or_else(|_| "auto".into());
     let install = tokio::process::Command::new(meshcd_e2e::binaries::meshcd()?)
         .args([
             "install",
@@ -95,6 +100,7 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
         .args(["--image", &format!("meshcd/meshcd:{tag}")])
         .args(["--proxy-image", &format!("meshcd/meshcd-proxy:{tag}")])
         .args(["--repo", &daemon.url("config.git")])
+        .args(["--native-sidecars", &native])
         .output()
         .await?;
     ensure!(

@@ -32,6 +32,10 @@ pub struct Args {
     /// Reconciler replicas; one leads (applies, runs canaries, serves the proxies), the others stand by to take over.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     pub replicas: u32,
+    /// Inject the proxy as a native sidecar: `auto` (Kubernetes 1.29+), `always` (1.28
+    /// with the SidecarContainers gate), `never` (an ordinary container).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub native_sidecars: crate::kubernetes::inject::NativeSidecars,
     /// Write the files of deploy/ into this folder instead of printing one YAML stream.
     #[arg(long)]
     pub output_dir: Option<PathBuf>,
@@ -47,6 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         repo: args.repo.unwrap_or(defaults.repo),
         branch: args.branch.or(defaults.branch),
         replicas: args.replicas,
+        native_sidecars: args.native_sidecars,
     };
     let rendered = manifests::render(&options);
     match args.output_dir {

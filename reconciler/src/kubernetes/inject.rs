@@ -58,6 +58,16 @@ pub enum NativeSidecars {
     Never,
 }
 
+impl NativeSidecars {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NativeSidecars::Auto => "auto",
+            NativeSidecars::Always => "always",
+            NativeSidecars::Never => "never",
+        }
+    }
+}
+
 /// How the proxy is injected, and why: shown by `meshcd status`.
 pub fn sidecar_mode(choice: NativeSidecars, version: Option<(u32, u32)>) -> (bool, String) {
     let server = match version {

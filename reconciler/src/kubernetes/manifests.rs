@@ -18,6 +18,8 @@ pub struct Options {
     pub repo: String,
     pub branch: Option<String>,
     pub replicas: u32,
+    /// How the proxy is injected: `auto` (by the API server's version), `always`, `never`.
+    pub native_sidecars: super::inject::NativeSidecars,
 }
 
 impl Default for Options {
@@ -31,6 +33,7 @@ impl Default for Options {
             repo: "https://git.example.com/platform/mesh-config.git".into(),
             branch: Some("main".into()),
             replicas: 2,
+            native_sidecars: super::inject::NativeSidecars::Auto,
         }
     }
 }
@@ -243,6 +246,7 @@ fn deployment(options: &Options) -> Value {
                             env("MESHCD_WEBHOOK_ADDR", "0.0.0.0:15017".into()),
                             env("MESHCD_WEBHOOK_CONFIGURATION", webhook_name(options)),
                             env("MESHCD_PROXY_IMAGE", options.proxy_image.clone()),
+                            env("MESHCD_NATIVE_SIDECARS", options.native_sidecars.as_str().into()),
                             env("MESHCD_SERVER_NAMES", format!("meshcd-control-plane.{namespace}.svc,meshcd-control-plane.{namespace}.svc.cluster.local")),
                         ],
                         "ports": [
