@@ -145,22 +145,32 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
     ] {
         rollout(&kube, namespace, deployment).await?;
     }
+    // Native sidecars are init containers that keep running; otherwise the proxy is the
+    // first ordinary container.
+    let field = if native == "always" {
+        "initContainers"
+    } else {
+        "containers"
+    };
+    let jsonpath = format!("jsonpath={{.items[*].spec.{field}[*].name}}");
     let containers = kube
         .ok(&[
-            "-n",
-            CANARY,
-            "get",
-            "pods",
-            "-l",
-            "app=api",
-            "-o",
-            "jsonpath={.items[*].spec.containers[*].name}",
+            "-n", CANARY, "get", "pods", "-l", "app=api", "-o", &jsonpath,
         ])
         .await?;
     ensure!(
         containers.matches("meshcd-proxy").count() == 2,
-        "api's pods are not injected: {containers}"
+        "api's pods have no meshcd-proxy in {field}: {containers}"
     );
+    let logs = kube
+        .ok(&["-n", SYSTEM, "logs", &format!("pod/{first_leader}")])
+        .await?;
+    let injecting = logs
+        .lines()
+        .find(|line| line.contains("injecting"))
+        .unwrap_or_default()
+        .to_owned();
+    eprintln!("{injecting}");
     eprintln!("apps Ready and injected ({:.0?})", started.elapsed());
 
     // 403 before the TrafficTarget commit, 200 after.
@@ -351,6 +361,71 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
         "calls between meshed pods failed: {}",
         traffic.stdout
     );
+
+    // No reconciler at all: the webhook's failurePolicy (Fail) refuses new pods in
+    // onboarded namespaces rather than start them outside the mesh; other namespaces
+    // are not affected; meshed pods keep calling each other on their last snapshot.
+    kube.ok(&["-n", SYSTEM, "scale", "deploy/meshcd", "--replicas=0"])
+        .await?;
+    kube.ok(&[
+        "-n",
+        SYSTEM,
+        "wait",
+        "--for=delete",
+        "pod",
+        "-l",
+        "app.kubernetes.io/name=meshcd",
+        "--timeout=120s",
+    ])
+    .await?;
+    let image = format!("meshcd/meshcd-testapp:{tag}");
+    let refused = kube
+        .run(
+            &[
+                "-n",
+                SIMPLE,
+                "run",
+                "late",
+                "--image",
+                &image,
+                "--restart=Never",
+                "--",
+                "--listen",
+                "0.0.0.0:8080",
+            ],
+            None,
+        )
+        .await?;
+    ensure!(
+        !refused.success && refused.stderr.contains("inject.meshcd.dev"),
+        "a pod started in an onboarded namespace without the webhook: {refused:?}"
+    );
+    eprintln!(
+        "reconciler scaled to 0: a new pod in {SIMPLE} is refused: {}",
+        refused.stderr.trim()
+    );
+    kube.ok(&[
+        "-n",
+        OUTSIDE,
+        "run",
+        "late",
+        "--image",
+        &image,
+        "--restart=Never",
+        "--",
+        "--listen",
+        "0.0.0.0:8080",
+    ])
+    .await?;
+    let output = kube
+        .exec(SIMPLE, "deploy/frontend", "frontend", &call)
+        .await?;
+    ensure!(
+        output.stdout.contains("200 OK"),
+        "without a control plane, frontend -> api: {}",
+        output.stdout
+    );
+    eprintln!("without a control plane, frontend -> api: still 200");
     eprintln!("walkthrough done in {:.0?}", started.elapsed());
 
     if std::env::var_os("MESHCD_TEST_KEEP").is_none() {
