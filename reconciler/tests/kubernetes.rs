@@ -248,3 +248,35 @@ async fn two_replicas_elect_one_leader_in_a_real_kubernetes_cluster() {
     let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client, "default");
     let _ = leases.delete(&lease, &DeleteParams::default()).await;
 }
+
+#[tokio::test]
+async fn run_before_install_names_the_fix_in_a_real_kubernetes_cluster() {
+    let test = "run_before_install_names_the_fix_in_a_real_kubernetes_cluster";
+    if cluster(test).await.is_none() {
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let namespace = format!("{}-not-installed", unique_mesh());
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(["run", "--kubernetes", "--kubernetes-namespace", &namespace])
+        .arg("--state-dir")
+        .arg(state.path())
+        .arg("--repo")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .env(
+            "KUBECONFIG",
+            std::env::var_os("MESHCD_TEST_KUBECONFIG").unwrap(),
+        )
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), output)
+        .await
+        .expect("meshcd run exits")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("namespace {namespace} does not exist"))
+            && stderr.contains("run `meshcd install"),
+        "{stderr}"
+    );
+}

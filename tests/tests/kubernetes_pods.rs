@@ -379,23 +379,24 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
     ])
     .await?;
     let image = format!("meshcd/meshcd-testapp:{tag}");
-    let refused = kube
-        .run(
-            &[
+    let late_pod = |namespace: &'static str| {
+        let image = image.clone();
+        let kube = &kube;
+        async move {
+            let args = [
                 "-n",
-                SIMPLE,
+                namespace,
                 "run",
                 "late",
                 "--image",
                 &image,
                 "--restart=Never",
-                "--",
-                "--listen",
-                "0.0.0.0:8080",
-            ],
-            None,
-        )
-        .await?;
+            ];
+            let app = ["--", "--listen", "0.0.0.0:8080"];
+            kube.run(&[&args[..], &app[..]].concat(), None).await
+        }
+    };
+    let refused = late_pod(SIMPLE).await?;
     ensure!(
         !refused.success && refused.stderr.contains("inject.meshcd.dev"),
         "a pod started in an onboarded namespace without the webhook: {refused:?}"
@@ -404,19 +405,11 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
         "reconciler scaled to 0: a new pod in {SIMPLE} is refused: {}",
         refused.stderr.trim()
     );
-    kube.ok(&[
-        "-n",
-        OUTSIDE,
-        "run",
-        "late",
-        "--image",
-        &image,
-        "--restart=Never",
-        "--",
-        "--listen",
-        "0.0.0.0:8080",
-    ])
-    .await?;
+    let outside = late_pod(OUTSIDE).await?;
+    ensure!(
+        outside.success,
+        "a pod outside the mesh was refused: {outside:?}"
+    );
     let output = kube
         .exec(SIMPLE, "deploy/frontend", "frontend", &call)
         .await?;

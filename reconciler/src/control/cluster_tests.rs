@@ -140,37 +140,14 @@ async fn a_pod_whose_proxy_claims_a_service_its_pod_does_not_back_is_refused() {
     assert_eq!(proxies[0].inbound_address, "10.244.0.2:15003");
 }
 
-#[tokio::test]
-async fn a_proxy_that_says_hello_before_discovery_answers_is_told_to_retry_not_refused() {
-    let api = FakeApi::new();
+/// web's proxy says hello to a cluster-mode control plane that discovered nothing yet,
+/// leading or standing by.
+async fn early_hello(api: &FakeApi, leading: bool) -> tonic::Status {
     api.accept_token("web-token", "shop", "web");
     let mesh = Arc::new(Mesh::default());
-    // What `meshcd run --kubernetes` does before discovery has listed anything, on the
-    // leader.
+    // What `meshcd run --kubernetes` does before discovery has listed anything.
     mesh.set_cluster().await;
-    mesh.set_standby(false).await;
-    let channel = super::server_tests::control_plane(
-        mesh.clone(),
-        TokenReviewer::new(api.client(), AUDIENCE),
-    )
-    .await;
-    let early = join(
-        &channel,
-        hello("web-token", "web", &["web"], "10.244.0.2:15003"),
-    )
-    .await
-    .expect_err("no pod is known yet");
-    // Unavailable: meshcd-proxy retries with backoff (PermissionDenied would stop it).
-    assert_eq!(early.code(), tonic::Code::Unavailable, "{early:?}");
-    assert!(early.message().contains("known yet"), "{early:?}");
-}
-
-#[tokio::test]
-async fn a_standby_replica_sends_proxies_to_the_leader_without_reviewing_their_tokens() {
-    let api = FakeApi::new();
-    api.accept_token("web-token", "shop", "web");
-    let mesh = Arc::new(Mesh::default());
-    mesh.set_cluster().await;
+    mesh.set_standby(!leading).await;
     let channel = super::server_tests::control_plane(
         mesh.clone(),
         TokenReviewer::new(api.client(), AUDIENCE),
@@ -181,11 +158,26 @@ async fn a_standby_replica_sends_proxies_to_the_leader_without_reviewing_their_t
         hello("web-token", "web", &["web"], "10.244.0.2:15003"),
     )
     .await
-    .expect_err("a standby registered a proxy");
+    .expect_err("no pod is known yet");
+    assert!(mesh.proxies().await.is_empty());
+    refused
+}
+
+#[tokio::test]
+async fn a_proxy_that_says_hello_before_discovery_answers_is_told_to_retry_not_refused() {
+    let early = early_hello(&FakeApi::new(), true).await;
+    // Unavailable: meshcd-proxy retries with backoff (PermissionDenied would stop it).
+    assert_eq!(early.code(), tonic::Code::Unavailable, "{early:?}");
+    assert!(early.message().contains("known yet"), "{early:?}");
+}
+
+#[tokio::test]
+async fn a_standby_replica_sends_proxies_to_the_leader_without_reviewing_their_tokens() {
+    let api = FakeApi::new();
+    let refused = early_hello(&api, false).await;
     // Unavailable: the proxy retries, and the Service sends it to the leader.
     assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
     assert!(refused.message().contains("stands by"), "{refused:?}");
-    assert!(mesh.proxies().await.is_empty());
     assert!(
         api.take_requests()
             .iter()
