@@ -115,6 +115,19 @@ async fn the_repository_is_applied_and_kept_applied_in_a_real_kubernetes_cluster
         return;
     };
     install_crds(&client).await;
+    // Another suite (tests/tests/kubernetes_pods.rs) uses the same namespaces: nothing
+    // can be created in them while they are being deleted.
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    eventually("the examples' namespaces are not being deleted", || async {
+        let mut terminating = false;
+        for namespace in [SIMPLE, CANARY] {
+            if let Ok(Some(found)) = namespaces.get_opt(namespace).await {
+                terminating |= found.metadata.deletion_timestamp.is_some();
+            }
+        }
+        !terminating
+    })
+    .await;
     let mesh = unique_mesh();
     let applier = Applier::new(client.clone()).with_ca_bundle("test bundle");
     let mut config = examples_config(&mesh);
