@@ -18,9 +18,11 @@
 #                     `ctr images import` on another node)
 # Needs: busybox-static and iptables (Debian packages) on this machine.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# iptables and friends live in sbin, which a non-root PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
-TAG=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+TAG=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)
 PROFILE=release
 KUBE_LOCAL=${KUBE_LOCAL:-/var/tmp/kube-local}
 OUTPUT=""
@@ -37,6 +39,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# Paths given relative to where the script was called from.
+KUBE_LOCAL=$(realpath -m "$KUBE_LOCAL")
+[ -z "$OUTPUT" ] || OUTPUT=$(realpath -m "$OUTPUT")
+cd "$ROOT"
 
 MAKE_IMAGE=$KUBE_LOCAL/make-image.sh
 [ -x "$MAKE_IMAGE" ] || {
@@ -46,7 +52,7 @@ MAKE_IMAGE=$KUBE_LOCAL/make-image.sh
 for tool in busybox iptables ssh-keygen; do
   command -v "$tool" >/dev/null || { echo "images.sh: $tool is missing (apt-get install busybox-static iptables openssh-client)" >&2; exit 1; }
 done
-XTABLES=$(ls -d /usr/lib/*/xtables 2>/dev/null | head -n1)
+XTABLES=$(ls -d /usr/lib/*/xtables 2>/dev/null | head -n1 || true)
 [ -n "$XTABLES" ] || { echo "images.sh: no /usr/lib/<triplet>/xtables (apt-get install iptables)" >&2; exit 1; }
 
 PACKAGES=(-p meshcd -p meshcd-proxy)
@@ -58,26 +64,29 @@ else
 fi
 TARGET=${CARGO_TARGET_DIR:-target}/$PROFILE
 
-archive() { # NAME: --output FILE when tarballs are kept
-  [ -z "$OUTPUT" ] || { mkdir -p "$OUTPUT"; echo "--output $OUTPUT/$1-$TAG.tar"; }
+ARCHIVE=()
+archive() { # NAME: ARCHIVE=(--output FILE) when tarballs are kept
+  ARCHIVE=()
+  [ -z "$OUTPUT" ] || { mkdir -p "$OUTPUT"; ARCHIVE=(--output "$OUTPUT/$1-$TAG.tar"); }
 }
 
 # The proxy runs as 2102 (the injector sets it; the iptables rules exempt that user).
-# shellcheck disable=SC2046
-"$MAKE_IMAGE" $(archive meshcd-proxy) \
+archive meshcd-proxy
+"$MAKE_IMAGE" "${ARCHIVE[@]}" \
   --add "$XTABLES" --add /etc/protocols \
+  --link /usr/sbin/ip6tables:iptables \
   --add /bin/busybox:/bin/busybox --link /bin/sh:busybox \
   --user 2102:2102 \
   "meshcd/meshcd-proxy:$TAG" "$TARGET/meshcd-proxy" "$(command -v iptables):/usr/sbin/iptables"
 
-# shellcheck disable=SC2046
-"$MAKE_IMAGE" $(archive meshcd) --certs --user 65532:65532 \
+archive meshcd
+"$MAKE_IMAGE" "${ARCHIVE[@]}" --certs --user 65532:65532 \
   --entrypoint /usr/local/bin/meshcd --cmd run --cmd --kubernetes \
   "meshcd/meshcd:$TAG" "$TARGET/meshcd" "$(command -v ssh-keygen)"
 
 if [ "$TESTAPP" = 1 ]; then
-  # shellcheck disable=SC2046
-  "$MAKE_IMAGE" $(archive meshcd-testapp) --busybox-links \
+  archive meshcd-testapp
+  "$MAKE_IMAGE" "${ARCHIVE[@]}" --busybox-links \
     --entrypoint /usr/local/bin/meshcd-testapp \
     "meshcd/meshcd-testapp:$TAG" "$TARGET/meshcd-testapp" /bin/busybox:/bin/busybox
 fi

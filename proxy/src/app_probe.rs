@@ -86,21 +86,107 @@ async fn run(probe: &AppProbe) -> anyhow::Result<StatusCode> {
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     tokio::spawn(connection);
-    let mut request = Request::get(path.as_str())
-        .header(http::header::HOST, format!("127.0.0.1:{}", probe.port))
-        .header(http::header::USER_AGENT, "kube-probe (meshcd-proxy)");
+    let mut request = Request::get(path.as_str());
     for header in &probe.headers {
         request = request.header(header.name.as_str(), header.value.as_str());
     }
-    let response = sender
-        .send_request(request.body(Empty::<Bytes>::new())?)
-        .await?;
+    let mut request = request.body(Empty::<Bytes>::new())?;
+    // The kubelet's defaults, unless the probe sets them (a virtual host's Host).
+    let headers = request.headers_mut();
+    if !headers.contains_key(http::header::HOST) {
+        headers.insert(
+            http::header::HOST,
+            format!("127.0.0.1:{}", probe.port).parse()?,
+        );
+    }
+    if !headers.contains_key(http::header::USER_AGENT) {
+        headers.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static("kube-probe (meshcd-proxy)"),
+        );
+    }
+    let response = sender.send_request(request).await?;
     Ok(response.status())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    /// An app on loopback that answers `status` once; the request head it read.
+    async fn app(status: u16) -> (u16, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !head.ends_with(b"\r\n\r\n") {
+                let read = stream.read(&mut buffer).await.unwrap();
+                if read == 0 {
+                    break;
+                }
+                head.extend_from_slice(&buffer[..read]);
+            }
+            let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&head).to_lowercase()
+        });
+        (port, task)
+    }
+
+    #[tokio::test]
+    async fn an_http_probe_gets_the_apps_status_with_the_probes_own_host_header() {
+        let (port, head) = app(503).await;
+        let probe = AppProbe {
+            port,
+            path: Some("/healthz".into()),
+            headers: vec![Header {
+                name: "Host".into(),
+                value: "shop.example".into(),
+            }],
+        };
+        assert_eq!(check(&probe).await, StatusCode::SERVICE_UNAVAILABLE);
+        let head = head.await.unwrap();
+        assert!(head.starts_with("get /healthz http/1.1"), "{head}");
+        assert_eq!(head.matches("host:").count(), 1, "{head}");
+        assert!(head.contains("host: shop.example"), "{head}");
+        assert!(head.contains("user-agent: kube-probe"), "{head}");
+
+        let (port, _) = app(301).await;
+        let redirect = AppProbe {
+            port,
+            path: Some("/".into()),
+            headers: vec![],
+        };
+        assert_eq!(
+            check(&redirect).await,
+            StatusCode::OK,
+            "a redirect passes, as for the kubelet"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tcp_probe_passes_when_the_port_accepts_and_fails_when_nothing_listens() {
+        let (port, _app) = app(200).await;
+        let open = AppProbe {
+            port,
+            path: None,
+            headers: vec![],
+        };
+        assert_eq!(check(&open).await, StatusCode::OK);
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let closed = AppProbe {
+            port: closed,
+            path: None,
+            headers: vec![],
+        };
+        assert_eq!(check(&closed).await, StatusCode::SERVICE_UNAVAILABLE);
+    }
 
     #[test]
     fn probes_parse_from_the_injectors_json_and_paths_stay_under_the_prefix() {

@@ -124,10 +124,13 @@ impl CanaryController {
             );
         }
         rollouts.clear();
+        drop(rollouts);
         self.outcome_retries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        // Metrics show the rollouts this replica runs: none.
+        self.observers.publish(&[]);
     }
 
     /// A follower's splits: the leader's weights for each rollout it runs (same spec),
@@ -189,10 +192,9 @@ impl CanaryController {
                         break;
                     }
                 }
-                // The leader starts from the progress seeded before it was told.
-                for (namespace, split) in self.mesh.split_weights().await.into_keys() {
-                    self.mesh.set_split_weights(&namespace, &split, None).await;
-                }
+                // The leader starts from the progress seeded before it was told; the
+                // weights it followed stay until its first step sets them (no flap to
+                // Git's weights in between).
                 ticker.reset_immediately();
             }
             ticker.tick().await;
@@ -291,12 +293,12 @@ impl CanaryController {
                 let hash = spec_hash(canary);
                 if outcome_in_git(canary, &hash) {
                     self.progress.forget(&key);
-                    // The outcome landed: Git's weights are the truth again.
-                    if rollouts.remove(&key).is_some() {
-                        self.mesh
-                            .set_split_weights(&canary.namespace, &canary.traffic_split, None)
-                            .await;
-                    }
+                    rollouts.remove(&key);
+                    // The outcome landed: Git's weights are the truth again (also for
+                    // weights followed from a former leader).
+                    self.mesh
+                        .set_split_weights(&canary.namespace, &canary.traffic_split, None)
+                        .await;
                     continue;
                 }
                 let superseded = rollouts.get(&key).is_some_and(|r| r.spec_hash != hash);
@@ -409,6 +411,11 @@ impl CanaryController {
     }
 
     async fn act(&self, config: &Config, key: &Key, rollout: Rollout, transition: Transition) {
+        // A step that began before leadership was lost decides nothing: the new leader
+        // resumes from the status and acts (one outcome commit, not two).
+        if !self.is_leading() {
+            return;
+        }
         let Some(canary) = config
             .canaries
             .iter()

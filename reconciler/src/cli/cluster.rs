@@ -104,7 +104,21 @@ async fn installed(client: &kube::Client, namespace: &str) -> anyhow::Result<()>
 
 /// `major.minor` of the API server; a minor such as `28+` (managed clusters) counts as 28.
 async fn server_version(client: &kube::Client) -> Option<(u32, u32)> {
-    let info = client.apiserver_version().await.ok()?;
+    // Every replica must inject alike: a passing API error is not "unknown version".
+    let mut info = None;
+    for attempt in 1..=5 {
+        match client.apiserver_version().await {
+            Ok(answer) => {
+                info = Some(answer);
+                break;
+            }
+            Err(error) => {
+                tracing::warn!(%error, attempt, "asking the API server for its version");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    let info = info?;
     let number = |text: &str| -> Option<u32> {
         text.trim_end_matches(|c: char| !c.is_ascii_digit())
             .parse()
@@ -237,6 +251,7 @@ impl Cluster {
             progress,
             leader.clone(),
         )));
+        let followed = canary_followed.subscribe();
         tasks.push(tokio::spawn(canary_status::watch_progress(
             client.clone(),
             canary_followed,
@@ -247,6 +262,7 @@ impl Cluster {
                 mesh: mesh.clone(),
                 canaries,
                 canary_leading,
+                followed,
                 namespace: namespace.clone(),
                 pod: args.pod_name.clone(),
             },
@@ -337,6 +353,8 @@ struct Handover {
     mesh: Arc<Mesh>,
     canaries: Arc<CanaryController>,
     canary_leading: watch::Sender<bool>,
+    /// What the Canaries' status held when last watched.
+    followed: watch::Receiver<Vec<Saved>>,
     namespace: String,
     /// This replica's pod, labelled while it leads: the control-plane Service selects
     /// the leader only.
@@ -351,52 +369,87 @@ async fn hand_over(handover: Handover, mut leader: watch::Receiver<bool>) {
         mesh,
         canaries,
         canary_leading,
+        followed,
         namespace,
         pod,
     } = handover;
-    loop {
+    'transitions: loop {
         let leading = *leader.borrow_and_update();
         if leading && !*canary_leading.borrow() {
-            match canary_status::load(&client).await {
-                Ok(saved) => {
-                    if !saved.is_empty() {
-                        tracing::info!(
-                            rollouts = saved.len(),
-                            "leading: canaries resume from their status"
-                        );
-                    }
-                    canaries.seed_progress(saved);
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "canary progress unreadable: running canaries start from Git's weights")
-                }
+            let saved = match progress(&client).await {
+                Some(saved) => saved,
+                // What the status watch last saw: better than starting over.
+                None => followed.borrow().clone(),
+            };
+            if !saved.is_empty() {
+                tracing::info!(
+                    rollouts = saved.len(),
+                    "leading: canaries resume from their status"
+                );
             }
+            canaries.seed_progress(saved);
         }
         canary_leading.send_replace(leading);
         if leading {
             mesh.set_standby(false).await;
-        }
-        if let Some(pod) = &pod {
-            let label = if leading { json!("true") } else { Value::Null };
-            let patch = json!({"metadata": {"labels": {LEADER_LABEL: label}}});
-            let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
-                kube::Api::namespaced(client.clone(), &namespace);
-            if let Err(error) = pods
-                .patch(
-                    pod,
-                    &kube::api::PatchParams::default(),
-                    &kube::api::Patch::Merge(&patch),
-                )
-                .await
-            {
-                tracing::warn!(%error, pod, "labelling this replica's pod failed: proxies reach the leader by retrying");
-            }
-        }
-        if !leading {
+        } else {
             mesh.set_standby(true).await;
+        }
+        // The Service sends proxies to the labelled pod: without the label no proxy
+        // reaches the leader, so it is retried until it holds or leadership changes.
+        if let Some(pod) = &pod {
+            let mut backoff = Duration::from_secs(1);
+            while !label(&client, &namespace, pod, leading).await {
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    changed = leader.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        continue 'transitions;
+                    }
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
         }
         if leader.changed().await.is_err() {
             return;
+        }
+    }
+}
+
+/// The Canaries' progress, read a few times before giving up.
+async fn progress(client: &kube::Client) -> Option<Vec<Saved>> {
+    for attempt in 1..=5 {
+        match canary_status::load(client).await {
+            Ok(saved) => return Some(saved),
+            Err(error) => {
+                tracing::warn!(%error, attempt, "reading canary progress from the Canaries' status");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    None
+}
+
+/// Puts (or takes off) the leader label on this replica's pod; whether it holds.
+async fn label(client: &kube::Client, namespace: &str, pod: &str, leading: bool) -> bool {
+    let value = if leading { json!("true") } else { Value::Null };
+    let patch = json!({"metadata": {"labels": {LEADER_LABEL: value}}});
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+        kube::Api::namespaced(client.clone(), namespace);
+    match pods
+        .patch(
+            pod,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&patch),
+        )
+        .await
+    {
+        Ok(_) => true,
+        Err(error) => {
+            tracing::warn!(%error, pod, leading, "labelling this replica's pod failed; retrying");
+            false
         }
     }
 }

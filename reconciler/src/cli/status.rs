@@ -162,7 +162,7 @@ fn render(status: &StatusDocument) -> String {
             if cluster.leader {
                 "leader"
             } else {
-                "follower (the leader applies)"
+                "standby (the leader applies and serves the proxies)"
             },
             short(cluster.applied_revision.as_deref()),
         );
@@ -293,6 +293,25 @@ mod tests {
             "applied:  aaaaaaaaaaaa good (signed by alice@example.com)",
             "error:    fetch: fetching https://git.example.com/mesh.git: connection refused (3 failures in a row; next attempt in 4s)",
             "rejected: bbbbbbbbbbbb (signature): commit bbbbbbbbbbbb is not accepted: the commit is not signed; the applied revision stays in force",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_cluster_replica_says_whether_it_leads_and_how_proxies_are_injected() {
+        let status = serde_json::json!({
+            "source": {},
+            "kubernetes": {
+                "leader": false,
+                "appliedRevision": "cccccccccccccccc",
+                "sidecars": "sidecar containers: Kubernetes 1.28 has no native sidecars by default",
+            },
+        });
+        let text = render(&serde_json::from_value(status).unwrap());
+        for line in [
+            "kubernetes: standby (the leader applies and serves the proxies) (applied cccccccccccc)",
+            "  injecting sidecar containers: Kubernetes 1.28 has no native sidecars by default",
         ] {
             assert!(text.contains(line), "{line:?} missing from\n{text}");
         }

@@ -51,6 +51,16 @@ pub struct TooManyRegistrations {
     pub cap: usize,
 }
 
+/// Why [`Mesh::connect`] did not register a proxy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectRefused {
+    #[error(transparent)]
+    TooMany(#[from] TooManyRegistrations),
+    /// This replica stopped leading while the proxy said hello.
+    #[error("{STANDBY}")]
+    StandingBy,
+}
+
 /// A validated revision in force.
 #[derive(Debug, Clone)]
 pub struct Applied {
@@ -283,8 +293,11 @@ impl Mesh {
         workload: Workload,
         serving: Option<String>,
         sender: ProxySender,
-    ) -> Result<u64, TooManyRegistrations> {
+    ) -> Result<u64, ConnectRefused> {
         let mut inner = self.inner.lock().await;
+        if inner.standby {
+            return Err(ConnectRefused::StandingBy);
+        }
         if !inner.proxies.contains_key(&key) {
             let held = inner
                 .registrations
@@ -296,7 +309,8 @@ impl Mesh {
                     namespace: workload.identity.namespace,
                     service_account: workload.identity.service_account,
                     cap: self.max_registrations_per_identity,
-                });
+                }
+                .into());
             }
         }
         inner.next_connection += 1;

@@ -11,7 +11,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::admission;
-use super::mesh::Mesh;
+use super::mesh::{ConnectRefused, Mesh};
 use crate::compile::spiffe_id;
 use crate::identity::ca::CertificateAuthority;
 use crate::identity::verifier::{Proof, Proven, Verifier};
@@ -145,7 +145,10 @@ impl ControlPlane for ControlPlaneService {
             .await
             .map_err(|refusal| {
                 tracing::warn!(proxy = %id, %refusal, "refused a proxy's registration");
-                Status::resource_exhausted(refusal.to_string())
+                match refusal {
+                    ConnectRefused::TooMany(_) => Status::resource_exhausted(refusal.to_string()),
+                    ConnectRefused::StandingBy => Status::unavailable(refusal.to_string()),
+                }
             })?;
         tracing::info!(proxy = %id, "proxy connected");
         let mesh = self.mesh.clone();

@@ -54,31 +54,48 @@ pub async fn write(
             .into_iter()
             .map(|saved| ((saved.namespace.clone(), saved.name.clone()), saved))
             .collect();
+        // What failed stays different from `written`: the next change tries it again.
         for (key, saved) in &current {
-            if written.get(key) != Some(saved) {
-                patch(&client, key, json!(saved)).await;
+            if written.get(key) != Some(saved) && patch(&client, key, json!(saved)).await {
+                written.insert(key.clone(), saved.clone());
             }
         }
-        for key in written.keys().filter(|key| !current.contains_key(*key)) {
-            patch(&client, key, serde_json::Value::Null).await;
+        let ended: Vec<_> = written
+            .keys()
+            .filter(|key| !current.contains_key(*key))
+            .cloned()
+            .collect();
+        for key in ended {
+            if patch(&client, &key, serde_json::Value::Null).await {
+                written.remove(&key);
+            }
         }
-        written = current;
     }
 }
 
-async fn patch(client: &Client, (namespace, name): &(String, String), progress: serde_json::Value) {
+/// Whether the status now holds `progress`.
+async fn patch(
+    client: &Client,
+    (namespace, name): &(String, String),
+    progress: serde_json::Value,
+) -> bool {
     let api: Api<DynamicObject> = Api::namespaced_with(
         client.clone(),
         namespace,
         &resource(Kind::Canary, "v1alpha1"),
     );
     let body = json!({"status": {"progress": progress}});
-    if let Err(error) = api
+    match api
         .patch_status(name, &PatchParams::default(), &Patch::Merge(&body))
         .await
     {
-        // The next change writes the whole record again.
-        tracing::warn!(canary = %format!("{namespace}/{name}"), %error, "canary progress not written to its status");
+        Ok(_) => true,
+        // A Canary deleted meanwhile has no status to clean.
+        Err(kube::Error::Api(status)) if status.code == 404 => true,
+        Err(error) => {
+            tracing::warn!(canary = %format!("{namespace}/{name}"), %error, "canary progress not written to its status; the next change tries again");
+            false
+        }
     }
 }
 

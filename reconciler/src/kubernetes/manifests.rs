@@ -291,8 +291,10 @@ fn services(options: &Options) -> Vec<Value> {
     let service = |name: &str, port: u16, target: &str| {
         let mut selector = json!({"app.kubernetes.io/name": "meshcd", "app.kubernetes.io/component": "reconciler"});
         // Proxies connect to the leader only: it sees all their traffic (canary
-        // analysis) and serves the canaries' weights. Standby replicas refuse them too.
-        if target == "control-plane" {
+        // analysis) and serves the canaries' weights; standbys refuse them too. The
+        // admin API is the leader's too: its status has the proxies and the rollouts,
+        // and only it acts on canaries. (Prometheus scrapes each pod, not the Service.)
+        if target != "webhook" {
             selector[LEADER_LABEL] = json!("true");
         }
         json!({
