@@ -34,11 +34,20 @@ fn free_port() -> u16 {
 /// its exit code, stdout and stderr, and whether anything listened on either port.
 async fn run_to_exit(dir: &Path, extra: &[&str]) -> (Option<i32>, String, String, bool) {
     let repo = config_repo(dir);
+    run_to_exit_on(dir, &repo, extra).await
+}
+
+/// [`run_to_exit`] on an existing repository.
+async fn run_to_exit_on(
+    dir: &Path,
+    repo: &Path,
+    extra: &[&str],
+) -> (Option<i32>, String, String, bool) {
     let (control, admin) = (free_port(), free_port());
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
         .arg("run")
         .arg("--repo")
-        .arg(&repo)
+        .arg(repo)
         .arg("--state-dir")
         .arg(dir.join("state"))
         .arg("--control-plane-addr")
@@ -65,6 +74,23 @@ async fn run_to_exit(dir: &Path, extra: &[&str]) -> (Option<i32>, String, String
         String::from_utf8_lossy(&output.stderr).into_owned(),
         listened,
     )
+}
+
+/// Two reconcilers on one state directory would share its CA and tokens and both commit
+/// canary outcomes: the second stops before it listens, naming the first.
+#[tokio::test]
+async fn a_second_reconciler_on_the_same_state_directory_stops_naming_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = config_repo(dir.path());
+    let first = Meshcd::start(dir.path(), &repo, &[], None).await;
+    let (code, _, stderr, listened) = run_to_exit_on(dir.path(), &repo, &[]).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!listened, "the second reconciler listened");
+    assert!(
+        stderr.contains("is in use by meshcd (pid") && stderr.contains(&first.pid().to_string()),
+        "{stderr}"
+    );
+    drop(first);
 }
 
 fn set_mode(path: &Path, mode: u32) {

@@ -286,3 +286,71 @@ fn version_prints_the_version_and_the_commit() {
         "a short hash (or `unknown` outside Git): {text}"
     );
 }
+
+/// `meshcd install | head -1`, `meshcd validate … | head`: the reader is gone before
+/// meshcd writes. The command ends quietly and successfully, with no panic.
+#[test]
+fn a_closed_stdout_ends_a_printing_command_quietly() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo");
+    let examples = examples.to_str().unwrap();
+    for args in [
+        &["install"][..],
+        &["version"],
+        &["validate", examples, "--format", "json"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_meshcd"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = stderr(&output);
+        assert!(!stderr.contains("panicked"), "meshcd {args:?}: {stderr}");
+        assert!(
+            output.status.success(),
+            "meshcd {args:?}: {:?} {stderr}",
+            output.status
+        );
+    }
+}
+
+/// A folder that is not a Git repository would never become one by retrying: `meshcd
+/// run` stops at once with a usage error, before claiming any revision is in force.
+#[test]
+fn run_on_a_folder_that_is_not_a_git_repository_exits_two_at_once() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    std::fs::write(directory.path().join("mesh.yaml"), "kind: Mesh\n").unwrap();
+    let state = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(["run", "--repo"])
+        .arg(directory.path())
+        .arg("--state-dir")
+        .arg(state.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("meshcd runs");
+    // Before the fix it retried forever: a deadline makes that a failure, not a hang.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("meshcd run kept running on a folder that is not a repository");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("meshcd output");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not a Git repository"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !stderr(&output).contains("stays in force"),
+        "{}",
+        stderr(&output)
+    );
+}

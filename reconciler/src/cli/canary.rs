@@ -46,6 +46,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if !(200..300).contains(&code) {
         bail!("{action} failed with HTTP {code}: {}", body.trim());
     }
-    println!("{}", body.trim());
+    outln!("{}", body.trim());
     Ok(())
 }

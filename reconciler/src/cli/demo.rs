@@ -135,11 +135,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 pub(super) fn step(text: &str) {
-    println!("\n==> {text}");
+    sayln!("\n==> {text}");
 }
 
 pub(super) fn say(text: &str) {
-    println!("    {text}");
+    sayln!("    {text}");
 }
 
 fn commit_file(examples: &Path, repo: &Path, relative: &str) -> anyhow::Result<String> {

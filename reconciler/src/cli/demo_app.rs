@@ -22,7 +22,7 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    println!(
+    sayln!(
         "{}",
         serde_json::json!({"event": "listening", "address": listener.local_addr()?.to_string()})
     );

@@ -138,7 +138,12 @@ pub async fn act(
     load.stop().await;
     let promotion = watched?;
     step("meshcd committed the promotion to the config repository");
-    print!("{}", show_commit(repo, &promotion)?);
+    let commit = show_commit(repo, &promotion)?;
+    super::stdout::write(
+        format_args!("{commit}"),
+        false,
+        super::stdout::OnClosed::Ignore,
+    );
     mesh.wait_in_sync(Some(&promotion)).await?;
     say(&format!(
         "every proxy acknowledged revision {}: api → api-v2 100%",

@@ -100,7 +100,7 @@ pub fn run(args: Args) -> ExitCode {
                 let relative = path.strip_prefix(&head.prefix).unwrap_or(path);
                 head.loaded.source_line(relative, line)
             });
-            print!("{output}");
+            out!("{output}");
             if report.head.valid {
                 ExitCode::SUCCESS
             } else {

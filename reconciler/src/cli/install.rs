@@ -55,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let rendered = manifests::render(&options);
     match args.output_dir {
-        None => print!("{}", manifests::stream(&rendered)),
+        None => out!("{}", manifests::stream(&rendered)),
         Some(dir) => {
             for manifest in &rendered {
                 let path = dir.join(&manifest.path);

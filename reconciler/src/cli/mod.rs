@@ -1,5 +1,26 @@
 //! The `meshcd` command line: parsing and dispatch; each subcommand in its own module.
 
+/// `print!` for a command that only prints: a closed stdout ends it quietly.
+macro_rules! out {
+    ($($argument:tt)*) => {
+        $crate::cli::stdout::write(format_args!($($argument)*), false, $crate::cli::stdout::OnClosed::Exit)
+    };
+}
+
+/// `println!` for a command that only prints: a closed stdout ends it quietly.
+macro_rules! outln {
+    ($($argument:tt)*) => {
+        $crate::cli::stdout::write(format_args!($($argument)*), true, $crate::cli::stdout::OnClosed::Exit)
+    };
+}
+
+/// `println!` for a command that runs on: a closed stdout is no reason to stop.
+macro_rules! sayln {
+    ($($argument:tt)*) => {
+        $crate::cli::stdout::write(format_args!($($argument)*), true, $crate::cli::stdout::OnClosed::Ignore)
+    };
+}
+
 mod admin_token;
 mod canary;
 mod cluster;
@@ -14,6 +35,7 @@ pub mod local_mesh;
 mod namespace;
 mod run;
 mod status;
+mod stdout;
 mod token;
 mod top;
 mod validate;
@@ -76,7 +98,7 @@ pub fn run() -> ExitCode {
         Command::Validate(args) => return validate::run(args),
         Command::Diff(args) => return diff::run(args),
         Command::Version => {
-            println!("meshcd {} (commit {})", crate::VERSION, crate::GIT_COMMIT);
+            outln!("meshcd {} (commit {})", crate::VERSION, crate::GIT_COMMIT);
             Ok(())
         }
         Command::Token(command) => token::run(command),

@@ -36,7 +36,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Remove { name, repo } => remove(&repo, &name),
         Command::List { repo } => {
             for (name, _) in namespaces(&load(&repo)?) {
-                println!("{name}");
+                outln!("{name}");
             }
             Ok(())
         }
@@ -95,7 +95,7 @@ fn add(repo: &Path, name: &str) -> anyhow::Result<()> {
     .with_context(|| format!("writing {}", path.display()))?;
     let commit =
         super::git::commit_paths(repo, &[&path], &format!("meshcd: onboard namespace {name}"))?;
-    println!(
+    outln!(
         "onboarded namespace {name}: {} (commit {})",
         path.display(),
         &commit[..12]
@@ -156,7 +156,7 @@ fn remove(repo: &Path, name: &str) -> anyhow::Result<()> {
         &[&path],
         &format!("meshcd: offboard namespace {name}"),
     )?;
-    println!(
+    outln!(
         "offboarded namespace {name}: removed {} (commit {})",
         path.display(),
         &commit[..12]

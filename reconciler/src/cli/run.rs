@@ -2,6 +2,7 @@
 //! repository, by default a scratch copy of `examples-repo/`).
 
 mod source_flags;
+mod state_lock;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -232,6 +233,7 @@ async fn serve(
     let state_dir = args.state_dir.clone();
     std::fs::create_dir_all(&state_dir)
         .with_context(|| format!("creating state directory {}", state_dir.display()))?;
+    let _state_lock = state_lock::lock(&state_dir)?;
     // In a cluster the CA lives in a Secret, shared by every replica.
     let trust_domain = crate::model::Mesh::default().trust_domain;
     let cluster = match cluster {
@@ -398,7 +400,7 @@ async fn serve(
         .run(trigger_receiver, Schedule::new(args.poll_interval)),
     );
 
-    println!(
+    sayln!(
         "{}",
         serde_json::json!({
             "event": "listening",

@@ -46,11 +46,11 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
         bail!("status request failed with HTTP {code}: {body}");
     }
     match args.format {
-        Format::Json => println!("{body}"),
+        Format::Json => outln!("{body}"),
         Format::Text => {
             let status: StatusDocument =
                 serde_json::from_str(&body).context("the reconciler's status document")?;
-            print!("{}", render(&status));
+            out!("{}", render(&status));
         }
     }
     Ok(())
@@ -67,7 +67,7 @@ pub async fn post(server: ServerArgs, action: &str) -> anyhow::Result<()> {
     if !(200..300).contains(&code) {
         bail!("{action} failed with HTTP {code}: {body}");
     }
-    print!("{body}");
+    out!("{body}");
     Ok(())
 }
 

@@ -60,18 +60,20 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 record.services.join(","),
                 record.expiry()
             );
-            println!("{token}");
+            outln!("{token}");
         }
         Command::Revoke { id, state_dir } => {
             let record = TokenStore::new(&state_dir).revoke(&id)?;
-            println!(
+            outln!(
                 "revoked token {} for {}/{}",
-                record.id, record.namespace, record.service_account
+                record.id,
+                record.namespace,
+                record.service_account
             );
         }
         Command::List { state_dir } => {
             for record in TokenStore::new(&state_dir).list()? {
-                println!(
+                outln!(
                     "{}\t{}/{}\t{}\t{}",
                     record.id,
                     record.namespace,

@@ -224,9 +224,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     loop {
         let (window, rows) = fetch(&args, &credentials).await?;
         match args.format {
-            Format::Json => println!("{}", serde_json::to_string(&rows)?),
-            Format::Text if args.once => print!("{}", render(&rows, window)),
-            Format::Text => print!(
+            Format::Json => outln!("{}", serde_json::to_string(&rows)?),
+            Format::Text if args.once => out!("{}", render(&rows, window)),
+            Format::Text => out!(
                 "{CLEAR}traffic over the last {window}s from {} (every {}s; Ctrl-C to stop)\n\n{}",
                 args.admin,
                 REFRESH.as_secs(),

@@ -43,7 +43,7 @@ pub fn run(args: Args) -> ExitCode {
             .unwrap_or(path);
         loaded.source_line(relative, line)
     });
-    print!("{output}");
+    out!("{output}");
     if validated.config.is_some() {
         ExitCode::SUCCESS
     } else {

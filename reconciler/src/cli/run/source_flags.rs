@@ -189,6 +189,14 @@ impl SourceArgs {
                         "--repo: config repository {} does not exist",
                         path.display()
                     ));
+                } else if let Err(error) = git2::Repository::open(&path) {
+                    // Retrying would never help, and nothing has been applied.
+                    problems.push(format!(
+                        "--repo: {} is not a Git repository ({}): give a repository's \
+                         folder (`git init` and commit the config) or a remote URL",
+                        path.display(),
+                        error.message()
+                    ));
                 }
                 Some(Source::Local(GitSource::new(path, reference)))
             }
