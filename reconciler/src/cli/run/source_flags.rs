@@ -383,6 +383,7 @@ mod tests {
             signing_key: Some(key.to_path_buf()),
             ..SourceArgs::default()
         };
+        git2::Repository::init(dir.path()).unwrap();
         let repo = dir.path().to_str().unwrap();
         let problems = resolve(args(&meshcd), repo).err().expect("problems");
         assert!(
@@ -396,8 +397,21 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_that_is_not_a_repository_is_a_problem_at_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let problems = resolve(SourceArgs::default(), dir.path().to_str().unwrap())
+            .err()
+            .expect("problems");
+        assert!(
+            problems[0].contains("is not a Git repository"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn a_plain_path_stays_a_local_source() {
         let dir = tempfile::tempdir().unwrap();
+        git2::Repository::init(dir.path()).unwrap();
         let Ok(setup) = resolve(SourceArgs::default(), dir.path().to_str().unwrap()) else {
             panic!("a local path is valid");
         };
