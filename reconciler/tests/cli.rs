@@ -354,3 +354,30 @@ fn run_on_a_folder_that_is_not_a_git_repository_exits_two_at_once() {
         stderr(&output)
     );
 }
+
+/// A port another process holds: the error names the flag that moves the listener.
+#[test]
+fn an_address_in_use_names_the_flag_that_moves_it() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let repo = tempfile::tempdir().expect("temp dir");
+    git2::Repository::init(repo.path()).unwrap();
+    let state = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(["run", "--control-plane-addr", &format!("127.0.0.1:{port}")])
+        .args(["--admin-addr", "127.0.0.1:0", "--repo"])
+        .arg(repo.path())
+        .arg("--state-dir")
+        .arg(state.path())
+        .output()
+        .expect("meshcd runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "choose another with --control-plane-addr (port 0 picks a free one, \
+             e.g. --control-plane-addr 127.0.0.1:0)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -14,6 +14,7 @@
 //! 1.28 cluster started with the SidecarContainers gate); by default the reconciler picks
 //! by the server's version, which on a stock 1.28 means an ordinary proxy container.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -37,7 +38,11 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
     let kube = match Kube::from_environment() {
         Ok(kube) => kube,
         Err(reason) => {
-            eprintln!("SKIPPED the_walkthrough_runs_on_real_pods: {reason}");
+            // Straight to stderr, past the test harness's capture, so a run shows it.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "SKIPPED the_walkthrough_runs_on_real_pods: {reason}"
+            );
             return Ok(());
         }
     };

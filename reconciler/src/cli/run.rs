@@ -191,6 +191,23 @@ pub fn examples_repo() -> anyhow::Result<PathBuf> {
         )
 }
 
+/// Binds `address`; an address in use names the flag that moves it.
+async fn bind(
+    what: &str,
+    address: SocketAddr,
+    flag: &str,
+) -> anyhow::Result<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => Ok(listener),
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => bail!(
+            "binding {what} to {address}: the address is in use (another meshcd?): \
+             choose another with {flag} (port 0 picks a free one, e.g. {flag} {}:0)",
+            address.ip()
+        ),
+        Err(error) => Err(error).with_context(|| format!("binding {what} to {address} ({flag})")),
+    }
+}
+
 pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
@@ -261,12 +278,13 @@ async fn serve(
     std::fs::write(&bundle_path, ca.bundle_pem())
         .with_context(|| format!("writing {}", bundle_path.display()))?;
 
-    let control_listener = tokio::net::TcpListener::bind(args.control_plane_addr)
-        .await
-        .with_context(|| format!("binding the control plane to {}", args.control_plane_addr))?;
-    let admin_listener = tokio::net::TcpListener::bind(args.admin_addr)
-        .await
-        .with_context(|| format!("binding the admin listener to {}", args.admin_addr))?;
+    let control_listener = bind(
+        "the control plane",
+        args.control_plane_addr,
+        "--control-plane-addr",
+    )
+    .await?;
+    let admin_listener = bind("the admin listener", args.admin_addr, "--admin-addr").await?;
     let control_addr = control_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
 
