@@ -33,6 +33,17 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    tokio::select! {
+        result = demo(args) => result,
+        // Dropping the demo kills every process it started (each is killed on drop) and
+        // removes its temporary folder: nothing is left behind under PID 1.
+        () = super::run::shutdown_signal() => {
+            bail!("interrupted: the demo's reconciler, apps and proxies are stopped; its temporary folder is removed")
+        }
+    }
+}
+
+async fn demo(args: Args) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir()?;
     let dir = args
         .dir

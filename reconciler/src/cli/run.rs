@@ -472,7 +472,8 @@ fn admin_authenticator(
     Ok(admin::Authenticator::Local(Arc::new(token)))
 }
 
-async fn shutdown_signal() {
+/// SIGINT (Ctrl-C) or SIGTERM (a supervisor, `kill`).
+pub(super) async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {
