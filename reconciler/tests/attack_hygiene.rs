@@ -90,6 +90,10 @@ async fn a_second_reconciler_on_the_same_state_directory_stops_naming_the_first(
         stderr.contains("is in use by meshcd (pid") && stderr.contains(&first.pid().to_string()),
         "{stderr}"
     );
+    // Its log is a file, not a terminal: plain text, no colour codes.
+    let log = first.stderr();
+    assert!(log.contains("INFO"), "{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log file: {log:?}");
     drop(first);
 }
 

@@ -132,11 +132,19 @@ fn runtime(future: impl std::future::Future<Output = anyhow::Result<()>>) -> any
         .block_on(future)
 }
 
+/// Colour on a terminal only, and never with `NO_COLOR` set (no-color.org): in a pod's
+/// log or a file, escape codes are noise.
+fn colour() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MESHCD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour())
         .try_init();
 }
