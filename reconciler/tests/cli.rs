@@ -381,3 +381,39 @@ fn an_address_in_use_names_the_flag_that_moves_it() {
         stderr(&output)
     );
 }
+
+/// `meshcd completion SHELL` prints a script that shell accepts, completing subcommands.
+#[test]
+fn completion_scripts_load_in_their_shell_and_know_the_subcommands() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let bash = meshcd(directory.path(), &["completion", "bash"]);
+    assert!(bash.status.success(), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(
+        script.contains("_meshcd()") && script.contains("canary"),
+        "{script}"
+    );
+    // bash itself parses it and registers the completion.
+    let path = directory.path().join("meshcd.bash");
+    std::fs::write(&path, &script).unwrap();
+    let loaded = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p meshcd", path.display()))
+        .output()
+        .expect("bash runs");
+    assert!(loaded.status.success(), "{}", stderr(&loaded));
+    assert!(stdout(&loaded).contains("_meshcd"), "{}", stdout(&loaded));
+
+    let zsh = meshcd(directory.path(), &["completion", "zsh"]);
+    assert!(
+        stdout(&zsh).starts_with("#compdef meshcd"),
+        "{}",
+        stdout(&zsh)
+    );
+    let fish = meshcd(directory.path(), &["completion", "fish"]);
+    assert!(
+        stdout(&fish).contains("complete -c meshcd"),
+        "{}",
+        stdout(&fish)
+    );
+}

@@ -76,6 +76,12 @@ enum Command {
     /// Live traffic between workloads: requests/s, success rate, p50/p99 per source →
     /// destination and per split backend.
     Top(top::Args),
+    /// Print a shell completion script: `source <(meshcd completion bash)`, or save
+    /// `meshcd completion zsh` as `_meshcd` in a folder of `$fpath`.
+    Completion {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Manage bootstrap tokens for local-mode proxies.
     #[command(subcommand)]
     Token(token::Command),
@@ -114,6 +120,17 @@ pub fn run() -> ExitCode {
         Command::Demo(args) => runtime(demo::run(args)),
         Command::Canary(args) => runtime(canary::run(args)),
         Command::Top(args) => runtime(top::run(args)),
+        Command::Completion { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "meshcd",
+                &mut script,
+            );
+            out!("{}", String::from_utf8_lossy(&script));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
