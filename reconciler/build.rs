@@ -1,8 +1,12 @@
-//! Records the Git commit the binary is built from, for `meshcd version`.
+//! Records the Git commit the binary is built from, for `meshcd version`, and builds
+//! `examples-repo/` into the binary (`meshcd up` and `meshcd demo` start from it, from
+//! any directory, wherever the binary was installed).
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
+    embed_examples();
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()
@@ -32,6 +36,40 @@ fn main() {
         if !git_dir.is_empty() {
             println!("cargo:rerun-if-changed={git_dir}/HEAD");
             println!("cargo:rerun-if-changed={git_dir}/index");
+        }
+    }
+}
+
+/// Writes `$OUT_DIR/examples.rs`: every file of examples-repo/ as (relative path, bytes).
+fn embed_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let mut files = Vec::new();
+    collect(&root, &root, &mut files);
+    files.sort();
+    let mut code = String::from("pub const FILES: &[(&str, &[u8])] = &[\n");
+    for (relative, absolute) in files {
+        code.push_str(&format!(
+            "    ({relative:?}, include_bytes!({:?})),\n",
+            absolute.display().to_string()
+        ));
+    }
+    code.push_str("];\n");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("examples.rs"), code).expect("writing examples.rs");
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let absolute = path.canonicalize().unwrap_or(path.clone());
+            files.push((relative.to_string_lossy().into_owned(), absolute));
         }
     }
 }

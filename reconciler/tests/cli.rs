@@ -417,3 +417,62 @@ fn completion_scripts_load_in_their_shell_and_know_the_subcommands() {
         stdout(&fish)
     );
 }
+
+/// `meshcd up` installed anywhere, run from any folder: the example repository is built
+/// into the binary, not read from the checkout it was built in.
+#[test]
+fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
+    use std::io::BufRead as _;
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let binary = elsewhere.path().join("meshcd");
+    std::fs::copy(env!("CARGO_BIN_EXE_meshcd"), &binary).unwrap();
+    let state = elsewhere.path().join("state");
+    let mut child = Command::new(&binary)
+        .args([
+            "up",
+            "--control-plane-addr",
+            "127.0.0.1:0",
+            "--admin-addr",
+            "127.0.0.1:0",
+        ])
+        .arg("--state-dir")
+        .arg(&state)
+        .current_dir(elsewhere.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("meshcd up starts");
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("\"listening\"") {
+                let _ = sender.send(());
+            }
+        }
+    });
+    let listening = receiver.recv_timeout(std::time::Duration::from_secs(60));
+    child.kill().ok();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        listening.is_ok(),
+        "meshcd up did not listen: {}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("from the examples-repo/ built into meshcd"),
+        "{}",
+        stderr(&output)
+    );
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo");
+    for file in ["mesh.yaml", "osm-canary-deployment-sample-app/canary.yaml"] {
+        assert_eq!(
+            std::fs::read(state.join("repo").join(file)).unwrap(),
+            std::fs::read(examples.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}

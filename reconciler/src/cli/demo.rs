@@ -49,12 +49,14 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         .dir
         .clone()
         .unwrap_or_else(|| scratch.path().to_path_buf());
-    let examples = super::run::examples_repo()?;
     let repo = dir.join("repo");
     if repo.exists() {
         bail!("{} already exists: give an empty --dir", repo.display());
     }
-    super::run::copy_tree(&examples, &repo)?;
+    // A pristine copy beside the repository: the policies are committed from it one by one.
+    let examples = dir.join("examples");
+    super::run::write_examples(&examples)?;
+    super::run::write_examples(&repo)?;
     for policy in [SIMPLE_ACCESS, CANARY_ACCESS, CANARY_SPLIT, CANARY_ROLLOUT] {
         std::fs::remove_file(repo.join(policy)).with_context(|| format!("removing {policy}"))?;
     }

@@ -153,15 +153,11 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         None => {
             let repo = args.serve.state_dir.join("repo");
             if !repo.join(".git").exists() {
-                let examples = examples_repo()?;
-                copy_tree(&examples, &repo).with_context(|| {
-                    format!("copying {} to {}", examples.display(), repo.display())
-                })?;
+                write_examples(&repo)?;
                 crate::cli::git::init_and_commit(&repo, "meshcd up: start from examples-repo")?;
                 eprintln!(
-                    "meshcd: created config repository {} from {}",
+                    "meshcd: created config repository {} from the examples-repo/ built into meshcd",
                     repo.display(),
-                    examples.display()
                 );
             }
             repo
@@ -176,19 +172,22 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     .await
 }
 
-/// The examples-repo/ of this checkout (found from the working directory, else from the
-/// source tree the binary was built in).
-pub fn examples_repo() -> anyhow::Result<PathBuf> {
-    let candidates = [
-        PathBuf::from("examples-repo"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo"),
-    ];
-    candidates
-        .into_iter()
-        .find(|path| path.join("mesh.yaml").exists())
-        .context(
-            "no examples-repo/ found: run from the meshcd checkout, or give a config repository",
-        )
+/// examples-repo/ as it was when this binary was built.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/examples.rs"));
+}
+
+/// Writes the examples-repo/ built into the binary to `to`.
+pub fn write_examples(to: &Path) -> anyhow::Result<()> {
+    for (relative, bytes) in embedded::FILES {
+        let path = to.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Binds `address`; an address in use names the flag that moves it.
@@ -206,20 +205,6 @@ async fn bind(
         ),
         Err(error) => Err(error).with_context(|| format!("binding {what} to {address} ({flag})")),
     }
-}
-
-pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 async fn serve(
