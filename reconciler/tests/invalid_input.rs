@@ -115,6 +115,57 @@ fn a_tab_used_for_indentation_is_a_syntax_error_on_its_line() {
     Tree::new()
         .file("routes.yaml", "apiVersion: specs.smi-spec.io/v1alpha4\nkind: HTTPRouteGroup\nmetadata:\n\tname: api-routes\n")
         .expect_error("routes.yaml", "\tname", "tabs");
+    let diagnostic = Tree::new()
+        .file("routes.yaml", "apiVersion: specs.smi-spec.io/v1alpha4\nkind: HTTPRouteGroup\nmetadata:\n\tname: api-routes\n")
+        .expect_error("routes.yaml", "\tname", "tabs");
+    assert_eq!(
+        diagnostic.hint.as_deref(),
+        Some("YAML indents with spaces: replace the tab on this line with spaces")
+    );
+}
+
+#[test]
+fn a_misspelt_field_gets_one_error_that_names_the_field_it_almost_matches() {
+    let tree = Tree::new().file(
+        "routes.yaml",
+        &ROUTES.replace("pathRegex: /api", "pathRegx: /api"),
+    );
+    let diagnostic = tree.expect_error("routes.yaml", "pathRegx", "unknown field `pathRegx`");
+    assert_eq!(
+        diagnostic.hint.as_deref(),
+        Some("did you mean `pathRegex`?")
+    );
+    assert_eq!(
+        support::of_severity(&tree.validate(), meshcd::diagnostics::Severity::Error).len(),
+        1,
+        "{}",
+        support::describe(&tree.validate())
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_at_its_first_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ns.yaml"),
+        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: sh\xffop\n",
+    )
+    .unwrap();
+    let loaded = meshcd::load::load_path(dir.path()).unwrap();
+    let diagnostic = &loaded.diagnostics.0[0];
+    assert!(
+        diagnostic.message.contains("not UTF-8"),
+        "{}",
+        diagnostic.message
+    );
+    assert_eq!((diagnostic.line, diagnostic.column), (4, 11));
+    assert!(
+        diagnostic
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("UTF-8")
+    );
 }
 
 #[test]
@@ -1180,6 +1231,11 @@ fn a_misspelt_spec_field_is_an_unknown_field_on_its_line() {
     let diagnostic = Tree::new()
         .file("split.yaml", &SPLIT.replace("backends:", "backend:"))
         .expect_error("split.yaml", "backend:", "unknown field `backend`");
+    assert_eq!(diagnostic.hint.as_deref(), Some("did you mean `backends`?"));
+    // Nothing near: the hint points at the fields of the kind instead.
+    let diagnostic = Tree::new()
+        .file("split.yaml", &SPLIT.replace("backends:", "destinations:"))
+        .expect_error("split.yaml", "destinations:", "unknown field `destinations`");
     assert!(diagnostic.hint.unwrap_or_default().contains("spelling"));
 }
 

@@ -146,12 +146,41 @@ fn read(path: &Path) -> Result<String, LoadError> {
         source,
     })?;
     // Invalid UTF-8 is reported as a diagnostic by `load_files`, not as an I/O failure.
-    Ok(String::from_utf8(bytes).unwrap_or_else(|error| {
-        format!(
-            "\u{0}invalid utf-8 at byte {}",
-            error.utf8_error().valid_up_to()
-        )
-    }))
+    Ok(String::from_utf8(bytes).unwrap_or_else(|error| not_utf8(error.as_bytes())))
+}
+
+/// What `load_files` reads as "not UTF-8": a marker with the first bad byte's line,
+/// column and offset, then the text with bad bytes replaced (so the report can quote
+/// the line).
+fn not_utf8(bytes: &[u8]) -> String {
+    let valid = match std::str::from_utf8(bytes) {
+        Ok(_) => bytes.len(),
+        Err(error) => error.valid_up_to(),
+    };
+    let before = &bytes[..valid];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    format!(
+        "\u{0}{line}:{column}:{valid}\u{0}{}",
+        String::from_utf8_lossy(bytes)
+    )
+}
+
+/// The marker `not_utf8` wrote: line, column, byte offset, and the readable text.
+fn parse_not_utf8(text: &str) -> Option<(usize, usize, usize, &str)> {
+    let rest = text.strip_prefix('\u{0}')?;
+    let (position, lossy) = rest.split_once('\u{0}')?;
+    let mut parts = position
+        .splitn(3, ':')
+        .map(|part| part.parse::<usize>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??, lossy))
 }
 
 pub fn is_yaml(path: &Path) -> bool {
@@ -166,16 +195,19 @@ pub fn load_files(mut files: Vec<(PathBuf, String)>) -> Loaded {
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut loaded = Loaded::default();
     for (file_index, (path, text)) in files.into_iter().enumerate() {
-        if let Some(detail) = text.strip_prefix('\u{0}') {
+        if let Some((line, column, byte, lossy)) = parse_not_utf8(&text) {
             loaded.diagnostics.push(Diagnostic {
                 severity: Severity::Error,
                 file: path.clone(),
-                line: 1,
-                column: 1,
+                line,
+                column,
                 object: None,
-                message: format!("file is not UTF-8 text ({detail})"),
-                hint: None,
+                message: format!("file is not UTF-8 text: an invalid byte at offset {byte}"),
+                hint: Some("save the file as UTF-8 (YAML files are UTF-8)".into()),
             });
+            let lossy = lossy.to_string();
+            loaded.files.push(SourceFile { path, text: lossy });
+            continue;
         } else {
             match yaml::parse_stream(&text) {
                 Ok(nodes) => {
@@ -198,7 +230,9 @@ pub fn load_files(mut files: Vec<(PathBuf, String)>) -> Loaded {
                     column: error.position.column,
                     object: None,
                     message: format!("YAML syntax error: {}", error.message),
-                    hint: None,
+                    hint: error.message.contains("tab").then(|| {
+                        "YAML indents with spaces: replace the tab on this line with spaces".into()
+                    }),
                 }),
             }
         }

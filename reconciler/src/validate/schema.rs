@@ -10,7 +10,8 @@ use super::report::{Object, Reporter};
 /// Compiled validators, one per (apiVersion, kind), built on first use.
 #[derive(Default)]
 pub struct Schemas {
-    validators: HashMap<(String, String), Option<Validator>>,
+    /// The validator and its schema (which names the fields a typo may have meant).
+    validators: HashMap<(String, String), Option<(Validator, serde_json::Value)>>,
 }
 
 impl Schemas {
@@ -20,9 +21,10 @@ impl Schemas {
         let validator = self.validators.entry(key).or_insert_with(|| {
             let text = meshcd_schemas::json_schema(&object.api_version, &object.id.kind)?;
             let schema: serde_json::Value = serde_json::from_str(text).ok()?;
-            jsonschema::validator_for(&schema).ok()
+            let validator = jsonschema::validator_for(&schema).ok()?;
+            Some((validator, schema))
         });
-        let Some(validator) = validator else {
+        let Some((validator, schema)) = validator else {
             reporter.error(
                 object,
                 "",
@@ -78,7 +80,8 @@ impl Schemas {
                     display_pointer(&pointer)
                 ),
             };
-            let hint = hint_for(error.kind(), &object.api_version, &object.id.kind);
+            let hint = did_you_mean(schema, &error)
+                .or_else(|| hint_for(error.kind(), &object.api_version, &object.id.kind));
             let pending = reporter.error(object, &pointer, message);
             if let Some(hint) = hint {
                 pending.hint(hint);
@@ -86,6 +89,27 @@ impl Schemas {
         }
         valid
     }
+}
+
+/// For an unknown field, the field of the same object its name almost matches
+/// (`pathRegx` → `pathRegex`).
+fn did_you_mean(
+    schema: &serde_json::Value,
+    error: &jsonschema::ValidationError<'_>,
+) -> Option<String> {
+    let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() else {
+        return None;
+    };
+    let unknown = unexpected.first()?;
+    // `…/additionalProperties` is the keyword; its object schema holds `properties`.
+    let keyword = error.schema_path().as_str();
+    let object = keyword.strip_suffix("/additionalProperties")?;
+    let fields = schema.pointer(object)?.get("properties")?.as_object()?;
+    let (closest, distance) = fields
+        .keys()
+        .map(|field| (field, strsim::levenshtein(unknown, field)))
+        .min_by_key(|(_, distance)| *distance)?;
+    (distance <= (unknown.chars().count() / 3).max(2)).then(|| format!("did you mean `{closest}`?"))
 }
 
 fn display_pointer(pointer: &str) -> String {
