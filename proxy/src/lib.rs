@@ -179,6 +179,7 @@ fn source(config: &Config, inbound: SocketAddr) -> Result<Source, StartError> {
         control_plane: control_plane.clone(),
         control_plane_name: config.control_plane_name.clone(),
         ca_bundle_pem,
+        ca_bundle_path: config.ca_bundle.clone(),
         token,
         proxy_id,
         workload: meshcd_schemas::proto::Workload {

@@ -1235,7 +1235,11 @@ fn a_misspelt_spec_field_is_an_unknown_field_on_its_line() {
     // Nothing near: the hint points at the fields of the kind instead.
     let diagnostic = Tree::new()
         .file("split.yaml", &SPLIT.replace("backends:", "destinations:"))
-        .expect_error("split.yaml", "destinations:", "unknown field `destinations`");
+        .expect_error(
+            "split.yaml",
+            "destinations:",
+            "unknown field `destinations`",
+        );
     assert!(diagnostic.hint.unwrap_or_default().contains("spelling"));
 }
 

@@ -48,6 +48,8 @@ pub struct JoinOptions {
     pub control_plane_name: String,
     /// PEM of the mesh CA, which must have signed the control plane's certificate.
     pub ca_bundle_pem: String,
+    /// Where that PEM was read from, for the error that says it is the wrong one.
+    pub ca_bundle_path: PathBuf,
     pub token: Token,
     pub proxy_id: String,
     pub workload: proto::Workload,
@@ -98,8 +100,28 @@ pub async fn first_certificate(
     options: &JoinOptions,
 ) -> Result<(Channel, WorkloadCertificate), JoinError> {
     let channel = stream::channel(options)?;
-    let certificate = certificate::issue(&channel, options).await?;
+    let certificate = certificate::issue(&channel, options)
+        .await
+        .map_err(|error| wrong_ca(error, &options.ca_bundle_path))?;
     Ok((channel, certificate))
+}
+
+/// A control plane whose certificate the bundle does not vouch for: say which file is
+/// wrong and where the right one is, not only rustls' "UnknownIssuer".
+fn wrong_ca(error: JoinError, bundle: &std::path::Path) -> JoinError {
+    match error {
+        JoinError::Unreachable(detail)
+            if detail.contains("UnknownIssuer") || detail.contains("BadSignature") =>
+        {
+            JoinError::CaBundle(format!(
+                "{} does not hold the CA that signed the control plane's certificate ({detail}); \
+                 use the bundle of the reconciler you join: ca-bundle.pem in its state directory \
+                 (.meshcd/ca-bundle.pem by default), or in a cluster the meshcd-ca-bundle ConfigMap",
+                bundle.display()
+            ))
+        }
+        other => other,
+    }
 }
 
 /// Opens the stream and applies the first snapshot, then keeps the stream and the
