@@ -132,7 +132,7 @@ enum Source {
         certificate: PathBuf,
         key: PathBuf,
     },
-    Join(join::JoinOptions),
+    Join(Box<join::JoinOptions>),
 }
 
 fn source(config: &Config, inbound: SocketAddr) -> Result<Source, StartError> {
@@ -175,7 +175,7 @@ fn source(config: &Config, inbound: SocketAddr) -> Result<Source, StartError> {
         .proxy_id
         .clone()
         .unwrap_or_else(|| format!("{namespace}/{}@{advertised}", config.service_account));
-    Ok(Source::Join(join::JoinOptions {
+    Ok(Source::Join(Box::new(join::JoinOptions {
         control_plane: control_plane.clone(),
         control_plane_name: config.control_plane_name.clone(),
         ca_bundle_pem,
@@ -202,7 +202,7 @@ fn source(config: &Config, inbound: SocketAddr) -> Result<Source, StartError> {
                 .collect(),
         },
         inbound_address: advertised.to_string(),
-    }))
+    })))
 }
 
 /// Runs the proxy until SIGTERM or SIGINT, then drains.
@@ -248,7 +248,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
                     first.ca_bundle_pem.clone().into_bytes(),
                 ],
             )?;
-            (tls, Some((channel, options.clone(), first)))
+            (tls, Some((channel, options.as_ref().clone(), first)))
         }
     };
     let tls = Arc::new(tls);
