@@ -108,3 +108,72 @@ async fn a_signal_stops_every_process_of_the_demo_and_removes_its_folder() {
         );
     }
 }
+
+/// `--keep-running`: the closing lines point at a reconciler that is still there (`meshcd
+/// status` answers), and Ctrl-C / SIGTERM then ends the demo cleanly and completely.
+#[tokio::test]
+async fn a_kept_mesh_answers_the_status_its_closing_lines_name_until_a_signal_stops_it() {
+    let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(["demo", "--keep-running", "--requests", "200"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("meshcd demo starts");
+    let pid = demo.id().expect("a pid");
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+    let mut status_command = None;
+    tokio::time::timeout(Duration::from_secs(300), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(command) = line.trim().strip_prefix("`meshcd status ") {
+                status_command = command.split('`').next().map(str::to_owned);
+            }
+            if line.contains("keeps running until Ctrl-C") {
+                return;
+            }
+        }
+        panic!("the demo ended before its closing lines");
+    })
+    .await
+    .expect("the demo reaches its end");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let arguments: Vec<String> = status_command
+        .expect("the closing lines name a status command")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .arg("status")
+        .args(&arguments)
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(text.contains("proxies:  5"), "{text}");
+
+    let started = descendants(pid);
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM".to_string(), pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let exit = tokio::time::timeout(Duration::from_secs(30), demo.wait())
+        .await
+        .expect("the demo exits on the signal")
+        .unwrap();
+    assert!(
+        exit.success(),
+        "a kept mesh ends with success on SIGTERM: {exit:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while started.iter().any(|p| alive(*p)) {
+        assert!(Instant::now() < deadline, "processes left: {started:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -30,20 +30,30 @@ pub struct Args {
     /// The canary act's analysis interval (examples-repo's Canary says 30s).
     #[arg(long, default_value = "2s", value_parser = super::run::parse_duration)]
     pub canary_interval: Duration,
+    /// After the walkthrough, keep the mesh running (for `meshcd status` and `meshcd
+    /// top`) until Ctrl-C or SIGTERM.
+    #[arg(long)]
+    pub keep_running: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    let finished = std::sync::atomic::AtomicBool::new(false);
     tokio::select! {
-        result = demo(args) => result,
+        result = demo(args, &finished) => result,
         // Dropping the demo kills every process it started (each is killed on drop) and
         // removes its temporary folder: nothing is left behind under PID 1.
         () = super::run::shutdown_signal() => {
+            if finished.load(std::sync::atomic::Ordering::SeqCst) {
+                // `--keep-running` ends this way.
+                say("stopped: the demo's reconciler, apps and proxies are gone");
+                return Ok(());
+            }
             bail!("interrupted: the demo's reconciler, apps and proxies are stopped; its temporary folder is removed")
         }
     }
 }
 
-async fn demo(args: Args) -> anyhow::Result<()> {
+async fn demo(args: Args, finished: &std::sync::atomic::AtomicBool) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir()?;
     let dir = args
         .dir
@@ -131,6 +141,13 @@ async fn demo(args: Args) -> anyhow::Result<()> {
     distribution(&canary_frontend, &root, args.requests).await?;
 
     step("Done");
+    if !args.keep_running {
+        // Every line true when it is read: the mesh is about to stop.
+        say("the demo's mesh stops now; `meshcd demo --keep-running` leaves it up to explore with");
+        say("`meshcd status` and `meshcd top`, and `meshcd up` runs a local mesh that stays");
+        mesh.stop().await;
+        return Ok(());
+    }
     // The CLI finds the admin token in the demo's state directory, as in any other.
     let state = dir.join("state");
     say(&format!(
@@ -143,7 +160,9 @@ async fn demo(args: Args) -> anyhow::Result<()> {
         mesh.admin,
         state.display()
     ));
-    mesh.stop().await;
+    say("the mesh keeps running until Ctrl-C");
+    finished.store(true, std::sync::atomic::Ordering::SeqCst);
+    std::future::pending::<()>().await;
     Ok(())
 }
 
