@@ -476,3 +476,29 @@ fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
         );
     }
 }
+
+/// One name for the admin address: `--server`, as `status`, `sync` and `canary` take it;
+/// `top --admin` keeps working.
+#[test]
+fn top_takes_the_admin_address_as_server_like_status() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let token = directory.path().join("admin-token");
+    std::fs::write(&token, "a-token\n").unwrap();
+    let token = token.to_str().unwrap();
+    for flag in ["--server", "--admin"] {
+        let output = meshcd(
+            directory.path(),
+            &[
+                "top",
+                flag,
+                "http://127.0.0.1:9",
+                "--once",
+                "--admin-token-file",
+                token,
+            ],
+        );
+        let stderr = stderr(&output);
+        assert!(!stderr.contains("unexpected argument"), "{flag}: {stderr}");
+        assert!(stderr.contains("127.0.0.1:9"), "{flag}: {stderr}");
+    }
+}

@@ -156,7 +156,7 @@ async fn demo(args: Args, finished: &std::sync::atomic::AtomicBool) -> anyhow::R
         state.display()
     ));
     say(&format!(
-        "`meshcd top --admin http://{} --state-dir {}` shows live traffic between the workloads",
+        "`meshcd top --server http://{} --state-dir {}` shows live traffic between the workloads",
         mesh.admin,
         state.display()
     ));

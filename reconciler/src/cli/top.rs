@@ -28,8 +28,8 @@ pub struct Args {
     /// Only traffic from or to this namespace.
     #[arg(long, short = 'n')]
     pub namespace: Option<String>,
-    /// The reconciler's admin URL.
-    #[arg(long, default_value = defaults::ADMIN_URL, env = "MESHCD_SERVER")]
+    /// The reconciler's admin URL (`--server`, as for `meshcd status`; `--admin` also works).
+    #[arg(long = "server", visible_alias = "admin", default_value = defaults::ADMIN_URL, env = "MESHCD_SERVER")]
     pub admin: String,
     #[command(flatten)]
     pub token: super::admin_token::TokenArgs,
