@@ -92,4 +92,4 @@ if [ "$TESTAPP" = 1 ]; then
 fi
 
 echo "images: meshcd/meshcd:$TAG meshcd/meshcd-proxy:$TAG ($PROFILE build) loaded into $KUBE_LOCAL's containerd"
-echo "install: meshcd install --image meshcd/meshcd:$TAG --proxy-image meshcd/meshcd-proxy:$TAG | kubectl apply --server-side -f -"
+echo "install: meshcd install --repo URL --image meshcd/meshcd:$TAG --proxy-image meshcd/meshcd-proxy:$TAG | kubectl apply --server-side -f -"

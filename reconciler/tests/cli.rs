@@ -294,7 +294,7 @@ fn a_closed_stdout_ends_a_printing_command_quietly() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo");
     let examples = examples.to_str().unwrap();
     for args in [
-        &["install"][..],
+        &["install", "--repo", "https://git.example.com/mesh.git"][..],
         &["version"],
         &["validate", examples, "--format", "json"],
     ] {
@@ -501,4 +501,15 @@ fn top_takes_the_admin_address_as_server_like_status() {
         assert!(!stderr.contains("unexpected argument"), "{flag}: {stderr}");
         assert!(stderr.contains("127.0.0.1:9"), "{flag}: {stderr}");
     }
+}
+
+/// `meshcd install` renders what a cluster runs: without `--repo` it would follow an
+/// example URL, so it refuses (a usage error) instead.
+#[test]
+fn install_without_a_repository_is_a_usage_error() {
+    let directory = tempfile::tempdir().expect("temp dir");
+    let output = meshcd(directory.path(), &["install"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--repo"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
 }

@@ -78,7 +78,7 @@ pub struct ClusterArgs {
 /// exists. Otherwise the error names the fix instead of the API's 404.
 async fn installed(client: &kube::Client, namespace: &str) -> anyhow::Result<()> {
     let fix = format!(
-        "run `meshcd install --namespace {namespace} | kubectl apply --server-side -f -` first"
+        "run `meshcd install --repo URL --namespace {namespace} | kubectl apply --server-side -f -` first"
     );
     match client.list_api_group_resources("meshcd.dev/v1alpha1").await {
         Ok(_) => {}

@@ -23,8 +23,8 @@ pub struct Args {
     #[arg(long)]
     pub proxy_image: Option<String>,
     /// The config repository the reconciler follows (credentials: Secret
-    /// meshcd-source-credentials).
-    #[arg(long)]
+    /// meshcd-source-credentials). Required: no example URL is rendered in its place.
+    #[arg(long, required = true)]
     pub repo: Option<String>,
     /// The branch of --repo.
     #[arg(long)]
