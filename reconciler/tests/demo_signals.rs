@@ -5,7 +5,7 @@
 //! Needs `meshcd-proxy` next to `meshcd` (`cargo build --workspace --bins`).
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt as _, BufReader};
@@ -38,62 +38,80 @@ fn alive(pid: u32) -> bool {
         .is_some_and(|rest| !rest.starts_with('Z'))
 }
 
-#[tokio::test]
-async fn a_signal_stops_every_process_of_the_demo_and_removes_its_folder() {
-    for signal in ["TERM", "INT"] {
-        let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
+/// A running `meshcd demo` and the processes it had started when it was looked at.
+struct Demo {
+    child: tokio::process::Child,
+    pid: u32,
+    started: Vec<u32>,
+    /// The stdout lines read up to the marker.
+    lines: Vec<String>,
+}
+
+impl Demo {
+    /// Starts `meshcd demo ARGS` and reads its output until a line contains `marker`.
+    async fn until(args: &[&str], marker: &str) -> Demo {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
             .arg("demo")
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("meshcd demo starts");
-        let pid = demo.id().expect("a pid");
-        let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
-        let mut repo: Option<PathBuf> = None;
-        tokio::time::timeout(Duration::from_secs(180), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(path) = line.trim().strip_prefix("config repository: ") {
-                    repo = Some(PathBuf::from(path));
-                }
-                if line.contains("proxies joined") {
+        let pid = child.id().expect("a pid");
+        let mut output = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut lines = Vec::new();
+        tokio::time::timeout(Duration::from_secs(300), async {
+            while let Some(line) = output.next_line().await.unwrap() {
+                let done = line.contains(marker);
+                lines.push(line);
+                if done {
                     return;
                 }
             }
-            panic!("the demo ended before its proxies joined");
+            panic!("the demo ended before printing {marker:?}: {lines:?}");
         })
         .await
-        .expect("the demo's proxies join");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        .expect("the demo gets there in time");
+        tokio::spawn(async move { while let Ok(Some(_)) = output.next_line().await {} });
         let started = descendants(pid);
         assert!(
             started.len() >= 11,
             "reconciler, 5 apps, 5 proxies: {started:?}"
         );
-        let folder = repo
-            .expect("the demo names its repository")
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap();
-        assert!(folder.exists());
+        Demo {
+            child,
+            pid,
+            started,
+            lines,
+        }
+    }
 
+    /// The text after `prefix` on the first line read that has it.
+    fn after(&self, prefix: &str) -> Option<String> {
+        self.lines
+            .iter()
+            .find_map(|line| line.trim().strip_prefix(prefix).map(str::to_owned))
+    }
+
+    /// Sends SIG`signal`, waits for the demo to exit and for everything it started to
+    /// be gone; its exit status.
+    async fn stop(mut self, signal: &str) -> ExitStatus {
         let sent = std::process::Command::new("kill")
-            .args([format!("-{signal}"), pid.to_string()])
+            .args([format!("-{signal}"), self.pid.to_string()])
             .status()
             .unwrap();
         assert!(sent.success());
-        let status = tokio::time::timeout(Duration::from_secs(30), demo.wait())
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("the demo exits on the signal")
             .unwrap();
-        assert!(!status.success(), "SIG{signal}: {status:?}");
-
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let left: Vec<u32> = started.iter().copied().filter(|p| alive(*p)).collect();
+            let left: Vec<u32> = self.started.iter().copied().filter(|p| alive(*p)).collect();
             if left.is_empty() {
-                break;
+                return status;
             }
             assert!(
                 Instant::now() < deadline,
@@ -101,6 +119,23 @@ async fn a_signal_stops_every_process_of_the_demo_and_removes_its_folder() {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+#[tokio::test]
+async fn a_signal_stops_every_process_of_the_demo_and_removes_its_folder() {
+    for signal in ["TERM", "INT"] {
+        let demo = Demo::until(&[], "proxies joined").await;
+        let folder = demo
+            .after("config repository: ")
+            .map(PathBuf::from)
+            .expect("the demo names its repository")
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap();
+        assert!(folder.exists());
+        let status = demo.stop(signal).await;
+        assert!(!status.success(), "SIG{signal}: {status:?}");
         assert!(
             !folder.exists(),
             "SIG{signal} left {} behind",
@@ -113,32 +148,14 @@ async fn a_signal_stops_every_process_of_the_demo_and_removes_its_folder() {
 /// status` answers), and Ctrl-C / SIGTERM then ends the demo cleanly and completely.
 #[tokio::test]
 async fn a_kept_mesh_answers_the_status_its_closing_lines_name_until_a_signal_stops_it() {
-    let mut demo = tokio::process::Command::new(env!("CARGO_BIN_EXE_meshcd"))
-        .args(["demo", "--keep-running", "--requests", "200"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("meshcd demo starts");
-    let pid = demo.id().expect("a pid");
-    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
-    let mut status_command = None;
-    tokio::time::timeout(Duration::from_secs(300), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(command) = line.trim().strip_prefix("`meshcd status ") {
-                status_command = command.split('`').next().map(str::to_owned);
-            }
-            if line.contains("keeps running until Ctrl-C") {
-                return;
-            }
-        }
-        panic!("the demo ended before its closing lines");
-    })
-    .await
-    .expect("the demo reaches its end");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let arguments: Vec<String> = status_command
+    let demo = Demo::until(
+        &["--keep-running", "--requests", "200"],
+        "keeps running until Ctrl-C",
+    )
+    .await;
+    let arguments: Vec<String> = demo
+        .after("`meshcd status ")
+        .and_then(|command| command.split('`').next().map(str::to_owned))
         .expect("the closing lines name a status command")
         .split_whitespace()
         .map(str::to_owned)
@@ -157,23 +174,9 @@ async fn a_kept_mesh_answers_the_status_its_closing_lines_name_until_a_signal_st
     );
     assert!(text.contains("proxies:  5"), "{text}");
 
-    let started = descendants(pid);
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM".to_string(), pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let exit = tokio::time::timeout(Duration::from_secs(30), demo.wait())
-        .await
-        .expect("the demo exits on the signal")
-        .unwrap();
+    let exit = demo.stop("TERM").await;
     assert!(
         exit.success(),
         "a kept mesh ends with success on SIGTERM: {exit:?}"
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while started.iter().any(|p| alive(*p)) {
-        assert!(Instant::now() < deadline, "processes left: {started:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
