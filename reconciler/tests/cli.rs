@@ -513,3 +513,38 @@ fn install_without_a_repository_is_a_usage_error() {
     assert!(stderr(&output).contains("--repo"), "{}", stderr(&output));
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
 }
+
+/// Notes (a Deployment meshcd does not apply) are useful once, not as an annotation on
+/// every pull request: `--format github` emits them only with `--notes`.
+#[test]
+fn github_annotations_leave_notes_out_unless_asked() {
+    let tree = Tree::new().file(
+        "deployment.yaml",
+        "
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: api
+          namespace: shop
+        ",
+    );
+    let directory = written(&tree);
+    let quiet = meshcd(
+        directory.path(),
+        &["validate", "config", "--format", "github"],
+    );
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert!(!stdout(&quiet).contains("::notice"), "{}", stdout(&quiet));
+    let asked = meshcd(
+        directory.path(),
+        &["validate", "config", "--format", "github", "--notes"],
+    );
+    assert!(
+        stdout(&asked).contains("::notice file=config/deployment.yaml"),
+        "{}",
+        stdout(&asked)
+    );
+    // The text format shows them as before.
+    let text = meshcd(directory.path(), &["validate", "config"]);
+    assert!(stdout(&text).contains("note:"), "{}", stdout(&text));
+}

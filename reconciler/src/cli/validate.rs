@@ -12,8 +12,13 @@ pub struct Args {
     /// The config tree (a directory or one file).
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// Output: text (rustc style), json, or github (workflow annotations).
     #[arg(long, value_enum, default_value_t = Format::Text, env = "MESHCD_FORMAT")]
     format: Format,
+    /// With `--format github`, also annotate notes (kinds meshcd does not apply, such as
+    /// Deployments): useful once, noise on every pull request, so off unless asked.
+    #[arg(long)]
+    notes: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -35,6 +40,12 @@ pub fn run(args: Args) -> ExitCode {
         for diagnostic in &mut validated.diagnostics.0 {
             diagnostic.file = prefix.join(&diagnostic.file);
         }
+    }
+    if args.format == Format::Github && !args.notes {
+        validated
+            .diagnostics
+            .0
+            .retain(|diagnostic| diagnostic.severity != crate::diagnostics::Severity::Note);
     }
     let output = render::render(&validated.diagnostics, args.format, &|path, line| {
         let relative = prefix
