@@ -83,9 +83,6 @@ async fn run(probe: &AppProbe) -> anyhow::Result<StatusCode> {
     let Some(path) = &probe.path else {
         return Ok(StatusCode::OK);
     };
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
     let mut request = Request::get(path.as_str());
     for header in &probe.headers {
         request = request.header(header.name.as_str(), header.value.as_str());
@@ -105,8 +102,19 @@ async fn run(probe: &AppProbe) -> anyhow::Result<StatusCode> {
             http::HeaderValue::from_static("kube-probe (meshcd-proxy)"),
         );
     }
-    let response = sender.send_request(request).await?;
-    Ok(response.status())
+    status_of(stream, request).await
+}
+
+/// Sends one bodiless HTTP/1.1 request on `stream` and returns the answer's status (the
+/// app probes here, and `meshcd-proxy wait-ready`).
+pub async fn status_of(
+    stream: TcpStream,
+    request: Request<Empty<Bytes>>,
+) -> anyhow::Result<StatusCode> {
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender.send_request(request).await?.status())
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use bytes::Bytes;
 use clap::Parser;
 use http::{Request, StatusCode};
 use http_body_util::Empty;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 /// Wait until the proxy is ready (its snapshot is in force).
@@ -50,13 +49,12 @@ impl WaitReady {
 
 async fn ready(admin: SocketAddr) -> anyhow::Result<StatusCode> {
     let stream = tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(admin)).await??;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
     let request = Request::get("/ready")
         .header(http::header::HOST, admin.to_string())
         .body(Empty::<Bytes>::new())?;
-    let response =
-        tokio::time::timeout(Duration::from_secs(1), sender.send_request(request)).await??;
-    Ok(response.status())
+    tokio::time::timeout(
+        Duration::from_secs(1),
+        crate::app_probe::status_of(stream, request),
+    )
+    .await?
 }

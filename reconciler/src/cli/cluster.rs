@@ -390,11 +390,7 @@ async fn hand_over(handover: Handover, mut leader: watch::Receiver<bool>) {
             canaries.seed_progress(saved);
         }
         canary_leading.send_replace(leading);
-        if leading {
-            mesh.set_standby(false).await;
-        } else {
-            mesh.set_standby(true).await;
-        }
+        mesh.set_standby(!leading).await;
         // The Service sends proxies to the labelled pod: without the label no proxy
         // reaches the leader, so it is retried until it holds or leadership changes.
         if let Some(pod) = &pod {

@@ -56,6 +56,12 @@ fn hello(
     }
 }
 
+/// The control plane of `mesh`, reviewing tokens with `api`.
+async fn control_plane(mesh: &Arc<Mesh>, api: &FakeApi) -> Channel {
+    super::server_tests::control_plane(mesh.clone(), TokenReviewer::new(api.client(), AUDIENCE))
+        .await
+}
+
 /// Opens a stream with `hello`: `Ok` once registered (kept until the test ends), the
 /// refusal otherwise.
 async fn join(channel: &Channel, hello: proto::ProxyMessage) -> Result<(), tonic::Status> {
@@ -84,11 +90,7 @@ async fn a_pod_whose_proxy_claims_a_service_its_pod_does_not_back_is_refused() {
     let inventory = discovered.borrow().clone();
     mesh.set_discovered(inventory).await;
 
-    let channel = super::server_tests::control_plane(
-        mesh.clone(),
-        TokenReviewer::new(api.client(), AUDIENCE),
-    )
-    .await;
+    let channel = control_plane(&mesh, &api).await;
 
     let refused = join(
         &channel,
@@ -148,11 +150,7 @@ async fn early_hello(api: &FakeApi, leading: bool) -> tonic::Status {
     // What `meshcd run --kubernetes` does before discovery has listed anything.
     mesh.set_cluster().await;
     mesh.set_standby(!leading).await;
-    let channel = super::server_tests::control_plane(
-        mesh.clone(),
-        TokenReviewer::new(api.client(), AUDIENCE),
-    )
-    .await;
+    let channel = control_plane(&mesh, api).await;
     let refused = join(
         &channel,
         hello("web-token", "web", &["web"], "10.244.0.2:15003"),
