@@ -419,15 +419,25 @@ fn completion_scripts_load_in_their_shell_and_know_the_subcommands() {
 }
 
 /// `meshcd up` installed anywhere, run from any folder: the example repository is built
-/// into the binary, not read from the checkout it was built in.
+/// into the binary, not read from the checkout it was built in; its state is the user's,
+/// so a token made from another folder lands in the store this reconciler reads.
 #[test]
 fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
     use std::io::BufRead as _;
     let elsewhere = tempfile::tempdir().expect("temp dir");
     let binary = elsewhere.path().join("meshcd");
     std::fs::copy(env!("CARGO_BIN_EXE_meshcd"), &binary).unwrap();
-    let state = elsewhere.path().join("state");
-    let mut child = Command::new(&binary)
+    let home = elsewhere.path().join("home");
+    let state = home.join(".local/state/meshcd");
+    let as_user = |command: &mut Command| {
+        command
+            .env("HOME", &home)
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("MESHCD_STATE_DIR");
+    };
+    let mut up = Command::new(&binary);
+    as_user(&mut up);
+    let mut child = up
         .args([
             "up",
             "--control-plane-addr",
@@ -435,8 +445,6 @@ fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
             "--admin-addr",
             "127.0.0.1:0",
         ])
-        .arg("--state-dir")
-        .arg(&state)
         .current_dir(elsewhere.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -455,6 +463,14 @@ fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
         }
     });
     let listening = receiver.recv_timeout(std::time::Duration::from_secs(60));
+    let other_folder = tempfile::tempdir().expect("temp dir");
+    let mut create = Command::new(&binary);
+    as_user(&mut create);
+    let created = create
+        .args(["token", "create", "--namespace", "shop", "--service", "api"])
+        .current_dir(other_folder.path())
+        .output()
+        .unwrap();
     child.kill().ok();
     let output = child.wait_with_output().unwrap();
     assert!(
@@ -462,6 +478,24 @@ fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
         "meshcd up did not listen: {}",
         stderr(&output)
     );
+    assert!(
+        stderr(&output).contains(&format!("new state directory {}", state.display())),
+        "{}",
+        stderr(&output)
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = String::from_utf8_lossy(&created.stdout)
+        .split('_')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        std::fs::read_to_string(state.join("tokens.json"))
+            .unwrap()
+            .contains(&id),
+        "the token is in the store of the reconciler `up` started"
+    );
+    assert!(!other_folder.path().join(".meshcd").exists());
     assert!(
         stderr(&output).contains("from the examples-repo/ built into meshcd"),
         "{}",

@@ -71,3 +71,59 @@ fn token_list_shows_each_tokens_services_and_expiry() {
     );
     assert!(!text.contains(token.rsplit('_').next().unwrap()));
 }
+
+/// Runs `meshcd` in `folder` as a user whose home is `home`, with no state named.
+fn meshcd_found(folder: &Path, home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(args)
+        .current_dir(folder)
+        .env("HOME", home)
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("MESHCD_STATE_DIR")
+        .output()
+        .expect("meshcd runs")
+}
+
+const CREATE: [&str; 6] = ["token", "create", "--namespace", "shop", "--service", "api"];
+
+/// With no reconciler's state anywhere, a token would be one nobody accepts: refuse,
+/// say where the CLI looked, and create nothing.
+#[test]
+fn a_token_with_no_state_to_go_to_is_refused_and_nothing_is_created() {
+    let world = tempfile::tempdir().unwrap();
+    let home = world.path().join("home");
+    let output = meshcd_found(world.path(), &home, &CREATE);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("no meshcd state found"), "{said}");
+    assert!(
+        said.contains(&home.join(".local/state/meshcd").display().to_string()),
+        "{said}"
+    );
+    assert!(said.contains("--state-dir"), "{said}");
+    assert!(output.stdout.is_empty());
+    assert!(!world.path().join(".meshcd").exists());
+    assert!(!home.exists());
+}
+
+/// The nearest `.meshcd` above the working directory is the state, as git finds `.git`.
+#[test]
+fn a_token_goes_to_the_nearest_state_directory_above() {
+    let world = tempfile::tempdir().unwrap();
+    std::fs::create_dir(world.path().join(".meshcd")).unwrap();
+    let deep = world.path().join("services/api");
+    std::fs::create_dir_all(&deep).unwrap();
+    let output = meshcd_found(&deep, &world.path().join("home"), &CREATE);
+    assert!(output.status.success(), "{output:?}");
+    let id = String::from_utf8_lossy(&output.stdout)
+        .split('_')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let listed = meshcd_found(world.path(), &world.path().join("home"), &["token", "list"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).starts_with(&id),
+        "{listed:?}"
+    );
+    assert!(!deep.join(".meshcd").exists());
+}

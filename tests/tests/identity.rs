@@ -92,7 +92,7 @@ async fn proxy_given_the_wrong_ca_bundle_refuses_the_control_plane() -> anyhow::
     refusal.assert_says("UnknownIssuer");
     // Which file is wrong, and where the right one is.
     refusal.assert_says("does not hold the CA that signed the control plane's certificate");
-    refusal.assert_says(".meshcd/ca-bundle.pem by default");
+    refusal.assert_says("ca-bundle.pem in its state directory");
     assert!(listed_identities(&mesh).await?.is_empty());
     Ok(())
 }

@@ -116,7 +116,7 @@ fn wrong_ca(error: JoinError, bundle: &std::path::Path) -> JoinError {
             JoinError::CaBundle(format!(
                 "{} does not hold the CA that signed the control plane's certificate ({detail}); \
                  use the bundle of the reconciler you join: ca-bundle.pem in its state directory \
-                 (.meshcd/ca-bundle.pem by default), or in a cluster the meshcd-ca-bundle ConfigMap",
+                 (`meshcd run` names it when it creates it: the nearest .meshcd, else ~/.local/state/meshcd), or in a cluster the meshcd-ca-bundle ConfigMap",
                 bundle.display()
             ))
         }

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::admin::token_file::{self, AdminToken};
-use crate::defaults;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TokenArgs {
@@ -15,9 +14,8 @@ pub struct TokenArgs {
     /// `admin-token`). In Kubernetes mode, a Kubernetes token (`kubectl create token`).
     #[arg(long, env = "MESHCD_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
-    /// The state directory of the reconciler, where `meshcd run` wrote its admin token.
-    #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub state: super::state_dir::StateDirArg,
 }
 
 /// The token to send, and where it was looked for (named when the reconciler says 401).
@@ -45,7 +43,7 @@ impl TokenArgs {
         if let Some(file) = &self.admin_token_file {
             return Credentials::from_file(file.clone()).context("--admin-token-file");
         }
-        let file = token_file::path(&self.state_dir);
+        let file = token_file::path(&self.state.locate().path);
         let token = match token_file::read(&file) {
             Ok(token) => Some(token),
             Err(token_file::TokenFileError::Read { source, .. })

@@ -34,6 +34,7 @@ mod install;
 pub mod local_mesh;
 mod namespace;
 mod run;
+mod state_dir;
 mod status;
 mod stdout;
 mod token;

@@ -14,27 +14,94 @@ pub enum Command {
     /// Onboard a namespace: write namespaces/NAME.yaml and commit it.
     Add {
         name: String,
-        #[arg(long, default_value = ".", env = "MESHCD_REPO")]
-        repo: PathBuf,
+        #[command(flatten)]
+        repo: RepoArg,
     },
     /// Offboard a namespace: remove its Namespace manifest and commit.
     Remove {
         name: String,
-        #[arg(long, default_value = ".", env = "MESHCD_REPO")]
-        repo: PathBuf,
+        #[command(flatten)]
+        repo: RepoArg,
     },
     /// List onboarded namespaces.
     List {
-        #[arg(long, default_value = ".", env = "MESHCD_REPO")]
-        repo: PathBuf,
+        #[command(flatten)]
+        repo: RepoArg,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RepoArg {
+    /// The config repository's working tree (default: the one the local reconciler
+    /// follows, else the Git repository around the working directory).
+    #[arg(long, env = "MESHCD_REPO", value_name = "DIR")]
+    repo: Option<PathBuf>,
+    #[command(flatten)]
+    state: super::state_dir::StateDirArg,
+}
+
+impl RepoArg {
+    /// `--repo`, else the local reconciler's repository (`meshcd run` records it in its
+    /// state directory), else the Git repository around the working directory; said on
+    /// stderr when not named, since a commit is about to land in it.
+    fn resolve(&self) -> anyhow::Result<PathBuf> {
+        if let Some(repo) = &self.repo {
+            return in_git(repo);
+        }
+        let state = self.state.locate().path;
+        if let Some(followed) = crate::cli::run::followed_repository(&state) {
+            eprintln!(
+                "meshcd: using {}, the repository the reconciler of {} follows (--repo names another)",
+                followed.display(),
+                state.display()
+            );
+            return in_git(&followed);
+        }
+        let here = std::env::current_dir()?;
+        match git2::Repository::discover(&here)
+            .ok()
+            .and_then(|repository| repository.workdir().map(Path::to_path_buf))
+        {
+            Some(workdir) => {
+                eprintln!("meshcd: using {}, the Git repository here", workdir.display());
+                Ok(workdir)
+            }
+            None => bail!(
+                "no config repository: {} is not in a Git repository and no local reconciler \
+                 records one in {}; pass --repo DIR (or MESHCD_REPO)",
+                here.display(),
+                state.display()
+            ),
+        }
+    }
+}
+
+/// The repository folder, once it is known to be in a Git working tree: checked before
+/// any file is written, so a refusal leaves nothing behind.
+fn in_git(repo: &Path) -> anyhow::Result<PathBuf> {
+    if !repo.is_dir() {
+        bail!("config repository {} does not exist (--repo)", repo.display());
+    }
+    match git2::Repository::discover(repo) {
+        Ok(repository) if repository.workdir().is_some() => Ok(repo.to_path_buf()),
+        Ok(_) => bail!(
+            "{} is a bare Git repository: meshcd namespace commits to a working tree (clone it)",
+            repo.display()
+        ),
+        Err(_) => bail!(
+            "{} is not in a Git repository: meshcd namespace commits its change there (git init, \
+             or pass --repo naming the config repository's clone)",
+            repo.display()
+        ),
+    }
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Add { name, repo } => add(&repo, &name),
-        Command::Remove { name, repo } => remove(&repo, &name),
+        Command::Add { name, repo } => add(&repo.resolve()?, &name),
+        Command::Remove { name, repo } => remove(&repo.resolve()?, &name),
         Command::List { repo } => {
+            let repo = repo.resolve()?;
             for (name, _) in namespaces(&load(&repo)?) {
                 outln!("{name}");
             }

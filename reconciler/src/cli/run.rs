@@ -27,9 +27,8 @@ use source_flags::{SourceArgs, SourceSetup};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// State directory: CA key, bootstrap-token hashes, scratch checkouts.
-    #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub state: crate::cli::state_dir::StateDirArg,
     /// Control plane gRPC (TLS) listen address; port 0 picks a free port.
     #[arg(long, default_value = defaults::CONTROL_PLANE_ADDR, env = "MESHCD_CONTROL_PLANE_ADDR")]
     pub control_plane_addr: SocketAddr,
@@ -131,7 +130,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let setup = match args
         .source
-        .resolve(&args.repo, reference, &args.serve.state_dir)
+        .resolve(&args.repo, reference, &args.serve.state.locate().path)
     {
         Ok(setup) => setup,
         Err(problems) => {
@@ -151,7 +150,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let repo = match args.dir {
         Some(dir) => dir,
         None => {
-            let repo = args.serve.state_dir.join("repo");
+            let repo = args.serve.state.for_serving()?.join("repo");
             if !repo.join(".git").exists() {
                 write_examples(&repo)?;
                 crate::cli::git::init_and_commit(&repo, "meshcd up: start from examples-repo")?;
@@ -232,10 +231,9 @@ async fn serve(
         )),
         None => None,
     };
-    let state_dir = args.state_dir.clone();
-    std::fs::create_dir_all(&state_dir)
-        .with_context(|| format!("creating state directory {}", state_dir.display()))?;
+    let state_dir = args.state.for_serving()?;
     let _state_lock = state_lock::lock(&state_dir)?;
+    record_followed_repository(&state_dir, source.local_path())?;
     // In a cluster the CA lives in a Secret, shared by every replica.
     let trust_domain = crate::model::Mesh::default().trust_domain;
     let cluster = match cluster {
@@ -529,4 +527,33 @@ fn canary_writable(
         subpath: subpath.map(Path::to_path_buf),
         signer,
     })
+}
+
+/// The file in a state directory naming the local repository its reconciler follows, so
+/// `meshcd namespace add` commits where the reconciler looks.
+const FOLLOWED_REPOSITORY: &str = "repository";
+
+fn record_followed_repository(state_dir: &Path, local: Option<&Path>) -> anyhow::Result<()> {
+    let file = state_dir.join(FOLLOWED_REPOSITORY);
+    match local {
+        Some(path) => {
+            let absolute = path
+                .canonicalize()
+                .with_context(|| format!("resolving {}", path.display()))?;
+            std::fs::write(&file, absolute.as_os_str().as_encoded_bytes())
+        }
+        // A remote has no working tree here to commit to.
+        None => match std::fs::remove_file(&file) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        },
+    }
+    .with_context(|| format!("writing {}", file.display()))
+}
+
+/// The local repository the reconciler of `state_dir` follows (or last followed).
+pub fn followed_repository(state_dir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(state_dir.join(FOLLOWED_REPOSITORY)).ok()?;
+    let path = PathBuf::from(text.trim_end_matches('\n'));
+    path.is_dir().then_some(path)
 }

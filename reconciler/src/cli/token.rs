@@ -1,9 +1,8 @@
 //! `meshcd token create|revoke|list`: bootstrap tokens for local-mode proxies.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::defaults;
+use super::state_dir::StateDirArg;
 use crate::identity::tokens::TokenStore;
 use crate::model::Identity;
 
@@ -22,19 +21,19 @@ pub enum Command {
         /// How long the token proves its identity (e.g. 30m, 24h).
         #[arg(long, default_value = "24h", value_parser = super::run::parse_duration)]
         ttl: Duration,
-        #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
-        state_dir: PathBuf,
+        #[command(flatten)]
+        state: StateDirArg,
     },
     /// Revoke a token by its id (or the whole token).
     Revoke {
         id: String,
-        #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
-        state_dir: PathBuf,
+        #[command(flatten)]
+        state: StateDirArg,
     },
     /// List token ids, identities, services and expiry.
     List {
-        #[arg(long, default_value = defaults::STATE_DIR, env = "MESHCD_STATE_DIR")]
-        state_dir: PathBuf,
+        #[command(flatten)]
+        state: StateDirArg,
     },
 }
 
@@ -45,13 +44,14 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             service_account,
             services,
             ttl,
-            state_dir,
+            state,
         } => {
             let identity = Identity {
                 namespace,
                 service_account,
             };
-            let (record, token) = TokenStore::new(&state_dir).create(&identity, &services, ttl)?;
+            let (record, token) =
+                TokenStore::new(&state.existing()?).create(&identity, &services, ttl)?;
             eprintln!(
                 "token {} for {}/{} serving {} until {} (shown once)",
                 record.id,
@@ -62,8 +62,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             );
             outln!("{token}");
         }
-        Command::Revoke { id, state_dir } => {
-            let record = TokenStore::new(&state_dir).revoke(&id)?;
+        Command::Revoke { id, state } => {
+            let record = TokenStore::new(&state.existing()?).revoke(&id)?;
             outln!(
                 "revoked token {} for {}/{}",
                 record.id,
@@ -71,8 +71,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 record.service_account
             );
         }
-        Command::List { state_dir } => {
-            for record in TokenStore::new(&state_dir).list()? {
+        Command::List { state } => {
+            for record in TokenStore::new(&state.existing()?).list()? {
                 outln!(
                     "{}\t{}/{}\t{}\t{}",
                     record.id,

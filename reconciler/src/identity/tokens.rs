@@ -125,6 +125,11 @@ impl TokenStore {
         }
     }
 
+    /// The file the tokens are kept in.
+    pub fn file(&self) -> &Path {
+        &self.path
+    }
+
     /// Fails when group or others may read or write the store (a missing one passes):
     /// whoever can write it mints identities, whoever can read it learns which exist.
     pub fn ensure_private(&self) -> Result<(), TokenError> {

@@ -52,7 +52,19 @@ impl Verifier {
                     "token {id} predates tokens that name services and expire: create a new one with `meshcd token create --service`"
                 )),
                 // Whether the id exists is nobody's business who cannot show its secret.
-                Verdict::Invalid => Proof::Refused("invalid or revoked bootstrap token".into()),
+                Verdict::Invalid => {
+                    // The operator's side of "wrong state directory": which store was asked.
+                    tracing::warn!(
+                        tokens = %store.file().display(),
+                        "refused a bootstrap token this store does not hold"
+                    );
+                    Proof::Refused(
+                        "invalid or revoked bootstrap token: tokens come from `meshcd token create` \
+                         run against this reconciler's state directory (`meshcd run` names it \
+                         when it creates it; --state-dir or MESHCD_STATE_DIR)"
+                            .into(),
+                    )
+                }
             }),
             Verifier::Kubernetes(reviewer) => Ok(match reviewer.verify(token).await? {
                 Some(identity) => Proof::Proven(Proven {
