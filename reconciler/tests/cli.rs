@@ -2,6 +2,7 @@
 //! rustc-style text, JSON and GitHub annotations from the built binary.
 
 mod support;
+mod up_support;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -423,7 +424,6 @@ fn completion_scripts_load_in_their_shell_and_know_the_subcommands() {
 /// so a token made from another folder lands in the store this reconciler reads.
 #[test]
 fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
-    use std::io::BufRead as _;
     let elsewhere = tempfile::tempdir().expect("temp dir");
     let binary = elsewhere.path().join("meshcd");
     std::fs::copy(env!("CARGO_BIN_EXE_meshcd"), &binary).unwrap();
@@ -435,34 +435,10 @@ fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
             .env_remove("XDG_STATE_HOME")
             .env_remove("MESHCD_STATE_DIR");
     };
-    let mut up = Command::new(&binary);
-    as_user(&mut up);
-    let mut child = up
-        .args([
-            "up",
-            "--control-plane-addr",
-            "127.0.0.1:0",
-            "--admin-addr",
-            "127.0.0.1:0",
-        ])
-        .current_dir(elsewhere.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("meshcd up starts");
-    let stdout = child.stdout.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.contains("\"listening\"") {
-                let _ = sender.send(());
-            }
-        }
-    });
-    let listening = receiver.recv_timeout(std::time::Duration::from_secs(60));
+    let up = up_support::Up::start(&binary, elsewhere.path(), &[], |command| {
+        as_user(command);
+    })
+    .unwrap();
     let other_folder = tempfile::tempdir().expect("temp dir");
     let mut create = Command::new(&binary);
     as_user(&mut create);
@@ -471,17 +447,10 @@ fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
         .current_dir(other_folder.path())
         .output()
         .unwrap();
-    child.kill().ok();
-    let output = child.wait_with_output().unwrap();
+    let said = up.stop();
     assert!(
-        listening.is_ok(),
-        "meshcd up did not listen: {}",
-        stderr(&output)
-    );
-    assert!(
-        stderr(&output).contains(&format!("new state directory {}", state.display())),
-        "{}",
-        stderr(&output)
+        said.contains(&format!("new state directory {}", state.display())),
+        "{said}"
     );
     assert!(created.status.success(), "{}", stderr(&created));
     let id = String::from_utf8_lossy(&created.stdout)
@@ -497,9 +466,8 @@ fn up_starts_from_the_examples_built_into_the_binary_from_any_folder() {
     );
     assert!(!other_folder.path().join(".meshcd").exists());
     assert!(
-        stderr(&output).contains("from the examples-repo/ built into meshcd"),
-        "{}",
-        stderr(&output)
+        said.contains("from the examples-repo/ built into meshcd"),
+        "{said}"
     );
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo");
     for file in ["mesh.yaml", "osm-canary-deployment-sample-app/canary.yaml"] {

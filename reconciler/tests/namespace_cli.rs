@@ -2,9 +2,10 @@
 //! reconciler follows when none is named, and a clear refusal (nothing written) where
 //! there is no Git repository to commit to.
 
-use std::io::BufRead as _;
+mod up_support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 /// Runs `meshcd` in `folder` with `state` as its state directory and no repository named.
 fn meshcd(folder: &Path, state: &Path, args: &[&str]) -> Output {
@@ -30,7 +31,10 @@ fn without_a_repository_anywhere_add_refuses_and_writes_nothing() {
         &["namespace", "add", "shop"],
     );
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    assert!(stderr(&output).contains("no config repository"), "{output:?}");
+    assert!(
+        stderr(&output).contains("no config repository"),
+        "{output:?}"
+    );
     assert!(stderr(&output).contains("--repo"), "{output:?}");
     assert!(!world.path().join("namespaces").exists());
 }
@@ -56,34 +60,19 @@ fn a_named_folder_outside_git_is_refused_before_any_file_is_written() {
 fn add_commits_to_the_repository_the_local_reconciler_follows() {
     let world = tempfile::tempdir().unwrap();
     let state = world.path().join("state");
-    let mut up = Command::new(env!("CARGO_BIN_EXE_meshcd"))
-        .args(["up", "--control-plane-addr", "127.0.0.1:0"])
-        .args(["--admin-addr", "127.0.0.1:0"])
-        .env("MESHCD_STATE_DIR", &state)
-        .current_dir(world.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("meshcd up starts");
-    let stdout = up.stdout.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.contains("\"listening\"") {
-                let _ = sender.send(());
-            }
-        }
-    });
-    let listening = receiver.recv_timeout(std::time::Duration::from_secs(60));
+    let up = up_support::Up::start(
+        Path::new(env!("CARGO_BIN_EXE_meshcd")),
+        world.path(),
+        &[],
+        |command| {
+            command.env("MESHCD_STATE_DIR", &state);
+        },
+    )
+    .unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     let added = meshcd(elsewhere.path(), &state, &["namespace", "add", "payments"]);
     let listed = meshcd(elsewhere.path(), &state, &["namespace", "list"]);
-    up.kill().ok();
-    up.wait().ok();
-    assert!(listening.is_ok(), "meshcd up did not listen");
+    up.stop();
     assert!(added.status.success(), "{added:?}");
     let repo = state.join("repo").canonicalize().unwrap();
     assert!(
@@ -91,11 +80,7 @@ fn add_commits_to_the_repository_the_local_reconciler_follows() {
         "{added:?}"
     );
     let repository = git2::Repository::open(&repo).unwrap();
-    let head = repository
-        .head()
-        .unwrap()
-        .peel_to_commit()
-        .unwrap();
+    let head = repository.head().unwrap().peel_to_commit().unwrap();
     assert_eq!(
         head.summary(),
         Some("meshcd: onboard namespace payments"),

@@ -33,6 +33,7 @@ async fn serve(api: &FakeApi, state: &std::path::Path) -> (SocketAddr, Arc<Metri
                 metrics: metrics.canary.clone(),
                 webhook: None,
             },
+            hold_new: false,
             leadership: None,
         },
     );

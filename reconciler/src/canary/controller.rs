@@ -51,6 +51,8 @@ pub struct CanaryController {
     wake: tokio::sync::Notify,
     /// In a cluster only the leader runs canaries; `None`: always.
     leadership: Option<Leadership>,
+    /// New rollouts wait for `meshcd canary resume` (`meshcd up`'s calm default).
+    hold_new: bool,
 }
 
 /// A replica's part in a cluster's canaries.
@@ -77,6 +79,9 @@ pub struct Settings {
     /// In a cluster, whether this replica leads; the others hold no rollout and follow
     /// the leader's weights. `None` (local mode): always leads.
     pub leadership: Option<Leadership>,
+    /// Start every new rollout paused, at Git's weights: where no traffic flows unless
+    /// the user sends it, a running canary could only time out and commit a rollback.
+    pub hold_new: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +104,7 @@ impl CanaryController {
             metric_source: settings.metric_source,
             wake: tokio::sync::Notify::new(),
             leadership: settings.leadership,
+            hold_new: settings.hold_new,
         })
     }
 
@@ -332,8 +338,19 @@ impl CanaryController {
                 } else if superseded || !rollouts.contains_key(&key) {
                     let initial = split_of(&config, canary)
                         .map_or(0, |split| canary_percent(&split.value, canary));
-                    tracing::info!(canary = %format!("{}/{}", key.0, key.1), superseded, "canary rollout starts");
-                    rollouts.insert(key.clone(), Rollout::start(canary, initial, now));
+                    let mut rollout = Rollout::start(canary, initial, now);
+                    if self.hold_new {
+                        rollout.phase = Phase::Paused;
+                        rollout.message = format!(
+                            "held at {initial}%: `meshcd up` starts canaries paused; send traffic, \
+                             then `meshcd canary resume {} -n {}`",
+                            key.1, key.0
+                        );
+                        tracing::info!(canary = %format!("{}/{}", key.0, key.1), "canary held at Git's weights: `meshcd canary resume {} -n {}` runs it", key.1, key.0);
+                    } else {
+                        tracing::info!(canary = %format!("{}/{}", key.0, key.1), superseded, "canary rollout starts");
+                    }
+                    rollouts.insert(key.clone(), rollout);
                     self.mesh
                         .set_split_weights(&canary.namespace, &canary.traffic_split, None)
                         .await;

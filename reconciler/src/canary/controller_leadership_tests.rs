@@ -56,6 +56,7 @@ async fn a_follower_runs_no_canary_serves_the_leaders_weights_and_resumes_them_w
                 metrics: metrics.canary.clone(),
                 webhook: None,
             },
+            hold_new: false,
             leadership: Some(Leadership {
                 leading: leading_receiver,
                 followed: followed_receiver,

@@ -63,7 +63,10 @@ impl RepoArg {
             .and_then(|repository| repository.workdir().map(Path::to_path_buf))
         {
             Some(workdir) => {
-                eprintln!("meshcd: using {}, the Git repository here", workdir.display());
+                eprintln!(
+                    "meshcd: using {}, the Git repository here",
+                    workdir.display()
+                );
                 Ok(workdir)
             }
             None => bail!(
@@ -80,7 +83,10 @@ impl RepoArg {
 /// any file is written, so a refusal leaves nothing behind.
 fn in_git(repo: &Path) -> anyhow::Result<PathBuf> {
     if !repo.is_dir() {
-        bail!("config repository {} does not exist (--repo)", repo.display());
+        bail!(
+            "config repository {} does not exist (--repo)",
+            repo.display()
+        );
     }
     match git2::Repository::discover(repo) {
         Ok(repository) if repository.workdir().is_some() => Ok(repo.to_path_buf()),

@@ -113,6 +113,11 @@ pub struct RunArgs {
 pub struct UpArgs {
     /// A local config repository (default: a copy of examples-repo/ under the state directory).
     pub dir: Option<PathBuf>,
+    /// Run canaries as they appear instead of holding them paused until `meshcd canary
+    /// resume`: a canary needs traffic, and with none it rolls back at its
+    /// progressDeadline and commits the rollback to the repository.
+    #[arg(long)]
+    pub run_canaries: bool,
     #[command(flatten)]
     pub serve: ServeArgs,
 }
@@ -143,7 +148,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     };
     let cluster = args.cluster.kubernetes.then_some(*args.cluster);
-    serve(setup, args.path, args.serve, cluster).await
+    serve(setup, args.path, args.serve, cluster, false).await
 }
 
 pub async fn up(args: UpArgs) -> anyhow::Result<()> {
@@ -167,6 +172,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         None,
         args.serve,
         None,
+        !args.run_canaries,
     )
     .await
 }
@@ -211,6 +217,7 @@ async fn serve(
     subpath: Option<PathBuf>,
     args: ServeArgs,
     cluster: Option<ClusterArgs>,
+    hold_canaries: bool,
 ) -> anyhow::Result<()> {
     let SourceSetup {
         source,
@@ -337,6 +344,7 @@ async fn serve(
                 })
                 .mirror_to(progress_sender),
             leadership: cluster.as_ref().map(Cluster::canary_leadership),
+            hold_new: hold_canaries,
             metric_source: crate::canary::metrics_source::MetricSource::from_flag(
                 &args.canary_metrics,
                 args.canary_prometheus_window,
