@@ -174,6 +174,31 @@ async fn a_kept_mesh_answers_the_status_its_closing_lines_name_until_a_signal_st
     );
     assert!(text.contains("proxies:  5"), "{text}");
 
+    // Each canary line's observation is of the weight the traffic ran at, not of the new
+    // weight printed beside it: "observed at 20% since the last line: api-v1 80.1% ·
+    // api-v2 19.9% of 2140".
+    let observations: Vec<(f64, f64)> = demo
+        .lines
+        .iter()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("observed at ")?;
+            let (weight, rest) = rest.split_once("% since the last line: ")?;
+            let share = rest.split("api-v2 ").nth(1).map_or(Some(0.0), |tail| {
+                tail.split('%').next()?.parse().ok()
+            })?;
+            let total: f64 = rest.rsplit(" of ").next()?.parse().ok()?;
+            (total >= 200.0).then_some((weight.parse().ok()?, share))
+        })
+        .collect();
+    assert!(observations.len() >= 3, "{:#?}", demo.lines);
+    for (weight, share) in &observations {
+        assert!(
+            (weight - share).abs() <= 8.0,
+            "observed api-v2 {share}% labelled as {weight}%: {:#?}",
+            demo.lines
+        );
+    }
+
     let exit = demo.stop("TERM").await;
     assert!(
         exit.success(),

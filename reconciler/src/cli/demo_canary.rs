@@ -163,6 +163,9 @@ async fn watch(
     let deadline = interval * 6 + Duration::from_secs(90);
     let started = Instant::now();
     let mut last_shown = None;
+    // The weight the load ran at since the last line: a line's observation belongs to
+    // the weight before its step, not the new one printed beside it.
+    let mut weight_observed: Option<u32> = None;
     loop {
         let status = mesh.status().await?;
         let rollout = status
@@ -171,6 +174,7 @@ async fn watch(
             .find(|c| c.namespace == CANARY && c.name == "api")
             .cloned();
         if let Some(rollout) = &rollout {
+            let observed_at = *weight_observed.get_or_insert(rollout.canary_weight);
             let shown = (
                 rollout.phase,
                 rollout.step,
@@ -190,7 +194,11 @@ async fn watch(
                     rollout.canary_weight,
                     verdict_summary(rollout.last_verdict.as_ref()),
                 ));
-                say(&format!("          observed: {}", load.take()));
+                say(&format!(
+                    "          observed at {observed_at}% since the last line: {}",
+                    load.take()
+                ));
+                weight_observed = Some(rollout.canary_weight);
                 last_shown = Some(shown);
             }
             let message = &rollout.message;
