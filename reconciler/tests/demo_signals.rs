@@ -183,9 +183,10 @@ async fn a_kept_mesh_answers_the_status_its_closing_lines_name_until_a_signal_st
         .filter_map(|line| {
             let rest = line.trim().strip_prefix("observed at ")?;
             let (weight, rest) = rest.split_once("% since the last line: ")?;
-            let share = rest.split("api-v2 ").nth(1).map_or(Some(0.0), |tail| {
-                tail.split('%').next()?.parse().ok()
-            })?;
+            let share = rest
+                .split("api-v2 ")
+                .nth(1)
+                .map_or(Some(0.0), |tail| tail.split('%').next()?.parse().ok())?;
             let total: f64 = rest.rsplit(" of ").next()?.parse().ok()?;
             (total >= 200.0).then_some((weight.parse().ok()?, share))
         })

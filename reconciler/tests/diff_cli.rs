@@ -151,8 +151,9 @@ fn two_commits_show_the_effective_change_and_exit_zero() {
     );
     assert!(
         text.contains(
-            "access newly allowed (1):\n  + osm-simple-app/frontend → osm-simple-app/api: \
-             HTTP GET,POST /api/.* on any port\n      via TrafficTarget \
+            "access changed (1):\n  ~ osm-simple-app/frontend → osm-simple-app/api widened: \
+             HTTP GET /api/values on any port → HTTP GET,POST /api/.* on any port\n      \
+             + HTTP GET,POST /api/.* on any port\n      via TrafficTarget \
              osm-simple-app/frontend-to-api, route api-routes/api-values\n"
         ),
         "{text}"
@@ -171,7 +172,7 @@ fn two_commits_show_the_effective_change_and_exit_zero() {
     );
     assert!(text.contains("  + payments joins the mesh"), "{text}");
     assert!(
-        text.ends_with("summary: 1 access row newly allowed, 1 split changed, 1 namespace joins\n"),
+        text.ends_with("summary: 1 grant widened, 1 split changed, 1 namespace joins\n"),
         "{text}"
     );
 }
@@ -253,7 +254,7 @@ fn github_format_annotates_in_the_config_folder_and_sums_up_in_a_notice() {
         .unwrap_or_else(|| panic!("no summary notice: {text}"));
     assert!(
         notice.contains(&format!(
-            "{} → {}: 1 access row newly allowed, 1 split changed, 1 namespace joins%0A",
+            "{} → {}: 1 grant widened, 1 split changed, 1 namespace joins%0A",
             &repo.base[..7],
             &repo.head[..7]
         )),
@@ -261,7 +262,8 @@ fn github_format_annotates_in_the_config_folder_and_sums_up_in_a_notice() {
     );
     assert!(
         notice.contains(
-            "%0A+ osm-simple-app/frontend → osm-simple-app/api: HTTP GET,POST /api/.* on any port"
+            "%0A~ osm-simple-app/frontend → osm-simple-app/api widened: HTTP GET /api/values on \
+             any port → HTTP GET,POST /api/.* on any port%0A"
         ),
         "{notice}"
     );
@@ -493,8 +495,8 @@ fn every_kind_of_change_matches_the_golden_markdown_and_json() {
     let markdown = stdout(&markdown);
     // The facts first, so that a failure says what is wrong before showing the whole file.
     for row in [
-        "| **+ allowed** | `shop/frontend` | `shop/api` | HTTP `GET` `/api/.*` | any | TrafficTarget `shop/frontend-to-api`, route `api-routes/values` |",
-        "| **+ allowed** | `shop/mobile` | `shop/api` | HTTP `GET` `/api/.*` | any | TrafficTarget `shop/mobile-to-api`, route `api-routes/values` |",
+        "| **~ widened** | `shop/frontend` | `shop/api` | HTTP `GET` `/api/values` on any port → HTTP `GET` `/api/.*` on any port | | TrafficTarget `shop/frontend-to-api`, route `api-routes/values` |",
+        "| **~ widened** | `shop/mobile` | `shop/api` | HTTP `GET` `/api/values` on any port → HTTP `GET` `/api/.*` on any port | | TrafficTarget `shop/mobile-to-api`, route `api-routes/values` |",
         "| **− denied** | `shop/batch` | `shop/db` | all traffic (TCP and HTTP) | 5432 | TrafficTarget `shop/batch-to-db` |",
         "| `shop/api` by TrafficSplit `api` | `api-v1` | 90% | 70% | -20 pts |",
         "|  | `api-v3` | — | 10% | added |",
@@ -676,14 +678,14 @@ fn the_example_workflow_posts_the_markdown_diff_as_the_job_summary() {
     );
     assert!(
         summary.starts_with(&format!(
-            "## meshcd diff: `{}` → `HEAD ({})`\n\n**1 access row newly allowed, 1 split changed, 1 namespace joins**\n",
+            "## meshcd diff: `{}` → `HEAD ({})`\n\n**1 grant widened, 1 split changed, 1 namespace joins**\n",
             &repo.base[..7],
             &repo.head[..7]
         )),
         "{summary}"
     );
     assert!(
-        summary.contains("| **+ allowed** | `osm-simple-app/frontend` | `osm-simple-app/api` | HTTP `GET, POST` `/api/.*` | any |"),
+        summary.contains("| **~ widened** | `osm-simple-app/frontend` | `osm-simple-app/api` | HTTP `GET` `/api/values` on any port → HTTP `GET, POST` `/api/.*` on any port |"),
         "{summary}"
     );
     assert!(

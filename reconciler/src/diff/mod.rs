@@ -58,8 +58,7 @@ pub struct ChangeSet {
 
 impl ChangeSet {
     pub fn is_empty(&self) -> bool {
-        self.access.allowed.is_empty()
-            && self.access.denied.is_empty()
+        self.access.is_empty()
             && self.splits.is_empty()
             && self.namespaces.joined.is_empty()
             && self.namespaces.left.is_empty()
@@ -70,10 +69,83 @@ impl ChangeSet {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AccessChanges {
-    /// What HEAD admits that BASE did not.
+    /// What HEAD admits that BASE did not, exactly (one row per kind of request).
     pub allowed: Vec<AccessRow>,
-    /// What BASE admitted that HEAD does not.
+    /// What BASE admitted that HEAD does not, exactly.
     pub denied: Vec<AccessRow>,
+    /// The rows above between a source and a destination connected on both sides, seen
+    /// as one change of that grant: as it was and as it becomes.
+    pub changed: Vec<GrantChange>,
+}
+
+impl AccessChanges {
+    pub fn is_empty(&self) -> bool {
+        self.allowed.is_empty() && self.denied.is_empty() && self.changed.is_empty()
+    }
+
+    /// Allowed rows between a source and a destination BASE did not connect at all.
+    pub fn newly_allowed(&self) -> Vec<&AccessRow> {
+        self.allowed
+            .iter()
+            .filter(|row| !self.regrouped(row))
+            .collect()
+    }
+
+    /// Denied rows between a source and a destination HEAD no longer connects at all.
+    pub fn newly_denied(&self) -> Vec<&AccessRow> {
+        self.denied
+            .iter()
+            .filter(|row| !self.regrouped(row))
+            .collect()
+    }
+
+    /// The exact requests a changed grant gains and loses.
+    pub fn gained_and_lost(&self, change: &GrantChange) -> (Vec<&AccessRow>, Vec<&AccessRow>) {
+        fn of<'a>(rows: &'a [AccessRow], change: &GrantChange) -> Vec<&'a AccessRow> {
+            rows.iter()
+                .filter(|row| row.source == change.source && row.destination == change.destination)
+                .collect()
+        }
+        (of(&self.allowed, change), of(&self.denied, change))
+    }
+
+    fn regrouped(&self, row: &AccessRow) -> bool {
+        self.changed
+            .iter()
+            .any(|change| change.source == row.source && change.destination == row.destination)
+    }
+}
+
+/// Everything one source may send one destination, before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantChange {
+    pub source: Peer,
+    pub destination: Peer,
+    pub reach: Reach,
+    pub before: Vec<AccessRow>,
+    pub after: Vec<AccessRow>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Reach {
+    /// HEAD admits more and nothing less.
+    Widened,
+    /// HEAD admits less and nothing more.
+    Narrowed,
+    /// Some requests gained, others lost.
+    Reshaped,
+}
+
+impl fmt::Display for Reach {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Reach::Widened => "widened",
+            Reach::Narrowed => "narrowed",
+            Reach::Reshaped => "reshaped",
+        })
+    }
 }
 
 /// Calls from one source to one destination, on some ports, of one kind of traffic.
@@ -371,7 +443,7 @@ pub fn diff(
         .extend(rollout::long_rollout_warnings(head, &canaries, options));
     warnings.sort();
     ChangeSet {
-        access: access.rows(),
+        access: access.rows(&base_access, &head_access),
         splits: rollout::splits(base, head),
         namespaces: NamespaceChanges {
             joined: head

@@ -8,7 +8,8 @@ mod text;
 use std::fmt::Write as _;
 
 use super::{
-    AccessRow, CanaryChange, CanaryEvent, CanarySummary, Change, ChangeSet, Report, SplitChange,
+    AccessRow, CanaryChange, CanaryEvent, CanarySummary, Change, ChangeSet, GrantChange, Reach,
+    Report, SplitChange,
 };
 use crate::diagnostics::Diagnostics;
 use crate::diagnostics::render::SourceLine;
@@ -42,16 +43,35 @@ pub fn summary(changes: &ChangeSet) -> String {
         n => Some(format!("{n} {many}")),
     };
     let canaries = |event| changes.canaries.iter().filter(|c| c.event == event).count();
+    let reaches = |reach| {
+        changes
+            .access
+            .changed
+            .iter()
+            .filter(|c| c.reach == reach)
+            .count()
+    };
     let parts: Vec<String> = [
         count(
-            changes.access.allowed.len(),
+            changes.access.newly_allowed().len(),
             "access row newly allowed",
             "access rows newly allowed",
         ),
         count(
-            changes.access.denied.len(),
+            changes.access.newly_denied().len(),
             "access row newly denied",
             "access rows newly denied",
+        ),
+        count(reaches(Reach::Widened), "grant widened", "grants widened"),
+        count(
+            reaches(Reach::Narrowed),
+            "grant narrowed",
+            "grants narrowed",
+        ),
+        count(
+            reaches(Reach::Reshaped),
+            "grant reshaped",
+            "grants reshaped",
         ),
         count(changes.splits.len(), "split changed", "splits changed"),
         count(
@@ -113,6 +133,29 @@ pub fn summary(changes: &ChangeSet) -> String {
     } else {
         parts.join(", ")
     }
+}
+
+/// "GET /api/values on 8080 → GET, POST /api/.* on 8080": a grant as it was and becomes.
+fn reach_change(change: &GrantChange) -> String {
+    let side = |rows: &[AccessRow]| {
+        rows.iter()
+            .map(|row| format!("{} on {}", row.traffic, row.ports))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    format!("{} → {}", side(&change.before), side(&change.after))
+}
+
+/// What grants the grant as HEAD has it.
+fn reach_via(change: &GrantChange, markdown: bool) -> String {
+    let mut seen = Vec::new();
+    for row in &change.after {
+        let line = via(row, markdown);
+        if !seen.contains(&line) {
+            seen.push(line);
+        }
+    }
+    seen.join("; ")
 }
 
 fn base_note(report: &Report) -> Option<String> {

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::access::{Attribution, Grant, GrantChanges, Request, any_path};
-use super::{AccessChanges, AccessRow, HeaderMatch, Peer, Ports, Traffic};
+use super::access::{AccessSet, Attribution, Grant, GrantChanges, Request, any_path};
+use super::{AccessChanges, AccessRow, GrantChange, HeaderMatch, Peer, Ports, Reach, Traffic};
 
 /// (source, destination, port, HTTP path and headers or `None` for TCP).
 type RequestKey = (
@@ -20,10 +20,46 @@ type MethodSet = (BTreeSet<String>, Attribution);
 type PortSet = (BTreeSet<Option<u16>>, Attribution);
 
 impl GrantChanges {
-    pub fn rows(&self) -> AccessChanges {
+    /// The rows a reviewer reads: every difference as rows newly allowed or denied, and
+    /// for a source and a destination connected on both sides, the grant as it was and
+    /// becomes (widened, narrowed), which renderers show instead of those pairs' rows.
+    pub fn rows(&self, base: &AccessSet, head: &AccessSet) -> AccessChanges {
+        let pair = |grant: &Grant| (grant.source.clone(), grant.destination.clone());
+        let connected = |set: &AccessSet| -> BTreeSet<(Peer, Peer)> {
+            set.grants().map(|(grant, _)| pair(grant)).collect()
+        };
+        let (before, after) = (connected(base), connected(head));
+        let gained: BTreeSet<_> = self.allowed.iter().map(|(grant, _)| pair(grant)).collect();
+        let lost: BTreeSet<_> = self.denied.iter().map(|(grant, _)| pair(grant)).collect();
+        let changed_pairs: BTreeSet<(Peer, Peer)> = gained
+            .union(&lost)
+            .filter(|pair| before.contains(*pair) && after.contains(*pair))
+            .cloned()
+            .collect();
+        let of_pair = |set: &AccessSet, wanted: &(Peer, Peer)| -> Vec<(Grant, Attribution)> {
+            set.grants()
+                .filter(|(grant, _)| pair(grant) == *wanted)
+                .map(|(grant, attribution)| (grant.clone(), attribution.clone()))
+                .collect()
+        };
+        let changed = changed_pairs
+            .iter()
+            .map(|wanted| GrantChange {
+                source: wanted.0.clone(),
+                destination: wanted.1.clone(),
+                reach: match (gained.contains(wanted), lost.contains(wanted)) {
+                    (true, false) => Reach::Widened,
+                    (false, true) => Reach::Narrowed,
+                    _ => Reach::Reshaped,
+                },
+                before: rows(&of_pair(base, wanted)),
+                after: rows(&of_pair(head, wanted)),
+            })
+            .collect();
         AccessChanges {
             allowed: rows(&self.allowed),
             denied: rows(&self.denied),
+            changed,
         }
     }
 }

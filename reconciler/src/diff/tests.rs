@@ -557,7 +557,7 @@ fn a_regex_with_a_pipe_stays_inside_its_markdown_cell() {
     let markdown = render::markdown(&report);
     assert!(
         markdown.contains(
-            "| **+ allowed** | `shop/frontend` | `shop/api` | HTTP `GET` `/(api\\|v2)/.*` | any |"
+            "| **~ widened** | `shop/frontend` | `shop/api` | HTTP `GET` `/api/values` on any port → HTTP `GET` `/(api\\|v2)/.*` on any port |"
         ),
         "{markdown}"
     );
@@ -597,4 +597,68 @@ spec: {matches: {ports: [8080]}}
         )]
     );
     assert!(changes.access.denied.is_empty());
+}
+
+fn text_of(changes: ChangeSet) -> String {
+    let side = |label: &str| Side {
+        label: label.into(),
+        commit: None,
+        valid: true,
+        errors: 0,
+    };
+    let report = Report {
+        base: side("main"),
+        head: side("feature"),
+        changes: Some(changes),
+        diagnostics: Default::default(),
+    };
+    render::text(&report, &|_, _| None)
+}
+
+/// A grant that reaches further reads as that grant, before and after, with the exact
+/// requests it gains; not as a new row beside the old one.
+#[test]
+fn a_widened_grant_reads_as_the_grant_before_and_after() {
+    let changes = changes(
+        &shop("/api/values", "[GET]"),
+        &shop("/api/.*", "[GET, POST]"),
+    );
+    assert_eq!(changes.access.changed.len(), 2);
+    assert_eq!(changes.access.changed[0].reach, Reach::Widened);
+    let text = text_of(changes);
+    assert!(
+        text.contains(
+            "  ~ shop/frontend → shop/api widened: HTTP GET /api/values on any port \
+             → HTTP GET,POST /api/.* on any port\n      + HTTP GET,POST /api/.* on any port\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("newly allowed"), "{text}");
+    assert!(text.contains("summary: 2 grants widened"), "{text}");
+}
+
+#[test]
+fn a_narrowed_grant_reads_as_the_grant_before_and_after() {
+    let changes = changes(
+        &shop("/api/.*", "[GET, POST]"),
+        &shop("/api/values", "[GET]"),
+    );
+    let text = text_of(changes);
+    assert!(
+        text.contains(
+            "  ~ shop/frontend → shop/api narrowed: HTTP GET,POST /api/.* on any port \
+             → HTTP GET /api/values on any port\n      - HTTP GET,POST /api/.* on any port\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("newly denied"), "{text}");
+}
+
+/// A source and a destination that were not connected at all stay a new row.
+#[test]
+fn a_first_grant_between_two_workloads_stays_newly_allowed() {
+    let changes = changes(NAMESPACE, &shop("/api/values", "[GET]"));
+    assert!(changes.access.changed.is_empty());
+    let text = text_of(changes);
+    assert!(text.contains("access newly allowed (2):"), "{text}");
 }

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    analysis, base_note, delta, event_words, invalid_base_line, percent, split_notes, steps,
-    summary, via, warnings,
+    analysis, base_note, delta, event_words, invalid_base_line, percent, reach_via, split_notes,
+    steps, summary, via, warnings,
 };
 use crate::diagnostics::{Diagnostics, Severity};
 use crate::diff::{Change, Ports, Report, Traffic};
@@ -33,7 +33,7 @@ pub fn markdown(report: &Report) -> String {
         let _ = writeln!(out, "> **Note:** {note}.\n");
     }
     let _ = writeln!(out, "**{}**", summary(changes));
-    if !changes.access.allowed.is_empty() || !changes.access.denied.is_empty() {
+    if !changes.access.is_empty() {
         let _ = writeln!(out, "\n### Access\n");
         let _ = writeln!(
             out,
@@ -41,8 +41,8 @@ pub fn markdown(report: &Report) -> String {
         );
         let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
         for (change, rows) in [
-            ("**+ allowed**", &changes.access.allowed),
-            ("**− denied**", &changes.access.denied),
+            ("**+ allowed**", changes.access.newly_allowed()),
+            ("**− denied**", changes.access.newly_denied()),
         ] {
             for row in rows {
                 let _ = writeln!(
@@ -62,6 +62,24 @@ pub fn markdown(report: &Report) -> String {
                     via(row, true)
                 );
             }
+        }
+        for change in &changes.access.changed {
+            let side = |rows: &[crate::diff::AccessRow]| {
+                rows.iter()
+                    .map(|row| format!("{} on {}", traffic_markdown(&row.traffic), row.ports))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            let _ = writeln!(
+                out,
+                "| **~ {}** | {} | {} | {} → {} | | {} |",
+                change.reach,
+                code(&change.source.to_string()),
+                code(&change.destination.to_string()),
+                side(&change.before),
+                side(&change.after),
+                reach_via(change, true)
+            );
         }
     }
     if !changes.splits.is_empty() {

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{
     base_note, canary_line, canary_sign, change_sign, delta, invalid_base_line, percent,
-    split_notes, split_title, summary, via, warnings,
+    reach_change, reach_via, split_notes, split_title, summary, via, warnings,
 };
 use crate::diagnostics::render::{self as diagnostics_render, SourceLine};
 use crate::diff::Report;
@@ -22,8 +22,8 @@ pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
         let _ = writeln!(out, "note: {note}");
     }
     for (title, sign, rows) in [
-        ("newly allowed", '+', &changes.access.allowed),
-        ("newly denied", '-', &changes.access.denied),
+        ("newly allowed", '+', changes.access.newly_allowed()),
+        ("newly denied", '-', changes.access.newly_denied()),
     ] {
         if rows.is_empty() {
             continue;
@@ -36,6 +36,26 @@ pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
                 row.source, row.destination, row.traffic, row.ports
             );
             let _ = writeln!(out, "      via {}", via(row, false));
+        }
+    }
+    if !changes.access.changed.is_empty() {
+        let _ = writeln!(out, "\naccess changed ({}):", changes.access.changed.len());
+        for change in &changes.access.changed {
+            let _ = writeln!(
+                out,
+                "  ~ {} → {} {}: {}",
+                change.source,
+                change.destination,
+                change.reach,
+                reach_change(change)
+            );
+            let (gained, lost) = changes.access.gained_and_lost(change);
+            for (sign, rows) in [('+', gained), ('-', lost)] {
+                for row in rows {
+                    let _ = writeln!(out, "      {sign} {} on {}", row.traffic, row.ports);
+                }
+            }
+            let _ = writeln!(out, "      via {}", reach_via(change, false));
         }
     }
     if !changes.splits.is_empty() {
@@ -162,8 +182,8 @@ pub fn github(report: &Report) -> String {
         lines.push(note);
     }
     for (sign, rows) in [
-        ('+', &changes.access.allowed),
-        ('-', &changes.access.denied),
+        ('+', changes.access.newly_allowed()),
+        ('-', changes.access.newly_denied()),
     ] {
         for row in rows {
             lines.push(format!(
@@ -171,6 +191,15 @@ pub fn github(report: &Report) -> String {
                 row.source, row.destination, row.traffic, row.ports
             ));
         }
+    }
+    for change in &changes.access.changed {
+        lines.push(format!(
+            "~ {} → {} {}: {}",
+            change.source,
+            change.destination,
+            change.reach,
+            reach_change(change)
+        ));
     }
     for split in &changes.splits {
         lines.push(format!(
