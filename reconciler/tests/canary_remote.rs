@@ -66,6 +66,9 @@ fn assert_promoted_in_place(upstream: &Upstream) {
     assert!(canary.contains("  canary: api-v2   # the new version\n"));
     assert!(canary.contains("\n  phase: Promoted"), "{canary}");
     assert!(canary.contains("  observedSpec: "), "{canary}");
+    // Kubernetes' shape of a status, not a Rust enum's (`Pass: {requests: …}`).
+    assert!(canary.contains("\n    result: Pass\n"), "{canary}");
+    assert!(!canary.contains("Pass:"), "{canary}");
 }
 
 /// A served bare repository `config.git` holding the mesh, and the daemon serving it.

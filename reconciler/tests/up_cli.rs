@@ -86,6 +86,40 @@ fn run_canaries_starts_the_example_canary_at_once() {
     let progressing = eventually(Duration::from_secs(30), || {
         canary_status(&up, &state).filter(|text| text.contains("Progressing"))
     });
+    let json = Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--server",
+            &format!("http://{}", up.admin),
+        ])
+        .env("MESHCD_STATE_DIR", &state)
+        .output()
+        .unwrap();
     let said = up.stop();
     assert!(progressing.is_some(), "{said}");
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let mut keys = Vec::new();
+    collect_keys(&document, &mut keys);
+    let odd: Vec<&String> = keys
+        .iter()
+        .filter(|key| key.contains('_') || key.starts_with(char::is_uppercase))
+        .collect();
+    assert!(odd.is_empty(), "keys not in camelCase: {odd:?}");
+    assert!(keys.iter().any(|key| key == "canaryWeight"), "{keys:?}");
+}
+
+/// Every object key in a JSON document, at any depth.
+fn collect_keys(value: &serde_json::Value, keys: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                keys.push(key.clone());
+                collect_keys(value, keys);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_keys(item, keys)),
+        _ => {}
+    }
 }

@@ -20,9 +20,10 @@ pub enum Phase {
     RolledBack,
 }
 
-/// What one interval's traffic says about the canary.
+/// What one interval's traffic says about the canary. Serialized as Kubernetes writes a
+/// status (`{result: Pass, requests: 412, successRate: 100}`), not as a Rust enum.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all_fields = "camelCase")]
+#[serde(tag = "result", rename_all_fields = "camelCase")]
 pub enum Verdict {
     /// Too little traffic to judge; the step waits.
     Wait { requests: u64, min_requests: u64 },

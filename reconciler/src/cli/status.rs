@@ -354,14 +354,14 @@ mod tests {
                     "namespace": "shop", "name": "api", "specHash": "abc-api-v2",
                     "phase": "Progressing", "step": 2, "steps": 5, "canaryWeight": 30,
                     "failures": 1, "failureThreshold": 3,
-                    "lastVerdict": {"Pass": {"requests": 412, "successRate": 100.0, "p99Ms": 25.0}},
+                    "lastVerdict": {"result": "Pass", "requests": 412, "successRate": 100.0, "p99Ms": 25.0},
                     "message": "step 3 of 5: canary at 30% (success rate 100.00%, p99 <= 25ms)"
                 },
                 {
                     "namespace": "shop", "name": "web", "specHash": "def-web-v2",
                     "phase": "RolledBack", "step": null, "steps": 2, "canaryWeight": 0,
                     "failures": 2, "failureThreshold": 2,
-                    "lastVerdict": {"Fail": {"metric": "successRate", "value": "0.00%", "threshold": ">= 99%"}},
+                    "lastVerdict": {"result": "Fail", "metric": "successRate", "value": "0.00%", "threshold": ">= 99%"},
                     "message": "rolled back: successRate 0.00% (threshold >= 99%), 2 failed analyses"
                 }
             ]
