@@ -47,6 +47,7 @@ async fn serve(api: &FakeApi, state: &std::path::Path) -> (SocketAddr, Arc<Metri
         kubernetes: None,
         canaries,
         authenticator: Authenticator::Cluster(ClusterAuthorizer::new(api.client())),
+        ca_not_after: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -43,6 +43,8 @@ pub struct Admin {
     pub canaries: Arc<crate::canary::controller::CanaryController>,
     /// Decides on the bearer token of every protected route.
     pub authenticator: Authenticator,
+    /// When the mesh CA expires, seconds since the epoch (for `meshcd check`).
+    pub ca_not_after: Option<i64>,
 }
 
 async fn handle(

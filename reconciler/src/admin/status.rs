@@ -30,6 +30,9 @@ pub struct StatusDocument {
     pub canaries: Vec<Rollout>,
     /// `null` in local mode.
     pub kubernetes: Option<KubernetesStatus>,
+    /// When the mesh CA's certificate expires, seconds since the epoch.
+    #[serde(default)]
+    pub ca_not_after: Option<i64>,
 }
 
 /// Gathers the document from the reconciler's shared state.
@@ -48,5 +51,6 @@ pub async fn status_document(admin: &Admin) -> StatusDocument {
         workloads_without_policy: admin.mesh.unreachable_workloads().await,
         canaries: admin.canaries.rollouts().await,
         kubernetes,
+        ca_not_after: admin.ca_not_after,
     }
 }

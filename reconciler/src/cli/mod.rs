@@ -23,6 +23,8 @@ macro_rules! sayln {
 
 mod admin_token;
 mod canary;
+mod check;
+mod check_cluster;
 mod cluster;
 mod demo;
 mod demo_app;
@@ -72,6 +74,9 @@ enum Command {
     Resume(status::ServerArgs),
     /// The Open Service Mesh walkthrough, live: reconciler, apps and proxies on this machine.
     Demo(demo::Args),
+    /// Check the mesh's health: reconciler, repository, CA expiry, proxies in sync; with
+    /// --kubernetes, the installed objects (CRDs, RBAC, webhook). Exit 1 on a failure.
+    Check(check::Args),
     /// Promote, abort, pause or resume a running canary rollout.
     Canary(canary::Args),
     /// Live traffic between workloads: requests/s, success rate, p50/p99 per source →
@@ -120,6 +125,7 @@ pub fn run() -> ExitCode {
         Command::DemoApp(args) => runtime(demo_app::run(args)),
         Command::Demo(args) => runtime(demo::run(args)),
         Command::Canary(args) => runtime(canary::run(args)),
+        Command::Check(args) => runtime(check::run(args)),
         Command::Top(args) => runtime(top::run(args)),
         Command::Completion { shell } => {
             let mut script = Vec::new();

@@ -369,6 +369,7 @@ async fn serve(
             webhook,
             kubernetes: cluster.as_ref().map(|cluster| cluster.status.clone()),
             authenticator,
+            ca_not_after: ca.not_after().map(time::OffsetDateTime::unix_timestamp),
         },
     ));
     let _watcher = source

@@ -140,6 +140,14 @@ impl CertificateAuthority {
         Self::from_pem(cert_pem, &key_pem)
     }
 
+    /// When the CA certificate expires (`None` when its PEM cannot be read back, which
+    /// a CA that signs cannot have).
+    pub fn not_after(&self) -> Option<OffsetDateTime> {
+        let (_, pem) = x509_parser::pem::parse_x509_pem(self.cert_pem.as_bytes()).ok()?;
+        let certificate = pem.parse_x509().ok()?;
+        OffsetDateTime::from_unix_timestamp(certificate.validity().not_after.timestamp()).ok()
+    }
+
     /// The PEM bundle proxies trust.
     pub fn bundle_pem(&self) -> &str {
         &self.cert_pem
