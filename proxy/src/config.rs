@@ -221,6 +221,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    /// Every flag says what it does in `--help`.
+    #[test]
+    fn every_flag_has_help_text() {
+        let command = <Config as clap::CommandFactory>::command();
+        let missing: Vec<&str> = command
+            .get_arguments()
+            .filter(|argument| !matches!(argument.get_id().as_str(), "help" | "version"))
+            .filter(|argument| argument.get_help().is_none() && argument.get_long_help().is_none())
+            .map(|argument| argument.get_id().as_str())
+            .collect();
+        assert!(missing.is_empty(), "without help text: {missing:?}");
+    }
+
     use super::*;
 
     #[test]

@@ -19,10 +19,12 @@ pub enum Action {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// What to do with the rollout.
     #[arg(value_enum)]
     pub action: Action,
     /// The Canary's name.
     pub name: String,
+    /// The Canary's namespace.
     #[arg(long, short = 'n', default_value = "default")]
     pub namespace: String,
     #[command(flatten)]

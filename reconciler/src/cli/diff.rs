@@ -38,6 +38,7 @@ pub struct Args {
     /// The config tree's folder inside each revision (relative).
     #[arg(long)]
     path: Option<PathBuf>,
+    /// text for a terminal, json, markdown (a pull-request comment), github (annotations).
     #[arg(long, value_enum, default_value_t = Format::Text, env = "MESHCD_FORMAT")]
     format: Format,
     /// Warn about a canary whose shortest rollout (steps × interval) is longer than this.

@@ -85,6 +85,7 @@ enum Command {
     /// Print a shell completion script: `source <(meshcd completion bash)`, or save
     /// `meshcd completion zsh` as `_meshcd` in a folder of `$fpath`.
     Completion {
+        /// The shell to complete in.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -171,4 +172,43 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(colour())
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every flag and argument of every command says what it does in `--help`.
+    #[test]
+    fn every_argument_has_help_text() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for argument in command.get_arguments() {
+                let id = argument.get_id().as_str();
+                if id == "help" || id == "version" || argument.is_hide_set() {
+                    continue;
+                }
+                if argument.get_help().is_none() && argument.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.is_hide_set() {
+                    continue;
+                }
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(
+            &<super::Cli as clap::CommandFactory>::command(),
+            "meshcd",
+            &mut missing,
+        );
+        assert!(
+            missing.is_empty(),
+            "without help text:\n{}",
+            missing.join("\n")
+        );
+    }
 }

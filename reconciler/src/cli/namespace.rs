@@ -13,12 +13,14 @@ use crate::load::{Loaded, load_path};
 pub enum Command {
     /// Onboard a namespace: write namespaces/NAME.yaml and commit it.
     Add {
+        /// The namespace to onboard (a DNS label).
         name: String,
         #[command(flatten)]
         repo: RepoArg,
     },
     /// Offboard a namespace: remove its Namespace manifest and commit.
     Remove {
+        /// The namespace to offboard.
         name: String,
         #[command(flatten)]
         repo: RepoArg,

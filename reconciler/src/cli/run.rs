@@ -92,10 +92,13 @@ pub struct RunArgs {
     /// reconciler clones under the state directory: file://, git://, http(s)://, ssh://.
     #[arg(long, env = "MESHCD_REPO")]
     pub repo: String,
+    /// Follow this branch (default: the remote's HEAD, or the local checkout's branch).
     #[arg(long, conflicts_with_all = ["tag", "commit"], env = "MESHCD_BRANCH")]
     pub branch: Option<String>,
+    /// Pin to this tag (canary outcomes are then not committed).
     #[arg(long, conflicts_with = "commit", env = "MESHCD_TAG")]
     pub tag: Option<String>,
+    /// Pin to this commit (canary outcomes are then not committed).
     #[arg(long, env = "MESHCD_COMMIT")]
     pub commit: Option<String>,
     /// The folder of the repository that holds the config.

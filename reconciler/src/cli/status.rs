@@ -31,6 +31,7 @@ pub enum Format {
 pub struct StatusArgs {
     #[command(flatten)]
     pub server: ServerArgs,
+    /// text for people, or json: the reconciler's status document as it sends it.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

@@ -11,8 +11,10 @@ pub enum Command {
     /// Print a new token for one identity and the services its holder may serve (only
     /// its hash is stored).
     Create {
+        /// The namespace of the identity the token proves.
         #[arg(long)]
         namespace: String,
+        /// The service account of the identity the token proves.
         #[arg(long, default_value = "default")]
         service_account: String,
         /// A service the holder may serve (repeat for several; at least one).
@@ -26,6 +28,7 @@ pub enum Command {
     },
     /// Revoke a token by its id (or the whole token).
     Revoke {
+        /// The token's id (as `token list` shows it), or the whole token.
         id: String,
         #[command(flatten)]
         state: StateDirArg,

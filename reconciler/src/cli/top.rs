@@ -39,6 +39,7 @@ pub struct Args {
     /// Print one table and exit instead of refreshing every 2 seconds.
     #[arg(long)]
     pub once: bool,
+    /// text (a live table) or json (one document per refresh).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
