@@ -143,6 +143,33 @@ fn a_misspelt_field_gets_one_error_that_names_the_field_it_almost_matches() {
     );
 }
 
+/// A typo in an object that others name is one error: the objects naming it are not
+/// also told it "does not exist" (the route group, the split a canary drives).
+#[test]
+fn a_misspelt_object_is_not_reported_missing_by_those_that_name_it() {
+    let rules =
+        "      - kind: HTTPRouteGroup\n        name: api-routes\n        matches: [api-values]\n";
+    let tree = Tree::new()
+        .file(
+            "routes.yaml",
+            &ROUTES.replace("pathRegex: /api", "pathRegx: /api"),
+        )
+        .file("target.yaml", &target(rules))
+        .file("split.yaml", &SPLIT.replace("weight: 90", "wieght: 90"))
+        .file(
+            "canary.yaml",
+            &canary("      steps: { stepWeight: 10, maxWeight: 50 }"),
+        );
+    let validated = tree.validate();
+    let errors = support::of_severity(&validated, meshcd::diagnostics::Severity::Error);
+    let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{}", support::describe(&validated));
+    assert!(
+        messages.iter().all(|m| m.starts_with("unknown field")),
+        "{messages:?}"
+    );
+}
+
 #[test]
 fn a_file_that_is_not_utf8_is_reported_at_its_first_bad_byte() {
     let dir = tempfile::tempdir().unwrap();

@@ -40,19 +40,25 @@ pub fn validate(loaded: &Loaded) -> Validated {
         .extend(loaded.diagnostics.0.iter().cloned());
     let mut schemas = schema::Schemas::default();
     let mut objects = Vec::new();
+    // Objects that exist but are reported invalid: references to them are not errors
+    // too (one typo, one error).
+    let mut invalid = semantic::Invalid::default();
     for document in &loaded.documents {
         let Some(mut object) = classify(document, document.value(), &mut reporter) else {
             continue;
         };
         if !schemas.check(&object, &mut reporter) {
+            invalid.insert(&object.id);
             continue;
         }
         if let Some(converted) = convert::convert(&object, &mut reporter) {
             object.value = Value::Null;
             objects.push((object, converted));
+        } else {
+            invalid.insert(&object.id);
         }
     }
-    semantic::check(&objects, &mut reporter);
+    semantic::check(&objects, &invalid, &mut reporter);
     let config = assemble(objects, &reporter);
     let mut diagnostics = reporter.diagnostics;
     diagnostics.sort();

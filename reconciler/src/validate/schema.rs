@@ -35,9 +35,26 @@ impl Schemas {
             );
             return false;
         };
-        let mut valid = true;
-        for error in validator.iter_errors(&object.value) {
-            valid = false;
+        let errors: Vec<_> = validator.iter_errors(&object.value).collect();
+        // A misspelt field is one error: "unknown field `wieght`, did you mean `weight`?"
+        // says it all, without "missing required field `weight`" beside it.
+        let misspelt: std::collections::BTreeSet<(String, String)> = errors
+            .iter()
+            .filter_map(|error| {
+                let field = closest_field(schema, error)?;
+                Some((error.instance_path().as_str().to_string(), field))
+            })
+            .collect();
+        let valid = errors.is_empty();
+        for error in errors {
+            if let ValidationErrorKind::Required { property } = error.kind()
+                && misspelt.contains(&(
+                    error.instance_path().as_str().to_string(),
+                    property.as_str().unwrap_or_default().to_string(),
+                ))
+            {
+                continue;
+            }
             let mut pointer = error.instance_path().as_str().to_string();
             let message = match error.kind() {
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -80,7 +97,8 @@ impl Schemas {
                     display_pointer(&pointer)
                 ),
             };
-            let hint = did_you_mean(schema, &error)
+            let hint = closest_field(schema, &error)
+                .map(|field| format!("did you mean `{field}`?"))
                 .or_else(|| hint_for(error.kind(), &object.api_version, &object.id.kind));
             let pending = reporter.error(object, &pointer, message);
             if let Some(hint) = hint {
@@ -93,7 +111,7 @@ impl Schemas {
 
 /// For an unknown field, the field of the same object its name almost matches
 /// (`pathRegx` → `pathRegex`).
-fn did_you_mean(
+fn closest_field(
     schema: &serde_json::Value,
     error: &jsonschema::ValidationError<'_>,
 ) -> Option<String> {
@@ -109,7 +127,7 @@ fn did_you_mean(
         .keys()
         .map(|field| (field, strsim::levenshtein(unknown, field)))
         .min_by_key(|(_, distance)| *distance)?;
-    (distance <= (unknown.chars().count() / 3).max(2)).then(|| format!("did you mean `{closest}`?"))
+    (distance <= (unknown.chars().count() / 3).max(2)).then(|| closest.clone())
 }
 
 fn display_pointer(pointer: &str) -> String {

@@ -12,7 +12,26 @@ use crate::model::{HttpRouteGroup, RouteKind, TrafficSplit, TrafficTarget};
 
 type Key = (String, String);
 
+/// Objects present in the tree but reported invalid (schema or conversion), by kind and
+/// (namespace, name): a reference to one resolves, so that it is not reported missing.
+#[derive(Debug, Default)]
+pub struct Invalid(BTreeSet<(String, Key)>);
+
+impl Invalid {
+    pub fn insert(&mut self, id: &crate::diagnostics::ObjectId) {
+        self.0.insert((
+            id.kind.clone(),
+            (id.namespace.clone().unwrap_or_default(), id.name.clone()),
+        ));
+    }
+
+    fn contains(&self, kind: &str, key: &Key) -> bool {
+        self.0.contains(&(kind.to_string(), key.clone()))
+    }
+}
+
 struct Index<'o, 'a> {
+    invalid: &'o Invalid,
     namespaces: BTreeSet<String>,
     http_route_groups: BTreeMap<Key, (&'o Object<'a>, &'o HttpRouteGroup)>,
     tcp_routes: BTreeSet<Key>,
@@ -20,15 +39,16 @@ struct Index<'o, 'a> {
     traffic_splits: BTreeMap<Key, (&'o Object<'a>, &'o TrafficSplit)>,
 }
 
-pub fn check(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) {
+pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &mut Reporter<'_>) {
     duplicates(objects, reporter);
-    let index = index(objects);
+    let index = index(objects, invalid);
     let mut regexes = RegexChecks::default();
     let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     let mut canaried_splits: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     for (object, converted) in objects {
         if let Some(namespace) = &object.id.namespace
             && !index.namespaces.contains(namespace)
+            && !invalid.contains("Namespace", &(String::new(), namespace.clone()))
         {
             reporter
                 .error(object, "/metadata/namespace", format!("namespace {namespace:?} is not onboarded"))
@@ -136,8 +156,9 @@ fn duplicates(objects: &[(Object<'_>, Converted)], reporter: &mut Reporter<'_>) 
     }
 }
 
-fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)]) -> Index<'o, 'a> {
+fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -> Index<'o, 'a> {
     let mut index = Index {
+        invalid,
         namespaces: BTreeSet::new(),
         http_route_groups: BTreeMap::new(),
         tcp_routes: BTreeSet::new(),
@@ -201,6 +222,9 @@ fn traffic_target(
             RouteKind::Tcp => index.tcp_routes.contains(&key),
             RouteKind::Udp => index.udp_routes.contains(&key),
         };
+        if !exists && index.invalid.contains(rule.kind.kind_name(), &key) {
+            continue;
+        }
         if !exists {
             reporter
                 .error(
@@ -400,9 +424,9 @@ fn traffic_split(
     reporter: &mut Reporter<'_>,
 ) {
     for (position, name) in split.matches.iter().enumerate() {
-        if !index
-            .http_route_groups
-            .contains_key(&(split.namespace.clone(), name.clone()))
+        let key = (split.namespace.clone(), name.clone());
+        if !index.http_route_groups.contains_key(&key)
+            && !index.invalid.contains("HTTPRouteGroup", &key)
         {
             reporter
                 .error(object, &format!("/spec/matches/{position}/name"), format!(
@@ -441,10 +465,11 @@ fn canary(
     reporter: &mut Reporter<'_>,
 ) {
     let canary = &draft.canary;
-    let Some((_, split)) = index
-        .traffic_splits
-        .get(&(canary.namespace.clone(), canary.traffic_split.clone()))
-    else {
+    let key = (canary.namespace.clone(), canary.traffic_split.clone());
+    let Some((_, split)) = index.traffic_splits.get(&key) else {
+        if index.invalid.contains("TrafficSplit", &key) {
+            return;
+        }
         reporter
             .error(
                 object,
