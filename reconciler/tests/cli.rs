@@ -550,3 +550,72 @@ fn github_annotations_leave_notes_out_unless_asked() {
     let text = meshcd(directory.path(), &["validate", "config"]);
     assert!(stdout(&text).contains("note:"), "{}", stdout(&text));
 }
+
+/// `scripts/install.sh` puts both binaries side by side in PREFIX/bin, working, and says
+/// when that folder is not on PATH.
+#[test]
+fn the_install_script_puts_both_binaries_on_a_prefix() {
+    let prefix = tempfile::tempdir().expect("temp dir");
+    let target = Path::new(env!("CARGO_BIN_EXE_meshcd"))
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir");
+    let output = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/install.sh"))
+        .args(["--debug", "--prefix"])
+        .arg(prefix.path())
+        .env("CARGO_TARGET_DIR", target)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("install.sh runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    for (binary, says) in [("meshcd", "meshcd "), ("meshcd-proxy", "meshcd-proxy ")] {
+        let version = Command::new(prefix.path().join("bin").join(binary))
+            .arg("--version")
+            .output()
+            .expect("the installed binary runs");
+        assert!(
+            stdout(&version).starts_with(says),
+            "{binary}: {}",
+            stdout(&version)
+        );
+    }
+    assert!(
+        stderr(&output).contains("is not on PATH: add  export PATH="),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// The example pull-request workflow restores meshcd from a cache and compiles it only
+/// on a miss, without link-time optimisation.
+#[test]
+fn the_example_workflow_compiles_meshcd_only_on_a_cache_miss() {
+    let text =
+        std::fs::read_to_string(support::examples_repo().join(".github/workflows/meshcd.yaml"))
+            .unwrap();
+    let workflow: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let steps = workflow["jobs"]["validate"]["steps"].as_sequence().unwrap();
+    let cache = steps
+        .iter()
+        .position(|step| {
+            step["uses"]
+                .as_str()
+                .is_some_and(|uses| uses.starts_with("actions/cache@"))
+        })
+        .expect("a cache step");
+    assert_eq!(steps[cache]["with"]["path"], "~/.cargo/bin/meshcd");
+    let install = steps
+        .iter()
+        .position(|step| step["name"] == "Install meshcd")
+        .expect("an install step");
+    assert!(cache < install);
+    assert!(
+        steps[install]["if"]
+            .as_str()
+            .is_some_and(|condition| condition.contains("cache-hit != 'true'")),
+        "{:?}",
+        steps[install]
+    );
+    assert_eq!(steps[install]["env"]["CARGO_PROFILE_RELEASE_LTO"], "false");
+}
