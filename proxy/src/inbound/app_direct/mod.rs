@@ -13,6 +13,8 @@
 //! job.
 
 pub mod body;
+#[cfg(test)]
+mod differential_tests;
 mod head;
 
 use std::future::poll_fn;
