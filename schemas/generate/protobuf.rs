@@ -15,6 +15,9 @@ pub fn generate(schemas_dir: &Path, out_dir: &Path) -> Result<Vec<(String, Strin
         .build_client(true)
         .build_server(true)
         .build_transport(true)
+        // Compiled only for the side a crate asks for (features `client`, `server`).
+        .client_mod_attribute("meshcd.v1", "#[cfg(feature = \"client\")]")
+        .server_mod_attribute("meshcd.v1", "#[cfg(feature = \"server\")]")
         .emit_rerun_if_changed(false)
         .out_dir(out_dir)
         .compile_fds(fds)

@@ -3,12 +3,12 @@
 
 pub mod spiffe;
 
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::{self, PemObject as _};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
@@ -27,10 +27,10 @@ pub enum TlsError {
     NoCertificate { path: PathBuf },
     #[error("{path}: no PEM private key found")]
     NoKey { path: PathBuf },
-    #[error("{path}: {source}")]
+    #[error("{path}: not valid PEM")]
     Pem {
         path: PathBuf,
-        source: std::io::Error,
+        source: rustls::pki_types::pem::Error,
     },
     #[error("{path}: the leaf certificate carries no SPIFFE URI SAN")]
     NoIdentity { path: PathBuf },
@@ -83,7 +83,7 @@ fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
 }
 
 fn certificates(path: &Path, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certificates = rustls_pemfile::certs(&mut BufReader::new(pem))
+    let certificates = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|source| TlsError::Pem {
             path: path.to_owned(),
@@ -105,15 +105,15 @@ impl TlsMaterial {
         let identity = spiffe::identity_of(&chain[0]).ok_or_else(|| TlsError::NoIdentity {
             path: files.certificate.clone(),
         })?;
-        let key: PrivateKeyDer<'static> =
-            rustls_pemfile::private_key(&mut BufReader::new(key_pem.as_slice()))
-                .map_err(|source| TlsError::Pem {
-                    path: files.key.clone(),
-                    source,
-                })?
-                .ok_or_else(|| TlsError::NoKey {
-                    path: files.key.clone(),
-                })?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|source| match source {
+            pem::Error::NoItemsFound => TlsError::NoKey {
+                path: files.key.clone(),
+            },
+            source => TlsError::Pem {
+                path: files.key.clone(),
+                source,
+            },
+        })?;
         let mut roots = RootCertStore::empty();
         for ca in certificates(&files.ca_bundle, ca_pem)? {
             roots.add(ca).map_err(|source| TlsError::Roots {

@@ -35,6 +35,12 @@ pub enum WebhookError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the CA bundle {path} is not valid PEM")]
+    CaPem {
+        path: String,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
     #[error("the CA bundle {0} holds no certificate")]
     CaEmpty(String),
     #[error("no usable system root certificate")]
@@ -173,8 +179,8 @@ fn roots(ca_file: Option<&Path>) -> Result<rustls::RootCertStore, WebhookError> 
                 path: describe(),
                 source,
             })?;
-            for certificate in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let certificate = certificate.map_err(|source| WebhookError::CaFile {
+            for certificate in <rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::pem_slice_iter(&pem) {
+                let certificate = certificate.map_err(|source| WebhookError::CaPem {
                     path: describe(),
                     source,
                 })?;

@@ -30,7 +30,7 @@ pub const WEBHOOK_NAME: &str = "inject.meshcd.dev";
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
     #[error("reading the webhook's certificate and key")]
-    Certificate(#[source] std::io::Error),
+    Certificate(#[source] rustls::pki_types::pem::Error),
     #[error("configuring TLS")]
     Tls(#[from] rustls::Error),
     #[error("patching the caBundle of MutatingWebhookConfiguration {name}")]
@@ -43,14 +43,12 @@ pub enum WebhookError {
 
 /// A TLS acceptor for the webhook from a PEM certificate chain and key.
 pub fn acceptor(cert_pem: &str, key_pem: &str) -> Result<tokio_rustls::TlsAcceptor, WebhookError> {
-    let certs = rustls_pemfile::certs(&mut cert_pem.as_bytes())
+    use rustls::pki_types::pem::PemObject as _;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(cert_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(WebhookError::Certificate)?;
-    let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
-        .map_err(WebhookError::Certificate)?
-        .ok_or_else(|| {
-            WebhookError::Certificate(std::io::Error::other("no private key in the PEM"))
-        })?;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .map_err(WebhookError::Certificate)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

@@ -55,7 +55,11 @@ async fn start() -> Running {
 /// API server does with the configuration's caBundle.
 async fn post(running: &Running, path: &str, body: &Value) -> (StatusCode, Value) {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut running.ca_pem.as_bytes()) {
+    for cert in
+        <rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::pem_slice_iter(
+            running.ca_pem.as_bytes(),
+        )
+    {
         roots.add(cert.unwrap()).unwrap();
     }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(

@@ -448,6 +448,7 @@ impl PathNormalization {
     }
 }
 /// Generated client implementations.
+#[cfg(feature = "client")]
 pub mod control_plane_client {
     #![allow(
         unused_variables,
@@ -592,6 +593,7 @@ pub mod control_plane_client {
     }
 }
 /// Generated server implementations.
+#[cfg(feature = "server")]
 pub mod control_plane_server {
     #![allow(
         unused_variables,
