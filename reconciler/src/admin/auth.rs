@@ -18,7 +18,7 @@ pub struct Action {
 }
 
 /// The API group of the admin API's RBAC attributes (the group of meshcd's CRDs).
-pub const API_GROUP: &str = "meshcd.dev";
+pub use crate::defaults::API_GROUP;
 
 /// How a route is guarded.
 #[derive(Debug, Clone, PartialEq, Eq)]

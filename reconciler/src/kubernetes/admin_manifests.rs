@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::MONITORED_BY_LABEL;
 use super::manifests::{Options, labels, metadata};
-use crate::admin::auth::API_GROUP;
+use crate::defaults::API_GROUP;
 
 /// On a namespace: its pods may reach the reconciler's admin port (status, commands and
 /// metrics; a token and RBAC still decide what a caller may do).

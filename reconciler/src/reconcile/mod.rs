@@ -27,18 +27,7 @@ use crate::source::git::Revision;
 /// A fetch that takes longer than this is reported as failed; the loop moves on.
 const FETCH_DEADLINE: Duration = Duration::from_secs(300);
 
-/// Why a reconcile ran; shown in logs.
-#[derive(Debug, Clone, Copy)]
-pub enum Trigger {
-    Start,
-    Poll,
-    /// The next attempt after a failure.
-    Retry,
-    Watch,
-    Webhook,
-    Sync,
-    Resume,
-}
+pub use crate::source::Trigger;
 
 /// A validated revision held back while suspended.
 struct Pending {

@@ -83,3 +83,17 @@ impl Source {
         }
     }
 }
+
+/// Why the source is looked at (a reconcile runs); shown in logs. Defined with the
+/// source so that its watchers need nothing from the layers above.
+#[derive(Debug, Clone, Copy)]
+pub enum Trigger {
+    Start,
+    Poll,
+    /// The next attempt after a failure.
+    Retry,
+    Watch,
+    Webhook,
+    Sync,
+    Resume,
+}

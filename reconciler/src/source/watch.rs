@@ -6,7 +6,7 @@ use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
-use crate::reconcile::Trigger;
+use super::Trigger;
 
 /// Keeps watching while the returned watcher lives. `None` when the platform refuses
 /// (the poll interval still applies).
