@@ -14,6 +14,8 @@ fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== cargo deny (licenses, bans, sources)"
+scripts/deny.sh
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo build (binaries the end-to-end tests start)"
