@@ -42,7 +42,11 @@ async fn serve(api: &FakeApi, state: &std::path::Path) -> (SocketAddr, Arc<Metri
         mesh,
         status: Arc::new(Mutex::default()),
         triggers,
-        metrics: metrics.clone(),
+        refusals: metrics.admin.clone(),
+        exposition: {
+            let metrics = metrics.clone();
+            Arc::new(move || metrics.encode())
+        },
         webhook: None,
         kubernetes: None,
         canaries,

@@ -9,6 +9,7 @@ pub mod cluster_auth;
 mod cluster_tests;
 mod commands;
 pub mod gate;
+pub mod metrics;
 pub mod status;
 pub mod token_file;
 mod webhook;
@@ -24,7 +25,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::control::mesh::Mesh;
-use crate::metrics::Metrics;
 use crate::reconcile::{SourceStatus, Trigger};
 pub use gate::Authenticator;
 pub use status::{StatusDocument, status_document};
@@ -35,7 +35,10 @@ pub struct Admin {
     pub mesh: Arc<Mesh>,
     pub status: Arc<Mutex<SourceStatus>>,
     pub triggers: mpsc::Sender<Trigger>,
-    pub metrics: Arc<Metrics>,
+    /// What the admin listener refused.
+    pub refusals: metrics::AdminMetrics,
+    /// The whole `/metrics` exposition, composed where the reconciler is assembled.
+    pub exposition: Arc<dyn Fn() -> String + Send + Sync>,
     /// `POST /webhook` exists only when a secret is configured.
     pub webhook: Option<Arc<Webhook>>,
     /// What was applied to the cluster, in Kubernetes mode.
@@ -61,7 +64,7 @@ async fn handle(
             path = request.uri().path(),
             "admin request refused"
         );
-        admin.metrics.admin.refused(refusal.reason);
+        admin.refusals.refused(refusal.reason);
         return Ok(gate::refused(&refusal));
     }
     Ok(route(admin, request).await)
@@ -78,7 +81,7 @@ async fn route(admin: Admin, request: Request<Incoming>) -> Response<Full<Bytes>
             Err(message) => text(StatusCode::BAD_REQUEST, format!("{message}\n")),
         },
         (&Method::GET, "/metrics") => {
-            let mut response = Response::new(Full::new(Bytes::from(admin.metrics.encode())));
+            let mut response = Response::new(Full::new(Bytes::from((admin.exposition)())));
             response.headers_mut().insert(
                 hyper::header::CONTENT_TYPE,
                 hyper::header::HeaderValue::from_static(

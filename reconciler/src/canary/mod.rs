@@ -2,6 +2,7 @@
 //! proxies' client-side traffic reports, the outcome committed back to Git.
 
 pub mod controller;
+pub mod metrics;
 pub mod metrics_source;
 pub mod notify;
 pub mod progress;

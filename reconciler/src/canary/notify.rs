@@ -8,9 +8,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 
+use super::metrics::CanaryMetrics;
 use super::rollout::{Rollout, Verdict};
 use crate::http_client::{ClientError, HttpClient, Limits};
-use crate::metrics::CanaryMetrics;
 
 /// Attempts per notification; the waits between them double from [`FIRST_BACKOFF`].
 const ATTEMPTS: u32 = 4;

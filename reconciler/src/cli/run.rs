@@ -368,7 +368,11 @@ async fn serve(
             mesh: mesh.clone(),
             status: status.clone(),
             triggers: triggers.clone(),
-            metrics: metrics.clone(),
+            refusals: metrics.admin.clone(),
+            exposition: {
+                let metrics = metrics.clone();
+                Arc::new(move || metrics.encode())
+            },
             webhook,
             kubernetes: cluster.as_ref().map(|cluster| cluster.status.clone()),
             authenticator,

@@ -4,6 +4,7 @@
 //! status says why. Fetch failures are retried with a capped exponential backoff.
 
 mod evaluate;
+pub mod metrics;
 mod schedule;
 mod status;
 
@@ -19,10 +20,10 @@ pub use schedule::Schedule;
 pub use status::{FailureReason, Rejected, SourceStatus};
 
 use crate::control::mesh::Mesh;
-use crate::metrics::ReconcileMetrics;
 use crate::model::Config;
 use crate::source::credentials::Redactor;
 use crate::source::git::Revision;
+use metrics::ReconcileMetrics;
 
 /// A fetch that takes longer than this is reported as failed; the loop moves on.
 const FETCH_DEADLINE: Duration = Duration::from_secs(300);
