@@ -542,19 +542,7 @@ fn a_regex_with_a_pipe_stays_inside_its_markdown_cell() {
         &shop("/api/values", "[GET]"),
         &shop("/(api|v2)/.*", "[GET]"),
     );
-    let side = |label: &str| Side {
-        label: label.into(),
-        commit: None,
-        valid: true,
-        errors: 0,
-    };
-    let report = Report {
-        base: side("main"),
-        head: side("feature"),
-        changes: Some(changes),
-        diagnostics: Default::default(),
-    };
-    let markdown = render::markdown(&report);
+    let markdown = render::markdown(&report_of(changes));
     assert!(
         markdown.contains(
             "| **~ widened** | `shop/frontend` | `shop/api` | HTTP `GET` `/api/values` on any port → HTTP `GET` `/(api\\|v2)/.*` on any port |"
@@ -599,20 +587,24 @@ spec: {matches: {ports: [8080]}}
     assert!(changes.access.denied.is_empty());
 }
 
-fn text_of(changes: ChangeSet) -> String {
+/// A report of `changes` between two valid revisions, `main` and `feature`.
+fn report_of(changes: ChangeSet) -> Report {
     let side = |label: &str| Side {
         label: label.into(),
         commit: None,
         valid: true,
         errors: 0,
     };
-    let report = Report {
+    Report {
         base: side("main"),
         head: side("feature"),
         changes: Some(changes),
         diagnostics: Default::default(),
-    };
-    render::text(&report, &|_, _| None)
+    }
+}
+
+fn text_of(changes: ChangeSet) -> String {
+    render::text(&report_of(changes), &|_, _| None)
 }
 
 /// A grant that reaches further reads as that grant, before and after, with the exact
