@@ -94,3 +94,25 @@ fn add_commits_to_the_repository_the_local_reconciler_follows() {
     );
     assert!(!elsewhere.path().join("namespaces").exists());
 }
+
+/// Once the reconciler stops, the repository it followed is no default any more: a
+/// commit would land where nothing reads it.
+#[test]
+fn a_stopped_reconciler_s_repository_is_not_used() {
+    let world = tempfile::tempdir().unwrap();
+    let state = world.path().join("state");
+    let up = up_support::Up::start(
+        Path::new(env!("CARGO_BIN_EXE_meshcd")),
+        world.path(),
+        &[],
+        |command| {
+            command.env("MESHCD_STATE_DIR", &state);
+        },
+    )
+    .unwrap();
+    up.stop();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let added = meshcd(elsewhere.path(), &state, &["namespace", "add", "payments"]);
+    assert_eq!(added.status.code(), Some(1), "{added:?}");
+    assert!(stderr(&added).contains("no config repository"), "{added:?}");
+}

@@ -68,7 +68,7 @@ fn up_holds_the_example_canary_until_the_user_resumes_it() {
     let said = up.stop();
     let held = held.unwrap_or_else(|| panic!("the canary was never held: {said}"));
     assert!(held.contains("meshcd canary resume api"), "{held}");
-    assert!(said.contains("canary held at Git's weights"), "{said}");
+    assert!(said.contains("canary held at its weights"), "{said}");
     assert!(resumed.status.success(), "{resumed:?}");
     assert!(progressing.is_some(), "resume runs it: {said}");
     assert_eq!(
@@ -122,4 +122,25 @@ fn collect_keys(value: &serde_json::Value, keys: &mut Vec<String>) {
         serde_json::Value::Array(items) => items.iter().for_each(|item| collect_keys(item, keys)),
         _ => {}
     }
+}
+
+/// A rollout saved running by `up --run-canaries` is held when a plain `up` resumes it:
+/// restored progress is no way around the calm default.
+#[test]
+fn a_rollout_resumed_from_saved_progress_is_held_too() {
+    let world = tempfile::tempdir().unwrap();
+    let state = world.path().join("state");
+    let running = start(&state, &["--run-canaries"]);
+    let progressing = eventually(Duration::from_secs(30), || {
+        canary_status(&running, &state).filter(|text| text.contains("Progressing"))
+    });
+    running.stop();
+    assert!(progressing.is_some());
+    let calm = start(&state, &[]);
+    let held = eventually(Duration::from_secs(30), || {
+        canary_status(&calm, &state).filter(|text| text.contains("Paused"))
+    });
+    let said = calm.stop();
+    let held = held.unwrap_or_else(|| panic!("the resumed rollout was not held: {said}"));
+    assert!(held.contains("held at"), "{held}");
 }

@@ -73,7 +73,11 @@ fn imports(src: &Path) -> BTreeSet<(String, String)> {
                 continue;
             }
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".rs") || name.contains("test") {
+            if !name.ends_with(".rs")
+                || name.ends_with("_tests.rs")
+                || name == "tests.rs"
+                || name == "test_support.rs"
+            {
                 continue;
             }
             let relative = path.strip_prefix(src).unwrap();
@@ -89,15 +93,7 @@ fn imports(src: &Path) -> BTreeSet<(String, String)> {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            // Inline unit tests sit at the end of a file; comments name what they like.
-            let text: String = text
-                .split("#[cfg(test)]")
-                .next()
-                .unwrap_or_default()
-                .lines()
-                .map(|line| line.split("//").next().unwrap_or_default())
-                .collect::<Vec<_>>()
-                .join("\n");
+            let text = production(&text);
             for (at, _) in text.match_indices("crate::") {
                 let named: String = text[at + "crate::".len()..]
                     .chars()
@@ -112,10 +108,57 @@ fn imports(src: &Path) -> BTreeSet<(String, String)> {
     found
 }
 
+/// `text` without its test items (`#[cfg(test)] mod x;` and `#[cfg(test)] mod x { … }`,
+/// wherever they stand) and without comment lines, which may name anything.
+fn production(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let item = &rest[at + "#[cfg(test)]".len()..];
+        let end_of_declaration = item.find(';');
+        let open = item.find('{');
+        rest = match (end_of_declaration, open) {
+            (Some(semicolon), Some(brace)) if semicolon < brace => &item[semicolon + 1..],
+            (_, Some(brace)) => {
+                let mut depth = 0usize;
+                let mut close = item.len();
+                for (index, character) in item[brace..].char_indices() {
+                    match character {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                close = brace + index + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                &item[close..]
+            }
+            (Some(semicolon), None) => &item[semicolon + 1..],
+            (None, None) => "",
+        };
+    }
+    out.push_str(rest);
+    out.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn check(crate_folder: &str, layers: &[&[&str]], exceptions: &[(&str, &str)]) {
     let layer_of = |module: &str| layers.iter().position(|layer| layer.contains(&module));
     let src = workspace().join(crate_folder).join("src");
     let found = imports(&src);
+    assert!(
+        found.len() > 20,
+        "{crate_folder}: only {} imports found under {}: is the scan looking in the right place?",
+        found.len(),
+        src.display()
+    );
     let mut problems = Vec::new();
     let mut modules: BTreeSet<&str> = BTreeSet::new();
     for (from, to) in &found {
@@ -179,7 +222,16 @@ fn an_upward_import_is_found() {
     let scratch = tempfile::tempdir().unwrap();
     std::fs::write(scratch.path().join("model.rs"), "use crate::cli::run;\n").unwrap();
     std::fs::write(scratch.path().join("cli.rs"), "use crate::model::Config;\n").unwrap();
+    std::fs::write(
+        scratch.path().join("admin.rs"),
+        "#[cfg(test)]\nmod admin_tests;\nuse crate::cli::run;\n#[cfg(test)]\nmod tests {\n    use crate::x::{a, b};\n}\nfn f() { crate::y::z(); }\n",
+    )
+    .unwrap();
     let found = imports(scratch.path());
+    // An early `#[cfg(test)] mod …;` hides nothing after it; a test block hides itself.
+    assert!(found.contains(&("admin".to_string(), "cli".to_string())));
+    assert!(found.contains(&("admin".to_string(), "y".to_string())));
+    assert!(!found.contains(&("admin".to_string(), "x".to_string())));
     assert!(found.contains(&("model".to_string(), "cli".to_string())));
     assert!(found.contains(&("cli".to_string(), "model".to_string())));
 }

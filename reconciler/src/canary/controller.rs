@@ -21,6 +21,8 @@ const TICK: Duration = Duration::from_millis(250);
 /// How long after a failed outcome commit (remote unreachable, pushes refused every
 /// time) it is tried again.
 const OUTCOME_RETRY: Duration = Duration::from_secs(30);
+/// How a held rollout's message starts.
+const HELD: &str = "held at";
 /// What an outcome's failure adds to the rollout's message.
 const NOT_IN_GIT: &str = "; the outcome is not in Git: ";
 
@@ -283,6 +285,29 @@ impl CanaryController {
         Ok(format!("{command:?} requested for {namespace}/{name}"))
     }
 
+    /// `meshcd up`'s calm default, also for a rollout resumed from saved progress: a
+    /// running one is held (it would time out with no traffic), and without the hold a
+    /// rollout held by an earlier run goes on. Whether the rollout is held now.
+    fn apply_hold(&self, rollout: &mut Rollout) -> bool {
+        let held_before = rollout.phase == Phase::Paused && rollout.message.starts_with(HELD);
+        if self.hold_new && rollout.phase == Phase::Progressing {
+            rollout.phase = Phase::Paused;
+            rollout.message = format!(
+                "{HELD} {}%: `meshcd up` starts canaries paused; send traffic, then \
+                 `meshcd canary resume {} -n {}`",
+                rollout.canary_weight, rollout.name, rollout.namespace
+            );
+            tracing::info!(canary = %format!("{}/{}", rollout.namespace, rollout.name), "canary held at its weights: `meshcd canary resume {} -n {}` runs it", rollout.name, rollout.namespace);
+            return true;
+        }
+        if !self.hold_new && held_before {
+            rollout.phase = Phase::Progressing;
+            rollout.last_advance = Instant::now();
+            rollout.message = "no longer held (canaries run as they appear)".into();
+        }
+        held_before && self.hold_new
+    }
+
     async fn step(&self, now: Instant) {
         let Some(applied) = self.mesh.applied().await else {
             return;
@@ -313,7 +338,8 @@ impl CanaryController {
                 } else {
                     saved_rollout(&self.progress, canary, &hash, now)
                 };
-                if let Some(rollout) = resumed {
+                if let Some(mut rollout) = resumed {
+                    self.apply_hold(&mut rollout);
                     // Back at the weight reached before the restart, not Git's.
                     self.mesh
                         .set_split_weights(
@@ -339,15 +365,7 @@ impl CanaryController {
                     let initial = split_of(&config, canary)
                         .map_or(0, |split| canary_percent(&split.value, canary));
                     let mut rollout = Rollout::start(canary, initial, now);
-                    if self.hold_new {
-                        rollout.phase = Phase::Paused;
-                        rollout.message = format!(
-                            "held at {initial}%: `meshcd up` starts canaries paused; send traffic, \
-                             then `meshcd canary resume {} -n {}`",
-                            key.1, key.0
-                        );
-                        tracing::info!(canary = %format!("{}/{}", key.0, key.1), "canary held at Git's weights: `meshcd canary resume {} -n {}` runs it", key.1, key.0);
-                    } else {
+                    if !self.apply_hold(&mut rollout) {
                         tracing::info!(canary = %format!("{}/{}", key.0, key.1), superseded, "canary rollout starts");
                     }
                     rollouts.insert(key.clone(), rollout);

@@ -133,10 +133,13 @@ pub fn judge(status: &StatusDocument, now: OffsetDateTime, ca_warning: Duration)
     let applied = source.applied.as_ref().map(|r| short(&r.id));
     match (&source.last_error, &applied) {
         (Some(error), _) => findings.push(fail(format!(
-            "repository {}: {error} ({} failure(s) in a row; the applied revision {} stays in force)",
+            "repository {}: {error} ({} failure(s) in a row; {})",
             source.repository,
             source.consecutive_failures,
-            applied.as_deref().unwrap_or("(none)")
+            match &applied {
+                Some(applied) => format!("the applied revision {applied} stays in force"),
+                None => "nothing applied yet".into(),
+            }
         ))),
         (None, None) => findings.push(fail(format!(
             "repository {}: no revision applied yet",

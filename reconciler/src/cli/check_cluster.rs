@@ -1,6 +1,7 @@
 //! `meshcd check --kubernetes`: every object `meshcd install` renders is in the cluster
-//! (namespace, CRDs, RBAC, webhook, Services, Deployment), the webhook carries the mesh
-//! CA, and the reconciler Deployment has a ready replica. The list comes from the same
+//! (namespace, CRDs, RBAC, webhook, Services, Deployment), the webhook has a caBundle
+//! (the reconciler writes it at start; it is not compared with the CA here), and the
+//! reconciler Deployment has a ready replica. The list comes from the same
 //! renderer as `install`, so the check cannot drift from what is installed.
 
 use kube::api::{Api, DynamicObject};
@@ -36,6 +37,7 @@ pub async fn check(namespace: &str, mesh_name: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut missing = Vec::new();
     let mut present = 0;
+    let mut unreadable = 0;
     for wanted in rendered(&options) {
         let label = format!(
             "{} {}{}",
@@ -53,6 +55,7 @@ pub async fn check(namespace: &str, mesh_name: &str) -> Vec<Finding> {
                 continue;
             }
             Err(error) => {
+                unreadable += 1;
                 findings.push(finding(Outcome::Fail, format!("reading {label}: {error}")));
                 continue;
             }
@@ -62,7 +65,7 @@ pub async fn check(namespace: &str, mesh_name: &str) -> Vec<Finding> {
             findings.push(finding(Outcome::Fail, format!("{label}: {problem}")));
         }
     }
-    if missing.is_empty() {
+    if missing.is_empty() && unreadable == 0 {
         findings.insert(
             0,
             finding(
@@ -78,9 +81,13 @@ pub async fn check(namespace: &str, mesh_name: &str) -> Vec<Finding> {
             finding(
                 Outcome::Fail,
                 format!(
-                    "cluster: {} object(s) of `meshcd install` missing: {} (`meshcd install --repo URL | kubectl apply -f -`)",
+                    "cluster: {present} object(s) of `meshcd install` present, {unreadable} unreadable, {} missing{} (`meshcd install --repo URL | kubectl apply -f -`)",
                     missing.len(),
-                    missing.join(", ")
+                    if missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", missing.join(", "))
+                    }
                 ),
             ),
         );

@@ -60,20 +60,22 @@ impl RepoArg {
             return in_git(&followed);
         }
         let here = std::env::current_dir()?;
+        // The working directory itself (a config folder inside a larger repository is
+        // where its files go), once it is inside a Git working tree.
         match git2::Repository::discover(&here)
             .ok()
-            .and_then(|repository| repository.workdir().map(Path::to_path_buf))
+            .filter(|repository| repository.workdir().is_some())
         {
-            Some(workdir) => {
+            Some(_) => {
                 eprintln!(
-                    "meshcd: using {}, the Git repository here",
-                    workdir.display()
+                    "meshcd: using {}, in a Git repository (--repo names another)",
+                    here.display()
                 );
-                Ok(workdir)
+                Ok(here)
             }
             None => bail!(
                 "no config repository: {} is not in a Git repository and no local reconciler \
-                 records one in {}; pass --repo DIR (or MESHCD_REPO)",
+                 runs on {}; pass --repo DIR (or MESHCD_REPO)",
                 here.display(),
                 state.display()
             ),
@@ -86,7 +88,7 @@ impl RepoArg {
 fn in_git(repo: &Path) -> anyhow::Result<PathBuf> {
     if !repo.is_dir() {
         bail!(
-            "config repository {} does not exist (--repo)",
+            "config repository {} does not exist (from --repo or MESHCD_REPO)",
             repo.display()
         );
     }

@@ -2,7 +2,7 @@
 //! repository, by default a scratch copy of `examples-repo/`).
 
 mod source_flags;
-mod state_lock;
+pub(crate) mod state_lock;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -243,7 +243,16 @@ async fn serve(
     };
     let state_dir = args.state.for_serving()?;
     let _state_lock = state_lock::lock(&state_dir)?;
-    record_followed_repository(&state_dir, source.local_path())?;
+    // Only a checked-out HEAD can take a commit where this reconciler reads; the folder
+    // is the one it reads (--path).
+    let followed = source
+        .local_path()
+        .filter(|_| matches!(source.reference(), Reference::Head))
+        .map(|root| match &subpath {
+            Some(sub) => root.join(sub),
+            None => root.to_path_buf(),
+        });
+    record_followed_repository(&state_dir, followed.as_deref())?;
     // In a cluster the CA lives in a Secret, shared by every replica.
     let trust_domain = crate::model::Mesh::default().trust_domain;
     let cluster = match cluster {
@@ -551,14 +560,10 @@ const FOLLOWED_REPOSITORY: &str = "repository";
 
 fn record_followed_repository(state_dir: &Path, local: Option<&Path>) -> anyhow::Result<()> {
     let file = state_dir.join(FOLLOWED_REPOSITORY);
-    match local {
-        Some(path) => {
-            let absolute = path
-                .canonicalize()
-                .with_context(|| format!("resolving {}", path.display()))?;
-            std::fs::write(&file, absolute.as_os_str().as_encoded_bytes())
-        }
-        // A remote has no working tree here to commit to.
+    // A folder that cannot be resolved (a --path not created yet) is not recorded.
+    match local.and_then(|path| path.canonicalize().ok()) {
+        Some(absolute) => std::fs::write(&file, absolute.as_os_str().as_encoded_bytes()),
+        // A remote, or a pinned reference, has no working tree here to commit to.
         None => match std::fs::remove_file(&file) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
             _ => Ok(()),
@@ -567,8 +572,11 @@ fn record_followed_repository(state_dir: &Path, local: Option<&Path>) -> anyhow:
     .with_context(|| format!("writing {}", file.display()))
 }
 
-/// The local repository the reconciler of `state_dir` follows (or last followed).
+/// The local repository folder the reconciler of `state_dir` follows, while it runs.
 pub fn followed_repository(state_dir: &Path) -> Option<PathBuf> {
+    if !state_lock::is_held(state_dir) {
+        return None;
+    }
     let text = std::fs::read_to_string(state_dir.join(FOLLOWED_REPOSITORY)).ok()?;
     let path = PathBuf::from(text.trim_end_matches('\n'));
     path.is_dir().then_some(path)

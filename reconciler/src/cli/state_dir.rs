@@ -46,7 +46,14 @@ impl StateDirArg {
     pub fn for_serving(&self) -> anyhow::Result<PathBuf> {
         let state = self.locate();
         if !state.path.is_dir() {
-            std::fs::create_dir_all(&state.path).map_err(|error| {
+            // Private from the start: it holds the CA key, the token store and clones of
+            // the config repository.
+            std::os::unix::fs::DirBuilderExt::mode(
+                std::fs::DirBuilder::new().recursive(true),
+                0o700,
+            )
+            .create(&state.path)
+            .map_err(|error| {
                 anyhow::anyhow!("creating state directory {}: {error}", state.path.display())
             })?;
             eprintln!(
@@ -96,7 +103,7 @@ fn locate(named: Option<&Path>, cwd: &Path, per_user: Option<PathBuf>) -> StateD
     if let Some(path) = cwd
         .ancestors()
         .map(|folder| folder.join(defaults::STATE_DIR))
-        .find(|candidate| candidate.is_dir())
+        .find(|candidate| is_ours(candidate))
     {
         return StateDir {
             path,
@@ -116,11 +123,28 @@ fn locate(named: Option<&Path>, cwd: &Path, per_user: Option<PathBuf>) -> StateD
     }
 }
 
-/// `$XDG_STATE_HOME/meshcd`, else `$HOME/.local/state/meshcd` (XDG Base Directory).
+/// A `.meshcd` found above the working directory is used only when it is a directory of
+/// this user that nobody else may write (as git's `safe.directory`): one planted in a
+/// shared folder (`/tmp/.meshcd`) would receive this user's clones and steer its commits.
+fn is_ours(candidate: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(metadata) = std::fs::metadata(candidate) else {
+        return false;
+    };
+    // /proc/self belongs to the process's effective user.
+    let Ok(me) = std::fs::metadata("/proc/self").map(|own| own.uid()) else {
+        return false;
+    };
+    metadata.is_dir() && metadata.uid() == me && metadata.mode() & 0o022 == 0
+}
+
+/// `$XDG_STATE_HOME/meshcd`, else `$HOME/.local/state/meshcd` (XDG Base Directory; a
+/// relative `XDG_STATE_HOME` is ignored, as the specification says).
 fn per_user() -> Option<PathBuf> {
     let non_empty = |name| std::env::var_os(name).filter(|value| !value.is_empty());
     non_empty("XDG_STATE_HOME")
         .map(PathBuf::from)
+        .filter(|path| path.is_absolute())
         .or_else(|| non_empty("HOME").map(|home| Path::new(&home).join(".local/state")))
         .map(|base| base.join("meshcd"))
 }
@@ -149,6 +173,17 @@ mod tests {
             (state.path, state.found),
             (world.path().join(".meshcd"), Found::Upward)
         );
+    }
+
+    #[test]
+    fn a_dot_meshcd_others_may_write_is_passed_over() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let world = tempfile::tempdir().unwrap();
+        let planted = world.path().join(".meshcd");
+        std::fs::create_dir(&planted).unwrap();
+        std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let state = locate(None, world.path(), Some(world.path().join("user")));
+        assert_eq!(state.path, world.path().join("user"));
     }
 
     #[test]

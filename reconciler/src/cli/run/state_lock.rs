@@ -48,3 +48,17 @@ pub fn lock(state_dir: &Path) -> anyhow::Result<StateLock> {
     file.flush()?;
     Ok(StateLock { _file: file })
 }
+
+/// Whether a reconciler holds `state_dir` now (its lock is taken).
+pub fn is_held(state_dir: &Path) -> bool {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .open(state_dir.join("lock"))
+    else {
+        return false;
+    };
+    matches!(
+        file.try_lock_shared(),
+        Err(std::fs::TryLockError::WouldBlock)
+    )
+}
