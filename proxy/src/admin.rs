@@ -24,7 +24,7 @@ use hyper_util::server::conn::auto;
 
 use crate::accept::Acceptor;
 use crate::app_probe::{self, AppProbes};
-use crate::header_timeout;
+use crate::http::header_timeout;
 use crate::metrics::Metrics;
 use crate::outbound::listener::HEADER_READ_TIMEOUT;
 use crate::outbound::tcp::TcpListeners;

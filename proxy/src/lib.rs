@@ -9,25 +9,17 @@
 //! and swapped atomically when it changes.
 
 mod accept;
-pub mod access_log;
 pub mod admin;
 pub mod app_probe;
 pub mod config;
-mod header_timeout;
-mod headers;
-pub mod hop;
+pub mod http;
 pub mod inbound;
 pub mod join;
-mod linger;
 pub mod metrics;
 pub mod outbound;
-pub mod path;
-mod quickack;
-mod respond;
 pub mod shutdown;
 pub mod snapshot;
 pub mod tls;
-mod upgrade;
 pub mod wait_ready;
 mod watch;
 
@@ -42,9 +34,9 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 
 use accept::Acceptor;
-use access_log::AccessLog;
 use admin::Admin;
 use config::Config;
+use http::access_log::AccessLog;
 use inbound::{AppClients, Inbound};
 use metrics::Metrics;
 use outbound::Outbound;

@@ -24,21 +24,8 @@ const RECONCILER: &[&[&str]] = &[
 const RECONCILER_EXCEPTIONS: &[(&str, &str)] = &[];
 
 const PROXY: &[&[&str]] = &[
-    &[
-        "hop",
-        "path",
-        "headers",
-        "quickack",
-        "linger",
-        "shutdown",
-        "metrics",
-        "app_probe",
-        "header_timeout",
-        "upgrade",
-        "access_log",
-        "watch",
-    ],
-    &["tls", "accept", "config", "respond"],
+    &["http", "shutdown", "metrics", "app_probe", "watch"],
+    &["tls", "accept", "config"],
     &["snapshot"],
     &["outbound"],
     &["inbound"],
@@ -47,11 +34,11 @@ const PROXY: &[&[&str]] = &[
 ];
 
 /// Known upward imports in the proxy (issue 17): the endpoint registry and split choice
-/// that snapshot compilation builds live in `outbound`; `respond` boxes the inbound
-/// body types; inbound reuses outbound's listener settings.
+/// that snapshot compilation builds live in `outbound`; `http::respond` boxes the inbound
+/// body types.
 const PROXY_EXCEPTIONS: &[(&str, &str)] = &[
     ("snapshot", "outbound"),
-    ("respond", "inbound"),
+    ("http", "inbound"),
     // The composition root's announcement of new TCP listeners, called back by the sink
     // that applies snapshots.
     ("join", "announce_tcp_listeners"),

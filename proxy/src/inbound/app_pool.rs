@@ -20,7 +20,7 @@ use hyper_util::rt::TokioIo;
 
 use super::app_direct::{ConnectError, open};
 use super::idle::IdleConnections;
-use crate::quickack::AckingStream;
+use crate::http::quickack::AckingStream;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

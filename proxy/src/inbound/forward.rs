@@ -18,14 +18,14 @@ use super::app_pool::AppError;
 use super::authorize::{self, Call, Decision};
 use super::{Inbound, Peer};
 use crate::accept::Slot;
-use crate::access_log::HttpEntry;
-use crate::headers;
-use crate::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
+use crate::http::access_log::HttpEntry;
+use crate::http::headers;
+use crate::http::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
+use crate::http::path::{self, PathError};
+use crate::http::respond::{self, ResponseBody};
+use crate::http::upgrade;
 use crate::metrics::{Direction, RouteLabels, RouteMetrics};
-use crate::path::{self, PathError};
-use crate::respond::{self, ResponseBody};
 use crate::snapshot::{InboundPort, Protocol, Snapshot};
-use crate::upgrade;
 
 /// The route label of requests admitted without an HTTP match (shared: no allocation per
 /// request).

@@ -27,7 +27,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::access_log::AccessLog;
+use crate::http::access_log::AccessLog;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 use crate::tls::TlsStore;

@@ -10,8 +10,8 @@ use tokio_rustls::server::TlsStream;
 
 use super::authorize::{self, Call, Decision};
 use super::{Inbound, Peer};
-use crate::access_log::TcpEntry;
-use crate::hop;
+use crate::http::access_log::TcpEntry;
+use crate::http::hop;
 use crate::metrics::{Direction, TcpLabels};
 use crate::snapshot::Protocol;
 

@@ -8,7 +8,7 @@ use http::{Response, StatusCode};
 
 use super::pool::ConnectError;
 use super::route::RouteError;
-use crate::respond::{self, ResponseBody};
+use crate::http::respond::{self, ResponseBody};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ForwardError {
@@ -37,7 +37,7 @@ pub enum ForwardError {
     #[error("CONNECT is only proxied to TCP service ports; {0}")]
     ConnectMethod(String),
     #[error(transparent)]
-    Path(#[from] crate::path::PathError),
+    Path(#[from] crate::http::path::PathError),
 }
 
 impl ForwardError {

@@ -15,13 +15,13 @@ use hyper::body::{Body, Incoming};
 use super::error::ForwardError;
 use super::pool::Alpn;
 use super::{Outbound, UpstreamBody, balance, route, tcp};
-use crate::access_log::HttpEntry;
-use crate::headers;
-use crate::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
-use crate::path::{self, PathNormalization};
-use crate::respond::{self, ResponseBody, describe};
+use crate::http::access_log::HttpEntry;
+use crate::http::headers;
+use crate::http::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
+use crate::http::path::{self, PathNormalization};
+use crate::http::respond::{self, ResponseBody, describe};
+use crate::http::upgrade;
 use crate::snapshot::{Backend, Service, Snapshot};
-use crate::upgrade;
 
 /// The service function of outbound HTTP connections.
 pub async fn handle(

@@ -15,9 +15,9 @@ use tokio::net::TcpStream;
 
 use super::{Outbound, http, tcp, transparent};
 use crate::accept::{Acceptor, Slot};
-use crate::header_timeout;
-use crate::linger::Linger;
-use crate::quickack::{AckingStream, Midway};
+use crate::http::header_timeout;
+use crate::http::linger::Linger;
+use crate::http::quickack::{AckingStream, Midway};
 use crate::shutdown::Drain;
 use crate::snapshot::{Protocol, Snapshot};
 

@@ -31,7 +31,7 @@ use bytes::Bytes;
 use http_body_util::{Either, Empty};
 use hyper::body::Incoming;
 
-use crate::access_log::AccessLog;
+use crate::http::access_log::AccessLog;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 use pool::Pool;

@@ -19,10 +19,10 @@ use super::error::ForwardError;
 use super::pool::{Alpn, UpstreamStream};
 use super::{Outbound, balance};
 use crate::accept::{Acceptor, Slot};
-use crate::access_log::TcpEntry;
-use crate::hop;
+use crate::http::access_log::TcpEntry;
+use crate::http::hop;
+use crate::http::respond::{self, ResponseBody};
 use crate::metrics::{Direction, TcpLabels};
-use crate::respond::{self, ResponseBody};
 use crate::shutdown::Drain;
 use crate::snapshot::{Backend, Protocol, Snapshot, parse_authority};
 

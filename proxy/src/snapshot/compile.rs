@@ -19,11 +19,11 @@ use super::{
     Backend, Destination, InboundPort, Mesh, MtlsMode, Protocol, Rule, Service, ServicePort,
     Snapshot, Split, TrafficPolicy, Workload,
 };
-use crate::hop;
+use crate::http::hop;
+use crate::http::path::PathNormalization;
 use crate::metrics::{Direction, Metrics, RouteLabels};
 use crate::outbound::endpoint::EndpointRegistry;
 use crate::outbound::split::WeightedChoice;
-use crate::path::PathNormalization;
 
 /// What a snapshot is compiled against.
 pub struct CompileContext<'a> {

@@ -21,10 +21,10 @@ use std::time::Duration;
 use http::HeaderValue;
 use http::uri::Authority;
 
+use crate::http::path::PathNormalization;
 use crate::metrics::RouteMetrics;
 use crate::outbound::endpoint::Endpoint;
 use crate::outbound::split::WeightedChoice;
-use crate::path::PathNormalization;
 
 pub use compile::{CompileContext, InvalidSnapshot, compile};
 pub use hosts::{Authority as HostAuthority, parse_authority};

@@ -13,7 +13,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
-use crate::hop;
+use crate::http::hop;
 use spiffe::MeshServerVerifier;
 
 #[derive(Debug, thiserror::Error)]

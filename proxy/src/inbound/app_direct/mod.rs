@@ -31,7 +31,7 @@ use tokio::net::TcpStream;
 use tokio_util::io::poll_read_buf;
 
 use super::idle::IdleConnections;
-use crate::quickack;
+use crate::http::quickack;
 use body::DirectBody;
 pub use head::HeadError;
 use head::ResponseHead;
