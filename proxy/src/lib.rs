@@ -20,6 +20,7 @@ pub mod outbound;
 pub mod shutdown;
 pub mod snapshot;
 pub mod tls;
+pub mod upstream;
 pub mod wait_ready;
 mod watch;
 
@@ -40,12 +41,12 @@ use http::access_log::AccessLog;
 use inbound::{AppClients, Inbound};
 use metrics::Metrics;
 use outbound::Outbound;
-use outbound::endpoint::EndpointRegistry;
 use outbound::on_demand::{Lookups, OnDemand};
 use outbound::pool::Pool;
 use outbound::tcp::TcpListeners;
 use snapshot::{CompileContext, Snapshot, SnapshotStore};
 use tls::{TlsError, TlsFiles, TlsStore};
+use upstream::endpoint::EndpointRegistry;
 
 /// How long shutdown waits for requests in flight before exiting anyway.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);

@@ -25,7 +25,7 @@ const RECONCILER_EXCEPTIONS: &[(&str, &str)] = &[];
 
 const PROXY: &[&[&str]] = &[
     &["http", "shutdown", "metrics", "app_probe", "watch"],
-    &["tls", "accept", "config"],
+    &["tls", "accept", "config", "upstream"],
     &["snapshot"],
     &["outbound"],
     &["inbound"],
@@ -33,11 +33,9 @@ const PROXY: &[&[&str]] = &[
     &["wait_ready"],
 ];
 
-/// Known upward imports in the proxy (issue 17): the endpoint registry and split choice
-/// that snapshot compilation builds live in `outbound`; `http::respond` boxes the inbound
-/// body types.
+/// Known upward imports in the proxy (issue 17): `http::respond` boxes the inbound body
+/// types.
 const PROXY_EXCEPTIONS: &[(&str, &str)] = &[
-    ("snapshot", "outbound"),
     ("http", "inbound"),
     // The composition root's announcement of new TCP listeners, called back by the sink
     // that applies snapshots.

@@ -7,11 +7,11 @@ use meshcd_schemas::proto;
 
 use super::{JoinSink, WorkloadCertificate};
 use crate::metrics::{Direction, Metrics};
-use crate::outbound::endpoint::EndpointRegistry;
 use crate::outbound::on_demand::Lookups;
 use crate::outbound::tcp::TcpListeners;
 use crate::snapshot::{CompileContext, SnapshotStore};
 use crate::tls::TlsStore;
+use crate::upstream::endpoint::EndpointRegistry;
 
 pub struct StoreSink {
     pub snapshots: Arc<SnapshotStore>,

@@ -13,31 +13,25 @@
 //! - `tcp`: the same for TCP service ports, per connection.
 
 pub mod balance;
-pub mod endpoint;
 mod error;
 mod http;
 pub mod listener;
 pub mod on_demand;
 pub mod pool;
 mod route;
-pub mod split;
 pub mod tcp;
 mod transparent;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{Either, Empty};
-use hyper::body::Incoming;
-
 use crate::http::access_log::AccessLog;
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 use pool::Pool;
 
-/// The body of a request sent to a peer: the app's own, or empty for a retry's copy.
-pub type UpstreamBody = Either<Incoming, Empty<Bytes>>;
+pub use crate::upstream::UpstreamBody;
+pub(crate) use crate::upstream::endpoint;
 
 /// What every outbound connection shares.
 pub struct Outbound {

@@ -22,8 +22,8 @@ use super::{
 use crate::http::hop;
 use crate::http::path::PathNormalization;
 use crate::metrics::{Direction, Metrics, RouteLabels};
-use crate::outbound::endpoint::EndpointRegistry;
-use crate::outbound::split::WeightedChoice;
+use crate::upstream::endpoint::EndpointRegistry;
+use crate::upstream::split::WeightedChoice;
 
 /// What a snapshot is compiled against.
 pub struct CompileContext<'a> {

@@ -23,8 +23,8 @@ use http::uri::Authority;
 
 use crate::http::path::PathNormalization;
 use crate::metrics::RouteMetrics;
-use crate::outbound::endpoint::Endpoint;
-use crate::outbound::split::WeightedChoice;
+use crate::upstream::endpoint::Endpoint;
+use crate::upstream::split::WeightedChoice;
 
 pub use compile::{CompileContext, InvalidSnapshot, compile};
 pub use hosts::{Authority as HostAuthority, parse_authority};
@@ -234,7 +234,7 @@ pub(crate) fn compile_for_tests(snapshot: meshcd_schemas::proto::Snapshot) -> Sn
     compile(
         snapshot,
         &CompileContext {
-            endpoints: &crate::outbound::endpoint::EndpointRegistry::default(),
+            endpoints: &crate::upstream::endpoint::EndpointRegistry::default(),
             metrics: &crate::metrics::Metrics::new(),
         },
     )

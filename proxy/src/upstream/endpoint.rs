@@ -77,12 +77,12 @@ pub struct Endpoint {
     /// `now_millis()` until which the endpoint is ejected; 0 when it is not.
     ejected_until: AtomicU64,
     /// The pooled multiplexed connection, when one is open.
-    pub(super) connection: ArcSwapOption<SendRequest<UpstreamBody>>,
+    pub(crate) connection: ArcSwapOption<SendRequest<UpstreamBody>>,
     /// Counts connection attempts, so a request that waited for someone else's attempt
     /// can tell it happened (and fail fast with its error instead of trying again).
-    pub(super) connect_generation: AtomicU64,
+    pub(crate) connect_generation: AtomicU64,
     /// Serialises connection attempts; holds the last attempt's error.
-    pub(super) connecting: tokio::sync::Mutex<Option<Arc<str>>>,
+    pub(crate) connecting: tokio::sync::Mutex<Option<Arc<str>>>,
 }
 
 /// Counts a request as in flight on an endpoint until dropped.

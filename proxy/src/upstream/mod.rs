@@ -1,0 +1,13 @@
+//! What the snapshot builds and the outbound side sends through: the registry of peer
+//! endpoints (with their shared connections and health) and the weighted choice of a
+//! split's backend. Below both, so that neither climbs to the other.
+
+use bytes::Bytes;
+use http_body_util::{Either, Empty};
+use hyper::body::Incoming;
+
+pub mod endpoint;
+pub mod split;
+
+/// The body of a request sent to a peer: the app's own, or empty for a retry's copy.
+pub type UpstreamBody = Either<Incoming, Empty<Bytes>>;
