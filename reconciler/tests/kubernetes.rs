@@ -49,14 +49,15 @@ async fn eventually<F: std::future::Future<Output = bool>>(
     what: &str,
     mut check: impl FnMut() -> F,
 ) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while tokio::time::Instant::now() < deadline {
-        if check().await {
-            return;
+    meshcd_testkit::eventually(Duration::from_secs(60), || {
+        let attempt = check();
+        async move {
+            anyhow::ensure!(attempt.await, "{what}");
+            Ok(())
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{what} within 60s");
+    })
+    .await
+    .unwrap_or_else(|error| panic!("{error:#}"));
 }
 
 fn examples_config(mesh: &str) -> Config {

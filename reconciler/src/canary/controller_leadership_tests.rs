@@ -10,14 +10,7 @@ use crate::kubernetes::fixtures::examples_config;
 const NAMESPACE: &str = "osm-canary-deployment-sample-app";
 
 async fn eventually(what: &str, check: impl AsyncFn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{what} within 10s");
+    meshcd_testkit::eventually_holds(what, Duration::from_secs(10), check).await;
 }
 
 fn leaders_progress(config: &Config, weight: u32) -> Saved {

@@ -189,14 +189,7 @@ mod tests {
     use crate::kubernetes::fixtures::examples_config;
 
     async fn eventually(what: &str, check: impl AsyncFn() -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while tokio::time::Instant::now() < deadline {
-            if check().await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("{what} within 10s");
+        meshcd_testkit::eventually_holds(what, Duration::from_secs(10), check).await;
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
@@ -149,22 +149,19 @@ pub fn keep_calling(frontend: Arc<Joined>, stop: Arc<AtomicBool>) -> tokio::task
     })
 }
 
-/// Polls `check` until it returns `Some`, failing with the last `Err` text at the deadline.
+/// Polls `check` until it returns `Ok`, failing with the last `Err` text at the deadline
+/// (the workspace's one `eventually`, for checks that describe with a `String`).
 pub async fn eventually<T, F, Fut>(deadline: Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, String>>,
 {
-    let start = Instant::now();
-    loop {
-        match check().await {
-            Ok(value) => return value,
-            Err(last) if start.elapsed() > deadline => {
-                panic!("not within {deadline:?}; last seen:\n{last}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
+    meshcd_testkit::eventually(deadline, || {
+        let attempt = check();
+        async move { attempt.await.map_err(anyhow::Error::msg) }
+    })
+    .await
+    .unwrap_or_else(|last| panic!("not within {deadline:?}; last seen:\n{last:#}"))
 }
 
 /// The reconciler's admin API as its operator reaches it: the address and the admin

@@ -7,7 +7,7 @@
 use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Up {
     child: Child,
@@ -84,16 +84,11 @@ impl Up {
     }
 }
 
-/// Calls `check` until it returns `Some`, for up to `deadline`.
+/// Calls `check` until it returns `Some`, for up to `deadline` (the workspace's one
+/// `eventually`, blocking).
 pub fn eventually<T>(deadline: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
-    let end = Instant::now() + deadline;
-    loop {
-        if let Some(value) = check() {
-            return Some(value);
-        }
-        if Instant::now() >= end {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    meshcd_testkit::eventually_blocking(deadline, || {
+        check().ok_or_else(|| anyhow::anyhow!("not yet"))
+    })
+    .ok()
 }
