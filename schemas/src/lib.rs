@@ -9,6 +9,34 @@
 //! (`overlays/`); both the schemas and the CRDs are embedded in the library, so neither
 //! binary reads them from disk.
 
+/// The proxy's environment variables, one per flag, so deployments configure it without
+/// a command line: the sidecar injector sets them, the proxy reads them.
+pub mod proxy_env {
+    pub const SNAPSHOT: &str = "MESHCD_PROXY_SNAPSHOT";
+    pub const CERT: &str = "MESHCD_PROXY_CERT";
+    pub const KEY: &str = "MESHCD_PROXY_KEY";
+    pub const CA_BUNDLE: &str = "MESHCD_PROXY_CA_BUNDLE";
+    pub const OUTBOUND: &str = "MESHCD_PROXY_OUTBOUND";
+    pub const INBOUND: &str = "MESHCD_PROXY_INBOUND";
+    pub const ADMIN: &str = "MESHCD_PROXY_ADMIN";
+    pub const ACCESS_LOG: &str = "MESHCD_PROXY_ACCESS_LOG";
+    pub const CONNECT_TIMEOUT: &str = "MESHCD_PROXY_CONNECT_TIMEOUT";
+    pub const REQUEST_TIMEOUT: &str = "MESHCD_PROXY_REQUEST_TIMEOUT";
+    pub const LOG: &str = "MESHCD_PROXY_LOG";
+    pub const JOIN: &str = "MESHCD_PROXY_JOIN";
+    pub const CONTROL_PLANE_NAME: &str = "MESHCD_PROXY_CONTROL_PLANE_NAME";
+    pub const TOKEN: &str = "MESHCD_PROXY_TOKEN";
+    pub const TOKEN_FILE: &str = "MESHCD_PROXY_TOKEN_FILE";
+    pub const NAMESPACE: &str = "MESHCD_PROXY_NAMESPACE";
+    pub const SERVICE_ACCOUNT: &str = "MESHCD_PROXY_SERVICE_ACCOUNT";
+    pub const SERVICES: &str = "MESHCD_PROXY_SERVICES";
+    pub const PORTS: &str = "MESHCD_PROXY_PORTS";
+    pub const PROXY_ID: &str = "MESHCD_PROXY_ID";
+    pub const ADVERTISE: &str = "MESHCD_PROXY_ADVERTISE";
+    pub const MAX_CONNECTIONS: &str = "MESHCD_PROXY_MAX_CONNECTIONS";
+    pub const APP_PROBES: &str = "MESHCD_PROXY_APP_PROBES";
+}
+
 /// Control-plane messages and service (`meshcd.v1`), with protobuf JSON mapping.
 #[allow(clippy::all, missing_docs)]
 pub mod proto {

@@ -360,22 +360,23 @@ fn app_probe(probe: &serde_json::Map<String, Value>, container: &Container) -> O
 }
 
 fn proxy_container(pod: &Pod, settings: &Settings, probes: &BTreeMap<String, Value>) -> Value {
+    use meshcd_schemas::proxy_env;
     let field = |path: &str| json!({"fieldRef": {"fieldPath": path}});
     let mut env = json!([
         {"name": "POD_IP", "valueFrom": field("status.podIP")},
-        {"name": "MESHCD_PROXY_ID", "valueFrom": field("metadata.uid")},
-        {"name": "MESHCD_PROXY_NAMESPACE", "valueFrom": field("metadata.namespace")},
-        {"name": "MESHCD_PROXY_SERVICE_ACCOUNT", "valueFrom": field("spec.serviceAccountName")},
-        {"name": "MESHCD_PROXY_JOIN", "value": settings.control_plane},
-        {"name": "MESHCD_PROXY_CONTROL_PLANE_NAME", "value": settings.control_plane_name},
-        {"name": "MESHCD_PROXY_CA_BUNDLE", "value": format!("{CA_DIR}/{CA_BUNDLE_KEY}")},
-        {"name": "MESHCD_PROXY_INBOUND", "value": format!("0.0.0.0:{INBOUND_PORT}")},
-        {"name": "MESHCD_PROXY_ADVERTISE", "value": format!("$(POD_IP):{INBOUND_PORT}")},
-        {"name": "MESHCD_PROXY_ADMIN", "value": format!("0.0.0.0:{ADMIN_PORT}")},
-        {"name": "MESHCD_PROXY_TOKEN_FILE", "value": format!("{TOKEN_DIR}/token")},
-        {"name": "MESHCD_PROXY_SERVICES", "value": hello_services(pod)},
-        {"name": "MESHCD_PROXY_PORTS", "value": hello_ports(pod)},
-        {"name": "MESHCD_PROXY_APP_PROBES", "value": if probes.is_empty() {
+        {"name": proxy_env::PROXY_ID, "valueFrom": field("metadata.uid")},
+        {"name": proxy_env::NAMESPACE, "valueFrom": field("metadata.namespace")},
+        {"name": proxy_env::SERVICE_ACCOUNT, "valueFrom": field("spec.serviceAccountName")},
+        {"name": proxy_env::JOIN, "value": settings.control_plane},
+        {"name": proxy_env::CONTROL_PLANE_NAME, "value": settings.control_plane_name},
+        {"name": proxy_env::CA_BUNDLE, "value": format!("{CA_DIR}/{CA_BUNDLE_KEY}")},
+        {"name": proxy_env::INBOUND, "value": format!("0.0.0.0:{INBOUND_PORT}")},
+        {"name": proxy_env::ADVERTISE, "value": format!("$(POD_IP):{INBOUND_PORT}")},
+        {"name": proxy_env::ADMIN, "value": format!("0.0.0.0:{ADMIN_PORT}")},
+        {"name": proxy_env::TOKEN_FILE, "value": format!("{TOKEN_DIR}/token")},
+        {"name": proxy_env::SERVICES, "value": hello_services(pod)},
+        {"name": proxy_env::PORTS, "value": hello_ports(pod)},
+        {"name": proxy_env::APP_PROBES, "value": if probes.is_empty() {
             String::new()
         } else {
             serde_json::to_string(probes).unwrap_or_default()
