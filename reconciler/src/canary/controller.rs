@@ -630,7 +630,7 @@ impl CanaryController {
                 .map_err(|error| Unwritten {
                     // A newer commit changed the Canary: nothing to retry.
                     retry: !matches!(error, WriteError::Superseded(_)),
-                    reason: error.to_string(),
+                    reason: crate::error_chain::error_chain(&error),
                 })
         })
         .await

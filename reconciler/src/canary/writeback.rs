@@ -21,7 +21,7 @@ pub const AUTHOR_EMAIL: &str = "meshcd@localhost";
 pub enum WriteError {
     #[error("{0}")]
     Git(String),
-    #[error("reading or writing {path}: {source}")]
+    #[error("reading or writing {path}")]
     Io {
         path: PathBuf,
         #[source]

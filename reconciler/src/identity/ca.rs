@@ -30,7 +30,7 @@ pub enum CaError {
     },
     #[error("refusing the CA key")]
     Exposed(#[from] super::private_file::PrivateFileError),
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Certificate {
         what: &'static str,
         #[source]
