@@ -116,3 +116,22 @@ fn a_stopped_reconciler_s_repository_is_not_used() {
     assert_eq!(added.status.code(), Some(1), "{added:?}");
     assert!(stderr(&added).contains("no config repository"), "{added:?}");
 }
+
+/// `MESHCD_REPO` may hold the URL a reconciler follows: `namespace` says it needs a clone.
+#[test]
+fn a_repository_url_is_refused_with_what_to_pass_instead() {
+    let world = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_meshcd"))
+        .args(["namespace", "add", "shop"])
+        .current_dir(world.path())
+        .env("MESHCD_STATE_DIR", world.path().join("state"))
+        .env(
+            "MESHCD_REPO",
+            "https://git.example.com/platform/mesh-config.git",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(stderr(&output).contains("is a URL"), "{output:?}");
+    assert!(stderr(&output).contains("local clone"), "{output:?}");
+}

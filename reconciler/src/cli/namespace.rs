@@ -86,6 +86,14 @@ impl RepoArg {
 /// The repository folder, once it is known to be in a Git working tree: checked before
 /// any file is written, so a refusal leaves nothing behind.
 fn in_git(repo: &Path) -> anyhow::Result<PathBuf> {
+    let text = repo.to_string_lossy();
+    if text.contains("://") || text.starts_with("git@") {
+        // MESHCD_REPO may hold the URL `meshcd run` follows.
+        bail!(
+            "{text} is a URL (from --repo or MESHCD_REPO): meshcd namespace commits to a local \
+             clone of the config repository; pass --repo DIR and push the commit"
+        );
+    }
     if !repo.is_dir() {
         bail!(
             "config repository {} does not exist (from --repo or MESHCD_REPO)",
