@@ -167,7 +167,12 @@ async fn a_failing_canary_is_rolled_back_after_exactly_failure_threshold_failed_
         "no step was taken"
     );
     let last = &sightings.last().unwrap().rollout;
-    assert_eq!(last["phase"], "RolledBack", "{last:#}");
+    // The rollout leaves /status once its rollback commit is applied, which can happen
+    // between two polls: the last sighting is the decided rollback, written or not yet.
+    assert!(
+        last["phase"] == "RolledBack" || last["phase"] == "RollingBack",
+        "{last:#}"
+    );
     assert_eq!(last["canaryWeight"], 0);
     let progressing_messages: Vec<&str> = sightings
         .iter()
