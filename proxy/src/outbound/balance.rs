@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rand::Rng;
 
-use super::endpoint::{Endpoint, now_millis};
+use crate::upstream::endpoint::{Endpoint, now_millis};
 
 /// Picks an endpoint, never `avoid` (the one a retry moves away from).
 pub fn choose<'a>(

@@ -14,7 +14,7 @@ use hyper::body::{Body, Incoming};
 
 use super::error::ForwardError;
 use super::pool::Alpn;
-use super::{Outbound, UpstreamBody, balance, route, tcp};
+use super::{Outbound, balance, route, tcp};
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
 use crate::http::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
@@ -22,6 +22,7 @@ use crate::http::path::{self, PathNormalization};
 use crate::http::respond::{self, ResponseBody, describe};
 use crate::http::upgrade;
 use crate::snapshot::{Backend, Service, Snapshot};
+use crate::upstream::UpstreamBody;
 
 /// The service function of outbound HTTP connections.
 pub async fn handle(
@@ -279,7 +280,7 @@ async fn send(
     Err(last_error)
 }
 
-fn fail(outbound: &Outbound, endpoint: &super::endpoint::Endpoint) {
+fn fail(outbound: &Outbound, endpoint: &crate::upstream::endpoint::Endpoint) {
     if endpoint.failed() {
         outbound.metrics.ejections.inc();
     }

@@ -30,9 +30,6 @@ use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
 use pool::Pool;
 
-pub use crate::upstream::UpstreamBody;
-pub(crate) use crate::upstream::endpoint;
-
 /// What every outbound connection shares.
 pub struct Outbound {
     pub snapshots: Arc<SnapshotStore>,

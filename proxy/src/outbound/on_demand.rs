@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::metrics::Metrics;
 use crate::snapshot::{CompileContext, Snapshot, SnapshotStore};
 
-use super::endpoint::EndpointRegistry;
+use crate::upstream::endpoint::EndpointRegistry;
 
 /// How long a call waits for the control plane's answer before it is told the host is
 /// unknown (404); nothing is remembered then.

@@ -15,11 +15,11 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::UpstreamBody;
-use super::endpoint::Endpoint;
 use crate::metrics::Metrics;
 use crate::tls::TlsStore;
 use crate::tls::spiffe::{self, IdentityError};
+use crate::upstream::UpstreamBody;
+use crate::upstream::endpoint::Endpoint;
 
 /// HTTP/2 settings of the pooled connections: large windows so one connection carries
 /// a busy endpoint's traffic, pings so a dead peer is noticed without a request.

@@ -14,7 +14,6 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::endpoint::Endpoint;
 use super::error::ForwardError;
 use super::pool::{Alpn, UpstreamStream};
 use super::{Outbound, balance};
@@ -25,6 +24,7 @@ use crate::http::respond::{self, ResponseBody};
 use crate::metrics::{Direction, TcpLabels};
 use crate::shutdown::Drain;
 use crate::snapshot::{Backend, Protocol, Snapshot, parse_authority};
+use crate::upstream::endpoint::Endpoint;
 
 /// The local listeners of TCP service ports, kept in step with the snapshot.
 pub struct TcpListeners {
