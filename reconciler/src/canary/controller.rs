@@ -263,14 +263,14 @@ impl CanaryController {
             .ok_or_else(|| format!("no running canary {namespace}/{name}"))?;
         let transition = match (command, rollout.phase) {
             (Command::Pause, Phase::Progressing) => {
-                rollout.phase = Phase::Paused;
-                rollout.message = format!("paused at {}% by an operator", rollout.canary_weight);
+                rollout.pause(format!(
+                    "paused at {}% by an operator",
+                    rollout.canary_weight
+                ));
                 return Ok(rollout.message.clone());
             }
             (Command::Resume, Phase::Paused) => {
-                rollout.phase = Phase::Progressing;
-                rollout.last_advance = Instant::now();
-                rollout.message = "resumed by an operator".into();
+                rollout.resume("resumed by an operator".into());
                 self.wake.notify_one();
                 return Ok(rollout.message.clone());
             }
@@ -287,25 +287,21 @@ impl CanaryController {
 
     /// `meshcd up`'s calm default, also for a rollout resumed from saved progress: a
     /// running one is held (it would time out with no traffic), and without the hold a
-    /// rollout held by an earlier run goes on. Whether the rollout is held now.
-    fn apply_hold(&self, rollout: &mut Rollout) -> bool {
-        let held_before = rollout.phase == Phase::Paused && rollout.message.starts_with(HELD);
+    /// rollout held by an earlier run goes on.
+    fn apply_hold(&self, rollout: &mut Rollout) {
         if self.hold_new && rollout.phase == Phase::Progressing {
-            rollout.phase = Phase::Paused;
-            rollout.message = format!(
+            rollout.pause(format!(
                 "{HELD} {}%: `meshcd up` starts canaries paused; send traffic, then \
                  `meshcd canary resume {} -n {}`",
                 rollout.canary_weight, rollout.name, rollout.namespace
-            );
+            ));
             tracing::info!(canary = %format!("{}/{}", rollout.namespace, rollout.name), "canary held at its weights: `meshcd canary resume {} -n {}` runs it", rollout.name, rollout.namespace);
-            return true;
+        } else if !self.hold_new
+            && rollout.phase == Phase::Paused
+            && rollout.message.starts_with(HELD)
+        {
+            rollout.resume("no longer held (canaries run as they appear)".into());
         }
-        if !self.hold_new && held_before {
-            rollout.phase = Phase::Progressing;
-            rollout.last_advance = Instant::now();
-            rollout.message = "no longer held (canaries run as they appear)".into();
-        }
-        held_before && self.hold_new
     }
 
     async fn step(&self, now: Instant) {
@@ -365,7 +361,8 @@ impl CanaryController {
                     let initial = split_of(&config, canary)
                         .map_or(0, |split| canary_percent(&split.value, canary));
                     let mut rollout = Rollout::start(canary, initial, now);
-                    if !self.apply_hold(&mut rollout) {
+                    self.apply_hold(&mut rollout);
+                    if !self.hold_new {
                         tracing::info!(canary = %format!("{}/{}", key.0, key.1), superseded, "canary rollout starts");
                     }
                     rollouts.insert(key.clone(), rollout);

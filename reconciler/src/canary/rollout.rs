@@ -268,6 +268,19 @@ impl Rollout {
         Transition::Nothing
     }
 
+    /// Holds the weights in force: no analysis until [`Rollout::resume`].
+    pub fn pause(&mut self, message: String) {
+        self.phase = Phase::Paused;
+        self.message = message;
+    }
+
+    /// Runs again; the next step is an interval away from now.
+    pub fn resume(&mut self, message: String) {
+        self.phase = Phase::Progressing;
+        self.last_advance = Instant::now();
+        self.message = message;
+    }
+
     /// An operator's `meshcd canary promote` / `abort`.
     pub fn force(&mut self, promote: bool) -> Transition {
         if promote {
