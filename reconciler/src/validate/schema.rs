@@ -35,22 +35,28 @@ impl Schemas {
             );
             return false;
         };
-        let errors: Vec<_> = validator.iter_errors(&object.value).collect();
+        // Each error with the field it may be a misspelling of.
+        let errors: Vec<_> = validator
+            .iter_errors(&object.value)
+            .map(|error| {
+                let closest = closest_field(schema, &error);
+                (error, closest)
+            })
+            .collect();
         // A misspelt field is one error: "unknown field `wieght`, did you mean `weight`?"
         // says it all, without "missing required field `weight`" beside it.
-        let misspelt: std::collections::BTreeSet<(String, String)> = errors
+        let misspelt: std::collections::BTreeSet<(&str, &str)> = errors
             .iter()
-            .filter_map(|error| {
-                let field = closest_field(schema, error)?;
-                Some((error.instance_path().as_str().to_string(), field))
+            .filter_map(|(error, closest)| {
+                Some((error.instance_path().as_str(), closest.as_deref()?))
             })
             .collect();
         let valid = errors.is_empty();
-        for error in errors {
+        for (error, closest) in &errors {
             if let ValidationErrorKind::Required { property } = error.kind()
                 && misspelt.contains(&(
-                    error.instance_path().as_str().to_string(),
-                    property.as_str().unwrap_or_default().to_string(),
+                    error.instance_path().as_str(),
+                    property.as_str().unwrap_or_default(),
                 ))
             {
                 continue;
@@ -97,7 +103,8 @@ impl Schemas {
                     display_pointer(&pointer)
                 ),
             };
-            let hint = closest_field(schema, &error)
+            let hint = closest
+                .as_ref()
                 .map(|field| format!("did you mean `{field}`?"))
                 .or_else(|| hint_for(error.kind(), &object.api_version, &object.id.kind));
             let pending = reporter.error(object, &pointer, message);

@@ -15,18 +15,25 @@ type Key = (String, String);
 /// Objects present in the tree but reported invalid (schema or conversion), by kind and
 /// (namespace, name): a reference to one resolves, so that it is not reported missing.
 #[derive(Debug, Default)]
-pub struct Invalid(BTreeSet<(String, Key)>);
+pub struct Invalid(BTreeMap<String, BTreeSet<Key>>);
 
 impl Invalid {
     pub fn insert(&mut self, id: &crate::diagnostics::ObjectId) {
-        self.0.insert((
-            id.kind.clone(),
-            (id.namespace.clone().unwrap_or_default(), id.name.clone()),
-        ));
+        self.0
+            .entry(id.kind.clone())
+            .or_default()
+            .insert((id.namespace.clone().unwrap_or_default(), id.name.clone()));
     }
 
     fn contains(&self, kind: &str, key: &Key) -> bool {
-        self.0.contains(&(kind.to_string(), key.clone()))
+        self.0.get(kind).is_some_and(|keys| keys.contains(key))
+    }
+
+    /// A cluster-scoped Namespace is keyed by its name alone.
+    fn contains_namespace(&self, name: &str) -> bool {
+        self.0
+            .get("Namespace")
+            .is_some_and(|keys| keys.iter().any(|(_, invalid)| invalid == name))
     }
 }
 
@@ -48,7 +55,7 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
     for (object, converted) in objects {
         if let Some(namespace) = &object.id.namespace
             && !index.namespaces.contains(namespace)
-            && !invalid.contains("Namespace", &(String::new(), namespace.clone()))
+            && !index.invalid.contains_namespace(namespace)
         {
             reporter
                 .error(object, "/metadata/namespace", format!("namespace {namespace:?} is not onboarded"))
