@@ -2,7 +2,6 @@
 
 use anyhow::bail;
 
-use super::http::call;
 use super::status::ServerArgs;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -38,13 +37,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Action::Pause => "pause",
         Action::Resume => "resume",
     };
-    let url = format!(
-        "{}/canaries/{}/{}/{action}",
-        args.server.server.trim_end_matches('/'),
-        args.namespace,
-        args.name
-    );
-    let (code, body) = call("POST", &url, &args.server.token.credentials()?).await?;
+    let path = format!("/canaries/{}/{}/{action}", args.namespace, args.name);
+    let (code, body) = args.server.call("POST", &path).await?;
     if !(200..300).contains(&code) {
         bail!("{action} failed with HTTP {code}: {}", body.trim());
     }

@@ -9,9 +9,9 @@ use std::time::Duration;
 use anyhow::bail;
 use time::OffsetDateTime;
 
-use super::http::call;
 use super::status::ServerArgs;
 use crate::admin::StatusDocument;
+use crate::canary::writeback::short;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,35 +45,27 @@ pub struct Finding {
     pub text: String,
 }
 
-fn pass(text: String) -> Finding {
-    Finding {
-        outcome: Outcome::Pass,
-        text,
+impl Finding {
+    pub fn new(outcome: Outcome, text: String) -> Finding {
+        Finding { outcome, text }
     }
+}
+
+fn pass(text: String) -> Finding {
+    Finding::new(Outcome::Pass, text)
 }
 
 fn warn(text: String) -> Finding {
-    Finding {
-        outcome: Outcome::Warn,
-        text,
-    }
+    Finding::new(Outcome::Warn, text)
 }
 
 fn fail(text: String) -> Finding {
-    Finding {
-        outcome: Outcome::Fail,
-        text,
-    }
+    Finding::new(Outcome::Fail, text)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut findings = Vec::new();
-    let url = format!("{}/status", args.server.server.trim_end_matches('/'));
-    let answer = match args.server.token.credentials() {
-        Ok(credentials) => call("GET", &url, &credentials).await,
-        Err(error) => Err(error),
-    };
-    match answer {
+    match args.server.call("GET", "/status").await {
         Ok((200, body)) => match serde_json::from_str::<StatusDocument>(&body) {
             Ok(status) => {
                 findings.push(pass(format!(
@@ -83,7 +75,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 findings.extend(judge(&status, OffsetDateTime::now_utc(), args.ca_warning));
             }
             Err(error) => findings.push(fail(format!(
-                "{url} answered, but not with a meshcd status document: {error}"
+                "{}/status answered, but not with a meshcd status document: {error}",
+                args.server.server.trim_end_matches('/')
             ))),
         },
         Ok((code, body)) => findings.push(fail(format!(
@@ -130,7 +123,7 @@ fn report(findings: &[Finding]) -> usize {
 pub fn judge(status: &StatusDocument, now: OffsetDateTime, ca_warning: Duration) -> Vec<Finding> {
     let mut findings = Vec::new();
     let source = &status.source;
-    let applied = source.applied.as_ref().map(|r| short(&r.id));
+    let applied = source.applied.as_ref().map(|r| short(&r.id).to_string());
     match (&source.last_error, &applied) {
         (Some(error), _) => findings.push(fail(format!(
             "repository {}: {error} ({} failure(s) in a row; {})",
@@ -153,10 +146,7 @@ pub fn judge(status: &StatusDocument, now: OffsetDateTime, ca_warning: Duration)
     if let Some(rejected) = &source.rejected {
         findings.push(warn(format!(
             "the latest revision {} was rejected: {}",
-            rejected
-                .revision
-                .as_ref()
-                .map_or("-".into(), |r| short(&r.id)),
+            rejected.revision.as_ref().map_or("-", |r| short(&r.id)),
             rejected.message
         )));
     }
@@ -210,7 +200,7 @@ pub fn judge(status: &StatusDocument, now: OffsetDateTime, ca_warning: Duration)
                 kubernetes
                     .applied_revision
                     .as_deref()
-                    .map_or("nothing".into(), short)
+                    .map_or("nothing", short)
             )),
         });
     }
@@ -241,10 +231,6 @@ fn ca_finding(not_after: Option<i64>, now: OffsetDateTime, warning: Duration) ->
             left.whole_days()
         ))
     }
-}
-
-fn short(id: &str) -> String {
-    id.chars().take(12).collect()
 }
 
 #[cfg(test)]

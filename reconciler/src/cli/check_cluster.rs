@@ -19,11 +19,10 @@ struct Wanted {
 }
 
 pub async fn check(namespace: &str, mesh_name: &str) -> Vec<Finding> {
-    let finding = |outcome, text: String| Finding { outcome, text };
     let client = match kube::Client::try_default().await {
         Ok(client) => client,
         Err(error) => {
-            return vec![finding(
+            return vec![Finding::new(
                 Outcome::Fail,
                 format!("no Kubernetes API from the kubeconfig: {error}"),
             )];
@@ -56,42 +55,40 @@ pub async fn check(namespace: &str, mesh_name: &str) -> Vec<Finding> {
             }
             Err(error) => {
                 unreadable += 1;
-                findings.push(finding(Outcome::Fail, format!("reading {label}: {error}")));
+                findings.push(Finding::new(
+                    Outcome::Fail,
+                    format!("reading {label}: {error}"),
+                ));
                 continue;
             }
         };
         present += 1;
         if let Some(problem) = problem_of(&wanted.gvk.kind, &object) {
-            findings.push(finding(Outcome::Fail, format!("{label}: {problem}")));
+            findings.push(Finding::new(Outcome::Fail, format!("{label}: {problem}")));
         }
     }
-    if missing.is_empty() && unreadable == 0 {
-        findings.insert(
-            0,
-            finding(
-                Outcome::Pass,
-                format!(
-                    "cluster: all {present} objects of `meshcd install` present (CRDs, RBAC, webhook, reconciler)"
-                ),
+    let summary = if missing.is_empty() && unreadable == 0 {
+        Finding::new(
+            Outcome::Pass,
+            format!(
+                "cluster: all {present} objects of `meshcd install` present (CRDs, RBAC, webhook, reconciler)"
             ),
-        );
+        )
     } else {
-        findings.insert(
-            0,
-            finding(
-                Outcome::Fail,
-                format!(
-                    "cluster: {present} object(s) of `meshcd install` present, {unreadable} unreadable, {} missing{} (`meshcd install --repo URL | kubectl apply -f -`)",
-                    missing.len(),
-                    if missing.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", missing.join(", "))
-                    }
-                ),
+        Finding::new(
+            Outcome::Fail,
+            format!(
+                "cluster: {present} object(s) of `meshcd install` present, {unreadable} unreadable, {} missing{} (`meshcd install --repo URL | kubectl apply -f -`)",
+                missing.len(),
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", missing.join(", "))
+                }
             ),
-        );
-    }
+        )
+    };
+    findings.insert(0, summary);
     findings
 }
 
@@ -102,23 +99,19 @@ fn problem_of(kind: &str, object: &DynamicObject) -> Option<String> {
             let ready = object.data["status"]["readyReplicas"].as_u64().unwrap_or(0);
             (ready == 0).then(|| "no ready replica".to_string())
         }
-        "MutatingWebhookConfiguration" => {
-            let webhooks = object.data["webhooks"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            webhooks
-                .iter()
-                .any(|hook| {
+        "MutatingWebhookConfiguration" => object.data["webhooks"]
+            .as_array()
+            .is_some_and(|webhooks| {
+                webhooks.iter().any(|hook| {
                     hook["clientConfig"]["caBundle"]
                         .as_str()
                         .is_none_or(str::is_empty)
                 })
-                .then(|| {
-                    "no caBundle yet: the reconciler writes the mesh CA into it when it starts"
-                        .to_string()
-                })
-        }
+            })
+            .then(|| {
+                "no caBundle yet: the reconciler writes the mesh CA into it when it starts"
+                    .to_string()
+            }),
         _ => None,
     }
 }

@@ -21,6 +21,14 @@ pub struct ServerArgs {
     pub token: TokenArgs,
 }
 
+impl ServerArgs {
+    /// One call to the admin API at `path` (`/status`, `/sync`…), with the admin token.
+    pub async fn call(&self, method: &str, path: &str) -> anyhow::Result<(u16, String)> {
+        let url = format!("{}{path}", self.server.trim_end_matches('/'));
+        call(method, &url, &self.token.credentials()?).await
+    }
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
     Text,
@@ -37,12 +45,7 @@ pub struct StatusArgs {
 }
 
 pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let (code, body) = call(
-        "GET",
-        &format!("{}/status", args.server.server.trim_end_matches('/')),
-        &args.server.token.credentials()?,
-    )
-    .await?;
+    let (code, body) = args.server.call("GET", "/status").await?;
     if code != 200 {
         bail!("status request failed with HTTP {code}: {body}");
     }
@@ -59,12 +62,7 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
 
 /// `action` is sync, suspend or resume.
 pub async fn post(server: ServerArgs, action: &str) -> anyhow::Result<()> {
-    let (code, body) = call(
-        "POST",
-        &format!("{}/{action}", server.server.trim_end_matches('/')),
-        &server.token.credentials()?,
-    )
-    .await?;
+    let (code, body) = server.call("POST", &format!("/{action}")).await?;
     if !(200..300).contains(&code) {
         bail!("{action} failed with HTTP {code}: {body}");
     }
