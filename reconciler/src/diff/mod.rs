@@ -85,35 +85,29 @@ impl AccessChanges {
 
     /// Allowed rows between a source and a destination BASE did not connect at all.
     pub fn newly_allowed(&self) -> Vec<&AccessRow> {
-        self.allowed
-            .iter()
-            .filter(|row| !self.regrouped(row))
-            .collect()
+        rows_where(&self.allowed, |row| !self.regrouped(row))
     }
 
     /// Denied rows between a source and a destination HEAD no longer connects at all.
     pub fn newly_denied(&self) -> Vec<&AccessRow> {
-        self.denied
-            .iter()
-            .filter(|row| !self.regrouped(row))
-            .collect()
+        rows_where(&self.denied, |row| !self.regrouped(row))
     }
 
     /// The exact requests a changed grant gains and loses.
     pub fn gained_and_lost(&self, change: &GrantChange) -> (Vec<&AccessRow>, Vec<&AccessRow>) {
-        fn of<'a>(rows: &'a [AccessRow], change: &GrantChange) -> Vec<&'a AccessRow> {
-            rows.iter()
-                .filter(|row| row.source == change.source && row.destination == change.destination)
-                .collect()
-        }
-        (of(&self.allowed, change), of(&self.denied, change))
+        (
+            rows_where(&self.allowed, |row| change.pairs(row)),
+            rows_where(&self.denied, |row| change.pairs(row)),
+        )
     }
 
     fn regrouped(&self, row: &AccessRow) -> bool {
-        self.changed
-            .iter()
-            .any(|change| change.source == row.source && change.destination == row.destination)
+        self.changed.iter().any(|change| change.pairs(row))
     }
+}
+
+fn rows_where(rows: &[AccessRow], keep: impl Fn(&AccessRow) -> bool) -> Vec<&AccessRow> {
+    rows.iter().filter(|row| keep(row)).collect()
 }
 
 /// Everything one source may send one destination, before and after.
@@ -125,6 +119,13 @@ pub struct GrantChange {
     pub reach: Reach,
     pub before: Vec<AccessRow>,
     pub after: Vec<AccessRow>,
+}
+
+impl GrantChange {
+    /// Whether `row` is between this change's source and destination.
+    fn pairs(&self, row: &AccessRow) -> bool {
+        row.source == self.source && row.destination == self.destination
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
