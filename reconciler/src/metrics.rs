@@ -55,6 +55,14 @@ impl Metrics {
         }
     }
 
+    /// The exposition as the admin API serves it, without knowing this registry.
+    pub fn exposition(
+        self: &std::sync::Arc<Self>,
+    ) -> std::sync::Arc<dyn Fn() -> String + Send + Sync> {
+        let metrics = self.clone();
+        std::sync::Arc::new(move || metrics.encode())
+    }
+
     /// The OpenMetrics text exposition.
     pub fn encode(&self) -> String {
         let mut text = String::new();

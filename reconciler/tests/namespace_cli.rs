@@ -60,15 +60,7 @@ fn a_named_folder_outside_git_is_refused_before_any_file_is_written() {
 fn add_commits_to_the_repository_the_local_reconciler_follows() {
     let world = tempfile::tempdir().unwrap();
     let state = world.path().join("state");
-    let up = up_support::Up::start(
-        Path::new(env!("CARGO_BIN_EXE_meshcd")),
-        world.path(),
-        &[],
-        |command| {
-            command.env("MESHCD_STATE_DIR", &state);
-        },
-    )
-    .unwrap();
+    let up = up_support::Up::on_state(&state, &[]);
     let elsewhere = tempfile::tempdir().unwrap();
     let added = meshcd(elsewhere.path(), &state, &["namespace", "add", "payments"]);
     let listed = meshcd(elsewhere.path(), &state, &["namespace", "list"]);
@@ -101,15 +93,7 @@ fn add_commits_to_the_repository_the_local_reconciler_follows() {
 fn a_stopped_reconciler_s_repository_is_not_used() {
     let world = tempfile::tempdir().unwrap();
     let state = world.path().join("state");
-    let up = up_support::Up::start(
-        Path::new(env!("CARGO_BIN_EXE_meshcd")),
-        world.path(),
-        &[],
-        |command| {
-            command.env("MESHCD_STATE_DIR", &state);
-        },
-    )
-    .unwrap();
+    let up = up_support::Up::on_state(&state, &[]);
     up.stop();
     let elsewhere = tempfile::tempdir().unwrap();
     let added = meshcd(elsewhere.path(), &state, &["namespace", "add", "payments"]);

@@ -30,23 +30,11 @@ fn head_summary(repo: &Path) -> String {
     commit.summary().unwrap_or_default().to_string()
 }
 
-fn start(state: &Path, args: &[&str]) -> Up {
-    Up::start(
-        Path::new(env!("CARGO_BIN_EXE_meshcd")),
-        state.parent().unwrap(),
-        args,
-        |command| {
-            command.env("MESHCD_STATE_DIR", state);
-        },
-    )
-    .unwrap()
-}
-
 #[test]
 fn up_holds_the_example_canary_until_the_user_resumes_it() {
     let world = tempfile::tempdir().unwrap();
     let state = world.path().join("state");
-    let up = start(&state, &[]);
+    let up = Up::on_state(&state, &[]);
     let held = eventually(Duration::from_secs(30), || {
         canary_status(&up, &state).filter(|text| text.contains("Paused"))
     });
@@ -82,7 +70,7 @@ fn up_holds_the_example_canary_until_the_user_resumes_it() {
 fn run_canaries_starts_the_example_canary_at_once() {
     let world = tempfile::tempdir().unwrap();
     let state = world.path().join("state");
-    let up = start(&state, &["--run-canaries"]);
+    let up = Up::on_state(&state, &["--run-canaries"]);
     let progressing = eventually(Duration::from_secs(30), || {
         canary_status(&up, &state).filter(|text| text.contains("Progressing"))
     });
@@ -130,13 +118,13 @@ fn collect_keys(value: &serde_json::Value, keys: &mut Vec<String>) {
 fn a_rollout_resumed_from_saved_progress_is_held_too() {
     let world = tempfile::tempdir().unwrap();
     let state = world.path().join("state");
-    let running = start(&state, &["--run-canaries"]);
+    let running = Up::on_state(&state, &["--run-canaries"]);
     let progressing = eventually(Duration::from_secs(30), || {
         canary_status(&running, &state).filter(|text| text.contains("Progressing"))
     });
     running.stop();
     assert!(progressing.is_some());
-    let calm = start(&state, &[]);
+    let calm = Up::on_state(&state, &[]);
     let held = eventually(Duration::from_secs(30), || {
         canary_status(&calm, &state).filter(|text| text.contains("Paused"))
     });

@@ -43,10 +43,7 @@ async fn serve(api: &FakeApi, state: &std::path::Path) -> (SocketAddr, Arc<Metri
         status: Arc::new(Mutex::default()),
         triggers,
         refusals: metrics.admin.clone(),
-        exposition: {
-            let metrics = metrics.clone();
-            Arc::new(move || metrics.encode())
-        },
+        exposition: metrics.exposition(),
         webhook: None,
         kubernetes: None,
         canaries,

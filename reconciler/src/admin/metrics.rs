@@ -24,9 +24,7 @@ impl AdminMetrics {
             })
             .inc();
     }
-}
 
-impl AdminMetrics {
     /// The family, registered in `registry`, every reason at zero.
     pub fn register(registry: &mut Registry) -> Self {
         let admin = AdminMetrics::default();

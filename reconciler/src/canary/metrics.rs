@@ -135,9 +135,7 @@ impl CanaryMetrics {
             })
             .inc();
     }
-}
 
-impl CanaryMetrics {
     /// The families, registered in `registry`.
     pub fn register(registry: &mut Registry) -> Self {
         let canary = CanaryMetrics::default();

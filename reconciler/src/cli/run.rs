@@ -378,10 +378,7 @@ async fn serve(
             status: status.clone(),
             triggers: triggers.clone(),
             refusals: metrics.admin.clone(),
-            exposition: {
-                let metrics = metrics.clone();
-                Arc::new(move || metrics.encode())
-            },
+            exposition: metrics.exposition(),
             webhook,
             kubernetes: cluster.as_ref().map(|cluster| cluster.status.clone()),
             authenticator,

@@ -24,6 +24,8 @@ pub enum Found {
     Named,
     Upward,
     PerUser,
+    /// No home to speak of: `.meshcd` in the working directory.
+    Here,
 }
 
 #[derive(Debug, Clone)]
@@ -81,13 +83,16 @@ impl StateDirArg {
                  the reconciler uses (`meshcd run` prints it when it creates it)",
                 state.path.display()
             ),
-            _ => bail!(
-                "no meshcd state found: no {} in {} or above, and no {}; start a reconciler \
-                 first (`meshcd up`), or pass --state-dir (MESHCD_STATE_DIR) naming its state \
+            found => bail!(
+                "no meshcd state found: no {} in {} or above{}; start a reconciler first \
+                 (`meshcd up`), or pass --state-dir (MESHCD_STATE_DIR) naming its state \
                  directory",
                 defaults::STATE_DIR,
                 std::env::current_dir().unwrap_or_default().display(),
-                state.path.display()
+                match found {
+                    Found::Here => " (and no HOME for a per-user one)".to_string(),
+                    _ => format!(", and no {}", state.path.display()),
+                }
             ),
         }
     }
@@ -118,7 +123,7 @@ fn locate(named: Option<&Path>, cwd: &Path, per_user: Option<PathBuf>) -> StateD
         // No home to speak of (a bare container): the working directory, as before.
         None => StateDir {
             path: cwd.join(defaults::STATE_DIR),
-            found: Found::Upward,
+            found: Found::Here,
         },
     }
 }

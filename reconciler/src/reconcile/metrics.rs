@@ -80,9 +80,7 @@ impl ReconcileMetrics {
             }
         }
     }
-}
 
-impl ReconcileMetrics {
     /// The families, registered in `registry`.
     pub fn register(registry: &mut Registry) -> Self {
         let reconcile = ReconcileMetrics {

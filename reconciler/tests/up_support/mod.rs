@@ -76,6 +76,20 @@ impl Up {
         }
     }
 
+    /// The built `meshcd up ARGS` with `state` as its state directory (`MESHCD_STATE_DIR`),
+    /// run in the folder that holds it.
+    pub fn on_state(state: &Path, args: &[&str]) -> Up {
+        Up::start(
+            Path::new(env!("CARGO_BIN_EXE_meshcd")),
+            state.parent().expect("a state directory has a parent"),
+            args,
+            |command| {
+                command.env("MESHCD_STATE_DIR", state);
+            },
+        )
+        .unwrap()
+    }
+
     /// Kills it (and reaps it) and returns what it wrote on stderr.
     pub fn stop(mut self) -> String {
         self.child.kill().ok();

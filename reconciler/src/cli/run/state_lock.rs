@@ -7,13 +7,16 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
+/// The lock's file in the state directory.
+const LOCK_FILE: &str = "lock";
+
 /// Held while the reconciler runs; dropping it releases the directory.
 pub struct StateLock {
     _file: std::fs::File,
 }
 
 pub fn lock(state_dir: &Path) -> anyhow::Result<StateLock> {
-    let path = state_dir.join("lock");
+    let path = state_dir.join(LOCK_FILE);
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -53,7 +56,7 @@ pub fn lock(state_dir: &Path) -> anyhow::Result<StateLock> {
 pub fn is_held(state_dir: &Path) -> bool {
     let Ok(file) = std::fs::OpenOptions::new()
         .read(true)
-        .open(state_dir.join("lock"))
+        .open(state_dir.join(LOCK_FILE))
     else {
         return false;
     };
