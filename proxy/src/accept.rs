@@ -19,6 +19,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use meshcd_support::Backoff;
 use prometheus_client::metrics::gauge::Gauge;
 
 use crate::metrics::{ListenerMetrics, Metrics};
@@ -36,6 +37,7 @@ pub struct Acceptor {
     metrics: ListenerMetrics,
     /// The pause before the next accept after an error; `None` when the last one succeeded.
     pause: Option<Duration>,
+    backoff: Backoff,
     /// Connections refused since the cap was reached; `None` while below it.
     refusing: Option<u64>,
 }
@@ -70,6 +72,7 @@ impl Acceptor {
             slots: Arc::new(Semaphore::new(max_connections)),
             max_connections,
             pause: None,
+            backoff: Backoff::new(FIRST_PAUSE, LONGEST_PAUSE),
             refusing: None,
         }
     }
@@ -147,21 +150,18 @@ impl Acceptor {
             return;
         }
         self.metrics.accept_errors.inc();
-        let pause = match self.pause {
-            None => {
-                tracing::warn!(
-                    listener = %self.name,
-                    %error,
-                    "accept failed; backing off until it succeeds again"
-                );
-                FIRST_PAUSE
-            }
-            Some(pause) => (pause * 2).min(LONGEST_PAUSE),
-        };
-        self.pause = Some(pause);
+        if self.pause.is_none() {
+            tracing::warn!(
+                listener = %self.name,
+                error = %meshcd_support::error_chain(&error),
+                "accept failed; backing off until it succeeds again"
+            );
+        }
+        self.pause = Some(self.backoff.next_delay());
     }
 
     fn succeeded(&mut self) {
+        self.backoff.reset();
         if self.pause.take().is_some() {
             tracing::info!(listener = %self.name, "accepting again");
         }

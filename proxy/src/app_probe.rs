@@ -71,7 +71,7 @@ pub async fn check(probe: &AppProbe) -> StatusCode {
         Ok(Ok(status)) if status.is_redirection() => StatusCode::OK,
         Ok(Ok(status)) => status,
         Ok(Err(error)) => {
-            tracing::debug!(port = probe.port, %error, "app probe failed");
+            tracing::debug!(port = probe.port, error = %meshcd_support::error_chain(&*error), "app probe failed");
             StatusCode::SERVICE_UNAVAILABLE
         }
         Err(_) => StatusCode::SERVICE_UNAVAILABLE,

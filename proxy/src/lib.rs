@@ -433,11 +433,11 @@ fn reload_snapshot(
             metrics.snapshot_reload(None, None);
             match previous {
                 Some(version) => tracing::error!(
-                    %error,
+                    error = %meshcd_support::error_chain(&error),
                     "snapshot rejected; version {version} stays in force"
                 ),
                 None => {
-                    tracing::error!(%error, "snapshot rejected; not ready until a valid one arrives")
+                    tracing::error!(error = %meshcd_support::error_chain(&error), "snapshot rejected; not ready until a valid one arrives")
                 }
             }
             None
@@ -454,7 +454,7 @@ fn reload_certificates(tls: &TlsStore, metrics: &Metrics) {
         Ok(false) => {}
         Err(error) => {
             metrics.certificate_reload(false);
-            tracing::warn!(%error, "certificate files rejected; the previous ones stay in force");
+            tracing::warn!(error = %meshcd_support::error_chain(&error), "certificate files rejected; the previous ones stay in force");
         }
     }
 }

@@ -1,13 +1,24 @@
 //! The `meshcd-proxy` binary: parse the command line, set up logging, run the proxy.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
 use clap::Parser;
 use meshcd_proxy::config::Config;
 use meshcd_proxy::wait_ready::WaitReady;
 use tracing_subscriber::EnvFilter;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", meshcd_support::error_chain(&*error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     // The one subcommand: the postStart hook of a proxy that is not a native sidecar.
     if std::env::args_os()
         .nth(1)

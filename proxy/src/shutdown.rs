@@ -92,7 +92,7 @@ pub async fn signal() {
     let mut terminate = match signal(SignalKind::terminate()) {
         Ok(signal) => signal,
         Err(error) => {
-            tracing::warn!(%error, "cannot listen for SIGTERM; only SIGINT stops the proxy");
+            tracing::warn!(error = %meshcd_support::error_chain(&error), "cannot listen for SIGTERM; only SIGINT stops the proxy");
             let _ = tokio::signal::ctrl_c().await;
             return;
         }

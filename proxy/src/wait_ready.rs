@@ -35,7 +35,7 @@ impl WaitReady {
             match ready(self.admin).await {
                 Ok(StatusCode::OK) => return Ok(()),
                 Ok(status) => last = format!("/ready answered {status}"),
-                Err(error) => last = error.to_string(),
+                Err(error) => last = meshcd_support::error_chain(&*error),
             }
             tokio::time::sleep(RETRY).await;
         }

@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use meshcd_support::Backoff;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -80,12 +82,8 @@ impl Caps {
     }
 }
 
-/// The pause before the next accept after `failures` failed ones in a row.
-fn backoff(failures: u32) -> Duration {
-    FIRST_BACKOFF
-        .saturating_mul(1 << failures.saturating_sub(1).min(16))
-        .min(MAX_BACKOFF)
-}
+/// The pause before the next accept after failed ones in a row.
+const BACKOFF: Backoff = Backoff::new(FIRST_BACKOFF, MAX_BACKOFF);
 
 /// Errors about one connection that died in the backlog: the next accept is fine.
 fn is_per_connection(error: &std::io::Error) -> bool {
@@ -204,7 +202,7 @@ impl Acceptor {
                     if self.failing.occurred(Instant::now()) {
                         tracing::warn!(listener = name, %error, "accepting a connection failed; pausing accepts, up to {MAX_BACKOFF:?} at a time, until it works again");
                     }
-                    tokio::time::sleep(backoff(self.failures)).await;
+                    tokio::time::sleep(BACKOFF.delay_after(self.failures)).await;
                 }
             }
         }

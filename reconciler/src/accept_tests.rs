@@ -14,11 +14,11 @@ fn encode(metrics: &ListenerMetrics) -> String {
 
 #[test]
 fn the_pause_doubles_from_5ms_to_at_most_1s() {
-    assert_eq!(backoff(1), Duration::from_millis(5));
-    assert_eq!(backoff(2), Duration::from_millis(10));
-    assert_eq!(backoff(8), Duration::from_millis(640));
-    assert_eq!(backoff(9), Duration::from_secs(1));
-    assert_eq!(backoff(u32::MAX), Duration::from_secs(1));
+    assert_eq!(BACKOFF.delay_after(1), Duration::from_millis(5));
+    assert_eq!(BACKOFF.delay_after(2), Duration::from_millis(10));
+    assert_eq!(BACKOFF.delay_after(8), Duration::from_millis(640));
+    assert_eq!(BACKOFF.delay_after(9), Duration::from_secs(1));
+    assert_eq!(BACKOFF.delay_after(u32::MAX), Duration::from_secs(1));
 }
 
 #[test]

@@ -180,9 +180,7 @@ impl HttpClient {
 /// message reads "connecting to host:port: Connection refused".
 fn classify(error: hyper_util::client::legacy::Error, authority: &str) -> ClientError {
     if error.is_connect() {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> =
-            std::error::Error::source(&error);
-        while let Some(current) = cause {
+        for current in meshcd_support::error_chain::causes(&error) {
             if let Some(io) = current.downcast_ref::<std::io::Error>() {
                 let source = match io.raw_os_error() {
                     Some(code) => std::io::Error::from_raw_os_error(code),
@@ -193,7 +191,6 @@ fn classify(error: hyper_util::client::legacy::Error, authority: &str) -> Client
                     source,
                 };
             }
-            cause = current.source();
         }
     }
     ClientError::Http {

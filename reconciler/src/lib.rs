@@ -15,7 +15,6 @@ pub mod control;
 pub mod defaults;
 pub mod diagnostics;
 pub mod diff;
-pub mod error_chain;
 pub mod http_client;
 pub mod identity;
 pub mod inventory;

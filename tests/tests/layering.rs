@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest first. Modules within one layer do not name each other.
 const RECONCILER: &[&[&str]] = &[
-    &["model", "diagnostics", "defaults", "error_chain"],
+    &["model", "diagnostics", "defaults"],
     &["load", "inventory", "identity", "http_client", "accept"],
     &["validate", "compile"],
     &["source", "control"],

@@ -42,15 +42,3 @@ pub fn text(status: StatusCode, body: impl Into<String>) -> Response<ResponseBod
     response.headers_mut().insert(CONTENT_TYPE, TEXT.clone());
     response
 }
-
-/// An error with its causes, for the body of a 502.
-pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

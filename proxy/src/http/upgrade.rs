@@ -27,7 +27,7 @@ where
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io)).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.with_upgrades().await {
-            tracing::debug!(%error, "upgrade connection ended");
+            tracing::debug!(error = %meshcd_support::error_chain(&error), "upgrade connection ended");
         }
     });
     let mut response = sender.send_request(request).await?;
@@ -41,10 +41,12 @@ where
                     if let Err(error) =
                         tokio::io::copy_bidirectional(&mut client, &mut server).await
                     {
-                        tracing::debug!(%error, "upgraded stream ended");
+                        tracing::debug!(error = %meshcd_support::error_chain(&error), "upgraded stream ended");
                     }
                 }
-                Err(error) => tracing::debug!(%error, "upgrade did not complete"),
+                Err(error) => {
+                    tracing::debug!(error = %meshcd_support::error_chain(&error), "upgrade did not complete")
+                }
             }
             drop(hold);
         });

@@ -100,11 +100,11 @@ impl AppPool {
             .writev(false)
             .handshake(TokioIo::new(AckingStream::client(tcp)))
             .await
-            .map_err(|error| failed(error.to_string()))?;
+            .map_err(|error| failed(meshcd_support::error_chain(&error)))?;
         let address = address.clone();
         tokio::spawn(async move {
             if let Err(error) = connection.await {
-                tracing::debug!(app = %address, %error, "app connection closed");
+                tracing::debug!(app = %address, error = %meshcd_support::error_chain(&error), "app connection closed");
             }
         });
         Ok(sender)

@@ -300,7 +300,7 @@ fn refuse_path(
     error: PathError,
     start: Instant,
 ) -> Admission {
-    tracing::info!(%error, source = %peer.identity, "inbound request with a refused path");
+    tracing::info!(error = %meshcd_support::error_chain(&error), source = %peer.identity, "inbound request with a refused path");
     let response = respond::text(StatusCode::BAD_REQUEST, error.to_string());
     log(
         inbound,
@@ -482,7 +482,7 @@ fn app_failed(
             "app {} of service port {} failed: {}",
             app.app_address,
             app.service_port,
-            respond::describe(error)
+            meshcd_support::error_chain(error)
         ),
     )
 }
@@ -526,7 +526,11 @@ async fn to_app_upgrade(
         Ok(response) => respond::relayed(response),
         Err(error) => respond::text(
             StatusCode::BAD_GATEWAY,
-            format!("app {} upgrade failed: {error}", app.app_address),
+            format!(
+                "app {} upgrade failed: {}",
+                app.app_address,
+                meshcd_support::error_chain(&error)
+            ),
         ),
     }
 }

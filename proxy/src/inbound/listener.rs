@@ -84,7 +84,7 @@ async fn connection(
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
             inbound.metrics.handshake_failures.inc();
-            tracing::info!(peer = ?peer_address, %error, "inbound TLS handshake failed");
+            tracing::info!(peer = ?peer_address, error = %meshcd_support::error_chain(&error), "inbound TLS handshake failed");
             return;
         }
         Err(_) => {
@@ -140,7 +140,7 @@ async fn serve_http<IO>(
         service_fn(move |request| forward::handle(inbound.clone(), caller.clone(), request));
     let connection = builder.serve_connection_with_upgrades(io, service);
     if let Err(error) = drain.watch(connection).await {
-        tracing::debug!(%error, "inbound connection ended with an error");
+        tracing::debug!(error = %meshcd_support::error_chain(&*error), "inbound connection ended with an error");
         if let Some(linger) = plaintext {
             linger.linger().await;
         }

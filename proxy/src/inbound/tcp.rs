@@ -73,18 +73,19 @@ pub async fn serve(inbound: Arc<Inbound>, mut stream: TlsStream<TcpStream>, peer
         return;
     }
     let timeout = snapshot.connect_timeout(inbound.connect_timeout);
-    let mut app_stream =
-        match tokio::time::timeout(timeout, TcpStream::connect(&*app.app_address)).await {
-            Ok(Ok(app_stream)) => app_stream,
-            Ok(Err(error)) => {
-                tracing::warn!(app = %app.app_address, %error, "TCP app unavailable");
-                return;
-            }
-            Err(_) => {
-                tracing::warn!(app = %app.app_address, "TCP app did not answer in time");
-                return;
-            }
-        };
+    let mut app_stream = match tokio::time::timeout(timeout, TcpStream::connect(&*app.app_address))
+        .await
+    {
+        Ok(Ok(app_stream)) => app_stream,
+        Ok(Err(error)) => {
+            tracing::warn!(app = %app.app_address, error = %meshcd_support::error_chain(&error), "TCP app unavailable");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!(app = %app.app_address, "TCP app did not answer in time");
+            return;
+        }
+    };
     let _ = app_stream.set_nodelay(true);
     let labels = TcpLabels {
         direction: Direction::Inbound,

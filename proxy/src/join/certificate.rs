@@ -8,7 +8,12 @@ use meshcd_schemas::proto;
 use meshcd_schemas::proto::control_plane_client::ControlPlaneClient;
 use tonic::transport::Channel;
 
+use meshcd_support::Backoff;
+
 use super::{JoinError, JoinOptions, JoinSink};
+
+/// A failed renewal is tried again after 200 ms, doubling up to 10 s.
+const RETRY: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
 
 /// A certificate chain with its private key, which exists only in this process.
 #[derive(Clone)]
@@ -86,7 +91,7 @@ pub async fn rotate_forever(
             .duration_since(SystemTime::now())
             .unwrap_or_default();
         tokio::time::sleep(wait).await;
-        let mut retry = Duration::from_millis(200);
+        let mut retry = RETRY;
         loop {
             match issue(&channel, &options).await {
                 Ok(next) => match sink.apply_certificate(&next) {
@@ -97,10 +102,11 @@ pub async fn rotate_forever(
                     }
                     Err(error) => tracing::warn!(%error, "new certificate rejected"),
                 },
-                Err(error) => tracing::warn!(%error, "certificate renewal failed; retrying"),
+                Err(error) => {
+                    tracing::warn!(error = %meshcd_support::error_chain(&error), "certificate renewal failed; retrying")
+                }
             }
-            tokio::time::sleep(retry).await;
-            retry = (retry * 2).min(Duration::from_secs(10));
+            tokio::time::sleep(retry.next_delay()).await;
         }
     }
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meshcd_schemas::proto;
+use meshcd_support::Backoff;
 use tonic::transport::Channel;
 
 pub use certificate::WorkloadCertificate;
@@ -88,12 +89,18 @@ pub enum JoinError {
     Refused(String),
     #[error("control plane unreachable: {0}")]
     Unreachable(String),
+    /// The TLS handshake failed because the CA bundle does not vouch for the control
+    /// plane's certificate.
+    #[error("control plane certificate not trusted: {0}")]
+    Untrusted(String),
     #[error("certificate: {0}")]
     Certificate(String),
 }
 
-const BACKOFF_START: Duration = Duration::from_millis(100);
-const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// Reconnects wait 100 ms, doubling up to 5 s, ±20 % so that proxies restarted together
+/// do not reconnect in lockstep.
+const RECONNECT: Backoff =
+    Backoff::new(Duration::from_millis(100), Duration::from_secs(5)).with_jitter(0.2);
 
 /// Connects (lazily) and gets the first certificate: the proxy cannot serve without it.
 pub async fn first_certificate(
@@ -110,9 +117,7 @@ pub async fn first_certificate(
 /// wrong and where the right one is, not only rustls' "UnknownIssuer".
 fn wrong_ca(error: JoinError, bundle: &std::path::Path) -> JoinError {
     match error {
-        JoinError::Unreachable(detail)
-            if detail.contains("UnknownIssuer") || detail.contains("BadSignature") =>
-        {
+        JoinError::Untrusted(detail) => {
             JoinError::CaBundle(format!(
                 "{} does not hold the CA that signed the control plane's certificate ({detail}); \
                  use the bundle of the reconciler you join: ca-bundle.pem in its state directory \
@@ -141,38 +146,31 @@ pub async fn start(
             sink.clone(),
             first,
         ));
-        let mut backoff = BACKOFF_START;
+        let mut backoff = RECONNECT;
         loop {
             match session.run().await {
                 Ok(()) => tracing::warn!("control plane closed the stream; reconnecting"),
                 Err(error) => {
-                    tracing::warn!(%error, "control plane stream lost; serving the last snapshot")
+                    tracing::warn!(error = %meshcd_support::error_chain(&error), "control plane stream lost; serving the last snapshot")
                 }
             }
             loop {
-                tokio::time::sleep(jitter(backoff)).await;
+                tokio::time::sleep(backoff.next_delay()).await;
                 match stream::Session::open(channel.clone(), &options, sink.clone()).await {
                     Ok(next) => {
                         session = next;
-                        backoff = BACKOFF_START;
+                        backoff.reset();
                         tracing::info!("reconnected to the control plane");
                         break;
                     }
                     Err(error) => {
-                        tracing::debug!(%error, "reconnect failed");
-                        backoff = (backoff * 2).min(BACKOFF_CAP);
+                        tracing::debug!(error = %meshcd_support::error_chain(&error), "reconnect failed");
                     }
                 }
             }
         }
     });
     Ok(handle)
-}
-
-/// ±20% so that proxies restarted together do not reconnect in lockstep.
-fn jitter(base: Duration) -> Duration {
-    let factor = 0.8 + rand::random::<f64>() * 0.4;
-    base.mul_f64(factor)
 }
 
 #[cfg(test)]

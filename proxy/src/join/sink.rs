@@ -42,7 +42,7 @@ impl JoinSink for StoreSink {
             }
             Err(error) => {
                 self.metrics.snapshot_reload(None, None);
-                Err(error.to_string())
+                Err(meshcd_support::error_chain(&error))
             }
         }
     }
@@ -54,7 +54,7 @@ impl JoinSink for StoreSink {
             certificate.ca_bundle_pem.clone().into_bytes(),
         ]);
         self.metrics.certificate_reload(result.is_ok());
-        result.map_err(|error| error.to_string())
+        result.map_err(|error| meshcd_support::error_chain(&error))
     }
 
     fn traffic_totals(&self, direction: Direction) -> Vec<crate::metrics::BackendTotals> {

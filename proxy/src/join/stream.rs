@@ -29,7 +29,7 @@ pub fn channel(options: &JoinOptions) -> Result<Channel, JoinError> {
     let endpoint = Endpoint::from_shared(format!("https://{}", options.control_plane))
         .map_err(|_| JoinError::Address(options.control_plane.clone()))?
         .tls_config(tls)
-        .map_err(|e| JoinError::CaBundle(e.to_string()))?
+        .map_err(|error| JoinError::CaBundle(meshcd_support::error_chain(&error)))?
         .connect_timeout(std::time::Duration::from_secs(3))
         // A control plane gone silent (partition, frozen host) is noticed within a
         // minute; a restarted one at once (its connection resets). Rarer pings keep an
@@ -49,16 +49,34 @@ pub fn classify(status: tonic::Status) -> JoinError {
         | Code::InvalidArgument => JoinError::Refused(status.message().to_string()),
         _ => {
             // A TLS failure (wrong CA bundle) surfaces as an Unavailable status whose
-            // source chain names the certificate problem.
+            // source chain holds rustls' certificate error.
             let mut text = status.message().to_string();
-            let mut source = std::error::Error::source(&status);
-            while let Some(cause) = source {
+            for cause in meshcd_support::error_chain::causes(&status) {
                 text.push_str(&format!(": {cause}"));
-                source = cause.source();
             }
-            JoinError::Unreachable(text)
+            if meshcd_support::error_chain::causes(&status).any(untrusted_certificate) {
+                JoinError::Untrusted(text)
+            } else {
+                JoinError::Unreachable(text)
+            }
         }
     }
+}
+
+/// rustls' verdict that no CA in the bundle signed the peer's certificate. It travels
+/// inside an `io::Error` (tokio-rustls), whose `source` skips it: look inside too.
+fn untrusted_certificate(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use rustls::CertificateError::{BadSignature, UnknownIssuer};
+    let tls = cause.downcast_ref::<rustls::Error>().or_else(|| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    });
+    matches!(
+        tls,
+        Some(rustls::Error::InvalidCertificate(UnknownIssuer | BadSignature))
+    )
 }
 
 pub struct Session {

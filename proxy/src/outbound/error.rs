@@ -18,7 +18,7 @@ pub enum ForwardError {
     Route(#[from] RouteError),
     #[error("backend {backend:?} has no endpoints")]
     NoEndpoints { backend: Arc<str> },
-    #[error("backend {backend:?}: {source}")]
+    #[error("backend {backend:?}")]
     Connect {
         backend: Arc<str>,
         source: ConnectError,
@@ -55,6 +55,6 @@ impl ForwardError {
     }
 
     pub fn into_response(self) -> Response<ResponseBody> {
-        respond::text(self.status(), self.to_string())
+        respond::text(self.status(), meshcd_support::error_chain(&self))
     }
 }

@@ -19,10 +19,11 @@ use crate::http::access_log::HttpEntry;
 use crate::http::headers;
 use crate::http::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
 use crate::http::path::{self, PathNormalization};
-use crate::http::respond::{self, ResponseBody, describe};
+use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
 use crate::snapshot::{Backend, Service, Snapshot};
 use crate::upstream::UpstreamBody;
+use meshcd_support::error_chain;
 
 /// The service function of outbound HTTP connections.
 pub async fn handle(
@@ -64,7 +65,7 @@ async fn handle_on(
             .await;
         }
         Err(error) => {
-            tracing::debug!(%error, "outbound request not routed");
+            tracing::debug!(error = %meshcd_support::error_chain(&error), "outbound request not routed");
             let response = ForwardError::from(error).into_response();
             log(
                 &outbound,
@@ -94,7 +95,7 @@ async fn handle_on(
     let response = match forward(&outbound, &snapshot, backend, port, request).await {
         Ok(response) => response,
         Err(error) => {
-            tracing::info!(destination = %service.name, %error, "outbound request failed");
+            tracing::info!(destination = %service.name, error = %meshcd_support::error_chain(&error), "outbound request failed");
             error.into_response()
         }
     };
@@ -271,7 +272,7 @@ async fn send(
                 last_error = ForwardError::Upstream {
                     backend: backend.service.clone(),
                     endpoint: endpoint.address.clone(),
-                    message: describe(error.error()),
+                    message: error_chain(error.error()),
                 };
                 avoid = Some(endpoint.clone());
             }
@@ -317,7 +318,7 @@ async fn upgrade_request(
         .map_err(|error| ForwardError::Upstream {
             backend: backend.service.clone(),
             endpoint: endpoint.address.clone(),
-            message: describe(&error),
+            message: error_chain(&error),
         })
 }
 

@@ -134,7 +134,7 @@ async fn serve_http(
     });
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
     if let Err(error) = drain.watch(connection).await {
-        tracing::debug!(%error, "outbound connection ended with an error");
+        tracing::debug!(error = %meshcd_support::error_chain(&*error), "outbound connection ended with an error");
         if let Some(linger) = linger {
             linger.linger().await;
         }

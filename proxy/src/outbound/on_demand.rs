@@ -180,7 +180,7 @@ impl OnDemand {
                 extended
             }
             Err(error) => {
-                tracing::warn!(%error, host, "a looked-up service does not compile");
+                tracing::warn!(error = %meshcd_support::error_chain(&error), host, "a looked-up service does not compile");
                 None
             }
         }

@@ -40,7 +40,7 @@ pub enum ConnectError {
     },
     #[error("TLS handshake with {address}: {message}")]
     Tls { address: Arc<str>, message: String },
-    #[error("{address}: {source}")]
+    #[error("{address}")]
     Identity {
         address: Arc<str>,
         source: IdentityError,
@@ -101,7 +101,7 @@ impl Pool {
                 Ok(sender)
             }
             Err(error) => {
-                *last_error = Some(error.to_string().into());
+                *last_error = Some(meshcd_support::error_chain(&error).into());
                 Err(error)
             }
         }
@@ -130,14 +130,14 @@ impl Pool {
             })?
             .map_err(|error| ConnectError::Http2 {
                 address: endpoint.address.clone(),
-                message: error.to_string(),
+                message: meshcd_support::error_chain(&error),
             })?;
         let metrics = self.metrics.clone();
         let address = endpoint.address.clone();
         metrics.upstream_open.inc();
         tokio::spawn(async move {
             if let Err(error) = connection.await {
-                tracing::debug!(endpoint = %address, %error, "pooled connection closed");
+                tracing::debug!(endpoint = %address, error = %meshcd_support::error_chain(&error), "pooled connection closed");
             }
             metrics.upstream_open.dec();
         });
@@ -197,7 +197,7 @@ async fn connect_tls(
         .await
         .map_err(|error| ConnectError::Tcp {
             address: address.clone(),
-            message: error.to_string(),
+            message: meshcd_support::error_chain(&error),
         })?;
     let _ = tcp.set_nodelay(true);
     // Peers are verified by SPIFFE identity, not by name; the name only has to be valid.
@@ -213,7 +213,7 @@ async fn connect_tls(
         .await
         .map_err(|error| ConnectError::Tls {
             address: address.clone(),
-            message: error.to_string(),
+            message: meshcd_support::error_chain(&error),
         })?;
     spiffe::expect_identity(stream.get_ref().1.peer_certificates(), &endpoint.identity).map_err(
         |source| ConnectError::Identity {

@@ -101,7 +101,7 @@ impl TcpListeners {
                     added = true;
                 }
                 Err(error) => {
-                    tracing::error!(service = %key, %address, %error, "cannot bind TCP listener");
+                    tracing::error!(service = %key, %address, error = %meshcd_support::error_chain(&error), "cannot bind TCP listener");
                 }
             }
         }
@@ -197,7 +197,7 @@ async fn splice<S>(
     let (mut upstream, endpoint) = match connect(outbound, snapshot, backend, port).await {
         Ok(connected) => connected,
         Err(error) => {
-            tracing::info!(destination = %labels.destination, %error, "TCP stream not connected");
+            tracing::info!(destination = %labels.destination, error = %meshcd_support::error_chain(&error), "TCP stream not connected");
             return;
         }
     };
@@ -255,7 +255,7 @@ async fn connect(
                         last_error = ForwardError::Upstream {
                             backend: backend.service.clone(),
                             endpoint: endpoint.address.clone(),
-                            message: error.to_string(),
+                            message: meshcd_support::error_chain(&error),
                         };
                     }
                 }

@@ -41,14 +41,14 @@ pub enum InvalidSnapshot {
     Port { context: String, port: u32 },
     #[error("workload port {port}: app address {address:?} is not host:port")]
     AppAddress { port: u16, address: String },
-    #[error("traffic target {traffic_target:?}: {source}")]
+    #[error("traffic target {traffic_target:?}")]
     Rule {
         traffic_target: String,
         source: Box<InvalidMatch>,
     },
     #[error("service {service}: cluster IP {address:?} is not an IP address")]
     ClusterIp { service: String, address: String },
-    #[error("service {service}: traffic split {split:?}: {source}")]
+    #[error("service {service}: traffic split {split:?}")]
     SplitMatch {
         service: String,
         split: String,

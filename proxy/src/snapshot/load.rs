@@ -8,17 +8,17 @@ use super::compile::InvalidSnapshot;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("read {path}: {source}")]
+    #[error("read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("parse {path} as a meshcd.v1.Snapshot (protobuf JSON): {source}")]
+    #[error("parse {path} as a meshcd.v1.Snapshot (protobuf JSON)")]
     Parse {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("compile {path}: {source}")]
+    #[error("compile {path}")]
     Invalid {
         path: PathBuf,
         source: InvalidSnapshot,

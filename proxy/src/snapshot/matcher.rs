@@ -9,13 +9,13 @@ use regex::Regex;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InvalidMatch {
-    #[error("match {name:?}: path regex {regex:?}: {source}")]
+    #[error("match {name:?}: path regex {regex:?}")]
     PathRegex {
         name: String,
         regex: String,
         source: regex::Error,
     },
-    #[error("match {name:?}: header {header:?}: value regex {regex:?}: {source}")]
+    #[error("match {name:?}: header {header:?}: value regex {regex:?}")]
     HeaderRegex {
         name: String,
         header: String,

@@ -18,7 +18,7 @@ use spiffe::MeshServerVerifier;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("read {path}: {source}")]
+    #[error("read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -34,14 +34,14 @@ pub enum TlsError {
     },
     #[error("{path}: the leaf certificate carries no SPIFFE URI SAN")]
     NoIdentity { path: PathBuf },
-    #[error("CA bundle {path}: {source}")]
+    #[error("CA bundle {path}")]
     Roots {
         path: PathBuf,
         source: rustls::Error,
     },
-    #[error("client certificate verifier: {0}")]
+    #[error("client certificate verifier")]
     Verifier(#[from] rustls::server::VerifierBuilderError),
-    #[error("certificate and key do not form a usable TLS identity: {0}")]
+    #[error("certificate and key do not form a usable TLS identity")]
     Config(#[from] rustls::Error),
 }
 

@@ -25,7 +25,7 @@ impl ClusterAuthorizer {
     /// the admin API never fails open.
     pub async fn authorize(&self, token: &str, action: &Action) -> Result<(), Refusal> {
         let unavailable = |what: &str, error: &dyn std::error::Error| {
-            tracing::warn!(error = %crate::error_chain::error_chain(error), "admin API: {what} failed");
+            tracing::warn!(error = %meshcd_support::error_chain(error), "admin API: {what} failed");
             Refusal::new(
                 Reason::ReviewFailed,
                 format!("could not {what}: the API server did not answer; try again"),

@@ -166,7 +166,7 @@ impl CanaryController {
     async fn save_progress(&self) {
         let rollouts = self.rollouts.lock().await;
         if let Err(error) = self.progress.save(rollouts.values(), Instant::now()) {
-            tracing::warn!(error = %crate::error_chain::error_chain(&error), "canary progress not saved");
+            tracing::warn!(error = %meshcd_support::error_chain(&error), "canary progress not saved");
         }
     }
 
@@ -403,7 +403,7 @@ impl CanaryController {
                             rollout.analyse(canary, judge(&canary.analysis, &traffic), now)
                         }
                         Err(reason) => {
-                            let reason = crate::error_chain::error_chain(&reason);
+                            let reason = meshcd_support::error_chain(&reason);
                             rollout.unmeasured(canary, &reason, now)
                         }
                     };
@@ -627,7 +627,7 @@ impl CanaryController {
                 .map_err(|error| Unwritten {
                     // A newer commit changed the Canary: nothing to retry.
                     retry: !matches!(error, WriteError::Superseded(_)),
-                    reason: crate::error_chain::error_chain(&error),
+                    reason: meshcd_support::error_chain(&error),
                 })
         })
         .await

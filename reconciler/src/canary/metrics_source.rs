@@ -93,7 +93,7 @@ impl MetricSource {
                     .traffic(key, now.saturating_duration_since(since))
                     .await;
                 if let Err(error) = &traffic {
-                    let error = crate::error_chain::error_chain(error);
+                    let error = meshcd_support::error_chain(error);
                     tracing::warn!(backend = %format!("{}/{}", key.namespace, key.backend), %error, "canary metrics unavailable; the interval waits");
                 }
                 Ok(traffic?)

@@ -8,13 +8,17 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 
+use meshcd_support::Backoff;
+
 use super::metrics::CanaryMetrics;
 use super::rollout::{Rollout, Verdict};
 use crate::http_client::{ClientError, HttpClient, Limits};
 
-/// Attempts per notification; the waits between them double from [`FIRST_BACKOFF`].
+/// Attempts per notification; the waits between them double from [`FIRST_BACKOFF`] up to
+/// [`MAX_BACKOFF`].
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A receiver that accepts the connection but never answers must not hold a delivery.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Only the status matters; the body is read (so that the connection can be reused) up
@@ -144,7 +148,7 @@ impl Webhook {
         tokio::spawn(async move {
             let body = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
             let canary = format!("{}/{}", document["namespace"], document["canary"]);
-            let mut backoff = webhook.first_backoff;
+            let mut backoff = Backoff::new(webhook.first_backoff, MAX_BACKOFF);
             for attempt in 1..=ATTEMPTS {
                 match webhook.post(body.clone()).await {
                     Ok(status) => {
@@ -153,15 +157,15 @@ impl Webhook {
                         return;
                     }
                     Err(error) => {
-                        let error = crate::error_chain::error_chain(&error);
+                        let error = meshcd_support::error_chain(&error);
                         if attempt == ATTEMPTS {
                             tracing::warn!(%canary, receiver = %webhook.describe(), %error, attempt, "canary outcome notification failed; giving up");
                             metrics.delivered(false);
                             return;
                         }
-                        tracing::warn!(%canary, receiver = %webhook.describe(), %error, attempt, retry_in = ?backoff, "canary outcome notification failed");
-                        tokio::time::sleep(backoff).await;
-                        backoff *= 2;
+                        let retry_in = backoff.next_delay();
+                        tracing::warn!(%canary, receiver = %webhook.describe(), %error, attempt, ?retry_in, "canary outcome notification failed");
+                        tokio::time::sleep(retry_in).await;
                     }
                 }
             }

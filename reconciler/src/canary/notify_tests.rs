@@ -299,7 +299,7 @@ async fn a_receiver_answering_without_end_fails_the_attempt_at_the_body_limit() 
     let webhook = Webhook::new(&format!("http://{address}/hook"), None).unwrap();
     let error = webhook.post(Bytes::from_static(b"{}")).await.unwrap_err();
     assert!(
-        crate::error_chain::error_chain(&error).contains("exceeds the 65536-byte body limit"),
+        meshcd_support::error_chain(&error).contains("exceeds the 65536-byte body limit"),
         "{error}"
     );
 }
@@ -313,7 +313,7 @@ async fn a_receiver_that_never_answers_fails_the_attempt_at_its_timeout() {
     let error = webhook.post(Bytes::from_static(b"{}")).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(
-        crate::error_chain::error_chain(&error).contains("within 300ms"),
+        meshcd_support::error_chain(&error).contains("within 300ms"),
         "{error}"
     );
 }

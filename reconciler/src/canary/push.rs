@@ -15,13 +15,16 @@ use super::signing::CommitSigner;
 use super::writeback::{
     AUTHOR_EMAIL, AUTHOR_NAME, CanaryGuard, FileEdit, WriteError, create_commit, short,
 };
+use meshcd_support::Backoff;
+
 use crate::source::credentials::{GitCredentials, Redactor};
 use crate::source::location::RemoteUrl;
 use crate::source::mirror;
 
 /// Pushes tried before giving up (each after a fresh fetch and a redone edit).
 const ATTEMPTS: u32 = 5;
-const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// The waits between them double from 200 ms.
+const BACKOFF: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
 /// The local reference the outcome commit is pushed from.
 const OUTCOME_REF: &str = "refs/meshcd/outcome";
 
@@ -75,7 +78,7 @@ impl RemoteTarget {
     ) -> Result<String, WriteError> {
         let _busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
         let repository = self.open()?;
-        let mut backoff = FIRST_BACKOFF;
+        let mut backoff = BACKOFF;
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
             match self.attempt(&repository, edits, message, guard, signer) {
@@ -92,8 +95,7 @@ impl RemoteTarget {
                 Err(error) => return Err(error),
             }
             if attempt < ATTEMPTS {
-                std::thread::sleep(backoff);
-                backoff *= 2;
+                std::thread::sleep(backoff.next_delay());
             }
         }
         Err(WriteError::Push {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use meshcd_support::Backoff;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
@@ -292,7 +293,7 @@ impl Cluster {
         if let Err(error) =
             webhook::patch_ca_bundle(&client, &args.webhook_configuration, ca.bundle_pem()).await
         {
-            tracing::warn!(error = %crate::error_chain::error_chain(&error), "the API server may not trust the webhook yet");
+            tracing::warn!(error = %meshcd_support::error_chain(&error), "the API server may not trust the webhook yet");
         }
         let (onboarded_sender, onboarded) = watch::channel(BTreeSet::new());
         let revisions_mesh = mesh.clone();
@@ -394,10 +395,10 @@ async fn hand_over(handover: Handover, mut leader: watch::Receiver<bool>) {
         // The Service sends proxies to the labelled pod: without the label no proxy
         // reaches the leader, so it is retried until it holds or leadership changes.
         if let Some(pod) = &pod {
-            let mut backoff = Duration::from_secs(1);
+            let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
             while !label(&client, &namespace, pod, leading).await {
                 tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
+                    () = tokio::time::sleep(backoff.next_delay()) => {}
                     changed = leader.changed() => {
                         if changed.is_err() {
                             return;
@@ -405,7 +406,6 @@ async fn hand_over(handover: Handover, mut leader: watch::Receiver<bool>) {
                         continue 'transitions;
                     }
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
             }
         }
         if leader.changed().await.is_err() {

@@ -143,7 +143,7 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", meshcd_support::error_chain(&*error));
             ExitCode::from(1)
         }
     }

@@ -351,7 +351,7 @@ async fn serve(
             writable,
             progress: crate::canary::progress::ProgressStore::open(&state_dir)
                 .unwrap_or_else(|error| {
-                    tracing::warn!(error = %crate::error_chain::error_chain(&error), "canary progress unreadable; running canaries start over");
+                    tracing::warn!(error = %meshcd_support::error_chain(&error), "canary progress unreadable; running canaries start over");
                     crate::canary::progress::ProgressStore::empty(&state_dir)
                 })
                 .mirror_to(progress_sender),

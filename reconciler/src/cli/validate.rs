@@ -25,7 +25,7 @@ pub fn run(args: Args) -> ExitCode {
     let loaded = match load::load_path(&args.path) {
         Ok(loaded) => loaded,
         Err(error) => {
-            eprintln!("error: {}", crate::error_chain::error_chain(&error));
+            eprintln!("error: {}", meshcd_support::error_chain(&error));
             return ExitCode::from(2);
         }
     };

@@ -54,7 +54,7 @@ impl ControlPlaneService {
             Ok(Proof::Proven(proven)) => proven,
             Ok(Proof::Refused(reason)) => return Err(Status::unauthenticated(reason)),
             Err(error) => {
-                tracing::error!(error = %crate::error_chain::error_chain(&error), "checking a proxy's token failed");
+                tracing::error!(error = %meshcd_support::error_chain(&error), "checking a proxy's token failed");
                 return Err(Status::internal("internal error"));
             }
         };

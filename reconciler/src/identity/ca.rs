@@ -267,7 +267,7 @@ mod tests {
         let error = CertificateAuthority::load_or_create(dir.path(), "cluster.local")
             .err()
             .expect("an exposed key is refused");
-        let chain = crate::error_chain::error_chain(&error);
+        let chain = meshcd_support::error_chain(&error);
         assert!(
             chain.contains(&format!("chmod 600 {}", key.display())) && chain.contains("0644"),
             "{chain}"

@@ -169,6 +169,6 @@ fn a_store_others_can_write_while_meshcd_runs_proves_nothing_and_says_why() {
     let error = store
         .verify(&token)
         .expect_err("an exposed store is refused");
-    let chain = crate::error_chain::error_chain(&error);
+    let chain = meshcd_support::error_chain(&error);
     assert!(chain.contains("chmod 600"), "{chain}");
 }

@@ -82,7 +82,7 @@ impl Sync {
                     status.last_report = Some(report);
                 }
                 Err(error) => {
-                    let message = crate::error_chain::error_chain(&error);
+                    let message = meshcd_support::error_chain(&error);
                     tracing::warn!(revision = %applied.revision, error = %message, "applying to the cluster failed; retrying at the next resync");
                     status.last_error = Some(message);
                 }

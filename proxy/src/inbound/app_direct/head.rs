@@ -118,7 +118,7 @@ fn parse_one(buf: &BytesMut) -> Result<Option<Parsed>, HeadError> {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooManyHeaders),
-        Err(error) => return Err(HeadError::Malformed(error.to_string())),
+        Err(error) => return Err(HeadError::Malformed(meshcd_support::error_chain(&error))),
     };
     let code = response.code.unwrap_or_default();
     let status = StatusCode::from_u16(code)

@@ -128,7 +128,7 @@ impl SourceArgs {
         for source in token.iter().chain(password.iter()) {
             match source.read() {
                 Ok(secret) => redactor.remember(&secret),
-                Err(error) => problems.push(crate::error_chain::error_chain(&error)),
+                Err(error) => problems.push(meshcd_support::error_chain(&error)),
             }
         }
         let webhook_secret = secret_source(
@@ -142,7 +142,7 @@ impl SourceArgs {
                 Some(secret)
             }
             Err(error) => {
-                problems.push(crate::error_chain::error_chain(&error));
+                problems.push(meshcd_support::error_chain(&error));
                 None
             }
         });
@@ -151,7 +151,7 @@ impl SourceArgs {
                 .map_err(|error| {
                     problems.push(format!(
                         "--verify-signatures: {}",
-                        crate::error_chain::error_chain(&error)
+                        meshcd_support::error_chain(&error)
                     ))
                 })
                 .ok()
@@ -290,7 +290,7 @@ impl SourceArgs {
             .map_err(|error| {
                 problems.push(format!(
                     "--ssh-known-hosts: {}; host keys are always checked",
-                    crate::error_chain::error_chain(&error)
+                    meshcd_support::error_chain(&error)
                 ))
             })
             .ok()
