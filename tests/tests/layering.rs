@@ -30,17 +30,10 @@ const PROXY: &[&[&str]] = &[
     &["outbound"],
     &["inbound"],
     &["join", "admin"],
-    &["wait_ready"],
+    &["start", "wait_ready"],
 ];
 
-/// Known upward imports in the proxy (issue 17): `http::respond` boxes the inbound body
-/// types.
-const PROXY_EXCEPTIONS: &[(&str, &str)] = &[
-    ("http", "inbound"),
-    // The composition root's announcement of new TCP listeners, called back by the sink
-    // that applies snapshots.
-    ("join", "announce_tcp_listeners"),
-];
+const PROXY_EXCEPTIONS: &[(&str, &str)] = &[];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -7,34 +7,18 @@ use http::{Response, StatusCode};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
-use crate::inbound::app_direct::body::DirectBody;
-use crate::inbound::app_pool::AppBody;
+/// A response body: one relayed from elsewhere (`R`: a peer's by default; the inbound side
+/// adds the app's own bodies), or one the proxy wrote.
+pub type ResponseBody<R = Incoming> = Either<R, Full<Bytes>>;
 
-/// A response body: the peer's or app's own, or one the proxy wrote.
-pub type ResponseBody = Either<Relayed, Full<Bytes>>;
-
-/// A body relayed from elsewhere: a peer's or an upgrade's, or the app's on a pooled
-/// HTTP/1.1 connection (which goes back to the pool when the body ends).
-pub type Relayed = Either<Incoming, Either<AppBody, DirectBody>>;
-
-/// A response as received from a peer proxy or the app, ready to pass on.
-pub fn relayed(response: Response<Incoming>) -> Response<ResponseBody> {
-    response.map(|body| Either::Left(Either::Left(body)))
-}
-
-/// A response from the app's connection pool, ready to pass on.
-pub fn from_app(response: Response<AppBody>) -> Response<ResponseBody> {
-    response.map(|body| Either::Left(Either::Right(Either::Left(body))))
-}
-
-/// A response read by `app_direct`, ready to pass on.
-pub fn from_app_direct(response: Response<DirectBody>) -> Response<ResponseBody> {
-    response.map(|body| Either::Left(Either::Right(Either::Right(body))))
+/// A response as received, ready to pass on.
+pub fn relayed<R>(response: Response<R>) -> Response<ResponseBody<R>> {
+    response.map(Either::Left)
 }
 
 static TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
-pub fn text(status: StatusCode, body: impl Into<String>) -> Response<ResponseBody> {
+pub fn text<R>(status: StatusCode, body: impl Into<String>) -> Response<ResponseBody<R>> {
     let mut body = body.into();
     body.push('\n');
     let mut response = Response::new(Either::Right(Full::new(Bytes::from(body))));

@@ -16,13 +16,14 @@ use tokio::net::TcpStream;
 use super::app_direct::{DirectError, Prepared};
 use super::app_pool::AppError;
 use super::authorize::{self, Call, Decision};
+use super::body::{self, InboundBody};
 use super::{Inbound, Peer};
 use crate::accept::Slot;
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
 use crate::http::hop::{self, APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
 use crate::http::path::{self, PathError};
-use crate::http::respond::{self, ResponseBody};
+use crate::http::respond;
 use crate::http::upgrade;
 use crate::metrics::{Direction, RouteLabels, RouteMetrics};
 use crate::snapshot::{InboundPort, Protocol, Snapshot};
@@ -95,7 +96,7 @@ pub fn handle(
     inbound: Arc<Inbound>,
     caller: Arc<Caller>,
     request: Request<Incoming>,
-) -> impl Future<Output = Result<Response<ResponseBody>, Infallible>> + Send {
+) -> impl Future<Output = Result<Response<InboundBody>, Infallible>> + Send {
     let start = Instant::now();
     let admitted = admit(&inbound, &caller, request, start);
     async move {
@@ -165,7 +166,7 @@ enum Exchange {
 /// What becomes of a request: on to the app, or answered by the proxy.
 enum Admission {
     Forward(Admitted),
-    Answer(Response<ResponseBody>),
+    Answer(Response<InboundBody>),
 }
 
 /// Routes and authorizes the request.
@@ -281,9 +282,9 @@ async fn direct(
     inbound: &Inbound,
     app: &InboundPort,
     prepared: &Prepared,
-) -> Response<ResponseBody> {
+) -> Response<InboundBody> {
     match inbound.apps.direct.send(&app.app_address, prepared).await {
-        Ok(response) => respond::from_app_direct(response),
+        Ok(response) => body::from_app_direct(response),
         Err(error @ DirectError::Connect(_)) => app_unavailable(app, &error),
         Err(error) => app_failed(app, &error),
     }
@@ -433,18 +434,18 @@ async fn to_app(
     app: &InboundPort,
     http2: bool,
     mut request: Request<Incoming>,
-) -> Response<ResponseBody> {
+) -> Response<InboundBody> {
     let response = if http2 {
         for_app(app, true, &mut request);
         match inbound.apps.http2.request(request).await {
-            Ok(response) => respond::relayed(response),
+            Ok(response) => body::from_hyper(response),
             Err(error) if error.is_connect() => return app_unavailable(app, &error),
             Err(error) => return app_failed(app, &error),
         }
     } else {
         origin_form(app, &mut request);
         match inbound.apps.http1.send(&app.app_address, request).await {
-            Ok(response) => respond::from_app(response),
+            Ok(response) => body::from_app(response),
             Err(error @ AppError::Connect(_)) => return app_unavailable(app, &error),
             Err(AppError::Request(error)) => return app_failed(app, &error),
         }
@@ -475,7 +476,7 @@ fn origin_form(app: &InboundPort, request: &mut Request<Incoming>) {
 fn app_failed(
     app: &InboundPort,
     error: &(dyn std::error::Error + 'static),
-) -> Response<ResponseBody> {
+) -> Response<InboundBody> {
     respond::text(
         StatusCode::BAD_GATEWAY,
         format!(
@@ -487,7 +488,7 @@ fn app_failed(
     )
 }
 
-fn app_unavailable(app: &InboundPort, error: &dyn std::fmt::Display) -> Response<ResponseBody> {
+fn app_unavailable(app: &InboundPort, error: &dyn std::fmt::Display) -> Response<InboundBody> {
     let mut response = respond::text(
         StatusCode::SERVICE_UNAVAILABLE,
         format!(
@@ -508,7 +509,7 @@ async fn to_app_upgrade(
     app: &InboundPort,
     mut request: Request<Incoming>,
     caller: Arc<Caller>,
-) -> Response<ResponseBody> {
+) -> Response<InboundBody> {
     let timeout = snapshot.connect_timeout(inbound.connect_timeout);
     let stream = match tokio::time::timeout(timeout, TcpStream::connect(&*app.app_address)).await {
         Ok(Ok(stream)) => stream,
@@ -523,7 +524,7 @@ async fn to_app_upgrade(
         *request.uri_mut() = Uri::from(path);
     }
     match upgrade::forward(stream, request, caller).await {
-        Ok(response) => respond::relayed(response),
+        Ok(response) => body::from_hyper(response),
         Err(error) => respond::text(
             StatusCode::BAD_GATEWAY,
             format!(
@@ -542,7 +543,7 @@ fn log(
     service: &str,
     route: &str,
     (method, uri): (&Method, &Uri),
-    response: &Response<ResponseBody>,
+    response: &Response<InboundBody>,
     start: Instant,
 ) {
     if let Some(access_log) = inbound.access_log {

@@ -14,6 +14,7 @@
 pub mod app_direct;
 pub mod app_pool;
 pub mod authorize;
+pub mod body;
 mod forward;
 mod idle;
 pub mod listener;

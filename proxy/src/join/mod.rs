@@ -6,7 +6,6 @@
 
 mod certificate;
 mod report;
-mod sink;
 mod stream;
 
 use std::path::PathBuf;
@@ -18,7 +17,6 @@ use meshcd_support::Backoff;
 use tonic::transport::Channel;
 
 pub use certificate::WorkloadCertificate;
-pub use sink::StoreSink;
 
 /// Where joined material goes: the proxy's snapshot and TLS stores.
 pub trait JoinSink: Send + Sync + 'static {
@@ -117,14 +115,12 @@ pub async fn first_certificate(
 /// wrong and where the right one is, not only rustls' "UnknownIssuer".
 fn wrong_ca(error: JoinError, bundle: &std::path::Path) -> JoinError {
     match error {
-        JoinError::Untrusted(detail) => {
-            JoinError::CaBundle(format!(
-                "{} does not hold the CA that signed the control plane's certificate ({detail}); \
+        JoinError::Untrusted(detail) => JoinError::CaBundle(format!(
+            "{} does not hold the CA that signed the control plane's certificate ({detail}); \
                  use the bundle of the reconciler you join: ca-bundle.pem in its state directory \
                  (`meshcd run` names it when it creates it: the nearest .meshcd, else ~/.local/state/meshcd), or in a cluster the meshcd-ca-bundle ConfigMap",
-                bundle.display()
-            ))
-        }
+            bundle.display()
+        )),
         other => other,
     }
 }

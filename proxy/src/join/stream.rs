@@ -75,7 +75,9 @@ fn untrusted_certificate(cause: &(dyn std::error::Error + 'static)) -> bool {
     });
     matches!(
         tls,
-        Some(rustls::Error::InvalidCertificate(UnknownIssuer | BadSignature))
+        Some(rustls::Error::InvalidCertificate(
+            UnknownIssuer | BadSignature
+        ))
     )
 }
 

@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value = "meshcd")]
     pub mesh_name: String,
     /// Warn when the CA expires within this long (default 30 days).
-    #[arg(long, default_value = "720h", value_parser = super::run::parse_duration)]
+    #[arg(long, default_value = "720h", value_parser = crate::validate::convert::units::parse_duration)]
     pub ca_warning: Duration,
 }
 

@@ -71,7 +71,7 @@ pub struct ClusterArgs {
     )]
     pub native_sidecars: NativeSidecars,
     /// How often the leader re-applies the revision in force, correcting drift.
-    #[arg(long, env = "MESHCD_RESYNC_INTERVAL", default_value = "60s", value_parser = super::run::parse_duration)]
+    #[arg(long, env = "MESHCD_RESYNC_INTERVAL", default_value = "60s", value_parser = crate::validate::convert::units::parse_duration)]
     pub resync: Duration,
 }
 

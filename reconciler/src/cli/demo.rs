@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1000)]
     pub requests: usize,
     /// The canary act's analysis interval (examples-repo's Canary says 30s).
-    #[arg(long, default_value = "2s", value_parser = super::run::parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = crate::validate::convert::units::parse_duration)]
     pub canary_interval: Duration,
     /// After the walkthrough, keep the mesh running (for `meshcd status` and `meshcd
     /// top`) until Ctrl-C or SIGTERM.
@@ -42,7 +42,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         result = demo(args, &finished) => result,
         // Dropping the demo kills every process it started (each is killed on drop) and
         // removes its temporary folder: nothing is left behind under PID 1.
-        () = super::run::shutdown_signal() => {
+        () = super::signal::shutdown_signal() => {
             if finished.load(std::sync::atomic::Ordering::SeqCst) {
                 // `--keep-running` ends this way.
                 say("stopped: the demo's reconciler, apps and proxies are gone");

@@ -36,6 +36,7 @@ mod install;
 pub mod local_mesh;
 mod namespace;
 mod run;
+mod signal;
 mod state_dir;
 mod status;
 mod stdout;

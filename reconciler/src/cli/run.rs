@@ -1,15 +1,22 @@
 //! `meshcd run` (the reconciler) and `meshcd up` (the embedded default: `run` on a local
 //! repository, by default a scratch copy of `examples-repo/`).
 
+mod canaries;
+mod followed;
+mod ground;
+mod listeners;
 mod source_flags;
 pub(crate) mod state_lock;
+mod trust;
+
+pub use followed::followed_repository;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use tokio::sync::{Mutex, mpsc};
 
 use super::cluster::{Cluster, ClusterArgs};
@@ -18,8 +25,6 @@ use crate::admin::{self, Admin, Webhook};
 use crate::control::mesh::Mesh;
 use crate::control::server::{self, ControlPlaneService};
 use crate::defaults;
-use crate::identity::ca::CertificateAuthority;
-use crate::identity::tokens::TokenStore;
 use crate::metrics::Metrics;
 use crate::reconcile::{Evaluation, Reconciler, Schedule, SourceStatus};
 use crate::source::git::{GitSource, Reference};
@@ -37,7 +42,7 @@ pub struct ServeArgs {
     pub admin_addr: SocketAddr,
     /// How often to look for a new revision when no event arrives (jittered by ±10%;
     /// after a failure, retries back off from 1s to 60s instead).
-    #[arg(long, default_value = "15s", value_parser = parse_duration, env = "MESHCD_POLL_INTERVAL")]
+    #[arg(long, default_value = "15s", value_parser = crate::validate::convert::units::parse_duration, env = "MESHCD_POLL_INTERVAL")]
     pub poll_interval: Duration,
     /// An operator-provided CA certificate (PEM); with --ca-key.
     #[arg(long, requires = "ca_key", env = "MESHCD_CA_CERT")]
@@ -68,7 +73,7 @@ pub struct ServeArgs {
     pub canary_metrics: crate::canary::metrics_source::MetricSourceFlag,
     /// With `--canary-metrics prometheus=…`: the least each analysis looks back, so that
     /// `increase()` sees two scrapes or more (make it at least twice the scrape interval).
-    #[arg(long, default_value = "1m", value_parser = parse_duration, env = "MESHCD_CANARY_PROMETHEUS_WINDOW")]
+    #[arg(long, default_value = "1m", value_parser = crate::validate::convert::units::parse_duration, env = "MESHCD_CANARY_PROMETHEUS_WINDOW")]
     pub canary_prometheus_window: Duration,
     /// The most connections each listener (control plane, admin) holds at once; past it a
     /// new connection is closed at once, counted in
@@ -123,10 +128,6 @@ pub struct UpArgs {
     pub run_canaries: bool,
     #[command(flatten)]
     pub serve: ServeArgs,
-}
-
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    crate::validate::convert::units::parse_duration(text)
 }
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -198,23 +199,11 @@ pub fn write_examples(to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Binds `address`; an address in use names the flag that moves it.
-async fn bind(
-    what: &str,
-    address: SocketAddr,
-    flag: &str,
-) -> anyhow::Result<tokio::net::TcpListener> {
-    match tokio::net::TcpListener::bind(address).await {
-        Ok(listener) => Ok(listener),
-        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => bail!(
-            "binding {what} to {address}: the address is in use (another meshcd?): \
-             choose another with {flag} (port 0 picks a free one, e.g. {flag} {}:0)",
-            address.ip()
-        ),
-        Err(error) => Err(error).with_context(|| format!("binding {what} to {address} ({flag})")),
-    }
-}
-
+/// Assembles and runs a reconciler until SIGINT or SIGTERM, from the parts in `run/`:
+/// the ground it stands on (state, trust, listeners), then the control plane, canaries,
+/// the admin API, the cluster (if any) and the reconcile loop. About 100 lines, on
+/// purpose: one statement per part in start order, each part built elsewhere; cutting it
+/// further would only pass the same values through more signatures.
 async fn serve(
     setup: SourceSetup,
     subpath: Option<PathBuf>,
@@ -222,6 +211,20 @@ async fn serve(
     cluster: Option<ClusterArgs>,
     hold_canaries: bool,
 ) -> anyhow::Result<()> {
+    let ground = ground::prepare(&setup.source, subpath.as_deref(), &args, cluster).await?;
+    let (trust, listeners, cluster) = (ground.trust, ground.listeners, ground.cluster);
+    let (mesh, metrics) = (Arc::new(Mesh::default()), Arc::new(Metrics::new()));
+    let caps = Caps {
+        max_connections: args.max_connections,
+        metrics: metrics.listeners.clone(),
+    };
+    let service = ControlPlaneService {
+        mesh: mesh.clone(),
+        tokens: trust.tokens,
+        ca: trust.ca.clone(),
+    };
+    let acceptor = caps.acceptor(listeners.control, "control-plane");
+    let (control, stop) = control_plane(acceptor, service, ground.server_certificate);
     let SourceSetup {
         source,
         signers,
@@ -229,352 +232,135 @@ async fn serve(
         webhook_secret,
         redactor,
     } = setup;
-    if let Some(path) = source.local_path()
-        && !path.exists()
-    {
-        bail!("config repository {} does not exist", path.display());
-    }
-    let canary_webhook = match &args.canary_webhook {
-        Some(url) => Some(Arc::new(
-            crate::canary::notify::Webhook::new(url, args.canary_webhook_ca.as_deref())
-                .context("--canary-webhook")?,
-        )),
-        None => None,
-    };
-    let state_dir = args.state.for_serving()?;
-    let _state_lock = state_lock::lock(&state_dir)?;
-    // Only a checked-out HEAD can take a commit where this reconciler reads; the folder
-    // is the one it reads (--path).
-    let followed = source
-        .local_path()
-        .filter(|_| matches!(source.reference(), Reference::Head))
-        .map(|root| match &subpath {
-            Some(sub) => root.join(sub),
-            None => root.to_path_buf(),
-        });
-    record_followed_repository(&state_dir, followed.as_deref())?;
-    // In a cluster the CA lives in a Secret, shared by every replica.
-    let trust_domain = crate::model::Mesh::default().trust_domain;
-    let cluster = match cluster {
-        Some(args) => Some(Cluster::connect(args, &trust_domain).await?),
-        None => None,
-    };
-    let ca = match (&args.ca_cert, &args.ca_key, &cluster) {
-        (Some(cert), Some(key), _) => Arc::new(CertificateAuthority::from_files(cert, key)?),
-        (_, _, Some(cluster)) => cluster.ca.clone(),
-        _ => Arc::new(CertificateAuthority::load_or_create(
-            &state_dir,
-            &trust_domain,
-        )?),
-    };
-    let tokens = match &cluster {
-        Some(cluster) => cluster.verifier(),
-        None => {
-            let store = TokenStore::new(&state_dir);
-            store.ensure_private()?;
-            store.into()
-        }
-    };
-    let authenticator = admin_authenticator(&state_dir, cluster.as_ref())?;
-    let bundle_path = state_dir.join("ca-bundle.pem");
-    std::fs::write(&bundle_path, ca.bundle_pem())
-        .with_context(|| format!("writing {}", bundle_path.display()))?;
-
-    let control_listener = bind(
-        "the control plane",
-        args.control_plane_addr,
-        "--control-plane-addr",
-    )
-    .await?;
-    let admin_listener = bind("the admin listener", args.admin_addr, "--admin-addr").await?;
-    let control_addr = control_listener.local_addr()?;
-    let admin_addr = admin_listener.local_addr()?;
-
-    let mut names = vec![
-        "localhost".to_string(),
-        "meshcd-control-plane".to_string(),
-        control_addr.ip().to_string(),
-    ];
-    names.extend(args.server_names.iter().cloned());
-    names.extend(cluster.iter().flat_map(Cluster::control_plane_names));
-    // The serving certificate is re-issued at every start; it never leaves this process.
-    let (cert_pem, key_pem) = ca.issue_server(&names, Duration::from_secs(365 * 24 * 3600))?;
-
-    let mesh = Arc::new(Mesh::default());
-    let status = Arc::new(Mutex::new(SourceStatus {
-        repository: source.describe(),
-        reference: source.reference().to_string(),
-        path: subpath.clone(),
-        verify_signatures: signers.is_some(),
-        ..SourceStatus::default()
-    }));
-    let metrics = Arc::new(Metrics::new());
-    let caps = Caps {
-        max_connections: args.max_connections,
-        metrics: metrics.listeners.clone(),
-    };
-    let webhook =
-        webhook_secret.map(|secret| Arc::new(Webhook::new(secret, source.reference().clone())));
-    let (triggers, trigger_receiver) = mpsc::channel(1);
-
-    let service = ControlPlaneService {
-        mesh: mesh.clone(),
-        tokens,
-        ca: ca.clone(),
-    };
-    let (stop_sender, stop) = tokio::sync::watch::channel(false);
-    let mut control_stop = stop.clone();
-    let control = tokio::spawn(server::serve(
-        caps.acceptor(control_listener, "control-plane"),
-        service,
-        cert_pem,
-        key_pem,
-        async move {
-            let _ = control_stop.changed().await;
-        },
-    ));
-    let writable = canary_writable(
-        &source,
-        subpath.as_deref(),
+    let parts = canaries::Parts {
+        source: &source,
+        subpath: subpath.as_deref(),
         signer,
-        signers.is_some(),
-        &state_dir,
-    );
-    if let Err(reason) = &writable {
-        tracing::info!(%reason, "canary outcomes cannot be committed: canaries hold their last step");
-    }
-    // In a cluster, progress also goes to the Canaries' status (see Cluster::start).
-    let (progress_sender, progress) = tokio::sync::watch::channel(Vec::new());
-    let canaries = crate::canary::controller::CanaryController::new(
-        mesh.clone(),
-        crate::canary::controller::Settings {
-            writable,
-            progress: crate::canary::progress::ProgressStore::open(&state_dir)
-                .unwrap_or_else(|error| {
-                    tracing::warn!(error = %meshcd_support::error_chain(&error), "canary progress unreadable; running canaries start over");
-                    crate::canary::progress::ProgressStore::empty(&state_dir)
-                })
-                .mirror_to(progress_sender),
-            leadership: cluster.as_ref().map(Cluster::canary_leadership),
-            hold_new: hold_canaries,
-            metric_source: crate::canary::metrics_source::MetricSource::from_flag(
-                &args.canary_metrics,
-                args.canary_prometheus_window,
-            )
-            .context("--canary-metrics")?,
-            observers: crate::canary::notify::Observers {
-                metrics: metrics.canary.clone(),
-                webhook: canary_webhook,
-            },
-        },
-    );
-    let canary_task = tokio::spawn(canaries.clone().run());
-    let canaries_for_cluster = canaries.clone();
-    let admin = tokio::spawn(admin::serve(
-        caps.acceptor(admin_listener, "admin"),
-        Admin {
-            canaries,
-            mesh: mesh.clone(),
-            status: status.clone(),
-            triggers: triggers.clone(),
-            refusals: metrics.admin.clone(),
-            exposition: metrics.exposition(),
-            webhook,
-            kubernetes: cluster.as_ref().map(|cluster| cluster.status.clone()),
-            authenticator,
-            ca_not_after: ca.not_after().map(time::OffsetDateTime::unix_timestamp),
-        },
-    ));
+        verify_signatures: signers.is_some(),
+        state_dir: &ground.state_dir,
+        leadership: cluster.as_ref().map(Cluster::canary_leadership),
+        hold_new: hold_canaries,
+    };
+    let (canaries, progress) =
+        canaries::controller(&args, parts, mesh.clone(), metrics.canary.clone())?;
+    let status = source_status(&source, &subpath, signers.is_some());
+    let (triggers, trigger_receiver) = mpsc::channel(1);
+    let admin_api = Admin {
+        canaries: canaries.clone(),
+        mesh: mesh.clone(),
+        status: status.clone(),
+        triggers: triggers.clone(),
+        refusals: metrics.admin.clone(),
+        exposition: metrics.exposition(),
+        webhook: webhook_secret
+            .map(|secret| Arc::new(Webhook::new(secret, source.reference().clone()))),
+        kubernetes: cluster.as_ref().map(|cluster| cluster.status.clone()),
+        authenticator: trust.authenticator,
+        ca_not_after: trust
+            .ca
+            .not_after()
+            .map(time::OffsetDateTime::unix_timestamp),
+    };
+    let admin_acceptor = caps.acceptor(listeners.admin, "admin");
+    let mut tasks = vec![
+        tokio::spawn(canaries.clone().run()),
+        tokio::spawn(admin::serve(admin_acceptor, admin_api)),
+    ];
     let _watcher = source
         .local_path()
         .and_then(|path| crate::source::watch::watch_repository(path, triggers.clone()));
+    say_following(&source, signers.is_some());
+    let cluster = match cluster {
+        Some(cluster) => Some(
+            cluster
+                .start(mesh.clone(), &caps, canaries, progress)
+                .await?,
+        ),
+        None => None,
+    };
+    let reconciler = Reconciler {
+        evaluation: evaluation(source, subpath, &ground.state_dir, signers),
+        mesh,
+        status,
+        metrics: metrics.reconcile.clone(),
+        redactor,
+    };
+    let schedule = Schedule::new(args.poll_interval);
+    tasks.push(tokio::spawn(reconciler.run(trigger_receiver, schedule)));
+    listeners::announce(
+        listeners.control_addr,
+        listeners.admin_addr,
+        &trust.bundle_path,
+    );
+
+    super::signal::shutdown_signal().await;
+    eprintln!("meshcd: shutting down");
+    let _ = stop.send(true);
+    tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    if let Some(cluster) = cluster {
+        cluster.stop().await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), control).await;
+    Ok(())
+}
+
+/// What the reconcile loop evaluates: the source's revisions, checked out under the
+/// state directory, signatures checked when asked.
+fn evaluation(
+    source: crate::source::Source,
+    subpath: Option<PathBuf>,
+    state_dir: &Path,
+    signers: Option<crate::source::signatures::AllowedSigners>,
+) -> Evaluation {
+    Evaluation {
+        source: Arc::new(source),
+        subpath,
+        scratch: state_dir.join("checkouts"),
+        signers: signers.map(Arc::new),
+        written: Arc::default(),
+    }
+}
+
+/// The control plane served until `stop` is sent.
+fn control_plane(
+    acceptor: crate::accept::Acceptor,
+    service: ControlPlaneService,
+    (cert_pem, key_pem): (String, String),
+) -> (
+    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    tokio::sync::watch::Sender<bool>,
+) {
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let serving = server::serve(acceptor, service, cert_pem, key_pem, async move {
+        let _ = stopped.changed().await;
+    });
+    (tokio::spawn(serving), stop)
+}
+
+/// The status the admin API reports, before the first reconcile fills it in.
+fn source_status(
+    source: &crate::source::Source,
+    subpath: &Option<PathBuf>,
+    verify_signatures: bool,
+) -> Arc<Mutex<SourceStatus>> {
+    Arc::new(Mutex::new(SourceStatus {
+        repository: source.describe(),
+        reference: source.reference().to_string(),
+        path: subpath.clone(),
+        verify_signatures,
+        ..SourceStatus::default()
+    }))
+}
+
+fn say_following(source: &crate::source::Source, signed_only: bool) {
     eprintln!(
         "meshcd: following {} ({}){}",
         source.describe(),
         source.reference(),
-        if signers.is_some() {
+        if signed_only {
             ", signed commits only"
         } else {
             ""
         }
     );
-    let cluster = match cluster {
-        Some(cluster) => Some(
-            cluster
-                .start(mesh.clone(), &caps, canaries_for_cluster, progress)
-                .await?,
-        ),
-        None => None,
-    };
-    let reconciler = tokio::spawn(
-        Reconciler {
-            evaluation: Evaluation {
-                source: Arc::new(source),
-                subpath,
-                scratch: state_dir.join("checkouts"),
-                signers: signers.map(Arc::new),
-                written: Arc::default(),
-            },
-            mesh,
-            status,
-            metrics: metrics.reconcile.clone(),
-            redactor,
-        }
-        .run(trigger_receiver, Schedule::new(args.poll_interval)),
-    );
-
-    sayln!(
-        "{}",
-        serde_json::json!({
-            "event": "listening",
-            "controlPlane": control_addr.to_string(),
-            "admin": admin_addr.to_string(),
-            "caBundle": bundle_path.display().to_string(),
-        })
-    );
-    eprintln!(
-        "meshcd: control plane on {control_addr} (TLS, CA bundle {}), admin on http://{admin_addr}",
-        bundle_path.display()
-    );
-
-    shutdown_signal().await;
-    eprintln!("meshcd: shutting down");
-    let _ = stop_sender.send(true);
-    reconciler.abort();
-    admin.abort();
-    canary_task.abort();
-    if let Some(cluster) = cluster {
-        cluster.stop().await;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(5), control).await;
-    drop(triggers);
-    Ok(())
-}
-
-/// Kubernetes mode asks the API server about each token; local mode keeps its own in
-/// the state directory, where the CLI finds it.
-fn admin_authenticator(
-    state_dir: &Path,
-    cluster: Option<&Cluster>,
-) -> anyhow::Result<admin::Authenticator> {
-    if let Some(cluster) = cluster {
-        return Ok(admin::Authenticator::Cluster(cluster.admin_authorizer()));
-    }
-    let (token, origin) = admin::token_file::load_or_create(state_dir)?;
-    let file = admin::token_file::path(state_dir);
-    match origin {
-        admin::token_file::Origin::Reused => {
-            tracing::info!(file = %file.display(), "admin token kept from the last start")
-        }
-        admin::token_file::Origin::Created => {
-            tracing::info!(file = %file.display(), "admin token written")
-        }
-        admin::token_file::Origin::Replaced => tracing::warn!(
-            file = %file.display(),
-            "the admin token file was readable by others or not meshcd's own; a new token replaces it"
-        ),
-    }
-    Ok(admin::Authenticator::Local(Arc::new(token)))
-}
-
-/// SIGINT (Ctrl-C) or SIGTERM (a supervisor, `kill`).
-pub(super) async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
-}
-
-/// Where canary outcomes can be committed: a local repository on its checked-out branch,
-/// or a remote's followed branch (through a clone of meshcd's own under the state
-/// directory). With signature verification on, outcome commits must be signed: without
-/// a signing key, canaries hold their last step and say why rather than push commits
-/// the reconciler itself would refuse.
-fn canary_writable(
-    source: &crate::source::Source,
-    subpath: Option<&Path>,
-    signer: Option<Arc<crate::canary::signing::CommitSigner>>,
-    verify_signatures: bool,
-    state_dir: &Path,
-) -> Result<crate::canary::controller::Writable, String> {
-    use crate::canary::writeback::Target;
-    if verify_signatures && signer.is_none() {
-        return Err("signature verification is on and no --signing-key is given: meshcd cannot sign its outcome commit".into());
-    }
-    let branch = match source.reference() {
-        Reference::Head => None,
-        Reference::Branch(branch) => Some(branch.clone()),
-        pinned => {
-            return Err(format!(
-                "the source is pinned to {pinned}: nothing can be committed"
-            ));
-        }
-    };
-    let target = match source {
-        crate::source::Source::Local(local) => {
-            let path = local.path();
-            if let Some(branch) = &branch {
-                let head = git2::Repository::open(path)
-                    .ok()
-                    .and_then(|repository| repository.head().ok()?.shorthand().map(str::to_string));
-                if head.as_deref() != Some(branch.as_str()) {
-                    return Err(format!(
-                        "branch {branch} is not checked out in {}",
-                        path.display()
-                    ));
-                }
-            }
-            Target::Local(path.to_path_buf())
-        }
-        crate::source::Source::Remote(mirror) => {
-            Target::Remote(Arc::new(crate::canary::push::RemoteTarget::new(
-                mirror.url().clone(),
-                branch,
-                state_dir.join("outcomes"),
-                mirror.credentials().clone(),
-                mirror.redactor().clone(),
-            )))
-        }
-    };
-    Ok(crate::canary::controller::Writable {
-        target,
-        subpath: subpath.map(Path::to_path_buf),
-        signer,
-    })
-}
-
-/// The file in a state directory naming the local repository its reconciler follows, so
-/// `meshcd namespace add` commits where the reconciler looks.
-const FOLLOWED_REPOSITORY: &str = "repository";
-
-fn record_followed_repository(state_dir: &Path, local: Option<&Path>) -> anyhow::Result<()> {
-    let file = state_dir.join(FOLLOWED_REPOSITORY);
-    // A folder that cannot be resolved (a --path not created yet) is not recorded.
-    match local.and_then(|path| path.canonicalize().ok()) {
-        Some(absolute) => std::fs::write(&file, absolute.as_os_str().as_encoded_bytes()),
-        // A remote, or a pinned reference, has no working tree here to commit to.
-        None => match std::fs::remove_file(&file) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
-        },
-    }
-    .with_context(|| format!("writing {}", file.display()))
-}
-
-/// The local repository folder the reconciler of `state_dir` follows, while it runs.
-pub fn followed_repository(state_dir: &Path) -> Option<PathBuf> {
-    if !state_lock::is_held(state_dir) {
-        return None;
-    }
-    let text = std::fs::read_to_string(state_dir.join(FOLLOWED_REPOSITORY)).ok()?;
-    let path = PathBuf::from(text.trim_end_matches('\n'));
-    path.is_dir().then_some(path)
 }

@@ -21,7 +21,7 @@ pub enum Command {
         #[arg(long = "service", required = true)]
         services: Vec<String>,
         /// How long the token proves its identity (e.g. 30m, 24h).
-        #[arg(long, default_value = "24h", value_parser = super::run::parse_duration)]
+        #[arg(long, default_value = "24h", value_parser = crate::validate::convert::units::parse_duration)]
         ttl: Duration,
         #[command(flatten)]
         state: StateDirArg,
