@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::authorize::UNAUTHENTICATED;
-use super::{Inbound, Peer, forward, tcp};
+use super::{Inbound, Peer, caller, forward, tcp};
 use crate::accept::{Acceptor, Slot};
 use crate::http::header_timeout;
 use crate::http::hop;
@@ -135,7 +135,7 @@ async fn serve_http<IO>(
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let builder = header_timeout::for_connection(&builder, HEADER_READ_TIMEOUT);
-    let caller = forward::Caller::new(peer, slot);
+    let caller = caller::Caller::new(peer, slot);
     let service =
         service_fn(move |request| forward::handle(inbound.clone(), caller.clone(), request));
     let connection = builder.serve_connection_with_upgrades(io, service);

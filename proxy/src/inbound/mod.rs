@@ -4,17 +4,24 @@
 //! - `listener`: accept; TLS 1.3 with a client certificate from the mesh CA (plaintext
 //!   too in permissive mTLS); the caller's SPIFFE identity from its verified leaf.
 //! - `authorize`: the SMI rules of the snapshot (403 / closed stream when they refuse).
+//! - `admit`: which service port and app a request is for, whether the caller may make it
+//!   (`authorize`), the request as the app gets it (`app_request`); `caller` keeps the
+//!   connection's identity and its last route's metric handles.
 //! - `forward`: HTTP to the app's address for the service port (HTTP/1.1, or h2c when
-//!   the calling app spoke HTTP/2), upgrades passed through; metrics and access log.
+//!   the calling app spoke HTTP/2), upgrades passed through; metrics and `access_log`.
 //! - `app_direct`: body-less HTTP/1.1 requests to the app, on connections the request's
 //!   own task reads and writes (the hot path); `app_pool`: hyper's client for requests
 //!   with a body; `idle`: the keep-alive connections both keep per app address.
 //! - `tcp`: TCP streams to the app after their preamble (see `hop`).
 
+mod access_log;
+mod admit;
 pub mod app_direct;
 pub mod app_pool;
+mod app_request;
 pub mod authorize;
 pub mod body;
+mod caller;
 mod forward;
 mod idle;
 pub mod listener;
