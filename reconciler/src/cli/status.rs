@@ -6,6 +6,9 @@ use anyhow::{Context as _, bail};
 
 use crate::admin::StatusDocument;
 use crate::canary::rollout::{Rollout, Verdict};
+use crate::kubernetes::sync::KubernetesStatus;
+use crate::reconcile::{Rejected, SourceStatus};
+
 use crate::source::git::Revision;
 
 use super::admin_token::TokenArgs;
@@ -77,7 +80,48 @@ fn short(id: Option<&str>) -> String {
 
 fn render(status: &StatusDocument) -> String {
     let mut out = String::new();
-    let source = &status.source;
+    source_lines(&mut out, &status.source);
+    if let Some(rejected) = &status.source.rejected {
+        rejected_lines(&mut out, rejected);
+    }
+    if let Some(cluster) = &status.kubernetes {
+        cluster_lines(&mut out, cluster);
+    }
+    let _ = writeln!(out, "proxies:  {}", status.proxies.len());
+    for proxy in &status.proxies {
+        let _ = writeln!(
+            out,
+            "  {:<40} {}/{} acked {} {}",
+            proxy.id,
+            proxy.namespace,
+            proxy.service_account,
+            proxy.acked_version.as_deref().unwrap_or("-"),
+            if proxy.in_sync { "in sync" } else { "PENDING" }
+        );
+    }
+    if !status.workloads_without_policy.is_empty() {
+        let _ = writeln!(
+            out,
+            "workloads no TrafficTarget names as destination (denied to everyone in deny mode):"
+        );
+        for workload in &status.workloads_without_policy {
+            let _ = writeln!(out, "  {workload}");
+        }
+    }
+    if !status.canaries.is_empty() {
+        let _ = writeln!(out, "canaries: {}", status.canaries.len());
+    }
+    for canary in &status.canaries {
+        out.push_str(&render_canary(canary));
+    }
+    for warning in &status.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    out
+}
+
+/// What is followed, what is applied and fetched, and the last error.
+fn source_lines(out: &mut String, source: &SourceStatus) {
     let followed = match &source.followed {
         Some(name) => format!(" → {name}"),
         None => String::new(),
@@ -131,78 +175,49 @@ fn render(status: &StatusDocument) -> String {
         };
         let _ = writeln!(out, "error:    {reason}: {error}{retry}");
     }
-    if let Some(rejected) = &source.rejected {
-        // Validation errors follow one per line; other rejections say why in one line.
-        let why = if rejected.errors.is_empty() {
-            format!("{}; ", rejected.message)
+}
+
+/// A rejected revision and why: validation errors one per line, other reasons in one.
+fn rejected_lines(out: &mut String, rejected: &Rejected) {
+    let why = if rejected.errors.is_empty() {
+        format!("{}; ", rejected.message)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "rejected: {} ({}): {why}the applied revision stays in force",
+        short(rejected.revision.as_ref().map(|r| r.id.as_str())),
+        rejected.reason.as_str(),
+    );
+    for error in &rejected.errors {
+        let _ = writeln!(
+            out,
+            "  error: {} --> {}:{}",
+            error.message,
+            error.file.display(),
+            error.line
+        );
+    }
+}
+
+fn cluster_lines(out: &mut String, cluster: &KubernetesStatus) {
+    let _ = writeln!(
+        out,
+        "kubernetes: {} (applied {})",
+        if cluster.leader {
+            "leader"
         } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "rejected: {} ({}): {why}the applied revision stays in force",
-            short(rejected.revision.as_ref().map(|r| r.id.as_str())),
-            rejected.reason.as_str(),
-        );
-        for error in &rejected.errors {
-            let _ = writeln!(
-                out,
-                "  error: {} --> {}:{}",
-                error.message,
-                error.file.display(),
-                error.line
-            );
-        }
+            "standby (the leader applies and serves the proxies)"
+        },
+        short(cluster.applied_revision.as_deref()),
+    );
+    if let Some(sidecars) = &cluster.sidecars {
+        let _ = writeln!(out, "  injecting {sidecars}");
     }
-    if let Some(cluster) = &status.kubernetes {
-        let _ = writeln!(
-            out,
-            "kubernetes: {} (applied {})",
-            if cluster.leader {
-                "leader"
-            } else {
-                "standby (the leader applies and serves the proxies)"
-            },
-            short(cluster.applied_revision.as_deref()),
-        );
-        if let Some(sidecars) = &cluster.sidecars {
-            let _ = writeln!(out, "  injecting {sidecars}");
-        }
-        if let Some(error) = &cluster.last_error {
-            let _ = writeln!(out, "  apply error: {error}");
-        }
+    if let Some(error) = &cluster.last_error {
+        let _ = writeln!(out, "  apply error: {error}");
     }
-    let _ = writeln!(out, "proxies:  {}", status.proxies.len());
-    for proxy in &status.proxies {
-        let _ = writeln!(
-            out,
-            "  {:<40} {}/{} acked {} {}",
-            proxy.id,
-            proxy.namespace,
-            proxy.service_account,
-            proxy.acked_version.as_deref().unwrap_or("-"),
-            if proxy.in_sync { "in sync" } else { "PENDING" }
-        );
-    }
-    if !status.workloads_without_policy.is_empty() {
-        let _ = writeln!(
-            out,
-            "workloads no TrafficTarget names as destination (denied to everyone in deny mode):"
-        );
-        for workload in &status.workloads_without_policy {
-            let _ = writeln!(out, "  {workload}");
-        }
-    }
-    if !status.canaries.is_empty() {
-        let _ = writeln!(out, "canaries: {}", status.canaries.len());
-    }
-    for canary in &status.canaries {
-        out.push_str(&render_canary(canary));
-    }
-    for warning in &status.warnings {
-        let _ = writeln!(out, "warning: {warning}");
-    }
-    out
 }
 
 /// One rollout of `/status`: where it stands, then what the last analysis saw and why.

@@ -7,7 +7,7 @@ use meshcd_schemas::proto;
 use super::access::http_match;
 use super::{CompileWarning, protocol, spiffe_id};
 use crate::inventory::{Inventory, Protocol};
-use crate::model::Config;
+use crate::model::{Config, HttpRouteGroup, Located, TrafficSplit};
 
 #[derive(Default)]
 struct ServiceBuild {
@@ -16,13 +16,67 @@ struct ServiceBuild {
     endpoints: Vec<proto::Endpoint>,
 }
 
+type Table = BTreeMap<(String, String), ServiceBuild>;
+
 pub fn services(
     config: &Config,
     inventory: &Inventory,
     warnings: &mut Vec<CompileWarning>,
 ) -> Vec<proto::Service> {
+    let mut table = served(config, inventory);
+    add_split_roots(config, &mut table);
+    let splits: BTreeMap<(&str, &str), &Located<TrafficSplit>> = config
+        .traffic_splits
+        .iter()
+        .map(|s| ((s.value.namespace.as_str(), s.value.service.as_str()), s))
+        .collect();
+    let groups: Groups<'_> = config
+        .http_route_groups
+        .iter()
+        .map(|g| {
+            (
+                (g.value.namespace.as_str(), g.value.name.as_str()),
+                &g.value,
+            )
+        })
+        .collect();
+    let mut services = Vec::new();
+    for ((namespace, name), build) in &table {
+        let split = splits
+            .get(&(namespace.as_str(), name.as_str()))
+            .map(|located| split(located, &table, &groups, warnings));
+        services.push(proto::Service {
+            name: name.clone(),
+            namespace: namespace.clone(),
+            extra_hostnames: Vec::new(),
+            cluster_ips: inventory
+                .services
+                .get(&(namespace.clone(), name.clone()))
+                .map(|info| info.cluster_ips.clone())
+                .unwrap_or_default(),
+            ports: build
+                .ports
+                .iter()
+                .map(|(port, proto_protocol)| proto::ServicePort {
+                    port: u32::from(*port),
+                    protocol: protocol(*proto_protocol) as i32,
+                    local_port: 0,
+                })
+                .collect(),
+            endpoints: build.endpoints.clone(),
+            split,
+        });
+    }
+    services
+}
+
+/// HTTPRouteGroups by (namespace, name).
+type Groups<'a> = BTreeMap<(&'a str, &'a str), &'a HttpRouteGroup>;
+
+/// The services workloads of onboarded namespaces serve, with their ports and endpoints.
+fn served(config: &Config, inventory: &Inventory) -> Table {
     let trust_domain = &config.mesh.trust_domain;
-    let mut table: BTreeMap<(String, String), ServiceBuild> = BTreeMap::new();
+    let mut table = Table::new();
     for workload in inventory.workloads.values() {
         let namespace = &workload.identity.namespace;
         if !config.namespaces.contains(namespace) {
@@ -50,8 +104,12 @@ pub fn services(
             .sort_by(|a, b| (&a.address, &a.identity).cmp(&(&b.address, &b.identity)));
         build.endpoints.dedup();
     }
+    table
+}
 
-    // A split's root is addressable even when no workload serves it directly.
+/// A split's root is addressable even when no workload serves it directly: on the ports
+/// of its backends.
+fn add_split_roots(config: &Config, table: &mut Table) {
     for split in config.traffic_splits.iter().map(|s| &s.value) {
         let root = (split.namespace.clone(), split.service.clone());
         let mut ports = BTreeMap::new();
@@ -70,85 +128,56 @@ pub fn services(
             build.ports.entry(port).or_insert(protocol);
         }
     }
+}
 
-    let splits: BTreeMap<(&str, &str), &crate::model::Located<crate::model::TrafficSplit>> = config
-        .traffic_splits
+/// One TrafficSplit compiled: its backends with their endpoints and weights, and the
+/// HTTP matches it applies to. A weighted backend nothing serves is warned about.
+fn split(
+    located: &Located<TrafficSplit>,
+    table: &Table,
+    groups: &Groups<'_>,
+    warnings: &mut Vec<CompileWarning>,
+) -> proto::Split {
+    let split = &located.value;
+    let namespace = &split.namespace;
+    let backends = split
+        .backends
         .iter()
-        .map(|s| ((s.value.namespace.as_str(), s.value.service.as_str()), s))
-        .collect();
-    let groups: BTreeMap<(&str, &str), &crate::model::HttpRouteGroup> = config
-        .http_route_groups
-        .iter()
-        .map(|g| {
-            (
-                (g.value.namespace.as_str(), g.value.name.as_str()),
-                &g.value,
-            )
+        .map(|backend| {
+            let endpoints = table
+                .get(&(namespace.clone(), backend.service.clone()))
+                .map(|b| b.endpoints.clone())
+                .unwrap_or_default();
+            if endpoints.is_empty() && backend.weight > 0 {
+                warnings.push(CompileWarning {
+                    origin: Some(located.origin.clone()),
+                    message: format!(
+                        "TrafficSplit {namespace}/{}: backend {:?} has weight {} but no workload serves it",
+                        split.name, backend.service, backend.weight
+                    ),
+                });
+            }
+            proto::Backend {
+                service: backend.service.clone(),
+                weight: u32::try_from(backend.weight).unwrap_or(u32::MAX),
+                endpoints,
+            }
         })
         .collect();
-    let mut services = Vec::new();
-    for ((namespace, name), build) in &table {
-        let split = splits
-            .get(&(namespace.as_str(), name.as_str()))
-            .map(|located| {
-                let split = &located.value;
-                let backends = split
-                    .backends
-                    .iter()
-                    .map(|backend| {
-                        let endpoints = table
-                            .get(&(namespace.clone(), backend.service.clone()))
-                            .map(|b| b.endpoints.clone())
-                            .unwrap_or_default();
-                        if endpoints.is_empty() && backend.weight > 0 {
-                            warnings.push(CompileWarning {
-                                origin: Some(located.origin.clone()),
-                                message: format!(
-                                    "TrafficSplit {namespace}/{}: backend {:?} has weight {} but no workload serves it",
-                                    split.name, backend.service, backend.weight
-                                ),
-                            });
-                        }
-                        proto::Backend {
-                            service: backend.service.clone(),
-                            weight: u32::try_from(backend.weight).unwrap_or(u32::MAX),
-                            endpoints,
-                        }
-                    })
-                    .collect();
-                let matches = split
-                    .matches
-                    .iter()
-                    .filter_map(|group_name| groups.get(&(namespace.as_str(), group_name.as_str())))
-                    .flat_map(|group| group.matches.iter().map(|item| http_match(&group.name, item)))
-                    .collect();
-                proto::Split {
-                    traffic_split: format!("{namespace}/{}", split.name),
-                    backends,
-                    matches,
-                }
-            });
-        services.push(proto::Service {
-            name: name.clone(),
-            namespace: namespace.clone(),
-            extra_hostnames: Vec::new(),
-            cluster_ips: inventory
-                .services
-                .get(&(namespace.clone(), name.clone()))
-                .map(|info| info.cluster_ips.clone())
-                .unwrap_or_default(),
-            ports: build
-                .ports
+    let matches = split
+        .matches
+        .iter()
+        .filter_map(|group_name| groups.get(&(namespace.as_str(), group_name.as_str())))
+        .flat_map(|group| {
+            group
+                .matches
                 .iter()
-                .map(|(port, proto_protocol)| proto::ServicePort {
-                    port: u32::from(*port),
-                    protocol: protocol(*proto_protocol) as i32,
-                    local_port: 0,
-                })
-                .collect(),
-            endpoints: build.endpoints.clone(),
-            split,
-        });
+                .map(|item| http_match(&group.name, item))
+        })
+        .collect();
+    proto::Split {
+        traffic_split: format!("{namespace}/{}", split.name),
+        backends,
+        matches,
     }
-    services
 }

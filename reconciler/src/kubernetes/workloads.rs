@@ -52,8 +52,30 @@ pub fn inventory<'a>(
     pods: impl IntoIterator<Item = &'a Pod>,
 ) -> Inventory {
     let mut inventory = Inventory::default();
-    // (namespace, service) → its TCP ports.
-    let mut service_ports: BTreeMap<(String, String), Vec<&ServicePort>> = BTreeMap::new();
+    let service_ports = add_services(&mut inventory, services);
+    let mut workloads = injected_workloads(pods);
+    for slice in slices {
+        add_slice(&mut inventory, &mut workloads, &service_ports, slice);
+    }
+    for (_, mut workload) in workloads {
+        // A pod no Service selects is no endpoint of anything, but its proxy still gets
+        // its snapshot (it can call out).
+        workload.services.sort();
+        workload.ports.sort();
+        inventory.insert(workload);
+    }
+    inventory
+}
+
+/// (namespace, service) → its TCP ports.
+type ServicePorts<'a> = BTreeMap<(String, String), Vec<&'a ServicePort>>;
+
+/// Every Service with its cluster IPs into the inventory; their TCP ports returned.
+fn add_services<'a>(
+    inventory: &mut Inventory,
+    services: impl IntoIterator<Item = &'a Service>,
+) -> ServicePorts<'a> {
+    let mut service_ports = ServicePorts::new();
     for service in services {
         let (Some(namespace), Some(name)) = (&service.metadata.namespace, &service.metadata.name)
         else {
@@ -86,8 +108,14 @@ pub fn inventory<'a>(
         service_ports.insert((namespace.clone(), name.clone()), ports);
     }
 
-    // Injected pods by (namespace, name).
-    let mut workloads: BTreeMap<(String, String), Workload> = BTreeMap::new();
+    service_ports
+}
+
+/// Injected, running pods by (namespace, name): the workloads, not yet in any Service.
+fn injected_workloads<'a>(
+    pods: impl IntoIterator<Item = &'a Pod>,
+) -> BTreeMap<(String, String), Workload> {
+    let mut workloads = BTreeMap::new();
     for pod in pods {
         let metadata = &pod.metadata;
         let injected = metadata
@@ -131,83 +159,84 @@ pub fn inventory<'a>(
         );
     }
 
-    for slice in slices {
-        let Some(namespace) = &slice.metadata.namespace else {
-            continue;
-        };
-        let Some(service) = slice
-            .metadata
-            .labels
+    workloads
+}
+
+/// One EndpointSlice: its pods back its Service, and the ready ones serve it on the ports
+/// the slice resolves.
+fn add_slice(
+    inventory: &mut Inventory,
+    workloads: &mut BTreeMap<(String, String), Workload>,
+    service_ports: &ServicePorts<'_>,
+    slice: &EndpointSlice,
+) {
+    let Some(namespace) = &slice.metadata.namespace else {
+        return;
+    };
+    let Some(service) = slice
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|labels| labels.get(SERVICE_NAME_LABEL))
+    else {
+        return;
+    };
+    let Some(ports) = service_ports.get(&(namespace.clone(), service.clone())) else {
+        return;
+    };
+    for endpoint in &slice.endpoints {
+        let ready = endpoint
+            .conditions
             .as_ref()
-            .and_then(|labels| labels.get(SERVICE_NAME_LABEL))
+            .and_then(|conditions| conditions.ready)
+            .unwrap_or(true);
+        let Some(target) = endpoint
+            .target_ref
+            .as_ref()
+            .filter(|target| target.kind.as_deref() == Some("Pod"))
         else {
             continue;
         };
-        let Some(ports) = service_ports.get(&(namespace.clone(), service.clone())) else {
+        let pod_name = target.name.clone().unwrap_or_default();
+        let Some(workload) = workloads.get_mut(&(namespace.clone(), pod_name)) else {
             continue;
         };
-        for endpoint in &slice.endpoints {
-            let ready = endpoint
-                .conditions
-                .as_ref()
-                .and_then(|conditions| conditions.ready)
-                .unwrap_or(true);
-            let Some(target) = endpoint
-                .target_ref
-                .as_ref()
-                .filter(|target| target.kind.as_deref() == Some("Pod"))
+        inventory
+            .backing
+            .entry(workload.id.clone())
+            .or_default()
+            .insert(service.clone());
+        if !ready {
+            continue;
+        }
+        if !workload.services.contains(service) {
+            workload.services.push(service.clone());
+        }
+        for service_port in ports {
+            // The slice resolves a named or numeric targetPort into the pod's port,
+            // matched to the Service port by name.
+            let Some(target_port) = slice
+                .ports
+                .iter()
+                .flatten()
+                .find(|port| {
+                    port.name.as_deref().unwrap_or_default()
+                        == service_port.name.as_deref().unwrap_or_default()
+                })
+                .and_then(|port| port.port)
             else {
                 continue;
             };
-            let pod_name = target.name.clone().unwrap_or_default();
-            let Some(workload) = workloads.get_mut(&(namespace.clone(), pod_name)) else {
-                continue;
+            let port = WorkloadPort {
+                service_port: u16::try_from(service_port.port).unwrap_or_default(),
+                app_address: format!("127.0.0.1:{target_port}"),
+                protocol: protocol(service_port),
             };
-            inventory
-                .backing
-                .entry(workload.id.clone())
-                .or_default()
-                .insert(service.clone());
-            if !ready {
-                continue;
-            }
-            if !workload.services.contains(service) {
-                workload.services.push(service.clone());
-            }
-            for service_port in ports {
-                // The slice resolves a named or numeric targetPort into the pod's port,
-                // matched to the Service port by name.
-                let Some(target_port) = slice
-                    .ports
-                    .iter()
-                    .flatten()
-                    .find(|port| {
-                        port.name.as_deref().unwrap_or_default()
-                            == service_port.name.as_deref().unwrap_or_default()
-                    })
-                    .and_then(|port| port.port)
-                else {
-                    continue;
-                };
-                let port = WorkloadPort {
-                    service_port: u16::try_from(service_port.port).unwrap_or_default(),
-                    app_address: format!("127.0.0.1:{target_port}"),
-                    protocol: protocol(service_port),
-                };
-                if !workload.ports.contains(&port) {
-                    workload.ports.push(port);
-                }
+            if !workload.ports.contains(&port) {
+                workload.ports.push(port);
             }
         }
     }
-    for (_, mut workload) in workloads {
-        // A pod no Service selects is no endpoint of anything, but its proxy still gets
-        // its snapshot (it can call out).
-        workload.services.sort();
-        workload.ports.sort();
-        inventory.insert(workload);
-    }
-    inventory
 }
 
 fn inbound_address(ip: &str) -> String {

@@ -9,7 +9,7 @@ use crate::source::Source;
 use crate::source::credentials::{GitCredentials, Redactor, Secret, SecretSource};
 use crate::source::git::{GitSource, Reference};
 use crate::source::known_hosts::KnownHosts;
-use crate::source::location::{Location, Scheme};
+use crate::source::location::{Location, RemoteUrl, Scheme};
 use crate::source::mirror::Mirror;
 use crate::source::signatures::AllowedSigners;
 
@@ -79,6 +79,14 @@ pub struct SourceArgs {
     pub webhook_secret_env: Option<String>,
 }
 
+/// A remote source being set up.
+struct Remote<'a> {
+    url: RemoteUrl,
+    reference: Reference,
+    state_dir: &'a Path,
+    redactor: &'a Arc<Redactor>,
+}
+
 /// Everything the reconciler needs to follow its source, checked.
 pub struct SourceSetup {
     pub source: Source,
@@ -146,31 +154,7 @@ impl SourceArgs {
                 None
             }
         });
-        let signers = self.verify_signatures.as_ref().and_then(|path| {
-            AllowedSigners::read(path)
-                .map_err(|error| {
-                    problems.push(format!(
-                        "--verify-signatures: {}",
-                        meshcd_support::error_chain(&error)
-                    ))
-                })
-                .ok()
-        });
-        let signer = self.signing_key.as_ref().and_then(|path| {
-            let signer = CommitSigner::read(path)
-                .map_err(|error| problems.push(format!("--signing-key: {error}")))
-                .ok()?;
-            if let Some(signers) = &signers
-                && let Err(error) = allowed(&signer, signers)
-            {
-                problems.push(format!(
-                    "--signing-key {}: {error}: meshcd would refuse its own commits; add its public key ({}) to the allowed signers",
-                    path.display(),
-                    signer.public_key()
-                ));
-            }
-            Some(Arc::new(signer))
-        });
+        let (signers, signer) = self.signing(&mut problems);
         let has_secret = token.is_some() || password.is_some();
         let source = match Location::parse(repo) {
             Err(error) => {
@@ -178,77 +162,17 @@ impl SourceArgs {
                 None
             }
             Ok(Location::Local(path)) => {
-                if has_secret || self.ssh_key.is_some() || self.ssh_known_hosts.is_some() {
-                    problems.push(format!(
-                        "--git-*/--ssh-* credentials apply to remote URLs; {} is a local path",
-                        path.display()
-                    ));
-                }
-                if !path.exists() {
-                    problems.push(format!(
-                        "--repo: config repository {} does not exist",
-                        path.display()
-                    ));
-                } else if let Err(error) = git2::Repository::open(&path) {
-                    // Retrying would never help, and nothing has been applied.
-                    problems.push(format!(
-                        "--repo: {} is not a Git repository ({}): give a repository's \
-                         folder (`git init` and commit the config) or a remote URL",
-                        path.display(),
-                        error.message()
-                    ));
-                }
-                Some(Source::Local(GitSource::new(path, reference)))
+                Some(self.local_source(path, reference, has_secret, &mut problems))
             }
             Ok(Location::Remote(url)) => {
-                let mut credentials = GitCredentials {
-                    username: self.git_username.clone(),
-                    token,
-                    password,
-                    ssh_key: None,
-                    known_hosts: None,
-                };
-                match url.scheme() {
-                    Scheme::Ssh => {
-                        if has_secret {
-                            problems.push(
-                                "ssh:// remotes take --ssh-key, not a token or password".into(),
-                            );
-                        }
-                        credentials.ssh_key = self.ssh_key_file(&mut problems);
-                        credentials.known_hosts = self.known_hosts(&mut problems);
-                    }
-                    Scheme::Http | Scheme::Https => {
-                        if self.ssh_key.is_some() {
-                            problems.push("--ssh-key applies to ssh:// remotes only".into());
-                        }
-                        if credentials.password.is_some()
-                            && self.git_username.is_none()
-                            && url.username().is_none()
-                        {
-                            problems.push(
-                                "a password needs a user: give --git-username or put the user in the URL".into(),
-                            );
-                        }
-                        if url.scheme() == Scheme::Http && has_secret {
-                            tracing::warn!(
-                                "credentials go over plain http://; use https:// beyond a trusted network"
-                            );
-                        }
-                    }
-                    Scheme::Git | Scheme::File => {
-                        if has_secret || self.ssh_key.is_some() {
-                            problems.push("git:// and file:// remotes take no credentials".into());
-                        }
-                    }
-                }
-                Some(Source::Remote(Mirror::new(
+                let secrets = (token, password);
+                let remote = Remote {
                     url,
                     reference,
-                    state_dir.join("source"),
-                    Arc::new(credentials),
-                    redactor.clone(),
-                )))
+                    state_dir,
+                    redactor: &redactor,
+                };
+                Some(self.remote_source(remote, secrets, &mut problems))
             }
         };
         match source {
@@ -261,6 +185,135 @@ impl SourceArgs {
             }),
             _ => Err(problems),
         }
+    }
+
+    /// `--verify-signatures` and `--signing-key`, read; a signing key the allowed signers
+    /// would refuse is a problem (meshcd would refuse its own commits).
+    fn signing(
+        &self,
+        problems: &mut Vec<String>,
+    ) -> (Option<AllowedSigners>, Option<Arc<CommitSigner>>) {
+        let signers = self.verify_signatures.as_ref().and_then(|path| {
+            AllowedSigners::read(path)
+                .map_err(|error| {
+                    problems.push(format!(
+                        "--verify-signatures: {}",
+                        meshcd_support::error_chain(&error)
+                    ))
+                })
+                .ok()
+        });
+        let signer = self.signing_key.as_ref().and_then(|path| {
+        let signer = CommitSigner::read(path)
+            .map_err(|error| problems.push(format!("--signing-key: {error}")))
+            .ok()?;
+        if let Some(signers) = &signers
+            && let Err(error) = allowed(&signer, signers)
+        {
+            problems.push(format!(
+                "--signing-key {}: {error}: meshcd would refuse its own commits; add its public key ({}) to the allowed signers",
+                path.display(),
+                signer.public_key()
+            ));
+        }
+        Some(Arc::new(signer))
+    });
+        (signers, signer)
+    }
+
+    /// A repository folder on this machine: it must exist and be a Git repository, and
+    /// takes no credentials.
+    fn local_source(
+        &self,
+        path: PathBuf,
+        reference: Reference,
+        has_secret: bool,
+        problems: &mut Vec<String>,
+    ) -> Source {
+        if has_secret || self.ssh_key.is_some() || self.ssh_known_hosts.is_some() {
+            problems.push(format!(
+                "--git-*/--ssh-* credentials apply to remote URLs; {} is a local path",
+                path.display()
+            ));
+        }
+        if !path.exists() {
+            problems.push(format!(
+                "--repo: config repository {} does not exist",
+                path.display()
+            ));
+        } else if let Err(error) = git2::Repository::open(&path) {
+            // Retrying would never help, and nothing has been applied.
+            problems.push(format!(
+                "--repo: {} is not a Git repository ({}): give a repository's \
+                 folder (`git init` and commit the config) or a remote URL",
+                path.display(),
+                error.message()
+            ));
+        }
+        Source::Local(GitSource::new(path, reference))
+    }
+
+    /// A remote URL, with the credentials its scheme takes (and no others).
+    fn remote_source(
+        &self,
+        remote: Remote<'_>,
+        (token, password): (Option<SecretSource>, Option<SecretSource>),
+        problems: &mut Vec<String>,
+    ) -> Source {
+        let Remote {
+            url,
+            reference,
+            state_dir,
+            redactor,
+        } = remote;
+        let has_secret = token.is_some() || password.is_some();
+        let mut credentials = GitCredentials {
+            username: self.git_username.clone(),
+            token,
+            password,
+            ssh_key: None,
+            known_hosts: None,
+        };
+        match url.scheme() {
+            Scheme::Ssh => {
+                if has_secret {
+                    problems.push("ssh:// remotes take --ssh-key, not a token or password".into());
+                }
+                credentials.ssh_key = self.ssh_key_file(problems);
+                credentials.known_hosts = self.known_hosts(problems);
+            }
+            Scheme::Http | Scheme::Https => {
+                if self.ssh_key.is_some() {
+                    problems.push("--ssh-key applies to ssh:// remotes only".into());
+                }
+                if credentials.password.is_some()
+                    && self.git_username.is_none()
+                    && url.username().is_none()
+                {
+                    problems.push(
+                        "a password needs a user: give --git-username or put the user in the URL"
+                            .into(),
+                    );
+                }
+                if url.scheme() == Scheme::Http && has_secret {
+                    tracing::warn!(
+                        "credentials go over plain http://; use https:// beyond a trusted network"
+                    );
+                }
+            }
+            Scheme::Git | Scheme::File => {
+                if has_secret || self.ssh_key.is_some() {
+                    problems.push("git:// and file:// remotes take no credentials".into());
+                }
+            }
+        }
+        Source::Remote(Mirror::new(
+            url,
+            reference,
+            state_dir.join("source"),
+            Arc::new(credentials),
+            redactor.clone(),
+        ))
     }
 
     fn ssh_key_file(&self, problems: &mut Vec<String>) -> Option<PathBuf> {

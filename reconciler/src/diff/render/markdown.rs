@@ -7,7 +7,10 @@ use super::{
     steps, summary, via, warnings,
 };
 use crate::diagnostics::{Diagnostics, Severity};
-use crate::diff::{Change, Ports, Report, Traffic};
+use crate::diff::{
+    AccessChanges, CanaryChange, Change, MeshChange, NamespaceChanges, Ports, Report, SplitChange,
+    Traffic,
+};
 
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
@@ -16,16 +19,7 @@ pub fn markdown(report: &Report) -> String {
         code(&report.head.to_string()),
     );
     let Some(changes) = &report.changes else {
-        let _ = writeln!(out, "## meshcd diff: {head} is invalid\n");
-        let _ = writeln!(
-            out,
-            "{} HEAD has {} error(s); a revision with errors is never applied, not even partly.\n",
-            invalid_base_line(report),
-            report.head.errors
-        );
-        let mut shown = report.diagnostics.clone();
-        shown.0.retain(|d| d.severity != Severity::Note);
-        diagnostics_table(&mut out, &shown);
+        invalid(&mut out, report, &head);
         return out;
     };
     let _ = writeln!(out, "## meshcd diff: {base} → {head}\n");
@@ -34,168 +28,205 @@ pub fn markdown(report: &Report) -> String {
     }
     let _ = writeln!(out, "**{}**", summary(changes));
     if !changes.access.is_empty() {
-        let _ = writeln!(out, "\n### Access\n");
-        let _ = writeln!(
-            out,
-            "| change | source | destination | traffic | ports | granted by |"
-        );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
-        for (change, rows) in [
-            ("**+ allowed**", changes.access.newly_allowed()),
-            ("**− denied**", changes.access.newly_denied()),
-        ] {
-            for row in rows {
-                let _ = writeln!(
-                    out,
-                    "| {change} | {} | {} | {} | {} | {} |",
-                    code(&row.source.to_string()),
-                    code(&row.destination.to_string()),
-                    traffic_markdown(&row.traffic),
-                    match &row.ports {
-                        Ports::Any => "any".to_string(),
-                        Ports::Only(ports) => ports
-                            .iter()
-                            .map(u16::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    },
-                    via(row, true)
-                );
-            }
-        }
-        for change in &changes.access.changed {
-            let side = |rows: &[crate::diff::AccessRow]| {
-                rows.iter()
-                    .map(|row| format!("{} on {}", traffic_markdown(&row.traffic), row.ports))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
-            let _ = writeln!(
-                out,
-                "| **~ {}** | {} | {} | {} → {} | | {} |",
-                change.reach,
-                code(&change.source.to_string()),
-                code(&change.destination.to_string()),
-                side(&change.before),
-                side(&change.after),
-                reach_via(change, true)
-            );
-        }
+        access(&mut out, &changes.access);
     }
     if !changes.splits.is_empty() {
-        let _ = writeln!(out, "\n### Traffic splits\n");
-        let _ = writeln!(out, "| split | backend | before | after | moved |");
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
-        for split in &changes.splits {
-            for (index, backend) in split.backends.iter().enumerate() {
-                let title = if index == 0 {
-                    format!(
-                        "{} by TrafficSplit {}{}",
-                        code(&format!("{}/{}", split.namespace, split.service)),
-                        code(&split.name),
-                        match split.change {
-                            Change::Added => " (new)",
-                            Change::Removed => " (removed)",
-                            Change::Changed => "",
-                        },
-                    )
-                } else {
-                    String::new()
-                };
-                let _ = writeln!(
-                    out,
-                    "| {title} | {} | {} | {} | {} |",
-                    code(&backend.service),
-                    percent(backend.before),
-                    percent(backend.after),
-                    delta(backend.before, backend.after)
-                );
-            }
-        }
-        let notes: Vec<String> = changes.splits.iter().flat_map(split_notes).collect();
-        if !notes.is_empty() {
-            out.push('\n');
-            for note in notes {
-                let _ = writeln!(out, "- {note}");
-            }
-        }
+        splits(&mut out, &changes.splits);
     }
-    let namespaces = &changes.namespaces;
-    if !namespaces.joined.is_empty() || !namespaces.left.is_empty() {
-        let _ = writeln!(out, "\n### Namespaces\n");
-        let list = |names: &[String]| names.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ");
-        if !namespaces.joined.is_empty() {
-            let _ = writeln!(out, "- **join the mesh:** {}", list(&namespaces.joined));
-        }
-        if !namespaces.left.is_empty() {
-            let _ = writeln!(out, "- **leave the mesh:** {}", list(&namespaces.left));
-        }
+    if !changes.namespaces.joined.is_empty() || !changes.namespaces.left.is_empty() {
+        namespaces(&mut out, &changes.namespaces);
     }
     if !changes.canaries.is_empty() {
-        let _ = writeln!(out, "\n### Canaries\n");
-        let _ = writeln!(
-            out,
-            "| canary | event | rollout | steps | interval | at least | analysis |"
-        );
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
-        for canary in &changes.canaries {
-            let Some(shown) = canary.after.as_ref().or(canary.before.as_ref()) else {
-                continue;
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} → {} (split {}) | {} | {} | {} | {} |",
-                code(&format!("{}/{}", canary.namespace, canary.name)),
-                event_words(canary),
-                code(&shown.stable),
-                code(&shown.canary),
-                code(&shown.traffic_split),
-                steps(shown),
-                shown.interval,
-                shown.minimum_duration,
-                analysis(shown)
-            );
-        }
+        canaries(&mut out, &changes.canaries);
     }
     if !changes.mesh.is_empty() {
-        let _ = writeln!(out, "\n### Mesh settings\n");
-        let _ = writeln!(out, "| setting | before | after | risk |");
-        let _ = writeln!(out, "| --- | --- | --- | --- |");
-        for setting in &changes.mesh {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                code(&setting.setting),
-                code(&setting.before),
-                code(&setting.after),
-                setting
-                    .risk
-                    .as_deref()
-                    .map(|risk| format!("⚠️ {}", cell(risk)))
-                    .unwrap_or_default()
-            );
-        }
+        mesh(&mut out, &changes.mesh);
     }
     if let Some(live) = &changes.live {
         super::live::markdown(&mut out, live);
     }
     let warnings = warnings(report, changes);
     if !warnings.0.is_empty() {
-        let _ = writeln!(out, "\n### Warnings\n");
-        for warning in warnings.iter() {
-            let _ = write!(
-                out,
-                "- ⚠️ {} {}",
-                code(&format!("{}:{}", warning.file.display(), warning.line)),
-                warning.message
-            );
-            if let Some(hint) = &warning.hint {
-                let _ = write!(out, " — {hint}");
-            }
-            out.push('\n');
-        }
+        warnings_list(&mut out, &warnings);
     }
     out
+}
+
+/// A head with errors: what they are, and that nothing of it is applied.
+fn invalid(out: &mut String, report: &Report, head: &str) {
+    let _ = writeln!(out, "## meshcd diff: {head} is invalid\n");
+    let _ = writeln!(
+        out,
+        "{} HEAD has {} error(s); a revision with errors is never applied, not even partly.\n",
+        invalid_base_line(report),
+        report.head.errors
+    );
+    let mut shown = report.diagnostics.clone();
+    shown.0.retain(|d| d.severity != Severity::Note);
+    diagnostics_table(out, &shown);
+}
+
+fn access(out: &mut String, access: &AccessChanges) {
+    let _ = writeln!(out, "\n### Access\n");
+    let _ = writeln!(
+        out,
+        "| change | source | destination | traffic | ports | granted by |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+    for (change, rows) in [
+        ("**+ allowed**", access.newly_allowed()),
+        ("**− denied**", access.newly_denied()),
+    ] {
+        for row in rows {
+            let _ = writeln!(
+                out,
+                "| {change} | {} | {} | {} | {} | {} |",
+                code(&row.source.to_string()),
+                code(&row.destination.to_string()),
+                traffic_markdown(&row.traffic),
+                match &row.ports {
+                    Ports::Any => "any".to_string(),
+                    Ports::Only(ports) => ports
+                        .iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
+                via(row, true)
+            );
+        }
+    }
+    for change in &access.changed {
+        let side = |rows: &[crate::diff::AccessRow]| {
+            rows.iter()
+                .map(|row| format!("{} on {}", traffic_markdown(&row.traffic), row.ports))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let _ = writeln!(
+            out,
+            "| **~ {}** | {} | {} | {} → {} | | {} |",
+            change.reach,
+            code(&change.source.to_string()),
+            code(&change.destination.to_string()),
+            side(&change.before),
+            side(&change.after),
+            reach_via(change, true)
+        );
+    }
+}
+
+fn splits(out: &mut String, splits: &[SplitChange]) {
+    let _ = writeln!(out, "\n### Traffic splits\n");
+    let _ = writeln!(out, "| split | backend | before | after | moved |");
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
+    for split in splits {
+        for (index, backend) in split.backends.iter().enumerate() {
+            let title = if index == 0 {
+                format!(
+                    "{} by TrafficSplit {}{}",
+                    code(&format!("{}/{}", split.namespace, split.service)),
+                    code(&split.name),
+                    match split.change {
+                        Change::Added => " (new)",
+                        Change::Removed => " (removed)",
+                        Change::Changed => "",
+                    },
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "| {title} | {} | {} | {} | {} |",
+                code(&backend.service),
+                percent(backend.before),
+                percent(backend.after),
+                delta(backend.before, backend.after)
+            );
+        }
+    }
+    let notes: Vec<String> = splits.iter().flat_map(split_notes).collect();
+    if !notes.is_empty() {
+        out.push('\n');
+        for note in notes {
+            let _ = writeln!(out, "- {note}");
+        }
+    }
+}
+
+fn namespaces(out: &mut String, namespaces: &NamespaceChanges) {
+    let _ = writeln!(out, "\n### Namespaces\n");
+    let list = |names: &[String]| names.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ");
+    if !namespaces.joined.is_empty() {
+        let _ = writeln!(out, "- **join the mesh:** {}", list(&namespaces.joined));
+    }
+    if !namespaces.left.is_empty() {
+        let _ = writeln!(out, "- **leave the mesh:** {}", list(&namespaces.left));
+    }
+}
+
+fn canaries(out: &mut String, canaries: &[CanaryChange]) {
+    let _ = writeln!(out, "\n### Canaries\n");
+    let _ = writeln!(
+        out,
+        "| canary | event | rollout | steps | interval | at least | analysis |"
+    );
+    let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+    for canary in canaries {
+        let Some(shown) = canary.after.as_ref().or(canary.before.as_ref()) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} → {} (split {}) | {} | {} | {} | {} |",
+            code(&format!("{}/{}", canary.namespace, canary.name)),
+            event_words(canary),
+            code(&shown.stable),
+            code(&shown.canary),
+            code(&shown.traffic_split),
+            steps(shown),
+            shown.interval,
+            shown.minimum_duration,
+            analysis(shown)
+        );
+    }
+}
+
+fn mesh(out: &mut String, settings: &[MeshChange]) {
+    let _ = writeln!(out, "\n### Mesh settings\n");
+    let _ = writeln!(out, "| setting | before | after | risk |");
+    let _ = writeln!(out, "| --- | --- | --- | --- |");
+    for setting in settings {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            code(&setting.setting),
+            code(&setting.before),
+            code(&setting.after),
+            setting
+                .risk
+                .as_deref()
+                .map(|risk| format!("⚠️ {}", cell(risk)))
+                .unwrap_or_default()
+        );
+    }
+}
+
+fn warnings_list(out: &mut String, warnings: &Diagnostics) {
+    let _ = writeln!(out, "\n### Warnings\n");
+    for warning in warnings.iter() {
+        let _ = write!(
+            out,
+            "- ⚠️ {} {}",
+            code(&format!("{}:{}", warning.file.display(), warning.line)),
+            warning.message
+        );
+        if let Some(hint) = &warning.hint {
+            let _ = write!(out, " — {hint}");
+        }
+        out.push('\n');
+    }
 }
 
 fn diagnostics_table(out: &mut String, diagnostics: &Diagnostics) {

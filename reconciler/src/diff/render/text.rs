@@ -6,8 +6,9 @@ use super::{
     base_note, canary_line, canary_sign, change_sign, delta, invalid_base_line, percent,
     reach_change, reach_via, split_notes, split_title, summary, via, warnings,
 };
+use crate::diagnostics::Diagnostics;
 use crate::diagnostics::render::{self as diagnostics_render, SourceLine};
-use crate::diff::Report;
+use crate::diff::{AccessChanges, ChangeSet, MeshChange, Report, SplitChange};
 
 pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
     let mut out = String::new();
@@ -21,66 +22,9 @@ pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
     if let Some(note) = base_note(report) {
         let _ = writeln!(out, "note: {note}");
     }
-    for (title, sign, rows) in [
-        ("newly allowed", '+', changes.access.newly_allowed()),
-        ("newly denied", '-', changes.access.newly_denied()),
-    ] {
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "\naccess {title} ({}):", rows.len());
-        for row in rows {
-            let _ = writeln!(
-                out,
-                "  {sign} {} → {}: {} on {}",
-                row.source, row.destination, row.traffic, row.ports
-            );
-            let _ = writeln!(out, "      via {}", via(row, false));
-        }
-    }
-    if !changes.access.changed.is_empty() {
-        let _ = writeln!(out, "\naccess changed ({}):", changes.access.changed.len());
-        for change in &changes.access.changed {
-            let _ = writeln!(
-                out,
-                "  ~ {} → {} {}: {}",
-                change.source,
-                change.destination,
-                change.reach,
-                reach_change(change)
-            );
-            let (gained, lost) = changes.access.gained_and_lost(change);
-            for (sign, rows) in [('+', gained), ('-', lost)] {
-                for row in rows {
-                    let _ = writeln!(out, "      {sign} {} on {}", row.traffic, row.ports);
-                }
-            }
-            let _ = writeln!(out, "      via {}", reach_via(change, false));
-        }
-    }
+    access(&mut out, &changes.access);
     if !changes.splits.is_empty() {
-        let _ = writeln!(out, "\ntraffic splits ({}):", changes.splits.len());
-        for split in &changes.splits {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                change_sign(split.change),
-                split_title(split)
-            );
-            for backend in &split.backends {
-                let _ = writeln!(
-                    out,
-                    "      {:<20} {:>7} → {:<7} {}",
-                    backend.service,
-                    percent(backend.before),
-                    percent(backend.after),
-                    delta(backend.before, backend.after)
-                );
-            }
-            for note in split_notes(split) {
-                let _ = writeln!(out, "      {note}");
-            }
-        }
+        splits(&mut out, &changes.splits);
     }
     let namespaces = &changes.namespaces;
     if !namespaces.joined.is_empty() || !namespaces.left.is_empty() {
@@ -104,38 +48,111 @@ pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
         }
     }
     if !changes.mesh.is_empty() {
-        let _ = writeln!(out, "\nmesh settings:");
-        for setting in &changes.mesh {
-            let _ = writeln!(
-                out,
-                "  {} {}: {} → {}",
-                if setting.risk.is_some() { '!' } else { '~' },
-                setting.setting,
-                setting.before,
-                setting.after
-            );
-            if let Some(risk) = &setting.risk {
-                let _ = writeln!(out, "      risk: {risk}");
-            }
-        }
+        mesh(&mut out, &changes.mesh);
     }
     if let Some(live) = &changes.live {
         super::live::text(&mut out, live);
     }
     let warnings = warnings(report, changes);
     if !warnings.0.is_empty() {
-        out.push('\n');
-        let rendered = diagnostics_render::text(&warnings, source_line);
-        // The renderer closes with a validation tally; here the summary below says it.
-        let blocks = rendered
-            .trim_end()
-            .rsplit_once('\n')
-            .map_or("", |(blocks, _)| blocks);
-        out.push_str(blocks.trim_end());
-        out.push('\n');
+        warnings_text(&mut out, &warnings, source_line);
     }
     let _ = writeln!(out, "\nsummary: {}", summary(changes));
     out
+}
+
+fn access(out: &mut String, access: &AccessChanges) {
+    for (title, sign, rows) in [
+        ("newly allowed", '+', access.newly_allowed()),
+        ("newly denied", '-', access.newly_denied()),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\naccess {title} ({}):", rows.len());
+        for row in rows {
+            let _ = writeln!(
+                out,
+                "  {sign} {} → {}: {} on {}",
+                row.source, row.destination, row.traffic, row.ports
+            );
+            let _ = writeln!(out, "      via {}", via(row, false));
+        }
+    }
+    if !access.changed.is_empty() {
+        let _ = writeln!(out, "\naccess changed ({}):", access.changed.len());
+        for change in &access.changed {
+            let _ = writeln!(
+                out,
+                "  ~ {} → {} {}: {}",
+                change.source,
+                change.destination,
+                change.reach,
+                reach_change(change)
+            );
+            let (gained, lost) = access.gained_and_lost(change);
+            for (sign, rows) in [('+', gained), ('-', lost)] {
+                for row in rows {
+                    let _ = writeln!(out, "      {sign} {} on {}", row.traffic, row.ports);
+                }
+            }
+            let _ = writeln!(out, "      via {}", reach_via(change, false));
+        }
+    }
+}
+
+fn splits(out: &mut String, splits: &[SplitChange]) {
+    let _ = writeln!(out, "\ntraffic splits ({}):", splits.len());
+    for split in splits {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            change_sign(split.change),
+            split_title(split)
+        );
+        for backend in &split.backends {
+            let _ = writeln!(
+                out,
+                "      {:<20} {:>7} → {:<7} {}",
+                backend.service,
+                percent(backend.before),
+                percent(backend.after),
+                delta(backend.before, backend.after)
+            );
+        }
+        for note in split_notes(split) {
+            let _ = writeln!(out, "      {note}");
+        }
+    }
+}
+
+fn mesh(out: &mut String, settings: &[MeshChange]) {
+    let _ = writeln!(out, "\nmesh settings:");
+    for setting in settings {
+        let _ = writeln!(
+            out,
+            "  {} {}: {} → {}",
+            if setting.risk.is_some() { '!' } else { '~' },
+            setting.setting,
+            setting.before,
+            setting.after
+        );
+        if let Some(risk) = &setting.risk {
+            let _ = writeln!(out, "      risk: {risk}");
+        }
+    }
+}
+
+fn warnings_text(out: &mut String, warnings: &Diagnostics, source_line: &SourceLine<'_>) {
+    out.push('\n');
+    let rendered = diagnostics_render::text(&warnings, source_line);
+    // The renderer closes with a validation tally; here the summary below says it.
+    let blocks = rendered
+        .trim_end()
+        .rsplit_once('\n')
+        .map_or("", |(blocks, _)| blocks);
+    out.push_str(blocks.trim_end());
+    out.push('\n');
 }
 
 /// HEAD's errors (or warnings) as annotations on their lines, and a notice that sums the
@@ -172,6 +189,17 @@ pub fn github(report: &Report) -> String {
     if let Some(live) = &changes.live {
         super::live::github(&mut out, live, escape);
     }
+    let lines = notice_lines(report, changes);
+    let _ = writeln!(
+        out,
+        "::notice title=meshcd diff::{}",
+        escape(&lines.join("\n"))
+    );
+    out
+}
+
+/// The notice's lines: the summary, then one line per effective change.
+fn notice_lines(report: &Report, changes: &ChangeSet) -> Vec<String> {
     let mut lines = vec![format!(
         "{} → {}: {}",
         report.base,
@@ -221,12 +249,7 @@ pub fn github(report: &Report) -> String {
             canary_line(canary)
         ));
     }
-    let _ = writeln!(
-        out,
-        "::notice title=meshcd diff::{}",
-        escape(&lines.join("\n"))
-    );
-    out
+    lines
 }
 
 // GitHub's workflow-command escaping of the message part.

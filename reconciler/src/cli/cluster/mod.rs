@@ -2,14 +2,11 @@
 //! CA in a Secret, TokenReview, workload discovery, leader-gated apply, the sidecar
 //! injection webhook — started beside the local-mode ones.
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use meshcd_support::Backoff;
-use serde_json::{Value, json};
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinHandle;
 
@@ -21,11 +18,15 @@ use crate::identity::token_review::{AUDIENCE, TokenReviewer};
 use crate::identity::verifier::Verifier;
 use crate::inventory::Inventory;
 use crate::kubernetes::apply::Applier;
-use crate::kubernetes::inject::{NativeSidecars, Settings, sidecar_mode};
+use crate::kubernetes::inject::NativeSidecars;
 use crate::kubernetes::leader::Election;
-use crate::kubernetes::manifests::LEADER_LABEL;
 use crate::kubernetes::sync::{KubernetesStatus, Sync};
-use crate::kubernetes::{ca_secret, canary_status, discovery, webhook};
+use crate::kubernetes::{ca_secret, canary_status, discovery};
+
+mod handover;
+mod injection;
+
+use handover::{Handover, hand_over};
 
 /// The default image of the injected proxy: the one built from this source tree.
 pub const PROXY_IMAGE: &str = concat!("meshcd/meshcd-proxy:", env!("CARGO_PKG_VERSION"));
@@ -101,31 +102,6 @@ async fn installed(client: &kube::Client, namespace: &str) -> anyhow::Result<()>
         anyhow::bail!("namespace {namespace} does not exist: {fix}");
     }
     Ok(())
-}
-
-/// `major.minor` of the API server; a minor such as `28+` (managed clusters) counts as 28.
-async fn server_version(client: &kube::Client) -> Option<(u32, u32)> {
-    // Every replica must inject alike: a passing API error is not "unknown version".
-    let mut info = None;
-    for attempt in 1..=5 {
-        match client.apiserver_version().await {
-            Ok(answer) => {
-                info = Some(answer);
-                break;
-            }
-            Err(error) => {
-                tracing::warn!(%error, attempt, "asking the API server for its version");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    }
-    let info = info?;
-    let number = |text: &str| -> Option<u32> {
-        text.trim_end_matches(|c: char| !c.is_ascii_digit())
-            .parse()
-            .ok()
-    };
-    Some((number(&info.major)?, number(&info.minor)?))
 }
 
 /// A connected cluster and the mesh CA kept in it.
@@ -223,22 +199,8 @@ impl Cluster {
         } = self;
         let namespace = args.namespace.clone();
         let identity = args.identity();
-        let mut tasks = Vec::new();
-
         // Every replica discovers workloads: a standby takes over ready to serve proxies.
-        mesh.set_cluster().await;
-        let (inventory_sender, mut inventory) = watch::channel(Inventory::default());
-        tasks.push(tokio::spawn(discovery::run(
-            client.clone(),
-            inventory_sender,
-        )));
-        let discovered_mesh = mesh.clone();
-        tasks.push(tokio::spawn(async move {
-            while inventory.changed().await.is_ok() {
-                let current = inventory.borrow_and_update().clone();
-                discovered_mesh.set_discovered(current).await;
-            }
-        }));
+        let mut tasks = discover(&client, &mesh).await;
 
         let election = Election::new(&namespace, "meshcd-leader", &identity);
         let (leader_sender, leader) = watch::channel(false);
@@ -257,72 +219,28 @@ impl Cluster {
             client.clone(),
             canary_followed,
         )));
-        tasks.push(tokio::spawn(hand_over(
-            Handover {
-                client: client.clone(),
-                mesh: mesh.clone(),
-                canaries,
-                canary_leading,
-                followed,
-                namespace: namespace.clone(),
-                pod: args.pod_name.clone(),
-            },
-            leader.clone(),
-        )));
-        tasks.push(tokio::spawn(
-            Sync {
-                client: client.clone(),
-                applier: Applier::new(client.clone()).with_ca_bundle(ca.bundle_pem()),
-                mesh: mesh.clone(),
-                resync: args.resync,
-                leader,
-                status: status.clone(),
-                instance: identity.clone(),
-            }
-            .run(),
-        ));
-
-        // The webhook: a serving certificate from the mesh CA, which the API server trusts
-        // through the configuration's caBundle.
-        let names = service_names("meshcd-webhook", &namespace);
-        let (cert, key) = ca.issue_server(&names, Duration::from_secs(365 * 24 * 3600))?;
-        let acceptor = webhook::acceptor(&cert, &key)?;
-        let listener = tokio::net::TcpListener::bind(args.webhook_addr)
-            .await
-            .with_context(|| format!("binding the webhook to {}", args.webhook_addr))?;
-        if let Err(error) =
-            webhook::patch_ca_bundle(&client, &args.webhook_configuration, ca.bundle_pem()).await
-        {
-            tracing::warn!(error = %meshcd_support::error_chain(&error), "the API server may not trust the webhook yet");
-        }
-        let (onboarded_sender, onboarded) = watch::channel(BTreeSet::new());
-        let revisions_mesh = mesh.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut revisions = revisions_mesh.subscribe_revisions();
-            loop {
-                if let Some(applied) = revisions_mesh.applied().await {
-                    onboarded_sender.send_replace(applied.config.namespaces.clone());
-                }
-                if revisions.changed().await.is_err() {
-                    return;
-                }
-            }
-        }));
-        let version = server_version(&client).await;
-        let (native_sidecars, sidecars) = sidecar_mode(args.native_sidecars, version);
-        status.lock().await.sidecars = Some(sidecars.clone());
-        let settings = Settings {
-            native_sidecars,
-            proxy_image: args.proxy_image.clone(),
-            control_plane: format!("meshcd-control-plane.{namespace}.svc:15012"),
-            control_plane_name: format!("meshcd-control-plane.{namespace}.svc"),
+        let handover = Handover {
+            client: client.clone(),
+            mesh: mesh.clone(),
+            canaries,
+            canary_leading,
+            followed,
+            namespace: namespace.clone(),
+            pod: args.pod_name.clone(),
         };
-        tasks.push(tokio::spawn(webhook::serve(
-            caps.acceptor(listener, "webhook"),
-            acceptor,
-            settings,
-            onboarded,
-        )));
+        tasks.push(tokio::spawn(hand_over(handover, leader.clone())));
+        let sync = Sync {
+            client: client.clone(),
+            applier: Applier::new(client.clone()).with_ca_bundle(ca.bundle_pem()),
+            mesh: mesh.clone(),
+            resync: args.resync,
+            leader,
+            status: status.clone(),
+            instance: identity.clone(),
+        };
+        tasks.push(tokio::spawn(sync.run()));
+        let sidecars =
+            injection::start(&args, &client, &ca, &mesh, &status, caps, &mut tasks).await?;
         eprintln!(
             "meshcd: Kubernetes mode in namespace {namespace} as {identity}; webhook on {}; \
              injecting {sidecars}",
@@ -336,6 +254,22 @@ impl Cluster {
     }
 }
 
+/// Workload discovery, and the discovered inventory handed to the mesh as it changes.
+async fn discover(client: &kube::Client, mesh: &Arc<Mesh>) -> Vec<JoinHandle<()>> {
+    mesh.set_cluster().await;
+    let (inventory_sender, mut inventory) = watch::channel(Inventory::default());
+    let discovered_mesh = mesh.clone();
+    vec![
+        tokio::spawn(discovery::run(client.clone(), inventory_sender)),
+        tokio::spawn(async move {
+            while inventory.changed().await.is_ok() {
+                let current = inventory.borrow_and_update().clone();
+                discovered_mesh.set_discovered(current).await;
+            }
+        }),
+    ]
+}
+
 impl Running {
     /// Stops the tasks and hands the lease over at once.
     pub async fn stop(self) {
@@ -344,108 +278,6 @@ impl Running {
         }
         if let Err(error) = self.election.release(self.client.clone()).await {
             tracing::warn!(%error, "releasing the leader lease failed; it expires on its own");
-        }
-    }
-}
-
-/// What changes hands with leadership.
-struct Handover {
-    client: kube::Client,
-    mesh: Arc<Mesh>,
-    canaries: Arc<CanaryController>,
-    canary_leading: watch::Sender<bool>,
-    /// What the Canaries' status held when last watched.
-    followed: watch::Receiver<Vec<Saved>>,
-    namespace: String,
-    /// This replica's pod, labelled while it leads: the control-plane Service selects
-    /// the leader only.
-    pod: Option<String>,
-}
-
-/// The leader serves proxies and runs canaries; the others stand by. A new leader is
-/// seeded with the progress the Canaries' status holds before it runs them.
-async fn hand_over(handover: Handover, mut leader: watch::Receiver<bool>) {
-    let Handover {
-        client,
-        mesh,
-        canaries,
-        canary_leading,
-        followed,
-        namespace,
-        pod,
-    } = handover;
-    'transitions: loop {
-        let leading = *leader.borrow_and_update();
-        if leading && !*canary_leading.borrow() {
-            let saved = match progress(&client).await {
-                Some(saved) => saved,
-                // What the status watch last saw: better than starting over.
-                None => followed.borrow().clone(),
-            };
-            if !saved.is_empty() {
-                tracing::info!(
-                    rollouts = saved.len(),
-                    "leading: canaries resume from their status"
-                );
-            }
-            canaries.seed_progress(saved);
-        }
-        canary_leading.send_replace(leading);
-        mesh.set_standby(!leading).await;
-        // The Service sends proxies to the labelled pod: without the label no proxy
-        // reaches the leader, so it is retried until it holds or leadership changes.
-        if let Some(pod) = &pod {
-            let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
-            while !label(&client, &namespace, pod, leading).await {
-                tokio::select! {
-                    () = tokio::time::sleep(backoff.next_delay()) => {}
-                    changed = leader.changed() => {
-                        if changed.is_err() {
-                            return;
-                        }
-                        continue 'transitions;
-                    }
-                }
-            }
-        }
-        if leader.changed().await.is_err() {
-            return;
-        }
-    }
-}
-
-/// The Canaries' progress, read a few times before giving up.
-async fn progress(client: &kube::Client) -> Option<Vec<Saved>> {
-    for attempt in 1..=5 {
-        match canary_status::load(client).await {
-            Ok(saved) => return Some(saved),
-            Err(error) => {
-                tracing::warn!(%error, attempt, "reading canary progress from the Canaries' status");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    }
-    None
-}
-
-/// Puts (or takes off) the leader label on this replica's pod; whether it holds.
-async fn label(client: &kube::Client, namespace: &str, pod: &str, leading: bool) -> bool {
-    let value = if leading { json!("true") } else { Value::Null };
-    let patch = json!({"metadata": {"labels": {LEADER_LABEL: value}}});
-    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
-        kube::Api::namespaced(client.clone(), namespace);
-    match pods
-        .patch(
-            pod,
-            &kube::api::PatchParams::default(),
-            &kube::api::Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => true,
-        Err(error) => {
-            tracing::warn!(%error, pod, leading, "labelling this replica's pod failed; retrying");
-            false
         }
     }
 }
