@@ -35,229 +35,22 @@
 //! through a read-mostly cache (inbound).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-use prometheus_client::encoding::{
-    EncodeLabelSet, EncodeLabelValue, EncodeMetric, LabelValueEncoder, MetricEncoder, NoLabelSet,
-};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
+mod histogram;
+mod labels;
+mod route;
 
-impl EncodeLabelValue for Direction {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        let text = match self {
-            Self::Inbound => "inbound",
-            Self::Outbound => "outbound",
-        };
-        EncodeLabelValue::encode(&text, encoder)
-    }
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RouteLabels {
-    pub direction: Direction,
-    pub source: Arc<str>,
-    pub destination: Arc<str>,
-    pub backend: Arc<str>,
-    pub route: Arc<str>,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResponseLabels {
-    direction: Direction,
-    source: Arc<str>,
-    destination: Arc<str>,
-    backend: Arc<str>,
-    route: Arc<str>,
-    status_class: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct TcpLabels {
-    pub direction: Direction,
-    pub source: Arc<str>,
-    pub destination: Arc<str>,
-    pub backend: Arc<str>,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TcpBytesLabels {
-    direction: Direction,
-    source: Arc<str>,
-    destination: Arc<str>,
-    backend: Arc<str>,
-    flow: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DirectionLabel {
-    direction: Direction,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DeniedLabels {
-    source: Arc<str>,
-    protocol: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ResultLabel {
-    result: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ListenerLabel {
-    listener: Arc<str>,
-}
-
-/// The handles of one listener's connection accounting (see `accept`).
-#[derive(Clone, Debug)]
-pub struct ListenerMetrics {
-    pub open: Gauge,
-    pub refused: Counter,
-    pub accept_errors: Counter,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct VersionLabel {
-    version: String,
-}
-
-const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
-
-/// Upper bounds of the latency buckets, in seconds: 0.5 ms to 10 s.
-const LATENCY_BUCKETS: [f64; 15] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-];
-
-/// A histogram with fixed buckets and atomic counters.
-#[derive(Clone, Debug, Default)]
-pub struct LatencyHistogram {
-    inner: Arc<HistogramInner>,
-}
-
-#[derive(Debug, Default)]
-struct HistogramInner {
-    /// One counter per bucket plus the overflow (`+Inf`) bucket; not cumulative.
-    buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
-    sum_nanos: AtomicU64,
-}
-
-impl LatencyHistogram {
-    pub fn observe(&self, elapsed: Duration) {
-        let seconds = elapsed.as_secs_f64();
-        let index = LATENCY_BUCKETS
-            .iter()
-            .position(|&bound| seconds <= bound)
-            .unwrap_or(LATENCY_BUCKETS.len());
-        self.inner.buckets[index].fetch_add(1, Ordering::Relaxed);
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        self.inner.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
-    }
-
-    /// (upper bound, count) per bucket, not cumulative; the last bound is `+Inf`.
-    pub fn buckets(&self) -> Vec<(f64, u64)> {
-        LATENCY_BUCKETS
-            .iter()
-            .copied()
-            .chain(std::iter::once(f64::INFINITY))
-            .zip(self.inner.buckets.iter().map(|b| b.load(Ordering::Relaxed)))
-            .collect()
-    }
-}
-
-impl TypedMetric for LatencyHistogram {
-    const TYPE: MetricType = MetricType::Histogram;
-}
-
-impl EncodeMetric for LatencyHistogram {
-    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
-        let buckets = self.buckets();
-        let count = buckets.iter().map(|(_, c)| c).sum();
-        let sum = self.inner.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
-    }
-
-    fn metric_type(&self) -> MetricType {
-        Self::TYPE
-    }
-}
-
-/// Whether any HTTP response completed since the traffic reporter last looked, so that
-/// it sleeps while nothing happens instead of waking every second to find nothing new.
-#[derive(Debug, Default)]
-pub struct Activity {
-    seen: AtomicBool,
-    notify: tokio::sync::Notify,
-}
-
-impl Activity {
-    /// A relaxed load on the hot path; the wake-up only for the first response after a
-    /// quiet spell.
-    fn mark(&self) {
-        if !self.seen.load(Ordering::Relaxed) && !self.seen.swap(true, Ordering::AcqRel) {
-            self.notify.notify_one();
-        }
-    }
-
-    /// Starts a quiet spell: responses from now on wake `next`. Read the counters after
-    /// this call, so none completed in between is missed.
-    pub fn quiet(&self) {
-        self.seen.store(false, Ordering::SeqCst);
-    }
-
-    /// Resolves at the first response after `quiet` (at once if one already came).
-    pub async fn next(&self) {
-        self.notify.notified().await;
-    }
-}
-
-/// The handles one route's requests update: no lookups on the hot path.
-#[derive(Debug)]
-pub struct RouteMetrics {
-    requests: Counter,
-    responses: [Counter; 5],
-    duration: LatencyHistogram,
-    activity: Arc<Activity>,
-}
-
-impl RouteMetrics {
-    pub fn request(&self) {
-        self.requests.inc();
-    }
-
-    pub fn response(&self, status: http::StatusCode, elapsed: Duration) {
-        let class = usize::from(status.as_u16() / 100).clamp(1, 5) - 1;
-        self.responses[class].inc();
-        self.duration.observe(elapsed);
-        self.activity.mark();
-    }
-}
-
-/// Cumulative traffic of one direction to one backend of one destination.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BackendTotals {
-    /// `name.namespace` of the service called.
-    pub destination: String,
-    pub backend: String,
-    /// Completed requests (responses of any class, the proxy's own errors included).
-    pub requests: u64,
-    /// 5xx responses, the proxy's own 502/503/504 for connection failures and timeouts included.
-    pub failures: u64,
-    /// Per bucket of `latency_bounds`, not cumulative.
-    pub latency_buckets: Vec<u64>,
-}
+pub use histogram::LatencyHistogram;
+use histogram::{LATENCY_BUCKETS, STATUS_CLASSES};
+use labels::*;
+pub use labels::{Direction, ListenerMetrics, RouteLabels, TcpLabels};
+pub use route::{Activity, BackendTotals, RouteMetrics};
 
 /// The registry and every metric family.
 pub struct Metrics {
@@ -292,8 +85,8 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("meshcd_proxy");
         let metrics = Self {
+            registry: Registry::with_prefix("meshcd_proxy"),
             requests: Family::default(),
             responses: Family::default(),
             duration: Family::default(),
@@ -314,98 +107,119 @@ impl Metrics {
             connections_open: Family::default(),
             connections_refused: Family::default(),
             accept_errors: Family::default(),
-            registry: Registry::default(),
         };
-        registry.register(
-            "requests",
-            "HTTP requests handled",
-            metrics.requests.clone(),
-        );
-        registry.register(
-            "responses",
-            "HTTP responses by status class",
-            metrics.responses.clone(),
-        );
-        registry.register(
-            "request_duration_seconds",
-            "Time from request to response headers",
-            metrics.duration.clone(),
-        );
-        registry.register(
-            "tcp_connections",
-            "TCP streams proxied",
-            metrics.tcp_connections.clone(),
-        );
-        registry.register("tcp_bytes", "TCP payload bytes", metrics.tcp_bytes.clone());
-        registry.register(
-            "tcp_connections_open",
-            "TCP streams open now",
-            metrics.tcp_open.clone(),
-        );
-        registry.register(
-            "inbound_denied",
-            "Inbound requests and streams refused by authorization",
-            metrics.denied.clone(),
-        );
-        registry.register(
-            "inbound_handshake_failures",
-            "Inbound TLS handshakes that failed",
-            metrics.handshake_failures.clone(),
-        );
-        registry.register(
-            "upstream_connections_open",
-            "mTLS connections to peer proxies open now",
-            metrics.upstream_open.clone(),
-        );
-        registry.register(
-            "upstream_connects",
-            "Attempts to open an mTLS connection to a peer proxy",
-            metrics.upstream_connects.clone(),
-        );
-        registry.register(
-            "retries",
-            "Requests retried on another endpoint after a connection failure",
-            metrics.retries.clone(),
-        );
-        registry.register(
-            "endpoint_ejections",
-            "Endpoints taken out of balancing after consecutive failures",
-            metrics.ejections.clone(),
-        );
-        registry.register(
-            "snapshot_reloads",
-            "Snapshot file loads",
-            metrics.snapshot_reloads.clone(),
-        );
-        registry.register(
-            "snapshot_info",
-            "1 for the snapshot version in force",
-            metrics.snapshot_info.clone(),
-        );
-        registry.register(
-            "certificate_reloads",
-            "Certificate, key and CA bundle loads",
-            metrics.certificate_reloads.clone(),
-        );
-        registry.register(
-            "connections_open",
-            "Connections a listener holds open now",
-            metrics.connections_open.clone(),
-        );
-        registry.register(
-            "connections_refused",
-            "Connections closed at once because their listener was at its connection cap",
-            metrics.connections_refused.clone(),
-        );
-        registry.register(
-            "accept_errors",
-            "Failed accepts, after which the listener backs off",
-            metrics.accept_errors.clone(),
-        );
+        let mut registry = Registry::with_prefix("meshcd_proxy");
+        metrics.register_http(&mut registry);
+        metrics.register_tcp(&mut registry);
+        metrics.register_upstream(&mut registry);
+        metrics.register_state(&mut registry);
+        metrics.register_listeners(&mut registry);
         Self {
             registry,
             ..metrics
         }
+    }
+
+    /// HTTP requests, their responses and latency; inbound refusals.
+    fn register_http(&self, registry: &mut Registry) {
+        registry.register("requests", "HTTP requests handled", self.requests.clone());
+        registry.register(
+            "responses",
+            "HTTP responses by status class",
+            self.responses.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Time from request to response headers",
+            self.duration.clone(),
+        );
+        registry.register(
+            "inbound_denied",
+            "Inbound requests and streams refused by authorization",
+            self.denied.clone(),
+        );
+        registry.register(
+            "inbound_handshake_failures",
+            "Inbound TLS handshakes that failed",
+            self.handshake_failures.clone(),
+        );
+    }
+
+    /// TCP streams and their bytes.
+    fn register_tcp(&self, registry: &mut Registry) {
+        registry.register(
+            "tcp_connections",
+            "TCP streams proxied",
+            self.tcp_connections.clone(),
+        );
+        registry.register("tcp_bytes", "TCP payload bytes", self.tcp_bytes.clone());
+        registry.register(
+            "tcp_connections_open",
+            "TCP streams open now",
+            self.tcp_open.clone(),
+        );
+    }
+
+    /// Connections to peer proxies.
+    fn register_upstream(&self, registry: &mut Registry) {
+        registry.register(
+            "upstream_connections_open",
+            "mTLS connections to peer proxies open now",
+            self.upstream_open.clone(),
+        );
+        registry.register(
+            "upstream_connects",
+            "Attempts to open an mTLS connection to a peer proxy",
+            self.upstream_connects.clone(),
+        );
+        registry.register(
+            "retries",
+            "Requests retried on another endpoint after a connection failure",
+            self.retries.clone(),
+        );
+        registry.register(
+            "endpoint_ejections",
+            "Endpoints taken out of balancing after consecutive failures",
+            self.ejections.clone(),
+        );
+    }
+
+    /// The snapshot and certificate in force.
+    fn register_state(&self, registry: &mut Registry) {
+        registry.register(
+            "snapshot_reloads",
+            "Snapshot file loads",
+            self.snapshot_reloads.clone(),
+        );
+        registry.register(
+            "snapshot_info",
+            "1 for the snapshot version in force",
+            self.snapshot_info.clone(),
+        );
+        registry.register(
+            "certificate_reloads",
+            "Certificate, key and CA bundle loads",
+            self.certificate_reloads.clone(),
+        );
+    }
+
+    /// Each listener's connections under its cap.
+    fn register_listeners(&self, registry: &mut Registry) {
+        registry.register(
+            "connections_open",
+            "Connections a listener holds open now",
+            self.connections_open.clone(),
+        );
+        registry.register(
+            "connections_refused",
+            "Connections closed at once because their listener was at its connection cap",
+            self.connections_refused.clone(),
+        );
+        registry.register(
+            "accept_errors",
+            "Failed accepts, after which the listener backs off",
+            self.accept_errors.clone(),
+        );
     }
 
     /// The handles for one route, created on first use.
@@ -588,6 +402,7 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn labels(route: &str) -> RouteLabels {
         RouteLabels {
