@@ -1,7 +1,8 @@
 //! Mesh-wide settings that change, with the risk a reviewer should weigh for each.
 
-use super::{MeshChange, format_duration};
+use super::MeshChange;
 use crate::model::{Mesh, MtlsMode, PathNormalization, TrafficPolicy};
+use crate::validate::convert::units::format_duration;
 
 pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
     let policy = |policy: TrafficPolicy| match policy {

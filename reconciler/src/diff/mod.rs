@@ -465,25 +465,5 @@ pub fn diff(
     }
 }
 
-/// `1h30m`, `45s`, `250ms`: the repository's own duration syntax.
-pub fn format_duration(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if millis == 0 {
-        return "0s".into();
-    }
-    if !millis.is_multiple_of(1000) {
-        return format!("{millis}ms");
-    }
-    let mut seconds = millis / 1000;
-    let mut out = String::new();
-    for (unit, size) in [("h", 3600), ("m", 60), ("s", 1)] {
-        if seconds >= size {
-            out.push_str(&format!("{}{unit}", seconds / size));
-            seconds %= size;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests;

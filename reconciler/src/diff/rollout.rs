@@ -3,12 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{
-    BackendShare, CanaryChange, CanaryEvent, CanarySummary, Change, Options, SplitChange,
-    format_duration,
-};
+use super::{BackendShare, CanaryChange, CanaryEvent, CanarySummary, Change, Options, SplitChange};
 use crate::diagnostics::{Diagnostic, ObjectId, Severity};
 use crate::model::{Canary, Config, Located, TrafficSplit};
+use crate::validate::convert::units::format_duration;
 
 /// Splits by root service: two splits for one root are a validation error, so the root
 /// is what clients see change, whatever the split is called.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::test_support::config;
+use crate::validate::convert::units::format_duration;
 
 fn changes(base: &str, head: &str) -> ChangeSet {
     diff(&config(base), &config(head), &Options::default(), None)

@@ -14,6 +14,23 @@ pub fn port(value: &Value) -> Option<u16> {
     }
 }
 
+/// `1h30m`, `30s`, `1s500ms`: a duration as the repository writes it (what
+/// [`parse_duration`] reads back).
+pub fn format_duration(duration: Duration) -> String {
+    let mut millis = duration.as_millis();
+    if millis == 0 {
+        return "0s".into();
+    }
+    let mut text = String::new();
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
+        if millis >= size {
+            text.push_str(&format!("{}{unit}", millis / size));
+            millis %= size;
+        }
+    }
+    text
+}
+
 /// Parses a Go-style duration: one or more `<number><unit>` with units ms, s, m, h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let mut rest = text.trim();

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::*;
 use crate::kubernetes::fixtures::{config_from, examples_config};
-use crate::model::Backend;
+use crate::model::{Backend, PortRoute, TrafficSplit};
+use crate::validate::convert::units::format_duration;
 
 fn newest() -> BTreeMap<Kind, String> {
     Kind::ALL
