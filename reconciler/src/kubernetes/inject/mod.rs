@@ -17,10 +17,17 @@
 use base64::Engine as _;
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
+use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
 
 use super::{INJECT_ANNOTATION, INJECTED_ANNOTATION};
+
+mod iptables;
+mod probes;
+
+use iptables::init_container;
+pub use iptables::iptables_script;
+use probes::rewrite_probes;
 
 pub const PROXY_CONTAINER: &str = "meshcd-proxy";
 pub const INIT_CONTAINER: &str = "meshcd-iptables";
@@ -201,164 +208,6 @@ pub fn patch(pod: &Pod, onboarded: bool, settings: &Settings) -> Result<Vec<Valu
     Ok(operations)
 }
 
-/// The iptables rules: every outbound TCP connection of the pod goes to the proxy's
-/// outbound listener, except the proxy's own, loopback, the control plane and DNS; every
-/// inbound TCP connection goes to the proxy's inbound (mTLS) listener, except those to the
-/// proxy's own ports (peers dial the inbound port; the kubelet probes the admin port).
-/// The same rules go to ip6tables where the pod has IPv6 (dual-stack clusters), so the
-/// app cannot be reached around the proxy on its IPv6 address either.
-pub fn iptables_script() -> String {
-    let rules = iptables_rules();
-    let ipv4 = rules.iter().map(|rule| format!("iptables {rule}"));
-    let ipv6 = rules
-        .iter()
-        .map(|rule| format!("  ip6tables {}", rule.replace("127.0.0.1/32", "::1/128")));
-    std::iter::once("set -eu".to_string())
-        .chain(ipv4)
-        .chain(std::iter::once(
-            "if [ -e /proc/net/if_inet6 ] && ip6tables -t nat -S >/dev/null 2>&1; then".to_string(),
-        ))
-        .chain(ipv6)
-        .chain(std::iter::once("fi".to_string()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn iptables_rules() -> Vec<String> {
-    [
-        "-t nat -N MESHCD_INBOUND".to_string(),
-        format!("-t nat -A MESHCD_INBOUND -p tcp --dport {INBOUND_PORT} -j RETURN"),
-        format!("-t nat -A MESHCD_INBOUND -p tcp --dport {ADMIN_PORT} -j RETURN"),
-        format!("-t nat -A MESHCD_INBOUND -p tcp -j REDIRECT --to-ports {INBOUND_PORT}"),
-        "-t nat -A PREROUTING -p tcp -j MESHCD_INBOUND".to_string(),
-        "-t nat -N MESHCD_OUTPUT".to_string(),
-        format!("-t nat -A MESHCD_OUTPUT -m owner --uid-owner {PROXY_UID} -j RETURN"),
-        "-t nat -A MESHCD_OUTPUT -d 127.0.0.1/32 -j RETURN".to_string(),
-        format!("-t nat -A MESHCD_OUTPUT -p tcp --dport {CONTROL_PLANE_PORT} -j RETURN"),
-        "-t nat -A MESHCD_OUTPUT -p tcp --dport 53 -j RETURN".to_string(),
-        format!("-t nat -A MESHCD_OUTPUT -p tcp -j REDIRECT --to-ports {OUTBOUND_PORT}"),
-        "-t nat -A OUTPUT -p tcp -j MESHCD_OUTPUT".to_string(),
-    ]
-    .into()
-}
-
-fn init_container(settings: &Settings) -> Value {
-    json!({
-        "name": INIT_CONTAINER,
-        "image": settings.proxy_image,
-        "command": ["/bin/sh", "-c", iptables_script()],
-        "securityContext": {
-            "runAsUser": 0,
-            "runAsNonRoot": false,
-            "allowPrivilegeEscalation": false,
-            "readOnlyRootFilesystem": true,
-            "capabilities": {"add": ["NET_ADMIN", "NET_RAW"], "drop": ["ALL"]},
-        },
-        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "32Mi"}},
-    })
-}
-
-/// The app containers' probes, as JSONPatch operations that point each one at the
-/// proxy's admin port, and the map the proxy reads (`MESHCD_PROXY_APP_PROBES`). An HTTP
-/// probe stays an HTTP GET of the same path; a TCP, gRPC or HTTPS probe becomes a TCP
-/// connect to its port. Exec probes and probes of another host are left as they are.
-fn rewrite_probes(spec: &PodSpec, operations: &mut Vec<Value>) -> BTreeMap<String, Value> {
-    let mut probes = BTreeMap::new();
-    for (index, container) in spec.containers.iter().enumerate() {
-        let Ok(Value::Object(fields)) = serde_json::to_value(container) else {
-            continue;
-        };
-        for (field, kind) in PROBES {
-            let Some(Value::Object(probe)) = fields.get(field) else {
-                continue;
-            };
-            let Some(target) = app_probe(probe, container) else {
-                continue;
-            };
-            let path = format!("/app-health/{}/{kind}", container.name);
-            let mut rewritten = probe.clone();
-            for handler in ["httpGet", "tcpSocket", "grpc", "exec"] {
-                rewritten.remove(handler);
-            }
-            rewritten.insert(
-                "httpGet".into(),
-                json!({"path": path, "port": ADMIN_PORT, "scheme": "HTTP"}),
-            );
-            operations.push(json!({
-                "op": "replace",
-                "path": format!("/spec/containers/{index}/{field}"),
-                "value": rewritten,
-            }));
-            probes.insert(path, target);
-        }
-    }
-    probes
-}
-
-/// The probe kinds of a container: its field and the name in the rewritten path.
-const PROBES: [(&str, &str); 3] = [
-    ("readinessProbe", "readiness"),
-    ("livenessProbe", "liveness"),
-    ("startupProbe", "startup"),
-];
-
-/// What the proxy checks for one probe, or None when it is not a check of the pod's
-/// own port (exec, another host, a port name the container does not declare).
-fn app_probe(probe: &serde_json::Map<String, Value>, container: &Container) -> Option<Value> {
-    let port = |value: &Value| -> Option<u16> {
-        match value {
-            Value::Number(number) => number.as_u64().and_then(|n| u16::try_from(n).ok()),
-            Value::String(name) => container
-                .ports
-                .iter()
-                .flatten()
-                .find(|port| port.name.as_deref() == Some(name.as_str()))
-                .and_then(|port| u16::try_from(port.container_port).ok()),
-            _ => None,
-        }
-    };
-    let local = |handler: &Value| {
-        handler
-            .get("host")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-    };
-    if let Some(get) = probe.get("httpGet") {
-        if !local(get) {
-            return None;
-        }
-        let port = port(get.get("port")?)?;
-        // An HTTPS probe's certificate is never verified by the kubelet either; checking
-        // that the port accepts connections is what can be done without the app's TLS.
-        if get.get("scheme").and_then(Value::as_str) == Some("HTTPS") {
-            return Some(json!({"port": port}));
-        }
-        let path = get.get("path").and_then(Value::as_str).unwrap_or("/");
-        let path = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
-        let mut target = json!({"port": port, "path": path});
-        if let Some(headers) = get
-            .get("httpHeaders")
-            .and_then(Value::as_array)
-            .filter(|h| !h.is_empty())
-        {
-            target["headers"] = Value::Array(headers.clone());
-        }
-        return Some(target);
-    }
-    if let Some(socket) = probe.get("tcpSocket") {
-        if !local(socket) {
-            return None;
-        }
-        return Some(json!({"port": port(socket.get("port")?)?}));
-    }
-    let grpc = probe.get("grpc")?;
-    Some(json!({"port": port(grpc.get("port")?)?}))
-}
-
 fn proxy_container(pod: &Pod, settings: &Settings, probes: &BTreeMap<String, Value>) -> Value {
     use meshcd_schemas::proxy_env;
     let field = |path: &str| json!({"fieldRef": {"fieldPath": path}});
@@ -502,5 +351,4 @@ pub fn review(
 }
 
 #[cfg(test)]
-#[path = "inject_tests.rs"]
 mod tests;
