@@ -1,0 +1,173 @@
+//! One meshed service compiled: its ports (and ClusterIP entries), its own endpoints, and
+//! its TrafficSplit if it is a split's root.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use meshcd_schemas::proto;
+
+use super::{CompileContext, InvalidSnapshot, port, protocol, qualified};
+use crate::http::hop;
+use crate::metrics::{Direction, RouteLabels};
+use crate::snapshot::matcher::HttpMatch;
+use crate::snapshot::{Backend, Destination, Service, ServicePort, Split, Workload};
+use crate::upstream::split::WeightedChoice;
+
+pub(super) fn compile_service(
+    service: proto::Service,
+    workload: &Workload,
+    context: &CompileContext<'_>,
+    cluster_ips: &mut HashMap<SocketAddr, (usize, u16)>,
+    index: usize,
+) -> Result<Service, InvalidSnapshot> {
+    let name: Arc<str> = format!("{}.{}", service.name, service.namespace).into();
+    let mut ports = Vec::with_capacity(service.ports.len());
+    for service_port in &service.ports {
+        ports.push(ServicePort {
+            port: port(|| format!("service {name}"), service_port.port)?,
+            protocol: protocol(service_port.protocol)?,
+            local_port: u16::try_from(service_port.local_port).map_err(|_| {
+                InvalidSnapshot::Port {
+                    context: format!("service {name} local port"),
+                    port: service_port.local_port,
+                }
+            })?,
+        });
+    }
+    for address in &service.cluster_ips {
+        let ip: IpAddr = address.parse().map_err(|_| InvalidSnapshot::ClusterIp {
+            service: name.to_string(),
+            address: address.clone(),
+        })?;
+        for service_port in &ports {
+            cluster_ips.insert(
+                SocketAddr::new(ip, service_port.port),
+                (index, service_port.port),
+            );
+        }
+    }
+
+    let (split, route_names) = match service.split {
+        Some(split) => {
+            let builder = BackendBuilder {
+                context,
+                workload,
+                root: &name,
+                ports: &ports,
+                routes: &[],
+            };
+            let (split, routes) = compile_split(split, &service.namespace, builder)?;
+            (Some(split), routes)
+        }
+        None => (None, Vec::new()),
+    };
+    let own = BackendBuilder {
+        context,
+        workload,
+        root: &name,
+        ports: &ports,
+        routes: &route_names,
+    }
+    .build(name.clone(), &service.endpoints);
+
+    Ok(Service {
+        name,
+        ports,
+        own,
+        split,
+    })
+}
+
+struct BackendBuilder<'a> {
+    context: &'a CompileContext<'a>,
+    workload: &'a Workload,
+    root: &'a Arc<str>,
+    ports: &'a [ServicePort],
+    routes: &'a [Arc<str>],
+}
+
+impl BackendBuilder<'_> {
+    fn build(&self, service: Arc<str>, endpoints: &[proto::Endpoint]) -> Backend {
+        let endpoints = endpoints
+            .iter()
+            .map(|endpoint| {
+                self.context
+                    .endpoints
+                    .endpoint(&endpoint.address, &endpoint.identity)
+            })
+            .collect();
+        let destinations = self
+            .ports
+            .iter()
+            .map(|port| Destination {
+                port: port.port,
+                http1: hop::destination_value(&service, port.port, false),
+                http2: hop::destination_value(&service, port.port, true),
+            })
+            .collect();
+        let default_route: Arc<str> = Arc::from("");
+        let metrics = std::iter::once(&default_route)
+            .chain(self.routes.iter())
+            .map(|route| {
+                self.context.metrics.route(RouteLabels {
+                    direction: Direction::Outbound,
+                    source: self.workload.identity.clone(),
+                    destination: self.root.clone(),
+                    backend: service.clone(),
+                    route: route.clone(),
+                })
+            })
+            .collect();
+        Backend {
+            service,
+            endpoints,
+            destinations,
+            metrics,
+        }
+    }
+}
+
+/// A TrafficSplit: its matches, weights and backends (each with its endpoints and the
+/// metric handles of every route the split's matches name).
+fn compile_split(
+    split: proto::Split,
+    namespace: &str,
+    builder: BackendBuilder<'_>,
+) -> Result<(Split, Vec<Arc<str>>), InvalidSnapshot> {
+    let name = builder.root;
+    let matches = split
+        .matches
+        .into_iter()
+        .map(HttpMatch::try_from)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| InvalidSnapshot::SplitMatch {
+            service: name.to_string(),
+            split: split.traffic_split.clone(),
+            source: Box::new(source),
+        })?;
+    let route_names: Vec<Arc<str>> = matches.iter().map(|m| m.name.clone()).collect();
+    let weights =
+        WeightedChoice::new(split.backends.iter().map(|b| b.weight)).ok_or_else(|| {
+            InvalidSnapshot::NoWeight {
+                service: name.to_string(),
+                split: split.traffic_split.clone(),
+            }
+        })?;
+    let builder = BackendBuilder {
+        routes: &route_names,
+        ..builder
+    };
+    let backends = split
+        .backends
+        .into_iter()
+        .map(|backend| builder.build(qualified(&backend.service, namespace), &backend.endpoints))
+        .collect();
+    let split = Split {
+        name: split.traffic_split.into(),
+        backends,
+        weights,
+        matches,
+    };
+    Ok((split, route_names))
+}
