@@ -21,22 +21,8 @@ const PREAMBLE_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn serve(inbound: Arc<Inbound>, mut stream: TlsStream<TcpStream>, peer: Peer) {
     let start = Instant::now();
     let mut buffer = [0u8; hop::MAX_PREAMBLE];
-    let mut filled = 0;
-    let read = async {
-        loop {
-            if let Some(end) = buffer[..filled].iter().position(|&b| b == b'\n') {
-                return Some(end);
-            }
-            if filled == buffer.len() {
-                return None;
-            }
-            match stream.read(&mut buffer[filled..]).await {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => filled += n,
-            }
-        }
-    };
-    let Ok(Some(_)) = tokio::time::timeout(PREAMBLE_TIMEOUT, read).await else {
+    let read = read_preamble(&mut stream, &mut buffer);
+    let Ok(Some(filled)) = tokio::time::timeout(PREAMBLE_TIMEOUT, read).await else {
         tracing::info!(source = %peer.identity, "TCP stream without a valid preamble closed");
         return;
     };
@@ -73,20 +59,9 @@ pub async fn serve(inbound: Arc<Inbound>, mut stream: TlsStream<TcpStream>, peer
         return;
     }
     let timeout = snapshot.connect_timeout(inbound.connect_timeout);
-    let mut app_stream = match tokio::time::timeout(timeout, TcpStream::connect(&*app.app_address))
-        .await
-    {
-        Ok(Ok(app_stream)) => app_stream,
-        Ok(Err(error)) => {
-            tracing::warn!(app = %app.app_address, error = %meshcd_support::error_chain(&error), "TCP app unavailable");
-            return;
-        }
-        Err(_) => {
-            tracing::warn!(app = %app.app_address, "TCP app did not answer in time");
-            return;
-        }
+    let Some(mut app_stream) = connect_app(&app.app_address, timeout).await else {
+        return;
     };
-    let _ = app_stream.set_nodelay(true);
     let labels = TcpLabels {
         direction: Direction::Inbound,
         source: peer.identity.clone(),
@@ -116,5 +91,44 @@ pub async fn serve(inbound: Arc<Inbound>, mut stream: TlsStream<TcpStream>, peer
             outcome,
             duration_ms: start.elapsed(),
         });
+    }
+}
+
+/// Reads up to the end of the preamble's line; how many bytes were read (the app's first
+/// bytes may follow it), or `None` when the stream ends or the buffer fills first.
+async fn read_preamble(
+    stream: &mut TlsStream<TcpStream>,
+    buffer: &mut [u8; hop::MAX_PREAMBLE],
+) -> Option<usize> {
+    let mut filled = 0;
+    loop {
+        if buffer[..filled].contains(&b'\n') {
+            return Some(filled);
+        }
+        if filled == buffer.len() {
+            return None;
+        }
+        match stream.read(&mut buffer[filled..]).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => filled += n,
+        }
+    }
+}
+
+/// The app's TCP port, connected within `timeout`; `None` (said in the log) otherwise.
+async fn connect_app(address: &str, timeout: Duration) -> Option<TcpStream> {
+    match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            Some(stream)
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(app = %address, error = %meshcd_support::error_chain(&error), "TCP app unavailable");
+            None
+        }
+        Err(_) => {
+            tracing::warn!(app = %address, "TCP app did not answer in time");
+            None
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
-use super::local_mesh::{LocalMesh, Workload};
+use super::local_mesh::{Joined, LocalMesh, Workload};
 
 /// Policy files the demo commits itself, in order.
 const SIMPLE_ACCESS: &str = "osm-simple-app/access.yaml";
@@ -59,43 +59,14 @@ async fn demo(args: Args, finished: &std::sync::atomic::AtomicBool) -> anyhow::R
         .dir
         .clone()
         .unwrap_or_else(|| scratch.path().to_path_buf());
-    let repo = dir.join("repo");
-    if repo.exists() {
-        bail!("{} already exists: give an empty --dir", repo.display());
-    }
-    // A pristine copy beside the repository: the policies are committed from it one by one.
-    let examples = dir.join("examples");
-    super::run::write_examples(&examples)?;
-    super::run::write_examples(&repo)?;
-    for policy in [SIMPLE_ACCESS, CANARY_ACCESS, CANARY_SPLIT, CANARY_ROLLOUT] {
-        std::fs::remove_file(repo.join(policy)).with_context(|| format!("removing {policy}"))?;
-    }
-    super::git::init_and_commit(&repo, "demo: onboard the namespaces, no policy yet")?;
+    let (repo, examples) = prepare_repository(&dir)?;
 
     step("Start the reconciler on a config repository with two onboarded namespaces and no policy");
     let mut mesh = LocalMesh::start(&repo, &dir.join("state")).await?;
     say(&format!("config repository: {}", repo.display()));
     say(&format!("reconciler admin:  http://{}", mesh.admin));
 
-    step(
-        "Start the apps, each behind its own meshcd-proxy (frontend, api; frontend, api-v1, api-v2)",
-    );
-    let frontend = mesh
-        .add(Workload::new(SIMPLE, "frontend", &["frontend"]))
-        .await?;
-    mesh.add(Workload::new(SIMPLE, "api", &["api"])).await?;
-    let canary_frontend = mesh
-        .add(Workload::new(CANARY, "frontend", &["frontend"]))
-        .await?;
-    mesh.add(Workload::new(CANARY, "api", &["api-v1", "api"]).named("api-v1"))
-        .await?;
-    mesh.add(Workload::new(CANARY, "api", &["api-v2", "api"]).named("api-v2"))
-        .await?;
-    mesh.wait_in_sync(None).await?;
-    say(&format!(
-        "{} proxies joined and acknowledged the config",
-        mesh.proxy_count()
-    ));
+    let (frontend, canary_frontend) = start_apps(&mut mesh).await?;
 
     let values = format!("http://api.{SIMPLE}/api/values");
     let other = format!("http://api.{SIMPLE}/api/other");
@@ -148,8 +119,56 @@ async fn demo(args: Args, finished: &std::sync::atomic::AtomicBool) -> anyhow::R
         mesh.stop().await;
         return Ok(());
     }
-    // The CLI finds the admin token in the demo's state directory, as in any other.
-    let state = dir.join("state");
+    say_how_to_explore(&mesh, &dir.join("state"));
+    finished.store(true, std::sync::atomic::Ordering::SeqCst);
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// The demo's config repository with the namespaces onboarded and no policy, and a
+/// pristine copy of the examples beside it: the policies are committed from it one by one.
+fn prepare_repository(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let repo = dir.join("repo");
+    if repo.exists() {
+        bail!("{} already exists: give an empty --dir", repo.display());
+    }
+    let examples = dir.join("examples");
+    super::run::write_examples(&examples)?;
+    super::run::write_examples(&repo)?;
+    for policy in [SIMPLE_ACCESS, CANARY_ACCESS, CANARY_SPLIT, CANARY_ROLLOUT] {
+        std::fs::remove_file(repo.join(policy)).with_context(|| format!("removing {policy}"))?;
+    }
+    super::git::init_and_commit(&repo, "demo: onboard the namespaces, no policy yet")?;
+    Ok((repo, examples))
+}
+
+/// The five apps, each behind its own proxy, joined and in sync; the two frontends.
+async fn start_apps(mesh: &mut LocalMesh) -> anyhow::Result<(Joined, Joined)> {
+    step(
+        "Start the apps, each behind its own meshcd-proxy (frontend, api; frontend, api-v1, api-v2)",
+    );
+    let frontend = mesh
+        .add(Workload::new(SIMPLE, "frontend", &["frontend"]))
+        .await?;
+    mesh.add(Workload::new(SIMPLE, "api", &["api"])).await?;
+    let canary_frontend = mesh
+        .add(Workload::new(CANARY, "frontend", &["frontend"]))
+        .await?;
+    mesh.add(Workload::new(CANARY, "api", &["api-v1", "api"]).named("api-v1"))
+        .await?;
+    mesh.add(Workload::new(CANARY, "api", &["api-v2", "api"]).named("api-v2"))
+        .await?;
+    mesh.wait_in_sync(None).await?;
+    say(&format!(
+        "{} proxies joined and acknowledged the config",
+        mesh.proxy_count()
+    ));
+    Ok((frontend, canary_frontend))
+}
+
+/// A kept mesh: the commands that look at it. The CLI finds the admin token in the
+/// demo's state directory, as in any other.
+fn say_how_to_explore(mesh: &LocalMesh, state: &Path) {
     say(&format!(
         "`meshcd status --server http://{} --state-dir {}` shows the applied revision and every proxy's ACK",
         mesh.admin,
@@ -161,9 +180,6 @@ async fn demo(args: Args, finished: &std::sync::atomic::AtomicBool) -> anyhow::R
         state.display()
     ));
     say("the mesh keeps running until Ctrl-C");
-    finished.store(true, std::sync::atomic::Ordering::SeqCst);
-    std::future::pending::<()>().await;
-    Ok(())
 }
 
 pub(super) fn step(text: &str) {

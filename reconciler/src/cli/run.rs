@@ -201,9 +201,11 @@ pub fn write_examples(to: &Path) -> anyhow::Result<()> {
 
 /// Assembles and runs a reconciler until SIGINT or SIGTERM, from the parts in `run/`:
 /// the ground it stands on (state, trust, listeners), then the control plane, canaries,
-/// the admin API, the cluster (if any) and the reconcile loop. About 100 lines, on
-/// purpose: one statement per part in start order, each part built elsewhere; cutting it
-/// further would only pass the same values through more signatures.
+/// the admin API, the cluster (if any) and the reconcile loop.
+///
+/// Long because it is the one place a reconciler is assembled: one statement per part,
+/// in start order, each part built in `run/`; cutting it further would only pass the same
+/// values through more signatures.
 async fn serve(
     setup: SourceSetup,
     subpath: Option<PathBuf>,

@@ -36,98 +36,96 @@ pub fn render(report: &Report, format: Format, source_line: &SourceLine<'_>) -> 
 }
 
 /// One line: `2 newly allowed, 1 newly denied, 1 split changed`.
+///
+/// Long because it is a table: one row per kind of change, in reading order.
 pub fn summary(changes: &ChangeSet) -> String {
-    let count = |n: usize, one: &str, many: &str| match n {
-        0 => None,
-        1 => Some(format!("1 {one}")),
-        n => Some(format!("{n} {many}")),
-    };
     let canaries = |event| changes.canaries.iter().filter(|c| c.event == event).count();
     let reaches = |reach| {
-        changes
-            .access
-            .changed
-            .iter()
-            .filter(|c| c.reach == reach)
-            .count()
+        let changed = &changes.access.changed;
+        changed.iter().filter(|c| c.reach == reach).count()
     };
-    let parts: Vec<String> = [
-        count(
-            changes.access.newly_allowed().len(),
+    let live = changes.live.as_ref();
+    let access = &changes.access;
+    let namespaces = &changes.namespaces;
+    // (how many, singular, plural), in the order a reviewer reads them.
+    let counted = [
+        (
+            access.newly_allowed().len(),
             "access row newly allowed",
             "access rows newly allowed",
         ),
-        count(
-            changes.access.newly_denied().len(),
+        (
+            access.newly_denied().len(),
             "access row newly denied",
             "access rows newly denied",
         ),
-        count(reaches(Reach::Widened), "grant widened", "grants widened"),
-        count(
+        (reaches(Reach::Widened), "grant widened", "grants widened"),
+        (
             reaches(Reach::Narrowed),
             "grant narrowed",
             "grants narrowed",
         ),
-        count(
+        (
             reaches(Reach::Reshaped),
             "grant reshaped",
             "grants reshaped",
         ),
-        count(changes.splits.len(), "split changed", "splits changed"),
-        count(
-            changes.namespaces.joined.len(),
+        (changes.splits.len(), "split changed", "splits changed"),
+        (
+            namespaces.joined.len(),
             "namespace joins",
             "namespaces join",
         ),
-        count(
-            changes.namespaces.left.len(),
+        (
+            namespaces.left.len(),
             "namespace leaves",
             "namespaces leave",
         ),
-        count(
+        (
             canaries(CanaryEvent::Starts),
             "canary starts",
             "canaries start",
         ),
-        count(
+        (
             canaries(CanaryEvent::Changes),
             "canary changes",
             "canaries change",
         ),
-        count(
+        (
             canaries(CanaryEvent::Stops),
             "canary stops",
             "canaries stop",
         ),
-        count(
+        (
             canaries(CanaryEvent::Finishes),
             "canary finishes",
             "canaries finish",
         ),
-        count(
+        (
             changes.mesh.len(),
             "mesh setting changed",
             "mesh settings changed",
         ),
-        count(changes.warnings.0.len(), "warning", "warnings"),
-        changes.live.as_ref().and_then(|live| {
-            count(
-                live.cut_traffic.len(),
-                "path of live traffic cut",
-                "paths of live traffic cut",
-            )
-        }),
-        changes.live.as_ref().and_then(|live| {
-            count(
-                live.unserved_backends.len(),
-                "weighted backend without workloads",
-                "weighted backends without workloads",
-            )
-        }),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+        (changes.warnings.0.len(), "warning", "warnings"),
+        (
+            live.map_or(0, |live| live.cut_traffic.len()),
+            "path of live traffic cut",
+            "paths of live traffic cut",
+        ),
+        (
+            live.map_or(0, |live| live.unserved_backends.len()),
+            "weighted backend without workloads",
+            "weighted backends without workloads",
+        ),
+    ];
+    let parts: Vec<String> = counted
+        .into_iter()
+        .filter_map(|(n, one, many)| match n {
+            0 => None,
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {many}")),
+        })
+        .collect();
     if parts.is_empty() {
         "no effective change".into()
     } else {

@@ -64,6 +64,10 @@ impl GrantChanges {
     }
 }
 
+/// Grants folded into the rows a reviewer reads.
+///
+/// Long because the folding is three passes over one set of maps (methods, then paths,
+/// then ports), numbered below; apart, each pass would need the others' keys.
 fn rows(grants: &[(Grant, Attribution)]) -> Vec<AccessRow> {
     // 1. Methods: (source, destination, port, request without method) → methods.
     let mut by_request: BTreeMap<RequestKey, MethodSet> = BTreeMap::new();

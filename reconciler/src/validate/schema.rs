@@ -16,6 +16,9 @@ pub struct Schemas {
 
 impl Schemas {
     /// Reports every schema violation of `object`; true when there was none.
+    ///
+    /// Long because each kind of violation (missing field, misspelt field, wrong type,
+    /// pattern, enum) gets its own message and hint here, where the schema is at hand.
     pub fn check(&mut self, object: &Object<'_>, reporter: &mut Reporter<'_>) -> bool {
         let key = (object.api_version.clone(), object.id.kind.clone());
         let validator = self.validators.entry(key).or_insert_with(|| {

@@ -92,6 +92,8 @@ impl Body for DirectBody {
     type Data = Bytes;
     type Error = BodyError;
 
+    /// Long because it is the decoder's state machine (length, chunk size, chunk data,
+    /// trailers, done), one arm per state; split, the states would lose sight of each other.
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -158,6 +158,9 @@ pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Canary
 }
 
 /// The canary weight at each step: `{stepWeight, maxWeight}` or an explicit `weights` list.
+///
+/// Long because each way the two forms can be wrong gets its own diagnostic, pointing at
+/// the field to fix.
 fn schedule(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<u32>> {
     let value = &object.value;
     let steps = value.pointer("/spec/steps");
