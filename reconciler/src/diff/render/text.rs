@@ -145,7 +145,7 @@ fn mesh(out: &mut String, settings: &[MeshChange]) {
 
 fn warnings_text(out: &mut String, warnings: &Diagnostics, source_line: &SourceLine<'_>) {
     out.push('\n');
-    let rendered = diagnostics_render::text(&warnings, source_line);
+    let rendered = diagnostics_render::text(warnings, source_line);
     // The renderer closes with a validation tally; here the summary below says it.
     let blocks = rendered
         .trim_end()
