@@ -226,17 +226,33 @@ fn deny(
 ) -> Response<InboundBody> {
     inbound.metrics.denied(&peer.identity, "http");
     tracing::info!(%denial, "inbound request denied");
-    let response = respond::text(StatusCode::FORBIDDEN, denial.to_string());
-    log(
+    let refused = Refused {
         inbound,
         peer,
         service,
-        "",
-        (request.method(), request.uri()),
-        &response,
+        request,
         start,
-    );
-    response
+    };
+    refused.answer(StatusCode::FORBIDDEN, denial.to_string())
+}
+
+/// A request the proxy answers itself, before it reaches any route.
+struct Refused<'a> {
+    inbound: &'a Inbound,
+    peer: &'a Peer,
+    service: &'a str,
+    request: &'a Request<Incoming>,
+    start: Instant,
+}
+
+impl Refused<'_> {
+    /// The answer, in the access log like any other.
+    fn answer(&self, status: StatusCode, text: String) -> Response<InboundBody> {
+        let response = respond::text(status, text);
+        let request = (self.request.method(), self.request.uri());
+        log(self.inbound, self.peer, self.service, "", request, &response, self.start);
+        response
+    }
 }
 
 /// The 400 for a path the mesh's path normalisation refuses; out of line, as it is rare.
@@ -251,17 +267,14 @@ fn refuse_path(
     start: Instant,
 ) -> Admission {
     tracing::info!(error = %meshcd_support::error_chain(&error), source = %peer.identity, "inbound request with a refused path");
-    let response = respond::text(StatusCode::BAD_REQUEST, error.to_string());
-    log(
+    let refused = Refused {
         inbound,
         peer,
         service,
-        "",
-        (request.method(), request.uri()),
-        &response,
+        request,
         start,
-    );
-    Admission::Answer(response)
+    };
+    Admission::Answer(refused.answer(StatusCode::BAD_REQUEST, error.to_string()))
 }
 
 /// Replaces the request's path by its normal form under the mesh's path normalisation
