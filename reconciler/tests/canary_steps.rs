@@ -53,14 +53,23 @@ async fn a_healthy_canary_serves_each_step_at_its_weight_without_a_failed_reques
     mesh.wait_in_sync(Some(&promotion))
         .await
         .expect("the promotion commit is applied");
-    // Keep calling a while at 100%, from Git's weights now.
-    let applied = load.responses().len();
+    // Keep calling a while at 100%, from Git's weights now: enough responses sent after
+    // the first sighting of 100% (and the settling time) to judge that stretch, however
+    // soon after it the promotion was applied.
     eventually(Duration::from_secs(10), || async {
-        let more = load.responses().len() - applied;
+        let promoted = watcher
+            .sightings()
+            .iter()
+            .find(|s| s.rollout["canaryWeight"].as_u64() == Some(100))
+            .map(|s| s.at + SETTLE);
+        let Some(from) = promoted else {
+            return Err("100% not seen yet".to_string());
+        };
+        let more = load.responses().iter().filter(|r| r.sent >= from).count();
         if more >= 300 {
             Ok(())
         } else {
-            Err(format!("{more} responses since"))
+            Err(format!("{more} responses since 100% was seen"))
         }
     })
     .await;

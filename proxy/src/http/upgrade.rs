@@ -8,7 +8,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 #[derive(Debug, thiserror::Error)]
-#[error("upgrade handshake: {0}")]
+#[error("upgrade handshake")]
 pub struct UpgradeError(#[from] hyper::Error);
 
 /// Sends `request` (an upgrade) over `io` and, on 101, splices the client's upgraded

@@ -250,7 +250,15 @@ impl Refused<'_> {
     fn answer(&self, status: StatusCode, text: String) -> Response<InboundBody> {
         let response = respond::text(status, text);
         let request = (self.request.method(), self.request.uri());
-        log(self.inbound, self.peer, self.service, "", request, &response, self.start);
+        log(
+            self.inbound,
+            self.peer,
+            self.service,
+            "",
+            request,
+            &response,
+            self.start,
+        );
         response
     }
 }

@@ -21,7 +21,7 @@ const MAX_TRAILERS: usize = 64 * 1024;
 pub enum BodyError {
     #[error("the app closed the connection before the end of the response body")]
     Incomplete,
-    #[error("reading the response body: {0}")]
+    #[error("reading the response body")]
     Read(#[from] std::io::Error),
     #[error("malformed chunked response body: {0}")]
     Chunked(&'static str),
