@@ -53,10 +53,12 @@ async fn a_healthy_canary_serves_each_step_at_its_weight_without_a_failed_reques
     mesh.wait_in_sync(Some(&promotion))
         .await
         .expect("the promotion commit is applied");
-    // Keep calling a while at 100%, from Git's weights now: enough responses sent after
-    // the first sighting of 100% (and the settling time) to judge that stretch, however
-    // soon after it the promotion was applied.
+    // Keep calling a while at 100%, from Git's weights now, and long enough after 100% was
+    // first seen (and had settled) to judge that stretch, however soon after it the
+    // promotion was applied.
+    let applied = load.responses().len();
     eventually(Duration::from_secs(10), || async {
+        let since_applied = load.responses().len() - applied;
         let promoted = watcher
             .sightings()
             .iter()
@@ -65,11 +67,13 @@ async fn a_healthy_canary_serves_each_step_at_its_weight_without_a_failed_reques
         let Some(from) = promoted else {
             return Err("100% not seen yet".to_string());
         };
-        let more = load.responses().iter().filter(|r| r.sent >= from).count();
-        if more >= 300 {
+        let since_seen = load.responses().iter().filter(|r| r.sent >= from).count();
+        if since_applied >= 300 && since_seen >= 300 {
             Ok(())
         } else {
-            Err(format!("{more} responses since 100% was seen"))
+            Err(format!(
+                "{since_applied} responses since the promotion was applied, {since_seen} since 100% was seen"
+            ))
         }
     })
     .await;

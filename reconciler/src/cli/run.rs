@@ -213,6 +213,7 @@ async fn serve(
     cluster: Option<ClusterArgs>,
     hold_canaries: bool,
 ) -> anyhow::Result<()> {
+    let judging = canaries::Judging::from_flags(&args)?;
     let ground = ground::prepare(&setup.source, subpath.as_deref(), &args, cluster).await?;
     let (trust, listeners, cluster) = (ground.trust, ground.listeners, ground.cluster);
     let (mesh, metrics) = (Arc::new(Mesh::default()), Arc::new(Metrics::new()));
@@ -244,7 +245,7 @@ async fn serve(
         hold_new: hold_canaries,
     };
     let (canaries, progress) =
-        canaries::controller(&args, parts, mesh.clone(), metrics.canary.clone())?;
+        canaries::controller(judging, parts, mesh.clone(), metrics.canary.clone());
     let status = source_status(&source, &subpath, signers.is_some());
     let (triggers, trigger_receiver) = mpsc::channel(1);
     let admin_api = Admin {

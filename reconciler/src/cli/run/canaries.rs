@@ -30,23 +30,43 @@ pub struct Parts<'a> {
     pub hold_new: bool,
 }
 
+/// What judges a step and who is told of an outcome, from the flags: read before anything
+/// else starts, so that a bad flag changes nothing on disk.
+pub struct Judging {
+    webhook: Option<Arc<Webhook>>,
+    metric_source: MetricSource,
+}
+
+impl Judging {
+    pub fn from_flags(args: &ServeArgs) -> anyhow::Result<Judging> {
+        let webhook = match &args.canary_webhook {
+            Some(url) => Some(Arc::new(
+                Webhook::new(url, args.canary_webhook_ca.as_deref()).context("--canary-webhook")?,
+            )),
+            None => None,
+        };
+        let metric_source =
+            MetricSource::from_flag(&args.canary_metrics, args.canary_prometheus_window)
+                .context("--canary-metrics")?;
+        Ok(Judging {
+            webhook,
+            metric_source,
+        })
+    }
+}
+
 /// The controller, and its progress as it changes (which a cluster mirrors into the
 /// Canaries' status).
 pub fn controller(
-    args: &ServeArgs,
+    judging: Judging,
     parts: Parts<'_>,
     mesh: Arc<Mesh>,
     metrics: CanaryMetrics,
-) -> anyhow::Result<(Arc<CanaryController>, watch::Receiver<Vec<Saved>>)> {
-    let webhook = match &args.canary_webhook {
-        Some(url) => Some(Arc::new(
-            Webhook::new(url, args.canary_webhook_ca.as_deref()).context("--canary-webhook")?,
-        )),
-        None => None,
-    };
-    let metric_source =
-        MetricSource::from_flag(&args.canary_metrics, args.canary_prometheus_window)
-            .context("--canary-metrics")?;
+) -> (Arc<CanaryController>, watch::Receiver<Vec<Saved>>) {
+    let Judging {
+        webhook,
+        metric_source,
+    } = judging;
     let writable = writable(
         parts.source,
         parts.subpath,
@@ -70,7 +90,7 @@ pub fn controller(
         metric_source,
         observers: Observers { metrics, webhook },
     };
-    Ok((CanaryController::new(mesh, settings), progress))
+    (CanaryController::new(mesh, settings), progress)
 }
 
 /// Where canary outcomes can be committed: a local repository on its checked-out branch,
