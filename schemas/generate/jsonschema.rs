@@ -82,6 +82,18 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "else",
     "default",
     "x-kubernetes-preserve-unknown-fields",
+    // Kubernetes-only, dropped from the JSON Schemas: CEL rules and list semantics
+    // (Gateway API). The validator's cross-field checks enforce what meshcd relies on.
+    "x-kubernetes-validations",
+    "x-kubernetes-list-type",
+    "x-kubernetes-list-map-keys",
+];
+
+/// The Kubernetes keywords that have no JSON Schema equivalent.
+const KUBERNETES_ONLY: &[&str] = &[
+    "x-kubernetes-validations",
+    "x-kubernetes-list-type",
+    "x-kubernetes-list-map-keys",
 ];
 
 /// The JSON Schema files, `json/<apiVersion>/<Kind>.json`.
@@ -169,11 +181,17 @@ fn wrap(kind: &KindSchema, schema: Value, reasons: &[String]) -> Result<Value, S
         None => Mapping::new(),
         Some(_) => return Err(format!("{target}: `properties` is not a mapping")),
     };
+    // A CRD may describe `apiVersion` and `kind` as plain strings (Gateway API's do); the
+    // wrapper pins them to constants. Anything more specific would be lost: refuse it.
     for reserved in ["apiVersion", "kind"] {
-        if properties.contains_key(reserved) {
-            return Err(format!(
-                "{target}: the source schema defines `{reserved}` itself"
-            ));
+        match properties.remove(reserved) {
+            None => {}
+            Some(schema) if is_plain_string(&schema) => {}
+            Some(_) => {
+                return Err(format!(
+                    "{target}: the source schema constrains `{reserved}` itself"
+                ));
+            }
         }
     }
     let metadata = metadata_schema(kind, properties.remove("metadata"))?;
@@ -211,6 +229,16 @@ fn wrap(kind: &KindSchema, schema: Value, reasons: &[String]) -> Result<Value, S
     root.insert("properties".into(), Value::Mapping(all));
     root.extend(source);
     Ok(Value::Mapping(root))
+}
+
+/// `{type: string}`, with a description at most.
+fn is_plain_string(schema: &Value) -> bool {
+    schema.as_mapping().is_some_and(|mapping| {
+        mapping.get("type").and_then(Value::as_str) == Some("string")
+            && mapping
+                .keys()
+                .all(|key| matches!(key.as_str(), Some("type" | "description")))
+    })
 }
 
 fn comment(kind: &KindSchema, reasons: &[String]) -> String {
@@ -280,6 +308,9 @@ fn translate(node: &mut Value, at: &str, close: bool) -> Result<(), String> {
         if !KNOWN_KEYWORDS.contains(&key) {
             return Err(format!("{at}: unknown schema keyword {key:?}"));
         }
+    }
+    for keyword in KUBERNETES_ONLY {
+        schema.remove(*keyword);
     }
     let free_form =
         schema.remove("x-kubernetes-preserve-unknown-fields") == Some(Value::Bool(true));

@@ -79,6 +79,9 @@ struct PatchFile {
     patches: Vec<Patch>,
 }
 
+/// Where the vendored Gateway API CRDs are, relative to `schemas/`.
+const GATEWAY_API: &str = "upstream/gateway-api/";
+
 /// Reads `upstream/**/*.yaml` and `overlays/*.yaml`, in file-name order.
 pub fn read(schemas_dir: &Path) -> Result<Sources, String> {
     let mut sources = Sources {
@@ -159,6 +162,13 @@ fn read_crd(origin: &str, document: Value, sources: &mut Sources) -> Result<(), 
             origin: origin.to_string(),
             because: None,
         });
+    }
+    // Gateway API's CRDs are shared with every other Gateway API implementation in a
+    // cluster: `meshcd install` may install them only where they are missing, never over a
+    // newer bundle (issue 18's Kubernetes part), so they are not among the CRDs it always
+    // ships. Their schemas are read like any other.
+    if origin.starts_with(GATEWAY_API) {
+        return Ok(());
     }
     sources.crds.push(CrdSource {
         origin: origin.to_string(),

@@ -5,9 +5,9 @@
 //! `src/generated/`, `json/` and `crds/` is produced by
 //! `cargo run -p meshcd-schemas --example regenerate`; a test fails when it is stale.
 //!
-//! The JSON Schemas come from the upstream SMI CRDs (`upstream/`) and hand-written overlays
-//! (`overlays/`); both the schemas and the CRDs are embedded in the library, so neither
-//! binary reads them from disk.
+//! The JSON Schemas come from the upstream SMI and Gateway API CRDs (`upstream/`) and
+//! hand-written overlays (`overlays/`); both the schemas and the CRDs are embedded in the
+//! library, so neither binary reads them from disk.
 
 /// The proxy's environment variables, one per flag, so deployments configure it without
 /// a command line: the sidecar injector sets them, the proxy reads them.
@@ -48,10 +48,12 @@ mod schema_index {
     include!("generated/schema_index.rs");
 }
 
-/// Every (apiVersion, kind) a config repository may hold, sorted: SMI TrafficTarget
+/// Every (apiVersion, kind) with a schema from [`json_schema`], sorted: SMI TrafficTarget
 /// v1alpha1–v1alpha3, HTTPRouteGroup and TCPRoute v1alpha1–v1alpha4, UDPRoute v1alpha4,
-/// TrafficSplit v1alpha1–v1alpha4, `v1` Namespace, and `meshcd.dev/v1alpha1` Mesh and Canary.
-/// Each has a schema from [`json_schema`].
+/// TrafficSplit v1alpha1–v1alpha4, `v1` Namespace, `meshcd.dev/v1alpha1` Mesh and Canary, and
+/// the Gateway API kinds of a mesh: HTTPRoute v1 and v1beta1, GRPCRoute v1, ReferenceGrant v1
+/// and v1beta1 (standard channel of v1.6.1, plus HTTPRoute `retry`). The reconciler reads
+/// the SMI and meshcd kinds; the Gateway API ones are the contract issue 18 builds on.
 pub const CONFIG_KINDS: &[(&str, &str)] = schema_index::CONFIG_KINDS;
 
 /// The JSON Schema (draft 2020-12, as JSON text) of a whole object of this `apiVersion` and

@@ -1,4 +1,5 @@
 //! The embedded CRDs: what a cluster gets is the upstream SMI CRDs and meshcd's Mesh and Canary.
+//! (Gateway API's CRDs are not among them: see `generate/sources.rs`.)
 
 use std::collections::BTreeSet;
 use std::path::Path;

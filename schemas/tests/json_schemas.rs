@@ -27,6 +27,12 @@ const DESIGN_KINDS: &[(&str, &str)] = &[
     ("split.smi-spec.io/v1alpha4", "TrafficSplit"),
     ("meshcd.dev/v1alpha1", "Mesh"),
     ("meshcd.dev/v1alpha1", "Canary"),
+    // Issue 18: the Gateway API kinds of a mesh (GAMMA).
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1", "GRPCRoute"),
+    ("gateway.networking.k8s.io/v1", "ReferenceGrant"),
+    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
 ];
 
 /// Per kind: a minimal valid object, and the same object with one misspelt field.
@@ -140,6 +146,36 @@ const EXAMPLES: &[(&str, &str)] = &[
          spec: {trafficSplit: api, stable: api-v1, canary: api-v2}\n",
         "apiVersion: meshcd.dev/v1alpha1\nkind: Canary\nmetadata: {name: api, namespace: shop}\n\
          spec: {trafficSplit: api, stable: api-v1, canary: api-v2, intervall: 30s}\n",
+    ),
+    (
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\
+         spec: {parentRefs: [{kind: Service, name: api}], rules: [{backendRefs: [{name: api-v1, port: 80}]}]}\n",
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\
+         spec: {parentRefs: [{kind: Service, name: api}], rules: [{backendRef: [{name: api-v1, port: 80}]}]}\n",
+    ),
+    (
+        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\
+         spec: {parentRefs: [{kind: Service, name: api}]}\n",
+        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\
+         spec: {parentRef: [{kind: Service, name: api}]}\n",
+    ),
+    (
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {name: api, namespace: shop}\n\
+         spec: {parentRefs: [{kind: Service, name: api}], rules: [{matches: [{method: {service: shop.Api}}]}]}\n",
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {name: api, namespace: shop}\n\
+         spec: {parentRefs: [{kind: Service, name: api}], rules: [{matches: [{methd: {service: shop.Api}}]}]}\n",
+    ),
+    (
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: shop}\n\
+         spec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: web}], to: [{group: '', kind: Service}]}\n",
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: shop}\n\
+         spec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: web}], too: [{group: '', kind: Service}]}\n",
+    ),
+    (
+        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: shop}\n\
+         spec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: web}], to: [{group: '', kind: Service}]}\n",
+        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: shop}\n\
+         spec: {from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: web}], to: [{group: '', kind: Service, nam: a}]}\n",
     ),
 ];
 

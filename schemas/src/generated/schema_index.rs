@@ -4,6 +4,11 @@ pub(crate) const CONFIG_KINDS: &[(&str, &str)] = &[
     ("access.smi-spec.io/v1alpha1", "TrafficTarget"),
     ("access.smi-spec.io/v1alpha2", "TrafficTarget"),
     ("access.smi-spec.io/v1alpha3", "TrafficTarget"),
+    ("gateway.networking.k8s.io/v1", "GRPCRoute"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1", "ReferenceGrant"),
+    ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
     ("meshcd.dev/v1alpha1", "Canary"),
     ("meshcd.dev/v1alpha1", "Mesh"),
     ("specs.smi-spec.io/v1alpha1", "HTTPRouteGroup"),
@@ -32,6 +37,21 @@ pub(crate) fn json_schema(api_version: &str, kind: &str) -> Option<&'static str>
         }
         ("access.smi-spec.io/v1alpha3", "TrafficTarget") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/access.smi-spec.io/v1alpha3/TrafficTarget.json"))
+        }
+        ("gateway.networking.k8s.io/v1", "GRPCRoute") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/gateway.networking.k8s.io/v1/GRPCRoute.json"))
+        }
+        ("gateway.networking.k8s.io/v1", "HTTPRoute") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/gateway.networking.k8s.io/v1/HTTPRoute.json"))
+        }
+        ("gateway.networking.k8s.io/v1", "ReferenceGrant") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/gateway.networking.k8s.io/v1/ReferenceGrant.json"))
+        }
+        ("gateway.networking.k8s.io/v1beta1", "HTTPRoute") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/gateway.networking.k8s.io/v1beta1/HTTPRoute.json"))
+        }
+        ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/gateway.networking.k8s.io/v1beta1/ReferenceGrant.json"))
         }
         ("meshcd.dev/v1alpha1", "Canary") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/meshcd.dev/v1alpha1/Canary.json"))
