@@ -1,6 +1,10 @@
 //! The internal model of a config repository: one shape per kind, whatever the SMI
 //! version it was written in. Plain data; `validate` builds it, `compile` and `diff` read it.
 
+mod routes;
+
+pub use routes::*;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
