@@ -114,9 +114,16 @@ fn classify<'a>(
             matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
         }
         ("meshcd.dev", "Mesh" | "Canary") => version == "v1alpha1",
+        (GATEWAY_GROUP, "HTTPRoute" | "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
+        (GATEWAY_GROUP, "GRPCRoute") => version == "v1",
         _ => false,
     };
-    if known {
+    // A Gateway API kind is the mesh's when it is a ReferenceGrant or a route bound to a
+    // Service; an ingress route (bound to a Gateway) is skipped like any other kind.
+    let mesh_gateway_kind = group == GATEWAY_GROUP
+        && known_kind_of_group(group, kind)
+        && (kind == "ReferenceGrant" || binds_a_service(&value));
+    if known && (group != GATEWAY_GROUP || mesh_gateway_kind) {
         return Some(Object {
             document,
             api_version: api_version.to_string(),
@@ -125,7 +132,8 @@ fn classify<'a>(
             value,
         });
     }
-    let owned = OWNED_GROUPS.contains(&group) || group.ends_with(".smi-spec.io");
+    let owned =
+        OWNED_GROUPS.contains(&group) || group.ends_with(".smi-spec.io") || mesh_gateway_kind;
     if owned {
         // Point at the field that is wrong: the version or the group is in `apiVersion`.
         let (pointer, message) = if known_kind_of_group(group, kind) {
@@ -166,7 +174,32 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
             )
             | ("split.smi-spec.io", "TrafficSplit")
             | ("meshcd.dev", "Mesh" | "Canary")
+            | (GATEWAY_GROUP, "HTTPRoute" | "GRPCRoute" | "ReferenceGrant")
     )
+}
+
+/// Gateway API's group: its route kinds are mesh configuration when bound to a Service
+/// (GAMMA); the others (Gateway, GatewayClass, TLSRoute, …) configure ingress.
+const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
+/// Whether a route names a Service among its parents (a mesh route, not an ingress one).
+fn binds_a_service(value: &Value) -> bool {
+    value
+        .pointer("/spec/parentRefs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|parent| {
+            let group = parent
+                .get("group")
+                .and_then(Value::as_str)
+                .unwrap_or(GATEWAY_GROUP);
+            let kind = parent
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("Gateway");
+            matches!(group, "" | "core") && kind == "Service"
+        })
 }
 
 fn supported_hint(group: &str) -> String {
@@ -177,6 +210,9 @@ fn supported_hint(group: &str) -> String {
         }
         "split.smi-spec.io" => "supported: split.smi-spec.io/v1alpha1..v1alpha4 TrafficSplit".into(),
         "meshcd.dev" => "supported: meshcd.dev/v1alpha1 Mesh and Canary".into(),
+        GATEWAY_GROUP => {
+            "supported: gateway.networking.k8s.io/v1 and v1beta1 HTTPRoute and ReferenceGrant, v1 GRPCRoute".into()
+        }
         "spec.smi-spec.io" => "the route group is specs.smi-spec.io (with an s)".into(),
         _ => format!("meshcd does not read {group}"),
     }
@@ -210,6 +246,11 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
             Converted::UdpRoute(value) => config.udp_routes.push(Located { origin, value }),
             Converted::TrafficSplit(value) => config.traffic_splits.push(Located { origin, value }),
             Converted::Canary(draft) => canaries.push((origin, draft)),
+            Converted::HttpRoute(value) => config.http_routes.push(Located { origin, value }),
+            Converted::GrpcRoute(value) => config.grpc_routes.push(Located { origin, value }),
+            Converted::ReferenceGrant(value) => {
+                config.reference_grants.push(Located { origin, value })
+            }
         }
     }
     config.canaries = canaries

@@ -4,6 +4,7 @@
 //! with a warning that names the canonical shape.
 
 mod access;
+mod gateway;
 mod meshcd;
 mod specs;
 mod split;
@@ -12,7 +13,10 @@ pub mod units;
 use serde_json::Value;
 
 use super::report::{Object, Reporter};
-use crate::model::{HttpRouteGroup, Mesh, PortRoute, TrafficSplit, TrafficTarget};
+use crate::model::{
+    GrpcRoute, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, TrafficSplit,
+    TrafficTarget,
+};
 
 pub use meshcd::CanaryDraft;
 
@@ -28,6 +32,9 @@ pub enum Converted {
     TrafficSplit(TrafficSplit),
     /// Canary defaults come from the Mesh, so they are applied once all documents are read.
     Canary(CanaryDraft),
+    HttpRoute(HttpRoute),
+    GrpcRoute(GrpcRoute),
+    ReferenceGrant(ReferenceGrant),
 }
 
 /// `None` when the document had errors (already reported).
@@ -47,6 +54,9 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "TCPRoute" => Some(Converted::TcpRoute(specs::port_route(object, value))),
         "UDPRoute" => Some(Converted::UdpRoute(specs::port_route(object, value))),
         "TrafficSplit" => split::traffic_split(object, reporter).map(Converted::TrafficSplit),
+        "HTTPRoute" => gateway::http_route(object, reporter).map(Converted::HttpRoute),
+        "GRPCRoute" => Some(Converted::GrpcRoute(gateway::grpc_route(object))),
+        "ReferenceGrant" => Some(Converted::ReferenceGrant(gateway::reference_grant(object))),
         _ => None,
     };
     let after = reporter
