@@ -385,11 +385,13 @@ mod tests {
                             service: "api-v1".into(),
                             weight: weights[0],
                             endpoints: vec![endpoint(2)],
+                            port: 0,
                         },
                         proto::Backend {
                             service: "api-v2".into(),
                             weight: weights[1],
                             endpoints: vec![endpoint(3)],
+                            port: 0,
                         },
                     ],
                     matches,

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod lookup;
+mod routes;
 mod scope;
 mod services;
 

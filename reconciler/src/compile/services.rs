@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use meshcd_schemas::proto;
 
 use super::access::http_match;
+use super::routes;
 use super::{CompileWarning, protocol, spiffe_id};
 use crate::inventory::{Inventory, Protocol};
 use crate::model::{Config, HttpRouteGroup, Located, TrafficSplit};
@@ -25,6 +26,7 @@ pub fn services(
 ) -> Vec<proto::Service> {
     let mut table = served(config, inventory);
     add_split_roots(config, &mut table);
+    add_route_parents(config, &mut table);
     let splits: BTreeMap<(&str, &str), &Located<TrafficSplit>> = config
         .traffic_splits
         .iter()
@@ -65,6 +67,18 @@ pub fn services(
                 .collect(),
             endpoints: build.endpoints.clone(),
             split,
+            routes: routes::tables(
+                &config.http_routes,
+                namespace,
+                name,
+                &build.ports.keys().copied().collect::<Vec<_>>(),
+                &|namespace, service| {
+                    table
+                        .get(&(namespace.to_string(), service.to_string()))
+                        .map(|build| build.endpoints.clone())
+                        .unwrap_or_default()
+                },
+            ),
         });
     }
     services
@@ -130,6 +144,33 @@ fn add_split_roots(config: &Config, table: &mut Table) {
     }
 }
 
+/// A route's parent Service is addressable even when no workload serves it directly: on
+/// the port its routes name, else on the ports of their backends.
+fn add_route_parents(config: &Config, table: &mut Table) {
+    for route in config.http_routes.iter().map(|r| &r.value) {
+        let backend_ports: Vec<u16> = route
+            .rules
+            .iter()
+            .flat_map(|rule| &rule.backends)
+            .map(|backend| backend.port)
+            .filter(|port| *port > 0)
+            .collect();
+        for parent in &route.parents {
+            let build = table
+                .entry((parent.namespace.clone(), parent.name.clone()))
+                .or_default();
+            let ports = match parent.port {
+                Some(port) => vec![port],
+                None if build.ports.is_empty() => backend_ports.clone(),
+                None => Vec::new(),
+            };
+            for port in ports {
+                build.ports.entry(port).or_insert(Protocol::Http);
+            }
+        }
+    }
+}
+
 /// One TrafficSplit compiled: its backends with their endpoints and weights, and the
 /// HTTP matches it applies to. A weighted backend nothing serves is warned about.
 fn split(
@@ -161,6 +202,7 @@ fn split(
                 service: backend.service.clone(),
                 weight: u32::try_from(backend.weight).unwrap_or(u32::MAX),
                 endpoints,
+                port: 0,
             }
         })
         .collect();

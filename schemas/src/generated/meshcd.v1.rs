@@ -135,6 +135,66 @@ pub struct Service {
     /// Present when a TrafficSplit has this service as its root.
     #[prost(message, optional, tag = "7")]
     pub split: ::core::option::Option<Split>,
+    /// Gateway API routes bound to this service (GAMMA): one table per service port that
+    /// has routes. A port without a table is served as if there were no route.
+    #[prost(message, repeated, tag = "8")]
+    pub routes: ::prost::alloc::vec::Vec<RouteTable>,
+}
+/// The routes of one service port, compiled: its matches in precedence order (the first
+/// that matches a request wins) and the rules they select. A request no match selects is
+/// answered 404.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RouteTable {
+    #[prost(uint32, tag = "1")]
+    pub port: u32,
+    #[prost(message, repeated, tag = "2")]
+    pub matches: ::prost::alloc::vec::Vec<RouteMatch>,
+    #[prost(message, repeated, tag = "3")]
+    pub rules: ::prost::alloc::vec::Vec<RouteRule>,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RouteMatch {
+    /// Index into RouteTable.rules.
+    #[prost(uint32, tag = "1")]
+    pub rule: u32,
+    /// Absent: any path.
+    #[prost(message, optional, tag = "2")]
+    pub path: ::core::option::Option<PathMatch>,
+    /// Empty: any method.
+    #[prost(string, tag = "3")]
+    pub method: ::prost::alloc::string::String,
+    /// Header names lower case.
+    #[prost(message, repeated, tag = "4")]
+    pub headers: ::prost::alloc::vec::Vec<ValueMatch>,
+    #[prost(message, repeated, tag = "5")]
+    pub query_params: ::prost::alloc::vec::Vec<ValueMatch>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PathMatch {
+    #[prost(enumeration = "PathMatchKind", tag = "1")]
+    pub kind: i32,
+    #[prost(string, tag = "2")]
+    pub value: ::prost::alloc::string::String,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ValueMatch {
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub value: ::prost::alloc::string::String,
+    /// The value is a regex that must match the whole header or parameter value.
+    #[prost(bool, tag = "3")]
+    pub regex: bool,
+}
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RouteRule {
+    /// namespace/route/rule (the rule's name, or its index): the route label of metrics and
+    /// access logs.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// Weighted; a rule with no backend of positive weight answers 500.
+    #[prost(message, repeated, tag = "2")]
+    pub backends: ::prost::alloc::vec::Vec<Backend>,
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ServicePort {
@@ -176,6 +236,10 @@ pub struct Backend {
     pub weight: u32,
     #[prost(message, repeated, tag = "3")]
     pub endpoints: ::prost::alloc::vec::Vec<Endpoint>,
+    /// A route's backend: the port of the backend service a request goes to (a split
+    /// backend is called on the port the request was addressed to: 0).
+    #[prost(uint32, tag = "4")]
+    pub port: u32,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ProxyMessage {
@@ -443,6 +507,38 @@ impl PathNormalization {
             "PATH_NORMALIZATION_DECODE_AND_MERGE_SLASHES" => {
                 Some(Self::DecodeAndMergeSlashes)
             }
+            _ => None,
+        }
+    }
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum PathMatchKind {
+    /// The path is the value, or starts with it followed by "/" (value without a trailing
+    /// "/"; "" for every path).
+    Prefix = 0,
+    Exact = 1,
+    /// A regex that must match the whole path.
+    Regex = 2,
+}
+impl PathMatchKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Prefix => "PATH_MATCH_KIND_PREFIX",
+            Self::Exact => "PATH_MATCH_KIND_EXACT",
+            Self::Regex => "PATH_MATCH_KIND_REGEX",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "PATH_MATCH_KIND_PREFIX" => Some(Self::Prefix),
+            "PATH_MATCH_KIND_EXACT" => Some(Self::Exact),
+            "PATH_MATCH_KIND_REGEX" => Some(Self::Regex),
             _ => None,
         }
     }

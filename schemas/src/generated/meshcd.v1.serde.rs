@@ -106,6 +106,9 @@ impl serde::Serialize for Backend {
         if !self.endpoints.is_empty() {
             len += 1;
         }
+        if self.port != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Backend", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -115,6 +118,9 @@ impl serde::Serialize for Backend {
         }
         if !self.endpoints.is_empty() {
             struct_ser.serialize_field("endpoints", &self.endpoints)?;
+        }
+        if self.port != 0 {
+            struct_ser.serialize_field("port", &self.port)?;
         }
         struct_ser.end()
     }
@@ -129,6 +135,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
             "service",
             "weight",
             "endpoints",
+            "port",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -136,6 +143,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
             Service,
             Weight,
             Endpoints,
+            Port,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -160,6 +168,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             "service" => Ok(GeneratedField::Service),
                             "weight" => Ok(GeneratedField::Weight),
                             "endpoints" => Ok(GeneratedField::Endpoints),
+                            "port" => Ok(GeneratedField::Port),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -182,6 +191,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                 let mut service__ = None;
                 let mut weight__ = None;
                 let mut endpoints__ = None;
+                let mut port__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -204,12 +214,21 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             }
                             endpoints__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(Backend {
                     service: service__.unwrap_or_default(),
                     weight: weight__.unwrap_or_default(),
                     endpoints: endpoints__.unwrap_or_default(),
+                    port: port__.unwrap_or_default(),
                 })
             }
         }
@@ -2146,6 +2165,190 @@ impl<'de> serde::Deserialize<'de> for Nack {
         deserializer.deserialize_struct("meshcd.v1.Nack", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for PathMatch {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.kind != 0 {
+            len += 1;
+        }
+        if !self.value.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.PathMatch", len)?;
+        if self.kind != 0 {
+            let v = PathMatchKind::try_from(self.kind)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.kind)))?;
+            struct_ser.serialize_field("kind", &v)?;
+        }
+        if !self.value.is_empty() {
+            struct_ser.serialize_field("value", &self.value)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for PathMatch {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "kind",
+            "value",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Kind,
+            Value,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "kind" => Ok(GeneratedField::Kind),
+                            "value" => Ok(GeneratedField::Value),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = PathMatch;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.PathMatch")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<PathMatch, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut kind__ = None;
+                let mut value__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Kind => {
+                            if kind__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("kind"));
+                            }
+                            kind__ = Some(map_.next_value::<PathMatchKind>()? as i32);
+                        }
+                        GeneratedField::Value => {
+                            if value__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("value"));
+                            }
+                            value__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(PathMatch {
+                    kind: kind__.unwrap_or_default(),
+                    value: value__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.PathMatch", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for PathMatchKind {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Prefix => "PATH_MATCH_KIND_PREFIX",
+            Self::Exact => "PATH_MATCH_KIND_EXACT",
+            Self::Regex => "PATH_MATCH_KIND_REGEX",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for PathMatchKind {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "PATH_MATCH_KIND_PREFIX",
+            "PATH_MATCH_KIND_EXACT",
+            "PATH_MATCH_KIND_REGEX",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = PathMatchKind;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "PATH_MATCH_KIND_PREFIX" => Ok(PathMatchKind::Prefix),
+                    "PATH_MATCH_KIND_EXACT" => Ok(PathMatchKind::Exact),
+                    "PATH_MATCH_KIND_REGEX" => Ok(PathMatchKind::Regex),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
 impl serde::Serialize for PathNormalization {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -2627,6 +2830,403 @@ impl<'de> serde::Deserialize<'de> for Refused {
         deserializer.deserialize_struct("meshcd.v1.Refused", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for RouteMatch {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.rule != 0 {
+            len += 1;
+        }
+        if self.path.is_some() {
+            len += 1;
+        }
+        if !self.method.is_empty() {
+            len += 1;
+        }
+        if !self.headers.is_empty() {
+            len += 1;
+        }
+        if !self.query_params.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteMatch", len)?;
+        if self.rule != 0 {
+            struct_ser.serialize_field("rule", &self.rule)?;
+        }
+        if let Some(v) = self.path.as_ref() {
+            struct_ser.serialize_field("path", v)?;
+        }
+        if !self.method.is_empty() {
+            struct_ser.serialize_field("method", &self.method)?;
+        }
+        if !self.headers.is_empty() {
+            struct_ser.serialize_field("headers", &self.headers)?;
+        }
+        if !self.query_params.is_empty() {
+            struct_ser.serialize_field("queryParams", &self.query_params)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RouteMatch {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "rule",
+            "path",
+            "method",
+            "headers",
+            "query_params",
+            "queryParams",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Rule,
+            Path,
+            Method,
+            Headers,
+            QueryParams,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "rule" => Ok(GeneratedField::Rule),
+                            "path" => Ok(GeneratedField::Path),
+                            "method" => Ok(GeneratedField::Method),
+                            "headers" => Ok(GeneratedField::Headers),
+                            "queryParams" | "query_params" => Ok(GeneratedField::QueryParams),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RouteMatch;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.RouteMatch")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RouteMatch, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut rule__ = None;
+                let mut path__ = None;
+                let mut method__ = None;
+                let mut headers__ = None;
+                let mut query_params__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Rule => {
+                            if rule__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("rule"));
+                            }
+                            rule__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Path => {
+                            if path__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("path"));
+                            }
+                            path__ = map_.next_value()?;
+                        }
+                        GeneratedField::Method => {
+                            if method__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("method"));
+                            }
+                            method__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Headers => {
+                            if headers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("headers"));
+                            }
+                            headers__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::QueryParams => {
+                            if query_params__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("queryParams"));
+                            }
+                            query_params__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(RouteMatch {
+                    rule: rule__.unwrap_or_default(),
+                    path: path__,
+                    method: method__.unwrap_or_default(),
+                    headers: headers__.unwrap_or_default(),
+                    query_params: query_params__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.RouteMatch", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for RouteRule {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.backends.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteRule", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.backends.is_empty() {
+            struct_ser.serialize_field("backends", &self.backends)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RouteRule {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "backends",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Backends,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "backends" => Ok(GeneratedField::Backends),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RouteRule;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.RouteRule")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RouteRule, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut backends__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Backends => {
+                            if backends__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("backends"));
+                            }
+                            backends__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(RouteRule {
+                    name: name__.unwrap_or_default(),
+                    backends: backends__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.RouteRule", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for RouteTable {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.port != 0 {
+            len += 1;
+        }
+        if !self.matches.is_empty() {
+            len += 1;
+        }
+        if !self.rules.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteTable", len)?;
+        if self.port != 0 {
+            struct_ser.serialize_field("port", &self.port)?;
+        }
+        if !self.matches.is_empty() {
+            struct_ser.serialize_field("matches", &self.matches)?;
+        }
+        if !self.rules.is_empty() {
+            struct_ser.serialize_field("rules", &self.rules)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RouteTable {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "port",
+            "matches",
+            "rules",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Port,
+            Matches,
+            Rules,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "port" => Ok(GeneratedField::Port),
+                            "matches" => Ok(GeneratedField::Matches),
+                            "rules" => Ok(GeneratedField::Rules),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RouteTable;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.RouteTable")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RouteTable, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut port__ = None;
+                let mut matches__ = None;
+                let mut rules__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Matches => {
+                            if matches__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("matches"));
+                            }
+                            matches__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Rules => {
+                            if rules__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("rules"));
+                            }
+                            rules__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(RouteTable {
+                    port: port__.unwrap_or_default(),
+                    matches: matches__.unwrap_or_default(),
+                    rules: rules__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.RouteTable", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Service {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -2656,6 +3256,9 @@ impl serde::Serialize for Service {
         if self.split.is_some() {
             len += 1;
         }
+        if !self.routes.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Service", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -2678,6 +3281,9 @@ impl serde::Serialize for Service {
         if let Some(v) = self.split.as_ref() {
             struct_ser.serialize_field("split", v)?;
         }
+        if !self.routes.is_empty() {
+            struct_ser.serialize_field("routes", &self.routes)?;
+        }
         struct_ser.end()
     }
 }
@@ -2697,6 +3303,7 @@ impl<'de> serde::Deserialize<'de> for Service {
             "ports",
             "endpoints",
             "split",
+            "routes",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2708,6 +3315,7 @@ impl<'de> serde::Deserialize<'de> for Service {
             Ports,
             Endpoints,
             Split,
+            Routes,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2736,6 +3344,7 @@ impl<'de> serde::Deserialize<'de> for Service {
                             "ports" => Ok(GeneratedField::Ports),
                             "endpoints" => Ok(GeneratedField::Endpoints),
                             "split" => Ok(GeneratedField::Split),
+                            "routes" => Ok(GeneratedField::Routes),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2762,6 +3371,7 @@ impl<'de> serde::Deserialize<'de> for Service {
                 let mut ports__ = None;
                 let mut endpoints__ = None;
                 let mut split__ = None;
+                let mut routes__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -2806,6 +3416,12 @@ impl<'de> serde::Deserialize<'de> for Service {
                             }
                             split__ = map_.next_value()?;
                         }
+                        GeneratedField::Routes => {
+                            if routes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("routes"));
+                            }
+                            routes__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Service {
@@ -2816,6 +3432,7 @@ impl<'de> serde::Deserialize<'de> for Service {
                     ports: ports__.unwrap_or_default(),
                     endpoints: endpoints__.unwrap_or_default(),
                     split: split__,
+                    routes: routes__.unwrap_or_default(),
                 })
             }
         }
@@ -3626,6 +4243,131 @@ impl<'de> serde::Deserialize<'de> for TrafficReport {
             }
         }
         deserializer.deserialize_struct("meshcd.v1.TrafficReport", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for ValueMatch {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.value.is_empty() {
+            len += 1;
+        }
+        if self.regex {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.ValueMatch", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.value.is_empty() {
+            struct_ser.serialize_field("value", &self.value)?;
+        }
+        if self.regex {
+            struct_ser.serialize_field("regex", &self.regex)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ValueMatch {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "value",
+            "regex",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Value,
+            Regex,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "value" => Ok(GeneratedField::Value),
+                            "regex" => Ok(GeneratedField::Regex),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ValueMatch;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.ValueMatch")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ValueMatch, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut value__ = None;
+                let mut regex__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Value => {
+                            if value__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("value"));
+                            }
+                            value__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Regex => {
+                            if regex__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("regex"));
+                            }
+                            regex__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(ValueMatch {
+                    name: name__.unwrap_or_default(),
+                    value: value__.unwrap_or_default(),
+                    regex: regex__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.ValueMatch", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for Workload {

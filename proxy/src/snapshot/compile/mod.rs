@@ -312,6 +312,7 @@ mod tests {
                             service: format!("api-v{}", i + 1),
                             weight,
                             endpoints: vec![endpoint(&format!("127.0.0.1:{}", 10 + i))],
+                            port: 0,
                         })
                         .collect(),
                     matches: vec![proto::HttpMatch {

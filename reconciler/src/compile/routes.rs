@@ -1,0 +1,144 @@
+//! Gateway API routes bound to a Service (GAMMA), compiled into one table per service port:
+//! every match of every route on that port, in the Gateway API's precedence order, and the
+//! rules they select with their weighted backends.
+//!
+//! Precedence (HTTPRoute): an Exact path before a RegularExpression one before a PathPrefix
+//! (the longer prefix first); then a match with a method; then more header matches; then
+//! more query parameter matches; then the route (by namespace and name: Git has no
+//! creation time), the rule and the match in the order they are written.
+
+use std::cmp::Reverse;
+
+use meshcd_schemas::proto;
+
+use crate::model::{HttpRoute, HttpRouteMatch, Located, PathMatch};
+
+/// The tables of the routes whose parent is (`namespace`, `name`), for the service's
+/// `ports`. `endpoints` gives a backend service's endpoints.
+pub fn tables(
+    routes: &[Located<HttpRoute>],
+    namespace: &str,
+    name: &str,
+    ports: &[u16],
+    endpoints: &dyn Fn(&str, &str) -> Vec<proto::Endpoint>,
+) -> Vec<proto::RouteTable> {
+    let mut bound: Vec<&HttpRoute> = routes
+        .iter()
+        .map(|located| &located.value)
+        .filter(|route| route.namespace == namespace)
+        .filter(|route| {
+            route
+                .parents
+                .iter()
+                .any(|parent| parent.namespace == namespace && parent.name == name)
+        })
+        .collect();
+    bound.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut tables = Vec::new();
+    for &port in ports {
+        let on_port: Vec<&HttpRoute> = bound
+            .iter()
+            .copied()
+            .filter(|route| {
+                route.parents.iter().any(|parent| {
+                    parent.namespace == namespace
+                        && parent.name == name
+                        && parent.port.is_none_or(|p| p == port)
+                })
+            })
+            .collect();
+        if !on_port.is_empty() {
+            tables.push(table(&on_port, port, endpoints));
+        }
+    }
+    tables
+}
+
+fn table(
+    routes: &[&HttpRoute],
+    port: u16,
+    endpoints: &dyn Fn(&str, &str) -> Vec<proto::Endpoint>,
+) -> proto::RouteTable {
+    let mut rules = Vec::new();
+    let mut matches = Vec::new();
+    for (route_order, route) in routes.iter().enumerate() {
+        for (rule_index, rule) in route.rules.iter().enumerate() {
+            let index = u32::try_from(rules.len()).unwrap_or(u32::MAX);
+            let label = rule.name.clone().unwrap_or_else(|| rule_index.to_string());
+            rules.push(proto::RouteRule {
+                name: format!("{}/{}/{label}", route.namespace, route.name),
+                backends: rule
+                    .backends
+                    .iter()
+                    .map(|backend| proto::Backend {
+                        service: backend.name.clone(),
+                        weight: backend.weight,
+                        endpoints: endpoints(&backend.namespace, &backend.name),
+                        port: u32::from(backend.port),
+                    })
+                    .collect(),
+            });
+            for (match_index, item) in rule.matches.iter().enumerate() {
+                let key = (precedence(item), route_order, rule_index, match_index);
+                matches.push((key, route_match(item, index)));
+            }
+        }
+    }
+    matches.sort_by(|a, b| a.0.cmp(&b.0));
+    proto::RouteTable {
+        port: u32::from(port),
+        matches: matches.into_iter().map(|(_, item)| item).collect(),
+        rules,
+    }
+}
+
+/// Smaller first: (path kind, longer prefix first, method first, more headers first, more
+/// query parameters first).
+fn precedence(item: &HttpRouteMatch) -> (u8, Reverse<usize>, bool, Reverse<usize>, Reverse<usize>) {
+    let (kind, length) = match &item.path {
+        PathMatch::Exact(value) => (0, value.len()),
+        PathMatch::Regex(value) => (1, value.len()),
+        PathMatch::Prefix(value) => (2, value.trim_end_matches('/').len()),
+    };
+    (
+        kind,
+        Reverse(length),
+        item.method.is_none(),
+        Reverse(item.headers.len()),
+        Reverse(item.query_params.len()),
+    )
+}
+
+fn route_match(item: &HttpRouteMatch, rule: u32) -> proto::RouteMatch {
+    let path = match &item.path {
+        PathMatch::Exact(value) => (proto::PathMatchKind::Exact, value.clone()),
+        PathMatch::Regex(value) => (proto::PathMatchKind::Regex, value.clone()),
+        PathMatch::Prefix(value) => (
+            proto::PathMatchKind::Prefix,
+            value.trim_end_matches('/').to_string(),
+        ),
+    };
+    let values = |list: &[crate::model::ValueMatch], lower: bool| {
+        list.iter()
+            .map(|item| proto::ValueMatch {
+                name: if lower {
+                    item.name.to_ascii_lowercase()
+                } else {
+                    item.name.clone()
+                },
+                value: item.value.clone(),
+                regex: item.regex,
+            })
+            .collect()
+    };
+    proto::RouteMatch {
+        rule,
+        path: Some(proto::PathMatch {
+            kind: path.0 as i32,
+            value: path.1,
+        }),
+        method: item.method.clone().unwrap_or_default(),
+        headers: values(&item.headers, true),
+        query_params: values(&item.query_params, false),
+    }
+}
