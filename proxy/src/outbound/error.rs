@@ -38,6 +38,15 @@ pub enum ForwardError {
     ConnectMethod(String),
     #[error(transparent)]
     Path(#[from] crate::http::path::PathError),
+    #[error("no rule of the routes of {service} port {port} matches {method} {path}")]
+    NoRule {
+        service: Arc<str>,
+        port: u16,
+        method: http::Method,
+        path: String,
+    },
+    #[error("route rule {rule:?} has no backend with a positive weight")]
+    NoWeightedBackend { rule: Arc<str> },
 }
 
 impl ForwardError {
@@ -51,6 +60,8 @@ impl ForwardError {
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::ConnectMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NoRule { .. } => StatusCode::NOT_FOUND,
+            Self::NoWeightedBackend { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

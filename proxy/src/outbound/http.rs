@@ -21,6 +21,7 @@ use crate::http::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
 use crate::http::path::{self, PathNormalization};
 use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
+use crate::snapshot::routes::RouteTable;
 use crate::snapshot::{Backend, Service, Snapshot};
 use crate::upstream::UpstreamBody;
 use meshcd_support::error_chain;
@@ -88,8 +89,27 @@ async fn handle_on(
     if let Err(error) = path::check_form(request.method(), request.uri().path()) {
         return ForwardError::from(error).into_response();
     }
-    let (backend, route_index) =
-        choose_backend(service, snapshot.mesh.path_normalization, &request);
+    let mode = snapshot.mesh.path_normalization;
+    let routed = match service.routes.iter().find(|table| table.port == port) {
+        Some(table) => by_route(service, table, mode, &request),
+        None => Ok(choose_backend(service, mode, &request)),
+    };
+    let (backend, route_index, rule) = match routed {
+        Ok(routed) => routed,
+        Err(error) => {
+            let response = error.into_response();
+            log(
+                &outbound,
+                &snapshot,
+                logged,
+                None,
+                "",
+                &response,
+                start.elapsed(),
+            );
+            return response;
+        }
+    };
     let metrics = &backend.metrics[route_index];
     metrics.request();
     let response = match forward(&outbound, &snapshot, backend, port, request).await {
@@ -101,8 +121,9 @@ async fn handle_on(
     };
     let elapsed = start.elapsed();
     metrics.response(response.status(), elapsed);
-    let route = match (&service.split, route_index) {
-        (Some(split), index) if index > 0 => &*split.matches[index - 1].name,
+    let route = match (rule, &service.split, route_index) {
+        (Some(rule), _, _) => rule,
+        (None, Some(split), index) if index > 0 => &*split.matches[index - 1].name,
         _ => "",
     };
     log(
@@ -123,26 +144,52 @@ fn choose_backend<'s, B>(
     service: &'s Service,
     mode: PathNormalization,
     request: &Request<B>,
-) -> (&'s Backend, usize) {
+) -> (&'s Backend, usize, Option<&'s str>) {
     let Some(split) = &service.split else {
-        return (&service.own, 0);
+        return (&service.own, 0, None);
     };
     if split.matches.is_empty() {
-        return (&split.backends[split.weights.pick()], 0);
+        return (&split.backends[split.weights.pick()], 0, None);
     }
     // Matched on the path the destination's proxy will authorize and forward; a path it
     // will refuse (400) matches nothing here and takes the service's own route.
     let Ok(path) = path::normalize(request.method(), request.uri().path(), mode) else {
-        return (&service.own, 0);
+        return (&service.own, 0, None);
     };
     match split
         .matches
         .iter()
         .position(|m| m.matches(request.method(), &path, request.headers()))
     {
-        Some(index) => (&split.backends[split.weights.pick()], index + 1),
-        None => (&service.own, 0),
+        Some(index) => (&split.backends[split.weights.pick()], index + 1, None),
+        None => (&service.own, 0, None),
     }
+}
+
+/// A port with Gateway API routes: the rule of the first match decides, and its weighted
+/// backends share the requests. Matched on the path the destination's proxy will see.
+fn by_route<'s, B>(
+    service: &'s Service,
+    table: &'s RouteTable,
+    mode: PathNormalization,
+    request: &Request<B>,
+) -> Result<(&'s Backend, usize, Option<&'s str>), ForwardError> {
+    let path = path::normalize(request.method(), request.uri().path(), mode)?;
+    let uri = request.uri();
+    let Some(rule) = table.find(request.method(), &path, request.headers(), uri.query()) else {
+        return Err(ForwardError::NoRule {
+            service: service.name.clone(),
+            port: table.port,
+            method: request.method().clone(),
+            path: path.into_owned(),
+        });
+    };
+    let Some(weights) = &rule.weights else {
+        return Err(ForwardError::NoWeightedBackend {
+            rule: rule.name.clone(),
+        });
+    };
+    Ok((&rule.backends[weights.pick()], 0, Some(&rule.name)))
 }
 
 async fn forward(
@@ -404,7 +451,7 @@ mod tests {
 
     fn chosen(snapshot: &Snapshot, request: &Request<()>) -> (String, usize) {
         let mode = snapshot.mesh.path_normalization;
-        let (backend, route) = choose_backend(&snapshot.services[0], mode, request);
+        let (backend, route, _) = choose_backend(&snapshot.services[0], mode, request);
         (backend.service.to_string(), route)
     }
 

@@ -9,6 +9,7 @@ mod compile;
 mod hosts;
 mod load;
 mod matcher;
+pub mod routes;
 mod store;
 
 pub use store::Reload;
@@ -121,6 +122,9 @@ pub struct Service {
     /// requests a split's matches do not select).
     pub own: Backend,
     pub split: Option<Split>,
+    /// Gateway API routes, per port that has them: they decide every request to that
+    /// port (404 when none of their matches does).
+    pub routes: Vec<routes::RouteTable>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -54,6 +54,11 @@ pub enum InvalidSnapshot {
     },
     #[error("service {service}: traffic split {split:?} has no backend with a non-zero weight")]
     NoWeight { service: String, split: String },
+    #[error("service {service}: routes")]
+    Route {
+        service: String,
+        source: Box<super::routes::InvalidRoute>,
+    },
 }
 
 pub fn compile(

@@ -11,6 +11,7 @@ use super::{CompileContext, InvalidSnapshot, port, protocol, qualified};
 use crate::http::hop;
 use crate::metrics::{Direction, RouteLabels};
 use crate::snapshot::matcher::HttpMatch;
+use crate::snapshot::routes::RouteTable;
 use crate::snapshot::{Backend, Destination, Service, ServicePort, Split, Workload};
 use crate::upstream::split::WeightedChoice;
 
@@ -70,13 +71,81 @@ pub(super) fn compile_service(
         routes: &route_names,
     }
     .build(name.clone(), &service.endpoints);
+    let namespace = service.namespace.clone();
+    let routes = service
+        .routes
+        .into_iter()
+        .map(|table| {
+            let port = u16::try_from(table.port).unwrap_or_default();
+            RouteTable::compile(table, |backend, rule| {
+                let to = RouteBackend {
+                    context,
+                    workload,
+                    root: &name,
+                    port,
+                };
+                to.build(backend, &namespace, rule)
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| InvalidSnapshot::Route {
+            service: name.to_string(),
+            source: Box::new(source),
+        })?;
 
     Ok(Service {
         name,
         ports,
         own,
         split,
+        routes,
     })
+}
+
+/// A route rule's backend: called on its own port, whichever port of the parent the
+/// request was addressed to; its metrics carry the rule's name as the route.
+struct RouteBackend<'a> {
+    context: &'a CompileContext<'a>,
+    workload: &'a Workload,
+    root: &'a Arc<str>,
+    /// The parent's port the route table is for.
+    port: u16,
+}
+
+impl RouteBackend<'_> {
+    fn build(&self, backend: proto::Backend, namespace: &str, rule: &Arc<str>) -> Backend {
+        let service = qualified(&backend.service, namespace);
+        let to_port = u16::try_from(backend.port)
+            .ok()
+            .filter(|port| *port > 0)
+            .unwrap_or(self.port);
+        let endpoints = backend
+            .endpoints
+            .iter()
+            .map(|endpoint| {
+                self.context
+                    .endpoints
+                    .endpoint(&endpoint.address, &endpoint.identity)
+            })
+            .collect();
+        let metrics = self.context.metrics.route(RouteLabels {
+            direction: Direction::Outbound,
+            source: self.workload.identity.clone(),
+            destination: self.root.clone(),
+            backend: service.clone(),
+            route: rule.clone(),
+        });
+        Backend {
+            destinations: vec![Destination {
+                port: self.port,
+                http1: hop::destination_value(&service, to_port, false),
+                http2: hop::destination_value(&service, to_port, true),
+            }],
+            service,
+            endpoints,
+            metrics: vec![metrics],
+        }
+    }
 }
 
 struct BackendBuilder<'a> {
