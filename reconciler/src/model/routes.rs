@@ -9,6 +9,8 @@ use std::time::Duration;
 /// or one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParentService {
+    /// Its index in `parentRefs`, for diagnostics.
+    pub position: usize,
     pub namespace: String,
     pub name: String,
     pub port: Option<u16>,

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::gateway_checks;
 use super::units::parse_duration;
 use super::{array, string};
 use crate::model::{
@@ -19,8 +20,10 @@ pub fn parents(object: &Object<'_>) -> Vec<ParentService> {
     let namespace = object.id.namespace.clone().unwrap_or_default();
     array(&object.value, "/spec/parentRefs")
         .iter()
-        .filter(|parent| is_service(parent, "gateway.networking.k8s.io", "Gateway"))
-        .map(|parent| ParentService {
+        .enumerate()
+        .filter(|(_, parent)| is_service(parent, "gateway.networking.k8s.io", "Gateway"))
+        .map(|(position, parent)| ParentService {
+            position,
             namespace: string(parent, "/namespace").unwrap_or_else(|| namespace.clone()),
             name: string(parent, "/name").unwrap_or_default(),
             port: port(parent.get("port")),
@@ -49,6 +52,7 @@ fn port(value: Option<&Value>) -> Option<u16> {
 }
 
 pub fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<HttpRoute> {
+    gateway_checks::http_route(object, reporter);
     let namespace = object.id.namespace.clone().unwrap_or_default();
     let value = &object.value;
     let rules = match value.pointer("/spec/rules").and_then(Value::as_array) {
@@ -308,7 +312,9 @@ fn duration(
     }
 }
 
-pub fn grpc_route(object: &Object<'_>) -> GrpcRoute {
+/// GRPCRoute is read, but refused for now: meshcd does not route by it yet.
+pub fn grpc_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> GrpcRoute {
+    gateway_checks::grpc_route(object, reporter);
     let namespace = object.id.namespace.clone().unwrap_or_default();
     let rules = match object
         .value

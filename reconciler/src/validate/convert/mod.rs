@@ -5,6 +5,7 @@
 
 mod access;
 mod gateway;
+mod gateway_checks;
 mod meshcd;
 mod specs;
 mod split;
@@ -55,7 +56,7 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "UDPRoute" => Some(Converted::UdpRoute(specs::port_route(object, value))),
         "TrafficSplit" => split::traffic_split(object, reporter).map(Converted::TrafficSplit),
         "HTTPRoute" => gateway::http_route(object, reporter).map(Converted::HttpRoute),
-        "GRPCRoute" => Some(Converted::GrpcRoute(gateway::grpc_route(object))),
+        "GRPCRoute" => Some(Converted::GrpcRoute(gateway::grpc_route(object, reporter))),
         "ReferenceGrant" => Some(Converted::ReferenceGrant(gateway::reference_grant(object))),
         _ => None,
     };

@@ -12,6 +12,7 @@ use crate::model::{HttpRouteGroup, TrafficSplit};
 
 mod access;
 mod regex;
+mod routes;
 mod splits;
 
 use access::{http_route_group, traffic_target};
@@ -118,6 +119,12 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
                 } else {
                     canaried_splits.insert(split, object);
                 }
+            }
+            Converted::HttpRoute(route) => routes::http_route(object, route, &index, reporter),
+            Converted::ReferenceGrant(_) => {
+                reporter
+                    .warning(object, "/kind", "a ReferenceGrant has no effect yet: meshcd routes to backends in the route's own namespace only")
+                    .hint("keep it for when cross-namespace backendRefs are implemented, or remove it");
             }
             _ => {}
         }

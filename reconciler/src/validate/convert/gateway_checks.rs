@@ -1,0 +1,236 @@
+//! Gateway API routes of a mesh, field by field: what the CRDs' CEL rules say (the JSON
+//! Schema cannot), what a mesh forbids, and the parts of the API meshcd does not implement
+//! yet, each refused at its field rather than ignored. Checked while the document is at
+//! hand, before conversion; checks across documents are in `semantic`.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::validate::report::{Object, Reporter};
+use crate::validate::semantic::check_full_match;
+
+/// What meshcd implements of HTTPRoute today; the hint of every refusal below.
+const IMPLEMENTED: &str = "meshcd implements producer HTTPRoutes bound to a Service: path, header, \
+     query and method matches, and weighted backendRefs in the route's namespace";
+
+pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
+    let namespace = object.id.namespace.as_deref().unwrap_or_default();
+    parents(object, namespace, reporter);
+    let mut names = BTreeSet::new();
+    for (position, rule) in array(&object.value, "/spec/rules").iter().enumerate() {
+        let pointer = format!("/spec/rules/{position}");
+        if let Some(name) = rule.get("name").and_then(Value::as_str)
+            && !names.insert(name)
+        {
+            reporter
+                .error(
+                    object,
+                    &format!("{pointer}/name"),
+                    format!("a second rule named {name:?}"),
+                )
+                .hint("rule names must be unique within a route");
+        }
+        for field in ["filters", "timeouts", "retry"] {
+            if rule.get(field).is_some() {
+                not_yet(
+                    object,
+                    &format!("{pointer}/{field}"),
+                    &format!("`{field}`"),
+                    reporter,
+                );
+            }
+        }
+        for (position, backend) in array(rule, "/backendRefs").iter().enumerate() {
+            backend_ref(
+                object,
+                &format!("{pointer}/backendRefs/{position}"),
+                backend,
+                namespace,
+                reporter,
+            );
+        }
+        for (position, item) in array(rule, "/matches").iter().enumerate() {
+            route_match(
+                object,
+                &format!("{pointer}/matches/{position}"),
+                item,
+                reporter,
+            );
+        }
+    }
+}
+
+fn parents(object: &Object<'_>, namespace: &str, reporter: &mut Reporter<'_>) {
+    for (position, parent) in array(&object.value, "/spec/parentRefs").iter().enumerate() {
+        let pointer = format!("/spec/parentRefs/{position}");
+        let kind = parent
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("Gateway");
+        if kind != "Service" {
+            reporter
+                .warning(object, &pointer, format!("parent {kind} is not a Service: meshcd leaves it to the Gateway that serves it"))
+                .hint("a mesh route binds to a Service (`group: \"\"`, `kind: Service`)");
+            continue;
+        }
+        if parent.get("sectionName").is_some() {
+            reporter
+                .error(
+                    object,
+                    &format!("{pointer}/sectionName"),
+                    "a Service parent is bound by `port`, not `sectionName`",
+                )
+                .hint(
+                    "write the Service port number in `port`, or leave it out to bind every port",
+                );
+        }
+        if let Some(parent_namespace) = parent.get("namespace").and_then(Value::as_str)
+            && parent_namespace != namespace
+        {
+            not_yet(
+                object,
+                &format!("{pointer}/namespace"),
+                "a consumer route (a route in another namespace than its parent Service)",
+                reporter,
+            );
+        }
+    }
+}
+
+fn backend_ref(
+    object: &Object<'_>,
+    pointer: &str,
+    backend: &Value,
+    namespace: &str,
+    reporter: &mut Reporter<'_>,
+) {
+    let group = backend.get("group").and_then(Value::as_str).unwrap_or("");
+    let kind = backend
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("Service");
+    if !matches!(group, "" | "core") || kind != "Service" {
+        reporter
+            .error(
+                object,
+                &format!("{pointer}/kind"),
+                format!(
+                    "backendRef of kind {kind} in group {group:?}: a mesh route sends to Services"
+                ),
+            )
+            .hint("use `kind: Service` (group \"\")");
+        return;
+    }
+    if backend.get("port").is_none() {
+        reporter
+            .error(object, pointer, "a backendRef to a Service needs `port`")
+            .hint("the Service port the requests go to, e.g. `port: 80`");
+    }
+    if let Some(backend_namespace) = backend.get("namespace").and_then(Value::as_str)
+        && backend_namespace != namespace
+    {
+        not_yet(
+            object,
+            &format!("{pointer}/namespace"),
+            "a backendRef to another namespace",
+            reporter,
+        );
+    }
+    if backend.get("filters").is_some() {
+        not_yet(
+            object,
+            &format!("{pointer}/filters"),
+            "backendRef `filters`",
+            reporter,
+        );
+    }
+}
+
+fn route_match(object: &Object<'_>, pointer: &str, item: &Value, reporter: &mut Reporter<'_>) {
+    if let Some(path) = item.get("path") {
+        let kind = path
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("PathPrefix");
+        let value = path.get("value").and_then(Value::as_str).unwrap_or("/");
+        if kind == "RegularExpression" {
+            if let Err(error) = check_full_match(value) {
+                reporter.error(
+                    object,
+                    &format!("{pointer}/path/value"),
+                    format!("path regex {value:?} does not compile: {error}"),
+                );
+            }
+        } else if !value.starts_with('/') {
+            reporter
+                .error(
+                    object,
+                    &format!("{pointer}/path/value"),
+                    format!("path {value:?} does not start with \"/\""),
+                )
+                .hint("an Exact or PathPrefix path is absolute: `/api`");
+        }
+    }
+    for list in ["headers", "queryParams"] {
+        let mut seen = BTreeSet::new();
+        for (position, value) in array(item, &format!("/{list}")).iter().enumerate() {
+            let at = format!("{pointer}/{list}/{position}");
+            let name = value
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            // Header names compare case-insensitively; parameter names exactly.
+            let key = if list == "headers" {
+                name.to_ascii_lowercase()
+            } else {
+                name.to_string()
+            };
+            if !seen.insert(key) {
+                reporter
+                    .error(
+                        object,
+                        &format!("{at}/name"),
+                        format!("{name:?} is matched twice in one match"),
+                    )
+                    .hint("one condition per name: only the first would count");
+            }
+            if value.get("type").and_then(Value::as_str) == Some("RegularExpression") {
+                let pattern = value
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Err(error) = check_full_match(pattern) {
+                    reporter.error(
+                        object,
+                        &format!("{at}/value"),
+                        format!("regex {pattern:?} does not compile: {error}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// GRPCRoute is read, but not routed by yet.
+pub(super) fn grpc_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
+    not_yet(object, "/kind", "GRPCRoute", reporter);
+}
+
+fn not_yet(object: &Object<'_>, pointer: &str, what: &str, reporter: &mut Reporter<'_>) {
+    reporter
+        .error(
+            object,
+            pointer,
+            format!("{what} is not implemented by meshcd yet"),
+        )
+        .hint(IMPLEMENTED);
+}
+
+fn array<'v>(value: &'v Value, pointer: &str) -> &'v [Value] {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}

@@ -1,0 +1,35 @@
+//! Gateway API routes across documents: a Service is split by a TrafficSplit or routed by
+//! routes, not both. (Field-level checks run before conversion: `convert::gateway_checks`.)
+
+use std::collections::BTreeSet;
+
+use super::Index;
+use crate::model::HttpRoute;
+use crate::validate::report::{Object, Reporter};
+
+pub(super) fn http_route(
+    object: &Object<'_>,
+    route: &HttpRoute,
+    index: &Index<'_, '_>,
+    reporter: &mut Reporter<'_>,
+) {
+    let split_roots: BTreeSet<(&str, &str)> = index
+        .traffic_splits
+        .values()
+        .map(|(_, split)| (split.namespace.as_str(), split.service.as_str()))
+        .collect();
+    for parent in &route.parents {
+        if split_roots.contains(&(parent.namespace.as_str(), parent.name.as_str())) {
+            reporter
+                .error(
+                    object,
+                    &format!("/spec/parentRefs/{}", parent.position),
+                    format!(
+                        "Service {}/{} is the root of a TrafficSplit and the parent of this route: which one decides would be unclear",
+                        parent.namespace, parent.name
+                    ),
+                )
+                .hint("move the split into the route's weighted backendRefs, or drop the route");
+        }
+    }
+}
