@@ -13,6 +13,7 @@ pub mod live;
 mod mesh;
 pub mod render;
 mod rollout;
+pub mod routes;
 mod rows;
 
 pub use access_rows::{
@@ -54,6 +55,9 @@ pub struct ChangeSet {
     pub namespaces: NamespaceChanges,
     pub canaries: Vec<CanaryChange>,
     pub mesh: Vec<MeshChange>,
+    /// Gateway API routes added, removed or changed (left out of JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<routes::RouteChange>,
     /// Risky patterns HEAD introduces, located at the HEAD object that causes them.
     pub warnings: Diagnostics,
     /// What the running mesh says about HEAD, with `--status-url`.
@@ -69,6 +73,7 @@ impl ChangeSet {
             && self.namespaces.left.is_empty()
             && self.canaries.is_empty()
             && self.mesh.is_empty()
+            && self.routes.is_empty()
     }
 }
 
@@ -245,6 +250,7 @@ pub fn diff(
         },
         canaries,
         mesh: mesh::changes(&base.mesh, &head.mesh),
+        routes: routes::changes(base, head),
         warnings,
         live,
     }

@@ -106,6 +106,7 @@ pub fn summary(changes: &ChangeSet) -> String {
             "mesh setting changed",
             "mesh settings changed",
         ),
+        (changes.routes.len(), "route changed", "routes changed"),
         (changes.warnings.0.len(), "warning", "warnings"),
         (
             live.map_or(0, |live| live.cut_traffic.len()),

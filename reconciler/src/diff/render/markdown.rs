@@ -7,6 +7,7 @@ use super::{
     steps, summary, via, warnings,
 };
 use crate::diagnostics::{Diagnostics, Severity};
+use crate::diff::routes::RouteChange;
 use crate::diff::{
     AccessChanges, CanaryChange, Change, MeshChange, NamespaceChanges, Ports, Report, SplitChange,
     Traffic,
@@ -38,6 +39,9 @@ pub fn markdown(report: &Report) -> String {
     }
     if !changes.canaries.is_empty() {
         canaries(&mut out, &changes.canaries);
+    }
+    if !changes.routes.is_empty() {
+        routes(&mut out, &changes.routes);
     }
     if !changes.mesh.is_empty() {
         mesh(&mut out, &changes.mesh);
@@ -189,6 +193,39 @@ fn canaries(out: &mut String, canaries: &[CanaryChange]) {
             shown.interval,
             shown.minimum_duration,
             analysis(shown)
+        );
+    }
+}
+
+fn routes(out: &mut String, routes: &[RouteChange]) {
+    let _ = writeln!(out, "\n### Routes\n");
+    let _ = writeln!(out, "| route | for | rules removed | rules added |");
+    let _ = writeln!(out, "| --- | --- | --- | --- |");
+    for route in routes {
+        let list = |lines: &[String]| {
+            lines
+                .iter()
+                .map(|line| cell(line))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {} | {} |",
+            match route.change {
+                Change::Added => "**+**",
+                Change::Removed => "**−**",
+                Change::Changed => "**~**",
+            },
+            code(&format!("{}/{}", route.namespace, route.name)),
+            route
+                .parents
+                .iter()
+                .map(|p| code(p))
+                .collect::<Vec<_>>()
+                .join(", "),
+            list(&route.removed),
+            list(&route.added)
         );
     }
 }

@@ -8,6 +8,7 @@ use super::{
 };
 use crate::diagnostics::Diagnostics;
 use crate::diagnostics::render::{self as diagnostics_render, SourceLine};
+use crate::diff::routes::RouteChange;
 use crate::diff::{AccessChanges, ChangeSet, MeshChange, Report, SplitChange};
 
 pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
@@ -46,6 +47,9 @@ pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
                 canary_line(canary)
             );
         }
+    }
+    if !changes.routes.is_empty() {
+        routes(&mut out, &changes.routes);
     }
     if !changes.mesh.is_empty() {
         mesh(&mut out, &changes.mesh);
@@ -122,6 +126,25 @@ fn splits(out: &mut String, splits: &[SplitChange]) {
         }
         for note in split_notes(split) {
             let _ = writeln!(out, "      {note}");
+        }
+    }
+}
+
+fn routes(out: &mut String, routes: &[RouteChange]) {
+    let _ = writeln!(out, "\nroutes ({}):", routes.len());
+    for route in routes {
+        let _ = writeln!(
+            out,
+            "  {} HTTPRoute {}/{} for {}",
+            change_sign(route.change),
+            route.namespace,
+            route.name,
+            route.parents.join(", ")
+        );
+        for (sign, lines) in [('-', &route.removed), ('+', &route.added)] {
+            for line in lines {
+                let _ = writeln!(out, "      {sign} {line}");
+            }
         }
     }
 }
@@ -247,6 +270,15 @@ fn notice_lines(report: &Report, changes: &ChangeSet) -> Vec<String> {
             "{} {}",
             canary_sign(canary.event),
             canary_line(canary)
+        ));
+    }
+    for route in &changes.routes {
+        lines.push(format!(
+            "{} HTTPRoute {}/{} for {}",
+            change_sign(route.change),
+            route.namespace,
+            route.name,
+            route.parents.join(", ")
         ));
     }
     lines

@@ -1,0 +1,190 @@
+//! Gateway API routes that HEAD adds, removes or changes, each rule as one line a reviewer
+//! reads: its matches and where its requests go, in percent of the rule's weights.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Change;
+use crate::model::{Config, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteChange {
+    pub namespace: String,
+    pub name: String,
+    pub change: Change,
+    /// The routed Services (`namespace/name`, with `:port` when bound to one port).
+    pub parents: Vec<String>,
+    /// Rule lines BASE has and HEAD does not.
+    pub removed: Vec<String>,
+    /// Rule lines HEAD has and BASE does not.
+    pub added: Vec<String>,
+}
+
+pub fn changes(base: &Config, head: &Config) -> Vec<RouteChange> {
+    let by_key = |config: &Config| -> BTreeMap<(String, String), HttpRoute> {
+        config
+            .http_routes
+            .iter()
+            .map(|r| {
+                (
+                    (r.value.namespace.clone(), r.value.name.clone()),
+                    r.value.clone(),
+                )
+            })
+            .collect()
+    };
+    let (before, after) = (by_key(base), by_key(head));
+    let mut keys: Vec<&(String, String)> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for key in keys {
+        let (old, new) = (before.get(key), after.get(key));
+        let change = match (old, new) {
+            (None, Some(_)) => Change::Added,
+            (Some(_), None) => Change::Removed,
+            (Some(old), Some(new)) if old != new => Change::Changed,
+            _ => continue,
+        };
+        let lines = |route: Option<&HttpRoute>| -> Vec<String> {
+            route.map_or_else(Vec::new, |route| {
+                route
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, rule)| rule_line(i, rule))
+                    .collect()
+            })
+        };
+        let (old_lines, new_lines) = (lines(old), lines(new));
+        let shown = new.or(old).expect("one side holds the route");
+        out.push(RouteChange {
+            namespace: key.0.clone(),
+            name: key.1.clone(),
+            change,
+            parents: shown
+                .parents
+                .iter()
+                .map(|parent| match parent.port {
+                    Some(port) => format!("{}/{}:{port}", parent.namespace, parent.name),
+                    None => format!("{}/{}", parent.namespace, parent.name),
+                })
+                .collect(),
+            removed: old_lines
+                .iter()
+                .filter(|l| !new_lines.contains(l))
+                .cloned()
+                .collect(),
+            added: new_lines
+                .iter()
+                .filter(|l| !old_lines.contains(l))
+                .cloned()
+                .collect(),
+        });
+    }
+    out
+}
+
+/// `rule v2-paths: PathPrefix /v2 → api-v2 100%`.
+fn rule_line(index: usize, rule: &HttpRouteRule) -> String {
+    let name = rule.name.clone().unwrap_or_else(|| index.to_string());
+    let matches: Vec<String> = rule.matches.iter().map(match_text).collect();
+    let total: u64 = rule.backends.iter().map(|b| u64::from(b.weight)).sum();
+    let backends: Vec<String> = rule
+        .backends
+        .iter()
+        .map(|backend| {
+            let percent = (u64::from(backend.weight) * 100)
+                .checked_div(total)
+                .unwrap_or(0);
+            format!("{}:{} {percent}%", backend.name, backend.port)
+        })
+        .collect();
+    let to = if backends.is_empty() || total == 0 {
+        "500 (no weighted backend)".to_string()
+    } else {
+        backends.join(", ")
+    };
+    format!("rule {name}: {} → {to}", matches.join(" or "))
+}
+
+fn match_text(item: &HttpRouteMatch) -> String {
+    let mut parts = Vec::new();
+    if let Some(method) = &item.method {
+        parts.push(method.clone());
+    }
+    parts.push(match &item.path {
+        PathMatch::Exact(path) => format!("path = {path}"),
+        PathMatch::Prefix(path) => format!("path {path}*"),
+        PathMatch::Regex(path) => format!("path ~ {path}"),
+    });
+    for header in &item.headers {
+        let op = if header.regex { "~" } else { "=" };
+        parts.push(format!("header {} {op} {}", header.name, header.value));
+    }
+    for param in &item.query_params {
+        let op = if param.regex { "~" } else { "=" };
+        parts.push(format!("query {} {op} {}", param.name, param.value));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diff::{Change, Options, diff};
+    use crate::test_support::config;
+
+    const BASE: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api, namespace: shop}
+spec:
+  parentRefs: [{group: '', kind: Service, name: api, port: 80}]
+  rules:
+  - name: v2
+    matches: [{path: {type: PathPrefix, value: /v2}}]
+    backendRefs: [{name: api-v2, port: 80}]
+  - backendRefs: [{name: api-v1, port: 80, weight: 90}, {name: api-v2, port: 80, weight: 10}]
+";
+
+    #[test]
+    fn a_changed_weight_shows_the_rule_before_and_after_in_percent() {
+        let head = BASE
+            .replace("weight: 90", "weight: 50")
+            .replace("weight: 10}", "weight: 50}");
+        let changes = diff(&config(BASE), &config(&head), &Options::default(), None);
+        let route = &changes.routes[0];
+        assert_eq!(route.change, Change::Changed);
+        assert_eq!(route.parents, ["shop/api:80"]);
+        assert_eq!(
+            route.removed,
+            ["rule 1: path /* → api-v1:80 90%, api-v2:80 10%"]
+        );
+        assert_eq!(
+            route.added,
+            ["rule 1: path /* → api-v1:80 50%, api-v2:80 50%"]
+        );
+        assert!(!changes.is_empty());
+    }
+
+    #[test]
+    fn an_added_route_lists_every_rule_and_an_unchanged_one_nothing() {
+        let empty = config("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
+        let changes = diff(&empty, &config(BASE), &Options::default(), None);
+        assert_eq!(changes.routes[0].change, Change::Added);
+        assert_eq!(
+            changes.routes[0].added,
+            [
+                "rule v2: path /v2* → api-v2:80 100%",
+                "rule 1: path /* → api-v1:80 90%, api-v2:80 10%"
+            ]
+        );
+        let same = diff(&config(BASE), &config(BASE), &Options::default(), None);
+        assert!(same.routes.is_empty());
+    }
+}
