@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use meshcd_e2e::config_repo::CANARY_ACCESS;
+use meshcd_e2e::config_repo::{CANARY_ACCESS, CANARY_ROLLOUT, CANARY_SPLIT};
 use meshcd_e2e::http::{Client, request};
 use meshcd_e2e::local_mesh::Workload;
 use meshcd_e2e::{LocalMesh, eventually};
@@ -43,18 +43,33 @@ spec:
     backendRefs:
     - {name: api-v1, port: 80, weight: 75}
     - {name: api-v2, port: 80, weight: 25}
+---
+# A Service no workload serves itself: its route is all there is to it.
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: router
+  namespace: osm-canary-deployment-sample-app
+spec:
+  parentRefs:
+  - {group: '', kind: Service, name: api-router, port: 80}
+  rules:
+  - backendRefs:
+    - {name: api-v1, port: 80}
 ";
 
 /// The canary app's frontend, api-v1 and api-v2 (both serving `api`), with access for
 /// the frontend, and the route committed; returns once a routed request is answered.
 async fn routed_mesh() -> anyhow::Result<(LocalMesh, Client, Vec<Workload>)> {
-    let mesh = LocalMesh::start(&[CANARY_ACCESS]).await?;
+    // Without the example's TrafficSplit (and its Canary): a Service is split or routed.
+    let mesh = LocalMesh::start(&[CANARY_ACCESS, CANARY_SPLIT, CANARY_ROLLOUT]).await?;
     let frontend = mesh.workload(CANARY, "frontend", &["frontend"]).await?;
     let v1 = mesh.workload(CANARY, "api", &["api-v1", "api"]).await?;
     let v2 = mesh.workload(CANARY, "api", &["api-v2", "api"]).await?;
     mesh.await_in_sync(3).await?;
     mesh.repo.commit_from_examples(CANARY_ACCESS).await?;
-    mesh.repo.commit_file(ROUTE_FILE, ROUTE).await?;
+    let routed = mesh.repo.commit_file(ROUTE_FILE, ROUTE).await?;
+    mesh.reconciler.await_in_sync(&routed, 3).await?;
     let client = frontend.proxy.client();
     eventually(Duration::from_secs(10), || async {
         let response = client.get(&format!("{API}/v2/ready")).await?;
@@ -154,5 +169,16 @@ async fn mesh_httproute_weight_shares_requests_by_the_backend_weights() -> anyho
         v2 * 100.0
     );
     assert_eq!(seen.len(), 2, "{seen:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_service_only_routes_serve_is_addressable_by_its_name() -> anyhow::Result<()> {
+    let (_mesh, client, _workloads) = routed_mesh().await?;
+    let uri = "http://api-router.osm-canary-deployment-sample-app/anything";
+    assert_eq!(
+        answered_by(&client, request(http::Method::GET, uri)).await?,
+        "api-v1"
+    );
     Ok(())
 }

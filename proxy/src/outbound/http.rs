@@ -67,17 +67,7 @@ async fn handle_on(
         }
         Err(error) => {
             tracing::debug!(error = %meshcd_support::error_chain(&error), "outbound request not routed");
-            let response = ForwardError::from(error).into_response();
-            log(
-                &outbound,
-                &snapshot,
-                logged,
-                None,
-                "",
-                &response,
-                start.elapsed(),
-            );
-            return response;
+            return refused(&outbound, &snapshot, logged, error.into(), start);
         }
     };
     if request.method() == Method::CONNECT {
@@ -90,25 +80,9 @@ async fn handle_on(
         return ForwardError::from(error).into_response();
     }
     let mode = snapshot.mesh.path_normalization;
-    let routed = match service.routes.iter().find(|table| table.port == port) {
-        Some(table) => by_route(service, table, mode, &request),
-        None => Ok(choose_backend(service, mode, &request)),
-    };
-    let (backend, route_index, rule) = match routed {
-        Ok(routed) => routed,
-        Err(error) => {
-            let response = error.into_response();
-            log(
-                &outbound,
-                &snapshot,
-                logged,
-                None,
-                "",
-                &response,
-                start.elapsed(),
-            );
-            return response;
-        }
+    let (backend, route_index, rule) = match select(service, port, mode, &request) {
+        Ok(selected) => selected,
+        Err(error) => return refused(&outbound, &snapshot, logged, error, start),
     };
     let metrics = &backend.metrics[route_index];
     metrics.request();
@@ -136,6 +110,44 @@ async fn handle_on(
         elapsed,
     );
     response
+}
+
+/// The proxy's own answer to a request it does not forward, access-logged.
+#[cold]
+fn refused(
+    outbound: &Outbound,
+    snapshot: &Snapshot,
+    logged: Option<(Method, Uri)>,
+    error: ForwardError,
+    start: Instant,
+) -> Response<ResponseBody> {
+    let response = error.into_response();
+    log(
+        outbound,
+        snapshot,
+        logged,
+        None,
+        "",
+        &response,
+        start.elapsed(),
+    );
+    response
+}
+
+/// The backend a request to `service` on `port` goes to: by the port's Gateway API routes
+/// when it has some, else by the service's split. With the metrics index and the route
+/// rule's name.
+#[inline]
+fn select<'s, B>(
+    service: &'s Service,
+    port: u16,
+    mode: PathNormalization,
+    request: &Request<B>,
+) -> Result<(&'s Backend, usize, Option<&'s str>), ForwardError> {
+    match service.routes.iter().find(|table| table.port == port) {
+        Some(table) => by_route(service, table, mode, request),
+        None => Ok(choose_backend(service, mode, request)),
+    }
 }
 
 /// The split's weighted choice for requests it covers, else the service itself. The

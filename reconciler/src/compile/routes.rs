@@ -84,7 +84,7 @@ fn table(
             }
         }
     }
-    matches.sort_by(|a, b| a.0.cmp(&b.0));
+    matches.sort_by_key(|entry| entry.0);
     proto::RouteTable {
         port: u32::from(port),
         matches: matches.into_iter().map(|(_, item)| item).collect(),

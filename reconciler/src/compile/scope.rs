@@ -1,6 +1,6 @@
 //! Which services each proxy is sent: under deny policy only those its identity may
-//! call (a TrafficTarget names it as a source of an identity serving the service or one
-//! of its split's backends), so a mesh of 10,000 services does not send 10,000 services
+//! call (a TrafficTarget names it as a source of an identity serving the service, one of
+//! its split's backends or one of its routes' backends), so a mesh of 10,000 services does not send 10,000 services
 //! to each of its proxies. A call to a service left out still gets the answer it always
 //! got: the proxy asks the control plane for it (`Lookup`) and routes it to the
 //! destination, whose 403 names the reason.
@@ -42,6 +42,14 @@ impl Scopes {
                         .split
                         .iter()
                         .flat_map(|split| &split.backends)
+                        .flat_map(|backend| &backend.endpoints),
+                )
+                .chain(
+                    service
+                        .routes
+                        .iter()
+                        .flat_map(|table| &table.rules)
+                        .flat_map(|rule| &rule.backends)
                         .flat_map(|backend| &backend.endpoints),
                 )
                 .map(|endpoint| endpoint.identity.as_str());

@@ -134,6 +134,25 @@ fn classify<'a>(
     }
     let owned =
         OWNED_GROUPS.contains(&group) || group.ends_with(".smi-spec.io") || mesh_gateway_kind;
+    report_unread(
+        document,
+        &id,
+        (api_version, group, version, kind),
+        owned,
+        reporter,
+    );
+    None
+}
+
+/// A document meshcd does not read: in a group meshcd owns, an error that points at the
+/// wrong version, kind or group; elsewhere, a note that it was skipped.
+fn report_unread(
+    document: &Document,
+    id: &ObjectId,
+    (api_version, group, version, kind): (&str, &str, &str, &str),
+    owned: bool,
+    reporter: &mut Reporter<'_>,
+) {
     if owned {
         // Point at the field that is wrong: the version or the group is in `apiVersion`.
         let (pointer, message) = if known_kind_of_group(group, kind) {
@@ -150,18 +169,17 @@ fn classify<'a>(
             )
         };
         reporter
-            .at(Severity::Error, document, Some(&id), pointer, message)
+            .at(Severity::Error, document, Some(id), pointer, message)
             .hint(supported_hint(group));
     } else {
         reporter.at(
             Severity::Note,
             document,
-            Some(&id),
+            Some(id),
             "/kind",
             format!("skipped {api_version} {kind}: not mesh configuration"),
         );
     }
-    None
 }
 
 fn known_kind_of_group(group: &str, kind: &str) -> bool {
