@@ -37,6 +37,25 @@ spec:
     - queryParams: [{name: version, value: two}]
     backendRefs:
     - {name: api-v2, port: 80}
+  - name: headers
+    matches:
+    - path: {type: PathPrefix, value: /headers}
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier:
+        set: [{name: x-env, value: mesh}]
+        add: [{name: x-added, value: 'yes'}]
+        remove: [x-secret]
+    - type: ResponseHeaderModifier
+      responseHeaderModifier:
+        set: [{name: x-route, value: headers}]
+    backendRefs:
+    - name: api-v1
+      port: 80
+      filters:
+      - type: RequestHeaderModifier
+        requestHeaderModifier:
+          add: [{name: x-backend, value: v1}]
   - name: shop
     matches:
     - path: {type: PathPrefix, value: /shop}
@@ -179,6 +198,47 @@ async fn a_service_only_routes_serve_is_addressable_by_its_name() -> anyhow::Res
     assert_eq!(
         answered_by(&client, request(http::Method::GET, uri)).await?,
         "api-v1"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn mesh_httproute_request_and_backend_header_modifiers_reach_the_backend_and_the_client()
+-> anyhow::Result<()> {
+    let (_mesh, client, _workloads) = routed_mesh().await?;
+    let mut sent = request(http::Method::GET, &format!("{API}/headers/check"));
+    let headers = sent.headers_mut();
+    headers.insert("x-env", http::HeaderValue::from_static("dev"));
+    headers.insert("x-secret", http::HeaderValue::from_static("s3cret"));
+    let response = client.send(sent).await?;
+    assert_eq!(response.status, 200, "{}", response.text());
+    // The client sees the rule's response header.
+    assert_eq!(
+        response.headers.get("x-route").map(|v| v.as_bytes()),
+        Some(&b"headers"[..]),
+        "{:?}",
+        response.headers
+    );
+    // The backend sees the rule's request headers, then its own backendRef's.
+    let seen = response.app()?.headers;
+    assert_eq!(
+        seen.get("x-env").map(String::as_str),
+        Some("mesh"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.get("x-added").map(String::as_str),
+        Some("yes"),
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen.get("x-backend").map(String::as_str),
+        Some("v1"),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.contains_key("x-secret"),
+        "removed, yet the backend got it: {seen:?}"
     );
     Ok(())
 }

@@ -14,14 +14,14 @@ use hyper::body::{Body, Incoming};
 
 use super::error::ForwardError;
 use super::pool::Alpn;
+use super::select::select;
 use super::{Outbound, balance, route, tcp};
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
 use crate::http::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
-use crate::http::path::{self, PathNormalization};
+use crate::http::path;
 use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
-use crate::snapshot::routes::RouteTable;
 use crate::snapshot::{Backend, Service, Snapshot};
 use crate::upstream::UpstreamBody;
 use meshcd_support::error_chain;
@@ -45,7 +45,7 @@ async fn handle_on(
     outbound: Arc<Outbound>,
     snapshot: Arc<Snapshot>,
     original: Option<SocketAddr>,
-    request: Request<Incoming>,
+    mut request: Request<Incoming>,
     start: Instant,
     ask: bool,
 ) -> Response<ResponseBody> {
@@ -84,10 +84,18 @@ async fn handle_on(
         Ok(selected) => selected,
         Err(error) => return refused(&outbound, &snapshot, logged, error, start),
     };
+    if let Some((rule, chosen)) = rule {
+        rule.modify_request(chosen, request.headers_mut());
+    }
     let metrics = &backend.metrics[route_index];
     metrics.request();
     let response = match forward(&outbound, &snapshot, backend, port, request).await {
-        Ok(response) => response,
+        Ok(mut response) => {
+            if let Some((rule, chosen)) = rule {
+                rule.modify_response(chosen, response.headers_mut());
+            }
+            response
+        }
         Err(error) => {
             tracing::info!(destination = %service.name, error = %meshcd_support::error_chain(&error), "outbound request failed");
             error.into_response()
@@ -96,7 +104,7 @@ async fn handle_on(
     let elapsed = start.elapsed();
     metrics.response(response.status(), elapsed);
     let route = match (rule, &service.split, route_index) {
-        (Some(rule), _, _) => rule,
+        (Some((rule, _)), _, _) => &*rule.name,
         (None, Some(split), index) if index > 0 => &*split.matches[index - 1].name,
         _ => "",
     };
@@ -132,76 +140,6 @@ fn refused(
         start.elapsed(),
     );
     response
-}
-
-/// The backend a request to `service` on `port` goes to: by the port's Gateway API routes
-/// when it has some, else by the service's split. With the metrics index and the route
-/// rule's name.
-#[inline]
-fn select<'s, B>(
-    service: &'s Service,
-    port: u16,
-    mode: PathNormalization,
-    request: &Request<B>,
-) -> Result<(&'s Backend, usize, Option<&'s str>), ForwardError> {
-    match service.routes.iter().find(|table| table.port == port) {
-        Some(table) => by_route(service, table, mode, request),
-        None => Ok(choose_backend(service, mode, request)),
-    }
-}
-
-/// The split's weighted choice for requests it covers, else the service itself. The
-/// second value indexes `Backend::metrics` (0: default route, i + 1: split match i).
-fn choose_backend<'s, B>(
-    service: &'s Service,
-    mode: PathNormalization,
-    request: &Request<B>,
-) -> (&'s Backend, usize, Option<&'s str>) {
-    let Some(split) = &service.split else {
-        return (&service.own, 0, None);
-    };
-    if split.matches.is_empty() {
-        return (&split.backends[split.weights.pick()], 0, None);
-    }
-    // Matched on the path the destination's proxy will authorize and forward; a path it
-    // will refuse (400) matches nothing here and takes the service's own route.
-    let Ok(path) = path::normalize(request.method(), request.uri().path(), mode) else {
-        return (&service.own, 0, None);
-    };
-    match split
-        .matches
-        .iter()
-        .position(|m| m.matches(request.method(), &path, request.headers()))
-    {
-        Some(index) => (&split.backends[split.weights.pick()], index + 1, None),
-        None => (&service.own, 0, None),
-    }
-}
-
-/// A port with Gateway API routes: the rule of the first match decides, and its weighted
-/// backends share the requests. Matched on the path the destination's proxy will see.
-fn by_route<'s, B>(
-    service: &'s Service,
-    table: &'s RouteTable,
-    mode: PathNormalization,
-    request: &Request<B>,
-) -> Result<(&'s Backend, usize, Option<&'s str>), ForwardError> {
-    let path = path::normalize(request.method(), request.uri().path(), mode)?;
-    let uri = request.uri();
-    let Some(rule) = table.find(request.method(), &path, request.headers(), uri.query()) else {
-        return Err(ForwardError::NoRule {
-            service: service.name.clone(),
-            port: table.port,
-            method: request.method().clone(),
-            path: path.into_owned(),
-        });
-    };
-    let Some(weights) = &rule.weights else {
-        return Err(ForwardError::NoWeightedBackend {
-            rule: rule.name.clone(),
-        });
-    };
-    Ok((&rule.backends[weights.pick()], 0, Some(&rule.name)))
 }
 
 async fn forward(
@@ -413,6 +351,7 @@ fn log(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::select::choose_backend;
     use crate::snapshot::compile_for_tests;
     use meshcd_schemas::proto;
 
@@ -445,12 +384,14 @@ mod tests {
                             weight: weights[0],
                             endpoints: vec![endpoint(2)],
                             port: 0,
+                            ..Default::default()
                         },
                         proto::Backend {
                             service: "api-v2".into(),
                             weight: weights[1],
                             endpoints: vec![endpoint(3)],
                             port: 0,
+                            ..Default::default()
                         },
                     ],
                     matches,

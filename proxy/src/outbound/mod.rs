@@ -19,6 +19,7 @@ pub mod listener;
 pub mod on_demand;
 pub mod pool;
 mod route;
+mod select;
 pub mod tcp;
 mod transparent;
 

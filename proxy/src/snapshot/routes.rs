@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderName, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use meshcd_schemas::proto;
 use regex::Regex;
 
@@ -25,6 +25,12 @@ pub enum InvalidRoute {
     Method { rule: String, method: String },
     #[error("a match names rule {index}, which the table does not have")]
     NoRule { index: u32 },
+    #[error("rule {rule:?}: header {name:?}: {value:?} is not a header name and value")]
+    Header {
+        rule: String,
+        name: String,
+        value: String,
+    },
 }
 
 /// The routes of one service port.
@@ -42,6 +48,93 @@ pub struct Rule {
     pub name: Arc<str>,
     pub backends: Vec<Backend>,
     pub weights: Option<WeightedChoice>,
+    request_headers: Option<HeaderModifier>,
+    response_headers: Option<HeaderModifier>,
+    /// Per backend (as `backends`): its own request and response header filters.
+    backend_headers: Vec<(Option<HeaderModifier>, Option<HeaderModifier>)>,
+}
+
+impl Rule {
+    /// The rule's request header filter, then the chosen backend's.
+    pub fn modify_request(&self, backend: usize, headers: &mut HeaderMap) {
+        let own = self
+            .backend_headers
+            .get(backend)
+            .and_then(|(request, _)| request.as_ref());
+        for modifier in self.request_headers.iter().chain(own) {
+            modifier.apply(headers);
+        }
+    }
+
+    /// The chosen backend's response header filter, then the rule's.
+    pub fn modify_response(&self, backend: usize, headers: &mut HeaderMap) {
+        let own = self
+            .backend_headers
+            .get(backend)
+            .and_then(|(_, response)| response.as_ref());
+        for modifier in own.into_iter().chain(self.response_headers.iter()) {
+            modifier.apply(headers);
+        }
+    }
+}
+
+/// A RequestHeaderModifier or ResponseHeaderModifier filter, its names and values parsed.
+#[derive(Debug)]
+struct HeaderModifier {
+    set: Vec<(HeaderName, HeaderValue)>,
+    add: Vec<(HeaderName, HeaderValue)>,
+    remove: Vec<HeaderName>,
+}
+
+impl HeaderModifier {
+    /// Set (replacing every value of the name), then add, then remove.
+    fn apply(&self, headers: &mut HeaderMap) {
+        for (name, value) in &self.set {
+            headers.insert(name, value.clone());
+        }
+        for (name, value) in &self.add {
+            headers.append(name, value.clone());
+        }
+        for name in &self.remove {
+            headers.remove(name);
+        }
+    }
+
+    fn compile(
+        modifier: Option<proto::HeaderModifier>,
+        rule: &str,
+    ) -> Result<Option<HeaderModifier>, InvalidRoute> {
+        let Some(modifier) = modifier else {
+            return Ok(None);
+        };
+        let invalid = |name: &str, value: &str| InvalidRoute::Header {
+            rule: rule.to_string(),
+            name: name.to_string(),
+            value: value.to_string(),
+        };
+        let pairs = |headers: Vec<proto::Header>| {
+            headers
+                .into_iter()
+                .map(|header| {
+                    let name = HeaderName::from_bytes(header.name.as_bytes());
+                    let value = HeaderValue::from_str(&header.value);
+                    match (name, value) {
+                        (Ok(name), Ok(value)) => Ok((name, value)),
+                        _ => Err(invalid(&header.name, &header.value)),
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(Some(HeaderModifier {
+            set: pairs(modifier.set)?,
+            add: pairs(modifier.add)?,
+            remove: modifier
+                .remove
+                .iter()
+                .map(|name| HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid(name, "")))
+                .collect::<Result<_, _>>()?,
+        }))
+    }
 }
 
 #[derive(Debug)]
@@ -104,18 +197,25 @@ impl RouteTable {
             .map(|rule| {
                 let name: Arc<str> = rule.name.into();
                 let weights = WeightedChoice::new(rule.backends.iter().map(|b| b.weight));
-                let backends = rule
-                    .backends
-                    .into_iter()
-                    .map(|b| backend(b, &name))
-                    .collect();
-                Rule {
+                let mut backend_headers = Vec::with_capacity(rule.backends.len());
+                let mut backends = Vec::with_capacity(rule.backends.len());
+                for mut proto_backend in rule.backends {
+                    backend_headers.push((
+                        HeaderModifier::compile(proto_backend.request_headers.take(), &name)?,
+                        HeaderModifier::compile(proto_backend.response_headers.take(), &name)?,
+                    ));
+                    backends.push(backend(proto_backend, &name));
+                }
+                Ok(Rule {
+                    request_headers: HeaderModifier::compile(rule.request_headers, &name)?,
+                    response_headers: HeaderModifier::compile(rule.response_headers, &name)?,
                     name,
                     backends,
                     weights,
-                }
+                    backend_headers,
+                })
             })
-            .collect();
+            .collect::<Result<_, InvalidRoute>>()?;
         let matches = table
             .matches
             .into_iter()
@@ -245,7 +345,7 @@ mod tests {
         let rules = (0..rules)
             .map(|index| proto::RouteRule {
                 name: format!("shop/api/{index}"),
-                backends: Vec::new(),
+                ..Default::default()
             })
             .collect();
         let table = proto::RouteTable {
@@ -345,7 +445,7 @@ mod tests {
             matches: vec![path(proto::PathMatchKind::Regex, "/(", 0)],
             rules: vec![proto::RouteRule {
                 name: "shop/api/broken".into(),
-                backends: Vec::new(),
+                ..Default::default()
             }],
         };
         let error = RouteTable::compile(table, |_, _| unreachable!()).unwrap_err();

@@ -11,7 +11,7 @@ use std::cmp::Reverse;
 
 use meshcd_schemas::proto;
 
-use crate::model::{HttpRoute, HttpRouteMatch, Located, PathMatch};
+use crate::model::{HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, Located, PathMatch};
 
 /// The tables of the routes whose parent is (`namespace`, `name`), for the service's
 /// `ports`. `endpoints` gives a backend service's endpoints.
@@ -65,18 +65,27 @@ fn table(
         for (rule_index, rule) in route.rules.iter().enumerate() {
             let index = u32::try_from(rules.len()).unwrap_or(u32::MAX);
             let label = rule.name.clone().unwrap_or_else(|| rule_index.to_string());
+            let (request_headers, response_headers) = header_modifiers(&rule.filters);
             rules.push(proto::RouteRule {
                 name: format!("{}/{}/{label}", route.namespace, route.name),
                 backends: rule
                     .backends
                     .iter()
-                    .map(|backend| proto::Backend {
-                        service: backend.name.clone(),
-                        weight: backend.weight,
-                        endpoints: endpoints(&backend.namespace, &backend.name),
-                        port: u32::from(backend.port),
+                    .map(|backend| {
+                        let (request_headers, response_headers) =
+                            header_modifiers(&backend.filters);
+                        proto::Backend {
+                            service: backend.name.clone(),
+                            weight: backend.weight,
+                            endpoints: endpoints(&backend.namespace, &backend.name),
+                            port: u32::from(backend.port),
+                            request_headers,
+                            response_headers,
+                        }
                     })
                     .collect(),
+                request_headers,
+                response_headers,
             });
             for (match_index, item) in rule.matches.iter().enumerate() {
                 let key = (precedence(item), route_order, rule_index, match_index);
@@ -90,6 +99,42 @@ fn table(
         matches: matches.into_iter().map(|(_, item)| item).collect(),
         rules,
     }
+}
+
+/// The RequestHeaderModifier and ResponseHeaderModifier of a filter list (at most one of
+/// each: the API's rule), header names in lower case.
+fn header_modifiers(
+    filters: &[HttpFilter],
+) -> (Option<proto::HeaderModifier>, Option<proto::HeaderModifier>) {
+    let convert = |modifier: &HeaderModifier| {
+        let headers = |pairs: &[(String, String)]| {
+            pairs
+                .iter()
+                .map(|(name, value)| proto::Header {
+                    name: name.to_ascii_lowercase(),
+                    value: value.clone(),
+                })
+                .collect()
+        };
+        proto::HeaderModifier {
+            set: headers(&modifier.set),
+            add: headers(&modifier.add),
+            remove: modifier
+                .remove
+                .iter()
+                .map(|name| name.to_ascii_lowercase())
+                .collect(),
+        }
+    };
+    let (mut request, mut response) = (None, None);
+    for filter in filters {
+        match filter {
+            HttpFilter::RequestHeaders(modifier) => request = Some(convert(modifier)),
+            HttpFilter::ResponseHeaders(modifier) => response = Some(convert(modifier)),
+            _ => {}
+        }
+    }
+    (request, response)
 }
 
 /// Smaller first: (path kind, longer prefix first, method first, more headers first, more

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Change;
-use crate::model::{Config, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch};
+use crate::model::{
+    Config, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,7 +109,31 @@ fn rule_line(index: usize, rule: &HttpRouteRule) -> String {
     } else {
         backends.join(", ")
     };
-    format!("rule {name}: {} → {to}", matches.join(" or "))
+    let filters: Vec<String> = rule.filters.iter().map(filter_text).collect();
+    let filtered = if filters.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", filters.join("; "))
+    };
+    format!("rule {name}: {}{filtered} → {to}", matches.join(" or "))
+}
+
+/// `set x-env: mesh, remove x-debug on requests`.
+fn filter_text(filter: &HttpFilter) -> String {
+    let modifier = |modifier: &HeaderModifier, side: &str| {
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(modifier.set.iter().map(|(n, v)| format!("set {n}: {v}")));
+        parts.extend(modifier.add.iter().map(|(n, v)| format!("add {n}: {v}")));
+        parts.extend(modifier.remove.iter().map(|n| format!("remove {n}")));
+        format!("{} on {side}", parts.join(", "))
+    };
+    match filter {
+        HttpFilter::RequestHeaders(m) => modifier(m, "requests"),
+        HttpFilter::ResponseHeaders(m) => modifier(m, "responses"),
+        HttpFilter::Redirect(_) => "redirect".into(),
+        HttpFilter::Rewrite(_) => "rewrite".into(),
+        HttpFilter::Mirror(_) => "mirror".into(),
+    }
 }
 
 fn match_text(item: &HttpRouteMatch) -> String {

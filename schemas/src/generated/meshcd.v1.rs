@@ -195,6 +195,31 @@ pub struct RouteRule {
     /// Weighted; a rule with no backend of positive weight answers 500.
     #[prost(message, repeated, tag = "2")]
     pub backends: ::prost::alloc::vec::Vec<Backend>,
+    /// The rule's RequestHeaderModifier and ResponseHeaderModifier filters.
+    #[prost(message, optional, tag = "3")]
+    pub request_headers: ::core::option::Option<HeaderModifier>,
+    #[prost(message, optional, tag = "4")]
+    pub response_headers: ::core::option::Option<HeaderModifier>,
+}
+/// Headers set (replacing any of the name), added (beside any of the name) and removed,
+/// in that order.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct HeaderModifier {
+    #[prost(message, repeated, tag = "1")]
+    pub set: ::prost::alloc::vec::Vec<Header>,
+    #[prost(message, repeated, tag = "2")]
+    pub add: ::prost::alloc::vec::Vec<Header>,
+    /// Lower case.
+    #[prost(string, repeated, tag = "3")]
+    pub remove: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Header {
+    /// Lower case.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub value: ::prost::alloc::string::String,
 }
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ServicePort {
@@ -240,6 +265,11 @@ pub struct Backend {
     /// backend is called on the port the request was addressed to: 0).
     #[prost(uint32, tag = "4")]
     pub port: u32,
+    /// A route backend's own header filters, applied after the rule's.
+    #[prost(message, optional, tag = "5")]
+    pub request_headers: ::core::option::Option<HeaderModifier>,
+    #[prost(message, optional, tag = "6")]
+    pub response_headers: ::core::option::Option<HeaderModifier>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ProxyMessage {

@@ -109,6 +109,12 @@ impl serde::Serialize for Backend {
         if self.port != 0 {
             len += 1;
         }
+        if self.request_headers.is_some() {
+            len += 1;
+        }
+        if self.response_headers.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Backend", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -121,6 +127,12 @@ impl serde::Serialize for Backend {
         }
         if self.port != 0 {
             struct_ser.serialize_field("port", &self.port)?;
+        }
+        if let Some(v) = self.request_headers.as_ref() {
+            struct_ser.serialize_field("requestHeaders", v)?;
+        }
+        if let Some(v) = self.response_headers.as_ref() {
+            struct_ser.serialize_field("responseHeaders", v)?;
         }
         struct_ser.end()
     }
@@ -136,6 +148,10 @@ impl<'de> serde::Deserialize<'de> for Backend {
             "weight",
             "endpoints",
             "port",
+            "request_headers",
+            "requestHeaders",
+            "response_headers",
+            "responseHeaders",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -144,6 +160,8 @@ impl<'de> serde::Deserialize<'de> for Backend {
             Weight,
             Endpoints,
             Port,
+            RequestHeaders,
+            ResponseHeaders,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -169,6 +187,8 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             "weight" => Ok(GeneratedField::Weight),
                             "endpoints" => Ok(GeneratedField::Endpoints),
                             "port" => Ok(GeneratedField::Port),
+                            "requestHeaders" | "request_headers" => Ok(GeneratedField::RequestHeaders),
+                            "responseHeaders" | "response_headers" => Ok(GeneratedField::ResponseHeaders),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -192,6 +212,8 @@ impl<'de> serde::Deserialize<'de> for Backend {
                 let mut weight__ = None;
                 let mut endpoints__ = None;
                 let mut port__ = None;
+                let mut request_headers__ = None;
+                let mut response_headers__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -222,6 +244,18 @@ impl<'de> serde::Deserialize<'de> for Backend {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::RequestHeaders => {
+                            if request_headers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("requestHeaders"));
+                            }
+                            request_headers__ = map_.next_value()?;
+                        }
+                        GeneratedField::ResponseHeaders => {
+                            if response_headers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("responseHeaders"));
+                            }
+                            response_headers__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(Backend {
@@ -229,6 +263,8 @@ impl<'de> serde::Deserialize<'de> for Backend {
                     weight: weight__.unwrap_or_default(),
                     endpoints: endpoints__.unwrap_or_default(),
                     port: port__.unwrap_or_default(),
+                    request_headers: request_headers__,
+                    response_headers: response_headers__,
                 })
             }
         }
@@ -742,6 +778,114 @@ impl<'de> serde::Deserialize<'de> for Endpoint {
         deserializer.deserialize_struct("meshcd.v1.Endpoint", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for Header {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.value.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Header", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.value.is_empty() {
+            struct_ser.serialize_field("value", &self.value)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Header {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "value",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Value,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "value" => Ok(GeneratedField::Value),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Header;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Header")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Header, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut value__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Value => {
+                            if value__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("value"));
+                            }
+                            value__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(Header {
+                    name: name__.unwrap_or_default(),
+                    value: value__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Header", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for HeaderMatch {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -849,6 +993,131 @@ impl<'de> serde::Deserialize<'de> for HeaderMatch {
             }
         }
         deserializer.deserialize_struct("meshcd.v1.HeaderMatch", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for HeaderModifier {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.set.is_empty() {
+            len += 1;
+        }
+        if !self.add.is_empty() {
+            len += 1;
+        }
+        if !self.remove.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.HeaderModifier", len)?;
+        if !self.set.is_empty() {
+            struct_ser.serialize_field("set", &self.set)?;
+        }
+        if !self.add.is_empty() {
+            struct_ser.serialize_field("add", &self.add)?;
+        }
+        if !self.remove.is_empty() {
+            struct_ser.serialize_field("remove", &self.remove)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for HeaderModifier {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "set",
+            "add",
+            "remove",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Set,
+            Add,
+            Remove,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "set" => Ok(GeneratedField::Set),
+                            "add" => Ok(GeneratedField::Add),
+                            "remove" => Ok(GeneratedField::Remove),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = HeaderModifier;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.HeaderModifier")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<HeaderModifier, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut set__ = None;
+                let mut add__ = None;
+                let mut remove__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Set => {
+                            if set__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("set"));
+                            }
+                            set__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Add => {
+                            if add__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("add"));
+                            }
+                            add__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Remove => {
+                            if remove__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("remove"));
+                            }
+                            remove__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(HeaderModifier {
+                    set: set__.unwrap_or_default(),
+                    add: add__.unwrap_or_default(),
+                    remove: remove__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.HeaderModifier", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for Hello {
@@ -3006,12 +3275,24 @@ impl serde::Serialize for RouteRule {
         if !self.backends.is_empty() {
             len += 1;
         }
+        if self.request_headers.is_some() {
+            len += 1;
+        }
+        if self.response_headers.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteRule", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
         }
         if !self.backends.is_empty() {
             struct_ser.serialize_field("backends", &self.backends)?;
+        }
+        if let Some(v) = self.request_headers.as_ref() {
+            struct_ser.serialize_field("requestHeaders", v)?;
+        }
+        if let Some(v) = self.response_headers.as_ref() {
+            struct_ser.serialize_field("responseHeaders", v)?;
         }
         struct_ser.end()
     }
@@ -3025,12 +3306,18 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
         const FIELDS: &[&str] = &[
             "name",
             "backends",
+            "request_headers",
+            "requestHeaders",
+            "response_headers",
+            "responseHeaders",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Name,
             Backends,
+            RequestHeaders,
+            ResponseHeaders,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3054,6 +3341,8 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                         match value {
                             "name" => Ok(GeneratedField::Name),
                             "backends" => Ok(GeneratedField::Backends),
+                            "requestHeaders" | "request_headers" => Ok(GeneratedField::RequestHeaders),
+                            "responseHeaders" | "response_headers" => Ok(GeneratedField::ResponseHeaders),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3075,6 +3364,8 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
             {
                 let mut name__ = None;
                 let mut backends__ = None;
+                let mut request_headers__ = None;
+                let mut response_headers__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -3089,11 +3380,25 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                             }
                             backends__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::RequestHeaders => {
+                            if request_headers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("requestHeaders"));
+                            }
+                            request_headers__ = map_.next_value()?;
+                        }
+                        GeneratedField::ResponseHeaders => {
+                            if response_headers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("responseHeaders"));
+                            }
+                            response_headers__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(RouteRule {
                     name: name__.unwrap_or_default(),
                     backends: backends__.unwrap_or_default(),
+                    request_headers: request_headers__,
+                    response_headers: response_headers__,
                 })
             }
         }

@@ -318,6 +318,7 @@ mod tests {
                             weight,
                             endpoints: vec![endpoint(&format!("127.0.0.1:{}", 10 + i))],
                             port: 0,
+                            ..Default::default()
                         })
                         .collect(),
                     matches: vec![proto::HttpMatch {

@@ -116,8 +116,8 @@ spec:
   parentRefs: [{{group: '', kind: Service, name: api, namespace: web}}]
   rules:
   - filters:
-    - type: RequestHeaderModifier
-      requestHeaderModifier: {{set: [{{name: x, value: y}}]}}
+    - type: RequestRedirect
+      requestRedirect: {{statusCode: 301}}
     backendRefs: [{{name: api-v1, namespace: web, port: 80}}]
     timeouts: {{request: 1s}}
 ---
@@ -130,7 +130,7 @@ spec:
     ));
     for expected in [
         "9: a consumer route (a route in another namespace than its parent Service) is not implemented by meshcd yet",
-        "11: `filters` is not implemented by meshcd yet",
+        "12: the RequestRedirect filter is not implemented by meshcd yet",
         "14: a backendRef to another namespace is not implemented by meshcd yet",
         "15: `timeouts` is not implemented by meshcd yet",
         "18: GRPCRoute is not implemented by meshcd yet",
@@ -228,4 +228,50 @@ spec:
             .iter()
             .any(|d| d.contains("a ReferenceGrant has no effect yet")),
     );
+}
+
+#[test]
+fn header_modifiers_are_read_and_their_lists_checked() {
+    let route = "apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api, namespace: shop}
+spec:
+  parentRefs: [{group: '', kind: Service, name: api}]
+  rules:
+  - filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier:
+        set: [{name: X-Env, value: prod}]
+        add: [{name: x-trace, value: '1'}]
+        remove: [x-debug]
+    backendRefs:
+    - name: api-v1
+      port: 80
+      filters:
+      - type: ResponseHeaderModifier
+        responseHeaderModifier: {set: [{name: x-served-by, value: v1}]}
+";
+    let config = config(&format!("{NAMESPACES}{route}"));
+    let rule = &config.http_routes[0].value.rules[0];
+    assert!(
+        matches!(&rule.filters[..], [crate::model::HttpFilter::RequestHeaders(m)] if m.set[0].0 == "X-Env" && m.remove == ["x-debug"])
+    );
+    assert_eq!(rule.backends[0].filters.len(), 1);
+
+    let broken = route
+        .replace("set: [{name: X-Env, value: prod}]", "set: [{name: X-Env, value: prod}, {name: x-env, value: dev}]")
+        .replace(
+            "        remove: [x-debug]\n",
+            "        remove: [x-debug]\n    - type: RequestHeaderModifier\n      requestHeaderModifier: {remove: [a]}\n",
+        );
+    let found = diagnostics(&format!("{NAMESPACES}{broken}"));
+    for expected in [
+        "14: header \"x-env\" is listed twice in `set`",
+        "17: a second RequestHeaderModifier filter",
+    ] {
+        assert!(
+            found.iter().any(|d| d.starts_with(expected)),
+            "{expected:?} not in {found:#?}"
+        );
+    }
 }

@@ -1,0 +1,85 @@
+//! Which backend a request to a service port goes to: by the port's Gateway API routes
+//! when it has some (404 without a matching rule, 500 without a weighted backend), else
+//! by the service's TrafficSplit (its matches, then its weights), else the service itself.
+
+use http::Request;
+
+use super::error::ForwardError;
+use crate::http::path::{self, PathNormalization};
+use crate::snapshot::routes::{RouteTable, Rule};
+use crate::snapshot::{Backend, Service};
+
+/// Where a request goes: the backend, the index of its metric handles, and the route rule
+/// that chose it with the backend's index among the rule's (for the rule's filters).
+pub type Selected<'s> = (&'s Backend, usize, Option<(&'s Rule, usize)>);
+
+/// The backend a request to `service` on `port` goes to: by the port's Gateway API routes
+/// when it has some, else by the service's split. With the metrics index and the route
+/// rule's name.
+#[inline]
+pub fn select<'s, B>(
+    service: &'s Service,
+    port: u16,
+    mode: PathNormalization,
+    request: &Request<B>,
+) -> Result<Selected<'s>, ForwardError> {
+    match service.routes.iter().find(|table| table.port == port) {
+        Some(table) => by_route(service, table, mode, request),
+        None => Ok(choose_backend(service, mode, request)),
+    }
+}
+
+/// The split's weighted choice for requests it covers, else the service itself. The
+/// second value indexes `Backend::metrics` (0: default route, i + 1: split match i).
+pub(super) fn choose_backend<'s, B>(
+    service: &'s Service,
+    mode: PathNormalization,
+    request: &Request<B>,
+) -> Selected<'s> {
+    let Some(split) = &service.split else {
+        return (&service.own, 0, None);
+    };
+    if split.matches.is_empty() {
+        return (&split.backends[split.weights.pick()], 0, None);
+    }
+    // Matched on the path the destination's proxy will authorize and forward; a path it
+    // will refuse (400) matches nothing here and takes the service's own route.
+    let Ok(path) = path::normalize(request.method(), request.uri().path(), mode) else {
+        return (&service.own, 0, None);
+    };
+    match split
+        .matches
+        .iter()
+        .position(|m| m.matches(request.method(), &path, request.headers()))
+    {
+        Some(index) => (&split.backends[split.weights.pick()], index + 1, None),
+        None => (&service.own, 0, None),
+    }
+}
+
+/// A port with Gateway API routes: the rule of the first match decides, and its weighted
+/// backends share the requests. Matched on the path the destination's proxy will see.
+fn by_route<'s, B>(
+    service: &'s Service,
+    table: &'s RouteTable,
+    mode: PathNormalization,
+    request: &Request<B>,
+) -> Result<Selected<'s>, ForwardError> {
+    let path = path::normalize(request.method(), request.uri().path(), mode)?;
+    let uri = request.uri();
+    let Some(rule) = table.find(request.method(), &path, request.headers(), uri.query()) else {
+        return Err(ForwardError::NoRule {
+            service: service.name.clone(),
+            port: table.port,
+            method: request.method().clone(),
+            path: path.into_owned(),
+        });
+    };
+    let Some(weights) = &rule.weights else {
+        return Err(ForwardError::NoWeightedBackend {
+            rule: rule.name.clone(),
+        });
+    };
+    let chosen = weights.pick();
+    Ok((&rule.backends[chosen], 0, Some((rule, chosen))))
+}
