@@ -207,17 +207,7 @@ fn binds_a_service(value: &Value) -> bool {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .any(|parent| {
-            let group = parent
-                .get("group")
-                .and_then(Value::as_str)
-                .unwrap_or(GATEWAY_GROUP);
-            let kind = parent
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("Gateway");
-            matches!(group, "" | "core") && kind == "Service"
-        })
+        .any(|parent| convert::is_service(parent, GATEWAY_GROUP, "Gateway"))
 }
 
 fn supported_hint(group: &str) -> String {

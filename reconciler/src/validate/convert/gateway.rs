@@ -33,7 +33,11 @@ pub fn parents(object: &Object<'_>) -> Vec<ParentService> {
 
 /// Whether a reference names a core Service, given the group and kind it defaults to.
 /// `core` is accepted for the core group, as Gateway API's own mesh docs write it.
-fn is_service(reference: &Value, default_group: &str, default_kind: &str) -> bool {
+pub(in crate::validate) fn is_service(
+    reference: &Value,
+    default_group: &str,
+    default_kind: &str,
+) -> bool {
     let group = reference
         .get("group")
         .and_then(Value::as_str)

@@ -19,6 +19,7 @@ use crate::model::{
     TrafficTarget,
 };
 
+pub(super) use gateway::is_service;
 pub use meshcd::CanaryDraft;
 
 /// One converted object.
