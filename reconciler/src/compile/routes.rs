@@ -8,45 +8,48 @@
 //! creation time), the rule and the match in the order they are written.
 
 use std::cmp::Reverse;
+use std::collections::BTreeMap;
 
 use meshcd_schemas::proto;
 
 use crate::model::{HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, Located, PathMatch};
 
-/// The tables of the routes whose parent is (`namespace`, `name`), for the service's
-/// `ports`. `endpoints` gives a backend service's endpoints.
+/// Each parent Service's (`namespace`, `name`) routes with the ports they bind (`None`:
+/// all), in precedence order of routes (namespace, then name). Built once per compile.
+pub type Bound<'c> = BTreeMap<(&'c str, &'c str), Vec<(&'c HttpRoute, Option<u16>)>>;
+
+pub fn by_parent(routes: &[Located<HttpRoute>]) -> Bound<'_> {
+    let mut bound = Bound::new();
+    for route in routes.iter().map(|located| &located.value) {
+        for parent in &route.parents {
+            bound
+                .entry((parent.namespace.as_str(), parent.name.as_str()))
+                .or_default()
+                .push((route, parent.port));
+        }
+    }
+    for routes in bound.values_mut() {
+        routes.sort_by(|(a, _), (b, _)| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    }
+    bound
+}
+
+/// The tables of a parent Service's `routes` (from [`by_parent`]), for its `ports`.
+/// `endpoints` gives a backend service's endpoints.
 pub fn tables(
-    routes: &[Located<HttpRoute>],
-    namespace: &str,
-    name: &str,
+    routes: &[(&HttpRoute, Option<u16>)],
     ports: &[u16],
     endpoints: &dyn Fn(&str, &str) -> Vec<proto::Endpoint>,
 ) -> Vec<proto::RouteTable> {
-    let mut bound: Vec<&HttpRoute> = routes
-        .iter()
-        .map(|located| &located.value)
-        .filter(|route| route.namespace == namespace)
-        .filter(|route| {
-            route
-                .parents
-                .iter()
-                .any(|parent| parent.namespace == namespace && parent.name == name)
-        })
-        .collect();
-    bound.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let mut tables = Vec::new();
     for &port in ports {
-        let on_port: Vec<&HttpRoute> = bound
+        let mut on_port: Vec<&HttpRoute> = routes
             .iter()
-            .copied()
-            .filter(|route| {
-                route.parents.iter().any(|parent| {
-                    parent.namespace == namespace
-                        && parent.name == name
-                        && parent.port.is_none_or(|p| p == port)
-                })
-            })
+            .filter(|(_, bound)| bound.is_none_or(|p| p == port))
+            .map(|(route, _)| *route)
             .collect();
+        // A route bound twice to one port (two parentRefs) counts once.
+        on_port.dedup_by(|a, b| std::ptr::eq(*a, *b));
         if !on_port.is_empty() {
             tables.push(table(&on_port, port, endpoints));
         }
@@ -131,7 +134,6 @@ fn header_modifiers(
         match filter {
             HttpFilter::RequestHeaders(modifier) => request = Some(convert(modifier)),
             HttpFilter::ResponseHeaders(modifier) => response = Some(convert(modifier)),
-            _ => {}
         }
     }
     (request, response)

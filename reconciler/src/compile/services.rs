@@ -42,6 +42,7 @@ pub fn services(
             )
         })
         .collect();
+    let bound = routes::by_parent(&config.http_routes);
     let mut services = Vec::new();
     for ((namespace, name), build) in &table {
         let split = splits
@@ -67,18 +68,18 @@ pub fn services(
                 .collect(),
             endpoints: build.endpoints.clone(),
             split,
-            routes: routes::tables(
-                &config.http_routes,
-                namespace,
-                name,
-                &build.ports.keys().copied().collect::<Vec<_>>(),
-                &|namespace, service| {
-                    table
-                        .get(&(namespace.to_string(), service.to_string()))
-                        .map(|build| build.endpoints.clone())
-                        .unwrap_or_default()
-                },
-            ),
+            routes: bound
+                .get(&(namespace.as_str(), name.as_str()))
+                .map(|routes| {
+                    let ports: Vec<u16> = build.ports.keys().copied().collect();
+                    routes::tables(routes, &ports, &|namespace, service| {
+                        table
+                            .get(&(namespace.to_string(), service.to_string()))
+                            .map(|build| build.endpoints.clone())
+                            .unwrap_or_default()
+                    })
+                })
+                .unwrap_or_default(),
         });
     }
     services

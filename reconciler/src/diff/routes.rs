@@ -130,9 +130,6 @@ fn filter_text(filter: &HttpFilter) -> String {
     match filter {
         HttpFilter::RequestHeaders(m) => modifier(m, "requests"),
         HttpFilter::ResponseHeaders(m) => modifier(m, "responses"),
-        HttpFilter::Redirect(_) => "redirect".into(),
-        HttpFilter::Rewrite(_) => "rewrite".into(),
-        HttpFilter::Mirror(_) => "mirror".into(),
     }
 }
 

@@ -35,10 +35,9 @@ pub struct Config {
     pub udp_routes: Vec<Located<PortRoute>>,
     pub traffic_splits: Vec<Located<TrafficSplit>>,
     pub canaries: Vec<Located<Canary>>,
-    /// Gateway API routes bound to Services (GAMMA), and the grants that let them cross
+    /// Gateway API routes bound to Services (GAMMA), and the grants that will let them cross
     /// namespaces.
     pub http_routes: Vec<Located<HttpRoute>>,
-    pub grpc_routes: Vec<Located<GrpcRoute>>,
     pub reference_grants: Vec<Located<ReferenceGrant>>,
 }
 

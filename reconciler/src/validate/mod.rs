@@ -255,7 +255,6 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
             Converted::TrafficSplit(value) => config.traffic_splits.push(Located { origin, value }),
             Converted::Canary(draft) => canaries.push((origin, draft)),
             Converted::HttpRoute(value) => config.http_routes.push(Located { origin, value }),
-            Converted::GrpcRoute(value) => config.grpc_routes.push(Located { origin, value }),
             Converted::ReferenceGrant(value) => {
                 config.reference_grants.push(Located { origin, value })
             }

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::array;
 use crate::validate::report::{Object, Reporter};
 use crate::validate::semantic::check_full_match;
 
@@ -329,12 +330,4 @@ fn not_yet(object: &Object<'_>, pointer: &str, what: &str, reporter: &mut Report
             format!("{what} is not implemented by meshcd yet"),
         )
         .hint(IMPLEMENTED);
-}
-
-fn array<'v>(value: &'v Value, pointer: &str) -> &'v [Value] {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
 }

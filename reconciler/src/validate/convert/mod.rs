@@ -15,8 +15,7 @@ use serde_json::Value;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    GrpcRoute, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, TrafficSplit,
-    TrafficTarget,
+    HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, TrafficSplit, TrafficTarget,
 };
 
 pub(super) use gateway::is_service;
@@ -35,7 +34,6 @@ pub enum Converted {
     /// Canary defaults come from the Mesh, so they are applied once all documents are read.
     Canary(CanaryDraft),
     HttpRoute(HttpRoute),
-    GrpcRoute(GrpcRoute),
     ReferenceGrant(ReferenceGrant),
 }
 
@@ -57,7 +55,10 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "UDPRoute" => Some(Converted::UdpRoute(specs::port_route(object, value))),
         "TrafficSplit" => split::traffic_split(object, reporter).map(Converted::TrafficSplit),
         "HTTPRoute" => gateway::http_route(object, reporter).map(Converted::HttpRoute),
-        "GRPCRoute" => Some(Converted::GrpcRoute(gateway::grpc_route(object, reporter))),
+        "GRPCRoute" => {
+            gateway_checks::grpc_route(object, reporter);
+            None
+        }
         "ReferenceGrant" => Some(Converted::ReferenceGrant(gateway::reference_grant(object))),
         _ => None,
     };

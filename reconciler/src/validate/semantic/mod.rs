@@ -54,6 +54,8 @@ struct Index<'o, 'a> {
     tcp_routes: BTreeSet<Key>,
     udp_routes: BTreeSet<Key>,
     traffic_splits: BTreeMap<Key, (&'o Object<'a>, &'o TrafficSplit)>,
+    /// (namespace, service) of every TrafficSplit root.
+    split_roots: BTreeSet<Key>,
 }
 
 pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &mut Reporter<'_>) {
@@ -187,6 +189,7 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -
         tcp_routes: BTreeSet::new(),
         udp_routes: BTreeSet::new(),
         traffic_splits: BTreeMap::new(),
+        split_roots: BTreeSet::new(),
     };
     for (object, converted) in objects {
         match converted {
@@ -210,6 +213,9 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -
                     .insert((route.namespace.clone(), route.name.clone()));
             }
             Converted::TrafficSplit(split) => {
+                index
+                    .split_roots
+                    .insert((split.namespace.clone(), split.service.clone()));
                 index
                     .traffic_splits
                     .entry((split.namespace.clone(), split.name.clone()))

@@ -1,8 +1,6 @@
 //! Gateway API routes across documents: a Service is split by a TrafficSplit or routed by
 //! routes, not both. (Field-level checks run before conversion: `convert::gateway_checks`.)
 
-use std::collections::BTreeSet;
-
 use super::Index;
 use crate::model::HttpRoute;
 use crate::validate::report::{Object, Reporter};
@@ -13,13 +11,11 @@ pub(super) fn http_route(
     index: &Index<'_, '_>,
     reporter: &mut Reporter<'_>,
 ) {
-    let split_roots: BTreeSet<(&str, &str)> = index
-        .traffic_splits
-        .values()
-        .map(|(_, split)| (split.namespace.as_str(), split.service.as_str()))
-        .collect();
     for parent in &route.parents {
-        if split_roots.contains(&(parent.namespace.as_str(), parent.name.as_str())) {
+        if index
+            .split_roots
+            .contains(&(parent.namespace.clone(), parent.name.clone()))
+        {
             reporter
                 .error(
                     object,
