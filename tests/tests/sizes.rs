@@ -97,9 +97,8 @@ fn functions(lines: &[&str]) -> Vec<(String, usize, usize)> {
             "unsafe ",
         ]
         .iter()
-        .fold(trimmed, |text, prefix| {
-            text.trim_start_matches(prefix).trim_start_matches("async ")
-        });
+        // In the order Rust writes them: `pub(crate) async unsafe fn`.
+        .fold(trimmed, |text, prefix| text.trim_start_matches(prefix));
         let Some(rest) = signature.strip_prefix("fn ") else {
             continue;
         };

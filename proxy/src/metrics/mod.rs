@@ -85,7 +85,7 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let metrics = Self {
+        let mut metrics = Self {
             registry: Registry::with_prefix("meshcd_proxy"),
             requests: Family::default(),
             responses: Family::default(),
@@ -108,20 +108,17 @@ impl Metrics {
             connections_refused: Family::default(),
             accept_errors: Family::default(),
         };
-        let mut registry = Registry::with_prefix("meshcd_proxy");
-        metrics.register_http(&mut registry);
-        metrics.register_tcp(&mut registry);
-        metrics.register_upstream(&mut registry);
-        metrics.register_state(&mut registry);
-        metrics.register_listeners(&mut registry);
-        Self {
-            registry,
-            ..metrics
-        }
+        metrics.register_http();
+        metrics.register_tcp();
+        metrics.register_upstream();
+        metrics.register_state();
+        metrics.register_listeners();
+        metrics
     }
 
     /// HTTP requests, their responses and latency; inbound refusals.
-    fn register_http(&self, registry: &mut Registry) {
+    fn register_http(&mut self) {
+        let registry = &mut self.registry;
         registry.register("requests", "HTTP requests handled", self.requests.clone());
         registry.register(
             "responses",
@@ -146,7 +143,8 @@ impl Metrics {
     }
 
     /// TCP streams and their bytes.
-    fn register_tcp(&self, registry: &mut Registry) {
+    fn register_tcp(&mut self) {
+        let registry = &mut self.registry;
         registry.register(
             "tcp_connections",
             "TCP streams proxied",
@@ -161,7 +159,8 @@ impl Metrics {
     }
 
     /// Connections to peer proxies.
-    fn register_upstream(&self, registry: &mut Registry) {
+    fn register_upstream(&mut self) {
+        let registry = &mut self.registry;
         registry.register(
             "upstream_connections_open",
             "mTLS connections to peer proxies open now",
@@ -185,7 +184,8 @@ impl Metrics {
     }
 
     /// The snapshot and certificate in force.
-    fn register_state(&self, registry: &mut Registry) {
+    fn register_state(&mut self) {
+        let registry = &mut self.registry;
         registry.register(
             "snapshot_reloads",
             "Snapshot file loads",
@@ -204,7 +204,8 @@ impl Metrics {
     }
 
     /// Each listener's connections under its cap.
-    fn register_listeners(&self, registry: &mut Registry) {
+    fn register_listeners(&mut self) {
+        let registry = &mut self.registry;
         registry.register(
             "connections_open",
             "Connections a listener holds open now",
