@@ -69,14 +69,23 @@ impl ConfigRepo {
 
     /// Writes `text` to `relative`, commits it, and returns the commit id.
     pub async fn commit_file(&self, relative: &str, text: &str) -> anyhow::Result<String> {
-        let path = self.path.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("create {}", parent.display()))?;
+        self.commit_files(&[(relative.to_owned(), text.to_owned())])
+            .await
+    }
+
+    /// Writes each (relative path, text), commits them in one revision, and returns its id.
+    pub async fn commit_files(&self, files: &[(String, String)]) -> anyhow::Result<String> {
+        for (relative, text) in files {
+            let path = self.path.join(relative);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("create {}", parent.display()))?;
+            }
+            std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
+            self.git(&["add", "--", relative]).await?;
         }
-        std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
-        self.git(&["add", "--", relative]).await?;
-        self.commit(&format!("add {relative}")).await?;
+        let names: Vec<&str> = files.iter().map(|(relative, _)| relative.as_str()).collect();
+        self.commit(&format!("add {}", names.join(", "))).await?;
         self.head().await
     }
 

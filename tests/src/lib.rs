@@ -20,6 +20,7 @@ pub mod config_repo;
 pub mod control_plane;
 pub mod environment;
 pub mod eventually;
+pub mod gamma;
 pub mod http;
 pub mod kube;
 pub mod load;

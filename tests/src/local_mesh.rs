@@ -163,9 +163,14 @@ impl Join<'_> {
     }
 
     /// `--port 80=APP/http`: the workload's app serves HTTP at `app`.
-    pub fn serves_http(mut self, app: SocketAddr) -> Self {
+    pub fn serves_http(self, app: SocketAddr) -> Self {
+        self.serves_http_on(HTTP_PORT, app)
+    }
+
+    /// `--port PORT=APP/http`: service port `port` is the app's HTTP at `app`.
+    pub fn serves_http_on(mut self, port: u16, app: SocketAddr) -> Self {
         self.arguments
-            .extend(["--port".to_owned(), format!("{HTTP_PORT}={app}/http")]);
+            .extend(["--port".to_owned(), format!("{port}={app}/http")]);
         self
     }
 

@@ -188,8 +188,7 @@ pub fn backend(service: &str, weight: u32, endpoints: Vec<Endpoint>) -> Backend 
         weight,
         endpoints,
         port: 0,
-        request_headers: None,
-        response_headers: None,
+        ..Backend::default()
     }
 }
 

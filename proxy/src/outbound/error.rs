@@ -47,6 +47,8 @@ pub enum ForwardError {
     },
     #[error("route rule {rule:?} has no backend with a positive weight")]
     NoWeightedBackend { rule: Arc<str> },
+    #[error("the redirect location {0:?} is not a valid header value")]
+    Location(String),
 }
 
 impl ForwardError {
@@ -61,7 +63,9 @@ impl ForwardError {
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::ConnectMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::NoRule { .. } => StatusCode::NOT_FOUND,
-            Self::NoWeightedBackend { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NoWeightedBackend { .. } | Self::Location(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 

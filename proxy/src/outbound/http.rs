@@ -8,13 +8,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{Method, Request, Response, Uri};
+use http::header::LOCATION;
+use http::{HeaderValue, Method, Request, Response, Uri};
 use http_body_util::{Either, Empty};
 use hyper::body::{Body, Incoming};
 
 use super::error::ForwardError;
 use super::pool::Alpn;
-use super::select::select;
+use super::select::{Decision, select};
 use super::{Outbound, balance, route, tcp};
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
@@ -22,6 +23,7 @@ use crate::http::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
 use crate::http::path;
 use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
+use crate::snapshot::routes::Rule;
 use crate::snapshot::{Backend, Service, Snapshot};
 use crate::upstream::UpstreamBody;
 use meshcd_support::error_chain;
@@ -81,11 +83,22 @@ async fn handle_on(
     }
     let mode = snapshot.mesh.path_normalization;
     let (backend, route_index, rule) = match select(service, port, mode, &request) {
-        Ok(selected) => selected,
+        Ok(Decision::Forward(selected)) => selected,
+        Ok(Decision::Redirect(rule, location)) => {
+            return redirected(&outbound, &snapshot, logged, service, rule, &location, start);
+        }
         Err(error) => return refused(&outbound, &snapshot, logged, error, start),
     };
     if let Some((rule, chosen)) = rule {
-        rule.modify_request(chosen, request.headers_mut());
+        // The path as it was matched, which a rewrite changes (`select` normalised it).
+        let matched = if rule.rewrites_path() {
+            path::normalize(request.method(), request.uri().path(), mode)
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        rule.modify_request(chosen, &mut request, &matched);
     }
     let metrics = &backend.metrics[route_index];
     metrics.request();
@@ -112,10 +125,46 @@ async fn handle_on(
         &outbound,
         &snapshot,
         logged,
-        Some((service, backend)),
+        (Some(service), Some(backend)),
         route,
         &response,
         elapsed,
+    );
+    response
+}
+
+/// The proxy's answer for a route rule that redirects, with the rule's response headers,
+/// access-logged.
+fn redirected(
+    outbound: &Outbound,
+    snapshot: &Snapshot,
+    logged: Option<(Method, Uri)>,
+    service: &Service,
+    rule: &Rule,
+    location: &str,
+    start: Instant,
+) -> Response<ResponseBody> {
+    let status = rule.redirect.as_ref().map(|r| r.status).unwrap_or_default();
+    let mut response = respond::text(status, String::new());
+    match HeaderValue::from_str(location) {
+        Ok(value) => {
+            response.headers_mut().insert(LOCATION, value);
+        }
+        Err(_) => {
+            // A path or query the request had can make a Location HTTP cannot carry.
+            let error = ForwardError::Location(location.to_owned());
+            return refused(outbound, snapshot, logged, error, start);
+        }
+    }
+    rule.modify_response(usize::MAX, response.headers_mut());
+    log(
+        outbound,
+        snapshot,
+        logged,
+        (Some(service), None),
+        &rule.name,
+        &response,
+        start.elapsed(),
     );
     response
 }
@@ -134,7 +183,7 @@ fn refused(
         outbound,
         snapshot,
         logged,
-        None,
+        (None, None),
         "",
         &response,
         start.elapsed(),
@@ -323,7 +372,7 @@ fn log(
     outbound: &Outbound,
     snapshot: &Snapshot,
     logged: Option<(Method, Uri)>,
-    target: Option<(&Service, &Backend)>,
+    target: (Option<&Service>, Option<&Backend>),
     route: &str,
     response: &Response<ResponseBody>,
     elapsed: Duration,
@@ -331,10 +380,8 @@ fn log(
     let (Some(access_log), Some((method, uri))) = (outbound.access_log, logged) else {
         return;
     };
-    let (destination, backend) = match target {
-        Some((service, backend)) => (&*service.name, &*backend.service),
-        None => ("", ""),
-    };
+    let destination = target.0.map_or("", |service| &*service.name);
+    let backend = target.1.map_or("", |backend| &*backend.service);
     access_log.write(&HttpEntry {
         direction: "outbound",
         source: &snapshot.workload.identity,

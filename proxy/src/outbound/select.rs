@@ -3,6 +3,8 @@
 //! by the service's TrafficSplit (its matches, then its weights), else the service itself.
 
 use http::Request;
+use http::header::HOST;
+use http::uri::Authority;
 
 use super::error::ForwardError;
 use crate::http::path::{self, PathNormalization};
@@ -13,6 +15,13 @@ use crate::snapshot::{Backend, Service};
 /// that chose it with the backend's index among the rule's (for the rule's filters).
 pub type Selected<'s> = (&'s Backend, usize, Option<(&'s Rule, usize)>);
 
+/// What becomes of a request to a service port.
+pub enum Decision<'s> {
+    Forward(Selected<'s>),
+    /// A route rule redirects it: the proxy answers with this Location.
+    Redirect(&'s Rule, String),
+}
+
 /// The backend a request to `service` on `port` goes to: by the port's Gateway API routes
 /// when it has some, else by the service's split. With the metrics index and the route
 /// rule's name.
@@ -22,10 +31,10 @@ pub fn select<'s, B>(
     port: u16,
     mode: PathNormalization,
     request: &Request<B>,
-) -> Result<Selected<'s>, ForwardError> {
+) -> Result<Decision<'s>, ForwardError> {
     match service.routes.iter().find(|table| table.port == port) {
         Some(table) => by_route(service, table, mode, request),
-        None => Ok(choose_backend(service, mode, request)),
+        None => Ok(Decision::Forward(choose_backend(service, mode, request))),
     }
 }
 
@@ -57,14 +66,15 @@ pub(super) fn choose_backend<'s, B>(
     }
 }
 
-/// A port with Gateway API routes: the rule of the first match decides, and its weighted
-/// backends share the requests. Matched on the path the destination's proxy will see.
+/// A port with Gateway API routes: the rule of the first match decides, and redirects or
+/// lets its weighted backends share the requests. Matched on the path the destination's
+/// proxy will see.
 fn by_route<'s, B>(
     service: &'s Service,
     table: &'s RouteTable,
     mode: PathNormalization,
     request: &Request<B>,
-) -> Result<Selected<'s>, ForwardError> {
+) -> Result<Decision<'s>, ForwardError> {
     let path = path::normalize(request.method(), request.uri().path(), mode)?;
     let uri = request.uri();
     let Some(rule) = table.find(request.method(), &path, request.headers(), uri.query()) else {
@@ -75,11 +85,31 @@ fn by_route<'s, B>(
             path: path.into_owned(),
         });
     };
+    if let Some(redirect) = &rule.redirect {
+        let host = request_host(request).unwrap_or_default();
+        let location = redirect.location(&host, table.port, &path, uri.query());
+        return Ok(Decision::Redirect(rule, location));
+    }
     let Some(weights) = &rule.weights else {
         return Err(ForwardError::NoWeightedBackend {
             rule: rule.name.clone(),
         });
     };
     let chosen = weights.pick();
-    Ok((&rule.backends[chosen], 0, Some((rule, chosen))))
+    Ok(Decision::Forward((
+        &rule.backends[chosen],
+        0,
+        Some((rule, chosen)),
+    )))
+}
+
+/// The host a request names, without a port: its absolute-form URI's, else its Host's.
+#[cold]
+fn request_host<B>(request: &Request<B>) -> Option<String> {
+    if let Some(host) = request.uri().host() {
+        return Some(host.to_owned());
+    }
+    let header = request.headers().get(HOST)?.to_str().ok()?;
+    let authority: Authority = header.parse().ok()?;
+    Some(authority.host().to_owned())
 }

@@ -9,6 +9,7 @@ mod compile;
 mod hosts;
 mod load;
 mod matcher;
+pub mod route_filters;
 pub mod routes;
 mod store;
 

@@ -1,14 +1,15 @@
 //! A service port's Gateway API routes, compiled once per snapshot: matches in precedence
-//! order (the reconciler sorted them), regexes built, names parsed. Finding a request's
-//! rule scans the matches without allocating.
+//! order (the reconciler sorted them), regexes built, names parsed, filters compiled
+//! (`route_filters`). Finding a request's rule scans the matches without allocating.
 
 use std::sync::Arc;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, Method, Request};
 use meshcd_schemas::proto;
 use regex::Regex;
 
 use super::Backend;
+use super::route_filters::{Filters, Redirect};
 use crate::upstream::split::WeightedChoice;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,8 @@ pub enum InvalidRoute {
     Method { rule: String, method: String },
     #[error("a match names rule {index}, which the table does not have")]
     NoRule { index: u32 },
+    #[error("rule {rule:?}: a redirect with {what}")]
+    Redirect { rule: String, what: String },
     #[error("rule {rule:?}: header {name:?}: {value:?} is not a header name and value")]
     Header {
         rule: String,
@@ -41,99 +44,46 @@ pub struct RouteTable {
     pub rules: Vec<Rule>,
 }
 
-/// A rule: its label, and the weighted choice of its backends (`None`: no backend has a
-/// positive weight, so its requests get 500).
+/// A rule: its label, its filters, and the weighted choice of its backends (`None`: no
+/// backend has a positive weight, so its requests get 500), or the redirect it answers.
 #[derive(Debug)]
 pub struct Rule {
     pub name: Arc<str>,
     pub backends: Vec<Backend>,
     pub weights: Option<WeightedChoice>,
-    request_headers: Option<HeaderModifier>,
-    response_headers: Option<HeaderModifier>,
-    /// Per backend (as `backends`): its own request and response header filters.
-    backend_headers: Vec<(Option<HeaderModifier>, Option<HeaderModifier>)>,
+    pub redirect: Option<Redirect>,
+    filters: Filters,
+    /// Per backend (as `backends`): its own filters.
+    backend_filters: Vec<Filters>,
 }
 
 impl Rule {
-    /// The rule's request header filter, then the chosen backend's.
-    pub fn modify_request(&self, backend: usize, headers: &mut HeaderMap) {
-        let own = self
-            .backend_headers
-            .get(backend)
-            .and_then(|(request, _)| request.as_ref());
-        for modifier in self.request_headers.iter().chain(own) {
-            modifier.apply(headers);
+    /// The rule's filters, then the chosen backend's. `path`: the request's path as it
+    /// was matched.
+    pub fn modify_request<B>(&self, backend: usize, request: &mut Request<B>, path: &str) {
+        self.filters.modify_request(request, path);
+        if let Some(own) = self.backend_filters.get(backend) {
+            // A backend's path rewrite changes the path as the rule left it.
+            let current = if own.rewrites_path() {
+                request.uri().path().to_owned()
+            } else {
+                String::new()
+            };
+            own.modify_request(request, &current);
         }
     }
 
     /// The chosen backend's response header filter, then the rule's.
     pub fn modify_response(&self, backend: usize, headers: &mut HeaderMap) {
-        let own = self
-            .backend_headers
-            .get(backend)
-            .and_then(|(_, response)| response.as_ref());
-        for modifier in own.into_iter().chain(self.response_headers.iter()) {
-            modifier.apply(headers);
+        if let Some(own) = self.backend_filters.get(backend) {
+            own.modify_response(headers);
         }
-    }
-}
-
-/// A RequestHeaderModifier or ResponseHeaderModifier filter, its names and values parsed.
-#[derive(Debug)]
-struct HeaderModifier {
-    set: Vec<(HeaderName, HeaderValue)>,
-    add: Vec<(HeaderName, HeaderValue)>,
-    remove: Vec<HeaderName>,
-}
-
-impl HeaderModifier {
-    /// Set (replacing every value of the name), then add, then remove.
-    fn apply(&self, headers: &mut HeaderMap) {
-        for (name, value) in &self.set {
-            headers.insert(name, value.clone());
-        }
-        for (name, value) in &self.add {
-            headers.append(name, value.clone());
-        }
-        for name in &self.remove {
-            headers.remove(name);
-        }
+        self.filters.modify_response(headers);
     }
 
-    fn compile(
-        modifier: Option<proto::HeaderModifier>,
-        rule: &str,
-    ) -> Result<Option<HeaderModifier>, InvalidRoute> {
-        let Some(modifier) = modifier else {
-            return Ok(None);
-        };
-        let invalid = |name: &str, value: &str| InvalidRoute::Header {
-            rule: rule.to_string(),
-            name: name.to_string(),
-            value: value.to_string(),
-        };
-        let pairs = |headers: Vec<proto::Header>| {
-            headers
-                .into_iter()
-                .map(|header| {
-                    let name = HeaderName::from_bytes(header.name.as_bytes());
-                    let value = HeaderValue::from_str(&header.value);
-                    match (name, value) {
-                        (Ok(name), Ok(value)) => Ok((name, value)),
-                        _ => Err(invalid(&header.name, &header.value)),
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()
-        };
-        Ok(Some(HeaderModifier {
-            set: pairs(modifier.set)?,
-            add: pairs(modifier.add)?,
-            remove: modifier
-                .remove
-                .iter()
-                .map(|name| HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid(name, "")))
-                .collect::<Result<_, _>>()?,
-        }))
+    /// Whether forwarding needs the path as it was matched (a filter rewrites it).
+    pub fn rewrites_path(&self) -> bool {
+        self.filters.rewrites_path()
     }
 }
 
@@ -197,22 +147,32 @@ impl RouteTable {
             .map(|rule| {
                 let name: Arc<str> = rule.name.into();
                 let weights = WeightedChoice::new(rule.backends.iter().map(|b| b.weight));
-                let mut backend_headers = Vec::with_capacity(rule.backends.len());
+                let mut backend_filters = Vec::with_capacity(rule.backends.len());
                 let mut backends = Vec::with_capacity(rule.backends.len());
                 for mut proto_backend in rule.backends {
-                    backend_headers.push((
-                        HeaderModifier::compile(proto_backend.request_headers.take(), &name)?,
-                        HeaderModifier::compile(proto_backend.response_headers.take(), &name)?,
-                    ));
+                    backend_filters.push(Filters::compile(
+                        proto_backend.request_headers.take(),
+                        proto_backend.response_headers.take(),
+                        proto_backend.rewrite.take(),
+                        &name,
+                    )?);
                     backends.push(backend(proto_backend, &name));
                 }
                 Ok(Rule {
-                    request_headers: HeaderModifier::compile(rule.request_headers, &name)?,
-                    response_headers: HeaderModifier::compile(rule.response_headers, &name)?,
+                    filters: Filters::compile(
+                        rule.request_headers,
+                        rule.response_headers,
+                        rule.rewrite,
+                        &name,
+                    )?,
+                    redirect: rule
+                        .redirect
+                        .map(|redirect| Redirect::compile(redirect, &name))
+                        .transpose()?,
                     name,
                     backends,
                     weights,
-                    backend_headers,
+                    backend_filters,
                 })
             })
             .collect::<Result<_, InvalidRoute>>()?;

@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use meshcd_schemas::proto;
 
-use crate::model::{HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, Located, PathMatch};
+use crate::model::{
+    HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, Located, PathMatch, PathModifier,
+};
 
 /// Each parent Service's (`namespace`, `name`) routes with the ports they bind (`None`:
 /// all), in precedence order of routes (namespace, then name). Built once per compile.
@@ -68,27 +70,30 @@ fn table(
         for (rule_index, rule) in route.rules.iter().enumerate() {
             let index = u32::try_from(rules.len()).unwrap_or(u32::MAX);
             let label = rule.name.clone().unwrap_or_else(|| rule_index.to_string());
-            let (request_headers, response_headers) = header_modifiers(&rule.filters);
+            let prefix = matched_prefix(&rule.matches);
+            let own = Filters::compile(&rule.filters, prefix);
             rules.push(proto::RouteRule {
                 name: format!("{}/{}/{label}", route.namespace, route.name),
                 backends: rule
                     .backends
                     .iter()
                     .map(|backend| {
-                        let (request_headers, response_headers) =
-                            header_modifiers(&backend.filters);
+                        let filters = Filters::compile(&backend.filters, prefix);
                         proto::Backend {
                             service: backend.name.clone(),
                             weight: backend.weight,
                             endpoints: endpoints(&backend.namespace, &backend.name),
                             port: u32::from(backend.port),
-                            request_headers,
-                            response_headers,
+                            request_headers: filters.request_headers,
+                            response_headers: filters.response_headers,
+                            rewrite: filters.rewrite,
                         }
                     })
                     .collect(),
-                request_headers,
-                response_headers,
+                request_headers: own.request_headers,
+                response_headers: own.response_headers,
+                redirect: own.redirect,
+                rewrite: own.rewrite,
             });
             for (match_index, item) in rule.matches.iter().enumerate() {
                 let key = (precedence(item), route_order, rule_index, match_index);
@@ -104,39 +109,93 @@ fn table(
     }
 }
 
-/// The RequestHeaderModifier and ResponseHeaderModifier of a filter list (at most one of
-/// each: the API's rule), header names in lower case.
-fn header_modifiers(
-    filters: &[HttpFilter],
-) -> (Option<proto::HeaderModifier>, Option<proto::HeaderModifier>) {
-    let convert = |modifier: &HeaderModifier| {
-        let headers = |pairs: &[(String, String)]| {
-            pairs
-                .iter()
-                .map(|(name, value)| proto::Header {
-                    name: name.to_ascii_lowercase(),
-                    value: value.clone(),
-                })
-                .collect()
-        };
-        proto::HeaderModifier {
-            set: headers(&modifier.set),
-            add: headers(&modifier.add),
-            remove: modifier
-                .remove
-                .iter()
-                .map(|name| name.to_ascii_lowercase())
-                .collect(),
+/// The filters of a rule or a backendRef, compiled (at most one of each type: the API's
+/// rule).
+#[derive(Default)]
+struct Filters {
+    request_headers: Option<proto::HeaderModifier>,
+    response_headers: Option<proto::HeaderModifier>,
+    redirect: Option<proto::Redirect>,
+    rewrite: Option<proto::Rewrite>,
+}
+
+impl Filters {
+    /// `prefix`: the rule's one PathPrefix match, which a ReplacePrefixMatch replaces
+    /// (validation made sure there is one when a filter needs it).
+    fn compile(filters: &[HttpFilter], prefix: &str) -> Filters {
+        let mut compiled = Filters::default();
+        for filter in filters {
+            match filter {
+                HttpFilter::RequestHeaders(modifier) => {
+                    compiled.request_headers = Some(header_modifier(modifier));
+                }
+                HttpFilter::ResponseHeaders(modifier) => {
+                    compiled.response_headers = Some(header_modifier(modifier));
+                }
+                HttpFilter::Redirect(redirect) => {
+                    compiled.redirect = Some(proto::Redirect {
+                        scheme: redirect.scheme.clone().unwrap_or_default(),
+                        hostname: redirect.hostname.clone().unwrap_or_default(),
+                        path: redirect.path.as_ref().map(|p| path_modifier(p, prefix)),
+                        port: redirect.port.map_or(0, u32::from),
+                        status: u32::from(redirect.status),
+                    });
+                }
+                HttpFilter::Rewrite(rewrite) => {
+                    compiled.rewrite = Some(proto::Rewrite {
+                        hostname: rewrite.hostname.clone().unwrap_or_default(),
+                        path: rewrite.path.as_ref().map(|p| path_modifier(p, prefix)),
+                    });
+                }
+            }
         }
-    };
-    let (mut request, mut response) = (None, None);
-    for filter in filters {
-        match filter {
-            HttpFilter::RequestHeaders(modifier) => request = Some(convert(modifier)),
-            HttpFilter::ResponseHeaders(modifier) => response = Some(convert(modifier)),
-        }
+        compiled
     }
-    (request, response)
+}
+
+/// Header names in lower case.
+fn header_modifier(modifier: &HeaderModifier) -> proto::HeaderModifier {
+    let headers = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .map(|(name, value)| proto::Header {
+                name: name.to_ascii_lowercase(),
+                value: value.clone(),
+            })
+            .collect()
+    };
+    proto::HeaderModifier {
+        set: headers(&modifier.set),
+        add: headers(&modifier.add),
+        remove: modifier
+            .remove
+            .iter()
+            .map(|name| name.to_ascii_lowercase())
+            .collect(),
+    }
+}
+
+fn path_modifier(modifier: &PathModifier, prefix: &str) -> proto::PathModifier {
+    let (kind, value, matched_prefix) = match modifier {
+        PathModifier::Full(path) => (proto::PathModifierKind::Full, path, ""),
+        PathModifier::Prefix(path) => (proto::PathModifierKind::Prefix, path, prefix),
+    };
+    proto::PathModifier {
+        kind: kind as i32,
+        value: value.clone(),
+        matched_prefix: matched_prefix.to_string(),
+    }
+}
+
+/// The prefix of a rule's only match when it is a PathPrefix, without a trailing `/`.
+fn matched_prefix(matches: &[HttpRouteMatch]) -> &str {
+    match matches {
+        [HttpRouteMatch {
+            path: PathMatch::Prefix(prefix),
+            ..
+        }] => prefix.trim_end_matches('/'),
+        _ => "",
+    }
 }
 
 /// Smaller first: (path kind, longer prefix first, method first, more headers first, more

@@ -204,8 +204,7 @@ fn split(
                 weight: u32::try_from(backend.weight).unwrap_or(u32::MAX),
                 endpoints,
                 port: 0,
-                request_headers: None,
-                response_headers: None,
+                ..Default::default()
             }
         })
         .collect();

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Change;
 use crate::model::{
-    Config, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch,
+    Config, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch, PathModifier,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,21 +101,37 @@ fn rule_line(index: usize, rule: &HttpRouteRule) -> String {
             let percent = (u64::from(backend.weight) * 100)
                 .checked_div(total)
                 .unwrap_or(0);
-            format!("{}:{} {percent}%", backend.name, backend.port)
+            format!(
+                "{}:{} {percent}%{}",
+                backend.name,
+                backend.port,
+                filters_text(&backend.filters)
+            )
         })
         .collect();
-    let to = if backends.is_empty() || total == 0 {
+    let redirects = rule
+        .filters
+        .iter()
+        .any(|filter| matches!(filter, HttpFilter::Redirect(_)));
+    let to = if redirects {
+        "answered by the proxy".to_string()
+    } else if backends.is_empty() || total == 0 {
         "500 (no weighted backend)".to_string()
     } else {
         backends.join(", ")
     };
-    let filters: Vec<String> = rule.filters.iter().map(filter_text).collect();
-    let filtered = if filters.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", filters.join("; "))
-    };
+    let filtered = filters_text(&rule.filters);
     format!("rule {name}: {}{filtered} → {to}", matches.join(" or "))
+}
+
+/// ` (set x-env: mesh on requests; redirect 301 to host example.org)`, or "" without
+/// filters.
+fn filters_text(filters: &[HttpFilter]) -> String {
+    if filters.is_empty() {
+        return String::new();
+    }
+    let texts: Vec<String> = filters.iter().map(filter_text).collect();
+    format!(" ({})", texts.join("; "))
 }
 
 /// `set x-env: mesh, remove x-debug on requests`.
@@ -130,6 +146,27 @@ fn filter_text(filter: &HttpFilter) -> String {
     match filter {
         HttpFilter::RequestHeaders(m) => modifier(m, "requests"),
         HttpFilter::ResponseHeaders(m) => modifier(m, "responses"),
+        HttpFilter::Redirect(redirect) => {
+            let mut parts = vec![format!("redirect {}", redirect.status)];
+            parts.extend(redirect.scheme.as_ref().map(|s| format!("scheme {s}")));
+            parts.extend(redirect.hostname.as_ref().map(|h| format!("host {h}")));
+            parts.extend(redirect.port.map(|p| format!("port {p}")));
+            parts.extend(redirect.path.as_ref().map(path_text));
+            parts.join(", ")
+        }
+        HttpFilter::Rewrite(rewrite) => {
+            let mut parts = vec!["rewrite".to_string()];
+            parts.extend(rewrite.hostname.as_ref().map(|h| format!("host {h}")));
+            parts.extend(rewrite.path.as_ref().map(path_text));
+            parts.join(", ")
+        }
+    }
+}
+
+fn path_text(path: &PathModifier) -> String {
+    match path {
+        PathModifier::Full(path) => format!("path {path}"),
+        PathModifier::Prefix(prefix) => format!("prefix {prefix:?}"),
     }
 }
 
@@ -209,5 +246,38 @@ spec:
         );
         let same = diff(&config(BASE), &config(BASE), &Options::default(), None);
         assert!(same.routes.is_empty());
+    }
+
+    #[test]
+    fn redirects_rewrites_and_backend_filters_are_spelled_out() {
+        let head = BASE.replace(
+            "  - name: v2\n    matches: [{path: {type: PathPrefix, value: /v2}}]\n    backendRefs: [{name: api-v2, port: 80}]",
+            "  - name: v2
+    matches: [{path: {type: PathPrefix, value: /v2}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {scheme: https, statusCode: 301, path: {type: ReplacePrefixMatch, replacePrefixMatch: /v3}}
+  - name: old
+    matches: [{path: {type: Exact, value: /old}}]
+    filters:
+    - type: URLRewrite
+      urlRewrite: {hostname: legacy, path: {type: ReplaceFullPath, replaceFullPath: /}}
+    backendRefs:
+    - name: api-v1
+      port: 80
+      filters: [{type: RequestHeaderModifier, requestHeaderModifier: {remove: [x-debug]}}]",
+        );
+        assert_ne!(head, BASE);
+        let changes = diff(&config(BASE), &config(&head), &Options::default(), None);
+        let route = &changes.routes[0];
+        assert_eq!(
+            route.added,
+            [
+                "rule v2: path /v2* (redirect 301, scheme https, prefix \"/v3\") → answered by the proxy",
+                "rule old: path = /old (rewrite, host legacy, path /) → api-v1:80 100% (remove x-debug on requests)",
+                // An unnamed rule is labelled by its index, which moved.
+                "rule 2: path /* → api-v1:80 90%, api-v2:80 10%",
+            ]
+        );
     }
 }

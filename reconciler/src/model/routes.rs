@@ -61,6 +61,39 @@ pub struct ValueMatch {
 pub enum HttpFilter {
     RequestHeaders(HeaderModifier),
     ResponseHeaders(HeaderModifier),
+    /// The proxy answers with a redirect instead of calling a backend.
+    Redirect(Redirect),
+    /// The request's host or path is rewritten before it is forwarded.
+    Rewrite(Rewrite),
+}
+
+/// A RequestRedirect filter: each part the filter leaves out is the request's own (the
+/// port follows the scheme, see the proxy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub scheme: Option<String>,
+    pub hostname: Option<String>,
+    pub path: Option<PathModifier>,
+    pub port: Option<u16>,
+    /// 302 by default.
+    pub status: u16,
+}
+
+/// A URLRewrite filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    pub hostname: Option<String>,
+    pub path: Option<PathModifier>,
+}
+
+/// How a redirect or rewrite changes the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathModifier {
+    /// `ReplaceFullPath`: the whole path becomes this.
+    Full(String),
+    /// `ReplacePrefixMatch`: the prefix the rule's one PathPrefix match matched becomes
+    /// this.
+    Prefix(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -200,6 +200,51 @@ pub struct RouteRule {
     pub request_headers: ::core::option::Option<HeaderModifier>,
     #[prost(message, optional, tag = "4")]
     pub response_headers: ::core::option::Option<HeaderModifier>,
+    /// Present: the proxy answers the request with this redirect (the rule has no backend).
+    #[prost(message, optional, tag = "5")]
+    pub redirect: ::core::option::Option<Redirect>,
+    /// Present: the request's host or path is rewritten before it is forwarded.
+    #[prost(message, optional, tag = "6")]
+    pub rewrite: ::core::option::Option<Rewrite>,
+}
+/// A RequestRedirect filter. Each part left empty is the request's own; the port is the
+/// scheme's well-known one when the scheme is set, else the service port the request was
+/// addressed to, and it is left out of the Location when it is the scheme's well-known one.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Redirect {
+    /// "http" or "https"; empty: the request's ("http": a proxy's outbound side sees the
+    /// app's plaintext).
+    #[prost(string, tag = "1")]
+    pub scheme: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub hostname: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "3")]
+    pub path: ::core::option::Option<PathModifier>,
+    #[prost(uint32, tag = "4")]
+    pub port: u32,
+    /// 301, 302, 303, 307 or 308.
+    #[prost(uint32, tag = "5")]
+    pub status: u32,
+}
+/// A URLRewrite filter.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Rewrite {
+    /// Empty: the Host is kept.
+    #[prost(string, tag = "1")]
+    pub hostname: ::prost::alloc::string::String,
+    #[prost(message, optional, tag = "2")]
+    pub path: ::core::option::Option<PathModifier>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PathModifier {
+    #[prost(enumeration = "PathModifierKind", tag = "1")]
+    pub kind: i32,
+    #[prost(string, tag = "2")]
+    pub value: ::prost::alloc::string::String,
+    /// For PREFIX: the prefix of the rule's one PathPrefix match, without a trailing "/"
+    /// ("" when it is "/").
+    #[prost(string, tag = "3")]
+    pub matched_prefix: ::prost::alloc::string::String,
 }
 /// Headers set (replacing any of the name), added (beside any of the name) and removed,
 /// in that order.
@@ -270,6 +315,9 @@ pub struct Backend {
     pub request_headers: ::core::option::Option<HeaderModifier>,
     #[prost(message, optional, tag = "6")]
     pub response_headers: ::core::option::Option<HeaderModifier>,
+    /// A route backend's own URLRewrite, applied after the rule's.
+    #[prost(message, optional, tag = "7")]
+    pub rewrite: ::core::option::Option<Rewrite>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ProxyMessage {
@@ -569,6 +617,34 @@ impl PathMatchKind {
             "PATH_MATCH_KIND_PREFIX" => Some(Self::Prefix),
             "PATH_MATCH_KIND_EXACT" => Some(Self::Exact),
             "PATH_MATCH_KIND_REGEX" => Some(Self::Regex),
+            _ => None,
+        }
+    }
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum PathModifierKind {
+    /// The whole path becomes the value.
+    Full = 0,
+    /// The matched prefix (`matched_prefix`) becomes the value.
+    Prefix = 1,
+}
+impl PathModifierKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Full => "PATH_MODIFIER_KIND_FULL",
+            Self::Prefix => "PATH_MODIFIER_KIND_PREFIX",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "PATH_MODIFIER_KIND_FULL" => Some(Self::Full),
+            "PATH_MODIFIER_KIND_PREFIX" => Some(Self::Prefix),
             _ => None,
         }
     }

@@ -115,6 +115,9 @@ impl serde::Serialize for Backend {
         if self.response_headers.is_some() {
             len += 1;
         }
+        if self.rewrite.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Backend", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -134,6 +137,9 @@ impl serde::Serialize for Backend {
         if let Some(v) = self.response_headers.as_ref() {
             struct_ser.serialize_field("responseHeaders", v)?;
         }
+        if let Some(v) = self.rewrite.as_ref() {
+            struct_ser.serialize_field("rewrite", v)?;
+        }
         struct_ser.end()
     }
 }
@@ -152,6 +158,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
             "requestHeaders",
             "response_headers",
             "responseHeaders",
+            "rewrite",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -162,6 +169,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
             Port,
             RequestHeaders,
             ResponseHeaders,
+            Rewrite,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -189,6 +197,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             "port" => Ok(GeneratedField::Port),
                             "requestHeaders" | "request_headers" => Ok(GeneratedField::RequestHeaders),
                             "responseHeaders" | "response_headers" => Ok(GeneratedField::ResponseHeaders),
+                            "rewrite" => Ok(GeneratedField::Rewrite),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -214,6 +223,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                 let mut port__ = None;
                 let mut request_headers__ = None;
                 let mut response_headers__ = None;
+                let mut rewrite__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -256,6 +266,12 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             }
                             response_headers__ = map_.next_value()?;
                         }
+                        GeneratedField::Rewrite => {
+                            if rewrite__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("rewrite"));
+                            }
+                            rewrite__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(Backend {
@@ -265,6 +281,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                     port: port__.unwrap_or_default(),
                     request_headers: request_headers__,
                     response_headers: response_headers__,
+                    rewrite: rewrite__,
                 })
             }
         }
@@ -2618,6 +2635,205 @@ impl<'de> serde::Deserialize<'de> for PathMatchKind {
         deserializer.deserialize_any(GeneratedVisitor)
     }
 }
+impl serde::Serialize for PathModifier {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.kind != 0 {
+            len += 1;
+        }
+        if !self.value.is_empty() {
+            len += 1;
+        }
+        if !self.matched_prefix.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.PathModifier", len)?;
+        if self.kind != 0 {
+            let v = PathModifierKind::try_from(self.kind)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.kind)))?;
+            struct_ser.serialize_field("kind", &v)?;
+        }
+        if !self.value.is_empty() {
+            struct_ser.serialize_field("value", &self.value)?;
+        }
+        if !self.matched_prefix.is_empty() {
+            struct_ser.serialize_field("matchedPrefix", &self.matched_prefix)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for PathModifier {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "kind",
+            "value",
+            "matched_prefix",
+            "matchedPrefix",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Kind,
+            Value,
+            MatchedPrefix,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "kind" => Ok(GeneratedField::Kind),
+                            "value" => Ok(GeneratedField::Value),
+                            "matchedPrefix" | "matched_prefix" => Ok(GeneratedField::MatchedPrefix),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = PathModifier;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.PathModifier")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<PathModifier, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut kind__ = None;
+                let mut value__ = None;
+                let mut matched_prefix__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Kind => {
+                            if kind__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("kind"));
+                            }
+                            kind__ = Some(map_.next_value::<PathModifierKind>()? as i32);
+                        }
+                        GeneratedField::Value => {
+                            if value__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("value"));
+                            }
+                            value__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::MatchedPrefix => {
+                            if matched_prefix__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("matchedPrefix"));
+                            }
+                            matched_prefix__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(PathModifier {
+                    kind: kind__.unwrap_or_default(),
+                    value: value__.unwrap_or_default(),
+                    matched_prefix: matched_prefix__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.PathModifier", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for PathModifierKind {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Full => "PATH_MODIFIER_KIND_FULL",
+            Self::Prefix => "PATH_MODIFIER_KIND_PREFIX",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for PathModifierKind {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "PATH_MODIFIER_KIND_FULL",
+            "PATH_MODIFIER_KIND_PREFIX",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = PathModifierKind;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "PATH_MODIFIER_KIND_FULL" => Ok(PathModifierKind::Full),
+                    "PATH_MODIFIER_KIND_PREFIX" => Ok(PathModifierKind::Prefix),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
 impl serde::Serialize for PathNormalization {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -3008,6 +3224,169 @@ impl<'de> serde::Deserialize<'de> for ProxyMessage {
         deserializer.deserialize_struct("meshcd.v1.ProxyMessage", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for Redirect {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.scheme.is_empty() {
+            len += 1;
+        }
+        if !self.hostname.is_empty() {
+            len += 1;
+        }
+        if self.path.is_some() {
+            len += 1;
+        }
+        if self.port != 0 {
+            len += 1;
+        }
+        if self.status != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Redirect", len)?;
+        if !self.scheme.is_empty() {
+            struct_ser.serialize_field("scheme", &self.scheme)?;
+        }
+        if !self.hostname.is_empty() {
+            struct_ser.serialize_field("hostname", &self.hostname)?;
+        }
+        if let Some(v) = self.path.as_ref() {
+            struct_ser.serialize_field("path", v)?;
+        }
+        if self.port != 0 {
+            struct_ser.serialize_field("port", &self.port)?;
+        }
+        if self.status != 0 {
+            struct_ser.serialize_field("status", &self.status)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Redirect {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "scheme",
+            "hostname",
+            "path",
+            "port",
+            "status",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Scheme,
+            Hostname,
+            Path,
+            Port,
+            Status,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "scheme" => Ok(GeneratedField::Scheme),
+                            "hostname" => Ok(GeneratedField::Hostname),
+                            "path" => Ok(GeneratedField::Path),
+                            "port" => Ok(GeneratedField::Port),
+                            "status" => Ok(GeneratedField::Status),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Redirect;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Redirect")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Redirect, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut scheme__ = None;
+                let mut hostname__ = None;
+                let mut path__ = None;
+                let mut port__ = None;
+                let mut status__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Scheme => {
+                            if scheme__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("scheme"));
+                            }
+                            scheme__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Hostname => {
+                            if hostname__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hostname"));
+                            }
+                            hostname__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Path => {
+                            if path__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("path"));
+                            }
+                            path__ = map_.next_value()?;
+                        }
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(Redirect {
+                    scheme: scheme__.unwrap_or_default(),
+                    hostname: hostname__.unwrap_or_default(),
+                    path: path__,
+                    port: port__.unwrap_or_default(),
+                    status: status__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Redirect", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Refused {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -3097,6 +3476,114 @@ impl<'de> serde::Deserialize<'de> for Refused {
             }
         }
         deserializer.deserialize_struct("meshcd.v1.Refused", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Rewrite {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.hostname.is_empty() {
+            len += 1;
+        }
+        if self.path.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Rewrite", len)?;
+        if !self.hostname.is_empty() {
+            struct_ser.serialize_field("hostname", &self.hostname)?;
+        }
+        if let Some(v) = self.path.as_ref() {
+            struct_ser.serialize_field("path", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Rewrite {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "hostname",
+            "path",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Hostname,
+            Path,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "hostname" => Ok(GeneratedField::Hostname),
+                            "path" => Ok(GeneratedField::Path),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Rewrite;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Rewrite")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Rewrite, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut hostname__ = None;
+                let mut path__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Hostname => {
+                            if hostname__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hostname"));
+                            }
+                            hostname__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Path => {
+                            if path__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("path"));
+                            }
+                            path__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(Rewrite {
+                    hostname: hostname__.unwrap_or_default(),
+                    path: path__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Rewrite", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for RouteMatch {
@@ -3281,6 +3768,12 @@ impl serde::Serialize for RouteRule {
         if self.response_headers.is_some() {
             len += 1;
         }
+        if self.redirect.is_some() {
+            len += 1;
+        }
+        if self.rewrite.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteRule", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -3293,6 +3786,12 @@ impl serde::Serialize for RouteRule {
         }
         if let Some(v) = self.response_headers.as_ref() {
             struct_ser.serialize_field("responseHeaders", v)?;
+        }
+        if let Some(v) = self.redirect.as_ref() {
+            struct_ser.serialize_field("redirect", v)?;
+        }
+        if let Some(v) = self.rewrite.as_ref() {
+            struct_ser.serialize_field("rewrite", v)?;
         }
         struct_ser.end()
     }
@@ -3310,6 +3809,8 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
             "requestHeaders",
             "response_headers",
             "responseHeaders",
+            "redirect",
+            "rewrite",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -3318,6 +3819,8 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
             Backends,
             RequestHeaders,
             ResponseHeaders,
+            Redirect,
+            Rewrite,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3343,6 +3846,8 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                             "backends" => Ok(GeneratedField::Backends),
                             "requestHeaders" | "request_headers" => Ok(GeneratedField::RequestHeaders),
                             "responseHeaders" | "response_headers" => Ok(GeneratedField::ResponseHeaders),
+                            "redirect" => Ok(GeneratedField::Redirect),
+                            "rewrite" => Ok(GeneratedField::Rewrite),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3366,6 +3871,8 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                 let mut backends__ = None;
                 let mut request_headers__ = None;
                 let mut response_headers__ = None;
+                let mut redirect__ = None;
+                let mut rewrite__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -3392,6 +3899,18 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                             }
                             response_headers__ = map_.next_value()?;
                         }
+                        GeneratedField::Redirect => {
+                            if redirect__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("redirect"));
+                            }
+                            redirect__ = map_.next_value()?;
+                        }
+                        GeneratedField::Rewrite => {
+                            if rewrite__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("rewrite"));
+                            }
+                            rewrite__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(RouteRule {
@@ -3399,6 +3918,8 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                     backends: backends__.unwrap_or_default(),
                     request_headers: request_headers__,
                     response_headers: response_headers__,
+                    redirect: redirect__,
+                    rewrite: rewrite__,
                 })
             }
         }

@@ -10,7 +10,7 @@ use super::units::port;
 use super::{array, string};
 use crate::model::{
     BackendRef, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule,
-    ParentService, PathMatch, ReferenceGrant, ValueMatch,
+    ParentService, PathMatch, PathModifier, Redirect, ReferenceGrant, Rewrite, ValueMatch,
 };
 use crate::validate::report::{Object, Reporter};
 
@@ -130,8 +130,8 @@ fn value_matches(list: Option<&Value>) -> Vec<ValueMatch> {
         .collect()
 }
 
-/// The header modifier filters of a rule or backendRef, in order: the only filter types
-/// meshcd implements (`gateway_checks` refuses the others).
+/// The filters of a rule or backendRef, in order, of the types meshcd implements
+/// (`gateway_checks` refuses the others).
 fn filters(list: Option<&Value>) -> Vec<HttpFilter> {
     let mut out = Vec::new();
     for filter in list.and_then(Value::as_array).into_iter().flatten() {
@@ -142,11 +142,40 @@ fn filters(list: Option<&Value>) -> Vec<HttpFilter> {
             Some("ResponseHeaderModifier") => filter
                 .get("responseHeaderModifier")
                 .map(|m| HttpFilter::ResponseHeaders(header_modifier(m))),
+            Some("RequestRedirect") => filter.get("requestRedirect").map(|r| {
+                HttpFilter::Redirect(Redirect {
+                    scheme: string(r, "/scheme"),
+                    hostname: string(r, "/hostname"),
+                    path: r.get("path").and_then(path_modifier),
+                    port: r.get("port").and_then(port),
+                    status: r
+                        .get("statusCode")
+                        .and_then(Value::as_u64)
+                        .and_then(|code| u16::try_from(code).ok())
+                        .unwrap_or(302),
+                })
+            }),
+            Some("URLRewrite") => filter.get("urlRewrite").map(|r| {
+                HttpFilter::Rewrite(Rewrite {
+                    hostname: string(r, "/hostname"),
+                    path: r.get("path").and_then(path_modifier),
+                })
+            }),
             _ => None,
         };
         out.extend(converted);
     }
     out
+}
+
+fn path_modifier(value: &Value) -> Option<PathModifier> {
+    match value.get("type").and_then(Value::as_str) {
+        Some("ReplaceFullPath") => string(value, "/replaceFullPath").map(PathModifier::Full),
+        Some("ReplacePrefixMatch") => {
+            string(value, "/replacePrefixMatch").map(PathModifier::Prefix)
+        }
+        _ => None,
+    }
 }
 
 fn header_modifier(value: &Value) -> HeaderModifier {

@@ -8,13 +8,14 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::array;
+use super::gateway_filters::{FilterList, filters, redirect_and_rewrite};
 use crate::validate::report::{Object, Reporter};
 use crate::validate::semantic::check_full_match;
 
 /// What meshcd implements of HTTPRoute today; the hint of every refusal below.
 const IMPLEMENTED: &str = "meshcd implements producer HTTPRoutes bound to a Service: path, header, \
-     query and method matches, request and response header modifiers, and weighted backendRefs \
-     in the route's namespace";
+     query and method matches, request and response header modifiers, redirects, URL rewrites \
+     and weighted backendRefs in the route's namespace";
 
 pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
     let namespace = object.id.namespace.as_deref().unwrap_or_default();
@@ -37,8 +38,10 @@ pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
             object,
             &format!("{pointer}/filters"),
             rule.get("filters"),
+            FilterList::Rule,
             reporter,
         );
+        redirect_and_rewrite(object, &pointer, rule, reporter);
         for field in ["timeouts", "retry"] {
             if rule.get(field).is_some() {
                 not_yet(
@@ -149,107 +152,9 @@ fn backend_ref(
         object,
         &format!("{pointer}/filters"),
         backend.get("filters"),
+        FilterList::Backend,
         reporter,
     );
-}
-
-/// Header modifier filters are implemented; each filter type at most once per list (the
-/// API's rule), and no header name twice in one modifier. Other types: not yet.
-fn filters(object: &Object<'_>, pointer: &str, list: Option<&Value>, reporter: &mut Reporter<'_>) {
-    let mut seen = BTreeSet::new();
-    let items = list
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for (position, filter) in items.iter().enumerate() {
-        let at = format!("{pointer}/{position}");
-        let kind = filter
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let field = match kind {
-            "RequestHeaderModifier" => "requestHeaderModifier",
-            "ResponseHeaderModifier" => "responseHeaderModifier",
-            other => {
-                not_yet(
-                    object,
-                    &format!("{at}/type"),
-                    &format!("the {other} filter"),
-                    reporter,
-                );
-                continue;
-            }
-        };
-        if !seen.insert(kind) {
-            reporter
-                .error(
-                    object,
-                    &format!("{at}/type"),
-                    format!("a second {kind} filter"),
-                )
-                .hint("one filter of each header kind per list: merge them");
-        }
-        let Some(modifier) = filter.get(field) else {
-            reporter
-                .error(object, &at, format!("a {kind} filter without `{field}`"))
-                .hint(format!("give its settings under `{field}`"));
-            continue;
-        };
-        header_modifier(object, &format!("{at}/{field}"), modifier, reporter);
-    }
-}
-
-fn header_modifier(
-    object: &Object<'_>,
-    pointer: &str,
-    modifier: &Value,
-    reporter: &mut Reporter<'_>,
-) {
-    for list in ["set", "add"] {
-        let mut seen = BTreeSet::new();
-        for (position, header) in array(modifier, &format!("/{list}")).iter().enumerate() {
-            let at = format!("{pointer}/{list}/{position}");
-            let name = header
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !seen.insert(name.to_ascii_lowercase()) {
-                reporter
-                    .error(
-                        object,
-                        &format!("{at}/name"),
-                        format!("header {name:?} is listed twice in `{list}`"),
-                    )
-                    .hint("one entry per header name");
-            }
-            let value = header
-                .get("value")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if value.chars().any(|c| c.is_control() && c != '\t') {
-                reporter
-                    .error(
-                        object,
-                        &format!("{at}/value"),
-                        format!("the value of header {name:?} holds a control character"),
-                    )
-                    .hint("an HTTP header value is printable text");
-            }
-        }
-    }
-    let mut seen = BTreeSet::new();
-    for (position, name) in array(modifier, "/remove").iter().enumerate() {
-        let name = name.as_str().unwrap_or_default();
-        if !seen.insert(name.to_ascii_lowercase()) {
-            reporter
-                .error(
-                    object,
-                    &format!("{pointer}/remove/{position}"),
-                    format!("header {name:?} is removed twice"),
-                )
-                .hint("one entry per header name");
-        }
-    }
 }
 
 fn route_match(object: &Object<'_>, pointer: &str, item: &Value, reporter: &mut Reporter<'_>) {
@@ -322,7 +227,7 @@ pub(super) fn grpc_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
     not_yet(object, "/kind", "GRPCRoute", reporter);
 }
 
-fn not_yet(object: &Object<'_>, pointer: &str, what: &str, reporter: &mut Reporter<'_>) {
+pub(super) fn not_yet(object: &Object<'_>, pointer: &str, what: &str, reporter: &mut Reporter<'_>) {
     reporter
         .error(
             object,

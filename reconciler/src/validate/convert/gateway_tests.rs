@@ -1,5 +1,5 @@
 use crate::load::load_files;
-use crate::model::PathMatch;
+use crate::model::{HttpFilter, PathMatch, PathModifier, Redirect, Rewrite};
 use crate::test_support::config;
 use crate::validate::validate;
 
@@ -116,8 +116,8 @@ spec:
   parentRefs: [{{group: '', kind: Service, name: api, namespace: web}}]
   rules:
   - filters:
-    - type: RequestRedirect
-      requestRedirect: {{statusCode: 301}}
+    - type: RequestMirror
+      requestMirror: {{backendRef: {{name: audit, port: 80}}}}
     backendRefs: [{{name: api-v1, namespace: web, port: 80}}]
     timeouts: {{request: 1s}}
 ---
@@ -130,7 +130,7 @@ spec:
     ));
     for expected in [
         "9: a consumer route (a route in another namespace than its parent Service) is not implemented by meshcd yet",
-        "12: the RequestRedirect filter is not implemented by meshcd yet",
+        "12: the RequestMirror filter is not implemented by meshcd yet",
         "14: a backendRef to another namespace is not implemented by meshcd yet",
         "15: `timeouts` is not implemented by meshcd yet",
         "18: GRPCRoute is not implemented by meshcd yet",
@@ -268,6 +268,93 @@ spec:
     for expected in [
         "14: header \"x-env\" is listed twice in `set`",
         "17: a second RequestHeaderModifier filter",
+    ] {
+        assert!(
+            found.iter().any(|d| d.starts_with(expected)),
+            "{expected:?} not in {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn redirects_and_rewrites_are_read_with_their_defaults() {
+    let config = config(&format!(
+        "{NAMESPACES}apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: api, namespace: shop}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: api, port: 80}}]
+  rules:
+  - matches: [{{path: {{type: PathPrefix, value: /old}}}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect:
+        hostname: example.org
+        path: {{type: ReplacePrefixMatch, replacePrefixMatch: /new}}
+  - matches: [{{path: {{type: PathPrefix, value: /v1}}}}]
+    filters:
+    - type: URLRewrite
+      urlRewrite:
+        hostname: api.internal
+        path: {{type: ReplaceFullPath, replaceFullPath: /}}
+    backendRefs: [{{name: api-v1, port: 80}}]
+"
+    ));
+    let rules = &config.http_routes[0].value.rules;
+    assert_eq!(
+        rules[0].filters,
+        [HttpFilter::Redirect(Redirect {
+            scheme: None,
+            hostname: Some("example.org".into()),
+            path: Some(PathModifier::Prefix("/new".into())),
+            port: None,
+            status: 302,
+        })]
+    );
+    assert_eq!(
+        rules[1].filters,
+        [HttpFilter::Rewrite(Rewrite {
+            hostname: Some("api.internal".into()),
+            path: Some(PathModifier::Full("/".into())),
+        })]
+    );
+}
+
+#[test]
+fn redirect_and_rewrite_rules_of_the_api_are_checked_with_file_and_line() {
+    let found = diagnostics(&format!(
+        "{NAMESPACES}apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: api, namespace: shop}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: api, port: 80}}]
+  rules:
+  - filters:
+    - type: RequestRedirect
+      requestRedirect: {{path: {{type: ReplaceFullPath, replacePrefixMatch: /x}}}}
+    - type: URLRewrite
+      urlRewrite: {{hostname: other}}
+    backendRefs: [{{name: api-v1, port: 80}}]
+  - matches:
+    - path: {{type: Exact, value: /a}}
+    filters:
+    - type: URLRewrite
+      urlRewrite: {{path: {{type: ReplacePrefixMatch, replacePrefixMatch: /b}}}}
+    backendRefs:
+    - name: api-v1
+      port: 80
+      filters:
+      - type: RequestRedirect
+        requestRedirect: {{statusCode: 301}}
+"
+    ));
+    for expected in [
+        "11: a RequestRedirect and a URLRewrite filter in one list",
+        "13: `replacePrefixMatch` with path type \"ReplaceFullPath\"",
+        "13: path type ReplaceFullPath without `replaceFullPath`",
+        "16: a rule that redirects has backendRefs",
+        "17: ReplacePrefixMatch needs the rule to have exactly one match, on a PathPrefix",
+        "26: a RequestRedirect filter on a backendRef",
     ] {
         assert!(
             found.iter().any(|d| d.starts_with(expected)),

@@ -6,6 +6,7 @@
 mod access;
 mod gateway;
 mod gateway_checks;
+mod gateway_filters;
 mod meshcd;
 mod specs;
 mod split;
