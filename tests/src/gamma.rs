@@ -4,6 +4,8 @@
 //! Namespace `gateway-conformance-mesh` holds two workloads: `echo-v1` (Services `echo-v1`
 //! and `echo`) and `echo-v2` (Services `echo-v2` and `echo`), each serving HTTP on ports 80
 //! and 8080. Requests leave from echo-v1's proxy, as upstream's client is the echo-v1 pod.
+//! Namespace `gateway-conformance-mesh-consumer` is onboarded too; its one workload, the
+//! consumer routes' client, is started by the tests that need it.
 //! The Mesh is permissive: these tests are about routing, not authorization. Route
 //! manifests are upstream's own (`schemas/tests/gateway-conformance/`, Apache-2.0), committed
 //! as they are.
@@ -19,6 +21,9 @@ use crate::testapp::TestApp;
 use crate::{config_repo, eventually};
 
 pub const NAMESPACE: &str = "gateway-conformance-mesh";
+
+/// Where upstream's consumer routes and their client live.
+pub const CONSUMER_NAMESPACE: &str = "gateway-conformance-mesh-consumer";
 
 /// How long a case may take to hold (upstream's `MaxTimeToConsistency`).
 const CONVERGENCE: Duration = Duration::from_secs(30);
@@ -41,8 +46,9 @@ pub struct ConformanceMesh {
     pub mesh: LocalMesh,
     /// echo-v1's proxy: where requests leave from.
     pub client: Client,
+    revision: String,
     /// Kept to the end: dropping one stops it.
-    _workloads: Vec<(TestApp, JoinedProxy)>,
+    workloads: Vec<(TestApp, JoinedProxy)>,
 }
 
 impl ConformanceMesh {
@@ -54,15 +60,22 @@ impl ConformanceMesh {
         let mesh_file = std::fs::read_to_string(examples.join("mesh.yaml"))?
             .replace("trafficPolicy: deny", "trafficPolicy: permissive");
         anyhow::ensure!(mesh_file.contains("trafficPolicy: permissive"));
-        let mut files = vec![
-            ("mesh.yaml".to_owned(), mesh_file),
-            (
-                format!("namespaces/{NAMESPACE}.yaml"),
-                format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {NAMESPACE}\n"),
-            ),
-        ];
+        let mut files = vec![("mesh.yaml".to_owned(), mesh_file)];
+        for namespace in [NAMESPACE, CONSUMER_NAMESPACE] {
+            files.push((
+                format!("namespaces/{namespace}.yaml"),
+                format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"),
+            ));
+        }
         for manifest in manifests {
-            files.push((format!("{NAMESPACE}/{manifest}"), upstream_manifest(manifest)?));
+            // In the folder of the namespace of its (first) object.
+            let text = upstream_manifest(manifest)?;
+            let folder = if text.contains(&format!("namespace: {CONSUMER_NAMESPACE}\n")) {
+                CONSUMER_NAMESPACE
+            } else {
+                NAMESPACE
+            };
+            files.push((format!("{folder}/{manifest}"), text));
         }
         let revision = mesh.repo.commit_files(&files).await?;
         mesh.reconciler.await_applied(&revision).await?;
@@ -85,8 +98,32 @@ impl ConformanceMesh {
         Ok(Self {
             mesh,
             client,
-            _workloads: workloads,
+            revision,
+            workloads,
         })
+    }
+
+    /// Starts upstream's consumer client (`echo-v1` of `gateway-conformance-mesh-consumer`)
+    /// and returns its proxy's client once every proxy is in sync. Upstream's has no
+    /// Service; a meshcd workload belongs to one, so this one serves `echo-v1` of its own
+    /// namespace, which no test calls.
+    pub async fn consumer_client(&mut self) -> anyhow::Result<Client> {
+        let app = self.mesh.app("consumer-echo-v1").await?;
+        let proxy = self
+            .mesh
+            .join(CONSUMER_NAMESPACE, "echo-v1")
+            .named("consumer-echo-v1")
+            .service("echo-v1")
+            .serves_http(app.address)
+            .start()
+            .await?;
+        let client = proxy.client();
+        self.workloads.push((app, proxy));
+        self.mesh
+            .reconciler
+            .await_in_sync(&self.revision, self.workloads.len())
+            .await?;
+        Ok(client)
     }
 
     /// Each case holds `CONSECUTIVE` times in a row, within `CONVERGENCE`.
@@ -98,9 +135,14 @@ impl ConformanceMesh {
     }
 
     pub async fn expect(&self, case: &Case) -> anyhow::Result<()> {
+        self.expect_from(&self.client, case).await
+    }
+
+    /// [`ConformanceMesh::expect`] with the request sent from `client`.
+    pub async fn expect_from(&self, client: &Client, case: &Case) -> anyhow::Result<()> {
         eventually(CONVERGENCE, || async {
             for _ in 0..CONSECUTIVE {
-                let response = self.send(case).await?;
+                let response = send(client, case).await?;
                 case.check(&response)
                     .with_context(|| format!("{case:?}: {} {}", response.status, response.text()))?;
             }
@@ -109,18 +151,6 @@ impl ConformanceMesh {
         .await
     }
 
-    /// `case`'s request from echo-v1.
-    pub async fn send(&self, case: &Case) -> anyhow::Result<Response> {
-        let host = if case.host.is_empty() { "echo" } else { case.host };
-        let mut sent = request(http::Method::GET, &format!("http://{host}{}", case.path));
-        for (name, value) in &case.headers {
-            sent.headers_mut().append(
-                http::HeaderName::from_bytes(name.as_bytes())?,
-                http::HeaderValue::from_static(value),
-            );
-        }
-        self.client.send(sent).await
-    }
 
     /// The share of `requests` requests to `http://echo{path}` each backend answered,
     /// after every one of them was answered 200.
@@ -140,6 +170,19 @@ impl ConformanceMesh {
             .map(|(name, count)| (name, count as f64 / requests as f64))
             .collect())
     }
+}
+
+/// `case`'s request, sent from `client`.
+async fn send(client: &Client, case: &Case) -> anyhow::Result<Response> {
+    let host = if case.host.is_empty() { "echo" } else { case.host };
+    let mut sent = request(http::Method::GET, &format!("http://{host}{}", case.path));
+    for (name, value) in &case.headers {
+        sent.headers_mut().append(
+            http::HeaderName::from_bytes(name.as_bytes())?,
+            http::HeaderValue::from_static(value),
+        );
+    }
+    client.send(sent).await
 }
 
 /// One request of an upstream test and what must come of it (upstream's

@@ -47,6 +47,27 @@ async fn mesh_ports() -> anyhow::Result<()> {
     .await
 }
 
+/// MeshConsumerRoute: a route in the client's namespace applies to that namespace's
+/// clients only; the Service's own namespace is unaffected.
+#[tokio::test]
+async fn mesh_consumer_route() -> anyhow::Result<()> {
+    let mut mesh = ConformanceMesh::start(&["mesh-consumer-route.yaml"]).await?;
+    let consumer = mesh.consumer_client().await?;
+    let to_echo_v1 = |response_headers, response_absent| Case {
+        host: "echo-v1.gateway-conformance-mesh",
+        backend: "echo-v1",
+        response_headers,
+        response_absent,
+        ..Case::default()
+    };
+    mesh.expect_from(
+        &consumer,
+        &to_echo_v1(vec![("x-header-set", "set")], vec![]),
+    )
+    .await?;
+    mesh.expect(&to_echo_v1(vec![], vec!["x-header-set"])).await
+}
+
 /// MeshTrafficSplit: exact paths pick the backend; with a route attached, a request no
 /// rule matches gets 404 (implied upstream, checked here).
 #[tokio::test]

@@ -119,6 +119,23 @@ impl ValueMatcher {
     }
 }
 
+/// The tables a client in `namespace` uses: per port, its namespace's consumer routes if
+/// it has some, else the producer routes (the two are never merged).
+pub fn for_client(tables: Vec<proto::RouteTable>, namespace: &str) -> Vec<proto::RouteTable> {
+    let consumed: Vec<u32> = tables
+        .iter()
+        .filter(|table| table.consumer_namespace == namespace)
+        .map(|table| table.port)
+        .collect();
+    tables
+        .into_iter()
+        .filter(|table| match table.consumer_namespace.as_str() {
+            "" => !consumed.contains(&table.port),
+            consumer => consumer == namespace,
+        })
+        .collect()
+}
+
 impl RouteTable {
     /// The rule of the first match a request meets (`path` normalised, without the query);
     /// `None`: no rule matches, and the request is answered 404.
@@ -312,6 +329,7 @@ mod tests {
             port: 80,
             matches,
             rules,
+            ..Default::default()
         };
         RouteTable::compile(table, |_, _| unreachable!("no backends")).unwrap()
     }
@@ -407,6 +425,7 @@ mod tests {
                 name: "shop/api/broken".into(),
                 ..Default::default()
             }],
+            ..Default::default()
         };
         let error = RouteTable::compile(table, |_, _| unreachable!()).unwrap_err();
         assert!(error.to_string().contains("shop/api/broken"), "{error}");

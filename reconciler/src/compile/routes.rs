@@ -36,31 +36,50 @@ pub fn by_parent(routes: &[Located<HttpRoute>]) -> Bound<'_> {
     bound
 }
 
-/// The tables of a parent Service's `routes` (from [`by_parent`]), for its `ports`.
+/// The tables of a parent Service's `routes` (from [`by_parent`]), for its `ports`: one
+/// per port for the producer routes (in `namespace`, the Service's), and one per port for
+/// each namespace with consumer routes of the Service. The two kinds are never merged: a
+/// client uses its namespace's table of a port if there is one, else the producer's.
 /// `endpoints` gives a backend service's endpoints.
 pub fn tables(
     routes: &[(&HttpRoute, Option<u16>)],
+    namespace: &str,
     ports: &[u16],
     endpoints: &dyn Fn(&str, &str) -> Vec<proto::Endpoint>,
 ) -> Vec<proto::RouteTable> {
+    let mut groups: BTreeMap<&str, Vec<(&HttpRoute, Option<u16>)>> = BTreeMap::new();
+    for &(route, port) in routes {
+        let consumer = if route.namespace == namespace {
+            ""
+        } else {
+            route.namespace.as_str()
+        };
+        groups.entry(consumer).or_default().push((route, port));
+    }
     let mut tables = Vec::new();
-    for &port in ports {
-        let mut on_port: Vec<&HttpRoute> = routes
-            .iter()
-            .filter(|(_, bound)| bound.is_none_or(|p| p == port))
-            .map(|(route, _)| *route)
-            .collect();
-        // A route bound twice to one port (two parentRefs) counts once.
-        on_port.dedup_by(|a, b| std::ptr::eq(*a, *b));
-        if !on_port.is_empty() {
-            tables.push(table(&on_port, port, endpoints));
+    for (consumer, group) in groups {
+        for &port in ports {
+            let mut on_port: Vec<&HttpRoute> = group
+                .iter()
+                .filter(|(_, bound)| bound.is_none_or(|p| p == port))
+                .map(|(route, _)| *route)
+                .collect();
+            // A route bound twice to one port (two parentRefs) counts once.
+            on_port.dedup_by(|a, b| std::ptr::eq(*a, *b));
+            if !on_port.is_empty() {
+                let mut compiled = table(&on_port, namespace, port, endpoints);
+                compiled.consumer_namespace = consumer.to_owned();
+                tables.push(compiled);
+            }
         }
     }
     tables
 }
 
+/// `namespace`: the parent Service's, which a backend in another one is told apart from.
 fn table(
     routes: &[&HttpRoute],
+    namespace: &str,
     port: u16,
     endpoints: &dyn Fn(&str, &str) -> Vec<proto::Endpoint>,
 ) -> proto::RouteTable {
@@ -87,6 +106,11 @@ fn table(
                             request_headers: filters.request_headers,
                             response_headers: filters.response_headers,
                             rewrite: filters.rewrite,
+                            namespace: if backend.namespace == namespace {
+                                String::new()
+                            } else {
+                                backend.namespace.clone()
+                            },
                         }
                     })
                     .collect(),
@@ -106,6 +130,7 @@ fn table(
         port: u32::from(port),
         matches: matches.into_iter().map(|(_, item)| item).collect(),
         rules,
+        consumer_namespace: String::new(),
     }
 }
 
@@ -246,5 +271,65 @@ fn route_match(item: &HttpRouteMatch, rule: u32) -> proto::RouteMatch {
         method: item.method.clone().unwrap_or_default(),
         headers: values(&item.headers, true),
         query_params: values(&item.query_params, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{BackendRef, HttpRouteRule, ParentService};
+
+    fn route(namespace: &str, backend_namespace: &str, port: Option<u16>) -> HttpRoute {
+        HttpRoute {
+            namespace: namespace.into(),
+            name: "r".into(),
+            parents: vec![ParentService {
+                position: 0,
+                namespace: "shop".into(),
+                name: "api".into(),
+                port,
+            }],
+            rules: vec![HttpRouteRule {
+                name: None,
+                matches: vec![HttpRouteMatch {
+                    path: PathMatch::Prefix("/".into()),
+                    headers: Vec::new(),
+                    query_params: Vec::new(),
+                    method: None,
+                }],
+                filters: Vec::new(),
+                backends: vec![BackendRef {
+                    namespace: backend_namespace.into(),
+                    name: "api-v1".into(),
+                    port: 80,
+                    weight: 1,
+                    filters: Vec::new(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn producer_and_consumer_routes_make_separate_tables_per_port() {
+        let producer = route("shop", "shop", None);
+        let consumer = route("web", "shop", Some(80));
+        let routes = [(&producer, None), (&consumer, Some(80))];
+        let compiled = tables(&routes, "shop", &[80, 8080], &|_, _| Vec::new());
+        let summary: Vec<(u32, &str, &str)> = compiled
+            .iter()
+            .map(|table| {
+                let backend = &table.rules[0].backends[0];
+                (
+                    table.port,
+                    table.consumer_namespace.as_str(),
+                    backend.namespace.as_str(),
+                )
+            })
+            .collect();
+        // The backend is in the parent's namespace: not spelled out.
+        assert_eq!(summary, [(80, "", ""), (8080, "", ""), (80, "web", "")]);
+        let elsewhere = route("web", "billing", None);
+        let compiled = tables(&[(&elsewhere, None)], "shop", &[80], &|_, _| Vec::new());
+        assert_eq!(compiled[0].rules[0].backends[0].namespace, "billing");
     }
 }

@@ -72,7 +72,7 @@ pub fn services(
                 .get(&(namespace.as_str(), name.as_str()))
                 .map(|routes| {
                     let ports: Vec<u16> = build.ports.keys().copied().collect();
-                    routes::tables(routes, &ports, &|namespace, service| {
+                    routes::tables(routes, namespace, &ports, &|namespace, service| {
                         table
                             .get(&(namespace.to_string(), service.to_string()))
                             .map(|build| build.endpoints.clone())

@@ -1,5 +1,5 @@
 //! Gateway API routes of a mesh (GAMMA): HTTPRoutes bound to a Service, and the
-//! ReferenceGrants that will let a route reach a backend in another namespace. Every CRD
+//! ReferenceGrants that let a route reach a backend in another namespace. Every CRD
 //! default is applied by `validate` (a rule without matches matches every path, a
 //! backendRef without a weight has weight 1, …), so what is here is what meshcd does; what
 //! it does not implement yet is refused by `validate`, not modelled.
@@ -123,4 +123,16 @@ pub struct ReferenceGrant {
     pub from: Vec<(String, String)>,
     /// Services allowed: `None` for every Service of the namespace.
     pub to: Vec<Option<String>>,
+}
+
+impl ReferenceGrant {
+    /// Whether a route of `kind` in `from` may refer to Service `namespace`/`service`.
+    pub fn allows(&self, kind: &str, from: &str, namespace: &str, service: &str) -> bool {
+        self.namespace == namespace
+            && self.from.iter().any(|(k, n)| k == kind && n == from)
+            && self
+                .to
+                .iter()
+                .any(|name| name.as_deref().is_none_or(|name| name == service))
+    }
 }

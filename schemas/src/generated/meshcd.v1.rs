@@ -151,6 +151,11 @@ pub struct RouteTable {
     pub matches: ::prost::alloc::vec::Vec<RouteMatch>,
     #[prost(message, repeated, tag = "3")]
     pub rules: ::prost::alloc::vec::Vec<RouteRule>,
+    /// Empty: the producer routes (in the Service's namespace), for every client. Else the
+    /// consumer routes of this namespace: its clients use them instead of the producer
+    /// routes of the port, and no other client does.
+    #[prost(string, tag = "4")]
+    pub consumer_namespace: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct RouteMatch {
@@ -318,6 +323,9 @@ pub struct Backend {
     /// A route backend's own URLRewrite, applied after the rule's.
     #[prost(message, optional, tag = "7")]
     pub rewrite: ::core::option::Option<Rewrite>,
+    /// A route backend's namespace when it is not its parent Service's.
+    #[prost(string, tag = "8")]
+    pub namespace: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ProxyMessage {

@@ -118,6 +118,9 @@ impl serde::Serialize for Backend {
         if self.rewrite.is_some() {
             len += 1;
         }
+        if !self.namespace.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Backend", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -140,6 +143,9 @@ impl serde::Serialize for Backend {
         if let Some(v) = self.rewrite.as_ref() {
             struct_ser.serialize_field("rewrite", v)?;
         }
+        if !self.namespace.is_empty() {
+            struct_ser.serialize_field("namespace", &self.namespace)?;
+        }
         struct_ser.end()
     }
 }
@@ -159,6 +165,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
             "response_headers",
             "responseHeaders",
             "rewrite",
+            "namespace",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -170,6 +177,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
             RequestHeaders,
             ResponseHeaders,
             Rewrite,
+            Namespace,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -198,6 +206,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             "requestHeaders" | "request_headers" => Ok(GeneratedField::RequestHeaders),
                             "responseHeaders" | "response_headers" => Ok(GeneratedField::ResponseHeaders),
                             "rewrite" => Ok(GeneratedField::Rewrite),
+                            "namespace" => Ok(GeneratedField::Namespace),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -224,6 +233,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                 let mut request_headers__ = None;
                 let mut response_headers__ = None;
                 let mut rewrite__ = None;
+                let mut namespace__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -272,6 +282,12 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             }
                             rewrite__ = map_.next_value()?;
                         }
+                        GeneratedField::Namespace => {
+                            if namespace__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("namespace"));
+                            }
+                            namespace__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Backend {
@@ -282,6 +298,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                     request_headers: request_headers__,
                     response_headers: response_headers__,
                     rewrite: rewrite__,
+                    namespace: namespace__.unwrap_or_default(),
                 })
             }
         }
@@ -3943,6 +3960,9 @@ impl serde::Serialize for RouteTable {
         if !self.rules.is_empty() {
             len += 1;
         }
+        if !self.consumer_namespace.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteTable", len)?;
         if self.port != 0 {
             struct_ser.serialize_field("port", &self.port)?;
@@ -3952,6 +3972,9 @@ impl serde::Serialize for RouteTable {
         }
         if !self.rules.is_empty() {
             struct_ser.serialize_field("rules", &self.rules)?;
+        }
+        if !self.consumer_namespace.is_empty() {
+            struct_ser.serialize_field("consumerNamespace", &self.consumer_namespace)?;
         }
         struct_ser.end()
     }
@@ -3966,6 +3989,8 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
             "port",
             "matches",
             "rules",
+            "consumer_namespace",
+            "consumerNamespace",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -3973,6 +3998,7 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
             Port,
             Matches,
             Rules,
+            ConsumerNamespace,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3997,6 +4023,7 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
                             "port" => Ok(GeneratedField::Port),
                             "matches" => Ok(GeneratedField::Matches),
                             "rules" => Ok(GeneratedField::Rules),
+                            "consumerNamespace" | "consumer_namespace" => Ok(GeneratedField::ConsumerNamespace),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4019,6 +4046,7 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
                 let mut port__ = None;
                 let mut matches__ = None;
                 let mut rules__ = None;
+                let mut consumer_namespace__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Port => {
@@ -4041,12 +4069,19 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
                             }
                             rules__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::ConsumerNamespace => {
+                            if consumer_namespace__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("consumerNamespace"));
+                            }
+                            consumer_namespace__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(RouteTable {
                     port: port__.unwrap_or_default(),
                     matches: matches__.unwrap_or_default(),
                     rules: rules__.unwrap_or_default(),
+                    consumer_namespace: consumer_namespace__.unwrap_or_default(),
                 })
             }
         }

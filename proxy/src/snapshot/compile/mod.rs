@@ -410,4 +410,55 @@ mod tests {
         );
         assert_eq!(snapshot.mesh.connect_timeout, None);
     }
+
+    /// Service shop/api with a producer table on port 80 (to api-v1) and the consumer
+    /// table of namespace `web` on port 80 (to ledger in `billing`), compiled for a client
+    /// in `client_namespace`: the backend its port-80 rule sends to.
+    fn routed_backend(client_namespace: &str) -> String {
+        let table = |consumer: &str, backend: &str, namespace: &str| proto::RouteTable {
+            port: 80,
+            matches: vec![proto::RouteMatch::default()],
+            rules: vec![proto::RouteRule {
+                name: format!("{consumer}/r/0"),
+                backends: vec![proto::Backend {
+                    service: backend.into(),
+                    namespace: namespace.into(),
+                    weight: 1,
+                    endpoints: vec![endpoint("127.0.0.1:20")],
+                    port: 80,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            consumer_namespace: consumer.into(),
+        };
+        let snapshot = crate::snapshot::compile_for_tests(proto::Snapshot {
+            workload: Some(proto::Workload {
+                namespace: client_namespace.into(),
+                service_account: "client".into(),
+                ..Default::default()
+            }),
+            services: vec![proto::Service {
+                name: "api".into(),
+                namespace: "shop".into(),
+                ports: vec![proto::ServicePort {
+                    port: 80,
+                    ..Default::default()
+                }],
+                routes: vec![table("", "api-v1", ""), table("web", "ledger", "billing")],
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        let routes = &snapshot.services[0].routes;
+        assert_eq!(routes.len(), 1, "one table per port for a client");
+        routes[0].rules[0].backends[0].service.to_string()
+    }
+
+    #[test]
+    fn a_client_uses_its_namespaces_consumer_routes_else_the_producers() {
+        assert_eq!(routed_backend("web"), "ledger.billing");
+        assert_eq!(routed_backend("shop"), "api-v1.shop");
+        assert_eq!(routed_backend("other"), "api-v1.shop");
+    }
 }

@@ -11,7 +11,7 @@ use super::{CompileContext, InvalidSnapshot, port, protocol, qualified};
 use crate::http::hop;
 use crate::metrics::{Direction, RouteLabels};
 use crate::snapshot::matcher::HttpMatch;
-use crate::snapshot::routes::RouteTable;
+use crate::snapshot::routes::{RouteTable, for_client};
 use crate::snapshot::{Backend, Destination, Service, ServicePort, Split, Workload};
 use crate::upstream::split::WeightedChoice;
 
@@ -72,8 +72,7 @@ pub(super) fn compile_service(
     }
     .build(name.clone(), &service.endpoints);
     let namespace = service.namespace.clone();
-    let routes = service
-        .routes
+    let routes = for_client(service.routes, &workload.namespace)
         .into_iter()
         .map(|table| {
             let port = u16::try_from(table.port).unwrap_or_default();
@@ -113,7 +112,12 @@ struct RouteBackend<'a> {
 }
 
 impl RouteBackend<'_> {
+    /// `namespace`: the parent Service's, where the backend is unless it names its own.
     fn build(&self, backend: proto::Backend, namespace: &str, rule: &Arc<str>) -> Backend {
+        let namespace = match backend.namespace.as_str() {
+            "" => namespace,
+            own => own,
+        };
         let service = qualified(&backend.service, namespace);
         let to_port = u16::try_from(backend.port)
             .ok()

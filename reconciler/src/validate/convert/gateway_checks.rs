@@ -13,13 +13,12 @@ use crate::validate::report::{Object, Reporter};
 use crate::validate::semantic::check_full_match;
 
 /// What meshcd implements of HTTPRoute today; the hint of every refusal below.
-const IMPLEMENTED: &str = "meshcd implements producer HTTPRoutes bound to a Service: path, header, \
-     query and method matches, request and response header modifiers, redirects, URL rewrites \
-     and weighted backendRefs in the route's namespace";
+const IMPLEMENTED: &str = "meshcd implements producer and consumer HTTPRoutes bound to a Service: \
+     path, header, query and method matches, request and response header modifiers, redirects, \
+     URL rewrites and weighted backendRefs";
 
 pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
-    let namespace = object.id.namespace.as_deref().unwrap_or_default();
-    parents(object, namespace, reporter);
+    parents(object, reporter);
     let mut names = BTreeSet::new();
     for (position, rule) in array(&object.value, "/spec/rules").iter().enumerate() {
         let pointer = format!("/spec/rules/{position}");
@@ -57,7 +56,6 @@ pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
                 object,
                 &format!("{pointer}/backendRefs/{position}"),
                 backend,
-                namespace,
                 reporter,
             );
         }
@@ -72,7 +70,7 @@ pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
     }
 }
 
-fn parents(object: &Object<'_>, namespace: &str, reporter: &mut Reporter<'_>) {
+fn parents(object: &Object<'_>, reporter: &mut Reporter<'_>) {
     for (position, parent) in array(&object.value, "/spec/parentRefs").iter().enumerate() {
         let pointer = format!("/spec/parentRefs/{position}");
         let kind = parent
@@ -96,16 +94,6 @@ fn parents(object: &Object<'_>, namespace: &str, reporter: &mut Reporter<'_>) {
                     "write the Service port number in `port`, or leave it out to bind every port",
                 );
         }
-        if let Some(parent_namespace) = parent.get("namespace").and_then(Value::as_str)
-            && parent_namespace != namespace
-        {
-            not_yet(
-                object,
-                &format!("{pointer}/namespace"),
-                "a consumer route (a route in another namespace than its parent Service)",
-                reporter,
-            );
-        }
     }
 }
 
@@ -113,7 +101,6 @@ fn backend_ref(
     object: &Object<'_>,
     pointer: &str,
     backend: &Value,
-    namespace: &str,
     reporter: &mut Reporter<'_>,
 ) {
     let group = backend.get("group").and_then(Value::as_str).unwrap_or("");
@@ -137,16 +124,6 @@ fn backend_ref(
         reporter
             .error(object, pointer, "a backendRef to a Service needs `port`")
             .hint("the Service port the requests go to, e.g. `port: 80`");
-    }
-    if let Some(backend_namespace) = backend.get("namespace").and_then(Value::as_str)
-        && backend_namespace != namespace
-    {
-        not_yet(
-            object,
-            &format!("{pointer}/namespace"),
-            "a backendRef to another namespace",
-            reporter,
-        );
     }
     filters(
         object,

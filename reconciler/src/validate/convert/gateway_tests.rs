@@ -113,12 +113,12 @@ fn what_meshcd_does_not_implement_yet_is_refused_at_its_field() {
 kind: HTTPRoute
 metadata: {{name: api, namespace: shop}}
 spec:
-  parentRefs: [{{group: '', kind: Service, name: api, namespace: web}}]
+  parentRefs: [{{group: '', kind: Service, name: api}}]
   rules:
   - filters:
     - type: RequestMirror
       requestMirror: {{backendRef: {{name: audit, port: 80}}}}
-    backendRefs: [{{name: api-v1, namespace: web, port: 80}}]
+    backendRefs: [{{name: api-v1, port: 80}}]
     timeouts: {{request: 1s}}
 ---
 apiVersion: gateway.networking.k8s.io/v1
@@ -129,9 +129,7 @@ spec:
 "
     ));
     for expected in [
-        "9: a consumer route (a route in another namespace than its parent Service) is not implemented by meshcd yet",
         "12: the RequestMirror filter is not implemented by meshcd yet",
-        "14: a backendRef to another namespace is not implemented by meshcd yet",
         "15: `timeouts` is not implemented by meshcd yet",
         "18: GRPCRoute is not implemented by meshcd yet",
     ] {
@@ -209,8 +207,8 @@ spec:
 }
 
 #[test]
-fn a_reference_grant_is_read_and_said_to_have_no_effect_yet() {
-    let yaml = format!(
+fn a_reference_grant_is_read() {
+    let config = config(&format!(
         "{NAMESPACES}apiVersion: gateway.networking.k8s.io/v1beta1
 kind: ReferenceGrant
 metadata: {{name: from-web, namespace: shop}}
@@ -218,16 +216,66 @@ spec:
   from: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: web}}]
   to: [{{group: '', kind: Service, name: api}}]
 "
-    );
-    let config = config(&yaml);
+    ));
     let grant = &config.reference_grants[0].value;
     assert_eq!(grant.from, [("HTTPRoute".to_string(), "web".to_string())]);
     assert_eq!(grant.to, [Some("api".to_string())]);
-    assert!(
-        diagnostics(&yaml)
-            .iter()
-            .any(|d| d.contains("a ReferenceGrant has no effect yet")),
+    assert!(grant.allows("HTTPRoute", "web", "shop", "api"));
+    assert!(!grant.allows("HTTPRoute", "web", "shop", "admin"));
+    assert!(!grant.allows("GRPCRoute", "web", "shop", "api"));
+    assert!(!grant.allows("HTTPRoute", "other", "shop", "api"));
+}
+
+/// A consumer route in `web` for Service shop/api, sending to shop (its parent's
+/// namespace) and to billing (neither its own nor its parent's).
+const CONSUMER_ROUTE: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: web}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: billing}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api-for-web, namespace: web}
+spec:
+  parentRefs: [{group: '', kind: Service, name: api, namespace: shop}]
+  rules:
+  - backendRefs:
+    - {name: api-v1, namespace: shop, port: 80}
+    - {name: ledger, namespace: billing, port: 80}
+";
+
+#[test]
+fn a_backend_in_another_namespace_needs_a_grant_there_unless_the_parent_lives_there() {
+    let yaml = format!("{NAMESPACES}{CONSUMER_ROUTE}");
+    let found = diagnostics(&yaml);
+    assert_eq!(
+        found.len(),
+        1,
+        "only the billing backend is refused: {found:#?}"
     );
+    assert!(
+        found[0].starts_with(
+            "21: backendRef to Service billing/ledger: no ReferenceGrant in \"billing\" lets HTTPRoutes of \"web\" refer to it"
+        ),
+        "{found:#?}"
+    );
+    let granted = format!(
+        "{yaml}---
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {{name: web-routes, namespace: billing}}
+spec:
+  from: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: web}}]
+  to: [{{group: '', kind: Service}}]
+"
+    );
+    assert_eq!(diagnostics(&granted), Vec::<String>::new());
+    let route = &config(&granted).http_routes[0].value;
+    assert_eq!(route.parents[0].namespace, "shop");
+    assert_eq!(route.rules[0].backends[1].namespace, "billing");
 }
 
 #[test]

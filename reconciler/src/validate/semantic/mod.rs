@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::convert::Converted;
 use super::report::{Object, Reporter};
-use crate::model::{HttpRouteGroup, TrafficSplit};
+use crate::model::{HttpRouteGroup, ReferenceGrant, TrafficSplit};
 
 mod access;
 mod regex;
@@ -56,6 +56,7 @@ struct Index<'o, 'a> {
     traffic_splits: BTreeMap<Key, (&'o Object<'a>, &'o TrafficSplit)>,
     /// (namespace, service) of every TrafficSplit root.
     split_roots: BTreeSet<Key>,
+    reference_grants: Vec<&'o ReferenceGrant>,
 }
 
 pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &mut Reporter<'_>) {
@@ -123,11 +124,6 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
                 }
             }
             Converted::HttpRoute(route) => routes::http_route(object, route, &index, reporter),
-            Converted::ReferenceGrant(_) => {
-                reporter
-                    .warning(object, "/kind", "a ReferenceGrant has no effect yet: meshcd routes to backends in the route's own namespace only")
-                    .hint("keep it for when cross-namespace backendRefs are implemented, or remove it");
-            }
             _ => {}
         }
     }
@@ -190,6 +186,7 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -
         udp_routes: BTreeSet::new(),
         traffic_splits: BTreeMap::new(),
         split_roots: BTreeSet::new(),
+        reference_grants: Vec::new(),
     };
     for (object, converted) in objects {
         match converted {
@@ -221,6 +218,7 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -
                     .entry((split.namespace.clone(), split.name.clone()))
                     .or_insert((object, split));
             }
+            Converted::ReferenceGrant(grant) => index.reference_grants.push(grant),
             _ => {}
         }
     }
