@@ -84,7 +84,10 @@ impl ConfigRepo {
             std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
             self.git(&["add", "--", relative]).await?;
         }
-        let names: Vec<&str> = files.iter().map(|(relative, _)| relative.as_str()).collect();
+        let names: Vec<&str> = files
+            .iter()
+            .map(|(relative, _)| relative.as_str())
+            .collect();
         self.commit(&format!("add {}", names.join(", "))).await?;
         self.head().await
     }

@@ -143,14 +143,14 @@ impl ConformanceMesh {
         eventually(CONVERGENCE, || async {
             for _ in 0..CONSECUTIVE {
                 let response = send(client, case).await?;
-                case.check(&response)
-                    .with_context(|| format!("{case:?}: {} {}", response.status, response.text()))?;
+                case.check(&response).with_context(|| {
+                    format!("{case:?}: {} {}", response.status, response.text())
+                })?;
             }
             Ok(())
         })
         .await
     }
-
 
     /// The share of `requests` requests to `http://echo{path}` each backend answered,
     /// after every one of them was answered 200.
@@ -162,7 +162,12 @@ impl ConformanceMesh {
         let mut counts = std::collections::BTreeMap::<String, usize>::new();
         for _ in 0..requests {
             let response = self.client.get(&format!("http://echo{path}")).await?;
-            anyhow::ensure!(response.status == 200, "{} {}", response.status, response.text());
+            anyhow::ensure!(
+                response.status == 200,
+                "{} {}",
+                response.status,
+                response.text()
+            );
             *counts.entry(response.app()?.name).or_default() += 1;
         }
         Ok(counts
@@ -174,7 +179,11 @@ impl ConformanceMesh {
 
 /// `case`'s request, sent from `client`.
 async fn send(client: &Client, case: &Case) -> anyhow::Result<Response> {
-    let host = if case.host.is_empty() { "echo" } else { case.host };
+    let host = if case.host.is_empty() {
+        "echo"
+    } else {
+        case.host
+    };
     let mut sent = request(http::Method::GET, &format!("http://{host}{}", case.path));
     for (name, value) in &case.headers {
         sent.headers_mut().append(
@@ -240,7 +249,10 @@ impl Case {
         anyhow::ensure!(response.status == status, "status, want {status}");
         for (name, value) in &self.response_headers {
             let seen = response.headers.get(*name).and_then(|v| v.to_str().ok());
-            anyhow::ensure!(seen == Some(value), "response header {name}: {seen:?}, want {value:?}");
+            anyhow::ensure!(
+                seen == Some(value),
+                "response header {name}: {seen:?}, want {value:?}"
+            );
         }
         for name in &self.response_absent {
             anyhow::ensure!(

@@ -236,8 +236,7 @@ async fn mesh_httproute_request_header_modifier() -> anyhow::Result<()> {
 /// MeshHTTPRouteBackendRequestHeaderModifier: the same filters on the backendRef.
 #[tokio::test]
 async fn mesh_httproute_backend_request_header_modifier() -> anyhow::Result<()> {
-    let mesh =
-        ConformanceMesh::start(&["httproute-request-header-modifier-backend.yaml"]).await?;
+    let mesh = ConformanceMesh::start(&["httproute-request-header-modifier-backend.yaml"]).await?;
     mesh.expect_all(&header_modifier_cases()).await
 }
 
@@ -267,7 +266,10 @@ async fn mesh_httproute_rewrite_path() -> anyhow::Result<()> {
         rewritten("/strip-prefix/three", "/three"),
         rewritten("/strip-prefix", "/"),
         rewritten("/full/one/two", "/one"),
-        with_headers(rewritten("/full/rewrite-path-and-modify-headers/test", "/test")),
+        with_headers(rewritten(
+            "/full/rewrite-path-and-modify-headers/test",
+            "/test",
+        )),
         with_headers(rewritten(
             "/prefix/rewrite-path-and-modify-headers/one",
             "/prefix/one",
@@ -294,7 +296,11 @@ async fn mesh_httproute_redirect_host_and_status() -> anyhow::Result<()> {
             302,
             "http://example.org/hostname-redirect",
         ),
-        redirect("/host-and-status", 301, "http://example.org/host-and-status"),
+        redirect(
+            "/host-and-status",
+            301,
+            "http://example.org/host-and-status",
+        ),
     ])
     .await
 }
@@ -309,10 +315,22 @@ async fn mesh_httproute_redirect_path() -> anyhow::Result<()> {
             302,
             "http://echo/replacement-prefix/lemon",
         ),
-        redirect("/full/path/original", 302, "http://echo/full-path-replacement"),
-        redirect("/path-and-host", 302, "http://example.org/replacement-prefix"),
+        redirect(
+            "/full/path/original",
+            302,
+            "http://echo/full-path-replacement",
+        ),
+        redirect(
+            "/path-and-host",
+            302,
+            "http://example.org/replacement-prefix",
+        ),
         redirect("/path-and-status", 301, "http://echo/replacement-prefix"),
-        redirect("/full-path-and-host", 302, "http://example.org/replacement-full"),
+        redirect(
+            "/full-path-and-host",
+            302,
+            "http://example.org/replacement-full",
+        ),
         redirect("/full-path-and-status", 301, "http://echo/replacement-full"),
     ])
     .await
@@ -324,7 +342,11 @@ async fn mesh_httproute_redirect_port() -> anyhow::Result<()> {
     let mesh = ConformanceMesh::start(&["httproute-redirect-port.yaml"]).await?;
     mesh.expect_all(&[
         redirect("/port", 302, "http://echo:8083/port"),
-        redirect("/port-and-host", 302, "http://example.org:8083/port-and-host"),
+        redirect(
+            "/port-and-host",
+            302,
+            "http://example.org:8083/port-and-host",
+        ),
         redirect("/port-and-status", 301, "http://echo:8083/port-and-status"),
         redirect(
             "/port-and-host-and-status",
@@ -341,7 +363,11 @@ async fn mesh_httproute_scheme_redirect() -> anyhow::Result<()> {
     let mesh = ConformanceMesh::start(&["httproute-redirect-scheme.yaml"]).await?;
     mesh.expect_all(&[
         redirect("/scheme", 302, "https://echo/scheme"),
-        redirect("/scheme-and-host", 302, "https://example.org/scheme-and-host"),
+        redirect(
+            "/scheme-and-host",
+            302,
+            "https://example.org/scheme-and-host",
+        ),
         redirect("/scheme-and-status", 301, "https://echo/scheme-and-status"),
         redirect(
             "/scheme-and-host-and-status",

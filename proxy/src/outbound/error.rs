@@ -63,9 +63,7 @@ impl ForwardError {
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::ConnectMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::NoRule { .. } => StatusCode::NOT_FOUND,
-            Self::NoWeightedBackend { .. } | Self::Location(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::NoWeightedBackend { .. } | Self::Location(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -85,7 +85,9 @@ async fn handle_on(
     let (backend, route_index, rule) = match select(service, port, mode, &request) {
         Ok(Decision::Forward(selected)) => selected,
         Ok(Decision::Redirect(rule, location)) => {
-            return redirected(&outbound, &snapshot, logged, service, rule, &location, start);
+            return redirected(
+                &outbound, &snapshot, logged, service, rule, &location, start,
+            );
         }
         Err(error) => return refused(&outbound, &snapshot, logged, error, start),
     };

@@ -120,7 +120,10 @@ impl HeaderModifier {
 enum PathModifier {
     Full(String),
     /// The rule's matched prefix (without a trailing `/`) and its replacement.
-    Prefix { matched: String, replacement: String },
+    Prefix {
+        matched: String,
+        replacement: String,
+    },
 }
 
 impl PathModifier {
@@ -172,11 +175,13 @@ impl Rewrite {
     fn compile(rewrite: proto::Rewrite, rule: &str) -> Result<Rewrite, InvalidRoute> {
         let hostname = match rewrite.hostname.as_str() {
             "" => None,
-            name => Some(HeaderValue::from_str(name).map_err(|_| InvalidRoute::Header {
-                rule: rule.to_string(),
-                name: "host".into(),
-                value: name.to_string(),
-            })?),
+            name => Some(
+                HeaderValue::from_str(name).map_err(|_| InvalidRoute::Header {
+                    rule: rule.to_string(),
+                    name: "host".into(),
+                    value: name.to_string(),
+                })?,
+            ),
         };
         Ok(Rewrite {
             hostname,
@@ -335,7 +340,10 @@ mod tests {
             "http://example.org:8083/p?a=1"
         );
         assert_eq!(at(&redirect("https", "", 0), 8080), "https://echo/p?a=1");
-        assert_eq!(at(&redirect("https", "", 8443), 80), "https://echo:8443/p?a=1");
+        assert_eq!(
+            at(&redirect("https", "", 8443), 80),
+            "https://echo:8443/p?a=1"
+        );
         assert_eq!(at(&redirect("http", "", 0), 8080), "http://echo/p?a=1");
     }
 

@@ -215,10 +215,12 @@ fn path_modifier(modifier: &PathModifier, prefix: &str) -> proto::PathModifier {
 /// The prefix of a rule's only match when it is a PathPrefix, without a trailing `/`.
 fn matched_prefix(matches: &[HttpRouteMatch]) -> &str {
     match matches {
-        [HttpRouteMatch {
-            path: PathMatch::Prefix(prefix),
-            ..
-        }] => prefix.trim_end_matches('/'),
+        [
+            HttpRouteMatch {
+                path: PathMatch::Prefix(prefix),
+                ..
+            },
+        ] => prefix.trim_end_matches('/'),
         _ => "",
     }
 }

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::Change;
 use crate::model::{
-    Config, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch, PathModifier,
+    Config, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch,
+    PathModifier,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -97,12 +97,7 @@ fn parents(object: &Object<'_>, reporter: &mut Reporter<'_>) {
     }
 }
 
-fn backend_ref(
-    object: &Object<'_>,
-    pointer: &str,
-    backend: &Value,
-    reporter: &mut Reporter<'_>,
-) {
+fn backend_ref(object: &Object<'_>, pointer: &str, backend: &Value, reporter: &mut Reporter<'_>) {
     let group = backend.get("group").and_then(Value::as_str).unwrap_or("");
     let kind = backend
         .get("kind")

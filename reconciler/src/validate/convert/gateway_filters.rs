@@ -118,7 +118,11 @@ fn path_modifier(object: &Object<'_>, pointer: &str, path: &Value, reporter: &mu
                 .hint(format!("`{field}` goes with `type: {name}`"));
         } else if !given && kind == name {
             reporter
-                .error(object, pointer, format!("path type {name} without `{field}`"))
+                .error(
+                    object,
+                    pointer,
+                    format!("path type {name} without `{field}`"),
+                )
                 .hint(format!("give the replacement in `{field}`"));
         }
     }
@@ -133,7 +137,12 @@ pub(super) fn redirect_and_rewrite(
     reporter: &mut Reporter<'_>,
 ) {
     let rule_filters = array(rule, "/filters");
-    let kind_of = |filter: &Value| filter.get("type").and_then(Value::as_str).map(str::to_owned);
+    let kind_of = |filter: &Value| {
+        filter
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     if rule_filters
         .iter()
         .any(|filter| kind_of(filter).as_deref() == Some("RequestRedirect"))
@@ -153,7 +162,9 @@ pub(super) fn redirect_and_rewrite(
         .collect::<Vec<_>>();
     let replaces_prefix = rule_filters.iter().chain(backend_filters).any(|filter| {
         ["requestRedirect", "urlRewrite"].iter().any(|field| {
-            filter.pointer(&format!("/{field}/path/type")).and_then(Value::as_str)
+            filter
+                .pointer(&format!("/{field}/path/type"))
+                .and_then(Value::as_str)
                 == Some("ReplacePrefixMatch")
         })
     });

@@ -44,10 +44,13 @@ fn backend_namespaces(
         for (position, backend) in rule.backends.iter().enumerate() {
             let namespace = &backend.namespace;
             if *namespace == route.namespace
-                || route.parents.iter().any(|parent| parent.namespace == *namespace)
-                || grants
+                || route
+                    .parents
                     .iter()
-                    .any(|grant| grant.allows("HTTPRoute", &route.namespace, namespace, &backend.name))
+                    .any(|parent| parent.namespace == *namespace)
+                || grants.iter().any(|grant| {
+                    grant.allows("HTTPRoute", &route.namespace, namespace, &backend.name)
+                })
             {
                 continue;
             }
