@@ -55,6 +55,19 @@ impl ConformanceMesh {
     /// The mesh with the namespace onboarded, the Mesh permissive and the upstream
     /// `manifests` committed in one revision, which both proxies have acknowledged.
     pub async fn start(manifests: &[&str]) -> anyhow::Result<Self> {
+        let mut files = Vec::new();
+        for manifest in manifests {
+            files.push(((*manifest).to_owned(), upstream_manifest(manifest)?));
+        }
+        Self::start_with(files, &[]).await
+    }
+
+    /// [`ConformanceMesh::start`] with manifests of our own, (file name, text), and
+    /// `client_arguments` given to echo-v1's proxy (where requests leave from).
+    pub async fn start_with(
+        manifests: Vec<(String, String)>,
+        client_arguments: &[&str],
+    ) -> anyhow::Result<Self> {
         let mesh = LocalMesh::start(&[]).await?;
         let examples = config_repo::examples_repo();
         let mesh_file = std::fs::read_to_string(examples.join("mesh.yaml"))?
@@ -67,9 +80,8 @@ impl ConformanceMesh {
                 format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"),
             ));
         }
-        for manifest in manifests {
+        for (manifest, text) in manifests {
             // In the folder of the namespace of its (first) object.
-            let text = upstream_manifest(manifest)?;
             let folder = if text.contains(&format!("namespace: {CONSUMER_NAMESPACE}\n")) {
                 CONSUMER_NAMESPACE
             } else {
@@ -82,15 +94,17 @@ impl ConformanceMesh {
         let mut workloads = Vec::new();
         for name in ["echo-v1", "echo-v2"] {
             let app = mesh.app(name).await?;
-            let proxy = mesh
+            let mut join = mesh
                 .join(NAMESPACE, name)
                 .named(name)
                 .service(name)
                 .service("echo")
                 .serves_http(app.address)
-                .serves_http_on(8080, app.address)
-                .start()
-                .await?;
+                .serves_http_on(8080, app.address);
+            if name == "echo-v1" {
+                join = join.arguments(client_arguments);
+            }
+            let proxy = join.start().await?;
             workloads.push((app, proxy));
         }
         mesh.reconciler.await_in_sync(&revision, 2).await?;

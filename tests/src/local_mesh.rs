@@ -174,6 +174,13 @@ impl Join<'_> {
         self
     }
 
+    /// Further command-line arguments of the proxy.
+    pub fn arguments(mut self, arguments: &[&str]) -> Self {
+        self.arguments
+            .extend(arguments.iter().map(|argument| (*argument).to_owned()));
+        self
+    }
+
     /// `--advertise ADDR`: peers are told to dial `address` instead of the inbound listener.
     pub fn advertise(mut self, address: SocketAddr) -> Self {
         self.arguments

@@ -12,7 +12,7 @@
 //! | `meshcd_proxy_inbound_handshake_failures_total` | counter | — | inbound TLS handshakes that failed (no or untrusted client certificate, …) |
 //! | `meshcd_proxy_upstream_connections_open` | gauge | — | mTLS connections to peer proxies open now (pooled HTTP/2, upgrades, TCP streams) |
 //! | `meshcd_proxy_upstream_connects_total` | counter | result (`ok`, `error`) | attempts to open an mTLS connection to a peer proxy |
-//! | `meshcd_proxy_retries_total` | counter | — | requests retried on another endpoint after a connection failure |
+//! | `meshcd_proxy_retries_total` | counter | — | requests sent again: on another endpoint after a connection failure, or by a route rule's `retry` |
 //! | `meshcd_proxy_endpoint_ejections_total` | counter | — | endpoints taken out of balancing after consecutive failures |
 //! | `meshcd_proxy_snapshot_reloads_total` | counter | result (`applied`, `rejected`) | snapshot file loads |
 //! | `meshcd_proxy_snapshot_info` | gauge | version | 1 for the snapshot version in force |
@@ -173,7 +173,7 @@ impl Metrics {
         );
         registry.register(
             "retries",
-            "Requests retried on another endpoint after a connection failure",
+            "Requests sent again: on another endpoint after a connection failure, or by a route rule's retry",
             self.retries.clone(),
         );
         registry.register(

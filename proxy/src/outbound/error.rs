@@ -49,6 +49,8 @@ pub enum ForwardError {
     NoWeightedBackend { rule: Arc<str> },
     #[error("the redirect location {0:?} is not a valid header value")]
     Location(String),
+    #[error("reading the request body: {0}")]
+    RequestBody(String),
 }
 
 impl ForwardError {
@@ -57,7 +59,9 @@ impl ForwardError {
             Self::NoSnapshot | Self::NoEndpoints { .. } | Self::Connect { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            Self::Route(RouteError::MissingHost) | Self::Path(_) => StatusCode::BAD_REQUEST,
+            Self::Route(RouteError::MissingHost) | Self::Path(_) | Self::RequestBody(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Route(_) => StatusCode::NOT_FOUND,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,

@@ -10,22 +10,22 @@ use std::time::{Duration, Instant};
 
 use http::header::LOCATION;
 use http::{HeaderValue, Method, Request, Response, Uri};
-use http_body_util::{Either, Empty};
-use hyper::body::{Body, Incoming};
+use http_body_util::Either;
+use hyper::body::Incoming;
 
 use super::error::ForwardError;
 use super::pool::Alpn;
 use super::select::{Decision, select};
-use super::{Outbound, balance, route, tcp};
+use super::send::{fail, send};
+use super::{Outbound, balance, retry, route, tcp};
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
-use crate::http::hop::{APP_UNAVAILABLE, DESTINATION_HEADER, PROXY_ERROR_HEADER};
+use crate::http::hop::DESTINATION_HEADER;
 use crate::http::path;
 use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
 use crate::snapshot::routes::Rule;
 use crate::snapshot::{Backend, Service, Snapshot};
-use crate::upstream::UpstreamBody;
 use meshcd_support::error_chain;
 
 /// The service function of outbound HTTP connections.
@@ -92,19 +92,12 @@ async fn handle_on(
         Err(error) => return refused(&outbound, &snapshot, logged, error, start),
     };
     if let Some((rule, chosen)) = rule {
-        // The path as it was matched, which a rewrite changes (`select` normalised it).
-        let matched = if rule.rewrites_path() {
-            path::normalize(request.method(), request.uri().path(), mode)
-                .map(std::borrow::Cow::into_owned)
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        rule.modify_request(chosen, &mut request, &matched);
+        rule.modify_request(chosen, &mut request, mode);
     }
     let metrics = &backend.metrics[route_index];
     metrics.request();
-    let response = match forward(&outbound, &snapshot, backend, port, request).await {
+    let by_rule = rule.map(|(rule, _)| rule);
+    let response = match forward(&outbound, &snapshot, backend, port, request, by_rule).await {
         Ok(mut response) => {
             if let Some((rule, chosen)) = rule {
                 rule.modify_response(chosen, response.headers_mut());
@@ -193,18 +186,22 @@ fn refused(
     response
 }
 
+/// Forwards `request` to `backend`, within the request timeout: the route rule's when it
+/// sets one (`0s`: none), else the Mesh's. A rule's per-attempt timeout and retries apply
+/// inside it.
 async fn forward(
     outbound: &Outbound,
     snapshot: &Snapshot,
     backend: &Backend,
     port: u16,
     mut request: Request<Incoming>,
+    rule: Option<&Rule>,
 ) -> Result<Response<ResponseBody>, ForwardError> {
     let connect_timeout = snapshot.connect_timeout(outbound.connect_timeout);
-    let request_timeout = snapshot.request_timeout(outbound.request_timeout);
-    let timeout = || ForwardError::Timeout {
-        backend: backend.service.clone(),
-        timeout: request_timeout,
+    let request_timeout = match rule.and_then(|rule| rule.request_timeout) {
+        Some(timeout) if timeout.is_zero() => None,
+        Some(timeout) => Some(timeout),
+        None => Some(snapshot.request_timeout(outbound.request_timeout)),
     };
     if let Some(destination) = backend.destination(port) {
         let value = if headers::is_grpc(&request) {
@@ -216,122 +213,44 @@ async fn forward(
     }
     if headers::is_upgrade(&request) {
         let upgraded = upgrade_request(outbound, backend, connect_timeout, request);
-        return match tokio::time::timeout(request_timeout, upgraded).await {
-            Ok(result) => result.map(respond::relayed),
-            Err(_) => Err(timeout()),
-        };
+        return within(request_timeout, backend, upgraded)
+            .await
+            .map(respond::relayed);
     }
     headers::strip_hop_by_hop(request.headers_mut());
-    let sent = send(
-        outbound,
-        backend,
-        connect_timeout,
-        request.map(Either::Left),
-    );
-    match tokio::time::timeout(request_timeout, sent).await {
-        Ok(result) => result.map(respond::relayed),
-        Err(_) => Err(timeout()),
-    }
-}
-
-/// Safe to send twice: an idempotent method without a body.
-fn retryable(request: &Request<UpstreamBody>) -> bool {
-    matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
-    ) && request.body().is_end_stream()
-}
-
-fn copy_for_retry(request: &Request<UpstreamBody>) -> Request<UpstreamBody> {
-    let mut copy = Request::new(Either::Right(Empty::new()));
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = Uri::clone(request.uri());
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    copy
-}
-
-/// Sends on a pooled connection. A request that never left (no connection) is retried
-/// once on another endpoint whatever its method; one that left is retried only when it
-/// is idempotent and bodiless (a copy is kept for that, and only when there is another
-/// endpoint to go to).
-async fn send(
-    outbound: &Outbound,
-    backend: &Backend,
-    connect_timeout: Duration,
-    request: Request<UpstreamBody>,
-) -> Result<Response<Incoming>, ForwardError> {
-    let mut spare =
-        (backend.endpoints.len() > 1 && retryable(&request)).then(|| copy_for_retry(&request));
-    let mut unsent = Some(request);
-    let mut avoid = None;
-    let mut last_error = ForwardError::NoEndpoints {
-        backend: backend.service.clone(),
+    let response = match rule {
+        Some(rule) if rule.retry.is_some() || rule.backend_timeout.is_some() => {
+            let sent = retry::send_by_rule(outbound, backend, connect_timeout, request, rule);
+            within(request_timeout, backend, sent).await
+        }
+        _ => {
+            let sent = send(
+                outbound,
+                backend,
+                connect_timeout,
+                request.map(Either::Left),
+            );
+            within(request_timeout, backend, sent).await
+        }
     };
-    for attempt in 0..2 {
-        let Some(endpoint) = balance::choose(&backend.endpoints, avoid.as_deref()) else {
-            break;
-        };
-        let Some(request) = unsent.take().or_else(|| spare.take()) else {
-            break;
-        };
-        if attempt > 0 {
-            outbound.metrics.retries.inc();
-        }
-        let _in_flight = endpoint.start();
-        let mut sender = match outbound.pool.http(endpoint, connect_timeout).await {
-            Ok(sender) => sender,
-            Err(source) => {
-                fail(outbound, endpoint);
-                unsent = Some(request);
-                last_error = ForwardError::Connect {
-                    backend: backend.service.clone(),
-                    source,
-                };
-                avoid = Some(endpoint.clone());
-                continue;
-            }
-        };
-        match sender.try_send_request(request).await {
-            Ok(response) => {
-                let app_unavailable = response
-                    .headers()
-                    .get(&PROXY_ERROR_HEADER)
-                    .is_some_and(|v| v == APP_UNAVAILABLE);
-                if app_unavailable {
-                    fail(outbound, endpoint);
-                    if attempt == 0 && spare.is_some() {
-                        avoid = Some(endpoint.clone());
-                        last_error = ForwardError::Upstream {
-                            backend: backend.service.clone(),
-                            endpoint: endpoint.address.clone(),
-                            message: "the app behind it is unavailable".into(),
-                        };
-                        continue;
-                    }
-                } else {
-                    endpoint.succeeded();
-                }
-                return Ok(response);
-            }
-            Err(mut error) => {
-                fail(outbound, endpoint);
-                unsent = error.take_message();
-                last_error = ForwardError::Upstream {
-                    backend: backend.service.clone(),
-                    endpoint: endpoint.address.clone(),
-                    message: error_chain(error.error()),
-                };
-                avoid = Some(endpoint.clone());
-            }
-        }
-    }
-    Err(last_error)
+    response.map(respond::relayed)
 }
 
-fn fail(outbound: &Outbound, endpoint: &crate::upstream::endpoint::Endpoint) {
-    if endpoint.failed() {
-        outbound.metrics.ejections.inc();
+/// `sent`, or a timeout error once `timeout` (if any) has passed.
+async fn within<T>(
+    timeout: Option<Duration>,
+    backend: &Backend,
+    sent: impl Future<Output = Result<T, ForwardError>>,
+) -> Result<T, ForwardError> {
+    let Some(timeout) = timeout else {
+        return sent.await;
+    };
+    match tokio::time::timeout(timeout, sent).await {
+        Ok(result) => result,
+        Err(_) => Err(ForwardError::Timeout {
+            backend: backend.service.clone(),
+            timeout,
+        }),
     }
 }
 
@@ -511,16 +430,5 @@ mod tests {
             chosen(&snapshot, &to("/beta/..%2Fx")),
             ("api.shop".into(), 0)
         );
-    }
-
-    #[test]
-    fn only_idempotent_bodiless_requests_are_retried_after_being_sent() {
-        let get: Request<UpstreamBody> = Request::new(Either::Right(Empty::new()));
-        assert!(retryable(&get));
-        let mut post: Request<UpstreamBody> = Request::new(Either::Right(Empty::new()));
-        *post.method_mut() = Method::POST;
-        assert!(!retryable(&post));
-        let copy = copy_for_retry(&get);
-        assert_eq!(copy.method(), Method::GET);
     }
 }

@@ -8,8 +8,10 @@
 //! - `split` (in `http`): TrafficSplit backend by weight, per request; A/B matches.
 //! - `balance`: endpoint by power of two choices on in-flight load, skipping ejected ones.
 //! - `pool`: one multiplexed mTLS HTTP/2 connection per endpoint, SPIFFE-verified.
-//! - `http`: the request's way through the above, retry once elsewhere on connection
-//!   failure, request timeout (504), metrics and access log.
+//! - `send`: one request to a backend's endpoint, retried once elsewhere on connection
+//!   failure; `retry`: a route rule's per-attempt timeout and retries around it.
+//! - `http`: the request's way through the above, request timeout (504), metrics and
+//!   access log.
 //! - `tcp`: the same for TCP service ports, per connection.
 
 pub mod balance;
@@ -18,8 +20,10 @@ mod http;
 pub mod listener;
 pub mod on_demand;
 pub mod pool;
+mod retry;
 mod route;
 mod select;
+mod send;
 pub mod tcp;
 mod transparent;
 

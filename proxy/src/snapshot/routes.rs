@@ -3,6 +3,7 @@
 //! (`route_filters`). Finding a request's rule scans the matches without allocating.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, Method, Request};
 use meshcd_schemas::proto;
@@ -10,6 +11,7 @@ use regex::Regex;
 
 use super::Backend;
 use super::route_filters::{Filters, Redirect};
+use crate::http::path::{self, PathNormalization};
 use crate::upstream::split::WeightedChoice;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,16 +54,64 @@ pub struct Rule {
     pub backends: Vec<Backend>,
     pub weights: Option<WeightedChoice>,
     pub redirect: Option<Redirect>,
+    /// The whole exchange, retries included: `None` the Mesh's request timeout,
+    /// `Some(ZERO)` none.
+    pub request_timeout: Option<Duration>,
+    /// Each attempt (`None`: none of its own).
+    pub backend_timeout: Option<Duration>,
+    pub retry: Option<RetryPolicy>,
     filters: Filters,
     /// Per backend (as `backends`): its own filters.
     backend_filters: Vec<Filters>,
 }
 
+/// A rule's retries (GEP-1731): connection failures and timed-out attempts are retried,
+/// answers when their status is listed; at most `attempts` times, waiting `backoff`
+/// (doubling) before each.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub codes: Vec<u16>,
+    pub attempts: u32,
+    pub backoff: Duration,
+}
+
+/// The least wait before a retry when the route names none (Envoy's and Istio's
+/// default).
+const DEFAULT_BACKOFF: Duration = Duration::from_millis(25);
+
+impl RetryPolicy {
+    fn compile(policy: proto::RetryPolicy) -> RetryPolicy {
+        RetryPolicy {
+            codes: policy
+                .codes
+                .iter()
+                .filter_map(|code| u16::try_from(*code).ok())
+                .collect(),
+            attempts: policy.attempts,
+            backoff: policy
+                .backoff_ms
+                .map_or(DEFAULT_BACKOFF, Duration::from_millis),
+        }
+    }
+}
+
 impl Rule {
-    /// The rule's filters, then the chosen backend's. `path`: the request's path as it
-    /// was matched.
-    pub fn modify_request<B>(&self, backend: usize, request: &mut Request<B>, path: &str) {
-        self.filters.modify_request(request, path);
+    /// The rule's filters, then the chosen backend's. `mode`: how the path was normalised
+    /// when it was matched (a rewrite changes the path as it was matched).
+    pub fn modify_request<B>(
+        &self,
+        backend: usize,
+        request: &mut Request<B>,
+        mode: PathNormalization,
+    ) {
+        let matched = if self.filters.rewrites_path() {
+            path::normalize(request.method(), request.uri().path(), mode)
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        self.filters.modify_request(request, &matched);
         if let Some(own) = self.backend_filters.get(backend) {
             // A backend's path rewrite changes the path as the rule left it.
             let current = if own.rewrites_path() {
@@ -79,11 +129,6 @@ impl Rule {
             own.modify_response(headers);
         }
         self.filters.modify_response(headers);
-    }
-
-    /// Whether forwarding needs the path as it was matched (a filter rewrites it).
-    pub fn rewrites_path(&self) -> bool {
-        self.filters.rewrites_path()
     }
 }
 
@@ -186,6 +231,11 @@ impl RouteTable {
                         .redirect
                         .map(|redirect| Redirect::compile(redirect, &name))
                         .transpose()?,
+                    request_timeout: rule.request_timeout_ms.map(Duration::from_millis),
+                    backend_timeout: Some(rule.backend_timeout_ms)
+                        .filter(|ms| *ms > 0)
+                        .map(Duration::from_millis),
+                    retry: rule.retry.map(RetryPolicy::compile),
                     name,
                     backends,
                     weights,

@@ -118,6 +118,13 @@ fn table(
                 response_headers: own.response_headers,
                 redirect: own.redirect,
                 rewrite: own.rewrite,
+                request_timeout_ms: rule.request_timeout.map(millis),
+                backend_timeout_ms: rule.backend_timeout.map_or(0, millis),
+                retry: rule.retry.as_ref().map(|retry| proto::RetryPolicy {
+                    codes: retry.codes.iter().copied().map(u32::from).collect(),
+                    attempts: retry.attempts,
+                    backoff_ms: retry.backoff.map(millis),
+                }),
             });
             for (match_index, item) in rule.matches.iter().enumerate() {
                 let key = (precedence(item), route_order, rule_index, match_index);
@@ -132,6 +139,10 @@ fn table(
         rules,
         consumer_namespace: String::new(),
     }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The filters of a rule or a backendRef, compiled (at most one of each type: the API's
@@ -307,6 +318,9 @@ mod tests {
                     weight: 1,
                     filters: Vec::new(),
                 }],
+                request_timeout: None,
+                backend_timeout: None,
+                retry: None,
             }],
         }
     }

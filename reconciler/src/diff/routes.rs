@@ -10,6 +10,7 @@ use crate::model::{
     Config, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch,
     PathModifier,
 };
+use crate::validate::convert::units::format_duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -122,7 +123,40 @@ fn rule_line(index: usize, rule: &HttpRouteRule) -> String {
         backends.join(", ")
     };
     let filtered = filters_text(&rule.filters);
-    format!("rule {name}: {}{filtered} → {to}", matches.join(" or "))
+    format!(
+        "rule {name}: {}{filtered} → {to}{}",
+        matches.join(" or "),
+        resilience_text(rule)
+    )
+}
+
+/// ` (timeout 10s, per attempt 2s, retry 500/503 ×2 after 100ms)`, or "" without any.
+fn resilience_text(rule: &HttpRouteRule) -> String {
+    let mut parts = Vec::new();
+    if let Some(timeout) = rule.request_timeout {
+        parts.push(format!("timeout {}", format_duration(timeout)));
+    }
+    if let Some(timeout) = rule.backend_timeout {
+        parts.push(format!("per attempt {}", format_duration(timeout)));
+    }
+    if let Some(retry) = &rule.retry {
+        let codes: Vec<String> = retry.codes.iter().map(u16::to_string).collect();
+        let on = if codes.is_empty() {
+            "on failure".to_string()
+        } else {
+            codes.join("/")
+        };
+        let mut text = format!("retry {on} ×{}", retry.attempts);
+        if let Some(backoff) = retry.backoff {
+            text.push_str(&format!(" after {}", format_duration(backoff)));
+        }
+        parts.push(text);
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 /// ` (set x-env: mesh on requests; redirect 301 to host example.org)`, or "" without
@@ -278,6 +312,23 @@ spec:
                 "rule old: path = /old (rewrite, host legacy, path /) → api-v1:80 100% (remove x-debug on requests)",
                 // An unnamed rule is labelled by its index, which moved.
                 "rule 2: path /* → api-v1:80 90%, api-v2:80 10%",
+            ]
+        );
+    }
+
+    #[test]
+    fn timeouts_and_retries_are_spelled_out_in_the_gateway_api_duration_form() {
+        let head = BASE.replace(
+            "    backendRefs: [{name: api-v2, port: 80}]",
+            "    backendRefs: [{name: api-v2, port: 80}]
+    timeouts: {request: 90s, backendRequest: 1500ms}
+    retry: {codes: [502, 503], attempts: 2, backoff: 50ms}",
+        );
+        let changes = diff(&config(BASE), &config(&head), &Options::default(), None);
+        assert_eq!(
+            changes.routes[0].added,
+            [
+                "rule v2: path /v2* → api-v2:80 100% (timeout 1m30s, per attempt 1s500ms, retry 502/503 ×2 after 50ms)"
             ]
         );
     }

@@ -4,6 +4,8 @@
 //! backendRef without a weight has weight 1, …), so what is here is what meshcd does; what
 //! it does not implement yet is refused by `validate`, not modelled.
 
+use std::time::Duration;
+
 /// A Service a route is bound to (`parentRefs[]` with `kind: Service`): all of its ports,
 /// or one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,23 @@ pub struct HttpRouteRule {
     pub matches: Vec<HttpRouteMatch>,
     pub filters: Vec<HttpFilter>,
     pub backends: Vec<BackendRef>,
+    /// `timeouts.request`: the whole exchange, retries included; `Some(ZERO)`: none;
+    /// `None`: the Mesh's request timeout.
+    pub request_timeout: Option<Duration>,
+    /// `timeouts.backendRequest`: each attempt; `Some(ZERO)`: none.
+    pub backend_timeout: Option<Duration>,
+    pub retry: Option<Retry>,
+}
+
+/// A rule's `retry` (GEP-1731): which answers are retried, how often, how long apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retry {
+    /// Status codes retried; connection failures and timed-out attempts always are.
+    pub codes: Vec<u16>,
+    /// Retries after the first attempt (`attempts`, 1 when unset).
+    pub attempts: u32,
+    /// The least wait before a retry (`backoff`); `None`: meshcd's own.
+    pub backoff: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -211,6 +211,30 @@ pub struct RouteRule {
     /// Present: the request's host or path is rewritten before it is forwarded.
     #[prost(message, optional, tag = "6")]
     pub rewrite: ::core::option::Option<Rewrite>,
+    /// timeouts.request: the whole exchange, retries included. Absent: the Mesh's request
+    /// timeout; 0: none.
+    #[prost(uint64, optional, tag = "7")]
+    pub request_timeout_ms: ::core::option::Option<u64>,
+    /// timeouts.backendRequest: each attempt. Absent or 0: none of its own.
+    #[prost(uint64, tag = "8")]
+    pub backend_timeout_ms: u64,
+    /// Present: failed attempts are tried again.
+    #[prost(message, optional, tag = "9")]
+    pub retry: ::core::option::Option<RetryPolicy>,
+}
+/// A rule's retry (GEP-1731). Connection failures and timed-out attempts are always
+/// retried; answers only when their status is listed.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RetryPolicy {
+    #[prost(uint32, repeated, tag = "1")]
+    pub codes: ::prost::alloc::vec::Vec<u32>,
+    /// Retries after the first attempt.
+    #[prost(uint32, tag = "2")]
+    pub attempts: u32,
+    /// The least wait before a retry, doubling from one retry to the next. Absent: the
+    /// proxy's own.
+    #[prost(uint64, optional, tag = "3")]
+    pub backoff_ms: ::core::option::Option<u64>,
 }
 /// A RequestRedirect filter. Each part left empty is the request's own; the port is the
 /// scheme's well-known one when the scheme is set, else the service port the request was

@@ -3495,6 +3495,141 @@ impl<'de> serde::Deserialize<'de> for Refused {
         deserializer.deserialize_struct("meshcd.v1.Refused", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for RetryPolicy {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.codes.is_empty() {
+            len += 1;
+        }
+        if self.attempts != 0 {
+            len += 1;
+        }
+        if self.backoff_ms.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.RetryPolicy", len)?;
+        if !self.codes.is_empty() {
+            struct_ser.serialize_field("codes", &self.codes)?;
+        }
+        if self.attempts != 0 {
+            struct_ser.serialize_field("attempts", &self.attempts)?;
+        }
+        if let Some(v) = self.backoff_ms.as_ref() {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("backoffMs", ToString::to_string(&v).as_str())?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RetryPolicy {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "codes",
+            "attempts",
+            "backoff_ms",
+            "backoffMs",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Codes,
+            Attempts,
+            BackoffMs,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "codes" => Ok(GeneratedField::Codes),
+                            "attempts" => Ok(GeneratedField::Attempts),
+                            "backoffMs" | "backoff_ms" => Ok(GeneratedField::BackoffMs),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RetryPolicy;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.RetryPolicy")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RetryPolicy, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut codes__ = None;
+                let mut attempts__ = None;
+                let mut backoff_ms__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Codes => {
+                            if codes__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("codes"));
+                            }
+                            codes__ = 
+                                Some(map_.next_value::<Vec<::pbjson::private::NumberDeserialize<_>>>()?
+                                    .into_iter().map(|x| x.0).collect())
+                            ;
+                        }
+                        GeneratedField::Attempts => {
+                            if attempts__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("attempts"));
+                            }
+                            attempts__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::BackoffMs => {
+                            if backoff_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("backoffMs"));
+                            }
+                            backoff_ms__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(RetryPolicy {
+                    codes: codes__.unwrap_or_default(),
+                    attempts: attempts__.unwrap_or_default(),
+                    backoff_ms: backoff_ms__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.RetryPolicy", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Rewrite {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -3791,6 +3926,15 @@ impl serde::Serialize for RouteRule {
         if self.rewrite.is_some() {
             len += 1;
         }
+        if self.request_timeout_ms.is_some() {
+            len += 1;
+        }
+        if self.backend_timeout_ms != 0 {
+            len += 1;
+        }
+        if self.retry.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteRule", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -3810,6 +3954,19 @@ impl serde::Serialize for RouteRule {
         if let Some(v) = self.rewrite.as_ref() {
             struct_ser.serialize_field("rewrite", v)?;
         }
+        if let Some(v) = self.request_timeout_ms.as_ref() {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("requestTimeoutMs", ToString::to_string(&v).as_str())?;
+        }
+        if self.backend_timeout_ms != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("backendTimeoutMs", ToString::to_string(&self.backend_timeout_ms).as_str())?;
+        }
+        if let Some(v) = self.retry.as_ref() {
+            struct_ser.serialize_field("retry", v)?;
+        }
         struct_ser.end()
     }
 }
@@ -3828,6 +3985,11 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
             "responseHeaders",
             "redirect",
             "rewrite",
+            "request_timeout_ms",
+            "requestTimeoutMs",
+            "backend_timeout_ms",
+            "backendTimeoutMs",
+            "retry",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -3838,6 +4000,9 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
             ResponseHeaders,
             Redirect,
             Rewrite,
+            RequestTimeoutMs,
+            BackendTimeoutMs,
+            Retry,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -3865,6 +4030,9 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                             "responseHeaders" | "response_headers" => Ok(GeneratedField::ResponseHeaders),
                             "redirect" => Ok(GeneratedField::Redirect),
                             "rewrite" => Ok(GeneratedField::Rewrite),
+                            "requestTimeoutMs" | "request_timeout_ms" => Ok(GeneratedField::RequestTimeoutMs),
+                            "backendTimeoutMs" | "backend_timeout_ms" => Ok(GeneratedField::BackendTimeoutMs),
+                            "retry" => Ok(GeneratedField::Retry),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -3890,6 +4058,9 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                 let mut response_headers__ = None;
                 let mut redirect__ = None;
                 let mut rewrite__ = None;
+                let mut request_timeout_ms__ = None;
+                let mut backend_timeout_ms__ = None;
+                let mut retry__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -3928,6 +4099,28 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                             }
                             rewrite__ = map_.next_value()?;
                         }
+                        GeneratedField::RequestTimeoutMs => {
+                            if request_timeout_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("requestTimeoutMs"));
+                            }
+                            request_timeout_ms__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::BackendTimeoutMs => {
+                            if backend_timeout_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("backendTimeoutMs"));
+                            }
+                            backend_timeout_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Retry => {
+                            if retry__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("retry"));
+                            }
+                            retry__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(RouteRule {
@@ -3937,6 +4130,9 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                     response_headers: response_headers__,
                     redirect: redirect__,
                     rewrite: rewrite__,
+                    request_timeout_ms: request_timeout_ms__,
+                    backend_timeout_ms: backend_timeout_ms__.unwrap_or_default(),
+                    retry: retry__,
                 })
             }
         }

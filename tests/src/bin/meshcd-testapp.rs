@@ -5,13 +5,15 @@
 //!
 //! Requests: any path → 200 with `{name, method, path, query, headers, connection,
 //! version, body_bytes}`; `/slow?ms=N` answers after N ms; `/status/NNN` answers with
-//! status NNN; `Connection: upgrade` + `Upgrade: websocket` → 101, then raw bytes echoed.
+//! status NNN; `/flaky?key=K&fail=N&status=S` answers S (500 by default) to the first N
+//! requests with key K, then as any path; `Connection: upgrade` + `Upgrade: websocket` →
+//! 101, then raw bytes echoed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -24,6 +26,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
+
+/// Failures `/flaky` answered so far, by key (one app per process).
+static FLAKY: LazyLock<Mutex<HashMap<String, u32>>> = LazyLock::new(Mutex::default);
 
 /// Longest `/slow` delay honoured, so a typo cannot hang a test run.
 const MAX_DELAY: Duration = Duration::from_secs(60);
@@ -180,6 +185,11 @@ async fn respond(
     if path == "/slow" {
         tokio::time::sleep(requested_delay(&query).min(MAX_DELAY)).await;
     }
+    if path == "/flaky"
+        && let Some(status) = flaky(&query)
+    {
+        return Ok(plain(status, format!("{name}: flaky failure")));
+    }
     let status = path
         .strip_prefix("/status/")
         .and_then(|code| code.parse::<u16>().ok())
@@ -203,6 +213,30 @@ async fn respond(
         HeaderValue::from_static("application/json"),
     );
     Ok(response)
+}
+
+/// The failure `/flaky?key=K&fail=N&status=S` still owes key K, counting it; `None` once
+/// it failed N times.
+fn flaky(query: &str) -> Option<StatusCode> {
+    let value = |name: &str| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    };
+    let key = value("key").unwrap_or_default().to_owned();
+    let fail: u32 = value("fail")?.parse().ok()?;
+    let status = value("status")
+        .and_then(|code| code.parse::<u16>().ok())
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut failures = FLAKY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let failed = failures.entry(key).or_default();
+    (*failed < fail).then(|| {
+        *failed += 1;
+        status
+    })
 }
 
 /// `ms=N` from a query string; no delay when absent or malformed.

@@ -3,14 +3,16 @@
 //! read; `gateway_checks` refuses the rest (GRPCRoute among it) at its field. The schema has
 //! already checked types and enums; the CEL rules of the CRDs are checked in `semantic`.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use super::gateway_checks;
-use super::units::port;
+use super::units::{parse_duration, port};
 use super::{array, string};
 use crate::model::{
     BackendRef, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule,
-    ParentService, PathMatch, PathModifier, Redirect, ReferenceGrant, Rewrite, ValueMatch,
+    ParentService, PathMatch, PathModifier, Redirect, ReferenceGrant, Retry, Rewrite, ValueMatch,
 };
 use crate::validate::report::{Object, Reporter};
 
@@ -62,6 +64,9 @@ pub fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Ht
             matches: vec![every_path()],
             filters: Vec::new(),
             backends: Vec::new(),
+            request_timeout: None,
+            backend_timeout: None,
+            retry: None,
         }],
     };
     Some(HttpRoute {
@@ -95,7 +100,30 @@ fn http_rule(object: &Object<'_>, rule: &Value) -> HttpRouteRule {
             .iter()
             .map(|backend| backend_ref(backend, &namespace))
             .collect(),
+        request_timeout: duration(rule, "/timeouts/request"),
+        backend_timeout: duration(rule, "/timeouts/backendRequest"),
+        retry: rule.get("retry").map(|retry| Retry {
+            codes: array(retry, "/codes")
+                .iter()
+                .filter_map(Value::as_u64)
+                .filter_map(|code| u16::try_from(code).ok())
+                .collect(),
+            attempts: retry
+                .get("attempts")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(1),
+            backoff: duration(retry, "/backoff"),
+        }),
     }
+}
+
+/// A GEP-2257 duration (the schema checked its form).
+fn duration(value: &Value, pointer: &str) -> Option<Duration> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .and_then(|text| parse_duration(text).ok())
 }
 
 fn http_match(item: &Value) -> HttpRouteMatch {

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::array;
 use super::gateway_filters::{FilterList, filters, redirect_and_rewrite};
+use super::units::parse_duration;
 use crate::validate::report::{Object, Reporter};
 use crate::validate::semantic::check_full_match;
 
@@ -41,16 +42,7 @@ pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
             reporter,
         );
         redirect_and_rewrite(object, &pointer, rule, reporter);
-        for field in ["timeouts", "retry"] {
-            if rule.get(field).is_some() {
-                not_yet(
-                    object,
-                    &format!("{pointer}/{field}"),
-                    &format!("`{field}`"),
-                    reporter,
-                );
-            }
-        }
+        timeouts(object, &pointer, rule, reporter);
         for (position, backend) in array(rule, "/backendRefs").iter().enumerate() {
             backend_ref(
                 object,
@@ -67,6 +59,28 @@ pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
                 reporter,
             );
         }
+    }
+}
+
+/// The CRD's rule: an attempt may not be given longer than the whole request, unless the
+/// request has no timeout (`0s`).
+fn timeouts(object: &Object<'_>, pointer: &str, rule: &Value, reporter: &mut Reporter<'_>) {
+    let duration = |field: &str| {
+        let text = rule.pointer(&format!("/timeouts/{field}"))?.as_str()?;
+        Some((text, parse_duration(text).ok()?))
+    };
+    if let (Some((request, whole)), Some((backend, attempt))) =
+        (duration("request"), duration("backendRequest"))
+        && !whole.is_zero()
+        && attempt > whole
+    {
+        reporter
+            .error(
+                object,
+                &format!("{pointer}/timeouts/backendRequest"),
+                format!("backendRequest {backend} is longer than request {request}"),
+            )
+            .hint("the request timeout covers every attempt: make backendRequest at most as long");
     }
 }
 

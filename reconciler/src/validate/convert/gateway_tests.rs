@@ -1,5 +1,7 @@
 use crate::load::load_files;
-use crate::model::{HttpFilter, PathMatch, PathModifier, Redirect, Rewrite};
+use std::time::Duration;
+
+use crate::model::{HttpFilter, PathMatch, PathModifier, Redirect, Retry, Rewrite};
 use crate::test_support::config;
 use crate::validate::validate;
 
@@ -119,7 +121,6 @@ spec:
     - type: RequestMirror
       requestMirror: {{backendRef: {{name: audit, port: 80}}}}
     backendRefs: [{{name: api-v1, port: 80}}]
-    timeouts: {{request: 1s}}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: GRPCRoute
@@ -130,8 +131,7 @@ spec:
     ));
     for expected in [
         "12: the RequestMirror filter is not implemented by meshcd yet",
-        "15: `timeouts` is not implemented by meshcd yet",
-        "18: GRPCRoute is not implemented by meshcd yet",
+        "17: GRPCRoute is not implemented by meshcd yet",
     ] {
         assert!(
             found.iter().any(|d| d == expected),
@@ -409,4 +409,51 @@ spec:
             "{expected:?} not in {found:#?}"
         );
     }
+}
+
+#[test]
+fn timeouts_and_retries_are_read_and_an_attempt_may_not_outlast_the_request() {
+    let route = format!(
+        "{NAMESPACES}apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: api, namespace: shop}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: api, port: 80}}]
+  rules:
+  - timeouts: {{request: 1m30s, backendRequest: 500ms}}
+    retry: {{codes: [500, 503], attempts: 2, backoff: 100ms}}
+    backendRefs: [{{name: api-v1, port: 80}}]
+  - timeouts: {{request: 0s, backendRequest: 1h}}
+    retry: {{}}
+    backendRefs: [{{name: api-v1, port: 80}}]
+"
+    );
+    let config = config(&route);
+    let rules = &config.http_routes[0].value.rules;
+    assert_eq!(rules[0].request_timeout, Some(Duration::from_secs(90)));
+    assert_eq!(rules[0].backend_timeout, Some(Duration::from_millis(500)));
+    assert_eq!(
+        rules[0].retry,
+        Some(Retry {
+            codes: vec![500, 503],
+            attempts: 2,
+            backoff: Some(Duration::from_millis(100)),
+        })
+    );
+    // `0s`: no request timeout, so any attempt timeout fits; an empty retry retries once.
+    assert_eq!(rules[1].request_timeout, Some(Duration::ZERO));
+    assert_eq!(rules[1].retry.as_ref().map(|r| r.attempts), Some(1));
+
+    let found = diagnostics(&route.replace("request: 1m30s", "request: 100ms"));
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("11: backendRequest 500ms is longer than request 100ms")),
+        "{found:#?}"
+    );
+    let found = diagnostics(&route.replace("backoff: 100ms", "backoff: 1.5s"));
+    assert!(
+        found.iter().any(|d| d.starts_with("12:")),
+        "a duration GEP-2257 does not allow: {found:#?}"
+    );
 }

@@ -1,0 +1,134 @@
+//! One request to a backend: on a pooled connection to one of its endpoints, chosen by
+//! load, with one retry elsewhere when the connection failed (and, for a request that left,
+//! only when it is idempotent and bodiless); failures count towards ejecting an endpoint.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, Uri};
+use http_body_util::{Either, Full};
+use hyper::body::{Body, Incoming};
+
+use super::error::ForwardError;
+use super::{Outbound, balance};
+use crate::http::hop::{APP_UNAVAILABLE, PROXY_ERROR_HEADER};
+use crate::snapshot::Backend;
+use crate::upstream::UpstreamBody;
+use meshcd_support::error_chain;
+
+/// Safe to send twice: an idempotent method without a body.
+fn retryable(request: &Request<UpstreamBody>) -> bool {
+    matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
+    ) && request.body().is_end_stream()
+}
+
+fn copy_for_retry(request: &Request<UpstreamBody>) -> Request<UpstreamBody> {
+    let mut copy = Request::new(Either::Right(Full::new(Bytes::new())));
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = Uri::clone(request.uri());
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    copy
+}
+
+/// Sends on a pooled connection. A request that never left (no connection) is retried
+/// once on another endpoint whatever its method; one that left is retried only when it
+/// is idempotent and bodiless (a copy is kept for that, and only when there is another
+/// endpoint to go to).
+pub(super) async fn send(
+    outbound: &Outbound,
+    backend: &Backend,
+    connect_timeout: Duration,
+    request: Request<UpstreamBody>,
+) -> Result<Response<Incoming>, ForwardError> {
+    let mut spare =
+        (backend.endpoints.len() > 1 && retryable(&request)).then(|| copy_for_retry(&request));
+    let mut unsent = Some(request);
+    let mut avoid = None;
+    let mut last_error = ForwardError::NoEndpoints {
+        backend: backend.service.clone(),
+    };
+    for attempt in 0..2 {
+        let Some(endpoint) = balance::choose(&backend.endpoints, avoid.as_deref()) else {
+            break;
+        };
+        let Some(request) = unsent.take().or_else(|| spare.take()) else {
+            break;
+        };
+        if attempt > 0 {
+            outbound.metrics.retries.inc();
+        }
+        let _in_flight = endpoint.start();
+        let mut sender = match outbound.pool.http(endpoint, connect_timeout).await {
+            Ok(sender) => sender,
+            Err(source) => {
+                fail(outbound, endpoint);
+                unsent = Some(request);
+                last_error = ForwardError::Connect {
+                    backend: backend.service.clone(),
+                    source,
+                };
+                avoid = Some(endpoint.clone());
+                continue;
+            }
+        };
+        match sender.try_send_request(request).await {
+            Ok(response) => {
+                let app_unavailable = response
+                    .headers()
+                    .get(&PROXY_ERROR_HEADER)
+                    .is_some_and(|v| v == APP_UNAVAILABLE);
+                if app_unavailable {
+                    fail(outbound, endpoint);
+                    if attempt == 0 && spare.is_some() {
+                        avoid = Some(endpoint.clone());
+                        last_error = ForwardError::Upstream {
+                            backend: backend.service.clone(),
+                            endpoint: endpoint.address.clone(),
+                            message: "the app behind it is unavailable".into(),
+                        };
+                        continue;
+                    }
+                } else {
+                    endpoint.succeeded();
+                }
+                return Ok(response);
+            }
+            Err(mut error) => {
+                fail(outbound, endpoint);
+                unsent = error.take_message();
+                last_error = ForwardError::Upstream {
+                    backend: backend.service.clone(),
+                    endpoint: endpoint.address.clone(),
+                    message: error_chain(error.error()),
+                };
+                avoid = Some(endpoint.clone());
+            }
+        }
+    }
+    Err(last_error)
+}
+
+pub(super) fn fail(outbound: &Outbound, endpoint: &crate::upstream::endpoint::Endpoint) {
+    if endpoint.failed() {
+        outbound.metrics.ejections.inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_idempotent_bodiless_requests_are_retried_after_being_sent() {
+        let get: Request<UpstreamBody> = Request::new(Either::Right(Full::new(Bytes::new())));
+        assert!(retryable(&get));
+        let mut post: Request<UpstreamBody> = Request::new(Either::Right(Full::new(Bytes::new())));
+        *post.method_mut() = Method::POST;
+        assert!(!retryable(&post));
+        let copy = copy_for_retry(&get);
+        assert_eq!(copy.method(), Method::GET);
+    }
+}
