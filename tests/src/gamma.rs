@@ -3,7 +3,7 @@
 //!
 //! Namespace `gateway-conformance-mesh` holds two workloads: `echo-v1` (Services `echo-v1`
 //! and `echo`) and `echo-v2` (Services `echo-v2` and `echo`), each serving HTTP on ports 80
-//! and 8080. Requests leave from echo-v1's proxy, as upstream's client is the echo-v1 pod.
+//! and 8080 and gRPC on port 7070 (`grpc_echo`). Requests leave from echo-v1's proxy, as upstream's client is the echo-v1 pod.
 //! Namespace `gateway-conformance-mesh-consumer` is onboarded too; its one workload, the
 //! consumer routes' client, is started by the tests that need it.
 //! The Mesh is permissive: these tests are about routing, not authorization. Route
@@ -15,12 +15,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::grpc_echo::GrpcClient;
 use crate::http::{Client, Response, request};
 use crate::local_mesh::{JoinedProxy, LocalMesh};
 use crate::testapp::TestApp;
 use crate::{config_repo, eventually};
 
 pub const NAMESPACE: &str = "gateway-conformance-mesh";
+
+/// The service port of the workloads' gRPC apps (upstream's `grpc` port).
+pub const GRPC_PORT: u16 = 7070;
 
 /// Where upstream's consumer routes and their client live.
 pub const CONSUMER_NAMESPACE: &str = "gateway-conformance-mesh-consumer";
@@ -49,6 +53,7 @@ pub struct ConformanceMesh {
     revision: String,
     /// Kept to the end: dropping one stops it.
     workloads: Vec<(TestApp, JoinedProxy)>,
+    _grpc_apps: Vec<TestApp>,
 }
 
 impl ConformanceMesh {
@@ -92,20 +97,24 @@ impl ConformanceMesh {
         let revision = mesh.repo.commit_files(&files).await?;
         mesh.reconciler.await_applied(&revision).await?;
         let mut workloads = Vec::new();
+        let mut grpc_apps = Vec::new();
         for name in ["echo-v1", "echo-v2"] {
             let app = mesh.app(name).await?;
+            let grpc = mesh.test_mesh().grpc_app(name).await?;
             let mut join = mesh
                 .join(NAMESPACE, name)
                 .named(name)
                 .service(name)
                 .service("echo")
                 .serves_http(app.address)
-                .serves_http_on(8080, app.address);
+                .serves_http_on(8080, app.address)
+                .serves_http_on(GRPC_PORT, grpc.address);
             if name == "echo-v1" {
                 join = join.arguments(client_arguments);
             }
             let proxy = join.start().await?;
             workloads.push((app, proxy));
+            grpc_apps.push(grpc);
         }
         mesh.reconciler.await_in_sync(&revision, 2).await?;
         let client = workloads[0].1.client();
@@ -114,6 +123,7 @@ impl ConformanceMesh {
             client,
             revision,
             workloads,
+            _grpc_apps: grpc_apps,
         })
     }
 
@@ -138,6 +148,11 @@ impl ConformanceMesh {
             .await_in_sync(&self.revision, self.workloads.len())
             .await?;
         Ok(client)
+    }
+
+    /// A gRPC client calling `authority` (`echo:7070`) from echo-v1.
+    pub async fn grpc_client(&self, authority: &str) -> anyhow::Result<GrpcClient> {
+        GrpcClient::connect(self.client.address(), authority).await
     }
 
     /// Each case holds `CONSECUTIVE` times in a row, within `CONVERGENCE`.

@@ -21,6 +21,7 @@ pub mod control_plane;
 pub mod environment;
 pub mod eventually;
 pub mod gamma;
+pub mod grpc_echo;
 pub mod http;
 pub mod kube;
 pub mod load;

@@ -77,6 +77,17 @@ impl TestMesh {
         .await
     }
 
+    /// Starts a gRPC echo app that answers with `name` ([`Mode::Grpc`]).
+    pub async fn grpc_app(&self, name: &str) -> anyhow::Result<TestApp> {
+        TestApp::start(
+            name,
+            Mode::Grpc,
+            &self.folder(&format!("grpc-app-{name}"))?,
+            None,
+        )
+        .await
+    }
+
     /// Starts an app that writes like Python's http.server ([`Mode::Naive`]).
     pub async fn naive_app(&self, name: &str) -> anyhow::Result<TestApp> {
         TestApp::start(

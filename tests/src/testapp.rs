@@ -51,6 +51,8 @@ pub enum Mode {
     /// Answers every HTTP/1.1 request with its name, head and body in two writes and
     /// `TCP_NODELAY` off, as Python's http.server does.
     Naive,
+    /// gRPC over h2c: every call echoed (`grpc_echo`).
+    Grpc,
 }
 
 impl TestApp {
@@ -74,6 +76,9 @@ impl TestApp {
             }
             Mode::Naive => {
                 command.arg("--naive");
+            }
+            Mode::Grpc => {
+                command.arg("--grpc");
             }
         }
         let (process, listening) = Process::spawn(

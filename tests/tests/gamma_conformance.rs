@@ -4,7 +4,11 @@
 //! `meshcd_e2e::gamma` for the setting). Where upstream leaves something unchecked (a
 //! redirect's Location, the path a backend saw) these tests check it too.
 
+use std::time::Duration;
+
+use meshcd_e2e::eventually;
 use meshcd_e2e::gamma::{Case, ConformanceMesh};
+use meshcd_e2e::grpc_echo::ECHO;
 
 /// MeshBasic: a call to a Service both workloads serve is answered.
 #[tokio::test]
@@ -414,6 +418,37 @@ async fn mesh_httproute_weight() -> anyhow::Result<()> {
         assert!(
             (share - expected).abs() <= 0.05,
             "{backend}: {share}, want {expected} ± 0.05 ({shares:?})"
+        );
+    }
+    Ok(())
+}
+
+/// MeshGRPCRouteWeight: gRPC calls (a real tonic client and server) shared 70/30 over
+/// 1,000 calls, each share within upstream's ±0.05; the weight-0 backend (a Service
+/// nothing serves) gets none.
+#[tokio::test]
+async fn mesh_grpc_route_weight() -> anyhow::Result<()> {
+    let mesh = ConformanceMesh::start(&["grpcroute-weight.yaml"]).await?;
+    let mut client = mesh.grpc_client("echo:7070").await?;
+    eventually(Duration::from_secs(30), || {
+        let mut client = client.clone();
+        async move {
+            client.call(ECHO, &[]).await?;
+            anyhow::Ok(())
+        }
+    })
+    .await?;
+    let mut counts = std::collections::BTreeMap::<String, u32>::new();
+    for _ in 0..1000 {
+        let (reply, _) = client.call(ECHO, &[]).await?;
+        *counts.entry(reply.name).or_default() += 1;
+    }
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    for (backend, expected) in [("echo-v1", 0.7), ("echo-v2", 0.3)] {
+        let share = f64::from(counts.get(backend).copied().unwrap_or_default()) / 1000.0;
+        assert!(
+            (share - expected).abs() <= 0.05,
+            "{backend}: {share}, want {expected} ± 0.05 ({counts:?})"
         );
     }
     Ok(())

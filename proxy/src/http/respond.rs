@@ -26,3 +26,53 @@ pub fn text<R>(status: StatusCode, body: impl Into<String>) -> Response<Response
     response.headers_mut().insert(CONTENT_TYPE, TEXT.clone());
     response
 }
+
+static GRPC: HeaderValue = HeaderValue::from_static("application/grpc");
+
+/// gRPC status codes the proxy answers with.
+pub const GRPC_UNIMPLEMENTED: u8 = 12;
+pub const GRPC_UNAVAILABLE: u8 = 14;
+
+/// A gRPC call answered by the proxy: HTTP 200 and a "trailers-only" response whose
+/// headers carry `grpc-status` and the percent-encoded `grpc-message`.
+pub fn grpc<R>(code: u8, message: &str) -> Response<ResponseBody<R>> {
+    let mut response = Response::new(Either::Right(Full::new(Bytes::new())));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, GRPC.clone());
+    headers.insert("grpc-status", HeaderValue::from(u16::from(code)));
+    if let Ok(message) = HeaderValue::from_str(&grpc_message(message)) {
+        headers.insert("grpc-message", message);
+    }
+    response
+}
+
+/// The gRPC spec's percent-encoding of `grpc-message`: printable ASCII but `%` as is.
+fn grpc_message(message: &str) -> String {
+    let mut encoded = String::with_capacity(message.len());
+    for byte in message.bytes() {
+        if (0x20..=0x7e).contains(&byte) && byte != b'%' {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grpc_answer_is_trailers_only_with_an_encoded_message() {
+        let response: Response<ResponseBody> =
+            grpc(GRPC_UNIMPLEMENTED, "no rule for /a.B/C: 100% é");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["grpc-status"], "12");
+        assert_eq!(
+            response.headers()["grpc-message"],
+            "no rule for /a.B/C: 100%25 %C3%A9"
+        );
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/grpc");
+    }
+}

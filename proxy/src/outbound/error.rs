@@ -44,9 +44,15 @@ pub enum ForwardError {
         port: u16,
         method: http::Method,
         path: String,
+        /// The routes are GRPCRoutes: answered UNIMPLEMENTED.
+        grpc: bool,
     },
     #[error("route rule {rule:?} has no backend with a positive weight")]
-    NoWeightedBackend { rule: Arc<str> },
+    NoWeightedBackend {
+        rule: Arc<str>,
+        /// A GRPCRoute's rule: answered UNAVAILABLE.
+        grpc: bool,
+    },
     #[error("the redirect location {0:?} is not a valid header value")]
     Location(String),
     #[error("reading the request body: {0}")]
@@ -72,6 +78,13 @@ impl ForwardError {
     }
 
     pub fn into_response(self) -> Response<ResponseBody> {
-        respond::text(self.status(), meshcd_support::error_chain(&self))
+        let message = meshcd_support::error_chain(&self);
+        match self {
+            Self::NoRule { grpc: true, .. } => respond::grpc(respond::GRPC_UNIMPLEMENTED, &message),
+            Self::NoWeightedBackend { grpc: true, .. } => {
+                respond::grpc(respond::GRPC_UNAVAILABLE, &message)
+            }
+            _ => respond::text(self.status(), message),
+        }
     }
 }

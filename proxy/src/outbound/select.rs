@@ -83,6 +83,7 @@ fn by_route<'s, B>(
             port: table.port,
             method: request.method().clone(),
             path: path.into_owned(),
+            grpc: table.grpc,
         });
     };
     if let Some(redirect) = &rule.redirect {
@@ -93,6 +94,7 @@ fn by_route<'s, B>(
     let Some(weights) = &rule.weights else {
         return Err(ForwardError::NoWeightedBackend {
             rule: rule.name.clone(),
+            grpc: table.grpc,
         });
     };
     let chosen = weights.pick();

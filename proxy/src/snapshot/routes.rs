@@ -42,6 +42,8 @@ pub enum InvalidRoute {
 #[derive(Debug)]
 pub struct RouteTable {
     pub port: u16,
+    /// GRPCRoutes: refusals are answered the gRPC way.
+    pub grpc: bool,
     matches: Vec<Match>,
     pub rules: Vec<Rule>,
 }
@@ -250,6 +252,7 @@ impl RouteTable {
             .collect::<Result<_, _>>()?;
         Ok(RouteTable {
             port: u16::try_from(table.port).unwrap_or_default(),
+            grpc: table.grpc,
             matches,
             rules,
         })

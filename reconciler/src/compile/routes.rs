@@ -4,8 +4,10 @@
 //!
 //! Precedence (HTTPRoute): an Exact path before a RegularExpression one before a PathPrefix
 //! (the longer prefix first); then a match with a method; then more header matches; then
-//! more query parameter matches; then the route (by namespace and name: Git has no
-//! creation time), the rule and the match in the order they are written.
+//! more query parameter matches. GRPCRoute (read as paths `/service/method`): more
+//! characters of service, then of method, then more header matches. Then the route (by
+//! namespace and name: Git has no creation time), the rule and the match in the order they
+//! are written.
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -13,7 +15,8 @@ use std::collections::BTreeMap;
 use meshcd_schemas::proto;
 
 use crate::model::{
-    HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, Located, PathMatch, PathModifier,
+    GatewayRouteKind, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, Located, PathMatch,
+    PathModifier,
 };
 
 /// Each parent Service's (`namespace`, `name`) routes with the ports they bind (`None`:
@@ -138,6 +141,10 @@ fn table(
         matches: matches.into_iter().map(|(_, item)| item).collect(),
         rules,
         consumer_namespace: String::new(),
+        // Validation keeps HTTPRoutes and GRPCRoutes off each other's ports.
+        grpc: routes
+            .iter()
+            .all(|route| route.kind == GatewayRouteKind::Grpc),
     }
 }
 
@@ -236,9 +243,31 @@ fn matched_prefix(matches: &[HttpRouteMatch]) -> &str {
     }
 }
 
-/// Smaller first: (path kind, longer prefix first, method first, more headers first, more
-/// query parameters first).
-fn precedence(item: &HttpRouteMatch) -> (u8, Reverse<usize>, bool, Reverse<usize>, Reverse<usize>) {
+/// Sort key of a match, smaller first.
+type Precedence = (
+    u8,
+    Reverse<usize>,
+    Reverse<usize>,
+    bool,
+    Reverse<usize>,
+    Reverse<usize>,
+);
+
+/// HTTPRoute: path kind (Exact, RegularExpression, PathPrefix), the longer path first,
+/// a method first, more headers first, more query parameters first. GRPCRoute: more
+/// characters of service first, then of method, then more headers.
+fn precedence(item: &HttpRouteMatch) -> Precedence {
+    if let Some(grpc) = &item.grpc {
+        let length = |part: &Option<String>| part.as_ref().map_or(0, String::len);
+        return (
+            0,
+            Reverse(length(&grpc.service)),
+            Reverse(length(&grpc.method)),
+            false,
+            Reverse(item.headers.len()),
+            Reverse(0),
+        );
+    }
     let (kind, length) = match &item.path {
         PathMatch::Exact(value) => (0, value.len()),
         PathMatch::Regex(value) => (1, value.len()),
@@ -247,6 +276,7 @@ fn precedence(item: &HttpRouteMatch) -> (u8, Reverse<usize>, bool, Reverse<usize
     (
         kind,
         Reverse(length),
+        Reverse(0),
         item.method.is_none(),
         Reverse(item.headers.len()),
         Reverse(item.query_params.len()),
@@ -294,6 +324,7 @@ mod tests {
 
     fn route(namespace: &str, backend_namespace: &str, port: Option<u16>) -> HttpRoute {
         HttpRoute {
+            kind: GatewayRouteKind::Http,
             namespace: namespace.into(),
             name: "r".into(),
             parents: vec![ParentService {
@@ -306,6 +337,7 @@ mod tests {
                 name: None,
                 matches: vec![HttpRouteMatch {
                     path: PathMatch::Prefix("/".into()),
+                    grpc: None,
                     headers: Vec::new(),
                     query_params: Vec::new(),
                     method: None,

@@ -7,14 +7,16 @@ use serde::Serialize;
 
 use super::Change;
 use crate::model::{
-    Config, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule, PathMatch,
-    PathModifier,
+    Config, GatewayRouteKind, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule,
+    PathMatch, PathModifier,
 };
 use crate::validate::convert::units::format_duration;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteChange {
+    /// `HTTPRoute` or `GRPCRoute`.
+    pub kind: &'static str,
     pub namespace: String,
     pub name: String,
     pub change: Change,
@@ -27,20 +29,23 @@ pub struct RouteChange {
 }
 
 pub fn changes(base: &Config, head: &Config) -> Vec<RouteChange> {
-    let by_key = |config: &Config| -> BTreeMap<(String, String), HttpRoute> {
+    type Key = (String, GatewayRouteKind, String);
+    let by_key = |config: &Config| -> BTreeMap<Key, HttpRoute> {
         config
             .http_routes
             .iter()
             .map(|r| {
-                (
-                    (r.value.namespace.clone(), r.value.name.clone()),
-                    r.value.clone(),
-                )
+                let key = (
+                    r.value.namespace.clone(),
+                    r.value.kind,
+                    r.value.name.clone(),
+                );
+                (key, r.value.clone())
             })
             .collect()
     };
     let (before, after) = (by_key(base), by_key(head));
-    let mut keys: Vec<&(String, String)> = before.keys().chain(after.keys()).collect();
+    let mut keys: Vec<&Key> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();
     let mut out = Vec::new();
@@ -65,8 +70,9 @@ pub fn changes(base: &Config, head: &Config) -> Vec<RouteChange> {
         let (old_lines, new_lines) = (lines(old), lines(new));
         let shown = new.or(old).expect("one side holds the route");
         out.push(RouteChange {
+            kind: key.1.as_str(),
             namespace: key.0.clone(),
-            name: key.1.clone(),
+            name: key.2.clone(),
             change,
             parents: shown
                 .parents
@@ -207,14 +213,24 @@ fn path_text(path: &PathModifier) -> String {
 
 fn match_text(item: &HttpRouteMatch) -> String {
     let mut parts = Vec::new();
-    if let Some(method) = &item.method {
-        parts.push(method.clone());
+    if let Some(grpc) = &item.grpc {
+        let op = if grpc.regex { "~" } else { "=" };
+        let any = |part: &Option<String>| part.clone().unwrap_or_else(|| "*".into());
+        parts.push(format!(
+            "method {op} {}/{}",
+            any(&grpc.service),
+            any(&grpc.method)
+        ));
+    } else {
+        if let Some(method) = &item.method {
+            parts.push(method.clone());
+        }
+        parts.push(match &item.path {
+            PathMatch::Exact(path) => format!("path = {path}"),
+            PathMatch::Prefix(path) => format!("path {path}*"),
+            PathMatch::Regex(path) => format!("path ~ {path}"),
+        });
     }
-    parts.push(match &item.path {
-        PathMatch::Exact(path) => format!("path = {path}"),
-        PathMatch::Prefix(path) => format!("path {path}*"),
-        PathMatch::Regex(path) => format!("path ~ {path}"),
-    });
     for header in &item.headers {
         let op = if header.regex { "~" } else { "=" };
         parts.push(format!("header {} {op} {}", header.name, header.value));

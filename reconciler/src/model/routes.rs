@@ -17,8 +17,11 @@ pub struct ParentService {
     pub port: Option<u16>,
 }
 
+/// An HTTPRoute, or a GRPCRoute read as one: a gRPC call is an HTTP/2 POST of
+/// `/service/method`, so its method match is a path match (see [`GrpcMethod`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpRoute {
+    pub kind: GatewayRouteKind,
     pub namespace: String,
     pub name: String,
     pub parents: Vec<ParentService>,
@@ -52,9 +55,34 @@ pub struct Retry {
     pub backoff: Option<Duration>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GatewayRouteKind {
+    Http,
+    Grpc,
+}
+
+impl GatewayRouteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GatewayRouteKind::Http => "HTTPRoute",
+            GatewayRouteKind::Grpc => "GRPCRoute",
+        }
+    }
+}
+
+/// A GRPCRoute's method match as written; the match's `path` says the same in paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrpcMethod {
+    pub service: Option<String>,
+    pub method: Option<String>,
+    pub regex: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpRouteMatch {
     pub path: PathMatch,
+    /// A GRPCRoute's match: its method match (`None`: every call).
+    pub grpc: Option<GrpcMethod>,
     pub headers: Vec<ValueMatch>,
     pub query_params: Vec<ValueMatch>,
     /// Upper case, as HTTP methods are written; `None`: any method.

@@ -156,6 +156,10 @@ pub struct RouteTable {
     /// routes of the port, and no other client does.
     #[prost(string, tag = "4")]
     pub consumer_namespace: ::prost::alloc::string::String,
+    /// GRPCRoutes: a call no rule matches is answered UNIMPLEMENTED, one whose rule has no
+    /// weighted backend UNAVAILABLE, in gRPC's way (HTTP 200, `grpc-status`).
+    #[prost(bool, tag = "5")]
+    pub grpc: bool,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct RouteMatch {

@@ -4159,6 +4159,9 @@ impl serde::Serialize for RouteTable {
         if !self.consumer_namespace.is_empty() {
             len += 1;
         }
+        if self.grpc {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteTable", len)?;
         if self.port != 0 {
             struct_ser.serialize_field("port", &self.port)?;
@@ -4171,6 +4174,9 @@ impl serde::Serialize for RouteTable {
         }
         if !self.consumer_namespace.is_empty() {
             struct_ser.serialize_field("consumerNamespace", &self.consumer_namespace)?;
+        }
+        if self.grpc {
+            struct_ser.serialize_field("grpc", &self.grpc)?;
         }
         struct_ser.end()
     }
@@ -4187,6 +4193,7 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
             "rules",
             "consumer_namespace",
             "consumerNamespace",
+            "grpc",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4195,6 +4202,7 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
             Matches,
             Rules,
             ConsumerNamespace,
+            Grpc,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4220,6 +4228,7 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
                             "matches" => Ok(GeneratedField::Matches),
                             "rules" => Ok(GeneratedField::Rules),
                             "consumerNamespace" | "consumer_namespace" => Ok(GeneratedField::ConsumerNamespace),
+                            "grpc" => Ok(GeneratedField::Grpc),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4243,6 +4252,7 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
                 let mut matches__ = None;
                 let mut rules__ = None;
                 let mut consumer_namespace__ = None;
+                let mut grpc__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Port => {
@@ -4271,6 +4281,12 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
                             }
                             consumer_namespace__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Grpc => {
+                            if grpc__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("grpc"));
+                            }
+                            grpc__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(RouteTable {
@@ -4278,6 +4294,7 @@ impl<'de> serde::Deserialize<'de> for RouteTable {
                     matches: matches__.unwrap_or_default(),
                     rules: rules__.unwrap_or_default(),
                     consumer_namespace: consumer_namespace__.unwrap_or_default(),
+                    grpc: grpc__.unwrap_or_default(),
                 })
             }
         }

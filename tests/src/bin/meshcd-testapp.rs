@@ -1,6 +1,7 @@
 //! The application end-to-end tests put behind meshcd proxies: it echoes every request as
 //! JSON (HTTP/1.1 and h2c), can be slow or fail on demand, echoes upgraded connections,
-//! in `--tcp-echo` mode echoes raw TCP, and in `--naive` mode writes like most apps
+//! in `--tcp-echo` mode echoes raw TCP, in `--grpc` mode answers every gRPC call with a
+//! real gRPC echo (`meshcd_e2e::grpc_echo`), and in `--naive` mode writes like most apps
 //! people put behind a sidecar (below).
 //!
 //! Requests: any path → 200 with `{name, method, path, query, headers, connection,
@@ -49,6 +50,9 @@ struct Arguments {
     /// the response head and its body (the app's name) in two writes.
     #[arg(long)]
     naive: bool,
+    /// Serve gRPC (h2c): every method of every service echoes.
+    #[arg(long)]
+    grpc: bool,
 }
 
 #[tokio::main]
@@ -66,6 +70,8 @@ async fn main() -> anyhow::Result<()> {
         serve_tcp_echo(listener).await
     } else if arguments.naive {
         serve_naive(listener, Arc::from(arguments.name)).await
+    } else if arguments.grpc {
+        serve_grpc(listener, Arc::from(arguments.name)).await
     } else {
         serve_http(listener, Arc::from(arguments.name)).await
     }
@@ -128,6 +134,23 @@ async fn serve_naive_connection(mut stream: TcpStream, name: &str) -> std::io::R
         );
         stream.write_all(response_head.as_bytes()).await?;
         stream.write_all(name.as_bytes()).await?;
+    }
+}
+
+async fn serve_grpc(listener: TcpListener, name: Arc<str>) -> anyhow::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await.context("accept")?;
+        let _ = stream.set_nodelay(true);
+        let name = name.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let name = name.clone();
+                async move { Ok::<_, Infallible>(meshcd_e2e::grpc_echo::serve(name, request).await) }
+            });
+            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
     }
 }
 

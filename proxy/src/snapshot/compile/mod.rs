@@ -431,6 +431,7 @@ mod tests {
                 ..Default::default()
             }],
             consumer_namespace: consumer.into(),
+            grpc: false,
         };
         let snapshot = crate::snapshot::compile_for_tests(proto::Snapshot {
             workload: Some(proto::Workload {

@@ -217,7 +217,10 @@ fn routes(out: &mut String, routes: &[RouteChange]) {
                 Change::Removed => "**−**",
                 Change::Changed => "**~**",
             },
-            code(&format!("{}/{}", route.namespace, route.name)),
+            code(&format!(
+                "{} {}/{}",
+                route.kind, route.namespace, route.name
+            )),
             route
                 .parents
                 .iter()

@@ -135,8 +135,9 @@ fn routes(out: &mut String, routes: &[RouteChange]) {
     for route in routes {
         let _ = writeln!(
             out,
-            "  {} HTTPRoute {}/{} for {}",
+            "  {} {} {}/{} for {}",
             change_sign(route.change),
+            route.kind,
             route.namespace,
             route.name,
             route.parents.join(", ")
@@ -274,8 +275,9 @@ fn notice_lines(report: &Report, changes: &ChangeSet) -> Vec<String> {
     }
     for route in &changes.routes {
         lines.push(format!(
-            "{} HTTPRoute {}/{} for {}",
+            "{} {} {}/{} for {}",
             change_sign(route.change),
+            route.kind,
             route.namespace,
             route.name,
             route.parents.join(", ")

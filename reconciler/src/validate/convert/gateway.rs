@@ -1,7 +1,8 @@
-//! `gateway.networking.k8s.io` HTTPRoute (v1, and v1beta1 read as v1) and ReferenceGrant
-//! (v1, v1beta1) → model, with every CRD default applied. Only what meshcd implements is
-//! read; `gateway_checks` refuses the rest (GRPCRoute among it) at its field. The schema has
-//! already checked types and enums; the CEL rules of the CRDs are checked in `semantic`.
+//! `gateway.networking.k8s.io` HTTPRoute (v1, and v1beta1 read as v1), GRPCRoute (v1, read
+//! as the HTTP route of its calls' paths) and ReferenceGrant (v1, v1beta1) → model, with
+//! every CRD default applied. Only what meshcd implements is read; `gateway_checks` refuses
+//! the rest at its field. The schema has already checked types and enums; the CEL rules of
+//! the CRDs are checked in `gateway_checks` and, across documents, in `semantic`.
 
 use std::time::Duration;
 
@@ -11,8 +12,9 @@ use super::gateway_checks;
 use super::units::{parse_duration, port};
 use super::{array, string};
 use crate::model::{
-    BackendRef, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule,
-    ParentService, PathMatch, PathModifier, Redirect, ReferenceGrant, Retry, Rewrite, ValueMatch,
+    BackendRef, GatewayRouteKind, GrpcMethod, HeaderModifier, HttpFilter, HttpRoute,
+    HttpRouteMatch, HttpRouteRule, ParentService, PathMatch, PathModifier, Redirect,
+    ReferenceGrant, Retry, Rewrite, ValueMatch,
 };
 use crate::validate::report::{Object, Reporter};
 
@@ -70,6 +72,7 @@ pub fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Ht
         }],
     };
     Some(HttpRoute {
+        kind: GatewayRouteKind::Http,
         namespace,
         name: object.id.name.clone(),
         parents: parents(object),
@@ -80,6 +83,7 @@ pub fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Ht
 fn every_path() -> HttpRouteMatch {
     HttpRouteMatch {
         path: PathMatch::Prefix("/".into()),
+        grpc: None,
         headers: Vec::new(),
         query_params: Vec::new(),
         method: None,
@@ -140,6 +144,7 @@ fn http_match(item: &Value) -> HttpRouteMatch {
     };
     HttpRouteMatch {
         path,
+        grpc: None,
         headers: value_matches(item.get("headers")),
         query_params: value_matches(item.get("queryParams")),
         method: string(item, "/method"),
@@ -240,6 +245,93 @@ fn backend_ref(backend: &Value, namespace: &str) -> BackendRef {
             .and_then(|w| u32::try_from(w).ok())
             .unwrap_or(1),
         filters: filters(backend.get("filters")),
+    }
+}
+
+/// The GRPCRoute, after its field checks, as the HTTP route it is: each method match
+/// a match on the call's path `/service/method`.
+pub fn grpc_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<HttpRoute> {
+    gateway_checks::grpc_route(object, reporter);
+    let namespace = object.id.namespace.clone().unwrap_or_default();
+    let rules = match object
+        .value
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+    {
+        Some(rules) => rules
+            .iter()
+            .map(|rule| grpc_rule(rule, &namespace))
+            .collect(),
+        None => vec![grpc_rule(&Value::Null, &namespace)],
+    };
+    Some(HttpRoute {
+        kind: GatewayRouteKind::Grpc,
+        namespace,
+        name: object.id.name.clone(),
+        parents: parents(object),
+        rules,
+    })
+}
+
+fn grpc_rule(rule: &Value, namespace: &str) -> HttpRouteRule {
+    let matches = match rule.get("matches").and_then(Value::as_array) {
+        Some(matches) if !matches.is_empty() => matches.iter().map(grpc_match).collect(),
+        _ => vec![grpc_match(&Value::Null)],
+    };
+    HttpRouteRule {
+        name: string(rule, "/name"),
+        matches,
+        filters: filters(rule.get("filters")),
+        backends: array(rule, "/backendRefs")
+            .iter()
+            .map(|backend| backend_ref(backend, namespace))
+            .collect(),
+        request_timeout: None,
+        backend_timeout: None,
+        retry: None,
+    }
+}
+
+/// `method: {service, method}` as a path match: Exact with both is the path itself; a
+/// service alone is the prefix `/service`; anything else a regex over `/service/method`
+/// where what is left out matches any name.
+fn grpc_match(item: &Value) -> HttpRouteMatch {
+    let method = item.get("method").map(|method| GrpcMethod {
+        service: string(method, "/service").filter(|s| !s.is_empty()),
+        method: string(method, "/method").filter(|m| !m.is_empty()),
+        regex: method.get("type").and_then(Value::as_str) == Some("RegularExpression"),
+    });
+    let path = match &method {
+        None => PathMatch::Prefix("/".into()),
+        Some(GrpcMethod {
+            service: Some(service),
+            method: Some(method),
+            regex: false,
+        }) => PathMatch::Exact(format!("/{service}/{method}")),
+        Some(GrpcMethod {
+            service: Some(service),
+            method: None,
+            regex: false,
+        }) => PathMatch::Prefix(format!("/{service}")),
+        Some(GrpcMethod {
+            service,
+            method,
+            regex,
+        }) => {
+            let part = |value: &Option<String>| match value {
+                None => "[^/]+".to_string(),
+                Some(text) if *regex => text.clone(),
+                Some(text) => regex::escape(text),
+            };
+            PathMatch::Regex(format!("/(?:{})/(?:{})", part(service), part(method)))
+        }
+    };
+    HttpRouteMatch {
+        path,
+        grpc: method,
+        headers: value_matches(item.get("headers")),
+        query_params: Vec::new(),
+        method: None,
     }
 }
 

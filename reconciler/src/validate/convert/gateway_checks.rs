@@ -14,9 +14,9 @@ use crate::validate::report::{Object, Reporter};
 use crate::validate::semantic::check_full_match;
 
 /// What meshcd implements of HTTPRoute today; the hint of every refusal below.
-const IMPLEMENTED: &str = "meshcd implements producer and consumer HTTPRoutes bound to a Service: \
-     path, header, query and method matches, request and response header modifiers, redirects, \
-     URL rewrites and weighted backendRefs";
+const IMPLEMENTED: &str = "meshcd implements producer and consumer HTTPRoutes and GRPCRoutes bound \
+     to a Service: their matches, header modifiers, redirects, URL rewrites, timeouts, retries \
+     and weighted backendRefs";
 
 pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
     parents(object, reporter);
@@ -208,9 +208,79 @@ fn route_match(object: &Object<'_>, pointer: &str, item: &Value, reporter: &mut 
     }
 }
 
-/// GRPCRoute is read, but not routed by yet.
+/// A GRPCRoute: what an HTTPRoute's checks say of its parents, rules, filters and
+/// headers, and its method matches as the CRD's CEL rules have them.
 pub(super) fn grpc_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
-    not_yet(object, "/kind", "GRPCRoute", reporter);
+    http_route(object, reporter);
+    for (position, rule) in array(&object.value, "/spec/rules").iter().enumerate() {
+        for (index, item) in array(rule, "/matches").iter().enumerate() {
+            if let Some(method) = item.get("method") {
+                let pointer = format!("/spec/rules/{position}/matches/{index}/method");
+                grpc_method(object, &pointer, method, reporter);
+            }
+        }
+    }
+}
+
+fn grpc_method(object: &Object<'_>, pointer: &str, method: &Value, reporter: &mut Reporter<'_>) {
+    let field = |name: &str| {
+        method
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty())
+    };
+    let (service, name) = (field("service"), field("method"));
+    if service.is_none() && name.is_none() {
+        reporter
+            .error(
+                object,
+                pointer,
+                "a method match with neither `service` nor `method`",
+            )
+            .hint("name the service, the method or both; leave `method` out to match every call");
+        return;
+    }
+    let regex = method.get("type").and_then(Value::as_str) == Some("RegularExpression");
+    for (field, value) in [("service", service), ("method", name)] {
+        let Some(value) = value else { continue };
+        let at = format!("{pointer}/{field}");
+        if regex {
+            if let Err(error) = check_full_match(value) {
+                reporter.error(
+                    object,
+                    &at,
+                    format!("regex {value:?} does not compile: {error}"),
+                );
+            }
+            continue;
+        }
+        let valid = if field == "service" {
+            value
+                .split('.')
+                .enumerate()
+                .all(|(i, part)| (i == 0 && part.is_empty() && value.len() > 1) || identifier(part))
+        } else {
+            identifier(value)
+        };
+        if !valid {
+            reporter
+                .error(object, &at, format!("{value:?} is not a gRPC {field} name"))
+                .hint(if field == "service" {
+                    "a service is a dotted name, such as `grpc.health.v1.Health`"
+                } else {
+                    "a method is one name of letters, digits and `_`, such as `Check`"
+                });
+        }
+    }
+}
+
+/// A protobuf identifier: a letter or `_`, then letters, digits and `_`.
+fn identifier(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 pub(super) fn not_yet(object: &Object<'_>, pointer: &str, what: &str, reporter: &mut Reporter<'_>) {

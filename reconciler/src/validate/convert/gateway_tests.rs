@@ -1,7 +1,9 @@
 use crate::load::load_files;
 use std::time::Duration;
 
-use crate::model::{HttpFilter, PathMatch, PathModifier, Redirect, Retry, Rewrite};
+use crate::model::{
+    GatewayRouteKind, HttpFilter, PathMatch, PathModifier, Redirect, Retry, Rewrite,
+};
 use crate::test_support::config;
 use crate::validate::validate;
 
@@ -121,23 +123,13 @@ spec:
     - type: RequestMirror
       requestMirror: {{backendRef: {{name: audit, port: 80}}}}
     backendRefs: [{{name: api-v1, port: 80}}]
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: GRPCRoute
-metadata: {{name: echo, namespace: shop}}
-spec:
-  parentRefs: [{{group: '', kind: Service, name: echo}}]
 "
     ));
-    for expected in [
-        "12: the RequestMirror filter is not implemented by meshcd yet",
-        "17: GRPCRoute is not implemented by meshcd yet",
-    ] {
-        assert!(
-            found.iter().any(|d| d == expected),
-            "{expected:?} not in {found:#?}"
-        );
-    }
+    let expected = "12: the RequestMirror filter is not implemented by meshcd yet";
+    assert!(
+        found.iter().any(|d| d == expected),
+        "{expected:?} not in {found:#?}"
+    );
 }
 
 #[test]
@@ -455,5 +447,90 @@ spec:
     assert!(
         found.iter().any(|d| d.starts_with("12:")),
         "a duration GEP-2257 does not allow: {found:#?}"
+    );
+}
+
+#[test]
+fn a_grpc_route_is_read_as_paths_and_its_method_matches_checked() {
+    let route = format!(
+        "{NAMESPACES}apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {{name: echo, namespace: shop}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: echo, port: 7070}}]
+  rules:
+  - matches:
+    - method: {{service: shop.Echo, method: Say}}
+    - method: {{service: shop.Echo}}
+    - method: {{method: Say}}
+    - method: {{type: RegularExpression, service: 'shop\\..*'}}
+    backendRefs: [{{name: echo-v1, port: 7070}}]
+  - backendRefs: [{{name: echo-v2, port: 7070}}]
+"
+    );
+    let config = config(&route);
+    let route_model = &config.http_routes[0].value;
+    assert_eq!(route_model.kind, GatewayRouteKind::Grpc);
+    let paths: Vec<&PathMatch> = route_model.rules[0]
+        .matches
+        .iter()
+        .map(|m| &m.path)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            &PathMatch::Exact("/shop.Echo/Say".into()),
+            &PathMatch::Prefix("/shop.Echo".into()),
+            &PathMatch::Regex("/(?:[^/]+)/(?:Say)".into()),
+            &PathMatch::Regex("/(?:shop\\..*)/(?:[^/]+)".into()),
+        ]
+    );
+    assert_eq!(
+        route_model.rules[1].matches[0].path,
+        PathMatch::Prefix("/".into())
+    );
+
+    let found = diagnostics(
+        &route
+            .replace("{service: shop.Echo}", "{service: ''}")
+            .replace("{method: Say}", "{method: 'Say.Hi'}")
+            .replace("'shop\\..*'", "'shop.('"),
+    );
+    for expected in [
+        "13: a method match with neither `service` nor `method`",
+        "14: \"Say.Hi\" is not a gRPC method name",
+        "15: regex \"shop.(\" does not compile",
+    ] {
+        assert!(
+            found.iter().any(|d| d.starts_with(expected)),
+            "{expected:?} not in {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn an_httproute_may_not_share_a_service_port_with_a_grpc_route() {
+    let found = diagnostics(&format!(
+        "{NAMESPACES}apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {{name: echo-grpc, namespace: shop}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: echo}}]
+  rules: [{{backendRefs: [{{name: echo-v1, port: 7070}}]}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: echo-http, namespace: shop}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: echo, port: 80}}]
+  rules: [{{backendRefs: [{{name: echo-v1, port: 80}}]}}]
+"
+    ));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with(
+            "16: GRPCRoute echo-grpc binds Service shop/echo on a port of this route too"
+        ),
+        "{found:#?}"
     );
 }

@@ -56,10 +56,7 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "UDPRoute" => Some(Converted::UdpRoute(specs::port_route(object, value))),
         "TrafficSplit" => split::traffic_split(object, reporter).map(Converted::TrafficSplit),
         "HTTPRoute" => gateway::http_route(object, reporter).map(Converted::HttpRoute),
-        "GRPCRoute" => {
-            gateway_checks::grpc_route(object, reporter);
-            None
-        }
+        "GRPCRoute" => gateway::grpc_route(object, reporter).map(Converted::HttpRoute),
         "ReferenceGrant" => Some(Converted::ReferenceGrant(gateway::reference_grant(object))),
         _ => None,
     };

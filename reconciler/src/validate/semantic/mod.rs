@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::convert::Converted;
 use super::report::{Object, Reporter};
-use crate::model::{HttpRouteGroup, ReferenceGrant, TrafficSplit};
+use crate::model::{GatewayRouteKind, HttpRoute, HttpRouteGroup, ReferenceGrant, TrafficSplit};
 
 mod access;
 mod regex;
@@ -57,6 +57,7 @@ struct Index<'o, 'a> {
     /// (namespace, service) of every TrafficSplit root.
     split_roots: BTreeSet<Key>,
     reference_grants: Vec<&'o ReferenceGrant>,
+    grpc_routes: Vec<&'o HttpRoute>,
 }
 
 pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &mut Reporter<'_>) {
@@ -187,6 +188,7 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -
         traffic_splits: BTreeMap::new(),
         split_roots: BTreeSet::new(),
         reference_grants: Vec::new(),
+        grpc_routes: Vec::new(),
     };
     for (object, converted) in objects {
         match converted {
@@ -219,6 +221,9 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -
                     .or_insert((object, split));
             }
             Converted::ReferenceGrant(grant) => index.reference_grants.push(grant),
+            Converted::HttpRoute(route) if route.kind == GatewayRouteKind::Grpc => {
+                index.grpc_routes.push(route);
+            }
             _ => {}
         }
     }

@@ -5,7 +5,7 @@
 //! checks run before conversion: `convert::gateway_checks`.)
 
 use super::Index;
-use crate::model::{HttpRoute, ReferenceGrant};
+use crate::model::{GatewayRouteKind, HttpRoute, ReferenceGrant};
 use crate::validate::report::{Object, Reporter};
 
 pub(super) fn http_route(
@@ -32,6 +32,44 @@ pub(super) fn http_route(
         }
     }
     backend_namespaces(object, route, &index.reference_grants, reporter);
+    if route.kind == GatewayRouteKind::Http {
+        grpc_conflicts(object, route, &index.grpc_routes, reporter);
+    }
+}
+
+/// An HTTPRoute and a GRPCRoute of one namespace on one Service port: GEP-1294 gives the
+/// port to the GRPCRoute, and routes of the two kinds are never merged, so the HTTPRoute
+/// would do nothing there. Refused rather than silently ignored.
+fn grpc_conflicts(
+    object: &Object<'_>,
+    route: &HttpRoute,
+    grpc_routes: &[&HttpRoute],
+    reporter: &mut Reporter<'_>,
+) {
+    for parent in &route.parents {
+        let conflicting = grpc_routes.iter().find(|grpc| {
+            grpc.namespace == route.namespace
+                && grpc.parents.iter().any(|other| {
+                    other.namespace == parent.namespace
+                        && other.name == parent.name
+                        && (other.port.is_none()
+                            || parent.port.is_none()
+                            || other.port == parent.port)
+                })
+        });
+        if let Some(grpc) = conflicting {
+            reporter
+                .error(
+                    object,
+                    &format!("/spec/parentRefs/{}", parent.position),
+                    format!(
+                        "GRPCRoute {} binds Service {}/{} on a port of this route too: the GRPCRoute would win it",
+                        grpc.name, parent.namespace, parent.name
+                    ),
+                )
+                .hint("bind the two kinds to different ports (`port`), or route the port with one kind");
+        }
+    }
 }
 
 fn backend_namespaces(
