@@ -13,6 +13,7 @@
 //! | `meshcd_proxy_upstream_connections_open` | gauge | — | mTLS connections to peer proxies open now (pooled HTTP/2, upgrades, TCP streams) |
 //! | `meshcd_proxy_upstream_connects_total` | counter | result (`ok`, `error`) | attempts to open an mTLS connection to a peer proxy |
 //! | `meshcd_proxy_retries_total` | counter | — | requests sent again: on another endpoint after a connection failure, or by a route rule's `retry` |
+//! | `meshcd_proxy_mirrored_requests_total` | counter | result (`sent`, `skipped`) | copies a route rule's RequestMirror made (`skipped`: a request with a body, not copied) |
 //! | `meshcd_proxy_endpoint_ejections_total` | counter | — | endpoints taken out of balancing after consecutive failures |
 //! | `meshcd_proxy_snapshot_reloads_total` | counter | result (`applied`, `rejected`) | snapshot file loads |
 //! | `meshcd_proxy_snapshot_info` | gauge | version | 1 for the snapshot version in force |
@@ -26,8 +27,9 @@
 //! `unauthenticated` for plaintext clients in permissive mTLS mode). `destination` is the
 //! service called (`name.namespace`; the root of a TrafficSplit), `backend` the service
 //! that served it (a split backend, or the destination itself). `route` is the matched
-//! HTTPRouteGroup match (`group/match`) on inbound, and the TrafficSplit match that
-//! selected the split on outbound; empty otherwise.
+//! HTTPRouteGroup match (`group/match`) on inbound, and on outbound the Gateway API route
+//! rule that chose the backend (`namespace/route/rule`) or the TrafficSplit match that
+//! selected the split; empty otherwise.
 //!
 //! The latency histogram is lock-free (atomic buckets), unlike prometheus-client's own,
 //! so requests on different cores never contend on it. Route handles are created once
@@ -68,6 +70,7 @@ pub struct Metrics {
     pub upstream_open: Gauge,
     upstream_connects: Family<ResultLabel, Counter>,
     pub retries: Counter,
+    mirrored: Family<ResultLabel, Counter>,
     pub ejections: Counter,
     snapshot_reloads: Family<ResultLabel, Counter>,
     snapshot_info: Family<VersionLabel, Gauge>,
@@ -100,6 +103,7 @@ impl Metrics {
             upstream_open: Gauge::default(),
             upstream_connects: Family::default(),
             retries: Counter::default(),
+            mirrored: Family::default(),
             ejections: Counter::default(),
             snapshot_reloads: Family::default(),
             snapshot_info: Family::default(),
@@ -175,6 +179,11 @@ impl Metrics {
             "retries",
             "Requests sent again: on another endpoint after a connection failure, or by a route rule's retry",
             self.retries.clone(),
+        );
+        registry.register(
+            "mirrored_requests",
+            "Copies a route rule's RequestMirror made (skipped: a request with a body, not copied)",
+            self.mirrored.clone(),
         );
         registry.register(
             "endpoint_ejections",
@@ -359,6 +368,12 @@ impl Metrics {
         self.upstream_connects
             .get_or_create(&ResultLabel { result })
             .inc();
+    }
+
+    /// A route's RequestMirror copied a request (`sent`) or could not (`skipped`).
+    pub fn mirrored(&self, sent: bool) {
+        let result = if sent { "sent" } else { "skipped" };
+        self.mirrored.get_or_create(&ResultLabel { result }).inc();
     }
 
     pub fn snapshot_reload(&self, applied: Option<&str>, previous: Option<&str>) {

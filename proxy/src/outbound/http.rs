@@ -17,7 +17,7 @@ use super::error::ForwardError;
 use super::pool::Alpn;
 use super::select::{Decision, select};
 use super::send::{fail, send};
-use super::{Outbound, balance, retry, route, tcp};
+use super::{Outbound, balance, mirror, retry, route, tcp};
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
 use crate::http::hop::DESTINATION_HEADER;
@@ -93,6 +93,7 @@ async fn handle_on(
     };
     if let Some((rule, chosen)) = rule {
         rule.modify_request(chosen, &mut request, mode);
+        mirror::copy(&outbound, &snapshot, rule.mirrors(chosen), port, &request);
     }
     let metrics = &backend.metrics[route_index];
     metrics.request();

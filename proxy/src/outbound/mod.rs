@@ -9,7 +9,8 @@
 //! - `balance`: endpoint by power of two choices on in-flight load, skipping ejected ones.
 //! - `pool`: one multiplexed mTLS HTTP/2 connection per endpoint, SPIFFE-verified.
 //! - `send`: one request to a backend's endpoint, retried once elsewhere on connection
-//!   failure; `retry`: a route rule's per-attempt timeout and retries around it.
+//!   failure; `retry`: a route rule's per-attempt timeout and retries around it;
+//!   `mirror`: a route rule's fire-and-forget copies.
 //! - `http`: the request's way through the above, request timeout (504), metrics and
 //!   access log.
 //! - `tcp`: the same for TCP service ports, per connection.
@@ -18,6 +19,7 @@ pub mod balance;
 mod error;
 mod http;
 pub mod listener;
+mod mirror;
 pub mod on_demand;
 pub mod pool;
 mod retry;

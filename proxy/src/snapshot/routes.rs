@@ -65,6 +65,17 @@ pub struct Rule {
     filters: Filters,
     /// Per backend (as `backends`): its own filters.
     backend_filters: Vec<Filters>,
+    mirrors: Vec<Mirror>,
+    /// Per backend (as `backends`): its own RequestMirror filters.
+    backend_mirrors: Vec<Vec<Mirror>>,
+}
+
+/// A RequestMirror filter: copies of a share of the requests go to `backend`.
+#[derive(Debug)]
+pub struct Mirror {
+    pub backend: Arc<Backend>,
+    /// 0 to 1.
+    pub fraction: f64,
 }
 
 /// A rule's retries (GEP-1731): connection failures and timed-out attempts are retried,
@@ -123,6 +134,12 @@ impl Rule {
             };
             own.modify_request(request, &current);
         }
+    }
+
+    /// The rule's mirrors and the chosen backend's.
+    pub fn mirrors(&self, backend: usize) -> impl Iterator<Item = &Mirror> {
+        let own = self.backend_mirrors.get(backend).into_iter().flatten();
+        self.mirrors.iter().chain(own)
     }
 
     /// The chosen backend's response header filter, then the rule's.
@@ -212,6 +229,7 @@ impl RouteTable {
                 let name: Arc<str> = rule.name.into();
                 let weights = WeightedChoice::new(rule.backends.iter().map(|b| b.weight));
                 let mut backend_filters = Vec::with_capacity(rule.backends.len());
+                let mut backend_mirrors = Vec::with_capacity(rule.backends.len());
                 let mut backends = Vec::with_capacity(rule.backends.len());
                 for mut proto_backend in rule.backends {
                     backend_filters.push(Filters::compile(
@@ -220,8 +238,11 @@ impl RouteTable {
                         proto_backend.rewrite.take(),
                         &name,
                     )?);
+                    let own = std::mem::take(&mut proto_backend.mirrors);
+                    backend_mirrors.push(compile_mirrors(own, &name, &mut backend));
                     backends.push(backend(proto_backend, &name));
                 }
+                let mirrors = compile_mirrors(rule.mirrors, &name, &mut backend);
                 Ok(Rule {
                     filters: Filters::compile(
                         rule.request_headers,
@@ -242,6 +263,8 @@ impl RouteTable {
                     backends,
                     weights,
                     backend_filters,
+                    mirrors,
+                    backend_mirrors,
                 })
             })
             .collect::<Result<_, InvalidRoute>>()?;
@@ -257,6 +280,22 @@ impl RouteTable {
             rules,
         })
     }
+}
+
+/// A rule's or backend's RequestMirror filters, their backends built by `backend`.
+fn compile_mirrors(
+    list: Vec<proto::Mirror>,
+    rule: &Arc<str>,
+    backend: &mut impl FnMut(proto::Backend, &Arc<str>) -> Backend,
+) -> Vec<Mirror> {
+    list.into_iter()
+        .filter_map(|mirror| {
+            Some(Mirror {
+                backend: Arc::new(backend(mirror.backend?, rule)),
+                fraction: mirror.fraction.clamp(0.0, 1.0),
+            })
+        })
+        .collect()
 }
 
 impl Match {

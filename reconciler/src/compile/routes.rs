@@ -93,14 +93,15 @@ fn table(
             let index = u32::try_from(rules.len()).unwrap_or(u32::MAX);
             let label = rule.name.clone().unwrap_or_else(|| rule_index.to_string());
             let prefix = matched_prefix(&rule.matches);
-            let own = Filters::compile(&rule.filters, prefix);
+            let own = Filters::compile(&rule.filters, prefix, namespace, endpoints);
             rules.push(proto::RouteRule {
                 name: format!("{}/{}/{label}", route.namespace, route.name),
                 backends: rule
                     .backends
                     .iter()
                     .map(|backend| {
-                        let filters = Filters::compile(&backend.filters, prefix);
+                        let filters =
+                            Filters::compile(&backend.filters, prefix, namespace, endpoints);
                         proto::Backend {
                             service: backend.name.clone(),
                             weight: backend.weight,
@@ -109,11 +110,8 @@ fn table(
                             request_headers: filters.request_headers,
                             response_headers: filters.response_headers,
                             rewrite: filters.rewrite,
-                            namespace: if backend.namespace == namespace {
-                                String::new()
-                            } else {
-                                backend.namespace.clone()
-                            },
+                            namespace: other_namespace(&backend.namespace, namespace),
+                            mirrors: filters.mirrors,
                         }
                     })
                     .collect(),
@@ -123,6 +121,7 @@ fn table(
                 rewrite: own.rewrite,
                 request_timeout_ms: rule.request_timeout.map(millis),
                 backend_timeout_ms: rule.backend_timeout.map_or(0, millis),
+                mirrors: own.mirrors,
                 retry: rule.retry.as_ref().map(|retry| proto::RetryPolicy {
                     codes: retry.codes.iter().copied().map(u32::from).collect(),
                     attempts: retry.attempts,
@@ -148,6 +147,15 @@ fn table(
     }
 }
 
+/// A backend's namespace as the proxy is told it: only when it is not `parent`'s.
+fn other_namespace(namespace: &str, parent: &str) -> String {
+    if namespace == parent {
+        String::new()
+    } else {
+        namespace.to_string()
+    }
+}
+
 fn millis(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -160,12 +168,19 @@ struct Filters {
     response_headers: Option<proto::HeaderModifier>,
     redirect: Option<proto::Redirect>,
     rewrite: Option<proto::Rewrite>,
+    mirrors: Vec<proto::Mirror>,
 }
 
 impl Filters {
     /// `prefix`: the rule's one PathPrefix match, which a ReplacePrefixMatch replaces
-    /// (validation made sure there is one when a filter needs it).
-    fn compile(filters: &[HttpFilter], prefix: &str) -> Filters {
+    /// (validation made sure there is one when a filter needs it); `namespace`: the parent
+    /// Service's; `endpoints` gives a mirror backend's endpoints.
+    fn compile(
+        filters: &[HttpFilter],
+        prefix: &str,
+        namespace: &str,
+        endpoints: &dyn Fn(&str, &str) -> Vec<proto::Endpoint>,
+    ) -> Filters {
         let mut compiled = Filters::default();
         for filter in filters {
             match filter {
@@ -190,6 +205,17 @@ impl Filters {
                         path: rewrite.path.as_ref().map(|p| path_modifier(p, prefix)),
                     });
                 }
+                HttpFilter::Mirror(mirror) => compiled.mirrors.push(proto::Mirror {
+                    backend: Some(proto::Backend {
+                        service: mirror.name.clone(),
+                        weight: 1,
+                        endpoints: endpoints(&mirror.namespace, &mirror.name),
+                        port: u32::from(mirror.port),
+                        namespace: other_namespace(&mirror.namespace, namespace),
+                        ..Default::default()
+                    }),
+                    fraction: mirror.fraction,
+                }),
             }
         }
         compiled

@@ -195,6 +195,13 @@ fn filter_text(filter: &HttpFilter) -> String {
             parts.extend(redirect.path.as_ref().map(path_text));
             parts.join(", ")
         }
+        HttpFilter::Mirror(mirror) => format!(
+            "mirror {}% to {}/{}:{}",
+            (mirror.fraction * 100.0 * 100.0).round() / 100.0,
+            mirror.namespace,
+            mirror.name,
+            mirror.port
+        ),
         HttpFilter::Rewrite(rewrite) => {
             let mut parts = vec!["rewrite".to_string()];
             parts.extend(rewrite.hostname.as_ref().map(|h| format!("host {h}")));
@@ -346,6 +353,22 @@ spec:
             [
                 "rule v2: path /v2* → api-v2:80 100% (timeout 1m30s, per attempt 1s500ms, retry 502/503 ×2 after 50ms)"
             ]
+        );
+    }
+
+    #[test]
+    fn a_mirror_shows_its_share_and_target() {
+        let head = BASE.replace(
+            "    backendRefs: [{name: api-v2, port: 80}]",
+            "    filters:
+    - type: RequestMirror
+      requestMirror: {backendRef: {name: audit, port: 8080}, fraction: {numerator: 1, denominator: 3}}
+    backendRefs: [{name: api-v2, port: 80}]",
+        );
+        let changes = diff(&config(BASE), &config(&head), &Options::default(), None);
+        assert_eq!(
+            changes.routes[0].added,
+            ["rule v2: path /v2* (mirror 33.33% to shop/audit:8080) → api-v2:80 100%"]
         );
     }
 }

@@ -112,6 +112,18 @@ pub enum HttpFilter {
     Redirect(Redirect),
     /// The request's host or path is rewritten before it is forwarded.
     Rewrite(Rewrite),
+    /// A copy of the request goes to another Service too; its answer is dropped.
+    Mirror(Mirror),
+}
+
+/// A RequestMirror filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mirror {
+    pub namespace: String,
+    pub name: String,
+    pub port: u16,
+    /// The share of requests mirrored, 0 to 1 (`percent` or `fraction`; all by default).
+    pub fraction: f64,
 }
 
 /// A RequestRedirect filter: each part the filter leaves out is the request's own (the

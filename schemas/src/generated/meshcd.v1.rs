@@ -225,6 +225,18 @@ pub struct RouteRule {
     /// Present: failed attempts are tried again.
     #[prost(message, optional, tag = "9")]
     pub retry: ::core::option::Option<RetryPolicy>,
+    /// RequestMirror filters: copies of the requests sent, their answers dropped.
+    #[prost(message, repeated, tag = "10")]
+    pub mirrors: ::prost::alloc::vec::Vec<Mirror>,
+}
+/// A RequestMirror filter: a share of the requests copied to one endpoint of `backend`.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Mirror {
+    #[prost(message, optional, tag = "1")]
+    pub backend: ::core::option::Option<Backend>,
+    /// 0 to 1.
+    #[prost(double, tag = "2")]
+    pub fraction: f64,
 }
 /// A rule's retry (GEP-1731). Connection failures and timed-out attempts are always
 /// retried; answers only when their status is listed.
@@ -354,6 +366,9 @@ pub struct Backend {
     /// A route backend's namespace when it is not its parent Service's.
     #[prost(string, tag = "8")]
     pub namespace: ::prost::alloc::string::String,
+    /// A route backend's own RequestMirror filters.
+    #[prost(message, repeated, tag = "9")]
+    pub mirrors: ::prost::alloc::vec::Vec<Mirror>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ProxyMessage {

@@ -121,6 +121,9 @@ impl serde::Serialize for Backend {
         if !self.namespace.is_empty() {
             len += 1;
         }
+        if !self.mirrors.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Backend", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -146,6 +149,9 @@ impl serde::Serialize for Backend {
         if !self.namespace.is_empty() {
             struct_ser.serialize_field("namespace", &self.namespace)?;
         }
+        if !self.mirrors.is_empty() {
+            struct_ser.serialize_field("mirrors", &self.mirrors)?;
+        }
         struct_ser.end()
     }
 }
@@ -166,6 +172,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
             "responseHeaders",
             "rewrite",
             "namespace",
+            "mirrors",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -178,6 +185,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
             ResponseHeaders,
             Rewrite,
             Namespace,
+            Mirrors,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -207,6 +215,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             "responseHeaders" | "response_headers" => Ok(GeneratedField::ResponseHeaders),
                             "rewrite" => Ok(GeneratedField::Rewrite),
                             "namespace" => Ok(GeneratedField::Namespace),
+                            "mirrors" => Ok(GeneratedField::Mirrors),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -234,6 +243,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                 let mut response_headers__ = None;
                 let mut rewrite__ = None;
                 let mut namespace__ = None;
+                let mut mirrors__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -288,6 +298,12 @@ impl<'de> serde::Deserialize<'de> for Backend {
                             }
                             namespace__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Mirrors => {
+                            if mirrors__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("mirrors"));
+                            }
+                            mirrors__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Backend {
@@ -299,6 +315,7 @@ impl<'de> serde::Deserialize<'de> for Backend {
                     response_headers: response_headers__,
                     rewrite: rewrite__,
                     namespace: namespace__.unwrap_or_default(),
+                    mirrors: mirrors__.unwrap_or_default(),
                 })
             }
         }
@@ -2289,6 +2306,116 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
         deserializer.deserialize_struct("meshcd.v1.MeshSettings", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for Mirror {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.backend.is_some() {
+            len += 1;
+        }
+        if self.fraction != 0. {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Mirror", len)?;
+        if let Some(v) = self.backend.as_ref() {
+            struct_ser.serialize_field("backend", v)?;
+        }
+        if self.fraction != 0. {
+            struct_ser.serialize_field("fraction", &self.fraction)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Mirror {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "backend",
+            "fraction",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Backend,
+            Fraction,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "backend" => Ok(GeneratedField::Backend),
+                            "fraction" => Ok(GeneratedField::Fraction),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Mirror;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Mirror")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Mirror, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut backend__ = None;
+                let mut fraction__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Backend => {
+                            if backend__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("backend"));
+                            }
+                            backend__ = map_.next_value()?;
+                        }
+                        GeneratedField::Fraction => {
+                            if fraction__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("fraction"));
+                            }
+                            fraction__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(Mirror {
+                    backend: backend__,
+                    fraction: fraction__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Mirror", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for MtlsMode {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -3935,6 +4062,9 @@ impl serde::Serialize for RouteRule {
         if self.retry.is_some() {
             len += 1;
         }
+        if !self.mirrors.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.RouteRule", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -3967,6 +4097,9 @@ impl serde::Serialize for RouteRule {
         if let Some(v) = self.retry.as_ref() {
             struct_ser.serialize_field("retry", v)?;
         }
+        if !self.mirrors.is_empty() {
+            struct_ser.serialize_field("mirrors", &self.mirrors)?;
+        }
         struct_ser.end()
     }
 }
@@ -3990,6 +4123,7 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
             "backend_timeout_ms",
             "backendTimeoutMs",
             "retry",
+            "mirrors",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4003,6 +4137,7 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
             RequestTimeoutMs,
             BackendTimeoutMs,
             Retry,
+            Mirrors,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4033,6 +4168,7 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                             "requestTimeoutMs" | "request_timeout_ms" => Ok(GeneratedField::RequestTimeoutMs),
                             "backendTimeoutMs" | "backend_timeout_ms" => Ok(GeneratedField::BackendTimeoutMs),
                             "retry" => Ok(GeneratedField::Retry),
+                            "mirrors" => Ok(GeneratedField::Mirrors),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4061,6 +4197,7 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                 let mut request_timeout_ms__ = None;
                 let mut backend_timeout_ms__ = None;
                 let mut retry__ = None;
+                let mut mirrors__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -4121,6 +4258,12 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                             }
                             retry__ = map_.next_value()?;
                         }
+                        GeneratedField::Mirrors => {
+                            if mirrors__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("mirrors"));
+                            }
+                            mirrors__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(RouteRule {
@@ -4133,6 +4276,7 @@ impl<'de> serde::Deserialize<'de> for RouteRule {
                     request_timeout_ms: request_timeout_ms__,
                     backend_timeout_ms: backend_timeout_ms__.unwrap_or_default(),
                     retry: retry__,
+                    mirrors: mirrors__.unwrap_or_default(),
                 })
             }
         }

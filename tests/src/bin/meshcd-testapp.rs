@@ -7,7 +7,8 @@
 //! Requests: any path → 200 with `{name, method, path, query, headers, connection,
 //! version, body_bytes}`; `/slow?ms=N` answers after N ms; `/status/NNN` answers with
 //! status NNN; `/flaky?key=K&fail=N&status=S` answers S (500 by default) to the first N
-//! requests with key K, then as any path; `Connection: upgrade` + `Upgrade: websocket` →
+//! requests with key K, then as any path; `/seen?key=K` answers how many requests with
+//! `key=K` in their query the app got before (as text); `Connection: upgrade` + `Upgrade: websocket` →
 //! 101, then raw bytes echoed.
 
 use std::collections::{BTreeMap, HashMap};
@@ -30,6 +31,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// Failures `/flaky` answered so far, by key (one app per process).
 static FLAKY: LazyLock<Mutex<HashMap<String, u32>>> = LazyLock::new(Mutex::default);
+
+/// Requests seen so far, by the `key` of their query (one app per process).
+static SEEN: LazyLock<Mutex<HashMap<String, u64>>> = LazyLock::new(Mutex::default);
 
 /// Longest `/slow` delay honoured, so a typo cannot hang a test run.
 const MAX_DELAY: Duration = Duration::from_secs(60);
@@ -205,6 +209,9 @@ async fn respond(
         }
     };
 
+    if let Some(count) = seen(&path, &query) {
+        return Ok(plain(StatusCode::OK, count.to_string()));
+    }
     if path == "/slow" {
         tokio::time::sleep(requested_delay(&query).min(MAX_DELAY)).await;
     }
@@ -241,11 +248,7 @@ async fn respond(
 /// The failure `/flaky?key=K&fail=N&status=S` still owes key K, counting it; `None` once
 /// it failed N times.
 fn flaky(query: &str) -> Option<StatusCode> {
-    let value = |name: &str| {
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-    };
+    let value = |name: &str| query_value(query, name);
     let key = value("key").unwrap_or_default().to_owned();
     let fail: u32 = value("fail")?.parse().ok()?;
     let status = value("status")
@@ -260,6 +263,26 @@ fn flaky(query: &str) -> Option<StatusCode> {
         *failed += 1;
         status
     })
+}
+
+/// Counts a request with `key=K` in its query; for `/seen?key=K`, the count so far.
+fn seen(path: &str, query: &str) -> Option<u64> {
+    let key = query_value(query, "key")?.to_owned();
+    let mut seen = SEEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if path == "/seen" {
+        return Some(seen.get(&key).copied().unwrap_or(0));
+    }
+    *seen.entry(key).or_default() += 1;
+    None
+}
+
+/// The value of parameter `name` in `query`.
+fn query_value<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
 }
 
 /// `ms=N` from a query string; no delay when absent or malformed.

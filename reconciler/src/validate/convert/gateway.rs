@@ -13,7 +13,7 @@ use super::units::{parse_duration, port};
 use super::{array, string};
 use crate::model::{
     BackendRef, GatewayRouteKind, GrpcMethod, HeaderModifier, HttpFilter, HttpRoute,
-    HttpRouteMatch, HttpRouteRule, ParentService, PathMatch, PathModifier, Redirect,
+    HttpRouteMatch, HttpRouteRule, Mirror, ParentService, PathMatch, PathModifier, Redirect,
     ReferenceGrant, Retry, Rewrite, ValueMatch,
 };
 use crate::validate::report::{Object, Reporter};
@@ -99,7 +99,7 @@ fn http_rule(object: &Object<'_>, rule: &Value) -> HttpRouteRule {
     HttpRouteRule {
         name: string(rule, "/name"),
         matches,
-        filters: filters(rule.get("filters")),
+        filters: filters(rule.get("filters"), &namespace),
         backends: array(rule, "/backendRefs")
             .iter()
             .map(|backend| backend_ref(backend, &namespace))
@@ -165,7 +165,7 @@ fn value_matches(list: Option<&Value>) -> Vec<ValueMatch> {
 
 /// The filters of a rule or backendRef, in order, of the types meshcd implements
 /// (`gateway_checks` refuses the others).
-fn filters(list: Option<&Value>) -> Vec<HttpFilter> {
+fn filters(list: Option<&Value>, namespace: &str) -> Vec<HttpFilter> {
     let mut out = Vec::new();
     for filter in list.and_then(Value::as_array).into_iter().flatten() {
         let converted = match filter.get("type").and_then(Value::as_str) {
@@ -188,6 +188,9 @@ fn filters(list: Option<&Value>) -> Vec<HttpFilter> {
                         .unwrap_or(302),
                 })
             }),
+            Some("RequestMirror") => filter
+                .get("requestMirror")
+                .map(|m| HttpFilter::Mirror(mirror(m, namespace))),
             Some("URLRewrite") => filter.get("urlRewrite").map(|r| {
                 HttpFilter::Rewrite(Rewrite {
                     hostname: string(r, "/hostname"),
@@ -199,6 +202,28 @@ fn filters(list: Option<&Value>) -> Vec<HttpFilter> {
         out.extend(converted);
     }
     out
+}
+
+fn mirror(value: &Value, namespace: &str) -> Mirror {
+    let backend = value.get("backendRef").unwrap_or(&Value::Null);
+    let fraction = if let Some(percent) = value.get("percent").and_then(Value::as_f64) {
+        percent / 100.0
+    } else if let Some(fraction) = value.get("fraction") {
+        let numerator = fraction.get("numerator").and_then(Value::as_f64);
+        let denominator = fraction
+            .get("denominator")
+            .and_then(Value::as_f64)
+            .unwrap_or(100.0);
+        numerator.map_or(1.0, |n| n / denominator)
+    } else {
+        1.0
+    };
+    Mirror {
+        namespace: string(backend, "/namespace").unwrap_or_else(|| namespace.to_string()),
+        name: string(backend, "/name").unwrap_or_default(),
+        port: backend.get("port").and_then(port).unwrap_or(0),
+        fraction: fraction.clamp(0.0, 1.0),
+    }
 }
 
 fn path_modifier(value: &Value) -> Option<PathModifier> {
@@ -244,7 +269,7 @@ fn backend_ref(backend: &Value, namespace: &str) -> BackendRef {
             .and_then(Value::as_u64)
             .and_then(|w| u32::try_from(w).ok())
             .unwrap_or(1),
-        filters: filters(backend.get("filters")),
+        filters: filters(backend.get("filters"), namespace),
     }
 }
 
@@ -281,7 +306,7 @@ fn grpc_rule(rule: &Value, namespace: &str) -> HttpRouteRule {
     HttpRouteRule {
         name: string(rule, "/name"),
         matches,
-        filters: filters(rule.get("filters")),
+        filters: filters(rule.get("filters"), namespace),
         backends: array(rule, "/backendRefs")
             .iter()
             .map(|backend| backend_ref(backend, namespace))

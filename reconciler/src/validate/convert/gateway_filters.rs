@@ -1,6 +1,6 @@
 //! The filters of a Gateway API route's rules and backendRefs, field by field: header
-//! modifiers, redirects and rewrites as the CRDs' CEL rules and meshcd's mesh allow them,
-//! and the filter types meshcd does not implement yet refused at their field.
+//! modifiers, redirects, rewrites and mirrors as the CRDs' CEL rules and meshcd's mesh allow
+//! them, and the filter types meshcd does not implement yet refused at their field.
 
 use std::collections::BTreeSet;
 
@@ -17,8 +17,8 @@ pub(super) enum FilterList {
     Backend,
 }
 
-/// Header modifiers, redirects and rewrites are implemented; each filter type at most once
-/// per list (the API's rule), no header name twice in one modifier, and no redirect on a
+/// Header modifiers, redirects, rewrites and mirrors are implemented; each filter type but
+/// RequestMirror at most once per list (the API's rule), no header name twice in one modifier, and no redirect on a
 /// backendRef (a weighted draw would decide whether to redirect). Other types: not yet.
 pub(super) fn filters(
     object: &Object<'_>,
@@ -42,6 +42,7 @@ pub(super) fn filters(
             "RequestHeaderModifier" => "requestHeaderModifier",
             "ResponseHeaderModifier" => "responseHeaderModifier",
             "URLRewrite" => "urlRewrite",
+            "RequestMirror" => "requestMirror",
             "RequestRedirect" if on == FilterList::Rule => "requestRedirect",
             "RequestRedirect" => {
                 reporter
@@ -63,7 +64,8 @@ pub(super) fn filters(
                 continue;
             }
         };
-        if !seen.insert(kind) {
+        // The API lets a list mirror to several backends.
+        if !seen.insert(kind) && kind != "RequestMirror" {
             reporter
                 .error(
                     object,
@@ -80,6 +82,7 @@ pub(super) fn filters(
         };
         let at = format!("{at}/{field}");
         match field {
+            "requestMirror" => mirror(object, &at, settings, reporter),
             "urlRewrite" | "requestRedirect" => {
                 if let Some(path) = settings.get("path") {
                     path_modifier(object, &format!("{at}/path"), path, reporter);
@@ -96,6 +99,56 @@ pub(super) fn filters(
                 "a RequestRedirect and a URLRewrite filter in one list",
             )
             .hint("a redirected request is not forwarded: keep one of them");
+    }
+}
+
+/// A RequestMirror: to a Service port, at one share given one way (the CRD's CEL rules).
+fn mirror(object: &Object<'_>, pointer: &str, mirror: &Value, reporter: &mut Reporter<'_>) {
+    let backend = mirror.get("backendRef").unwrap_or(&Value::Null);
+    if !super::gateway::is_service(backend, "", "Service") {
+        reporter
+            .error(
+                object,
+                &format!("{pointer}/backendRef"),
+                "a mirror sends to a Service",
+            )
+            .hint("use `kind: Service` (group \"\")");
+    } else if backend.get("port").is_none() {
+        reporter
+            .error(
+                object,
+                &format!("{pointer}/backendRef"),
+                "a mirror's backendRef to a Service needs `port`",
+            )
+            .hint("the Service port the copies go to, e.g. `port: 80`");
+    }
+    if mirror.get("percent").is_some() && mirror.get("fraction").is_some() {
+        reporter
+            .error(
+                object,
+                pointer,
+                "a mirror with both `percent` and `fraction`",
+            )
+            .hint("give the share one way");
+    }
+    if let Some(fraction) = mirror.get("fraction") {
+        let numerator = fraction
+            .get("numerator")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        let denominator = fraction
+            .get("denominator")
+            .and_then(Value::as_u64)
+            .unwrap_or(100);
+        if denominator == 0 || numerator > denominator {
+            reporter
+                .error(
+                    object,
+                    &format!("{pointer}/fraction"),
+                    format!("fraction {numerator}/{denominator} is not a share of requests"),
+                )
+                .hint("a numerator from 0 to a denominator above 0");
+        }
     }
 }
 

@@ -120,12 +120,12 @@ spec:
   parentRefs: [{{group: '', kind: Service, name: api}}]
   rules:
   - filters:
-    - type: RequestMirror
-      requestMirror: {{backendRef: {{name: audit, port: 80}}}}
+    - type: CORS
+      cors: {{allowOrigins: ['https://shop.example']}}
     backendRefs: [{{name: api-v1, port: 80}}]
 "
     ));
-    let expected = "12: the RequestMirror filter is not implemented by meshcd yet";
+    let expected = "12: the CORS filter is not implemented by meshcd yet";
     assert!(
         found.iter().any(|d| d == expected),
         "{expected:?} not in {found:#?}"
@@ -533,4 +533,62 @@ spec:
         ),
         "{found:#?}"
     );
+}
+
+#[test]
+fn mirrors_are_read_with_their_share_and_checked() {
+    let route = format!(
+        "{NAMESPACES}apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: api, namespace: shop}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: api, port: 80}}]
+  rules:
+  - filters:
+    - type: RequestMirror
+      requestMirror: {{backendRef: {{name: audit, port: 80}}}}
+    - type: RequestMirror
+      requestMirror: {{backendRef: {{name: shadow, port: 8080}}, percent: 25}}
+    - type: RequestMirror
+      requestMirror: {{backendRef: {{name: sample, port: 80}}, fraction: {{numerator: 1, denominator: 8}}}}
+    backendRefs: [{{name: api-v1, port: 80}}]
+"
+    );
+    let config = config(&route);
+    let shares: Vec<(String, u16, f64)> = config.http_routes[0].value.rules[0]
+        .filters
+        .iter()
+        .filter_map(|filter| match filter {
+            HttpFilter::Mirror(m) => Some((m.name.clone(), m.port, m.fraction)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shares,
+        [
+            ("audit".to_string(), 80, 1.0),
+            ("shadow".to_string(), 8080, 0.25),
+            ("sample".to_string(), 80, 0.125)
+        ]
+    );
+
+    let found = diagnostics(
+        &route
+            .replace("{name: audit, port: 80}", "{name: audit}")
+            .replace("percent: 25", "percent: 25, fraction: {numerator: 1}")
+            .replace(
+                "numerator: 1, denominator: 8",
+                "numerator: 9, denominator: 8",
+            ),
+    );
+    for expected in [
+        "13: a mirror's backendRef to a Service needs `port`",
+        "15: a mirror with both `percent` and `fraction`",
+        "17: fraction 9/8 is not a share of requests",
+    ] {
+        assert!(
+            found.iter().any(|d| d.starts_with(expected)),
+            "{expected:?} not in {found:#?}"
+        );
+    }
 }

@@ -5,7 +5,7 @@
 //! checks run before conversion: `convert::gateway_checks`.)
 
 use super::Index;
-use crate::model::{GatewayRouteKind, HttpRoute, ReferenceGrant};
+use crate::model::{GatewayRouteKind, HttpFilter, HttpRoute, Mirror, ReferenceGrant};
 use crate::validate::report::{Object, Reporter};
 
 pub(super) fn http_route(
@@ -35,6 +35,17 @@ pub(super) fn http_route(
     if route.kind == GatewayRouteKind::Http {
         grpc_conflicts(object, route, &index.grpc_routes, reporter);
     }
+}
+
+/// The RequestMirror filters of a list, with their positions in it.
+fn mirrors(filters: &[HttpFilter]) -> impl Iterator<Item = (usize, &Mirror)> {
+    filters
+        .iter()
+        .enumerate()
+        .filter_map(|(index, filter)| match filter {
+            HttpFilter::Mirror(mirror) => Some((index, mirror)),
+            _ => None,
+        })
 }
 
 /// An HTTPRoute and a GRPCRoute of one namespace on one Service port: GEP-1294 gives the
@@ -78,33 +89,53 @@ fn backend_namespaces(
     grants: &[&ReferenceGrant],
     reporter: &mut Reporter<'_>,
 ) {
+    let allowed = |namespace: &str, name: &str| {
+        namespace == route.namespace
+            || route
+                .parents
+                .iter()
+                .any(|parent| parent.namespace == namespace)
+            || grants
+                .iter()
+                .any(|grant| grant.allows(route.kind.as_str(), &route.namespace, namespace, name))
+    };
+    let refuse = |reporter: &mut Reporter<'_>, pointer: String, namespace: &str, name: &str| {
+        reporter
+            .error(
+                object,
+                &pointer,
+                format!(
+                    "backendRef to Service {namespace}/{name}: no ReferenceGrant in {namespace:?} lets {}s of {:?} refer to it",
+                    route.kind.as_str(),
+                    route.namespace
+                ),
+            )
+            .hint(format!(
+                "add a ReferenceGrant in {namespace:?} with `from: [{{group: gateway.networking.k8s.io, kind: {}, namespace: {}}}]` and `to: [{{group: \"\", kind: Service, name: {name}}}]`",
+                route.kind.as_str(),
+                route.namespace
+            ));
+    };
     for (rule_position, rule) in route.rules.iter().enumerate() {
+        let at = format!("/spec/rules/{rule_position}");
         for (position, backend) in rule.backends.iter().enumerate() {
-            let namespace = &backend.namespace;
-            if *namespace == route.namespace
-                || route
-                    .parents
-                    .iter()
-                    .any(|parent| parent.namespace == *namespace)
-                || grants.iter().any(|grant| {
-                    grant.allows("HTTPRoute", &route.namespace, namespace, &backend.name)
-                })
-            {
-                continue;
+            if !allowed(&backend.namespace, &backend.name) {
+                let pointer = format!("{at}/backendRefs/{position}/namespace");
+                refuse(reporter, pointer, &backend.namespace, &backend.name);
             }
-            reporter
-                .error(
-                    object,
-                    &format!("/spec/rules/{rule_position}/backendRefs/{position}/namespace"),
-                    format!(
-                        "backendRef to Service {namespace}/{}: no ReferenceGrant in {namespace:?} lets HTTPRoutes of {:?} refer to it",
-                        backend.name, route.namespace
-                    ),
-                )
-                .hint(format!(
-                    "add a ReferenceGrant in {namespace:?} with `from: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: {}}}]` and `to: [{{group: \"\", kind: Service, name: {}}}]`",
-                    route.namespace, backend.name
-                ));
+            let filters = format!("{at}/backendRefs/{position}/filters");
+            for (index, mirror) in mirrors(&backend.filters) {
+                if !allowed(&mirror.namespace, &mirror.name) {
+                    let pointer = format!("{filters}/{index}/requestMirror/backendRef");
+                    refuse(reporter, pointer, &mirror.namespace, &mirror.name);
+                }
+            }
+        }
+        for (index, mirror) in mirrors(&rule.filters) {
+            if !allowed(&mirror.namespace, &mirror.name) {
+                let pointer = format!("{at}/filters/{index}/requestMirror/backendRef");
+                refuse(reporter, pointer, &mirror.namespace, &mirror.name);
+            }
         }
     }
 }
