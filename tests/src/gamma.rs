@@ -150,6 +150,15 @@ impl ConformanceMesh {
         Ok(client)
     }
 
+    /// Where the app of workload `name` (`echo-v1`, `echo-v2`) listens: in local mode the
+    /// workload's own address, as a pod IP and container port are in a cluster.
+    pub fn app_address(&self, name: &str) -> Option<std::net::SocketAddr> {
+        self.workloads
+            .iter()
+            .find(|(app, _)| app.name == name)
+            .map(|(app, _)| app.address)
+    }
+
     /// A gRPC client calling `authority` (`echo:7070`) from echo-v1.
     pub async fn grpc_client(&self, authority: &str) -> anyhow::Result<GrpcClient> {
         GrpcClient::connect(self.client.address(), authority).await

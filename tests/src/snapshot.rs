@@ -133,6 +133,7 @@ pub fn endpoint(proxy: &Proxy) -> Endpoint {
     Endpoint {
         address: proxy.inbound.to_string(),
         identity: proxy.identity.spiffe_id.clone(),
+        direct: Vec::new(),
     }
 }
 

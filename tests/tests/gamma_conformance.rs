@@ -17,6 +17,54 @@ async fn mesh_basic() -> anyhow::Result<()> {
     mesh.expect(&Case::answered("/", 200)).await
 }
 
+/// MeshFrontend: a route applies to calls addressed to its Service, not to calls
+/// addressed to a workload's own address (upstream: the pod IP; here the app's address,
+/// which is what a local workload has), which reach that workload as they are.
+#[tokio::test]
+async fn mesh_frontend() -> anyhow::Result<()> {
+    let mesh = ConformanceMesh::start(&["mesh-frontend.yaml"]).await?;
+    mesh.expect(&Case {
+        host: "echo-v2",
+        backend: "echo-v2",
+        response_headers: vec![("x-header-set", "set")],
+        ..Case::default()
+    })
+    .await?;
+    let pod = mesh.app_address("echo-v2").expect("echo-v2 runs");
+    mesh.expect(&Case {
+        host: Box::leak(pod.to_string().into_boxed_str()),
+        backend: "echo-v2",
+        response_absent: vec!["x-header-set"],
+        ..Case::default()
+    })
+    .await
+}
+
+/// MeshFrontendHostname: the parent is the Service the call is addressed to, whatever its
+/// Host says (in explicit-proxy mode the absolute-form request's authority is the
+/// address, as the ClusterIP is for an intercepted connection).
+#[tokio::test]
+async fn mesh_frontend_hostname() -> anyhow::Result<()> {
+    let mesh = ConformanceMesh::start(&["mesh-frontend.yaml"]).await?;
+    mesh.expect_all(&[
+        Case {
+            host: "echo-v2",
+            backend: "echo-v2",
+            response_headers: vec![("x-header-set", "set")],
+            ..Case::default()
+        }
+        .with_header("host", "echo-v1"),
+        Case {
+            host: "echo-v1",
+            backend: "echo-v1",
+            response_absent: vec!["x-header-set"],
+            ..Case::default()
+        }
+        .with_header("host", "echo-v2"),
+    ])
+    .await
+}
+
 /// MeshPorts: a route bound to one port of its Service leaves the other ports alone; one
 /// bound without a port applies to every port.
 #[tokio::test]

@@ -117,6 +117,7 @@ async fn service_without_a_reachable_endpoint_gets_502_or_503_naming_it() -> any
     let gone = Endpoint {
         address: closed.to_string(),
         identity: spiffe_id("shop", "api"),
+        direct: Vec::new(),
     };
     let snapshot = SnapshotBuilder::new(&identity)
         .service(http_service("api", "shop", vec![gone]))
@@ -149,6 +150,7 @@ async fn endpoint_with_an_unexpected_identity_is_not_trusted() -> anyhow::Result
     let impostor = Endpoint {
         address: api.inbound.to_string(),
         identity: spiffe_id("shop", "payments"),
+        direct: Vec::new(),
     };
     let snapshot = SnapshotBuilder::new(&identity)
         .service(http_service("api", "shop", vec![impostor]))

@@ -328,6 +328,7 @@ mod tests {
         proto::Endpoint {
             address: format!("127.0.0.1:{port}"),
             identity: "spiffe://cluster.local/ns/shop/sa/api".into(),
+            ..Default::default()
         }
     }
 

@@ -1,6 +1,8 @@
 //! Which meshed service and port a request from the local app is for: the original
 //! destination's ClusterIP in transparent mode, else the Host (absolute-form URI,
-//! `:authority` or `Host` header) in any of the forms of design §2.
+//! `:authority` or `Host` header) in any of the forms of design §2. A workload's own
+//! address (pod IP and app port) resolves to that workload alone, as a service of one
+//! endpoint with no route or split (Gateway API's MeshFrontend).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -33,6 +35,10 @@ pub fn resolve<'s, B>(
     if let Some(found) = original.and_then(|o| snapshot.service_by_cluster_ip(&o)) {
         return http_port(found.0, found.1);
     }
+    // A workload's own address, not a Service's: to that workload, without routes.
+    if let Some(found) = original.and_then(|o| snapshot.service_by_workload_address(&o)) {
+        return http_port(found.0, found.1);
+    }
     let authority = match request.uri().authority() {
         Some(authority) => authority.as_str(),
         None => request
@@ -53,11 +59,15 @@ pub fn resolve<'s, B>(
             None => Err(unknown()),
         };
     }
-    // An explicit-proxy request for a ClusterIP:port.
-    if let (Ok(ip), Some(port)) = (parsed.host.parse::<IpAddr>(), parsed.port)
-        && let Some((service, port)) = snapshot.service_by_cluster_ip(&SocketAddr::new(ip, port))
-    {
-        return http_port(service, port);
+    // An explicit-proxy request for a ClusterIP:port, or a workload's own address.
+    if let (Ok(ip), Some(port)) = (parsed.host.parse::<IpAddr>(), parsed.port) {
+        let address = SocketAddr::new(ip, port);
+        if let Some((service, port)) = snapshot
+            .service_by_cluster_ip(&address)
+            .or_else(|| snapshot.service_by_workload_address(&address))
+        {
+            return http_port(service, port);
+        }
     }
     Err(RouteError::NoService {
         authority: authority.to_owned(),
@@ -206,5 +216,48 @@ mod tests {
         assert_eq!((&*service.name, port), ("api.shop", 9090));
         let elsewhere = "192.0.2.1:80".parse().unwrap();
         assert!(resolve(&snapshot, Some(elsewhere), &request).is_err());
+    }
+
+    #[test]
+    fn a_workload_address_reaches_that_workload_alone_and_a_cluster_ip_still_wins() {
+        let mut api = service("api", "shop", &[(80, proto::Protocol::Http)]);
+        api.endpoints = vec![proto::Endpoint {
+            address: "10.1.0.7:15006".into(),
+            identity: "spiffe://cluster.local/ns/shop/sa/api".into(),
+            direct: vec![proto::DirectAddress {
+                address: "10.1.0.7:8080".into(),
+                port: 80,
+            }],
+        }];
+        let snapshot = compile_for_tests(proto::Snapshot {
+            workload: Some(proto::Workload {
+                namespace: "shop".into(),
+                ..Default::default()
+            }),
+            services: vec![api],
+            ..Default::default()
+        });
+        let to = |uri: &str, original: Option<SocketAddr>| {
+            let request = Request::builder().uri(uri).body(()).unwrap();
+            resolve(&snapshot, original, &request)
+                .map(|(service, port)| (service.name.to_string(), port, service.routes.len()))
+                .map_err(|error| error.to_string())
+        };
+        assert_eq!(
+            to("http://10.1.0.7:8080/", None),
+            Ok(("api.shop".into(), 80, 0))
+        );
+        let intercepted = "10.1.0.7:8080".parse().ok();
+        assert_eq!(to("/", intercepted), Ok(("api.shop".into(), 80, 0)));
+        let direct = snapshot
+            .service_by_workload_address(&"10.1.0.7:8080".parse().unwrap())
+            .unwrap();
+        assert_eq!(direct.0.own.endpoints.len(), 1, "that workload alone");
+        assert!(
+            to("http://10.1.0.7:9999/", None).is_err(),
+            "not an app port"
+        );
+        let cluster_ip = "10.96.0.80:80".parse().ok();
+        assert_eq!(to("/", cluster_ip), Ok(("api.shop".into(), 80, 0)));
     }
 }

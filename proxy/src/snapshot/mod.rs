@@ -47,6 +47,11 @@ pub struct Snapshot {
     hosts: HashMap<Box<str>, usize>,
     /// ClusterIP:port → (index into `services`, service port), for transparent mode.
     cluster_ips: HashMap<SocketAddr, (usize, u16)>,
+    /// A workload's own address (pod IP and app port) → (index into `direct_services`,
+    /// service port): calls to it go to that workload alone, through no route or split.
+    direct: HashMap<SocketAddr, (usize, u16)>,
+    /// One single-endpoint service per workload address in `direct`.
+    direct_services: Vec<Service>,
     /// The snapshot as protobuf JSON, for the admin `/config` page.
     pub config_json: serde_json::Value,
 }
@@ -177,6 +182,14 @@ impl Snapshot {
         self.cluster_ips
             .get(address)
             .map(|&(index, port)| (&self.services[index], port))
+    }
+
+    /// The workload `address` names (its pod IP and an app port), as a service of that
+    /// one endpoint, and the service port to call it on.
+    pub fn service_by_workload_address(&self, address: &SocketAddr) -> Option<(&Service, u16)> {
+        self.direct
+            .get(address)
+            .map(|&(index, port)| (&self.direct_services[index], port))
     }
 
     /// The local app's address for a service port.

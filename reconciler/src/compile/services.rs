@@ -1,13 +1,14 @@
 //! The meshed services every proxy can address: ports, endpoints, and splits.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use meshcd_schemas::proto;
 
 use super::access::http_match;
 use super::routes;
 use super::{CompileWarning, protocol, spiffe_id};
-use crate::inventory::{Inventory, Protocol};
+use crate::inventory::{Inventory, Protocol, Workload};
 use crate::model::{Config, HttpRouteGroup, Located, TrafficSplit};
 
 #[derive(Default)]
@@ -110,6 +111,7 @@ fn served(config: &Config, inventory: &Inventory) -> Table {
             build.endpoints.push(proto::Endpoint {
                 address: workload.inbound_address.clone(),
                 identity: spiffe_id(trust_domain, &workload.identity),
+                direct: direct_addresses(workload),
             });
         }
     }
@@ -120,6 +122,44 @@ fn served(config: &Config, inventory: &Inventory) -> Table {
         build.endpoints.dedup();
     }
     table
+}
+
+/// Where callers may address the workload itself rather than a Service (Gateway API's
+/// MeshFrontend): each HTTP app port, on the workload's own IP when the app listens on
+/// loopback or on every address (a pod: its IP is the inbound listener's), else where it
+/// listens (local mode, every app on its own loopback port). One service port per address.
+fn direct_addresses(workload: &Workload) -> Vec<proto::DirectAddress> {
+    let own_ip = workload
+        .inbound_address
+        .parse::<SocketAddr>()
+        .ok()
+        .map(|address| address.ip())
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    let mut direct: Vec<proto::DirectAddress> = Vec::new();
+    for port in workload
+        .ports
+        .iter()
+        .filter(|p| p.protocol == Protocol::Http)
+    {
+        let Ok(app) = port.app_address.parse::<SocketAddr>() else {
+            continue;
+        };
+        let address = match own_ip {
+            Some(ip) if app.ip().is_loopback() || app.ip().is_unspecified() => {
+                SocketAddr::new(ip, app.port())
+            }
+            _ if app.ip().is_unspecified() => continue,
+            _ => app,
+        };
+        let address = address.to_string();
+        if !direct.iter().any(|d| d.address == address) {
+            direct.push(proto::DirectAddress {
+                address,
+                port: u32::from(port.service_port),
+            });
+        }
+    }
+    direct
 }
 
 /// A split's root is addressable even when no workload serves it directly: on the ports
@@ -223,5 +263,60 @@ fn split(
         traffic_split: format!("{namespace}/{}", split.name),
         backends,
         matches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::WorkloadPort;
+    use crate::model::Identity;
+
+    fn workload(inbound: &str, apps: &[(u16, &str, Protocol)]) -> Workload {
+        Workload {
+            id: "w".into(),
+            identity: Identity {
+                namespace: "shop".into(),
+                service_account: "api".into(),
+            },
+            services: vec!["api".into()],
+            ports: apps
+                .iter()
+                .map(|&(service_port, app, protocol)| WorkloadPort {
+                    service_port,
+                    app_address: app.into(),
+                    protocol,
+                })
+                .collect(),
+            inbound_address: inbound.into(),
+        }
+    }
+
+    fn addresses(workload: &Workload) -> Vec<(String, u32)> {
+        direct_addresses(workload)
+            .into_iter()
+            .map(|d| (d.address, d.port))
+            .collect()
+    }
+
+    #[test]
+    fn a_pods_apps_are_addressed_on_its_ip_and_local_apps_where_they_listen() {
+        let pod = workload(
+            "10.1.0.7:15006",
+            &[
+                (80, "127.0.0.1:8080", Protocol::Http),
+                (8080, "127.0.0.1:8080", Protocol::Http),
+                (5432, "127.0.0.1:5432", Protocol::Tcp),
+            ],
+        );
+        assert_eq!(addresses(&pod), [("10.1.0.7:8080".to_string(), 80)]);
+        let local = workload(
+            "127.0.0.1:41000",
+            &[
+                (80, "127.0.0.1:41001", Protocol::Http),
+                (81, "0.0.0.0:41002", Protocol::Http),
+            ],
+        );
+        assert_eq!(addresses(&local), [("127.0.0.1:41001".to_string(), 80)]);
     }
 }

@@ -321,7 +321,7 @@ pub struct ServicePort {
     #[prost(uint32, tag = "3")]
     pub local_port: u32,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Endpoint {
     /// host:port of the workload proxy's inbound (mTLS) listener.
     #[prost(string, tag = "1")]
@@ -329,6 +329,20 @@ pub struct Endpoint {
     /// The SPIFFE identity the endpoint must present.
     #[prost(string, tag = "2")]
     pub identity: ::prost::alloc::string::String,
+    /// In a service's own endpoints: where callers may address the workload itself (its
+    /// pod IP and an app port, not a Service). Such a call goes to this endpoint on `port`,
+    /// through no route or split.
+    #[prost(message, repeated, tag = "3")]
+    pub direct: ::prost::alloc::vec::Vec<DirectAddress>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct DirectAddress {
+    /// host:port
+    #[prost(string, tag = "1")]
+    pub address: ::prost::alloc::string::String,
+    /// The service port the app serves there.
+    #[prost(uint32, tag = "2")]
+    pub port: u32,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Split {

@@ -721,6 +721,116 @@ impl<'de> serde::Deserialize<'de> for ControlMessage {
         deserializer.deserialize_struct("meshcd.v1.ControlMessage", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for DirectAddress {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.address.is_empty() {
+            len += 1;
+        }
+        if self.port != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.DirectAddress", len)?;
+        if !self.address.is_empty() {
+            struct_ser.serialize_field("address", &self.address)?;
+        }
+        if self.port != 0 {
+            struct_ser.serialize_field("port", &self.port)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for DirectAddress {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "address",
+            "port",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Address,
+            Port,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "address" => Ok(GeneratedField::Address),
+                            "port" => Ok(GeneratedField::Port),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = DirectAddress;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.DirectAddress")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<DirectAddress, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut address__ = None;
+                let mut port__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Address => {
+                            if address__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("address"));
+                            }
+                            address__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(DirectAddress {
+                    address: address__.unwrap_or_default(),
+                    port: port__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.DirectAddress", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Endpoint {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -735,12 +845,18 @@ impl serde::Serialize for Endpoint {
         if !self.identity.is_empty() {
             len += 1;
         }
+        if !self.direct.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Endpoint", len)?;
         if !self.address.is_empty() {
             struct_ser.serialize_field("address", &self.address)?;
         }
         if !self.identity.is_empty() {
             struct_ser.serialize_field("identity", &self.identity)?;
+        }
+        if !self.direct.is_empty() {
+            struct_ser.serialize_field("direct", &self.direct)?;
         }
         struct_ser.end()
     }
@@ -754,12 +870,14 @@ impl<'de> serde::Deserialize<'de> for Endpoint {
         const FIELDS: &[&str] = &[
             "address",
             "identity",
+            "direct",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Address,
             Identity,
+            Direct,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -783,6 +901,7 @@ impl<'de> serde::Deserialize<'de> for Endpoint {
                         match value {
                             "address" => Ok(GeneratedField::Address),
                             "identity" => Ok(GeneratedField::Identity),
+                            "direct" => Ok(GeneratedField::Direct),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -804,6 +923,7 @@ impl<'de> serde::Deserialize<'de> for Endpoint {
             {
                 let mut address__ = None;
                 let mut identity__ = None;
+                let mut direct__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Address => {
@@ -818,11 +938,18 @@ impl<'de> serde::Deserialize<'de> for Endpoint {
                             }
                             identity__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Direct => {
+                            if direct__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("direct"));
+                            }
+                            direct__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Endpoint {
                     address: address__.unwrap_or_default(),
                     identity: identity__.unwrap_or_default(),
+                    direct: direct__.unwrap_or_default(),
                 })
             }
         }

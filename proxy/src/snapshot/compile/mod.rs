@@ -14,7 +14,7 @@ use meshcd_schemas::proto;
 
 mod service;
 
-use service::compile_service;
+use service::{add_workload_addresses, compile_service};
 
 use super::hosts::host_forms;
 use super::matcher::{HttpMatch, InvalidMatch};
@@ -82,7 +82,16 @@ pub fn compile(
     let mut services = Vec::with_capacity(snapshot.services.len());
     let mut hosts = HashMap::new();
     let mut cluster_ips = HashMap::new();
+    let mut direct = HashMap::new();
+    let mut direct_services = Vec::new();
     for service in snapshot.services {
+        add_workload_addresses(
+            &service,
+            &workload,
+            context,
+            &mut direct,
+            &mut direct_services,
+        )?;
         let index = services.len();
         for form in host_forms(&service.name, &service.namespace, &workload.namespace) {
             hosts.entry(form.into_boxed_str()).or_insert(index);
@@ -103,6 +112,8 @@ pub fn compile(
         services,
         hosts,
         cluster_ips,
+        direct,
+        direct_services,
         config_json,
     })
 }
@@ -289,6 +300,7 @@ mod tests {
         proto::Endpoint {
             address: address.into(),
             identity: "spiffe://cluster.local/ns/shop/sa/api".into(),
+            ..Default::default()
         }
     }
 

@@ -12,7 +12,7 @@ use crate::http::hop;
 use crate::metrics::{Direction, RouteLabels};
 use crate::snapshot::matcher::HttpMatch;
 use crate::snapshot::routes::{RouteTable, for_client};
-use crate::snapshot::{Backend, Destination, Service, ServicePort, Split, Workload};
+use crate::snapshot::{Backend, Destination, Protocol, Service, ServicePort, Split, Workload};
 use crate::upstream::split::WeightedChoice;
 
 pub(super) fn compile_service(
@@ -99,6 +99,55 @@ pub(super) fn compile_service(
         split,
         routes,
     })
+}
+
+/// The workload addresses of `service`'s endpoints not seen yet, each as a service of its
+/// one endpoint, named after `service` and called on the port the app serves there.
+pub(super) fn add_workload_addresses(
+    service: &proto::Service,
+    workload: &Workload,
+    context: &CompileContext<'_>,
+    direct: &mut HashMap<SocketAddr, (usize, u16)>,
+    direct_services: &mut Vec<Service>,
+) -> Result<(), InvalidSnapshot> {
+    let name: Arc<str> = format!("{}.{}", service.name, service.namespace).into();
+    for endpoint in &service.endpoints {
+        for address in &endpoint.direct {
+            let parsed: SocketAddr =
+                address
+                    .address
+                    .parse()
+                    .map_err(|_| InvalidSnapshot::ClusterIp {
+                        service: name.to_string(),
+                        address: address.address.clone(),
+                    })?;
+            if direct.contains_key(&parsed) {
+                continue;
+            }
+            let ports = [ServicePort {
+                port: port(|| format!("service {name} workload address"), address.port)?,
+                protocol: Protocol::Http,
+                local_port: 0,
+            }];
+            let own = BackendBuilder {
+                context,
+                workload,
+                root: &name,
+                ports: &ports,
+                routes: &[],
+            }
+            .build(name.clone(), std::slice::from_ref(endpoint));
+            direct.insert(parsed, (direct_services.len(), ports[0].port));
+            direct_services.push(Service {
+                name: name.clone(),
+                ports: ports.to_vec(),
+                own,
+                split: None,
+                routes: Vec::new(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A route rule's backend: called on its own port, whichever port of the parent the
