@@ -11,7 +11,9 @@
 #   client   the outbound listener on PEERS_LISTEN_ADDR: plaintext HTTP/1.1 from the load
 #            generator, routed by its Host (127.0.0.1:PORT, the service's ClusterIP:port) to
 #            the one endpoint PEERS_FORWARD_ADDR over mTLS (TLS 1.3, HTTP/2, one pooled
-#            connection), the server's SPIFFE id checked against PEERS_SERVER_ID.
+#            connection), the server's SPIFFE id checked against PEERS_SERVER_ID. With
+#            MESHCD_BENCH_CLIENT_SNAPSHOT=client-routes.snapshot.json the service has a
+#            10-rule Gateway API route table (bench/proxy/routes.sh).
 #   server   the inbound listener on PEERS_LISTEN_ADDR in strict mTLS: client certificate
 #            required and chained to PEERS_CA_FILE, the caller's SPIFFE id authorized by an
 #            SMI rule naming PEERS_CLIENT_ID, forwarded in plaintext to PEERS_FORWARD_ADDR.
@@ -62,7 +64,7 @@ case "$role" in
     listeners=(--outbound 127.0.0.1:0 --inbound "$PEERS_LISTEN_ADDR") ;;
   client)
     : "${PEERS_LISTEN_ADDR:?}" "${PEERS_FORWARD_ADDR:?}" "${PEERS_CLIENT_ID:?}" "${PEERS_SERVER_ID:?}"
-    fill client.snapshot.json "SELF_ID=$PEERS_CLIENT_ID" "CLUSTER_IP=${PEERS_CLIENT_LISTEN_ADDR%:*}" \
+    fill "${MESHCD_BENCH_CLIENT_SNAPSHOT:-client.snapshot.json}" "SELF_ID=$PEERS_CLIENT_ID" "CLUSTER_IP=${PEERS_CLIENT_LISTEN_ADDR%:*}" \
       "SERVICE_PORT=${PEERS_CLIENT_LISTEN_ADDR##*:}" "PEER_ADDR=$PEERS_FORWARD_ADDR" \
       "PEER_ID=$PEERS_SERVER_ID"
     cert="$PEERS_CLIENT_CERT"; key="$(pkcs8_key "$PEERS_CLIENT_KEY")"; ca="$PEERS_CA_FILE"

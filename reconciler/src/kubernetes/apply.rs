@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::convert::{self, Desired, Kind, ObjectKey, SplitWeights};
 use super::inject::{CA_BUNDLE_CONFIG_MAP, CA_BUNDLE_KEY};
+use super::route_status;
 use super::{
     FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL, MONITORED_BY_LABEL,
     managed_selector, served,
@@ -115,29 +116,7 @@ impl Applier {
             self.ca_bundles(config, bundle, &mut report).await?;
         }
 
-        // Every managed object of every served kind, before any change.
-        let mut live: BTreeMap<ObjectKey, Value> = BTreeMap::new();
-        let mut listed: BTreeSet<Kind> = BTreeSet::new();
-        for (kind, version) in &served {
-            let api: Api<DynamicObject> =
-                Api::all_with(self.client.clone(), &resource(*kind, version));
-            let list = api
-                .list(&ListParams::default().labels(&managed_selector(mesh)))
-                .await
-                .map_err(|source| ApplyError::List {
-                    what: format!("managed {kind} objects"),
-                    source,
-                })?;
-            listed.insert(*kind);
-            for object in list.items {
-                let key = ObjectKey {
-                    kind: *kind,
-                    namespace: object.metadata.namespace.clone(),
-                    name: object.metadata.name.clone().unwrap_or_default(),
-                };
-                live.insert(key, serde_json::to_value(&object).unwrap_or_default());
-            }
-        }
+        let live = self.live(&served, mesh).await?;
 
         for (key, error) in &plan.errors {
             report.failures.push(ObjectFailure {
@@ -146,25 +125,8 @@ impl Applier {
             });
         }
         for desired in &plan.objects {
-            let change = match live.get(&desired.key) {
-                None => Change::Created,
-                Some(live) if contains(live, &desired.body) => Change::Unchanged,
-                Some(_) => Change::Updated,
-            };
-            if change != Change::Unchanged
-                && let Err(error) = self.server_side_apply(desired).await
-            {
-                report.failures.push(ObjectFailure {
-                    object: desired.key.to_string(),
-                    error: api_error(&error),
-                });
-                continue;
-            }
-            report.objects.push(ObjectOutcome {
-                object: desired.key.to_string(),
-                api_version: format!("{}/{}", desired.key.kind.group(), desired.version),
-                change,
-            });
+            self.apply_object(desired, live.get(&desired.key), &mut report)
+                .await;
         }
 
         let keep: BTreeSet<&ObjectKey> = plan.keys().collect();
@@ -184,6 +146,77 @@ impl Applier {
             }
         }
         Ok(report)
+    }
+
+    /// Every managed object of every served kind, before any change.
+    async fn live(
+        &self,
+        served: &BTreeMap<Kind, String>,
+        mesh: &str,
+    ) -> Result<BTreeMap<ObjectKey, Value>, ApplyError> {
+        let mut live: BTreeMap<ObjectKey, Value> = BTreeMap::new();
+        for (kind, version) in served {
+            let api: Api<DynamicObject> =
+                Api::all_with(self.client.clone(), &resource(*kind, version));
+            let list = api
+                .list(&ListParams::default().labels(&managed_selector(mesh)))
+                .await
+                .map_err(|source| ApplyError::List {
+                    what: format!("managed {kind} objects"),
+                    source,
+                })?;
+            for object in list.items {
+                let key = ObjectKey {
+                    kind: *kind,
+                    namespace: object.metadata.namespace.clone(),
+                    name: object.metadata.name.clone().unwrap_or_default(),
+                };
+                live.insert(key, serde_json::to_value(&object).unwrap_or_default());
+            }
+        }
+        Ok(live)
+    }
+
+    /// Applies `desired` unless `live` holds it already; a Gateway API route's status is
+    /// written after it.
+    async fn apply_object(
+        &self,
+        desired: &Desired,
+        live: Option<&Value>,
+        report: &mut ApplyReport,
+    ) {
+        let change = match live {
+            None => Change::Created,
+            Some(live) if contains(live, &desired.body) => Change::Unchanged,
+            Some(_) => Change::Updated,
+        };
+        let applied = match (change, live) {
+            (Change::Unchanged, Some(live)) => live.clone(),
+            _ => match self.server_side_apply(desired).await {
+                Ok(object) => serde_json::to_value(&object).unwrap_or_default(),
+                Err(error) => {
+                    report.failures.push(ObjectFailure {
+                        object: desired.key.to_string(),
+                        error: api_error(&error),
+                    });
+                    return;
+                }
+            },
+        };
+        if matches!(desired.key.kind, Kind::HttpRoute | Kind::GrpcRoute)
+            && let Err(error) =
+                route_status::update(&self.api(desired), &desired.key.name, &applied).await
+        {
+            report.failures.push(ObjectFailure {
+                object: desired.key.to_string(),
+                error: format!("writing its status: {}", api_error(&error)),
+            });
+        }
+        report.objects.push(ObjectOutcome {
+            object: desired.key.to_string(),
+            api_version: format!("{}/{}", desired.key.kind.group(), desired.version),
+            change,
+        });
     }
 
     /// Labels the namespaces of the repository (creating missing ones) and unlabels those
@@ -307,18 +340,23 @@ impl Applier {
         Ok(())
     }
 
-    async fn server_side_apply(&self, desired: &Desired) -> Result<DynamicObject, kube::Error> {
+    /// The API of `desired`'s kind, version and namespace.
+    fn api(&self, desired: &Desired) -> Api<DynamicObject> {
         let resource = resource(desired.key.kind, &desired.version);
-        let api: Api<DynamicObject> = match &desired.key.namespace {
+        match &desired.key.namespace {
             Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, &resource),
             None => Api::all_with(self.client.clone(), &resource),
-        };
-        api.patch(
-            &desired.key.name,
-            &apply_params(),
-            &Patch::Apply(&desired.body),
-        )
-        .await
+        }
+    }
+
+    async fn server_side_apply(&self, desired: &Desired) -> Result<DynamicObject, kube::Error> {
+        self.api(desired)
+            .patch(
+                &desired.key.name,
+                &object_apply_params(desired.key.kind),
+                &Patch::Apply(&desired.body),
+            )
+            .await
     }
 }
 
@@ -326,6 +364,17 @@ impl Applier {
 /// conflicts are forced through.
 fn apply_params() -> PatchParams {
     PatchParams::apply(FIELD_MANAGER).force()
+}
+
+/// [`apply_params`] for an object of `kind`. A Gateway API object is applied with strict
+/// field validation: a field the cluster's CRD lacks (HTTPRoute `retry` under the standard
+/// channel's CRD) is an error naming it, not dropped in silence.
+fn object_apply_params(kind: Kind) -> PatchParams {
+    if kind.group() == "gateway.networking.k8s.io" {
+        apply_params().validation_strict()
+    } else {
+        apply_params()
+    }
 }
 
 pub fn resource(kind: Kind, version: &str) -> ApiResource {

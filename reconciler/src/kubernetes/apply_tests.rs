@@ -339,3 +339,116 @@ fn drift_is_a_difference_in_the_fields_meshcd_applies_only() {
     let added = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"backends": [{"weight": 1}, {"weight": 1}]}});
     assert!(!contains(&added, &desired));
 }
+
+/// A repository with Gateway API routes: an HTTPRoute, a GRPCRoute and a ReferenceGrant.
+fn routed_config() -> crate::model::Config {
+    config_from(&[
+        (
+            "ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: billing}\n",
+        ),
+        (
+            "routes.yaml",
+            "apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api, namespace: shop}
+spec:
+  parentRefs: [{group: '', kind: Service, name: api, port: 80}]
+  rules:
+  - name: v2
+    matches: [{path: {type: PathPrefix, value: /v2}}]
+    backendRefs: [{name: api-v2, port: 80}, {name: ledger, namespace: billing, port: 80, weight: 0}]
+  - backendRefs: [{name: api-v1, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: echo, namespace: shop}
+spec:
+  parentRefs: [{group: '', kind: Service, name: echo, port: 7070}]
+  rules: [{backendRefs: [{name: echo-v1, port: 7070}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: shop-routes, namespace: billing}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]
+  to: [{group: '', kind: Service}]
+",
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn gateway_routes_are_applied_with_strict_field_validation_and_pruned() {
+    let api = FakeApi::new();
+    let applier = Applier::new(api.client());
+    let mut config = routed_config();
+    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    assert_eq!(report.failures, vec![]);
+    let writes = api.take_writes();
+    let gateway: Vec<&Recorded> = writes
+        .iter()
+        .filter(|w| w.path.starts_with("/apis/gateway.networking.k8s.io/"))
+        .collect();
+    assert_eq!(
+        gateway.iter().map(|w| w.line()).collect::<Vec<_>>(),
+        [
+            "PATCH /apis/gateway.networking.k8s.io/v1/namespaces/billing/referencegrants/shop-routes",
+            "PATCH /apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/api",
+            "PATCH /apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/api/status",
+            "PATCH /apis/gateway.networking.k8s.io/v1/namespaces/shop/grpcroutes/echo",
+            "PATCH /apis/gateway.networking.k8s.io/v1/namespaces/shop/grpcroutes/echo/status",
+        ]
+    );
+    for write in gateway.iter().filter(|w| !w.path.ends_with("/status")) {
+        assert_eq!(
+            write.query.get("fieldValidation").map(String::as_str),
+            Some("Strict"),
+            "{}",
+            write.line()
+        );
+    }
+    let route = api
+        .get(
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            Some("shop"),
+            "api",
+        )
+        .unwrap();
+    assert_eq!(
+        route["spec"]["rules"][0]["backendRefs"][1],
+        json!({"group": "", "kind": "Service", "name": "ledger", "namespace": "billing", "port": 80, "weight": 0})
+    );
+    assert_eq!(
+        route["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "meshcd"
+    );
+    // Accepted, through the status subresource, by meshcd's controller name.
+    assert!(
+        writes.iter().any(|w| w.line()
+            == "PATCH /apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/api/status"),
+        "{:#?}",
+        writes.iter().map(Recorded::line).collect::<Vec<_>>()
+    );
+    let parent = &route["status"]["parents"][0];
+    assert_eq!(parent["controllerName"], "meshcd.dev/mesh");
+    assert_eq!(parent["parentRef"]["name"], "api");
+    assert_eq!(parent["conditions"][0]["type"], "Accepted");
+    assert_eq!(parent["conditions"][0]["status"], "True");
+    // At rest: the same config again writes nothing, status included.
+    applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    assert_eq!(
+        api.take_writes()
+            .iter()
+            .map(Recorded::line)
+            .collect::<Vec<_>>(),
+        Vec::<String>::new()
+    );
+
+    config
+        .http_routes
+        .retain(|route| route.value.name != "echo");
+    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    assert_eq!(report.pruned, ["GRPCRoute shop/echo"]);
+}

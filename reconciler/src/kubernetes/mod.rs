@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod inject;
 pub mod leader;
 pub mod manifests;
+pub mod route_status;
 pub mod served;
 pub mod sync;
 pub mod webhook;

@@ -12,6 +12,7 @@ use std::fmt;
 use serde_json::{Map, Value, json};
 
 mod bodies;
+mod gateway;
 
 pub use bodies::*;
 
@@ -27,18 +28,25 @@ pub enum Kind {
     UdpRoute,
     TrafficTarget,
     TrafficSplit,
+    ReferenceGrant,
+    HttpRoute,
+    GrpcRoute,
     Canary,
 }
 
 impl Kind {
-    /// In apply order: routes before the targets and splits that name them.
-    pub const ALL: [Kind; 7] = [
+    /// In apply order: routes before the targets and splits that name them, grants before
+    /// the Gateway API routes they let refer across namespaces.
+    pub const ALL: [Kind; 10] = [
         Kind::Mesh,
         Kind::HttpRouteGroup,
         Kind::TcpRoute,
         Kind::UdpRoute,
         Kind::TrafficTarget,
         Kind::TrafficSplit,
+        Kind::ReferenceGrant,
+        Kind::HttpRoute,
+        Kind::GrpcRoute,
         Kind::Canary,
     ];
 
@@ -50,6 +58,9 @@ impl Kind {
             Kind::UdpRoute => "UDPRoute",
             Kind::TrafficTarget => "TrafficTarget",
             Kind::TrafficSplit => "TrafficSplit",
+            Kind::ReferenceGrant => "ReferenceGrant",
+            Kind::HttpRoute => "HTTPRoute",
+            Kind::GrpcRoute => "GRPCRoute",
             Kind::Canary => "Canary",
         }
     }
@@ -60,6 +71,7 @@ impl Kind {
             Kind::HttpRouteGroup | Kind::TcpRoute | Kind::UdpRoute => "specs.smi-spec.io",
             Kind::TrafficTarget => "access.smi-spec.io",
             Kind::TrafficSplit => "split.smi-spec.io",
+            Kind::ReferenceGrant | Kind::HttpRoute | Kind::GrpcRoute => "gateway.networking.k8s.io",
         }
     }
 
@@ -71,6 +83,9 @@ impl Kind {
             Kind::UdpRoute => "udproutes",
             Kind::TrafficTarget => "traffictargets",
             Kind::TrafficSplit => "trafficsplits",
+            Kind::ReferenceGrant => "referencegrants",
+            Kind::HttpRoute => "httproutes",
+            Kind::GrpcRoute => "grpcroutes",
             Kind::Canary => "canaries",
         }
     }
@@ -89,6 +104,8 @@ impl Kind {
             Kind::UdpRoute => &["v1alpha4"],
             Kind::TrafficTarget => &["v1alpha1", "v1alpha2", "v1alpha3"],
             Kind::TrafficSplit => &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"],
+            Kind::ReferenceGrant | Kind::HttpRoute => &["v1beta1", "v1"],
+            Kind::GrpcRoute => &["v1"],
         }
     }
 }
@@ -241,6 +258,7 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &SplitWei
             &|version| traffic_split(&split, version),
         );
     }
+    gateway::add_objects(config, &mut add);
     for canary_object in &config.canaries {
         let value = &canary_object.value;
         add(
