@@ -80,7 +80,23 @@ async fn install_crds(client: &Client) {
         plural: "customresourcedefinitions".into(),
     };
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &crds);
-    for (_, yaml) in meshcd_schemas::crds() {
+    // The Gateway API's standard channel (v1.6.1) for the route kinds, as an operator
+    // installs it.
+    let gateway =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/upstream/gateway-api/standard");
+    let mut texts: Vec<String> = meshcd_schemas::crds()
+        .iter()
+        .map(|(_, yaml)| yaml.to_string())
+        .collect();
+    for file in [
+        "gateway.networking.k8s.io_httproutes.yaml",
+        "gateway.networking.k8s.io_grpcroutes.yaml",
+        "gateway.networking.k8s.io_referencegrants.yaml",
+    ] {
+        texts.push(std::fs::read_to_string(gateway.join(file)).unwrap());
+    }
+    for yaml in &texts {
+        let yaml = yaml.as_str();
         let crd: serde_json::Value =
             serde_yaml::from_str(yaml.split_once("---\n").map_or(yaml, |(_, rest)| rest)).unwrap();
         let name = crd["metadata"]["name"].as_str().unwrap().to_string();
@@ -293,4 +309,126 @@ async fn run_before_install_names_the_fix_in_a_real_kubernetes_cluster() {
             && stderr.contains("run `meshcd install"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn gateway_routes_are_applied_and_accepted_in_a_real_kubernetes_cluster() {
+    let Some(client) =
+        cluster("gateway_routes_are_applied_and_accepted_in_a_real_kubernetes_cluster").await
+    else {
+        return;
+    };
+    install_crds(&client).await;
+    let namespace = "meshcd-gamma-test";
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    eventually("the test namespace is not being deleted", || async {
+        !matches!(namespaces.get_opt(namespace).await, Ok(Some(found)) if found.metadata.deletion_timestamp.is_some())
+    })
+    .await;
+    let mesh = unique_mesh();
+    let applier = Applier::new(client.clone());
+    let routes = format!(
+        "apiVersion: v1
+kind: Namespace
+metadata: {{name: {namespace}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: api, namespace: {namespace}}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: api, port: 80}}]
+  rules:
+  - name: v2
+    matches: [{{path: {{type: PathPrefix, value: /v2}}}}]
+    filters: [{{type: RequestHeaderModifier, requestHeaderModifier: {{set: [{{name: x-v, value: '2'}}]}}}}]
+    backendRefs: [{{name: api-v2, port: 80}}]
+    timeouts: {{request: 10s}}
+  - backendRefs: [{{name: api-v1, port: 80, weight: 90}}, {{name: api-v2, port: 80, weight: 10}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {{name: echo, namespace: {namespace}}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: echo, port: 7070}}]
+  rules: [{{matches: [{{method: {{service: shop.Echo}}}}], backendRefs: [{{name: echo-v1, port: 7070}}]}}]
+"
+    );
+    let loaded = meshcd::load::load_files(vec![("routes.yaml".into(), routes.clone())]);
+    let mut config = meshcd::validate::validate(&loaded).config.expect("valid");
+    config.mesh.name = mesh.clone();
+    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    assert_eq!(
+        report.failures,
+        vec![],
+        "the routes apply to a real API server"
+    );
+
+    let http_routes: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &resource(Kind::HttpRoute, "v1"));
+    let route = http_routes.get("api").await.unwrap();
+    assert_eq!(
+        route.data["spec"]["rules"][1]["backendRefs"][0]["weight"],
+        90
+    );
+    let parent = &route.data["status"]["parents"][0];
+    eprintln!("HTTPRoute {namespace}/api status.parents[0]: {parent}");
+    assert_eq!(parent["controllerName"], "meshcd.dev/mesh");
+    assert_eq!(parent["parentRef"]["name"], "api");
+    let accepted = parent["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Accepted")
+        .expect("an Accepted condition");
+    assert_eq!(accepted["status"], "True");
+    assert_eq!(
+        accepted["observedGeneration"],
+        route.metadata.generation.unwrap()
+    );
+    let grpc_routes: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &resource(Kind::GrpcRoute, "v1"));
+    let echo = grpc_routes.get("echo").await.unwrap();
+    assert_eq!(
+        echo.data["status"]["parents"][0]["conditions"][0]["status"],
+        "True"
+    );
+
+    // At rest: applying the same again writes nothing, status included.
+    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    assert_eq!(report.updated().count(), 0);
+    let again = http_routes.get("api").await.unwrap();
+    assert_eq!(
+        again.metadata.resource_version,
+        route.metadata.resource_version
+    );
+
+    // `retry` is experimental: the standard-channel CRD refuses it by name.
+    let with_retry = routes.replace(
+        "    timeouts: {request: 10s}",
+        "    timeouts: {request: 10s}\n    retry: {codes: [503], attempts: 2}",
+    );
+    let loaded = meshcd::load::load_files(vec![("routes.yaml".into(), with_retry)]);
+    let mut retried = meshcd::validate::validate(&loaded).config.expect("valid");
+    retried.mesh.name = mesh.clone();
+    let report = applier.apply(&retried, &SplitWeights::new()).await.unwrap();
+    eprintln!("with retry: {:?}", report.failures);
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(
+        report.failures[0].error.contains("retry"),
+        "{:?}",
+        report.failures
+    );
+
+    // Routes that leave the repository are pruned.
+    let mut empty = Config::default();
+    empty.mesh.name = mesh;
+    let report = applier.apply(&empty, &SplitWeights::new()).await.unwrap();
+    assert_eq!(
+        report.pruned,
+        [
+            format!("HTTPRoute {namespace}/api"),
+            format!("GRPCRoute {namespace}/echo")
+        ]
+    );
+    let _ = namespaces.delete(namespace, &DeleteParams::default()).await;
 }
