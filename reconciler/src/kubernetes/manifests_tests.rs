@@ -139,6 +139,11 @@ fn the_cluster_role_grants_only_the_verbs_meshcd_uses() {
             "split.smi-spec.io/trafficsplits: list,create,patch,delete",
             "meshcd.dev/meshes: list,create,patch,delete",
             "meshcd.dev/canaries: list,create,patch,delete",
+            "gateway.networking.k8s.io/httproutes: list,create,patch,delete",
+            "gateway.networking.k8s.io/grpcroutes: list,create,patch,delete",
+            "gateway.networking.k8s.io/referencegrants: list,create,patch,delete",
+            "gateway.networking.k8s.io/httproutes/status: patch",
+            "gateway.networking.k8s.io/grpcroutes/status: patch",
             // Canary progress: the leader writes it to the status, followers watch it.
             "meshcd.dev/canaries: watch",
             "meshcd.dev/canaries/status: patch",
