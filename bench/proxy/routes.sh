@@ -39,7 +39,7 @@ done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/bench-routes.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-printf 'variant\tmax_rps\tcpu_rate\n' >"$work/all.tsv"
+printf 'variant\tmax_rps\tcpu_rate\terrors\n' >"$work/all.tsv"
 for round in $(seq 1 "$rounds"); do
   for variant in plain routes; do
     snapshot=client.snapshot.json
@@ -53,7 +53,7 @@ for round in $(seq 1 "$rounds"); do
       --extra-pair-cmd "$here/meshcd-side.sh client" "$here/meshcd-side.sh server" \
       --extra-pair-name meshcd-pair >"$work/log-$variant-$round" 2>&1 ||
       { cat "$work/log-$variant-$round" >&2; exit 1; }
-    awk -F'\t' -v v="$variant" 'NR > 1 && $2 == "meshcd-pair" { print v "\t" $3 "\t" $12 }' \
+    awk -F'\t' -v v="$variant" 'NR > 1 && $2 == "meshcd-pair" { print v "\t" $3 "\t" $12 "\t" $5 + $11 }' \
       "$work/raw-$variant-$round/results.tsv" >>"$work/all.tsv"
   done
 done
@@ -68,5 +68,8 @@ for variant in plain routes; do
   cpu[$variant]="$(awk -F'\t' -v v="$variant" '$1 == v { print $3 }' "$work/all.tsv" | median)"
   echo "| $variant | ${rps[$variant]} | ${cpu[$variant]} |"
 done
+# A failed request (the route table refused by the proxy, a rule not matching) voids the run.
+errors="$(awk -F'\t' 'NR > 1 { e += $4 } END { print e + 0 }' "$work/all.tsv")"
+[ "$errors" = 0 ] || { echo "routes.sh: $errors failed requests; the figures do not count" >&2; exit 1; }
 awk -v a="${rps[routes]}" -v b="${rps[plain]}" -v c="${cpu[routes]}" -v d="${cpu[plain]}" 'BEGIN {
   printf "\nroutes/plain: throughput %.3f (target >= 0.95), CPU per request %.3f\n", a / b, c / d }'
