@@ -619,3 +619,51 @@ fn the_example_workflow_compiles_meshcd_only_on_a_cache_miss() {
     );
     assert_eq!(steps[install]["env"]["CARGO_PROFILE_RELEASE_LTO"], "false");
 }
+
+/// `meshcd install` and the Gateway API CRDs: all three with `always`, none with `never`,
+/// and with `auto` (the default) none when no cluster can be asked, saying so.
+#[test]
+fn install_adds_the_gateway_api_crds_as_asked() {
+    let directory = tempfile::tempdir().unwrap();
+    let install = |choice: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_meshcd"));
+        command
+            .args(["install", "--repo", "https://git.example.com/mesh.git"])
+            .current_dir(directory.path())
+            .env("KUBECONFIG", directory.path().join("no-such-kubeconfig"))
+            .env_remove("KUBERNETES_SERVICE_HOST");
+        if let Some(choice) = choice {
+            command.args(["--gateway-api-crds", choice]);
+        }
+        command.output().unwrap()
+    };
+    let crds = |output: &Output| -> Vec<String> {
+        stdout(output)
+            .lines()
+            .filter_map(|line| line.strip_prefix("  name: "))
+            .filter(|name| name.ends_with(".gateway.networking.k8s.io"))
+            .map(str::to_string)
+            .collect()
+    };
+    let always = install(Some("always"));
+    assert!(always.status.success(), "{}", stderr(&always));
+    assert_eq!(
+        crds(&always),
+        [
+            "httproutes.gateway.networking.k8s.io",
+            "grpcroutes.gateway.networking.k8s.io",
+            "referencegrants.gateway.networking.k8s.io"
+        ]
+    );
+    assert!(stdout(&always).contains("gateway.networking.k8s.io/bundle-version: v1.6.1"));
+    let never = install(Some("never"));
+    assert_eq!(crds(&never), Vec::<String>::new());
+    let auto = install(None);
+    assert!(auto.status.success(), "{}", stderr(&auto));
+    assert_eq!(crds(&auto), Vec::<String>::new());
+    assert!(
+        stderr(&auto).contains("the Gateway API CRDs are left out: no cluster to check them in"),
+        "{}",
+        stderr(&auto)
+    );
+}

@@ -80,3 +80,33 @@ pub fn json_schema(api_version: &str, kind: &str) -> Option<&'static str> {
 pub fn crds() -> &'static [(&'static str, &'static str)] {
     schema_index::CRDS
 }
+
+/// The Gateway API release whose standard-channel CRDs are vendored in `upstream/`.
+pub const GATEWAY_API_BUNDLE_VERSION: &str = "v1.6.1";
+
+/// The Gateway API CRDs (standard channel, [`GATEWAY_API_BUNDLE_VERSION`], as upstream
+/// wrote them) of the kinds meshcd routes with, as (file name, YAML text). `meshcd install`
+/// adds them to a cluster that lacks them or has older ones; they are not among [`crds`]:
+/// a cluster's Gateway implementation may own newer ones.
+pub fn gateway_api_crds() -> &'static [(&'static str, &'static str)] {
+    &[
+        (
+            "gateway.networking.k8s.io_httproutes.yaml",
+            include_str!(
+                "../upstream/gateway-api/standard/gateway.networking.k8s.io_httproutes.yaml"
+            ),
+        ),
+        (
+            "gateway.networking.k8s.io_grpcroutes.yaml",
+            include_str!(
+                "../upstream/gateway-api/standard/gateway.networking.k8s.io_grpcroutes.yaml"
+            ),
+        ),
+        (
+            "gateway.networking.k8s.io_referencegrants.yaml",
+            include_str!(
+                "../upstream/gateway-api/standard/gateway.networking.k8s.io_referencegrants.yaml"
+            ),
+        ),
+    ]
+}

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::kubernetes::manifests::{self, Options};
+use crate::kubernetes::gateway_crds::{self, Decision};
+use crate::kubernetes::manifests::{self, Manifest, Options};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,7 +40,22 @@ pub struct Args {
     /// Write the files of deploy/ into this folder instead of printing one YAML stream.
     #[arg(long)]
     pub output_dir: Option<PathBuf>,
+    /// The Gateway API CRDs meshcd routes with (HTTPRoute, GRPCRoute, ReferenceGrant;
+    /// standard channel): `auto` adds those the current cluster (kubeconfig) lacks or has in
+    /// an older release, never replacing a newer one; `always` adds all three; `never` none.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub gateway_api_crds: GatewayApiCrds,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GatewayApiCrds {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How long `auto` waits for the cluster before leaving the CRDs out.
+const CLUSTER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let defaults = Options::default();
@@ -53,7 +69,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         replicas: args.replicas,
         native_sidecars: args.native_sidecars,
     };
-    let rendered = manifests::render(&options);
+    let mut rendered = gateway_api_crds(args.gateway_api_crds)?;
+    rendered.extend(manifests::render(&options));
     match args.output_dir {
         None => out!("{}", manifests::stream(&rendered)),
         Some(dir) => {
@@ -74,4 +91,75 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The Gateway API CRDs to add, as manifests under `crds/gateway-api/`; what `auto` decided
+/// is said on stderr.
+fn gateway_api_crds(choice: GatewayApiCrds) -> anyhow::Result<Vec<Manifest>> {
+    let vendored = meshcd_schemas::GATEWAY_API_BUNDLE_VERSION;
+    let installed = match choice {
+        GatewayApiCrds::Never => return Ok(Vec::new()),
+        GatewayApiCrds::Always => None,
+        GatewayApiCrds::Auto => match cluster_crds() {
+            Ok(installed) => Some(installed),
+            Err(error) => {
+                eprintln!(
+                    "meshcd: the Gateway API CRDs are left out: no cluster to check them in ({}); `--gateway-api-crds always` adds them",
+                    meshcd_support::error_chain(&*error)
+                );
+                return Ok(Vec::new());
+            }
+        },
+    };
+    let mut manifests = Vec::new();
+    for (file, yaml) in meshcd_schemas::gateway_api_crds() {
+        let name = gateway_crds::crd_name(yaml).context("a vendored CRD without a name")?;
+        if let Some(installed) = &installed {
+            let theirs = installed.get(&name).map(Option::as_deref);
+            match gateway_crds::decide(theirs, vendored) {
+                Decision::Install => {}
+                Decision::Upgrade { from } => {
+                    eprintln!("meshcd: CRD {name}: the cluster's {from} is upgraded to {vendored}");
+                }
+                Decision::Keep { version } => {
+                    let version = version.as_deref().unwrap_or("of no known release");
+                    eprintln!("meshcd: CRD {name}: the cluster's {version} is kept");
+                    continue;
+                }
+            }
+        }
+        manifests.push(Manifest {
+            path: format!("crds/gateway-api/{file}"),
+            yaml: format!(
+                "# Gateway API {vendored}, standard channel, as upstream wrote it (meshcd install --gateway-api-crds).\n---\n{yaml}"
+            ),
+        });
+    }
+    Ok(manifests)
+}
+
+/// The Gateway API CRDs of the current kubeconfig's cluster, with their bundle versions.
+fn cluster_crds() -> Result<
+    std::collections::BTreeMap<String, Option<String>>,
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listed = async {
+            let client = kube::Client::try_default()
+                .await
+                .map_err(|_| "no kubeconfig or in-cluster configuration")?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
+                gateway_crds::installed(&client).await?,
+            )
+        };
+        match tokio::time::timeout(CLUSTER_DEADLINE, listed).await {
+            Ok(result) => result,
+            Err(_) => {
+                Err(format!("the API server did not answer within {CLUSTER_DEADLINE:?}").into())
+            }
+        }
+    })
 }

@@ -46,7 +46,7 @@ pub struct Manifest {
     pub yaml: String,
 }
 
-const HEADER: &str = "# Rendered by `meshcd install`; regenerate deploy/ with `meshcd install --repo https://git.example.com/platform/mesh-config.git --output-dir deploy`.\n";
+const HEADER: &str = "# Rendered by `meshcd install`; regenerate deploy/ with `meshcd install --repo https://git.example.com/platform/mesh-config.git --gateway-api-crds never --output-dir deploy`.\n";
 
 /// Every manifest, in the order to apply them.
 pub fn render(options: &Options) -> Vec<Manifest> {

@@ -95,7 +95,7 @@ fn deploy_holds_exactly_what_meshcd_install_renders() {
     }
     assert!(
         stale.is_empty() && extra.is_empty(),
-        "deploy/ is stale (regenerate: cargo run -p meshcd -- install --repo https://git.example.com/platform/mesh-config.git --output-dir deploy): differs {stale:?}, not rendered {extra:?}"
+        "deploy/ is stale (regenerate: cargo run -p meshcd -- install --repo https://git.example.com/platform/mesh-config.git --gateway-api-crds never --output-dir deploy): differs {stale:?}, not rendered {extra:?}"
     );
 }
 

@@ -12,6 +12,7 @@ pub mod ca_secret;
 pub mod canary_status;
 pub mod convert;
 pub mod discovery;
+pub mod gateway_crds;
 pub mod inject;
 pub mod leader;
 pub mod manifests;

@@ -1,0 +1,130 @@
+//! The Gateway API CRDs `meshcd install` adds to a cluster: HTTPRoute, GRPCRoute and
+//! ReferenceGrant of the vendored standard channel, each only when the cluster has no such
+//! CRD or one of an older bundle version. A newer one, or one whose version cannot be read
+//! (a Gateway implementation's own build), is never replaced: applying ours would downgrade
+//! what that implementation relies on.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use kube::Client;
+use kube::api::{Api, DynamicObject, ListParams};
+use kube::discovery::ApiResource;
+
+/// The annotation the Gateway API's CRDs carry their release in.
+pub const BUNDLE_VERSION_ANNOTATION: &str = "gateway.networking.k8s.io/bundle-version";
+
+/// What to do with one of meshcd's Gateway API CRDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The cluster lacks it.
+    Install,
+    /// The cluster's is older.
+    Upgrade { from: String },
+    /// The cluster's is as new or newer, or of an unknown version.
+    Keep { version: Option<String> },
+}
+
+/// For a CRD the cluster has at `installed` (its bundle version; `None`: no such CRD,
+/// `Some(None)`: one without the annotation), given ours at `vendored`.
+pub fn decide(installed: Option<Option<&str>>, vendored: &str) -> Decision {
+    match installed {
+        None => Decision::Install,
+        Some(None) => Decision::Keep { version: None },
+        Some(Some(version)) => match (release(version), release(vendored)) {
+            (Some(theirs), Some(ours)) if theirs.cmp(&ours) == Ordering::Less => {
+                Decision::Upgrade {
+                    from: version.to_string(),
+                }
+            }
+            _ => Decision::Keep {
+                version: Some(version.to_string()),
+            },
+        },
+    }
+}
+
+/// `v1.6.1` → (1, 6, 1); a pre-release (`v1.7.0-rc1`) or anything else: `None`, which is
+/// never replaced.
+fn release(version: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = version.strip_prefix('v')?.split('.');
+    let mut next = || parts.next()?.parse::<u64>().ok();
+    let release = (next()?, next()?, next()?);
+    parts.next().is_none().then_some(release)
+}
+
+/// The bundle version of each CRD the cluster has, by name (`httproutes.gateway…`).
+pub async fn installed(client: &Client) -> Result<BTreeMap<String, Option<String>>, kube::Error> {
+    let resource = ApiResource {
+        group: "apiextensions.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "apiextensions.k8s.io/v1".into(),
+        kind: "CustomResourceDefinition".into(),
+        plural: "customresourcedefinitions".into(),
+    };
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+    let list = api.list(&ListParams::default()).await?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|crd| {
+            let name = crd.metadata.name?;
+            let version = crd
+                .metadata
+                .annotations
+                .and_then(|annotations| annotations.get(BUNDLE_VERSION_ANNOTATION).cloned());
+            Some((name, version))
+        })
+        .collect())
+}
+
+/// The CRD name (`metadata.name`) of a vendored CRD's YAML.
+pub fn crd_name(yaml: &str) -> Option<String> {
+    let value: serde_yaml::Value = serde_yaml::from_str(yaml).ok()?;
+    value
+        .get("metadata")?
+        .get("name")?
+        .as_str()
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_or_older_crd_is_installed_and_a_newer_or_unknown_one_kept() {
+        assert_eq!(decide(None, "v1.6.1"), Decision::Install);
+        assert_eq!(
+            decide(Some(Some("v1.2.0")), "v1.6.1"),
+            Decision::Upgrade {
+                from: "v1.2.0".into()
+            }
+        );
+        for kept in ["v1.6.1", "v1.7.0", "v2.0.0", "v1.7.0-rc1", "main"] {
+            assert_eq!(
+                decide(Some(Some(kept)), "v1.6.1"),
+                Decision::Keep {
+                    version: Some(kept.into())
+                },
+                "{kept}"
+            );
+        }
+        assert_eq!(
+            decide(Some(None), "v1.6.1"),
+            Decision::Keep { version: None }
+        );
+    }
+
+    #[test]
+    fn the_vendored_crds_are_named_and_versioned() {
+        for (_, yaml) in meshcd_schemas::gateway_api_crds() {
+            let name = crd_name(yaml).unwrap();
+            assert!(name.ends_with(".gateway.networking.k8s.io"), "{name}");
+            assert!(yaml.contains(&format!(
+                "{BUNDLE_VERSION_ANNOTATION}: {}",
+                meshcd_schemas::GATEWAY_API_BUNDLE_VERSION
+            )));
+        }
+    }
+}
