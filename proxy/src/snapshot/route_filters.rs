@@ -207,7 +207,11 @@ impl Rewrite {
                     changed.push('?');
                     changed.push_str(query);
                 }
-                PathAndQuery::try_from(changed).ok()
+                // A path HTTP cannot carry leaves the request's own (validation refuses
+                // such replacements; this is the proxy's guard).
+                PathAndQuery::try_from(changed)
+                    .ok()
+                    .or_else(|| uri.path_and_query().cloned())
             }
             None => uri.path_and_query().cloned(),
         };

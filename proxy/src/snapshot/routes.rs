@@ -92,6 +92,11 @@ pub struct RetryPolicy {
 /// default).
 const DEFAULT_BACKOFF: Duration = Duration::from_millis(25);
 
+/// The least wait before a retry whatever the route says (`backoff: 0s` included): the
+/// API asks for a minimum, so waiting longer is allowed, and a backend answering a listed
+/// status at once is not hammered in a tight loop.
+const MIN_BACKOFF: Duration = Duration::from_millis(10);
+
 impl RetryPolicy {
     fn compile(policy: proto::RetryPolicy) -> RetryPolicy {
         RetryPolicy {
@@ -103,7 +108,8 @@ impl RetryPolicy {
             attempts: policy.attempts,
             backoff: policy
                 .backoff_ms
-                .map_or(DEFAULT_BACKOFF, Duration::from_millis),
+                .map_or(DEFAULT_BACKOFF, Duration::from_millis)
+                .max(MIN_BACKOFF),
         }
     }
 }
@@ -126,9 +132,12 @@ impl Rule {
         };
         self.filters.modify_request(request, &matched);
         if let Some(own) = self.backend_filters.get(backend) {
-            // A backend's path rewrite changes the path as the rule left it.
+            // A backend's path rewrite changes the path as the rule left it, normalised
+            // as it was matched (a raw `/%61pi` must not slip past a `/api` prefix).
             let current = if own.rewrites_path() {
-                request.uri().path().to_owned()
+                path::normalize(request.method(), request.uri().path(), mode)
+                    .map(std::borrow::Cow::into_owned)
+                    .unwrap_or_default()
             } else {
                 String::new()
             };

@@ -115,15 +115,16 @@ fn gateway_api_crds(choice: GatewayApiCrds) -> anyhow::Result<Vec<Manifest>> {
     for (file, yaml) in meshcd_schemas::gateway_api_crds() {
         let name = gateway_crds::crd_name(yaml).context("a vendored CRD without a name")?;
         if let Some(installed) = &installed {
-            let theirs = installed.get(&name).map(Option::as_deref);
-            match gateway_crds::decide(theirs, vendored) {
+            match gateway_crds::decide(installed.get(&name), vendored) {
                 Decision::Install => {}
                 Decision::Upgrade { from } => {
                     eprintln!("meshcd: CRD {name}: the cluster's {from} is upgraded to {vendored}");
                 }
                 Decision::Keep { version } => {
-                    let version = version.as_deref().unwrap_or("of no known release");
-                    eprintln!("meshcd: CRD {name}: the cluster's {version} is kept");
+                    let version = version.as_deref().unwrap_or("(no known release)");
+                    eprintln!(
+                        "meshcd: CRD {name}: the cluster's {version} is kept (newer, experimental or unknown: never replaced)"
+                    );
                     continue;
                 }
             }
@@ -140,7 +141,7 @@ fn gateway_api_crds(choice: GatewayApiCrds) -> anyhow::Result<Vec<Manifest>> {
 
 /// The Gateway API CRDs of the current kubeconfig's cluster, with their bundle versions.
 fn cluster_crds() -> Result<
-    std::collections::BTreeMap<String, Option<String>>,
+    std::collections::BTreeMap<String, gateway_crds::Installed>,
     Box<dyn std::error::Error + Send + Sync>,
 > {
     let runtime = tokio::runtime::Builder::new_current_thread()

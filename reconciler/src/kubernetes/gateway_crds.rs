@@ -1,8 +1,9 @@
 //! The Gateway API CRDs `meshcd install` adds to a cluster: HTTPRoute, GRPCRoute and
 //! ReferenceGrant of the vendored standard channel, each only when the cluster has no such
-//! CRD or one of an older bundle version. A newer one, or one whose version cannot be read
-//! (a Gateway implementation's own build), is never replaced: applying ours would downgrade
-//! what that implementation relies on.
+//! CRD or a standard-channel one of an older bundle version. A newer one, an experimental
+//! one (its fields, and versions objects may be stored in, would be dropped), or one whose
+//! release or channel cannot be read (a Gateway implementation's own build) is never
+//! replaced: applying ours would take away what the cluster relies on.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -13,6 +14,16 @@ use kube::discovery::ApiResource;
 
 /// The annotation the Gateway API's CRDs carry their release in.
 pub const BUNDLE_VERSION_ANNOTATION: &str = "gateway.networking.k8s.io/bundle-version";
+/// The annotation the Gateway API's CRDs carry their channel in (`standard`,
+/// `experimental`).
+pub const CHANNEL_ANNOTATION: &str = "gateway.networking.k8s.io/channel";
+
+/// A CRD as the cluster has it: its bundle version and channel, when annotated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Installed {
+    pub version: Option<String>,
+    pub channel: Option<String>,
+}
 
 /// What to do with one of meshcd's Gateway API CRDs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,22 +36,24 @@ pub enum Decision {
     Keep { version: Option<String> },
 }
 
-/// For a CRD the cluster has at `installed` (its bundle version; `None`: no such CRD,
-/// `Some(None)`: one without the annotation), given ours at `vendored`.
-pub fn decide(installed: Option<Option<&str>>, vendored: &str) -> Decision {
-    match installed {
-        None => Decision::Install,
-        Some(None) => Decision::Keep { version: None },
-        Some(Some(version)) => match (release(version), release(vendored)) {
-            (Some(theirs), Some(ours)) if theirs.cmp(&ours) == Ordering::Less => {
-                Decision::Upgrade {
-                    from: version.to_string(),
-                }
-            }
-            _ => Decision::Keep {
-                version: Some(version.to_string()),
-            },
+/// For the CRD the cluster has (`None`: none), given ours (standard channel) at `vendored`.
+pub fn decide(installed: Option<&Installed>, vendored: &str) -> Decision {
+    let Some(installed) = installed else {
+        return Decision::Install;
+    };
+    let keep = || Decision::Keep {
+        version: installed.version.clone(),
+    };
+    let (Some(version), Some("standard")) =
+        (installed.version.as_deref(), installed.channel.as_deref())
+    else {
+        return keep();
+    };
+    match (release(version), release(vendored)) {
+        (Some(theirs), Some(ours)) if theirs.cmp(&ours) == Ordering::Less => Decision::Upgrade {
+            from: version.to_string(),
         },
+        _ => keep(),
     }
 }
 
@@ -53,8 +66,8 @@ fn release(version: &str) -> Option<(u64, u64, u64)> {
     parts.next().is_none().then_some(release)
 }
 
-/// The bundle version of each CRD the cluster has, by name (`httproutes.gateway…`).
-pub async fn installed(client: &Client) -> Result<BTreeMap<String, Option<String>>, kube::Error> {
+/// Each CRD the cluster has, by name (`httproutes.gateway…`).
+pub async fn installed(client: &Client) -> Result<BTreeMap<String, Installed>, kube::Error> {
     let resource = ApiResource {
         group: "apiextensions.k8s.io".into(),
         version: "v1".into(),
@@ -69,11 +82,12 @@ pub async fn installed(client: &Client) -> Result<BTreeMap<String, Option<String
         .into_iter()
         .filter_map(|crd| {
             let name = crd.metadata.name?;
-            let version = crd
-                .metadata
-                .annotations
-                .and_then(|annotations| annotations.get(BUNDLE_VERSION_ANNOTATION).cloned());
-            Some((name, version))
+            let annotations = crd.metadata.annotations.unwrap_or_default();
+            let installed = Installed {
+                version: annotations.get(BUNDLE_VERSION_ANNOTATION).cloned(),
+                channel: annotations.get(CHANNEL_ANNOTATION).cloned(),
+            };
+            Some((name, installed))
         })
         .collect())
 }
@@ -92,28 +106,54 @@ pub fn crd_name(yaml: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn standard(version: &str) -> Installed {
+        Installed {
+            version: Some(version.into()),
+            channel: Some("standard".into()),
+        }
+    }
+
     #[test]
-    fn a_missing_or_older_crd_is_installed_and_a_newer_or_unknown_one_kept() {
+    fn a_missing_or_older_standard_crd_is_installed_and_any_other_kept() {
         assert_eq!(decide(None, "v1.6.1"), Decision::Install);
         assert_eq!(
-            decide(Some(Some("v1.2.0")), "v1.6.1"),
+            decide(Some(&standard("v1.2.0")), "v1.6.1"),
             Decision::Upgrade {
                 from: "v1.2.0".into()
             }
         );
         for kept in ["v1.6.1", "v1.7.0", "v2.0.0", "v1.7.0-rc1", "main"] {
             assert_eq!(
-                decide(Some(Some(kept)), "v1.6.1"),
+                decide(Some(&standard(kept)), "v1.6.1"),
                 Decision::Keep {
                     version: Some(kept.into())
                 },
                 "{kept}"
             );
         }
+        // An older experimental one holds fields and versions ours would take away.
+        let experimental = Installed {
+            version: Some("v1.2.0".into()),
+            channel: Some("experimental".into()),
+        };
         assert_eq!(
-            decide(Some(None), "v1.6.1"),
-            Decision::Keep { version: None }
+            decide(Some(&experimental), "v1.6.1"),
+            Decision::Keep {
+                version: Some("v1.2.0".into())
+            }
         );
+        for unknown in [
+            Installed::default(),
+            Installed {
+                version: Some("v1.0.0".into()),
+                channel: None,
+            },
+        ] {
+            assert!(matches!(
+                decide(Some(&unknown), "v1.6.1"),
+                Decision::Keep { .. }
+            ));
+        }
     }
 
     #[test]

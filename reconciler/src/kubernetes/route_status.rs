@@ -46,66 +46,85 @@ pub fn parents(object: &Value, now: &str) -> Option<Vec<Value>> {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let mut parents: Vec<Value> = existing
-        .iter()
-        .filter(|entry| entry["controllerName"] != CONTROLLER_NAME)
-        .cloned()
-        .collect();
+    let is_ours = |entry: &Value| entry["controllerName"] == CONTROLLER_NAME;
     let refs = object["spec"]["parentRefs"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    for parent in refs.iter().filter(|parent| parent["kind"] == "Service") {
-        let previous = existing.iter().find(|entry| {
-            entry["controllerName"] == CONTROLLER_NAME && entry["parentRef"] == *parent
-        });
-        let condition = |kind: &str, reason: &str, message: String| {
-            // Unchanged status: the transition happened when it was first written.
-            let since = previous
-                .and_then(|entry| entry["conditions"].as_array())
-                .and_then(|conditions| {
-                    conditions
-                        .iter()
-                        .find(|c| c["type"] == kind && c["status"] == "True")
-                })
-                .and_then(|c| c["lastTransitionTime"].as_str())
-                .unwrap_or(now)
-                .to_string();
-            json!({
-                "type": kind,
-                "status": "True",
-                "reason": reason,
-                "message": message,
-                "observedGeneration": generation,
-                "lastTransitionTime": since,
-            })
-        };
-        let service = format!(
-            "{}/{}",
-            parent["namespace"]
-                .as_str()
-                .or_else(|| object["metadata"]["namespace"].as_str())
-                .unwrap_or_default(),
-            parent["name"].as_str().unwrap_or_default()
-        );
-        parents.push(json!({
-            "parentRef": parent,
-            "controllerName": CONTROLLER_NAME,
-            "conditions": [
-                condition(
-                    "Accepted",
-                    "Accepted",
-                    format!("meshcd routes calls to Service {service} by this route"),
-                ),
-                condition(
-                    "ResolvedRefs",
-                    "ResolvedRefs",
-                    "every backendRef names a Service meshcd may send to".to_string(),
-                ),
-            ],
-        }));
+    let ours: Vec<Value> = refs
+        .iter()
+        .filter(|parent| parent["kind"] == "Service")
+        .map(|parent| {
+            let previous = existing
+                .iter()
+                .find(|entry| is_ours(entry) && entry["parentRef"] == *parent);
+            entry(object, parent, previous, generation, now)
+        })
+        .collect();
+    // Order is no change: another controller that appends its entry after ours must not
+    // make both rewrite the list in turn.
+    let held: Vec<&Value> = existing.iter().filter(|entry| is_ours(entry)).collect();
+    if held.len() == ours.len() && ours.iter().all(|entry| held.contains(&entry)) {
+        return None;
     }
-    (parents != existing).then_some(parents)
+    let mut parents: Vec<Value> = existing.into_iter().filter(|e| !is_ours(e)).collect();
+    parents.extend(ours);
+    Some(parents)
+}
+
+/// meshcd's entry for `parent` of `object`, keeping the transition times of `previous`
+/// (its entry so far) for conditions whose status did not change.
+fn entry(
+    object: &Value,
+    parent: &Value,
+    previous: Option<&Value>,
+    generation: i64,
+    now: &str,
+) -> Value {
+    let condition = |kind: &str, reason: &str, message: String| {
+        let since = previous
+            .and_then(|entry| entry["conditions"].as_array())
+            .and_then(|conditions| {
+                conditions
+                    .iter()
+                    .find(|c| c["type"] == kind && c["status"] == "True")
+            })
+            .and_then(|c| c["lastTransitionTime"].as_str())
+            .unwrap_or(now)
+            .to_string();
+        json!({
+            "type": kind,
+            "status": "True",
+            "reason": reason,
+            "message": message,
+            "observedGeneration": generation,
+            "lastTransitionTime": since,
+        })
+    };
+    let service = format!(
+        "{}/{}",
+        parent["namespace"]
+            .as_str()
+            .or_else(|| object["metadata"]["namespace"].as_str())
+            .unwrap_or_default(),
+        parent["name"].as_str().unwrap_or_default()
+    );
+    json!({
+        "parentRef": parent,
+        "controllerName": CONTROLLER_NAME,
+        "conditions": [
+            condition(
+                "Accepted",
+                "Accepted",
+                format!("meshcd routes calls to Service {service} by this route"),
+            ),
+            condition(
+                "ResolvedRefs",
+                "ResolvedRefs",
+                "every backendRef names a Service meshcd may send to".to_string(),
+            ),
+        ],
+    })
 }
 
 #[cfg(test)]
@@ -145,6 +164,18 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .contains("front/web")
+        );
+    }
+
+    #[test]
+    fn another_controller_appending_after_ours_is_no_change() {
+        let ours = parents(&route(json!({})), "2026-12-07T12:00:00Z").unwrap();
+        let theirs = json!({ "parentRef": { "name": "gw" }, "controllerName": "example.com/gateway", "conditions": [] });
+        let mut both = ours.clone();
+        both.push(theirs);
+        assert_eq!(
+            parents(&route(json!({ "parents": both })), "2026-12-07T13:00:00Z"),
+            None
         );
     }
 

@@ -155,6 +155,24 @@ fn mirror(object: &Object<'_>, pointer: &str, mirror: &Value, reporter: &mut Rep
 /// A redirect's or rewrite's `path`: the field its `type` names must be the one given.
 fn path_modifier(object: &Object<'_>, pointer: &str, path: &Value, reporter: &mut Reporter<'_>) {
     let kind = path.get("type").and_then(Value::as_str).unwrap_or_default();
+    for field in ["replaceFullPath", "replacePrefixMatch"] {
+        let Some(value) = path.get(field).and_then(Value::as_str) else {
+            continue;
+        };
+        let carried = value.starts_with('/')
+            && !value
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#'));
+        if !carried {
+            reporter
+                .error(
+                    object,
+                    &format!("{pointer}/{field}"),
+                    format!("{value:?} is not a URL path"),
+                )
+                .hint("an absolute path without spaces, `?` or `#`: `/v2/items`");
+        }
+    }
     let fields = [
         ("ReplaceFullPath", "replaceFullPath"),
         ("ReplacePrefixMatch", "replacePrefixMatch"),

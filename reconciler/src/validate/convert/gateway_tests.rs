@@ -592,3 +592,56 @@ spec:
         );
     }
 }
+
+#[test]
+fn a_second_parent_elsewhere_does_not_open_its_namespace_to_backends_without_a_grant() {
+    let found = diagnostics(&format!(
+        "{NAMESPACES}apiVersion: v1
+kind: Namespace
+metadata: {{name: web}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: secret}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: sneaky, namespace: web}}
+spec:
+  parentRefs:
+  - {{group: '', kind: Service, name: api, namespace: shop}}
+  - {{group: '', kind: Service, name: x, namespace: secret}}
+  rules:
+  - backendRefs: [{{name: db, namespace: secret, port: 5432}}]
+"
+    ));
+    assert!(
+        found.iter().any(|d| d.contains(
+            "backendRef to Service secret/db: no ReferenceGrant in \"secret\" lets HTTPRoutes of \"web\" refer to it"
+        )),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_replacement_path_must_be_one_http_can_carry() {
+    let found = diagnostics(&format!(
+        "{NAMESPACES}apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: api, namespace: shop}}
+spec:
+  parentRefs: [{{group: '', kind: Service, name: api, port: 80}}]
+  rules:
+  - filters:
+    - type: URLRewrite
+      urlRewrite: {{path: {{type: ReplaceFullPath, replaceFullPath: '/a b'}}}}
+    backendRefs: [{{name: api-v1, port: 80}}]
+"
+    ));
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("13: \"/a b\" is not a URL path")),
+        "{found:#?}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Gateway API routes across documents: a Service is split by a TrafficSplit or routed by
 //! routes, not both; a backendRef reaches into another namespace only where a
-//! ReferenceGrant there lets it, or where the parent Service lives (a consumer route sending
-//! to its producer's Services, as the Mesh profile does without a grant). (Field-level
+//! ReferenceGrant there lets it, or where every parent Service lives (a consumer route
+//! sending to its producer's Services, as the Mesh profile does without a grant). (Field-level
 //! checks run before conversion: `convert::gateway_checks`.)
 
 use super::Index;
@@ -89,12 +89,15 @@ fn backend_namespaces(
     grants: &[&ReferenceGrant],
     reporter: &mut Reporter<'_>,
 ) {
+    // The parent's namespace needs no grant only when every parent is there: a rule
+    // applies to every parent, so one parent elsewhere would send its callers across.
     let allowed = |namespace: &str, name: &str| {
         namespace == route.namespace
-            || route
-                .parents
-                .iter()
-                .any(|parent| parent.namespace == namespace)
+            || (!route.parents.is_empty()
+                && route
+                    .parents
+                    .iter()
+                    .all(|parent| parent.namespace == namespace))
             || grants
                 .iter()
                 .any(|grant| grant.allows(route.kind.as_str(), &route.namespace, namespace, name))
