@@ -106,6 +106,8 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
         .args(["--proxy-image", &format!("meshcd/meshcd-proxy:{tag}")])
         .args(["--repo", &daemon.url("config.git")])
         .args(["--native-sidecars", &native])
+        // `--gateway-api-crds auto` asks this cluster which Gateway API CRDs it lacks.
+        .env("KUBECONFIG", kube.kubeconfig())
         .output()
         .await?;
     ensure!(
@@ -215,6 +217,61 @@ async fn the_walkthrough_runs_on_real_pods() -> anyhow::Result<()> {
     })
     .await?;
     eprintln!("after the commit: 200 from api");
+
+    // A Gateway API route for api, committed: the in-cluster reconciler applies it with
+    // its own rights and reports it Accepted; frontend's proxy follows it.
+    commit(
+        &work,
+        "osm-simple-app/route.yaml",
+        API_ROUTE,
+        "route api with an HTTPRoute",
+    )
+    .await?;
+    eventually(POD_DEADLINE, || async {
+        let accepted = kube
+            .ok(&[
+                "-n",
+                SIMPLE,
+                "get",
+                "httproute",
+                "api",
+                "-o",
+                "jsonpath={.status.parents[0].controllerName} {.status.parents[0].conditions[?(@.type==\"Accepted\")].status}",
+            ])
+            .await?;
+        ensure!(accepted.trim() == "meshcd.dev/mesh True", "not accepted yet: {accepted:?}");
+        let routed = kube
+            .exec(SIMPLE, "deploy/frontend", "frontend", &call)
+            .await?;
+        ensure!(
+            routed.stdout.to_ascii_lowercase().contains("x-routed-by: meshcd"),
+            "not routed yet: {}",
+            routed.stdout
+        );
+        Ok(())
+    })
+    .await?;
+    let redirected = kube
+        .exec(
+            SIMPLE,
+            "deploy/frontend",
+            "frontend",
+            "wget -S -qO- http://api.osm-simple-app.svc.cluster.local:8080/old/values 2>&1",
+        )
+        .await?;
+    ensure!(
+        redirected.stdout.contains("302")
+            && redirected
+                .stdout
+                .to_ascii_lowercase()
+                .contains("location: http://api.osm-simple-app.svc.cluster.local:8080/api/values")
+            && redirected.stdout.contains(r#""name":"api""#),
+        "the redirect was not answered and followed: {}",
+        redirected.stdout
+    );
+    eprintln!(
+        "HTTPRoute applied, Accepted by meshcd.dev/mesh; header set, /old redirected to /api"
+    );
 
     // Strict mTLS: a pod outside the mesh dials api's pod directly on the app port.
     let api_ip = kube
@@ -527,6 +584,26 @@ fn parse_traffic(summary: &str) -> anyhow::Result<(u64, u64)> {
     };
     Ok((field("ok=")?, field("failed=")?))
 }
+
+/// api's HTTPRoute: a redirect from `/old` to `/api`, and a response header on the rest.
+const API_ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: api
+  namespace: osm-simple-app
+spec:
+  parentRefs:
+  - {group: '', kind: Service, name: api, port: 8080}
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /old}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /api}}
+  - filters:
+    - type: ResponseHeaderModifier
+      responseHeaderModifier: {set: [{name: X-Routed-By, value: meshcd}]}
+    backendRefs: [{name: api, port: 8080}]
+";
 
 async fn commit(work: &Path, relative: &str, text: &str, message: &str) -> anyhow::Result<()> {
     std::fs::write(work.join(relative), text)?;
