@@ -1,6 +1,8 @@
 //! The proxy's own responses (404, 403, 502, …): a status and a plain-text body that
 //! says what happened, so the app's developer can tell a proxy error from an app error.
 
+use std::fmt::Write as _;
+
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
@@ -53,7 +55,7 @@ fn grpc_message(message: &str) -> String {
         if (0x20..=0x7e).contains(&byte) && byte != b'%' {
             encoded.push(char::from(byte));
         } else {
-            encoded.push_str(&format!("%{byte:02X}"));
+            let _ = write!(encoded, "%{byte:02X}");
         }
     }
     encoded

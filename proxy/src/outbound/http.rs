@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use super::error::ForwardError;
 use super::pool::Alpn;
 use super::select::{Decision, select};
-use super::send::{fail, send};
+use super::send::{fail, send, within};
 use super::{Outbound, balance, mirror, retry, route, tcp};
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
@@ -24,6 +24,7 @@ use crate::http::hop::DESTINATION_HEADER;
 use crate::http::path;
 use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
+use crate::snapshot::route_filters::Redirect;
 use crate::snapshot::routes::Rule;
 use crate::snapshot::{Backend, Service, Snapshot};
 use meshcd_support::error_chain;
@@ -82,17 +83,16 @@ async fn handle_on(
         return ForwardError::from(error).into_response();
     }
     let mode = snapshot.mesh.path_normalization;
-    let (backend, route_index, rule) = match select(service, port, mode, &request) {
-        Ok(Decision::Forward(selected)) => selected,
-        Ok(Decision::Redirect(rule, location)) => {
-            return redirected(
-                &outbound, &snapshot, logged, service, rule, &location, start,
-            );
+    let ((backend, route_index, rule), matched) = match select(service, port, mode, &request) {
+        Ok(Decision::Forward(selected, matched)) => (selected, matched),
+        Ok(Decision::Redirect(rule, redirect, location)) => {
+            let answer = (rule, redirect, location.as_str());
+            return redirected(&outbound, &snapshot, logged, service, answer, start);
         }
         Err(error) => return refused(&outbound, &snapshot, logged, error, start),
     };
     if let Some((rule, chosen)) = rule {
-        rule.modify_request(chosen, &mut request, mode);
+        rule.modify_request(chosen, &mut request, matched.as_deref().unwrap_or_default());
         mirror::copy(&outbound, &snapshot, rule.mirrors(chosen), port, &request);
     }
     let metrics = &backend.metrics[route_index];
@@ -136,12 +136,10 @@ fn redirected(
     snapshot: &Snapshot,
     logged: Option<(Method, Uri)>,
     service: &Service,
-    rule: &Rule,
-    location: &str,
+    (rule, redirect, location): (&Rule, &Redirect, &str),
     start: Instant,
 ) -> Response<ResponseBody> {
-    let status = rule.redirect.as_ref().map(|r| r.status).unwrap_or_default();
-    let mut response = respond::text(status, String::new());
+    let mut response = respond::text(redirect.status, String::new());
     match HeaderValue::from_str(location) {
         Ok(value) => {
             response.headers_mut().insert(LOCATION, value);
@@ -152,7 +150,7 @@ fn redirected(
             return refused(outbound, snapshot, logged, error, start);
         }
     }
-    rule.modify_response(usize::MAX, response.headers_mut());
+    rule.modify_redirect_response(response.headers_mut());
     log(
         outbound,
         snapshot,
@@ -204,13 +202,10 @@ async fn forward(
         Some(timeout) => Some(timeout),
         None => Some(snapshot.request_timeout(outbound.request_timeout)),
     };
-    if let Some(destination) = backend.destination(port) {
-        let value = if headers::is_grpc(&request) {
-            destination.http2.clone()
-        } else {
-            destination.http1.clone()
-        };
-        request.headers_mut().insert(&DESTINATION_HEADER, value);
+    if let Some(value) = backend.destination_header(port, headers::is_grpc(&request)) {
+        request
+            .headers_mut()
+            .insert(&DESTINATION_HEADER, value.clone());
     }
     if headers::is_upgrade(&request) {
         let upgraded = upgrade_request(outbound, backend, connect_timeout, request);
@@ -221,8 +216,9 @@ async fn forward(
     headers::strip_hop_by_hop(request.headers_mut());
     let response = match rule {
         Some(rule) if rule.retry.is_some() || rule.backend_timeout.is_some() => {
+            // Boxed: its retry state would otherwise enlarge every request's future.
             let sent = retry::send_by_rule(outbound, backend, connect_timeout, request, rule);
-            within(request_timeout, backend, sent).await
+            within(request_timeout, backend, Box::pin(sent)).await
         }
         _ => {
             let sent = send(
@@ -235,24 +231,6 @@ async fn forward(
         }
     };
     response.map(respond::relayed)
-}
-
-/// `sent`, or a timeout error once `timeout` (if any) has passed.
-async fn within<T>(
-    timeout: Option<Duration>,
-    backend: &Backend,
-    sent: impl Future<Output = Result<T, ForwardError>>,
-) -> Result<T, ForwardError> {
-    let Some(timeout) = timeout else {
-        return sent.await;
-    };
-    match tokio::time::timeout(timeout, sent).await {
-        Ok(result) => result,
-        Err(_) => Err(ForwardError::Timeout {
-            backend: backend.service.clone(),
-            timeout,
-        }),
-    }
 }
 
 /// An upgrade gets its own HTTP/1.1 connection to the peer: the upgraded stream will

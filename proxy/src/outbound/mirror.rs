@@ -9,11 +9,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Request;
-use http_body_util::{Either, Full};
 use hyper::body::Body;
 
 use super::Outbound;
-use super::send::send;
+use super::send::{replica, send};
 use crate::http::headers;
 use crate::http::hop::DESTINATION_HEADER;
 use crate::snapshot::Snapshot;
@@ -35,19 +34,12 @@ pub(super) fn copy<'m, B: Body>(
             outbound.metrics.mirrored(false);
             continue;
         }
-        let mut copy = Request::new(Either::Right(Full::new(Bytes::new())));
-        *copy.method_mut() = request.method().clone();
-        *copy.uri_mut() = request.uri().clone();
-        *copy.version_mut() = request.version();
-        *copy.headers_mut() = request.headers().clone();
+        let mut copy = replica(request, Bytes::new());
         headers::strip_hop_by_hop(copy.headers_mut());
-        if let Some(destination) = mirror.backend.destination(port) {
-            let value = if headers::is_grpc(request) {
-                destination.http2.clone()
-            } else {
-                destination.http1.clone()
-            };
-            copy.headers_mut().insert(&DESTINATION_HEADER, value);
+        let grpc = headers::is_grpc(request);
+        if let Some(value) = mirror.backend.destination_header(port, grpc) {
+            copy.headers_mut()
+                .insert(&DESTINATION_HEADER, value.clone());
         }
         let outbound = outbound.clone();
         let backend = mirror.backend.clone();

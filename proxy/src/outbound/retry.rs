@@ -8,14 +8,13 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::request::Parts;
 use http::{Request, Response};
-use http_body_util::{BodyExt as _, Either, Full};
+use http_body_util::{BodyExt as _, Either};
 use hyper::body::{Body, Incoming};
 
 use super::Outbound;
 use super::error::ForwardError;
-use super::send::send;
+use super::send::{replica, send, within};
 use crate::snapshot::Backend;
 use crate::snapshot::routes::{RetryPolicy, Rule};
 use crate::upstream::UpstreamBody;
@@ -37,7 +36,7 @@ pub(super) async fn send_by_rule(
     rule: &Rule,
 ) -> Result<Response<Incoming>, ForwardError> {
     let timeout = rule.backend_timeout;
-    let Some(policy) = rule.retry.as_ref().filter(|policy| policy.attempts > 0) else {
+    let Some(policy) = &rule.retry else {
         let request = request.map(Either::Left);
         return attempt(outbound, backend, connect_timeout, request, timeout).await;
     };
@@ -49,11 +48,12 @@ pub(super) async fn send_by_rule(
             return attempt(outbound, backend, connect_timeout, request, timeout).await;
         }
     };
+    let head = Request::from_parts(parts, ());
     retried(
         outbound,
         backend,
         connect_timeout,
-        (&parts, &body),
+        (&head, &body),
         timeout,
         policy,
     )
@@ -64,7 +64,7 @@ async fn retried(
     outbound: &Outbound,
     backend: &Backend,
     connect_timeout: Duration,
-    (parts, body): (&Parts, &Bytes),
+    (head, body): (&Request<()>, &Bytes),
     timeout: Option<Duration>,
     policy: &RetryPolicy,
 ) -> Result<Response<Incoming>, ForwardError> {
@@ -78,7 +78,7 @@ async fn retried(
             outbound,
             backend,
             connect_timeout,
-            copy(parts, body),
+            replica(head, body.clone()),
             timeout,
         )
         .await;
@@ -110,18 +110,12 @@ async fn attempt(
     request: Request<UpstreamBody>,
     timeout: Option<Duration>,
 ) -> Result<Response<Incoming>, ForwardError> {
-    let sent = send(outbound, backend, connect_timeout, request);
-    let Some(timeout) = timeout else {
-        return sent.await;
-    };
-    tokio::time::timeout(timeout, sent)
-        .await
-        .unwrap_or_else(|_| {
-            Err(ForwardError::Timeout {
-                backend: backend.service.clone(),
-                timeout,
-            })
-        })
+    within(
+        timeout,
+        backend,
+        send(outbound, backend, connect_timeout, request),
+    )
+    .await
 }
 
 /// The body read in full when it may be (left), else as it is (right).
@@ -139,13 +133,4 @@ async fn replayable(body: Incoming) -> Result<Either<Bytes, Incoming>, ForwardEr
         }
         _ => Ok(Either::Right(body)),
     }
-}
-
-fn copy(parts: &Parts, body: &Bytes) -> Request<UpstreamBody> {
-    let mut request = Request::new(Either::Right(Full::new(body.clone())));
-    *request.method_mut() = parts.method.clone();
-    *request.uri_mut() = parts.uri.clone();
-    *request.version_mut() = parts.version;
-    *request.headers_mut() = parts.headers.clone();
-    request
 }

@@ -32,21 +32,11 @@ pub fn resolve<'s, B>(
     original: Option<SocketAddr>,
     request: &Request<B>,
 ) -> Result<(&'s Service, u16), RouteError> {
-    if let Some(found) = original.and_then(|o| snapshot.service_by_cluster_ip(&o)) {
+    // A ClusterIP, else a workload's own address (to that workload, without routes).
+    if let Some(found) = original.and_then(|o| snapshot.service_by_address(&o)) {
         return http_port(found.0, found.1);
     }
-    // A workload's own address, not a Service's: to that workload, without routes.
-    if let Some(found) = original.and_then(|o| snapshot.service_by_workload_address(&o)) {
-        return http_port(found.0, found.1);
-    }
-    let authority = match request.uri().authority() {
-        Some(authority) => authority.as_str(),
-        None => request
-            .headers()
-            .get(HOST)
-            .and_then(|host| host.to_str().ok())
-            .ok_or(RouteError::MissingHost)?,
-    };
+    let authority = authority(request).ok_or(RouteError::MissingHost)?;
     let unknown = || RouteError::Unknown(authority.to_owned());
     let parsed = parse_authority(authority).ok_or_else(unknown)?;
     if let Some(service) = snapshot.service_by_host(&parsed.host) {
@@ -62,10 +52,7 @@ pub fn resolve<'s, B>(
     // An explicit-proxy request for a ClusterIP:port, or a workload's own address.
     if let (Ok(ip), Some(port)) = (parsed.host.parse::<IpAddr>(), parsed.port) {
         let address = SocketAddr::new(ip, port);
-        if let Some((service, port)) = snapshot
-            .service_by_cluster_ip(&address)
-            .or_else(|| snapshot.service_by_workload_address(&address))
-        {
+        if let Some((service, port)) = snapshot.service_by_address(&address) {
             return http_port(service, port);
         }
     }
@@ -73,6 +60,15 @@ pub fn resolve<'s, B>(
         authority: authority.to_owned(),
         host: parsed.host.into_owned(),
     })
+}
+
+/// The authority a request names: its absolute-form URI's (or `:authority`), else its
+/// Host header's.
+pub(super) fn authority<B>(request: &Request<B>) -> Option<&str> {
+    match request.uri().authority() {
+        Some(authority) => Some(authority.as_str()),
+        None => request.headers().get(HOST)?.to_str().ok(),
+    }
 }
 
 fn http_port(service: &Service, port: u16) -> Result<(&Service, u16), RouteError> {

@@ -3,11 +3,12 @@
 //! by the service's TrafficSplit (its matches, then its weights), else the service itself.
 
 use http::Request;
-use http::header::HOST;
 use http::uri::Authority;
 
 use super::error::ForwardError;
+use super::route::authority;
 use crate::http::path::{self, PathNormalization};
+use crate::snapshot::route_filters::Redirect;
 use crate::snapshot::routes::{RouteTable, Rule};
 use crate::snapshot::{Backend, Service};
 
@@ -17,9 +18,11 @@ pub type Selected<'s> = (&'s Backend, usize, Option<(&'s Rule, usize)>);
 
 /// What becomes of a request to a service port.
 pub enum Decision<'s> {
-    Forward(Selected<'s>),
+    /// Sent to the selected backend; with the path as it was matched when the route
+    /// rule's filters rewrite it (`None` otherwise).
+    Forward(Selected<'s>, Option<String>),
     /// A route rule redirects it: the proxy answers with this Location.
-    Redirect(&'s Rule, String),
+    Redirect(&'s Rule, &'s Redirect, String),
 }
 
 /// The backend a request to `service` on `port` goes to: by the port's Gateway API routes
@@ -34,7 +37,10 @@ pub fn select<'s, B>(
 ) -> Result<Decision<'s>, ForwardError> {
     match service.routes.iter().find(|table| table.port == port) {
         Some(table) => by_route(service, table, mode, request),
-        None => Ok(Decision::Forward(choose_backend(service, mode, request))),
+        None => Ok(Decision::Forward(
+            choose_backend(service, mode, request),
+            None,
+        )),
     }
 }
 
@@ -89,7 +95,7 @@ fn by_route<'s, B>(
     if let Some(redirect) = &rule.redirect {
         let host = request_host(request).unwrap_or_default();
         let location = redirect.location(&host, table.port, &path, uri.query());
-        return Ok(Decision::Redirect(rule, location));
+        return Ok(Decision::Redirect(rule, redirect, location));
     }
     let Some(weights) = &rule.weights else {
         return Err(ForwardError::NoWeightedBackend {
@@ -98,20 +104,17 @@ fn by_route<'s, B>(
         });
     };
     let chosen = weights.pick();
-    Ok(Decision::Forward((
-        &rule.backends[chosen],
-        0,
-        Some((rule, chosen)),
-    )))
+    // Only a rewrite needs the matched path past this point: no copy otherwise.
+    let matched = rule.rewrites_path().then(|| path.into_owned());
+    Ok(Decision::Forward(
+        (&rule.backends[chosen], 0, Some((rule, chosen))),
+        matched,
+    ))
 }
 
-/// The host a request names, without a port: its absolute-form URI's, else its Host's.
+/// The host a request names, without a port.
 #[cold]
 fn request_host<B>(request: &Request<B>) -> Option<String> {
-    if let Some(host) = request.uri().host() {
-        return Some(host.to_owned());
-    }
-    let header = request.headers().get(HOST)?.to_str().ok()?;
-    let authority: Authority = header.parse().ok()?;
+    let authority: Authority = authority(request)?.parse().ok()?;
     Some(authority.host().to_owned())
 }

@@ -24,13 +24,33 @@ fn retryable(request: &Request<UpstreamBody>) -> bool {
     ) && request.body().is_end_stream()
 }
 
-fn copy_for_retry(request: &Request<UpstreamBody>) -> Request<UpstreamBody> {
-    let mut copy = Request::new(Either::Right(Full::new(Bytes::new())));
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = Uri::clone(request.uri());
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
+/// A request with `head`'s method, URI, version and headers, and `body`: a copy to send
+/// again (a retry) or elsewhere (a mirror).
+pub(super) fn replica<B>(head: &Request<B>, body: Bytes) -> Request<UpstreamBody> {
+    let mut copy = Request::new(Either::Right(Full::new(body)));
+    *copy.method_mut() = head.method().clone();
+    *copy.uri_mut() = Uri::clone(head.uri());
+    *copy.version_mut() = head.version();
+    *copy.headers_mut() = head.headers().clone();
     copy
+}
+
+/// `sent`, or a timeout error once `timeout` (if any) has passed.
+pub(super) async fn within<T>(
+    timeout: Option<Duration>,
+    backend: &Backend,
+    sent: impl Future<Output = Result<T, ForwardError>>,
+) -> Result<T, ForwardError> {
+    let Some(timeout) = timeout else {
+        return sent.await;
+    };
+    match tokio::time::timeout(timeout, sent).await {
+        Ok(result) => result,
+        Err(_) => Err(ForwardError::Timeout {
+            backend: backend.service.clone(),
+            timeout,
+        }),
+    }
 }
 
 /// Sends on a pooled connection. A request that never left (no connection) is retried
@@ -43,8 +63,8 @@ pub(super) async fn send(
     connect_timeout: Duration,
     request: Request<UpstreamBody>,
 ) -> Result<Response<Incoming>, ForwardError> {
-    let mut spare =
-        (backend.endpoints.len() > 1 && retryable(&request)).then(|| copy_for_retry(&request));
+    let mut spare = (backend.endpoints.len() > 1 && retryable(&request))
+        .then(|| replica(&request, Bytes::new()));
     let mut unsent = Some(request);
     let mut avoid = None;
     let mut last_error = ForwardError::NoEndpoints {
@@ -128,7 +148,7 @@ mod tests {
         let mut post: Request<UpstreamBody> = Request::new(Either::Right(Full::new(Bytes::new())));
         *post.method_mut() = Method::POST;
         assert!(!retryable(&post));
-        let copy = copy_for_retry(&get);
+        let copy = replica(&get, Bytes::new());
         assert_eq!(copy.method(), Method::GET);
     }
 }

@@ -62,7 +62,7 @@ impl HttpMatch {
 }
 
 /// `^(?:re)$`: a regex that must match the whole text.
-fn full_match(regex: &str) -> Result<Regex, regex::Error> {
+pub(super) fn full_match(regex: &str) -> Result<Regex, regex::Error> {
     Regex::new(&format!("^(?:{regex})$"))
 }
 

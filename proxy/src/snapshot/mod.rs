@@ -184,6 +184,12 @@ impl Snapshot {
             .map(|&(index, port)| (&self.services[index], port))
     }
 
+    /// The service `address` is: a ClusterIP and port, else a workload's own address.
+    pub fn service_by_address(&self, address: &SocketAddr) -> Option<(&Service, u16)> {
+        self.service_by_cluster_ip(address)
+            .or_else(|| self.service_by_workload_address(address))
+    }
+
     /// The workload `address` names (its pod IP and an app port), as a service of that
     /// one endpoint, and the service port to call it on.
     pub fn service_by_workload_address(&self, address: &SocketAddr) -> Option<(&Service, u16)> {
@@ -243,6 +249,17 @@ impl Service {
 impl Backend {
     pub fn destination(&self, port: u16) -> Option<&Destination> {
         self.destinations.iter().find(|d| d.port == port)
+    }
+
+    /// The destination header of a request to service port `port`: the peer's app is
+    /// spoken to over HTTP/2 when the request is gRPC (`grpc`).
+    pub fn destination_header(&self, port: u16, grpc: bool) -> Option<&HeaderValue> {
+        let destination = self.destination(port)?;
+        Some(if grpc {
+            &destination.http2
+        } else {
+            &destination.http1
+        })
     }
 }
 

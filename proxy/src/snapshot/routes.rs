@@ -10,8 +10,8 @@ use meshcd_schemas::proto;
 use regex::Regex;
 
 use super::Backend;
+use super::matcher::full_match;
 use super::route_filters::{Filters, Redirect};
-use crate::http::path::{self, PathNormalization};
 use crate::upstream::split::WeightedChoice;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +68,8 @@ pub struct Rule {
     mirrors: Vec<Mirror>,
     /// Per backend (as `backends`): its own RequestMirror filters.
     backend_mirrors: Vec<Vec<Mirror>>,
+    /// A filter of the rule or of a backend rewrites the path.
+    rewrites_path: bool,
 }
 
 /// A RequestMirror filter: copies of a share of the requests go to `backend`.
@@ -115,33 +117,25 @@ impl RetryPolicy {
 }
 
 impl Rule {
-    /// The rule's filters, then the chosen backend's. `mode`: how the path was normalised
-    /// when it was matched (a rewrite changes the path as it was matched).
-    pub fn modify_request<B>(
-        &self,
-        backend: usize,
-        request: &mut Request<B>,
-        mode: PathNormalization,
-    ) {
-        let matched = if self.filters.rewrites_path() {
-            path::normalize(request.method(), request.uri().path(), mode)
-                .map(std::borrow::Cow::into_owned)
-                .unwrap_or_default()
-        } else {
-            String::new()
+    /// Whether forwarding needs the path as it was matched: a filter of the rule or of
+    /// one of its backends rewrites it.
+    pub fn rewrites_path(&self) -> bool {
+        self.rewrites_path
+    }
+
+    /// The rule's filters, then the chosen backend's. `matched`: the path as it was matched
+    /// (normalised), which a rewrite changes; given when [`Rule::rewrites_path`].
+    pub fn modify_request<B>(&self, backend: usize, request: &mut Request<B>, matched: &str) {
+        self.filters.modify_request(request, matched);
+        let Some(own) = self.backend_filters.get(backend) else {
+            return;
         };
-        self.filters.modify_request(request, &matched);
-        if let Some(own) = self.backend_filters.get(backend) {
-            // A backend's path rewrite changes the path as the rule left it, normalised
-            // as it was matched (a raw `/%61pi` must not slip past a `/api` prefix).
-            let current = if own.rewrites_path() {
-                path::normalize(request.method(), request.uri().path(), mode)
-                    .map(std::borrow::Cow::into_owned)
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            };
+        if own.rewrites_path() && self.filters.rewrites_path() {
+            // The rule's rewrite, built from the matched path, is the path to change now.
+            let current = request.uri().path().to_owned();
             own.modify_request(request, &current);
+        } else {
+            own.modify_request(request, matched);
         }
     }
 
@@ -149,6 +143,11 @@ impl Rule {
     pub fn mirrors(&self, backend: usize) -> impl Iterator<Item = &Mirror> {
         let own = self.backend_mirrors.get(backend).into_iter().flatten();
         self.mirrors.iter().chain(own)
+    }
+
+    /// The rule's own response header filter, on the redirect the proxy answers with.
+    pub fn modify_redirect_response(&self, headers: &mut HeaderMap) {
+        self.filters.modify_response(headers);
     }
 
     /// The chosen backend's response header filter, then the rule's.
@@ -252,13 +251,17 @@ impl RouteTable {
                     backends.push(backend(proto_backend, &name));
                 }
                 let mirrors = compile_mirrors(rule.mirrors, &name, &mut backend);
+                let filters = Filters::compile(
+                    rule.request_headers,
+                    rule.response_headers,
+                    rule.rewrite,
+                    &name,
+                )?;
+                let rewrites_path =
+                    filters.rewrites_path() || backend_filters.iter().any(Filters::rewrites_path);
                 Ok(Rule {
-                    filters: Filters::compile(
-                        rule.request_headers,
-                        rule.response_headers,
-                        rule.rewrite,
-                        &name,
-                    )?,
+                    filters,
+                    rewrites_path,
                     redirect: rule
                         .redirect
                         .map(|redirect| Redirect::compile(redirect, &name))
@@ -267,7 +270,11 @@ impl RouteTable {
                     backend_timeout: Some(rule.backend_timeout_ms)
                         .filter(|ms| *ms > 0)
                         .map(Duration::from_millis),
-                    retry: rule.retry.map(RetryPolicy::compile),
+                    // No retry to make is no retry policy: such requests are sent once.
+                    retry: rule
+                        .retry
+                        .map(RetryPolicy::compile)
+                        .filter(|policy| policy.attempts > 0),
                     name,
                     backends,
                     weights,
@@ -358,7 +365,7 @@ fn compile_match(item: proto::RouteMatch, rules: &[Rule]) -> Result<Match, Inval
     };
     let name = || owner.name.to_string();
     let regex = |text: &str| {
-        Regex::new(&format!("^(?:{text})$")).map_err(|source| InvalidRoute::Regex {
+        full_match(text).map_err(|source| InvalidRoute::Regex {
             rule: name(),
             regex: text.to_string(),
             source,

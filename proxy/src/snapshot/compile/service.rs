@@ -13,6 +13,7 @@ use crate::metrics::{Direction, RouteLabels};
 use crate::snapshot::matcher::HttpMatch;
 use crate::snapshot::routes::{RouteTable, for_client};
 use crate::snapshot::{Backend, Destination, Protocol, Service, ServicePort, Split, Workload};
+use crate::upstream::endpoint::Endpoint;
 use crate::upstream::split::WeightedChoice;
 
 pub(super) fn compile_service(
@@ -150,6 +151,18 @@ pub(super) fn add_workload_addresses(
     Ok(())
 }
 
+/// `endpoints` as the registry's shared endpoints (one connection pool and health each).
+fn registered(context: &CompileContext<'_>, endpoints: &[proto::Endpoint]) -> Vec<Arc<Endpoint>> {
+    endpoints
+        .iter()
+        .map(|endpoint| {
+            context
+                .endpoints
+                .endpoint(&endpoint.address, &endpoint.identity)
+        })
+        .collect()
+}
+
 /// A route rule's backend: called on its own port, whichever port of the parent the
 /// request was addressed to; its metrics carry the rule's name as the route.
 struct RouteBackend<'a> {
@@ -172,15 +185,7 @@ impl RouteBackend<'_> {
             .ok()
             .filter(|port| *port > 0)
             .unwrap_or(self.port);
-        let endpoints = backend
-            .endpoints
-            .iter()
-            .map(|endpoint| {
-                self.context
-                    .endpoints
-                    .endpoint(&endpoint.address, &endpoint.identity)
-            })
-            .collect();
+        let endpoints = registered(self.context, &backend.endpoints);
         let metrics = self.context.metrics.route(RouteLabels {
             direction: Direction::Outbound,
             source: self.workload.identity.clone(),
@@ -211,14 +216,7 @@ struct BackendBuilder<'a> {
 
 impl BackendBuilder<'_> {
     fn build(&self, service: Arc<str>, endpoints: &[proto::Endpoint]) -> Backend {
-        let endpoints = endpoints
-            .iter()
-            .map(|endpoint| {
-                self.context
-                    .endpoints
-                    .endpoint(&endpoint.address, &endpoint.identity)
-            })
-            .collect();
+        let endpoints = registered(self.context, endpoints);
         let destinations = self
             .ports
             .iter()
