@@ -16,7 +16,8 @@ use super::Outbound;
 use super::error::ForwardError;
 use super::send::{replica, send, within};
 use crate::snapshot::Backend;
-use crate::snapshot::routes::{RetryPolicy, Rule};
+use crate::snapshot::RetryPolicy;
+use crate::snapshot::routes::Rule;
 use crate::upstream::UpstreamBody;
 use meshcd_support::Backoff;
 

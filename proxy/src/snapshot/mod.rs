@@ -9,10 +9,12 @@ mod compile;
 mod hosts;
 mod load;
 mod matcher;
+mod retry_policy;
 pub mod route_filters;
 pub mod routes;
 mod store;
 
+pub use retry_policy::RetryPolicy;
 pub use store::Reload;
 
 use std::collections::HashMap;

@@ -1,0 +1,41 @@
+//! A route rule's retry policy (GEP-1731), compiled once per snapshot.
+
+use std::time::Duration;
+
+use meshcd_schemas::proto;
+
+/// A rule's retries (GEP-1731): connection failures and timed-out attempts are retried,
+/// answers when their status is listed; at most `attempts` times, waiting `backoff`
+/// (doubling) before each.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub codes: Vec<u16>,
+    pub attempts: u32,
+    pub backoff: Duration,
+}
+
+/// The least wait before a retry when the route names none (Envoy's and Istio's
+/// default).
+const DEFAULT_BACKOFF: Duration = Duration::from_millis(25);
+
+/// The least wait before a retry whatever the route says (`backoff: 0s` included): the
+/// API asks for a minimum, so waiting longer is allowed, and a backend answering a listed
+/// status at once is not hammered in a tight loop.
+const MIN_BACKOFF: Duration = Duration::from_millis(10);
+
+impl RetryPolicy {
+    pub(super) fn compile(policy: proto::RetryPolicy) -> RetryPolicy {
+        RetryPolicy {
+            codes: policy
+                .codes
+                .iter()
+                .filter_map(|code| u16::try_from(*code).ok())
+                .collect(),
+            attempts: policy.attempts,
+            backoff: policy
+                .backoff_ms
+                .map_or(DEFAULT_BACKOFF, Duration::from_millis)
+                .max(MIN_BACKOFF),
+        }
+    }
+}
