@@ -42,7 +42,12 @@ fn main() {
 
 /// Writes `$OUT_DIR/examples.rs`: every file of examples-repo/ as (relative path, bytes).
 fn embed_examples() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples-repo");
+    // Read when the script runs, not baked in when it is compiled: cargo reuses one
+    // compiled build script for checkouts of this workspace at other paths (CI clones), and
+    // a baked-in path would embed another checkout's examples, or none once it is gone.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("../examples-repo");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
