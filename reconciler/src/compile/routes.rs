@@ -103,15 +103,16 @@ fn table(
                         let filters =
                             Filters::compile(&backend.filters, prefix, namespace, endpoints);
                         proto::Backend {
-                            service: backend.name.clone(),
                             weight: backend.weight,
-                            endpoints: endpoints(&backend.namespace, &backend.name),
-                            port: u32::from(backend.port),
                             request_headers: filters.request_headers,
                             response_headers: filters.response_headers,
                             rewrite: filters.rewrite,
-                            namespace: other_namespace(&backend.namespace, namespace),
                             mirrors: filters.mirrors,
+                            ..service_backend(
+                                (&backend.namespace, &backend.name, backend.port),
+                                namespace,
+                                endpoints,
+                            )
                         }
                     })
                     .collect(),
@@ -147,12 +148,24 @@ fn table(
     }
 }
 
-/// A backend's namespace as the proxy is told it: only when it is not `parent`'s.
-fn other_namespace(namespace: &str, parent: &str) -> String {
-    if namespace == parent {
-        String::new()
-    } else {
-        namespace.to_string()
+/// The backend Service (`namespace`, `name`) on `port`, of weight 1 and with no filters,
+/// with its endpoints; its namespace is spelled only when it is not `parent`'s.
+fn service_backend(
+    (namespace, name, port): (&str, &str, u16),
+    parent: &str,
+    endpoints: &dyn Fn(&str, &str) -> Vec<proto::Endpoint>,
+) -> proto::Backend {
+    proto::Backend {
+        service: name.to_string(),
+        weight: 1,
+        endpoints: endpoints(namespace, name),
+        port: u32::from(port),
+        namespace: if namespace == parent {
+            String::new()
+        } else {
+            namespace.to_string()
+        },
+        ..Default::default()
     }
 }
 
@@ -206,14 +219,11 @@ impl Filters {
                     });
                 }
                 HttpFilter::Mirror(mirror) => compiled.mirrors.push(proto::Mirror {
-                    backend: Some(proto::Backend {
-                        service: mirror.name.clone(),
-                        weight: 1,
-                        endpoints: endpoints(&mirror.namespace, &mirror.name),
-                        port: u32::from(mirror.port),
-                        namespace: other_namespace(&mirror.namespace, namespace),
-                        ..Default::default()
-                    }),
+                    backend: Some(service_backend(
+                        (&mirror.namespace, &mirror.name, mirror.port),
+                        namespace,
+                        endpoints,
+                    )),
                     fraction: mirror.fraction,
                 }),
             }

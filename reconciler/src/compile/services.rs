@@ -74,16 +74,21 @@ pub fn services(
                 .map(|routes| {
                     let ports: Vec<u16> = build.ports.keys().copied().collect();
                     routes::tables(routes, namespace, &ports, &|namespace, service| {
-                        table
-                            .get(&(namespace.to_string(), service.to_string()))
-                            .map(|build| build.endpoints.clone())
-                            .unwrap_or_default()
+                        endpoints_of(&table, namespace, service)
                     })
                 })
                 .unwrap_or_default(),
         });
     }
     services
+}
+
+/// The endpoints of Service `namespace`/`service`: none when no workload serves it.
+fn endpoints_of(table: &Table, namespace: &str, service: &str) -> Vec<proto::Endpoint> {
+    table
+        .get(&(namespace.to_string(), service.to_string()))
+        .map(|build| build.endpoints.clone())
+        .unwrap_or_default()
 }
 
 /// HTTPRouteGroups by (namespace, name).
@@ -226,10 +231,7 @@ fn split(
         .backends
         .iter()
         .map(|backend| {
-            let endpoints = table
-                .get(&(namespace.clone(), backend.service.clone()))
-                .map(|b| b.endpoints.clone())
-                .unwrap_or_default();
+            let endpoints = endpoints_of(table, namespace, &backend.service);
             if endpoints.is_empty() && backend.weight > 0 {
                 warnings.push(CompileWarning {
                     origin: Some(located.origin.clone()),
@@ -243,7 +245,6 @@ fn split(
                 service: backend.service.clone(),
                 weight: u32::try_from(backend.weight).unwrap_or(u32::MAX),
                 endpoints,
-                port: 0,
                 ..Default::default()
             }
         })

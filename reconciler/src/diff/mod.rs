@@ -85,6 +85,28 @@ pub enum Change {
     Changed,
 }
 
+/// Every key of `before` or `after`, in order, with its value on each side and how it
+/// changed; a key whose two values are `same` is left out.
+fn keyed_changes<'m, K: Ord, V>(
+    before: &'m std::collections::BTreeMap<K, V>,
+    after: &'m std::collections::BTreeMap<K, V>,
+    same: impl Fn(&V, &V) -> bool,
+) -> Vec<(&'m K, Option<&'m V>, Option<&'m V>, Change)> {
+    let keys: std::collections::BTreeSet<&K> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (old, new) = (before.get(key), after.get(key));
+            let change = match (old, new) {
+                (None, Some(_)) => Change::Added,
+                (Some(_), None) => Change::Removed,
+                (Some(old), Some(new)) if same(old, new) => return None,
+                _ => Change::Changed,
+            };
+            Some((key, old, new, change))
+        })
+        .collect()
+}
+
 /// A root service whose split changes. Weights are shown as percentages of the split
 /// total, so that 90/10 → 9/1 is no change and 90/10 → 80/20 moves 10 points.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{BackendShare, CanaryChange, CanaryEvent, CanarySummary, Change, Options, SplitChange};
+use super::{
+    BackendShare, CanaryChange, CanaryEvent, CanarySummary, Options, SplitChange, keyed_changes,
+};
 use crate::diagnostics::{Diagnostic, ObjectId, Severity};
 use crate::model::{Canary, Config, Located, TrafficSplit};
 use crate::validate::convert::units::format_duration;
@@ -11,30 +13,22 @@ use crate::validate::convert::units::format_duration;
 /// Splits by root service: two splits for one root are a validation error, so the root
 /// is what clients see change, whatever the split is called.
 pub fn splits(base: &Config, head: &Config) -> Vec<SplitChange> {
-    let by_root = |config: &Config| -> BTreeMap<(String, String), TrafficSplit> {
+    fn by_root(config: &Config) -> BTreeMap<(String, String), &TrafficSplit> {
         config
             .traffic_splits
             .iter()
             .map(|s| {
                 let key = (s.value.namespace.clone(), s.value.service.clone());
-                (key, s.value.clone())
+                (key, &s.value)
             })
             .collect()
-    };
+    }
     let before = by_root(base);
     let after = by_root(head);
-    let mut roots: Vec<&(String, String)> = before.keys().chain(after.keys()).collect();
-    roots.sort();
-    roots.dedup();
     let mut changes = Vec::new();
-    for root in roots {
-        let (old, new) = (before.get(root), after.get(root));
-        let change = match (old, new) {
-            (None, Some(_)) => Change::Added,
-            (Some(_), None) => Change::Removed,
-            (Some(old), Some(new)) if same_effect(old, new) => continue,
-            _ => Change::Changed,
-        };
+    for (root, old, new, change) in keyed_changes(&before, &after, |old, new| same_effect(old, new))
+    {
+        let (old, new) = (old.copied(), new.copied());
         let shares = |split: Option<&TrafficSplit>| -> Vec<(String, f64)> {
             split.map(percentages).unwrap_or_default()
         };

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Change;
+use super::{Change, keyed_changes};
 use crate::model::{
     Config, GatewayRouteKind, HeaderModifier, HttpFilter, HttpRoute, HttpRouteMatch, HttpRouteRule,
     PathMatch, PathModifier,
@@ -30,7 +30,7 @@ pub struct RouteChange {
 
 pub fn changes(base: &Config, head: &Config) -> Vec<RouteChange> {
     type Key = (String, GatewayRouteKind, String);
-    let by_key = |config: &Config| -> BTreeMap<Key, HttpRoute> {
+    fn by_key(config: &Config) -> BTreeMap<Key, &HttpRoute> {
         config
             .http_routes
             .iter()
@@ -40,23 +40,14 @@ pub fn changes(base: &Config, head: &Config) -> Vec<RouteChange> {
                     r.value.kind,
                     r.value.name.clone(),
                 );
-                (key, r.value.clone())
+                (key, &r.value)
             })
             .collect()
-    };
+    }
     let (before, after) = (by_key(base), by_key(head));
-    let mut keys: Vec<&Key> = before.keys().chain(after.keys()).collect();
-    keys.sort();
-    keys.dedup();
     let mut out = Vec::new();
-    for key in keys {
-        let (old, new) = (before.get(key), after.get(key));
-        let change = match (old, new) {
-            (None, Some(_)) => Change::Added,
-            (Some(_), None) => Change::Removed,
-            (Some(old), Some(new)) if old != new => Change::Changed,
-            _ => continue,
-        };
+    for (key, old, new, change) in keyed_changes(&before, &after, |old, new| old == new) {
+        let (old, new) = (old.copied(), new.copied());
         let lines = |route: Option<&HttpRoute>| -> Vec<String> {
             route.map_or_else(Vec::new, |route| {
                 route

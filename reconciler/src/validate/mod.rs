@@ -198,7 +198,7 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
 
 /// Gateway API's group: its route kinds are mesh configuration when bound to a Service
 /// (GAMMA); the others (Gateway, GatewayClass, TLSRoute, …) configure ingress.
-const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+pub(in crate::validate) const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 
 /// Whether a route names a Service among its parents (a mesh route, not an ingress one).
 fn binds_a_service(value: &Value) -> bool {

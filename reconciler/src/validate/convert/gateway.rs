@@ -16,16 +16,17 @@ use crate::model::{
     HttpRouteMatch, HttpRouteRule, Mirror, ParentService, PathMatch, PathModifier, Redirect,
     ReferenceGrant, Retry, Rewrite, ValueMatch,
 };
+use crate::validate::GATEWAY_GROUP;
 use crate::validate::report::{Object, Reporter};
 
 /// The route's Service parents. Gateway parents (ingress, not mesh) are left out; a route
 /// with none is not mesh configuration, which the caller says.
-pub fn parents(object: &Object<'_>) -> Vec<ParentService> {
+fn parents(object: &Object<'_>) -> Vec<ParentService> {
     let namespace = object.id.namespace.clone().unwrap_or_default();
     array(&object.value, "/spec/parentRefs")
         .iter()
         .enumerate()
-        .filter(|(_, parent)| is_service(parent, "gateway.networking.k8s.io", "Gateway"))
+        .filter(|(_, parent)| is_service(parent, GATEWAY_GROUP, "Gateway"))
         .map(|(position, parent)| ParentService {
             position,
             namespace: string(parent, "/namespace").unwrap_or_else(|| namespace.clone()),
@@ -56,53 +57,58 @@ pub(in crate::validate) fn is_service(
 /// The route, after its field checks (an error among them drops it: see `convert`).
 pub fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<HttpRoute> {
     gateway_checks::http_route(object, reporter);
+    Some(route(object, GatewayRouteKind::Http))
+}
+
+/// The GRPCRoute, after its field checks, as the HTTP route it is: each method match
+/// a match on the call's path `/service/method`.
+pub fn grpc_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<HttpRoute> {
+    gateway_checks::grpc_route(object, reporter);
+    Some(route(object, GatewayRouteKind::Grpc))
+}
+
+/// Either kind: their rules have one shape, but for how a match reads (and GRPCRoute's
+/// schema has no timeouts or retry, so none is read). No rules is the CRD's default: one
+/// rule that matches everything and has no backend.
+fn route(object: &Object<'_>, kind: GatewayRouteKind) -> HttpRoute {
     let namespace = object.id.namespace.clone().unwrap_or_default();
-    let value = &object.value;
-    let rules = match value.pointer("/spec/rules").and_then(Value::as_array) {
-        Some(rules) => rules.iter().map(|rule| http_rule(object, rule)).collect(),
-        // The CRD's default: one rule that matches every path and has no backend.
-        None => vec![HttpRouteRule {
-            name: None,
-            matches: vec![every_path()],
-            filters: Vec::new(),
-            backends: Vec::new(),
-            request_timeout: None,
-            backend_timeout: None,
-            retry: None,
-        }],
+    let rules = match object
+        .value
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+    {
+        Some(rules) => rules
+            .iter()
+            .map(|item| rule(item, &namespace, kind))
+            .collect(),
+        None => vec![rule(&Value::Null, &namespace, kind)],
     };
-    Some(HttpRoute {
-        kind: GatewayRouteKind::Http,
+    HttpRoute {
+        kind,
         namespace,
         name: object.id.name.clone(),
         parents: parents(object),
         rules,
-    })
-}
-
-fn every_path() -> HttpRouteMatch {
-    HttpRouteMatch {
-        path: PathMatch::Prefix("/".into()),
-        grpc: None,
-        headers: Vec::new(),
-        query_params: Vec::new(),
-        method: None,
     }
 }
 
-fn http_rule(object: &Object<'_>, rule: &Value) -> HttpRouteRule {
-    let matches = match rule.get("matches").and_then(Value::as_array) {
-        Some(matches) if !matches.is_empty() => matches.iter().map(http_match).collect(),
-        _ => vec![every_path()],
+/// A rule; one without matches matches everything (the CRD's default).
+fn rule(rule: &Value, namespace: &str, kind: GatewayRouteKind) -> HttpRouteRule {
+    let read = match kind {
+        GatewayRouteKind::Http => http_match,
+        GatewayRouteKind::Grpc => grpc_match,
     };
-    let namespace = object.id.namespace.clone().unwrap_or_default();
+    let matches = match rule.get("matches").and_then(Value::as_array) {
+        Some(matches) if !matches.is_empty() => matches.iter().map(read).collect(),
+        _ => vec![read(&Value::Null)],
+    };
     HttpRouteRule {
         name: string(rule, "/name"),
         matches,
-        filters: filters(rule.get("filters"), &namespace),
+        filters: filters(rule.get("filters"), namespace),
         backends: array(rule, "/backendRefs")
             .iter()
-            .map(|backend| backend_ref(backend, &namespace))
+            .map(|backend| backend_ref(backend, namespace))
             .collect(),
         request_timeout: duration(rule, "/timeouts/request"),
         backend_timeout: duration(rule, "/timeouts/backendRequest"),
@@ -273,50 +279,6 @@ fn backend_ref(backend: &Value, namespace: &str) -> BackendRef {
     }
 }
 
-/// The GRPCRoute, after its field checks, as the HTTP route it is: each method match
-/// a match on the call's path `/service/method`.
-pub fn grpc_route(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<HttpRoute> {
-    gateway_checks::grpc_route(object, reporter);
-    let namespace = object.id.namespace.clone().unwrap_or_default();
-    let rules = match object
-        .value
-        .pointer("/spec/rules")
-        .and_then(Value::as_array)
-    {
-        Some(rules) => rules
-            .iter()
-            .map(|rule| grpc_rule(rule, &namespace))
-            .collect(),
-        None => vec![grpc_rule(&Value::Null, &namespace)],
-    };
-    Some(HttpRoute {
-        kind: GatewayRouteKind::Grpc,
-        namespace,
-        name: object.id.name.clone(),
-        parents: parents(object),
-        rules,
-    })
-}
-
-fn grpc_rule(rule: &Value, namespace: &str) -> HttpRouteRule {
-    let matches = match rule.get("matches").and_then(Value::as_array) {
-        Some(matches) if !matches.is_empty() => matches.iter().map(grpc_match).collect(),
-        _ => vec![grpc_match(&Value::Null)],
-    };
-    HttpRouteRule {
-        name: string(rule, "/name"),
-        matches,
-        filters: filters(rule.get("filters"), namespace),
-        backends: array(rule, "/backendRefs")
-            .iter()
-            .map(|backend| backend_ref(backend, namespace))
-            .collect(),
-        request_timeout: None,
-        backend_timeout: None,
-        retry: None,
-    }
-}
-
 /// `method: {service, method}` as a path match: Exact with both is the path itself; a
 /// service alone is the prefix `/service`; anything else a regex over `/service/method`
 /// where what is left out matches any name.
@@ -367,7 +329,7 @@ pub fn reference_grant(object: &Object<'_>) -> ReferenceGrant {
         name: object.id.name.clone(),
         from: array(value, "/spec/from")
             .iter()
-            .filter(|from| string(from, "/group").as_deref() == Some("gateway.networking.k8s.io"))
+            .filter(|from| string(from, "/group").as_deref() == Some(GATEWAY_GROUP))
             .map(|from| {
                 (
                     string(from, "/kind").unwrap_or_default(),

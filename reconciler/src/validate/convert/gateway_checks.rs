@@ -8,15 +8,11 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::array;
+use super::gateway::is_service;
 use super::gateway_filters::{FilterList, filters, redirect_and_rewrite};
 use super::units::parse_duration;
 use crate::validate::report::{Object, Reporter};
 use crate::validate::semantic::check_full_match;
-
-/// What meshcd implements of HTTPRoute today; the hint of every refusal below.
-const IMPLEMENTED: &str = "meshcd implements producer and consumer HTTPRoutes and GRPCRoutes bound \
-     to a Service: their matches, header modifiers, redirects, URL rewrites, timeouts, retries \
-     and weighted backendRefs";
 
 pub(super) fn http_route(object: &Object<'_>, reporter: &mut Reporter<'_>) {
     parents(object, reporter);
@@ -112,12 +108,12 @@ fn parents(object: &Object<'_>, reporter: &mut Reporter<'_>) {
 }
 
 fn backend_ref(object: &Object<'_>, pointer: &str, backend: &Value, reporter: &mut Reporter<'_>) {
-    let group = backend.get("group").and_then(Value::as_str).unwrap_or("");
-    let kind = backend
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("Service");
-    if !matches!(group, "" | "core") || kind != "Service" {
+    if !is_service(backend, "", "Service") {
+        let group = backend.get("group").and_then(Value::as_str).unwrap_or("");
+        let kind = backend
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("Service");
         reporter
             .error(
                 object,
@@ -281,14 +277,4 @@ fn identifier(text: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-pub(super) fn not_yet(object: &Object<'_>, pointer: &str, what: &str, reporter: &mut Reporter<'_>) {
-    reporter
-        .error(
-            object,
-            pointer,
-            format!("{what} is not implemented by meshcd yet"),
-        )
-        .hint(IMPLEMENTED);
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::array;
-use super::gateway_checks::not_yet;
 use crate::validate::report::{Object, Reporter};
 
 /// Which list a filter is in: a rule's, or one backendRef's.
@@ -307,4 +306,19 @@ fn header_modifier(
                 .hint("one entry per header name");
         }
     }
+}
+
+/// What meshcd implements of Gateway API routes today; the hint of every refusal.
+const IMPLEMENTED: &str = "meshcd implements producer and consumer HTTPRoutes and GRPCRoutes bound \
+     to a Service: their matches, header modifiers, redirects, URL rewrites, timeouts, retries \
+     and weighted backendRefs";
+
+fn not_yet(object: &Object<'_>, pointer: &str, what: &str, reporter: &mut Reporter<'_>) {
+    reporter
+        .error(
+            object,
+            pointer,
+            format!("{what} is not implemented by meshcd yet"),
+        )
+        .hint(IMPLEMENTED);
 }

@@ -37,6 +37,29 @@ pub(super) fn http_route(
     }
 }
 
+/// Every Service a route's rules send to, backendRefs and mirrors, with the pointer of its
+/// reference (in the order they are written).
+fn service_refs(route: &HttpRoute) -> Vec<(String, &str, &str)> {
+    let mut refs = Vec::new();
+    for (rule_position, rule) in route.rules.iter().enumerate() {
+        let at = format!("/spec/rules/{rule_position}");
+        for (position, backend) in rule.backends.iter().enumerate() {
+            let pointer = format!("{at}/backendRefs/{position}/namespace");
+            refs.push((pointer, backend.namespace.as_str(), backend.name.as_str()));
+            let filters = format!("{at}/backendRefs/{position}/filters");
+            for (index, mirror) in mirrors(&backend.filters) {
+                let pointer = format!("{filters}/{index}/requestMirror/backendRef");
+                refs.push((pointer, mirror.namespace.as_str(), mirror.name.as_str()));
+            }
+        }
+        for (index, mirror) in mirrors(&rule.filters) {
+            let pointer = format!("{at}/filters/{index}/requestMirror/backendRef");
+            refs.push((pointer, mirror.namespace.as_str(), mirror.name.as_str()));
+        }
+    }
+    refs
+}
+
 /// The RequestMirror filters of a list, with their positions in it.
 fn mirrors(filters: &[HttpFilter]) -> impl Iterator<Item = (usize, &Mirror)> {
     filters
@@ -119,26 +142,9 @@ fn backend_namespaces(
                 route.namespace
             ));
     };
-    for (rule_position, rule) in route.rules.iter().enumerate() {
-        let at = format!("/spec/rules/{rule_position}");
-        for (position, backend) in rule.backends.iter().enumerate() {
-            if !allowed(&backend.namespace, &backend.name) {
-                let pointer = format!("{at}/backendRefs/{position}/namespace");
-                refuse(reporter, pointer, &backend.namespace, &backend.name);
-            }
-            let filters = format!("{at}/backendRefs/{position}/filters");
-            for (index, mirror) in mirrors(&backend.filters) {
-                if !allowed(&mirror.namespace, &mirror.name) {
-                    let pointer = format!("{filters}/{index}/requestMirror/backendRef");
-                    refuse(reporter, pointer, &mirror.namespace, &mirror.name);
-                }
-            }
-        }
-        for (index, mirror) in mirrors(&rule.filters) {
-            if !allowed(&mirror.namespace, &mirror.name) {
-                let pointer = format!("{at}/filters/{index}/requestMirror/backendRef");
-                refuse(reporter, pointer, &mirror.namespace, &mirror.name);
-            }
+    for (pointer, namespace, name) in service_refs(route) {
+        if !allowed(namespace, name) {
+            refuse(reporter, pointer, namespace, name);
         }
     }
 }
