@@ -80,23 +80,12 @@ async fn install_crds(client: &Client) {
         plural: "customresourcedefinitions".into(),
     };
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &crds);
-    // The Gateway API's standard channel (v1.6.1) for the route kinds, as an operator
+    // With the Gateway API's standard channel (v1.6.1) for the route kinds, as an operator
     // installs it.
-    let gateway =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/upstream/gateway-api/standard");
-    let mut texts: Vec<String> = meshcd_schemas::crds()
+    let all = meshcd_schemas::crds()
         .iter()
-        .map(|(_, yaml)| yaml.to_string())
-        .collect();
-    for file in [
-        "gateway.networking.k8s.io_httproutes.yaml",
-        "gateway.networking.k8s.io_grpcroutes.yaml",
-        "gateway.networking.k8s.io_referencegrants.yaml",
-    ] {
-        texts.push(std::fs::read_to_string(gateway.join(file)).unwrap());
-    }
-    for yaml in &texts {
-        let yaml = yaml.as_str();
+        .chain(meshcd_schemas::gateway_api_crds());
+    for (_, yaml) in all {
         let crd: serde_json::Value =
             serde_yaml::from_str(yaml.split_once("---\n").map_or(yaml, |(_, rest)| rest)).unwrap();
         let name = crd["metadata"]["name"].as_str().unwrap().to_string();

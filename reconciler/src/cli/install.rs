@@ -97,23 +97,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 /// is said on stderr.
 fn gateway_api_crds(choice: GatewayApiCrds) -> anyhow::Result<Vec<Manifest>> {
     let vendored = meshcd_schemas::GATEWAY_API_BUNDLE_VERSION;
+    let mut crds = Vec::new();
+    for (file, yaml) in meshcd_schemas::gateway_api_crds() {
+        let name = gateway_crds::crd_name(file)
+            .context("a vendored CRD file not named <group>_<plural>.yaml")?;
+        crds.push((name, file, yaml));
+    }
     let installed = match choice {
         GatewayApiCrds::Never => return Ok(Vec::new()),
         GatewayApiCrds::Always => None,
-        GatewayApiCrds::Auto => match cluster_crds() {
-            Ok(installed) => Some(installed),
-            Err(error) => {
-                eprintln!(
-                    "meshcd: the Gateway API CRDs are left out: no cluster to check them in ({}); `--gateway-api-crds always` adds them",
-                    meshcd_support::error_chain(&*error)
-                );
-                return Ok(Vec::new());
+        GatewayApiCrds::Auto => {
+            let names: Vec<String> = crds.iter().map(|(name, _, _)| name.clone()).collect();
+            match cluster_crds(&names) {
+                Ok(installed) => Some(installed),
+                Err(error) => {
+                    eprintln!(
+                        "meshcd: the Gateway API CRDs are left out: no cluster to check them in ({error}); `--gateway-api-crds always` adds them"
+                    );
+                    return Ok(Vec::new());
+                }
             }
-        },
+        }
     };
     let mut manifests = Vec::new();
-    for (file, yaml) in meshcd_schemas::gateway_api_crds() {
-        let name = gateway_crds::crd_name(yaml).context("a vendored CRD without a name")?;
+    for (name, file, yaml) in crds {
         if let Some(installed) = &installed {
             match gateway_crds::decide(installed.get(&name), vendored) {
                 Decision::Install => {}
@@ -139,11 +146,10 @@ fn gateway_api_crds(choice: GatewayApiCrds) -> anyhow::Result<Vec<Manifest>> {
     Ok(manifests)
 }
 
-/// The Gateway API CRDs of the current kubeconfig's cluster, with their bundle versions.
-fn cluster_crds() -> Result<
-    std::collections::BTreeMap<String, gateway_crds::Installed>,
-    Box<dyn std::error::Error + Send + Sync>,
-> {
+/// The CRDs named `names` the current kubeconfig's cluster has, with their releases.
+fn cluster_crds(
+    names: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, gateway_crds::Installed>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -151,16 +157,11 @@ fn cluster_crds() -> Result<
         let listed = async {
             let client = kube::Client::try_default()
                 .await
-                .map_err(|_| "no kubeconfig or in-cluster configuration")?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
-                gateway_crds::installed(&client).await?,
-            )
+                .context("no kubeconfig or in-cluster configuration")?;
+            anyhow::Ok(gateway_crds::installed(&client, names).await?)
         };
-        match tokio::time::timeout(CLUSTER_DEADLINE, listed).await {
-            Ok(result) => result,
-            Err(_) => {
-                Err(format!("the API server did not answer within {CLUSTER_DEADLINE:?}").into())
-            }
-        }
+        tokio::time::timeout(CLUSTER_DEADLINE, listed)
+            .await
+            .with_context(|| format!("the API server did not answer within {CLUSTER_DEADLINE:?}"))?
     })
 }

@@ -131,12 +131,11 @@ impl Applier {
 
         let keep: BTreeSet<&ObjectKey> = plan.keys().collect();
         for key in live.keys().filter(|key| !keep.contains(key)) {
-            let resource = resource(key.kind, &served[&key.kind]);
-            let api: Api<DynamicObject> = match &key.namespace {
-                Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, &resource),
-                None => Api::all_with(self.client.clone(), &resource),
-            };
-            match api.delete(&key.name, &DeleteParams::default()).await {
+            match self
+                .api(key, &served[&key.kind])
+                .delete(&key.name, &DeleteParams::default())
+                .await
+            {
                 Ok(_) => report.pruned.push(key.to_string()),
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
                 Err(error) => report.failures.push(ObjectFailure {
@@ -204,8 +203,12 @@ impl Applier {
             },
         };
         if matches!(desired.key.kind, Kind::HttpRoute | Kind::GrpcRoute)
-            && let Err(error) =
-                route_status::update(&self.api(desired), &desired.key.name, &applied).await
+            && let Err(error) = route_status::update(
+                &self.api(&desired.key, &desired.version),
+                &desired.key.name,
+                &applied,
+            )
+            .await
         {
             report.failures.push(ObjectFailure {
                 object: desired.key.to_string(),
@@ -340,17 +343,17 @@ impl Applier {
         Ok(())
     }
 
-    /// The API of `desired`'s kind, version and namespace.
-    fn api(&self, desired: &Desired) -> Api<DynamicObject> {
-        let resource = resource(desired.key.kind, &desired.version);
-        match &desired.key.namespace {
+    /// The API of `key`'s kind and namespace, at `version`.
+    fn api(&self, key: &ObjectKey, version: &str) -> Api<DynamicObject> {
+        let resource = resource(key.kind, version);
+        match &key.namespace {
             Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, &resource),
             None => Api::all_with(self.client.clone(), &resource),
         }
     }
 
     async fn server_side_apply(&self, desired: &Desired) -> Result<DynamicObject, kube::Error> {
-        self.api(desired)
+        self.api(&desired.key, &desired.version)
             .patch(
                 &desired.key.name,
                 &object_apply_params(desired.key.kind),

@@ -8,9 +8,9 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
-use kube::api::{Api, DynamicObject, ListParams};
-use kube::discovery::ApiResource;
+use kube::api::Api;
 
 /// The annotation the Gateway API's CRDs carry their release in.
 pub const BUNDLE_VERSION_ANNOTATION: &str = "gateway.networking.k8s.io/bundle-version";
@@ -66,40 +66,32 @@ fn release(version: &str) -> Option<(u64, u64, u64)> {
     parts.next().is_none().then_some(release)
 }
 
-/// Each CRD the cluster has, by name (`httproutes.gateway…`).
-pub async fn installed(client: &Client) -> Result<BTreeMap<String, Installed>, kube::Error> {
-    let resource = ApiResource {
-        group: "apiextensions.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "apiextensions.k8s.io/v1".into(),
-        kind: "CustomResourceDefinition".into(),
-        plural: "customresourcedefinitions".into(),
-    };
-    let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-    let list = api.list(&ListParams::default()).await?;
-    Ok(list
-        .items
-        .into_iter()
-        .filter_map(|crd| {
-            let name = crd.metadata.name?;
-            let annotations = crd.metadata.annotations.unwrap_or_default();
-            let installed = Installed {
-                version: annotations.get(BUNDLE_VERSION_ANNOTATION).cloned(),
-                channel: annotations.get(CHANNEL_ANNOTATION).cloned(),
-            };
-            Some((name, installed))
-        })
-        .collect())
+/// The cluster's CRD of each of `names` that it has (`httproutes.gateway…`), by name.
+/// Only metadata is read: a CRD's schema can run to megabytes.
+pub async fn installed(
+    client: &Client,
+    names: &[String],
+) -> Result<BTreeMap<String, Installed>, kube::Error> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut installed = BTreeMap::new();
+    for name in names {
+        let Some(crd) = api.get_metadata_opt(name).await? else {
+            continue;
+        };
+        let annotations = crd.metadata.annotations.unwrap_or_default();
+        let found = Installed {
+            version: annotations.get(BUNDLE_VERSION_ANNOTATION).cloned(),
+            channel: annotations.get(CHANNEL_ANNOTATION).cloned(),
+        };
+        installed.insert(name.clone(), found);
+    }
+    Ok(installed)
 }
 
-/// The CRD name (`metadata.name`) of a vendored CRD's YAML.
-pub fn crd_name(yaml: &str) -> Option<String> {
-    let value: serde_yaml::Value = serde_yaml::from_str(yaml).ok()?;
-    value
-        .get("metadata")?
-        .get("name")?
-        .as_str()
-        .map(str::to_string)
+/// The CRD name of a vendored CRD file (`<group>_<plural>.yaml` → `<plural>.<group>`).
+pub fn crd_name(file: &str) -> Option<String> {
+    let (group, plural) = file.strip_suffix(".yaml")?.split_once('_')?;
+    Some(format!("{plural}.{group}"))
 }
 
 #[cfg(test)]
@@ -158,8 +150,12 @@ mod tests {
 
     #[test]
     fn the_vendored_crds_are_named_and_versioned() {
-        for (_, yaml) in meshcd_schemas::gateway_api_crds() {
-            let name = crd_name(yaml).unwrap();
+        for (file, yaml) in meshcd_schemas::gateway_api_crds() {
+            let name = crd_name(file).unwrap();
+            assert!(
+                yaml.contains(&format!("  name: {name}\n")),
+                "{file} names {name}"
+            );
             assert!(name.ends_with(".gateway.networking.k8s.io"), "{name}");
             assert!(yaml.contains(&format!(
                 "{BUNDLE_VERSION_ANNOTATION}: {}",

@@ -17,11 +17,7 @@ pub(super) fn add_objects(
     config: &Config,
     add: &mut impl FnMut(ObjectKey, &dyn Fn(&str) -> Result<Value, ConversionError>),
 ) {
-    let key = |kind, namespace: &str, name: &str| ObjectKey {
-        kind,
-        namespace: Some(namespace.to_string()),
-        name: name.to_string(),
-    };
+    let key = ObjectKey::namespaced;
     for grant in &config.reference_grants {
         let grant = &grant.value;
         add(
@@ -46,14 +42,12 @@ pub fn route(route: &HttpRoute, version: &str) -> Result<Value, ConversionError>
         .parents
         .iter()
         .map(|parent| {
-            let mut value = json!({ "group": "", "kind": "Service", "name": parent.name });
-            if parent.namespace != route.namespace {
-                value["namespace"] = json!(parent.namespace);
-            }
-            if let Some(port) = parent.port {
-                value["port"] = json!(port);
-            }
-            value
+            service_ref(
+                &parent.namespace,
+                &parent.name,
+                parent.port,
+                &route.namespace,
+            )
         })
         .collect();
     let rules: Vec<Value> = route
@@ -166,17 +160,27 @@ fn value_matches(matches: &[ValueMatch]) -> Value {
         .collect()
 }
 
-fn backend_ref(backend: &BackendRef, namespace: &str) -> Value {
-    let mut value = json!({
-        "group": "",
-        "kind": "Service",
-        "name": backend.name,
-        "port": backend.port,
-        "weight": backend.weight,
-    });
-    if backend.namespace != namespace {
-        value["namespace"] = json!(backend.namespace);
+/// A reference to Service `namespace`/`name` (on `port`) from a route of `route_namespace`:
+/// its namespace is written when it is another one.
+fn service_ref(namespace: &str, name: &str, port: Option<u16>, route_namespace: &str) -> Value {
+    let mut value = json!({ "group": "", "kind": "Service", "name": name });
+    if namespace != route_namespace {
+        value["namespace"] = json!(namespace);
     }
+    if let Some(port) = port {
+        value["port"] = json!(port);
+    }
+    value
+}
+
+fn backend_ref(backend: &BackendRef, namespace: &str) -> Value {
+    let mut value = service_ref(
+        &backend.namespace,
+        &backend.name,
+        Some(backend.port),
+        namespace,
+    );
+    value["weight"] = json!(backend.weight);
     if !backend.filters.is_empty() {
         value["filters"] = filters(&backend.filters, namespace);
     }
@@ -222,15 +226,12 @@ fn filters(filters: &[HttpFilter], namespace: &str) -> Value {
                 json!({ "type": "URLRewrite", "urlRewrite": settings })
             }
             HttpFilter::Mirror(mirror) => {
-                let mut backend = json!({
-                    "group": "",
-                    "kind": "Service",
-                    "name": mirror.name,
-                    "port": mirror.port,
-                });
-                if mirror.namespace != namespace {
-                    backend["namespace"] = json!(mirror.namespace);
-                }
+                let backend = service_ref(
+                    &mirror.namespace,
+                    &mirror.name,
+                    Some(mirror.port),
+                    namespace,
+                );
                 let mut settings = json!({ "backendRef": backend });
                 let percent = mirror.fraction * 100.0;
                 if (percent - percent.round()).abs() < 1e-9 {

@@ -124,6 +124,17 @@ pub struct ObjectKey {
     pub name: String,
 }
 
+impl ObjectKey {
+    /// An object of a namespaced kind.
+    pub fn namespaced(kind: Kind, namespace: &str, name: &str) -> ObjectKey {
+        ObjectKey {
+            kind,
+            namespace: Some(namespace.to_string()),
+            name: name.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for ObjectKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.namespace {
@@ -201,11 +212,7 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &SplitWei
             Err(error) => plan.errors.push((key, error)),
         }
     };
-    let key = |kind, namespace: &str, name: &str| ObjectKey {
-        kind,
-        namespace: Some(namespace.to_string()),
-        name: name.to_string(),
-    };
+    let key = ObjectKey::namespaced;
 
     add(
         ObjectKey {
