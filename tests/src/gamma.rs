@@ -36,7 +36,7 @@ const CONVERGENCE: Duration = Duration::from_secs(30);
 const CONSECUTIVE: usize = 3;
 
 /// The upstream manifest `name` (a file of `schemas/tests/gateway-conformance/`).
-pub fn upstream_manifest(name: &str) -> anyhow::Result<String> {
+fn upstream_manifest(name: &str) -> anyhow::Result<String> {
     let path = conformance_folder().join(name);
     std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))
 }

@@ -360,19 +360,30 @@ impl JoinedProxy {
 
     /// `/config` of the admin listener: the snapshot in force.
     pub async fn config(&self) -> anyhow::Result<Value> {
-        let mut request = http::get("/config");
+        let response = self.admin_get("/config").await?;
+        serde_json::from_slice(&response.body)
+            .with_context(|| format!("/config is not JSON: {}", response.text()))
+    }
+
+    /// `/metrics` text (Prometheus exposition).
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        Ok(self.admin_get("/metrics").await?.text())
+    }
+
+    /// GET `path` on the admin listener; a non-2xx status is an error.
+    async fn admin_get(&self, path: &str) -> anyhow::Result<http::Response> {
+        let mut request = http::get(path);
         request
             .headers_mut()
             .insert(::http::header::HOST, "localhost".parse()?);
         let response = Client::new(self.admin).send(request).await?;
         anyhow::ensure!(
             response.status.is_success(),
-            "GET /config: {} {}",
+            "GET {path}: {} {}",
             response.status,
             response.text()
         );
-        serde_json::from_slice(&response.body)
-            .with_context(|| format!("/config is not JSON: {}", response.text()))
+        Ok(response)
     }
 
     /// The last lines of its stderr, for assertion messages.

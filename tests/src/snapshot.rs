@@ -188,7 +188,6 @@ pub fn backend(service: &str, weight: u32, endpoints: Vec<Endpoint>) -> Backend 
         service: service.to_owned(),
         weight,
         endpoints,
-        port: 0,
         ..Backend::default()
     }
 }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use meshcd_e2e::config_repo::{CANARY_ACCESS, CANARY_ROLLOUT, CANARY_SPLIT};
-use meshcd_e2e::http::Client;
+use meshcd_e2e::prometheus::sum;
 use meshcd_e2e::{LocalMesh, eventually};
 
 const CANARY: &str = "osm-canary-deployment-sample-app";
@@ -69,28 +69,19 @@ async fn a_route_or_mirror_to_a_service_the_caller_may_not_call_gets_nothing_fro
     );
 
     // The copies to billing are refused there too: counted as denied, never served.
-    let metrics = Client::new(billing.proxy.admin);
+    let frontend_id = format!("spiffe://cluster.local/ns/{CANARY}/sa/frontend");
     eventually(Duration::from_secs(10), || async {
-        let text = metrics
-            .get(&format!("http://{}/metrics", billing.proxy.admin))
-            .await?
-            .text();
-        let denied: f64 = text
-            .lines()
-            .filter(|line| {
-                line.starts_with("meshcd_proxy_inbound_denied_total{") && line.contains("frontend")
-            })
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum();
-        let served: f64 = text
-            .lines()
-            .filter(|line| {
-                line.starts_with("meshcd_proxy_requests_total{")
-                    && line.contains("direction=\"inbound\"")
-                    && line.contains("frontend")
-            })
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum();
+        let text = billing.proxy.metrics().await?;
+        let denied = sum(
+            &text,
+            "meshcd_proxy_inbound_denied_total",
+            &[("source", &frontend_id)],
+        );
+        let served = sum(
+            &text,
+            "meshcd_proxy_requests_total",
+            &[("direction", "inbound"), ("source", &frontend_id)],
+        );
         // The /steal call and at least one copy; none let through.
         anyhow::ensure!(
             denied >= 2.0 && served == 0.0,

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use meshcd_e2e::eventually;
-use meshcd_e2e::gamma::{Case, ConformanceMesh};
+use meshcd_e2e::gamma::{Case, ConformanceMesh, GRPC_PORT};
 use meshcd_e2e::grpc_echo::ECHO;
 
 /// MeshBasic: a call to a Service both workloads serve is answered.
@@ -477,7 +477,7 @@ async fn mesh_httproute_weight() -> anyhow::Result<()> {
 #[tokio::test]
 async fn mesh_grpc_route_weight() -> anyhow::Result<()> {
     let mesh = ConformanceMesh::start(&["grpcroute-weight.yaml"]).await?;
-    let mut client = mesh.grpc_client("echo:7070").await?;
+    let mut client = mesh.grpc_client(&format!("echo:{GRPC_PORT}")).await?;
     eventually(Duration::from_secs(30), || {
         let mut client = client.clone();
         async move {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use meshcd_e2e::eventually;
-use meshcd_e2e::gamma::ConformanceMesh;
+use meshcd_e2e::gamma::{ConformanceMesh, GRPC_PORT};
 use meshcd_e2e::grpc_echo::{ECHO, GrpcClient};
 
 const ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1
@@ -56,7 +56,7 @@ async fn answered(
 async fn grpc_calls_are_routed_by_service_method_and_metadata() -> anyhow::Result<()> {
     let route = ("grpc-route.yaml".to_owned(), ROUTE.to_owned());
     let mesh = ConformanceMesh::start_with(vec![route], &[]).await?;
-    let mut client = mesh.grpc_client("echo:7070").await?;
+    let mut client = mesh.grpc_client(&format!("echo:{GRPC_PORT}")).await?;
     eventually(Duration::from_secs(30), || {
         let mut client = client.clone();
         async move {

@@ -222,8 +222,7 @@ async fn respond(
     }
     let status = path
         .strip_prefix("/status/")
-        .and_then(|code| code.parse::<u16>().ok())
-        .and_then(|code| StatusCode::from_u16(code).ok())
+        .and_then(status_code)
         .unwrap_or(StatusCode::OK);
 
     let body = serde_json::json!({
@@ -252,8 +251,7 @@ fn flaky(query: &str) -> Option<StatusCode> {
     let key = value("key").unwrap_or_default().to_owned();
     let fail: u32 = value("fail")?.parse().ok()?;
     let status = value("status")
-        .and_then(|code| code.parse::<u16>().ok())
-        .and_then(|code| StatusCode::from_u16(code).ok())
+        .and_then(status_code)
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut failures = FLAKY
         .lock()
@@ -287,12 +285,15 @@ fn query_value<'q>(query: &'q str, name: &str) -> Option<&'q str> {
 
 /// `ms=N` from a query string; no delay when absent or malformed.
 fn requested_delay(query: &str) -> Duration {
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("ms="))
+    query_value(query, "ms")
         .and_then(|milliseconds| milliseconds.parse().ok())
         .map(Duration::from_millis)
         .unwrap_or_default()
+}
+
+/// A status code written in a path or query (`503`).
+fn status_code(text: &str) -> Option<StatusCode> {
+    StatusCode::from_u16(text.parse().ok()?).ok()
 }
 
 fn is_websocket_upgrade(request: &Request<Incoming>) -> bool {
