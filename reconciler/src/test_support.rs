@@ -1,5 +1,5 @@
-//! Helpers the crate's unit tests share: a config from YAML text, the `git` command line
-//! in a directory, and an OpenSSH key pair made by `ssh-keygen`.
+//! Helpers the crate's unit tests share: a config (or its diagnostics) from YAML text,
+//! the `git` command line in a directory, and an OpenSSH key pair made by `ssh-keygen`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +15,16 @@ pub fn config(yaml: &str) -> Config {
     validated
         .config
         .unwrap_or_else(|| panic!("invalid config: {:#?}", validated.diagnostics))
+}
+
+/// The diagnostics of one YAML file `repo.yaml`, as `line: message`.
+pub fn diagnostics(yaml: &str) -> Vec<String> {
+    let loaded = load_files(vec![("repo.yaml".into(), yaml.to_string())]);
+    validate(&loaded)
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.line, d.message))
+        .collect()
 }
 
 /// Runs `git ARGS` in `dir` as a test author; returns its trimmed standard output.

@@ -19,9 +19,10 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use meshcd::kubernetes::apply::{Applier, resource};
-use meshcd::kubernetes::convert::{Kind, SplitWeights};
+use meshcd::kubernetes::convert::Kind;
 use meshcd::kubernetes::leader::Election;
 use meshcd::model::Config;
+use meshcd::model::WeightOverrides;
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -138,7 +139,10 @@ async fn the_repository_is_applied_and_kept_applied_in_a_real_kubernetes_cluster
     let applier = Applier::new(client.clone()).with_ca_bundle("test bundle");
     let mut config = examples_config(&mesh);
 
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(
         report.failures,
         vec![],
@@ -183,7 +187,10 @@ async fn the_repository_is_applied_and_kept_applied_in_a_real_kubernetes_cluster
         )
         .await
         .unwrap();
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     let corrected: Vec<&str> = report.updated().map(|o| o.object.as_str()).collect();
     assert_eq!(corrected, [format!("TrafficSplit {CANARY}/api")]);
     assert_eq!(
@@ -200,7 +207,10 @@ async fn the_repository_is_applied_and_kept_applied_in_a_real_kubernetes_cluster
     config
         .http_route_groups
         .retain(|g| g.value.namespace != SIMPLE);
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(report.namespaces_released, [SIMPLE]);
     let released = namespaces.get(SIMPLE).await.expect("never deleted");
     assert!(
@@ -224,7 +234,10 @@ async fn the_repository_is_applied_and_kept_applied_in_a_real_kubernetes_cluster
     // the namespaces this test created are deleted by the test, never by meshcd.
     let mut empty = Config::default();
     empty.mesh.name = mesh.clone();
-    applier.apply(&empty, &SplitWeights::new()).await.unwrap();
+    applier
+        .apply(&empty, &WeightOverrides::new())
+        .await
+        .unwrap();
     for namespace in [SIMPLE, CANARY] {
         let _ = namespaces.delete(namespace, &DeleteParams::default()).await;
     }
@@ -345,7 +358,10 @@ spec:
     let loaded = meshcd::load::load_files(vec![("routes.yaml".into(), routes.clone())]);
     let mut config = meshcd::validate::validate(&loaded).config.expect("valid");
     config.mesh.name = mesh.clone();
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(
         report.failures,
         vec![],
@@ -383,7 +399,10 @@ spec:
     );
 
     // At rest: applying the same again writes nothing, status included.
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(report.updated().count(), 0);
     let again = http_routes.get("api").await.unwrap();
     assert_eq!(
@@ -399,7 +418,10 @@ spec:
     let loaded = meshcd::load::load_files(vec![("routes.yaml".into(), with_retry)]);
     let mut retried = meshcd::validate::validate(&loaded).config.expect("valid");
     retried.mesh.name = mesh.clone();
-    let report = applier.apply(&retried, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&retried, &WeightOverrides::new())
+        .await
+        .unwrap();
     eprintln!("with retry: {:?}", report.failures);
     assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
     assert!(
@@ -411,7 +433,10 @@ spec:
     // Routes that leave the repository are pruned.
     let mut empty = Config::default();
     empty.mesh.name = mesh;
-    let report = applier.apply(&empty, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&empty, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(
         report.pruned,
         [

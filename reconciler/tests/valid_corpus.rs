@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use meshcd::diagnostics::Severity;
 use meshcd::model::{
-    Analysis, Backend, Canary, Config, HttpMatch, HttpRouteGroup, Identity, Located, Mesh,
-    MtlsMode, PathNormalization, PortRoute, RouteKind, Rule, TrafficPolicy, TrafficSplit,
+    Analysis, Backend, Canary, CanaryTarget, Config, HttpMatch, HttpRouteGroup, Identity, Located,
+    Mesh, MtlsMode, PathNormalization, PortRoute, RouteKind, Rule, TrafficPolicy, TrafficSplit,
     TrafficTarget,
 };
 use support::{Tree, of_severity};
@@ -631,7 +631,7 @@ fn canary_v1alpha1_converts_every_field() {
         Canary {
             name: "api".into(),
             namespace: "shop".into(),
-            traffic_split: "api".into(),
+            target: CanaryTarget::TrafficSplit("api".into()),
             stable: "api-v1".into(),
             canary: "api-v2".into(),
             weights: vec![10, 20, 30, 40, 50],
@@ -809,4 +809,44 @@ fn the_examples_repo_validates_without_errors_or_warnings() {
     );
     assert_eq!(config.canaries.len(), 1);
     assert_eq!(config.canaries[0].value.weights.last(), Some(&50));
+}
+
+#[test]
+fn the_examples_gateway_api_folder_is_the_canary_story_on_an_httproute() {
+    // The parent repository leaves it out (its `.meshcdignore`): `api` is split there.
+    let parent = meshcd::load::load_path(&support::examples_repo()).expect("examples-repo loads");
+    assert!(
+        parent
+            .files
+            .iter()
+            .all(|file| !file.path.starts_with("gateway-api")),
+        "gateway-api/ is a config repository of its own"
+    );
+    let loaded = meshcd::load::load_path(&support::examples_repo().join("gateway-api"))
+        .expect("examples-repo/gateway-api loads");
+    let validated = meshcd::validate::validate(&loaded);
+    assert!(
+        validated.diagnostics.iter().next().is_none(),
+        "{}",
+        support::describe(&validated)
+    );
+    let config = validated
+        .config
+        .expect("examples-repo/gateway-api is valid");
+    assert!(config.traffic_splits.is_empty());
+    let route = &config.http_routes[0].value;
+    let weights: Vec<(&str, u32)> = route.rules[0]
+        .backends
+        .iter()
+        .map(|b| (b.name.as_str(), b.weight))
+        .collect();
+    assert_eq!(weights, [("api-v1", 90), ("api-v2", 10)]);
+    assert_eq!(
+        config.canaries[0].value.target,
+        CanaryTarget::HttpRoute {
+            name: "api".into(),
+            rule: Some("rollout".into())
+        }
+    );
+    assert_eq!(config.traffic_targets.len(), 1, "access stays with SMI");
 }

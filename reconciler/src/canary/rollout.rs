@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::control::traffic::Aggregate;
-use crate::model::{Analysis, Canary};
+use crate::model::{Analysis, Canary, CanaryTarget};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Phase {
@@ -80,11 +80,17 @@ pub fn judge(analysis: &Analysis, traffic: &Aggregate) -> Verdict {
 /// A hash of what the rollout does, recorded in the outcome's status so that the same
 /// canary is not run again until a commit changes it.
 pub fn spec_hash(canary: &Canary) -> String {
+    // A split's name alone, as before routes could be driven: the hashes in Git's
+    // outcomes stay valid.
+    let target = match &canary.target {
+        CanaryTarget::TrafficSplit(split) => split.clone(),
+        route => format!("{route:?}"),
+    };
     let text = format!(
         "{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}",
         canary.namespace,
         canary.name,
-        canary.traffic_split,
+        target,
         canary.stable,
         canary.weights,
         canary.interval,

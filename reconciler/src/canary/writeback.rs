@@ -1,5 +1,5 @@
-//! Writes a rollout's outcome to the config repository: the TrafficSplit's weights and
-//! the Canary's `status`, edited in place so comments and layout survive, committed as
+//! Writes a rollout's outcome to the config repository: the TrafficSplit's (or the
+//! HTTPRoute's) weights and the Canary's `status`, edited in place so comments and layout survive, committed as
 //! `meshcd` (signed when a signing key is given). A local repository gets the commit on
 //! its checked-out branch (files with uncommitted changes are never touched); a remote
 //! gets it pushed (`push.rs`).
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use git2::{Commit, Oid, Repository, Signature, Status, Tree};
+use serde_json::json;
 
 use super::push::RemoteTarget;
 use super::signing::{CommitSigner, SigningError};
@@ -236,32 +237,106 @@ pub fn set_weights(
     split: &ObjectRef<'_>,
     weights: &[(&str, u64)],
 ) -> Result<String, String> {
-    let mut text = text.to_string();
+    let documents = parse_stream(text).map_err(|e| e.message)?;
+    let (_, document) =
+        find_document(&documents, split).ok_or("the TrafficSplit is not in this file any more")?;
+    let backends = sequence(document, "/spec/backends");
+    let mut replacements = Vec::new();
     for (service, weight) in weights {
-        let documents = parse_stream(&text).map_err(|e| e.message)?;
-        let (_, document) = find_document(&documents, split)
-            .ok_or("the TrafficSplit is not in this file any more")?;
-        let backends = match document.get("/spec/backends").map(|n| &n.value) {
-            Some(NodeValue::Sequence(items)) => items,
-            _ => return Err("the TrafficSplit has no backends".into()),
-        };
-        let index = backends
+        let backend = backends
             .iter()
-            .position(|backend| {
-                backend.get("/service").map(Node::to_json) == Some(serde_json::json!(service))
-            })
+            .find(|backend| backend.get("/service").map(Node::to_json) == Some(json!(service)))
             .ok_or_else(|| format!("backend {service:?} is not in the TrafficSplit"))?;
-        let node = backends[index]
+        let node = backend
             .get("/weight")
             .ok_or_else(|| format!("backend {service:?} has no weight"))?;
-        let start = offset(&text, node.position);
+        replacements.push((node.position, weight.to_string()));
+    }
+    Ok(replace_scalars(text, replacements))
+}
+
+/// Sets `weight` of the named backendRefs (Services of the route's namespace) in an
+/// HTTPRoute's rule named `rule`, or in every rule that has all of them; keeps
+/// everything else.
+pub fn set_route_weights(
+    text: &str,
+    route: &ObjectRef<'_>,
+    rule: Option<&str>,
+    weights: &[(&str, u64)],
+) -> Result<String, String> {
+    let documents = parse_stream(text).map_err(|e| e.message)?;
+    let (_, document) =
+        find_document(&documents, route).ok_or("the HTTPRoute is not in this file any more")?;
+    // A backendRef to one of the named Services of the route's own namespace.
+    let named = |backend: &Node, service: &str| {
+        backend.get("/name").map(Node::to_json) == Some(json!(service))
+            && backend
+                .get("/namespace")
+                .is_none_or(|namespace| namespace.to_json() == json!(route.namespace))
+            && backend
+                .get("/kind")
+                .is_none_or(|kind| kind.to_json() == json!("Service"))
+    };
+    let mut replacements = Vec::new();
+    for candidate in sequence(document, "/spec/rules") {
+        let backends = sequence(candidate, "/backendRefs");
+        let driven = match rule {
+            Some(rule) => candidate.get("/name").map(Node::to_json) == Some(json!(rule)),
+            None => weights
+                .iter()
+                .all(|(service, _)| backends.iter().any(|b| named(b, service))),
+        };
+        if !driven {
+            continue;
+        }
+        for (service, weight) in weights {
+            let mut found = false;
+            for backend in backends.iter().filter(|b| named(b, service)) {
+                found = true;
+                let node = backend
+                    .get("/weight")
+                    .ok_or_else(|| format!("backendRef {service:?} has no weight"))?;
+                replacements.push((node.position, weight.to_string()));
+            }
+            if !found {
+                return Err(format!(
+                    "backendRef {service:?} is not in the rule any more"
+                ));
+            }
+        }
+    }
+    if replacements.is_empty() {
+        return Err(match rule {
+            Some(rule) => format!("the HTTPRoute has no rule {rule:?} any more"),
+            None => "no rule of the HTTPRoute has these backendRefs any more".to_string(),
+        });
+    }
+    Ok(replace_scalars(text, replacements))
+}
+
+/// The items of the sequence at `pointer` (none when it is absent or not a sequence).
+fn sequence<'n>(node: &'n Node, pointer: &str) -> &'n [Node] {
+    match node.get(pointer).map(|n| &n.value) {
+        Some(NodeValue::Sequence(items)) => items,
+        _ => &[],
+    }
+}
+
+/// Replaces the plain scalars starting at `positions` with the new texts.
+fn replace_scalars(text: &str, mut replacements: Vec<(Position, String)>) -> String {
+    let mut text = text.to_string();
+    // From the end, so that earlier offsets stay valid.
+    replacements.sort_by_key(|(position, _)| std::cmp::Reverse(*position));
+    replacements.dedup_by_key(|(position, _)| *position);
+    for (position, replacement) in replacements {
+        let start = offset(&text, position);
         let end = start
             + text[start..]
                 .find(|c: char| c.is_whitespace() || matches!(c, ',' | '}' | ']' | '#'))
                 .unwrap_or(text.len() - start);
-        text.replace_range(start..end, &weight.to_string());
+        text.replace_range(start..end, &replacement);
     }
-    Ok(text)
+    text
 }
 
 /// Replaces (or adds) the top-level `status` of a document with `status` (a mapping).
@@ -404,6 +479,66 @@ mod tests {
         );
         assert!(edited.starts_with("# the split\n"));
         assert!(edited.ends_with("metadata: {name: shop}\n"));
+    }
+
+    const ROUTE: &str = "# api's routes\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\nspec:\n  parentRefs: [{group: '', kind: Service, name: api, port: 80}]\n  rules:\n  - name: pinned\n    backendRefs: [{name: api-v1, port: 80, weight: 3}]\n  - name: rollout\n    backendRefs:\n    - name: api-v1\n      port: 80\n      weight: 80   # stable\n    - {name: api-v2, port: 80, weight: 20}\n    - {name: api-v2, namespace: other, port: 80, weight: 7}\n  - name: beta\n    backendRefs: [{name: api-v1, port: 80, weight: 1}, {name: api-v2, port: 80}]\n";
+
+    fn route() -> ObjectRef<'static> {
+        ObjectRef {
+            kind: "HTTPRoute",
+            namespace: "shop",
+            name: "api",
+        }
+    }
+
+    #[test]
+    fn route_weights_change_in_place_in_the_named_rule_only() {
+        let edited = set_route_weights(
+            ROUTE,
+            &route(),
+            Some("rollout"),
+            &[("api-v1", 0), ("api-v2", 100)],
+        )
+        .unwrap();
+        let expected = ROUTE
+            .replace("weight: 80   # stable", "weight: 0   # stable")
+            .replace(
+                "{name: api-v2, port: 80, weight: 20}",
+                "{name: api-v2, port: 80, weight: 100}",
+            );
+        assert_eq!(edited, expected);
+    }
+
+    #[test]
+    fn route_weights_change_in_every_rule_with_both_backends_and_each_must_be_written() {
+        // `beta` holds both but leaves api-v2's weight out: nothing is written.
+        let error = set_route_weights(ROUTE, &route(), None, &[("api-v1", 0), ("api-v2", 100)])
+            .unwrap_err();
+        assert_eq!(error, "backendRef \"api-v2\" has no weight");
+        let weighted = ROUTE.replace(
+            "{name: api-v2, port: 80}]",
+            "{name: api-v2, port: 80, weight: 1}]",
+        );
+        let edited =
+            set_route_weights(&weighted, &route(), None, &[("api-v1", 100), ("api-v2", 0)])
+                .unwrap();
+        assert!(edited.contains("weight: 100   # stable\n"), "{edited}");
+        assert!(
+            edited.contains(
+                "[{name: api-v1, port: 80, weight: 100}, {name: api-v2, port: 80, weight: 0}]"
+            ),
+            "{edited}"
+        );
+        assert!(
+            edited.contains("{name: api-v2, namespace: other, port: 80, weight: 7}"),
+            "another namespace's Service is not the canary: {edited}"
+        );
+        assert!(
+            edited.contains("[{name: api-v1, port: 80, weight: 3}]"),
+            "{edited}"
+        );
+        let gone = set_route_weights(ROUTE, &route(), Some("gone"), &[("api-v1", 0)]).unwrap_err();
+        assert_eq!(gone, "the HTTPRoute has no rule \"gone\" any more");
     }
 
     #[test]

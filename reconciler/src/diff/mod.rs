@@ -26,7 +26,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostics;
-use crate::model::Config;
+use crate::model::{CanaryTarget, Config};
 
 /// Thresholds of the risky-pattern warnings.
 #[derive(Debug, Clone)]
@@ -169,7 +169,9 @@ pub struct CanaryChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CanarySummary {
-    pub traffic_split: String,
+    /// `trafficSplit: name`, or `httpRoute: {name, rule}` as the Canary writes it.
+    #[serde(flatten)]
+    pub target: CanaryTarget,
     pub stable: String,
     pub canary: String,
     /// The canary backend's percentage at each step; the last step promotes.

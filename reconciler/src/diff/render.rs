@@ -13,6 +13,7 @@ use super::{
 };
 use crate::diagnostics::Diagnostics;
 use crate::diagnostics::render::SourceLine;
+use crate::model::CanaryTarget;
 use markdown::code;
 
 pub use markdown::markdown;
@@ -299,16 +300,28 @@ fn canary_line(canary: &CanaryChange) -> String {
         return name;
     };
     format!(
-        "canary {name} {}: {} → {} over split {}, steps {} every {} (at least {}); {}",
+        "canary {name} {}: {} → {} over {}, steps {} every {} (at least {}); {}",
         event_words(canary),
         shown.stable,
         shown.canary,
-        shown.traffic_split,
+        target_words(&shown.target, &|name| name.to_string()),
         steps(shown),
         shown.interval,
         shown.minimum_duration,
         analysis(shown)
     )
+}
+
+/// What a canary drives, in words: `split api`, `HTTPRoute api` or `HTTPRoute api rule
+/// main`, names formatted by `name`.
+pub fn target_words(target: &CanaryTarget, name: &dyn Fn(&str) -> String) -> String {
+    match target {
+        CanaryTarget::TrafficSplit(split) => format!("split {}", name(split)),
+        CanaryTarget::HttpRoute { name: route, rule } => match rule {
+            Some(rule) => format!("HTTPRoute {} rule {}", name(route), name(rule)),
+            None => format!("HTTPRoute {}", name(route)),
+        },
+    }
 }
 
 fn steps(summary: &CanarySummary) -> String {

@@ -7,7 +7,7 @@ use super::{
     BackendShare, CanaryChange, CanaryEvent, CanarySummary, Options, SplitChange, keyed_changes,
 };
 use crate::diagnostics::{Diagnostic, ObjectId, Severity};
-use crate::model::{Canary, Config, Located, TrafficSplit};
+use crate::model::{Canary, CanaryTarget, Config, Located, TrafficSplit};
 use crate::validate::convert::units::format_duration;
 
 /// Splits by root service: two splits for one root are a validation error, so the root
@@ -54,7 +54,10 @@ pub fn splits(base: &Config, head: &Config) -> Vec<SplitChange> {
         let canary = head
             .canaries
             .iter()
-            .find(|c| c.value.namespace == root.0 && c.value.traffic_split == name)
+            .find(|c| {
+                c.value.namespace == root.0
+                    && c.value.target == CanaryTarget::TrafficSplit(name.clone())
+            })
             .map(|c| c.value.name.clone());
         changes.push(SplitChange {
             namespace: root.0.clone(),
@@ -167,7 +170,13 @@ fn changed_fields(old: &Canary, new: &Canary) -> Vec<String> {
             fields.push(name.to_string());
         }
     };
-    check("trafficSplit", old.traffic_split != new.traffic_split);
+    check(
+        match new.target {
+            CanaryTarget::TrafficSplit(_) => "trafficSplit",
+            CanaryTarget::HttpRoute { .. } => "httpRoute",
+        },
+        old.target != new.target,
+    );
     check("stable", old.stable != new.stable);
     check("canary", old.canary != new.canary);
     check("steps", old.weights != new.weights);
@@ -182,7 +191,7 @@ fn changed_fields(old: &Canary, new: &Canary) -> Vec<String> {
 
 fn summary(canary: &Canary) -> CanarySummary {
     CanarySummary {
-        traffic_split: canary.traffic_split.clone(),
+        target: canary.target.clone(),
         stable: canary.stable.clone(),
         canary: canary.canary.clone(),
         weights: canary.weights.clone(),

@@ -467,6 +467,55 @@ fn a_canary_that_changes_names_its_fields_and_one_that_leaves_stops() {
 }
 
 #[test]
+fn a_canary_moved_from_a_split_to_a_route_names_the_route_in_every_format() {
+    let base = canary("{stepWeight: 10, maxWeight: 50}", "30s");
+    let head = "apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api-route, namespace: shop}
+spec:
+  parentRefs: [{group: '', kind: Service, name: api, port: 80}]
+  rules:
+  - name: main
+    backendRefs: [{name: api-v1, port: 80, weight: 90}, {name: api-v2, port: 80, weight: 10}]
+---
+apiVersion: meshcd.dev/v1alpha1
+kind: Canary
+metadata: {name: api, namespace: shop}
+spec:
+  httpRoute: {name: api-route, rule: main}
+  stable: api-v1
+  canary: api-v2
+  steps: {stepWeight: 10, maxWeight: 50}
+  interval: 30s
+  progressDeadline: 1h
+";
+    let changes = changes(&base, head);
+    let moved = &changes.canaries[0];
+    assert_eq!(moved.event, CanaryEvent::Changes);
+    assert_eq!(moved.fields, vec!["httpRoute"]);
+    let after = moved.after.as_ref().unwrap();
+    assert_eq!(
+        super::render::target_words(&after.target, &|name| format!("`{name}`")),
+        "HTTPRoute `api-route` rule `main`"
+    );
+    let json = serde_json::to_value(after).unwrap();
+    assert_eq!(
+        json["httpRoute"],
+        serde_json::json!({"name": "api-route", "rule": "main"})
+    );
+    assert!(json.get("trafficSplit").is_none(), "{json}");
+    let before = serde_json::to_value(moved.before.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        before["trafficSplit"], "api-split",
+        "as before routes: {before}"
+    );
+}
+
+#[test]
 fn a_canary_longer_than_the_limit_is_warned_about() {
     let head = canary("{stepWeight: 10, maxWeight: 50}", "15m");
     let changes = diff(

@@ -12,14 +12,14 @@ use kube::api::{
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::convert::{self, Desired, Kind, ObjectKey, SplitWeights};
+use super::convert::{self, Desired, Kind, ObjectKey};
 use super::inject::{CA_BUNDLE_CONFIG_MAP, CA_BUNDLE_KEY};
 use super::route_status;
 use super::{
     FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL, MONITORED_BY_LABEL,
     managed_selector, served,
 };
-use crate::model::Config;
+use crate::model::{Config, WeightOverrides};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -103,7 +103,7 @@ impl Applier {
     pub async fn apply(
         &self,
         config: &Config,
-        weights: &SplitWeights,
+        weights: &WeightOverrides,
     ) -> Result<ApplyReport, ApplyError> {
         let mesh = config.mesh.name.as_str();
         let served = served::discover(&self.client)

@@ -3,6 +3,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::kubernetes::fake_api::{FakeApi, Recorded};
 use crate::kubernetes::fixtures::{config_from, examples_config};
+use crate::model::WeightOverrides;
 
 const CANARY_NS: &str = "osm-canary-deployment-sample-app";
 
@@ -41,7 +42,7 @@ fn assert_golden(name: &str, actual: &Value) {
 async fn the_first_apply_onboards_namespaces_and_server_side_applies_every_object() {
     let api = FakeApi::new();
     let report = Applier::new(api.client())
-        .apply(&examples_config(), &SplitWeights::new())
+        .apply(&examples_config(), &WeightOverrides::new())
         .await
         .unwrap();
     assert_eq!(report.failures, vec![]);
@@ -86,12 +87,12 @@ async fn applying_the_same_config_again_writes_nothing() {
     let api = FakeApi::new();
     let applier = Applier::new(api.client());
     applier
-        .apply(&examples_config(), &SplitWeights::new())
+        .apply(&examples_config(), &WeightOverrides::new())
         .await
         .unwrap();
     api.take_requests();
     let report = applier
-        .apply(&examples_config(), &SplitWeights::new())
+        .apply(&examples_config(), &WeightOverrides::new())
         .await
         .unwrap();
     assert!(
@@ -106,7 +107,10 @@ async fn a_namespace_that_leaves_the_repo_loses_its_label_and_is_never_deleted()
     let api = FakeApi::new();
     let applier = Applier::new(api.client());
     let mut config = examples_config();
-    applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     api.take_requests();
 
     config.namespaces.remove("osm-simple-app");
@@ -116,7 +120,10 @@ async fn a_namespace_that_leaves_the_repo_loses_its_label_and_is_never_deleted()
     config
         .http_route_groups
         .retain(|g| g.value.namespace != "osm-simple-app");
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(report.namespaces_released, ["osm-simple-app"]);
 
     let writes = api.take_writes();
@@ -157,7 +164,10 @@ async fn managed_objects_that_left_the_repo_are_pruned_and_nothing_else_is() {
     let api = FakeApi::new();
     let applier = Applier::new(api.client());
     let mut config = examples_config();
-    applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     // Someone else's split, and another mesh's: neither is meshcd's to delete.
     api.insert(
         json!({"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit",
@@ -172,7 +182,10 @@ async fn managed_objects_that_left_the_repo_are_pruned_and_nothing_else_is() {
 
     config.canaries.clear();
     config.traffic_splits.clear();
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(
         report.pruned,
         [
@@ -220,7 +233,7 @@ async fn a_hand_edit_of_an_applied_field_is_corrected_and_reported_on_the_next_a
     let api = FakeApi::new();
     let applier = Applier::new(api.client());
     applier
-        .apply(&examples_config(), &SplitWeights::new())
+        .apply(&examples_config(), &WeightOverrides::new())
         .await
         .unwrap();
     api.edit(
@@ -245,7 +258,7 @@ async fn a_hand_edit_of_an_applied_field_is_corrected_and_reported_on_the_next_a
     api.take_requests();
 
     let report = applier
-        .apply(&examples_config(), &SplitWeights::new())
+        .apply(&examples_config(), &WeightOverrides::new())
         .await
         .unwrap();
     let updated: Vec<&str> = report.updated().map(|o| o.object.as_str()).collect();
@@ -283,7 +296,7 @@ async fn the_version_the_cluster_serves_is_written_and_what_it_cannot_express_is
         ),
     ]);
     let report = Applier::new(api.client())
-        .apply(&config, &SplitWeights::new())
+        .apply(&config, &WeightOverrides::new())
         .await
         .unwrap();
     assert_eq!(
@@ -308,7 +321,7 @@ async fn a_kind_without_its_crd_is_reported_on_each_object_and_nothing_is_pruned
     let api = FakeApi::new();
     api.serve(Kind::Canary, &[]);
     let report = Applier::new(api.client())
-        .apply(&examples_config(), &SplitWeights::new())
+        .apply(&examples_config(), &WeightOverrides::new())
         .await
         .unwrap();
     assert_eq!(
@@ -383,7 +396,10 @@ async fn gateway_routes_are_applied_with_strict_field_validation_and_pruned() {
     let api = FakeApi::new();
     let applier = Applier::new(api.client());
     let mut config = routed_config();
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(report.failures, vec![]);
     let writes = api.take_writes();
     let gateway: Vec<&Recorded> = writes
@@ -437,7 +453,10 @@ async fn gateway_routes_are_applied_with_strict_field_validation_and_pruned() {
     assert_eq!(parent["conditions"][0]["type"], "Accepted");
     assert_eq!(parent["conditions"][0]["status"], "True");
     // At rest: the same config again writes nothing, status included.
-    applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(
         api.take_writes()
             .iter()
@@ -449,6 +468,9 @@ async fn gateway_routes_are_applied_with_strict_field_validation_and_pruned() {
     config
         .http_routes
         .retain(|route| route.value.name != "echo");
-    let report = applier.apply(&config, &SplitWeights::new()).await.unwrap();
+    let report = applier
+        .apply(&config, &WeightOverrides::new())
+        .await
+        .unwrap();
     assert_eq!(report.pruned, ["GRPCRoute shop/echo"]);
 }

@@ -64,7 +64,7 @@ impl Sync {
             let Some(applied) = self.mesh.applied().await else {
                 continue;
             };
-            let weights = self.mesh.split_weights().await;
+            let weights = self.mesh.canary_weights().await;
             let outcome = self.applier.apply(&applied.config, &weights).await;
             let reference = mesh_reference(&applied.config.mesh.name);
             let mut status = self.status.lock().await;

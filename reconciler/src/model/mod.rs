@@ -1,8 +1,10 @@
 //! The internal model of a config repository: one shape per kind, whatever the SMI
 //! version it was written in. Plain data; `validate` builds it, `compile` and `diff` read it.
 
+mod canary_target;
 mod routes;
 
+pub use canary_target::{CanaryTarget, WeightOverrides};
 pub use routes::*;
 
 use std::collections::BTreeSet;
@@ -211,7 +213,8 @@ pub struct Backend {
 pub struct Canary {
     pub name: String,
     pub namespace: String,
-    pub traffic_split: String,
+    pub target: CanaryTarget,
+    /// The backend (Service) that serves now, and the one the rollout moves traffic to.
     pub stable: String,
     pub canary: String,
     /// The canary backend's weight at each step, increasing; the last step promotes.
@@ -231,7 +234,7 @@ impl Canary {
         Canary {
             name: "api".into(),
             namespace: "shop".into(),
-            traffic_split: "api".into(),
+            target: CanaryTarget::TrafficSplit("api".into()),
             stable: "api-v1".into(),
             canary: "api-v2".into(),
             weights: weights.to_vec(),

@@ -43,7 +43,7 @@ impl CanaryController {
             });
             let held = held.map(|saved| weights(canary, u64::from(saved.canary_weight)));
             self.mesh
-                .set_split_weights(&canary.namespace, &canary.traffic_split, held)
+                .set_canary_weights(&canary.namespace, &canary.target, held)
                 .await;
         }
     }

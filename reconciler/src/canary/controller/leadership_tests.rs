@@ -57,11 +57,14 @@ async fn a_follower_runs_no_canary_serves_the_leaders_weights_and_resumes_them_w
         },
     );
     let task = tokio::spawn(controller.clone().run());
-    let split = (NAMESPACE.to_string(), "api".to_string());
+    let split = (
+        NAMESPACE.to_string(),
+        crate::model::CanaryTarget::TrafficSplit("api".to_string()),
+    );
 
     followed.send_replace(vec![leaders_progress(&config, 30)]);
     eventually("the follower serves the leader's 30%", async || {
-        mesh.split_weights().await.get(&split)
+        mesh.canary_weights().await.get(&split)
             == Some(&BTreeMap::from([
                 ("api-v1".into(), 70),
                 ("api-v2".into(), 30),
@@ -90,7 +93,7 @@ async fn a_follower_runs_no_canary_serves_the_leaders_weights_and_resumes_them_w
     })
     .await;
     assert_eq!(
-        mesh.split_weights().await.get(&split),
+        mesh.canary_weights().await.get(&split),
         Some(&BTreeMap::from([
             ("api-v1".into(), 70),
             ("api-v2".into(), 30)

@@ -1,5 +1,5 @@
-//! Runs the canaries of the applied revision: owns their splits' weights while they
-//! run, analyses each interval of client-side traffic, steps, and commits the outcome
+//! Runs the canaries of the applied revision: owns their splits' (or routes') weights
+//! while they run, analyses each interval of client-side traffic, steps, and commits the outcome
 //! (promotion or rollback) to the config repository.
 
 use std::collections::BTreeMap;
@@ -14,16 +14,18 @@ use super::progress::{ProgressStore, Resume};
 use super::rollout::{Phase, Rollout, Transition, judge, spec_hash};
 use crate::control::mesh::Mesh;
 use crate::control::traffic::BackendKey;
-use crate::model::{Canary, Config, Located, TrafficSplit};
+use crate::model::{Canary, Config};
 
 mod commands;
 mod leadership;
 mod outcome;
+mod target;
 
 pub use commands::Command;
 
 use leadership::leadership_changed;
 use outcome::outcome_in_git;
+use target::Target;
 
 const TICK: Duration = Duration::from_millis(250);
 /// How long after a failed outcome commit (remote unreachable, pushes refused every
@@ -253,7 +255,7 @@ impl CanaryController {
         self.progress.forget(key);
         rollouts.remove(key);
         self.mesh
-            .set_split_weights(&canary.namespace, &canary.traffic_split, None)
+            .set_canary_weights(&canary.namespace, &canary.target, None)
             .await;
     }
 
@@ -279,9 +281,9 @@ impl CanaryController {
             self.apply_hold(&mut rollout);
             // Back at the weight reached before the restart, not Git's.
             self.mesh
-                .set_split_weights(
+                .set_canary_weights(
                     &canary.namespace,
-                    &canary.traffic_split,
+                    &canary.target,
                     Some(weights(canary, u64::from(rollout.canary_weight))),
                 )
                 .await;
@@ -298,7 +300,7 @@ impl CanaryController {
         }
         if superseded || !rollouts.contains_key(&key) {
             let initial =
-                split_of(config, canary).map_or(0, |split| canary_percent(&split.value, canary));
+                Target::of(config, canary).map_or(0, |target| target.canary_percent(canary));
             let mut rollout = Rollout::start(canary, initial, now);
             self.apply_hold(&mut rollout);
             if !self.hold_new {
@@ -306,7 +308,7 @@ impl CanaryController {
             }
             rollouts.insert(key, rollout);
             self.mesh
-                .set_split_weights(&canary.namespace, &canary.traffic_split, None)
+                .set_canary_weights(&canary.namespace, &canary.target, None)
                 .await;
         }
         None
@@ -322,8 +324,8 @@ impl CanaryController {
     ) -> Transition {
         let backend = BackendKey {
             namespace: canary.namespace.clone(),
-            service: split_of(config, canary)
-                .map(|s| s.value.service.clone())
+            service: Target::of(config, canary)
+                .map(|target| target.service().to_string())
                 .unwrap_or_default(),
             backend: canary.canary.clone(),
         };
@@ -364,28 +366,6 @@ fn forget_removed(rollouts: &mut BTreeMap<Key, Rollout>, seen: &[Key]) {
             tracing::info!(canary = %format!("{}/{}", key.0, key.1), phase = ?rollout.phase, "canary removed from the repository");
         }
     }
-}
-
-fn split_of<'c>(config: &'c Config, canary: &Canary) -> Option<&'c Located<TrafficSplit>> {
-    config
-        .traffic_splits
-        .iter()
-        .find(|s| s.value.namespace == canary.namespace && s.value.name == canary.traffic_split)
-}
-
-/// The canary backend's share of stable + canary in Git, in percent.
-fn canary_percent(split: &TrafficSplit, canary: &Canary) -> u32 {
-    let weight = |name: &str| {
-        split
-            .backends
-            .iter()
-            .find(|b| b.service == name)
-            .map_or(0, |b| b.weight)
-    };
-    let (stable, canary_weight) = (weight(&canary.stable), weight(&canary.canary));
-    (canary_weight * 100)
-        .checked_div(stable + canary_weight)
-        .map_or(0, |percent| percent as u32)
 }
 
 /// Saved progress for a Canary without a rollout in memory, when its spec is unchanged.

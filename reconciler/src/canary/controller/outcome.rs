@@ -1,13 +1,14 @@
-//! Acting on a rollout's transitions: the split's weights in the mesh, and an outcome
-//! (promotion or rollback) committed to Git, in place, in the TrafficSplit's and the
-//! Canary's files; a failed commit retried later.
+//! Acting on a rollout's transitions: the split's (or route's) weights in the mesh, and
+//! an outcome (promotion or rollback) committed to Git, in place, in the TrafficSplit's
+//! or HTTPRoute's file and the Canary's; a failed commit retried later.
 
 use std::time::Instant;
 
-use super::{CanaryController, Key, NOT_IN_GIT, OUTCOME_RETRY, Unwritten, split_of, weights};
+use super::target::Target;
+use super::{CanaryController, Key, NOT_IN_GIT, OUTCOME_RETRY, Unwritten, weights};
 use crate::canary::rollout::{Phase, Rollout, Transition};
 use crate::canary::writeback::{self, FileEdit, ObjectRef, WriteError};
-use crate::model::{Canary, Config, Located, TrafficSplit};
+use crate::model::{Canary, CanaryTarget, Config, Located};
 
 impl CanaryController {
     /// Whether a failed outcome commit of `key` is due another try (and forgets it).
@@ -42,7 +43,7 @@ impl CanaryController {
         else {
             return;
         };
-        let Some(split) = split_of(config, &canary.value) else {
+        let Some(target) = Target::of(config, &canary.value) else {
             return;
         };
         match transition {
@@ -50,9 +51,9 @@ impl CanaryController {
             Transition::SetWeight(weight) => {
                 tracing::info!(canary = %format!("{}/{}", key.0, key.1), weight, "canary steps");
                 self.mesh
-                    .set_split_weights(
+                    .set_canary_weights(
                         &key.0,
-                        &canary.value.traffic_split,
+                        &canary.value.target,
                         Some(weights(&canary.value, u64::from(weight))),
                     )
                     .await;
@@ -61,13 +62,15 @@ impl CanaryController {
                 let promoted = transition == Transition::Promote;
                 let canary_weight = if promoted { 100 } else { 0 };
                 self.mesh
-                    .set_split_weights(
+                    .set_canary_weights(
                         &key.0,
-                        &canary.value.traffic_split,
+                        &canary.value.target,
                         Some(weights(&canary.value, canary_weight)),
                     )
                     .await;
-                let result = self.write_outcome(canary, split, &rollout, promoted).await;
+                let result = self
+                    .write_outcome(canary, &target, &rollout, promoted)
+                    .await;
                 let written = result.clone().map_err(|unwritten| unwritten.reason);
                 self.observers.decided(&rollout, promoted, &written);
                 let mut rollouts = self.rollouts.lock().await;
@@ -111,7 +114,7 @@ impl CanaryController {
     async fn write_outcome(
         &self,
         canary: &Located<Canary>,
-        split: &Located<TrafficSplit>,
+        target: &Target<'_>,
         rollout: &Rollout,
         promoted: bool,
     ) -> Result<String, Unwritten> {
@@ -126,9 +129,9 @@ impl CanaryController {
             None => file.to_path_buf(),
         };
         let outcome = Outcome {
-            split_file: relative(&split.origin.file),
+            target_file: relative(&target.origin().file),
             canary_file: relative(&canary.origin.file),
-            split: (split.value.namespace.clone(), split.value.name.clone()),
+            target: canary.value.target.clone(),
             canary: (canary.value.namespace.clone(), canary.value.name.clone()),
             stable: canary.value.stable.clone(),
             canary_backend: canary.value.canary.clone(),
@@ -184,12 +187,13 @@ fn outcome_status(rollout: &Rollout, promoted: bool, decided: &str) -> serde_jso
     })
 }
 
-/// An outcome to commit: the split's final weights and the Canary's status, each edited
-/// in place in its file (one edit when both are in one file).
+/// An outcome to commit: the split's (or route rules') final weights and the Canary's
+/// status, each edited in place in its file (one edit when both are in one file).
 struct Outcome {
-    split_file: std::path::PathBuf,
+    target_file: std::path::PathBuf,
     canary_file: std::path::PathBuf,
-    split: Key,
+    /// In the Canary's namespace.
+    target: CanaryTarget,
     canary: Key,
     stable: String,
     canary_backend: String,
@@ -201,28 +205,32 @@ struct Outcome {
 impl Outcome {
     fn edits(self) -> Vec<FileEdit<'static>> {
         let Outcome {
-            split_file,
+            target_file,
             canary_file,
-            split,
+            target,
             canary,
             stable,
             canary_backend,
             weights,
             status,
         } = self;
-        let split_edit = move |text: &str| {
-            writeback::set_weights(
-                text,
-                &ObjectRef {
-                    kind: "TrafficSplit",
-                    namespace: &split.0,
-                    name: &split.1,
-                },
-                &[
-                    (stable.as_str(), weights.0),
-                    (canary_backend.as_str(), weights.1),
-                ],
-            )
+        let namespace = canary.0.clone();
+        let target_edit = move |text: &str| {
+            let weights = [
+                (stable.as_str(), weights.0),
+                (canary_backend.as_str(), weights.1),
+            ];
+            let object = ObjectRef {
+                kind: target.kind(),
+                namespace: &namespace,
+                name: target.name(),
+            };
+            match &target {
+                CanaryTarget::TrafficSplit(_) => writeback::set_weights(text, &object, &weights),
+                CanaryTarget::HttpRoute { rule, .. } => {
+                    writeback::set_route_weights(text, &object, rule.as_deref(), &weights)
+                }
+            }
         };
         let status_edit = move |text: &str| {
             writeback::set_status(
@@ -235,16 +243,16 @@ impl Outcome {
                 &status,
             )
         };
-        if split_file == canary_file {
+        if target_file == canary_file {
             vec![FileEdit {
-                path: split_file,
-                edit: Box::new(move |text: &str| status_edit(&split_edit(text)?)),
+                path: target_file,
+                edit: Box::new(move |text: &str| status_edit(&target_edit(text)?)),
             }]
         } else {
             vec![
                 FileEdit {
-                    path: split_file,
-                    edit: Box::new(split_edit),
+                    path: target_file,
+                    edit: Box::new(target_edit),
                 },
                 FileEdit {
                     path: canary_file,

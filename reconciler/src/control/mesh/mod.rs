@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::compile::{CompileWarning, Compiled, compile};
 use crate::inventory::{Inventory, Workload};
-use crate::model::{Config, Identity, TrafficPolicy};
+use crate::model::{CanaryTarget, Config, Identity, TrafficPolicy, WeightOverrides};
 
 mod report;
 mod sessions;
@@ -133,7 +133,7 @@ struct Inner {
     first_connection: Option<Instant>,
     /// Split weights a running canary owns, by (namespace, split) then backend: they
     /// replace the weights in Git until the rollout's outcome is committed.
-    overrides: BTreeMap<(String, String), BTreeMap<String, u64>>,
+    overrides: WeightOverrides,
 }
 
 /// What `meshcd status` shows about one proxy.
@@ -253,14 +253,14 @@ impl Mesh {
     }
 
     /// Sets (or, with `None`, releases) the weights a canary owns and pushes them.
-    pub async fn set_split_weights(
+    pub async fn set_canary_weights(
         &self,
         namespace: &str,
-        split: &str,
+        target: &CanaryTarget,
         weights: Option<BTreeMap<String, u64>>,
     ) {
         let mut inner = self.inner.lock().await;
-        let key = (namespace.to_string(), split.to_string());
+        let key = (namespace.to_string(), target.clone());
         let changed = match weights {
             Some(weights) => inner.overrides.insert(key, weights.clone()) != Some(weights),
             None => inner.overrides.remove(&key).is_some(),
@@ -271,8 +271,8 @@ impl Mesh {
         }
     }
 
-    /// The weights running canaries hold, by (namespace, split) then backend.
-    pub async fn split_weights(&self) -> BTreeMap<(String, String), BTreeMap<String, u64>> {
+    /// The weights running canaries hold, by (namespace, split or route) then backend.
+    pub async fn canary_weights(&self) -> WeightOverrides {
         self.inner.lock().await.overrides.clone()
     }
 

@@ -179,11 +179,9 @@ pub(super) fn publish(inner: &mut Inner, traffic: &crate::control::traffic::Traf
     let compiled = match &inner.compiled {
         Some(compiled) => compiled.clone(),
         None => {
-            let compiled = Arc::new(compile_with_overrides(
-                &applied.config,
-                inventory,
-                &inner.overrides,
-            ));
+            // The weights running canaries own in place of Git's.
+            let config = applied.config.with_weights(&inner.overrides);
+            let compiled = Arc::new(compile(&config, inventory));
             inner.warnings = compiled.warnings.clone();
             traffic.set_known(known_services(&compiled.services));
             inner.compiled = Some(compiled.clone());
@@ -193,30 +191,6 @@ pub(super) fn publish(inner: &mut Inner, traffic: &crate::control::traffic::Traf
     };
     inner.published = Some(compiled.clone());
     send_changed(inner, &applied, &compiled);
-}
-
-/// The mesh with the weights running canaries own in place of Git's.
-fn compile_with_overrides(
-    config: &Config,
-    inventory: &Inventory,
-    overrides: &BTreeMap<(String, String), BTreeMap<String, u64>>,
-) -> Compiled {
-    if overrides.is_empty() {
-        compile(config, inventory)
-    } else {
-        let mut config = config.clone();
-        for split in &mut config.traffic_splits {
-            let key = (split.value.namespace.clone(), split.value.name.clone());
-            if let Some(weights) = overrides.get(&key) {
-                for backend in &mut split.value.backends {
-                    if let Some(weight) = weights.get(&backend.service) {
-                        backend.weight = *weight;
-                    }
-                }
-            }
-        }
-        compile(&config, inventory)
-    }
 }
 
 /// Sends every proxy whose snapshot version changed its new snapshot.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::{
     analysis, base_note, delta, event_words, invalid_base_line, percent, reach_via, split_notes,
-    steps, summary, via, warnings,
+    steps, summary, target_words, via, warnings,
 };
 use crate::diagnostics::{Diagnostics, Severity};
 use crate::diff::routes::RouteChange;
@@ -183,12 +183,12 @@ fn canaries(out: &mut String, canaries: &[CanaryChange]) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} → {} (split {}) | {} | {} | {} | {} |",
+            "| {} | {} | {} → {} ({}) | {} | {} | {} | {} |",
             code(&format!("{}/{}", canary.namespace, canary.name)),
             event_words(canary),
             code(&shown.stable),
             code(&shown.canary),
-            code(&shown.traffic_split),
+            target_words(&shown.target, &code),
             steps(shown),
             shown.interval,
             shown.minimum_duration,

@@ -154,17 +154,21 @@ pub fn canary(canary: &Canary, version: &str) -> Result<Value, ConversionError> 
     if let Some(max) = analysis.latency_p99_max {
         analysis_value["latencyP99"] = json!({ "max": format_duration(max) });
     }
-    Ok(json!({
-        "spec": {
-            "trafficSplit": canary.traffic_split,
-            "stable": canary.stable,
-            "canary": canary.canary,
-            "steps": { "weights": canary.weights },
-            "interval": format_duration(canary.interval),
-            "progressDeadline": format_duration(canary.progress_deadline),
-            "analysis": analysis_value,
-        }
-    }))
+    let mut spec = json!({
+        "stable": canary.stable,
+        "canary": canary.canary,
+        "steps": { "weights": canary.weights },
+        "interval": format_duration(canary.interval),
+        "progressDeadline": format_duration(canary.progress_deadline),
+        "analysis": analysis_value,
+    });
+    // `trafficSplit: name` or `httpRoute: {name, rule}`, as in the repository.
+    if let (Value::Object(spec), Ok(Value::Object(target))) =
+        (&mut spec, serde_json::to_value(&canary.target))
+    {
+        spec.extend(target);
+    }
+    Ok(json!({ "spec": spec }))
 }
 
 pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {

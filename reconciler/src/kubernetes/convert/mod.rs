@@ -17,7 +17,7 @@ mod gateway;
 pub use bodies::*;
 
 use super::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL};
-use crate::model::Config;
+use crate::model::{Config, WeightOverrides};
 
 /// A kind meshcd applies to a cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -188,13 +188,12 @@ impl Plan {
     }
 }
 
-/// The weights running canaries hold, by (namespace, split name) then backend service:
-/// while a rollout runs they replace the split's weights from Git (design §6), so drift
-/// correction never fights the canary controller.
-pub type SplitWeights = BTreeMap<(String, String), BTreeMap<String, u64>>;
-
 /// Converts the whole config for the versions in `served` (kind → the version to write).
-pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &SplitWeights) -> Plan {
+/// `weights`: what running canaries hold; while a rollout runs they replace the split's
+/// (or route's) weights from Git (design §6), so drift correction never fights the
+/// canary controller.
+pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &WeightOverrides) -> Plan {
+    let config = &*config.with_weights(weights);
     let mesh_name = config.mesh.name.as_str();
     let mut plan = Plan::default();
     let mut add = |key: ObjectKey, convert: &dyn Fn(&str) -> Result<Value, ConversionError>| {
@@ -252,17 +251,9 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &SplitWei
     }
     for split in &config.traffic_splits {
         let split = &split.value;
-        let mut split = split.clone();
-        if let Some(weights) = weights.get(&(split.namespace.clone(), split.name.clone())) {
-            for backend in &mut split.backends {
-                if let Some(weight) = weights.get(&backend.service) {
-                    backend.weight = *weight;
-                }
-            }
-        }
         add(
             key(Kind::TrafficSplit, &split.namespace, &split.name),
-            &|version| traffic_split(&split, version),
+            &|version| traffic_split(split, version),
         );
     }
     gateway::add_objects(config, &mut add);

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::kubernetes::fixtures::{config_from, examples_config};
-use crate::model::{Backend, PortRoute, TrafficSplit};
+use crate::model::{Backend, CanaryTarget, PortRoute, TrafficSplit, WeightOverrides};
 use crate::validate::convert::units::format_duration;
 
 fn newest() -> BTreeMap<Kind, String> {
@@ -27,7 +27,7 @@ const SHOP: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
 
 #[test]
 fn examples_repo_becomes_the_newest_smi_objects_labelled_as_managed() {
-    let plan = plan(&examples_config(), &newest(), &SplitWeights::new());
+    let plan = plan(&examples_config(), &newest(), &WeightOverrides::new());
     assert_eq!(plan.errors, vec![]);
     let keys: Vec<String> = plan.objects.iter().map(|o| o.key.to_string()).collect();
     assert_eq!(
@@ -85,7 +85,7 @@ fn a_split_with_matches_cannot_be_written_as_split_v1alpha2() {
     let plan = plan(
         &config,
         &served(&[(Kind::TrafficSplit, "v1alpha2")]),
-        &SplitWeights::new(),
+        &WeightOverrides::new(),
     );
     assert_eq!(plan.errors.len(), 1, "{:?}", plan.errors);
     let (key, error) = &plan.errors[0];
@@ -148,7 +148,7 @@ fn a_tcp_route_v1alpha4_always_lists_its_ports_and_older_versions_cannot_limit_t
 fn a_kind_the_cluster_does_not_serve_is_an_error_on_each_of_its_objects() {
     let mut served = newest();
     served.remove(&Kind::Canary);
-    let plan = plan(&examples_config(), &served, &SplitWeights::new());
+    let plan = plan(&examples_config(), &served, &WeightOverrides::new());
     assert_eq!(plan.errors.len(), 1);
     assert_eq!(
         plan.errors[0].1.to_string(),
@@ -158,9 +158,12 @@ fn a_kind_the_cluster_does_not_serve_is_an_error_on_each_of_its_objects() {
 
 #[test]
 fn a_running_canary_writes_its_own_weights_into_the_split() {
-    let mut weights = SplitWeights::new();
+    let mut weights = WeightOverrides::new();
     weights.insert(
-        ("osm-canary-deployment-sample-app".into(), "api".into()),
+        (
+            "osm-canary-deployment-sample-app".into(),
+            CanaryTarget::TrafficSplit("api".into()),
+        ),
         [("api-v1".to_string(), 70), ("api-v2".to_string(), 30)].into(),
     );
     let plan = plan(&examples_config(), &newest(), &weights);
@@ -173,6 +176,51 @@ fn a_running_canary_writes_its_own_weights_into_the_split() {
         split.body["spec"]["backends"],
         json!([{"service": "api-v1", "weight": 70}, {"service": "api-v2", "weight": 30}])
     );
+}
+
+#[test]
+fn a_running_canary_on_a_route_writes_its_weights_into_the_route_and_the_canary_names_it() {
+    let config = config_from(&[(
+        "routed.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\nspec:\n  parentRefs: [{group: '', kind: Service, name: api, port: 80}]\n  rules:\n  - name: pinned\n    matches: [{path: {type: PathPrefix, value: /v1}}]\n    backendRefs: [{name: api-v1, port: 80}]\n  - backendRefs: [{name: api-v1, port: 80, weight: 90}, {name: api-v2, port: 80, weight: 10}]\n---\napiVersion: meshcd.dev/v1alpha1\nkind: Canary\nmetadata: {name: api, namespace: shop}\nspec:\n  httpRoute: {name: api}\n  stable: api-v1\n  canary: api-v2\n  steps: {weights: [50]}\n",
+    )]);
+    let weights = WeightOverrides::from([(
+        (
+            "shop".to_string(),
+            CanaryTarget::HttpRoute {
+                name: "api".into(),
+                rule: None,
+            },
+        ),
+        [("api-v1".to_string(), 50), ("api-v2".to_string(), 50)].into(),
+    )]);
+    let plan = plan(&config, &newest(), &weights);
+    let body = |kind: Kind| {
+        &plan
+            .objects
+            .iter()
+            .find(|o| o.key.kind == kind)
+            .unwrap()
+            .body
+    };
+    let rules = &body(Kind::HttpRoute)["spec"]["rules"];
+    let weights_of = |rule: &serde_json::Value| -> Vec<serde_json::Value> {
+        rule["backendRefs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|backend| backend["weight"].clone())
+            .collect()
+    };
+    assert_eq!(
+        weights_of(&rules[0]),
+        [json!(1)],
+        "the pinned rule is Git's"
+    );
+    assert_eq!(weights_of(&rules[1]), [json!(50), json!(50)]);
+    let spec = &body(Kind::Canary)["spec"];
+    assert_eq!(spec["httpRoute"], json!({"name": "api"}));
+    assert!(spec.get("trafficSplit").is_none(), "{spec}");
 }
 
 #[test]
@@ -228,7 +276,7 @@ fn every_written_version_reads_back_into_the_same_model() {
                     (Kind::TrafficTarget, target_version),
                     (Kind::TrafficSplit, split_version),
                 ]);
-                let plan = plan(&source, &served, &SplitWeights::new());
+                let plan = plan(&source, &served, &WeightOverrides::new());
                 assert_eq!(plan.errors, vec![]);
                 let mut files = vec![("ns.yaml".to_string(), SHOP.to_string())];
                 for (index, object) in plan.objects.iter().enumerate() {
@@ -340,7 +388,7 @@ fn round_trip(manifest: &str) {
                 (Kind::HttpRoute, route_version),
                 (Kind::ReferenceGrant, grant_version),
             ]);
-            let plan = plan(&source, &served, &SplitWeights::new());
+            let plan = plan(&source, &served, &WeightOverrides::new());
             assert_eq!(plan.errors, vec![]);
             let written: Vec<(String, String)> = plan
                 .objects

@@ -4,7 +4,7 @@ use std::time::Duration;
 use crate::model::{
     GatewayRouteKind, HttpFilter, PathMatch, PathModifier, Redirect, Retry, Rewrite,
 };
-use crate::test_support::config;
+use crate::test_support::{config, diagnostics};
 use crate::validate::validate;
 
 const NAMESPACES: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n";
@@ -98,16 +98,6 @@ spec:
             .contains("v1beta1"),
         "{error:?}"
     );
-}
-
-/// The diagnostics of one file, as `line: message`.
-fn diagnostics(yaml: &str) -> Vec<String> {
-    let loaded = load_files(vec![("repo.yaml".into(), yaml.to_string())]);
-    validate(&loaded)
-        .diagnostics
-        .iter()
-        .map(|d| format!("{}: {}", d.line, d.message))
-        .collect()
 }
 
 #[test]

@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::string;
 use super::units::parse_duration;
-use crate::model::{Analysis, Canary, Mesh, MtlsMode, PathNormalization, TrafficPolicy};
+use crate::model::{
+    Analysis, Canary, CanaryTarget, Mesh, MtlsMode, PathNormalization, TrafficPolicy,
+};
 use crate::validate::report::{Object, Reporter};
 
 const DEFAULT_PROGRESS_DEADLINE: Duration = Duration::from_secs(600);
@@ -79,6 +81,7 @@ impl CanaryDraft {
 
 pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<CanaryDraft> {
     let value = &object.value;
+    let target = target(object, reporter)?;
     let weights = schedule(object, reporter)?;
     let interval = duration(object, reporter, "/spec/interval")?;
     if interval == Some(Duration::ZERO) {
@@ -130,7 +133,7 @@ pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Canary
     let canary = Canary {
         name: object.id.name.clone(),
         namespace: object.id.namespace.clone().unwrap_or_default(),
-        traffic_split: string(value, "/spec/trafficSplit").unwrap_or_default(),
+        target,
         stable: string(value, "/spec/stable").unwrap_or_default(),
         canary: string(value, "/spec/canary").unwrap_or_default(),
         weights,
@@ -155,6 +158,37 @@ pub fn canary(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Canary
         interval,
         failure_threshold,
     })
+}
+
+/// What the Canary drives: exactly one of `trafficSplit` and `httpRoute`.
+fn target(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<CanaryTarget> {
+    let value = &object.value;
+    match (
+        string(value, "/spec/trafficSplit"),
+        value.pointer("/spec/httpRoute"),
+    ) {
+        (Some(split), None) => Some(CanaryTarget::TrafficSplit(split)),
+        (None, Some(route)) => Some(CanaryTarget::HttpRoute {
+            name: string(route, "/name").unwrap_or_default(),
+            rule: string(route, "/rule"),
+        }),
+        (Some(_), Some(_)) => {
+            reporter
+                .error(
+                    object,
+                    "/spec/httpRoute",
+                    "a Canary drives either a trafficSplit or an httpRoute, not both",
+                )
+                .hint("keep the one whose weights the rollout should shift");
+            None
+        }
+        (None, None) => {
+            reporter
+                .error(object, "/spec", "the Canary names neither a trafficSplit nor an httpRoute")
+                .hint("`trafficSplit: api`, or `httpRoute: {name: api}` for an HTTPRoute's weighted backendRefs");
+            None
+        }
+    }
 }
 
 /// The canary weight at each step: `{stepWeight, maxWeight}` or an explicit `weights` list.

@@ -11,14 +11,16 @@ use super::report::{Object, Reporter};
 use crate::model::{GatewayRouteKind, HttpRoute, HttpRouteGroup, ReferenceGrant, TrafficSplit};
 
 mod access;
+mod canaries;
 mod regex;
 mod routes;
 mod splits;
 
 use access::{http_route_group, traffic_target};
+use canaries::{Driven, canary};
 use regex::RegexChecks;
 pub use regex::check_full_match;
-use splits::{canary, traffic_split};
+use splits::traffic_split;
 
 type Key = (String, String);
 
@@ -58,6 +60,8 @@ struct Index<'o, 'a> {
     split_roots: BTreeSet<Key>,
     reference_grants: Vec<&'o ReferenceGrant>,
     grpc_routes: Vec<&'o HttpRoute>,
+    /// HTTPRoutes (not GRPCRoutes) by (namespace, name), for Canaries.
+    http_routes: BTreeMap<Key, (&'o Object<'a>, &'o HttpRoute)>,
 }
 
 pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &mut Reporter<'_>) {
@@ -65,7 +69,7 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
     let index = index(objects, invalid);
     let mut regexes = RegexChecks::default();
     let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
-    let mut canaried_splits: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
+    let mut driven = Driven::default();
     for (object, converted) in objects {
         if let Some(namespace) = &object.id.namespace
             && !index.namespaces.contains(namespace)
@@ -103,27 +107,7 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
                     roots.insert(root, object);
                 }
             }
-            Converted::Canary(draft) => {
-                canary(object, draft, &index, reporter);
-                let split = (
-                    draft.canary.namespace.clone(),
-                    draft.canary.traffic_split.clone(),
-                );
-                if let Some(first) = canaried_splits.get(&split) {
-                    reporter
-                        .error(
-                            object,
-                            "/spec/trafficSplit",
-                            format!(
-                                "TrafficSplit {:?} is already driven by Canary {}",
-                                draft.canary.traffic_split, first.id.name
-                            ),
-                        )
-                        .hint("one Canary per TrafficSplit");
-                } else {
-                    canaried_splits.insert(split, object);
-                }
-            }
+            Converted::Canary(draft) => canary(object, draft, &index, &mut driven, reporter),
             Converted::HttpRoute(route) => routes::http_route(object, route, &index, reporter),
             _ => {}
         }
@@ -189,6 +173,7 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -
         split_roots: BTreeSet::new(),
         reference_grants: Vec::new(),
         grpc_routes: Vec::new(),
+        http_routes: BTreeMap::new(),
     };
     for (object, converted) in objects {
         match converted {
@@ -223,6 +208,12 @@ fn index<'o, 'a>(objects: &'o [(Object<'a>, Converted)], invalid: &'o Invalid) -
             Converted::ReferenceGrant(grant) => index.reference_grants.push(grant),
             Converted::HttpRoute(route) if route.kind == GatewayRouteKind::Grpc => {
                 index.grpc_routes.push(route);
+            }
+            Converted::HttpRoute(route) => {
+                index
+                    .http_routes
+                    .entry((route.namespace.clone(), route.name.clone()))
+                    .or_insert((object, route));
             }
             _ => {}
         }
