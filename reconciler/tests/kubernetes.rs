@@ -21,8 +21,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use meshcd::kubernetes::apply::{Applier, resource};
 use meshcd::kubernetes::convert::Kind;
 use meshcd::kubernetes::leader::Election;
-use meshcd::model::Config;
-use meshcd::model::WeightOverrides;
+use meshcd::model::{CanaryTarget, Config, WeightOverrides};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -409,6 +408,60 @@ spec:
         again.metadata.resource_version,
         route.metadata.resource_version
     );
+
+    // A Canary on the route: the real CRD takes `httpRoute`, and while the rollout holds
+    // 50/50 the applied route carries it (the pinned `v2` rule keeps Git's weight).
+    let canaried = format!(
+        "{routes}---
+apiVersion: meshcd.dev/v1alpha1
+kind: Canary
+metadata: {{name: api, namespace: {namespace}}}
+spec:
+  httpRoute: {{name: api}}
+  stable: api-v1
+  canary: api-v2
+  steps: {{weights: [50]}}
+"
+    );
+    let loaded = meshcd::load::load_files(vec![("routes.yaml".into(), canaried)]);
+    let mut canaried = meshcd::validate::validate(&loaded).config.expect("valid");
+    canaried.mesh.name = mesh.clone();
+    let held = WeightOverrides::from([(
+        (
+            namespace.to_string(),
+            CanaryTarget::HttpRoute {
+                name: "api".into(),
+                rule: None,
+            },
+        ),
+        [("api-v1".to_string(), 50), ("api-v2".to_string(), 50)].into(),
+    )]);
+    let report = applier.apply(&canaried, &held).await.unwrap();
+    assert_eq!(
+        report.failures,
+        vec![],
+        "the Canary and the held route apply"
+    );
+    let route = http_routes.get("api").await.unwrap();
+    let weights: Vec<&serde_json::Value> = route.data["spec"]["rules"][1]["backendRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|backend| &backend["weight"])
+        .collect();
+    eprintln!("HTTPRoute {namespace}/api while a Canary holds it: rule 1 weights {weights:?}");
+    assert_eq!(weights, [50, 50]);
+    assert_eq!(
+        route.data["spec"]["rules"][0]["backendRefs"][0]["weight"],
+        1
+    );
+    let canaries: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &resource(Kind::Canary, "v1alpha1"),
+    );
+    let canary = canaries.get("api").await.unwrap();
+    assert_eq!(canary.data["spec"]["httpRoute"]["name"], "api");
 
     // `retry` is experimental: the standard-channel CRD refuses it by name.
     let with_retry = routes.replace(

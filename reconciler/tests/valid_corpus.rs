@@ -572,6 +572,7 @@ const MESH: &str = "
       mtls: permissive
       pathNormalization: merge-slashes
       certificateLifetime: 1h30m
+      faultInjection: allowed
       canaryDefaults:
         interval: 1m
         failureThreshold: 5
@@ -591,6 +592,7 @@ fn mesh_v1alpha1_converts_every_field() {
             certificate_lifetime: Duration::from_secs(5400),
             canary_interval: Duration::from_secs(60),
             canary_failure_threshold: 5,
+            fault_injection: true,
         }
     );
 }

@@ -48,6 +48,7 @@ impl SnapshotBuilder {
                 }),
                 inbound_rules: Vec::new(),
                 services: Vec::new(),
+                client_policies: Vec::new(),
             },
         }
     }

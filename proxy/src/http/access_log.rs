@@ -18,6 +18,10 @@ pub struct HttpEntry<'a> {
     pub status: u16,
     #[serde(serialize_with = "millis")]
     pub duration_ms: Duration,
+    /// What a Fault did to the call (`abort`, `delay`, `delay+abort`); left out when
+    /// nothing was injected.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub injected: &'static str,
 }
 
 #[derive(Debug, Serialize)]

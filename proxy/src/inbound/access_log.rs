@@ -29,6 +29,7 @@ pub(super) fn log(
             path: uri.path(),
             status: response.status().as_u16(),
             duration_ms: start.elapsed(),
+            injected: "",
         });
     }
 }

@@ -159,7 +159,7 @@ mod tests {
                 ..Default::default()
             }),
             inbound_rules: rules,
-            services: vec![],
+            ..Default::default()
         };
         compile_for_tests(snapshot)
     }

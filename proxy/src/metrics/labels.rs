@@ -69,6 +69,13 @@ pub(crate) struct DeniedLabels {
     pub(crate) protocol: &'static str,
 }
 
+/// An injected fault: the Fault (`namespace/name`) and what it did (`abort`, `delay`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct FaultLabels {
+    pub(crate) fault: Arc<str>,
+    pub(crate) kind: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct ResultLabel {
     pub(crate) result: &'static str,

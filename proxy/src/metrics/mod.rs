@@ -14,6 +14,7 @@
 //! | `meshcd_proxy_upstream_connects_total` | counter | result (`ok`, `error`) | attempts to open an mTLS connection to a peer proxy |
 //! | `meshcd_proxy_retries_total` | counter | — | requests sent again: on another endpoint after a connection failure, or by a route rule's `retry` |
 //! | `meshcd_proxy_mirrored_requests_total` | counter | result (`sent`, `skipped`) | copies a route rule's RequestMirror made (`skipped`: a request with a body, not copied) |
+//! | `meshcd_proxy_faults_injected_total` | counter | fault (`namespace/name`), kind (`abort`, `delay`) | calls a Fault aborted or delayed (the aborted ones are also in the request metrics, with the status the caller got) |
 //! | `meshcd_proxy_endpoint_ejections_total` | counter | — | endpoints taken out of balancing after consecutive failures |
 //! | `meshcd_proxy_snapshot_reloads_total` | counter | result (`applied`, `rejected`) | snapshot file loads |
 //! | `meshcd_proxy_snapshot_info` | gauge | version | 1 for the snapshot version in force |
@@ -71,6 +72,7 @@ pub struct Metrics {
     upstream_connects: Family<ResultLabel, Counter>,
     pub retries: Counter,
     mirrored: Family<ResultLabel, Counter>,
+    faults_injected: Family<FaultLabels, Counter>,
     pub ejections: Counter,
     snapshot_reloads: Family<ResultLabel, Counter>,
     snapshot_info: Family<VersionLabel, Gauge>,
@@ -104,6 +106,7 @@ impl Metrics {
             upstream_connects: Family::default(),
             retries: Counter::default(),
             mirrored: Family::default(),
+            faults_injected: Family::default(),
             ejections: Counter::default(),
             snapshot_reloads: Family::default(),
             snapshot_info: Family::default(),
@@ -184,6 +187,11 @@ impl Metrics {
             "mirrored_requests",
             "Copies a route rule's RequestMirror made (skipped: a request with a body, not copied)",
             self.mirrored.clone(),
+        );
+        registry.register(
+            "faults_injected",
+            "Calls a Fault aborted or delayed",
+            self.faults_injected.clone(),
         );
         registry.register(
             "endpoint_ejections",
@@ -374,6 +382,23 @@ impl Metrics {
     pub fn mirrored(&self, sent: bool) {
         let result = if sent { "sent" } else { "skipped" };
         self.mirrored.get_or_create(&ResultLabel { result }).inc();
+    }
+
+    /// A Fault aborted or delayed a call (or both: counted once for each).
+    pub fn fault_injected(&self, fault: &Arc<str>, injected: crate::snapshot::fault::Injected) {
+        for (happened, kind) in [
+            (injected.delay.is_some(), "delay"),
+            (injected.abort.is_some(), "abort"),
+        ] {
+            if happened {
+                self.faults_injected
+                    .get_or_create(&FaultLabels {
+                        fault: fault.clone(),
+                        kind,
+                    })
+                    .inc();
+            }
+        }
     }
 
     pub fn snapshot_reload(&self, applied: Option<&str>, previous: Option<&str>) {

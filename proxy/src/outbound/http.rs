@@ -24,6 +24,7 @@ use crate::http::hop::DESTINATION_HEADER;
 use crate::http::path;
 use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
+use crate::snapshot::fault::Injected;
 use crate::snapshot::route_filters::Redirect;
 use crate::snapshot::routes::Rule;
 use crate::snapshot::{Backend, Service, Snapshot};
@@ -97,18 +98,22 @@ async fn handle_on(
     }
     let metrics = &backend.metrics[route_index];
     metrics.request();
+    let injected = inject(&outbound, &snapshot, service, backend).await;
     let by_rule = rule.map(|(rule, _)| rule);
-    let response = match forward(&outbound, &snapshot, backend, port, request, by_rule).await {
-        Ok(mut response) => {
-            if let Some((rule, chosen)) = rule {
-                rule.modify_response(chosen, response.headers_mut());
+    let response = match injected.abort {
+        Some(status) => aborted(status, backend),
+        None => match forward(&outbound, &snapshot, backend, port, request, by_rule).await {
+            Ok(mut response) => {
+                if let Some((rule, chosen)) = rule {
+                    rule.modify_response(chosen, response.headers_mut());
+                }
+                response
             }
-            response
-        }
-        Err(error) => {
-            tracing::info!(destination = %service.name, error = %meshcd_support::error_chain(&error), "outbound request failed");
-            error.into_response()
-        }
+            Err(error) => {
+                tracing::info!(destination = %service.name, error = %meshcd_support::error_chain(&error), "outbound request failed");
+                error.into_response()
+            }
+        },
     };
     let elapsed = start.elapsed();
     metrics.response(response.status(), elapsed);
@@ -122,12 +127,59 @@ async fn handle_on(
         &snapshot,
         logged,
         (Some(service), Some(backend)),
-        route,
+        (route, injected.words()),
         &response,
         elapsed,
     );
     response
 }
+
+/// The faults this call draws, counted: a Fault on the backend chosen, else on the
+/// Service called (a split or routed root); a delay is served here.
+async fn inject(
+    outbound: &Outbound,
+    snapshot: &Snapshot,
+    service: &Service,
+    backend: &Backend,
+) -> Injected {
+    // A mesh without Faults looks nothing up.
+    if snapshot.faults.is_empty() {
+        return Injected::default();
+    }
+    let Some(fault) = snapshot
+        .faults
+        .get(&backend.service)
+        .or_else(|| snapshot.faults.get(&service.name))
+    else {
+        return Injected::default();
+    };
+    let injected = fault.draw();
+    outbound.metrics.fault_injected(&fault.name, injected);
+    if let Some(delay) = injected.delay {
+        tokio::time::sleep(delay).await;
+    }
+    injected
+}
+
+/// The answer to a call a Fault aborts: never sent, and said so, so that nobody chases
+/// the status in the backend's logs.
+#[cold]
+fn aborted(status: http::StatusCode, backend: &Backend) -> Response<ResponseBody> {
+    let mut response = respond::text(
+        status,
+        format!(
+            "fault injected by meshcd: call to {} aborted",
+            backend.service
+        ),
+    );
+    response
+        .headers_mut()
+        .insert(&FAULT_HEADER, HeaderValue::from_static("abort"));
+    response
+}
+
+/// Marks a response a Fault made.
+static FAULT_HEADER: http::HeaderName = http::HeaderName::from_static("x-meshcd-fault");
 
 /// The proxy's answer for a route rule that redirects, with the rule's response headers,
 /// access-logged.
@@ -156,7 +208,7 @@ fn redirected(
         snapshot,
         logged,
         (Some(service), None),
-        &rule.name,
+        (&rule.name, ""),
         &response,
         start.elapsed(),
     );
@@ -178,7 +230,7 @@ fn refused(
         snapshot,
         logged,
         (None, None),
-        "",
+        ("", ""),
         &response,
         start.elapsed(),
     );
@@ -273,7 +325,7 @@ fn log(
     snapshot: &Snapshot,
     logged: Option<(Method, Uri)>,
     target: (Option<&Service>, Option<&Backend>),
-    route: &str,
+    (route, injected): (&str, &'static str),
     response: &Response<ResponseBody>,
     elapsed: Duration,
 ) {
@@ -292,6 +344,7 @@ fn log(
         path: uri.path(),
         status: response.status().as_u16(),
         duration_ms: elapsed,
+        injected,
     });
 }
 

@@ -6,6 +6,7 @@
 //! handles (which own the pooled connections) shared with earlier snapshots.
 
 mod compile;
+pub mod fault;
 mod hosts;
 mod load;
 mod matcher;
@@ -54,6 +55,9 @@ pub struct Snapshot {
     direct: HashMap<SocketAddr, (usize, u16)>,
     /// One single-endpoint service per workload address in `direct`.
     direct_services: Vec<Service>,
+    /// The faults this proxy injects into its calls, by backend service (`name.namespace`,
+    /// as [`Backend::service`]); empty in a mesh without Faults, so calls look nothing up.
+    pub faults: HashMap<Arc<str>, fault::Fault>,
     /// The snapshot as protobuf JSON, for the admin `/config` page.
     pub config_json: serde_json::Value,
 }

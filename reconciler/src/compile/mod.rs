@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod lookup;
+mod policies;
 mod routes;
 mod scope;
 mod services;
@@ -36,6 +37,8 @@ pub struct ProxyPart {
     pub workload: proto::Workload,
     /// Shared by every proxy of the same identity.
     pub inbound_rules: Arc<Vec<proto::InboundRule>>,
+    /// Shared by every proxy of the same identity: what it does to its own calls.
+    pub client_policies: Arc<Vec<proto::ClientPolicy>>,
     /// The services it is sent, as indices into [`Compiled::services`]; `None`: all.
     pub scope: Option<Arc<Vec<usize>>>,
     pub version: String,
@@ -67,6 +70,7 @@ impl Compiled {
             mesh: Some(self.mesh.clone()),
             inbound_rules: part.inbound_rules.as_ref().clone(),
             services,
+            client_policies: part.client_policies.as_ref().clone(),
         })
     }
 
@@ -129,10 +133,15 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
             .or_insert_with_key(|identity| {
                 let rules = rules[identity].clone();
                 let scope = scoped.then(|| Arc::new(scopes.of(identity)));
+                let client_policies =
+                    Arc::new(policies::client_policies(config, &workload.identity));
                 let mut hash = Sha256::new();
                 hash.update(mesh_hash);
                 for rule in rules.iter() {
                     hash.update(rule.encode_to_vec());
+                }
+                for policy in client_policies.iter() {
+                    hash.update(policy.encode_to_vec());
                 }
                 match &scope {
                     None => hash.update(all_services),
@@ -140,6 +149,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
                 }
                 IdentityPart {
                     rules,
+                    client_policies,
                     scope,
                     hash: hash.finalize().into(),
                 }
@@ -153,6 +163,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
             ProxyPart {
                 workload: workload_message,
                 inbound_rules: identity.rules.clone(),
+                client_policies: identity.client_policies.clone(),
                 scope: identity.scope.clone(),
                 version,
             },
@@ -169,6 +180,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
 /// What every proxy of one identity shares.
 struct IdentityPart {
     rules: Arc<Vec<proto::InboundRule>>,
+    client_policies: Arc<Vec<proto::ClientPolicy>>,
     scope: Option<Arc<Vec<usize>>>,
     hash: [u8; 32],
 }

@@ -13,7 +13,8 @@ pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
         MtlsMode::Strict => "strict",
         MtlsMode::Permissive => "permissive",
     };
-    let settings: [(&str, String, String, Option<&str>); 8] = [
+    let allowed = |allowed: bool| if allowed { "allowed" } else { "denied" };
+    let settings: [(&str, String, String, Option<&str>); 9] = [
         ("name", base.name.clone(), head.name.clone(), None),
         (
             "trustDomain",
@@ -48,6 +49,14 @@ pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
             (head.path_normalization == PathNormalization::None).then_some(
                 "rules match paths as sent: a path an app resolves differently (encoded \
                  characters, repeated slashes) is judged on its raw form",
+            ),
+        ),
+        (
+            "faultInjection",
+            allowed(base.fault_injection).into(),
+            allowed(head.fault_injection).into(),
+            head.fault_injection.then_some(
+                "Faults may be committed: a commit can make calls fail or slow down on purpose",
             ),
         ),
         (

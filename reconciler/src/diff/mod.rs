@@ -9,6 +9,7 @@
 
 pub mod access;
 mod access_rows;
+mod faults;
 pub mod live;
 mod mesh;
 pub mod render;
@@ -256,6 +257,7 @@ pub fn diff(
     warnings
         .0
         .extend(rollout::long_rollout_warnings(head, &canaries, options));
+    warnings.0.extend(faults::warnings(base, head));
     warnings.sort();
     ChangeSet {
         access: access.rows(&base_access, &head_access),

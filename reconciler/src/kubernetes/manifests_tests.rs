@@ -42,6 +42,7 @@ fn meshcd_install_renders_yaml_documents_of_the_expected_kinds() {
         [
             "CustomResourceDefinition traffictargets.access.smi-spec.io",
             "CustomResourceDefinition canaries.meshcd.dev",
+            "CustomResourceDefinition faults.meshcd.dev",
             "CustomResourceDefinition meshes.meshcd.dev",
             "CustomResourceDefinition httproutegroups.specs.smi-spec.io",
             "CustomResourceDefinition tcproutes.specs.smi-spec.io",
@@ -139,6 +140,7 @@ fn the_cluster_role_grants_only_the_verbs_meshcd_uses() {
             "split.smi-spec.io/trafficsplits: list,create,patch,delete",
             "meshcd.dev/meshes: list,create,patch,delete",
             "meshcd.dev/canaries: list,create,patch,delete",
+            "meshcd.dev/faults: list,create,patch,delete",
             "gateway.networking.k8s.io/httproutes: list,create,patch,delete",
             "gateway.networking.k8s.io/grpcroutes: list,create,patch,delete",
             "gateway.networking.k8s.io/referencegrants: list,create,patch,delete",

@@ -2,9 +2,11 @@
 //! version it was written in. Plain data; `validate` builds it, `compile` and `diff` read it.
 
 mod canary_target;
+mod policies;
 mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
+pub use policies::{Abort, Delay, Fault};
 pub use routes::*;
 
 use std::collections::BTreeSet;
@@ -41,6 +43,8 @@ pub struct Config {
     /// namespaces.
     pub http_routes: Vec<Located<HttpRoute>>,
     pub reference_grants: Vec<Located<ReferenceGrant>>,
+    /// Faults calling proxies inject (only when the Mesh allows them).
+    pub faults: Vec<Located<Fault>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,6 +105,8 @@ pub struct Mesh {
     pub certificate_lifetime: Duration,
     pub canary_interval: Duration,
     pub canary_failure_threshold: u32,
+    /// `faultInjection: allowed`: Faults may be committed (refused otherwise).
+    pub fault_injection: bool,
 }
 
 impl Default for Mesh {
@@ -114,6 +120,7 @@ impl Default for Mesh {
             certificate_lifetime: Duration::from_secs(24 * 3600),
             canary_interval: Duration::from_secs(30),
             canary_failure_threshold: 3,
+            fault_injection: false,
         }
     }
 }

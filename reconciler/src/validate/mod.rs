@@ -113,7 +113,7 @@ fn classify<'a>(
         ("split.smi-spec.io", "TrafficSplit") => {
             matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
         }
-        ("meshcd.dev", "Mesh" | "Canary") => version == "v1alpha1",
+        ("meshcd.dev", "Mesh" | "Canary" | "Fault") => version == "v1alpha1",
         (GATEWAY_GROUP, "HTTPRoute" | "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
         (GATEWAY_GROUP, "GRPCRoute") => version == "v1",
         _ => false,
@@ -191,7 +191,7 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
                 "HTTPRouteGroup" | "TCPRoute" | "UDPRoute"
             )
             | ("split.smi-spec.io", "TrafficSplit")
-            | ("meshcd.dev", "Mesh" | "Canary")
+            | ("meshcd.dev", "Mesh" | "Canary" | "Fault")
             | (GATEWAY_GROUP, "HTTPRoute" | "GRPCRoute" | "ReferenceGrant")
     )
 }
@@ -258,6 +258,7 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
             Converted::ReferenceGrant(value) => {
                 config.reference_grants.push(Located { origin, value })
             }
+            Converted::Fault(value) => config.faults.push(Located { origin, value }),
         }
     }
     config.canaries = canaries

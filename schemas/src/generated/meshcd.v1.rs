@@ -17,6 +17,38 @@ pub struct Snapshot {
     /// Every meshed service this proxy can address.
     #[prost(message, repeated, tag = "5")]
     pub services: ::prost::alloc::vec::Vec<Service>,
+    /// What this proxy does to its own calls to a Service (called directly, or chosen as a
+    /// split or route backend), from the policies that name its identity or every caller.
+    #[prost(message, repeated, tag = "6")]
+    pub client_policies: ::prost::alloc::vec::Vec<ClientPolicy>,
+}
+/// The policies on this proxy's calls to one Service.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ClientPolicy {
+    #[prost(string, tag = "1")]
+    pub namespace: ::prost::alloc::string::String,
+    #[prost(string, tag = "2")]
+    pub service: ::prost::alloc::string::String,
+    /// Unset: no fault.
+    #[prost(message, optional, tag = "3")]
+    pub fault: ::core::option::Option<Fault>,
+}
+/// Faults injected by the calling proxy (a meshcd.dev Fault): a share of the calls is
+/// answered with `abort_status` without being sent; a share is held `delay_ms` first.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct Fault {
+    /// `namespace/name` of the Fault, for metrics and access logs.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// Shares between 0 and 1.
+    #[prost(double, tag = "2")]
+    pub abort_fraction: f64,
+    #[prost(uint32, tag = "3")]
+    pub abort_status: u32,
+    #[prost(double, tag = "4")]
+    pub delay_fraction: f64,
+    #[prost(uint64, tag = "5")]
+    pub delay_ms: u64,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Workload {

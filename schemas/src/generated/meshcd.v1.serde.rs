@@ -598,6 +598,131 @@ impl<'de> serde::Deserialize<'de> for CertificateResponse {
         deserializer.deserialize_struct("meshcd.v1.CertificateResponse", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for ClientPolicy {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.namespace.is_empty() {
+            len += 1;
+        }
+        if !self.service.is_empty() {
+            len += 1;
+        }
+        if self.fault.is_some() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.ClientPolicy", len)?;
+        if !self.namespace.is_empty() {
+            struct_ser.serialize_field("namespace", &self.namespace)?;
+        }
+        if !self.service.is_empty() {
+            struct_ser.serialize_field("service", &self.service)?;
+        }
+        if let Some(v) = self.fault.as_ref() {
+            struct_ser.serialize_field("fault", v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for ClientPolicy {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "namespace",
+            "service",
+            "fault",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Namespace,
+            Service,
+            Fault,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "namespace" => Ok(GeneratedField::Namespace),
+                            "service" => Ok(GeneratedField::Service),
+                            "fault" => Ok(GeneratedField::Fault),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = ClientPolicy;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.ClientPolicy")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<ClientPolicy, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut namespace__ = None;
+                let mut service__ = None;
+                let mut fault__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Namespace => {
+                            if namespace__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("namespace"));
+                            }
+                            namespace__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Service => {
+                            if service__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("service"));
+                            }
+                            service__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Fault => {
+                            if fault__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("fault"));
+                            }
+                            fault__ = map_.next_value()?;
+                        }
+                    }
+                }
+                Ok(ClientPolicy {
+                    namespace: namespace__.unwrap_or_default(),
+                    service: service__.unwrap_or_default(),
+                    fault: fault__,
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.ClientPolicy", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for ControlMessage {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -954,6 +1079,179 @@ impl<'de> serde::Deserialize<'de> for Endpoint {
             }
         }
         deserializer.deserialize_struct("meshcd.v1.Endpoint", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Fault {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.abort_fraction != 0. {
+            len += 1;
+        }
+        if self.abort_status != 0 {
+            len += 1;
+        }
+        if self.delay_fraction != 0. {
+            len += 1;
+        }
+        if self.delay_ms != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Fault", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if self.abort_fraction != 0. {
+            struct_ser.serialize_field("abortFraction", &self.abort_fraction)?;
+        }
+        if self.abort_status != 0 {
+            struct_ser.serialize_field("abortStatus", &self.abort_status)?;
+        }
+        if self.delay_fraction != 0. {
+            struct_ser.serialize_field("delayFraction", &self.delay_fraction)?;
+        }
+        if self.delay_ms != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("delayMs", ToString::to_string(&self.delay_ms).as_str())?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Fault {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "abort_fraction",
+            "abortFraction",
+            "abort_status",
+            "abortStatus",
+            "delay_fraction",
+            "delayFraction",
+            "delay_ms",
+            "delayMs",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            AbortFraction,
+            AbortStatus,
+            DelayFraction,
+            DelayMs,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "abortFraction" | "abort_fraction" => Ok(GeneratedField::AbortFraction),
+                            "abortStatus" | "abort_status" => Ok(GeneratedField::AbortStatus),
+                            "delayFraction" | "delay_fraction" => Ok(GeneratedField::DelayFraction),
+                            "delayMs" | "delay_ms" => Ok(GeneratedField::DelayMs),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Fault;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Fault")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Fault, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut abort_fraction__ = None;
+                let mut abort_status__ = None;
+                let mut delay_fraction__ = None;
+                let mut delay_ms__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::AbortFraction => {
+                            if abort_fraction__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("abortFraction"));
+                            }
+                            abort_fraction__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::AbortStatus => {
+                            if abort_status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("abortStatus"));
+                            }
+                            abort_status__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::DelayFraction => {
+                            if delay_fraction__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("delayFraction"));
+                            }
+                            delay_fraction__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::DelayMs => {
+                            if delay_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("delayMs"));
+                            }
+                            delay_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(Fault {
+                    name: name__.unwrap_or_default(),
+                    abort_fraction: abort_fraction__.unwrap_or_default(),
+                    abort_status: abort_status__.unwrap_or_default(),
+                    delay_fraction: delay_fraction__.unwrap_or_default(),
+                    delay_ms: delay_ms__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Fault", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for Header {
@@ -4939,6 +5237,9 @@ impl serde::Serialize for Snapshot {
         if !self.services.is_empty() {
             len += 1;
         }
+        if !self.client_policies.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Snapshot", len)?;
         if !self.version.is_empty() {
             struct_ser.serialize_field("version", &self.version)?;
@@ -4954,6 +5255,9 @@ impl serde::Serialize for Snapshot {
         }
         if !self.services.is_empty() {
             struct_ser.serialize_field("services", &self.services)?;
+        }
+        if !self.client_policies.is_empty() {
+            struct_ser.serialize_field("clientPolicies", &self.client_policies)?;
         }
         struct_ser.end()
     }
@@ -4971,6 +5275,8 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
             "inbound_rules",
             "inboundRules",
             "services",
+            "client_policies",
+            "clientPolicies",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4980,6 +5286,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
             Mesh,
             InboundRules,
             Services,
+            ClientPolicies,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -5006,6 +5313,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                             "mesh" => Ok(GeneratedField::Mesh),
                             "inboundRules" | "inbound_rules" => Ok(GeneratedField::InboundRules),
                             "services" => Ok(GeneratedField::Services),
+                            "clientPolicies" | "client_policies" => Ok(GeneratedField::ClientPolicies),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -5030,6 +5338,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                 let mut mesh__ = None;
                 let mut inbound_rules__ = None;
                 let mut services__ = None;
+                let mut client_policies__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Version => {
@@ -5062,6 +5371,12 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                             }
                             services__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::ClientPolicies => {
+                            if client_policies__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("clientPolicies"));
+                            }
+                            client_policies__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Snapshot {
@@ -5070,6 +5385,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                     mesh: mesh__,
                     inbound_rules: inbound_rules__.unwrap_or_default(),
                     services: services__.unwrap_or_default(),
+                    client_policies: client_policies__.unwrap_or_default(),
                 })
             }
         }

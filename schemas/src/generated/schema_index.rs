@@ -10,6 +10,7 @@ pub(crate) const CONFIG_KINDS: &[(&str, &str)] = &[
     ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
     ("meshcd.dev/v1alpha1", "Canary"),
+    ("meshcd.dev/v1alpha1", "Fault"),
     ("meshcd.dev/v1alpha1", "Mesh"),
     ("specs.smi-spec.io/v1alpha1", "HTTPRouteGroup"),
     ("specs.smi-spec.io/v1alpha1", "TCPRoute"),
@@ -55,6 +56,9 @@ pub(crate) fn json_schema(api_version: &str, kind: &str) -> Option<&'static str>
         }
         ("meshcd.dev/v1alpha1", "Canary") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/meshcd.dev/v1alpha1/Canary.json"))
+        }
+        ("meshcd.dev/v1alpha1", "Fault") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/meshcd.dev/v1alpha1/Fault.json"))
         }
         ("meshcd.dev/v1alpha1", "Mesh") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/meshcd.dev/v1alpha1/Mesh.json"))
@@ -114,6 +118,10 @@ pub(crate) const CRDS: &[(&str, &str)] = &[
     (
         "meshcd.dev_canaries.yaml",
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/meshcd.dev_canaries.yaml")),
+    ),
+    (
+        "meshcd.dev_faults.yaml",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/meshcd.dev_faults.yaml")),
     ),
     (
         "meshcd.dev_meshes.yaml",

@@ -59,6 +59,8 @@ pub enum InvalidSnapshot {
         service: String,
         source: Box<super::routes::InvalidRoute>,
     },
+    #[error(transparent)]
+    Fault(#[from] super::fault::InvalidFault),
 }
 
 pub fn compile(
@@ -104,6 +106,14 @@ pub fn compile(
         services.push(compiled);
     }
 
+    let mut faults = HashMap::new();
+    for policy in snapshot.client_policies {
+        if let Some(fault) = policy.fault {
+            let service = qualified(&policy.service, &policy.namespace);
+            faults.insert(service, super::fault::Fault::try_from(fault)?);
+        }
+    }
+
     Ok(Snapshot {
         version: snapshot.version.into(),
         workload,
@@ -114,6 +124,7 @@ pub fn compile(
         cluster_ips,
         direct,
         direct_services,
+        faults,
         config_json,
     })
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{ConversionError, Kind, check_version, lossy};
 use crate::model::{
-    Canary, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RouteKind, TrafficPolicy,
+    Canary, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RouteKind, TrafficPolicy,
     TrafficSplit, TrafficTarget,
 };
 use crate::validate::convert::units::format_duration;
@@ -171,6 +171,34 @@ pub fn canary(canary: &Canary, version: &str) -> Result<Value, ConversionError> 
     Ok(json!({ "spec": spec }))
 }
 
+pub fn fault(fault: &Fault, version: &str) -> Result<Value, ConversionError> {
+    check_version(Kind::Fault, version)?;
+    let mut spec = json!({ "destination": { "kind": "Service", "name": fault.destination } });
+    if !fault.sources.is_empty() {
+        spec["sources"] = fault
+            .sources
+            .iter()
+            .map(|source| {
+                json!({
+                    "kind": "ServiceAccount",
+                    "name": source.service_account,
+                    "namespace": source.namespace,
+                })
+            })
+            .collect();
+    }
+    if let Some(abort) = &fault.abort {
+        spec["abort"] = json!({ "percent": abort.percent, "httpStatus": abort.status });
+    }
+    if let Some(delay) = &fault.delay {
+        spec["delay"] = json!({
+            "percent": delay.percent,
+            "fixedDelay": format_duration(delay.duration),
+        });
+    }
+    Ok(json!({ "spec": spec }))
+}
+
 pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {
     check_version(Kind::Mesh, version)?;
     Ok(json!({
@@ -186,6 +214,7 @@ pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {
             },
             "pathNormalization": mesh.path_normalization.as_str(),
             "certificateLifetime": format_duration(mesh.certificate_lifetime),
+            "faultInjection": if mesh.fault_injection { "allowed" } else { "denied" },
             "canaryDefaults": {
                 "interval": format_duration(mesh.canary_interval),
                 "failureThreshold": mesh.canary_failure_threshold,

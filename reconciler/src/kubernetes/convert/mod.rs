@@ -32,12 +32,13 @@ pub enum Kind {
     HttpRoute,
     GrpcRoute,
     Canary,
+    Fault,
 }
 
 impl Kind {
     /// In apply order: routes before the targets and splits that name them, grants before
     /// the Gateway API routes they let refer across namespaces.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Mesh,
         Kind::HttpRouteGroup,
         Kind::TcpRoute,
@@ -48,6 +49,7 @@ impl Kind {
         Kind::HttpRoute,
         Kind::GrpcRoute,
         Kind::Canary,
+        Kind::Fault,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,12 +64,13 @@ impl Kind {
             Kind::HttpRoute => "HTTPRoute",
             Kind::GrpcRoute => "GRPCRoute",
             Kind::Canary => "Canary",
+            Kind::Fault => "Fault",
         }
     }
 
     pub fn group(self) -> &'static str {
         match self {
-            Kind::Mesh | Kind::Canary => "meshcd.dev",
+            Kind::Mesh | Kind::Canary | Kind::Fault => "meshcd.dev",
             Kind::HttpRouteGroup | Kind::TcpRoute | Kind::UdpRoute => "specs.smi-spec.io",
             Kind::TrafficTarget => "access.smi-spec.io",
             Kind::TrafficSplit => "split.smi-spec.io",
@@ -87,6 +90,7 @@ impl Kind {
             Kind::HttpRoute => "httproutes",
             Kind::GrpcRoute => "grpcroutes",
             Kind::Canary => "canaries",
+            Kind::Fault => "faults",
         }
     }
 
@@ -97,7 +101,7 @@ impl Kind {
     /// The versions meshcd can write, oldest first.
     pub fn versions(self) -> &'static [&'static str] {
         match self {
-            Kind::Mesh | Kind::Canary => &["v1alpha1"],
+            Kind::Mesh | Kind::Canary | Kind::Fault => &["v1alpha1"],
             Kind::HttpRouteGroup | Kind::TcpRoute => {
                 &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]
             }
@@ -262,6 +266,13 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &WeightOv
         add(
             key(Kind::Canary, &value.namespace, &value.name),
             &|version| canary(value, version),
+        );
+    }
+    for fault_object in &config.faults {
+        let value = &fault_object.value;
+        add(
+            key(Kind::Fault, &value.namespace, &value.name),
+            &|version| fault(value, version),
         );
     }
     plan

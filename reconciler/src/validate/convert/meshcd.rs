@@ -7,7 +7,8 @@ use serde_json::Value;
 use super::string;
 use super::units::parse_duration;
 use crate::model::{
-    Analysis, Canary, CanaryTarget, Mesh, MtlsMode, PathNormalization, TrafficPolicy,
+    Abort, Analysis, Canary, CanaryTarget, Delay, Fault, Identity, Mesh, MtlsMode,
+    PathNormalization, TrafficPolicy,
 };
 use crate::validate::report::{Object, Reporter};
 
@@ -48,6 +49,7 @@ pub fn mesh(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Mesh> {
         }
         mesh.certificate_lifetime = lifetime;
     }
+    mesh.fault_injection = string(value, "/spec/faultInjection").as_deref() == Some("allowed");
     if let Some(interval) = duration(object, reporter, "/spec/canaryDefaults/interval")? {
         mesh.canary_interval = interval;
     }
@@ -58,6 +60,55 @@ pub fn mesh(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Mesh> {
         mesh.canary_failure_threshold = threshold as u32;
     }
     Some(mesh)
+}
+
+/// A Fault; whether the Mesh allows it is checked across documents (`semantic`).
+pub fn fault(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Fault> {
+    let value = &object.value;
+    let namespace = object.id.namespace.clone().unwrap_or_default();
+    let abort = value.pointer("/spec/abort").map(|abort| Abort {
+        percent: abort["percent"].as_f64().unwrap_or_default(),
+        status: abort["httpStatus"]
+            .as_u64()
+            .and_then(|status| u16::try_from(status).ok())
+            .unwrap_or_default(),
+    });
+    let delay = duration(object, reporter, "/spec/delay/fixedDelay")?.map(|duration| Delay {
+        percent: value
+            .pointer("/spec/delay/percent")
+            .and_then(Value::as_f64)
+            .unwrap_or_default(),
+        duration,
+    });
+    if abort.is_none() && delay.is_none() {
+        reporter
+            .error(object, "/spec", "the Fault injects nothing: give `abort`, `delay` or both")
+            .hint("`abort: {percent: 10, httpStatus: 503}` or `delay: {percent: 50, fixedDelay: 200ms}`");
+        return None;
+    }
+    let sources = value
+        .pointer("/spec/sources")
+        .and_then(Value::as_array)
+        .map(|sources| {
+            sources
+                .iter()
+                .map(|source| Identity {
+                    namespace: source["namespace"]
+                        .as_str()
+                        .map_or_else(|| namespace.clone(), str::to_string),
+                    service_account: source["name"].as_str().unwrap_or_default().to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Fault {
+        name: object.id.name.clone(),
+        destination: string(value, "/spec/destination/name").unwrap_or_default(),
+        namespace,
+        sources,
+        abort,
+        delay,
+    })
 }
 
 /// A Canary before the Mesh's canary defaults are known.

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, TrafficSplit, TrafficTarget,
+    Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, TrafficSplit, TrafficTarget,
 };
 
 pub(super) use gateway::is_service;
@@ -36,6 +36,7 @@ pub enum Converted {
     Canary(CanaryDraft),
     HttpRoute(HttpRoute),
     ReferenceGrant(ReferenceGrant),
+    Fault(Fault),
 }
 
 /// `None` when the document had errors (already reported).
@@ -48,6 +49,7 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "Namespace" => Some(Converted::Namespace(object.id.name.clone())),
         "Mesh" => meshcd::mesh(object, reporter).map(Converted::Mesh),
         "Canary" => meshcd::canary(object, reporter).map(Converted::Canary),
+        "Fault" => meshcd::fault(object, reporter).map(Converted::Fault),
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
         "HTTPRouteGroup" => {
             specs::http_route_group(object, reporter).map(Converted::HttpRouteGroup)

@@ -70,6 +70,10 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
     let mut regexes = RegexChecks::default();
     let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     let mut driven = Driven::default();
+    let mut faulted: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
+    let faults_allowed = objects
+        .iter()
+        .any(|(_, converted)| matches!(converted, Converted::Mesh(mesh) if mesh.fault_injection));
     for (object, converted) in objects {
         if let Some(namespace) = &object.id.namespace
             && !index.namespaces.contains(namespace)
@@ -109,6 +113,33 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
             }
             Converted::Canary(draft) => canary(object, draft, &index, &mut driven, reporter),
             Converted::HttpRoute(route) => routes::http_route(object, route, &index, reporter),
+            Converted::Fault(_) if !faults_allowed => {
+                reporter
+                    .error(object, "/kind", "fault injection is not allowed in this mesh: the Fault would break calls on purpose")
+                    .hint("if that is meant (a test or staging mesh), set `faultInjection: allowed` in the Mesh's spec");
+            }
+            Converted::Fault(fault) => {
+                let destination = (fault.namespace.clone(), fault.destination.clone());
+                if let Some(first) = faulted.get(&destination) {
+                    let origin = reporter.origin(first.document);
+                    reporter
+                        .error(
+                            object,
+                            "/spec/destination/name",
+                            format!(
+                                "Service {}/{} already has Fault {} ({}:{})",
+                                fault.namespace,
+                                fault.destination,
+                                first.id.name,
+                                origin.file.display(),
+                                origin.line
+                            ),
+                        )
+                        .hint("one Fault per Service: merge their aborts and delays into one");
+                } else {
+                    faulted.insert(destination, object);
+                }
+            }
             _ => {}
         }
     }

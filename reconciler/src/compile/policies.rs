@@ -1,0 +1,153 @@
+//! What one caller's proxy does to its own calls, per destination Service: the Faults
+//! that name its identity or every caller.
+
+use meshcd_schemas::proto;
+
+use crate::model::{Config, Identity};
+
+/// The policies on `caller`'s calls, sorted by destination.
+pub fn client_policies(config: &Config, caller: &Identity) -> Vec<proto::ClientPolicy> {
+    let mut policies: Vec<proto::ClientPolicy> = config
+        .faults
+        .iter()
+        .map(|fault| &fault.value)
+        .filter(|fault| fault.applies_to(caller))
+        .map(|fault| proto::ClientPolicy {
+            namespace: fault.namespace.clone(),
+            service: fault.destination.clone(),
+            fault: Some(proto::Fault {
+                name: format!("{}/{}", fault.namespace, fault.name),
+                abort_fraction: fault.abort.as_ref().map_or(0.0, |a| a.percent / 100.0),
+                abort_status: fault.abort.as_ref().map_or(0, |a| u32::from(a.status)),
+                delay_fraction: fault.delay.as_ref().map_or(0.0, |d| d.percent / 100.0),
+                delay_ms: fault.delay.as_ref().map_or(0, |d| {
+                    u64::try_from(d.duration.as_millis()).unwrap_or(u64::MAX)
+                }),
+            }),
+        })
+        .collect();
+    policies.sort_by(|a, b| (&a.namespace, &a.service).cmp(&(&b.namespace, &b.service)));
+    policies
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{config, diagnostics};
+
+    /// A Mesh that allows faults (or not), and a Fault on `api` for `frontend`'s calls.
+    fn repo(allowed: bool, fault: &str) -> String {
+        format!(
+            "apiVersion: meshcd.dev/v1alpha1
+kind: Mesh
+metadata: {{name: meshcd}}
+spec: {{faultInjection: {}}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: shop}}
+---
+{fault}",
+            if allowed { "allowed" } else { "denied" }
+        )
+    }
+
+    const FAULT: &str = "apiVersion: meshcd.dev/v1alpha1
+kind: Fault
+metadata: {name: chaos, namespace: shop}
+spec:
+  destination: {kind: Service, name: api}
+  sources: [{kind: ServiceAccount, name: frontend}]
+  abort: {percent: 50, httpStatus: 503}
+  delay: {percent: 12.5, fixedDelay: 200ms}
+";
+
+    fn identity(service_account: &str) -> Identity {
+        Identity {
+            namespace: "shop".into(),
+            service_account: service_account.into(),
+        }
+    }
+
+    #[test]
+    fn a_fault_reaches_the_callers_it_names_and_no_one_else() {
+        let config = config(&repo(true, FAULT));
+        let policies = client_policies(&config, &identity("frontend"));
+        assert_eq!(
+            policies,
+            [proto::ClientPolicy {
+                namespace: "shop".into(),
+                service: "api".into(),
+                fault: Some(proto::Fault {
+                    name: "shop/chaos".into(),
+                    abort_fraction: 0.5,
+                    abort_status: 503,
+                    delay_fraction: 0.125,
+                    delay_ms: 200,
+                }),
+            }]
+        );
+        assert!(client_policies(&config, &identity("batch")).is_empty());
+        let everyone = config_of_all_callers();
+        assert_eq!(client_policies(&everyone, &identity("batch")).len(), 1);
+    }
+
+    fn config_of_all_callers() -> Config {
+        config(&repo(
+            true,
+            &FAULT.replace("  sources: [{kind: ServiceAccount, name: frontend}]\n", ""),
+        ))
+    }
+
+    #[test]
+    fn faults_are_refused_unless_the_mesh_allows_them() {
+        let found = diagnostics(&repo(false, FAULT));
+        assert!(
+            found.iter().any(|d| d.starts_with(
+                "11: fault injection is not allowed in this mesh: the Fault would break calls on purpose"
+            )),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn a_fault_that_injects_nothing_and_a_second_fault_on_one_service_are_errors() {
+        let empty = FAULT
+            .replace("  abort: {percent: 50, httpStatus: 503}\n", "")
+            .replace("  delay: {percent: 12.5, fixedDelay: 200ms}\n", "");
+        let found = diagnostics(&repo(true, &empty));
+        assert!(
+            found
+                .iter()
+                .any(|d| d.contains("the Fault injects nothing: give `abort`, `delay` or both")),
+            "{found:#?}"
+        );
+        let twice = format!("{FAULT}---\n{}", FAULT.replace("name: chaos", "name: more"));
+        let found = diagnostics(&repo(true, &twice));
+        assert!(
+            found
+                .iter()
+                .any(|d| d
+                    .starts_with("23: Service shop/api already has Fault chaos (repo.yaml:10)")),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn a_new_fault_is_a_risk_in_the_diff() {
+        let base = config(&repo(true, ""));
+        let head = config(&repo(true, FAULT));
+        let changes = crate::diff::diff(&base, &head, &crate::diff::Options::default(), None);
+        let warning = changes
+            .warnings
+            .0
+            .iter()
+            .find(|w| w.message.contains("Fault"))
+            .expect("a warning");
+        assert_eq!(
+            warning.message,
+            "a new Fault: 50% aborted with 503, 12.5% delayed 200ms of calls to shop/api from shop/frontend"
+        );
+        assert_eq!(warning.line, 10);
+    }
+}

@@ -1,0 +1,40 @@
+//! Policies on calls between services (issue 19): faults the calling proxies inject.
+
+use std::time::Duration;
+
+use super::Identity;
+
+/// A `meshcd.dev/v1alpha1` Fault: what calling proxies do to HTTP calls to one Service of
+/// the Fault's namespace (called directly, or chosen as a split or route backend).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    pub name: String,
+    pub namespace: String,
+    /// The Service's name, in `namespace`.
+    pub destination: String,
+    /// The callers whose calls get the faults; empty: every caller.
+    pub sources: Vec<Identity>,
+    pub abort: Option<Abort>,
+    pub delay: Option<Delay>,
+}
+
+impl Fault {
+    /// Whether calls from `caller` get this Fault.
+    pub fn applies_to(&self, caller: &Identity) -> bool {
+        self.sources.is_empty() || self.sources.contains(caller)
+    }
+}
+
+/// Answer `percent` of the calls with `status`, without sending them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Abort {
+    pub percent: f64,
+    pub status: u16,
+}
+
+/// Hold `percent` of the calls for `duration` before sending them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delay {
+    pub percent: f64,
+    pub duration: Duration,
+}
