@@ -81,6 +81,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         request_timeout: config.request_timeout,
         access_log,
         on_demand,
+        budgets: Default::default(),
     });
     let inbound = Arc::new(Inbound {
         snapshots: snapshots.clone(),

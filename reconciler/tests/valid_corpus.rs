@@ -573,6 +573,7 @@ const MESH: &str = "
       pathNormalization: merge-slashes
       certificateLifetime: 1h30m
       faultInjection: allowed
+      retryBudget: {percent: 25, minRetriesPerSecond: 5}
       canaryDefaults:
         interval: 1m
         failureThreshold: 5
@@ -593,6 +594,8 @@ fn mesh_v1alpha1_converts_every_field() {
             canary_interval: Duration::from_secs(60),
             canary_failure_threshold: 5,
             fault_injection: true,
+            retry_budget_percent: 25.0,
+            retry_budget_min_per_second: 5,
         }
     );
 }

@@ -45,6 +45,7 @@ impl SnapshotBuilder {
                     connect_timeout_ms: 0,
                     request_timeout_ms: 0,
                     path_normalization: PathNormalization::Base as i32,
+                    retry_budget: None,
                 }),
                 inbound_rules: Vec::new(),
                 services: Vec::new(),

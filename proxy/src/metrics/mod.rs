@@ -13,6 +13,7 @@
 //! | `meshcd_proxy_upstream_connections_open` | gauge | — | mTLS connections to peer proxies open now (pooled HTTP/2, upgrades, TCP streams) |
 //! | `meshcd_proxy_upstream_connects_total` | counter | result (`ok`, `error`) | attempts to open an mTLS connection to a peer proxy |
 //! | `meshcd_proxy_retries_total` | counter | — | requests sent again: on another endpoint after a connection failure, or by a route rule's `retry` |
+//! | `meshcd_proxy_retry_budget_exhausted_total` | counter | — | retries not sent because the destination's retry budget was spent (the failed answer went to the caller) |
 //! | `meshcd_proxy_mirrored_requests_total` | counter | result (`sent`, `skipped`) | copies a route rule's RequestMirror made (`skipped`: a request with a body, not copied) |
 //! | `meshcd_proxy_faults_injected_total` | counter | fault (`namespace/name`), kind (`abort`, `delay`) | calls a Fault aborted or delayed (the aborted ones are also in the request metrics, with the status the caller got) |
 //! | `meshcd_proxy_endpoint_ejections_total` | counter | — | endpoints taken out of balancing after consecutive failures |
@@ -71,6 +72,7 @@ pub struct Metrics {
     pub upstream_open: Gauge,
     upstream_connects: Family<ResultLabel, Counter>,
     pub retries: Counter,
+    pub retry_budget_exhausted: Counter,
     mirrored: Family<ResultLabel, Counter>,
     faults_injected: Family<FaultLabels, Counter>,
     pub ejections: Counter,
@@ -105,6 +107,7 @@ impl Metrics {
             upstream_open: Gauge::default(),
             upstream_connects: Family::default(),
             retries: Counter::default(),
+            retry_budget_exhausted: Counter::default(),
             mirrored: Family::default(),
             faults_injected: Family::default(),
             ejections: Counter::default(),
@@ -180,8 +183,13 @@ impl Metrics {
         );
         registry.register(
             "retries",
-            "Requests sent again: on another endpoint after a connection failure, or by a route rule's retry",
+            "Requests sent again: on another endpoint after a connection failure, or by a route rule's retry or a Retry policy",
             self.retries.clone(),
+        );
+        registry.register(
+            "retry_budget_exhausted",
+            "Retries not sent because the destination's retry budget was spent",
+            self.retry_budget_exhausted.clone(),
         );
         registry.register(
             "mirrored_requests",

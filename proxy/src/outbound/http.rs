@@ -24,10 +24,10 @@ use crate::http::hop::DESTINATION_HEADER;
 use crate::http::path;
 use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
-use crate::snapshot::fault::Injected;
+use crate::snapshot::fault::{Fault, Injected};
 use crate::snapshot::route_filters::Redirect;
 use crate::snapshot::routes::Rule;
-use crate::snapshot::{Backend, Service, Snapshot};
+use crate::snapshot::{Backend, RetryPolicy, Service, Snapshot};
 use meshcd_support::error_chain;
 
 /// The service function of outbound HTTP connections.
@@ -98,11 +98,21 @@ async fn handle_on(
     }
     let metrics = &backend.metrics[route_index];
     metrics.request();
-    let injected = inject(&outbound, &snapshot, service, backend).await;
+    let (fault, retry) = snapshot.client_policy(service, backend);
+    let injected = inject(&outbound, fault).await;
     let by_rule = rule.map(|(rule, _)| rule);
     let response = match injected.abort {
         Some(status) => aborted(status, backend),
-        None => match forward(&outbound, &snapshot, backend, port, request, by_rule).await {
+        None => match forward(
+            &outbound,
+            &snapshot,
+            backend,
+            port,
+            request,
+            (by_rule, retry),
+        )
+        .await
+        {
             Ok(mut response) => {
                 if let Some((rule, chosen)) = rule {
                     rule.modify_response(chosen, response.headers_mut());
@@ -134,23 +144,10 @@ async fn handle_on(
     response
 }
 
-/// The faults this call draws, counted: a Fault on the backend chosen, else on the
-/// Service called (a split or routed root); a delay is served here.
-async fn inject(
-    outbound: &Outbound,
-    snapshot: &Snapshot,
-    service: &Service,
-    backend: &Backend,
-) -> Injected {
-    // A mesh without Faults looks nothing up.
-    if snapshot.faults.is_empty() {
-        return Injected::default();
-    }
-    let Some(fault) = snapshot
-        .faults
-        .get(&backend.service)
-        .or_else(|| snapshot.faults.get(&service.name))
-    else {
+/// The faults this call draws from `fault` (the backend's, else the called Service's),
+/// counted; a delay is served here.
+async fn inject(outbound: &Outbound, fault: Option<&Fault>) -> Injected {
+    let Some(fault) = fault else {
         return Injected::default();
     };
     let injected = fault.draw();
@@ -239,14 +236,14 @@ fn refused(
 
 /// Forwards `request` to `backend`, within the request timeout: the route rule's when it
 /// sets one (`0s`: none), else the Mesh's. A rule's per-attempt timeout and retries apply
-/// inside it.
+/// inside it; without them, an OSM Retry policy's (`client_retry`).
 async fn forward(
     outbound: &Outbound,
     snapshot: &Snapshot,
     backend: &Backend,
     port: u16,
     mut request: Request<Incoming>,
-    rule: Option<&Rule>,
+    (rule, client_retry): (Option<&Rule>, Option<&RetryPolicy>),
 ) -> Result<Response<ResponseBody>, ForwardError> {
     let connect_timeout = snapshot.connect_timeout(outbound.connect_timeout);
     let request_timeout = match rule.and_then(|rule| rule.request_timeout) {
@@ -266,13 +263,26 @@ async fn forward(
             .map(respond::relayed);
     }
     headers::strip_hop_by_hop(request.headers_mut());
-    let response = match rule {
-        Some(rule) if rule.retry.is_some() || rule.backend_timeout.is_some() => {
+    let by_rule = rule.filter(|rule| rule.retry.is_some() || rule.backend_timeout.is_some());
+    let resilience = match (by_rule, client_retry) {
+        (Some(rule), _) => Some((rule.retry.as_ref(), rule.backend_timeout)),
+        (None, Some(retry)) => Some((Some(retry), retry.per_try_timeout)),
+        (None, None) => None,
+    };
+    let response = match resilience {
+        Some((retry, attempt_timeout)) => {
+            let budget = snapshot.mesh.retry_budget;
+            let sent = retry::send_resilient(
+                outbound,
+                (backend, connect_timeout),
+                request,
+                attempt_timeout,
+                retry.map(|retry| (retry, budget)),
+            );
             // Boxed: its retry state would otherwise enlarge every request's future.
-            let sent = retry::send_by_rule(outbound, backend, connect_timeout, request, rule);
             within(request_timeout, backend, Box::pin(sent)).await
         }
-        _ => {
+        None => {
             let sent = send(
                 outbound,
                 backend,

@@ -16,6 +16,7 @@
 //! - `tcp`: the same for TCP service ports, per connection.
 
 pub mod balance;
+pub mod budget;
 mod error;
 mod http;
 pub mod listener;
@@ -47,6 +48,8 @@ pub struct Outbound {
     pub access_log: Option<AccessLog>,
     /// Joined: services the snapshot lacks are asked of the control plane.
     pub on_demand: Option<Arc<on_demand::OnDemand>>,
+    /// How many retries each destination may still take.
+    pub budgets: budget::RetryBudgets,
 }
 
 impl Outbound {

@@ -1,11 +1,12 @@
-//! A route rule's resilience: each attempt bounded by the rule's `backendRequest` timeout,
-//! and failed attempts retried (GEP-1731) after a doubling back-off that never waits less
-//! than the rule's. A failure is a connection that failed or broke, an attempt that timed
+//! A route rule's resilience, or an OSM Retry policy's: each attempt bounded by the rule's
+//! `backendRequest` timeout (the policy's `perTryTimeout`), and failed attempts retried
+//! (GEP-1731) after a doubling, jittered back-off that never waits less than the rule's,
+//! while the destination's retry budget allows (`budget`). A failure is a connection that failed or broke, an attempt that timed
 //! out, or an answer whose status the rule lists. A request is sent again from a copy of its
 //! head and body, so its body is read first when it is small and of known size (at most
 //! `REPLAYABLE` bytes); a larger or streamed body gets one attempt.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -16,8 +17,7 @@ use super::Outbound;
 use super::error::ForwardError;
 use super::send::{replica, send, within};
 use crate::snapshot::Backend;
-use crate::snapshot::RetryPolicy;
-use crate::snapshot::routes::Rule;
+use crate::snapshot::{BudgetSettings, RetryPolicy};
 use crate::upstream::UpstreamBody;
 use meshcd_support::Backoff;
 
@@ -27,17 +27,16 @@ const REPLAYABLE: u64 = 64 * 1024;
 /// How much longer than the first the longest wait between retries may grow.
 const BACKOFF_GROWTH: u32 = 16;
 
-/// Sends `request` to `backend` as `rule` says: each attempt within its timeout, failed
-/// ones retried.
-pub(super) async fn send_by_rule(
+/// Sends `request` to `backend`: each attempt within `timeout`, failed ones retried as
+/// `policy` says while the destination's retry budget allows.
+pub(super) async fn send_resilient(
     outbound: &Outbound,
-    backend: &Backend,
-    connect_timeout: Duration,
+    (backend, connect_timeout): (&Backend, Duration),
     request: Request<Incoming>,
-    rule: &Rule,
+    timeout: Option<Duration>,
+    policy: Option<(&RetryPolicy, BudgetSettings)>,
 ) -> Result<Response<Incoming>, ForwardError> {
-    let timeout = rule.backend_timeout;
-    let Some(policy) = &rule.retry else {
+    let Some(policy) = policy else {
         let request = request.map(Either::Left);
         return attempt(outbound, backend, connect_timeout, request, timeout).await;
     };
@@ -67,12 +66,16 @@ async fn retried(
     connect_timeout: Duration,
     (head, body): (&Request<()>, &Bytes),
     timeout: Option<Duration>,
-    policy: &RetryPolicy,
+    (policy, budget_settings): (&RetryPolicy, BudgetSettings),
 ) -> Result<Response<Incoming>, ForwardError> {
     let mut backoff = Backoff::new(
         policy.backoff,
-        policy.backoff.saturating_mul(BACKOFF_GROWTH),
+        policy
+            .max_backoff
+            .unwrap_or_else(|| policy.backoff.saturating_mul(BACKOFF_GROWTH)),
     );
+    let budget = outbound.budgets.of(&backend.service);
+    budget.called(Instant::now());
     let mut retry = 0;
     loop {
         let result = attempt(
@@ -85,21 +88,31 @@ async fn retried(
         .await;
         let failed = match &result {
             Ok(response) => policy.codes.contains(&response.status().as_u16()),
-            Err(error) => matches!(
-                error,
-                ForwardError::Connect { .. }
-                    | ForwardError::Upstream { .. }
-                    | ForwardError::Timeout { .. }
-            ),
+            Err(error) => {
+                !policy.status_only
+                    && matches!(
+                        error,
+                        ForwardError::Connect { .. }
+                            | ForwardError::Upstream { .. }
+                            | ForwardError::Timeout { .. }
+                    )
+            }
         };
         if !failed || retry == policy.attempts {
+            return result;
+        }
+        if !budget.try_retry(Instant::now(), budget_settings) {
+            outbound.metrics.retry_budget_exhausted.inc();
             return result;
         }
         // The failed answer (if any) is dropped: its connection stream is released.
         drop(result);
         retry += 1;
         outbound.metrics.retries.inc();
-        tokio::time::sleep(backoff.next_delay()).await;
+        // Up to a quarter more, at random, so that callers that failed together do not
+        // retry together; never less than the policy's wait.
+        let delay = backoff.next_delay();
+        tokio::time::sleep(delay + delay.mul_f64(rand::random::<f64>() / 4.0)).await;
     }
 }
 

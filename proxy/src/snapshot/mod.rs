@@ -15,7 +15,7 @@ pub mod route_filters;
 pub mod routes;
 mod store;
 
-pub use retry_policy::RetryPolicy;
+pub use retry_policy::{BudgetSettings, RetryPolicy};
 pub use store::Reload;
 
 use std::collections::HashMap;
@@ -55,11 +55,19 @@ pub struct Snapshot {
     direct: HashMap<SocketAddr, (usize, u16)>,
     /// One single-endpoint service per workload address in `direct`.
     direct_services: Vec<Service>,
-    /// The faults this proxy injects into its calls, by backend service (`name.namespace`,
-    /// as [`Backend::service`]); empty in a mesh without Faults, so calls look nothing up.
-    pub faults: HashMap<Arc<str>, fault::Fault>,
+    /// What this proxy does to its calls to a Service (`name.namespace`, as
+    /// [`Backend::service`]): Faults and OSM Retry policies; empty in a mesh without them,
+    /// so calls look nothing up.
+    pub client_policies: HashMap<Arc<str>, ClientPolicy>,
     /// The snapshot as protobuf JSON, for the admin `/config` page.
     pub config_json: serde_json::Value,
+}
+
+/// The policies on this proxy's calls to one Service.
+#[derive(Debug, Default)]
+pub struct ClientPolicy {
+    pub fault: Option<fault::Fault>,
+    pub retry: Option<RetryPolicy>,
 }
 
 #[derive(Debug)]
@@ -110,6 +118,7 @@ pub struct Mesh {
     pub request_timeout: Option<Duration>,
     /// How request paths are normalised before rules and split matches see them.
     pub path_normalization: PathNormalization,
+    pub retry_budget: BudgetSettings,
 }
 
 /// One TrafficTarget as its destination sees it (see `InboundRule` in mesh.proto).
@@ -178,6 +187,28 @@ pub struct Destination {
 }
 
 impl Snapshot {
+    /// The Fault and the Retry policy on a call to `service` whose backend is `backend`:
+    /// each the backend's own, else the called Service's.
+    pub fn client_policy(
+        &self,
+        service: &Service,
+        backend: &Backend,
+    ) -> (Option<&fault::Fault>, Option<&RetryPolicy>) {
+        // A mesh without client policies looks nothing up.
+        if self.client_policies.is_empty() {
+            return (None, None);
+        }
+        let own = self.client_policies.get(&backend.service);
+        let called = self.client_policies.get(&service.name);
+        let fault = own
+            .and_then(|p| p.fault.as_ref())
+            .or_else(|| called.and_then(|p| p.fault.as_ref()));
+        let retry = own
+            .and_then(|p| p.retry.as_ref())
+            .or_else(|| called.and_then(|p| p.retry.as_ref()));
+        (fault, retry)
+    }
+
     /// The service a host (already lower case, without trailing dot) names.
     pub fn service_by_host(&self, host: &str) -> Option<&Service> {
         self.hosts.get(host).map(|&index| &self.services[index])

@@ -12,6 +12,12 @@ pub struct RetryPolicy {
     pub codes: Vec<u16>,
     pub attempts: u32,
     pub backoff: Duration,
+    /// The longest wait; `None`: the proxy's growth of `backoff`.
+    pub max_backoff: Option<Duration>,
+    /// Each attempt's timeout (an OSM Retry's `perTryTimeout`).
+    pub per_try_timeout: Option<Duration>,
+    /// Only listed statuses are retried, not failed connections or timed-out attempts.
+    pub status_only: bool,
 }
 
 /// The least wait before a retry when the route names none (Envoy's and Istio's
@@ -24,7 +30,7 @@ const DEFAULT_BACKOFF: Duration = Duration::from_millis(25);
 const MIN_BACKOFF: Duration = Duration::from_millis(10);
 
 impl RetryPolicy {
-    pub(super) fn compile(policy: proto::RetryPolicy) -> RetryPolicy {
+    pub(crate) fn compile(policy: proto::RetryPolicy) -> RetryPolicy {
         RetryPolicy {
             codes: policy
                 .codes
@@ -36,6 +42,29 @@ impl RetryPolicy {
                 .backoff_ms
                 .map_or(DEFAULT_BACKOFF, Duration::from_millis)
                 .max(MIN_BACKOFF),
+            max_backoff: (policy.max_backoff_ms > 0)
+                .then(|| Duration::from_millis(policy.max_backoff_ms).max(MIN_BACKOFF)),
+            per_try_timeout: (policy.per_try_timeout_ms > 0)
+                .then(|| Duration::from_millis(policy.per_try_timeout_ms)),
+            status_only: policy.status_only,
+        }
+    }
+}
+
+/// The Mesh's retry budget: retries to a destination add at most `percent` of its calls,
+/// plus `min_per_second` (see `outbound::budget`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BudgetSettings {
+    pub percent: f64,
+    pub min_per_second: u32,
+}
+
+impl Default for BudgetSettings {
+    /// Linkerd's defaults.
+    fn default() -> Self {
+        BudgetSettings {
+            percent: 20.0,
+            min_per_second: 10,
         }
     }
 }

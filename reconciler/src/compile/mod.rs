@@ -215,6 +215,10 @@ fn mesh_settings(config: &Config) -> proto::MeshSettings {
                 proto::PathNormalization::DecodeAndMergeSlashes
             }
         } as i32,
+        retry_budget: Some(proto::RetryBudget {
+            percent: config.mesh.retry_budget_percent,
+            min_per_second: config.mesh.retry_budget_min_per_second,
+        }),
     }
 }
 

@@ -1,33 +1,71 @@
 //! What one caller's proxy does to its own calls, per destination Service: the Faults
-//! that name its identity or every caller.
+//! that name its identity or every caller, and the OSM Retry policies of its identity.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use meshcd_schemas::proto;
 
-use crate::model::{Config, Identity};
+use crate::model::{Config, Fault, Identity, RetryPolicy};
 
 /// The policies on `caller`'s calls, sorted by destination.
 pub fn client_policies(config: &Config, caller: &Identity) -> Vec<proto::ClientPolicy> {
-    let mut policies: Vec<proto::ClientPolicy> = config
-        .faults
-        .iter()
-        .map(|fault| &fault.value)
-        .filter(|fault| fault.applies_to(caller))
-        .map(|fault| proto::ClientPolicy {
-            namespace: fault.namespace.clone(),
-            service: fault.destination.clone(),
-            fault: Some(proto::Fault {
-                name: format!("{}/{}", fault.namespace, fault.name),
-                abort_fraction: fault.abort.as_ref().map_or(0.0, |a| a.percent / 100.0),
-                abort_status: fault.abort.as_ref().map_or(0, |a| u32::from(a.status)),
-                delay_fraction: fault.delay.as_ref().map_or(0.0, |d| d.percent / 100.0),
-                delay_ms: fault.delay.as_ref().map_or(0, |d| {
-                    u64::try_from(d.duration.as_millis()).unwrap_or(u64::MAX)
-                }),
-            }),
-        })
-        .collect();
-    policies.sort_by(|a, b| (&a.namespace, &a.service).cmp(&(&b.namespace, &b.service)));
-    policies
+    let mut policies: BTreeMap<(String, String), proto::ClientPolicy> = BTreeMap::new();
+    fn entry<'p>(
+        policies: &'p mut BTreeMap<(String, String), proto::ClientPolicy>,
+        namespace: &str,
+        service: &str,
+    ) -> &'p mut proto::ClientPolicy {
+        policies
+            .entry((namespace.to_string(), service.to_string()))
+            .or_insert_with(|| proto::ClientPolicy {
+                namespace: namespace.to_string(),
+                service: service.to_string(),
+                ..proto::ClientPolicy::default()
+            })
+    }
+    for fault in config.faults.iter().map(|fault| &fault.value) {
+        if fault.applies_to(caller) {
+            entry(&mut policies, &fault.namespace, &fault.destination).fault =
+                Some(fault_message(fault));
+        }
+    }
+    for retry in config.retries.iter().map(|retry| &retry.value) {
+        if &retry.source != caller {
+            continue;
+        }
+        for (namespace, service) in &retry.destinations {
+            // Validation keeps one Retry per (source, destination).
+            entry(&mut policies, namespace, service).retry = Some(retry_message(retry));
+        }
+    }
+    policies.into_values().collect()
+}
+
+fn fault_message(fault: &Fault) -> proto::Fault {
+    proto::Fault {
+        name: format!("{}/{}", fault.namespace, fault.name),
+        abort_fraction: fault.abort.as_ref().map_or(0.0, |a| a.percent / 100.0),
+        abort_status: fault.abort.as_ref().map_or(0, |a| u32::from(a.status)),
+        delay_fraction: fault.delay.as_ref().map_or(0.0, |d| d.percent / 100.0),
+        delay_ms: fault.delay.as_ref().map_or(0, |d| millis(d.duration)),
+    }
+}
+
+/// OSM's back-off: the base interval, doubling, up to ten times it.
+fn retry_message(retry: &RetryPolicy) -> proto::RetryPolicy {
+    proto::RetryPolicy {
+        codes: retry.codes.iter().copied().map(u32::from).collect(),
+        attempts: retry.attempts,
+        backoff_ms: Some(millis(retry.backoff)),
+        per_try_timeout_ms: millis(retry.per_try_timeout),
+        max_backoff_ms: millis(retry.backoff.saturating_mul(10)),
+        status_only: !retry.connection_failures,
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -85,6 +123,7 @@ spec:
                     delay_fraction: 0.125,
                     delay_ms: 200,
                 }),
+                retry: None,
             }]
         );
         assert!(client_policies(&config, &identity("batch")).is_empty());

@@ -127,6 +127,7 @@ fn table(
                     codes: retry.codes.iter().copied().map(u32::from).collect(),
                     attempts: retry.attempts,
                     backoff_ms: retry.backoff.map(millis),
+                    ..proto::RetryPolicy::default()
                 }),
             });
             for (match_index, item) in rule.matches.iter().enumerate() {

@@ -14,7 +14,7 @@ pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
         MtlsMode::Permissive => "permissive",
     };
     let allowed = |allowed: bool| if allowed { "allowed" } else { "denied" };
-    let settings: [(&str, String, String, Option<&str>); 9] = [
+    let settings: [(&str, String, String, Option<&str>); 10] = [
         ("name", base.name.clone(), head.name.clone(), None),
         (
             "trustDomain",
@@ -58,6 +58,18 @@ pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
             head.fault_injection.then_some(
                 "Faults may be committed: a commit can make calls fail or slow down on purpose",
             ),
+        ),
+        (
+            "retryBudget",
+            format!(
+                "{}% + {}/s",
+                base.retry_budget_percent, base.retry_budget_min_per_second
+            ),
+            format!(
+                "{}% + {}/s",
+                head.retry_budget_percent, head.retry_budget_min_per_second
+            ),
+            None,
         ),
         (
             "certificateLifetime",

@@ -6,7 +6,7 @@ mod policies;
 mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
-pub use policies::{Abort, Delay, Fault};
+pub use policies::{Abort, Delay, Fault, RetryPolicy};
 pub use routes::*;
 
 use std::collections::BTreeSet;
@@ -45,6 +45,8 @@ pub struct Config {
     pub reference_grants: Vec<Located<ReferenceGrant>>,
     /// Faults calling proxies inject (only when the Mesh allows them).
     pub faults: Vec<Located<Fault>>,
+    /// OSM Retry policies.
+    pub retries: Vec<Located<RetryPolicy>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,6 +109,10 @@ pub struct Mesh {
     pub canary_failure_threshold: u32,
     /// `faultInjection: allowed`: Faults may be committed (refused otherwise).
     pub fault_injection: bool,
+    /// `retryBudget`: retries to a destination add at most this share of its calls, in
+    /// percent, plus `retry_budget_min_per_second`.
+    pub retry_budget_percent: f64,
+    pub retry_budget_min_per_second: u32,
 }
 
 impl Default for Mesh {
@@ -121,6 +127,8 @@ impl Default for Mesh {
             canary_interval: Duration::from_secs(30),
             canary_failure_threshold: 3,
             fault_injection: false,
+            retry_budget_percent: 20.0,
+            retry_budget_min_per_second: 10,
         }
     }
 }

@@ -38,3 +38,25 @@ pub struct Delay {
     pub percent: f64,
     pub duration: Duration,
 }
+
+/// An OSM `policy.openservicemesh.io/v1alpha1` Retry: how the proxies of one service
+/// account retry its failed calls to some Services.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    pub name: String,
+    pub namespace: String,
+    pub source: Identity,
+    /// (namespace, name) of each destination Service.
+    pub destinations: Vec<(String, String)>,
+    /// Statuses retried (`retryOn`: `5xx`, `gateway-error`, `retriable-4xx`, codes).
+    pub codes: Vec<u16>,
+    /// Failed or broken connections and timed-out attempts retried too (`retryOn` has
+    /// `5xx`, `gateway-error`, `reset` or `connect-failure`).
+    pub connection_failures: bool,
+    /// Retries after the first attempt (`numRetries`).
+    pub attempts: u32,
+    /// `perTryTimeout`; zero: none of its own.
+    pub per_try_timeout: Duration,
+    /// `retryBackoffBaseInterval`: the first wait, doubling up to ten times it.
+    pub backoff: Duration,
+}

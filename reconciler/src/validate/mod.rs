@@ -114,6 +114,7 @@ fn classify<'a>(
             matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
         }
         ("meshcd.dev", "Mesh" | "Canary" | "Fault") => version == "v1alpha1",
+        ("policy.openservicemesh.io", "Retry") => version == "v1alpha1",
         (GATEWAY_GROUP, "HTTPRoute" | "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
         (GATEWAY_GROUP, "GRPCRoute") => version == "v1",
         _ => false,
@@ -192,6 +193,7 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
             )
             | ("split.smi-spec.io", "TrafficSplit")
             | ("meshcd.dev", "Mesh" | "Canary" | "Fault")
+            | ("policy.openservicemesh.io", "Retry")
             | (GATEWAY_GROUP, "HTTPRoute" | "GRPCRoute" | "ReferenceGrant")
     )
 }
@@ -259,6 +261,7 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
                 config.reference_grants.push(Located { origin, value })
             }
             Converted::Fault(value) => config.faults.push(Located { origin, value }),
+            Converted::Retry(value) => config.retries.push(Located { origin, value }),
         }
     }
     config.canaries = canaries

@@ -32,6 +32,9 @@ pub struct ClientPolicy {
     /// Unset: no fault.
     #[prost(message, optional, tag = "3")]
     pub fault: ::core::option::Option<Fault>,
+    /// Unset: none, unless a route rule retries (an OSM Retry naming this identity).
+    #[prost(message, optional, tag = "4")]
+    pub retry: ::core::option::Option<RetryPolicy>,
 }
 /// Faults injected by the calling proxy (a meshcd.dev Fault): a share of the calls is
 /// answered with `abort_status` without being sent; a share is held `delay_ms` first.
@@ -76,7 +79,7 @@ pub struct InboundPort {
     #[prost(enumeration = "Protocol", tag = "3")]
     pub protocol: i32,
 }
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct MeshSettings {
     #[prost(string, tag = "1")]
     pub name: ::prost::alloc::string::String,
@@ -93,6 +96,18 @@ pub struct MeshSettings {
     pub request_timeout_ms: u32,
     #[prost(enumeration = "PathNormalization", tag = "7")]
     pub path_normalization: i32,
+    /// Caps every proxy's retries to a destination (unset: 20 % and 10 per second).
+    #[prost(message, optional, tag = "8")]
+    pub retry_budget: ::core::option::Option<RetryBudget>,
+}
+/// Retries to one destination may add at most `percent` of the calls made to it over the
+/// last 10 seconds, plus `min_per_second` (so that a quiet client can still retry).
+#[derive(Clone, Copy, PartialEq, ::prost::Message)]
+pub struct RetryBudget {
+    #[prost(double, tag = "1")]
+    pub percent: f64,
+    #[prost(uint32, tag = "2")]
+    pub min_per_second: u32,
 }
 /// One TrafficTarget as seen by its destination: who may call, on which ports, with which
 /// requests. A request is allowed when one rule admits it.
@@ -270,8 +285,8 @@ pub struct Mirror {
     #[prost(double, tag = "2")]
     pub fraction: f64,
 }
-/// A rule's retry (GEP-1731). Connection failures and timed-out attempts are always
-/// retried; answers only when their status is listed.
+/// A rule's retry (GEP-1731), or an OSM Retry policy's. Connection failures and timed-out
+/// attempts are retried unless `status_only`; answers only when their status is listed.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RetryPolicy {
     #[prost(uint32, repeated, tag = "1")]
@@ -283,6 +298,15 @@ pub struct RetryPolicy {
     /// proxy's own.
     #[prost(uint64, optional, tag = "3")]
     pub backoff_ms: ::core::option::Option<u64>,
+    /// Each attempt's timeout (an OSM Retry's perTryTimeout); zero: none of its own.
+    #[prost(uint64, tag = "4")]
+    pub per_try_timeout_ms: u64,
+    /// The longest wait between retries; zero: the proxy's own growth of the least wait.
+    #[prost(uint64, tag = "5")]
+    pub max_backoff_ms: u64,
+    /// Only listed statuses are retried, not failed connections or timed-out attempts.
+    #[prost(bool, tag = "6")]
+    pub status_only: bool,
 }
 /// A RequestRedirect filter. Each part left empty is the request's own; the port is the
 /// scheme's well-known one when the scheme is set, else the service port the request was

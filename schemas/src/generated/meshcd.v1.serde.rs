@@ -615,6 +615,9 @@ impl serde::Serialize for ClientPolicy {
         if self.fault.is_some() {
             len += 1;
         }
+        if self.retry.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.ClientPolicy", len)?;
         if !self.namespace.is_empty() {
             struct_ser.serialize_field("namespace", &self.namespace)?;
@@ -624,6 +627,9 @@ impl serde::Serialize for ClientPolicy {
         }
         if let Some(v) = self.fault.as_ref() {
             struct_ser.serialize_field("fault", v)?;
+        }
+        if let Some(v) = self.retry.as_ref() {
+            struct_ser.serialize_field("retry", v)?;
         }
         struct_ser.end()
     }
@@ -638,6 +644,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
             "namespace",
             "service",
             "fault",
+            "retry",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -645,6 +652,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
             Namespace,
             Service,
             Fault,
+            Retry,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -669,6 +677,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
                             "namespace" => Ok(GeneratedField::Namespace),
                             "service" => Ok(GeneratedField::Service),
                             "fault" => Ok(GeneratedField::Fault),
+                            "retry" => Ok(GeneratedField::Retry),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -691,6 +700,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
                 let mut namespace__ = None;
                 let mut service__ = None;
                 let mut fault__ = None;
+                let mut retry__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Namespace => {
@@ -711,12 +721,19 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
                             }
                             fault__ = map_.next_value()?;
                         }
+                        GeneratedField::Retry => {
+                            if retry__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("retry"));
+                            }
+                            retry__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(ClientPolicy {
                     namespace: namespace__.unwrap_or_default(),
                     service: service__.unwrap_or_default(),
                     fault: fault__,
+                    retry: retry__,
                 })
             }
         }
@@ -2552,6 +2569,9 @@ impl serde::Serialize for MeshSettings {
         if self.path_normalization != 0 {
             len += 1;
         }
+        if self.retry_budget.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.MeshSettings", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -2580,6 +2600,9 @@ impl serde::Serialize for MeshSettings {
                 .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.path_normalization)))?;
             struct_ser.serialize_field("pathNormalization", &v)?;
         }
+        if let Some(v) = self.retry_budget.as_ref() {
+            struct_ser.serialize_field("retryBudget", v)?;
+        }
         struct_ser.end()
     }
 }
@@ -2602,6 +2625,8 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
             "requestTimeoutMs",
             "path_normalization",
             "pathNormalization",
+            "retry_budget",
+            "retryBudget",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2613,6 +2638,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
             ConnectTimeoutMs,
             RequestTimeoutMs,
             PathNormalization,
+            RetryBudget,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2641,6 +2667,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                             "connectTimeoutMs" | "connect_timeout_ms" => Ok(GeneratedField::ConnectTimeoutMs),
                             "requestTimeoutMs" | "request_timeout_ms" => Ok(GeneratedField::RequestTimeoutMs),
                             "pathNormalization" | "path_normalization" => Ok(GeneratedField::PathNormalization),
+                            "retryBudget" | "retry_budget" => Ok(GeneratedField::RetryBudget),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2667,6 +2694,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                 let mut connect_timeout_ms__ = None;
                 let mut request_timeout_ms__ = None;
                 let mut path_normalization__ = None;
+                let mut retry_budget__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -2715,6 +2743,12 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                             }
                             path_normalization__ = Some(map_.next_value::<PathNormalization>()? as i32);
                         }
+                        GeneratedField::RetryBudget => {
+                            if retry_budget__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("retryBudget"));
+                            }
+                            retry_budget__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(MeshSettings {
@@ -2725,6 +2759,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                     connect_timeout_ms: connect_timeout_ms__.unwrap_or_default(),
                     request_timeout_ms: request_timeout_ms__.unwrap_or_default(),
                     path_normalization: path_normalization__.unwrap_or_default(),
+                    retry_budget: retry_budget__,
                 })
             }
         }
@@ -4047,6 +4082,119 @@ impl<'de> serde::Deserialize<'de> for Refused {
         deserializer.deserialize_struct("meshcd.v1.Refused", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for RetryBudget {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.percent != 0. {
+            len += 1;
+        }
+        if self.min_per_second != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.RetryBudget", len)?;
+        if self.percent != 0. {
+            struct_ser.serialize_field("percent", &self.percent)?;
+        }
+        if self.min_per_second != 0 {
+            struct_ser.serialize_field("minPerSecond", &self.min_per_second)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RetryBudget {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "percent",
+            "min_per_second",
+            "minPerSecond",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Percent,
+            MinPerSecond,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "percent" => Ok(GeneratedField::Percent),
+                            "minPerSecond" | "min_per_second" => Ok(GeneratedField::MinPerSecond),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RetryBudget;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.RetryBudget")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RetryBudget, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut percent__ = None;
+                let mut min_per_second__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Percent => {
+                            if percent__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("percent"));
+                            }
+                            percent__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::MinPerSecond => {
+                            if min_per_second__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("minPerSecond"));
+                            }
+                            min_per_second__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(RetryBudget {
+                    percent: percent__.unwrap_or_default(),
+                    min_per_second: min_per_second__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.RetryBudget", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for RetryPolicy {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -4064,6 +4212,15 @@ impl serde::Serialize for RetryPolicy {
         if self.backoff_ms.is_some() {
             len += 1;
         }
+        if self.per_try_timeout_ms != 0 {
+            len += 1;
+        }
+        if self.max_backoff_ms != 0 {
+            len += 1;
+        }
+        if self.status_only {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.RetryPolicy", len)?;
         if !self.codes.is_empty() {
             struct_ser.serialize_field("codes", &self.codes)?;
@@ -4075,6 +4232,19 @@ impl serde::Serialize for RetryPolicy {
             #[allow(clippy::needless_borrow)]
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("backoffMs", ToString::to_string(&v).as_str())?;
+        }
+        if self.per_try_timeout_ms != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("perTryTimeoutMs", ToString::to_string(&self.per_try_timeout_ms).as_str())?;
+        }
+        if self.max_backoff_ms != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("maxBackoffMs", ToString::to_string(&self.max_backoff_ms).as_str())?;
+        }
+        if self.status_only {
+            struct_ser.serialize_field("statusOnly", &self.status_only)?;
         }
         struct_ser.end()
     }
@@ -4090,6 +4260,12 @@ impl<'de> serde::Deserialize<'de> for RetryPolicy {
             "attempts",
             "backoff_ms",
             "backoffMs",
+            "per_try_timeout_ms",
+            "perTryTimeoutMs",
+            "max_backoff_ms",
+            "maxBackoffMs",
+            "status_only",
+            "statusOnly",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4097,6 +4273,9 @@ impl<'de> serde::Deserialize<'de> for RetryPolicy {
             Codes,
             Attempts,
             BackoffMs,
+            PerTryTimeoutMs,
+            MaxBackoffMs,
+            StatusOnly,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4121,6 +4300,9 @@ impl<'de> serde::Deserialize<'de> for RetryPolicy {
                             "codes" => Ok(GeneratedField::Codes),
                             "attempts" => Ok(GeneratedField::Attempts),
                             "backoffMs" | "backoff_ms" => Ok(GeneratedField::BackoffMs),
+                            "perTryTimeoutMs" | "per_try_timeout_ms" => Ok(GeneratedField::PerTryTimeoutMs),
+                            "maxBackoffMs" | "max_backoff_ms" => Ok(GeneratedField::MaxBackoffMs),
+                            "statusOnly" | "status_only" => Ok(GeneratedField::StatusOnly),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4143,6 +4325,9 @@ impl<'de> serde::Deserialize<'de> for RetryPolicy {
                 let mut codes__ = None;
                 let mut attempts__ = None;
                 let mut backoff_ms__ = None;
+                let mut per_try_timeout_ms__ = None;
+                let mut max_backoff_ms__ = None;
+                let mut status_only__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Codes => {
@@ -4170,12 +4355,37 @@ impl<'de> serde::Deserialize<'de> for RetryPolicy {
                                 map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
                             ;
                         }
+                        GeneratedField::PerTryTimeoutMs => {
+                            if per_try_timeout_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("perTryTimeoutMs"));
+                            }
+                            per_try_timeout_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::MaxBackoffMs => {
+                            if max_backoff_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxBackoffMs"));
+                            }
+                            max_backoff_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::StatusOnly => {
+                            if status_only__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("statusOnly"));
+                            }
+                            status_only__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(RetryPolicy {
                     codes: codes__.unwrap_or_default(),
                     attempts: attempts__.unwrap_or_default(),
                     backoff_ms: backoff_ms__,
+                    per_try_timeout_ms: per_try_timeout_ms__.unwrap_or_default(),
+                    max_backoff_ms: max_backoff_ms__.unwrap_or_default(),
+                    status_only: status_only__.unwrap_or_default(),
                 })
             }
         }

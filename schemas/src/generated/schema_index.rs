@@ -12,6 +12,7 @@ pub(crate) const CONFIG_KINDS: &[(&str, &str)] = &[
     ("meshcd.dev/v1alpha1", "Canary"),
     ("meshcd.dev/v1alpha1", "Fault"),
     ("meshcd.dev/v1alpha1", "Mesh"),
+    ("policy.openservicemesh.io/v1alpha1", "Retry"),
     ("specs.smi-spec.io/v1alpha1", "HTTPRouteGroup"),
     ("specs.smi-spec.io/v1alpha1", "TCPRoute"),
     ("specs.smi-spec.io/v1alpha2", "HTTPRouteGroup"),
@@ -62,6 +63,9 @@ pub(crate) fn json_schema(api_version: &str, kind: &str) -> Option<&'static str>
         }
         ("meshcd.dev/v1alpha1", "Mesh") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/meshcd.dev/v1alpha1/Mesh.json"))
+        }
+        ("policy.openservicemesh.io/v1alpha1", "Retry") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/policy.openservicemesh.io/v1alpha1/Retry.json"))
         }
         ("specs.smi-spec.io/v1alpha1", "HTTPRouteGroup") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/specs.smi-spec.io/v1alpha1/HTTPRouteGroup.json"))
@@ -126,6 +130,10 @@ pub(crate) const CRDS: &[(&str, &str)] = &[
     (
         "meshcd.dev_meshes.yaml",
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/meshcd.dev_meshes.yaml")),
+    ),
+    (
+        "policy.openservicemesh.io_retries.yaml",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/policy.openservicemesh.io_retries.yaml")),
     ),
     (
         "specs.smi-spec.io_httproutegroups.yaml",

@@ -7,7 +7,8 @@
 //! Requests: any path → 200 with `{name, method, path, query, headers, connection,
 //! version, body_bytes}`; `/slow?ms=N` answers after N ms; `/status/NNN` answers with
 //! status NNN; `/flaky?key=K&fail=N&status=S` answers S (500 by default) to the first N
-//! requests with key K, then as any path; `/seen?key=K` answers how many requests with
+//! requests with key K, then as any path (`every=N` instead of `fail=N`: requests 1, N + 1,
+//! 2N + 1, … with key K fail); `/seen?key=K` answers how many requests with
 //! `key=K` in their query the app got before (as text); `Connection: upgrade` + `Upgrade: websocket` →
 //! 101, then raw bytes echoed.
 
@@ -249,14 +250,20 @@ async fn respond(
 fn flaky(query: &str) -> Option<StatusCode> {
     let value = |name: &str| query_value(query, name);
     let key = value("key").unwrap_or_default().to_owned();
-    let fail: u32 = value("fail")?.parse().ok()?;
     let status = value("status")
         .and_then(status_code)
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut failures = FLAKY
+    let mut counts = FLAKY
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let failed = failures.entry(key).or_default();
+    if let Some(every) = value("every").and_then(|n| n.parse::<u32>().ok()) {
+        // Requests 1, 1 + every, 1 + 2·every, … fail.
+        let seen = counts.entry(format!("every:{key}")).or_default();
+        *seen += 1;
+        return (every > 0 && *seen % every == 1 % every).then_some(status);
+    }
+    let fail: u32 = value("fail")?.parse().ok()?;
+    let failed = counts.entry(key).or_default();
     (*failed < fail).then(|| {
         *failed += 1;
         status

@@ -106,12 +106,17 @@ pub fn compile(
         services.push(compiled);
     }
 
-    let mut faults = HashMap::new();
+    let mut client_policies = HashMap::new();
     for policy in snapshot.client_policies {
-        if let Some(fault) = policy.fault {
-            let service = qualified(&policy.service, &policy.namespace);
-            faults.insert(service, super::fault::Fault::try_from(fault)?);
-        }
+        let service = qualified(&policy.service, &policy.namespace);
+        let compiled = super::ClientPolicy {
+            fault: policy
+                .fault
+                .map(super::fault::Fault::try_from)
+                .transpose()?,
+            retry: policy.retry.map(super::RetryPolicy::compile),
+        };
+        client_policies.insert(service, compiled);
     }
 
     Ok(Snapshot {
@@ -124,7 +129,7 @@ pub fn compile(
         cluster_ips,
         direct,
         direct_services,
-        faults,
+        client_policies,
         config_json,
     })
 }
@@ -198,6 +203,12 @@ impl TryFrom<proto::MeshSettings> for Mesh {
             connect_timeout: nonzero(value.connect_timeout_ms),
             request_timeout: nonzero(value.request_timeout_ms),
             path_normalization,
+            retry_budget: value.retry_budget.map_or_else(Default::default, |budget| {
+                super::BudgetSettings {
+                    percent: budget.percent,
+                    min_per_second: budget.min_per_second,
+                }
+            }),
         })
     }
 }

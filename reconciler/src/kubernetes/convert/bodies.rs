@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{ConversionError, Kind, check_version, lossy};
 use crate::model::{
-    Canary, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RouteKind, TrafficPolicy,
-    TrafficSplit, TrafficTarget,
+    Canary, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RetryPolicy, RouteKind,
+    TrafficPolicy, TrafficSplit, TrafficTarget,
 };
 use crate::validate::convert::units::format_duration;
 
@@ -199,6 +199,36 @@ pub fn fault(fault: &Fault, version: &str) -> Result<Value, ConversionError> {
     Ok(json!({ "spec": spec }))
 }
 
+/// An OSM Retry as OSM writes it; `retryOn` lists the statuses and, when connections are
+/// retried too, `reset,connect-failure`.
+pub fn retry(retry: &RetryPolicy, version: &str) -> Result<Value, ConversionError> {
+    check_version(Kind::Retry, version)?;
+    let mut retry_on: Vec<String> = retry.codes.iter().map(u16::to_string).collect();
+    if retry.connection_failures {
+        retry_on.extend(["reset".to_string(), "connect-failure".to_string()]);
+    }
+    Ok(json!({
+        "spec": {
+            "source": {
+                "kind": "ServiceAccount",
+                "name": retry.source.service_account,
+                "namespace": retry.source.namespace,
+            },
+            "destinations": retry
+                .destinations
+                .iter()
+                .map(|(namespace, name)| json!({"kind": "Service", "name": name, "namespace": namespace}))
+                .collect::<Vec<_>>(),
+            "retryPolicy": {
+                "retryOn": retry_on.join(","),
+                "perTryTimeout": format_duration(retry.per_try_timeout),
+                "numRetries": retry.attempts,
+                "retryBackoffBaseInterval": format_duration(retry.backoff),
+            },
+        }
+    }))
+}
+
 pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {
     check_version(Kind::Mesh, version)?;
     Ok(json!({
@@ -215,6 +245,10 @@ pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {
             "pathNormalization": mesh.path_normalization.as_str(),
             "certificateLifetime": format_duration(mesh.certificate_lifetime),
             "faultInjection": if mesh.fault_injection { "allowed" } else { "denied" },
+            "retryBudget": {
+                "percent": mesh.retry_budget_percent,
+                "minRetriesPerSecond": mesh.retry_budget_min_per_second,
+            },
             "canaryDefaults": {
                 "interval": format_duration(mesh.canary_interval),
                 "failureThreshold": mesh.canary_failure_threshold,

@@ -33,12 +33,13 @@ pub enum Kind {
     GrpcRoute,
     Canary,
     Fault,
+    Retry,
 }
 
 impl Kind {
     /// In apply order: routes before the targets and splits that name them, grants before
     /// the Gateway API routes they let refer across namespaces.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Mesh,
         Kind::HttpRouteGroup,
         Kind::TcpRoute,
@@ -50,6 +51,7 @@ impl Kind {
         Kind::GrpcRoute,
         Kind::Canary,
         Kind::Fault,
+        Kind::Retry,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,12 +67,14 @@ impl Kind {
             Kind::GrpcRoute => "GRPCRoute",
             Kind::Canary => "Canary",
             Kind::Fault => "Fault",
+            Kind::Retry => "Retry",
         }
     }
 
     pub fn group(self) -> &'static str {
         match self {
             Kind::Mesh | Kind::Canary | Kind::Fault => "meshcd.dev",
+            Kind::Retry => "policy.openservicemesh.io",
             Kind::HttpRouteGroup | Kind::TcpRoute | Kind::UdpRoute => "specs.smi-spec.io",
             Kind::TrafficTarget => "access.smi-spec.io",
             Kind::TrafficSplit => "split.smi-spec.io",
@@ -91,6 +95,7 @@ impl Kind {
             Kind::GrpcRoute => "grpcroutes",
             Kind::Canary => "canaries",
             Kind::Fault => "faults",
+            Kind::Retry => "retries",
         }
     }
 
@@ -101,7 +106,7 @@ impl Kind {
     /// The versions meshcd can write, oldest first.
     pub fn versions(self) -> &'static [&'static str] {
         match self {
-            Kind::Mesh | Kind::Canary | Kind::Fault => &["v1alpha1"],
+            Kind::Mesh | Kind::Canary | Kind::Fault | Kind::Retry => &["v1alpha1"],
             Kind::HttpRouteGroup | Kind::TcpRoute => {
                 &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]
             }
@@ -266,6 +271,13 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &WeightOv
         add(
             key(Kind::Canary, &value.namespace, &value.name),
             &|version| canary(value, version),
+        );
+    }
+    for retry_object in &config.retries {
+        let value = &retry_object.value;
+        add(
+            key(Kind::Retry, &value.namespace, &value.name),
+            &|version| retry(value, version),
         );
     }
     for fault_object in &config.faults {

@@ -50,6 +50,18 @@ pub fn mesh(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Mesh> {
         mesh.certificate_lifetime = lifetime;
     }
     mesh.fault_injection = string(value, "/spec/faultInjection").as_deref() == Some("allowed");
+    if let Some(percent) = value
+        .pointer("/spec/retryBudget/percent")
+        .and_then(Value::as_f64)
+    {
+        mesh.retry_budget_percent = percent;
+    }
+    if let Some(per_second) = value
+        .pointer("/spec/retryBudget/minRetriesPerSecond")
+        .and_then(Value::as_u64)
+    {
+        mesh.retry_budget_min_per_second = u32::try_from(per_second).unwrap_or(u32::MAX);
+    }
     if let Some(interval) = duration(object, reporter, "/spec/canaryDefaults/interval")? {
         mesh.canary_interval = interval;
     }

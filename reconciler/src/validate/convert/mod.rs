@@ -8,6 +8,7 @@ mod gateway;
 mod gateway_checks;
 mod gateway_filters;
 mod meshcd;
+mod osm;
 mod specs;
 mod split;
 pub mod units;
@@ -16,7 +17,8 @@ use serde_json::Value;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, TrafficSplit, TrafficTarget,
+    Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy, TrafficSplit,
+    TrafficTarget,
 };
 
 pub(super) use gateway::is_service;
@@ -37,6 +39,7 @@ pub enum Converted {
     HttpRoute(HttpRoute),
     ReferenceGrant(ReferenceGrant),
     Fault(Fault),
+    Retry(RetryPolicy),
 }
 
 /// `None` when the document had errors (already reported).
@@ -50,6 +53,7 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "Mesh" => meshcd::mesh(object, reporter).map(Converted::Mesh),
         "Canary" => meshcd::canary(object, reporter).map(Converted::Canary),
         "Fault" => meshcd::fault(object, reporter).map(Converted::Fault),
+        "Retry" => osm::retry(object, reporter).map(Converted::Retry),
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
         "HTTPRouteGroup" => {
             specs::http_route_group(object, reporter).map(Converted::HttpRouteGroup)

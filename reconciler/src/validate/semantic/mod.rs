@@ -71,6 +71,7 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
     let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     let mut driven = Driven::default();
     let mut faulted: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
+    let mut retried: BTreeMap<(crate::model::Identity, Key), &Object<'_>> = BTreeMap::new();
     let faults_allowed = objects
         .iter()
         .any(|(_, converted)| matches!(converted, Converted::Mesh(mesh) if mesh.fault_injection));
@@ -117,6 +118,32 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
                 reporter
                     .error(object, "/kind", "fault injection is not allowed in this mesh: the Fault would break calls on purpose")
                     .hint("if that is meant (a test or staging mesh), set `faultInjection: allowed` in the Mesh's spec");
+            }
+            Converted::Retry(retry) => {
+                for (index, destination) in retry.destinations.iter().enumerate() {
+                    let key = (retry.source.clone(), destination.clone());
+                    if let Some(first) = retried.get(&key) {
+                        let origin = reporter.origin(first.document);
+                        reporter
+                            .error(
+                                object,
+                                &format!("/spec/destinations/{index}"),
+                                format!(
+                                    "{}/{}'s calls to {}/{} already follow Retry {} ({}:{})",
+                                    retry.source.namespace,
+                                    retry.source.service_account,
+                                    destination.0,
+                                    destination.1,
+                                    first.id.name,
+                                    origin.file.display(),
+                                    origin.line
+                                ),
+                            )
+                            .hint("one Retry per source and destination");
+                    } else {
+                        retried.insert(key, object);
+                    }
+                }
             }
             Converted::Fault(fault) => {
                 let destination = (fault.namespace.clone(), fault.destination.clone());
