@@ -82,6 +82,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         access_log,
         on_demand,
         budgets: Default::default(),
+        breakers: Default::default(),
     });
     let inbound = Arc::new(Inbound {
         snapshots: snapshots.clone(),

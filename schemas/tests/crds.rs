@@ -43,6 +43,10 @@ fn crds_are_apiextensions_v1_and_named_after_group_and_plural() {
         "split.smi-spec.io_trafficsplits.yaml",
         "meshcd.dev_meshes.yaml",
         "meshcd.dev_canaries.yaml",
+        // Issue 19: meshcd's Fault, and OSM's policy kinds as OSM wrote them.
+        "meshcd.dev_faults.yaml",
+        "policy.openservicemesh.io_retries.yaml",
+        "policy.openservicemesh.io_upstreamtrafficsettings.yaml",
     ]);
     assert_eq!(names, expected);
     for name in names {
@@ -108,6 +112,7 @@ fn meshcd_crds_and_json_schemas_define_the_same_spec_fields() {
     for (file, kind) in [
         ("meshcd.dev_meshes.yaml", "Mesh"),
         ("meshcd.dev_canaries.yaml", "Canary"),
+        ("meshcd.dev_faults.yaml", "Fault"),
     ] {
         let document = crd(file);
         let crd_fields: BTreeSet<String> = document["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]

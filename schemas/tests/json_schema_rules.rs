@@ -388,7 +388,7 @@ fn canary_steps_take_exactly_one_form() {
 }
 
 #[test]
-fn canary_needs_its_split_and_both_backends() {
+fn canary_needs_both_backends_and_a_named_target() {
     let head =
         "apiVersion: meshcd.dev/v1alpha1\nkind: Canary\nmetadata: {name: api, namespace: shop}\n";
     assert_invalid(
@@ -399,9 +399,10 @@ fn canary_needs_its_split_and_both_backends() {
         &format!("{head}spec: {{trafficSplit: api, canary: api-v2}}\n"),
         "\"stable\" is a required property",
     );
+    // A split or a route: which one is the validator's check (a Canary names exactly one).
     assert_invalid(
-        &format!("{head}spec: {{stable: api-v1, canary: api-v2}}\n"),
-        "\"trafficSplit\" is a required property",
+        &format!("{head}spec: {{httpRoute: {{rule: main}}, stable: api-v1, canary: api-v2}}\n"),
+        "\"name\" is a required property",
     );
     assert_invalid(
         &format!("{head}spec: {{trafficSplit: '', stable: api-v1, canary: api-v2}}\n"),

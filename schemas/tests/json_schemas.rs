@@ -27,6 +27,13 @@ const DESIGN_KINDS: &[(&str, &str)] = &[
     ("split.smi-spec.io/v1alpha4", "TrafficSplit"),
     ("meshcd.dev/v1alpha1", "Mesh"),
     ("meshcd.dev/v1alpha1", "Canary"),
+    // Issue 19: meshcd's Fault and OSM's policy kinds.
+    ("meshcd.dev/v1alpha1", "Fault"),
+    ("policy.openservicemesh.io/v1alpha1", "Retry"),
+    (
+        "policy.openservicemesh.io/v1alpha1",
+        "UpstreamTrafficSetting",
+    ),
     // Issue 18: the Gateway API kinds of a mesh (GAMMA).
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
@@ -146,6 +153,28 @@ const EXAMPLES: &[(&str, &str)] = &[
          spec: {trafficSplit: api, stable: api-v1, canary: api-v2}\n",
         "apiVersion: meshcd.dev/v1alpha1\nkind: Canary\nmetadata: {name: api, namespace: shop}\n\
          spec: {trafficSplit: api, stable: api-v1, canary: api-v2, intervall: 30s}\n",
+    ),
+    (
+        "apiVersion: meshcd.dev/v1alpha1\nkind: Fault\nmetadata: {name: chaos, namespace: shop}\n\
+         spec: {destination: {kind: Service, name: api}, abort: {percent: 10, httpStatus: 503}}\n",
+        "apiVersion: meshcd.dev/v1alpha1\nkind: Fault\nmetadata: {name: chaos, namespace: shop}\n\
+         spec: {destination: {kind: Service, name: api}, abort: {percent: 10, status: 503}}\n",
+    ),
+    (
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Retry\nmetadata: {name: retry, namespace: shop}\n\
+         spec: {source: {kind: ServiceAccount, name: web, namespace: shop}, \
+         destinations: [{kind: Service, name: api, namespace: shop}], \
+         retryPolicy: {retryOn: 5xx, perTryTimeout: 1s, numRetries: 3, retryBackoffBaseInterval: 10ms}}\n",
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Retry\nmetadata: {name: retry, namespace: shop}\n\
+         spec: {source: {kind: ServiceAccount, name: web, namespace: shop}, \
+         destinations: [{kind: Service, name: api, namespace: shop}], \
+         retryPolicy: {retryOn: 5xx, perTryTimeout: 1s, retries: 3, retryBackoffBaseInterval: 10ms}}\n",
+    ),
+    (
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: UpstreamTrafficSetting\n\
+         metadata: {name: limits, namespace: shop}\nspec: {host: api.shop.svc.cluster.local}\n",
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: UpstreamTrafficSetting\n\
+         metadata: {name: limits, namespace: shop}\nspec: {hostname: api.shop.svc.cluster.local}\n",
     ),
     (
         "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\

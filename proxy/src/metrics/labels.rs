@@ -69,6 +69,13 @@ pub(crate) struct DeniedLabels {
     pub(crate) protocol: &'static str,
 }
 
+/// A call a limit refused: the UpstreamTrafficSetting and the limit.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OverflowLabels {
+    pub(crate) setting: Arc<str>,
+    pub(crate) limit: &'static str,
+}
+
 /// An injected fault: the Fault (`namespace/name`) and what it did (`abort`, `delay`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct FaultLabels {

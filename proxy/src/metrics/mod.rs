@@ -1,5 +1,8 @@
 //! The proxy's Prometheus metrics, served as text on the admin listener's `/metrics`.
 //!
+//! Long because it is the one registry: every family is declared, registered with its help
+//! text and given its recording method here, beside the table that documents them.
+//!
 //! | metric | type | labels | meaning |
 //! | --- | --- | --- | --- |
 //! | `meshcd_proxy_requests_total` | counter | direction, source, destination, backend, route | HTTP requests handled |
@@ -15,6 +18,7 @@
 //! | `meshcd_proxy_retries_total` | counter | — | requests sent again: on another endpoint after a connection failure, or by a route rule's `retry` |
 //! | `meshcd_proxy_retry_budget_exhausted_total` | counter | — | retries not sent because the destination's retry budget was spent (the failed answer went to the caller) |
 //! | `meshcd_proxy_mirrored_requests_total` | counter | result (`sent`, `skipped`) | copies a route rule's RequestMirror made (`skipped`: a request with a body, not copied) |
+//! | `meshcd_proxy_overflows_total` | counter | setting (`namespace/name`), limit (`maxRequests`, `maxPendingRequests`) | calls an UpstreamTrafficSetting's limit refused at once with 503 |
 //! | `meshcd_proxy_faults_injected_total` | counter | fault (`namespace/name`), kind (`abort`, `delay`) | calls a Fault aborted or delayed (the aborted ones are also in the request metrics, with the status the caller got) |
 //! | `meshcd_proxy_endpoint_ejections_total` | counter | — | endpoints taken out of balancing after consecutive failures |
 //! | `meshcd_proxy_snapshot_reloads_total` | counter | result (`applied`, `rejected`) | snapshot file loads |
@@ -75,6 +79,7 @@ pub struct Metrics {
     pub retry_budget_exhausted: Counter,
     mirrored: Family<ResultLabel, Counter>,
     faults_injected: Family<FaultLabels, Counter>,
+    overflows: Family<OverflowLabels, Counter>,
     pub ejections: Counter,
     snapshot_reloads: Family<ResultLabel, Counter>,
     snapshot_info: Family<VersionLabel, Gauge>,
@@ -110,6 +115,7 @@ impl Metrics {
             retry_budget_exhausted: Counter::default(),
             mirrored: Family::default(),
             faults_injected: Family::default(),
+            overflows: Family::default(),
             ejections: Counter::default(),
             snapshot_reloads: Family::default(),
             snapshot_info: Family::default(),
@@ -200,6 +206,11 @@ impl Metrics {
             "faults_injected",
             "Calls a Fault aborted or delayed",
             self.faults_injected.clone(),
+        );
+        registry.register(
+            "overflows",
+            "Calls refused at once by an UpstreamTrafficSetting's limit",
+            self.overflows.clone(),
         );
         registry.register(
             "endpoint_ejections",
@@ -392,12 +403,19 @@ impl Metrics {
         self.mirrored.get_or_create(&ResultLabel { result }).inc();
     }
 
-    /// A Fault aborted or delayed a call (or both: counted once for each).
-    pub fn fault_injected(&self, fault: &Arc<str>, injected: crate::snapshot::fault::Injected) {
-        for (happened, kind) in [
-            (injected.delay.is_some(), "delay"),
-            (injected.abort.is_some(), "abort"),
-        ] {
+    /// An UpstreamTrafficSetting's `limit` refused a call.
+    pub fn overflowed(&self, setting: &Arc<str>, limit: &'static str) {
+        self.overflows
+            .get_or_create(&OverflowLabels {
+                setting: setting.clone(),
+                limit,
+            })
+            .inc();
+    }
+
+    /// A Fault delayed or aborted a call (or both: counted once for each).
+    pub fn fault_injected(&self, fault: &Arc<str>, (delayed, aborted): (bool, bool)) {
+        for (happened, kind) in [(delayed, "delay"), (aborted, "abort")] {
             if happened {
                 self.faults_injected
                     .get_or_create(&FaultLabels {

@@ -13,6 +13,7 @@ use http::{HeaderValue, Method, Request, Response, Uri};
 use http_body_util::Either;
 use hyper::body::Incoming;
 
+use super::call_policy::call;
 use super::error::ForwardError;
 use super::pool::Alpn;
 use super::select::{Decision, select};
@@ -24,10 +25,9 @@ use crate::http::hop::DESTINATION_HEADER;
 use crate::http::path;
 use crate::http::respond::{self, ResponseBody};
 use crate::http::upgrade;
-use crate::snapshot::fault::{Fault, Injected};
 use crate::snapshot::route_filters::Redirect;
 use crate::snapshot::routes::Rule;
-use crate::snapshot::{Backend, RetryPolicy, Service, Snapshot};
+use crate::snapshot::{Backend, CallPolicy, Service, Snapshot};
 use meshcd_support::error_chain;
 
 /// The service function of outbound HTTP connections.
@@ -98,33 +98,15 @@ async fn handle_on(
     }
     let metrics = &backend.metrics[route_index];
     metrics.request();
-    let (fault, retry) = snapshot.client_policy(service, backend);
-    let injected = inject(&outbound, fault).await;
-    let by_rule = rule.map(|(rule, _)| rule);
-    let response = match injected.abort {
-        Some(status) => aborted(status, backend),
-        None => match forward(
-            &outbound,
-            &snapshot,
-            backend,
-            port,
-            request,
-            (by_rule, retry),
-        )
-        .await
-        {
-            Ok(mut response) => {
-                if let Some((rule, chosen)) = rule {
-                    rule.modify_response(chosen, response.headers_mut());
-                }
-                response
-            }
-            Err(error) => {
-                tracing::info!(destination = %service.name, error = %meshcd_support::error_chain(&error), "outbound request failed");
-                error.into_response()
-            }
-        },
-    };
+    let (response, injected) = call(
+        &outbound,
+        &snapshot,
+        (service, backend),
+        port,
+        request,
+        rule,
+    )
+    .await;
     let elapsed = start.elapsed();
     metrics.response(response.status(), elapsed);
     let route = match (rule, &service.split, route_index) {
@@ -143,40 +125,6 @@ async fn handle_on(
     );
     response
 }
-
-/// The faults this call draws from `fault` (the backend's, else the called Service's),
-/// counted; a delay is served here.
-async fn inject(outbound: &Outbound, fault: Option<&Fault>) -> Injected {
-    let Some(fault) = fault else {
-        return Injected::default();
-    };
-    let injected = fault.draw();
-    outbound.metrics.fault_injected(&fault.name, injected);
-    if let Some(delay) = injected.delay {
-        tokio::time::sleep(delay).await;
-    }
-    injected
-}
-
-/// The answer to a call a Fault aborts: never sent, and said so, so that nobody chases
-/// the status in the backend's logs.
-#[cold]
-fn aborted(status: http::StatusCode, backend: &Backend) -> Response<ResponseBody> {
-    let mut response = respond::text(
-        status,
-        format!(
-            "fault injected by meshcd: call to {} aborted",
-            backend.service
-        ),
-    );
-    response
-        .headers_mut()
-        .insert(&FAULT_HEADER, HeaderValue::from_static("abort"));
-    response
-}
-
-/// Marks a response a Fault made.
-static FAULT_HEADER: http::HeaderName = http::HeaderName::from_static("x-meshcd-fault");
 
 /// The proxy's answer for a route rule that redirects, with the rule's response headers,
 /// access-logged.
@@ -236,16 +184,21 @@ fn refused(
 
 /// Forwards `request` to `backend`, within the request timeout: the route rule's when it
 /// sets one (`0s`: none), else the Mesh's. A rule's per-attempt timeout and retries apply
-/// inside it; without them, an OSM Retry policy's (`client_retry`).
-async fn forward(
+/// inside it; without them, an OSM Retry policy's. An UpstreamTrafficSetting's
+/// `connectTimeout` replaces the Mesh's.
+pub(super) async fn forward(
     outbound: &Outbound,
     snapshot: &Snapshot,
     backend: &Backend,
     port: u16,
     mut request: Request<Incoming>,
-    (rule, client_retry): (Option<&Rule>, Option<&RetryPolicy>),
+    (rule, policy): (Option<&Rule>, CallPolicy<'_>),
 ) -> Result<Response<ResponseBody>, ForwardError> {
-    let connect_timeout = snapshot.connect_timeout(outbound.connect_timeout);
+    let client_retry = policy.retry;
+    let connect_timeout = policy
+        .limits
+        .and_then(|limits| limits.connect_timeout)
+        .unwrap_or_else(|| snapshot.connect_timeout(outbound.connect_timeout));
     let request_timeout = match rule.and_then(|rule| rule.request_timeout) {
         Some(timeout) if timeout.is_zero() => None,
         Some(timeout) => Some(timeout),

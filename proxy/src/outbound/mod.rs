@@ -16,7 +16,9 @@
 //! - `tcp`: the same for TCP service ports, per connection.
 
 pub mod balance;
+mod breaker;
 pub mod budget;
+mod call_policy;
 mod error;
 mod http;
 pub mod listener;
@@ -50,6 +52,8 @@ pub struct Outbound {
     pub on_demand: Option<Arc<on_demand::OnDemand>>,
     /// How many retries each destination may still take.
     pub budgets: budget::RetryBudgets,
+    /// The calls in flight to each destination with limits.
+    pub breakers: breaker::Breakers,
 }
 
 impl Outbound {

@@ -8,6 +8,7 @@
 mod compile;
 pub mod fault;
 mod hosts;
+pub mod limits;
 mod load;
 mod matcher;
 mod retry_policy;
@@ -68,6 +69,16 @@ pub struct Snapshot {
 pub struct ClientPolicy {
     pub fault: Option<fault::Fault>,
     pub retry: Option<RetryPolicy>,
+    pub limits: Option<limits::Limits>,
+}
+
+/// The policies one call gets, each from the backend's own policy, else the called
+/// Service's.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CallPolicy<'s> {
+    pub fault: Option<&'s fault::Fault>,
+    pub retry: Option<&'s RetryPolicy>,
+    pub limits: Option<&'s limits::Limits>,
 }
 
 #[derive(Debug)]
@@ -187,26 +198,26 @@ pub struct Destination {
 }
 
 impl Snapshot {
-    /// The Fault and the Retry policy on a call to `service` whose backend is `backend`:
-    /// each the backend's own, else the called Service's.
-    pub fn client_policy(
-        &self,
-        service: &Service,
-        backend: &Backend,
-    ) -> (Option<&fault::Fault>, Option<&RetryPolicy>) {
+    /// The policies on a call to `service` whose backend is `backend`.
+    pub fn client_policy(&self, service: &Service, backend: &Backend) -> CallPolicy<'_> {
         // A mesh without client policies looks nothing up.
         if self.client_policies.is_empty() {
-            return (None, None);
+            return CallPolicy::default();
         }
         let own = self.client_policies.get(&backend.service);
         let called = self.client_policies.get(&service.name);
-        let fault = own
-            .and_then(|p| p.fault.as_ref())
-            .or_else(|| called.and_then(|p| p.fault.as_ref()));
-        let retry = own
-            .and_then(|p| p.retry.as_ref())
-            .or_else(|| called.and_then(|p| p.retry.as_ref()));
-        (fault, retry)
+        fn pick<'s, T>(
+            own: Option<&'s ClientPolicy>,
+            called: Option<&'s ClientPolicy>,
+            field: fn(&ClientPolicy) -> Option<&T>,
+        ) -> Option<&'s T> {
+            own.and_then(field).or_else(|| called.and_then(field))
+        }
+        CallPolicy {
+            fault: pick(own, called, |p| p.fault.as_ref()),
+            retry: pick(own, called, |p| p.retry.as_ref()),
+            limits: pick(own, called, |p| p.limits.as_ref()),
+        }
     }
 
     /// The service a host (already lower case, without trailing dot) names.

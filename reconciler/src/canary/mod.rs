@@ -11,3 +11,4 @@ pub mod push;
 pub mod rollout;
 pub mod signing;
 pub mod writeback;
+mod yaml_edit;

@@ -1,5 +1,6 @@
 //! What one caller's proxy does to its own calls, per destination Service: the Faults
-//! that name its identity or every caller, and the OSM Retry policies of its identity.
+//! that name its identity or every caller, the OSM Retry policies of its identity, and the
+//! UpstreamTrafficSettings' limits (every caller's).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -29,6 +30,16 @@ pub fn client_policies(config: &Config, caller: &Identity) -> Vec<proto::ClientP
             entry(&mut policies, &fault.namespace, &fault.destination).fault =
                 Some(fault_message(fault));
         }
+    }
+    // An UpstreamTrafficSetting binds every caller.
+    for setting in config.upstream_settings.iter().map(|s| &s.value) {
+        entry(&mut policies, &setting.namespace, &setting.destination).limits =
+            Some(proto::Limits {
+                name: format!("{}/{}", setting.namespace, setting.name),
+                max_requests: setting.max_requests,
+                max_pending_requests: setting.max_pending_requests,
+                connect_timeout_ms: setting.connect_timeout.map_or(0, millis),
+            });
     }
     for retry in config.retries.iter().map(|retry| &retry.value) {
         if &retry.source != caller {
@@ -124,6 +135,7 @@ spec:
                     delay_ms: 200,
                 }),
                 retry: None,
+                limits: None,
             }]
         );
         assert!(client_policies(&config, &identity("batch")).is_empty());

@@ -4,6 +4,7 @@ use super::MeshChange;
 use crate::model::{Mesh, MtlsMode, PathNormalization, TrafficPolicy};
 use crate::validate::convert::units::format_duration;
 
+/// Long because it is a table: one row per setting, with the risk of its new value.
 pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
     let policy = |policy: TrafficPolicy| match policy {
         TrafficPolicy::Deny => "deny",

@@ -6,7 +6,7 @@ mod policies;
 mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
-pub use policies::{Abort, Delay, Fault, RetryPolicy};
+pub use policies::{Abort, Delay, Fault, RetryPolicy, UpstreamTrafficSetting};
 pub use routes::*;
 
 use std::collections::BTreeSet;
@@ -47,6 +47,8 @@ pub struct Config {
     pub faults: Vec<Located<Fault>>,
     /// OSM Retry policies.
     pub retries: Vec<Located<RetryPolicy>>,
+    /// OSM UpstreamTrafficSettings.
+    pub upstream_settings: Vec<Located<UpstreamTrafficSetting>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

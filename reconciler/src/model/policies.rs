@@ -60,3 +60,19 @@ pub struct RetryPolicy {
     /// `retryBackoffBaseInterval`: the first wait, doubling up to ten times it.
     pub backoff: Duration,
 }
+
+/// An OSM `policy.openservicemesh.io/v1alpha1` UpstreamTrafficSetting: limits every
+/// caller's proxy keeps on its calls to one Service (circuit breakers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamTrafficSetting {
+    pub name: String,
+    pub namespace: String,
+    /// The Service (`spec.host`), in `namespace`.
+    pub destination: String,
+    /// `connectionSettings.http.maxRequests`: calls in flight from one proxy.
+    pub max_requests: Option<u32>,
+    /// `connectionSettings.http.maxPendingRequests`: calls waiting for one of those.
+    pub max_pending_requests: Option<u32>,
+    /// `connectionSettings.tcp.connectTimeout`.
+    pub connect_timeout: Option<Duration>,
+}

@@ -114,7 +114,7 @@ fn classify<'a>(
             matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
         }
         ("meshcd.dev", "Mesh" | "Canary" | "Fault") => version == "v1alpha1",
-        ("policy.openservicemesh.io", "Retry") => version == "v1alpha1",
+        ("policy.openservicemesh.io", "Retry" | "UpstreamTrafficSetting") => version == "v1alpha1",
         (GATEWAY_GROUP, "HTTPRoute" | "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
         (GATEWAY_GROUP, "GRPCRoute") => version == "v1",
         _ => false,
@@ -193,7 +193,10 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
             )
             | ("split.smi-spec.io", "TrafficSplit")
             | ("meshcd.dev", "Mesh" | "Canary" | "Fault")
-            | ("policy.openservicemesh.io", "Retry")
+            | (
+                "policy.openservicemesh.io",
+                "Retry" | "UpstreamTrafficSetting"
+            )
             | (GATEWAY_GROUP, "HTTPRoute" | "GRPCRoute" | "ReferenceGrant")
     )
 }
@@ -262,6 +265,9 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
             }
             Converted::Fault(value) => config.faults.push(Located { origin, value }),
             Converted::Retry(value) => config.retries.push(Located { origin, value }),
+            Converted::UpstreamTrafficSetting(value) => {
+                config.upstream_settings.push(Located { origin, value })
+            }
         }
     }
     config.canaries = canaries

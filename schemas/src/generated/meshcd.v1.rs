@@ -35,6 +35,26 @@ pub struct ClientPolicy {
     /// Unset: none, unless a route rule retries (an OSM Retry naming this identity).
     #[prost(message, optional, tag = "4")]
     pub retry: ::core::option::Option<RetryPolicy>,
+    /// Unset: no limits (an UpstreamTrafficSetting's connectionSettings).
+    #[prost(message, optional, tag = "5")]
+    pub limits: ::core::option::Option<Limits>,
+}
+/// Circuit breakers on this proxy's calls to one Service: over them, a call is answered 503
+/// at once, saying which limit.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Limits {
+    /// `namespace/name` of the UpstreamTrafficSetting.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// Calls in flight; absent: no limit.
+    #[prost(uint32, optional, tag = "2")]
+    pub max_requests: ::core::option::Option<u32>,
+    /// Calls that may wait for a free slot when `max_requests` are in flight; absent: none.
+    #[prost(uint32, optional, tag = "3")]
+    pub max_pending_requests: ::core::option::Option<u32>,
+    /// Connecting to an endpoint; zero: the mesh's.
+    #[prost(uint64, tag = "4")]
+    pub connect_timeout_ms: u64,
 }
 /// Faults injected by the calling proxy (a meshcd.dev Fault): a share of the calls is
 /// answered with `abort_status` without being sent; a share is held `delay_ms` first.

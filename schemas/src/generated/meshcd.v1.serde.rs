@@ -618,6 +618,9 @@ impl serde::Serialize for ClientPolicy {
         if self.retry.is_some() {
             len += 1;
         }
+        if self.limits.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.ClientPolicy", len)?;
         if !self.namespace.is_empty() {
             struct_ser.serialize_field("namespace", &self.namespace)?;
@@ -630,6 +633,9 @@ impl serde::Serialize for ClientPolicy {
         }
         if let Some(v) = self.retry.as_ref() {
             struct_ser.serialize_field("retry", v)?;
+        }
+        if let Some(v) = self.limits.as_ref() {
+            struct_ser.serialize_field("limits", v)?;
         }
         struct_ser.end()
     }
@@ -645,6 +651,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
             "service",
             "fault",
             "retry",
+            "limits",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -653,6 +660,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
             Service,
             Fault,
             Retry,
+            Limits,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -678,6 +686,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
                             "service" => Ok(GeneratedField::Service),
                             "fault" => Ok(GeneratedField::Fault),
                             "retry" => Ok(GeneratedField::Retry),
+                            "limits" => Ok(GeneratedField::Limits),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -701,6 +710,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
                 let mut service__ = None;
                 let mut fault__ = None;
                 let mut retry__ = None;
+                let mut limits__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Namespace => {
@@ -727,6 +737,12 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
                             }
                             retry__ = map_.next_value()?;
                         }
+                        GeneratedField::Limits => {
+                            if limits__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("limits"));
+                            }
+                            limits__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(ClientPolicy {
@@ -734,6 +750,7 @@ impl<'de> serde::Deserialize<'de> for ClientPolicy {
                     service: service__.unwrap_or_default(),
                     fault: fault__,
                     retry: retry__,
+                    limits: limits__,
                 })
             }
         }
@@ -2280,6 +2297,159 @@ impl<'de> serde::Deserialize<'de> for InboundRule {
             }
         }
         deserializer.deserialize_struct("meshcd.v1.InboundRule", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Limits {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if self.max_requests.is_some() {
+            len += 1;
+        }
+        if self.max_pending_requests.is_some() {
+            len += 1;
+        }
+        if self.connect_timeout_ms != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Limits", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if let Some(v) = self.max_requests.as_ref() {
+            struct_ser.serialize_field("maxRequests", v)?;
+        }
+        if let Some(v) = self.max_pending_requests.as_ref() {
+            struct_ser.serialize_field("maxPendingRequests", v)?;
+        }
+        if self.connect_timeout_ms != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("connectTimeoutMs", ToString::to_string(&self.connect_timeout_ms).as_str())?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Limits {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "max_requests",
+            "maxRequests",
+            "max_pending_requests",
+            "maxPendingRequests",
+            "connect_timeout_ms",
+            "connectTimeoutMs",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            MaxRequests,
+            MaxPendingRequests,
+            ConnectTimeoutMs,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "maxRequests" | "max_requests" => Ok(GeneratedField::MaxRequests),
+                            "maxPendingRequests" | "max_pending_requests" => Ok(GeneratedField::MaxPendingRequests),
+                            "connectTimeoutMs" | "connect_timeout_ms" => Ok(GeneratedField::ConnectTimeoutMs),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Limits;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Limits")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Limits, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut max_requests__ = None;
+                let mut max_pending_requests__ = None;
+                let mut connect_timeout_ms__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::MaxRequests => {
+                            if max_requests__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxRequests"));
+                            }
+                            max_requests__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::MaxPendingRequests => {
+                            if max_pending_requests__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxPendingRequests"));
+                            }
+                            max_pending_requests__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::ConnectTimeoutMs => {
+                            if connect_timeout_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("connectTimeoutMs"));
+                            }
+                            connect_timeout_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(Limits {
+                    name: name__.unwrap_or_default(),
+                    max_requests: max_requests__,
+                    max_pending_requests: max_pending_requests__,
+                    connect_timeout_ms: connect_timeout_ms__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Limits", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for Lookup {

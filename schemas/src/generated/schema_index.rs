@@ -13,6 +13,7 @@ pub(crate) const CONFIG_KINDS: &[(&str, &str)] = &[
     ("meshcd.dev/v1alpha1", "Fault"),
     ("meshcd.dev/v1alpha1", "Mesh"),
     ("policy.openservicemesh.io/v1alpha1", "Retry"),
+    ("policy.openservicemesh.io/v1alpha1", "UpstreamTrafficSetting"),
     ("specs.smi-spec.io/v1alpha1", "HTTPRouteGroup"),
     ("specs.smi-spec.io/v1alpha1", "TCPRoute"),
     ("specs.smi-spec.io/v1alpha2", "HTTPRouteGroup"),
@@ -66,6 +67,9 @@ pub(crate) fn json_schema(api_version: &str, kind: &str) -> Option<&'static str>
         }
         ("policy.openservicemesh.io/v1alpha1", "Retry") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/policy.openservicemesh.io/v1alpha1/Retry.json"))
+        }
+        ("policy.openservicemesh.io/v1alpha1", "UpstreamTrafficSetting") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/policy.openservicemesh.io/v1alpha1/UpstreamTrafficSetting.json"))
         }
         ("specs.smi-spec.io/v1alpha1", "HTTPRouteGroup") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/specs.smi-spec.io/v1alpha1/HTTPRouteGroup.json"))
@@ -134,6 +138,10 @@ pub(crate) const CRDS: &[(&str, &str)] = &[
     (
         "policy.openservicemesh.io_retries.yaml",
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/policy.openservicemesh.io_retries.yaml")),
+    ),
+    (
+        "policy.openservicemesh.io_upstreamtrafficsettings.yaml",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/policy.openservicemesh.io_upstreamtrafficsettings.yaml")),
     ),
     (
         "specs.smi-spec.io_httproutegroups.yaml",

@@ -115,6 +115,7 @@ pub fn compile(
                 .map(super::fault::Fault::try_from)
                 .transpose()?,
             retry: policy.retry.map(super::RetryPolicy::compile),
+            limits: policy.limits.map(super::limits::Limits::from),
         };
         client_policies.insert(service, compiled);
     }

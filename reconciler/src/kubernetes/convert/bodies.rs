@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::{ConversionError, Kind, check_version, lossy};
 use crate::model::{
     Canary, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RetryPolicy, RouteKind,
-    TrafficPolicy, TrafficSplit, TrafficTarget,
+    TrafficPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 use crate::validate::convert::units::format_duration;
 
@@ -225,6 +225,36 @@ pub fn retry(retry: &RetryPolicy, version: &str) -> Result<Value, ConversionErro
                 "numRetries": retry.attempts,
                 "retryBackoffBaseInterval": format_duration(retry.backoff),
             },
+        }
+    }))
+}
+
+pub fn upstream_traffic_setting(
+    setting: &UpstreamTrafficSetting,
+    version: &str,
+) -> Result<Value, ConversionError> {
+    check_version(Kind::UpstreamTrafficSetting, version)?;
+    let mut http = serde_json::Map::new();
+    if let Some(max) = setting.max_requests {
+        http.insert("maxRequests".into(), json!(max));
+    }
+    if let Some(max) = setting.max_pending_requests {
+        http.insert("maxPendingRequests".into(), json!(max));
+    }
+    let mut connection = serde_json::Map::new();
+    if !http.is_empty() {
+        connection.insert("http".into(), Value::Object(http));
+    }
+    if let Some(timeout) = setting.connect_timeout {
+        connection.insert(
+            "tcp".into(),
+            json!({ "connectTimeout": format_duration(timeout) }),
+        );
+    }
+    Ok(json!({
+        "spec": {
+            "host": format!("{}.{}.svc.cluster.local", setting.destination, setting.namespace),
+            "connectionSettings": connection,
         }
     }))
 }

@@ -34,12 +34,13 @@ pub enum Kind {
     Canary,
     Fault,
     Retry,
+    UpstreamTrafficSetting,
 }
 
 impl Kind {
     /// In apply order: routes before the targets and splits that name them, grants before
     /// the Gateway API routes they let refer across namespaces.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Mesh,
         Kind::HttpRouteGroup,
         Kind::TcpRoute,
@@ -52,6 +53,7 @@ impl Kind {
         Kind::Canary,
         Kind::Fault,
         Kind::Retry,
+        Kind::UpstreamTrafficSetting,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,13 +70,14 @@ impl Kind {
             Kind::Canary => "Canary",
             Kind::Fault => "Fault",
             Kind::Retry => "Retry",
+            Kind::UpstreamTrafficSetting => "UpstreamTrafficSetting",
         }
     }
 
     pub fn group(self) -> &'static str {
         match self {
             Kind::Mesh | Kind::Canary | Kind::Fault => "meshcd.dev",
-            Kind::Retry => "policy.openservicemesh.io",
+            Kind::Retry | Kind::UpstreamTrafficSetting => "policy.openservicemesh.io",
             Kind::HttpRouteGroup | Kind::TcpRoute | Kind::UdpRoute => "specs.smi-spec.io",
             Kind::TrafficTarget => "access.smi-spec.io",
             Kind::TrafficSplit => "split.smi-spec.io",
@@ -96,6 +99,7 @@ impl Kind {
             Kind::Canary => "canaries",
             Kind::Fault => "faults",
             Kind::Retry => "retries",
+            Kind::UpstreamTrafficSetting => "upstreamtrafficsettings",
         }
     }
 
@@ -106,7 +110,11 @@ impl Kind {
     /// The versions meshcd can write, oldest first.
     pub fn versions(self) -> &'static [&'static str] {
         match self {
-            Kind::Mesh | Kind::Canary | Kind::Fault | Kind::Retry => &["v1alpha1"],
+            Kind::Mesh
+            | Kind::Canary
+            | Kind::Fault
+            | Kind::Retry
+            | Kind::UpstreamTrafficSetting => &["v1alpha1"],
             Kind::HttpRouteGroup | Kind::TcpRoute => {
                 &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]
             }
@@ -198,6 +206,8 @@ impl Plan {
 }
 
 /// Converts the whole config for the versions in `served` (kind → the version to write).
+///
+/// Long because it is a list: one loop per kind, in apply order.
 /// `weights`: what running canaries hold; while a rollout runs they replace the split's
 /// (or route's) weights from Git (design §6), so drift correction never fights the
 /// canary controller.
@@ -278,6 +288,13 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &WeightOv
         add(
             key(Kind::Retry, &value.namespace, &value.name),
             &|version| retry(value, version),
+        );
+    }
+    for setting in &config.upstream_settings {
+        let value = &setting.value;
+        add(
+            key(Kind::UpstreamTrafficSetting, &value.namespace, &value.name),
+            &|version| upstream_traffic_setting(value, version),
         );
     }
     for fault_object in &config.faults {

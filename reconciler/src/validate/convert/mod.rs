@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::report::{Object, Reporter};
 use crate::model::{
     Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy, TrafficSplit,
-    TrafficTarget,
+    TrafficTarget, UpstreamTrafficSetting,
 };
 
 pub(super) use gateway::is_service;
@@ -40,6 +40,7 @@ pub enum Converted {
     ReferenceGrant(ReferenceGrant),
     Fault(Fault),
     Retry(RetryPolicy),
+    UpstreamTrafficSetting(UpstreamTrafficSetting),
 }
 
 /// `None` when the document had errors (already reported).
@@ -54,6 +55,9 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "Canary" => meshcd::canary(object, reporter).map(Converted::Canary),
         "Fault" => meshcd::fault(object, reporter).map(Converted::Fault),
         "Retry" => osm::retry(object, reporter).map(Converted::Retry),
+        "UpstreamTrafficSetting" => {
+            osm::upstream_traffic_setting(object, reporter).map(Converted::UpstreamTrafficSetting)
+        }
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
         "HTTPRouteGroup" => {
             specs::http_route_group(object, reporter).map(Converted::HttpRouteGroup)

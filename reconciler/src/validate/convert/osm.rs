@@ -1,10 +1,11 @@
-//! OSM's policy kinds (`policy.openservicemesh.io/v1alpha1`) → model: Retry.
+//! OSM's policy kinds (`policy.openservicemesh.io/v1alpha1`) → model: Retry and
+//! UpstreamTrafficSetting.
 
 use serde_json::Value;
 
 use super::units::parse_duration;
 use super::{array, string};
-use crate::model::{Identity, RetryPolicy};
+use crate::model::{Identity, RetryPolicy, UpstreamTrafficSetting};
 use crate::validate::report::{Object, Reporter};
 
 /// What each `retryOn` word retries: statuses, and whether failed connections and
@@ -20,6 +21,30 @@ fn retry_on(word: &str) -> Option<(Vec<u16>, bool)> {
             (vec![code], false)
         }
     })
+}
+
+/// `retryOn` read: the statuses retried, and whether connections too.
+fn retry_conditions(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<(Vec<u16>, bool)> {
+    let (mut codes, mut connection_failures) = (Vec::new(), false);
+    let mut valid = true;
+    let words = string(&object.value, "/spec/retryPolicy/retryOn").unwrap_or_default();
+    for word in words.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        match retry_on(word) {
+            Some((statuses, connections)) => {
+                codes.extend(statuses);
+                connection_failures |= connections;
+            }
+            None => {
+                reporter
+                    .error(object, "/spec/retryPolicy/retryOn", format!("retryOn {word:?} is not a retry condition meshcd knows"))
+                    .hint("comma-separated: 5xx, gateway-error, reset, connect-failure, retriable-4xx, or status codes such as 503");
+                valid = false;
+            }
+        }
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    valid.then_some((codes, connection_failures))
 }
 
 pub fn retry(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<RetryPolicy> {
@@ -56,24 +81,7 @@ pub fn retry(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<RetryPo
             destination["name"].as_str().unwrap_or_default().to_string(),
         ));
     }
-    let (mut codes, mut connection_failures) = (Vec::new(), false);
-    let words = string(value, "/spec/retryPolicy/retryOn").unwrap_or_default();
-    for word in words.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        match retry_on(word) {
-            Some((statuses, connections)) => {
-                codes.extend(statuses);
-                connection_failures |= connections;
-            }
-            None => {
-                reporter
-                    .error(object, "/spec/retryPolicy/retryOn", format!("retryOn {word:?} is not a retry condition meshcd knows"))
-                    .hint("comma-separated: 5xx, gateway-error, reset, connect-failure, retriable-4xx, or status codes such as 503");
-                valid = false;
-            }
-        }
-    }
-    codes.sort_unstable();
-    codes.dedup();
+    let (codes, connection_failures) = retry_conditions(object, reporter)?;
     let mut duration =
         |pointer: &str| match string(value, pointer).map(|text| parse_duration(&text)) {
             Some(Ok(duration)) => Some(duration),
@@ -116,6 +124,87 @@ pub fn retry(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<RetryPo
         per_try_timeout,
         backoff,
     })
+}
+
+/// The fields of an UpstreamTrafficSetting meshcd does not implement yet: refused by name
+/// rather than ignored, so that nobody believes a limit holds that does not.
+const NOT_YET: &[&str] = &[
+    "/spec/connectionSettings/tcp/maxConnections",
+    "/spec/connectionSettings/http/maxRequestsPerConnection",
+    "/spec/connectionSettings/http/maxRetries",
+    "/spec/rateLimit",
+    "/spec/httpRoutes",
+];
+
+pub fn upstream_traffic_setting(
+    object: &Object<'_>,
+    reporter: &mut Reporter<'_>,
+) -> Option<UpstreamTrafficSetting> {
+    let value = &object.value;
+    let namespace = object.id.namespace.clone().unwrap_or_default();
+    let mut valid = true;
+    for pointer in NOT_YET {
+        if value.pointer(pointer).is_some() {
+            reporter
+                .error(object, pointer, format!("{} is not implemented by meshcd yet", pointer.trim_start_matches("/spec/").replace('/', ".")))
+                .hint("meshcd keeps maxRequests, maxPendingRequests and connectTimeout; the Mesh's retryBudget caps retries");
+            valid = false;
+        }
+    }
+    let host = string(value, "/spec/host").unwrap_or_default();
+    let destination = service_of_host(&host, &namespace);
+    if destination.is_none() {
+        reporter
+            .error(object, "/spec/host", format!("host {host:?} is not a Service of namespace {namespace:?}"))
+            .hint(format!("`api`, `api.{namespace}` or `api.{namespace}.svc.cluster.local`: an UpstreamTrafficSetting lives beside its Service"));
+        valid = false;
+    }
+    let limit = |pointer: &str| {
+        value
+            .pointer(pointer)
+            .and_then(Value::as_u64)
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+    };
+    let max_requests = limit("/spec/connectionSettings/http/maxRequests");
+    let max_pending_requests = limit("/spec/connectionSettings/http/maxPendingRequests");
+    let connect_timeout = match string(value, "/spec/connectionSettings/tcp/connectTimeout")
+        .map(|text| parse_duration(&text))
+    {
+        Some(Ok(duration)) => Some(duration),
+        Some(Err(message)) => {
+            reporter
+                .error(
+                    object,
+                    "/spec/connectionSettings/tcp/connectTimeout",
+                    message,
+                )
+                .hint("durations look like 500ms, 1s or 1m30s");
+            return None;
+        }
+        None => None,
+    };
+    Some(UpstreamTrafficSetting {
+        name: object.id.name.clone(),
+        destination: destination?,
+        namespace,
+        max_requests,
+        max_pending_requests,
+        connect_timeout,
+    })
+    .filter(|_| valid)
+}
+
+/// The Service a `host` names in `namespace`: `api`, `api.<namespace>`,
+/// `api.<namespace>.svc` or `api.<namespace>.svc.<cluster domain>`.
+fn service_of_host(host: &str, namespace: &str) -> Option<String> {
+    let mut labels = host.trim_end_matches('.').split('.');
+    let service = labels.next().filter(|s| !s.is_empty())?;
+    match (labels.next(), labels.next()) {
+        (None, _) => Some(service.to_string()),
+        (Some(ns), None) if ns == namespace => Some(service.to_string()),
+        (Some(ns), Some("svc")) if ns == namespace => Some(service.to_string()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -187,5 +276,64 @@ spec:
                 "{expected:?} not in {found:#?}"
             );
         }
+    }
+
+    fn setting(host: &str, extra: &str) -> String {
+        format!(
+            "apiVersion: v1
+kind: Namespace
+metadata: {{name: shop}}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {{name: api-limits, namespace: shop}}
+spec:
+  host: {host}
+  connectionSettings:
+    tcp: {{connectTimeout: 250ms}}
+    http: {{maxRequests: 100, maxPendingRequests: 10}}
+{extra}"
+        )
+    }
+
+    #[test]
+    fn an_upstream_traffic_setting_names_a_service_of_its_namespace() {
+        for host in [
+            "api",
+            "api.shop",
+            "api.shop.svc",
+            "api.shop.svc.cluster.local",
+        ] {
+            let config = config(&setting(host, ""));
+            let setting = &config.upstream_settings[0].value;
+            assert_eq!(setting.destination, "api", "{host}");
+            assert_eq!(setting.max_requests, Some(100));
+            assert_eq!(setting.max_pending_requests, Some(10));
+            assert_eq!(
+                setting.connect_timeout,
+                Some(std::time::Duration::from_millis(250))
+            );
+        }
+        let found = diagnostics(&setting("api.other.svc.cluster.local", ""));
+        assert!(
+            found.iter().any(|d| d.starts_with(
+                "9: host \"api.other.svc.cluster.local\" is not a Service of namespace \"shop\""
+            )),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn what_meshcd_does_not_enforce_yet_is_refused_by_name() {
+        let found = diagnostics(&setting(
+            "api",
+            "  rateLimit:\n    local:\n      http: {requests: 10, unit: second}\n",
+        ));
+        assert!(
+            found
+                .iter()
+                .any(|d| d.starts_with("13: rateLimit is not implemented by meshcd yet")),
+            "{found:#?}"
+        );
     }
 }

@@ -131,6 +131,9 @@ fn split_target(
 
 /// The indexes of the route rules the Canary drives, when the route can be driven (else
 /// reported).
+///
+/// Long because each way a route cannot be driven gets its own diagnostic, pointing at
+/// the field to fix.
 fn route_target(
     object: &Object<'_>,
     canary: &Canary,
@@ -220,9 +223,22 @@ fn route_target(
         }
         (None, Some(_)) => {}
     }
+    weights_written(route_object, route, &rules, canary, reporter).then_some(rules)
+}
+
+/// Whether the driven backendRefs write their weights, where the outcome is committed
+/// (each that does not is reported at its line of the route).
+fn weights_written(
+    route_object: &Object<'_>,
+    route: &HttpRoute,
+    rules: &[usize],
+    canary: &Canary,
+    reporter: &mut Reporter<'_>,
+) -> bool {
     let value = route_object.document.value();
+    let backends = [canary.stable.as_str(), canary.canary.as_str()];
     let mut written = true;
-    for &rule in &rules {
+    for &rule in rules {
         for (position, backend) in route.rules[rule].backends.iter().enumerate() {
             let pointer = format!("/spec/rules/{rule}/backendRefs/{position}");
             if backend.namespace == route.namespace
@@ -243,7 +259,7 @@ fn route_target(
             }
         }
     }
-    written.then_some(rules)
+    written
 }
 
 /// A Canary judges one Service's traffic: the route must be bound to one Service of its

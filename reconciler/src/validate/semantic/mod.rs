@@ -12,6 +12,7 @@ use crate::model::{GatewayRouteKind, HttpRoute, HttpRouteGroup, ReferenceGrant, 
 
 mod access;
 mod canaries;
+mod policies;
 mod regex;
 mod routes;
 mod splits;
@@ -70,11 +71,7 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
     let mut regexes = RegexChecks::default();
     let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
     let mut driven = Driven::default();
-    let mut faulted: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
-    let mut retried: BTreeMap<(crate::model::Identity, Key), &Object<'_>> = BTreeMap::new();
-    let faults_allowed = objects
-        .iter()
-        .any(|(_, converted)| matches!(converted, Converted::Mesh(mesh) if mesh.fault_injection));
+    let mut policies = policies::Policies::new(objects);
     for (object, converted) in objects {
         if let Some(namespace) = &object.id.namespace
             && !index.namespaces.contains(namespace)
@@ -114,60 +111,7 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
             }
             Converted::Canary(draft) => canary(object, draft, &index, &mut driven, reporter),
             Converted::HttpRoute(route) => routes::http_route(object, route, &index, reporter),
-            Converted::Fault(_) if !faults_allowed => {
-                reporter
-                    .error(object, "/kind", "fault injection is not allowed in this mesh: the Fault would break calls on purpose")
-                    .hint("if that is meant (a test or staging mesh), set `faultInjection: allowed` in the Mesh's spec");
-            }
-            Converted::Retry(retry) => {
-                for (index, destination) in retry.destinations.iter().enumerate() {
-                    let key = (retry.source.clone(), destination.clone());
-                    if let Some(first) = retried.get(&key) {
-                        let origin = reporter.origin(first.document);
-                        reporter
-                            .error(
-                                object,
-                                &format!("/spec/destinations/{index}"),
-                                format!(
-                                    "{}/{}'s calls to {}/{} already follow Retry {} ({}:{})",
-                                    retry.source.namespace,
-                                    retry.source.service_account,
-                                    destination.0,
-                                    destination.1,
-                                    first.id.name,
-                                    origin.file.display(),
-                                    origin.line
-                                ),
-                            )
-                            .hint("one Retry per source and destination");
-                    } else {
-                        retried.insert(key, object);
-                    }
-                }
-            }
-            Converted::Fault(fault) => {
-                let destination = (fault.namespace.clone(), fault.destination.clone());
-                if let Some(first) = faulted.get(&destination) {
-                    let origin = reporter.origin(first.document);
-                    reporter
-                        .error(
-                            object,
-                            "/spec/destination/name",
-                            format!(
-                                "Service {}/{} already has Fault {} ({}:{})",
-                                fault.namespace,
-                                fault.destination,
-                                first.id.name,
-                                origin.file.display(),
-                                origin.line
-                            ),
-                        )
-                        .hint("one Fault per Service: merge their aborts and delays into one");
-                } else {
-                    faulted.insert(destination, object);
-                }
-            }
-            _ => {}
+            converted => policies.check(object, converted, reporter),
         }
     }
 }

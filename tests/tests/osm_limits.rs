@@ -1,0 +1,82 @@
+//! OSM UpstreamTrafficSetting circuit breakers end to end (issue 19): `maxRequests` and
+//! `maxPendingRequests` committed to Git; a burst from the caller's proxy gets its excess
+//! answered 503 at once, the rest served, and the app never more than the limit at a time.
+
+use std::time::{Duration, Instant};
+
+use meshcd_e2e::LocalMesh;
+use meshcd_e2e::config_repo::{CANARY_ROLLOUT, CANARY_SPLIT};
+use meshcd_e2e::prometheus::sum;
+
+const CANARY: &str = "osm-canary-deployment-sample-app";
+const API: &str = "http://api.osm-canary-deployment-sample-app";
+
+const LIMITS: &str = "apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {name: api-limits, namespace: osm-canary-deployment-sample-app}
+spec:
+  host: api.osm-canary-deployment-sample-app.svc.cluster.local
+  connectionSettings:
+    http: {maxRequests: 5, maxPendingRequests: 5}
+";
+
+#[tokio::test]
+async fn a_burst_over_the_limits_gets_its_excess_refused_at_once() -> anyhow::Result<()> {
+    let mesh = LocalMesh::start(&[CANARY_SPLIT, CANARY_ROLLOUT]).await?;
+    let frontend = mesh.workload(CANARY, "frontend", &["frontend"]).await?;
+    let _api = mesh.workload(CANARY, "api", &["api-v1", "api"]).await?;
+    mesh.await_in_sync(2).await?;
+    let revision = mesh.repo.commit_file("limits.yaml", LIMITS).await?;
+    mesh.reconciler.await_in_sync(&revision, 2).await?;
+
+    // 30 calls at once, each held 600 ms by the app.
+    let client = frontend.proxy.client();
+    let calls = (0..30).map(|_| {
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let response = client.get(&format!("{API}/slow?ms=600")).await;
+            (response, start.elapsed())
+        })
+    });
+    let mut served = Vec::new();
+    let mut refused = Vec::new();
+    for call in calls.collect::<Vec<_>>() {
+        let (response, took) = call.await?;
+        let response = response?;
+        match response.status.as_u16() {
+            200 => served.push(took),
+            503 => {
+                assert_eq!(
+                    response.headers["x-meshcd-overflow"],
+                    "maxPendingRequests",
+                    "{}",
+                    response.text()
+                );
+                refused.push(took);
+            }
+            other => panic!("{other}: {}", response.text()),
+        }
+    }
+    served.sort();
+    refused.sort();
+    eprintln!(
+        "30 calls at once: {} served (fastest {:?}, slowest {:?}), {} refused (slowest {:?})",
+        served.len(),
+        served.first(),
+        served.last(),
+        refused.len(),
+        refused.last()
+    );
+    assert_eq!((served.len(), refused.len()), (10, 20));
+    // At once, not after a timeout or behind the served calls.
+    assert!(refused[19] < Duration::from_millis(400), "{refused:?}");
+    // Two waves of five: the app never had more than five at a time.
+    assert!(served[9] >= Duration::from_millis(1_150), "{served:?}");
+    let counted = sum(
+        &frontend.proxy.metrics().await?,
+        "meshcd_proxy_overflows_total",
+        &[("limit", "maxPendingRequests")],
+    );
+    assert_eq!(counted, 20.0);
+    Ok(())
+}
