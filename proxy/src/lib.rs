@@ -91,6 +91,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         apps: AppClients::new(config.connect_timeout),
         connect_timeout: config.connect_timeout,
         access_log,
+        rate_limiters: Default::default(),
     });
     let tcp = Arc::new(TcpListeners::new(
         outbound.clone(),

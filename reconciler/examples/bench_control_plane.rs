@@ -133,6 +133,7 @@ fn hello(index: usize, token: &str, version: String) -> proto::ProxyMessage {
                     app_address: "127.0.0.1:9".into(),
                     protocol: proto::Protocol::Http as i32,
                 }],
+                rate_limits: Vec::new(),
             }),
             inbound_address: format!(
                 "10.{}.{}.{}:15003",

@@ -66,6 +66,7 @@ fn hello(token: &str, service_account: &str, service: &str) -> proto::ProxyMessa
                 identity: String::new(),
                 services: vec![service.into()],
                 ports: Vec::new(),
+                rate_limits: Vec::new(),
             }),
             inbound_address: "127.0.0.1:9".into(),
             version: String::new(),

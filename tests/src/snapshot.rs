@@ -36,6 +36,7 @@ impl SnapshotBuilder {
                     identity: identity.spiffe_id.clone(),
                     services: Vec::new(),
                     ports: Vec::new(),
+                    rate_limits: Vec::new(),
                 }),
                 mesh: Some(MeshSettings {
                     name: "meshcd".to_owned(),

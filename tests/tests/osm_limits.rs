@@ -80,3 +80,57 @@ async fn a_burst_over_the_limits_gets_its_excess_refused_at_once() -> anyhow::Re
     assert_eq!(counted, 20.0);
     Ok(())
 }
+
+const RATE_LIMIT: &str = "apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {name: api-limits, namespace: osm-canary-deployment-sample-app}
+spec:
+  host: api
+  rateLimit:
+    local:
+      http:
+        requests: 20
+        unit: second
+        burst: 10
+        responseHeadersToAdd: [{name: x-limited-by, value: api-limits}]
+";
+
+#[tokio::test]
+async fn a_local_rate_limit_lets_five_seconds_of_its_rate_and_the_burst_through()
+-> anyhow::Result<()> {
+    let mesh = LocalMesh::start(&[CANARY_SPLIT, CANARY_ROLLOUT]).await?;
+    let frontend = mesh.workload(CANARY, "frontend", &["frontend"]).await?;
+    let api = mesh.workload(CANARY, "api", &["api-v1", "api"]).await?;
+    mesh.await_in_sync(2).await?;
+    let revision = mesh.repo.commit_file("limits.yaml", RATE_LIMIT).await?;
+    mesh.reconciler.await_in_sync(&revision, 2).await?;
+
+    let client = frontend.proxy.client();
+    let start = Instant::now();
+    let (mut accepted, mut limited) = (0, 0);
+    while start.elapsed() < Duration::from_secs(5) {
+        let response = client.get(&format!("{API}/")).await?;
+        match response.status.as_u16() {
+            200 => accepted += 1,
+            429 => {
+                let retry_after: u64 = response.headers["retry-after"].to_str()?.parse()?;
+                assert!((1..=1).contains(&retry_after), "{retry_after}");
+                assert_eq!(response.headers["x-limited-by"], "api-limits");
+                limited += 1;
+            }
+            other => panic!("{other}: {}", response.text()),
+        }
+    }
+    eprintln!("5 s at 20/s with a burst of 10: {accepted} accepted, {limited} answered 429");
+    // 30 at once, then 20 at each fill: 110 over 5 s (a fill more if the last call
+    // landed just after the fifth second).
+    assert!((105..=132).contains(&accepted), "{accepted} accepted");
+    assert!(limited > 0);
+    let counted = sum(
+        &api.proxy.metrics().await?,
+        "meshcd_proxy_rate_limited_total",
+        &[],
+    );
+    assert_eq!(counted, f64::from(limited));
+    Ok(())
+}

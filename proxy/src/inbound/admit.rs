@@ -24,6 +24,7 @@ use crate::http::hop::{self, DESTINATION_HEADER};
 use crate::http::path::{self, PathError};
 use crate::http::respond;
 use crate::metrics::RouteMetrics;
+use crate::snapshot::limits::RateLimit;
 use crate::snapshot::{InboundPort, Protocol, Snapshot};
 
 /// The route label of requests admitted without an HTTP match (shared: no allocation per
@@ -94,6 +95,15 @@ pub(super) fn admit(
     };
     let metrics = caller.route_metrics(inbound, &service, &route);
     metrics.request();
+    // A workload without rate limits looks nothing up.
+    if !snapshot.workload.rate_limits.is_empty()
+        && let Some(limit) = snapshot.workload.rate_limits.get(&service)
+        && let Err(wait) = inbound.rate_limiters.take(&service, limit, Instant::now())
+    {
+        let response = rate_limited(inbound, limit, wait);
+        metrics.response(response.status(), start.elapsed());
+        return Admission::Answer(response);
+    }
     let logged = inbound
         .access_log
         .map(|_| (request.method().clone(), request.uri().clone()));
@@ -106,6 +116,34 @@ pub(super) fn admit(
         exchange,
         logged,
     })
+}
+
+/// The answer to a request over its service's local rate limit: the limit's status
+/// (429 by default), Retry-After in whole seconds until the next fill, and its headers.
+#[cold]
+fn rate_limited(
+    inbound: &Inbound,
+    limit: &RateLimit,
+    wait: std::time::Duration,
+) -> Response<InboundBody> {
+    inbound.metrics.rate_limited(&limit.setting);
+    let mut response = respond::text(
+        limit.status,
+        format!(
+            "meshcd: over the rate limit of UpstreamTrafficSetting {}",
+            limit.setting
+        ),
+    );
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from(seconds.max(1)),
+    );
+    for (name, value) in &limit.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    response
 }
 
 /// The service port the request is for (with whether the app speaks HTTP/2 and the

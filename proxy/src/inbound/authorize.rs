@@ -153,6 +153,7 @@ mod tests {
                 identity: "spiffe://cluster.local/ns/shop/sa/api".into(),
                 services: vec!["api".into()],
                 ports: vec![],
+                rate_limits: Vec::new(),
             }),
             mesh: Some(proto::MeshSettings {
                 traffic_policy: policy as i32,

@@ -25,6 +25,7 @@ mod caller;
 mod forward;
 mod idle;
 pub mod listener;
+pub mod rate_limit;
 mod tcp;
 
 use std::sync::Arc;
@@ -50,6 +51,8 @@ pub struct Inbound {
     pub apps: AppClients,
     pub connect_timeout: Duration,
     pub access_log: Option<AccessLog>,
+    /// The token buckets of the services with a local rate limit.
+    pub rate_limiters: rate_limit::RateLimiters,
 }
 
 /// Pooled keep-alive clients to the local app.

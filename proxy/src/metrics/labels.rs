@@ -69,6 +69,12 @@ pub(crate) struct DeniedLabels {
     pub(crate) protocol: &'static str,
 }
 
+/// The UpstreamTrafficSetting a metric counts for.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct SettingLabel {
+    pub(crate) setting: Arc<str>,
+}
+
 /// A call a limit refused: the UpstreamTrafficSetting and the limit.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct OverflowLabels {

@@ -19,6 +19,7 @@
 //! | `meshcd_proxy_retry_budget_exhausted_total` | counter | — | retries not sent because the destination's retry budget was spent (the failed answer went to the caller) |
 //! | `meshcd_proxy_mirrored_requests_total` | counter | result (`sent`, `skipped`) | copies a route rule's RequestMirror made (`skipped`: a request with a body, not copied) |
 //! | `meshcd_proxy_overflows_total` | counter | setting (`namespace/name`), limit (`maxRequests`, `maxPendingRequests`) | calls an UpstreamTrafficSetting's limit refused at once with 503 |
+//! | `meshcd_proxy_rate_limited_total` | counter | setting (`namespace/name`) | requests this proxy refused (429 or the setting's status) over its service's local rate limit |
 //! | `meshcd_proxy_faults_injected_total` | counter | fault (`namespace/name`), kind (`abort`, `delay`) | calls a Fault aborted or delayed (the aborted ones are also in the request metrics, with the status the caller got) |
 //! | `meshcd_proxy_endpoint_ejections_total` | counter | — | endpoints taken out of balancing after consecutive failures |
 //! | `meshcd_proxy_snapshot_reloads_total` | counter | result (`applied`, `rejected`) | snapshot file loads |
@@ -80,6 +81,7 @@ pub struct Metrics {
     mirrored: Family<ResultLabel, Counter>,
     faults_injected: Family<FaultLabels, Counter>,
     overflows: Family<OverflowLabels, Counter>,
+    rate_limited: Family<SettingLabel, Counter>,
     pub ejections: Counter,
     snapshot_reloads: Family<ResultLabel, Counter>,
     snapshot_info: Family<VersionLabel, Gauge>,
@@ -116,6 +118,7 @@ impl Metrics {
             mirrored: Family::default(),
             faults_injected: Family::default(),
             overflows: Family::default(),
+            rate_limited: Family::default(),
             ejections: Counter::default(),
             snapshot_reloads: Family::default(),
             snapshot_info: Family::default(),
@@ -211,6 +214,11 @@ impl Metrics {
             "overflows",
             "Calls refused at once by an UpstreamTrafficSetting's limit",
             self.overflows.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Requests this proxy refused over its service's local rate limit",
+            self.rate_limited.clone(),
         );
         registry.register(
             "endpoint_ejections",
@@ -401,6 +409,15 @@ impl Metrics {
     pub fn mirrored(&self, sent: bool) {
         let result = if sent { "sent" } else { "skipped" };
         self.mirrored.get_or_create(&ResultLabel { result }).inc();
+    }
+
+    /// A request over its service's local rate limit was refused.
+    pub fn rate_limited(&self, setting: &Arc<str>) {
+        self.rate_limited
+            .get_or_create(&SettingLabel {
+                setting: setting.clone(),
+            })
+            .inc();
     }
 
     /// An UpstreamTrafficSetting's `limit` refused a call.

@@ -88,6 +88,8 @@ pub struct Workload {
     /// The services this workload belongs to (`name.namespace`).
     pub services: Vec<Arc<str>>,
     pub ports: Vec<InboundPort>,
+    /// Local rate limits on what it serves, by service (`name.namespace`).
+    pub rate_limits: HashMap<Arc<str>, limits::RateLimit>,
 }
 
 /// Where the local app serves one service port.

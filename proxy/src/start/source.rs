@@ -164,5 +164,6 @@ fn workload(config: &Config, namespace: &str) -> proto::Workload {
                 } as i32,
             })
             .collect(),
+        rate_limits: Vec::new(),
     }
 }

@@ -237,6 +237,7 @@ fn workload_message(config: &Config, workload: &Workload) -> proto::Workload {
                 protocol: protocol(port.protocol) as i32,
             })
             .collect(),
+        rate_limits: policies::rate_limits(config, workload),
     }
 }
 

@@ -53,6 +53,41 @@ pub fn client_policies(config: &Config, caller: &Identity) -> Vec<proto::ClientP
     policies.into_values().collect()
 }
 
+/// The local rate limits of the Services `workload` serves, as its proxy keeps them.
+pub fn rate_limits(
+    config: &Config,
+    workload: &crate::inventory::Workload,
+) -> Vec<proto::RateLimit> {
+    config
+        .upstream_settings
+        .iter()
+        .map(|setting| &setting.value)
+        .filter(|setting| {
+            setting.namespace == workload.identity.namespace
+                && workload.services.contains(&setting.destination)
+        })
+        .filter_map(|setting| {
+            let limit = setting.rate_limit.as_ref()?;
+            Some(proto::RateLimit {
+                service: setting.destination.clone(),
+                setting: format!("{}/{}", setting.namespace, setting.name),
+                requests: limit.requests,
+                fill_interval_ms: millis(limit.per),
+                burst: limit.burst,
+                status: u32::from(limit.status),
+                headers: limit
+                    .headers
+                    .iter()
+                    .map(|(name, value)| proto::Header {
+                        name: name.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
 fn fault_message(fault: &Fault) -> proto::Fault {
     proto::Fault {
         name: format!("{}/{}", fault.namespace, fault.name),

@@ -19,6 +19,7 @@ fn hello(proxy_id: &str, services: &[&str], inbound: &str) -> proto::Hello {
             identity: String::new(),
             services: services.iter().map(|s| s.to_string()).collect(),
             ports: Vec::new(),
+            rate_limits: Vec::new(),
         }),
         inbound_address: inbound.into(),
         version: String::new(),

@@ -49,6 +49,7 @@ fn hello(
                 identity: String::new(),
                 services: services.iter().map(|s| s.to_string()).collect(),
                 ports: Vec::new(),
+                rate_limits: Vec::new(),
             }),
             inbound_address: inbound.into(),
             version: String::new(),

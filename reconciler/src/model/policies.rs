@@ -75,4 +75,20 @@ pub struct UpstreamTrafficSetting {
     pub max_pending_requests: Option<u32>,
     /// `connectionSettings.tcp.connectTimeout`.
     pub connect_timeout: Option<Duration>,
+    /// `rateLimit.local.http`: what each proxy of the Service lets in.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A local rate limit on a Service's HTTP requests, per serving proxy (Envoy's token
+/// bucket, as OSM configures it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimit {
+    pub requests: u32,
+    /// `unit`: a second, a minute or an hour.
+    pub per: Duration,
+    pub burst: u32,
+    /// `responseStatusCode`, 429 by default.
+    pub status: u16,
+    /// `responseHeadersToAdd`.
+    pub headers: Vec<(String, String)>,
 }

@@ -88,6 +88,31 @@ pub struct Workload {
     /// For each service port clients use, where the local app listens.
     #[prost(message, repeated, tag = "5")]
     pub ports: ::prost::alloc::vec::Vec<InboundPort>,
+    /// Local rate limits on the HTTP requests this workload serves, per service (an
+    /// UpstreamTrafficSetting's rateLimit.local.http).
+    #[prost(message, repeated, tag = "6")]
+    pub rate_limits: ::prost::alloc::vec::Vec<RateLimit>,
+}
+/// A token bucket: `requests + burst` tokens at most, `requests` added every
+/// `fill_interval_ms`; a request without a token is answered `status` with Retry-After.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RateLimit {
+    /// The service's name (in the workload's namespace).
+    #[prost(string, tag = "1")]
+    pub service: ::prost::alloc::string::String,
+    /// `namespace/name` of the UpstreamTrafficSetting.
+    #[prost(string, tag = "2")]
+    pub setting: ::prost::alloc::string::String,
+    #[prost(uint32, tag = "3")]
+    pub requests: u32,
+    #[prost(uint64, tag = "4")]
+    pub fill_interval_ms: u64,
+    #[prost(uint32, tag = "5")]
+    pub burst: u32,
+    #[prost(uint32, tag = "6")]
+    pub status: u32,
+    #[prost(message, repeated, tag = "7")]
+    pub headers: ::prost::alloc::vec::Vec<Header>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct InboundPort {

@@ -3998,6 +3998,210 @@ impl<'de> serde::Deserialize<'de> for ProxyMessage {
         deserializer.deserialize_struct("meshcd.v1.ProxyMessage", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for RateLimit {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.service.is_empty() {
+            len += 1;
+        }
+        if !self.setting.is_empty() {
+            len += 1;
+        }
+        if self.requests != 0 {
+            len += 1;
+        }
+        if self.fill_interval_ms != 0 {
+            len += 1;
+        }
+        if self.burst != 0 {
+            len += 1;
+        }
+        if self.status != 0 {
+            len += 1;
+        }
+        if !self.headers.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.RateLimit", len)?;
+        if !self.service.is_empty() {
+            struct_ser.serialize_field("service", &self.service)?;
+        }
+        if !self.setting.is_empty() {
+            struct_ser.serialize_field("setting", &self.setting)?;
+        }
+        if self.requests != 0 {
+            struct_ser.serialize_field("requests", &self.requests)?;
+        }
+        if self.fill_interval_ms != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("fillIntervalMs", ToString::to_string(&self.fill_interval_ms).as_str())?;
+        }
+        if self.burst != 0 {
+            struct_ser.serialize_field("burst", &self.burst)?;
+        }
+        if self.status != 0 {
+            struct_ser.serialize_field("status", &self.status)?;
+        }
+        if !self.headers.is_empty() {
+            struct_ser.serialize_field("headers", &self.headers)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for RateLimit {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "service",
+            "setting",
+            "requests",
+            "fill_interval_ms",
+            "fillIntervalMs",
+            "burst",
+            "status",
+            "headers",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Service,
+            Setting,
+            Requests,
+            FillIntervalMs,
+            Burst,
+            Status,
+            Headers,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "service" => Ok(GeneratedField::Service),
+                            "setting" => Ok(GeneratedField::Setting),
+                            "requests" => Ok(GeneratedField::Requests),
+                            "fillIntervalMs" | "fill_interval_ms" => Ok(GeneratedField::FillIntervalMs),
+                            "burst" => Ok(GeneratedField::Burst),
+                            "status" => Ok(GeneratedField::Status),
+                            "headers" => Ok(GeneratedField::Headers),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = RateLimit;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.RateLimit")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<RateLimit, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut service__ = None;
+                let mut setting__ = None;
+                let mut requests__ = None;
+                let mut fill_interval_ms__ = None;
+                let mut burst__ = None;
+                let mut status__ = None;
+                let mut headers__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Service => {
+                            if service__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("service"));
+                            }
+                            service__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Setting => {
+                            if setting__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("setting"));
+                            }
+                            setting__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Requests => {
+                            if requests__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("requests"));
+                            }
+                            requests__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::FillIntervalMs => {
+                            if fill_interval_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("fillIntervalMs"));
+                            }
+                            fill_interval_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Burst => {
+                            if burst__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("burst"));
+                            }
+                            burst__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Status => {
+                            if status__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("status"));
+                            }
+                            status__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Headers => {
+                            if headers__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("headers"));
+                            }
+                            headers__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(RateLimit {
+                    service: service__.unwrap_or_default(),
+                    setting: setting__.unwrap_or_default(),
+                    requests: requests__.unwrap_or_default(),
+                    fill_interval_ms: fill_interval_ms__.unwrap_or_default(),
+                    burst: burst__.unwrap_or_default(),
+                    status: status__.unwrap_or_default(),
+                    headers: headers__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.RateLimit", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Redirect {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -6434,6 +6638,9 @@ impl serde::Serialize for Workload {
         if !self.ports.is_empty() {
             len += 1;
         }
+        if !self.rate_limits.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Workload", len)?;
         if !self.namespace.is_empty() {
             struct_ser.serialize_field("namespace", &self.namespace)?;
@@ -6449,6 +6656,9 @@ impl serde::Serialize for Workload {
         }
         if !self.ports.is_empty() {
             struct_ser.serialize_field("ports", &self.ports)?;
+        }
+        if !self.rate_limits.is_empty() {
+            struct_ser.serialize_field("rateLimits", &self.rate_limits)?;
         }
         struct_ser.end()
     }
@@ -6466,6 +6676,8 @@ impl<'de> serde::Deserialize<'de> for Workload {
             "identity",
             "services",
             "ports",
+            "rate_limits",
+            "rateLimits",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -6475,6 +6687,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
             Identity,
             Services,
             Ports,
+            RateLimits,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6501,6 +6714,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
                             "identity" => Ok(GeneratedField::Identity),
                             "services" => Ok(GeneratedField::Services),
                             "ports" => Ok(GeneratedField::Ports),
+                            "rateLimits" | "rate_limits" => Ok(GeneratedField::RateLimits),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -6525,6 +6739,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
                 let mut identity__ = None;
                 let mut services__ = None;
                 let mut ports__ = None;
+                let mut rate_limits__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Namespace => {
@@ -6557,6 +6772,12 @@ impl<'de> serde::Deserialize<'de> for Workload {
                             }
                             ports__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::RateLimits => {
+                            if rate_limits__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("rateLimits"));
+                            }
+                            rate_limits__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Workload {
@@ -6565,6 +6786,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
                     identity: identity__.unwrap_or_default(),
                     services: services__.unwrap_or_default(),
                     ports: ports__.unwrap_or_default(),
+                    rate_limits: rate_limits__.unwrap_or_default(),
                 })
             }
         }

@@ -61,6 +61,8 @@ pub enum InvalidSnapshot {
     },
     #[error(transparent)]
     Fault(#[from] super::fault::InvalidFault),
+    #[error(transparent)]
+    RateLimit(#[from] super::limits::InvalidRateLimit),
 }
 
 pub fn compile(
@@ -257,11 +259,17 @@ fn compile_workload(value: proto::Workload, mesh: &Mesh) -> Result<Workload, Inv
             protocol: protocol(inbound.protocol)?,
         });
     }
+    let mut rate_limits = HashMap::new();
+    for limit in value.rate_limits {
+        let service = qualified(&limit.service, &namespace);
+        rate_limits.insert(service, super::limits::RateLimit::try_from(limit)?);
+    }
     Ok(Workload {
         namespace: namespace.into(),
         identity: identity.into(),
         services,
         ports,
+        rate_limits,
     })
 }
 

@@ -251,12 +251,28 @@ pub fn upstream_traffic_setting(
             json!({ "connectTimeout": format_duration(timeout) }),
         );
     }
-    Ok(json!({
-        "spec": {
-            "host": format!("{}.{}.svc.cluster.local", setting.destination, setting.namespace),
-            "connectionSettings": connection,
-        }
-    }))
+    let mut spec = json!({
+        "host": format!("{}.{}.svc.cluster.local", setting.destination, setting.namespace),
+        "connectionSettings": connection,
+    });
+    if let Some(limit) = &setting.rate_limit {
+        spec["rateLimit"] = json!({ "local": { "http": {
+            "requests": limit.requests,
+            "unit": match limit.per.as_secs() {
+                60 => "minute",
+                3600 => "hour",
+                _ => "second",
+            },
+            "burst": limit.burst,
+            "responseStatusCode": limit.status,
+            "responseHeadersToAdd": limit
+                .headers
+                .iter()
+                .map(|(name, value)| json!({"name": name, "value": value}))
+                .collect::<Vec<_>>(),
+        }}});
+    }
+    Ok(json!({ "spec": spec }))
 }
 
 pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use super::units::parse_duration;
 use super::{array, string};
-use crate::model::{Identity, RetryPolicy, UpstreamTrafficSetting};
+use std::time::Duration;
+
+use crate::model::{Identity, RateLimit, RetryPolicy, UpstreamTrafficSetting};
 use crate::validate::report::{Object, Reporter};
 
 /// What each `retryOn` word retries: statuses, and whether failed connections and
@@ -132,7 +134,7 @@ const NOT_YET: &[&str] = &[
     "/spec/connectionSettings/tcp/maxConnections",
     "/spec/connectionSettings/http/maxRequestsPerConnection",
     "/spec/connectionSettings/http/maxRetries",
-    "/spec/rateLimit",
+    "/spec/rateLimit/local/tcp",
     "/spec/httpRoutes",
 ];
 
@@ -147,7 +149,7 @@ pub fn upstream_traffic_setting(
         if value.pointer(pointer).is_some() {
             reporter
                 .error(object, pointer, format!("{} is not implemented by meshcd yet", pointer.trim_start_matches("/spec/").replace('/', ".")))
-                .hint("meshcd keeps maxRequests, maxPendingRequests and connectTimeout; the Mesh's retryBudget caps retries");
+                .hint("meshcd keeps maxRequests, maxPendingRequests, connectTimeout and rateLimit.local.http; the Mesh's retryBudget caps retries");
             valid = false;
         }
     }
@@ -190,8 +192,43 @@ pub fn upstream_traffic_setting(
         max_requests,
         max_pending_requests,
         connect_timeout,
+        rate_limit: value.pointer("/spec/rateLimit/local/http").map(rate_limit),
     })
     .filter(|_| valid)
+}
+
+/// `rateLimit.local.http` (its schema has checked every field's type and range).
+fn rate_limit(http: &Value) -> RateLimit {
+    let number = |field: &str| {
+        http[field]
+            .as_u64()
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+    };
+    RateLimit {
+        requests: number("requests"),
+        per: Duration::from_secs(match http["unit"].as_str() {
+            Some("minute") => 60,
+            Some("hour") => 3600,
+            _ => 1,
+        }),
+        burst: number("burst"),
+        status: http["responseStatusCode"]
+            .as_u64()
+            .and_then(|status| u16::try_from(status).ok())
+            .unwrap_or(429),
+        headers: http["responseHeadersToAdd"]
+            .as_array()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|h| {
+                        let text = |key: &str| h[key].as_str().unwrap_or_default().to_string();
+                        (text("name"), text("value"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 /// The Service a `host` names in `namespace`: `api`, `api.<namespace>`,
@@ -314,6 +351,24 @@ spec:
                 Some(std::time::Duration::from_millis(250))
             );
         }
+        let limited = config(&setting(
+            "api",
+            "  rateLimit:\n    local:\n      http: {requests: 10, unit: minute, burst: 5}\n",
+        ));
+        let limit = limited.upstream_settings[0]
+            .value
+            .rate_limit
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (
+                limit.requests,
+                limit.per.as_secs(),
+                limit.burst,
+                limit.status
+            ),
+            (10, 60, 5, 429)
+        );
         let found = diagnostics(&setting("api.other.svc.cluster.local", ""));
         assert!(
             found.iter().any(|d| d.starts_with(
@@ -327,12 +382,12 @@ spec:
     fn what_meshcd_does_not_enforce_yet_is_refused_by_name() {
         let found = diagnostics(&setting(
             "api",
-            "  rateLimit:\n    local:\n      http: {requests: 10, unit: second}\n",
+            "  rateLimit:\n    local:\n      tcp: {connections: 10, unit: second}\n",
         ));
         assert!(
             found
                 .iter()
-                .any(|d| d.starts_with("13: rateLimit is not implemented by meshcd yet")),
+                .any(|d| d.starts_with("15: rateLimit.local.tcp is not implemented by meshcd yet")),
             "{found:#?}"
         );
     }
