@@ -10,15 +10,22 @@
 # max requests/s (closed loop, wrk) and the pair's CPU at a fixed rate (oha), the cost per
 # request whatever the machine's spare capacity.
 #
-# Usage: bench/proxy/routes.sh [-d 5s] [-n 3] [-r 5000] [--proxy-bin PATH]
+# With --policies the second variant is "policies" instead: the client's calls to the server
+# under an OSM Retry policy (503 retried twice, 1 s per try) and an UpstreamTrafficSetting
+# (maxRequests 1000, maxPendingRequests 100, connectTimeout 1 s), none of which the load
+# trips (bench/proxy/client-policies.snapshot.json): what the policies cost a call that
+# succeeds at once (its head copied for a retry, a budget deposit, a breaker slot).
+#
+# Usage: bench/proxy/routes.sh [-d 5s] [-n 3] [-r 5000] [--proxy-bin PATH] [--policies]
 # Needs what scripts/bench-proxy.sh installs (wrk, oha, nginx, openssl); run that once first.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-duration=5s rounds=3 rate=5000 proxy_bin=""
+duration=5s rounds=3 rate=5000 proxy_bin="" second=routes
 while [ $# -gt 0 ]; do
   case "$1" in
+    --policies) second=policies; shift ;;
     -d) duration="$2"; shift 2 ;;
     -n) rounds="$2"; shift 2 ;;
     -r) rate="$2"; shift 2 ;;
@@ -41,9 +48,9 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/bench-routes.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 printf 'variant\tmax_rps\tcpu_rate\terrors\n' >"$work/all.tsv"
 for round in $(seq 1 "$rounds"); do
-  for variant in plain routes; do
+  for variant in plain "$second"; do
     snapshot=client.snapshot.json
-    [ "$variant" = routes ] && snapshot=client-routes.snapshot.json
+    [ "$variant" != plain ] && snapshot="client-$variant.snapshot.json"
     export MESHCD_BENCH_CLIENT_SNAPSHOT="$snapshot"
     export MESHCD_BENCH_DIR="$work/$variant-$round"
     mkdir -p "$MESHCD_BENCH_DIR"; chmod 700 "$MESHCD_BENCH_DIR"
@@ -63,7 +70,7 @@ echo "| variant | max requests/s (median of $rounds) | pair CPU at $rate/s, core
 echo "| --- | --- | --- |"
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A rps cpu
-for variant in plain routes; do
+for variant in plain "$second"; do
   rps[$variant]="$(awk -F'\t' -v v="$variant" '$1 == v { print $2 }' "$work/all.tsv" | median)"
   cpu[$variant]="$(awk -F'\t' -v v="$variant" '$1 == v { print $3 }' "$work/all.tsv" | median)"
   echo "| $variant | ${rps[$variant]} | ${cpu[$variant]} |"
@@ -71,5 +78,6 @@ done
 # A failed request (the route table refused by the proxy, a rule not matching) voids the run.
 errors="$(awk -F'\t' 'NR > 1 { e += $4 } END { print e + 0 }' "$work/all.tsv")"
 [ "$errors" = 0 ] || { echo "routes.sh: $errors failed requests; the figures do not count" >&2; exit 1; }
-awk -v a="${rps[routes]}" -v b="${rps[plain]}" -v c="${cpu[routes]}" -v d="${cpu[plain]}" 'BEGIN {
-  printf "\nroutes/plain: throughput %.3f (target >= 0.95), CPU per request %.3f\n", a / b, c / d }'
+awk -v n="$second" -v a="${rps[$second]}" -v b="${rps[plain]}" -v c="${cpu[$second]}" -v d="${cpu[plain]}" 'BEGIN {
+  target = (n == "routes") ? " (target >= 0.95)" : ""
+  printf "\n%s/plain: throughput %.3f%s, CPU per request %.3f\n", n, a / b, target, c / d }'
