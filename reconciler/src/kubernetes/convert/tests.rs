@@ -422,3 +422,80 @@ fn round_trip(manifest: &str) {
         }
     }
 }
+
+/// Issue 19's kinds, as the cluster is sent them, read back by meshcd's own validator: the
+/// same policies (nothing lost or changed on the way to the API server).
+#[test]
+fn fault_retry_and_upstream_traffic_setting_bodies_read_back_as_the_same_policies() {
+    let repo = "apiVersion: meshcd.dev/v1alpha1
+kind: Mesh
+metadata: {name: meshcd}
+spec: {faultInjection: allowed}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: meshcd.dev/v1alpha1
+kind: Fault
+metadata: {name: chaos, namespace: shop}
+spec:
+  destination: {kind: Service, name: api}
+  sources: [{kind: ServiceAccount, name: frontend}]
+  abort: {percent: 12.5, httpStatus: 503}
+  delay: {percent: 50, fixedDelay: 200ms}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: Retry
+metadata: {name: retry, namespace: shop}
+spec:
+  source: {kind: ServiceAccount, name: frontend, namespace: shop}
+  destinations: [{kind: Service, name: api, namespace: shop}]
+  retryPolicy: {retryOn: '503,reset', perTryTimeout: 1s, numRetries: 2, retryBackoffBaseInterval: 25ms}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {name: limits, namespace: shop}
+spec:
+  host: api
+  connectionSettings:
+    tcp: {connectTimeout: 500ms}
+    http: {maxRequests: 10, maxPendingRequests: 5}
+  rateLimit:
+    local:
+      http:
+        requests: 20
+        unit: minute
+        burst: 5
+        responseStatusCode: 503
+        responseHeadersToAdd: [{name: x-limited, value: 'yes'}]
+";
+    let config = config_from(&[("repo.yaml", repo)]);
+    let plan = plan(&config, &newest(), &WeightOverrides::new());
+    assert_eq!(plan.errors, vec![]);
+    // The Mesh and the Namespace, then what the cluster is sent.
+    let fault_at = repo
+        .find("---\napiVersion: meshcd.dev/v1alpha1\nkind: Fault")
+        .unwrap();
+    let mut sent = repo[..fault_at].to_string();
+    for kind in [Kind::Fault, Kind::Retry, Kind::UpstreamTrafficSetting] {
+        let body = &plan
+            .objects
+            .iter()
+            .find(|o| o.key.kind == kind)
+            .unwrap()
+            .body;
+        let mut body = body.clone();
+        // What the cluster adds (labels) is not the repository's concern.
+        body["metadata"].as_object_mut().unwrap().remove("labels");
+        sent.push_str("---\n");
+        sent.push_str(&serde_yaml::to_string(&body).unwrap());
+    }
+    let read_back = config_from(&[("sent.yaml", &sent)]);
+    assert_eq!(read_back.faults[0].value, config.faults[0].value);
+    assert_eq!(read_back.retries[0].value, config.retries[0].value);
+    assert_eq!(
+        read_back.upstream_settings[0].value,
+        config.upstream_settings[0].value
+    );
+}
