@@ -2,11 +2,10 @@
 //! that name its identity or every caller, the OSM Retry policies of its identity, and the
 //! UpstreamTrafficSettings' limits (every caller's).
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use meshcd_schemas::proto;
+use std::collections::BTreeMap;
 
+use super::routes::millis;
 use crate::model::{Config, Fault, Identity, RetryPolicy};
 
 /// The policies on `caller`'s calls, sorted by destination.
@@ -108,10 +107,6 @@ fn retry_message(retry: &RetryPolicy) -> proto::RetryPolicy {
         max_backoff_ms: millis(retry.backoff.saturating_mul(10)),
         status_only: !retry.connection_failures,
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

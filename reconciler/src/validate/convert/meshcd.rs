@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::string;
-use super::units::parse_duration;
+use super::{duration, string};
 use crate::model::{
     Abort, Analysis, Canary, CanaryTarget, Delay, Fault, Identity, Mesh, MtlsMode,
     PathNormalization, TrafficPolicy,
@@ -351,32 +350,6 @@ fn schedule(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<u32>
             reporter
                 .error(object, "/spec/steps", "the canary has no schedule")
                 .hint("add `steps: { stepWeight: 10, maxWeight: 50 }` or `steps: { weights: [5, 10, 25, 50] }`");
-            None
-        }
-    }
-}
-
-/// `Ok(None)` when the field is absent; `None` when it is malformed (reported).
-fn duration(
-    object: &Object<'_>,
-    reporter: &mut Reporter<'_>,
-    pointer: &str,
-) -> Option<Option<Duration>> {
-    match object.value.pointer(pointer) {
-        None | Some(Value::Null) => Some(None),
-        Some(Value::String(text)) => match parse_duration(text) {
-            Ok(duration) => Some(Some(duration)),
-            Err(message) => {
-                reporter
-                    .error(object, pointer, message)
-                    .hint("durations look like 500ms, 30s, 10m or 24h");
-                None
-            }
-        },
-        Some(other) => {
-            reporter
-                .error(object, pointer, format!("{other} is not a duration"))
-                .hint("write it as a string such as 30s");
             None
         }
     }

@@ -13,7 +13,10 @@ mod specs;
 mod split;
 pub mod units;
 
+use std::time::Duration;
+
 use serde_json::Value;
+use units::parse_duration;
 
 use super::report::{Object, Reporter};
 use crate::model::{
@@ -81,6 +84,32 @@ pub(super) fn string(value: &Value, pointer: &str) -> Option<String> {
         .pointer(pointer)
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+/// `Some(None)` when the field is absent; `None` when it is malformed (reported).
+pub(super) fn duration(
+    object: &Object<'_>,
+    reporter: &mut Reporter<'_>,
+    pointer: &str,
+) -> Option<Option<Duration>> {
+    match object.value.pointer(pointer) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(text)) => match parse_duration(text) {
+            Ok(duration) => Some(Some(duration)),
+            Err(message) => {
+                reporter
+                    .error(object, pointer, message)
+                    .hint("durations look like 500ms, 30s, 10m or 24h");
+                None
+            }
+        },
+        Some(other) => {
+            reporter
+                .error(object, pointer, format!("{other} is not a duration"))
+                .hint("write it as a string such as 30s");
+            None
+        }
+    }
 }
 
 pub(super) fn array<'v>(value: &'v Value, pointer: &str) -> &'v [Value] {

@@ -3,8 +3,7 @@
 
 use serde_json::Value;
 
-use super::units::parse_duration;
-use super::{array, string};
+use super::{array, duration, string};
 use std::time::Duration;
 
 use crate::model::{Identity, RateLimit, RetryPolicy, UpstreamTrafficSetting};
@@ -84,22 +83,20 @@ pub fn retry(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<RetryPo
         ));
     }
     let (codes, connection_failures) = retry_conditions(object, reporter)?;
-    let mut duration =
-        |pointer: &str| match string(value, pointer).map(|text| parse_duration(&text)) {
-            Some(Ok(duration)) => Some(duration),
-            Some(Err(message)) => {
-                reporter
-                    .error(object, pointer, message)
-                    .hint("durations look like 500ms, 1s or 1m30s");
-                None
-            }
-            None => None,
-        };
-    let per_try_timeout = duration("/spec/retryPolicy/perTryTimeout");
-    let backoff = duration("/spec/retryPolicy/retryBackoffBaseInterval");
+    let per_try_timeout = duration(object, reporter, "/spec/retryPolicy/perTryTimeout");
+    let backoff = duration(
+        object,
+        reporter,
+        "/spec/retryPolicy/retryBackoffBaseInterval",
+    );
+    // Both are required: the schema has reported them when absent.
     let (Some(per_try_timeout), Some(backoff)) = (per_try_timeout, backoff) else {
         return None;
     };
+    let (per_try_timeout, backoff) = (
+        per_try_timeout.unwrap_or_default(),
+        backoff.unwrap_or_default(),
+    );
     let attempts = value
         .pointer("/spec/retryPolicy/numRetries")
         .and_then(Value::as_i64)
@@ -169,22 +166,11 @@ pub fn upstream_traffic_setting(
     };
     let max_requests = limit("/spec/connectionSettings/http/maxRequests");
     let max_pending_requests = limit("/spec/connectionSettings/http/maxPendingRequests");
-    let connect_timeout = match string(value, "/spec/connectionSettings/tcp/connectTimeout")
-        .map(|text| parse_duration(&text))
-    {
-        Some(Ok(duration)) => Some(duration),
-        Some(Err(message)) => {
-            reporter
-                .error(
-                    object,
-                    "/spec/connectionSettings/tcp/connectTimeout",
-                    message,
-                )
-                .hint("durations look like 500ms, 1s or 1m30s");
-            return None;
-        }
-        None => None,
-    };
+    let connect_timeout = duration(
+        object,
+        reporter,
+        "/spec/connectionSettings/tcp/connectTimeout",
+    )?;
     Some(UpstreamTrafficSetting {
         name: object.id.name.clone(),
         destination: destination?,
