@@ -421,6 +421,34 @@ spec:
   stable: api-v1
   canary: api-v2
   steps: {{weights: [50]}}
+---
+apiVersion: meshcd.dev/v1alpha1
+kind: Mesh
+metadata: {{name: meshcd}}
+spec: {{faultInjection: allowed}}
+---
+apiVersion: meshcd.dev/v1alpha1
+kind: Fault
+metadata: {{name: chaos, namespace: {namespace}}}
+spec:
+  destination: {{kind: Service, name: api-v2}}
+  abort: {{percent: 10, httpStatus: 503}}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: Retry
+metadata: {{name: retry, namespace: {namespace}}}
+spec:
+  source: {{kind: ServiceAccount, name: frontend, namespace: {namespace}}}
+  destinations: [{{kind: Service, name: api, namespace: {namespace}}}]
+  retryPolicy: {{retryOn: 5xx, perTryTimeout: 1s, numRetries: 2, retryBackoffBaseInterval: 25ms}}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {{name: limits, namespace: {namespace}}}
+spec:
+  host: api
+  connectionSettings: {{http: {{maxRequests: 100, maxPendingRequests: 10}}}}
+  rateLimit: {{local: {{http: {{requests: 50, unit: second, burst: 10}}}}}}
 "
     );
     let loaded = meshcd::load::load_files(vec![("routes.yaml".into(), canaried)]);
@@ -462,6 +490,22 @@ spec:
     );
     let canary = canaries.get("api").await.unwrap();
     assert_eq!(canary.data["spec"]["httpRoute"]["name"], "api");
+    // Issue 19's kinds through their real CRDs (meshcd's Fault, OSM's two policies).
+    let read = |kind: Kind, name: &'static str| {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), namespace, &resource(kind, "v1alpha1"));
+        async move { api.get(name).await.unwrap().data["spec"].clone() }
+    };
+    let fault = read(Kind::Fault, "chaos").await;
+    let retry = read(Kind::Retry, "retry").await;
+    let limits = read(Kind::UpstreamTrafficSetting, "limits").await;
+    eprintln!(
+        "applied Fault spec {fault}\napplied Retry spec {retry}\napplied UpstreamTrafficSetting spec {limits}"
+    );
+    assert_eq!(fault["abort"]["httpStatus"], 503);
+    assert_eq!(retry["retryPolicy"]["numRetries"], 2);
+    assert_eq!(limits["connectionSettings"]["http"]["maxRequests"], 100);
+    assert_eq!(limits["rateLimit"]["local"]["http"]["requests"], 50);
 
     // `retry` is experimental: the standard-channel CRD refuses it by name.
     let with_retry = routes.replace(

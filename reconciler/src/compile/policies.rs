@@ -99,13 +99,14 @@ fn fault_message(fault: &Fault) -> proto::Fault {
 
 /// OSM's back-off: the base interval, doubling, up to ten times it.
 fn retry_message(retry: &RetryPolicy) -> proto::RetryPolicy {
+    let (codes, connection_failures) = retry.conditions();
     proto::RetryPolicy {
-        codes: retry.codes.iter().copied().map(u32::from).collect(),
+        codes: codes.into_iter().map(u32::from).collect(),
         attempts: retry.attempts,
         backoff_ms: Some(millis(retry.backoff)),
         per_try_timeout_ms: millis(retry.per_try_timeout),
         max_backoff_ms: millis(retry.backoff.saturating_mul(10)),
-        status_only: !retry.connection_failures,
+        status_only: !connection_failures,
     }
 }
 

@@ -6,7 +6,9 @@ mod policies;
 mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
-pub use policies::{Abort, Delay, Fault, RateLimit, RetryPolicy, UpstreamTrafficSetting};
+pub use policies::{
+    Abort, Delay, Fault, RateLimit, RetryPolicy, UpstreamTrafficSetting, retry_condition,
+};
 pub use routes::*;
 
 use std::collections::BTreeSet;

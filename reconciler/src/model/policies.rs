@@ -48,17 +48,46 @@ pub struct RetryPolicy {
     pub source: Identity,
     /// (namespace, name) of each destination Service.
     pub destinations: Vec<(String, String)>,
-    /// Statuses retried (`retryOn`: `5xx`, `gateway-error`, `retriable-4xx`, codes).
-    pub codes: Vec<u16>,
-    /// Failed or broken connections and timed-out attempts retried too (`retryOn` has
-    /// `5xx`, `gateway-error`, `reset` or `connect-failure`).
-    pub connection_failures: bool,
+    /// `retryOn`'s words as written (each one [`retry_condition`] knows); what they
+    /// retry is [`RetryPolicy::conditions`].
+    pub retry_on: Vec<String>,
     /// Retries after the first attempt (`numRetries`).
     pub attempts: u32,
     /// `perTryTimeout`; zero: none of its own.
     pub per_try_timeout: Duration,
     /// `retryBackoffBaseInterval`: the first wait, doubling up to ten times it.
     pub backoff: Duration,
+}
+
+impl RetryPolicy {
+    /// The statuses retried, sorted, and whether failed or broken connections and
+    /// timed-out attempts are retried too.
+    pub fn conditions(&self) -> (Vec<u16>, bool) {
+        let (mut codes, mut connections) = (Vec::new(), false);
+        for (statuses, connection) in self.retry_on.iter().filter_map(|w| retry_condition(w)) {
+            codes.extend(statuses);
+            connections |= connection;
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        (codes, connections)
+    }
+}
+
+/// What a `retryOn` word retries: statuses, and whether failed connections and timed-out
+/// attempts too (Envoy's meaning of the words, which OSM hands over); `None`: not a word
+/// meshcd knows.
+pub fn retry_condition(word: &str) -> Option<(Vec<u16>, bool)> {
+    Some(match word {
+        "5xx" => ((500..=599).collect(), true),
+        "gateway-error" => (vec![502, 503, 504], true),
+        "reset" | "connect-failure" => (Vec::new(), true),
+        "retriable-4xx" => (vec![409], false),
+        code => {
+            let code: u16 = code.parse().ok().filter(|c| (100..=599).contains(c))?;
+            (vec![code], false)
+        }
+    })
 }
 
 /// An OSM `policy.openservicemesh.io/v1alpha1` UpstreamTrafficSetting: limits every

@@ -199,14 +199,9 @@ pub fn fault(fault: &Fault, version: &str) -> Result<Value, ConversionError> {
     Ok(json!({ "spec": spec }))
 }
 
-/// An OSM Retry as OSM writes it; `retryOn` lists the statuses and, when connections are
-/// retried too, `reset,connect-failure`.
+/// An OSM Retry as the repository wrote it.
 pub fn retry(retry: &RetryPolicy, version: &str) -> Result<Value, ConversionError> {
     check_version(Kind::Retry, version)?;
-    let mut retry_on: Vec<String> = retry.codes.iter().map(u16::to_string).collect();
-    if retry.connection_failures {
-        retry_on.extend(["reset".to_string(), "connect-failure".to_string()]);
-    }
     Ok(json!({
         "spec": {
             "source": {
@@ -220,7 +215,7 @@ pub fn retry(retry: &RetryPolicy, version: &str) -> Result<Value, ConversionErro
                 .map(|(namespace, name)| json!({"kind": "Service", "name": name, "namespace": namespace}))
                 .collect::<Vec<_>>(),
             "retryPolicy": {
-                "retryOn": retry_on.join(","),
+                "retryOn": retry.retry_on.join(","),
                 "perTryTimeout": format_duration(retry.per_try_timeout),
                 "numRetries": retry.attempts,
                 "retryBackoffBaseInterval": format_duration(retry.backoff),

@@ -6,46 +6,26 @@ use serde_json::Value;
 use super::{array, duration, string};
 use std::time::Duration;
 
-use crate::model::{Identity, RateLimit, RetryPolicy, UpstreamTrafficSetting};
+use crate::model::{Identity, RateLimit, RetryPolicy, UpstreamTrafficSetting, retry_condition};
 use crate::validate::report::{Object, Reporter};
 
-/// What each `retryOn` word retries: statuses, and whether failed connections and
-/// timed-out attempts too (Envoy's meaning of the words, which OSM hands over).
-fn retry_on(word: &str) -> Option<(Vec<u16>, bool)> {
-    Some(match word {
-        "5xx" => ((500..=599).collect(), true),
-        "gateway-error" => (vec![502, 503, 504], true),
-        "reset" | "connect-failure" => (Vec::new(), true),
-        "retriable-4xx" => (vec![409], false),
-        code => {
-            let code: u16 = code.parse().ok().filter(|c| (100..=599).contains(c))?;
-            (vec![code], false)
-        }
-    })
-}
-
-/// `retryOn` read: the statuses retried, and whether connections too.
-fn retry_conditions(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<(Vec<u16>, bool)> {
-    let (mut codes, mut connection_failures) = (Vec::new(), false);
+/// `retryOn`'s words, each one meshcd knows (else reported at the field).
+fn retry_on(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<String>> {
     let mut valid = true;
-    let words = string(&object.value, "/spec/retryPolicy/retryOn").unwrap_or_default();
-    for word in words.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        match retry_on(word) {
-            Some((statuses, connections)) => {
-                codes.extend(statuses);
-                connection_failures |= connections;
-            }
-            None => {
-                reporter
-                    .error(object, "/spec/retryPolicy/retryOn", format!("retryOn {word:?} is not a retry condition meshcd knows"))
-                    .hint("comma-separated: 5xx, gateway-error, reset, connect-failure, retriable-4xx, or status codes such as 503");
-                valid = false;
-            }
-        }
+    let text = string(&object.value, "/spec/retryPolicy/retryOn").unwrap_or_default();
+    let words: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|word| !word.is_empty())
+        .map(str::to_string)
+        .collect();
+    for word in words.iter().filter(|word| retry_condition(word).is_none()) {
+        reporter
+            .error(object, "/spec/retryPolicy/retryOn", format!("retryOn {word:?} is not a retry condition meshcd knows"))
+            .hint("comma-separated: 5xx, gateway-error, reset, connect-failure, retriable-4xx, or status codes such as 503");
+        valid = false;
     }
-    codes.sort_unstable();
-    codes.dedup();
-    valid.then_some((codes, connection_failures))
+    valid.then_some(words)
 }
 
 pub fn retry(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<RetryPolicy> {
@@ -82,7 +62,7 @@ pub fn retry(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<RetryPo
             destination["name"].as_str().unwrap_or_default().to_string(),
         ));
     }
-    let (codes, connection_failures) = retry_conditions(object, reporter)?;
+    let retry_on = retry_on(object, reporter)?;
     let per_try_timeout = duration(object, reporter, "/spec/retryPolicy/perTryTimeout");
     let backoff = duration(
         object,
@@ -117,8 +97,7 @@ pub fn retry(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<RetryPo
         },
         namespace,
         destinations,
-        codes,
-        connection_failures,
+        retry_on,
         attempts,
         per_try_timeout,
         backoff,
@@ -272,13 +251,15 @@ spec:
             retry.destinations,
             [("shop".to_string(), "api".to_string())]
         );
-        assert_eq!(retry.codes, [409, 502, 503, 504]);
-        assert!(retry.connection_failures);
+        let (codes, connection_failures) = retry.conditions();
+        assert_eq!(codes, [409, 502, 503, 504]);
+        assert!(connection_failures);
         assert_eq!(retry.attempts, 3);
         assert_eq!(retry.per_try_timeout, std::time::Duration::from_secs(1));
         let statuses_only = config_of("retriable-4xx,503");
-        assert!(!statuses_only.connection_failures);
-        assert_eq!(statuses_only.codes, [409, 503]);
+        let (codes, connection_failures) = statuses_only.conditions();
+        assert!(!connection_failures);
+        assert_eq!(codes, [409, 503]);
     }
 
     fn config_of(retry_on: &str) -> crate::model::RetryPolicy {
