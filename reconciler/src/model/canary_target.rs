@@ -40,19 +40,6 @@ impl CanaryTarget {
     }
 }
 
-impl std::fmt::Display for CanaryTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.kind(), self.name())?;
-        if let CanaryTarget::HttpRoute {
-            rule: Some(rule), ..
-        } = self
-        {
-            write!(f, " (rule {rule})")?;
-        }
-        Ok(())
-    }
-}
-
 /// The weights running canaries hold, by (namespace, target) then backend Service name.
 pub type WeightOverrides = BTreeMap<(String, CanaryTarget), BTreeMap<String, u64>>;
 
