@@ -125,6 +125,48 @@ async fn every_call_is_held_for_the_faults_delay() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_scoped_to_a_route_aborts_only_the_calls_that_match_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = config_repo(dir.path());
+    let (mesh, frontend) = mesh_with(&repo, &dir.path().join("state"), 200, &[]).await;
+    let scoped = format!(
+        "{}---
+apiVersion: specs.smi-spec.io/v1alpha4
+kind: HTTPRouteGroup
+metadata: {{name: api-routes, namespace: {NAMESPACE}}}
+spec:
+  matches:
+  - {{name: orders, pathRegex: /orders/.*, methods: [POST]}}
+  - {{name: cart, pathRegex: /cart}}
+",
+        fault_yaml("api", "abort: {percent: 100, httpStatus: 503}").replace(
+            "  abort:",
+            "  routes: [{kind: HTTPRouteGroup, name: api-routes, matches: [orders]}]\n  abort:"
+        )
+    );
+    let revision = commit_faults(&repo, &scoped);
+    mesh.wait_in_sync(Some(&revision)).await.unwrap();
+
+    let url = |path: &str| format!("http://api.{NAMESPACE}{path}");
+    for _ in 0..20 {
+        let (status, body) = frontend.request("POST", &url("/orders/7")).await.unwrap();
+        assert_eq!(status, 503, "{body}");
+        assert!(body.starts_with("fault injected by meshcd"), "{body}");
+        for (method, path) in [("GET", "/orders/7"), ("POST", "/cart"), ("GET", "/")] {
+            let (status, body) = frontend.request(method, &url(path)).await.unwrap();
+            assert_eq!(status, 200, "{method} {path}: {body}");
+        }
+    }
+    let counted = frontend_metric(
+        &mesh,
+        "meshcd_proxy_faults_injected_total{fault=\"shop/chaos\",kind=\"abort\"}",
+    )
+    .await;
+    assert_eq!(counted, 20, "only the matching calls are aborted");
+    mesh.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_whose_backend_gets_aborts_is_rolled_back_and_the_rollback_committed() {
     let dir = tempfile::tempdir().unwrap();
     let repo = config_repo(dir.path());

@@ -1,6 +1,7 @@
 //! OSM UpstreamTrafficSetting circuit breakers end to end (issue 19): `maxRequests` and
 //! `maxPendingRequests` committed to Git; a burst from the caller's proxy gets its excess
-//! answered 503 at once, the rest served, and the app never more than the limit at a time.
+//! answered 503 at once, the rest served, and the app never more than the limit at a time;
+//! local rate limits on requests.
 
 use std::time::{Duration, Instant};
 
@@ -20,13 +21,34 @@ spec:
     http: {maxRequests: 5, maxPendingRequests: 5}
 ";
 
+/// The same limits through `maxConnections`: the mesh multiplexes calls, so each call
+/// holds what a connection would for an HTTP/1.1 caller.
+const CONNECTIONS: &str = "apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {name: api-limits, namespace: osm-canary-deployment-sample-app}
+spec:
+  host: api
+  connectionSettings:
+    tcp: {maxConnections: 5}
+    http: {maxRequests: 100, maxPendingRequests: 5}
+";
+
 #[tokio::test]
 async fn a_burst_over_the_limits_gets_its_excess_refused_at_once() -> anyhow::Result<()> {
+    burst_over(LIMITS).await
+}
+
+#[tokio::test]
+async fn a_burst_over_max_connections_gets_its_excess_refused_at_once() -> anyhow::Result<()> {
+    burst_over(CONNECTIONS).await
+}
+
+async fn burst_over(setting: &str) -> anyhow::Result<()> {
     let mesh = LocalMesh::start(&[CANARY_SPLIT, CANARY_ROLLOUT]).await?;
     let frontend = mesh.workload(CANARY, "frontend", &["frontend"]).await?;
     let _api = mesh.workload(CANARY, "api", &["api-v1", "api"]).await?;
     mesh.await_in_sync(2).await?;
-    let revision = mesh.repo.commit_file("limits.yaml", LIMITS).await?;
+    let revision = mesh.repo.commit_file("limits.yaml", setting).await?;
     mesh.reconciler.await_in_sync(&revision, 2).await?;
 
     // 30 calls at once, each held 600 ms by the app.
@@ -132,5 +154,55 @@ async fn a_local_rate_limit_lets_five_seconds_of_its_rate_and_the_burst_through(
         &[],
     );
     assert_eq!(counted, f64::from(limited));
+    Ok(())
+}
+
+const ROUTES: &str = "apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {name: api-limits, namespace: osm-canary-deployment-sample-app}
+spec:
+  host: api
+  connectionSettings:
+    http: {maxRequestsPerConnection: 2}
+  rateLimit:
+    local:
+      http: {requests: 1000, unit: second}
+  httpRoutes:
+  - path: /orders/.*
+    rateLimit:
+      local: {requests: 3, unit: hour, responseStatusCode: 503}
+";
+
+#[tokio::test]
+async fn a_route_gets_its_own_rate_limit_and_connections_carry_at_most_their_calls()
+-> anyhow::Result<()> {
+    let mesh = LocalMesh::start(&[CANARY_SPLIT, CANARY_ROLLOUT]).await?;
+    let frontend = mesh.workload(CANARY, "frontend", &["frontend"]).await?;
+    let _api = mesh.workload(CANARY, "api", &["api-v1", "api"]).await?;
+    mesh.await_in_sync(2).await?;
+    let revision = mesh.repo.commit_file("limits.yaml", ROUTES).await?;
+    mesh.reconciler.await_in_sync(&revision, 2).await?;
+    let connects = |metrics: &str| sum(metrics, "meshcd_proxy_upstream_connects_total", &[]);
+    let before = connects(&frontend.proxy.metrics().await?);
+
+    let client = frontend.proxy.client();
+    let mut orders = Vec::new();
+    for _ in 0..5 {
+        orders.push(
+            client
+                .get(&format!("{API}/orders/7"))
+                .await?
+                .status
+                .as_u16(),
+        );
+        let other = client.get(&format!("{API}/cart")).await?;
+        assert_eq!(other.status, 200, "{}", other.text());
+    }
+    eprintln!("/orders/7 five times under 3 an hour: {orders:?}");
+    assert_eq!(orders, [200, 200, 200, 503, 503]);
+    // Ten calls on connections of two calls each: five connections at least.
+    let opened = connects(&frontend.proxy.metrics().await?) - before;
+    eprintln!("connections opened for 10 calls at maxRequestsPerConnection 2: {opened}");
+    assert!(opened >= 5.0, "{opened}");
     Ok(())
 }

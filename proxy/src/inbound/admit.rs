@@ -97,8 +97,9 @@ pub(super) fn admit(
     metrics.request();
     // A workload without rate limits looks nothing up.
     if !snapshot.workload.rate_limits.is_empty()
-        && let Some(limit) = snapshot.workload.rate_limits.get(&service)
-        && let Err(wait) = inbound.rate_limiters.take(&service, limit, Instant::now())
+        && let Some(limits) = snapshot.workload.rate_limits.get(&service)
+        && let Some(limit) = limits.of_request(request.uri().path())
+        && let Err(wait) = inbound.rate_limiters.take(limit, Instant::now())
     {
         let response = rate_limited(inbound, limit, wait);
         metrics.response(response.status(), start.elapsed());

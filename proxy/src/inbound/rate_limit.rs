@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use crate::snapshot::limits::RateLimit;
 
-/// One bucket per service, kept across snapshots while its limit stays the same.
+/// One bucket per limit (a service's HTTP requests, its TCP connections, a route), kept
+/// across snapshots while the limit stays the same.
 #[derive(Debug, Default)]
 pub struct RateLimiters {
-    by_service: Mutex<HashMap<Arc<str>, Arc<Bucket>>>,
+    by_bucket: Mutex<HashMap<Arc<str>, Arc<Bucket>>>,
 }
 
 #[derive(Debug)]
@@ -28,20 +29,15 @@ struct State {
 }
 
 impl RateLimiters {
-    /// Takes a token for a request to `service`, or says how long until the next fill.
-    pub fn take(
-        &self,
-        service: &Arc<str>,
-        limit: &RateLimit,
-        now: Instant,
-    ) -> Result<(), Duration> {
+    /// Takes a token of `limit`, or says how long until the next fill.
+    pub fn take(&self, limit: &RateLimit, now: Instant) -> Result<(), Duration> {
         let bucket = {
             let mut buckets = self
-                .by_service
+                .by_bucket
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             let bucket = buckets
-                .entry(service.clone())
+                .entry(limit.bucket.clone())
                 .or_insert_with(|| Bucket::new(limit, now));
             if bucket.limit != *limit {
                 *bucket = Bucket::new(limit, now);
@@ -92,6 +88,7 @@ mod tests {
     fn limit(requests: u32, burst: u32) -> RateLimit {
         RateLimit {
             setting: "shop/api-limits".into(),
+            bucket: "api.shop".into(),
             requests,
             interval: Duration::from_secs(1),
             burst,
@@ -103,13 +100,12 @@ mod tests {
     #[test]
     fn over_five_seconds_the_bucket_lets_five_intervals_and_the_burst_through() {
         let limiters = RateLimiters::default();
-        let service: Arc<str> = "api.shop".into();
         let start = Instant::now();
         let mut accepted = 0;
         // 100 requests every 10 ms for 5 s.
         for step in 0..500u32 {
             let now = start + Duration::from_millis(u64::from(step) * 10);
-            if limiters.take(&service, &limit(20, 10), now).is_ok() {
+            if limiters.take(&limit(20, 10), now).is_ok() {
                 accepted += 1;
             }
         }
@@ -120,11 +116,10 @@ mod tests {
     #[test]
     fn an_empty_bucket_says_when_it_fills() {
         let limiters = RateLimiters::default();
-        let service: Arc<str> = "api.shop".into();
         let start = Instant::now();
-        assert!(limiters.take(&service, &limit(1, 0), start).is_ok());
+        assert!(limiters.take(&limit(1, 0), start).is_ok());
         let wait = limiters
-            .take(&service, &limit(1, 0), start + Duration::from_millis(300))
+            .take(&limit(1, 0), start + Duration::from_millis(300))
             .unwrap_err();
         assert_eq!(wait, Duration::from_millis(700));
     }

@@ -58,6 +58,18 @@ pub async fn serve(inbound: Arc<Inbound>, mut stream: TlsStream<TcpStream>, peer
         let _ = stream.shutdown().await;
         return;
     }
+    if let Some(limit) = snapshot
+        .workload
+        .rate_limits
+        .get(&service)
+        .and_then(|limits| limits.tcp.as_ref())
+        && inbound.rate_limiters.take(limit, Instant::now()).is_err()
+    {
+        inbound.metrics.rate_limited(&limit.setting);
+        tracing::info!(source = %peer.identity, %service, setting = %limit.setting, "inbound TCP stream closed: over the rate limit");
+        let _ = stream.shutdown().await;
+        return;
+    }
     let timeout = snapshot.connect_timeout(inbound.connect_timeout);
     let Some(mut app_stream) = connect_app(&app.app_address, timeout).await else {
         return;

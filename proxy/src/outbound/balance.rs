@@ -52,7 +52,7 @@ mod tests {
     }
 
     fn eject(endpoint: &Endpoint) {
-        while !endpoint.failed() {}
+        while !endpoint.failed(&Default::default(), || true) {}
     }
 
     #[test]

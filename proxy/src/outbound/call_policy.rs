@@ -25,7 +25,10 @@ pub(super) async fn call(
     rule: Option<(&Rule, usize)>,
 ) -> (Response<ResponseBody>, Injected) {
     let policy = snapshot.client_policy(service, backend);
-    let injected = inject(outbound, policy.fault).await;
+    let fault = policy
+        .fault
+        .filter(|f| f.applies(request.method(), request.uri().path(), request.headers()));
+    let injected = inject(outbound, fault).await;
     let by_rule = rule.map(|(rule, _)| rule);
     // Held until the answer's head is in: a slot of the destination's breaker.
     let admitted = match policy.limits {
@@ -94,7 +97,7 @@ async fn admit(
                 format!(
                     "meshcd: call to {} refused: {} calls in flight and {} waiting, the limits of UpstreamTrafficSetting {} ({} reached)",
                     backend.service,
-                    limits.max_requests.unwrap_or_default(),
+                    limits.concurrency().map_or(0, |(slots, _)| slots),
                     limits.max_pending_requests,
                     limits.name,
                     overflow.as_str()

@@ -57,14 +57,24 @@ pub enum ForwardError {
     Location(String),
     #[error("reading the request body: {0}")]
     RequestBody(String),
+    #[error(
+        "call to {backend} refused: {max} connections at once is the {limit} of UpstreamTrafficSetting {setting}"
+    )]
+    Overflow {
+        backend: Arc<str>,
+        setting: Arc<str>,
+        limit: &'static str,
+        max: u32,
+    },
 }
 
 impl ForwardError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::NoSnapshot | Self::NoEndpoints { .. } | Self::Connect { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::NoSnapshot
+            | Self::NoEndpoints { .. }
+            | Self::Connect { .. }
+            | Self::Overflow { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Route(RouteError::MissingHost) | Self::Path(_) | Self::RequestBody(_) => {
                 StatusCode::BAD_REQUEST
             }

@@ -17,7 +17,7 @@ use super::call_policy::call;
 use super::error::ForwardError;
 use super::pool::Alpn;
 use super::select::{Decision, select};
-use super::send::{fail, send, within};
+use super::send::{Upstream, fail, send, within};
 use super::{Outbound, balance, mirror, retry, route, tcp};
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
@@ -195,10 +195,13 @@ pub(super) async fn forward(
     (rule, policy): (Option<&Rule>, CallPolicy<'_>),
 ) -> Result<Response<ResponseBody>, ForwardError> {
     let client_retry = policy.retry;
-    let connect_timeout = policy
-        .limits
-        .and_then(|limits| limits.connect_timeout)
-        .unwrap_or_else(|| snapshot.connect_timeout(outbound.connect_timeout));
+    let upstream = Upstream {
+        connect_timeout: policy
+            .limits
+            .and_then(|limits| limits.connect_timeout)
+            .unwrap_or_else(|| snapshot.connect_timeout(outbound.connect_timeout)),
+        limits: policy.limits,
+    };
     let request_timeout = match rule.and_then(|rule| rule.request_timeout) {
         Some(timeout) if timeout.is_zero() => None,
         Some(timeout) => Some(timeout),
@@ -210,7 +213,7 @@ pub(super) async fn forward(
             .insert(&DESTINATION_HEADER, value.clone());
     }
     if headers::is_upgrade(&request) {
-        let upgraded = upgrade_request(outbound, backend, connect_timeout, request);
+        let upgraded = upgrade_request(outbound, backend, upstream, request);
         return within(request_timeout, backend, upgraded)
             .await
             .map(respond::relayed);
@@ -227,7 +230,7 @@ pub(super) async fn forward(
             let budget = snapshot.mesh.retry_budget;
             let sent = retry::send_resilient(
                 outbound,
-                (backend, connect_timeout),
+                (backend, upstream),
                 request,
                 attempt_timeout,
                 retry.map(|retry| (retry, budget)),
@@ -236,12 +239,7 @@ pub(super) async fn forward(
             within(request_timeout, backend, Box::pin(sent)).await
         }
         None => {
-            let sent = send(
-                outbound,
-                backend,
-                connect_timeout,
-                request.map(Either::Left),
-            );
+            let sent = send(outbound, backend, upstream, request.map(Either::Left));
             within(request_timeout, backend, sent).await
         }
     };
@@ -253,7 +251,7 @@ pub(super) async fn forward(
 async fn upgrade_request(
     outbound: &Outbound,
     backend: &Backend,
-    connect_timeout: Duration,
+    upstream: Upstream<'_>,
     request: Request<Incoming>,
 ) -> Result<Response<Incoming>, ForwardError> {
     let endpoint =
@@ -262,10 +260,10 @@ async fn upgrade_request(
         })?;
     let stream = outbound
         .pool
-        .stream(endpoint, Alpn::Http1, connect_timeout)
+        .stream(endpoint, Alpn::Http1, upstream.connect_timeout)
         .await
         .map_err(|source| {
-            fail(outbound, endpoint);
+            fail(outbound, backend, endpoint, upstream);
             ForwardError::Connect {
                 backend: backend.service.clone(),
                 source,

@@ -12,7 +12,7 @@ use http::Request;
 use hyper::body::Body;
 
 use super::Outbound;
-use super::send::{replica, send};
+use super::send::{Upstream, replica, send};
 use crate::http::headers;
 use crate::http::hop::DESTINATION_HEADER;
 use crate::snapshot::Snapshot;
@@ -43,11 +43,14 @@ pub(super) fn copy<'m, B: Body>(
         }
         let outbound = outbound.clone();
         let backend = mirror.backend.clone();
-        let connect_timeout = snapshot.connect_timeout(outbound.connect_timeout);
+        let upstream = Upstream {
+            connect_timeout: snapshot.connect_timeout(outbound.connect_timeout),
+            limits: None,
+        };
         let timeout = snapshot.request_timeout(outbound.request_timeout);
         outbound.metrics.mirrored(true);
         tokio::spawn(async move {
-            let sent = send(&outbound, &backend, connect_timeout, copy);
+            let sent = send(&outbound, &backend, upstream, copy);
             if let Ok(Err(error)) = tokio::time::timeout(timeout, sent).await {
                 tracing::debug!(backend = %backend.service, error = %meshcd_support::error_chain(&error), "mirrored request failed");
             }

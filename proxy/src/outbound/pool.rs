@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use hyper::client::conn::http2::{self, SendRequest};
@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 use crate::tls::TlsStore;
 use crate::tls::spiffe::{self, IdentityError};
 use crate::upstream::UpstreamBody;
-use crate::upstream::endpoint::Endpoint;
+use crate::upstream::endpoint::{Endpoint, Pooled};
 
 /// HTTP/2 settings of the pooled connections: large windows so one connection carries
 /// a busy endpoint's traffic, pings so a dead peer is noticed without a request.
@@ -71,18 +71,21 @@ impl Pool {
         Self { tls, metrics }
     }
 
-    /// The endpoint's pooled HTTP/2 connection, opened if there is none.
+    /// The endpoint's pooled HTTP/2 connection, opened if there is none. Under a
+    /// `max_per_connection`, a connection leaves the pool with its last call (it closes
+    /// once that call is done) and the next call opens another.
     pub async fn http(
         &self,
         endpoint: &Endpoint,
         timeout: Duration,
+        max_per_connection: Option<u32>,
     ) -> Result<SendRequest<UpstreamBody>, ConnectError> {
-        if let Some(sender) = live(endpoint) {
+        if let Some(sender) = live(endpoint, max_per_connection) {
             return Ok(sender);
         }
         let seen = endpoint.connect_generation.load(Ordering::Acquire);
         let mut last_error = endpoint.connecting.lock().await;
-        if let Some(sender) = live(endpoint) {
+        if let Some(sender) = live(endpoint, max_per_connection) {
             return Ok(sender);
         }
         if endpoint.connect_generation.load(Ordering::Acquire) != seen
@@ -97,7 +100,13 @@ impl Pool {
         match self.open_http2(endpoint, timeout).await {
             Ok(sender) => {
                 *last_error = None;
-                endpoint.connection.store(Some(Arc::new(sender.clone())));
+                // This call is the connection's first.
+                if max_per_connection.is_none_or(|max| max > 1) {
+                    endpoint.connection.store(Some(Arc::new(Pooled {
+                        sender: sender.clone(),
+                        sent: AtomicU32::new(1),
+                    })));
+                }
                 Ok(sender)
             }
             Err(error) => {
@@ -182,10 +191,22 @@ impl Pool {
     }
 }
 
-fn live(endpoint: &Endpoint) -> Option<SendRequest<UpstreamBody>> {
+fn live(endpoint: &Endpoint, max_per_connection: Option<u32>) -> Option<SendRequest<UpstreamBody>> {
     let guard = endpoint.connection.load();
-    let sender = guard.as_ref()?;
-    (!sender.is_closed()).then(|| SendRequest::clone(sender))
+    let pooled = guard.as_ref()?;
+    if pooled.sender.is_closed() {
+        return None;
+    }
+    if let Some(max) = max_per_connection {
+        let sent = pooled.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        if sent > max {
+            return None;
+        }
+        if sent == max {
+            endpoint.connection.compare_and_swap(&*guard, None);
+        }
+    }
+    Some(SendRequest::clone(&pooled.sender))
 }
 
 async fn connect_tls(

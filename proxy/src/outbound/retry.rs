@@ -15,7 +15,7 @@ use hyper::body::{Body, Incoming};
 
 use super::Outbound;
 use super::error::ForwardError;
-use super::send::{replica, send, within};
+use super::send::{Upstream, replica, send, within};
 use crate::snapshot::Backend;
 use crate::snapshot::{BudgetSettings, RetryPolicy};
 use crate::upstream::UpstreamBody;
@@ -31,28 +31,27 @@ const BACKOFF_GROWTH: u32 = 16;
 /// `policy` says while the destination's retry budget allows.
 pub(super) async fn send_resilient(
     outbound: &Outbound,
-    (backend, connect_timeout): (&Backend, Duration),
+    (backend, upstream): (&Backend, Upstream<'_>),
     request: Request<Incoming>,
     timeout: Option<Duration>,
     policy: Option<(&RetryPolicy, BudgetSettings)>,
 ) -> Result<Response<Incoming>, ForwardError> {
     let Some(policy) = policy else {
         let request = request.map(Either::Left);
-        return attempt(outbound, backend, connect_timeout, request, timeout).await;
+        return attempt(outbound, backend, upstream, request, timeout).await;
     };
     let (parts, body) = request.into_parts();
     let body = match replayable(body).await? {
         Either::Left(body) => body,
         Either::Right(streamed) => {
             let request = Request::from_parts(parts, Either::Left(streamed));
-            return attempt(outbound, backend, connect_timeout, request, timeout).await;
+            return attempt(outbound, backend, upstream, request, timeout).await;
         }
     };
     let head = Request::from_parts(parts, ());
     retried(
         outbound,
-        backend,
-        connect_timeout,
+        (backend, upstream),
         (&head, &body),
         timeout,
         policy,
@@ -62,8 +61,7 @@ pub(super) async fn send_resilient(
 
 async fn retried(
     outbound: &Outbound,
-    backend: &Backend,
-    connect_timeout: Duration,
+    (backend, upstream): (&Backend, Upstream<'_>),
     (head, body): (&Request<()>, &Bytes),
     timeout: Option<Duration>,
     (policy, budget_settings): (&RetryPolicy, BudgetSettings),
@@ -77,11 +75,13 @@ async fn retried(
     let budget = outbound.budgets.of(&backend.service);
     budget.called(Instant::now());
     let mut retry = 0;
+    // Held by a retry while it is in flight, under a `maxRetries`.
+    let mut _retry_slot = None;
     loop {
         let result = attempt(
             outbound,
             backend,
-            connect_timeout,
+            upstream,
             replica(head, body.clone()),
             timeout,
         )
@@ -100,6 +100,16 @@ async fn retried(
         };
         if !failed || retry == policy.attempts {
             return result;
+        }
+        if let Some(limits) = upstream.limits
+            && let Some(max) = limits.max_retries
+        {
+            _retry_slot = None;
+            let Some(slot) = outbound.breakers.slot(&backend.service, "maxRetries", max) else {
+                outbound.metrics.overflowed(&limits.name, "maxRetries");
+                return result;
+            };
+            _retry_slot = Some(slot);
         }
         if !budget.try_retry(Instant::now(), budget_settings) {
             outbound.metrics.retry_budget_exhausted.inc();
@@ -120,16 +130,11 @@ async fn retried(
 async fn attempt(
     outbound: &Outbound,
     backend: &Backend,
-    connect_timeout: Duration,
+    upstream: Upstream<'_>,
     request: Request<UpstreamBody>,
     timeout: Option<Duration>,
 ) -> Result<Response<Incoming>, ForwardError> {
-    within(
-        timeout,
-        backend,
-        send(outbound, backend, connect_timeout, request),
-    )
-    .await
+    within(timeout, backend, send(outbound, backend, upstream, request)).await
 }
 
 /// The body read in full when it may be (left), else as it is (right).

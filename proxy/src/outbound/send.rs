@@ -13,7 +13,9 @@ use super::error::ForwardError;
 use super::{Outbound, balance};
 use crate::http::hop::{APP_UNAVAILABLE, PROXY_ERROR_HEADER};
 use crate::snapshot::Backend;
+use crate::snapshot::limits::{Limits, Outlier};
 use crate::upstream::UpstreamBody;
+use crate::upstream::endpoint::{Endpoint, now_millis};
 use meshcd_support::error_chain;
 
 /// Safe to send twice: an idempotent method without a body.
@@ -60,7 +62,7 @@ pub(super) async fn within<T>(
 pub(super) async fn send(
     outbound: &Outbound,
     backend: &Backend,
-    connect_timeout: Duration,
+    upstream: Upstream<'_>,
     request: Request<UpstreamBody>,
 ) -> Result<Response<Incoming>, ForwardError> {
     let mut spare = (backend.endpoints.len() > 1 && retryable(&request))
@@ -81,10 +83,15 @@ pub(super) async fn send(
             outbound.metrics.retries.inc();
         }
         let _in_flight = endpoint.start();
-        let mut sender = match outbound.pool.http(endpoint, connect_timeout).await {
+        let per_connection = upstream.limits.and_then(|l| l.max_requests_per_connection);
+        let connected = outbound
+            .pool
+            .http(endpoint, upstream.connect_timeout, per_connection)
+            .await;
+        let mut sender = match connected {
             Ok(sender) => sender,
             Err(source) => {
-                fail(outbound, endpoint);
+                fail(outbound, backend, endpoint, upstream);
                 unsent = Some(request);
                 last_error = ForwardError::Connect {
                     backend: backend.service.clone(),
@@ -101,7 +108,7 @@ pub(super) async fn send(
                     .get(&PROXY_ERROR_HEADER)
                     .is_some_and(|v| v == APP_UNAVAILABLE);
                 if app_unavailable {
-                    fail(outbound, endpoint);
+                    fail(outbound, backend, endpoint, upstream);
                     if attempt == 0 && spare.is_some() {
                         avoid = Some(endpoint.clone());
                         last_error = ForwardError::Upstream {
@@ -111,13 +118,15 @@ pub(super) async fn send(
                         };
                         continue;
                     }
+                } else if upstream.outlier().counts_5xx && response.status().is_server_error() {
+                    fail(outbound, backend, endpoint, upstream);
                 } else {
                     endpoint.succeeded();
                 }
                 return Ok(response);
             }
             Err(mut error) => {
-                fail(outbound, endpoint);
+                fail(outbound, backend, endpoint, upstream);
                 unsent = error.take_message();
                 last_error = ForwardError::Upstream {
                     backend: backend.service.clone(),
@@ -131,9 +140,40 @@ pub(super) async fn send(
     Err(last_error)
 }
 
-pub(super) fn fail(outbound: &Outbound, endpoint: &crate::upstream::endpoint::Endpoint) {
-    if endpoint.failed() {
+/// Counts a failure of `endpoint`, ejecting it when the outlier rule says so and the
+/// backend can spare it.
+pub(super) fn fail(
+    outbound: &Outbound,
+    backend: &Backend,
+    endpoint: &Endpoint,
+    upstream: Upstream<'_>,
+) {
+    let outlier = upstream.outlier();
+    let may_eject = || {
+        let now = now_millis();
+        let out = backend
+            .endpoints
+            .iter()
+            .filter(|e| e.is_ejected(now))
+            .count();
+        outlier.may_eject(out, backend.endpoints.len())
+    };
+    if endpoint.failed(&outlier, may_eject) {
         outbound.metrics.ejections.inc();
+    }
+}
+
+/// How calls reach a backend's endpoints: the connect timeout (the Mesh's, or the
+/// destination's UpstreamTrafficSetting's) and that setting's limits.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Upstream<'a> {
+    pub connect_timeout: Duration,
+    pub limits: Option<&'a Limits>,
+}
+
+impl Upstream<'_> {
+    pub fn outlier(&self) -> Outlier {
+        self.limits.map(|limits| limits.outlier).unwrap_or_default()
     }
 }
 

@@ -12,10 +12,12 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 
 use super::error::ForwardError;
 use super::pool::{Alpn, UpstreamStream};
+use super::send::{Upstream, fail};
 use super::{Outbound, balance};
 use crate::accept::{Acceptor, Slot};
 use crate::http::access_log::TcpEntry;
@@ -23,7 +25,7 @@ use crate::http::hop;
 use crate::http::respond::{self, ResponseBody};
 use crate::metrics::{Direction, TcpLabels};
 use crate::shutdown::Drain;
-use crate::snapshot::{Backend, Protocol, Snapshot, parse_authority};
+use crate::snapshot::{Backend, Protocol, Service, Snapshot, parse_authority};
 use crate::upstream::endpoint::Endpoint;
 
 /// The local listeners of TCP service ports, kept in step with the snapshot.
@@ -180,13 +182,21 @@ pub async fn forward<S>(
         destination: service.name.clone(),
         backend: backend.service.clone(),
     };
-    splice(&outbound, &snapshot, backend, port, client, labels).await;
+    splice(
+        &outbound,
+        &snapshot,
+        (service, backend),
+        port,
+        client,
+        labels,
+    )
+    .await;
 }
 
 async fn splice<S>(
     outbound: &Outbound,
     snapshot: &Snapshot,
-    backend: &Backend,
+    (service, backend): (&Service, &Backend),
     port: u16,
     mut client: S,
     labels: TcpLabels,
@@ -194,7 +204,14 @@ async fn splice<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let start = Instant::now();
-    let (mut upstream, endpoint) = match connect(outbound, snapshot, backend, port).await {
+    let (mut upstream, endpoint, _connection_slot) = match open(
+        outbound,
+        snapshot,
+        (service, backend),
+        port,
+    )
+    .await
+    {
         Ok(connected) => connected,
         Err(error) => {
             tracing::info!(destination = %labels.destination, error = %meshcd_support::error_chain(&error), "TCP stream not connected");
@@ -223,15 +240,52 @@ async fn splice<S>(
     }
 }
 
+/// A connection to `backend` under the destination's limits: its `maxConnections` slot
+/// (held for the connection's life; none free: refused at once), then the stream.
+async fn open(
+    outbound: &Outbound,
+    snapshot: &Snapshot,
+    (service, backend): (&Service, &Backend),
+    port: u16,
+) -> Result<(UpstreamStream, Arc<Endpoint>, Option<OwnedSemaphorePermit>), ForwardError> {
+    let limits = snapshot.client_policy(service, backend).limits;
+    let slot = match limits.and_then(|l| Some((l, l.max_connections?))) {
+        Some((limits, max)) => {
+            let slot = outbound
+                .breakers
+                .slot(&backend.service, "maxConnections", max);
+            if slot.is_none() {
+                outbound.metrics.overflowed(&limits.name, "maxConnections");
+                return Err(ForwardError::Overflow {
+                    backend: backend.service.clone(),
+                    setting: limits.name.clone(),
+                    limit: "maxConnections",
+                    max,
+                });
+            }
+            slot
+        }
+        None => None,
+    };
+    let upstream = Upstream {
+        connect_timeout: limits
+            .and_then(|limits| limits.connect_timeout)
+            .unwrap_or_else(|| snapshot.connect_timeout(outbound.connect_timeout)),
+        limits,
+    };
+    let (stream, endpoint) = connect(outbound, backend, upstream, port).await?;
+    Ok((stream, endpoint, slot))
+}
+
 /// Opens the stream and sends the preamble; a failed connection is retried once on
 /// another endpoint (nothing has been sent yet).
 async fn connect(
     outbound: &Outbound,
-    snapshot: &Snapshot,
     backend: &Backend,
+    upstream: Upstream<'_>,
     port: u16,
 ) -> Result<(UpstreamStream, Arc<Endpoint>), ForwardError> {
-    let timeout = snapshot.connect_timeout(outbound.connect_timeout);
+    let timeout = upstream.connect_timeout;
     let mut avoid: Option<Arc<Endpoint>> = None;
     let mut last_error = ForwardError::NoEndpoints {
         backend: backend.service.clone(),
@@ -267,9 +321,7 @@ async fn connect(
                 };
             }
         }
-        if endpoint.failed() {
-            outbound.metrics.ejections.inc();
-        }
+        fail(outbound, backend, endpoint, upstream);
         avoid = Some(endpoint.clone());
     }
     Err(last_error)
@@ -298,10 +350,11 @@ pub async fn connect_tunnel(
         Some(split) => &split.backends[split.weights.pick()],
         None => &service.own,
     };
-    let (upstream, endpoint) = match connect(&outbound, &snapshot, backend, port).await {
-        Ok(connected) => connected,
-        Err(error) => return error.into_response(),
-    };
+    let (upstream, endpoint, slot) =
+        match open(&outbound, &snapshot, (service, backend), port).await {
+            Ok(connected) => connected,
+            Err(error) => return error.into_response(),
+        };
     let labels = TcpLabels {
         direction: Direction::Outbound,
         source: snapshot.workload.identity.clone(),
@@ -315,6 +368,7 @@ pub async fn connect_tunnel(
         };
         let mut client = TokioIo::new(client);
         let mut upstream = upstream;
+        let _slot = slot;
         let _in_flight = endpoint.start();
         outbound.metrics.tcp_opened(&labels);
         let (sent, received) = tokio::io::copy_bidirectional(&mut client, &mut upstream)

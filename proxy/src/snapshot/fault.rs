@@ -7,12 +7,16 @@ use std::time::Duration;
 use http::StatusCode;
 use meshcd_schemas::proto;
 
+use super::matcher::{HttpMatch, InvalidMatch};
+
 #[derive(Debug)]
 pub struct Fault {
     /// `namespace/name` of the Fault, for metrics and the access log.
     pub name: Arc<str>,
     abort: Option<(f64, StatusCode)>,
     delay: Option<(f64, Duration)>,
+    /// The calls that may get it (its HTTPRouteGroup matches); empty: every call.
+    matches: Vec<HttpMatch>,
 }
 
 /// What one call gets: held first, then answered without being sent, or both, or neither.
@@ -35,6 +39,15 @@ impl Injected {
 }
 
 impl Fault {
+    /// Whether a call with this method, path and headers may get the fault.
+    pub fn applies(&self, method: &http::Method, path: &str, headers: &http::HeaderMap) -> bool {
+        self.matches.is_empty()
+            || self
+                .matches
+                .iter()
+                .any(|m| m.matches(method, path, headers))
+    }
+
     /// Draws this call's faults, each by its own share.
     pub fn draw(&self) -> Injected {
         let hit = |fraction: f64| fraction >= 1.0 || rand::random::<f64>() < fraction;
@@ -52,10 +65,14 @@ impl Fault {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("fault {name:?}: abort status {status} is not an HTTP status")]
-pub struct InvalidFault {
-    name: String,
-    status: u32,
+pub enum InvalidFault {
+    #[error("fault {name:?}: abort status {status} is not an HTTP status")]
+    Status { name: String, status: u32 },
+    #[error("fault {name:?}")]
+    Match {
+        name: String,
+        source: Box<InvalidMatch>,
+    },
 }
 
 impl TryFrom<proto::Fault> for Fault {
@@ -66,7 +83,7 @@ impl TryFrom<proto::Fault> for Fault {
             let status = u16::try_from(fault.abort_status)
                 .ok()
                 .and_then(|status| StatusCode::from_u16(status).ok())
-                .ok_or_else(|| InvalidFault {
+                .ok_or_else(|| InvalidFault::Status {
                     name: fault.name.clone(),
                     status: fault.abort_status,
                 })?;
@@ -76,10 +93,20 @@ impl TryFrom<proto::Fault> for Fault {
         };
         let delay = (fault.delay_fraction > 0.0 && fault.delay_ms > 0)
             .then(|| (fault.delay_fraction, Duration::from_millis(fault.delay_ms)));
+        let matches = fault
+            .matches
+            .into_iter()
+            .map(HttpMatch::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(|source| InvalidFault::Match {
+                name: fault.name.clone(),
+                source: Box::new(source),
+            })?;
         Ok(Fault {
             name: fault.name.into(),
             abort,
             delay,
+            matches,
         })
     }
 }
@@ -95,8 +122,31 @@ mod tests {
             abort_status: 503,
             delay_fraction: delay,
             delay_ms: 200,
+            matches: Vec::new(),
         })
         .unwrap()
+    }
+
+    #[test]
+    fn a_fault_with_matches_applies_to_the_calls_they_match() {
+        let scoped = Fault::try_from(proto::Fault {
+            name: "shop/chaos".into(),
+            abort_fraction: 1.0,
+            abort_status: 503,
+            matches: vec![proto::HttpMatch {
+                name: "api-routes/orders".into(),
+                path_regex: "/orders.*".into(),
+                methods: vec!["POST".into()],
+                headers: Vec::new(),
+            }],
+            ..proto::Fault::default()
+        })
+        .unwrap();
+        let headers = http::HeaderMap::new();
+        assert!(scoped.applies(&http::Method::POST, "/orders/7", &headers));
+        assert!(!scoped.applies(&http::Method::GET, "/orders/7", &headers));
+        assert!(!scoped.applies(&http::Method::POST, "/cart", &headers));
+        assert!(fault(1.0, 0.0).applies(&http::Method::GET, "/cart", &headers));
     }
 
     #[test]

@@ -89,7 +89,7 @@ pub struct Workload {
     pub services: Vec<Arc<str>>,
     pub ports: Vec<InboundPort>,
     /// Local rate limits on what it serves, by service (`name.namespace`).
-    pub rate_limits: HashMap<Arc<str>, limits::RateLimit>,
+    pub rate_limits: HashMap<Arc<str>, limits::RateLimits>,
 }
 
 /// Where the local app serves one service port.

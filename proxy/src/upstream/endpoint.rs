@@ -6,17 +6,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use arc_swap::ArcSwapOption;
 use hyper::client::conn::http2::SendRequest;
 
 use super::UpstreamBody;
-
-/// Consecutive connection failures that take an endpoint out of balancing…
-pub const EJECT_AFTER_FAILURES: u32 = 5;
-/// …for this long. After it, one more failure ejects it again at once.
-pub const EJECTION: Duration = Duration::from_secs(10);
+use super::outlier::Outlier;
 
 /// Milliseconds since the first call; cheap and monotonic, so it fits in an atomic.
 pub fn now_millis() -> u64 {
@@ -74,15 +70,25 @@ pub struct Endpoint {
     pub identity: Arc<str>,
     in_flight: AtomicU32,
     consecutive_failures: AtomicU32,
-    /// `now_millis()` until which the endpoint is ejected; 0 when it is not.
+    /// `now_millis()` until which the endpoint is ejected (or was, last); 0: never.
     ejected_until: AtomicU64,
+    /// Ejections in a row, each longer; fades while the endpoint stays in.
+    ejections: AtomicU32,
     /// The pooled multiplexed connection, when one is open.
-    pub(crate) connection: ArcSwapOption<SendRequest<UpstreamBody>>,
+    pub(crate) connection: ArcSwapOption<Pooled>,
     /// Counts connection attempts, so a request that waited for someone else's attempt
     /// can tell it happened (and fail fast with its error instead of trying again).
     pub(crate) connect_generation: AtomicU64,
     /// Serialises connection attempts; holds the last attempt's error.
     pub(crate) connecting: tokio::sync::Mutex<Option<Arc<str>>>,
+}
+
+/// A pooled connection, and the calls sent on it (counted only under a
+/// `maxRequestsPerConnection`).
+#[derive(Debug)]
+pub struct Pooled {
+    pub sender: SendRequest<UpstreamBody>,
+    pub sent: AtomicU32,
 }
 
 /// Counts a request as in flight on an endpoint until dropped.
@@ -102,6 +108,7 @@ impl Endpoint {
             in_flight: AtomicU32::new(0),
             consecutive_failures: AtomicU32::new(0),
             ejected_until: AtomicU64::new(0),
+            ejections: AtomicU32::new(0),
             connection: ArcSwapOption::empty(),
             connect_generation: AtomicU64::new(0),
             connecting: tokio::sync::Mutex::new(None),
@@ -128,27 +135,50 @@ impl Endpoint {
         }
     }
 
-    /// Records a connection failure; returns true when it ejects the endpoint.
-    pub fn failed(&self) -> bool {
+    /// Records a failure; returns true when it ejects the endpoint. The streak is kept
+    /// through an ejection, so an endpoint that fails again once it is back goes out
+    /// again at once, for longer. `may_eject` says whether the backend can spare it
+    /// (asked only when the streak is long enough).
+    pub fn failed(&self, outlier: &Outlier, may_eject: impl FnOnce() -> bool) -> bool {
         let failures = self.consecutive_failures.fetch_add(1, Ordering::Relaxed) + 1;
-        if failures < EJECT_AFTER_FAILURES {
+        if failures < outlier.consecutive_failures {
             return false;
         }
         let now = now_millis();
-        if self.is_ejected(now) {
+        if self.is_ejected(now) || !may_eject() {
             return false;
         }
-        let until = now + u64::try_from(EJECTION.as_millis()).unwrap_or(u64::MAX);
-        self.ejected_until.store(until, Ordering::Relaxed);
+        let ejection = self.next_ejection(outlier, now);
+        self.ejected_until
+            .store(now.saturating_add(millis(ejection)), Ordering::Relaxed);
         tracing::warn!(
             endpoint = %self.address,
             identity = %self.identity,
             failures,
-            "endpoint ejected for {}s after consecutive connection failures",
-            EJECTION.as_secs()
+            "endpoint ejected for {ejection:?} after consecutive failures"
         );
         true
     }
+
+    /// How long this ejection lasts: the base times the ejections in a row, that count
+    /// having faded by one per `interval` since the endpoint last came back.
+    fn next_ejection(&self, outlier: &Outlier, now: u64) -> std::time::Duration {
+        let back_since = self.ejected_until.load(Ordering::Relaxed);
+        let faded = now.saturating_sub(back_since) / millis(outlier.interval).max(1);
+        let previous = self.ejections.load(Ordering::Relaxed);
+        let ejections = previous
+            .saturating_sub(u32::try_from(faded).unwrap_or(u32::MAX))
+            .saturating_add(1);
+        self.ejections.store(ejections, Ordering::Relaxed);
+        outlier
+            .base_ejection
+            .saturating_mul(ejections)
+            .min(outlier.max_ejection)
+    }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -158,16 +188,51 @@ mod tests {
     #[test]
     fn five_consecutive_failures_eject_and_a_success_resets_the_streak() {
         let endpoint = Endpoint::new("127.0.0.1:1", "spiffe://cluster.local/ns/a/sa/b");
-        for _ in 0..EJECT_AFTER_FAILURES - 1 {
-            assert!(!endpoint.failed());
+        let built_in = Outlier::default();
+        for _ in 0..4 {
+            assert!(!endpoint.failed(&built_in, || true));
         }
         endpoint.succeeded();
-        for _ in 0..EJECT_AFTER_FAILURES - 1 {
-            assert!(!endpoint.failed());
+        for _ in 0..4 {
+            assert!(!endpoint.failed(&built_in, || true));
         }
         assert!(!endpoint.is_ejected(now_millis()));
-        assert!(endpoint.failed());
+        assert!(
+            !endpoint.failed(&built_in, || false),
+            "the backend cannot spare it"
+        );
+        assert!(endpoint.failed(&built_in, || true));
         assert!(endpoint.is_ejected(now_millis()));
+    }
+
+    #[test]
+    fn ejections_in_a_row_last_longer_and_fade_while_the_endpoint_stays_in() {
+        let endpoint = Endpoint::new("127.0.0.1:1", "id");
+        let outlier = Outlier {
+            consecutive_failures: 1,
+            interval: std::time::Duration::from_secs(10),
+            base_ejection: std::time::Duration::from_secs(2),
+            max_ejection: std::time::Duration::from_secs(5),
+            max_ejection_percent: 100,
+            counts_5xx: true,
+        };
+        let now = now_millis();
+        let seconds = |n: u64| std::time::Duration::from_secs(n);
+        assert_eq!(endpoint.next_ejection(&outlier, now), seconds(2));
+        endpoint.ejected_until.store(now + 2_000, Ordering::Relaxed);
+        // Back at +2 s, failing again at once: twice the base.
+        assert_eq!(endpoint.next_ejection(&outlier, now + 2_000), seconds(4));
+        endpoint.ejected_until.store(now + 6_000, Ordering::Relaxed);
+        assert_eq!(
+            endpoint.next_ejection(&outlier, now + 6_000),
+            seconds(5),
+            "capped"
+        );
+        endpoint
+            .ejected_until
+            .store(now + 11_000, Ordering::Relaxed);
+        // 25 s in: two of the three ejections faded.
+        assert_eq!(endpoint.next_ejection(&outlier, now + 36_000), seconds(4));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 
 pub mod endpoint;
+pub mod outlier;
 pub mod split;
 
 /// The body of a request sent to a peer: the app's own as it streams, or a copy kept to

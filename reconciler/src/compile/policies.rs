@@ -5,8 +5,9 @@
 use meshcd_schemas::proto;
 use std::collections::BTreeMap;
 
+use super::access::http_match;
 use super::routes::millis;
-use crate::model::{Config, Fault, Identity, RetryPolicy};
+use crate::model::{Config, Fault, Identity, RateLimit, RetryPolicy, UpstreamTrafficSetting};
 
 /// The policies on `caller`'s calls, sorted by destination.
 pub fn client_policies(config: &Config, caller: &Identity) -> Vec<proto::ClientPolicy> {
@@ -27,18 +28,13 @@ pub fn client_policies(config: &Config, caller: &Identity) -> Vec<proto::ClientP
     for fault in config.faults.iter().map(|fault| &fault.value) {
         if fault.applies_to(caller) {
             entry(&mut policies, &fault.namespace, &fault.destination).fault =
-                Some(fault_message(fault));
+                Some(fault_message(config, fault));
         }
     }
     // An UpstreamTrafficSetting binds every caller.
     for setting in config.upstream_settings.iter().map(|s| &s.value) {
         entry(&mut policies, &setting.namespace, &setting.destination).limits =
-            Some(proto::Limits {
-                name: format!("{}/{}", setting.namespace, setting.name),
-                max_requests: setting.max_requests,
-                max_pending_requests: setting.max_pending_requests,
-                connect_timeout_ms: setting.connect_timeout.map_or(0, millis),
-            });
+            Some(limits_message(setting));
     }
     for retry in config.retries.iter().map(|retry| &retry.value) {
         if &retry.source != caller {
@@ -57,17 +53,19 @@ pub fn rate_limits(
     config: &Config,
     workload: &crate::inventory::Workload,
 ) -> Vec<proto::RateLimit> {
-    config
+    let mut limits = Vec::new();
+    for setting in config
         .upstream_settings
         .iter()
         .map(|setting| &setting.value)
-        .filter(|setting| {
-            setting.namespace == workload.identity.namespace
-                && workload.services.contains(&setting.destination)
-        })
-        .filter_map(|setting| {
-            let limit = setting.rate_limit.as_ref()?;
-            Some(proto::RateLimit {
+    {
+        if setting.namespace != workload.identity.namespace
+            || !workload.services.contains(&setting.destination)
+        {
+            continue;
+        }
+        let message =
+            |limit: &RateLimit, scope: proto::RateLimitScope, path: &str| proto::RateLimit {
                 service: setting.destination.clone(),
                 setting: format!("{}/{}", setting.namespace, setting.name),
                 requests: limit.requests,
@@ -82,13 +80,65 @@ pub fn rate_limits(
                         value: value.clone(),
                     })
                     .collect(),
-            })
-        })
-        .collect()
+                scope: scope.into(),
+                path_regex: path.to_string(),
+            };
+        if let Some(limit) = &setting.rate_limit {
+            limits.push(message(limit, proto::RateLimitScope::Http, ""));
+        }
+        if let Some(limit) = &setting.tcp_rate_limit {
+            limits.push(message(limit, proto::RateLimitScope::Tcp, ""));
+        }
+        for route in &setting.route_rate_limits {
+            limits.push(message(
+                &route.limit,
+                proto::RateLimitScope::Route,
+                &route.path,
+            ));
+        }
+    }
+    limits
 }
 
-fn fault_message(fault: &Fault) -> proto::Fault {
+fn limits_message(setting: &UpstreamTrafficSetting) -> proto::Limits {
+    proto::Limits {
+        name: format!("{}/{}", setting.namespace, setting.name),
+        max_requests: setting.max_requests,
+        max_pending_requests: setting.max_pending_requests,
+        connect_timeout_ms: setting.connect_timeout.map_or(0, millis),
+        max_connections: setting.max_connections,
+        max_requests_per_connection: setting.max_requests_per_connection,
+        max_retries: setting.max_retries,
+        outlier: setting.outlier.as_ref().map(|outlier| proto::Outlier {
+            consecutive_failures: outlier.consecutive_failures,
+            interval_ms: millis(outlier.interval),
+            base_ejection_ms: millis(outlier.base_ejection_time),
+            max_ejection_percent: outlier.max_ejection_percent,
+        }),
+    }
+}
+
+/// The Fault's message; its routes become the matches of the HTTPRouteGroups they name.
+fn fault_message(config: &Config, fault: &Fault) -> proto::Fault {
+    let mut matches = Vec::new();
+    for rule in &fault.routes {
+        let group = config
+            .http_route_groups
+            .iter()
+            .map(|g| &g.value)
+            .find(|group| group.namespace == fault.namespace && group.name == rule.name);
+        for item in group.iter().flat_map(|group| &group.matches) {
+            if rule
+                .matches
+                .as_ref()
+                .is_none_or(|names| names.contains(&item.name))
+            {
+                matches.push(http_match(&rule.name, item));
+            }
+        }
+    }
     proto::Fault {
+        matches,
         name: format!("{}/{}", fault.namespace, fault.name),
         abort_fraction: fault.abort.as_ref().map_or(0.0, |a| a.percent / 100.0),
         abort_status: fault.abort.as_ref().map_or(0, |a| u32::from(a.status)),
@@ -164,6 +214,7 @@ spec:
                     abort_status: 503,
                     delay_fraction: 0.125,
                     delay_ms: 200,
+                    matches: Vec::new(),
                 }),
                 retry: None,
                 limits: None,
@@ -211,6 +262,114 @@ spec:
                 .iter()
                 .any(|d| d
                     .starts_with("23: Service shop/api already has Fault chaos (repo.yaml:10)")),
+            "{found:#?}"
+        );
+    }
+
+    const SETTING: &str = "apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {name: api-limits, namespace: shop}
+spec:
+  host: api
+  connectionSettings:
+    tcp: {maxConnections: 8}
+    http: {maxRequestsPerConnection: 100, maxRetries: 2}
+  rateLimit:
+    local:
+      tcp: {connections: 10, unit: minute}
+  httpRoutes:
+  - path: /orders/.*
+    rateLimit: {local: {requests: 5, unit: second}}
+  outlierDetection: {consecutiveFailures: 3, baseEjectionTime: 2s, maxEjectionPercent: 50}
+";
+
+    #[test]
+    fn a_settings_limits_reach_every_caller_and_its_rate_limits_the_serving_workloads() {
+        let config = config(&repo(true, SETTING));
+        let limits = client_policies(&config, &identity("batch"))[0]
+            .limits
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (
+                limits.max_connections,
+                limits.max_requests_per_connection,
+                limits.max_retries
+            ),
+            (Some(8), Some(100), Some(2))
+        );
+        assert_eq!(
+            limits.outlier,
+            Some(proto::Outlier {
+                consecutive_failures: 3,
+                interval_ms: 10_000,
+                base_ejection_ms: 2_000,
+                max_ejection_percent: 50,
+            })
+        );
+        let workload = crate::inventory::Workload {
+            id: "api-1".into(),
+            identity: identity("api"),
+            services: vec!["api".into()],
+            ports: Vec::new(),
+            inbound_address: "127.0.0.1:1".into(),
+        };
+        let limits = rate_limits(&config, &workload);
+        let scopes: Vec<_> = limits
+            .iter()
+            .map(|l| {
+                (
+                    l.scope(),
+                    l.requests,
+                    l.fill_interval_ms,
+                    l.path_regex.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            scopes,
+            [
+                (proto::RateLimitScope::Tcp, 10, 60_000, ""),
+                (proto::RateLimitScope::Route, 5, 1_000, "/orders/.*"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fault_on_routes_carries_their_matches_and_names_only_groups_that_exist() {
+        let routes = "---
+apiVersion: specs.smi-spec.io/v1alpha4
+kind: HTTPRouteGroup
+metadata: {name: api-routes, namespace: shop}
+spec:
+  matches:
+  - {name: orders, pathRegex: /orders/.*, methods: [POST]}
+  - {name: cart, pathRegex: /cart}
+";
+        let scoped = FAULT.replace(
+            "  abort:",
+            "  routes: [{kind: HTTPRouteGroup, name: api-routes, matches: [orders]}]\n  abort:",
+        );
+        let config = config(&repo(true, &format!("{scoped}{routes}")));
+        let fault = client_policies(&config, &identity("frontend"))[0]
+            .fault
+            .clone()
+            .unwrap();
+        let names: Vec<_> = fault.matches.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["api-routes/orders"]);
+        let found = diagnostics(&repo(true, &scoped));
+        assert!(
+            found.iter().any(|d| d.starts_with(
+                "16: the Fault names HTTPRouteGroup \"api-routes\", which does not exist in namespace \"shop\""
+            )),
+            "{found:#?}"
+        );
+        let unknown = scoped.replace("matches: [orders]", "matches: [refunds]");
+        let found = diagnostics(&repo(true, &format!("{unknown}{routes}")));
+        assert!(
+            found
+                .iter()
+                .any(|d| d.contains("HTTPRouteGroup \"api-routes\" has no match named \"refunds\"")),
             "{found:#?}"
         );
     }

@@ -7,7 +7,8 @@ mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
 pub use policies::{
-    Abort, Delay, Fault, RateLimit, RetryPolicy, UpstreamTrafficSetting, retry_condition,
+    Abort, Delay, Fault, OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit,
+    UpstreamTrafficSetting, retry_condition,
 };
 pub use routes::*;
 

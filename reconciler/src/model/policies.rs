@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::Identity;
+use super::{Identity, Rule};
 
 /// A `meshcd.dev/v1alpha1` Fault: what calling proxies do to HTTP calls to one Service of
 /// the Fault's namespace (called directly, or chosen as a split or route backend).
@@ -14,6 +14,9 @@ pub struct Fault {
     pub destination: String,
     /// The callers whose calls get the faults; empty: every caller.
     pub sources: Vec<Identity>,
+    /// The calls that get the faults: those matching these HTTPRouteGroup rules (in the
+    /// Fault's namespace); empty: every call.
+    pub routes: Vec<Rule>,
     pub abort: Option<Abort>,
     pub delay: Option<Delay>,
 }
@@ -104,8 +107,45 @@ pub struct UpstreamTrafficSetting {
     pub max_pending_requests: Option<u32>,
     /// `connectionSettings.tcp.connectTimeout`.
     pub connect_timeout: Option<Duration>,
+    /// `connectionSettings.tcp.maxConnections`: TCP connections from one proxy at once
+    /// (and, calls being multiplexed, HTTP calls in flight as `maxRequests`).
+    pub max_connections: Option<u32>,
+    /// `connectionSettings.http.maxRequestsPerConnection`.
+    pub max_requests_per_connection: Option<u32>,
+    /// `connectionSettings.http.maxRetries`: retries in flight from one proxy at once.
+    pub max_retries: Option<u32>,
     /// `rateLimit.local.http`: what each proxy of the Service lets in.
     pub rate_limit: Option<RateLimit>,
+    /// `rateLimit.local.tcp`: the connections each proxy of the Service lets in
+    /// (`requests` counts connections; no status or headers).
+    pub tcp_rate_limit: Option<RateLimit>,
+    /// `httpRoutes[].rateLimit.local`: for requests whose path fully matches, instead of
+    /// `rate_limit`.
+    pub route_rate_limits: Vec<RouteRateLimit>,
+    /// `outlierDetection` (meshcd's addition to the kind); `None`: the built-in ejection.
+    pub outlier: Option<OutlierDetection>,
+}
+
+/// One `httpRoutes` entry's local rate limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteRateLimit {
+    /// `path`: an RE2 regex the request's path must fully match.
+    pub path: String,
+    pub limit: RateLimit,
+}
+
+/// When a caller's proxy leaves an endpoint of the Service out of balancing (Envoy's
+/// and Istio's outlier detection).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlierDetection {
+    /// 5xx answers or failed connections in a row that eject an endpoint.
+    pub consecutive_failures: u32,
+    /// How fast repeated ejections are forgotten: one per interval back in.
+    pub interval: Duration,
+    /// The first ejection's length; each one in a row lasts one base longer.
+    pub base_ejection_time: Duration,
+    /// The share of the endpoints that may be out at once (at least one always may).
+    pub max_ejection_percent: u32,
 }
 
 /// A local rate limit on a Service's HTTP requests, per serving proxy (Envoy's token

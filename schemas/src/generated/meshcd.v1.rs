@@ -55,6 +55,35 @@ pub struct Limits {
     /// Connecting to an endpoint; zero: the mesh's.
     #[prost(uint64, tag = "4")]
     pub connect_timeout_ms: u64,
+    /// Connections to the Service at once (`tcp.maxConnections`): TCP streams over it are
+    /// closed at once; HTTP calls, multiplexed, are held to it as to `max_requests`.
+    #[prost(uint32, optional, tag = "5")]
+    pub max_connections: ::core::option::Option<u32>,
+    /// Calls on one pooled connection before it is replaced; absent: no limit.
+    #[prost(uint32, optional, tag = "6")]
+    pub max_requests_per_connection: ::core::option::Option<u32>,
+    /// Retries in flight to the Service at once; absent: no limit (the budget still holds).
+    #[prost(uint32, optional, tag = "7")]
+    pub max_retries: ::core::option::Option<u32>,
+    /// Unset: the built-in ejection (connection failures only).
+    #[prost(message, optional, tag = "8")]
+    pub outlier: ::core::option::Option<Outlier>,
+}
+/// Outlier detection: an endpoint that fails `consecutive_failures` calls in a row (5xx
+/// answers or failed connections) is left out of balancing for `base_ejection_ms` times
+/// the number of its ejections in a row; that number drops by one every `interval_ms` it
+/// stays in. At most `max_ejection_percent` of a backend's endpoints are out at once
+/// (always at least one).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Outlier {
+    #[prost(uint32, tag = "1")]
+    pub consecutive_failures: u32,
+    #[prost(uint64, tag = "2")]
+    pub interval_ms: u64,
+    #[prost(uint64, tag = "3")]
+    pub base_ejection_ms: u64,
+    #[prost(uint32, tag = "4")]
+    pub max_ejection_percent: u32,
 }
 /// Faults injected by the calling proxy (a meshcd.dev Fault): a share of the calls is
 /// answered with `abort_status` without being sent; a share is held `delay_ms` first.
@@ -72,6 +101,10 @@ pub struct Fault {
     pub delay_fraction: f64,
     #[prost(uint64, tag = "5")]
     pub delay_ms: u64,
+    /// The calls that may get the fault: those matching one of these (the Fault's
+    /// HTTPRouteGroup matches); empty: every call.
+    #[prost(message, repeated, tag = "6")]
+    pub matches: ::prost::alloc::vec::Vec<HttpMatch>,
 }
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Workload {
@@ -109,10 +142,18 @@ pub struct RateLimit {
     pub fill_interval_ms: u64,
     #[prost(uint32, tag = "5")]
     pub burst: u32,
+    /// Unset: 429.
     #[prost(uint32, tag = "6")]
     pub status: u32,
     #[prost(message, repeated, tag = "7")]
     pub headers: ::prost::alloc::vec::Vec<Header>,
+    /// What is counted: the service's HTTP requests, its TCP connections (`status` and
+    /// `headers` unused), or the HTTP requests whose path fully matches `path_regex` (an
+    /// `httpRoutes` entry, which replaces the service's HTTP limit for those requests).
+    #[prost(enumeration = "RateLimitScope", tag = "8")]
+    pub scope: i32,
+    #[prost(string, tag = "9")]
+    pub path_regex: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct InboundPort {
@@ -634,6 +675,35 @@ pub struct CertificateResponse {
     pub ca_bundle_pem: ::prost::alloc::string::String,
     #[prost(int64, tag = "3")]
     pub not_after_unix: i64,
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum RateLimitScope {
+    Http = 0,
+    Tcp = 1,
+    Route = 2,
+}
+impl RateLimitScope {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Http => "RATE_LIMIT_SCOPE_HTTP",
+            Self::Tcp => "RATE_LIMIT_SCOPE_TCP",
+            Self::Route => "RATE_LIMIT_SCOPE_ROUTE",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "RATE_LIMIT_SCOPE_HTTP" => Some(Self::Http),
+            "RATE_LIMIT_SCOPE_TCP" => Some(Self::Tcp),
+            "RATE_LIMIT_SCOPE_ROUTE" => Some(Self::Route),
+            _ => None,
+        }
+    }
 }
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]

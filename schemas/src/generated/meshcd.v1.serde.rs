@@ -1138,6 +1138,9 @@ impl serde::Serialize for Fault {
         if self.delay_ms != 0 {
             len += 1;
         }
+        if !self.matches.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Fault", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -1155,6 +1158,9 @@ impl serde::Serialize for Fault {
             #[allow(clippy::needless_borrow)]
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("delayMs", ToString::to_string(&self.delay_ms).as_str())?;
+        }
+        if !self.matches.is_empty() {
+            struct_ser.serialize_field("matches", &self.matches)?;
         }
         struct_ser.end()
     }
@@ -1175,6 +1181,7 @@ impl<'de> serde::Deserialize<'de> for Fault {
             "delayFraction",
             "delay_ms",
             "delayMs",
+            "matches",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -1184,6 +1191,7 @@ impl<'de> serde::Deserialize<'de> for Fault {
             AbortStatus,
             DelayFraction,
             DelayMs,
+            Matches,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -1210,6 +1218,7 @@ impl<'de> serde::Deserialize<'de> for Fault {
                             "abortStatus" | "abort_status" => Ok(GeneratedField::AbortStatus),
                             "delayFraction" | "delay_fraction" => Ok(GeneratedField::DelayFraction),
                             "delayMs" | "delay_ms" => Ok(GeneratedField::DelayMs),
+                            "matches" => Ok(GeneratedField::Matches),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -1234,6 +1243,7 @@ impl<'de> serde::Deserialize<'de> for Fault {
                 let mut abort_status__ = None;
                 let mut delay_fraction__ = None;
                 let mut delay_ms__ = None;
+                let mut matches__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -1274,6 +1284,12 @@ impl<'de> serde::Deserialize<'de> for Fault {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Matches => {
+                            if matches__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("matches"));
+                            }
+                            matches__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Fault {
@@ -1282,6 +1298,7 @@ impl<'de> serde::Deserialize<'de> for Fault {
                     abort_status: abort_status__.unwrap_or_default(),
                     delay_fraction: delay_fraction__.unwrap_or_default(),
                     delay_ms: delay_ms__.unwrap_or_default(),
+                    matches: matches__.unwrap_or_default(),
                 })
             }
         }
@@ -2319,6 +2336,18 @@ impl serde::Serialize for Limits {
         if self.connect_timeout_ms != 0 {
             len += 1;
         }
+        if self.max_connections.is_some() {
+            len += 1;
+        }
+        if self.max_requests_per_connection.is_some() {
+            len += 1;
+        }
+        if self.max_retries.is_some() {
+            len += 1;
+        }
+        if self.outlier.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Limits", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -2333,6 +2362,18 @@ impl serde::Serialize for Limits {
             #[allow(clippy::needless_borrow)]
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("connectTimeoutMs", ToString::to_string(&self.connect_timeout_ms).as_str())?;
+        }
+        if let Some(v) = self.max_connections.as_ref() {
+            struct_ser.serialize_field("maxConnections", v)?;
+        }
+        if let Some(v) = self.max_requests_per_connection.as_ref() {
+            struct_ser.serialize_field("maxRequestsPerConnection", v)?;
+        }
+        if let Some(v) = self.max_retries.as_ref() {
+            struct_ser.serialize_field("maxRetries", v)?;
+        }
+        if let Some(v) = self.outlier.as_ref() {
+            struct_ser.serialize_field("outlier", v)?;
         }
         struct_ser.end()
     }
@@ -2351,6 +2392,13 @@ impl<'de> serde::Deserialize<'de> for Limits {
             "maxPendingRequests",
             "connect_timeout_ms",
             "connectTimeoutMs",
+            "max_connections",
+            "maxConnections",
+            "max_requests_per_connection",
+            "maxRequestsPerConnection",
+            "max_retries",
+            "maxRetries",
+            "outlier",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2359,6 +2407,10 @@ impl<'de> serde::Deserialize<'de> for Limits {
             MaxRequests,
             MaxPendingRequests,
             ConnectTimeoutMs,
+            MaxConnections,
+            MaxRequestsPerConnection,
+            MaxRetries,
+            Outlier,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2384,6 +2436,10 @@ impl<'de> serde::Deserialize<'de> for Limits {
                             "maxRequests" | "max_requests" => Ok(GeneratedField::MaxRequests),
                             "maxPendingRequests" | "max_pending_requests" => Ok(GeneratedField::MaxPendingRequests),
                             "connectTimeoutMs" | "connect_timeout_ms" => Ok(GeneratedField::ConnectTimeoutMs),
+                            "maxConnections" | "max_connections" => Ok(GeneratedField::MaxConnections),
+                            "maxRequestsPerConnection" | "max_requests_per_connection" => Ok(GeneratedField::MaxRequestsPerConnection),
+                            "maxRetries" | "max_retries" => Ok(GeneratedField::MaxRetries),
+                            "outlier" => Ok(GeneratedField::Outlier),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2407,6 +2463,10 @@ impl<'de> serde::Deserialize<'de> for Limits {
                 let mut max_requests__ = None;
                 let mut max_pending_requests__ = None;
                 let mut connect_timeout_ms__ = None;
+                let mut max_connections__ = None;
+                let mut max_requests_per_connection__ = None;
+                let mut max_retries__ = None;
+                let mut outlier__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -2439,6 +2499,36 @@ impl<'de> serde::Deserialize<'de> for Limits {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::MaxConnections => {
+                            if max_connections__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxConnections"));
+                            }
+                            max_connections__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::MaxRequestsPerConnection => {
+                            if max_requests_per_connection__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxRequestsPerConnection"));
+                            }
+                            max_requests_per_connection__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::MaxRetries => {
+                            if max_retries__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxRetries"));
+                            }
+                            max_retries__ = 
+                                map_.next_value::<::std::option::Option<::pbjson::private::NumberDeserialize<_>>>()?.map(|x| x.0)
+                            ;
+                        }
+                        GeneratedField::Outlier => {
+                            if outlier__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("outlier"));
+                            }
+                            outlier__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(Limits {
@@ -2446,6 +2536,10 @@ impl<'de> serde::Deserialize<'de> for Limits {
                     max_requests: max_requests__,
                     max_pending_requests: max_pending_requests__,
                     connect_timeout_ms: connect_timeout_ms__.unwrap_or_default(),
+                    max_connections: max_connections__,
+                    max_requests_per_connection: max_requests_per_connection__,
+                    max_retries: max_retries__,
+                    outlier: outlier__,
                 })
             }
         }
@@ -3223,6 +3317,164 @@ impl<'de> serde::Deserialize<'de> for Nack {
             }
         }
         deserializer.deserialize_struct("meshcd.v1.Nack", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for Outlier {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.consecutive_failures != 0 {
+            len += 1;
+        }
+        if self.interval_ms != 0 {
+            len += 1;
+        }
+        if self.base_ejection_ms != 0 {
+            len += 1;
+        }
+        if self.max_ejection_percent != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.Outlier", len)?;
+        if self.consecutive_failures != 0 {
+            struct_ser.serialize_field("consecutiveFailures", &self.consecutive_failures)?;
+        }
+        if self.interval_ms != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("intervalMs", ToString::to_string(&self.interval_ms).as_str())?;
+        }
+        if self.base_ejection_ms != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("baseEjectionMs", ToString::to_string(&self.base_ejection_ms).as_str())?;
+        }
+        if self.max_ejection_percent != 0 {
+            struct_ser.serialize_field("maxEjectionPercent", &self.max_ejection_percent)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for Outlier {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "consecutive_failures",
+            "consecutiveFailures",
+            "interval_ms",
+            "intervalMs",
+            "base_ejection_ms",
+            "baseEjectionMs",
+            "max_ejection_percent",
+            "maxEjectionPercent",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            ConsecutiveFailures,
+            IntervalMs,
+            BaseEjectionMs,
+            MaxEjectionPercent,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "consecutiveFailures" | "consecutive_failures" => Ok(GeneratedField::ConsecutiveFailures),
+                            "intervalMs" | "interval_ms" => Ok(GeneratedField::IntervalMs),
+                            "baseEjectionMs" | "base_ejection_ms" => Ok(GeneratedField::BaseEjectionMs),
+                            "maxEjectionPercent" | "max_ejection_percent" => Ok(GeneratedField::MaxEjectionPercent),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = Outlier;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.Outlier")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<Outlier, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut consecutive_failures__ = None;
+                let mut interval_ms__ = None;
+                let mut base_ejection_ms__ = None;
+                let mut max_ejection_percent__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::ConsecutiveFailures => {
+                            if consecutive_failures__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("consecutiveFailures"));
+                            }
+                            consecutive_failures__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::IntervalMs => {
+                            if interval_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("intervalMs"));
+                            }
+                            interval_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::BaseEjectionMs => {
+                            if base_ejection_ms__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("baseEjectionMs"));
+                            }
+                            base_ejection_ms__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::MaxEjectionPercent => {
+                            if max_ejection_percent__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("maxEjectionPercent"));
+                            }
+                            max_ejection_percent__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                    }
+                }
+                Ok(Outlier {
+                    consecutive_failures: consecutive_failures__.unwrap_or_default(),
+                    interval_ms: interval_ms__.unwrap_or_default(),
+                    base_ejection_ms: base_ejection_ms__.unwrap_or_default(),
+                    max_ejection_percent: max_ejection_percent__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.Outlier", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for PathMatch {
@@ -4027,6 +4279,12 @@ impl serde::Serialize for RateLimit {
         if !self.headers.is_empty() {
             len += 1;
         }
+        if self.scope != 0 {
+            len += 1;
+        }
+        if !self.path_regex.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.RateLimit", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -4051,6 +4309,14 @@ impl serde::Serialize for RateLimit {
         if !self.headers.is_empty() {
             struct_ser.serialize_field("headers", &self.headers)?;
         }
+        if self.scope != 0 {
+            let v = RateLimitScope::try_from(self.scope)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.scope)))?;
+            struct_ser.serialize_field("scope", &v)?;
+        }
+        if !self.path_regex.is_empty() {
+            struct_ser.serialize_field("pathRegex", &self.path_regex)?;
+        }
         struct_ser.end()
     }
 }
@@ -4069,6 +4335,9 @@ impl<'de> serde::Deserialize<'de> for RateLimit {
             "burst",
             "status",
             "headers",
+            "scope",
+            "path_regex",
+            "pathRegex",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -4080,6 +4349,8 @@ impl<'de> serde::Deserialize<'de> for RateLimit {
             Burst,
             Status,
             Headers,
+            Scope,
+            PathRegex,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -4108,6 +4379,8 @@ impl<'de> serde::Deserialize<'de> for RateLimit {
                             "burst" => Ok(GeneratedField::Burst),
                             "status" => Ok(GeneratedField::Status),
                             "headers" => Ok(GeneratedField::Headers),
+                            "scope" => Ok(GeneratedField::Scope),
+                            "pathRegex" | "path_regex" => Ok(GeneratedField::PathRegex),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -4134,6 +4407,8 @@ impl<'de> serde::Deserialize<'de> for RateLimit {
                 let mut burst__ = None;
                 let mut status__ = None;
                 let mut headers__ = None;
+                let mut scope__ = None;
+                let mut path_regex__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -4186,6 +4461,18 @@ impl<'de> serde::Deserialize<'de> for RateLimit {
                             }
                             headers__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Scope => {
+                            if scope__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("scope"));
+                            }
+                            scope__ = Some(map_.next_value::<RateLimitScope>()? as i32);
+                        }
+                        GeneratedField::PathRegex => {
+                            if path_regex__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("pathRegex"));
+                            }
+                            path_regex__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(RateLimit {
@@ -4196,10 +4483,86 @@ impl<'de> serde::Deserialize<'de> for RateLimit {
                     burst: burst__.unwrap_or_default(),
                     status: status__.unwrap_or_default(),
                     headers: headers__.unwrap_or_default(),
+                    scope: scope__.unwrap_or_default(),
+                    path_regex: path_regex__.unwrap_or_default(),
                 })
             }
         }
         deserializer.deserialize_struct("meshcd.v1.RateLimit", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for RateLimitScope {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Http => "RATE_LIMIT_SCOPE_HTTP",
+            Self::Tcp => "RATE_LIMIT_SCOPE_TCP",
+            Self::Route => "RATE_LIMIT_SCOPE_ROUTE",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for RateLimitScope {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "RATE_LIMIT_SCOPE_HTTP",
+            "RATE_LIMIT_SCOPE_TCP",
+            "RATE_LIMIT_SCOPE_ROUTE",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = RateLimitScope;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "RATE_LIMIT_SCOPE_HTTP" => Ok(RateLimitScope::Http),
+                    "RATE_LIMIT_SCOPE_TCP" => Ok(RateLimitScope::Tcp),
+                    "RATE_LIMIT_SCOPE_ROUTE" => Ok(RateLimitScope::Route),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
     }
 }
 impl serde::Serialize for Redirect {

@@ -9,7 +9,8 @@
 //! status NNN; `/flaky?key=K&fail=N&status=S` answers S (500 by default) to the first N
 //! requests with key K, then as any path (`every=N` instead of `fail=N`: requests 1, N + 1,
 //! 2N + 1, … with key K fail); `/seen?key=K` answers how many requests with
-//! `key=K` in their query the app got before (as text); `Connection: upgrade` + `Upgrade: websocket` →
+//! `key=K` in their query the app got before (as text); `/fails-as?name=N` answers 500
+//! from the app named N and 200 from the others; `Connection: upgrade` + `Upgrade: websocket` →
 //! 101, then raw bytes echoed.
 
 use std::collections::{BTreeMap, HashMap};
@@ -220,6 +221,14 @@ async fn respond(
         && let Some(status) = flaky(&query)
     {
         return Ok(plain(status, format!("{name}: flaky failure")));
+    }
+    // `/fails-as?name=N`: 500 from the app named N, 200 from the others (one bad
+    // endpoint among good ones).
+    if path == "/fails-as" && query_value(&query, "name") == Some(&*name) {
+        return Ok(plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{name}: failing"),
+        ));
     }
     let status = path
         .strip_prefix("/status/")

@@ -259,10 +259,13 @@ fn compile_workload(value: proto::Workload, mesh: &Mesh) -> Result<Workload, Inv
             protocol: protocol(inbound.protocol)?,
         });
     }
-    let mut rate_limits = HashMap::new();
+    let mut rate_limits: HashMap<Arc<str>, super::limits::RateLimits> = HashMap::new();
     for limit in value.rate_limits {
         let service = qualified(&limit.service, &namespace);
-        rate_limits.insert(service, super::limits::RateLimit::try_from(limit)?);
+        rate_limits
+            .entry(service.clone())
+            .or_default()
+            .add(&service, limit)?;
     }
     Ok(Workload {
         namespace: namespace.into(),

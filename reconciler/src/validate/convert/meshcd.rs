@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{duration, string};
+use super::{array, duration, string};
 use crate::model::{
     Abort, Analysis, Canary, CanaryTarget, Delay, Fault, Identity, Mesh, MtlsMode,
-    PathNormalization, TrafficPolicy,
+    PathNormalization, RouteKind, Rule, TrafficPolicy,
 };
 use crate::validate::report::{Object, Reporter};
 
@@ -112,11 +112,25 @@ pub fn fault(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Fault> 
                 .collect()
         })
         .unwrap_or_default();
+    let routes = array(value, "/spec/routes")
+        .iter()
+        .map(|route| Rule {
+            kind: RouteKind::Http,
+            name: route["name"].as_str().unwrap_or_default().to_string(),
+            matches: route["matches"].as_array().map(|names| {
+                names
+                    .iter()
+                    .filter_map(|name| name.as_str().map(str::to_string))
+                    .collect()
+            }),
+        })
+        .collect();
     Some(Fault {
         name: object.id.name.clone(),
         destination: string(value, "/spec/destination/name").unwrap_or_default(),
         namespace,
         sources,
+        routes,
         abort,
         delay,
     })

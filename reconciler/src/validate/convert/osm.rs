@@ -6,7 +6,10 @@ use serde_json::Value;
 use super::{array, duration, string};
 use std::time::Duration;
 
-use crate::model::{Identity, RateLimit, RetryPolicy, UpstreamTrafficSetting, retry_condition};
+use crate::model::{
+    Identity, OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit, UpstreamTrafficSetting,
+    retry_condition,
+};
 use crate::validate::report::{Object, Reporter};
 
 /// `retryOn`'s words, each one meshcd knows (else reported at the field).
@@ -104,38 +107,18 @@ pub fn retry(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<RetryPo
     })
 }
 
-/// The fields of an UpstreamTrafficSetting meshcd does not implement yet: refused by name
-/// rather than ignored, so that nobody believes a limit holds that does not.
-const NOT_YET: &[&str] = &[
-    "/spec/connectionSettings/tcp/maxConnections",
-    "/spec/connectionSettings/http/maxRequestsPerConnection",
-    "/spec/connectionSettings/http/maxRetries",
-    "/spec/rateLimit/local/tcp",
-    "/spec/httpRoutes",
-];
-
 pub fn upstream_traffic_setting(
     object: &Object<'_>,
     reporter: &mut Reporter<'_>,
 ) -> Option<UpstreamTrafficSetting> {
     let value = &object.value;
     let namespace = object.id.namespace.clone().unwrap_or_default();
-    let mut valid = true;
-    for pointer in NOT_YET {
-        if value.pointer(pointer).is_some() {
-            reporter
-                .error(object, pointer, format!("{} is not implemented by meshcd yet", pointer.trim_start_matches("/spec/").replace('/', ".")))
-                .hint("meshcd keeps maxRequests, maxPendingRequests, connectTimeout and rateLimit.local.http; the Mesh's retryBudget caps retries");
-            valid = false;
-        }
-    }
     let host = string(value, "/spec/host").unwrap_or_default();
     let destination = service_of_host(&host, &namespace);
     if destination.is_none() {
         reporter
             .error(object, "/spec/host", format!("host {host:?} is not a Service of namespace {namespace:?}"))
             .hint(format!("`api`, `api.{namespace}` or `api.{namespace}.svc.cluster.local`: an UpstreamTrafficSetting lives beside its Service"));
-        valid = false;
     }
     let limit = |pointer: &str| {
         value
@@ -143,34 +126,73 @@ pub fn upstream_traffic_setting(
             .and_then(Value::as_u64)
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
     };
-    let max_requests = limit("/spec/connectionSettings/http/maxRequests");
-    let max_pending_requests = limit("/spec/connectionSettings/http/maxPendingRequests");
     let connect_timeout = duration(
         object,
         reporter,
         "/spec/connectionSettings/tcp/connectTimeout",
     )?;
+    let route_rate_limits = array(value, "/spec/httpRoutes")
+        .iter()
+        .filter_map(|route| {
+            Some(RouteRateLimit {
+                path: route["path"].as_str()?.to_string(),
+                limit: rate_limit(route.pointer("/rateLimit/local")?, "requests"),
+            })
+        })
+        .collect();
     Some(UpstreamTrafficSetting {
         name: object.id.name.clone(),
         destination: destination?,
         namespace,
-        max_requests,
-        max_pending_requests,
+        max_requests: limit("/spec/connectionSettings/http/maxRequests"),
+        max_pending_requests: limit("/spec/connectionSettings/http/maxPendingRequests"),
         connect_timeout,
-        rate_limit: value.pointer("/spec/rateLimit/local/http").map(rate_limit),
+        max_connections: limit("/spec/connectionSettings/tcp/maxConnections"),
+        max_requests_per_connection: limit(
+            "/spec/connectionSettings/http/maxRequestsPerConnection",
+        ),
+        max_retries: limit("/spec/connectionSettings/http/maxRetries"),
+        rate_limit: value
+            .pointer("/spec/rateLimit/local/http")
+            .map(|http| rate_limit(http, "requests")),
+        tcp_rate_limit: value
+            .pointer("/spec/rateLimit/local/tcp")
+            .map(|tcp| rate_limit(tcp, "connections")),
+        route_rate_limits,
+        outlier: outlier_detection(object, reporter)?,
     })
-    .filter(|_| valid)
 }
 
-/// `rateLimit.local.http` (its schema has checked every field's type and range).
-fn rate_limit(http: &Value) -> RateLimit {
+/// `outlierDetection`; `Some(None)` when left out, `None` when a duration is invalid
+/// (reported).
+fn outlier_detection(
+    object: &Object<'_>,
+    reporter: &mut Reporter<'_>,
+) -> Option<Option<OutlierDetection>> {
+    let Some(outlier) = object.value.pointer("/spec/outlierDetection") else {
+        return Some(None);
+    };
+    let interval = duration(object, reporter, "/spec/outlierDetection/interval")?;
+    let base = duration(object, reporter, "/spec/outlierDetection/baseEjectionTime")?;
+    let number = |field: &str| outlier[field].as_u64().and_then(|n| u32::try_from(n).ok());
+    Some(Some(OutlierDetection {
+        consecutive_failures: number("consecutiveFailures").unwrap_or(5),
+        interval: interval.unwrap_or(Duration::from_secs(10)),
+        base_ejection_time: base.unwrap_or(Duration::from_secs(30)),
+        max_ejection_percent: number("maxEjectionPercent").unwrap_or(100),
+    }))
+}
+
+/// A `rateLimit.local` part, whose count is `count` (`requests`, or `connections` for
+/// TCP); its schema has checked every field's type and range.
+fn rate_limit(http: &Value, count: &str) -> RateLimit {
     let number = |field: &str| {
         http[field]
             .as_u64()
             .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
     };
     RateLimit {
-        requests: number("requests"),
+        requests: number(count),
         per: Duration::from_secs(match http["unit"].as_str() {
             Some("minute") => 60,
             Some("hour") => 3600,
@@ -346,15 +368,45 @@ spec:
     }
 
     #[test]
-    fn what_meshcd_does_not_enforce_yet_is_refused_by_name() {
+    fn connection_limits_rate_limits_and_outlier_detection_are_read() {
+        let config = config(&setting(
+            "api",
+            "  rateLimit:
+    local:
+      tcp: {connections: 10, unit: minute, burst: 2}
+  httpRoutes:
+  - path: /orders/.*
+    rateLimit:
+      local: {requests: 5, unit: second, responseStatusCode: 503}
+  outlierDetection:
+    consecutiveFailures: 3
+    baseEjectionTime: 2s
+    maxEjectionPercent: 50
+",
+        ));
+        let read = &config.upstream_settings[0].value;
+        let tcp = read.tcp_rate_limit.as_ref().unwrap();
+        assert_eq!((tcp.requests, tcp.per.as_secs(), tcp.burst), (10, 60, 2));
+        let route = &read.route_rate_limits[0];
+        assert_eq!(route.path, "/orders/.*");
+        assert_eq!((route.limit.requests, route.limit.status), (5, 503));
+        assert_eq!(
+            read.outlier,
+            Some(crate::model::OutlierDetection {
+                consecutive_failures: 3,
+                interval: std::time::Duration::from_secs(10),
+                base_ejection_time: std::time::Duration::from_secs(2),
+                max_ejection_percent: 50,
+            })
+        );
         let found = diagnostics(&setting(
             "api",
-            "  rateLimit:\n    local:\n      tcp: {connections: 10, unit: second}\n",
+            "  outlierDetection: {consecutiveFailures: 3, baseEjectionTime: soon}\n",
         ));
         assert!(
             found
                 .iter()
-                .any(|d| d.starts_with("15: rateLimit.local.tcp is not implemented by meshcd yet")),
+                .any(|d| d.starts_with("13: ") && d.contains("soon")),
             "{found:#?}"
         );
     }

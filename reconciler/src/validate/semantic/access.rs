@@ -2,7 +2,7 @@
 //! identities in onboarded namespaces; route regexes compile.
 
 use super::{Index, RegexChecks};
-use crate::model::{HttpRouteGroup, RouteKind, Rule, TrafficTarget};
+use crate::model::{Fault, HttpRouteGroup, RouteKind, Rule, TrafficTarget, UpstreamTrafficSetting};
 use crate::validate::report::{Object, Reporter};
 
 pub(super) fn traffic_target(
@@ -71,6 +71,55 @@ pub(super) fn traffic_target(
         }
     }
     identities_onboarded(object, target, base, index, reporter);
+}
+
+/// A Fault's `routes`: HTTPRouteGroups of its namespace, and matches they define.
+pub(super) fn fault_routes(
+    object: &Object<'_>,
+    fault: &Fault,
+    index: &Index<'_, '_>,
+    reporter: &mut Reporter<'_>,
+) {
+    for (position, rule) in fault.routes.iter().enumerate() {
+        let pointer = format!("/spec/routes/{position}");
+        let key = (fault.namespace.clone(), rule.name.clone());
+        match index.http_route_groups.get(&key) {
+            Some((_, group)) => unknown_matches(object, &pointer, rule, group, reporter),
+            None if index.invalid.contains("HTTPRouteGroup", &key) => {}
+            None => {
+                reporter
+                    .error(
+                        object,
+                        &format!("{pointer}/name"),
+                        format!(
+                            "the Fault names HTTPRouteGroup {:?}, which does not exist in namespace {:?}",
+                            rule.name, fault.namespace
+                        ),
+                    )
+                    .hint("define the HTTPRouteGroup in the Fault's namespace, or fix the name");
+            }
+        }
+    }
+}
+
+/// An UpstreamTrafficSetting's `httpRoutes` paths compile as the proxy compiles them.
+pub(super) fn setting_paths(
+    object: &Object<'_>,
+    setting: &UpstreamTrafficSetting,
+    regexes: &mut RegexChecks,
+    reporter: &mut Reporter<'_>,
+) {
+    for (position, route) in setting.route_rate_limits.iter().enumerate() {
+        if let Err(error) = regexes.check(&route.path) {
+            reporter
+                .error(
+                    object,
+                    &format!("/spec/httpRoutes/{position}/path"),
+                    format!("path {:?} is not a valid regex: {error}", route.path),
+                )
+                .hint("an RE2 regex the whole path must match, such as /orders/.*");
+        }
+    }
 }
 
 /// A rule's matches the HTTPRouteGroup it names does not define: an error each.

@@ -111,7 +111,18 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
             }
             Converted::Canary(draft) => canary(object, draft, &index, &mut driven, reporter),
             Converted::HttpRoute(route) => routes::http_route(object, route, &index, reporter),
-            converted => policies.check(object, converted, reporter),
+            converted => {
+                match converted {
+                    Converted::Fault(fault) => {
+                        access::fault_routes(object, fault, &index, reporter)
+                    }
+                    Converted::UpstreamTrafficSetting(setting) => {
+                        access::setting_paths(object, setting, &mut regexes, reporter)
+                    }
+                    _ => {}
+                }
+                policies.check(object, converted, reporter)
+            }
         }
     }
 }
