@@ -593,6 +593,48 @@ fn an_invalid_base_is_compared_as_an_empty_mesh_and_head_still_passes() {
     assert!(text.contains("  + shop joins the mesh\n"), "{text}");
 }
 
+#[test]
+fn a_changed_policy_limit_reads_setting_by_setting_in_text_and_in_the_notice() {
+    let limits = |max_requests: u32| {
+        format!(
+            "
+            apiVersion: policy.openservicemesh.io/v1alpha1
+            kind: UpstreamTrafficSetting
+            metadata: {{name: api-limits, namespace: shop}}
+            spec:
+              host: api.shop.svc.cluster.local
+              connectionSettings: {{http: {{maxRequests: {max_requests}}}}}
+            "
+        )
+    };
+    let directory = tempfile::tempdir().expect("temp dir");
+    let base = Tree::new().file("limits.yaml", &limits(100));
+    base.write_to(&directory.path().join("base"));
+    let head = Tree::new().file("limits.yaml", &limits(50));
+    head.write_to(&directory.path().join("head"));
+    let output = meshcd(directory.path(), &["diff", "base", "head"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    assert!(
+        text.contains(
+            "\npolicies (1):\n  ~ UpstreamTrafficSetting shop/api-limits for every caller → shop/api\n      \
+             ~ connectionSettings.http.maxRequests: 100 → 50\n"
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with("summary: 1 policy changed\n"), "{text}");
+    let github = stdout(&meshcd(
+        directory.path(),
+        &["diff", "base", "head", "--format", "github"],
+    ));
+    assert!(
+        github.contains(
+            "base → head: 1 policy changed%0A~ UpstreamTrafficSetting shop/api-limits for every caller → shop/api"
+        ),
+        "{github}"
+    );
+}
+
 /// The workflow's `run:` steps, with `${{ … }}` in their `env:` resolved from `context`;
 /// steps that install or talk to GitHub are left out (no network here).
 fn workflow_steps(

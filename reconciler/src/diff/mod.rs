@@ -1,7 +1,7 @@
 //! The effective difference between two validated configs, as a reviewer of a config-repo
 //! pull request needs it: who may newly call whom (or no longer), which split weights
 //! move, which namespaces join or leave, which canaries start, change or stop, which
-//! mesh-wide settings change, and the risky patterns among them.
+//! mesh-wide settings, routes and policies change, and the risky patterns among them.
 //!
 //! Pure: `diff(&base, &head, &Options, live) -> ChangeSet`, where `live` is what a running
 //! reconciler reported (plain data, see `live`). `meshcd diff` runs load → validate on both
@@ -12,6 +12,7 @@ mod access_rows;
 mod faults;
 pub mod live;
 mod mesh;
+pub mod policies;
 pub mod render;
 mod rollout;
 pub mod routes;
@@ -59,6 +60,10 @@ pub struct ChangeSet {
     /// Gateway API routes added, removed or changed (left out of JSON when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<routes::RouteChange>,
+    /// Retry, UpstreamTrafficSetting and Fault policies added, removed or changed (left
+    /// out of JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<policies::PolicyChange>,
     /// Risky patterns HEAD introduces, located at the HEAD object that causes them.
     pub warnings: Diagnostics,
     /// What the running mesh says about HEAD, with `--status-url`.
@@ -75,6 +80,7 @@ impl ChangeSet {
             && self.canaries.is_empty()
             && self.mesh.is_empty()
             && self.routes.is_empty()
+            && self.policies.is_empty()
     }
 }
 
@@ -277,6 +283,7 @@ pub fn diff(
         canaries,
         mesh: mesh::changes(&base.mesh, &head.mesh),
         routes: routes::changes(base, head),
+        policies: policies::changes(base, head),
         warnings,
         live,
     }

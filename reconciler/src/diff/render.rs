@@ -3,6 +3,7 @@
 
 mod live;
 mod markdown;
+mod policies;
 mod text;
 
 use std::fmt::Write as _;
@@ -108,6 +109,7 @@ pub fn summary(changes: &ChangeSet) -> String {
             "mesh settings changed",
         ),
         (changes.routes.len(), "route changed", "routes changed"),
+        (changes.policies.len(), "policy changed", "policies changed"),
         (changes.warnings.0.len(), "warning", "warnings"),
         (
             live.map_or(0, |live| live.cut_traffic.len()),

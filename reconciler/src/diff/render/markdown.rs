@@ -43,6 +43,9 @@ pub fn markdown(report: &Report) -> String {
     if !changes.routes.is_empty() {
         routes(&mut out, &changes.routes);
     }
+    if !changes.policies.is_empty() {
+        super::policies::markdown(&mut out, &changes.policies);
+    }
     if !changes.mesh.is_empty() {
         mesh(&mut out, &changes.mesh);
     }

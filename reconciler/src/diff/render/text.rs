@@ -51,6 +51,9 @@ pub fn text(report: &Report, source_line: &SourceLine<'_>) -> String {
     if !changes.routes.is_empty() {
         routes(&mut out, &changes.routes);
     }
+    if !changes.policies.is_empty() {
+        super::policies::text(&mut out, &changes.policies);
+    }
     if !changes.mesh.is_empty() {
         mesh(&mut out, &changes.mesh);
     }
@@ -281,6 +284,13 @@ fn notice_lines(report: &Report, changes: &ChangeSet) -> Vec<String> {
             route.namespace,
             route.name,
             route.parents.join(", ")
+        ));
+    }
+    for policy in &changes.policies {
+        lines.push(format!(
+            "{} {}",
+            change_sign(policy.change),
+            super::policies::title(policy)
         ));
     }
     lines
