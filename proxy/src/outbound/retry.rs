@@ -16,6 +16,7 @@ use hyper::body::{Body, Incoming};
 use super::Outbound;
 use super::error::ForwardError;
 use super::send::{replica, send, within};
+use crate::metrics::PolicyEvent;
 use crate::snapshot::Backend;
 use crate::snapshot::{BudgetSettings, RetryPolicy};
 use crate::upstream::UpstreamBody;
@@ -103,12 +104,14 @@ async fn retried(
         }
         if !budget.try_retry(Instant::now(), budget_settings) {
             outbound.metrics.retry_budget_exhausted.inc();
+            backend.count(PolicyEvent::RetryRefused);
             return result;
         }
         // The failed answer (if any) is dropped: its connection stream is released.
         drop(result);
         retry += 1;
         outbound.metrics.retries.inc();
+        backend.count(PolicyEvent::Retry);
         // Up to a quarter more, at random, so that callers that failed together do not
         // retry together; never less than the policy's wait.
         let delay = backoff.next_delay();

@@ -12,6 +12,7 @@ use hyper::body::{Body, Incoming};
 use super::error::ForwardError;
 use super::{Outbound, balance};
 use crate::http::hop::{APP_UNAVAILABLE, PROXY_ERROR_HEADER};
+use crate::metrics::PolicyEvent;
 use crate::snapshot::Backend;
 use crate::upstream::UpstreamBody;
 use meshcd_support::error_chain;
@@ -79,6 +80,7 @@ pub(super) async fn send(
         };
         if attempt > 0 {
             outbound.metrics.retries.inc();
+            backend.count(PolicyEvent::Retry);
         }
         let _in_flight = endpoint.start();
         let mut sender = match outbound.pool.http(endpoint, connect_timeout).await {
