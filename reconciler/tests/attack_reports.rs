@@ -85,6 +85,7 @@ fn forged_report(requests: u64, failures: u64) -> proto::ProxyMessage {
         failures,
         bucket_bounds_ms: vec![1.0, f64::INFINITY],
         bucket_counts: vec![requests, requests],
+        ..Default::default()
     };
     proto::ProxyMessage {
         message: Some(proto::proxy_message::Message::Report(

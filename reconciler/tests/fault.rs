@@ -1,8 +1,8 @@
 //! Fault injection end to end (issue 19): a `meshcd.dev/v1alpha1` Fault committed to a real
 //! repository, compiled by the reconciler into the calling proxy's snapshot, applied by that
 //! proxy to real calls: aborts answered at once with the Fault's status, delays held, both
-//! counted in the caller's metrics; and a Canary whose canary backend gets aborts rolled
-//! back, the rollback committed.
+//! counted in the caller's metrics and its traffic reports (`/traffic`, `meshcd top`); and
+//! a Canary whose canary backend gets aborts rolled back, the rollback committed.
 //!
 //! Needs `meshcd-proxy` next to the `meshcd` binary (`cargo build --workspace --bins`).
 
@@ -12,7 +12,9 @@ mod local_support;
 use std::time::{Duration, Instant};
 
 use canary_support::{canary_yaml, commit_by_meshcd, commit_canary};
-use local_support::{NAMESPACE, config_repo, get_text, git, keep_calling, mesh_with};
+use local_support::{
+    AdminApi, NAMESPACE, config_repo, eventually, get_text, git, keep_calling, mesh_with,
+};
 
 /// A Mesh allowing faults, and a Fault on `destination` for frontend's calls.
 fn fault_yaml(destination: &str, effect: &str) -> String {
@@ -89,6 +91,21 @@ async fn half_the_calls_are_aborted_by_the_callers_proxy_with_the_faults_status(
     )
     .await;
     assert_eq!(counted, aborted, "every abort is counted as injected");
+    // The caller's reports say so too, summed over api's backends.
+    let admin = AdminApi::of(&mesh);
+    eventually(Duration::from_secs(20), || async {
+        let traffic = admin.get_json("/traffic?window=600").await?;
+        let edges = traffic["edges"].as_array().into_iter().flatten();
+        let reported: u64 = edges
+            .filter(|edge| edge["source"]["serviceAccount"] == "frontend")
+            .filter(|edge| edge["service"] == "api")
+            .filter_map(|edge| edge["faultsInjected"].as_u64())
+            .sum();
+        (reported == aborted)
+            .then_some(())
+            .ok_or_else(|| format!("{reported} of {aborted} aborts reported: {traffic}"))
+    })
+    .await;
     mesh.stop().await;
 }
 

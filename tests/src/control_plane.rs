@@ -232,7 +232,13 @@ impl Reconciler {
 
     /// `GET /status` as JSON.
     pub async fn status(&self) -> anyhow::Result<Value> {
-        let mut request = http::get("/status");
+        self.admin_json("/status").await
+    }
+
+    /// `GET path` of the admin API (`/status`, `/traffic?window=60`) as JSON, with the
+    /// operator's credentials.
+    pub async fn admin_json(&self, path: &str) -> anyhow::Result<Value> {
+        let mut request = http::get(path);
         request
             .headers_mut()
             .insert(::http::header::HOST, "localhost".parse()?);
@@ -247,12 +253,12 @@ impl Reconciler {
         let response = Client::new(self.admin).send(request).await?;
         anyhow::ensure!(
             response.status.is_success(),
-            "GET /status: {} {}",
+            "GET {path}: {} {}",
             response.status,
             response.text()
         );
         serde_json::from_slice(&response.body)
-            .with_context(|| format!("/status is not JSON: {}", response.text()))
+            .with_context(|| format!("{path} is not JSON: {}", response.text()))
     }
 
     /// Waits until the status says `revision` is applied, and returns the status.

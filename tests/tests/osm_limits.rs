@@ -1,12 +1,15 @@
 //! OSM UpstreamTrafficSetting circuit breakers end to end (issue 19): `maxRequests` and
 //! `maxPendingRequests` committed to Git; a burst from the caller's proxy gets its excess
 //! answered 503 at once, the rest served, and the app never more than the limit at a time;
-//! local rate limits on requests.
+//! local rate limits on requests and routes. Refusals (the breaker's, a local rate
+//! limit's) are counted in the proxies' metrics and in the reconciler's `/traffic`, what
+//! `meshcd top` shows.
 
 use std::time::{Duration, Instant};
 
 use meshcd_e2e::LocalMesh;
 use meshcd_e2e::config_repo::{CANARY_ROLLOUT, CANARY_SPLIT};
+use meshcd_e2e::eventually::{DEADLINE, eventually};
 use meshcd_e2e::prometheus::sum;
 
 const CANARY: &str = "osm-canary-deployment-sample-app";
@@ -100,7 +103,21 @@ async fn burst_over(setting: &str) -> anyhow::Result<()> {
         &[("limit", "maxPendingRequests")],
     );
     assert_eq!(counted, 20.0);
+    reported(&mesh, "edges", "overflows", 20).await?;
     Ok(())
+}
+
+/// Waits until the reconciler's `/traffic` adds `field` of its `list` (`edges`: what
+/// callers sent; `served`: what servers served) up to `expected`.
+async fn reported(mesh: &LocalMesh, list: &str, field: &str, expected: u64) -> anyhow::Result<()> {
+    eventually(DEADLINE, || async {
+        let traffic = mesh.reconciler.admin_json("/traffic?window=600").await?;
+        let entries = traffic[list].as_array().into_iter().flatten();
+        let total: u64 = entries.filter_map(|entry| entry[field].as_u64()).sum();
+        anyhow::ensure!(total == expected, "{list}: {field}: {total} in {traffic}");
+        Ok(())
+    })
+    .await
 }
 
 const RATE_LIMIT: &str = "apiVersion: policy.openservicemesh.io/v1alpha1
@@ -129,7 +146,7 @@ async fn a_local_rate_limit_lets_five_seconds_of_its_rate_and_the_burst_through(
 
     let client = frontend.proxy.client();
     let start = Instant::now();
-    let (mut accepted, mut limited) = (0, 0);
+    let (mut accepted, mut limited) = (0, 0u32);
     while start.elapsed() < Duration::from_secs(5) {
         let response = client.get(&format!("{API}/")).await?;
         match response.status.as_u16() {
@@ -154,6 +171,7 @@ async fn a_local_rate_limit_lets_five_seconds_of_its_rate_and_the_burst_through(
         &[],
     );
     assert_eq!(counted, f64::from(limited));
+    reported(&mesh, "served", "rateLimited", u64::from(limited)).await?;
     Ok(())
 }
 

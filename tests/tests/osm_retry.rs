@@ -1,10 +1,12 @@
 //! OSM Retry policies end to end (issue 19): a `policy.openservicemesh.io/v1alpha1` Retry
 //! committed to Git makes the source's proxy retry its failed calls, and the Mesh's retry
 //! budget keeps a failing destination from getting a retry storm. Real reconciler, proxies
-//! and apps; what is counted is what the client got and what the app's proxy served.
+//! and apps; what is counted is what the client got and what the app's proxy served, and
+//! the retries as the reconciler's `/traffic` (what `meshcd top` shows) reports them.
 
 use meshcd_e2e::LocalMesh;
 use meshcd_e2e::config_repo::{CANARY_ROLLOUT, CANARY_SPLIT, examples_repo};
+use meshcd_e2e::eventually::{DEADLINE, eventually};
 use meshcd_e2e::http::Client;
 use meshcd_e2e::local_mesh::Workload;
 use meshcd_e2e::prometheus::sum;
@@ -128,5 +130,31 @@ async fn the_retry_budget_keeps_a_failing_endpoint_from_a_retry_storm() -> anyho
     assert!(sent <= 1_250.0, "{sent} requests reached the endpoint");
     assert!(sent >= 1_000.0, "{sent}");
     assert!(exhausted > 0.0);
+
+    // The frontend's traffic reports carry the same counts to the reconciler.
+    let retries = sum(
+        &frontend.proxy.metrics().await?,
+        "meshcd_proxy_retries_total",
+        &[],
+    );
+    let reported = eventually(DEADLINE, || async {
+        let traffic = mesh.reconciler.admin_json("/traffic?window=600").await?;
+        let to_api = |field: &str| -> f64 {
+            let edges = traffic["edges"].as_array().into_iter().flatten();
+            edges
+                .filter(|edge| edge["source"]["serviceAccount"] == "frontend")
+                .filter(|edge| edge["service"] == "api")
+                .filter_map(|edge| edge[field].as_f64())
+                .sum()
+        };
+        let reported = (to_api("retries"), to_api("retriesRefused"));
+        anyhow::ensure!(
+            reported == (retries, exhausted),
+            "{reported:?} in {traffic}"
+        );
+        Ok(reported)
+    })
+    .await?;
+    eprintln!("/traffic: {reported:?} (retries, refused by the budget)");
     Ok(())
 }

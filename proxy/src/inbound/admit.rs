@@ -23,7 +23,7 @@ use crate::http::headers;
 use crate::http::hop::{self, DESTINATION_HEADER};
 use crate::http::path::{self, PathError};
 use crate::http::respond;
-use crate::metrics::RouteMetrics;
+use crate::metrics::{PolicyEvent, RouteMetrics};
 use crate::snapshot::limits::RateLimit;
 use crate::snapshot::{InboundPort, Protocol, Snapshot};
 
@@ -102,6 +102,7 @@ pub(super) fn admit(
         && let Err(wait) = inbound.rate_limiters.take(limit, Instant::now())
     {
         let response = rate_limited(inbound, limit, wait);
+        metrics.count(PolicyEvent::RateLimited);
         metrics.response(response.status(), start.elapsed());
         return Admission::Answer(response);
     }

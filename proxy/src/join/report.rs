@@ -1,7 +1,8 @@
 //! Traffic reports: every second, what this proxy's app sent to each backend and what its
 //! inbound served per service since the previous report (requests, 5xx and the proxy's
-//! own failures, latency), so the control plane can judge a canary on what the canary
-//! itself served, cross-checked with what its callers saw.
+//! own failures, latency, and what policies did: retries, breaker and rate-limit
+//! refusals, faults), so the control plane can judge a canary on what the canary itself
+//! served, cross-checked with what its callers saw, and `meshcd top` can show both.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,7 +72,8 @@ pub async fn report_every_second(
     }
 }
 
-/// The change since `previous` for every backend that saw requests; updates `previous`.
+/// The change since `previous` for every backend that saw requests or policy actions (a
+/// retry may come a report before its call's answer); updates `previous`.
 fn deltas(
     previous: &mut HashMap<(String, String), BackendTotals>,
     totals: Vec<BackendTotals>,
@@ -82,7 +84,8 @@ fn deltas(
         let key = (total.destination.clone(), total.backend.clone());
         let before = previous.get(&key);
         let requests = total.requests - before.map_or(0, |b| b.requests.min(total.requests));
-        if requests > 0 {
+        let policy = before.map_or(total.policy, |b| total.policy.since(&b.policy));
+        if requests > 0 || !policy.is_zero() {
             let failures = total.failures - before.map_or(0, |b| b.failures.min(total.failures));
             let mut cumulative = 0;
             let bucket_counts = total
@@ -116,6 +119,11 @@ fn deltas(
                 failures,
                 bucket_bounds_ms: bounds_ms.to_vec(),
                 bucket_counts,
+                retries: policy.retries,
+                retries_refused: policy.retries_refused,
+                overflows: policy.overflows,
+                faults_injected: policy.faults_injected,
+                rate_limited: policy.rate_limited,
             });
         }
         previous.insert(key, total);
@@ -126,6 +134,7 @@ fn deltas(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::PolicyCounts;
 
     fn totals(requests: u64, failures: u64, buckets: Vec<u64>) -> BackendTotals {
         BackendTotals {
@@ -134,6 +143,7 @@ mod tests {
             requests,
             failures,
             latency_buckets: buckets,
+            policy: PolicyCounts::default(),
         }
     }
 
@@ -152,5 +162,37 @@ mod tests {
         assert_eq!((second[0].requests, second[0].failures), (5, 3));
         assert_eq!(second[0].bucket_counts, vec![1, 4, 5]);
         assert!(deltas(&mut previous, vec![totals(15, 4, vec![9, 5, 1])], &bounds).is_empty());
+    }
+
+    #[test]
+    fn policy_counts_are_reported_as_changes_even_before_the_calls_answer() {
+        let mut previous = HashMap::new();
+        let bounds = [10.0, f64::INFINITY];
+        let mut first = totals(4, 2, vec![3, 1]);
+        first.policy = PolicyCounts {
+            retries: 3,
+            retries_refused: 1,
+            overflows: 1,
+            faults_injected: 2,
+            rate_limited: 0,
+        };
+        let reported = deltas(&mut previous, vec![first.clone()], &bounds);
+        assert_eq!(
+            (
+                reported[0].retries,
+                reported[0].retries_refused,
+                reported[0].overflows,
+                reported[0].faults_injected,
+                reported[0].rate_limited
+            ),
+            (3, 1, 1, 2, 0)
+        );
+        // A retry whose call is still out: no new request, yet a counter to send.
+        let mut retrying = first.clone();
+        retrying.policy.retries = 5;
+        let reported = deltas(&mut previous, vec![retrying.clone()], &bounds);
+        assert_eq!((reported[0].requests, reported[0].retries), (0, 2));
+        assert_eq!(reported[0].overflows, 0, "only what changed");
+        assert!(deltas(&mut previous, vec![retrying], &bounds).is_empty());
     }
 }

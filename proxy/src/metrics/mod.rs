@@ -59,7 +59,7 @@ pub use histogram::LatencyHistogram;
 use histogram::{LATENCY_BUCKETS, STATUS_CLASSES};
 use labels::*;
 pub use labels::{Direction, ListenerMetrics, RouteLabels, TcpLabels};
-pub use route::{Activity, BackendTotals, RouteMetrics};
+pub use route::{Activity, BackendTotals, PolicyCounts, PolicyEvent, RouteMetrics};
 
 /// The registry and every metric family.
 pub struct Metrics {
@@ -296,15 +296,17 @@ impl Metrics {
                     responses,
                     duration: self.duration.get_or_create_owned(&labels),
                     activity: self.activity.clone(),
+                    policy: Default::default(),
                 })
             })
             .clone()
     }
 
     /// Cumulative totals of one direction per (destination, backend), summed over
-    /// sources and routes: what the control plane's canary analysis reads (outbound: what
-    /// the app called; inbound: what this workload served, destination = backend = the
-    /// served service). Off the hot path: one read lock per report.
+    /// sources and routes: what the control plane's canary analysis and `meshcd top` read
+    /// (outbound: what the app called; inbound: what this workload served, destination =
+    /// backend = the served service), with what policies did to those calls. Off the hot
+    /// path: one read lock per report.
     pub fn totals(&self, direction: Direction) -> Vec<BackendTotals> {
         let routes = self.routes.read().unwrap_or_else(|e| e.into_inner());
         let mut totals: HashMap<(Arc<str>, Arc<str>), BackendTotals> = HashMap::new();
@@ -317,10 +319,12 @@ impl Metrics {
                     requests: 0,
                     failures: 0,
                     latency_buckets: vec![0; LATENCY_BUCKETS.len() + 1],
+                    policy: PolicyCounts::default(),
                 });
             let responses: Vec<u64> = route.responses.iter().map(Counter::get).collect();
             entry.requests += responses.iter().sum::<u64>();
             entry.failures += responses[4];
+            entry.policy.add(route.policy_counts());
             for (slot, (_, count)) in entry
                 .latency_buckets
                 .iter_mut()
@@ -538,6 +542,29 @@ mod tests {
         );
         let called = metrics.totals(Direction::Outbound);
         assert_eq!((called[0].requests, called[0].failures), (1, 0));
+    }
+
+    #[test]
+    fn totals_carry_the_policy_counts_of_every_route_of_a_backend() {
+        let metrics = Metrics::new();
+        let default_route = metrics.route(labels(""));
+        let rule = metrics.route(labels("shop/api/0"));
+        default_route.count(PolicyEvent::Retry);
+        rule.count(PolicyEvent::Retry);
+        rule.count(PolicyEvent::Overflow);
+        rule.count(PolicyEvent::FaultInjected);
+        let called = metrics.totals(Direction::Outbound);
+        assert_eq!(called.len(), 1);
+        assert_eq!(
+            called[0].policy,
+            PolicyCounts {
+                retries: 2,
+                overflows: 1,
+                faults_injected: 1,
+                ..PolicyCounts::default()
+            }
+        );
+        assert!(metrics.totals(Direction::Inbound).is_empty());
     }
 
     #[test]

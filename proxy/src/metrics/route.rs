@@ -1,7 +1,7 @@
 //! The handles one route's requests update, and what the traffic reporter reads.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
@@ -44,6 +44,29 @@ pub struct RouteMetrics {
     pub(crate) responses: [Counter; 5],
     pub(crate) duration: LatencyHistogram,
     pub(crate) activity: Arc<Activity>,
+    /// Per [`PolicyEvent`]: read only by the traffic reports (Prometheus has its own
+    /// families, labelled by policy), so plain atomics.
+    pub(crate) policy: [AtomicU64; PolicyEvent::COUNT],
+}
+
+/// What a policy did to a call, counted per destination and backend for the traffic
+/// reports (`meshcd top`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyEvent {
+    /// A retry attempt sent.
+    Retry,
+    /// A retry the destination's retry budget refused.
+    RetryRefused,
+    /// A call a circuit breaker refused with 503.
+    Overflow,
+    /// A call a Fault aborted or delayed.
+    FaultInjected,
+    /// A request refused over the served service's local rate limit (inbound).
+    RateLimited,
+}
+
+impl PolicyEvent {
+    const COUNT: usize = 5;
 }
 
 impl RouteMetrics {
@@ -56,6 +79,58 @@ impl RouteMetrics {
         self.responses[class].inc();
         self.duration.observe(elapsed);
         self.activity.mark();
+    }
+
+    /// Only calls a policy acted on get here: a policy-free request pays nothing.
+    pub fn count(&self, event: PolicyEvent) {
+        self.policy[event as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn policy_counts(&self) -> PolicyCounts {
+        let read = |event: PolicyEvent| self.policy[event as usize].load(Ordering::Relaxed);
+        PolicyCounts {
+            retries: read(PolicyEvent::Retry),
+            retries_refused: read(PolicyEvent::RetryRefused),
+            overflows: read(PolicyEvent::Overflow),
+            faults_injected: read(PolicyEvent::FaultInjected),
+            rate_limited: read(PolicyEvent::RateLimited),
+        }
+    }
+}
+
+/// Cumulative counts of each [`PolicyEvent`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PolicyCounts {
+    pub retries: u64,
+    pub retries_refused: u64,
+    pub overflows: u64,
+    pub faults_injected: u64,
+    pub rate_limited: u64,
+}
+
+impl PolicyCounts {
+    /// Field by field sum.
+    pub fn add(&mut self, other: PolicyCounts) {
+        self.retries += other.retries;
+        self.retries_refused += other.retries_refused;
+        self.overflows += other.overflows;
+        self.faults_injected += other.faults_injected;
+        self.rate_limited += other.rate_limited;
+    }
+
+    /// What happened since `before` (a count never goes down; a smaller one reads as 0).
+    pub fn since(&self, before: &PolicyCounts) -> PolicyCounts {
+        PolicyCounts {
+            retries: self.retries.saturating_sub(before.retries),
+            retries_refused: self.retries_refused.saturating_sub(before.retries_refused),
+            overflows: self.overflows.saturating_sub(before.overflows),
+            faults_injected: self.faults_injected.saturating_sub(before.faults_injected),
+            rate_limited: self.rate_limited.saturating_sub(before.rate_limited),
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == PolicyCounts::default()
     }
 }
 
@@ -71,4 +146,5 @@ pub struct BackendTotals {
     pub failures: u64,
     /// Per bucket of `latency_bounds`, not cumulative.
     pub latency_buckets: Vec<u64>,
+    pub policy: PolicyCounts,
 }

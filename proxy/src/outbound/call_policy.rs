@@ -9,6 +9,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use super::Outbound;
 use super::http::forward;
 use crate::http::respond::{self, ResponseBody};
+use crate::metrics::PolicyEvent;
 use crate::snapshot::fault::{Fault, Injected};
 use crate::snapshot::limits::Limits;
 use crate::snapshot::routes::Rule;
@@ -28,7 +29,7 @@ pub(super) async fn call(
     let fault = policy
         .fault
         .filter(|f| f.applies(request.method(), request.uri().path(), request.headers()));
-    let injected = inject(outbound, fault).await;
+    let injected = inject(outbound, backend, fault).await;
     let by_rule = rule.map(|(rule, _)| rule);
     // Held until the answer's head is in: a slot of the destination's breaker.
     let admitted = match policy.limits {
@@ -65,13 +66,16 @@ pub(super) async fn call(
 
 /// The faults this call draws from `fault` (the backend's, else the called Service's),
 /// counted; a delay is served here.
-async fn inject(outbound: &Outbound, fault: Option<&Fault>) -> Injected {
+async fn inject(outbound: &Outbound, backend: &Backend, fault: Option<&Fault>) -> Injected {
     let Some(fault) = fault else {
         return Injected::default();
     };
     let injected = fault.draw();
     let happened = (injected.delay.is_some(), injected.abort.is_some());
     outbound.metrics.fault_injected(&fault.name, happened);
+    if happened.0 || happened.1 {
+        backend.count(PolicyEvent::FaultInjected);
+    }
     if let Some(delay) = injected.delay {
         tokio::time::sleep(delay).await;
     }
@@ -92,6 +96,7 @@ async fn admit(
         Ok(slot) => Ok(Some(slot)),
         Err(overflow) => {
             outbound.metrics.overflowed(&limits.name, overflow.as_str());
+            backend.count(PolicyEvent::Overflow);
             let mut response = respond::text(
                 http::StatusCode::SERVICE_UNAVAILABLE,
                 format!(

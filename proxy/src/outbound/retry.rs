@@ -16,6 +16,7 @@ use hyper::body::{Body, Incoming};
 use super::Outbound;
 use super::error::ForwardError;
 use super::send::{Upstream, replica, send, within};
+use crate::metrics::PolicyEvent;
 use crate::snapshot::Backend;
 use crate::snapshot::{BudgetSettings, RetryPolicy};
 use crate::upstream::UpstreamBody;
@@ -107,18 +108,21 @@ async fn retried(
             _retry_slot = None;
             let Some(slot) = outbound.breakers.slot(&backend.service, "maxRetries", max) else {
                 outbound.metrics.overflowed(&limits.name, "maxRetries");
+                backend.count(PolicyEvent::Overflow);
                 return result;
             };
             _retry_slot = Some(slot);
         }
         if !budget.try_retry(Instant::now(), budget_settings) {
             outbound.metrics.retry_budget_exhausted.inc();
+            backend.count(PolicyEvent::RetryRefused);
             return result;
         }
         // The failed answer (if any) is dropped: its connection stream is released.
         drop(result);
         retry += 1;
         outbound.metrics.retries.inc();
+        backend.count(PolicyEvent::Retry);
         // Up to a quarter more, at random, so that callers that failed together do not
         // retry together; never less than the policy's wait.
         let delay = backoff.next_delay();

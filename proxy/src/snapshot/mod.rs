@@ -28,7 +28,7 @@ use http::HeaderValue;
 use http::uri::Authority;
 
 use crate::http::path::PathNormalization;
-use crate::metrics::RouteMetrics;
+use crate::metrics::{PolicyEvent, RouteMetrics};
 use crate::upstream::endpoint::Endpoint;
 use crate::upstream::split::WeightedChoice;
 
@@ -310,6 +310,15 @@ impl Backend {
         } else {
             &destination.http1
         })
+    }
+
+    /// Counts what a policy did to a call to this backend. On its first route's handle:
+    /// the reports sum a backend's routes, and the layers that retry or refuse a call
+    /// need not be told which route chose it.
+    pub fn count(&self, event: PolicyEvent) {
+        if let Some(metrics) = self.metrics.first() {
+            metrics.count(event);
+        }
     }
 }
 

@@ -63,11 +63,13 @@ pub fn traffic_window(query: Option<&str>) -> Result<Duration, String> {
     Ok(window)
 }
 
-/// The JSON document of `GET /traffic`: calls per (caller identity, backend) over a window.
+/// The JSON document of `GET /traffic`: calls per (caller identity, backend) and per
+/// (serving identity, service) over a window.
 pub fn traffic_document(admin: &Admin, window: Duration) -> serde_json::Value {
     serde_json::to_value(crate::control::traffic::TrafficDocument {
         window_seconds: window.as_secs(),
         edges: admin.mesh.traffic.edges(window),
+        served: admin.mesh.traffic.served(window),
     })
     .unwrap_or_default()
 }

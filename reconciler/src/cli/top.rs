@@ -1,6 +1,7 @@
 //! `meshcd top`: a live table of traffic between workloads (requests/s, success rate,
-//! p50/p99 per source → destination and per split backend) from the reconciler's
-//! `GET /traffic`, the proxies' client-side reports — what `linkerd viz stat` shows.
+//! p50/p99 per source → destination and per split backend, and what resilience policies
+//! did to the calls) from the reconciler's `GET /traffic`, the proxies' reports — what
+//! `linkerd viz stat` shows.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,7 +11,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use super::http::call;
-use crate::control::traffic::{Edge, Source, TrafficDocument, success_rate};
+use crate::control::traffic::{Edge, PolicyCounts, Source, TrafficDocument, success_rate};
 use crate::defaults;
 
 const REFRESH: Duration = Duration::from_secs(2);
@@ -44,10 +45,13 @@ pub struct Args {
     pub format: Format,
 }
 
-/// One line of the table: a source → destination total, or one of its split backends.
+/// One line of the table: a source → destination total, or one of its split backends;
+/// or what a rate-limited service's own proxies served.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
+    pub side: Side,
+    /// The caller; on a served row, the serving identity.
     pub source: Source,
     pub namespace: String,
     pub service: String,
@@ -59,6 +63,21 @@ pub struct Row {
     pub success_rate: Option<f64>,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// What policies did: the caller's on a client row, the server's rate limit on a
+    /// served one.
+    #[serde(flatten)]
+    pub policy: PolicyCounts,
+}
+
+/// Whose account a row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// What the caller's proxies sent.
+    Client,
+    /// What the destination's own proxies served, from every caller: only a rate limit's
+    /// refusals are known there, not to which caller they went.
+    Served,
 }
 
 fn max(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -70,9 +89,10 @@ fn max(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 
 /// Groups edges by (source, destination service); a service reached through a split
 /// (some backend named otherwise than the service) gets a row per backend under its total.
-pub fn rows(edges: &[Edge], namespace: Option<&str>) -> Vec<Row> {
+/// Then a served row for each service whose proxies refused requests over its rate limit.
+pub fn rows(traffic: &TrafficDocument, namespace: Option<&str>) -> Vec<Row> {
     let mut groups: BTreeMap<(Source, String, String), Vec<&Edge>> = BTreeMap::new();
-    for edge in edges {
+    for edge in &traffic.edges {
         if namespace.is_some_and(|n| edge.namespace != n && edge.source.namespace != n) {
             continue;
         }
@@ -90,7 +110,12 @@ pub fn rows(edges: &[Edge], namespace: Option<&str>) -> Vec<Row> {
         backends.sort_by(|a, b| a.backend.cmp(&b.backend));
         let requests = backends.iter().map(|e| e.requests).sum();
         let failures = backends.iter().map(|e| e.failures).sum();
+        let mut policy = PolicyCounts::default();
+        for edge in &backends {
+            policy.add(&edge.policy);
+        }
         rows.push(Row {
+            side: Side::Client,
             source: source.clone(),
             namespace: namespace.clone(),
             service: service.clone(),
@@ -103,10 +128,12 @@ pub fn rows(edges: &[Edge], namespace: Option<&str>) -> Vec<Row> {
             // of the service's, which is what a latency alarm wants.
             p50_ms: backends.iter().fold(None, |acc, e| max(acc, e.p50_ms)),
             p99_ms: backends.iter().fold(None, |acc, e| max(acc, e.p99_ms)),
+            policy,
         });
         if backends.iter().any(|edge| edge.backend != service) {
             for edge in backends {
                 rows.push(Row {
+                    side: Side::Client,
                     source: source.clone(),
                     namespace: namespace.clone(),
                     service: service.clone(),
@@ -117,10 +144,28 @@ pub fn rows(edges: &[Edge], namespace: Option<&str>) -> Vec<Row> {
                     success_rate: success_rate(edge.requests, edge.failures),
                     p50_ms: edge.p50_ms,
                     p99_ms: edge.p99_ms,
+                    policy: edge.policy,
                 });
             }
         }
     }
+    let limited = traffic.served.iter().filter(|served| {
+        served.policy.rate_limited > 0 && namespace.is_none_or(|n| served.namespace == n)
+    });
+    rows.extend(limited.map(|served| Row {
+        side: Side::Served,
+        source: served.server.clone(),
+        namespace: served.namespace.clone(),
+        service: served.service.clone(),
+        backend: None,
+        requests: served.requests,
+        failures: served.failures,
+        requests_per_second: served.requests_per_second,
+        success_rate: served.success_rate,
+        p50_ms: served.p50_ms,
+        p99_ms: served.p99_ms,
+        policy: served.policy,
+    }));
     rows
 }
 
@@ -134,25 +179,62 @@ fn milliseconds(value: Option<f64>) -> String {
     }
 }
 
-/// The table, as text: a header, then one line per row.
+/// A column of policy counts, shown only when some row of its table has one.
+type CountColumn = (&'static str, fn(&PolicyCounts) -> u64);
+
+/// What the callers' policies did: retries sent, retries the budget refused, calls a
+/// circuit breaker answered with 503, calls a Fault aborted or delayed.
+const CLIENT_COUNTS: [CountColumn; 4] = [
+    ("RETRIES", |p| p.retries),
+    ("NO-BUDGET", |p| p.retries_refused),
+    ("BREAKER-503", |p| p.overflows),
+    ("FAULTS", |p| p.faults_injected),
+];
+
+/// Requests the serving proxies refused over the service's rate limit (429 unless the
+/// UpstreamTrafficSetting says otherwise).
+const SERVED_COUNTS: [CountColumn; 1] = [("RATE-LIMITED", |p| p.rate_limited)];
+
+/// The tables, as text: the callers' rows, then (when a rate limit refused requests) the
+/// served rows, each a header and one line per row.
 pub fn render(rows: &[Row], window_seconds: u64) -> String {
     if rows.is_empty() {
         return format!("no traffic in the last {window_seconds}s\n");
     }
-    let header = [
-        "SOURCE",
-        "DESTINATION",
-        "BACKEND",
-        "RPS",
-        "SUCCESS",
-        "P50",
-        "P99",
-        "REQUESTS",
-    ];
-    let mut table = vec![header.map(String::from).to_vec()];
+    let (client, served): (Vec<&Row>, Vec<&Row>) =
+        rows.iter().partition(|row| row.side == Side::Client);
+    let mut out = String::new();
+    if !client.is_empty() {
+        let header = ["SOURCE", "DESTINATION", "BACKEND"];
+        out += &table(&header, &client, &CLIENT_COUNTS);
+    }
+    if !served.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out += &table(&["SERVED BY", "SERVICE", ""], &served, &SERVED_COUNTS);
+    }
+    out
+}
+
+/// One table: three text columns named `names` (the third dropped when empty), the
+/// figures, and each of `counts` that some row has.
+fn table(names: &[&str; 3], rows: &[&Row], counts: &[CountColumn]) -> String {
+    let counts: Vec<&CountColumn> = counts
+        .iter()
+        .filter(|(_, count)| rows.iter().any(|row| count(&row.policy) > 0))
+        .collect();
+    let text_columns = if names[2].is_empty() { 2 } else { 3 };
+    let mut header: Vec<String> = names[..text_columns]
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    header.extend(["RPS", "SUCCESS", "P50", "P99", "REQUESTS"].map(String::from));
+    header.extend(counts.iter().map(|(name, _)| name.to_string()));
+    let mut table = vec![header];
     for row in rows {
         let total = row.backend.is_none();
-        table.push(vec![
+        let mut cells = vec![
             if total {
                 format!("{}/{}", row.source.namespace, row.source.service_account)
             } else {
@@ -166,6 +248,9 @@ pub fn render(rows: &[Row], window_seconds: u64) -> String {
             row.backend
                 .as_ref()
                 .map_or_else(|| "(all)".into(), |backend| format!("↳ {backend}")),
+        ];
+        cells.truncate(text_columns);
+        cells.extend([
             format!("{:.1}", row.requests_per_second),
             row.success_rate
                 .map_or_else(|| "-".into(), |rate| format!("{rate:.2}%")),
@@ -173,8 +258,20 @@ pub fn render(rows: &[Row], window_seconds: u64) -> String {
             milliseconds(row.p99_ms),
             row.requests.to_string(),
         ]);
+        cells.extend(
+            counts
+                .iter()
+                .map(|(_, count)| count(&row.policy).to_string()),
+        );
+        table.push(cells);
     }
-    let widths: Vec<usize> = (0..header.len())
+    aligned(&table, text_columns)
+}
+
+/// The cells in columns as wide as their widest cell: text aligned left (the first
+/// `text_columns`), figures right.
+fn aligned(table: &[Vec<String>], text_columns: usize) -> String {
+    let widths: Vec<usize> = (0..table[0].len())
         .map(|column| {
             table
                 .iter()
@@ -184,15 +281,14 @@ pub fn render(rows: &[Row], window_seconds: u64) -> String {
         })
         .collect();
     let mut out = String::new();
-    for cells in &table {
+    for cells in table {
         let mut line = String::new();
         for (column, cell) in cells.iter().enumerate() {
-            let pad = widths[column] - cell.chars().count();
-            // Text columns align left, figures right.
-            if column < 3 {
-                let _ = write!(line, "{cell}{}  ", " ".repeat(pad));
+            let pad = " ".repeat(widths[column] - cell.chars().count());
+            if column < text_columns {
+                let _ = write!(line, "{cell}{pad}  ");
             } else {
-                let _ = write!(line, "{}{cell}  ", " ".repeat(pad));
+                let _ = write!(line, "{pad}{cell}  ");
             }
         }
         let _ = writeln!(out, "{}", line.trim_end());
@@ -216,7 +312,7 @@ async fn fetch(
     let traffic: TrafficDocument = serde_json::from_str(&body)?;
     Ok((
         traffic.window_seconds,
-        rows(&traffic.edges, args.namespace.as_deref()),
+        rows(&traffic, args.namespace.as_deref()),
     ))
 }
 
@@ -247,6 +343,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::control::traffic::Served;
 
     fn edge(source: &str, service: &str, backend: &str, requests: u64, failures: u64) -> Edge {
         Edge {
@@ -263,7 +360,20 @@ mod tests {
             success_rate: success_rate(requests, failures),
             p50_ms: Some(1.0),
             p99_ms: Some(if backend == "api-v2" { 50.0 } else { 5.0 }),
+            policy: PolicyCounts::default(),
         }
+    }
+
+    fn document(edges: Vec<Edge>, served: Vec<Served>) -> TrafficDocument {
+        TrafficDocument {
+            window_seconds: 10,
+            edges,
+            served,
+        }
+    }
+
+    fn of(edges: &[Edge], namespace: Option<&str>) -> Vec<Row> {
+        rows(&document(edges.to_vec(), Vec::new()), namespace)
     }
 
     #[test]
@@ -272,7 +382,7 @@ mod tests {
             edge("frontend", "api", "api-v2", 100, 10),
             edge("frontend", "api", "api-v1", 900, 0),
         ];
-        let rows = rows(&edges, None);
+        let rows = of(&edges, None);
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0].backend, None);
         assert_eq!(rows[0].requests, 1000);
@@ -308,21 +418,21 @@ mod tests {
         other.namespace = "payments".into();
         other.source.namespace = "store".into();
         let edges = [edge("frontend", "api", "api", 50, 0), other];
-        assert_eq!(rows(&edges, None).len(), 2);
-        let shop = rows(&edges, Some("shop"));
+        assert_eq!(of(&edges, None).len(), 2);
+        let shop = of(&edges, Some("shop"));
         assert_eq!(shop.len(), 1);
         assert_eq!(shop[0].service, "api");
         assert_eq!(
-            rows(&edges, Some("store")).len(),
+            of(&edges, Some("store")).len(),
             1,
             "by the caller's namespace"
         );
         assert_eq!(
-            rows(&edges, Some("payments")).len(),
+            of(&edges, Some("payments")).len(),
             1,
             "by the destination's"
         );
-        assert!(rows(&edges, Some("elsewhere")).is_empty());
+        assert!(of(&edges, Some("elsewhere")).is_empty());
     }
 
     #[test]
@@ -331,7 +441,75 @@ mod tests {
         let mut quiet = edge("frontend", "api", "api", 1, 1);
         quiet.p50_ms = None;
         quiet.p99_ms = Some(f64::INFINITY);
-        let text = render(&rows(&[quiet], None), 10);
+        let text = render(&of(&[quiet], None), 10);
         assert!(text.contains("0.00%    -  slow"), "{text}");
+    }
+
+    fn served(service: &str, requests: u64, rate_limited: u64) -> Served {
+        Served {
+            server: Source {
+                namespace: "shop".into(),
+                service_account: "api".into(),
+            },
+            namespace: "shop".into(),
+            service: service.into(),
+            requests,
+            failures: 0,
+            requests_per_second: requests as f64 / 10.0,
+            success_rate: success_rate(requests, 0),
+            p50_ms: Some(1.0),
+            p99_ms: Some(5.0),
+            policy: PolicyCounts {
+                rate_limited,
+                ..PolicyCounts::default()
+            },
+        }
+    }
+
+    #[test]
+    fn policy_columns_appear_when_a_row_has_a_count_and_totals_add_up_the_backends() {
+        let mut v1 = edge("frontend", "api", "api-v1", 900, 0);
+        v1.policy.retries = 12;
+        v1.policy.retries_refused = 2;
+        let mut v2 = edge("frontend", "api", "api-v2", 100, 10);
+        v2.policy.retries = 3;
+        v2.policy.overflows = 7;
+        let traffic = document(
+            vec![v1, v2],
+            vec![served("api-v1", 900, 40), served("api-v2", 100, 0)],
+        );
+        let rows = rows(&traffic, Some("shop"));
+        assert_eq!(
+            rows.len(),
+            4,
+            "the served row of api-v1 only: api-v2 refused none"
+        );
+        assert_eq!((rows[0].policy.retries, rows[0].policy.overflows), (15, 7));
+        assert_eq!(rows[3].side, Side::Served);
+
+        let text = render(&rows, 10);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "SOURCE         DESTINATION  BACKEND     RPS  SUCCESS    P50    P99  REQUESTS  RETRIES  NO-BUDGET  BREAKER-503",
+                "shop/frontend  shop/api     (all)     100.0   99.00%  1.0ms   50ms      1000       15          2            7",
+                "                            ↳ api-v1   90.0  100.00%  1.0ms  5.0ms       900       12          2            0",
+                "                            ↳ api-v2   10.0   90.00%  1.0ms   50ms       100        3          0            7",
+                "",
+                "SERVED BY  SERVICE       RPS  SUCCESS    P50    P99  REQUESTS  RATE-LIMITED",
+                "shop/api   shop/api-v1  90.0  100.00%  1.0ms  5.0ms       900            40",
+            ]
+            .map(|line| line.to_string()),
+            "{text}"
+        );
+
+        let json = serde_json::to_value(&rows).unwrap();
+        assert_eq!(json[0]["side"], "client");
+        assert_eq!(json[0]["retriesRefused"], 2);
+        assert_eq!(json[0]["faultsInjected"], 0);
+        assert_eq!(json[3]["side"], "served");
+        assert_eq!(json[3]["source"]["serviceAccount"], "api");
+        assert_eq!(json[3]["rateLimited"], 40);
     }
 }

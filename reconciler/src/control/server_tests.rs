@@ -177,6 +177,7 @@ async fn a_message_over_the_decoding_limit_ends_its_stream() {
         failures: 0,
         bucket_bounds_ms: Vec::new(),
         bucket_counts: Vec::new(),
+        ..Default::default()
     };
     // About 2 MiB: over the 1 MiB limit, under tonic's default of 4 MiB.
     let report = proto::ProxyMessage {

@@ -8,6 +8,7 @@
 //! registered workload belongs to; every counter only for services of the mesh in force;
 //! each identity holds a bounded number of keys, and samples age out after [`RETENTION`].
 
+mod document;
 mod window;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -16,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use meshcd_schemas::proto;
 
-pub use window::{Aggregate, success_rate};
+pub use document::{Edge, Served, TrafficDocument};
+pub use window::{Aggregate, PolicyCounts, success_rate};
 use window::{Sample, Window};
 
 /// How long reports are kept: longer than any sensible canary interval.
@@ -50,31 +52,6 @@ pub struct BackendKey {
 
 /// Who made (or served) the calls: the reporting proxy's proven identity.
 pub type Source = crate::model::Identity;
-
-/// The document of the admin listener's `GET /traffic`, read by `meshcd top` and the
-/// live context of `meshcd diff`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TrafficDocument {
-    pub window_seconds: u64,
-    pub edges: Vec<Edge>,
-}
-
-/// One calling identity's traffic to one backend over a window.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Edge {
-    pub source: Source,
-    pub namespace: String,
-    pub service: String,
-    pub backend: String,
-    pub requests: u64,
-    pub failures: u64,
-    pub requests_per_second: f64,
-    pub success_rate: Option<f64>,
-    pub p50_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-}
 
 /// Which side of a call a sample counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -214,38 +191,6 @@ impl Traffic {
         }
     }
 
-    /// Every (caller, backend) pair with client-side traffic in the last `window`.
-    pub fn edges(&self, window: Duration) -> Vec<Edge> {
-        let now = Instant::now();
-        let since = now.checked_sub(window).unwrap_or(now);
-        let state = self.lock();
-        let mut edges = Vec::new();
-        for ((side, key, source), queue) in state.samples.iter() {
-            if *side != Side::Client {
-                continue;
-            }
-            let mut sum = Window::default();
-            sum.add(queue, since);
-            let aggregate = sum.aggregate();
-            if aggregate.requests == 0 {
-                continue;
-            }
-            edges.push(Edge {
-                source: source.clone(),
-                namespace: key.namespace.clone(),
-                service: key.service.clone(),
-                backend: key.backend.clone(),
-                requests: aggregate.requests,
-                failures: aggregate.failures,
-                requests_per_second: aggregate.requests as f64 / window.as_secs_f64().max(1.0),
-                success_rate: aggregate.success_rate(),
-                p50_ms: aggregate.p50_ms,
-                p99_ms: aggregate.p99_ms,
-            });
-        }
-        edges
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -293,6 +238,7 @@ impl State {
             Some(last) if at.saturating_duration_since(last.at) < FOLD => {
                 last.requests = last.requests.saturating_add(counter.requests);
                 last.failures = last.failures.saturating_add(counter.failures);
+                last.policy.add(&PolicyCounts::of(counter));
                 if last.bounds_ms.is_empty() {
                     last.bounds_ms = counter.bucket_bounds_ms.clone();
                     last.buckets = counter.bucket_counts.clone();
@@ -312,6 +258,7 @@ impl State {
                     failures: counter.failures,
                     bounds_ms: counter.bucket_bounds_ms.clone(),
                     buckets: counter.bucket_counts.clone(),
+                    policy: PolicyCounts::of(counter),
                 });
             }
         }

@@ -654,6 +654,25 @@ pub struct TrafficCounter {
     pub bucket_bounds_ms: ::prost::alloc::vec::Vec<f64>,
     #[prost(uint64, repeated, tag = "7")]
     pub bucket_counts: ::prost::alloc::vec::Vec<u64>,
+    /// What the policies on these calls did, since the previous report. A count may belong
+    /// to a call whose answer comes in a later report (a retry, a delay), so a counter may
+    /// carry these without requests. Client side:
+    /// Retry attempts sent (a route rule's retry, a Retry policy's, or once on another
+    /// endpoint after a connection failure).
+    #[prost(uint64, tag = "8")]
+    pub retries: u64,
+    /// Retries not sent because the destination's retry budget was spent.
+    #[prost(uint64, tag = "9")]
+    pub retries_refused: u64,
+    /// Calls an UpstreamTrafficSetting's circuit breaker refused at once with 503.
+    #[prost(uint64, tag = "10")]
+    pub overflows: u64,
+    /// Calls a Fault aborted or delayed (once per call, even when it did both).
+    #[prost(uint64, tag = "11")]
+    pub faults_injected: u64,
+    /// Server side (in `served`): requests refused over the served service's local rate limit.
+    #[prost(uint64, tag = "12")]
+    pub rate_limited: u64,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CertificateRequest {

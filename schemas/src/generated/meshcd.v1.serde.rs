@@ -6494,6 +6494,21 @@ impl serde::Serialize for TrafficCounter {
         if !self.bucket_counts.is_empty() {
             len += 1;
         }
+        if self.retries != 0 {
+            len += 1;
+        }
+        if self.retries_refused != 0 {
+            len += 1;
+        }
+        if self.overflows != 0 {
+            len += 1;
+        }
+        if self.faults_injected != 0 {
+            len += 1;
+        }
+        if self.rate_limited != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.TrafficCounter", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
@@ -6520,6 +6535,31 @@ impl serde::Serialize for TrafficCounter {
         if !self.bucket_counts.is_empty() {
             struct_ser.serialize_field("bucketCounts", &self.bucket_counts.iter().map(ToString::to_string).collect::<Vec<_>>())?;
         }
+        if self.retries != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("retries", ToString::to_string(&self.retries).as_str())?;
+        }
+        if self.retries_refused != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("retriesRefused", ToString::to_string(&self.retries_refused).as_str())?;
+        }
+        if self.overflows != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("overflows", ToString::to_string(&self.overflows).as_str())?;
+        }
+        if self.faults_injected != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("faultsInjected", ToString::to_string(&self.faults_injected).as_str())?;
+        }
+        if self.rate_limited != 0 {
+            #[allow(clippy::needless_borrow)]
+            #[allow(clippy::needless_borrows_for_generic_args)]
+            struct_ser.serialize_field("rateLimited", ToString::to_string(&self.rate_limited).as_str())?;
+        }
         struct_ser.end()
     }
 }
@@ -6539,6 +6579,14 @@ impl<'de> serde::Deserialize<'de> for TrafficCounter {
             "bucketBoundsMs",
             "bucket_counts",
             "bucketCounts",
+            "retries",
+            "retries_refused",
+            "retriesRefused",
+            "overflows",
+            "faults_injected",
+            "faultsInjected",
+            "rate_limited",
+            "rateLimited",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -6550,6 +6598,11 @@ impl<'de> serde::Deserialize<'de> for TrafficCounter {
             Failures,
             BucketBoundsMs,
             BucketCounts,
+            Retries,
+            RetriesRefused,
+            Overflows,
+            FaultsInjected,
+            RateLimited,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6578,6 +6631,11 @@ impl<'de> serde::Deserialize<'de> for TrafficCounter {
                             "failures" => Ok(GeneratedField::Failures),
                             "bucketBoundsMs" | "bucket_bounds_ms" => Ok(GeneratedField::BucketBoundsMs),
                             "bucketCounts" | "bucket_counts" => Ok(GeneratedField::BucketCounts),
+                            "retries" => Ok(GeneratedField::Retries),
+                            "retriesRefused" | "retries_refused" => Ok(GeneratedField::RetriesRefused),
+                            "overflows" => Ok(GeneratedField::Overflows),
+                            "faultsInjected" | "faults_injected" => Ok(GeneratedField::FaultsInjected),
+                            "rateLimited" | "rate_limited" => Ok(GeneratedField::RateLimited),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -6604,6 +6662,11 @@ impl<'de> serde::Deserialize<'de> for TrafficCounter {
                 let mut failures__ = None;
                 let mut bucket_bounds_ms__ = None;
                 let mut bucket_counts__ = None;
+                let mut retries__ = None;
+                let mut retries_refused__ = None;
+                let mut overflows__ = None;
+                let mut faults_injected__ = None;
+                let mut rate_limited__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -6658,6 +6721,46 @@ impl<'de> serde::Deserialize<'de> for TrafficCounter {
                                     .into_iter().map(|x| x.0).collect())
                             ;
                         }
+                        GeneratedField::Retries => {
+                            if retries__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("retries"));
+                            }
+                            retries__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::RetriesRefused => {
+                            if retries_refused__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("retriesRefused"));
+                            }
+                            retries_refused__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Overflows => {
+                            if overflows__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("overflows"));
+                            }
+                            overflows__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::FaultsInjected => {
+                            if faults_injected__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("faultsInjected"));
+                            }
+                            faults_injected__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::RateLimited => {
+                            if rate_limited__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("rateLimited"));
+                            }
+                            rate_limited__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
                     }
                 }
                 Ok(TrafficCounter {
@@ -6668,6 +6771,11 @@ impl<'de> serde::Deserialize<'de> for TrafficCounter {
                     failures: failures__.unwrap_or_default(),
                     bucket_bounds_ms: bucket_bounds_ms__.unwrap_or_default(),
                     bucket_counts: bucket_counts__.unwrap_or_default(),
+                    retries: retries__.unwrap_or_default(),
+                    retries_refused: retries_refused__.unwrap_or_default(),
+                    overflows: overflows__.unwrap_or_default(),
+                    faults_injected: faults_injected__.unwrap_or_default(),
+                    rate_limited: rate_limited__.unwrap_or_default(),
                 })
             }
         }

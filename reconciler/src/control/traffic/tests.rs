@@ -11,6 +11,7 @@ fn counter(service: &str, backend: &str, requests: u64, failures: u64) -> proto:
         failures,
         bucket_bounds_ms: vec![10.0, 100.0, f64::INFINITY],
         bucket_counts: vec![requests, requests, requests],
+        ..Default::default()
     }
 }
 
@@ -303,4 +304,81 @@ fn a_counter_with_other_bounds_in_the_same_sample_counts_its_requests_not_its_hi
     let all = traffic.since(&key(), now);
     assert_eq!((all.requests, all.failures), (20, 1));
     assert_eq!((all.p50_ms, all.p99_ms), (Some(10.0), Some(10.0)));
+}
+
+#[test]
+fn policy_counts_add_up_over_the_window_on_each_side() {
+    let traffic = traffic();
+    let now = Instant::now();
+    let mut retried = report(10, 1, vec![10, 10, 10]);
+    retried.counters[0].retries = 4;
+    retried.counters[0].retries_refused = 1;
+    retried.counters[0].faults_injected = 2;
+    traffic.record_at(&source("web"), &[], &retried, now);
+    // A second report folded into the same sample, and one with only a retry in it.
+    let mut broken = report(5, 5, vec![5, 5, 5]);
+    broken.counters[0].overflows = 5;
+    traffic.record_at(
+        &source("web"),
+        &[],
+        &broken,
+        now + Duration::from_millis(100),
+    );
+    let mut retry_only = report(0, 0, vec![0, 0, 0]);
+    retry_only.counters[0].retries = 1;
+    traffic.record_at(
+        &source("web"),
+        &[],
+        &retry_only,
+        now + Duration::from_secs(1),
+    );
+    let mut limited = served("api-v2", 30, 0);
+    limited.served[0].rate_limited = 12;
+    traffic.record_at(&source("api"), &["api-v2".into()], &limited, now);
+
+    let edges = traffic.edges(Duration::from_secs(10));
+    assert_eq!(edges.len(), 1);
+    assert_eq!((edges[0].requests, edges[0].failures), (15, 6));
+    assert_eq!(
+        edges[0].policy,
+        PolicyCounts {
+            retries: 5,
+            retries_refused: 1,
+            overflows: 5,
+            faults_injected: 2,
+            rate_limited: 0,
+        }
+    );
+    let served = traffic.served(Duration::from_secs(10));
+    assert_eq!(served.len(), 1);
+    assert_eq!(
+        (
+            served[0].server.service_account.as_str(),
+            served[0].service.as_str(),
+            served[0].requests,
+            served[0].policy.rate_limited
+        ),
+        ("api", "api-v2", 30, 12)
+    );
+}
+
+#[test]
+fn an_edge_with_only_retries_in_the_window_is_still_shown() {
+    let traffic = traffic();
+    let mut retry_only = report(0, 0, vec![0, 0, 0]);
+    retry_only.counters[0].retries = 2;
+    traffic.record_at(&source("web"), &[], &retry_only, Instant::now());
+    let edges = traffic.edges(Duration::from_secs(10));
+    assert_eq!((edges[0].requests, edges[0].policy.retries), (0, 2));
+    assert_eq!(edges[0].success_rate, None);
+}
+
+#[test]
+fn the_traffic_document_of_an_older_reconciler_still_reads() {
+    let old = r#"{"windowSeconds":10,"edges":[{"source":{"namespace":"shop","serviceAccount":"web"},
+        "namespace":"shop","service":"api","backend":"api","requests":3,"failures":0,
+        "requestsPerSecond":0.3,"successRate":100.0,"p50Ms":1.0,"p99Ms":5.0}]}"#;
+    let document: TrafficDocument = serde_json::from_str(old).unwrap();
+    assert!(document.served.is_empty());
+    assert!(document.edges[0].policy.is_zero());
 }

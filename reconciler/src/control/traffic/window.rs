@@ -1,7 +1,10 @@
-//! Sums of report samples over a window: requests, failures and latency quantiles.
+//! Sums of report samples over a window: requests, failures, latency quantiles and what
+//! policies did to the calls.
 
 use std::collections::VecDeque;
 use std::time::Instant;
+
+use meshcd_schemas::proto;
 
 #[derive(Debug, Clone)]
 pub(super) struct Sample {
@@ -11,6 +14,55 @@ pub(super) struct Sample {
     pub bounds_ms: Vec<f64>,
     /// Cumulative per bound.
     pub buckets: Vec<u64>,
+    pub policy: PolicyCounts,
+}
+
+/// What policies did to calls: retries (client side), refusals of a breaker or a retry
+/// budget, injected faults, and rate-limited requests (server side). Shown, never judged:
+/// a proxy's report is taken as its own account of its calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyCounts {
+    /// Retry attempts sent.
+    #[serde(default)]
+    pub retries: u64,
+    /// Retries the destination's retry budget refused.
+    #[serde(default)]
+    pub retries_refused: u64,
+    /// Calls a circuit breaker (an UpstreamTrafficSetting's limits) refused with 503.
+    #[serde(default)]
+    pub overflows: u64,
+    /// Calls a Fault aborted or delayed.
+    #[serde(default)]
+    pub faults_injected: u64,
+    /// Requests the serving proxies refused over their service's local rate limit.
+    #[serde(default)]
+    pub rate_limited: u64,
+}
+
+impl PolicyCounts {
+    pub fn of(counter: &proto::TrafficCounter) -> PolicyCounts {
+        PolicyCounts {
+            retries: counter.retries,
+            retries_refused: counter.retries_refused,
+            overflows: counter.overflows,
+            faults_injected: counter.faults_injected,
+            rate_limited: counter.rate_limited,
+        }
+    }
+
+    /// Field by field, saturating: a report's numbers are the proxy's to choose.
+    pub fn add(&mut self, other: &PolicyCounts) {
+        self.retries = self.retries.saturating_add(other.retries);
+        self.retries_refused = self.retries_refused.saturating_add(other.retries_refused);
+        self.overflows = self.overflows.saturating_add(other.overflows);
+        self.faults_injected = self.faults_injected.saturating_add(other.faults_injected);
+        self.rate_limited = self.rate_limited.saturating_add(other.rate_limited);
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == PolicyCounts::default()
+    }
 }
 
 /// What a window of reports adds up to.
@@ -43,6 +95,7 @@ pub(super) struct Window {
     failures: u64,
     bounds: Vec<f64>,
     buckets: Vec<u64>,
+    policy: PolicyCounts,
 }
 
 impl Window {
@@ -50,6 +103,7 @@ impl Window {
         for sample in queue.iter().filter(|s| s.at >= since) {
             self.requests = self.requests.saturating_add(sample.requests);
             self.failures = self.failures.saturating_add(sample.failures);
+            self.policy.add(&sample.policy);
             if self.bounds.is_empty() {
                 self.bounds = sample.bounds_ms.clone();
                 self.buckets = vec![0; self.bounds.len()];
@@ -73,6 +127,10 @@ impl Window {
             .zip(&self.buckets)
             .find(|(_, count)| **count >= wanted)
             .map(|(bound, _)| *bound)
+    }
+
+    pub fn policy(&self) -> PolicyCounts {
+        self.policy
     }
 
     pub fn aggregate(&self) -> Aggregate {
