@@ -205,7 +205,65 @@ fn uts_settings(setting: &UpstreamTrafficSetting) -> Vec<Setting> {
             (!headers.is_empty()).then(|| headers.join(", ")),
         );
     }
+    set(
+        "connectionSettings.tcp.maxConnections",
+        setting.max_connections.map(|n| n.to_string()),
+    );
+    set(
+        "connectionSettings.http.maxRequestsPerConnection",
+        setting.max_requests_per_connection.map(|n| n.to_string()),
+    );
+    set(
+        "connectionSettings.http.maxRetries",
+        setting.max_retries.map(|n| n.to_string()),
+    );
+    set(
+        "rateLimit.local.tcp",
+        setting
+            .tcp_rate_limit
+            .as_ref()
+            .map(|limit| rate(limit, "connections")),
+    );
+    let routes: Vec<String> = setting
+        .route_rate_limits
+        .iter()
+        .map(|route| {
+            let limit = &route.limit;
+            format!(
+                "{}: {}, status {}",
+                route.path,
+                rate(limit, "requests"),
+                limit.status
+            )
+        })
+        .collect();
+    set(
+        "httpRoutes",
+        (!routes.is_empty()).then(|| routes.join("; ")),
+    );
+    set(
+        "outlierDetection",
+        setting.outlier.as_ref().map(|outlier| {
+            format!(
+                "{} failures in a row eject for {} (longer each time, forgotten one per {}), at most {}% out",
+                outlier.consecutive_failures,
+                format_duration(outlier.base_ejection_time),
+                format_duration(outlier.interval),
+                outlier.max_ejection_percent
+            )
+        }),
+    );
     settings
+}
+
+/// `10 connections per minute, burst 2`.
+fn rate(limit: &crate::model::RateLimit, what: &str) -> String {
+    format!(
+        "{} {what} per {}, burst {}",
+        limit.requests,
+        format_duration(limit.per),
+        limit.burst
+    )
 }
 
 /// A meshcd Fault's settings.
@@ -213,6 +271,17 @@ fn fault_settings(fault: &Fault) -> Vec<Setting> {
     let mut settings = vec![("destination", fault.destination.clone())];
     if !fault.sources.is_empty() {
         settings.push(("sources", callers(&fault.sources)));
+    }
+    if !fault.routes.is_empty() {
+        let routes: Vec<String> = fault
+            .routes
+            .iter()
+            .map(|rule| match &rule.matches {
+                Some(names) => format!("{} ({})", rule.name, names.join(", ")),
+                None => rule.name.clone(),
+            })
+            .collect();
+        settings.push(("routes", routes.join(", ")));
     }
     if let Some(abort) = &fault.abort {
         settings.push(("abort.percent", abort.percent.to_string()));

@@ -266,3 +266,27 @@ fn a_rate_limit_reads_field_by_field() {
         ]
     );
 }
+
+#[test]
+fn connection_limits_tcp_and_route_rate_limits_and_outlier_settings_are_listed() {
+    let base = limits("{http: {maxRequests: 100}}");
+    let head = format!(
+        "{}  rateLimit: {{local: {{tcp: {{connections: 10, unit: minute, burst: 2}}}}}}
+  httpRoutes: [{{path: /orders/.*, rateLimit: {{local: {{requests: 5, unit: second}}}}}}]
+  outlierDetection: {{consecutiveFailures: 3, baseEjectionTime: 2s, maxEjectionPercent: 50}}
+",
+        limits("{tcp: {maxConnections: 8}, http: {maxRequests: 100, maxRetries: 2}}")
+    );
+    assert_eq!(
+        policy_lines(changes(&[&base], &[&head])),
+        [
+            "policies (1):",
+            "  ~ UpstreamTrafficSetting shop/api-limits for every caller → shop/api",
+            "      + connectionSettings.tcp.maxConnections: 8",
+            "      + connectionSettings.http.maxRetries: 2",
+            "      + rateLimit.local.tcp: 10 connections per 1m, burst 2",
+            "      + httpRoutes: /orders/.*: 5 requests per 1s, burst 0, status 429",
+            "      + outlierDetection: 3 failures in a row eject for 2s (longer each time, forgotten one per 10s), at most 50% out",
+        ]
+    );
+}
