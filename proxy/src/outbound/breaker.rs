@@ -12,11 +12,11 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::snapshot::limits::Limits;
 
-/// One breaker per destination (`name.namespace`), kept across snapshots while its
-/// limits stay the same (the calls in flight keep their slots).
 /// A cap's size and its slots.
 type Cap = (u32, Arc<Semaphore>);
 
+/// One breaker per destination (`name.namespace`), kept across snapshots while its
+/// limits stay the same (the calls in flight keep their slots).
 #[derive(Debug, Default)]
 pub struct Breakers {
     by_destination: Mutex<HashMap<Arc<str>, Arc<Breaker>>>,
@@ -55,7 +55,9 @@ impl Breakers {
         let breaker = breakers
             .entry(destination.clone())
             .or_insert_with(|| Breaker::new(limits, max_requests));
-        if breaker.limits != *limits {
+        // Only a change of what the breaker enforces starts it over.
+        let enforced = |l: &Limits| (l.concurrency(), l.max_pending_requests);
+        if enforced(&breaker.limits) != enforced(limits) {
             *breaker = Breaker::new(limits, max_requests);
         }
         Some(breaker.clone())

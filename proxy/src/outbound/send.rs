@@ -120,11 +120,12 @@ pub(super) async fn send(
                         };
                         continue;
                     }
-                } else if upstream.outlier().counts_5xx && response.status().is_server_error() {
-                    fail(outbound, backend, endpoint, upstream);
-                } else {
+                } else if !response.status().is_server_error() {
                     endpoint.succeeded();
+                } else if upstream.outlier().counts_5xx {
+                    fail(outbound, backend, endpoint, upstream);
                 }
+                // Else a 5xx is neither: the connection worked, the answer did not.
                 return Ok(response);
             }
             Err(mut error) => {

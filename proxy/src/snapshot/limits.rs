@@ -66,7 +66,7 @@ const MAX_EJECTION: Duration = Duration::from_secs(300);
 
 impl From<proto::Outlier> for Outlier {
     fn from(outlier: proto::Outlier) -> Self {
-        let base_ejection = Duration::from_millis(outlier.base_ejection_ms);
+        let base_ejection = Duration::from_millis(outlier.base_ejection_ms.max(1));
         Outlier {
             consecutive_failures: outlier.consecutive_failures.max(1),
             interval: Duration::from_millis(outlier.interval_ms.max(1)),

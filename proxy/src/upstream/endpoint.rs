@@ -145,12 +145,21 @@ impl Endpoint {
             return false;
         }
         let now = now_millis();
-        if self.is_ejected(now) || !may_eject() {
+        let back_since = self.ejected_until.load(Ordering::Relaxed);
+        if back_since > now || !may_eject() {
             return false;
         }
-        let ejection = self.next_ejection(outlier, now);
-        self.ejected_until
-            .store(now.saturating_add(millis(ejection)), Ordering::Relaxed);
+        let (ejections, ejection) = self.next_ejection(outlier, now, back_since);
+        let until = now.saturating_add(millis(ejection).max(1));
+        // Of failures landing together, one ejects (and counts) the endpoint.
+        if self
+            .ejected_until
+            .compare_exchange(back_since, until, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        self.ejections.store(ejections, Ordering::Relaxed);
         tracing::warn!(
             endpoint = %self.address,
             identity = %self.identity,
@@ -160,20 +169,26 @@ impl Endpoint {
         true
     }
 
-    /// How long this ejection lasts: the base times the ejections in a row, that count
-    /// having faded by one per `interval` since the endpoint last came back.
-    fn next_ejection(&self, outlier: &Outlier, now: u64) -> std::time::Duration {
-        let back_since = self.ejected_until.load(Ordering::Relaxed);
+    /// The ejections in a row this one makes, and how long it lasts: the base times
+    /// that count, which has faded by one per `interval` since the endpoint came back
+    /// (at `back_since`).
+    fn next_ejection(
+        &self,
+        outlier: &Outlier,
+        now: u64,
+        back_since: u64,
+    ) -> (u32, std::time::Duration) {
         let faded = now.saturating_sub(back_since) / millis(outlier.interval).max(1);
-        let previous = self.ejections.load(Ordering::Relaxed);
-        let ejections = previous
+        let ejections = self
+            .ejections
+            .load(Ordering::Relaxed)
             .saturating_sub(u32::try_from(faded).unwrap_or(u32::MAX))
             .saturating_add(1);
-        self.ejections.store(ejections, Ordering::Relaxed);
-        outlier
+        let ejection = outlier
             .base_ejection
             .saturating_mul(ejections)
-            .min(outlier.max_ejection)
+            .min(outlier.max_ejection);
+        (ejections, ejection)
     }
 }
 
@@ -218,21 +233,21 @@ mod tests {
         };
         let now = now_millis();
         let seconds = |n: u64| std::time::Duration::from_secs(n);
-        assert_eq!(endpoint.next_ejection(&outlier, now), seconds(2));
-        endpoint.ejected_until.store(now + 2_000, Ordering::Relaxed);
+        let eject = |at: u64| {
+            let back_since = endpoint.ejected_until.load(Ordering::Relaxed);
+            let (ejections, ejection) = endpoint.next_ejection(&outlier, at, back_since);
+            endpoint.ejections.store(ejections, Ordering::Relaxed);
+            endpoint
+                .ejected_until
+                .store(at + ejection.as_millis() as u64, Ordering::Relaxed);
+            ejection
+        };
+        assert_eq!(eject(now), seconds(2));
         // Back at +2 s, failing again at once: twice the base.
-        assert_eq!(endpoint.next_ejection(&outlier, now + 2_000), seconds(4));
-        endpoint.ejected_until.store(now + 6_000, Ordering::Relaxed);
-        assert_eq!(
-            endpoint.next_ejection(&outlier, now + 6_000),
-            seconds(5),
-            "capped"
-        );
-        endpoint
-            .ejected_until
-            .store(now + 11_000, Ordering::Relaxed);
-        // 25 s in: two of the three ejections faded.
-        assert_eq!(endpoint.next_ejection(&outlier, now + 36_000), seconds(4));
+        assert_eq!(eject(now + 2_000), seconds(4));
+        assert_eq!(eject(now + 6_000), seconds(5), "capped");
+        // Back at +11 s; 25 s later two of the three ejections have faded.
+        assert_eq!(eject(now + 36_000), seconds(4));
     }
 
     #[test]

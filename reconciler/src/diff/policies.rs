@@ -171,52 +171,29 @@ fn uts_settings(setting: &UpstreamTrafficSetting) -> Vec<Setting> {
         setting.connect_timeout.map(format_duration),
     );
     set(
-        "connectionSettings.http.maxRequests",
-        setting.max_requests.map(|n| n.to_string()),
-    );
-    set(
-        "connectionSettings.http.maxPendingRequests",
-        setting.max_pending_requests.map(|n| n.to_string()),
-    );
-    if let Some(limit) = &setting.rate_limit {
-        let unit = match limit.per.as_secs() {
-            1 => "second".to_string(),
-            60 => "minute".to_string(),
-            3600 => "hour".to_string(),
-            _ => format_duration(limit.per),
-        };
-        let headers: Vec<String> = limit
-            .headers
-            .iter()
-            .map(|(name, value)| format!("{name}: {value}"))
-            .collect();
-        set(
-            "rateLimit.local.http.requests",
-            Some(limit.requests.to_string()),
-        );
-        set("rateLimit.local.http.unit", Some(unit));
-        set("rateLimit.local.http.burst", Some(limit.burst.to_string()));
-        set(
-            "rateLimit.local.http.responseStatusCode",
-            Some(limit.status.to_string()),
-        );
-        set(
-            "rateLimit.local.http.responseHeadersToAdd",
-            (!headers.is_empty()).then(|| headers.join(", ")),
-        );
-    }
-    set(
         "connectionSettings.tcp.maxConnections",
         setting.max_connections.map(|n| n.to_string()),
+    );
+    set(
+        "connectionSettings.http.maxRequests",
+        setting.max_requests.map(|n| n.to_string()),
     );
     set(
         "connectionSettings.http.maxRequestsPerConnection",
         setting.max_requests_per_connection.map(|n| n.to_string()),
     );
     set(
+        "connectionSettings.http.maxPendingRequests",
+        setting.max_pending_requests.map(|n| n.to_string()),
+    );
+    set(
         "connectionSettings.http.maxRetries",
         setting.max_retries.map(|n| n.to_string()),
     );
+    if let Some(limit) = &setting.rate_limit {
+        settings.extend(http_rate_limit(limit));
+    }
+    let mut set = |field, value: Option<String>| settings.extend(value.map(|v| (field, v)));
     set(
         "rateLimit.local.tcp",
         setting
@@ -252,6 +229,38 @@ fn uts_settings(setting: &UpstreamTrafficSetting) -> Vec<Setting> {
                 outlier.max_ejection_percent
             )
         }),
+    );
+    settings
+}
+
+/// `rateLimit.local.http`, field by field.
+fn http_rate_limit(limit: &crate::model::RateLimit) -> Vec<Setting> {
+    let mut settings = Vec::new();
+    let mut set = |field, value: Option<String>| settings.extend(value.map(|v| (field, v)));
+    let unit = match limit.per.as_secs() {
+        1 => "second".to_string(),
+        60 => "minute".to_string(),
+        3600 => "hour".to_string(),
+        _ => format_duration(limit.per),
+    };
+    let headers: Vec<String> = limit
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect();
+    set(
+        "rateLimit.local.http.requests",
+        Some(limit.requests.to_string()),
+    );
+    set("rateLimit.local.http.unit", Some(unit));
+    set("rateLimit.local.http.burst", Some(limit.burst.to_string()));
+    set(
+        "rateLimit.local.http.responseStatusCode",
+        Some(limit.status.to_string()),
+    );
+    set(
+        "rateLimit.local.http.responseHeadersToAdd",
+        (!headers.is_empty()).then(|| headers.join(", ")),
     );
     settings
 }

@@ -131,15 +131,15 @@ pub fn upstream_traffic_setting(
         reporter,
         "/spec/connectionSettings/tcp/connectTimeout",
     )?;
-    let route_rate_limits = array(value, "/spec/httpRoutes")
-        .iter()
-        .filter_map(|route| {
-            Some(RouteRateLimit {
-                path: route["path"].as_str()?.to_string(),
-                limit: rate_limit(route.pointer("/rateLimit/local")?, "requests"),
-            })
-        })
-        .collect();
+    let route_rate_limits = route_rate_limits(object, reporter);
+    let counted = rate_counts_given(
+        object,
+        reporter,
+        route_rate_limits.as_ref().map_or(0, Vec::len),
+    );
+    let (Some(route_rate_limits), true) = (route_rate_limits, counted) else {
+        return None;
+    };
     Some(UpstreamTrafficSetting {
         name: object.id.name.clone(),
         destination: destination?,
@@ -163,6 +163,66 @@ pub fn upstream_traffic_setting(
     })
 }
 
+/// `httpRoutes`' local rate limits; `None` when an entry lacks its path or limit
+/// (reported).
+fn route_rate_limits(
+    object: &Object<'_>,
+    reporter: &mut Reporter<'_>,
+) -> Option<Vec<RouteRateLimit>> {
+    let mut valid = true;
+    let mut limits = Vec::new();
+    for (index, route) in array(&object.value, "/spec/httpRoutes").iter().enumerate() {
+        let (Some(path), Some(local)) = (route["path"].as_str(), route.pointer("/rateLimit/local"))
+        else {
+            reporter
+                .error(
+                    object,
+                    &format!("/spec/httpRoutes/{index}"),
+                    "an httpRoutes entry needs a `path` and a `rateLimit.local`",
+                )
+                .hint("`{path: /orders/.*, rateLimit: {local: {requests: 10, unit: second}}}`");
+            valid = false;
+            continue;
+        };
+        limits.push(RouteRateLimit {
+            path: path.to_string(),
+            limit: rate_limit(local, "requests"),
+        });
+    }
+    valid.then_some(limits)
+}
+
+/// Whether every local rate limit (of the host, its TCP connections, and its `routes`
+/// first routes) says how many it lets through per unit (else reported).
+fn rate_counts_given(object: &Object<'_>, reporter: &mut Reporter<'_>, routes: usize) -> bool {
+    let mut counted = vec![
+        ("/spec/rateLimit/local/http".to_string(), "requests"),
+        ("/spec/rateLimit/local/tcp".to_string(), "connections"),
+    ];
+    counted.extend((0..routes).map(|index| {
+        (
+            format!("/spec/httpRoutes/{index}/rateLimit/local"),
+            "requests",
+        )
+    }));
+    let mut valid = true;
+    for (pointer, count) in &counted {
+        if let Some(local) = object.value.pointer(pointer)
+            && local[*count].as_u64().is_none_or(|n| n == 0)
+        {
+            reporter
+                .error(
+                    object,
+                    pointer,
+                    format!("a local rate limit needs `{count}`: how many per `unit`"),
+                )
+                .hint(format!("`{{{count}: 100, unit: second}}`"));
+            valid = false;
+        }
+    }
+    valid
+}
+
 /// `outlierDetection`; `Some(None)` when left out, `None` when a duration is invalid
 /// (reported).
 fn outlier_detection(
@@ -174,12 +234,25 @@ fn outlier_detection(
     };
     let interval = duration(object, reporter, "/spec/outlierDetection/interval")?;
     let base = duration(object, reporter, "/spec/outlierDetection/baseEjectionTime")?;
+    for (pointer, given) in [("interval", interval), ("baseEjectionTime", base)] {
+        if given.is_some_and(|d| d.is_zero()) {
+            reporter
+                .error(
+                    object,
+                    &format!("/spec/outlierDetection/{pointer}"),
+                    format!("{pointer} must be longer than zero"),
+                )
+                .hint("such as 30s");
+            return None;
+        }
+    }
     let number = |field: &str| outlier[field].as_u64().and_then(|n| u32::try_from(n).ok());
     Some(Some(OutlierDetection {
         consecutive_failures: number("consecutiveFailures").unwrap_or(5),
         interval: interval.unwrap_or(Duration::from_secs(10)),
         base_ejection_time: base.unwrap_or(Duration::from_secs(30)),
-        max_ejection_percent: number("maxEjectionPercent").unwrap_or(100),
+        // Envoy's and Istio's default.
+        max_ejection_percent: number("maxEjectionPercent").unwrap_or(10),
     }))
 }
 
@@ -232,182 +305,5 @@ fn service_of_host(host: &str, namespace: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::model::Identity;
-    use crate::test_support::{config, diagnostics};
-
-    fn retry(retry_on: &str, source_kind: &str) -> String {
-        format!(
-            "apiVersion: v1
-kind: Namespace
-metadata: {{name: shop}}
----
-apiVersion: policy.openservicemesh.io/v1alpha1
-kind: Retry
-metadata: {{name: retry, namespace: shop}}
-spec:
-  source: {{kind: {source_kind}, name: frontend, namespace: shop}}
-  destinations:
-  - {{kind: Service, name: api, namespace: shop}}
-  retryPolicy:
-    retryOn: \"{retry_on}\"
-    perTryTimeout: 1s
-    numRetries: 3
-    retryBackoffBaseInterval: 100ms
-"
-        )
-    }
-
-    #[test]
-    fn an_osm_retry_is_read_with_envoys_meaning_of_retry_on() {
-        let config = config(&retry("gateway-error, 409", "ServiceAccount"));
-        let retry = &config.retries[0].value;
-        assert_eq!(
-            retry.source,
-            Identity {
-                namespace: "shop".into(),
-                service_account: "frontend".into()
-            }
-        );
-        assert_eq!(
-            retry.destinations,
-            [("shop".to_string(), "api".to_string())]
-        );
-        let (codes, connection_failures) = retry.conditions();
-        assert_eq!(codes, [409, 502, 503, 504]);
-        assert!(connection_failures);
-        assert_eq!(retry.attempts, 3);
-        assert_eq!(retry.per_try_timeout, std::time::Duration::from_secs(1));
-        let statuses_only = config_of("retriable-4xx,503");
-        let (codes, connection_failures) = statuses_only.conditions();
-        assert!(!connection_failures);
-        assert_eq!(codes, [409, 503]);
-    }
-
-    fn config_of(retry_on: &str) -> crate::model::RetryPolicy {
-        config(&retry(retry_on, "ServiceAccount")).retries[0]
-            .value
-            .clone()
-    }
-
-    #[test]
-    fn an_unknown_retry_condition_and_a_source_that_is_no_service_account_are_errors() {
-        let found = diagnostics(&retry("5xx,sometimes", "Deployment"));
-        for expected in [
-            "9: a Retry's source is a ServiceAccount",
-            "13: retryOn \"sometimes\" is not a retry condition meshcd knows",
-        ] {
-            assert!(
-                found.iter().any(|d| d.starts_with(expected)),
-                "{expected:?} not in {found:#?}"
-            );
-        }
-    }
-
-    fn setting(host: &str, extra: &str) -> String {
-        format!(
-            "apiVersion: v1
-kind: Namespace
-metadata: {{name: shop}}
----
-apiVersion: policy.openservicemesh.io/v1alpha1
-kind: UpstreamTrafficSetting
-metadata: {{name: api-limits, namespace: shop}}
-spec:
-  host: {host}
-  connectionSettings:
-    tcp: {{connectTimeout: 250ms}}
-    http: {{maxRequests: 100, maxPendingRequests: 10}}
-{extra}"
-        )
-    }
-
-    #[test]
-    fn an_upstream_traffic_setting_names_a_service_of_its_namespace() {
-        for host in [
-            "api",
-            "api.shop",
-            "api.shop.svc",
-            "api.shop.svc.cluster.local",
-        ] {
-            let config = config(&setting(host, ""));
-            let setting = &config.upstream_settings[0].value;
-            assert_eq!(setting.destination, "api", "{host}");
-            assert_eq!(setting.max_requests, Some(100));
-            assert_eq!(setting.max_pending_requests, Some(10));
-            assert_eq!(
-                setting.connect_timeout,
-                Some(std::time::Duration::from_millis(250))
-            );
-        }
-        let limited = config(&setting(
-            "api",
-            "  rateLimit:\n    local:\n      http: {requests: 10, unit: minute, burst: 5}\n",
-        ));
-        let limit = limited.upstream_settings[0]
-            .value
-            .rate_limit
-            .clone()
-            .unwrap();
-        assert_eq!(
-            (
-                limit.requests,
-                limit.per.as_secs(),
-                limit.burst,
-                limit.status
-            ),
-            (10, 60, 5, 429)
-        );
-        let found = diagnostics(&setting("api.other.svc.cluster.local", ""));
-        assert!(
-            found.iter().any(|d| d.starts_with(
-                "9: host \"api.other.svc.cluster.local\" is not a Service of namespace \"shop\""
-            )),
-            "{found:#?}"
-        );
-    }
-
-    #[test]
-    fn connection_limits_rate_limits_and_outlier_detection_are_read() {
-        let config = config(&setting(
-            "api",
-            "  rateLimit:
-    local:
-      tcp: {connections: 10, unit: minute, burst: 2}
-  httpRoutes:
-  - path: /orders/.*
-    rateLimit:
-      local: {requests: 5, unit: second, responseStatusCode: 503}
-  outlierDetection:
-    consecutiveFailures: 3
-    baseEjectionTime: 2s
-    maxEjectionPercent: 50
-",
-        ));
-        let read = &config.upstream_settings[0].value;
-        let tcp = read.tcp_rate_limit.as_ref().unwrap();
-        assert_eq!((tcp.requests, tcp.per.as_secs(), tcp.burst), (10, 60, 2));
-        let route = &read.route_rate_limits[0];
-        assert_eq!(route.path, "/orders/.*");
-        assert_eq!((route.limit.requests, route.limit.status), (5, 503));
-        assert_eq!(
-            read.outlier,
-            Some(crate::model::OutlierDetection {
-                consecutive_failures: 3,
-                interval: std::time::Duration::from_secs(10),
-                base_ejection_time: std::time::Duration::from_secs(2),
-                max_ejection_percent: 50,
-            })
-        );
-        let found = diagnostics(&setting(
-            "api",
-            "  outlierDetection: {consecutiveFailures: 3, baseEjectionTime: soon}\n",
-        ));
-        assert!(
-            found
-                .iter()
-                .any(|d| d.starts_with("13: ") && d.contains("soon")),
-            "{found:#?}"
-        );
-    }
-}
+#[path = "osm_tests.rs"]
+mod tests;
