@@ -1,12 +1,15 @@
 //! Outlier detection from Git (issue 19): an UpstreamTrafficSetting's `outlierDetection`
-//! makes the callers' proxies eject an endpoint that answers 5xx, after the configured
-//! failures in a row, for the base ejection time, longer each time it fails again.
+//! makes the callers' proxies eject an endpoint that answers 5xx (or does not answer within
+//! a Retry's `perTryTimeout`), after the configured failures in a row, for the base
+//! ejection time, longer each time it fails again.
 
 use std::time::{Duration, Instant};
 
 use meshcd_e2e::LocalMesh;
 use meshcd_e2e::config_repo::{CANARY_ROLLOUT, CANARY_SPLIT};
+use meshcd_e2e::local_mesh::{JoinedProxy, Workload};
 use meshcd_e2e::prometheus::sum;
+use meshcd_e2e::testapp::TestApp;
 
 const CANARY: &str = "osm-canary-deployment-sample-app";
 const FAILING: &str = "http://api.osm-canary-deployment-sample-app/fails-as?name=api-bad";
@@ -42,13 +45,10 @@ async fn failures(
     Ok((calls, failed))
 }
 
-#[tokio::test]
-async fn an_endpoint_answering_5xx_is_ejected_after_the_failures_and_back_after_the_base_time()
--> anyhow::Result<()> {
-    let mesh = LocalMesh::start(&[CANARY_SPLIT, CANARY_ROLLOUT]).await?;
+/// A good and a bad endpoint of `api` (both `api` service accounts), and the frontend.
+async fn good_and_bad(mesh: &LocalMesh) -> anyhow::Result<(Workload, Vec<(TestApp, JoinedProxy)>)> {
     let frontend = mesh.workload(CANARY, "frontend", &["frontend"]).await?;
-    let mut apps = Vec::new();
-    let mut proxies = Vec::new();
+    let mut held = Vec::new();
     for name in ["api-good", "api-bad"] {
         let app = mesh.app(name).await?;
         let proxy = mesh
@@ -59,10 +59,63 @@ async fn an_endpoint_answering_5xx_is_ejected_after_the_failures_and_back_after_
             .service("api")
             .start()
             .await?;
-        apps.push(app);
-        proxies.push(proxy);
+        held.push((app, proxy));
     }
     mesh.await_in_sync(3).await?;
+    Ok((frontend, held))
+}
+
+const HUNG: &str = "apiVersion: policy.openservicemesh.io/v1alpha1
+kind: Retry
+metadata: {name: frontend-to-api, namespace: osm-canary-deployment-sample-app}
+spec:
+  source: {kind: ServiceAccount, name: frontend, namespace: osm-canary-deployment-sample-app}
+  destinations: [{kind: Service, name: api, namespace: osm-canary-deployment-sample-app}]
+  retryPolicy: {retryOn: 5xx, perTryTimeout: 200ms, numRetries: 2, retryBackoffBaseInterval: 10ms}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: UpstreamTrafficSetting
+metadata: {name: api-outliers, namespace: osm-canary-deployment-sample-app}
+spec:
+  host: api
+  outlierDetection: {consecutiveFailures: 2, baseEjectionTime: 60s}
+";
+
+#[tokio::test]
+async fn an_endpoint_that_does_not_answer_within_the_per_try_timeout_is_ejected()
+-> anyhow::Result<()> {
+    let mesh = LocalMesh::start(&[CANARY_SPLIT, CANARY_ROLLOUT]).await?;
+    let (frontend, _held) = good_and_bad(&mesh).await?;
+    let revision = mesh.repo.commit_file("outliers.yaml", HUNG).await?;
+    mesh.reconciler.await_in_sync(&revision, 3).await?;
+    let client = frontend.proxy.client();
+    let hanging = format!("{FAILING}&hang=2000");
+    let mut took = Vec::new();
+    for _ in 0..30 {
+        let start = Instant::now();
+        let response = client.get(&hanging).await?;
+        assert_eq!(response.status, 200, "{}", response.text());
+        took.push(start.elapsed());
+    }
+    eprintln!("calls with api-bad hanging: {took:?}");
+    // Two timed-out attempts eject it; from then on no call waits for it.
+    let slow = took
+        .iter()
+        .filter(|t| **t >= Duration::from_millis(200))
+        .count();
+    assert!(slow <= 2, "{slow} slow calls: {took:?}");
+    assert!(
+        took[10..].iter().all(|t| *t < Duration::from_millis(200)),
+        "{took:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_endpoint_answering_5xx_is_ejected_after_the_failures_and_back_after_the_base_time()
+-> anyhow::Result<()> {
+    let mesh = LocalMesh::start(&[CANARY_SPLIT, CANARY_ROLLOUT]).await?;
+    let (frontend, _held) = good_and_bad(&mesh).await?;
     let client = frontend.proxy.client();
 
     // The built-in ejection counts failed connections only: the bad endpoint keeps its

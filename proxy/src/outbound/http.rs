@@ -201,6 +201,7 @@ pub(super) async fn forward(
             .and_then(|limits| limits.connect_timeout)
             .unwrap_or_else(|| snapshot.connect_timeout(outbound.connect_timeout)),
         limits: policy.limits,
+        attempt_timeout: None,
     };
     let request_timeout = match rule.and_then(|rule| rule.request_timeout) {
         Some(timeout) if timeout.is_zero() => None,

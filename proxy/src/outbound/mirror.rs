@@ -46,6 +46,7 @@ pub(super) fn copy<'m, B: Body>(
         let upstream = Upstream {
             connect_timeout: snapshot.connect_timeout(outbound.connect_timeout),
             limits: None,
+            attempt_timeout: None,
         };
         let timeout = snapshot.request_timeout(outbound.request_timeout);
         outbound.metrics.mirrored(true);

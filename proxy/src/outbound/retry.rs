@@ -15,7 +15,7 @@ use hyper::body::{Body, Incoming};
 
 use super::Outbound;
 use super::error::ForwardError;
-use super::send::{Upstream, replica, send, within};
+use super::send::{Upstream, replica, send};
 use crate::metrics::PolicyEvent;
 use crate::snapshot::Backend;
 use crate::snapshot::{BudgetSettings, RetryPolicy};
@@ -130,7 +130,8 @@ async fn retried(
     }
 }
 
-/// One attempt, within `timeout` when the rule sets one.
+/// One attempt, waiting at most `timeout` (when the rule sets one) for its answer's head:
+/// an endpoint that does not answer in time counts a failure towards its ejection.
 async fn attempt(
     outbound: &Outbound,
     backend: &Backend,
@@ -138,7 +139,11 @@ async fn attempt(
     request: Request<UpstreamBody>,
     timeout: Option<Duration>,
 ) -> Result<Response<Incoming>, ForwardError> {
-    within(timeout, backend, send(outbound, backend, upstream, request)).await
+    let upstream = Upstream {
+        attempt_timeout: timeout,
+        ..upstream
+    };
+    send(outbound, backend, upstream, request).await
 }
 
 /// The body read in full when it may be (left), else as it is (right).

@@ -103,7 +103,23 @@ pub(super) async fn send(
                 continue;
             }
         };
-        match sender.try_send_request(request).await {
+        let answered = match upstream.attempt_timeout {
+            None => sender.try_send_request(request).await,
+            Some(timeout) => {
+                match tokio::time::timeout(timeout, sender.try_send_request(request)).await {
+                    Ok(answered) => answered,
+                    // A hung endpoint counts towards its ejection, as Envoy counts it.
+                    Err(_) => {
+                        fail(outbound, backend, endpoint, upstream);
+                        return Err(ForwardError::Timeout {
+                            backend: backend.service.clone(),
+                            timeout,
+                        });
+                    }
+                }
+            }
+        };
+        match answered {
             Ok(response) => {
                 let app_unavailable = response
                     .headers()
@@ -172,6 +188,9 @@ pub(super) fn fail(
 pub(super) struct Upstream<'a> {
     pub connect_timeout: Duration,
     pub limits: Option<&'a Limits>,
+    /// How long one attempt may wait for its answer's head (a rule's `backendRequest`
+    /// timeout, a Retry's `perTryTimeout`); `None`: the request timeout alone.
+    pub attempt_timeout: Option<Duration>,
 }
 
 impl Upstream<'_> {

@@ -272,6 +272,7 @@ async fn open(
             .and_then(|limits| limits.connect_timeout)
             .unwrap_or_else(|| snapshot.connect_timeout(outbound.connect_timeout)),
         limits,
+        attempt_timeout: None,
     };
     let (stream, endpoint) = connect(outbound, backend, upstream, port).await?;
     Ok((stream, endpoint, slot))

@@ -10,7 +10,7 @@
 //! requests with key K, then as any path (`every=N` instead of `fail=N`: requests 1, N + 1,
 //! 2N + 1, … with key K fail); `/seen?key=K` answers how many requests with
 //! `key=K` in their query the app got before (as text); `/fails-as?name=N` answers 500
-//! from the app named N and 200 from the others; `Connection: upgrade` + `Upgrade: websocket` →
+//! from the app named N (`&hang=MS`: answers MS late instead) and 200 from the others; `Connection: upgrade` + `Upgrade: websocket` →
 //! 101, then raw bytes echoed.
 
 use std::collections::{BTreeMap, HashMap};
@@ -225,10 +225,16 @@ async fn respond(
     // `/fails-as?name=N`: 500 from the app named N, 200 from the others (one bad
     // endpoint among good ones).
     if path == "/fails-as" && query_value(&query, "name") == Some(&*name) {
-        return Ok(plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("{name}: failing"),
-        ));
+        // `hang=N`: answer N ms late instead (a hung endpoint).
+        if query_value(&query, "hang").is_some() {
+            let hang = query_value(&query, "hang").and_then(|ms| ms.parse().ok());
+            tokio::time::sleep(Duration::from_millis(hang.unwrap_or(0)).min(MAX_DELAY)).await;
+        } else {
+            return Ok(plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("{name}: failing"),
+            ));
+        }
     }
     let status = path
         .strip_prefix("/status/")
