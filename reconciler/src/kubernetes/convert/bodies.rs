@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{ConversionError, Kind, check_version, lossy};
 use crate::model::{
-    Canary, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RetryPolicy, RouteKind,
-    TrafficPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
+    Canary, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RateLimit, RetryPolicy,
+    RouteKind, TrafficPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 use crate::validate::convert::units::format_duration;
 
@@ -187,6 +187,19 @@ pub fn fault(fault: &Fault, version: &str) -> Result<Value, ConversionError> {
             })
             .collect();
     }
+    if !fault.routes.is_empty() {
+        spec["routes"] = fault
+            .routes
+            .iter()
+            .map(|rule| {
+                let mut route = json!({ "kind": "HTTPRouteGroup", "name": rule.name });
+                if let Some(matches) = &rule.matches {
+                    route["matches"] = json!(matches);
+                }
+                route
+            })
+            .collect();
+    }
     if let Some(abort) = &fault.abort {
         spec["abort"] = json!({ "percent": abort.percent, "httpStatus": abort.status });
     }
@@ -229,45 +242,102 @@ pub fn upstream_traffic_setting(
     version: &str,
 ) -> Result<Value, ConversionError> {
     check_version(Kind::UpstreamTrafficSetting, version)?;
-    let mut http = serde_json::Map::new();
-    if let Some(max) = setting.max_requests {
-        http.insert("maxRequests".into(), json!(max));
-    }
-    if let Some(max) = setting.max_pending_requests {
-        http.insert("maxPendingRequests".into(), json!(max));
-    }
-    let mut connection = serde_json::Map::new();
-    if !http.is_empty() {
-        connection.insert("http".into(), Value::Object(http));
-    }
-    if let Some(timeout) = setting.connect_timeout {
-        connection.insert(
-            "tcp".into(),
-            json!({ "connectTimeout": format_duration(timeout) }),
-        );
-    }
+    let optional = |pairs: &[(&str, Option<Value>)]| {
+        pairs
+            .iter()
+            .filter_map(|(name, value)| Some((name.to_string(), value.clone()?)))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    let http = optional(&[
+        ("maxRequests", setting.max_requests.map(Value::from)),
+        (
+            "maxRequestsPerConnection",
+            setting.max_requests_per_connection.map(Value::from),
+        ),
+        (
+            "maxPendingRequests",
+            setting.max_pending_requests.map(Value::from),
+        ),
+        ("maxRetries", setting.max_retries.map(Value::from)),
+    ]);
+    let tcp = optional(&[
+        ("maxConnections", setting.max_connections.map(Value::from)),
+        (
+            "connectTimeout",
+            setting.connect_timeout.map(|t| format_duration(t).into()),
+        ),
+    ]);
+    let connection = optional(&[
+        ("tcp", (!tcp.is_empty()).then_some(Value::Object(tcp))),
+        ("http", (!http.is_empty()).then_some(Value::Object(http))),
+    ]);
     let mut spec = json!({
         "host": format!("{}.{}.svc.cluster.local", setting.destination, setting.namespace),
         "connectionSettings": connection,
     });
-    if let Some(limit) = &setting.rate_limit {
-        spec["rateLimit"] = json!({ "local": { "http": {
-            "requests": limit.requests,
-            "unit": match limit.per.as_secs() {
-                60 => "minute",
-                3600 => "hour",
-                _ => "second",
-            },
-            "burst": limit.burst,
-            "responseStatusCode": limit.status,
-            "responseHeadersToAdd": limit
-                .headers
-                .iter()
-                .map(|(name, value)| json!({"name": name, "value": value}))
-                .collect::<Vec<_>>(),
-        }}});
+    let local = optional(&[
+        (
+            "http",
+            setting
+                .rate_limit
+                .as_ref()
+                .map(|l| rate_limit(l, "requests")),
+        ),
+        (
+            "tcp",
+            setting
+                .tcp_rate_limit
+                .as_ref()
+                .map(|l| rate_limit(l, "connections")),
+        ),
+    ]);
+    if !local.is_empty() {
+        spec["rateLimit"] = json!({ "local": local });
+    }
+    if !setting.route_rate_limits.is_empty() {
+        spec["httpRoutes"] = setting
+            .route_rate_limits
+            .iter()
+            .map(|route| {
+                json!({
+                    "path": route.path,
+                    "rateLimit": { "local": rate_limit(&route.limit, "requests") },
+                })
+            })
+            .collect();
+    }
+    if let Some(outlier) = &setting.outlier {
+        spec["outlierDetection"] = json!({
+            "consecutiveFailures": outlier.consecutive_failures,
+            "interval": format_duration(outlier.interval),
+            "baseEjectionTime": format_duration(outlier.base_ejection_time),
+            "maxEjectionPercent": outlier.max_ejection_percent,
+        });
     }
     Ok(json!({ "spec": spec }))
+}
+
+/// A local rate limit as OSM writes it; `count` is `requests`, or `connections` for TCP
+/// (which has no status or headers).
+fn rate_limit(limit: &RateLimit, count: &str) -> Value {
+    let mut body = json!({
+        count: limit.requests,
+        "unit": match limit.per.as_secs() {
+            60 => "minute",
+            3600 => "hour",
+            _ => "second",
+        },
+        "burst": limit.burst,
+    });
+    if count == "requests" {
+        body["responseStatusCode"] = json!(limit.status);
+        body["responseHeadersToAdd"] = limit
+            .headers
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value}))
+            .collect();
+    }
+    body
 }
 
 pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {

@@ -436,12 +436,19 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: shop}
 ---
+apiVersion: specs.smi-spec.io/v1alpha4
+kind: HTTPRouteGroup
+metadata: {name: api-routes, namespace: shop}
+spec:
+  matches: [{name: orders, pathRegex: /orders/.*}]
+---
 apiVersion: meshcd.dev/v1alpha1
 kind: Fault
 metadata: {name: chaos, namespace: shop}
 spec:
   destination: {kind: Service, name: api}
   sources: [{kind: ServiceAccount, name: frontend}]
+  routes: [{kind: HTTPRouteGroup, name: api-routes, matches: [orders]}, {kind: HTTPRouteGroup, name: api-routes}]
   abort: {percent: 12.5, httpStatus: 503}
   delay: {percent: 50, fixedDelay: 200ms}
 ---
@@ -459,8 +466,8 @@ metadata: {name: limits, namespace: shop}
 spec:
   host: api
   connectionSettings:
-    tcp: {connectTimeout: 500ms}
-    http: {maxRequests: 10, maxPendingRequests: 5}
+    tcp: {connectTimeout: 500ms, maxConnections: 8}
+    http: {maxRequests: 10, maxPendingRequests: 5, maxRequestsPerConnection: 100, maxRetries: 3}
   rateLimit:
     local:
       http:
@@ -469,6 +476,11 @@ spec:
         burst: 5
         responseStatusCode: 503
         responseHeadersToAdd: [{name: x-limited, value: 'yes'}]
+      tcp: {connections: 10, unit: second, burst: 2}
+  httpRoutes:
+  - path: /orders/.*
+    rateLimit: {local: {requests: 5, unit: hour, responseStatusCode: 503}}
+  outlierDetection: {consecutiveFailures: 3, interval: 20s, baseEjectionTime: 2s, maxEjectionPercent: 50}
 ";
     let config = config_from(&[("repo.yaml", repo)]);
     let plan = plan(&config, &newest(), &WeightOverrides::new());
