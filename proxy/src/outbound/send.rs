@@ -59,7 +59,11 @@ pub(super) async fn within<T>(
 /// Sends on a pooled connection. A request that never left (no connection) is retried
 /// once on another endpoint whatever its method; one that left is retried only when it
 /// is idempotent and bodiless (a copy is kept for that, and only when there is another
-/// endpoint to go to).
+/// endpoint to go to). An answer's head late past `upstream.attempt_timeout` is a timeout,
+/// and a failure of that endpoint.
+///
+/// Long because its two attempts share one loop's state (the spare copy, the endpoint to
+/// avoid, the last error) and each outcome counts towards the endpoint's ejection.
 pub(super) async fn send(
     outbound: &Outbound,
     backend: &Backend,
