@@ -110,7 +110,12 @@ pub(super) async fn send(
         let answered = match upstream.attempt_timeout {
             None => sender.try_send_request(request).await,
             Some(timeout) => {
-                match tokio::time::timeout(timeout, sender.try_send_request(request)).await {
+                // Boxed: its timer would otherwise enlarge every request's future.
+                let timed = Box::pin(tokio::time::timeout(
+                    timeout,
+                    sender.try_send_request(request),
+                ));
+                match timed.await {
                     Ok(answered) => answered,
                     // A hung endpoint counts towards its ejection, as Envoy counts it.
                     Err(_) => {
