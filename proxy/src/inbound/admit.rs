@@ -95,9 +95,7 @@ pub(super) fn admit(
     };
     let metrics = caller.route_metrics(inbound, &service, &route);
     metrics.request();
-    // A workload without rate limits looks nothing up.
-    if !snapshot.workload.rate_limits.is_empty()
-        && let Some(limits) = snapshot.workload.rate_limits.get(&service)
+    if let Some(limits) = snapshot.workload.rate_limits_of(&service)
         && let Some(limit) = limits.of_request(request.uri().path())
         && let Err(wait) = inbound.rate_limiters.take(limit, Instant::now())
     {

@@ -58,12 +58,10 @@ pub async fn serve(inbound: Arc<Inbound>, mut stream: TlsStream<TcpStream>, peer
         let _ = stream.shutdown().await;
         return;
     }
-    if !snapshot.workload.rate_limits.is_empty()
-        && let Some(limit) = snapshot
-            .workload
-            .rate_limits
-            .get(&service)
-            .and_then(|limits| limits.tcp.as_ref())
+    if let Some(limit) = snapshot
+        .workload
+        .rate_limits_of(&service)
+        .and_then(|limits| limits.tcp.as_ref())
         && inbound.rate_limiters.take(limit, Instant::now()).is_err()
     {
         inbound.metrics.rate_limited(&limit.setting);

@@ -95,8 +95,7 @@ async fn admit(
     match breaker.admit().await {
         Ok(slot) => Ok(Some(slot)),
         Err(overflow) => {
-            outbound.metrics.overflowed(&limits.name, overflow.as_str());
-            backend.count(PolicyEvent::Overflow);
+            outbound.overflowed(backend, &limits.name, overflow.as_str());
             let mut response = respond::text(
                 http::StatusCode::SERVICE_UNAVAILABLE,
                 format!(

@@ -36,8 +36,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::http::access_log::AccessLog;
-use crate::metrics::Metrics;
-use crate::snapshot::SnapshotStore;
+use crate::metrics::{Metrics, PolicyEvent};
+use crate::snapshot::{Backend, SnapshotStore};
 use pool::Pool;
 
 /// What every outbound connection shares.
@@ -69,5 +69,18 @@ impl Outbound {
         on_demand
             .complete(&self.snapshots, snapshot, host, original)
             .await
+    }
+
+    /// A retry sent to `backend`: counted in `/metrics` and in the traffic reports.
+    fn retried(&self, backend: &Backend) {
+        self.metrics.retries.inc();
+        backend.count(PolicyEvent::Retry);
+    }
+
+    /// A call to `backend` refused by `limit` of UpstreamTrafficSetting `setting`:
+    /// counted in `/metrics` and in the traffic reports.
+    fn overflowed(&self, backend: &Backend, setting: &Arc<str>, limit: &'static str) {
+        self.metrics.overflowed(setting, limit);
+        backend.count(PolicyEvent::Overflow);
     }
 }

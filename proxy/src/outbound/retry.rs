@@ -105,10 +105,10 @@ async fn retried(
         if let Some(limits) = upstream.limits
             && let Some(max) = limits.max_retries
         {
+            // This call's previous retry is over: its slot goes back before taking one.
             _retry_slot = None;
             let Some(slot) = outbound.breakers.slot(&backend.service, "maxRetries", max) else {
-                outbound.metrics.overflowed(&limits.name, "maxRetries");
-                backend.count(PolicyEvent::Overflow);
+                outbound.overflowed(backend, &limits.name, "maxRetries");
                 return result;
             };
             _retry_slot = Some(slot);
@@ -121,8 +121,7 @@ async fn retried(
         // The failed answer (if any) is dropped: its connection stream is released.
         drop(result);
         retry += 1;
-        outbound.metrics.retries.inc();
-        backend.count(PolicyEvent::Retry);
+        outbound.retried(backend);
         // Up to a quarter more, at random, so that callers that failed together do not
         // retry together; never less than the policy's wait.
         let delay = backoff.next_delay();

@@ -12,7 +12,6 @@ use hyper::body::{Body, Incoming};
 use super::error::ForwardError;
 use super::{Outbound, balance};
 use crate::http::hop::{APP_UNAVAILABLE, PROXY_ERROR_HEADER};
-use crate::metrics::PolicyEvent;
 use crate::snapshot::Backend;
 use crate::snapshot::limits::{Limits, Outlier};
 use crate::upstream::UpstreamBody;
@@ -85,8 +84,7 @@ pub(super) async fn send(
             break;
         };
         if attempt > 0 {
-            outbound.metrics.retries.inc();
-            backend.count(PolicyEvent::Retry);
+            outbound.retried(backend);
         }
         let _in_flight = endpoint.start();
         let per_connection = upstream.limits.and_then(|l| l.max_requests_per_connection);

@@ -199,6 +199,18 @@ pub struct Destination {
     pub http2: HeaderValue,
 }
 
+impl Workload {
+    /// The local rate limits of `service` (`name.namespace`); a workload without any
+    /// looks nothing up.
+    #[inline]
+    pub fn rate_limits_of(&self, service: &str) -> Option<&limits::RateLimits> {
+        if self.rate_limits.is_empty() {
+            return None;
+        }
+        self.rate_limits.get(service)
+    }
+}
+
 impl Snapshot {
     /// The policies on a call to `service` whose backend is `backend`.
     pub fn client_policy(&self, service: &Service, backend: &Backend) -> CallPolicy<'_> {
