@@ -237,12 +237,6 @@ fn uts_settings(setting: &UpstreamTrafficSetting) -> Vec<Setting> {
 fn http_rate_limit(limit: &crate::model::RateLimit) -> Vec<Setting> {
     let mut settings = Vec::new();
     let mut set = |field, value: Option<String>| settings.extend(value.map(|v| (field, v)));
-    let unit = match limit.per.as_secs() {
-        1 => "second".to_string(),
-        60 => "minute".to_string(),
-        3600 => "hour".to_string(),
-        _ => format_duration(limit.per),
-    };
     let headers: Vec<String> = limit
         .headers
         .iter()
@@ -252,7 +246,7 @@ fn http_rate_limit(limit: &crate::model::RateLimit) -> Vec<Setting> {
         "rateLimit.local.http.requests",
         Some(limit.requests.to_string()),
     );
-    set("rateLimit.local.http.unit", Some(unit));
+    set("rateLimit.local.http.unit", Some(limit.unit().into()));
     set("rateLimit.local.http.burst", Some(limit.burst.to_string()));
     set(
         "rateLimit.local.http.responseStatusCode",

@@ -2,7 +2,8 @@
 //! format.
 
 use crate::diff::render::{json, markdown, text};
-use crate::diff::{Change, ChangeSet, Options, Report, Side, diff};
+use crate::diff::tests::report_of;
+use crate::diff::{Change, ChangeSet, Options, diff};
 use crate::test_support::config;
 
 /// The namespace and a Mesh that allows Faults, then `documents`.
@@ -62,24 +63,9 @@ fn changes(base: &[&str], head: &[&str]) -> ChangeSet {
     diff(&base, &head, &Options::default(), None)
 }
 
-fn report(changes: ChangeSet) -> Report {
-    let side = |label: &str| Side {
-        label: label.into(),
-        commit: None,
-        valid: true,
-        errors: 0,
-    };
-    Report {
-        base: side("main"),
-        head: side("feature"),
-        changes: Some(changes),
-        diagnostics: Default::default(),
-    }
-}
-
 /// The lines of the text's `policies` section, up to the blank line after it.
 fn policy_lines(changes: ChangeSet) -> Vec<String> {
-    let text = text(&report(changes), &|_, _| None);
+    let text = text(&report_of(changes), &|_, _| None);
     text.lines()
         .skip_while(|line| !line.starts_with("policies ("))
         .take_while(|line| !line.is_empty())
@@ -120,7 +106,7 @@ fn a_changed_limit_shows_only_that_setting_before_and_after() {
         "the unchanged Retry is not listed"
     );
     assert_eq!(changes.policies[0].change, Change::Changed);
-    let text = text(&report(changes.clone()), &|_, _| None);
+    let text = text(&report_of(changes.clone()), &|_, _| None);
     assert_eq!(
         policy_lines(changes),
         [
@@ -182,7 +168,7 @@ fn unchanged_policies_are_no_change() {
     let changes = changes(&all, &all);
     assert!(changes.policies.is_empty());
     assert!(changes.is_empty());
-    let json = json(&report(changes));
+    let json = json(&report_of(changes));
     assert!(!json.contains("\"policies\""), "{json}");
 }
 
@@ -190,7 +176,7 @@ fn unchanged_policies_are_no_change() {
 fn json_lists_each_policy_with_its_settings_before_and_after() {
     let base = limits("{http: {maxRequests: 100}}");
     let head = limits("{http: {maxRequests: 50}}");
-    let json = json(&report(changes(&[&base], &[&head])));
+    let json = json(&report_of(changes(&[&base], &[&head])));
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(
         value["changes"]["policies"],
@@ -214,7 +200,7 @@ fn json_lists_each_policy_with_its_settings_before_and_after() {
 fn markdown_has_one_row_per_setting_and_names_the_policy_once() {
     let base = limits("{http: {maxRequests: 100}}");
     let head = limits("{http: {maxRequests: 50, maxPendingRequests: 10}}");
-    let markdown = markdown(&report(changes(&[&base], &[&head, RETRY])));
+    let markdown = markdown(&report_of(changes(&[&base], &[&head, RETRY])));
     let section: Vec<&str> = markdown
         .lines()
         .skip_while(|line| *line != "### Policies")

@@ -638,7 +638,7 @@ spec: {matches: {ports: [8080]}}
 }
 
 /// A report of `changes` between two valid revisions, `main` and `feature`.
-fn report_of(changes: ChangeSet) -> Report {
+pub(super) fn report_of(changes: ChangeSet) -> Report {
     let side = |label: &str| Side {
         label: label.into(),
         commit: None,

@@ -148,8 +148,8 @@ pub struct OutlierDetection {
     pub max_ejection_percent: u32,
 }
 
-/// A local rate limit on a Service's HTTP requests, per serving proxy (Envoy's token
-/// bucket, as OSM configures it).
+/// A local rate limit on a Service's HTTP requests (or TCP connections), per serving proxy
+/// (Envoy's token bucket, as OSM configures it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimit {
     pub requests: u32,
@@ -160,4 +160,29 @@ pub struct RateLimit {
     pub status: u16,
     /// `responseHeadersToAdd`.
     pub headers: Vec<(String, String)>,
+}
+
+impl RateLimit {
+    /// OSM's `unit` words and the lengths they stand for.
+    const UNITS: [(&'static str, Duration); 3] = [
+        ("second", Duration::from_secs(1)),
+        ("minute", Duration::from_secs(60)),
+        ("hour", Duration::from_secs(3600)),
+    ];
+
+    /// The length of a `unit` word (the schema allows only OSM's three; a second else).
+    pub fn unit_length(word: &str) -> Duration {
+        Self::UNITS
+            .iter()
+            .find(|(name, _)| *name == word)
+            .map_or(Duration::from_secs(1), |(_, length)| *length)
+    }
+
+    /// `per` as OSM's `unit` word.
+    pub fn unit(&self) -> &'static str {
+        Self::UNITS
+            .iter()
+            .find(|(_, length)| *length == self.per)
+            .map_or("second", |(name, _)| name)
+    }
 }

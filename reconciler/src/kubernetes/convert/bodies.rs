@@ -322,11 +322,7 @@ pub fn upstream_traffic_setting(
 fn rate_limit(limit: &RateLimit, count: &str) -> Value {
     let mut body = json!({
         count: limit.requests,
-        "unit": match limit.per.as_secs() {
-            60 => "minute",
-            3600 => "hour",
-            _ => "second",
-        },
+        "unit": limit.unit(),
         "burst": limit.burst,
     });
     if count == "requests" {

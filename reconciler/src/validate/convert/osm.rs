@@ -266,11 +266,7 @@ fn rate_limit(http: &Value, count: &str) -> RateLimit {
     };
     RateLimit {
         requests: number(count),
-        per: Duration::from_secs(match http["unit"].as_str() {
-            Some("minute") => 60,
-            Some("hour") => 3600,
-            _ => 1,
-        }),
+        per: RateLimit::unit_length(http["unit"].as_str().unwrap_or_default()),
         burst: number("burst"),
         status: http["responseStatusCode"]
             .as_u64()
