@@ -8,6 +8,7 @@
 //! gets its 403: the proxy looks the service up (`lookup`) when it first needs it.
 
 pub mod access;
+mod egress;
 pub mod lookup;
 mod policies;
 mod routes;
@@ -39,6 +40,8 @@ pub struct ProxyPart {
     pub inbound_rules: Arc<Vec<proto::InboundRule>>,
     /// Shared by every proxy of the same identity: what it does to its own calls.
     pub client_policies: Arc<Vec<proto::ClientPolicy>>,
+    /// Shared by every proxy of the same identity: where it may call out of the mesh.
+    pub egress: Arc<Vec<proto::EgressRule>>,
     /// The services it is sent, as indices into [`Compiled::services`]; `None`: all.
     pub scope: Option<Arc<Vec<usize>>>,
     pub version: String,
@@ -71,6 +74,7 @@ impl Compiled {
             inbound_rules: part.inbound_rules.as_ref().clone(),
             services,
             client_policies: part.client_policies.as_ref().clone(),
+            egress: part.egress.as_ref().clone(),
         })
     }
 
@@ -135,6 +139,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
                 let scope = scoped.then(|| Arc::new(scopes.of(identity)));
                 let client_policies =
                     Arc::new(policies::client_policies(config, &workload.identity));
+                let egress = Arc::new(egress::egress_rules(config, &workload.identity));
                 let mut hash = Sha256::new();
                 hash.update(mesh_hash);
                 for rule in rules.iter() {
@@ -143,6 +148,9 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
                 for policy in client_policies.iter() {
                     hash.update(policy.encode_to_vec());
                 }
+                for rule in egress.iter() {
+                    hash.update(rule.encode_to_vec());
+                }
                 match &scope {
                     None => hash.update(all_services),
                     Some(scope) => scope.iter().for_each(|&i| hash.update(service_hashes[i])),
@@ -150,6 +158,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
                 IdentityPart {
                     rules,
                     client_policies,
+                    egress,
                     scope,
                     hash: hash.finalize().into(),
                 }
@@ -164,6 +173,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
                 workload: workload_message,
                 inbound_rules: identity.rules.clone(),
                 client_policies: identity.client_policies.clone(),
+                egress: identity.egress.clone(),
                 scope: identity.scope.clone(),
                 version,
             },
@@ -181,6 +191,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
 struct IdentityPart {
     rules: Arc<Vec<proto::InboundRule>>,
     client_policies: Arc<Vec<proto::ClientPolicy>>,
+    egress: Arc<Vec<proto::EgressRule>>,
     scope: Option<Arc<Vec<usize>>>,
     hash: [u8; 32],
 }
@@ -219,6 +230,11 @@ fn mesh_settings(config: &Config) -> proto::MeshSettings {
             percent: config.mesh.retry_budget_percent,
             min_per_second: config.mesh.retry_budget_min_per_second,
         }),
+        egress: if config.mesh.allows_egress() {
+            proto::EgressDefault::Allow
+        } else {
+            proto::EgressDefault::Deny
+        } as i32,
     }
 }
 

@@ -2,10 +2,12 @@
 //! version it was written in. Plain data; `validate` builds it, `compile` and `diff` read it.
 
 mod canary_target;
+mod egress;
 mod policies;
 mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
+pub use egress::{Egress, EgressPort, EgressProtocol};
 pub use policies::{
     Abort, Delay, Fault, OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit,
     UpstreamTrafficSetting, retry_condition,
@@ -52,6 +54,8 @@ pub struct Config {
     pub retries: Vec<Located<RetryPolicy>>,
     /// OSM UpstreamTrafficSettings.
     pub upstream_settings: Vec<Located<UpstreamTrafficSetting>>,
+    /// OSM Egress policies.
+    pub egresses: Vec<Located<Egress>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -118,6 +122,18 @@ pub struct Mesh {
     /// percent, plus `retry_budget_min_per_second`.
     pub retry_budget_percent: f64,
     pub retry_budget_min_per_second: u32,
+    /// `egress`: calls out of the mesh no Egress allows are forwarded (`Some(true)`) or
+    /// refused; `None`: as the traffic policy (see [`Mesh::allows_egress`]).
+    pub egress: Option<bool>,
+}
+
+impl Mesh {
+    /// Whether calls out of the mesh that no Egress allows are forwarded: the Mesh's
+    /// `egress`, else only under permissive traffic policy.
+    pub fn allows_egress(&self) -> bool {
+        self.egress
+            .unwrap_or(self.traffic_policy == TrafficPolicy::Permissive)
+    }
 }
 
 impl Default for Mesh {
@@ -134,6 +150,7 @@ impl Default for Mesh {
             fault_injection: false,
             retry_budget_percent: 20.0,
             retry_budget_min_per_second: 10,
+            egress: None,
         }
     }
 }

@@ -21,6 +21,39 @@ pub struct Snapshot {
     /// split or route backend), from the policies that name its identity or every caller.
     #[prost(message, repeated, tag = "6")]
     pub client_policies: ::prost::alloc::vec::Vec<ClientPolicy>,
+    /// Destinations outside the mesh this proxy's identity may call: the Egress policies
+    /// naming it. Calls outside the mesh no rule allows follow `MeshSettings.egress`.
+    #[prost(message, repeated, tag = "7")]
+    pub egress: ::prost::alloc::vec::Vec<EgressRule>,
+}
+/// One OSM Egress as its source sees it: calls to `hosts` or `ip_ranges` on `ports`.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct EgressRule {
+    /// `namespace/name` of the Egress, for logs, metrics and 403 bodies.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// Lower case, without a trailing dot; "\*.example.com" matches every name below
+    /// example.com (not example.com itself). An HTTP call's Host, a CONNECT's host and a
+    /// TLS connection's SNI are matched against these.
+    #[prost(string, repeated, tag = "2")]
+    pub hosts: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// CIDRs ("192.0.2.0/24"), matched against a destination given as an IP address (an
+    /// IP Host, a CONNECT to an IP, a redirected connection's original destination).
+    #[prost(string, repeated, tag = "3")]
+    pub ip_ranges: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    #[prost(message, repeated, tag = "4")]
+    pub ports: ::prost::alloc::vec::Vec<EgressPort>,
+    /// HTTP calls must match one of these (the Egress's HTTPRouteGroup matches); empty:
+    /// every call.
+    #[prost(message, repeated, tag = "5")]
+    pub matches: ::prost::alloc::vec::Vec<HttpMatch>,
+}
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct EgressPort {
+    #[prost(uint32, tag = "1")]
+    pub number: u32,
+    #[prost(enumeration = "EgressProtocol", tag = "2")]
+    pub protocol: i32,
 }
 /// The policies on this proxy's calls to one Service.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -185,6 +218,10 @@ pub struct MeshSettings {
     /// Caps every proxy's retries to a destination (unset: 20 % and 10 per second).
     #[prost(message, optional, tag = "8")]
     pub retry_budget: ::core::option::Option<RetryBudget>,
+    /// Calls to destinations outside the mesh no Egress rule allows (the reconciler
+    /// resolves the Mesh's default: deny under deny policy, allow under permissive).
+    #[prost(enumeration = "EgressDefault", tag = "9")]
+    pub egress: i32,
 }
 /// Retries to one destination may add at most `percent` of the calls made to it over the
 /// last 10 seconds, plus `min_per_second` (so that a quiet client can still retry).
@@ -694,6 +731,68 @@ pub struct CertificateResponse {
     pub ca_bundle_pem: ::prost::alloc::string::String,
     #[prost(int64, tag = "3")]
     pub not_after_unix: i64,
+}
+/// Calls to destinations outside the mesh that no Egress rule allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum EgressDefault {
+    /// Refused: 403 naming the reason (HTTP), else a closed connection.
+    Deny = 0,
+    /// Forwarded as they are: HTTP to the host it names, CONNECT tunnels and redirected
+    /// connections to their destination.
+    Allow = 1,
+}
+impl EgressDefault {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Deny => "EGRESS_DEFAULT_DENY",
+            Self::Allow => "EGRESS_DEFAULT_ALLOW",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "EGRESS_DEFAULT_DENY" => Some(Self::Deny),
+            "EGRESS_DEFAULT_ALLOW" => Some(Self::Allow),
+            _ => None,
+        }
+    }
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum EgressProtocol {
+    /// Plain HTTP, read by the proxy: Host and `matches` checked per request.
+    Http = 0,
+    /// TLS passed through unread but for its SNI, which must match `hosts`.
+    Https = 1,
+    /// Bytes passed through; the destination alone is checked.
+    Tcp = 2,
+}
+impl EgressProtocol {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Http => "EGRESS_PROTOCOL_HTTP",
+            Self::Https => "EGRESS_PROTOCOL_HTTPS",
+            Self::Tcp => "EGRESS_PROTOCOL_TCP",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "EGRESS_PROTOCOL_HTTP" => Some(Self::Http),
+            "EGRESS_PROTOCOL_HTTPS" => Some(Self::Https),
+            "EGRESS_PROTOCOL_TCP" => Some(Self::Tcp),
+            _ => None,
+        }
+    }
 }
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]

@@ -990,6 +990,423 @@ impl<'de> serde::Deserialize<'de> for DirectAddress {
         deserializer.deserialize_struct("meshcd.v1.DirectAddress", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for EgressDefault {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Deny => "EGRESS_DEFAULT_DENY",
+            Self::Allow => "EGRESS_DEFAULT_ALLOW",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for EgressDefault {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "EGRESS_DEFAULT_DENY",
+            "EGRESS_DEFAULT_ALLOW",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = EgressDefault;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "EGRESS_DEFAULT_DENY" => Ok(EgressDefault::Deny),
+                    "EGRESS_DEFAULT_ALLOW" => Ok(EgressDefault::Allow),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
+impl serde::Serialize for EgressPort {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if self.number != 0 {
+            len += 1;
+        }
+        if self.protocol != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.EgressPort", len)?;
+        if self.number != 0 {
+            struct_ser.serialize_field("number", &self.number)?;
+        }
+        if self.protocol != 0 {
+            let v = EgressProtocol::try_from(self.protocol)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.protocol)))?;
+            struct_ser.serialize_field("protocol", &v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for EgressPort {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "number",
+            "protocol",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Number,
+            Protocol,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "number" => Ok(GeneratedField::Number),
+                            "protocol" => Ok(GeneratedField::Protocol),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = EgressPort;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.EgressPort")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<EgressPort, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut number__ = None;
+                let mut protocol__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Number => {
+                            if number__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("number"));
+                            }
+                            number__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Protocol => {
+                            if protocol__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("protocol"));
+                            }
+                            protocol__ = Some(map_.next_value::<EgressProtocol>()? as i32);
+                        }
+                    }
+                }
+                Ok(EgressPort {
+                    number: number__.unwrap_or_default(),
+                    protocol: protocol__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.EgressPort", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for EgressProtocol {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Http => "EGRESS_PROTOCOL_HTTP",
+            Self::Https => "EGRESS_PROTOCOL_HTTPS",
+            Self::Tcp => "EGRESS_PROTOCOL_TCP",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for EgressProtocol {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "EGRESS_PROTOCOL_HTTP",
+            "EGRESS_PROTOCOL_HTTPS",
+            "EGRESS_PROTOCOL_TCP",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = EgressProtocol;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "EGRESS_PROTOCOL_HTTP" => Ok(EgressProtocol::Http),
+                    "EGRESS_PROTOCOL_HTTPS" => Ok(EgressProtocol::Https),
+                    "EGRESS_PROTOCOL_TCP" => Ok(EgressProtocol::Tcp),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
+impl serde::Serialize for EgressRule {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.name.is_empty() {
+            len += 1;
+        }
+        if !self.hosts.is_empty() {
+            len += 1;
+        }
+        if !self.ip_ranges.is_empty() {
+            len += 1;
+        }
+        if !self.ports.is_empty() {
+            len += 1;
+        }
+        if !self.matches.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.EgressRule", len)?;
+        if !self.name.is_empty() {
+            struct_ser.serialize_field("name", &self.name)?;
+        }
+        if !self.hosts.is_empty() {
+            struct_ser.serialize_field("hosts", &self.hosts)?;
+        }
+        if !self.ip_ranges.is_empty() {
+            struct_ser.serialize_field("ipRanges", &self.ip_ranges)?;
+        }
+        if !self.ports.is_empty() {
+            struct_ser.serialize_field("ports", &self.ports)?;
+        }
+        if !self.matches.is_empty() {
+            struct_ser.serialize_field("matches", &self.matches)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for EgressRule {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "name",
+            "hosts",
+            "ip_ranges",
+            "ipRanges",
+            "ports",
+            "matches",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Name,
+            Hosts,
+            IpRanges,
+            Ports,
+            Matches,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "name" => Ok(GeneratedField::Name),
+                            "hosts" => Ok(GeneratedField::Hosts),
+                            "ipRanges" | "ip_ranges" => Ok(GeneratedField::IpRanges),
+                            "ports" => Ok(GeneratedField::Ports),
+                            "matches" => Ok(GeneratedField::Matches),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = EgressRule;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.EgressRule")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<EgressRule, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut name__ = None;
+                let mut hosts__ = None;
+                let mut ip_ranges__ = None;
+                let mut ports__ = None;
+                let mut matches__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Name => {
+                            if name__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("name"));
+                            }
+                            name__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Hosts => {
+                            if hosts__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("hosts"));
+                            }
+                            hosts__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::IpRanges => {
+                            if ip_ranges__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ipRanges"));
+                            }
+                            ip_ranges__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Ports => {
+                            if ports__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ports"));
+                            }
+                            ports__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Matches => {
+                            if matches__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("matches"));
+                            }
+                            matches__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(EgressRule {
+                    name: name__.unwrap_or_default(),
+                    hosts: hosts__.unwrap_or_default(),
+                    ip_ranges: ip_ranges__.unwrap_or_default(),
+                    ports: ports__.unwrap_or_default(),
+                    matches: matches__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.EgressRule", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Endpoint {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -2836,6 +3253,9 @@ impl serde::Serialize for MeshSettings {
         if self.retry_budget.is_some() {
             len += 1;
         }
+        if self.egress != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.MeshSettings", len)?;
         if !self.name.is_empty() {
             struct_ser.serialize_field("name", &self.name)?;
@@ -2867,6 +3287,11 @@ impl serde::Serialize for MeshSettings {
         if let Some(v) = self.retry_budget.as_ref() {
             struct_ser.serialize_field("retryBudget", v)?;
         }
+        if self.egress != 0 {
+            let v = EgressDefault::try_from(self.egress)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.egress)))?;
+            struct_ser.serialize_field("egress", &v)?;
+        }
         struct_ser.end()
     }
 }
@@ -2891,6 +3316,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
             "pathNormalization",
             "retry_budget",
             "retryBudget",
+            "egress",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2903,6 +3329,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
             RequestTimeoutMs,
             PathNormalization,
             RetryBudget,
+            Egress,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2932,6 +3359,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                             "requestTimeoutMs" | "request_timeout_ms" => Ok(GeneratedField::RequestTimeoutMs),
                             "pathNormalization" | "path_normalization" => Ok(GeneratedField::PathNormalization),
                             "retryBudget" | "retry_budget" => Ok(GeneratedField::RetryBudget),
+                            "egress" => Ok(GeneratedField::Egress),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2959,6 +3387,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                 let mut request_timeout_ms__ = None;
                 let mut path_normalization__ = None;
                 let mut retry_budget__ = None;
+                let mut egress__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Name => {
@@ -3013,6 +3442,12 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                             }
                             retry_budget__ = map_.next_value()?;
                         }
+                        GeneratedField::Egress => {
+                            if egress__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("egress"));
+                            }
+                            egress__ = Some(map_.next_value::<EgressDefault>()? as i32);
+                        }
                     }
                 }
                 Ok(MeshSettings {
@@ -3024,6 +3459,7 @@ impl<'de> serde::Deserialize<'de> for MeshSettings {
                     request_timeout_ms: request_timeout_ms__.unwrap_or_default(),
                     path_normalization: path_normalization__.unwrap_or_default(),
                     retry_budget: retry_budget__,
+                    egress: egress__.unwrap_or_default(),
                 })
             }
         }
@@ -6187,6 +6623,9 @@ impl serde::Serialize for Snapshot {
         if !self.client_policies.is_empty() {
             len += 1;
         }
+        if !self.egress.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Snapshot", len)?;
         if !self.version.is_empty() {
             struct_ser.serialize_field("version", &self.version)?;
@@ -6206,6 +6645,9 @@ impl serde::Serialize for Snapshot {
         if !self.client_policies.is_empty() {
             struct_ser.serialize_field("clientPolicies", &self.client_policies)?;
         }
+        if !self.egress.is_empty() {
+            struct_ser.serialize_field("egress", &self.egress)?;
+        }
         struct_ser.end()
     }
 }
@@ -6224,6 +6666,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
             "services",
             "client_policies",
             "clientPolicies",
+            "egress",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -6234,6 +6677,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
             InboundRules,
             Services,
             ClientPolicies,
+            Egress,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6261,6 +6705,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                             "inboundRules" | "inbound_rules" => Ok(GeneratedField::InboundRules),
                             "services" => Ok(GeneratedField::Services),
                             "clientPolicies" | "client_policies" => Ok(GeneratedField::ClientPolicies),
+                            "egress" => Ok(GeneratedField::Egress),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -6286,6 +6731,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                 let mut inbound_rules__ = None;
                 let mut services__ = None;
                 let mut client_policies__ = None;
+                let mut egress__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Version => {
@@ -6324,6 +6770,12 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                             }
                             client_policies__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Egress => {
+                            if egress__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("egress"));
+                            }
+                            egress__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Snapshot {
@@ -6333,6 +6785,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                     inbound_rules: inbound_rules__.unwrap_or_default(),
                     services: services__.unwrap_or_default(),
                     client_policies: client_policies__.unwrap_or_default(),
+                    egress: egress__.unwrap_or_default(),
                 })
             }
         }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{ConversionError, Kind, check_version, lossy};
 use crate::model::{
-    Canary, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RateLimit, RetryPolicy,
+    Canary, Egress, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RateLimit, RetryPolicy,
     RouteKind, TrafficPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 use crate::validate::convert::units::format_duration;
@@ -237,6 +237,36 @@ pub fn retry(retry: &RetryPolicy, version: &str) -> Result<Value, ConversionErro
     }))
 }
 
+pub fn egress(egress: &Egress, version: &str) -> Result<Value, ConversionError> {
+    check_version(Kind::Egress, version)?;
+    let mut spec = json!({
+        "sources": egress
+            .sources
+            .iter()
+            .map(|source| json!({"kind": "ServiceAccount", "name": source.service_account, "namespace": source.namespace}))
+            .collect::<Vec<_>>(),
+        "ports": egress
+            .ports
+            .iter()
+            .map(|port| json!({"number": port.number, "protocol": port.protocol.word()}))
+            .collect::<Vec<_>>(),
+    });
+    if !egress.hosts.is_empty() {
+        spec["hosts"] = json!(egress.hosts);
+    }
+    if !egress.ip_ranges.is_empty() {
+        spec["ipAddresses"] = json!(egress.ip_ranges.iter().map(ToString::to_string).collect::<Vec<_>>());
+    }
+    if !egress.route_groups.is_empty() {
+        spec["matches"] = egress
+            .route_groups
+            .iter()
+            .map(|name| json!({"apiGroup": "specs.smi-spec.io/v1alpha4", "kind": "HTTPRouteGroup", "name": name}))
+            .collect();
+    }
+    Ok(json!({ "spec": spec }))
+}
+
 pub fn upstream_traffic_setting(
     setting: &UpstreamTrafficSetting,
     version: &str,
@@ -338,7 +368,7 @@ fn rate_limit(limit: &RateLimit, count: &str) -> Value {
 
 pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {
     check_version(Kind::Mesh, version)?;
-    Ok(json!({
+    let mut body = json!({
         "spec": {
             "trustDomain": mesh.trust_domain,
             "trafficPolicy": match mesh.traffic_policy {
@@ -361,5 +391,10 @@ pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {
                 "failureThreshold": mesh.canary_failure_threshold,
             },
         }
-    }))
+    });
+    // Left out when unset: its default follows the traffic policy.
+    if let Some(allow) = mesh.egress {
+        body["spec"]["egress"] = json!(if allow { "allow" } else { "deny" });
+    }
+    Ok(body)
 }

@@ -481,6 +481,16 @@ spec:
   - path: /orders/.*
     rateLimit: {local: {requests: 5, unit: hour, responseStatusCode: 503}}
   outlierDetection: {consecutiveFailures: 3, interval: 20s, baseEjectionTime: 2s, maxEjectionPercent: 50}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: Egress
+metadata: {name: payments, namespace: shop}
+spec:
+  sources: [{kind: ServiceAccount, name: frontend, namespace: shop}]
+  hosts: [api.payments.example, '*.cdn.example']
+  ipAddresses: [203.0.113.0/24]
+  ports: [{number: 80, protocol: http}, {number: 443, protocol: https}]
+  matches: [{apiGroup: specs.smi-spec.io/v1alpha4, kind: HTTPRouteGroup, name: api-routes}]
 ";
     let config = config_from(&[("repo.yaml", repo)]);
     let plan = plan(&config, &newest(), &WeightOverrides::new());
@@ -490,7 +500,12 @@ spec:
         .find("---\napiVersion: meshcd.dev/v1alpha1\nkind: Fault")
         .unwrap();
     let mut sent = repo[..fault_at].to_string();
-    for kind in [Kind::Fault, Kind::Retry, Kind::UpstreamTrafficSetting] {
+    for kind in [
+        Kind::Fault,
+        Kind::Retry,
+        Kind::UpstreamTrafficSetting,
+        Kind::Egress,
+    ] {
         let body = &plan
             .objects
             .iter()
@@ -510,4 +525,5 @@ spec:
         read_back.upstream_settings[0].value,
         config.upstream_settings[0].value
     );
+    assert_eq!(read_back.egresses[0].value, config.egresses[0].value);
 }

@@ -49,6 +49,7 @@ pub fn mesh(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Mesh> {
         mesh.certificate_lifetime = lifetime;
     }
     mesh.fault_injection = string(value, "/spec/faultInjection").as_deref() == Some("allowed");
+    mesh.egress = string(value, "/spec/egress").map(|word| word == "allow");
     if let Some(percent) = value
         .pointer("/spec/retryBudget/percent")
         .and_then(Value::as_f64)

@@ -4,6 +4,7 @@
 //! with a warning that names the canonical shape.
 
 mod access;
+mod egress;
 mod gateway;
 mod gateway_checks;
 mod gateway_filters;
@@ -20,7 +21,7 @@ use units::parse_duration;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy, TrafficSplit,
+    Egress, Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy, TrafficSplit,
     TrafficTarget, UpstreamTrafficSetting,
 };
 
@@ -44,6 +45,7 @@ pub enum Converted {
     Fault(Fault),
     Retry(RetryPolicy),
     UpstreamTrafficSetting(UpstreamTrafficSetting),
+    Egress(Egress),
 }
 
 /// `None` when the document had errors (already reported).
@@ -61,6 +63,7 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "UpstreamTrafficSetting" => {
             osm::upstream_traffic_setting(object, reporter).map(Converted::UpstreamTrafficSetting)
         }
+        "Egress" => egress::egress(object, reporter).map(Converted::Egress),
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
         "HTTPRouteGroup" => {
             specs::http_route_group(object, reporter).map(Converted::HttpRouteGroup)

@@ -2,7 +2,9 @@
 //! identities in onboarded namespaces; route regexes compile.
 
 use super::{Index, RegexChecks};
-use crate::model::{Fault, HttpRouteGroup, RouteKind, Rule, TrafficTarget, UpstreamTrafficSetting};
+use crate::model::{
+    Egress, Fault, HttpRouteGroup, RouteKind, Rule, TrafficTarget, UpstreamTrafficSetting,
+};
 use crate::validate::report::{Object, Reporter};
 
 pub(super) fn traffic_target(
@@ -99,6 +101,33 @@ pub(super) fn fault_routes(
                     .hint("define the HTTPRouteGroup in the Fault's namespace, or fix the name");
             }
         }
+    }
+}
+
+/// An Egress's `matches`: HTTPRouteGroups of its namespace.
+pub(super) fn egress_route_groups(
+    object: &Object<'_>,
+    egress: &Egress,
+    index: &Index<'_, '_>,
+    reporter: &mut Reporter<'_>,
+) {
+    for (position, name) in egress.route_groups.iter().enumerate() {
+        let key = (egress.namespace.clone(), name.clone());
+        if index.http_route_groups.contains_key(&key)
+            || index.invalid.contains("HTTPRouteGroup", &key)
+        {
+            continue;
+        }
+        reporter
+            .error(
+                object,
+                &format!("/spec/matches/{position}/name"),
+                format!(
+                    "the Egress names HTTPRouteGroup {name:?}, which does not exist in namespace {:?}",
+                    egress.namespace
+                ),
+            )
+            .hint("define the HTTPRouteGroup in the Egress's namespace, or fix the name");
     }
 }
 

@@ -119,6 +119,9 @@ pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &
                     Converted::UpstreamTrafficSetting(setting) => {
                         access::setting_paths(object, setting, &mut regexes, reporter)
                     }
+                    Converted::Egress(egress) => {
+                        access::egress_route_groups(object, egress, &index, reporter)
+                    }
                     _ => {}
                 }
                 policies.check(object, converted, reporter)

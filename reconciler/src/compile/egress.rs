@@ -1,0 +1,50 @@
+//! The calls out of the mesh one caller's proxy may make: the Egress policies naming its
+//! identity, with their HTTPRouteGroups' matches inlined.
+
+use meshcd_schemas::proto;
+
+use super::access::http_match;
+use crate::model::{Config, Egress, EgressProtocol, Identity};
+
+/// The Egress rules of `caller`, in the config's order.
+pub fn egress_rules(config: &Config, caller: &Identity) -> Vec<proto::EgressRule> {
+    config
+        .egresses
+        .iter()
+        .map(|egress| &egress.value)
+        .filter(|egress| egress.applies_to(caller))
+        .map(|egress| rule(config, egress))
+        .collect()
+}
+
+fn rule(config: &Config, egress: &Egress) -> proto::EgressRule {
+    let mut matches = Vec::new();
+    for name in &egress.route_groups {
+        let group = config
+            .http_route_groups
+            .iter()
+            .map(|group| &group.value)
+            .find(|group| group.namespace == egress.namespace && &group.name == name);
+        for item in group.iter().flat_map(|group| &group.matches) {
+            matches.push(http_match(name, item));
+        }
+    }
+    proto::EgressRule {
+        name: format!("{}/{}", egress.namespace, egress.name),
+        hosts: egress.hosts.clone(),
+        ip_ranges: egress.ip_ranges.iter().map(ToString::to_string).collect(),
+        ports: egress
+            .ports
+            .iter()
+            .map(|port| proto::EgressPort {
+                number: u32::from(port.number),
+                protocol: match port.protocol {
+                    EgressProtocol::Http => proto::EgressProtocol::Http,
+                    EgressProtocol::Https => proto::EgressProtocol::Https,
+                    EgressProtocol::Tcp => proto::EgressProtocol::Tcp,
+                } as i32,
+            })
+            .collect(),
+        matches,
+    }
+}
