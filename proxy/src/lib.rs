@@ -33,6 +33,7 @@ use http::access_log::AccessLog;
 use inbound::{AppClients, Inbound};
 use metrics::Metrics;
 use outbound::Outbound;
+use outbound::egress::EgressClient;
 use outbound::on_demand::{Lookups, OnDemand};
 use outbound::pool::Pool;
 use outbound::tcp::TcpListeners;
@@ -83,6 +84,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         on_demand,
         budgets: Default::default(),
         breakers: Default::default(),
+        egress: Arc::new(EgressClient::new(config.connect_timeout)?),
     });
     let inbound = Arc::new(Inbound {
         snapshots: snapshots.clone(),

@@ -573,6 +573,7 @@ const MESH: &str = "
       pathNormalization: merge-slashes
       certificateLifetime: 1h30m
       faultInjection: allowed
+      egress: deny
       retryBudget: {percent: 25, minRetriesPerSecond: 5}
       canaryDefaults:
         interval: 1m
@@ -596,7 +597,17 @@ fn mesh_v1alpha1_converts_every_field() {
             fault_injection: true,
             retry_budget_percent: 25.0,
             retry_budget_min_per_second: 5,
+            egress: Some(false),
         }
+    );
+    assert!(
+        !config.mesh.allows_egress(),
+        "egress: deny holds under permissive"
+    );
+    assert!(Mesh::default().egress.is_none());
+    assert!(
+        !Mesh::default().allows_egress(),
+        "deny policy: no egress by default"
     );
 }
 

@@ -47,10 +47,12 @@ impl SnapshotBuilder {
                     request_timeout_ms: 0,
                     path_normalization: PathNormalization::Base as i32,
                     retry_budget: None,
+                    ..MeshSettings::default()
                 }),
                 inbound_rules: Vec::new(),
                 services: Vec::new(),
                 client_policies: Vec::new(),
+                ..Snapshot::default()
             },
         }
     }

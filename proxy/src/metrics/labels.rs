@@ -82,6 +82,16 @@ pub(crate) struct OverflowLabels {
     pub(crate) limit: &'static str,
 }
 
+/// A call out of the mesh: its protocol (`http`, `https`, `tcp`), whether it went
+/// (`allowed`, `denied`), and the Egress that allowed it (`namespace/name`; empty: the
+/// Mesh's default).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct EgressLabels {
+    pub(crate) protocol: &'static str,
+    pub(crate) result: &'static str,
+    pub(crate) policy: Arc<str>,
+}
+
 /// An injected fault: the Fault (`namespace/name`) and what it did (`abort`, `delay`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct FaultLabels {

@@ -21,6 +21,7 @@
 //! | `meshcd_proxy_overflows_total` | counter | setting (`namespace/name`), limit (`maxRequests`, `maxPendingRequests`) | calls an UpstreamTrafficSetting's limit refused at once with 503 |
 //! | `meshcd_proxy_rate_limited_total` | counter | setting (`namespace/name`) | requests this proxy refused (429 or the setting's status) over its service's local rate limit |
 //! | `meshcd_proxy_faults_injected_total` | counter | fault (`namespace/name`), kind (`abort`, `delay`) | calls a Fault aborted or delayed (the aborted ones are also in the request metrics, with the status the caller got) |
+//! | `meshcd_proxy_egress_total` | counter | protocol (`http`, `https`, `tcp`), result (`allowed`, `denied`), policy (`namespace/name` of the Egress; empty: the Mesh's default) | calls to destinations outside the mesh (HTTP requests, CONNECT tunnels, redirected connections) |
 //! | `meshcd_proxy_endpoint_ejections_total` | counter | — | endpoints taken out of balancing after consecutive failures |
 //! | `meshcd_proxy_snapshot_reloads_total` | counter | result (`applied`, `rejected`) | snapshot file loads |
 //! | `meshcd_proxy_snapshot_info` | gauge | version | 1 for the snapshot version in force |
@@ -82,6 +83,7 @@ pub struct Metrics {
     faults_injected: Family<FaultLabels, Counter>,
     overflows: Family<OverflowLabels, Counter>,
     rate_limited: Family<SettingLabel, Counter>,
+    egress: Family<EgressLabels, Counter>,
     pub ejections: Counter,
     snapshot_reloads: Family<ResultLabel, Counter>,
     snapshot_info: Family<VersionLabel, Gauge>,
@@ -119,6 +121,7 @@ impl Metrics {
             faults_injected: Family::default(),
             overflows: Family::default(),
             rate_limited: Family::default(),
+            egress: Family::default(),
             ejections: Counter::default(),
             snapshot_reloads: Family::default(),
             snapshot_info: Family::default(),
@@ -219,6 +222,11 @@ impl Metrics {
             "rate_limited",
             "Requests this proxy refused over its service's local rate limit",
             self.rate_limited.clone(),
+        );
+        registry.register(
+            "egress",
+            "Calls to destinations outside the mesh, allowed or denied",
+            self.egress.clone(),
         );
         registry.register(
             "endpoint_ejections",
@@ -425,6 +433,17 @@ impl Metrics {
     }
 
     /// An UpstreamTrafficSetting's `limit` refused a call.
+    /// A call out of the mesh, allowed by `policy` (empty: the Mesh's default) or denied.
+    pub fn egress(&self, protocol: &'static str, allowed: bool, policy: &Arc<str>) {
+        self.egress
+            .get_or_create(&EgressLabels {
+                protocol,
+                result: if allowed { "allowed" } else { "denied" },
+                policy: policy.clone(),
+            })
+            .inc();
+    }
+
     pub fn overflowed(&self, setting: &Arc<str>, limit: &'static str) {
         self.overflows
             .get_or_create(&OverflowLabels {

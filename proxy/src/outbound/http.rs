@@ -18,7 +18,7 @@ use super::error::ForwardError;
 use super::pool::Alpn;
 use super::select::{Decision, select};
 use super::send::{Upstream, fail, send, within};
-use super::{Outbound, balance, mirror, retry, route, tcp};
+use super::{Outbound, balance, egress, mirror, retry, route, tcp};
 use crate::http::access_log::HttpEntry;
 use crate::http::headers;
 use crate::http::hop::DESTINATION_HEADER;
@@ -61,12 +61,16 @@ async fn handle_on(
         Err(route::RouteError::TcpPort { .. }) if request.method() == Method::CONNECT => {
             return tcp::connect_tunnel(outbound.clone(), snapshot.clone(), request).await;
         }
-        Err(route::RouteError::NoService { host, .. }) if ask && outbound.on_demand.is_some() => {
-            let completed = outbound.complete(&snapshot, &host, original).await;
-            let snapshot = completed.unwrap_or(snapshot);
-            return Box::pin(handle_on(
-                outbound, snapshot, original, request, start, false,
-            ))
+        Err(route::RouteError::NoService { authority, host }) => {
+            let asked = (host, authority);
+            return not_in_snapshot(
+                outbound,
+                snapshot,
+                original,
+                request,
+                asked,
+                (ask, logged, start),
+            )
             .await;
         }
         Err(error) => {
@@ -124,6 +128,74 @@ async fn handle_on(
         elapsed,
     );
     response
+}
+
+/// A request for a host the snapshot has no service for: asked of the control plane
+/// once (`ask`), then, when no meshed service has it either, a call out of the mesh.
+async fn not_in_snapshot(
+    outbound: Arc<Outbound>,
+    snapshot: Arc<Snapshot>,
+    original: Option<SocketAddr>,
+    request: Request<Incoming>,
+    (host, authority): (String, String),
+    (ask, logged, start): (bool, Option<(Method, Uri)>, Instant),
+) -> Response<ResponseBody> {
+    if ask && outbound.on_demand.is_some() {
+        let completed = outbound.complete(&snapshot, &host, original).await;
+        let snapshot = completed.unwrap_or(snapshot);
+        return Box::pin(handle_on(
+            outbound, snapshot, original, request, start, false,
+        ))
+        .await;
+    }
+    let asked = (&*host, &*authority);
+    let response = out_of_mesh(&outbound, snapshot.clone(), original, request, asked).await;
+    let elapsed = start.elapsed();
+    log(
+        &outbound,
+        &snapshot,
+        logged,
+        (None, None),
+        ("", ""),
+        &response,
+        elapsed,
+    );
+    response
+}
+
+/// A request for a host no meshed service answers to: a CONNECT tunnel or an HTTP request
+/// out of the mesh, as the Egress policies (or the Mesh's default) allow.
+async fn out_of_mesh(
+    outbound: &Arc<Outbound>,
+    snapshot: Arc<Snapshot>,
+    original: Option<SocketAddr>,
+    request: Request<Incoming>,
+    (host, authority): (&str, &str),
+) -> Response<ResponseBody> {
+    let port = crate::snapshot::parse_authority(authority).and_then(|parsed| parsed.port);
+    if request.method() == Method::CONNECT {
+        let Some(port) = port else {
+            let error = ForwardError::ConnectMethod(format!("{authority:?} has no port"));
+            return error.into_response();
+        };
+        let shared = (snapshot, outbound.metrics.clone());
+        let target = (host.to_owned(), port);
+        return egress::connect(outbound.egress.clone(), shared, target, request).await;
+    }
+    let timeout = snapshot
+        .mesh
+        .request_timeout
+        .unwrap_or(outbound.request_timeout);
+    let shared = (&*snapshot, &*outbound.metrics);
+    egress::forward(
+        &outbound.egress,
+        shared,
+        (host, port),
+        original,
+        request,
+        timeout,
+    )
+    .await
 }
 
 /// The proxy's answer for a route rule that redirects, with the rule's response headers,

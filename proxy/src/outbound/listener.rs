@@ -13,7 +13,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpStream;
 
-use super::{Outbound, http, tcp, transparent};
+use super::{Outbound, egress, http, tcp, transparent};
 use crate::accept::{Acceptor, Slot};
 use crate::http::header_timeout;
 use crate::http::linger::Linger;
@@ -102,10 +102,20 @@ async fn serve_transparent(
     {
         snapshot = completed;
     }
-    match tcp_service(&snapshot, original) {
-        Some((service, port)) => tcp::forward(outbound, stream, service, port, slot).await,
-        None => serve_http(stream, slot, outbound, builder, Some(original), drain).await,
+    if let Some((service, port)) = tcp_service(&snapshot, original) {
+        return tcp::forward(outbound, stream, service, port, slot).await;
     }
+    // No meshed address at all: a stream out of the mesh.
+    let stream = if snapshot.service_by_address(&original).is_none() {
+        let shared = (&*snapshot, &*outbound.metrics);
+        match egress::transparent(&outbound.egress, shared, stream, original).await {
+            egress::Redirected::Http(stream) => stream,
+            egress::Redirected::Done => return,
+        }
+    } else {
+        stream
+    };
+    serve_http(stream, slot, outbound, builder, Some(original), drain).await
 }
 
 /// The TCP service and port a transparent connection's original destination is for.

@@ -14,11 +14,13 @@
 //! - `http`: the request's way through the above, request timeout (504), metrics and
 //!   access log.
 //! - `tcp`: the same for TCP service ports, per connection.
+//! - `egress`: calls to destinations outside the mesh (OSM Egress), sent directly.
 
 pub mod balance;
 mod breaker;
 pub mod budget;
 mod call_policy;
+pub mod egress;
 mod error;
 mod http;
 pub mod listener;
@@ -54,6 +56,8 @@ pub struct Outbound {
     pub budgets: budget::RetryBudgets,
     /// The calls in flight to each destination with limits.
     pub breakers: breaker::Breakers,
+    /// Calls out of the mesh: the resolver and the connections to outside hosts.
+    pub egress: Arc<egress::EgressClient>,
 }
 
 impl Outbound {

@@ -6,6 +6,7 @@
 //! handles (which own the pooled connections) shared with earlier snapshots.
 
 mod compile;
+pub mod egress;
 pub mod fault;
 mod hosts;
 pub mod limits;
@@ -60,6 +61,8 @@ pub struct Snapshot {
     /// [`Backend::service`]): Faults and OSM Retry policies; empty in a mesh without them,
     /// so calls look nothing up.
     pub client_policies: HashMap<Arc<str>, ClientPolicy>,
+    /// Calls out of the mesh: the Egress rules of this identity and the Mesh's default.
+    pub egress: egress::Egress,
     /// The snapshot as protobuf JSON, for the admin `/config` page.
     pub config_json: serde_json::Value,
 }

@@ -36,4 +36,6 @@ pub enum StartError {
     },
     #[error("join the control plane")]
     Join(#[from] JoinError),
+    #[error("set up the resolver of calls out of the mesh")]
+    Egress(#[from] crate::outbound::egress::ResolveError),
 }

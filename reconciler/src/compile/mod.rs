@@ -140,28 +140,15 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
                 let client_policies =
                     Arc::new(policies::client_policies(config, &workload.identity));
                 let egress = Arc::new(egress::egress_rules(config, &workload.identity));
-                let mut hash = Sha256::new();
-                hash.update(mesh_hash);
-                for rule in rules.iter() {
-                    hash.update(rule.encode_to_vec());
-                }
-                for policy in client_policies.iter() {
-                    hash.update(policy.encode_to_vec());
-                }
-                for rule in egress.iter() {
-                    hash.update(rule.encode_to_vec());
-                }
-                match &scope {
-                    None => hash.update(all_services),
-                    Some(scope) => scope.iter().for_each(|&i| hash.update(service_hashes[i])),
-                }
-                IdentityPart {
+                let mut part = IdentityPart {
                     rules,
                     client_policies,
                     egress,
                     scope,
-                    hash: hash.finalize().into(),
-                }
+                    hash: [0; 32],
+                };
+                part.hash = part.digest(&mesh_hash, &service_hashes, &all_services);
+                part
             });
         let mut hash = Sha256::new();
         hash.update(identity.hash);
@@ -194,6 +181,31 @@ struct IdentityPart {
     egress: Arc<Vec<proto::EgressRule>>,
     scope: Option<Arc<Vec<usize>>>,
     hash: [u8; 32],
+}
+
+impl IdentityPart {
+    /// What every proxy of the identity gets: the mesh settings, its rules and policies
+    /// and the services in its scope (each by its own hash).
+    fn digest(&self, mesh: &[u8], services: &[impl AsRef<[u8]>], all: &[u8]) -> [u8; 32] {
+        let mut hash = Sha256::new();
+        hash.update(mesh);
+        for rule in self.rules.iter() {
+            hash.update(rule.encode_to_vec());
+        }
+        for policy in self.client_policies.iter() {
+            hash.update(policy.encode_to_vec());
+        }
+        for rule in self.egress.iter() {
+            hash.update(rule.encode_to_vec());
+        }
+        match &self.scope {
+            None => hash.update(all),
+            Some(scope) => scope
+                .iter()
+                .for_each(|&i| hash.update(services[i].as_ref())),
+        }
+        hash.finalize().into()
+    }
 }
 
 /// `spiffe://<trust domain>/ns/<namespace>/sa/<service account>`.

@@ -63,6 +63,8 @@ pub enum InvalidSnapshot {
     Fault(#[from] super::fault::InvalidFault),
     #[error(transparent)]
     RateLimit(#[from] super::limits::InvalidRateLimit),
+    #[error(transparent)]
+    Egress(#[from] super::egress::InvalidEgress),
 }
 
 pub fn compile(
@@ -72,7 +74,10 @@ pub fn compile(
     // Serialising a prost message with pbjson cannot fail; `Null` would only hide a bug
     // in the admin page, never in routing.
     let config_json = serde_json::to_value(&snapshot).unwrap_or(serde_json::Value::Null);
-    let mesh = Mesh::try_from(snapshot.mesh.unwrap_or_default())?;
+    let mesh_settings = snapshot.mesh.unwrap_or_default();
+    let allow_egress = mesh_settings.egress == proto::EgressDefault::Allow as i32;
+    let mesh = Mesh::try_from(mesh_settings)?;
+    let egress = super::egress::Egress::compile(allow_egress, snapshot.egress)?;
     let workload = compile_workload(
         snapshot.workload.ok_or(InvalidSnapshot::MissingWorkload)?,
         &mesh,
@@ -133,6 +138,7 @@ pub fn compile(
         direct,
         direct_services,
         client_policies,
+        egress,
         config_json,
     })
 }

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::{ConversionError, Kind, check_version, lossy};
 use crate::model::{
-    Canary, Egress, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RateLimit, RetryPolicy,
-    RouteKind, TrafficPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
+    Canary, Egress, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RateLimit,
+    RetryPolicy, RouteKind, TrafficPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 use crate::validate::convert::units::format_duration;
 
@@ -255,7 +255,13 @@ pub fn egress(egress: &Egress, version: &str) -> Result<Value, ConversionError> 
         spec["hosts"] = json!(egress.hosts);
     }
     if !egress.ip_ranges.is_empty() {
-        spec["ipAddresses"] = json!(egress.ip_ranges.iter().map(ToString::to_string).collect::<Vec<_>>());
+        spec["ipAddresses"] = json!(
+            egress
+                .ip_ranges
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        );
     }
     if !egress.route_groups.is_empty() {
         spec["matches"] = egress

@@ -52,7 +52,11 @@ pub fn egress(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Egress
     }
     if hosts.is_empty() && ip_ranges.is_empty() {
         reporter
-            .error(object, "/spec", "the Egress names no destination: give `hosts`, `ipAddresses` or both")
+            .error(
+                object,
+                "/spec",
+                "the Egress names no destination: give `hosts`, `ipAddresses` or both",
+            )
             .hint("`hosts: [api.example.com]` or `ipAddresses: [203.0.113.0/24]`");
         valid = false;
     }
@@ -162,9 +166,20 @@ mod tests {
 
     #[test]
     fn hosts_are_names_or_one_leading_wildcard() {
-        assert_eq!(host_pattern("API.Example.com."), Ok("api.example.com".into()));
+        assert_eq!(
+            host_pattern("API.Example.com."),
+            Ok("api.example.com".into())
+        );
         assert_eq!(host_pattern("*.example.com"), Ok("*.example.com".into()));
-        for bad in ["", "*", "a.*.com", "ex ample.com", "10.0.0.1", "-a.com", "a..com"] {
+        for bad in [
+            "",
+            "*",
+            "a.*.com",
+            "ex ample.com",
+            "10.0.0.1",
+            "-a.com",
+            "a..com",
+        ] {
             assert!(host_pattern(bad).is_err(), "{bad}");
         }
     }

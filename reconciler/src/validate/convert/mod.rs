@@ -21,8 +21,8 @@ use units::parse_duration;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    Egress, Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy, TrafficSplit,
-    TrafficTarget, UpstreamTrafficSetting,
+    Egress, Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy,
+    TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 
 pub(super) use gateway::is_service;
