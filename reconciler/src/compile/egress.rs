@@ -17,7 +17,8 @@ pub fn egress_rules(config: &Config, caller: &Identity) -> Vec<proto::EgressRule
         .collect()
 }
 
-fn rule(config: &Config, egress: &Egress) -> proto::EgressRule {
+/// One Egress as its sources' proxies get it.
+pub fn rule(config: &Config, egress: &Egress) -> proto::EgressRule {
     let mut matches = Vec::new();
     for name in &egress.route_groups {
         let group = config

@@ -8,7 +8,7 @@
 //! gets its 403: the proxy looks the service up (`lookup`) when it first needs it.
 
 pub mod access;
-mod egress;
+pub mod egress;
 pub mod lookup;
 mod policies;
 mod routes;

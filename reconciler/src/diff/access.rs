@@ -7,6 +7,7 @@
 //! of BASE that HEAD still covers with a wider one (any method, any path, fewer headers,
 //! any port) is not reported as denied.
 
+mod egress;
 mod scope;
 
 use std::cell::RefCell;
@@ -35,6 +36,8 @@ pub struct Grant {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Request {
     Tcp,
+    /// A TLS stream out of the mesh, let through on its server name.
+    Tls,
     Http {
         /// `None`: every method.
         method: Option<String>,
@@ -106,6 +109,7 @@ impl AccessSet {
                 };
                 set.insert(grant, None, None, None);
             }
+            egress::add(&mut set, config);
             return set;
         }
         let onboarded = |namespace: &str| config.namespaces.contains(namespace);
@@ -146,6 +150,7 @@ impl AccessSet {
                 }
             }
         }
+        egress::add(&mut set, config);
         set
     }
 
@@ -200,7 +205,7 @@ impl AccessSet {
             && peer_covers(&wider.destination, &grant.destination)
             && (wider.port.is_none() || wider.port == grant.port)
             && match (&wider.request, &grant.request) {
-                (Request::Tcp, Request::Tcp) => true,
+                (Request::Tcp, Request::Tcp) | (Request::Tls, Request::Tls) => true,
                 (
                     Request::Http {
                         method: wider_method,
@@ -299,8 +304,11 @@ pub(super) fn any_path(path: Option<&str>) -> bool {
 pub(super) fn peer_covers(wider: &Peer, peer: &Peer) -> bool {
     match wider {
         Peer::AnyClient => true,
-        Peer::AnyMeshedWorkload => *peer != Peer::AnyClient,
-        Peer::ServiceAccount { .. } => wider == peer,
+        Peer::AnyMeshedWorkload => {
+            matches!(peer, Peer::AnyMeshedWorkload | Peer::ServiceAccount { .. })
+        }
+        Peer::AnyExternal => matches!(peer, Peer::AnyExternal | Peer::External { .. }),
+        Peer::ServiceAccount { .. } | Peer::External { .. } => wider == peer,
     }
 }
 

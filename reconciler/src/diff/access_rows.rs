@@ -116,6 +116,13 @@ pub enum Peer {
     /// Any client, including plaintext ones from outside the mesh (permissive traffic
     /// policy and permissive mTLS).
     AnyClient,
+    /// A destination outside the mesh an Egress names: a host (`*.` for every name
+    /// below one) or an address range.
+    External {
+        host: String,
+    },
+    /// Any destination outside the mesh (the Mesh's `egress: allow`).
+    AnyExternal,
 }
 
 impl From<&Identity> for Peer {
@@ -133,6 +140,8 @@ impl fmt::Display for Peer {
             Peer::ServiceAccount { namespace, name } => write!(f, "{namespace}/{name}"),
             Peer::AnyMeshedWorkload => f.write_str("any meshed workload"),
             Peer::AnyClient => f.write_str("any client, plaintext included"),
+            Peer::External { host } => write!(f, "external {host}"),
+            Peer::AnyExternal => f.write_str("any host outside the mesh"),
         }
     }
 }
@@ -144,6 +153,8 @@ pub enum Traffic {
     /// TCP streams and every HTTP request.
     All,
     Tcp,
+    /// TLS streams out of the mesh, let through on their server name (SNI).
+    Tls,
     Http {
         /// Upper-case methods; `["*"]` is every method.
         methods: Vec<String>,
@@ -169,6 +180,7 @@ impl fmt::Display for Traffic {
         match self {
             Traffic::All => f.write_str("all traffic (TCP and any HTTP request)"),
             Traffic::Tcp => f.write_str("TCP streams"),
+            Traffic::Tls => f.write_str("TLS streams (by server name)"),
             Traffic::Http {
                 methods,
                 path,

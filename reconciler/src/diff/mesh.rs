@@ -4,6 +4,16 @@ use super::MeshChange;
 use crate::model::{Mesh, MtlsMode, PathNormalization, TrafficPolicy};
 use crate::validate::convert::units::format_duration;
 
+/// `egress` as written; unset, it follows the traffic policy (whose own row carries
+/// the risk of opening the edge with it).
+fn egress(mesh: &Mesh) -> &'static str {
+    match mesh.egress {
+        Some(true) => "allow",
+        Some(false) => "deny",
+        None => "as trafficPolicy",
+    }
+}
+
 /// Long because it is a table: one row per setting, with the risk of its new value.
 pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
     let policy = |policy: TrafficPolicy| match policy {
@@ -15,7 +25,7 @@ pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
         MtlsMode::Permissive => "permissive",
     };
     let allowed = |allowed: bool| if allowed { "allowed" } else { "denied" };
-    let settings: [(&str, String, String, Option<&str>); 10] = [
+    let settings: [(&str, String, String, Option<&str>); 11] = [
         ("name", base.name.clone(), head.name.clone(), None),
         (
             "trustDomain",
@@ -50,6 +60,15 @@ pub fn changes(base: &Mesh, head: &Mesh) -> Vec<MeshChange> {
             (head.path_normalization == PathNormalization::None).then_some(
                 "rules match paths as sent: a path an app resolves differently (encoded \
                  characters, repeated slashes) is judged on its raw form",
+            ),
+        ),
+        (
+            "egress",
+            egress(base).into(),
+            egress(head).into(),
+            (head.egress == Some(true)).then_some(
+                "every meshed workload may call any host outside the mesh: Egress policies no \
+                 longer restrict anything",
             ),
         ),
         (

@@ -9,8 +9,8 @@ mod text;
 use std::fmt::Write as _;
 
 use super::{
-    AccessRow, CanaryChange, CanaryEvent, CanarySummary, Change, ChangeSet, GrantChange, Reach,
-    Report, SplitChange,
+    AccessRow, CanaryChange, CanaryEvent, CanarySummary, Change, ChangeSet, GrantChange, Peer,
+    Reach, Report, SplitChange,
 };
 use crate::diagnostics::Diagnostics;
 use crate::diagnostics::render::SourceLine;
@@ -206,12 +206,19 @@ fn via(row: &AccessRow, markdown: bool) -> String {
             text.to_string()
         }
     };
+    if row.destination == Peer::AnyExternal {
+        return format!("Mesh {}", wrap("egress: allow"));
+    }
     if row.traffic_targets.is_empty() {
         // Only the permissive traffic policy grants without a TrafficTarget.
         return format!("Mesh {}", wrap("trafficPolicy: permissive"));
     }
     let targets: Vec<String> = row.traffic_targets.iter().map(|t| wrap(t)).collect();
-    let mut out = format!("TrafficTarget {}", targets.join(", "));
+    let kind = match row.destination {
+        Peer::External { .. } => "Egress",
+        _ => "TrafficTarget",
+    };
+    let mut out = format!("{kind} {}", targets.join(", "));
     if !row.routes.is_empty() {
         let routes: Vec<String> = row.routes.iter().map(|r| wrap(r)).collect();
         let _ = write!(out, ", route {}", routes.join(", "));

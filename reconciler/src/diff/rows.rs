@@ -7,13 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::access::{AccessSet, Attribution, Grant, GrantChanges, Request, any_path};
 use super::{AccessChanges, AccessRow, GrantChange, HeaderMatch, Peer, Ports, Reach, Traffic};
 
-/// (source, destination, port, HTTP path and headers or `None` for TCP).
-type RequestKey = (
-    Peer,
-    Peer,
-    Option<u16>,
-    Option<(Option<String>, Vec<(String, String)>)>,
-);
+/// (source, destination, port, what is sent but the method).
+type RequestKey = (Peer, Peer, Option<u16>, Sent);
+
+/// A request without its method: a stream, or HTTP's path and headers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Sent {
+    Tcp,
+    Tls,
+    Http(Option<String>, Vec<(String, String)>),
+}
 /// The methods (`*`: every one) granted under one `RequestKey`, and by what.
 type MethodSet = (BTreeSet<String>, Attribution);
 /// The ports (`None`: every one) one (source, destination, traffic) is granted on, and by what.
@@ -73,13 +76,14 @@ fn rows(grants: &[(Grant, Attribution)]) -> Vec<AccessRow> {
     let mut by_request: BTreeMap<RequestKey, MethodSet> = BTreeMap::new();
     for (grant, attribution) in grants {
         let (key, method) = match &grant.request {
-            Request::Tcp => (None, None),
+            Request::Tcp => (Sent::Tcp, None),
+            Request::Tls => (Sent::Tls, None),
             Request::Http {
                 method,
                 path,
                 headers,
             } => (
-                Some((path.clone(), headers.clone())),
+                Sent::Http(path.clone(), headers.clone()),
                 Some(method.clone().unwrap_or_else(|| "*".into())),
             ),
         };
@@ -98,8 +102,9 @@ fn rows(grants: &[(Grant, Attribution)]) -> Vec<AccessRow> {
     let mut by_traffic: BTreeMap<(Peer, Peer, Traffic), PortSet> = BTreeMap::new();
     for ((source, destination, port, key), (mut methods, attribution)) in by_request {
         let traffic = match key {
-            None => Traffic::Tcp,
-            Some((path, headers)) => {
+            Sent::Tcp => Traffic::Tcp,
+            Sent::Tls => Traffic::Tls,
+            Sent::Http(path, headers) => {
                 if methods.contains("*") {
                     methods = BTreeSet::from(["*".to_string()]);
                 }

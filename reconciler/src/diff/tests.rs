@@ -238,14 +238,23 @@ fn permissive_traffic_policy_allows_every_meshed_call_and_is_called_a_risk() {
         "{base}---\napiVersion: meshcd.dev/v1alpha1\nkind: Mesh\nmetadata: {{name: meshcd}}\nspec: {{trafficPolicy: permissive}}\n"
     );
     let changes = changes(&base, &head);
+    // Permissive opens the mesh's edge too: egress follows the traffic policy.
     assert_eq!(
         facts(&changes.access.allowed),
-        vec![fact(
-            "any meshed workload",
-            "any meshed workload",
-            "all traffic (TCP and any HTTP request)",
-            "any port"
-        )]
+        vec![
+            fact(
+                "any meshed workload",
+                "any meshed workload",
+                "all traffic (TCP and any HTTP request)",
+                "any port"
+            ),
+            fact(
+                "any meshed workload",
+                "any host outside the mesh",
+                "all traffic (TCP and any HTTP request)",
+                "any port"
+            ),
+        ]
     );
     assert!(changes.access.denied.is_empty());
     assert_eq!(changes.mesh.len(), 1);
@@ -270,12 +279,20 @@ fn back_to_deny_denies_everything_the_targets_do_not_allow() {
     assert!(changes.access.allowed.is_empty());
     assert_eq!(
         facts(&changes.access.denied),
-        vec![fact(
-            "any client, plaintext included",
-            "any meshed workload",
-            "all traffic (TCP and any HTTP request)",
-            "any port"
-        )]
+        vec![
+            fact(
+                "any client, plaintext included",
+                "any meshed workload",
+                "all traffic (TCP and any HTTP request)",
+                "any port"
+            ),
+            fact(
+                "any meshed workload",
+                "any host outside the mesh",
+                "all traffic (TCP and any HTTP request)",
+                "any port"
+            ),
+        ]
     );
     let settings: Vec<&str> = changes.mesh.iter().map(|m| m.setting.as_str()).collect();
     assert_eq!(settings, vec!["trafficPolicy", "mtls"]);

@@ -303,6 +303,7 @@ fn traffic_markdown(traffic: &Traffic) -> String {
     match traffic {
         Traffic::All => "all traffic (TCP and HTTP)".into(),
         Traffic::Tcp => "TCP".into(),
+        Traffic::Tls => "TLS".into(),
         Traffic::Http {
             methods,
             path,
