@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use meshcd_e2e::LocalMesh;
-use meshcd_e2e::config_repo::{CANARY_ROLLOUT, CANARY_SPLIT};
+use meshcd_e2e::config_repo::{CANARY_ROLLOUT, CANARY_SPLIT, examples_repo};
 use meshcd_e2e::http::Client;
 use meshcd_e2e::local_mesh::Workload;
 use meshcd_e2e::prometheus::sum;
@@ -249,5 +249,14 @@ async fn egress_opens_chosen_hosts_to_chosen_workloads_and_nothing_else() -> any
     assert_eq!(count("https", "denied"), 1.0, "the smuggled SNI is counted");
     assert_eq!(count("https", "allowed"), 1.0);
     assert!(count("http", "allowed") >= 1.0);
+
+    // The Mesh's `egress: allow` opens the edge to every workload, no Egress needed.
+    let mesh_yaml = std::fs::read_to_string(examples_repo().join("mesh.yaml"))?;
+    let allow = mesh_yaml.replace("spec:\n", "spec:\n  egress: allow\n");
+    assert_ne!(allow, mesh_yaml, "examples-repo/mesh.yaml has a spec");
+    let revision = mesh.repo.commit_file("mesh.yaml", &allow).await?;
+    mesh.reconciler.await_in_sync(&revision, 2).await?;
+    let (status, body) = status_of(&api.proxy.client(), &outside).await?;
+    assert_eq!(status, 200, "egress: allow: {body}");
     Ok(())
 }
