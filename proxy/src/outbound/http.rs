@@ -148,6 +148,10 @@ async fn not_in_snapshot(
         ))
         .await;
     }
+    if snapshot.is_mesh_name(&host) {
+        let error = route::RouteError::NoService { authority, host };
+        return refused(&outbound, &snapshot, logged, error.into(), start);
+    }
     let asked = (&*host, &*authority);
     let response = out_of_mesh(&outbound, snapshot.clone(), original, request, asked).await;
     let elapsed = start.elapsed();

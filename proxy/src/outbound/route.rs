@@ -189,6 +189,22 @@ mod tests {
     }
 
     #[test]
+    fn names_of_the_mesh_dns_are_unknown_services_and_others_are_outside() {
+        let snapshot = snapshot();
+        for host in [
+            "nope.shop",
+            "nope.ops",
+            "x.other.svc",
+            "x.other.svc.cluster.local",
+        ] {
+            assert!(snapshot.is_mesh_name(host), "{host}");
+        }
+        for host in ["localhost", "api.example.com", "nope.elsewhere", "10.0.0.1"] {
+            assert!(!snapshot.is_mesh_name(host), "{host}");
+        }
+    }
+
+    #[test]
     fn absolute_form_uris_win_over_the_host_header() {
         let request = Request::builder()
             .uri("http://api.shop:9090/x")

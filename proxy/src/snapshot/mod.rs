@@ -237,6 +237,27 @@ impl Snapshot {
         }
     }
 
+    /// Whether `host` (lower case, no trailing dot) is a name of the mesh's own DNS, so
+    /// that no meshed service answering to it makes it unknown rather than a call out of
+    /// the mesh: `*.svc` and `*.svc.cluster.local`, and `name.namespace` of a namespace
+    /// this proxy knows (its own, or one of a service it may call).
+    pub fn is_mesh_name(&self, host: &str) -> bool {
+        if host.ends_with(".svc") || host.ends_with(&format!(".svc.{}", hosts::CLUSTER_DOMAIN)) {
+            return true;
+        }
+        let Some((_, namespace)) = host.split_once('.') else {
+            return false;
+        };
+        !namespace.contains('.')
+            && (*self.workload.namespace == *namespace
+                || self.services.iter().any(|service| {
+                    service
+                        .name
+                        .rsplit_once('.')
+                        .is_some_and(|(_, ns)| ns == namespace)
+                }))
+    }
+
     /// The service a host (already lower case, without trailing dot) names.
     pub fn service_by_host(&self, host: &str) -> Option<&Service> {
         self.hosts.get(host).map(|&index| &self.services[index])
