@@ -142,6 +142,26 @@ impl<'c> RuleIndex<'c> {
     }
 }
 
+/// The matches of HTTPRouteGroup `namespace/name` (those named in `only`, else all),
+/// compiled; none when the group does not exist (validation reports that).
+pub fn group_matches(
+    config: &Config,
+    (namespace, name): (&str, &str),
+    only: Option<&Vec<String>>,
+) -> Vec<proto::HttpMatch> {
+    let group = config
+        .http_route_groups
+        .iter()
+        .map(|group| &group.value)
+        .find(|group| group.namespace == namespace && group.name == name);
+    group
+        .iter()
+        .flat_map(|group| &group.matches)
+        .filter(|item| only.is_none_or(|names| names.contains(&item.name)))
+        .map(|item| http_match(name, item))
+        .collect()
+}
+
 pub fn http_match(group: &str, item: &HttpMatch) -> proto::HttpMatch {
     proto::HttpMatch {
         name: format!("{group}/{}", item.name),

@@ -3,7 +3,7 @@
 
 use meshcd_schemas::proto;
 
-use super::access::http_match;
+use super::access::group_matches;
 use crate::model::{Config, Egress, EgressProtocol, Identity};
 
 /// The Egress rules of `caller`, in the config's order.
@@ -19,17 +19,11 @@ pub fn egress_rules(config: &Config, caller: &Identity) -> Vec<proto::EgressRule
 
 /// One Egress as its sources' proxies get it.
 pub fn rule(config: &Config, egress: &Egress) -> proto::EgressRule {
-    let mut matches = Vec::new();
-    for name in &egress.route_groups {
-        let group = config
-            .http_route_groups
-            .iter()
-            .map(|group| &group.value)
-            .find(|group| group.namespace == egress.namespace && &group.name == name);
-        for item in group.iter().flat_map(|group| &group.matches) {
-            matches.push(http_match(name, item));
-        }
-    }
+    let matches = egress
+        .route_groups
+        .iter()
+        .flat_map(|name| group_matches(config, (&egress.namespace, name), None))
+        .collect();
     proto::EgressRule {
         name: format!("{}/{}", egress.namespace, egress.name),
         hosts: egress.hosts.clone(),

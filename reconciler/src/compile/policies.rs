@@ -5,7 +5,7 @@
 use meshcd_schemas::proto;
 use std::collections::BTreeMap;
 
-use super::access::http_match;
+use super::access::group_matches;
 use super::routes::millis;
 use crate::model::{Config, Fault, Identity, RateLimit, RetryPolicy, UpstreamTrafficSetting};
 
@@ -120,23 +120,14 @@ fn limits_message(setting: &UpstreamTrafficSetting) -> proto::Limits {
 
 /// The Fault's message; its routes become the matches of the HTTPRouteGroups they name.
 fn fault_message(config: &Config, fault: &Fault) -> proto::Fault {
-    let mut matches = Vec::new();
-    for rule in &fault.routes {
-        let group = config
-            .http_route_groups
-            .iter()
-            .map(|g| &g.value)
-            .find(|group| group.namespace == fault.namespace && group.name == rule.name);
-        for item in group.iter().flat_map(|group| &group.matches) {
-            if rule
-                .matches
-                .as_ref()
-                .is_none_or(|names| names.contains(&item.name))
-            {
-                matches.push(http_match(&rule.name, item));
-            }
-        }
-    }
+    let matches = fault
+        .routes
+        .iter()
+        .flat_map(|rule| {
+            let group = (fault.namespace.as_str(), rule.name.as_str());
+            group_matches(config, group, rule.matches.as_ref())
+        })
+        .collect();
     proto::Fault {
         matches,
         name: format!("{}/{}", fault.namespace, fault.name),

@@ -143,18 +143,10 @@ async fn tls_to_named_host(
         ip: Some(original.ip()),
         port: original.port(),
     };
-    let (sni, hello) = match read_server_name(&mut stream).await {
-        Ok(read) => read,
-        Err(error) => {
-            tracing::info!(destination = %destination, error = %error_chain(&error), "egress stream closed: no TLS ClientHello");
-            return;
-        }
-    };
-    let decision = snapshot.egress.tls(destination, sni.as_deref());
-    count(metrics, EgressProtocol::Https, &decision);
-    if decision.is_err() {
+    let Some((sni, hello)) = allowed_hello(&mut stream, (snapshot, metrics), destination).await
+    else {
         return;
-    }
+    };
     let upstream = match sni {
         Some(name) => open(client, &name, destination.port).await,
         None => connect_to(client, original).await,
@@ -181,20 +173,31 @@ async fn pass<C: AsyncRead + AsyncWrite + Unpin>(
             splice(tunnel, upstream, &[]).await;
         }
         StreamVerdict::Tls => {
-            let (sni, hello) = match read_server_name(&mut tunnel).await {
-                Ok(read) => read,
-                Err(error) => {
-                    tracing::info!(destination = %destination, error = %error_chain(&error), "egress tunnel closed: no TLS ClientHello");
-                    return;
-                }
-            };
-            let decision = snapshot.egress.tls(destination, sni.as_deref());
-            count(metrics, EgressProtocol::Https, &decision);
-            if decision.is_ok() {
+            let shared = (snapshot, metrics);
+            if let Some((_, hello)) = allowed_hello(&mut tunnel, shared, destination).await {
                 splice(tunnel, upstream, &hello).await;
             }
         }
     }
+}
+
+/// The ClientHello of a TLS stream to `destination`, when its server name is allowed:
+/// the name and the bytes read. A refusal is counted and logged.
+async fn allowed_hello<C: AsyncRead + Unpin>(
+    stream: &mut C,
+    (snapshot, metrics): (&Snapshot, &Metrics),
+    destination: &Destination<'_>,
+) -> Option<(Option<String>, Vec<u8>)> {
+    let (sni, hello) = match read_server_name(stream).await {
+        Ok(read) => read,
+        Err(error) => {
+            tracing::info!(destination = %destination, error = %error_chain(&error), "egress stream closed: no TLS ClientHello");
+            return None;
+        }
+    };
+    let decision = snapshot.egress.tls(destination, sni.as_deref());
+    count(metrics, EgressProtocol::Https, &decision);
+    decision.ok().map(|_| (sni, hello))
 }
 
 /// Copies both ways until either side closes; `first` is sent upstream before anything.
