@@ -34,6 +34,7 @@ const DESIGN_KINDS: &[(&str, &str)] = &[
         "policy.openservicemesh.io/v1alpha1",
         "UpstreamTrafficSetting",
     ),
+    ("policy.openservicemesh.io/v1alpha1", "Egress"),
     // Issue 18: the Gateway API kinds of a mesh (GAMMA).
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
@@ -175,6 +176,14 @@ const EXAMPLES: &[(&str, &str)] = &[
          metadata: {name: limits, namespace: shop}\nspec: {host: api.shop.svc.cluster.local}\n",
         "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: UpstreamTrafficSetting\n\
          metadata: {name: limits, namespace: shop}\nspec: {hostname: api.shop.svc.cluster.local}\n",
+    ),
+    (
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Egress\nmetadata: {name: out, namespace: shop}\n\
+         spec: {sources: [{kind: ServiceAccount, name: web, namespace: shop}], hosts: [api.example], \
+         ports: [{number: 443, protocol: https}]}\n",
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Egress\nmetadata: {name: out, namespace: shop}\n\
+         spec: {sources: [{kind: ServiceAccount, name: web, namespace: shop}], hosts: [api.example], \
+         ports: [{number: 443}]}\n",
     ),
     (
         "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\
