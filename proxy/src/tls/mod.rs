@@ -221,6 +221,21 @@ impl TlsStore {
         Ok(true)
     }
 
+    /// Trusts exactly the roots of `bundle_pem` (a root rotation), with the certificate
+    /// and key in force. `Ok(false)` when they are the roots already trusted. New
+    /// handshakes use them; established connections keep going.
+    pub fn apply_bundle(&self, bundle_pem: &[u8]) -> Result<bool, TlsError> {
+        let mut last = self.last_contents.lock().unwrap_or_else(|e| e.into_inner());
+        if last[2] == bundle_pem {
+            return Ok(false);
+        }
+        let contents = [last[0].clone(), last[1].clone(), bundle_pem.to_vec()];
+        let material = TlsMaterial::from_pem(&self.files, &contents)?;
+        *last = contents;
+        self.current.store(Arc::new(material));
+        Ok(true)
+    }
+
     /// Puts PEM material that did not come from the files in force (a certificate the
     /// control plane issued): `[certificate chain, key, CA bundle]`.
     pub fn apply(&self, contents: [Vec<u8>; 3]) -> Result<(), TlsError> {

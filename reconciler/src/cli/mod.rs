@@ -22,6 +22,7 @@ macro_rules! sayln {
 }
 
 mod admin_token;
+mod ca;
 mod canary;
 mod check;
 mod check_cluster;

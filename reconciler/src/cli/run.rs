@@ -25,6 +25,7 @@ use crate::admin::{self, Admin, Webhook};
 use crate::control::mesh::Mesh;
 use crate::control::server::{self, ControlPlaneService};
 use crate::defaults;
+use crate::identity::roots::RootStore;
 use crate::metrics::Metrics;
 use crate::reconcile::{Evaluation, Reconciler, Schedule, SourceStatus};
 use crate::source::git::{GitSource, Reference};
@@ -281,9 +282,16 @@ async fn serve(
         ),
         None => None,
     };
+    let roots = RootStore::new(
+        trust.ca.clone(),
+        ground.state_dir.clone(),
+        &crate::model::Mesh::default().trust_domain,
+        cluster.is_none(),
+    );
     let reconciler = Reconciler {
         evaluation: evaluation(source, subpath, &ground.state_dir, signers),
         mesh,
+        roots: Arc::new(roots),
         status,
         metrics: metrics.reconcile.clone(),
         redactor,

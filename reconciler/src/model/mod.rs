@@ -3,6 +3,7 @@
 
 mod canary_target;
 mod policies;
+mod roots;
 mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
@@ -10,6 +11,7 @@ pub use policies::{
     Abort, Delay, Fault, OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit,
     UpstreamTrafficSetting, retry_condition,
 };
+pub use roots::{MeshRootCertificate, RootRole, RootSource};
 pub use routes::*;
 
 use std::collections::BTreeSet;
@@ -52,6 +54,8 @@ pub struct Config {
     pub retries: Vec<Located<RetryPolicy>>,
     /// OSM UpstreamTrafficSettings.
     pub upstream_settings: Vec<Located<UpstreamTrafficSetting>>,
+    /// OSM MeshRootCertificates: none means the CA the mesh was started with.
+    pub roots: Vec<Located<MeshRootCertificate>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

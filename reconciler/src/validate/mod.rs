@@ -268,6 +268,7 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
             Converted::UpstreamTrafficSetting(value) => {
                 config.upstream_settings.push(Located { origin, value })
             }
+            Converted::MeshRootCertificate(value) => config.roots.push(Located { origin, value }),
         }
     }
     config.canaries = canaries

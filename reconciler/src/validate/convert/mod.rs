@@ -9,6 +9,7 @@ mod gateway_checks;
 mod gateway_filters;
 mod meshcd;
 mod osm;
+mod roots;
 mod specs;
 mod split;
 pub mod units;
@@ -20,8 +21,8 @@ use units::parse_duration;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy, TrafficSplit,
-    TrafficTarget, UpstreamTrafficSetting,
+    Fault, HttpRoute, HttpRouteGroup, Mesh, MeshRootCertificate, PortRoute, ReferenceGrant,
+    RetryPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 
 pub(super) use gateway::is_service;
@@ -44,6 +45,7 @@ pub enum Converted {
     Fault(Fault),
     Retry(RetryPolicy),
     UpstreamTrafficSetting(UpstreamTrafficSetting),
+    MeshRootCertificate(MeshRootCertificate),
 }
 
 /// `None` when the document had errors (already reported).
@@ -60,6 +62,9 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "Retry" => osm::retry(object, reporter).map(Converted::Retry),
         "UpstreamTrafficSetting" => {
             osm::upstream_traffic_setting(object, reporter).map(Converted::UpstreamTrafficSetting)
+        }
+        "MeshRootCertificate" => {
+            roots::mesh_root_certificate(object, reporter).map(Converted::MeshRootCertificate)
         }
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
         "HTTPRouteGroup" => {
