@@ -48,6 +48,7 @@ impl SnapshotBuilder {
                     path_normalization: PathNormalization::Base as i32,
                     retry_budget: None,
                 }),
+                trust: None,
                 inbound_rules: Vec::new(),
                 services: Vec::new(),
                 client_policies: Vec::new(),

@@ -115,6 +115,7 @@ fn classify<'a>(
         }
         ("meshcd.dev", "Mesh" | "Canary" | "Fault") => version == "v1alpha1",
         ("policy.openservicemesh.io", "Retry" | "UpstreamTrafficSetting") => version == "v1alpha1",
+        ("config.openservicemesh.io", "MeshRootCertificate") => version == "v1alpha2",
         (GATEWAY_GROUP, "HTTPRoute" | "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
         (GATEWAY_GROUP, "GRPCRoute") => version == "v1",
         _ => false,
@@ -197,6 +198,7 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
                 "policy.openservicemesh.io",
                 "Retry" | "UpstreamTrafficSetting"
             )
+            | ("config.openservicemesh.io", "MeshRootCertificate")
             | (GATEWAY_GROUP, "HTTPRoute" | "GRPCRoute" | "ReferenceGrant")
     )
 }
