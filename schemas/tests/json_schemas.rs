@@ -34,6 +34,8 @@ const DESIGN_KINDS: &[(&str, &str)] = &[
         "policy.openservicemesh.io/v1alpha1",
         "UpstreamTrafficSetting",
     ),
+    // Issue 20: OSM's MeshRootCertificate.
+    ("config.openservicemesh.io/v1alpha2", "MeshRootCertificate"),
     // Issue 18: the Gateway API kinds of a mesh (GAMMA).
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
@@ -175,6 +177,12 @@ const EXAMPLES: &[(&str, &str)] = &[
          metadata: {name: limits, namespace: shop}\nspec: {host: api.shop.svc.cluster.local}\n",
         "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: UpstreamTrafficSetting\n\
          metadata: {name: limits, namespace: shop}\nspec: {hostname: api.shop.svc.cluster.local}\n",
+    ),
+    (
+        "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshRootCertificate\nmetadata: {name: r, namespace: shop}\n\
+         spec: {role: passive, provider: {tresor: {ca: {secretRef: {name: r, namespace: shop}}}}}\n",
+        "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshRootCertificate\nmetadata: {name: r, namespace: shop}\n\
+         spec: {rol: passive, provider: {tresor: {ca: {secretRef: {name: r, namespace: shop}}}}}\n",
     ),
     (
         "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\

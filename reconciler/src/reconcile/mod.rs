@@ -117,28 +117,38 @@ impl Reconciler {
                             signed_by,
                         } => {
                             last_seen = Some(fetched.revision.id.clone());
-                            let mut status = self.status.lock().await;
-                            status.rejected = None;
-                            status.warnings = warnings;
                             let held = Pending {
                                 revision: fetched.revision,
                                 config,
                                 signed_by,
                             };
-                            if status.suspended {
-                                tracing::info!(revision = %held.revision.id, "suspended: revision validated but not applied");
-                                pending = Some(held);
-                            } else {
-                                drop(status);
-                                pending = None;
-                                rotating = self.apply(held).await;
-                            }
+                            // A newer revision replaces whatever waited.
+                            (pending, rotating) = self.valid(held, warnings).await;
                         }
                     }
                 }
             }
             self.metrics.observe_duration(began.elapsed());
         }
+    }
+
+    /// A new valid revision: held while suspended (the first of the pair), else applied
+    /// (the second: given back while its roots wait for proxies).
+    async fn valid(
+        &self,
+        held: Pending,
+        warnings: Vec<crate::diagnostics::Diagnostic>,
+    ) -> (Option<Pending>, Option<Pending>) {
+        let mut status = self.status.lock().await;
+        status.rejected = None;
+        status.warnings = warnings;
+        if status.suspended {
+            tracing::info!(revision = %held.revision.id, "suspended: revision validated but not applied");
+            status.rotation_waiting = None;
+            return (Some(held), None);
+        }
+        drop(status);
+        (None, self.apply(held).await)
     }
 
     async fn evaluate(&self, last_seen: Option<String>) -> Result<Outcome, Failure> {
