@@ -70,3 +70,7 @@ pub fn mesh_root_certificate(
         source,
     })
 }
+
+#[cfg(test)]
+#[path = "roots_tests.rs"]
+mod tests;
