@@ -258,3 +258,62 @@ async fn a_switch_to_a_root_no_proxy_trusts_yet_is_held_and_the_old_root_keeps_i
     assert!(status["source"]["rotationWaiting"].is_null(), "{status:#}");
     Ok(())
 }
+
+#[tokio::test]
+async fn meshcd_ca_rotate_writes_the_three_steps_and_waits_for_the_proxies_between_them()
+-> anyhow::Result<()> {
+    let mesh = LocalMesh::start(&[SIMPLE_ACCESS, CANARY_SPLIT, CANARY_ROLLOUT]).await?;
+    let api = mesh.workload(CANARY, "api", &["api"]).await?;
+    let frontend = mesh.workload(CANARY, "frontend", &["frontend"]).await?;
+    mesh.await_in_sync(2).await?;
+
+    let state = mesh.reconciler.state_directory();
+    let output = tokio::process::Command::new(meshcd_e2e::binaries::meshcd()?)
+        .args(["ca", "rotate", "--to", "root-2027", "--namespace", CANARY])
+        .arg("--repo")
+        .arg(mesh.repo.path())
+        .arg("--state-dir")
+        .arg(state)
+        .args(["--server", &format!("http://{}", mesh.reconciler.admin)])
+        .args(["--step-timeout", "60s"])
+        .env_remove("MESHCD_ADMIN_TOKEN_FILE")
+        .output()
+        .await?;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("rotated: root-2027 issues"), "{stdout}");
+    assert_eq!(
+        mesh.repo.subjects(3).await?,
+        [
+            "meshcd ca rotate: remove (meshcd-ca → root-2027)",
+            "meshcd ca rotate: switch (meshcd-ca → root-2027)",
+            "meshcd ca rotate: add (meshcd-ca → root-2027)",
+        ]
+    );
+
+    let trust = await_trust(&mesh, "single-root").await?;
+    assert!(
+        trust["issuing"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/root-2027"),
+        "{trust:#}"
+    );
+    let new_root_pem = std::fs::read_to_string(state.join(NEW_ROOT_FOLDER).join("ca.crt"))?;
+    for proxy in [&api.proxy, &frontend.proxy] {
+        assert!(tls::chains_to(
+            &tls::presented_chain(proxy.inbound).await?,
+            &new_root_pem
+        )?);
+    }
+    let response = frontend
+        .proxy
+        .client()
+        .get(&format!("http://api.{CANARY}/"))
+        .await?;
+    assert_eq!(response.status, 200, "{}", response.text());
+    Ok(())
+}

@@ -1,7 +1,12 @@
-//! The mesh's roots of trust as `meshcd status` shows them: the rotation's phase, the
-//! roots, the proxies still on an old root, and the step that waits.
+//! `meshcd ca`: the mesh's roots of trust. `rotate` writes a rotation's commits and
+//! waits between them; `meshcd status` shows the rotation's phase, the roots, the
+//! proxies still on an old root, and the step that waits.
+
+mod rotate;
 
 use std::fmt::Write as _;
+
+pub use rotate::{Command, run};
 
 use crate::control::mesh::TrustStatus;
 use crate::reconcile::RotationHeld;
