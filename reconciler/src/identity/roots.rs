@@ -232,3 +232,132 @@ fn intermediate(
     };
     CertificateAuthority::intermediate(read(certificate)?, &read(key)?, &read(chain)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+
+    use super::*;
+
+    fn store(dir: &std::path::Path) -> RootStore {
+        let default = CertificateAuthority::load_or_create(dir, "cluster.local").unwrap();
+        RootStore::new(Arc::new(default), dir.to_path_buf(), "cluster.local", true)
+    }
+
+    fn generated(name: &str, role: RootRole, secret: &str) -> MeshRootCertificate {
+        MeshRootCertificate {
+            namespace: "mesh".into(),
+            name: name.into(),
+            role,
+            source: RootSource::Generated {
+                secret: secret.into(),
+                namespace: "mesh".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_active_root_issues_and_comes_first_and_an_inactive_one_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let trust = store
+            .resolve(&[
+                generated("old", RootRole::Passive, DEFAULT_ROOT),
+                generated("new", RootRole::Active, "root-2"),
+                generated("gone", RootRole::Inactive, "root-0"),
+            ])
+            .unwrap();
+        let names: Vec<&str> = trust.roots.iter().map(|root| root.name.as_str()).collect();
+        assert_eq!(names, ["mesh/new", "mesh/old"]);
+        assert_eq!(trust.issuing(), fingerprint(trust.issuer.anchor_pem()));
+        // meshcd-ca is the state directory's CA; a new root's key is kept beside it.
+        assert_eq!(trust.roots[1].pem, store.default.anchor_pem());
+        let key = dir.path().join("roots/root-2/ca.key");
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(
+            !dir.path().join("roots/root-0").exists(),
+            "an inactive root is not made"
+        );
+        // Made once: the same key on the next resolve.
+        let again = store
+            .resolve(&[generated("new", RootRole::Active, "root-2")])
+            .unwrap();
+        assert_eq!(again.issuing(), trust.issuing());
+        assert_eq!(
+            store.resolve(&[]).unwrap().issuing(),
+            fingerprint(store.default.anchor_pem())
+        );
+    }
+
+    #[test]
+    fn an_operators_intermediate_signs_chains_to_its_root_and_its_key_must_be_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut params = CertificateParams::default();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let root_key = KeyPair::generate().unwrap();
+        let root = rcgen::CertifiedIssuer::self_signed(params.clone(), root_key).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        let key = KeyPair::generate().unwrap();
+        let intermediate = params.signed_by(&key, &root).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            path
+        };
+        let source = RootSource::IntermediateFiles {
+            certificate: write("intermediate.crt", &intermediate.pem()),
+            key: write("intermediate.key", &key.serialize_pem()),
+            chain: write("chain.pem", &root.pem()),
+        };
+        let corp = MeshRootCertificate {
+            namespace: "mesh".into(),
+            name: "corp".into(),
+            role: RootRole::Active,
+            source,
+        };
+        let trust = store(dir.path())
+            .resolve(std::slice::from_ref(&corp))
+            .unwrap();
+        assert_eq!(trust.roots[0].fingerprint, fingerprint(&root.pem()));
+        let workload_key = KeyPair::generate().unwrap();
+        let csr = CertificateParams::default()
+            .serialize_request(&workload_key)
+            .unwrap()
+            .pem()
+            .unwrap();
+        let issued = trust
+            .issuer
+            .sign_workload(
+                &csr,
+                "spiffe://cluster.local/ns/shop/sa/api",
+                std::time::Duration::from_secs(60),
+            )
+            .unwrap();
+        assert_eq!(
+            issued.certificate_pem.matches("BEGIN CERTIFICATE").count(),
+            2
+        );
+        assert!(issued.certificate_pem.ends_with(&intermediate.pem()));
+
+        std::fs::set_permissions(
+            dir.path().join("intermediate.key"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let error = store(dir.path())
+            .resolve(&[corp])
+            .err()
+            .expect("an exposed key is refused");
+        let chain = meshcd_support::error_chain(&error);
+        assert!(
+            chain.contains("mesh/corp") && chain.contains("chmod 600"),
+            "{chain}"
+        );
+    }
+}
