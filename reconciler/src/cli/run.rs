@@ -274,6 +274,10 @@ async fn serve(
         .local_path()
         .and_then(|path| crate::source::watch::watch_repository(path, triggers.clone()));
     say_following(&source, signers.is_some());
+    let trust_domain = crate::model::Mesh::default().trust_domain;
+    let secrets = cluster.as_ref().map(|cluster| {
+        Arc::new(cluster.root_keys(&trust_domain)) as Arc<dyn crate::identity::roots::SecretKeys>
+    });
     let cluster = match cluster {
         Some(cluster) => Some(
             cluster
@@ -285,8 +289,8 @@ async fn serve(
     let roots = RootStore::new(
         trust.ca.clone(),
         ground.state_dir.clone(),
-        &crate::model::Mesh::default().trust_domain,
-        cluster.is_none(),
+        &trust_domain,
+        secrets,
     );
     let reconciler = Reconciler {
         evaluation: evaluation(source, subpath, &ground.state_dir, signers),

@@ -25,17 +25,17 @@ pub enum RootError {
         #[source]
         source: CaError,
     },
-    #[error(
-        "MeshRootCertificate {namespace}/{name} names Secret {secret_namespace}/{secret}: in Kubernetes mode meshcd keeps only its default CA's Secret ({DEFAULT_ROOT}); bring a second root as an intermediate CA from files"
-    )]
-    ClusterRoot {
+    #[error("MeshRootCertificate {namespace}/{name}: Secret {secret_namespace}/{secret}")]
+    Secret {
         namespace: String,
         name: String,
         secret_namespace: String,
         secret: String,
+        #[source]
+        source: SecretError,
     },
     #[error(
-        "MeshRootCertificate {namespace}/{name} names Secret {secret_namespace}/{secret}: meshcd reads an intermediate CA from files only; mount the Secret into the reconciler and give certificateFile, keyFile and chainFile"
+        "MeshRootCertificate {namespace}/{name} names Secret {secret_namespace}/{secret}, which only a reconciler in Kubernetes mode reads; in local mode give certificateFile, keyFile and chainFile"
     )]
     IntermediateSecret {
         namespace: String,
@@ -43,6 +43,24 @@ pub enum RootError {
         secret_namespace: String,
         secret: String,
     },
+}
+
+/// A boxed error of a [`SecretKeys`] implementation, which lives in a higher layer.
+pub type SecretError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The CA behind a Secret, or why it could not be had.
+pub type SecretCa<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<CertificateAuthority, SecretError>> + Send + 'a>,
+>;
+
+/// Roots whose keys live in a cluster's Secrets (Kubernetes mode), so that every replica
+/// signs with the same key.
+pub trait SecretKeys: Send + Sync {
+    /// meshcd's own CA kept in Secret `namespace/name`, made there when missing.
+    fn generated<'a>(&'a self, namespace: &'a str, name: &'a str) -> SecretCa<'a>;
+    /// An operator's intermediate CA in Secret `namespace/name` (`tls.crt`, `tls.key`,
+    /// `ca.crt`: the chain up to the root).
+    fn intermediate<'a>(&'a self, namespace: &'a str, name: &'a str) -> SecretCa<'a>;
 }
 
 /// One trusted root.
@@ -125,9 +143,9 @@ pub struct RootStore {
     /// Where the keys of the roots meshcd makes are kept (`roots/<name>/` in local mode).
     dir: PathBuf,
     trust_domain: String,
-    /// Local mode: roots meshcd makes keep their keys in `dir`. In a cluster every
-    /// replica must sign with the same key, which only the default CA's Secret holds yet.
-    local: bool,
+    /// Kubernetes mode: the cluster's Secrets, where roots meshcd makes keep their keys
+    /// and intermediates may be read from. Local mode: none, keys are kept in `dir`.
+    secrets: Option<Arc<dyn SecretKeys>>,
     cache: Mutex<BTreeMap<RootSource, Arc<CertificateAuthority>>>,
 }
 
@@ -136,19 +154,19 @@ impl RootStore {
         default: Arc<CertificateAuthority>,
         state_dir: PathBuf,
         trust_domain: &str,
-        local: bool,
+        secrets: Option<Arc<dyn SecretKeys>>,
     ) -> Self {
         RootStore {
             default,
             dir: state_dir.join("roots"),
             trust_domain: trust_domain.to_string(),
-            local,
+            secrets,
             cache: Mutex::default(),
         }
     }
 
     /// The trust a config's MeshRootCertificates make: none, the default CA alone.
-    pub fn resolve<'a>(
+    pub async fn resolve<'a>(
         &self,
         roots: impl IntoIterator<Item = &'a MeshRootCertificate>,
     ) -> Result<Trust, RootError> {
@@ -161,10 +179,10 @@ impl RootStore {
         let Some(active) = in_use.first().filter(|root| root.role == RootRole::Active) else {
             return Ok(Trust::single(self.default.clone()));
         };
-        let issuer = self.ca(active)?;
+        let issuer = self.ca(active).await?;
         let mut trusted = Vec::new();
         for certificate in &in_use {
-            let ca = self.ca(certificate)?;
+            let ca = self.ca(certificate).await?;
             let name = format!("{}/{}", certificate.namespace, certificate.name);
             trusted.push(root(name, ca.anchor_pem()));
         }
@@ -174,36 +192,54 @@ impl RootStore {
         })
     }
 
-    fn ca(&self, root: &MeshRootCertificate) -> Result<Arc<CertificateAuthority>, RootError> {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(ca) = cache.get(&root.source) {
-            return Ok(ca.clone());
+    async fn ca(&self, root: &MeshRootCertificate) -> Result<Arc<CertificateAuthority>, RootError> {
+        if let Some(ca) = self.cached(&root.source) {
+            return Ok(ca);
         }
         let failed = |source| RootError::Ca {
             namespace: root.namespace.clone(),
             name: root.name.clone(),
             source,
         };
-        let ca = match &root.source {
-            RootSource::Generated { secret, .. } if secret == DEFAULT_ROOT => self.default.clone(),
-            RootSource::Generated { secret, namespace } if !self.local => {
-                return Err(RootError::ClusterRoot {
-                    namespace: root.namespace.clone(),
-                    name: root.name.clone(),
-                    secret_namespace: namespace.clone(),
-                    secret: secret.clone(),
-                });
+        let from_secret = |secret_namespace: &str, secret: &str| {
+            let (secret_namespace, secret) = (secret_namespace.to_string(), secret.to_string());
+            move |source| RootError::Secret {
+                namespace: root.namespace.clone(),
+                name: root.name.clone(),
+                secret_namespace,
+                secret,
+                source,
             }
-            RootSource::Generated { secret, .. } => Arc::new(
+        };
+        let ca = match (&root.source, &self.secrets) {
+            (RootSource::Generated { secret, .. }, _) if secret == DEFAULT_ROOT => {
+                self.default.clone()
+            }
+            (RootSource::Generated { secret, namespace }, Some(secrets)) => Arc::new(
+                secrets
+                    .generated(namespace, secret)
+                    .await
+                    .map_err(from_secret(namespace, secret))?,
+            ),
+            (RootSource::Generated { secret, .. }, None) => Arc::new(
                 CertificateAuthority::load_or_create(&self.dir.join(secret), &self.trust_domain)
                     .map_err(failed)?,
             ),
-            RootSource::IntermediateFiles {
-                certificate,
-                key,
-                chain,
-            } => Arc::new(intermediate(certificate, key, chain).map_err(failed)?),
-            RootSource::IntermediateSecret { name, namespace } => {
+            (
+                RootSource::IntermediateFiles {
+                    certificate,
+                    key,
+                    chain,
+                },
+                _,
+            ) => Arc::new(intermediate(certificate, key, chain).map_err(failed)?),
+            (RootSource::IntermediateSecret { name, namespace }, Some(secrets)) => Arc::new(
+                secrets
+                    .intermediate(namespace, name)
+                    .await
+                    .map_err(from_secret(namespace, name))?,
+            ),
+            (RootSource::IntermediateSecret { name, namespace }, None) => {
                 return Err(RootError::IntermediateSecret {
                     namespace: root.namespace.clone(),
                     name: root.name.clone(),
@@ -212,8 +248,13 @@ impl RootStore {
                 });
             }
         };
-        cache.insert(root.source.clone(), ca.clone());
-        Ok(ca)
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(cache.entry(root.source.clone()).or_insert(ca).clone())
+    }
+
+    fn cached(&self, source: &RootSource) -> Option<Arc<CertificateAuthority>> {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(source).cloned()
     }
 }
 
@@ -243,7 +284,7 @@ mod tests {
 
     fn store(dir: &std::path::Path) -> RootStore {
         let default = CertificateAuthority::load_or_create(dir, "cluster.local").unwrap();
-        RootStore::new(Arc::new(default), dir.to_path_buf(), "cluster.local", true)
+        RootStore::new(Arc::new(default), dir.to_path_buf(), "cluster.local", None)
     }
 
     fn generated(name: &str, role: RootRole, secret: &str) -> MeshRootCertificate {
@@ -258,8 +299,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_active_root_issues_and_comes_first_and_an_inactive_one_is_not_trusted() {
+    #[tokio::test]
+    async fn the_active_root_issues_and_comes_first_and_an_inactive_one_is_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         let trust = store
@@ -268,6 +309,7 @@ mod tests {
                 generated("new", RootRole::Active, "root-2"),
                 generated("gone", RootRole::Inactive, "root-0"),
             ])
+            .await
             .unwrap();
         let names: Vec<&str> = trust.roots.iter().map(|root| root.name.as_str()).collect();
         assert_eq!(names, ["mesh/new", "mesh/old"]);
@@ -286,16 +328,17 @@ mod tests {
         // Made once: the same key on the next resolve.
         let again = store
             .resolve(&[generated("new", RootRole::Active, "root-2")])
+            .await
             .unwrap();
         assert_eq!(again.issuing(), trust.issuing());
         assert_eq!(
-            store.resolve(&[]).unwrap().issuing(),
+            store.resolve(&[]).await.unwrap().issuing(),
             fingerprint(store.default.anchor_pem())
         );
     }
 
-    #[test]
-    fn an_operators_intermediate_signs_chains_to_its_root_and_its_key_must_be_private() {
+    #[tokio::test]
+    async fn an_operators_intermediate_signs_chains_to_its_root_and_its_key_must_be_private() {
         let dir = tempfile::tempdir().unwrap();
         let mut params = CertificateParams::default();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -323,6 +366,7 @@ mod tests {
         };
         let trust = store(dir.path())
             .resolve(std::slice::from_ref(&corp))
+            .await
             .unwrap();
         assert_eq!(trust.roots[0].fingerprint, fingerprint(&root.pem()));
         let workload_key = KeyPair::generate().unwrap();
@@ -352,6 +396,7 @@ mod tests {
         .unwrap();
         let error = store(dir.path())
             .resolve(&[corp])
+            .await
             .err()
             .expect("an exposed key is refused");
         let chain = meshcd_support::error_chain(&error);

@@ -228,6 +228,7 @@ impl Reconciler {
         let trust = match self
             .roots
             .resolve(pending.config.roots.iter().map(|root| &root.value))
+            .await
         {
             Ok(trust) => Arc::new(trust),
             Err(error) => {
