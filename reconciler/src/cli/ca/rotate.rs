@@ -44,8 +44,10 @@ pub struct RotateArgs {
     /// makes.
     #[arg(long, requires_all = ["intermediate_key", "intermediate_chain"])]
     intermediate_certificate: Option<PathBuf>,
+    /// The intermediate's private key (mode 0600 on the reconciler's host).
     #[arg(long)]
     intermediate_key: Option<PathBuf>,
+    /// The certificates above the intermediate, the root last.
     #[arg(long)]
     intermediate_chain: Option<PathBuf>,
     /// The config repository's working tree that the reconciler follows.
