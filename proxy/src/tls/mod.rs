@@ -245,3 +245,61 @@ impl TlsStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+
+    use super::*;
+
+    fn root() -> CertifiedIssuer<'static, KeyPair> {
+        let mut params = CertificateParams::default();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+    }
+
+    fn files() -> TlsFiles {
+        TlsFiles {
+            certificate: "issued.crt".into(),
+            key: "issued.key".into(),
+            ca_bundle: "trust.pem".into(),
+        }
+    }
+
+    #[test]
+    fn a_new_bundle_replaces_the_roots_and_keeps_the_certificate_and_a_bad_one_changes_nothing() {
+        let (old, new) = (root(), root());
+        let mut params = CertificateParams::default();
+        params.subject_alt_names = vec![SanType::URI(
+            "spiffe://cluster.local/ns/shop/sa/api".try_into().unwrap(),
+        )];
+        let key = KeyPair::generate().unwrap();
+        let leaf = params.signed_by(&key, &old).unwrap();
+        let store = TlsStore::from_contents(
+            files(),
+            [
+                leaf.pem().into_bytes(),
+                key.serialize_pem().into_bytes(),
+                old.pem().into_bytes(),
+            ],
+        )
+        .unwrap();
+        let before = store.current();
+
+        let both = format!("{}{}", new.pem(), old.pem());
+        assert!(store.apply_bundle(both.as_bytes()).unwrap());
+        assert!(
+            !store.apply_bundle(both.as_bytes()).unwrap(),
+            "the same roots again"
+        );
+        let after = store.current();
+        assert!(!Arc::ptr_eq(&before, &after));
+        assert_eq!(after.identity, "spiffe://cluster.local/ns/shop/sa/api");
+
+        assert!(store.apply_bundle(b"not a certificate").is_err());
+        assert!(
+            Arc::ptr_eq(&after, &store.current()),
+            "a bad bundle changes nothing"
+        );
+    }
+}
