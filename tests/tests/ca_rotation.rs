@@ -122,6 +122,14 @@ async fn a_root_rotation_under_load_fails_no_request_and_leaves_the_old_root_tru
     )
     .await?;
     await_trust(&mesh, "reissued").await?;
+    // New handshakes with a certificate of either root are taken while both are trusted.
+    let new_member = mesh
+        .reconciler
+        .certificate_signed_in(NEW_ROOT_FOLDER, CANARY, "frontend")?;
+    for member in [&old_member, &new_member] {
+        let outcome = tls::probe(api_inbound, Some(member)).await?;
+        assert!(matches!(outcome, Outcome::Answered(_)), "{outcome:?}");
+    }
     step(
         &mesh,
         &load,
@@ -131,6 +139,10 @@ async fn a_root_rotation_under_load_fails_no_request_and_leaves_the_old_root_tru
     .await?;
     let reissued = await_trust(&mesh, "reissued").await?;
     eprintln!("every proxy on the new root: {reissued:#}");
+    for member in [&old_member, &new_member] {
+        let outcome = tls::probe(api_inbound, Some(member)).await?;
+        assert!(matches!(outcome, Outcome::Answered(_)), "{outcome:?}");
+    }
     step(
         &mesh,
         &load,
@@ -204,9 +216,6 @@ async fn a_root_rotation_under_load_fails_no_request_and_leaves_the_old_root_tru
         "a certificate of the dropped root still opens api: {refused:?}"
     );
     // While the same identity with a certificate of the new root is answered.
-    let new_member = mesh
-        .reconciler
-        .certificate_signed_in(NEW_ROOT_FOLDER, CANARY, "frontend")?;
     assert!(matches!(
         tls::probe(api_inbound, Some(&new_member)).await?,
         Outcome::Answered(_)
