@@ -121,6 +121,7 @@ impl Fleet {
 fn hello(index: usize, token: &str, version: String) -> proto::ProxyMessage {
     proto::ProxyMessage {
         message: Some(proto::proxy_message::Message::Hello(proto::Hello {
+            certificate_root: String::new(),
             proxy_id: format!("bench-{index}"),
             token: token.to_owned(),
             workload: Some(proto::Workload {
@@ -173,7 +174,10 @@ async fn fleet_proxy(endpoint: Endpoint, token: String, index: usize, fleet: Arc
                         fleet.snapshots.fetch_add(1, Ordering::Relaxed);
                         let version = snapshot.version.clone();
                         *fleet.versions[index].lock().unwrap() = version.clone();
-                        let ack = proto::proxy_message::Message::Ack(proto::Ack { version });
+                        let ack = proto::proxy_message::Message::Ack(proto::Ack {
+                            version,
+                            certificate_root: String::new(),
+                        });
                         let _ = sender
                             .send(proto::ProxyMessage { message: Some(ack) })
                             .await;

@@ -58,6 +58,7 @@ fn token_for(state: &Path, service_account: &str, services: &[&str], ttl: Durati
 fn hello(token: &str, service_account: &str, service: &str) -> proto::ProxyMessage {
     proto::ProxyMessage {
         message: Some(proto::proxy_message::Message::Hello(proto::Hello {
+            certificate_root: String::new(),
             proxy_id: String::new(),
             token: token.into(),
             workload: Some(proto::Workload {

@@ -35,6 +35,8 @@ const DESIGN_KINDS: &[(&str, &str)] = &[
         "UpstreamTrafficSetting",
     ),
     ("policy.openservicemesh.io/v1alpha1", "Egress"),
+    // Issue 20: OSM's MeshRootCertificate.
+    ("config.openservicemesh.io/v1alpha2", "MeshRootCertificate"),
     // Issue 18: the Gateway API kinds of a mesh (GAMMA).
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
@@ -182,8 +184,14 @@ const EXAMPLES: &[(&str, &str)] = &[
          spec: {sources: [{kind: ServiceAccount, name: web, namespace: shop}], hosts: [api.example], \
          ports: [{number: 443, protocol: https}]}\n",
         "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: Egress\nmetadata: {name: out, namespace: shop}\n\
-         spec: {sources: [{kind: ServiceAccount, name: web, namespace: shop}], hosts: [api.example], \
-         ports: [{number: 443}]}\n",
+         spec: {sources: [{kind: ServiceAccount, name: web, namespace: shop}], hostz: [api.example], \
+         ports: [{number: 443, protocol: https}]}\n",
+    ),
+    (
+        "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshRootCertificate\nmetadata: {name: r, namespace: shop}\n\
+         spec: {role: passive, provider: {tresor: {ca: {secretRef: {name: r, namespace: shop}}}}}\n",
+        "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshRootCertificate\nmetadata: {name: r, namespace: shop}\n\
+         spec: {rol: passive, provider: {tresor: {ca: {secretRef: {name: r, namespace: shop}}}}}\n",
     ),
     (
         "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\

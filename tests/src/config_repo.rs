@@ -99,6 +99,13 @@ impl ConfigRepo {
         self.head().await
     }
 
+    /// The subjects of the last `count` commits, newest first.
+    pub async fn subjects(&self, count: usize) -> anyhow::Result<Vec<String>> {
+        let count = format!("-{count}");
+        let log = self.git(&["log", &count, "--format=%s"]).await?;
+        Ok(log.lines().map(str::to_owned).collect())
+    }
+
     async fn commit(&self, message: &str) -> anyhow::Result<()> {
         self.git(&["commit", "--quiet", "--message", message])
             .await

@@ -116,8 +116,20 @@ impl Reconciler {
         namespace: &str,
         service_account: &str,
     ) -> anyhow::Result<Identity> {
+        self.certificate_signed_in("", namespace, service_account)
+    }
+
+    /// [`Reconciler::mesh_certificate`] signed by the CA whose `ca.crt`/`ca.key` are in
+    /// `folder` of the state directory (`roots/<name>` for a root the reconciler made
+    /// for a MeshRootCertificate).
+    pub fn certificate_signed_in(
+        &self,
+        folder: &str,
+        namespace: &str,
+        service_account: &str,
+    ) -> anyhow::Result<Identity> {
         let read = |name: &str| {
-            let path = self.state_directory().join(name);
+            let path = self.state_directory().join(folder).join(name);
             std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))
         };
         let key = KeyPair::from_pem(&read("ca.key")?).context("the mesh CA key")?;
@@ -142,10 +154,10 @@ impl Reconciler {
             .signed_by(&key, &issuer)
             .context("sign with the mesh CA")?;
 
-        let folder = self
-            .launch
-            .log_directory
-            .join(format!("mesh-certificate-{namespace}.{service_account}"));
+        let folder = self.launch.log_directory.join(format!(
+            "mesh-certificate-{}-{namespace}.{service_account}",
+            folder.replace('/', "_")
+        ));
         std::fs::create_dir_all(&folder).with_context(|| format!("create {}", folder.display()))?;
         let identity = Identity {
             namespace: namespace.to_owned(),

@@ -49,6 +49,7 @@ impl SnapshotBuilder {
                     retry_budget: None,
                     ..MeshSettings::default()
                 }),
+                trust: None,
                 inbound_rules: Vec::new(),
                 services: Vec::new(),
                 client_policies: Vec::new(),

@@ -86,6 +86,53 @@ pub async fn probe(address: SocketAddr, client: Option<&Identity>) -> anyhow::Re
     }
 }
 
+/// The certificate chain the server at `address` presents in a handshake (leaf first).
+/// The probe offers no client certificate: with TLS 1.3 the client has the server's
+/// chain before the server judges the client.
+pub async fn presented_chain(address: SocketAddr) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .context("TLS 1.3")?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyServer { provider }))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = TcpStream::connect(address)
+        .await
+        .with_context(|| format!("connect to {address}"))?;
+    let server_name = ServerName::try_from("meshcd-probe.invalid").context("server name")?;
+    let stream = tokio::time::timeout(PROBE_DEADLINE, connector.connect(server_name, tcp))
+        .await
+        .context("handshake deadline")?
+        .context("handshake")?;
+    let chain = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .context("the server presented no certificate")?;
+    Ok(chain.iter().map(|der| der.clone().into_owned()).collect())
+}
+
+/// Whether `chain` (leaf first) verifies up to the root of `root_pem` alone, as a mesh
+/// peer checks it.
+pub fn chains_to(chain: &[CertificateDer<'static>], root_pem: &str) -> anyhow::Result<bool> {
+    let mut roots = rustls::RootCertStore::empty();
+    for root in CertificateDer::pem_slice_iter(root_pem.as_bytes()) {
+        roots.add(root.context("root PEM")?).context("root")?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+            .build()
+            .context("verifier")?;
+    let (leaf, intermediates) = chain.split_first().context("an empty chain")?;
+    Ok(verifier
+        .verify_client_cert(leaf, intermediates, UnixTime::now())
+        .is_ok())
+}
+
 /// Accepts any server certificate whose handshake signature is valid: the probe is about
 /// the server's judgement of the client, not the other way round.
 #[derive(Debug)]

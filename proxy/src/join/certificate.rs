@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use meshcd_schemas::proto;
 use meshcd_schemas::proto::control_plane_client::ControlPlaneClient;
+use tokio::sync::watch;
 use tonic::transport::Channel;
 
 use meshcd_support::Backoff;
@@ -24,6 +25,32 @@ pub struct WorkloadCertificate {
     pub ca_bundle_pem: String,
     pub issued_at: SystemTime,
     pub not_after: SystemTime,
+    /// SHA-256 (hex) of the root it chains to, as the control plane said.
+    pub root: String,
+}
+
+/// The root of the certificate this proxy serves with, and the root the control plane
+/// issues from now: when they differ, the certificate is renewed at once (a rotation).
+pub struct CertificateRoots {
+    /// Changes after each renewal; the stream then tells the control plane.
+    pub serving: watch::Sender<String>,
+    /// The issuing root of the last snapshot (empty: none said).
+    pub issuing: watch::Sender<String>,
+}
+
+impl CertificateRoots {
+    pub fn new(serving: &str) -> Self {
+        CertificateRoots {
+            serving: watch::Sender::new(serving.to_string()),
+            issuing: watch::Sender::new(String::new()),
+        }
+    }
+
+    /// Whether the certificate in force is from another root than the issuing one.
+    fn stale(&self) -> bool {
+        let issuing = self.issuing.borrow();
+        !issuing.is_empty() && *issuing != *self.serving.borrow()
+    }
 }
 
 impl std::fmt::Debug for WorkloadCertificate {
@@ -74,29 +101,55 @@ pub async fn issue(
         issued_at: SystemTime::now(),
         not_after: UNIX_EPOCH
             + Duration::from_secs(u64::try_from(response.not_after_unix).unwrap_or(0)),
+        root: response.root,
     })
 }
 
-/// Renews before expiry, forever. New connections use the new certificate; established
-/// ones keep theirs, so rotation drops no request.
+/// Renews before expiry, and at once when the issuing root is not the certificate's,
+/// forever. New connections use the new certificate; established ones keep theirs, so
+/// rotation drops no request.
 pub async fn rotate_forever(
     channel: Channel,
     options: JoinOptions,
     sink: Arc<dyn JoinSink>,
     mut current: WorkloadCertificate,
+    roots: Arc<CertificateRoots>,
 ) {
+    let mut issuing = roots.issuing.subscribe();
+    let mut early = roots.stale();
     loop {
         let wait = current
             .renew_at()
             .duration_since(SystemTime::now())
             .unwrap_or_default();
-        tokio::time::sleep(wait).await;
+        let renew_at = tokio::time::sleep(wait);
+        tokio::pin!(renew_at);
+        // Woken only by the expiry timer or a change of the issuing root; a root that
+        // did not change since the last renewal does not renew again (no loop when the
+        // control plane has not switched yet).
+        if !std::mem::take(&mut early) {
+            loop {
+                tokio::select! {
+                    () = &mut renew_at => break,
+                    changed = issuing.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        if roots.stale() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        issuing.mark_unchanged();
         let mut retry = RETRY;
         loop {
             match issue(&channel, &options).await {
                 Ok(next) => match sink.apply_certificate(&next) {
                     Ok(()) => {
-                        tracing::info!(not_after = ?next.not_after, "workload certificate rotated");
+                        tracing::info!(not_after = ?next.not_after, root = %next.root, "workload certificate rotated");
+                        roots.serving.send_replace(next.root.clone());
                         current = next;
                         break;
                     }

@@ -16,7 +16,7 @@ use meshcd_schemas::proto;
 use meshcd_support::Backoff;
 use tonic::transport::Channel;
 
-pub use certificate::WorkloadCertificate;
+pub use certificate::{CertificateRoots, WorkloadCertificate};
 
 /// Where joined material goes: the proxy's snapshot and TLS stores.
 pub trait JoinSink: Send + Sync + 'static {
@@ -24,6 +24,8 @@ pub trait JoinSink: Send + Sync + 'static {
     fn apply_snapshot(&self, snapshot: proto::Snapshot) -> Result<(), String>;
     /// Swaps in a new workload certificate.
     fn apply_certificate(&self, certificate: &WorkloadCertificate) -> Result<(), String>;
+    /// Trusts exactly these roots (PEM) from now on, keeping the certificate in force.
+    fn apply_trust(&self, roots_pem: &str) -> Result<(), String>;
     /// The version in force, reported on reconnect.
     fn current_version(&self) -> Option<String>;
     /// Cumulative traffic of one direction per backend (inbound: per served service),
@@ -133,7 +135,9 @@ pub async fn start(
     sink: Arc<dyn JoinSink>,
     first: WorkloadCertificate,
 ) -> Result<tokio::task::JoinHandle<()>, JoinError> {
-    let mut session = stream::Session::open(channel.clone(), &options, sink.clone()).await?;
+    let roots = Arc::new(CertificateRoots::new(&first.root));
+    let mut session =
+        stream::Session::open(channel.clone(), &options, sink.clone(), roots.clone()).await?;
     session.wait_first_snapshot().await?;
     let handle = tokio::spawn(async move {
         tokio::spawn(certificate::rotate_forever(
@@ -141,6 +145,7 @@ pub async fn start(
             options.clone(),
             sink.clone(),
             first,
+            roots.clone(),
         ));
         let mut backoff = RECONNECT;
         loop {
@@ -152,7 +157,9 @@ pub async fn start(
             }
             loop {
                 tokio::time::sleep(backoff.next_delay()).await;
-                match stream::Session::open(channel.clone(), &options, sink.clone()).await {
+                match stream::Session::open(channel.clone(), &options, sink.clone(), roots.clone())
+                    .await
+                {
                     Ok(next) => {
                         session = next;
                         backoff.reset();

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
-use super::{JoinError, JoinOptions, JoinSink};
+use super::{CertificateRoots, JoinError, JoinOptions, JoinSink};
 
 pub fn channel(options: &JoinOptions) -> Result<Channel, JoinError> {
     if options
@@ -85,6 +85,9 @@ pub struct Session {
     outgoing: mpsc::Sender<proto::ProxyMessage>,
     incoming: tonic::Streaming<proto::ControlMessage>,
     sink: Arc<dyn JoinSink>,
+    roots: Arc<CertificateRoots>,
+    /// Wakes when a renewed certificate is from another root, to say so.
+    serving: tokio::sync::watch::Receiver<String>,
 }
 
 impl Session {
@@ -92,8 +95,10 @@ impl Session {
         channel: Channel,
         options: &JoinOptions,
         sink: Arc<dyn JoinSink>,
+        roots: Arc<CertificateRoots>,
     ) -> Result<Session, JoinError> {
         let (outgoing, receiver) = mpsc::channel(16);
+        let mut serving = roots.serving.subscribe();
         let hello = proto::ProxyMessage {
             message: Some(Outgoing::Hello(proto::Hello {
                 proxy_id: options.proxy_id.clone(),
@@ -101,6 +106,7 @@ impl Session {
                 workload: Some(options.workload.clone()),
                 inbound_address: options.inbound_address.clone(),
                 version: sink.current_version().unwrap_or_default(),
+                certificate_root: serving.borrow_and_update().clone(),
             })),
         };
         outgoing
@@ -122,6 +128,8 @@ impl Session {
             outgoing,
             incoming,
             sink,
+            roots,
+            serving,
         })
     }
 
@@ -140,10 +148,28 @@ impl Session {
         }
     }
 
-    /// Handles messages until the stream ends.
+    /// Handles messages until the stream ends; after each renewal of the certificate,
+    /// ACKs the version in force again with the root of the new certificate.
     pub async fn run(&mut self) -> Result<(), JoinError> {
-        while self.next().await?.is_some() {}
-        Ok(())
+        loop {
+            // Both cancel-safe: a message or a change is never lost to the other.
+            let message = tokio::select! {
+                message = self.incoming.message() => message.map_err(classify)?,
+                Ok(()) = self.serving.changed() => {
+                    let certificate_root = self.serving.borrow_and_update().clone();
+                    let version = self.sink.current_version().unwrap_or_default();
+                    let ack = Outgoing::Ack(proto::Ack { version, certificate_root });
+                    let _ = self.outgoing.send(proto::ProxyMessage { message: Some(ack) }).await;
+                    continue;
+                }
+            };
+            match message {
+                Some(message) => {
+                    self.handle(message).await?;
+                }
+                None => return Ok(()),
+            }
+        }
     }
 
     /// `Some(true)` after a snapshot, `Some(false)` after another message, `None` at the end.
@@ -151,11 +177,36 @@ impl Session {
         let Some(message) = self.incoming.message().await.map_err(classify)? else {
             return Ok(None);
         };
+        self.handle(message).await.map(Some)
+    }
+
+    /// `true` after a snapshot.
+    async fn handle(&mut self, message: proto::ControlMessage) -> Result<bool, JoinError> {
         match message.message {
             Some(proto::control_message::Message::Snapshot(snapshot)) => {
                 let version = snapshot.version.clone();
-                let reply = match self.sink.apply_snapshot(snapshot) {
-                    Ok(()) => Outgoing::Ack(proto::Ack { version }),
+                let trust = snapshot.trust.clone();
+                // The roots first: a snapshot ACKed is one whose roots are trusted.
+                let applied = match &trust {
+                    Some(trust) => self.sink.apply_trust(&trust.roots_pem),
+                    None => Ok(()),
+                }
+                .and_then(|()| self.sink.apply_snapshot(snapshot));
+                let reply = match applied {
+                    Ok(()) => {
+                        if let Some(trust) = trust {
+                            self.roots.issuing.send_if_modified(|issuing| {
+                                let changed = *issuing != trust.issuing_root;
+                                *issuing = trust.issuing_root;
+                                changed
+                            });
+                        }
+                        let certificate_root = self.serving.borrow().clone();
+                        Outgoing::Ack(proto::Ack {
+                            version,
+                            certificate_root,
+                        })
+                    }
                     Err(error) => {
                         tracing::warn!(%version, %error, "snapshot rejected; the previous one stays in force");
                         Outgoing::Nack(proto::Nack { version, error })
@@ -167,16 +218,16 @@ impl Session {
                         message: Some(reply),
                     })
                     .await;
-                Ok(Some(true))
+                Ok(true)
             }
             Some(proto::control_message::Message::Refused(refused)) => {
                 Err(JoinError::Refused(refused.reason))
             }
             Some(proto::control_message::Message::LookupResult(result)) => {
                 self.sink.lookups().answer(result);
-                Ok(Some(false))
+                Ok(false)
             }
-            None => Ok(Some(false)),
+            None => Ok(false),
         }
     }
 }

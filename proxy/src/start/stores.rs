@@ -134,6 +134,18 @@ impl JoinSink for Stores {
         result.map_err(|error| error_chain(&error))
     }
 
+    fn apply_trust(&self, roots_pem: &str) -> Result<(), String> {
+        match self.tls.apply_bundle(roots_pem.as_bytes()) {
+            Ok(changed) => {
+                if changed {
+                    tracing::info!("trusted roots changed");
+                }
+                Ok(())
+            }
+            Err(error) => Err(error_chain(&error)),
+        }
+    }
+
     fn traffic_totals(&self, direction: Direction) -> Vec<BackendTotals> {
         self.metrics.totals(direction)
     }

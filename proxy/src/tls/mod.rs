@@ -221,6 +221,21 @@ impl TlsStore {
         Ok(true)
     }
 
+    /// Trusts exactly the roots of `bundle_pem` (a root rotation), with the certificate
+    /// and key in force. `Ok(false)` when they are the roots already trusted. New
+    /// handshakes use them; established connections keep going.
+    pub fn apply_bundle(&self, bundle_pem: &[u8]) -> Result<bool, TlsError> {
+        let mut last = self.last_contents.lock().unwrap_or_else(|e| e.into_inner());
+        if last[2] == bundle_pem {
+            return Ok(false);
+        }
+        let contents = [last[0].clone(), last[1].clone(), bundle_pem.to_vec()];
+        let material = TlsMaterial::from_pem(&self.files, &contents)?;
+        *last = contents;
+        self.current.store(Arc::new(material));
+        Ok(true)
+    }
+
     /// Puts PEM material that did not come from the files in force (a certificate the
     /// control plane issued): `[certificate chain, key, CA bundle]`.
     pub fn apply(&self, contents: [Vec<u8>; 3]) -> Result<(), TlsError> {
@@ -228,5 +243,63 @@ impl TlsStore {
         *self.last_contents.lock().unwrap_or_else(|e| e.into_inner()) = contents;
         self.current.store(Arc::new(material));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+
+    use super::*;
+
+    fn root() -> CertifiedIssuer<'static, KeyPair> {
+        let mut params = CertificateParams::default();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+    }
+
+    fn files() -> TlsFiles {
+        TlsFiles {
+            certificate: "issued.crt".into(),
+            key: "issued.key".into(),
+            ca_bundle: "trust.pem".into(),
+        }
+    }
+
+    #[test]
+    fn a_new_bundle_replaces_the_roots_and_keeps_the_certificate_and_a_bad_one_changes_nothing() {
+        let (old, new) = (root(), root());
+        let mut params = CertificateParams::default();
+        params.subject_alt_names = vec![SanType::URI(
+            "spiffe://cluster.local/ns/shop/sa/api".try_into().unwrap(),
+        )];
+        let key = KeyPair::generate().unwrap();
+        let leaf = params.signed_by(&key, &old).unwrap();
+        let store = TlsStore::from_contents(
+            files(),
+            [
+                leaf.pem().into_bytes(),
+                key.serialize_pem().into_bytes(),
+                old.pem().into_bytes(),
+            ],
+        )
+        .unwrap();
+        let before = store.current();
+
+        let both = format!("{}{}", new.pem(), old.pem());
+        assert!(store.apply_bundle(both.as_bytes()).unwrap());
+        assert!(
+            !store.apply_bundle(both.as_bytes()).unwrap(),
+            "the same roots again"
+        );
+        let after = store.current();
+        assert!(!Arc::ptr_eq(&before, &after));
+        assert_eq!(after.identity, "spiffe://cluster.local/ns/shop/sa/api");
+
+        assert!(store.apply_bundle(b"not a certificate").is_err());
+        assert!(
+            Arc::ptr_eq(&after, &store.current()),
+            "a bad bundle changes nothing"
+        );
     }
 }

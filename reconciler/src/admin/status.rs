@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Admin;
 use crate::canary::rollout::Rollout;
-use crate::control::mesh::ProxyStatus;
+use crate::control::mesh::{ProxyStatus, TrustStatus};
 use crate::kubernetes::sync::KubernetesStatus;
 use crate::reconcile::SourceStatus;
 
@@ -33,6 +33,9 @@ pub struct StatusDocument {
     /// When the mesh CA's certificate expires, seconds since the epoch.
     #[serde(default)]
     pub ca_not_after: Option<i64>,
+    /// The roots of trust in force and the rotation's phase.
+    #[serde(default)]
+    pub trust: Option<TrustStatus>,
 }
 
 /// Gathers the document from the reconciler's shared state.
@@ -52,5 +55,6 @@ pub async fn status_document(admin: &Admin) -> StatusDocument {
         canaries: admin.canaries.rollouts().await,
         kubernetes,
         ca_not_after: admin.ca_not_after,
+        trust: admin.mesh.trust_status().await,
     }
 }

@@ -22,6 +22,7 @@ macro_rules! sayln {
 }
 
 mod admin_token;
+mod ca;
 mod canary;
 mod check;
 mod check_cluster;
@@ -93,6 +94,9 @@ enum Command {
     /// Manage bootstrap tokens for local-mode proxies.
     #[command(subcommand)]
     Token(token::Command),
+    /// The mesh's root CA: rotate it by committing each step to the config repository.
+    #[command(subcommand)]
+    Ca(ca::Command),
     /// Onboard or offboard namespaces by committing to the config repository.
     #[command(subcommand)]
     Namespace(namespace::Command),
@@ -118,6 +122,7 @@ pub fn run() -> ExitCode {
         Command::Token(command) => token::run(command),
         Command::Install(args) => install::run(args),
         Command::Namespace(command) => namespace::run(command),
+        Command::Ca(command) => runtime(ca::run(command)),
         Command::Run(args) => runtime(run::run(args)),
         Command::Up(args) => runtime(run::up(args)),
         Command::Status(args) => runtime(status::status(args)),

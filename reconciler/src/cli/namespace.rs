@@ -47,39 +47,47 @@ impl RepoArg {
     /// state directory), else the Git repository around the working directory; said on
     /// stderr when not named, since a commit is about to land in it.
     fn resolve(&self) -> anyhow::Result<PathBuf> {
-        if let Some(repo) = &self.repo {
-            return in_git(repo);
-        }
-        let state = self.state.locate().path;
-        if let Some(followed) = crate::cli::run::followed_repository(&state) {
+        resolve_repository(self.repo.as_deref(), &self.state)
+    }
+}
+
+/// [`RepoArg::resolve`] for commands that take the state directory with other flags.
+pub(crate) fn resolve_repository(
+    repo: Option<&Path>,
+    state: &super::state_dir::StateDirArg,
+) -> anyhow::Result<PathBuf> {
+    if let Some(repo) = repo {
+        return in_git(repo);
+    }
+    let state = state.locate().path;
+    if let Some(followed) = crate::cli::run::followed_repository(&state) {
+        eprintln!(
+            "meshcd: using {}, the repository the reconciler of {} follows (--repo names another)",
+            followed.display(),
+            state.display()
+        );
+        return in_git(&followed);
+    }
+    let here = std::env::current_dir()?;
+    // The working directory itself (a config folder inside a larger repository is
+    // where its files go), once it is inside a Git working tree.
+    match git2::Repository::discover(&here)
+        .ok()
+        .filter(|repository| repository.workdir().is_some())
+    {
+        Some(_) => {
             eprintln!(
-                "meshcd: using {}, the repository the reconciler of {} follows (--repo names another)",
-                followed.display(),
-                state.display()
+                "meshcd: using {}, in a Git repository (--repo names another)",
+                here.display()
             );
-            return in_git(&followed);
+            Ok(here)
         }
-        let here = std::env::current_dir()?;
-        // The working directory itself (a config folder inside a larger repository is
-        // where its files go), once it is inside a Git working tree.
-        match git2::Repository::discover(&here)
-            .ok()
-            .filter(|repository| repository.workdir().is_some())
-        {
-            Some(_) => {
-                eprintln!(
-                    "meshcd: using {}, in a Git repository (--repo names another)",
-                    here.display()
-                );
-                Ok(here)
-            }
-            None => bail!(
-                "no config repository: {} is not in a Git repository and no local reconciler \
+        None => bail!(
+            "no config repository: {} is not in a Git repository and no local reconciler \
                  runs on {}; pass --repo DIR (or MESHCD_REPO)",
-                here.display(),
-                state.display()
-            ),
-        }
+            here.display(),
+            state.display()
+        ),
     }
 }
 

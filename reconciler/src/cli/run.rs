@@ -25,6 +25,7 @@ use crate::admin::{self, Admin, Webhook};
 use crate::control::mesh::Mesh;
 use crate::control::server::{self, ControlPlaneService};
 use crate::defaults;
+use crate::identity::roots::RootStore;
 use crate::metrics::Metrics;
 use crate::reconcile::{Evaluation, Reconciler, Schedule, SourceStatus};
 use crate::source::git::{GitSource, Reference};
@@ -273,6 +274,10 @@ async fn serve(
         .local_path()
         .and_then(|path| crate::source::watch::watch_repository(path, triggers.clone()));
     say_following(&source, signers.is_some());
+    let trust_domain = crate::model::Mesh::default().trust_domain;
+    let secrets = cluster.as_ref().map(|cluster| {
+        Arc::new(cluster.root_keys(&trust_domain)) as Arc<dyn crate::identity::roots::SecretKeys>
+    });
     let cluster = match cluster {
         Some(cluster) => Some(
             cluster
@@ -281,9 +286,16 @@ async fn serve(
         ),
         None => None,
     };
+    let roots = RootStore::new(
+        trust.ca.clone(),
+        ground.state_dir.clone(),
+        &trust_domain,
+        secrets,
+    );
     let reconciler = Reconciler {
         evaluation: evaluation(source, subpath, &ground.state_dir, signers),
         mesh,
+        roots: Arc::new(roots),
         status,
         metrics: metrics.reconcile.clone(),
         redactor,

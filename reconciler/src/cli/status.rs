@@ -87,6 +87,9 @@ fn render(status: &StatusDocument) -> String {
     if let Some(cluster) = &status.kubernetes {
         cluster_lines(&mut out, cluster);
     }
+    if let Some(trust) = &status.trust {
+        super::ca::trust_lines(&mut out, trust, status.source.rotation_waiting.as_ref());
+    }
     let _ = writeln!(out, "proxies:  {}", status.proxies.len());
     for proxy in &status.proxies {
         let _ = writeln!(

@@ -57,6 +57,8 @@ pub struct Compiled {
     /// By workload id.
     pub proxies: BTreeMap<String, ProxyPart>,
     pub warnings: Vec<CompileWarning>,
+    /// The roots every proxy trusts and the issuing one (see [`Compiled::with_trust`]).
+    pub trust: Option<proto::TrustBundle>,
 }
 
 impl Compiled {
@@ -75,7 +77,22 @@ impl Compiled {
             services,
             client_policies: part.client_policies.as_ref().clone(),
             egress: part.egress.as_ref().clone(),
+            trust: self.trust.clone(),
         })
+    }
+
+    /// Sends `trust` to every proxy: part of each snapshot, and of its version, so a
+    /// change of roots reaches every proxy and its ACK says it trusts them.
+    pub fn with_trust(mut self, trust: proto::TrustBundle) -> Self {
+        let trust_hash = Sha256::digest(trust.encode_to_vec());
+        for part in self.proxies.values_mut() {
+            let mut hash = Sha256::new();
+            hash.update(part.version.as_bytes());
+            hash.update(trust_hash);
+            part.version = hex::encode(&hash.finalize()[..8]);
+        }
+        self.trust = Some(trust);
+        self
     }
 
     pub fn version(&self, id: &str) -> Option<&str> {
@@ -171,6 +188,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
         services: Arc::new(services),
         proxies,
         warnings,
+        trust: None,
     }
 }
 

@@ -11,6 +11,7 @@ fn identity(service_account: &str) -> Identity {
 
 fn hello(proxy_id: &str, services: &[&str], inbound: &str) -> proto::Hello {
     proto::Hello {
+        certificate_root: String::new(),
         proxy_id: proxy_id.into(),
         token: String::new(),
         workload: Some(proto::Workload {

@@ -41,6 +41,7 @@ fn hello(
 ) -> proto::ProxyMessage {
     proto::ProxyMessage {
         message: Some(proto::proxy_message::Message::Hello(proto::Hello {
+            certificate_root: String::new(),
             proxy_id: "uid-web-1".into(),
             token: token.into(),
             workload: Some(proto::Workload {

@@ -10,4 +10,6 @@ mod cluster_tests;
 #[cfg(test)]
 mod mesh_tests;
 #[cfg(test)]
+mod rotation_tests;
+#[cfg(test)]
 mod server_tests;

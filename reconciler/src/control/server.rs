@@ -14,6 +14,7 @@ use super::admission;
 use super::mesh::{ConnectRefused, Mesh};
 use crate::compile::spiffe_id;
 use crate::identity::ca::CertificateAuthority;
+use crate::identity::roots::Trust;
 use crate::identity::verifier::{Proof, Proven, Verifier};
 use crate::inventory::Workload;
 
@@ -151,12 +152,18 @@ impl ControlPlane for ControlPlaneService {
                 }
             })?;
         tracing::info!(proxy = %id, "proxy connected");
+        if !hello.certificate_root.is_empty() {
+            self.mesh
+                .certificate_root(&id, hello.certificate_root.clone())
+                .await;
+        }
         let mesh = self.mesh.clone();
         tokio::spawn(async move {
             while let Ok(Some(message)) = inbound.message().await {
                 match message.message {
                     Some(proto::proxy_message::Message::Ack(ack)) => {
-                        mesh.ack(&id, ack.version).await
+                        let root = Some(ack.certificate_root).filter(|root| !root.is_empty());
+                        mesh.ack(&id, ack.version, root).await
                     }
                     Some(proto::proxy_message::Message::Nack(nack)) => {
                         mesh.nack(&id, nack.version, nack.error).await
@@ -204,8 +211,13 @@ impl ControlPlane for ControlPlaneService {
                 (defaults.trust_domain, defaults.certificate_lifetime)
             }
         };
-        let issued = self
-            .ca
+        // The issuing root of the revision in force; before the first, the mesh's CA.
+        let trust = match self.mesh.trust().await {
+            Some(trust) => trust,
+            None => Arc::new(Trust::single(self.ca.clone())),
+        };
+        let issued = trust
+            .issuer
             .sign_workload(
                 &request.csr_pem,
                 &spiffe_id(&trust_domain, &identity),
@@ -214,8 +226,9 @@ impl ControlPlane for ControlPlaneService {
             .map_err(|error| Status::invalid_argument(error.to_string()))?;
         Ok(Response::new(proto::CertificateResponse {
             certificate_chain_pem: issued.certificate_pem,
-            ca_bundle_pem: self.ca.bundle_pem().to_string(),
+            ca_bundle_pem: trust.bundle_pem(),
             not_after_unix: issued.not_after.unix_timestamp(),
+            root: trust.issuing().to_string(),
         }))
     }
 }

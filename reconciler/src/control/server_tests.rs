@@ -74,6 +74,7 @@ fn token(tokens: &TokenStore, service_account: &str) -> String {
 fn hello(token: &str, service_account: &str, proxy_id: &str) -> proto::ProxyMessage {
     proto::ProxyMessage {
         message: Some(proto::proxy_message::Message::Hello(proto::Hello {
+            certificate_root: String::new(),
             proxy_id: proxy_id.into(),
             token: token.into(),
             workload: Some(proto::Workload {

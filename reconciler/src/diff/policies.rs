@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Change, keyed_changes};
-use crate::model::{Config, Fault, Identity, RetryPolicy, UpstreamTrafficSetting};
+use crate::model::{Config, Fault, Identity, RetryPolicy, RootRole, UpstreamTrafficSetting};
 use crate::validate::convert::units::format_duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyChange {
-    /// `Retry`, `UpstreamTrafficSetting` or `Fault`.
+    /// `Retry`, `UpstreamTrafficSetting`, `Fault` or `MeshRootCertificate`.
     pub kind: &'static str,
     pub namespace: String,
     pub name: String,
@@ -100,9 +100,26 @@ fn listed(config: &Config) -> BTreeMap<(String, &'static str, String), Listed> {
         let key = (fault.namespace.clone(), "Fault", fault.name.clone());
         (key, target, fault_settings(fault))
     });
+    // A root of trust reads as a policy on every proxy: its role, and its CA.
+    let roots = config.roots.iter().map(|root| {
+        let root = &root.value;
+        let kind = "MeshRootCertificate";
+        let key = (root.namespace.clone(), kind, root.name.clone());
+        let role = match root.role {
+            RootRole::Active => "active (issues workload certificates, trusted)",
+            RootRole::Passive => "passive (trusted only)",
+            RootRole::Inactive => "inactive (not trusted)",
+        };
+        let settings = vec![
+            ("role", role.to_string()),
+            ("provider", root.source.describe()),
+        ];
+        (key, "every proxy's trust".to_string(), settings)
+    });
     retries
         .chain(upstream)
         .chain(faults)
+        .chain(roots)
         .map(|(key, target, settings)| (key, Listed { target, settings }))
         .collect()
 }

@@ -276,3 +276,55 @@ fn connection_limits_tcp_and_route_rate_limits_and_outlier_settings_are_listed()
         ]
     );
 }
+
+/// A MeshRootCertificate in shop, meshcd's own CA under `secret`.
+fn root(name: &str, role: &str, secret: &str) -> String {
+    format!(
+        "apiVersion: config.openservicemesh.io/v1alpha2
+kind: MeshRootCertificate
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  role: {role}
+  provider: {{tresor: {{ca: {{secretRef: {{name: {secret}, namespace: shop}}}}}}}}
+"
+    )
+}
+
+#[test]
+fn each_step_of_a_root_rotation_shows_the_roots_whose_role_changes() {
+    let old_active = root("root-2026", "active", "meshcd-ca");
+    let old_passive = root("root-2026", "passive", "meshcd-ca");
+    let new_passive = root("root-2027", "passive", "root-2027");
+    let new_active = root("root-2027", "active", "root-2027");
+    assert_eq!(
+        policy_lines(changes(&[&old_active], &[&old_active, &new_passive])),
+        [
+            "policies (1):",
+            "  + MeshRootCertificate shop/root-2027 for every proxy's trust",
+            "      + role: passive (trusted only)",
+            "      + provider: meshcd's own CA (Secret shop/root-2027)",
+        ]
+    );
+    assert_eq!(
+        policy_lines(changes(
+            &[&old_active, &new_passive],
+            &[&old_passive, &new_active]
+        )),
+        [
+            "policies (2):",
+            "  ~ MeshRootCertificate shop/root-2026 for every proxy's trust",
+            "      ~ role: active (issues workload certificates, trusted) → passive (trusted only)",
+            "  ~ MeshRootCertificate shop/root-2027 for every proxy's trust",
+            "      ~ role: passive (trusted only) → active (issues workload certificates, trusted)",
+        ]
+    );
+    assert_eq!(
+        policy_lines(changes(&[&old_passive, &new_active], &[&new_active])),
+        [
+            "policies (1):",
+            "  - MeshRootCertificate shop/root-2026 for every proxy's trust",
+            "      - role: passive (trusted only)",
+            "      - provider: meshcd's own CA (Secret shop/meshcd-ca)",
+        ]
+    );
+}

@@ -30,6 +30,8 @@ pub enum CaError {
     },
     #[error("refusing the CA key")]
     Exposed(#[from] super::private_file::PrivateFileError),
+    #[error("the intermediate CA's chain holds no certificate: it must end with the root")]
+    NoRoot,
     #[error("{what}")]
     Certificate {
         what: &'static str,
@@ -41,6 +43,11 @@ pub enum CaError {
 pub struct CertificateAuthority {
     cert_pem: String,
     issuer: Issuer<'static, KeyPair>,
+    /// What follows a signed leaf in its chain: nothing for a root; for an operator's
+    /// intermediate, itself and the certificates above it, up to (not including) the root.
+    chain_pem: String,
+    /// The root peers verify against: this CA itself, or an intermediate's root.
+    anchor_pem: String,
 }
 
 /// A signed certificate and when it expires.
@@ -106,6 +113,8 @@ impl CertificateAuthority {
             CertificateAuthority {
                 cert_pem: cert.pem(),
                 issuer: Issuer::new(params, key),
+                chain_pem: String::new(),
+                anchor_pem: cert.pem(),
             },
             key_pem,
         ))
@@ -122,7 +131,31 @@ impl CertificateAuthority {
                 what: "reading the CA certificate",
                 source,
             })?;
-        Ok(CertificateAuthority { cert_pem, issuer })
+        Ok(CertificateAuthority {
+            anchor_pem: cert_pem.clone(),
+            cert_pem,
+            issuer,
+            chain_pem: String::new(),
+        })
+    }
+
+    /// An operator's intermediate CA: its certificate and key (PEM), and the certificates
+    /// above it, the operator's root last. Workload certificates carry the chain up to
+    /// the root; proxies trust the root.
+    pub fn intermediate(cert_pem: String, key_pem: &str, above_pem: &str) -> Result<Self, CaError> {
+        let mut above: Vec<String> = pem_blocks(above_pem);
+        let Some(anchor_pem) = above.pop() else {
+            return Err(CaError::NoRoot);
+        };
+        let mut ca = Self::from_pem(cert_pem, key_pem)?;
+        ca.chain_pem = std::iter::once(ca.cert_pem.clone()).chain(above).collect();
+        ca.anchor_pem = anchor_pem;
+        Ok(ca)
+    }
+
+    /// The root this CA's certificates chain to (PEM).
+    pub fn anchor_pem(&self) -> &str {
+        &self.anchor_pem
     }
 
     /// An operator-provided CA, or the state directory's. The key must be private to
@@ -196,7 +229,7 @@ impl CertificateAuthority {
                 source,
             })?;
         Ok(Issued {
-            certificate_pem: cert.pem(),
+            certificate_pem: cert.pem() + &self.chain_pem,
             not_after,
         })
     }
@@ -229,6 +262,24 @@ impl CertificateAuthority {
             })?;
         Ok((cert.pem(), key.serialize_pem()))
     }
+}
+
+/// Each PEM block of `text` (BEGIN to END, with a final newline).
+fn pem_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.starts_with("-----BEGIN ") {
+            current.clear();
+        }
+        current.push_str(line);
+        current.push('\n');
+        if line.starts_with("-----END ") {
+            blocks.push(std::mem::take(&mut current));
+        }
+    }
+    blocks
 }
 
 /// [`private_file::write`], failing with the path.

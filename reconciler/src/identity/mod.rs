@@ -3,6 +3,7 @@
 
 pub mod ca;
 pub mod private_file;
+pub mod roots;
 pub mod token_review;
 pub mod tokens;
 pub mod verifier;

@@ -41,6 +41,7 @@ fn meshcd_install_renders_yaml_documents_of_the_expected_kinds() {
         kinds,
         [
             "CustomResourceDefinition traffictargets.access.smi-spec.io",
+            "CustomResourceDefinition meshrootcertificates.config.openservicemesh.io",
             "CustomResourceDefinition canaries.meshcd.dev",
             "CustomResourceDefinition faults.meshcd.dev",
             "CustomResourceDefinition meshes.meshcd.dev",

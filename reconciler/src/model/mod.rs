@@ -4,6 +4,7 @@
 mod canary_target;
 mod egress;
 mod policies;
+mod roots;
 mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
@@ -12,6 +13,7 @@ pub use policies::{
     Abort, Delay, Fault, OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit,
     UpstreamTrafficSetting, retry_condition,
 };
+pub use roots::{MeshRootCertificate, RootRole, RootSource};
 pub use routes::*;
 
 use std::collections::BTreeSet;
@@ -56,6 +58,8 @@ pub struct Config {
     pub upstream_settings: Vec<Located<UpstreamTrafficSetting>>,
     /// OSM Egress policies.
     pub egresses: Vec<Located<Egress>>,
+    /// OSM MeshRootCertificates: none means the CA the mesh was started with.
+    pub roots: Vec<Located<MeshRootCertificate>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

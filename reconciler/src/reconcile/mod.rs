@@ -17,9 +17,10 @@ use tokio::time::Instant;
 pub use evaluate::Evaluation;
 use evaluate::{Failure, Fetched, Outcome};
 pub use schedule::Schedule;
-pub use status::{FailureReason, Rejected, SourceStatus};
+pub use status::{FailureReason, Rejected, RotationHeld, SourceStatus};
 
 use crate::control::mesh::Mesh;
+use crate::identity::roots::RootStore;
 use crate::model::Config;
 use crate::source::credentials::Redactor;
 use crate::source::git::Revision;
@@ -40,6 +41,8 @@ struct Pending {
 pub struct Reconciler {
     pub evaluation: Evaluation,
     pub mesh: Arc<Mesh>,
+    /// The CAs behind the config's MeshRootCertificates.
+    pub roots: Arc<RootStore>,
     pub status: Arc<Mutex<SourceStatus>>,
     pub metrics: ReconcileMetrics,
     pub redactor: Arc<Redactor>,
@@ -49,6 +52,10 @@ impl Reconciler {
     pub async fn run(self, mut triggers: mpsc::Receiver<Trigger>, schedule: Schedule) {
         let mut last_seen: Option<String> = None;
         let mut pending: Option<Pending> = None;
+        // A revision whose roots wait for proxies (a rotation step): applied when they
+        // have said enough, unless a newer revision replaces it first.
+        let mut rotating: Option<Pending> = None;
+        let mut progress = self.mesh.subscribe_rotation();
         let mut failures: u32 = 0;
         let mut started = false;
         let mut next = Instant::now();
@@ -60,12 +67,18 @@ impl Reconciler {
                     (true, _) => Trigger::Retry,
                 },
                 trigger = triggers.recv() => match trigger { Some(trigger) => trigger, None => return },
+                Ok(()) = progress.changed(), if rotating.is_some() => {
+                    if let Some(held) = rotating.take() {
+                        rotating = self.apply(held).await;
+                    }
+                    continue;
+                }
             };
             started = true;
             let suspended = self.status.lock().await.suspended;
             if matches!(trigger, Trigger::Resume) && !suspended {
                 if let Some(pending) = pending.take() {
-                    self.apply(pending).await;
+                    rotating = self.apply(pending).await;
                 }
                 continue;
             }
@@ -104,28 +117,38 @@ impl Reconciler {
                             signed_by,
                         } => {
                             last_seen = Some(fetched.revision.id.clone());
-                            let mut status = self.status.lock().await;
-                            status.rejected = None;
-                            status.warnings = warnings;
                             let held = Pending {
                                 revision: fetched.revision,
                                 config,
                                 signed_by,
                             };
-                            if status.suspended {
-                                tracing::info!(revision = %held.revision.id, "suspended: revision validated but not applied");
-                                pending = Some(held);
-                            } else {
-                                drop(status);
-                                pending = None;
-                                self.apply(held).await;
-                            }
+                            // A newer revision replaces whatever waited.
+                            (pending, rotating) = self.valid(held, warnings).await;
                         }
                     }
                 }
             }
             self.metrics.observe_duration(began.elapsed());
         }
+    }
+
+    /// A new valid revision: held while suspended (the first of the pair), else applied
+    /// (the second: given back while its roots wait for proxies).
+    async fn valid(
+        &self,
+        held: Pending,
+        warnings: Vec<crate::diagnostics::Diagnostic>,
+    ) -> (Option<Pending>, Option<Pending>) {
+        let mut status = self.status.lock().await;
+        status.rejected = None;
+        status.warnings = warnings;
+        if status.suspended {
+            tracing::info!(revision = %held.revision.id, "suspended: revision validated but not applied");
+            status.rotation_waiting = None;
+            return (Some(held), None);
+        }
+        drop(status);
+        (None, self.apply(held).await)
     }
 
     async fn evaluate(&self, last_seen: Option<String>) -> Result<Outcome, Failure> {
@@ -200,18 +223,61 @@ impl Reconciler {
         });
     }
 
-    async fn apply(&self, pending: Pending) {
+    /// Applies a validated revision; gives it back when its roots wait for proxies.
+    async fn apply(&self, pending: Pending) -> Option<Pending> {
+        let trust = match self
+            .roots
+            .resolve(pending.config.roots.iter().map(|root| &root.value))
+            .await
+        {
+            Ok(trust) => Arc::new(trust),
+            Err(error) => {
+                let message = meshcd_support::error_chain(&error);
+                tracing::warn!(revision = %pending.revision.id, error = %message, "the revision's roots cannot be read; the applied revision stays in force");
+                self.metrics.failed(FailureReason::Validate);
+                let mut status = self.status.lock().await;
+                status.rotation_waiting = None;
+                status.rejected = Some(Rejected {
+                    revision: Some(pending.revision),
+                    reason: FailureReason::Validate,
+                    message,
+                    errors: Vec::new(),
+                });
+                return None;
+            }
+        };
+        let applied = self
+            .mesh
+            .apply_with_trust(
+                pending.revision.id.clone(),
+                (*pending.config).clone(),
+                trust,
+            )
+            .await;
+        if let Err(wait) = applied {
+            let mut status = self.status.lock().await;
+            if status.rotation_waiting.as_ref().map(|held| &held.message) != Some(&wait.to_string())
+            {
+                tracing::info!(revision = %pending.revision.id, "{wait}; the applied revision stays in force until then");
+            }
+            status.rotation_waiting = Some(status::RotationHeld {
+                revision: pending.revision.clone(),
+                message: wait.to_string(),
+            });
+            return Some(pending);
+        }
         let Pending {
             revision,
-            config,
+            config: _,
             signed_by,
         } = pending;
-        tracing::info!(revision = %revision.id, summary = %revision.summary, "applying revision");
-        self.mesh.apply(revision.id.clone(), *config).await;
+        tracing::info!(revision = %revision.id, summary = %revision.summary, "applied revision");
         self.metrics.applied(&revision.id, revision.time);
         let mut status = self.status.lock().await;
+        status.rotation_waiting = None;
         status.applied = Some(revision);
         status.applied_at = Some(status::now_seconds());
         status.applied_signed_by = signed_by;
+        None
     }
 }

@@ -78,6 +78,17 @@ pub struct SourceStatus {
     pub retry_in_seconds: Option<f64>,
     pub suspended: bool,
     pub warnings: Vec<Diagnostic>,
+    /// A valid revision held back because its roots of trust wait for proxies (a
+    /// rotation step that would break connections now); applied once they have.
+    pub rotation_waiting: Option<RotationHeld>,
+}
+
+/// A revision a rotation step holds back, and what it waits for.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationHeld {
+    pub revision: Revision,
+    pub message: String,
 }
 
 /// Seconds since the epoch, now.

@@ -117,6 +117,7 @@ fn classify<'a>(
         ("policy.openservicemesh.io", "Retry" | "UpstreamTrafficSetting" | "Egress") => {
             version == "v1alpha1"
         }
+        ("config.openservicemesh.io", "MeshRootCertificate") => version == "v1alpha2",
         (GATEWAY_GROUP, "HTTPRoute" | "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
         (GATEWAY_GROUP, "GRPCRoute") => version == "v1",
         _ => false,
@@ -199,6 +200,7 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
                 "policy.openservicemesh.io",
                 "Retry" | "UpstreamTrafficSetting" | "Egress"
             )
+            | ("config.openservicemesh.io", "MeshRootCertificate")
             | (GATEWAY_GROUP, "HTTPRoute" | "GRPCRoute" | "ReferenceGrant")
     )
 }
@@ -271,6 +273,7 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
                 config.upstream_settings.push(Located { origin, value })
             }
             Converted::Egress(value) => config.egresses.push(Located { origin, value }),
+            Converted::MeshRootCertificate(value) => config.roots.push(Located { origin, value }),
         }
     }
     config.canaries = canaries

@@ -25,6 +25,10 @@ pub struct Snapshot {
     /// naming it. Calls outside the mesh no rule allows follow `MeshSettings.egress`.
     #[prost(message, repeated, tag = "7")]
     pub egress: ::prost::alloc::vec::Vec<EgressRule>,
+    /// The roots this proxy trusts and the one that issues workload certificates now (a
+    /// MeshRootCertificate rotation). Unset: the CA bundle the proxy got with its certificate.
+    #[prost(message, optional, tag = "9")]
+    pub trust: ::core::option::Option<TrustBundle>,
 }
 /// One OSM Egress as its source sees it: calls to `hosts` or `ip_ranges` on `ports`.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -54,6 +58,18 @@ pub struct EgressPort {
     pub number: u32,
     #[prost(enumeration = "EgressProtocol", tag = "2")]
     pub protocol: i32,
+}
+/// The mesh's roots of trust. A proxy verifies peers against `roots_pem` (all of them: during
+/// a rotation both the old and the new root), and renews its certificate at once when the
+/// root of the one it serves is not `issuing_root`.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct TrustBundle {
+    /// PEM, one certificate per trusted root.
+    #[prost(string, tag = "1")]
+    pub roots_pem: ::prost::alloc::string::String,
+    /// SHA-256 (hex) of the DER of the root that issues new workload certificates.
+    #[prost(string, tag = "2")]
+    pub issuing_root: ::prost::alloc::string::String,
 }
 /// The policies on this proxy's calls to one Service.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -626,11 +642,19 @@ pub struct Hello {
     /// The version the proxy is serving, if any (after a reconnect).
     #[prost(string, tag = "5")]
     pub version: ::prost::alloc::string::String,
+    /// SHA-256 (hex) of the root its workload certificate chains to (empty: none yet).
+    #[prost(string, tag = "6")]
+    pub certificate_root: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Ack {
     #[prost(string, tag = "1")]
     pub version: ::prost::alloc::string::String,
+    /// SHA-256 (hex) of the root the workload certificate this proxy serves with chains to.
+    /// A proxy also sends an Ack of the version it serves after renewing its certificate,
+    /// so the control plane knows when no proxy holds a certificate of a root any more.
+    #[prost(string, tag = "2")]
+    pub certificate_root: ::prost::alloc::string::String,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Nack {
@@ -731,6 +755,10 @@ pub struct CertificateResponse {
     pub ca_bundle_pem: ::prost::alloc::string::String,
     #[prost(int64, tag = "3")]
     pub not_after_unix: i64,
+    /// SHA-256 (hex) of the DER of the root the certificate chains to (the last certificate
+    /// of its chain up to a trusted root).
+    #[prost(string, tag = "4")]
+    pub root: ::prost::alloc::string::String,
 }
 /// Calls to destinations outside the mesh that no Egress rule allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]

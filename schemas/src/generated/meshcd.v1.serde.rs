@@ -9,9 +9,15 @@ impl serde::Serialize for Ack {
         if !self.version.is_empty() {
             len += 1;
         }
+        if !self.certificate_root.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Ack", len)?;
         if !self.version.is_empty() {
             struct_ser.serialize_field("version", &self.version)?;
+        }
+        if !self.certificate_root.is_empty() {
+            struct_ser.serialize_field("certificateRoot", &self.certificate_root)?;
         }
         struct_ser.end()
     }
@@ -24,11 +30,14 @@ impl<'de> serde::Deserialize<'de> for Ack {
     {
         const FIELDS: &[&str] = &[
             "version",
+            "certificate_root",
+            "certificateRoot",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Version,
+            CertificateRoot,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -51,6 +60,7 @@ impl<'de> serde::Deserialize<'de> for Ack {
                     {
                         match value {
                             "version" => Ok(GeneratedField::Version),
+                            "certificateRoot" | "certificate_root" => Ok(GeneratedField::CertificateRoot),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -71,6 +81,7 @@ impl<'de> serde::Deserialize<'de> for Ack {
                     V: serde::de::MapAccess<'de>,
             {
                 let mut version__ = None;
+                let mut certificate_root__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Version => {
@@ -79,10 +90,17 @@ impl<'de> serde::Deserialize<'de> for Ack {
                             }
                             version__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::CertificateRoot => {
+                            if certificate_root__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("certificateRoot"));
+                            }
+                            certificate_root__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Ack {
                     version: version__.unwrap_or_default(),
+                    certificate_root: certificate_root__.unwrap_or_default(),
                 })
             }
         }
@@ -483,6 +501,9 @@ impl serde::Serialize for CertificateResponse {
         if self.not_after_unix != 0 {
             len += 1;
         }
+        if !self.root.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.CertificateResponse", len)?;
         if !self.certificate_chain_pem.is_empty() {
             struct_ser.serialize_field("certificateChainPem", &self.certificate_chain_pem)?;
@@ -494,6 +515,9 @@ impl serde::Serialize for CertificateResponse {
             #[allow(clippy::needless_borrow)]
             #[allow(clippy::needless_borrows_for_generic_args)]
             struct_ser.serialize_field("notAfterUnix", ToString::to_string(&self.not_after_unix).as_str())?;
+        }
+        if !self.root.is_empty() {
+            struct_ser.serialize_field("root", &self.root)?;
         }
         struct_ser.end()
     }
@@ -511,6 +535,7 @@ impl<'de> serde::Deserialize<'de> for CertificateResponse {
             "caBundlePem",
             "not_after_unix",
             "notAfterUnix",
+            "root",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -518,6 +543,7 @@ impl<'de> serde::Deserialize<'de> for CertificateResponse {
             CertificateChainPem,
             CaBundlePem,
             NotAfterUnix,
+            Root,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -542,6 +568,7 @@ impl<'de> serde::Deserialize<'de> for CertificateResponse {
                             "certificateChainPem" | "certificate_chain_pem" => Ok(GeneratedField::CertificateChainPem),
                             "caBundlePem" | "ca_bundle_pem" => Ok(GeneratedField::CaBundlePem),
                             "notAfterUnix" | "not_after_unix" => Ok(GeneratedField::NotAfterUnix),
+                            "root" => Ok(GeneratedField::Root),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -564,6 +591,7 @@ impl<'de> serde::Deserialize<'de> for CertificateResponse {
                 let mut certificate_chain_pem__ = None;
                 let mut ca_bundle_pem__ = None;
                 let mut not_after_unix__ = None;
+                let mut root__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::CertificateChainPem => {
@@ -586,12 +614,19 @@ impl<'de> serde::Deserialize<'de> for CertificateResponse {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Root => {
+                            if root__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("root"));
+                            }
+                            root__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(CertificateResponse {
                     certificate_chain_pem: certificate_chain_pem__.unwrap_or_default(),
                     ca_bundle_pem: ca_bundle_pem__.unwrap_or_default(),
                     not_after_unix: not_after_unix__.unwrap_or_default(),
+                    root: root__.unwrap_or_default(),
                 })
             }
         }
@@ -2087,6 +2122,9 @@ impl serde::Serialize for Hello {
         if !self.version.is_empty() {
             len += 1;
         }
+        if !self.certificate_root.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Hello", len)?;
         if !self.proxy_id.is_empty() {
             struct_ser.serialize_field("proxyId", &self.proxy_id)?;
@@ -2102,6 +2140,9 @@ impl serde::Serialize for Hello {
         }
         if !self.version.is_empty() {
             struct_ser.serialize_field("version", &self.version)?;
+        }
+        if !self.certificate_root.is_empty() {
+            struct_ser.serialize_field("certificateRoot", &self.certificate_root)?;
         }
         struct_ser.end()
     }
@@ -2120,6 +2161,8 @@ impl<'de> serde::Deserialize<'de> for Hello {
             "inbound_address",
             "inboundAddress",
             "version",
+            "certificate_root",
+            "certificateRoot",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2129,6 +2172,7 @@ impl<'de> serde::Deserialize<'de> for Hello {
             Workload,
             InboundAddress,
             Version,
+            CertificateRoot,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2155,6 +2199,7 @@ impl<'de> serde::Deserialize<'de> for Hello {
                             "workload" => Ok(GeneratedField::Workload),
                             "inboundAddress" | "inbound_address" => Ok(GeneratedField::InboundAddress),
                             "version" => Ok(GeneratedField::Version),
+                            "certificateRoot" | "certificate_root" => Ok(GeneratedField::CertificateRoot),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2179,6 +2224,7 @@ impl<'de> serde::Deserialize<'de> for Hello {
                 let mut workload__ = None;
                 let mut inbound_address__ = None;
                 let mut version__ = None;
+                let mut certificate_root__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::ProxyId => {
@@ -2211,6 +2257,12 @@ impl<'de> serde::Deserialize<'de> for Hello {
                             }
                             version__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::CertificateRoot => {
+                            if certificate_root__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("certificateRoot"));
+                            }
+                            certificate_root__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Hello {
@@ -2219,6 +2271,7 @@ impl<'de> serde::Deserialize<'de> for Hello {
                     workload: workload__,
                     inbound_address: inbound_address__.unwrap_or_default(),
                     version: version__.unwrap_or_default(),
+                    certificate_root: certificate_root__.unwrap_or_default(),
                 })
             }
         }
@@ -6626,6 +6679,9 @@ impl serde::Serialize for Snapshot {
         if !self.egress.is_empty() {
             len += 1;
         }
+        if self.trust.is_some() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Snapshot", len)?;
         if !self.version.is_empty() {
             struct_ser.serialize_field("version", &self.version)?;
@@ -6648,6 +6704,9 @@ impl serde::Serialize for Snapshot {
         if !self.egress.is_empty() {
             struct_ser.serialize_field("egress", &self.egress)?;
         }
+        if let Some(v) = self.trust.as_ref() {
+            struct_ser.serialize_field("trust", v)?;
+        }
         struct_ser.end()
     }
 }
@@ -6667,6 +6726,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
             "client_policies",
             "clientPolicies",
             "egress",
+            "trust",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -6678,6 +6738,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
             Services,
             ClientPolicies,
             Egress,
+            Trust,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -6706,6 +6767,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                             "services" => Ok(GeneratedField::Services),
                             "clientPolicies" | "client_policies" => Ok(GeneratedField::ClientPolicies),
                             "egress" => Ok(GeneratedField::Egress),
+                            "trust" => Ok(GeneratedField::Trust),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -6732,6 +6794,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                 let mut services__ = None;
                 let mut client_policies__ = None;
                 let mut egress__ = None;
+                let mut trust__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Version => {
@@ -6776,6 +6839,12 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                             }
                             egress__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Trust => {
+                            if trust__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("trust"));
+                            }
+                            trust__ = map_.next_value()?;
+                        }
                     }
                 }
                 Ok(Snapshot {
@@ -6786,6 +6855,7 @@ impl<'de> serde::Deserialize<'de> for Snapshot {
                     services: services__.unwrap_or_default(),
                     client_policies: client_policies__.unwrap_or_default(),
                     egress: egress__.unwrap_or_default(),
+                    trust: trust__,
                 })
             }
         }
@@ -7412,6 +7482,116 @@ impl<'de> serde::Deserialize<'de> for TrafficReport {
             }
         }
         deserializer.deserialize_struct("meshcd.v1.TrafficReport", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for TrustBundle {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.roots_pem.is_empty() {
+            len += 1;
+        }
+        if !self.issuing_root.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.TrustBundle", len)?;
+        if !self.roots_pem.is_empty() {
+            struct_ser.serialize_field("rootsPem", &self.roots_pem)?;
+        }
+        if !self.issuing_root.is_empty() {
+            struct_ser.serialize_field("issuingRoot", &self.issuing_root)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for TrustBundle {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "roots_pem",
+            "rootsPem",
+            "issuing_root",
+            "issuingRoot",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            RootsPem,
+            IssuingRoot,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "rootsPem" | "roots_pem" => Ok(GeneratedField::RootsPem),
+                            "issuingRoot" | "issuing_root" => Ok(GeneratedField::IssuingRoot),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = TrustBundle;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.TrustBundle")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<TrustBundle, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut roots_pem__ = None;
+                let mut issuing_root__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::RootsPem => {
+                            if roots_pem__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("rootsPem"));
+                            }
+                            roots_pem__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::IssuingRoot => {
+                            if issuing_root__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("issuingRoot"));
+                            }
+                            issuing_root__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(TrustBundle {
+                    roots_pem: roots_pem__.unwrap_or_default(),
+                    issuing_root: issuing_root__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.TrustBundle", FIELDS, GeneratedVisitor)
     }
 }
 impl serde::Serialize for ValueMatch {

@@ -4,6 +4,7 @@ pub(crate) const CONFIG_KINDS: &[(&str, &str)] = &[
     ("access.smi-spec.io/v1alpha1", "TrafficTarget"),
     ("access.smi-spec.io/v1alpha2", "TrafficTarget"),
     ("access.smi-spec.io/v1alpha3", "TrafficTarget"),
+    ("config.openservicemesh.io/v1alpha2", "MeshRootCertificate"),
     ("gateway.networking.k8s.io/v1", "GRPCRoute"),
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1", "ReferenceGrant"),
@@ -41,6 +42,9 @@ pub(crate) fn json_schema(api_version: &str, kind: &str) -> Option<&'static str>
         }
         ("access.smi-spec.io/v1alpha3", "TrafficTarget") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/access.smi-spec.io/v1alpha3/TrafficTarget.json"))
+        }
+        ("config.openservicemesh.io/v1alpha2", "MeshRootCertificate") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/config.openservicemesh.io/v1alpha2/MeshRootCertificate.json"))
         }
         ("gateway.networking.k8s.io/v1", "GRPCRoute") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/gateway.networking.k8s.io/v1/GRPCRoute.json"))
@@ -126,6 +130,10 @@ pub(crate) const CRDS: &[(&str, &str)] = &[
     (
         "access.smi-spec.io_traffictargets.yaml",
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/access.smi-spec.io_traffictargets.yaml")),
+    ),
+    (
+        "config.openservicemesh.io_meshrootcertificates.yaml",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/config.openservicemesh.io_meshrootcertificates.yaml")),
     ),
     (
         "meshcd.dev_canaries.yaml",

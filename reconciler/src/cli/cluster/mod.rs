@@ -157,6 +157,14 @@ impl Cluster {
         })
     }
 
+    /// Where the roots of MeshRootCertificates keep their keys: the cluster's Secrets.
+    pub fn root_keys(&self, trust_domain: &str) -> ca_secret::ClusterRootKeys {
+        ca_secret::ClusterRootKeys {
+            client: self.client.clone(),
+            trust_domain: trust_domain.to_string(),
+        }
+    }
+
     /// Proxies in a cluster prove themselves with their projected service-account token.
     /// Decides on admin API tokens with TokenReview and SubjectAccessReview.
     pub fn admin_authorizer(&self) -> crate::admin::cluster_auth::ClusterAuthorizer {

@@ -15,12 +15,15 @@ use meshcd_schemas::proto;
 use tokio::sync::{Mutex, mpsc, watch};
 
 use crate::compile::{CompileWarning, Compiled, compile};
+use crate::identity::roots::Trust;
 use crate::inventory::{Inventory, Workload};
 use crate::model::{CanaryTarget, Config, Identity, TrafficPolicy, WeightOverrides};
 
 mod report;
+mod rotation;
 mod sessions;
 
+pub use rotation::{RotationWait, TrustStatus};
 use sessions::publish;
 
 pub type ProxySender = mpsc::Sender<Result<proto::ControlMessage, tonic::Status>>;
@@ -89,12 +92,18 @@ struct Proxy {
     /// Reconnected within [`RESYNC_GRACE`] serving the snapshot `acked`: it gets nothing
     /// until that is what it would get, or the grace is over.
     held: bool,
+    /// Fingerprints of the roots of the last snapshot it acknowledged.
+    trusted: Arc<BTreeSet<String>>,
+    /// Fingerprint of the root of the certificate it serves with, as it last said.
+    certificate_root: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 struct Sent {
     version: String,
     revision: Option<String>,
+    /// Fingerprints of the roots the snapshot carries.
+    trusted: Arc<BTreeSet<String>>,
 }
 
 #[derive(Default)]
@@ -134,6 +143,13 @@ struct Inner {
     /// Split weights a running canary owns, by (namespace, split) then backend: they
     /// replace the weights in Git until the rollout's outcome is committed.
     overrides: WeightOverrides,
+    /// The roots in force (`None`: proxies trust the bundle they got with their
+    /// certificate, and nothing is sent).
+    trust: Option<Arc<Trust>>,
+    /// Fingerprints of `trust`'s roots.
+    trusted: Arc<BTreeSet<String>>,
+    /// The last rotation step refused, while it waits.
+    rotation_wait: Option<RotationWait>,
 }
 
 /// What `meshcd status` shows about one proxy.
@@ -152,6 +168,8 @@ pub struct ProxyStatus {
     pub in_sync: bool,
     pub last_ack_latency_ms: Option<u128>,
     pub nack: Option<String>,
+    /// Fingerprint of the root of the certificate it serves with.
+    pub certificate_root: Option<String>,
 }
 
 pub struct Mesh {
@@ -160,6 +178,9 @@ pub struct Mesh {
     pub traffic: super::traffic::Traffic,
     /// Counts applied revisions, for the consumers that follow them (the Kubernetes applier).
     revisions: watch::Sender<u64>,
+    /// Counts what proxies say about their trust (ACKs, certificate roots) while a
+    /// rotation step waits, so the reconcile loop checks it again then and only then.
+    rotation_progress: watch::Sender<u64>,
     /// Registrations one identity may hold at once.
     max_registrations_per_identity: usize,
 }
@@ -181,20 +202,26 @@ impl Mesh {
             inner: Mutex::default(),
             traffic: super::traffic::Traffic::default(),
             revisions: watch::Sender::default(),
+            rotation_progress: watch::Sender::default(),
             max_registrations_per_identity: cap,
         }
     }
 
-    /// Puts a validated revision in force and pushes it to every proxy.
+    /// Puts a validated revision in force and pushes it to every proxy, with the roots
+    /// in force kept.
     pub async fn apply(&self, revision: String, config: Config) {
         let mut inner = self.inner.lock().await;
+        self.put_in_force(&mut inner, revision, config);
+    }
+
+    fn put_in_force(&self, inner: &mut Inner, revision: String, config: Config) {
         inner.applied = Some(Applied {
             revision,
             config: Arc::new(config),
             applied_at: SystemTime::now(),
         });
         inner.compiled = None;
-        publish(&mut inner, &self.traffic);
+        publish(inner, &self.traffic);
         self.revisions.send_modify(|count| *count += 1);
     }
 

@@ -24,6 +24,7 @@ impl Mesh {
                     .nack
                     .as_ref()
                     .map(|(version, error)| format!("{version}: {error}")),
+                certificate_root: proxy.certificate_root.clone(),
             })
             .collect()
     }

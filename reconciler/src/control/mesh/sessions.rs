@@ -81,14 +81,17 @@ impl Mesh {
                 last_ack_latency: None,
                 nack: None,
                 held,
+                trusted: Arc::default(),
+                certificate_root: None,
             },
         );
         match (inner.compiled.clone(), inner.applied.clone()) {
             // The workload is already compiled in: its snapshot goes out now, and
             // nobody else's changed.
             (Some(compiled), Some(applied)) => {
+                let trusted = inner.trusted.clone();
                 if let Some(proxy) = inner.proxies.get_mut(&key) {
-                    send_to(proxy, &applied, &compiled);
+                    send_to(proxy, &applied, &compiled, &trusted);
                 }
             }
             _ => self.publish_soon(&mut inner),
@@ -144,17 +147,34 @@ impl Mesh {
         }
     }
 
-    pub async fn ack(&self, id: &str, version: String) {
+    /// A proxy serves `version`, with a certificate of `certificate_root` when it says.
+    pub async fn ack(&self, id: &str, version: String, certificate_root: Option<String>) {
         let mut inner = self.inner.lock().await;
         let applied_at = inner.applied.as_ref().map(|applied| applied.applied_at);
         if let Some(proxy) = inner.proxies.get_mut(id) {
             if let Some(sent) = proxy.sent.as_ref().filter(|sent| sent.version == version) {
+                if proxy.acked.as_ref() != Some(&version) {
+                    proxy.last_ack_latency = applied_at.and_then(|at| at.elapsed().ok());
+                }
                 proxy.acked_revision = sent.revision.clone();
-                proxy.last_ack_latency = applied_at.and_then(|at| at.elapsed().ok());
+                proxy.trusted = sent.trusted.clone();
+            }
+            if certificate_root.is_some() {
+                proxy.certificate_root = certificate_root;
             }
             proxy.acked = Some(version);
             proxy.nack = None;
         }
+        self.rotation_progressed(&inner);
+    }
+
+    /// A proxy said (in its hello) which root its certificate chains to.
+    pub async fn certificate_root(&self, id: &str, root: String) {
+        let mut inner = self.inner.lock().await;
+        if let Some(proxy) = inner.proxies.get_mut(id) {
+            proxy.certificate_root = Some(root);
+        }
+        self.rotation_progressed(&inner);
     }
 
     pub async fn nack(&self, id: &str, version: String, error: String) {
@@ -181,7 +201,11 @@ pub(super) fn publish(inner: &mut Inner, traffic: &crate::control::traffic::Traf
         None => {
             // The weights running canaries own in place of Git's.
             let config = applied.config.with_weights(&inner.overrides);
-            let compiled = Arc::new(compile(&config, inventory));
+            let mut compiled = compile(&config, inventory);
+            if let Some(trust) = &inner.trust {
+                compiled = compiled.with_trust(trust.message());
+            }
+            let compiled = Arc::new(compiled);
             inner.warnings = compiled.warnings.clone();
             traffic.set_known(known_services(&compiled.services));
             inner.compiled = Some(compiled.clone());
@@ -195,13 +219,19 @@ pub(super) fn publish(inner: &mut Inner, traffic: &crate::control::traffic::Traf
 
 /// Sends every proxy whose snapshot version changed its new snapshot.
 fn send_changed(inner: &mut Inner, applied: &Applied, compiled: &Compiled) {
+    let trusted = inner.trusted.clone();
     for proxy in inner.proxies.values_mut() {
-        send_to(proxy, applied, compiled);
+        send_to(proxy, applied, compiled, &trusted);
     }
 }
 
 /// Sends `proxy` its snapshot of `compiled` if its version changed.
-fn send_to(proxy: &mut Proxy, applied: &Applied, compiled: &Compiled) {
+fn send_to(
+    proxy: &mut Proxy,
+    applied: &Applied,
+    compiled: &Compiled,
+    trusted: &Arc<BTreeSet<String>>,
+) {
     let id = &proxy.workload.id;
     let Some(version) = compiled.version(id) else {
         return;
@@ -213,8 +243,10 @@ fn send_to(proxy: &mut Proxy, applied: &Applied, compiled: &Compiled) {
             proxy.sent = Some(Sent {
                 version: version.to_string(),
                 revision: Some(applied.revision.clone()),
+                trusted: trusted.clone(),
             });
             proxy.acked_revision = Some(applied.revision.clone());
+            proxy.trusted = trusted.clone();
         }
         return;
     }
@@ -240,6 +272,7 @@ fn send_to(proxy: &mut Proxy, applied: &Applied, compiled: &Compiled) {
         proxy.sent = Some(Sent {
             version,
             revision: Some(applied.revision.clone()),
+            trusted: trusted.clone(),
         });
     }
 }

@@ -10,6 +10,7 @@ mod gateway_checks;
 mod gateway_filters;
 mod meshcd;
 mod osm;
+mod roots;
 mod specs;
 mod split;
 pub mod units;
@@ -21,8 +22,8 @@ use units::parse_duration;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    Egress, Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy,
-    TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
+    Egress, Fault, HttpRoute, HttpRouteGroup, Mesh, MeshRootCertificate, PortRoute, ReferenceGrant,
+    RetryPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 
 pub(super) use gateway::is_service;
@@ -46,6 +47,7 @@ pub enum Converted {
     Retry(RetryPolicy),
     UpstreamTrafficSetting(UpstreamTrafficSetting),
     Egress(Egress),
+    MeshRootCertificate(MeshRootCertificate),
 }
 
 /// `None` when the document had errors (already reported).
@@ -64,6 +66,9 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
             osm::upstream_traffic_setting(object, reporter).map(Converted::UpstreamTrafficSetting)
         }
         "Egress" => egress::egress(object, reporter).map(Converted::Egress),
+        "MeshRootCertificate" => {
+            roots::mesh_root_certificate(object, reporter).map(Converted::MeshRootCertificate)
+        }
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
         "HTTPRouteGroup" => {
             specs::http_route_group(object, reporter).map(Converted::HttpRouteGroup)

@@ -14,6 +14,7 @@ mod access;
 mod canaries;
 mod policies;
 mod regex;
+mod roots;
 mod routes;
 mod splits;
 
@@ -67,6 +68,7 @@ struct Index<'o, 'a> {
 
 pub fn check(objects: &[(Object<'_>, Converted)], invalid: &Invalid, reporter: &mut Reporter<'_>) {
     duplicates(objects, reporter);
+    roots::check(objects, reporter);
     let index = index(objects, invalid);
     let mut regexes = RegexChecks::default();
     let mut roots: BTreeMap<Key, &Object<'_>> = BTreeMap::new();
