@@ -47,6 +47,8 @@ fn crds_are_apiextensions_v1_and_named_after_group_and_plural() {
         "meshcd.dev_faults.yaml",
         "policy.openservicemesh.io_retries.yaml",
         "policy.openservicemesh.io_upstreamtrafficsettings.yaml",
+        // Issue 20: OSM's IngressBackend as OSM wrote it.
+        "policy.openservicemesh.io_ingressbackends.yaml",
     ]);
     assert_eq!(names, expected);
     for name in names {

@@ -34,6 +34,8 @@ const DESIGN_KINDS: &[(&str, &str)] = &[
         "policy.openservicemesh.io/v1alpha1",
         "UpstreamTrafficSetting",
     ),
+    // Issue 20: OSM's IngressBackend.
+    ("policy.openservicemesh.io/v1alpha1", "IngressBackend"),
     // Issue 18: the Gateway API kinds of a mesh (GAMMA).
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
@@ -175,6 +177,14 @@ const EXAMPLES: &[(&str, &str)] = &[
          metadata: {name: limits, namespace: shop}\nspec: {host: api.shop.svc.cluster.local}\n",
         "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: UpstreamTrafficSetting\n\
          metadata: {name: limits, namespace: shop}\nspec: {hostname: api.shop.svc.cluster.local}\n",
+    ),
+    (
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: IngressBackend\n\
+         metadata: {name: edge, namespace: shop}\nspec: {backends: [{name: api, port: {number: 80, protocol: http}}], \
+         sources: [{kind: IPRange, name: 10.0.0.0/8}]}\n",
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: IngressBackend\n\
+         metadata: {name: edge, namespace: shop}\nspec: {backends: [{name: api, port: {number: 80, protocol: http}}], \
+         source: [{kind: IPRange, name: 10.0.0.0/8}]}\n",
     ),
     (
         "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\

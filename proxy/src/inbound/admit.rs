@@ -16,16 +16,17 @@ use super::Peer;
 use super::access_log::log;
 use super::app_direct::Prepared;
 use super::app_request::origin_form;
-use super::authorize::{self, Call, Decision, Denial};
+use super::authorize::{self, Call, Decision};
 use super::body::InboundBody;
 use super::caller::Caller;
+use super::ingress::{self, Refusal};
 use crate::http::headers;
 use crate::http::hop::{self, DESTINATION_HEADER};
 use crate::http::path::{self, PathError};
 use crate::http::respond;
 use crate::metrics::{PolicyEvent, RouteMetrics};
 use crate::snapshot::limits::RateLimit;
-use crate::snapshot::{InboundPort, Protocol, Snapshot};
+use crate::snapshot::{InboundPort, MtlsMode, Protocol, Snapshot};
 
 /// The route label of requests admitted without an HTTP match (shared: no allocation per
 /// request).
@@ -86,7 +87,7 @@ pub(super) fn admit(
         return refuse_path(inbound, &caller.peer, &service, &request, error, start);
     }
     let peer = &caller.peer;
-    let route = match authorized_route(peer, &snapshot, port, &request) {
+    let route = match authorized_route(peer, &snapshot, (&service, port), &request) {
         Ok(route) => route,
         Err(denial) => {
             let response = deny(inbound, peer, &service, &request, &denial, start);
@@ -166,14 +167,26 @@ fn destination<'s>(
 }
 
 /// The route the snapshot's rules admit the call on (`""` for a rule without HTTP
-/// matches), or why they refuse it.
+/// matches, the IngressBackend's name for a non-mesh caller it lets in), or why they
+/// refuse it.
 #[inline]
 fn authorized_route(
     peer: &Peer,
     snapshot: &Snapshot,
-    port: u16,
+    (service, port): (&Arc<str>, u16),
     request: &Request<Incoming>,
-) -> Result<Arc<str>, Denial> {
+) -> Result<Arc<str>, Refusal> {
+    if let Some(address) = peer.plaintext {
+        let call = || format!("{} {}", request.method(), request.uri().path());
+        match ingress::authorize(&snapshot.workload, address, service, port, call) {
+            Ok(rule) => return Ok(rule.name.clone()),
+            Err(denial) if snapshot.mesh.mtls == MtlsMode::Strict => {
+                return Err(Refusal::Ingress(denial));
+            }
+            // Permissive mTLS: the SMI rules decide, as for any `unauthenticated` caller.
+            Err(_) => {}
+        }
+    }
     let call = Call::Http {
         port,
         method: request.method(),
@@ -182,7 +195,7 @@ fn authorized_route(
     };
     match authorize::authorize(snapshot, &peer.identity, &call) {
         Decision::Allow { route } => Ok(route.unwrap_or_else(|| NO_ROUTE.clone())),
-        Decision::Deny(denial) => Err(denial),
+        Decision::Deny(denial) => Err(Refusal::Rules(denial)),
     }
 }
 
@@ -259,7 +272,7 @@ fn deny(
     peer: &Peer,
     service: &str,
     request: &Request<Incoming>,
-    denial: &Denial,
+    denial: &Refusal,
     start: Instant,
 ) -> Response<InboundBody> {
     inbound.metrics.denied(&peer.identity, "http");

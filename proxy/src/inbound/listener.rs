@@ -1,7 +1,8 @@
 //! The inbound listener: tells TLS from plaintext by the first byte, completes the mTLS
 //! handshake (client certificate required and chained to the mesh CA), reads the
 //! caller's SPIFFE identity from the verified leaf, and hands the connection to HTTP or
-//! TCP by ALPN. Plaintext is served only in permissive mTLS mode.
+//! TCP by ALPN. Plaintext is served in permissive mTLS mode, and under strict mTLS to the
+//! addresses an IngressBackend names.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,16 +63,23 @@ async fn connection(
         _ => return,
     }
     if first[0] != TLS_HANDSHAKE_RECORD {
-        let permissive = inbound
-            .snapshots
-            .current()
+        // Plaintext: every client in permissive mTLS; under strict mTLS only one whose
+        // address an IngressBackend names (each request is checked again against them).
+        let snapshot = inbound.snapshots.current();
+        let permissive = snapshot
+            .as_ref()
             .is_some_and(|snapshot| snapshot.mesh.mtls == MtlsMode::Permissive);
-        if !permissive {
-            tracing::info!(peer = ?peer_address, "plaintext connection refused: mTLS is strict");
+        let ingress = snapshot
+            .as_ref()
+            .is_some_and(|snapshot| snapshot.workload.lets_in(peer_address.ip()));
+        drop(snapshot);
+        if !permissive && !ingress {
+            tracing::info!(peer = ?peer_address, "plaintext connection refused: mTLS is strict and no IngressBackend lets this address in");
             return;
         }
         let peer = Peer {
             identity: UNAUTHENTICATED.into(),
+            plaintext: Some(peer_address.ip()),
         };
         let linger = Linger::new(&stream);
         let io = TokioIo::new(stream);
@@ -105,6 +113,7 @@ async fn connection(
     };
     let peer = Peer {
         identity: identity.into(),
+        plaintext: None,
     };
     if session.alpn_protocol() == Some(hop::ALPN_TCP) {
         tcp::serve(inbound, stream, peer).await;

@@ -3,7 +3,8 @@
 //! The stack, outermost first, one concern per file:
 //! - `listener`: accept; TLS 1.3 with a client certificate from the mesh CA (plaintext
 //!   too in permissive mTLS); the caller's SPIFFE identity from its verified leaf.
-//! - `authorize`: the SMI rules of the snapshot (403 / closed stream when they refuse).
+//! - `authorize`: the SMI rules of the snapshot (403 / closed stream when they refuse);
+//!   `ingress`: the IngressBackends, for plaintext callers from outside the mesh.
 //! - `admit`: which service port and app a request is for, whether the caller may make it
 //!   (`authorize`), the request as the app gets it (`app_request`); `caller` keeps the
 //!   connection's identity and its last route's metric handles.
@@ -24,6 +25,7 @@ pub mod body;
 mod caller;
 mod forward;
 mod idle;
+mod ingress;
 pub mod listener;
 pub mod rate_limit;
 mod tcp;
@@ -81,8 +83,12 @@ impl AppClients {
     }
 }
 
-/// Who is calling: a mesh identity, or `unauthenticated` (plaintext, permissive mTLS).
+/// Who is calling: a mesh identity, or `unauthenticated` (plaintext: permissive mTLS, or
+/// an address an IngressBackend names).
 #[derive(Debug, Clone)]
 pub struct Peer {
     pub identity: Arc<str>,
+    /// A plaintext caller's TCP peer address, which IngressBackends are matched against;
+    /// `None` for a mesh peer (its certificate says who it is).
+    pub plaintext: Option<std::net::IpAddr>,
 }

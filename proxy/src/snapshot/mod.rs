@@ -8,6 +8,7 @@
 mod compile;
 pub mod fault;
 mod hosts;
+pub mod ingress;
 pub mod limits;
 mod load;
 mod matcher;
@@ -90,6 +91,15 @@ pub struct Workload {
     pub ports: Vec<InboundPort>,
     /// Local rate limits on what it serves, by service (`name.namespace`).
     pub rate_limits: HashMap<Arc<str>, limits::RateLimits>,
+    /// The IngressBackends naming its services: non-mesh callers it lets in.
+    pub ingress: Vec<ingress::IngressRule>,
+}
+
+impl Workload {
+    /// Whether some IngressBackend lets a plaintext caller at `address` in at all.
+    pub fn lets_in(&self, address: std::net::IpAddr) -> bool {
+        self.ingress.iter().any(|rule| rule.lets_in(address))
+    }
 }
 
 /// Where the local app serves one service port.

@@ -8,6 +8,7 @@
 //! gets its 403: the proxy looks the service up (`lookup`) when it first needs it.
 
 pub mod access;
+mod ingress;
 pub mod lookup;
 mod policies;
 mod routes;
@@ -93,6 +94,7 @@ impl Compiled {
 pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
     let mut warnings = Vec::new();
     let services = services::services(config, inventory, &mut warnings);
+    warnings.extend(ingress::warnings(config, inventory));
     let mesh = mesh_settings(config);
     let mesh_hash = Sha256::digest(mesh.encode_to_vec());
     let service_hashes: Vec<_> = services
@@ -127,7 +129,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
     let mut identities: BTreeMap<String, IdentityPart> = BTreeMap::new();
     let mut proxies = BTreeMap::new();
     for workload in workloads {
-        let workload_message = workload_message(config, workload);
+        let workload_message = workload_message(config, inventory, workload);
         let identity = identities
             .entry(workload_message.identity.clone())
             .or_insert_with_key(|identity| {
@@ -222,7 +224,11 @@ fn mesh_settings(config: &Config) -> proto::MeshSettings {
     }
 }
 
-fn workload_message(config: &Config, workload: &Workload) -> proto::Workload {
+fn workload_message(
+    config: &Config,
+    inventory: &Inventory,
+    workload: &Workload,
+) -> proto::Workload {
     proto::Workload {
         namespace: workload.identity.namespace.clone(),
         service_account: workload.identity.service_account.clone(),
@@ -238,6 +244,7 @@ fn workload_message(config: &Config, workload: &Workload) -> proto::Workload {
             })
             .collect(),
         rate_limits: policies::rate_limits(config, workload),
+        ingress: ingress::rules(config, inventory, workload),
     }
 }
 

@@ -7,8 +7,8 @@ mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
 pub use policies::{
-    Abort, Delay, Fault, OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit,
-    UpstreamTrafficSetting, retry_condition,
+    Abort, Delay, Fault, IngressBackend, IngressBackendPort, IngressSource, OutlierDetection,
+    RateLimit, RetryPolicy, RouteRateLimit, UpstreamTrafficSetting, retry_condition,
 };
 pub use routes::*;
 
@@ -52,6 +52,8 @@ pub struct Config {
     pub retries: Vec<Located<RetryPolicy>>,
     /// OSM UpstreamTrafficSettings.
     pub upstream_settings: Vec<Located<UpstreamTrafficSetting>>,
+    /// OSM IngressBackends: non-mesh callers let in to some Service ports.
+    pub ingress_backends: Vec<Located<IngressBackend>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -186,3 +186,44 @@ impl RateLimit {
             .map_or("second", |(name, _)| name)
     }
 }
+
+/// An OSM `policy.openservicemesh.io/v1alpha1` IngressBackend: callers from outside the
+/// mesh (an ingress controller, a batch job) that the proxies of some Services of its
+/// namespace let in over plaintext, to those Services' ports alone, even under strict
+/// mTLS. Ingress policy, beside SMI access: TrafficTargets still decide mesh callers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngressBackend {
+    pub name: String,
+    pub namespace: String,
+    /// The Service ports opened (Services of `namespace`), protocol `http`.
+    pub backends: Vec<IngressBackendPort>,
+    /// Who may come in.
+    pub sources: Vec<IngressSource>,
+}
+
+/// One `backends` entry: a Service of the IngressBackend's namespace and one of its ports.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IngressBackendPort {
+    pub service: String,
+    pub port: u16,
+}
+
+/// One `sources` entry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IngressSource {
+    /// `kind: IPRange`: callers whose TCP peer address is in the range.
+    IpRange(meshcd_support::Cidr),
+    /// `kind: Service`: callers whose address is one of that Service's endpoints'.
+    Service { namespace: String, name: String },
+}
+
+impl std::fmt::Display for IngressSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IngressSource::IpRange(range) => write!(f, "addresses {range}"),
+            IngressSource::Service { namespace, name } => {
+                write!(f, "the endpoints of Service {namespace}/{name}")
+            }
+        }
+    }
+}

@@ -114,7 +114,9 @@ fn classify<'a>(
             matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
         }
         ("meshcd.dev", "Mesh" | "Canary" | "Fault") => version == "v1alpha1",
-        ("policy.openservicemesh.io", "Retry" | "UpstreamTrafficSetting") => version == "v1alpha1",
+        ("policy.openservicemesh.io", "Retry" | "UpstreamTrafficSetting" | "IngressBackend") => {
+            version == "v1alpha1"
+        }
         (GATEWAY_GROUP, "HTTPRoute" | "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
         (GATEWAY_GROUP, "GRPCRoute") => version == "v1",
         _ => false,
@@ -195,7 +197,7 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
             | ("meshcd.dev", "Mesh" | "Canary" | "Fault")
             | (
                 "policy.openservicemesh.io",
-                "Retry" | "UpstreamTrafficSetting"
+                "Retry" | "UpstreamTrafficSetting" | "IngressBackend"
             )
             | (GATEWAY_GROUP, "HTTPRoute" | "GRPCRoute" | "ReferenceGrant")
     )
@@ -267,6 +269,9 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
             Converted::Retry(value) => config.retries.push(Located { origin, value }),
             Converted::UpstreamTrafficSetting(value) => {
                 config.upstream_settings.push(Located { origin, value })
+            }
+            Converted::IngressBackend(value) => {
+                config.ingress_backends.push(Located { origin, value })
             }
         }
     }

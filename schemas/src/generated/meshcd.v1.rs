@@ -125,6 +125,35 @@ pub struct Workload {
     /// UpstreamTrafficSetting's rateLimit.local.http).
     #[prost(message, repeated, tag = "6")]
     pub rate_limits: ::prost::alloc::vec::Vec<RateLimit>,
+    /// Non-mesh callers this workload lets in (OSM IngressBackends naming a service it
+    /// serves): plaintext from a source address, even under strict mTLS, to these service
+    /// ports only.
+    #[prost(message, repeated, tag = "7")]
+    pub ingress: ::prost::alloc::vec::Vec<IngressRule>,
+}
+/// One IngressBackend as one of its backends' workloads enforces it: a plaintext
+/// connection whose TCP peer address is in `sources` is served, and its requests reach
+/// `backends` and nothing else (403 elsewhere); any other plaintext is refused as before.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct IngressRule {
+    /// `namespace/name` of the IngressBackend, for 403 bodies and logs.
+    #[prost(string, tag = "1")]
+    pub ingress_backend: ::prost::alloc::string::String,
+    /// The service ports of this workload it opens.
+    #[prost(message, repeated, tag = "2")]
+    pub backends: ::prost::alloc::vec::Vec<IngressBackendPort>,
+    /// CIDR ranges (`10.0.0.0/8`, `192.0.2.7/32`): its IPRange sources, and the endpoint
+    /// addresses of its Service sources.
+    #[prost(string, repeated, tag = "3")]
+    pub sources: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct IngressBackendPort {
+    /// The service's name (in the workload's namespace).
+    #[prost(string, tag = "1")]
+    pub service: ::prost::alloc::string::String,
+    #[prost(uint32, tag = "2")]
+    pub port: u32,
 }
 /// A token bucket: `requests + burst` tokens at most, `requests` added every
 /// `fill_interval_ms`; a request without a token is answered `status` with Retry-After.

@@ -12,6 +12,7 @@ pub(crate) const CONFIG_KINDS: &[(&str, &str)] = &[
     ("meshcd.dev/v1alpha1", "Canary"),
     ("meshcd.dev/v1alpha1", "Fault"),
     ("meshcd.dev/v1alpha1", "Mesh"),
+    ("policy.openservicemesh.io/v1alpha1", "IngressBackend"),
     ("policy.openservicemesh.io/v1alpha1", "Retry"),
     ("policy.openservicemesh.io/v1alpha1", "UpstreamTrafficSetting"),
     ("specs.smi-spec.io/v1alpha1", "HTTPRouteGroup"),
@@ -64,6 +65,9 @@ pub(crate) fn json_schema(api_version: &str, kind: &str) -> Option<&'static str>
         }
         ("meshcd.dev/v1alpha1", "Mesh") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/meshcd.dev/v1alpha1/Mesh.json"))
+        }
+        ("policy.openservicemesh.io/v1alpha1", "IngressBackend") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/policy.openservicemesh.io/v1alpha1/IngressBackend.json"))
         }
         ("policy.openservicemesh.io/v1alpha1", "Retry") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/policy.openservicemesh.io/v1alpha1/Retry.json"))
@@ -134,6 +138,10 @@ pub(crate) const CRDS: &[(&str, &str)] = &[
     (
         "meshcd.dev_meshes.yaml",
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/meshcd.dev_meshes.yaml")),
+    ),
+    (
+        "policy.openservicemesh.io_ingressbackends.yaml",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/policy.openservicemesh.io_ingressbackends.yaml")),
     ),
     (
         "policy.openservicemesh.io_retries.yaml",

@@ -5,8 +5,9 @@ use serde_json::{Value, json};
 
 use super::{ConversionError, Kind, check_version, lossy};
 use crate::model::{
-    Canary, Fault, HttpRouteGroup, Identity, Mesh, MtlsMode, PortRoute, RateLimit, RetryPolicy,
-    RouteKind, TrafficPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
+    Canary, Fault, HttpRouteGroup, Identity, IngressBackend, IngressSource, Mesh, MtlsMode,
+    PortRoute, RateLimit, RetryPolicy, RouteKind, TrafficPolicy, TrafficSplit, TrafficTarget,
+    UpstreamTrafficSetting,
 };
 use crate::validate::convert::units::format_duration;
 
@@ -334,6 +335,28 @@ fn rate_limit(limit: &RateLimit, count: &str) -> Value {
             .collect();
     }
     body
+}
+
+pub fn ingress_backend(ingress: &IngressBackend, version: &str) -> Result<Value, ConversionError> {
+    check_version(Kind::IngressBackend, version)?;
+    let backends: Vec<Value> = ingress
+        .backends
+        .iter()
+        .map(|backend| {
+            json!({"name": backend.service, "port": {"number": backend.port, "protocol": "http"}})
+        })
+        .collect();
+    let sources: Vec<Value> = ingress
+        .sources
+        .iter()
+        .map(|source| match source {
+            IngressSource::IpRange(range) => json!({"kind": "IPRange", "name": range.to_string()}),
+            IngressSource::Service { namespace, name } => {
+                json!({"kind": "Service", "name": name, "namespace": namespace})
+            }
+        })
+        .collect();
+    Ok(json!({ "spec": { "backends": backends, "sources": sources } }))
 }
 
 pub fn mesh(mesh: &Mesh, version: &str) -> Result<Value, ConversionError> {

@@ -35,12 +35,13 @@ pub enum Kind {
     Fault,
     Retry,
     UpstreamTrafficSetting,
+    IngressBackend,
 }
 
 impl Kind {
     /// In apply order: routes before the targets and splits that name them, grants before
     /// the Gateway API routes they let refer across namespaces.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Mesh,
         Kind::HttpRouteGroup,
         Kind::TcpRoute,
@@ -54,6 +55,7 @@ impl Kind {
         Kind::Fault,
         Kind::Retry,
         Kind::UpstreamTrafficSetting,
+        Kind::IngressBackend,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,13 +73,16 @@ impl Kind {
             Kind::Fault => "Fault",
             Kind::Retry => "Retry",
             Kind::UpstreamTrafficSetting => "UpstreamTrafficSetting",
+            Kind::IngressBackend => "IngressBackend",
         }
     }
 
     pub fn group(self) -> &'static str {
         match self {
             Kind::Mesh | Kind::Canary | Kind::Fault => "meshcd.dev",
-            Kind::Retry | Kind::UpstreamTrafficSetting => "policy.openservicemesh.io",
+            Kind::Retry | Kind::UpstreamTrafficSetting | Kind::IngressBackend => {
+                "policy.openservicemesh.io"
+            }
             Kind::HttpRouteGroup | Kind::TcpRoute | Kind::UdpRoute => "specs.smi-spec.io",
             Kind::TrafficTarget => "access.smi-spec.io",
             Kind::TrafficSplit => "split.smi-spec.io",
@@ -100,6 +105,7 @@ impl Kind {
             Kind::Fault => "faults",
             Kind::Retry => "retries",
             Kind::UpstreamTrafficSetting => "upstreamtrafficsettings",
+            Kind::IngressBackend => "ingressbackends",
         }
     }
 
@@ -114,7 +120,8 @@ impl Kind {
             | Kind::Canary
             | Kind::Fault
             | Kind::Retry
-            | Kind::UpstreamTrafficSetting => &["v1alpha1"],
+            | Kind::UpstreamTrafficSetting
+            | Kind::IngressBackend => &["v1alpha1"],
             Kind::HttpRouteGroup | Kind::TcpRoute => {
                 &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]
             }
@@ -295,6 +302,13 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &WeightOv
         add(
             key(Kind::UpstreamTrafficSetting, &value.namespace, &value.name),
             &|version| upstream_traffic_setting(value, version),
+        );
+    }
+    for ingress in &config.ingress_backends {
+        let value = &ingress.value;
+        add(
+            key(Kind::IngressBackend, &value.namespace, &value.name),
+            &|version| ingress_backend(value, version),
         );
     }
     for fault_object in &config.faults {

@@ -7,6 +7,7 @@ mod access;
 mod gateway;
 mod gateway_checks;
 mod gateway_filters;
+mod ingress;
 mod meshcd;
 mod osm;
 mod specs;
@@ -20,8 +21,8 @@ use units::parse_duration;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    Fault, HttpRoute, HttpRouteGroup, Mesh, PortRoute, ReferenceGrant, RetryPolicy, TrafficSplit,
-    TrafficTarget, UpstreamTrafficSetting,
+    Fault, HttpRoute, HttpRouteGroup, IngressBackend, Mesh, PortRoute, ReferenceGrant, RetryPolicy,
+    TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 
 pub(super) use gateway::is_service;
@@ -44,6 +45,7 @@ pub enum Converted {
     Fault(Fault),
     Retry(RetryPolicy),
     UpstreamTrafficSetting(UpstreamTrafficSetting),
+    IngressBackend(IngressBackend),
 }
 
 /// `None` when the document had errors (already reported).
@@ -60,6 +62,9 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "Retry" => osm::retry(object, reporter).map(Converted::Retry),
         "UpstreamTrafficSetting" => {
             osm::upstream_traffic_setting(object, reporter).map(Converted::UpstreamTrafficSetting)
+        }
+        "IngressBackend" => {
+            ingress::ingress_backend(object, reporter).map(Converted::IngressBackend)
         }
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
         "HTTPRouteGroup" => {

@@ -1,0 +1,188 @@
+//! OSM IngressBackends end to end (issue 20): under strict mTLS and deny policy a client
+//! from outside the mesh speaks plaintext HTTP straight to a workload's inbound listener,
+//! as an ingress controller does. It is refused until an IngressBackend committed to Git
+//! names its address; then it reaches that backend's port and nothing else, and a client
+//! at any other address is still refused, whatever headers it sends. Real reconciler,
+//! proxies, apps and Git repository; clients bind other loopback addresses (127.0.0.2,
+//! 127.0.0.3) to stand for other hosts.
+
+use std::net::{IpAddr, SocketAddr};
+
+use meshcd_e2e::LocalMesh;
+use meshcd_e2e::http::{self, Client};
+use meshcd_e2e::local_mesh::Workload;
+
+const SIMPLE: &str = "osm-simple-app";
+/// The ingress's host, and another one.
+const INGRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+const ELSEWHERE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 3));
+
+/// An IngressBackend opening port 80 of `api` to `sources` (YAML flow sequence items).
+fn ingress_backend(sources: &str) -> String {
+    format!(
+        "apiVersion: policy.openservicemesh.io/v1alpha1
+kind: IngressBackend
+metadata: {{name: edge, namespace: {SIMPLE}}}
+spec:
+  backends:
+  - name: api
+    port: {{number: 80, protocol: http}}
+  sources: [{sources}]
+"
+    )
+}
+
+/// `api` serving HTTP on service ports 80 and 8080 (two apps), and `web` on port 80.
+async fn mesh() -> anyhow::Result<(LocalMesh, Workload, meshcd_e2e::testapp::TestApp, Workload)> {
+    let mesh = LocalMesh::start(&[]).await?;
+    let api_app = mesh.app("api").await?;
+    let admin_app = mesh.app("api-admin").await?;
+    let proxy = mesh
+        .join(SIMPLE, "api")
+        .service("api")
+        .serves_http(api_app.address)
+        .serves_http_on(8080, admin_app.address)
+        .start()
+        .await?;
+    let api = Workload {
+        app: api_app,
+        proxy,
+    };
+    let web = mesh.workload(SIMPLE, "web", &["web"]).await?;
+    mesh.await_in_sync(2).await?;
+    Ok((mesh, api, admin_app, web))
+}
+
+/// A GET of `path` with the Host of `api` on `port`, as an ingress controller sends it.
+fn to_api(
+    path: &str,
+    port: u16,
+) -> anyhow::Result<::http::Request<http_body_util::Full<bytes::Bytes>>> {
+    let mut request = http::get(path);
+    request
+        .headers_mut()
+        .insert("host", format!("api.{SIMPLE}:{port}").parse()?);
+    Ok(request)
+}
+
+fn from(address: IpAddr, inbound: SocketAddr) -> Client {
+    Client::new(inbound).from_address(address)
+}
+
+#[tokio::test]
+async fn an_ingress_backend_lets_its_address_range_reach_its_backend_port_and_nothing_else()
+-> anyhow::Result<()> {
+    let (mesh, api, _admin_app, web) = mesh().await?;
+    let ingress = from(INGRESS, api.proxy.inbound);
+
+    // Strict mTLS: plaintext is refused before any IngressBackend.
+    let before = ingress.send(to_api("/orders", 80)?).await;
+    assert!(
+        before.is_err(),
+        "plaintext served under strict mTLS: {:?}",
+        before.map(|r| r.status)
+    );
+
+    let revision = mesh
+        .repo
+        .commit_file(
+            "osm-simple-app/ingress.yaml",
+            &ingress_backend("{kind: IPRange, name: 127.0.0.2/32}"),
+        )
+        .await?;
+    mesh.reconciler.await_in_sync(&revision, 2).await?;
+
+    // The named backend and port: any path, no TrafficTarget needed.
+    let served = ingress.send(to_api("/orders?page=2", 80)?).await?;
+    assert_eq!(served.status, 200, "{}", served.text());
+    assert_eq!(served.app()?.name, "api");
+    // Another port of the same workload: 403 naming the IngressBackend and what it opens.
+    let other_port = ingress.send(to_api("/admin", 8080)?).await?;
+    assert_eq!(other_port.status, 403, "{}", other_port.text());
+    let body = other_port.text();
+    assert!(
+        body.contains("IngressBackend osm-simple-app/edge opens only api.osm-simple-app port 80"),
+        "{body}"
+    );
+    // Another service's workload: no IngressBackend names it, so plaintext is refused.
+    let other_service = from(INGRESS, web.proxy.inbound).send(http::get("/")).await;
+    assert!(
+        other_service.is_err(),
+        "web served the ingress: {:?}",
+        other_service.map(|r| (r.status, r.text()))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_client_outside_the_range_gets_nothing_whatever_it_claims() -> anyhow::Result<()> {
+    let (mesh, api, _admin_app, _web) = mesh().await?;
+    let revision = mesh
+        .repo
+        .commit_file(
+            "osm-simple-app/ingress.yaml",
+            &ingress_backend("{kind: IPRange, name: 127.0.0.2/32}"),
+        )
+        .await?;
+    mesh.reconciler.await_in_sync(&revision, 2).await?;
+    assert_eq!(
+        from(INGRESS, api.proxy.inbound)
+            .send(to_api("/", 80)?)
+            .await?
+            .status,
+        200
+    );
+
+    // The attacker at 127.0.0.3 claims to be the ingress in every header a proxy might
+    // trust: the address that counts is its socket's.
+    let attacker = from(ELSEWHERE, api.proxy.inbound);
+    let mut request = to_api("/", 80)?;
+    for header in ["x-forwarded-for", "x-real-ip", "forwarded"] {
+        request
+            .headers_mut()
+            .insert(header, INGRESS.to_string().parse()?);
+    }
+    request
+        .headers_mut()
+        .insert("x-meshcd-destination", "api.osm-simple-app:80".parse()?);
+    let refused = attacker.send(request).await;
+    assert!(
+        refused.is_err(),
+        "127.0.0.3 was served: {:?}",
+        refused.map(|r| (r.status, r.text()))
+    );
+    // Nor does the raw byte stream of a request get an answer.
+    let raw = attacker
+        .send_raw(b"GET / HTTP/1.1\r\nHost: api.osm-simple-app\r\n\r\n".to_vec())
+        .await;
+    assert!(raw.is_err(), "127.0.0.3 got {raw:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_service_source_lets_in_the_addresses_of_that_services_workloads() -> anyhow::Result<()> {
+    let (mesh, api, _admin_app, _web) = mesh().await?;
+    // The ingress controller is a workload of the mesh (Service `gateway`) that calls its
+    // backends without a mesh certificate; in local mode its address is its proxy's host.
+    let gateway = mesh.workload(SIMPLE, "gateway", &["gateway"]).await?;
+    let revision = mesh
+        .repo
+        .commit_file(
+            "osm-simple-app/ingress.yaml",
+            &ingress_backend("{kind: Service, name: gateway, namespace: osm-simple-app}"),
+        )
+        .await?;
+    mesh.reconciler.await_in_sync(&revision, 3).await?;
+    let host = gateway.proxy.inbound.ip();
+    let served = from(host, api.proxy.inbound).send(to_api("/", 80)?).await?;
+    assert_eq!(served.status, 200, "{}", served.text());
+    let refused = from(ELSEWHERE, api.proxy.inbound)
+        .send(to_api("/", 80)?)
+        .await;
+    assert!(
+        refused.is_err(),
+        "127.0.0.3 was served: {:?}",
+        refused.map(|r| r.status)
+    );
+    Ok(())
+}
