@@ -83,3 +83,99 @@ impl fmt::Display for Refusal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::compile_for_tests;
+    use meshcd_schemas::proto;
+
+    fn workload(rules: Vec<proto::IngressRule>) -> crate::snapshot::Snapshot {
+        compile_for_tests(proto::Snapshot {
+            version: "v1".into(),
+            workload: Some(proto::Workload {
+                namespace: "shop".into(),
+                service_account: "api".into(),
+                identity: "spiffe://cluster.local/ns/shop/sa/api".into(),
+                services: vec!["api".into(), "admin".into()],
+                ingress: rules,
+                ..Default::default()
+            }),
+            mesh: Some(proto::MeshSettings::default()),
+            ..Default::default()
+        })
+    }
+
+    fn rule(name: &str, backends: &[(&str, u32)], sources: &[&str]) -> proto::IngressRule {
+        proto::IngressRule {
+            ingress_backend: name.into(),
+            backends: backends
+                .iter()
+                .map(|(service, port)| proto::IngressBackendPort {
+                    service: (*service).into(),
+                    port: *port,
+                })
+                .collect(),
+            sources: sources.iter().map(|s| (*s).into()).collect(),
+        }
+    }
+
+    fn decide(
+        snapshot: &crate::snapshot::Snapshot,
+        from: &str,
+        service: &str,
+        port: u16,
+    ) -> Result<String, String> {
+        let service: Arc<str> = Arc::from(service);
+        authorize(
+            &snapshot.workload,
+            from.parse().unwrap(),
+            &service,
+            port,
+            || "GET /x".into(),
+        )
+        .map(|rule| rule.name.to_string())
+        .map_err(|denial| denial.to_string())
+    }
+
+    #[test]
+    fn a_source_reaches_its_rules_backends_and_nothing_else() {
+        let snapshot = workload(vec![
+            rule("shop/edge", &[("api", 80)], &["10.0.0.0/8"]),
+            rule("shop/ops", &[("admin", 9090)], &["192.0.2.7/32"]),
+        ]);
+        assert!(snapshot.workload.lets_in("10.9.8.7".parse().unwrap()));
+        assert!(!snapshot.workload.lets_in("11.0.0.1".parse().unwrap()));
+        assert_eq!(
+            decide(&snapshot, "10.9.8.7", "api.shop", 80),
+            Ok("shop/edge".into())
+        );
+        assert_eq!(
+            decide(&snapshot, "192.0.2.7", "admin.shop", 9090),
+            Ok("shop/ops".into())
+        );
+        // The other rule's backend, another port, another service: refused, saying why.
+        let refused = decide(&snapshot, "10.9.8.7", "admin.shop", 9090).unwrap_err();
+        assert_eq!(
+            refused,
+            "denied: non-mesh client 10.9.8.7 may not send GET /x to admin.shop port 9090 \
+             (\"spiffe://cluster.local/ns/shop/sa/api\"): IngressBackend shop/edge opens only api.shop port 80"
+        );
+        assert!(decide(&snapshot, "10.9.8.7", "api.shop", 8080).is_err());
+        let stranger = decide(&snapshot, "11.0.0.1", "api.shop", 80).unwrap_err();
+        assert!(
+            stranger.ends_with("no IngressBackend lets this address in"),
+            "{stranger}"
+        );
+    }
+
+    #[test]
+    fn an_ipv4_peer_on_a_dual_stack_listener_is_matched_as_ipv4() {
+        let snapshot = workload(vec![rule("shop/edge", &[("api", 80)], &["127.0.0.2/32"])]);
+        assert_eq!(
+            decide(&snapshot, "::ffff:127.0.0.2", "api.shop", 80),
+            Ok("shop/edge".into())
+        );
+        assert!(decide(&snapshot, "::ffff:127.0.0.3", "api.shop", 80).is_err());
+    }
+}

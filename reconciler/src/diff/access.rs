@@ -7,6 +7,7 @@
 //! of BASE that HEAD still covers with a wider one (any method, any path, fewer headers,
 //! any port) is not reported as denied.
 
+mod ingress;
 mod scope;
 
 use std::cell::RefCell;
@@ -71,6 +72,8 @@ impl Request {
 pub struct Attribution {
     pub traffic_targets: BTreeSet<String>,
     pub routes: BTreeSet<String>,
+    /// The IngressBackends (`namespace/name`) that grant it.
+    pub ingress_backends: BTreeSet<String>,
     /// The first TrafficTarget that grants it, for warnings.
     pub origin: Option<(Origin, ObjectId)>,
 }
@@ -91,6 +94,8 @@ impl AccessSet {
     /// Every grant of `config`, or only those to `destinations`.
     pub fn of(config: &Config, only: Option<&BTreeSet<&Identity>>) -> AccessSet {
         let mut set = AccessSet::default();
+        // IngressBackends are few, and grant the same under either traffic policy.
+        set.insert_ingress(config);
         if config.mesh.traffic_policy == TrafficPolicy::Permissive {
             // The proxies allow every peer; with permissive mTLS also plaintext clients.
             let source = match config.mesh.mtls {
@@ -299,8 +304,9 @@ pub(super) fn any_path(path: Option<&str>) -> bool {
 pub(super) fn peer_covers(wider: &Peer, peer: &Peer) -> bool {
     match wider {
         Peer::AnyClient => true,
-        Peer::AnyMeshedWorkload => *peer != Peer::AnyClient,
-        Peer::ServiceAccount { .. } => wider == peer,
+        // A Service is served by meshed workloads; a non-mesh source is not one.
+        Peer::AnyMeshedWorkload => !matches!(peer, Peer::AnyClient | Peer::NonMesh { .. }),
+        Peer::ServiceAccount { .. } | Peer::NonMesh { .. } | Peer::Service { .. } => wider == peer,
     }
 }
 
