@@ -4,13 +4,16 @@
 //! names its address; then it reaches that backend's port and nothing else, and a client
 //! at any other address is still refused, whatever headers it sends. Real reconciler,
 //! proxies, apps and Git repository; clients bind other loopback addresses (127.0.0.2,
-//! 127.0.0.3) to stand for other hosts.
+//! 127.0.0.3) to stand for other hosts. An ingress presenting a certificate is tested on
+//! a proxy given its snapshot, with certificates of the test CA.
 
 use std::net::{IpAddr, SocketAddr};
 
-use meshcd_e2e::LocalMesh;
 use meshcd_e2e::http::{self, Client};
 use meshcd_e2e::local_mesh::Workload;
+use meshcd_e2e::snapshot::SnapshotBuilder;
+use meshcd_e2e::{LocalMesh, TestMesh, tls};
+use meshcd_schemas::proto;
 
 const SIMPLE: &str = "osm-simple-app";
 /// The ingress's host, and another one.
@@ -185,4 +188,83 @@ async fn a_service_source_lets_in_the_addresses_of_that_services_workloads() -> 
         refused.map(|r| r.status)
     );
     Ok(())
+}
+
+/// An ingress that presents a certificate: an IngressBackend's `https` backend with an
+/// `AuthenticatedPrincipal` source, as the backend's proxy gets it in its snapshot.
+#[tokio::test]
+async fn an_authenticated_principal_reaches_its_https_backend_and_no_other_name_does()
+-> anyhow::Result<()> {
+    let mesh = TestMesh::new()?;
+    let app = mesh.app("api").await?;
+    let admin = mesh.app("api-admin").await?;
+    let identity = mesh.identity("shop", "api")?;
+    let mut snapshot = SnapshotBuilder::new(&identity)
+        .serves_http("api", app.address)
+        .build();
+    let workload = snapshot.workload.as_mut().expect("a workload");
+    workload.ports.push(proto::InboundPort {
+        service_port: 8080,
+        app_address: admin.address.to_string(),
+        protocol: proto::Protocol::Http as i32,
+    });
+    workload.ingress.push(proto::IngressRule {
+        ingress_backend: "shop/edge".into(),
+        backends: vec![proto::IngressBackendPort {
+            service: "api".into(),
+            port: 80,
+            protocol: proto::IngressProtocol::Https as i32,
+        }],
+        sources: Vec::new(),
+        principals: vec!["ingress.example.com".into()],
+    });
+    let api = mesh.start_proxy("api", &identity, snapshot).await?;
+
+    // The ingress's certificate: the mesh's CA, no SPIFFE identity, the principal's name.
+    let ingress = mesh.pki().issue_dns("ingress.example.com")?;
+    let served = tls::exchange(api.inbound, Some(&ingress), &get("api.shop")).await?;
+    assert!(answered(&served).starts_with("HTTP/1.1 200"), "{served:?}");
+    // Its other port: 403 naming what the IngressBackend opens.
+    let other_port = tls::exchange(api.inbound, Some(&ingress), &get("api.shop:8080")).await?;
+    let text = answered(&other_port);
+    assert!(text.starts_with("HTTP/1.1 403"), "{text}");
+    assert!(
+        text.contains("IngressBackend shop/edge opens only api.shop port 80 to HTTPS"),
+        "{text}"
+    );
+
+    // Attacks: another name from the same CA, the right name from another CA, no
+    // certificate, and the principal's name over plaintext: none gets a byte.
+    let impostor = mesh.pki().issue_dns("other.example.com")?;
+    let forged = mesh.foreign_pki()?.issue_dns("ingress.example.com")?;
+    for (who, client) in [
+        ("another name", Some(&impostor)),
+        ("a foreign CA", Some(&forged)),
+        ("no certificate", None),
+    ] {
+        let outcome = tls::exchange(api.inbound, client, &get("api.shop")).await?;
+        assert!(
+            matches!(outcome, tls::Outcome::Refused(_)),
+            "{who} was served: {outcome:?}"
+        );
+    }
+    let plaintext = Client::new(api.inbound).send(to_api("/", 80)?).await;
+    assert!(
+        plaintext.is_err(),
+        "plaintext was served: {:?}",
+        plaintext.map(|r| r.status)
+    );
+    Ok(())
+}
+
+/// A raw GET of `/` with `host`.
+fn get(host: &str) -> Vec<u8> {
+    format!("GET / HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n").into_bytes()
+}
+
+fn answered(outcome: &tls::Outcome) -> String {
+    match outcome {
+        tls::Outcome::Answered(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        tls::Outcome::Refused(error) => format!("refused: {error}"),
+    }
 }

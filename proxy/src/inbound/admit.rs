@@ -6,13 +6,11 @@ use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use http::header::HOST;
 use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::{Body, Incoming};
 
 use super::Inbound;
-use super::Peer;
 use super::access_log::log;
 use super::app_direct::Prepared;
 use super::app_request::origin_form;
@@ -20,8 +18,10 @@ use super::authorize::{self, Call, Decision};
 use super::body::InboundBody;
 use super::caller::Caller;
 use super::ingress::{self, Refusal};
+use super::target::target;
+use super::{NonMesh, Peer};
 use crate::http::headers;
-use crate::http::hop::{self, DESTINATION_HEADER};
+use crate::http::hop::DESTINATION_HEADER;
 use crate::http::path::{self, PathError};
 use crate::http::respond;
 use crate::metrics::{PolicyEvent, RouteMetrics};
@@ -176,15 +176,17 @@ fn authorized_route(
     (service, port): (&Arc<str>, u16),
     request: &Request<Incoming>,
 ) -> Result<Arc<str>, Refusal> {
-    if let Some(address) = peer.plaintext {
+    if let Some(caller) = peer.non_mesh {
         let call = || format!("{} {}", request.method(), request.uri().path());
-        match ingress::authorize(&snapshot.workload, address, service, port, call) {
+        let identity = (caller, &*peer.identity);
+        match ingress::authorize(&snapshot.workload, identity, service, port, call) {
             Ok(rule) => return Ok(rule.name.clone()),
-            Err(denial) if snapshot.mesh.mtls == MtlsMode::Strict => {
-                return Err(Refusal::Ingress(denial));
-            }
-            // Permissive mTLS: the SMI rules decide, as for any `unauthenticated` caller.
-            Err(_) => {}
+            // Permissive mTLS: the SMI rules decide for a plaintext caller, as for any
+            // `unauthenticated` one. A principal is never a mesh identity.
+            Err(_)
+                if matches!(caller, NonMesh::Plaintext(_))
+                    && snapshot.mesh.mtls == MtlsMode::Permissive => {}
+            Err(denial) => return Err(Refusal::Ingress(denial)),
         }
     }
     let call = Call::Http {
@@ -359,75 +361,4 @@ fn set_path<B>(request: &mut Request<B>, normal: String) -> Result<(), PathError
         Some(PathAndQuery::try_from(target).map_err(|_| PathError::MalformedPercent)?);
     *request.uri_mut() = Uri::from_parts(parts).map_err(|_| PathError::MalformedPercent)?;
     Ok(())
-}
-
-/// (service port, app needs HTTP/2, service name) from the destination header; for
-/// plaintext clients without it, the Host's port, else port 80, else the workload's only
-/// HTTP port (the same defaults as the outbound side's Host routing).
-fn target<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<(u16, bool, Arc<str>)> {
-    let workload = &snapshot.workload;
-    let service_named = |name: &str| -> Arc<str> {
-        workload
-            .services
-            .iter()
-            .find(|s| &***s == name)
-            .cloned()
-            .unwrap_or_else(|| Arc::from(name))
-    };
-    if let Some(value) = request.headers().get(&DESTINATION_HEADER) {
-        let destination = hop::parse_destination(value.as_bytes())?;
-        return Some((
-            destination.port,
-            destination.http2,
-            service_named(destination.service),
-        ));
-    }
-    let default_service = || {
-        workload
-            .services
-            .first()
-            .cloned()
-            .unwrap_or_else(|| workload.identity.clone())
-    };
-    let host_port = request
-        .uri()
-        .authority()
-        .map(|a| a.as_str())
-        .or_else(|| request.headers().get(HOST).and_then(|h| h.to_str().ok()))
-        .and_then(port_of)
-        .filter(|port| snapshot.inbound_port(*port).is_some());
-    let port = host_port.or_else(|| {
-        let mut http = workload
-            .ports
-            .iter()
-            .filter(|p| p.protocol == Protocol::Http);
-        if http.clone().any(|p| p.service_port == 80) {
-            return Some(80);
-        }
-        match (http.next(), http.next()) {
-            (Some(only), None) => Some(only.service_port),
-            _ => None,
-        }
-    })?;
-    Some((port, headers::is_grpc(request), default_service()))
-}
-
-/// The port an authority (`host:port`, `[v6]:port`) names; the host does not matter here.
-fn port_of(authority: &str) -> Option<u16> {
-    authority.rsplit_once(':')?.1.parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::port_of;
-
-    #[test]
-    fn the_port_of_an_authority_is_read_for_names_and_addresses_of_both_families() {
-        assert_eq!(port_of("api.shop:8080"), Some(8080));
-        assert_eq!(port_of("127.0.0.1:80"), Some(80));
-        assert_eq!(port_of("[::1]:9090"), Some(9090));
-        assert_eq!(port_of("[::1]"), None);
-        assert_eq!(port_of("api.shop"), None);
-        assert_eq!(port_of("api.shop:http"), None);
-    }
 }

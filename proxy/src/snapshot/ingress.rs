@@ -1,5 +1,6 @@
 //! IngressBackends as a backend's proxy keeps them: the non-mesh addresses it serves
-//! plaintext to, and the service ports each may reach (see `IngressRule` in mesh.proto).
+//! plaintext to, the certificate names it serves TLS to, and the service ports each may
+//! reach (see `IngressRule` in mesh.proto).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -12,9 +13,20 @@ use meshcd_support::Cidr;
 pub struct IngressRule {
     /// `namespace/name`: the route label of what it admits, and named in refusals.
     pub name: Arc<str>,
-    /// (service as `name.namespace`, service port).
-    pub backends: Vec<(Arc<str>, u16)>,
+    pub backends: Vec<IngressPort>,
     pub sources: Vec<Cidr>,
+    /// AuthenticatedPrincipal names: a DNS or URI SAN of a verified client certificate.
+    pub principals: Vec<Box<str>>,
+}
+
+/// A service port an IngressBackend opens.
+#[derive(Debug, Clone)]
+pub struct IngressPort {
+    /// `name.namespace`.
+    pub service: Arc<str>,
+    pub port: u16,
+    /// `https`: for callers over TLS with a principal's certificate; else plaintext.
+    pub tls: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +51,11 @@ impl IngressRule {
             .backends
             .iter()
             .map(|backend| match u16::try_from(backend.port) {
-                Ok(port) if port > 0 => Ok((qualify(&backend.service), port)),
+                Ok(port) if port > 0 => Ok(IngressPort {
+                    service: qualify(&backend.service),
+                    port,
+                    tls: backend.protocol == proto::IngressProtocol::Https as i32,
+                }),
                 _ => Err(InvalidIngress::Port {
                     name: name.clone(),
                     port: backend.port,
@@ -60,6 +76,11 @@ impl IngressRule {
             name: name.into(),
             backends,
             sources,
+            principals: rule
+                .principals
+                .into_iter()
+                .map(String::into_boxed_str)
+                .collect(),
         })
     }
 
@@ -68,10 +89,11 @@ impl IngressRule {
         self.sources.iter().any(|range| range.contains(address))
     }
 
-    /// Whether it opens `port` of `service`.
-    pub fn opens(&self, service: &str, port: u16) -> bool {
+    /// Whether it opens `port` of `service` to plaintext callers (`tls: false`) or to
+    /// callers with a principal's certificate (`tls: true`).
+    pub fn opens(&self, service: &str, port: u16, tls: bool) -> bool {
         self.backends
             .iter()
-            .any(|(name, opened)| &**name == service && *opened == port)
+            .any(|opened| &*opened.service == service && opened.port == port && opened.tls == tls)
     }
 }

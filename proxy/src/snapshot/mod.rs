@@ -100,6 +100,16 @@ impl Workload {
     pub fn lets_in(&self, address: std::net::IpAddr) -> bool {
         self.ingress.iter().any(|rule| rule.lets_in(address))
     }
+
+    /// The AuthenticatedPrincipal of some IngressBackend among `names` (a verified
+    /// certificate's SANs), if any.
+    pub fn principal_among<'n>(&self, names: &'n [String]) -> Option<&'n str> {
+        names.iter().map(String::as_str).find(|name| {
+            self.ingress
+                .iter()
+                .any(|rule| rule.principals.iter().any(|p| &**p == *name))
+        })
+    }
 }
 
 /// Where the local app serves one service port.

@@ -9,7 +9,7 @@ use meshcd_support::Cidr;
 
 use super::CompileWarning;
 use crate::inventory::{Inventory, Protocol, Workload};
-use crate::model::{Config, IngressBackend, IngressSource};
+use crate::model::{Config, IngressBackend, IngressProtocol, IngressSource};
 
 /// The IngressBackends that open a service port of `workload`, each with only those ports.
 pub fn rules(
@@ -29,6 +29,10 @@ pub fn rules(
             .map(|backend| proto::IngressBackendPort {
                 service: backend.service.clone(),
                 port: u32::from(backend.port),
+                protocol: match backend.protocol {
+                    IngressProtocol::Http => proto::IngressProtocol::Http,
+                    IngressProtocol::Https => proto::IngressProtocol::Https,
+                } as i32,
             })
             .collect();
         if backends.is_empty() {
@@ -40,19 +44,30 @@ pub fn rules(
             .flat_map(|source| addresses(inventory, source))
             .map(|range| range.to_string())
             .collect();
+        let principals = ingress
+            .sources
+            .iter()
+            .filter_map(|source| match source {
+                IngressSource::AuthenticatedPrincipal(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
         rules.push(proto::IngressRule {
             ingress_backend: format!("{}/{}", ingress.namespace, ingress.name),
             backends,
             sources,
+            principals,
         });
     }
     rules
 }
 
 /// The ranges a source stands for: an IPRange itself; a Service, the address of each
-/// workload the inventory has serving it (none: nothing is let in for it).
+/// workload the inventory has serving it (none: nothing is let in for it); a principal,
+/// none (it is matched by its certificate).
 fn addresses(inventory: &Inventory, source: &IngressSource) -> Vec<Cidr> {
     match source {
+        IngressSource::AuthenticatedPrincipal(_) => Vec::new(),
         IngressSource::IpRange(range) => vec![*range],
         IngressSource::Service { namespace, name } => {
             let mut addresses: Vec<Cidr> = endpoints(inventory, namespace, name)

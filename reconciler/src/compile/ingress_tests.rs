@@ -82,14 +82,17 @@ fn each_backend_workload_gets_its_own_ports_and_the_sources_resolved() {
             backends: vec![
                 proto::IngressBackendPort {
                     service: "api".into(),
-                    port: 80
+                    port: 80,
+                    protocol: proto::IngressProtocol::Http as i32,
                 },
                 proto::IngressBackendPort {
                     service: "api".into(),
-                    port: 9090
+                    port: 9090,
+                    protocol: proto::IngressProtocol::Http as i32,
                 },
             ],
             sources: sources.clone(),
+            principals: Vec::new(),
         }]
     );
     assert_eq!(ingress_of("web")[0].backends.len(), 1);

@@ -131,6 +131,27 @@ fn a_narrowed_range_and_a_moved_port_deny_what_they_no_longer_open() {
     );
 }
 
+#[test]
+fn a_principal_is_a_row_to_the_https_backends_only() {
+    let head = ingress(
+        &format!("{API_80}, {{name: api, port: {{number: 8443, protocol: https}}}}"),
+        &format!("{RANGE}, {{kind: AuthenticatedPrincipal, name: ingress.example.com}}"),
+    );
+    let rows: Vec<String> = changes(&[], &[&head])
+        .access
+        .allowed
+        .iter()
+        .map(|row| format!("{} → {} {}", row.source, row.destination, row.ports))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "non-mesh 10.0.0.0/8 → service shop/api port 80",
+            "non-mesh principal ingress.example.com → service shop/api port 8443",
+        ]
+    );
+}
+
 fn changes_of_same(document: &str) -> ChangeSet {
     changes(&[document], &[document])
 }

@@ -7,8 +7,9 @@ mod routes;
 
 pub use canary_target::{CanaryTarget, WeightOverrides};
 pub use policies::{
-    Abort, Delay, Fault, IngressBackend, IngressBackendPort, IngressSource, OutlierDetection,
-    RateLimit, RetryPolicy, RouteRateLimit, UpstreamTrafficSetting, retry_condition,
+    Abort, Delay, Fault, IngressBackend, IngressBackendPort, IngressProtocol, IngressSource,
+    OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit, UpstreamTrafficSetting,
+    retry_condition,
 };
 pub use routes::*;
 

@@ -195,7 +195,7 @@ impl RateLimit {
 pub struct IngressBackend {
     pub name: String,
     pub namespace: String,
-    /// The Service ports opened (Services of `namespace`), protocol `http`.
+    /// The Service ports opened (Services of `namespace`).
     pub backends: Vec<IngressBackendPort>,
     /// Who may come in.
     pub sources: Vec<IngressSource>,
@@ -206,6 +206,25 @@ pub struct IngressBackend {
 pub struct IngressBackendPort {
     pub service: String,
     pub port: u16,
+    pub protocol: IngressProtocol,
+}
+
+/// How a backend is reached: plaintext HTTP from an address source, or HTTP over TLS from
+/// a caller whose certificate names an `AuthenticatedPrincipal` source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IngressProtocol {
+    Http,
+    Https,
+}
+
+impl IngressProtocol {
+    /// OSM's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IngressProtocol::Http => "http",
+            IngressProtocol::Https => "https",
+        }
+    }
 }
 
 /// One `sources` entry.
@@ -215,6 +234,17 @@ pub enum IngressSource {
     IpRange(meshcd_support::Cidr),
     /// `kind: Service`: callers whose address is one of that Service's endpoints'.
     Service { namespace: String, name: String },
+    /// `kind: AuthenticatedPrincipal`: TLS callers whose certificate chains to the mesh's
+    /// roots and carries this name as a DNS or URI SAN (no SPIFFE identity).
+    AuthenticatedPrincipal(String),
+}
+
+impl IngressSource {
+    /// Whether it names callers by their address (plaintext, `http` backends) rather than
+    /// by a certificate (TLS, `https` backends).
+    pub fn by_address(&self) -> bool {
+        !matches!(self, IngressSource::AuthenticatedPrincipal(_))
+    }
 }
 
 impl std::fmt::Display for IngressSource {
@@ -224,6 +254,7 @@ impl std::fmt::Display for IngressSource {
             IngressSource::Service { namespace, name } => {
                 write!(f, "the endpoints of Service {namespace}/{name}")
             }
+            IngressSource::AuthenticatedPrincipal(name) => write!(f, "principal {name}"),
         }
     }
 }

@@ -2330,12 +2330,20 @@ impl serde::Serialize for IngressBackendPort {
         if self.port != 0 {
             len += 1;
         }
+        if self.protocol != 0 {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.IngressBackendPort", len)?;
         if !self.service.is_empty() {
             struct_ser.serialize_field("service", &self.service)?;
         }
         if self.port != 0 {
             struct_ser.serialize_field("port", &self.port)?;
+        }
+        if self.protocol != 0 {
+            let v = IngressProtocol::try_from(self.protocol)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.protocol)))?;
+            struct_ser.serialize_field("protocol", &v)?;
         }
         struct_ser.end()
     }
@@ -2349,12 +2357,14 @@ impl<'de> serde::Deserialize<'de> for IngressBackendPort {
         const FIELDS: &[&str] = &[
             "service",
             "port",
+            "protocol",
         ];
 
         #[allow(clippy::enum_variant_names)]
         enum GeneratedField {
             Service,
             Port,
+            Protocol,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2378,6 +2388,7 @@ impl<'de> serde::Deserialize<'de> for IngressBackendPort {
                         match value {
                             "service" => Ok(GeneratedField::Service),
                             "port" => Ok(GeneratedField::Port),
+                            "protocol" => Ok(GeneratedField::Protocol),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2399,6 +2410,7 @@ impl<'de> serde::Deserialize<'de> for IngressBackendPort {
             {
                 let mut service__ = None;
                 let mut port__ = None;
+                let mut protocol__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Service => {
@@ -2415,15 +2427,93 @@ impl<'de> serde::Deserialize<'de> for IngressBackendPort {
                                 Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
                             ;
                         }
+                        GeneratedField::Protocol => {
+                            if protocol__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("protocol"));
+                            }
+                            protocol__ = Some(map_.next_value::<IngressProtocol>()? as i32);
+                        }
                     }
                 }
                 Ok(IngressBackendPort {
                     service: service__.unwrap_or_default(),
                     port: port__.unwrap_or_default(),
+                    protocol: protocol__.unwrap_or_default(),
                 })
             }
         }
         deserializer.deserialize_struct("meshcd.v1.IngressBackendPort", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for IngressProtocol {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Http => "INGRESS_PROTOCOL_HTTP",
+            Self::Https => "INGRESS_PROTOCOL_HTTPS",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for IngressProtocol {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "INGRESS_PROTOCOL_HTTP",
+            "INGRESS_PROTOCOL_HTTPS",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = IngressProtocol;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "INGRESS_PROTOCOL_HTTP" => Ok(IngressProtocol::Http),
+                    "INGRESS_PROTOCOL_HTTPS" => Ok(IngressProtocol::Https),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
     }
 }
 impl serde::Serialize for IngressRule {
@@ -2443,6 +2533,9 @@ impl serde::Serialize for IngressRule {
         if !self.sources.is_empty() {
             len += 1;
         }
+        if !self.principals.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.IngressRule", len)?;
         if !self.ingress_backend.is_empty() {
             struct_ser.serialize_field("ingressBackend", &self.ingress_backend)?;
@@ -2452,6 +2545,9 @@ impl serde::Serialize for IngressRule {
         }
         if !self.sources.is_empty() {
             struct_ser.serialize_field("sources", &self.sources)?;
+        }
+        if !self.principals.is_empty() {
+            struct_ser.serialize_field("principals", &self.principals)?;
         }
         struct_ser.end()
     }
@@ -2467,6 +2563,7 @@ impl<'de> serde::Deserialize<'de> for IngressRule {
             "ingressBackend",
             "backends",
             "sources",
+            "principals",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -2474,6 +2571,7 @@ impl<'de> serde::Deserialize<'de> for IngressRule {
             IngressBackend,
             Backends,
             Sources,
+            Principals,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -2498,6 +2596,7 @@ impl<'de> serde::Deserialize<'de> for IngressRule {
                             "ingressBackend" | "ingress_backend" => Ok(GeneratedField::IngressBackend),
                             "backends" => Ok(GeneratedField::Backends),
                             "sources" => Ok(GeneratedField::Sources),
+                            "principals" => Ok(GeneratedField::Principals),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -2520,6 +2619,7 @@ impl<'de> serde::Deserialize<'de> for IngressRule {
                 let mut ingress_backend__ = None;
                 let mut backends__ = None;
                 let mut sources__ = None;
+                let mut principals__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::IngressBackend => {
@@ -2540,12 +2640,19 @@ impl<'de> serde::Deserialize<'de> for IngressRule {
                             }
                             sources__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Principals => {
+                            if principals__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("principals"));
+                            }
+                            principals__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(IngressRule {
                     ingress_backend: ingress_backend__.unwrap_or_default(),
                     backends: backends__.unwrap_or_default(),
                     sources: sources__.unwrap_or_default(),
+                    principals: principals__.unwrap_or_default(),
                 })
             }
         }

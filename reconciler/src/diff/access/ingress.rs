@@ -4,7 +4,7 @@
 use super::{AccessSet, Grant, Request};
 use crate::diagnostics::ObjectId;
 use crate::diff::Peer;
-use crate::model::{Config, IngressSource};
+use crate::model::{Config, IngressProtocol, IngressSource};
 
 impl AccessSet {
     /// The grants of the IngressBackends of onboarded namespaces: any HTTP request from
@@ -22,15 +22,21 @@ impl AccessSet {
                 name: ingress.name.clone(),
             };
             for source in &ingress.sources {
+                // An address reaches the plaintext backends, a certificate the TLS ones.
+                let https = !source.by_address();
                 let source = Peer::NonMesh {
                     source: match source {
                         IngressSource::IpRange(range) => range.to_string(),
                         IngressSource::Service { namespace, name } => {
                             format!("Service {namespace}/{name}")
                         }
+                        IngressSource::AuthenticatedPrincipal(name) => format!("principal {name}"),
                     },
                 };
                 for backend in &ingress.backends {
+                    if (backend.protocol == IngressProtocol::Https) != https {
+                        continue;
+                    }
                     let grant = Grant {
                         source: source.clone(),
                         destination: Peer::Service {

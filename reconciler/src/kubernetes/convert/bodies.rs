@@ -343,7 +343,7 @@ pub fn ingress_backend(ingress: &IngressBackend, version: &str) -> Result<Value,
         .backends
         .iter()
         .map(|backend| {
-            json!({"name": backend.service, "port": {"number": backend.port, "protocol": "http"}})
+            json!({"name": backend.service, "port": {"number": backend.port, "protocol": backend.protocol.as_str()}})
         })
         .collect();
     let sources: Vec<Value> = ingress
@@ -353,6 +353,9 @@ pub fn ingress_backend(ingress: &IngressBackend, version: &str) -> Result<Value,
             IngressSource::IpRange(range) => json!({"kind": "IPRange", "name": range.to_string()}),
             IngressSource::Service { namespace, name } => {
                 json!({"kind": "Service", "name": name, "namespace": namespace})
+            }
+            IngressSource::AuthenticatedPrincipal(name) => {
+                json!({"kind": "AuthenticatedPrincipal", "name": name})
             }
         })
         .collect();

@@ -523,8 +523,8 @@ apiVersion: policy.openservicemesh.io/v1alpha1
 kind: IngressBackend
 metadata: {name: edge, namespace: shop}
 spec:
-  backends: [{name: api, port: {number: 80, protocol: http}}, {name: web, port: {number: 8080, protocol: http}}]
-  sources: [{kind: IPRange, name: 10.0.0.0/8}, {kind: Service, name: ingress-nginx, namespace: ingress}]
+  backends: [{name: api, port: {number: 80, protocol: http}}, {name: web, port: {number: 8443, protocol: https}}]
+  sources: [{kind: IPRange, name: 10.0.0.0/8}, {kind: Service, name: ingress-nginx, namespace: ingress}, {kind: AuthenticatedPrincipal, name: ingress.example.com}]
 ";
     let config = config_from(&[("repo.yaml", repo)]);
     let plan = plan(&config, &newest(), &WeightOverrides::new());

@@ -1,8 +1,11 @@
 //! OSM's IngressBackend (`policy.openservicemesh.io/v1alpha1`) → model: backends (a Service
-//! of the object's namespace, a port, protocol `http`) and sources (`IPRange`, `Service`).
+//! of the object's namespace, a port, protocol `http` or `https`) and sources (`IPRange`,
+//! `Service`, `AuthenticatedPrincipal`), every backend reachable by some source.
+
+use serde_json::Value;
 
 use super::{array, string};
-use crate::model::{IngressBackend, IngressBackendPort, IngressSource};
+use crate::model::{IngressBackend, IngressBackendPort, IngressProtocol, IngressSource};
 use crate::validate::report::{Object, Reporter};
 
 pub fn ingress_backend(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<IngressBackend> {
@@ -16,11 +19,12 @@ pub fn ingress_backend(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Opti
     }
     let backends = backends(object, reporter);
     let sources = sources(object, reporter, &namespace);
-    Some(IngressBackend {
+    let (backends, sources) = (backends?, sources?);
+    reachable(object, reporter, &backends, &sources).then(|| IngressBackend {
         name: object.id.name.clone(),
         namespace,
-        backends: backends?,
-        sources: sources?,
+        backends,
+        sources,
     })
 }
 
@@ -44,47 +48,77 @@ fn backends(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Vec<Ingr
                 .hint("a backend is a Service of the IngressBackend's own namespace, by its name alone (`api`)");
             valid = false;
         }
-        let protocol = backend
+        let protocol = match backend
             .pointer("/port/protocol")
-            .and_then(|p| p.as_str())
-            .unwrap_or_default();
-        match protocol {
-            "http" => {}
-            "https" => {
-                reporter
-                    .error(object, &at("/port/protocol"), "protocol https (TLS from the ingress to the backend's proxy) is not implemented in meshcd yet")
-                    .hint("use `protocol: http`: the backend's proxy admits the ingress's plaintext by its address");
-                valid = false;
-            }
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+        {
+            "http" => IngressProtocol::Http,
+            "https" => IngressProtocol::Https,
             other => {
                 reporter
-                    .error(
-                        object,
-                        &at("/port/protocol"),
-                        format!("protocol {other:?} is not one an IngressBackend serves"),
-                    )
-                    .hint("`http` (or, in OSM, `https`)");
+                    .error(object, &at("/port/protocol"), format!("protocol {other:?} is not one an IngressBackend serves"))
+                    .hint("`http` (plaintext from an IPRange or Service source) or `https` (TLS from an AuthenticatedPrincipal)");
                 valid = false;
+                IngressProtocol::Http
             }
-        }
-        if backend.get("tls").is_some() && protocol == "http" {
-            reporter
-                .error(object, &at("/tls"), "`tls` applies to protocol https only")
-                .hint("remove `tls` from this plaintext backend");
-            valid = false;
-        }
+        };
+        valid &= tls(object, reporter, backend, index, protocol);
         // The schema holds the number between 1 and 65535.
         let port = backend
             .pointer("/port/number")
-            .and_then(serde_json::Value::as_u64)
+            .and_then(Value::as_u64)
             .and_then(|n| u16::try_from(n).ok())
             .unwrap_or_default();
         backends.push(IngressBackendPort {
             service: service.to_string(),
             port,
+            protocol,
         });
     }
     valid.then_some(backends)
+}
+
+/// `tls` of backend `index`: only for `https`, and only what meshcd does (the client
+/// certificate verified against the mesh's roots); whether it is valid (else reported).
+fn tls(
+    object: &Object<'_>,
+    reporter: &mut Reporter<'_>,
+    backend: &Value,
+    index: usize,
+    protocol: IngressProtocol,
+) -> bool {
+    let at = |field: &str| format!("/spec/backends/{index}/tls{field}");
+    let Some(tls) = backend.get("tls") else {
+        return true;
+    };
+    if protocol == IngressProtocol::Http {
+        reporter
+            .error(object, &at(""), "`tls` applies to protocol https only")
+            .hint("remove `tls` from this plaintext backend");
+        return false;
+    }
+    let mut valid = true;
+    if tls["skipClientCertValidation"].as_bool() == Some(true) {
+        reporter
+            .error(object, &at("/skipClientCertValidation"), "skipClientCertValidation is not implemented in meshcd: an ingress's certificate must chain to the mesh's roots")
+            .hint("issue the ingress's certificate from the mesh CA, and set `skipClientCertValidation: false`");
+        valid = false;
+    }
+    if tls["sniHosts"]
+        .as_array()
+        .is_some_and(|hosts| !hosts.is_empty())
+    {
+        reporter
+            .error(
+                object,
+                &at("/sniHosts"),
+                "sniHosts is not implemented in meshcd",
+            )
+            .hint("leave it out: the backend's proxy answers whatever name the ingress sends");
+        valid = false;
+    }
+    valid
 }
 
 /// `spec.sources`; `None` when one is invalid (reported).
@@ -119,21 +153,66 @@ fn sources(
                 namespace: string(source, "/namespace").unwrap_or_else(|| namespace.to_string()),
                 name,
             }),
+            "AuthenticatedPrincipal" if !name.is_empty() && !name.starts_with("spiffe://") => {
+                sources.push(IngressSource::AuthenticatedPrincipal(name));
+            }
             "AuthenticatedPrincipal" => {
                 reporter
-                    .error(object, &at("/kind"), "source kind AuthenticatedPrincipal (an ingress's client certificate) is not implemented in meshcd yet")
-                    .hint("name the ingress by its addresses: `{kind: IPRange, name: 10.0.0.0/8}` or `{kind: Service, name: ingress-nginx, namespace: ingress}`");
+                    .error(object, &at("/name"), format!("AuthenticatedPrincipal {name:?} is not a name an ingress's certificate may carry"))
+                    .hint("a DNS or URI SAN such as ingress.example.com; a SPIFFE identity is a mesh peer, which TrafficTargets govern");
                 valid = false;
             }
             other => {
                 reporter
                     .error(object, &at("/kind"), format!("{other:?} is not a kind of IngressBackend source"))
-                    .hint("IPRange (a CIDR), Service (its endpoints' addresses) or AuthenticatedPrincipal");
+                    .hint("IPRange (a CIDR), Service (its endpoints' addresses) or AuthenticatedPrincipal (a client certificate's name)");
                 valid = false;
             }
         }
     }
     valid.then_some(sources)
+}
+
+/// Whether every backend can be reached by some source: an `http` one by an address
+/// (IPRange, Service), an `https` one by a certificate (AuthenticatedPrincipal); else
+/// reported at the backend's protocol.
+fn reachable(
+    object: &Object<'_>,
+    reporter: &mut Reporter<'_>,
+    backends: &[IngressBackendPort],
+    sources: &[IngressSource],
+) -> bool {
+    let mut valid = true;
+    for (index, backend) in backends.iter().enumerate() {
+        let https = backend.protocol == IngressProtocol::Https;
+        if sources.iter().any(|source| source.by_address() != https) {
+            continue;
+        }
+        let (needed, example) = if https {
+            (
+                "an AuthenticatedPrincipal source (the certificate the ingress presents)",
+                "`{kind: AuthenticatedPrincipal, name: ingress.example.com}`",
+            )
+        } else {
+            (
+                "an IPRange or Service source (the address plaintext comes from)",
+                "`{kind: IPRange, name: 10.0.0.0/8}`",
+            )
+        };
+        reporter
+            .error(
+                object,
+                &format!("/spec/backends/{index}/port/protocol"),
+                format!(
+                    "protocol {} needs {needed}: no source reaches backend {:?}",
+                    backend.protocol.as_str(),
+                    backend.service
+                ),
+            )
+            .hint(example);
+        valid = false;
+    }
+    valid
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! and object.
 
 use crate::load::load_files;
-use crate::model::{IngressBackendPort, IngressSource};
+use crate::model::{IngressBackendPort, IngressProtocol, IngressSource};
 use crate::test_support::config;
 use crate::validate::validate;
 
@@ -68,7 +68,8 @@ fn an_ingress_backend_is_read_with_its_backends_and_both_kinds_of_source() {
         ingress.backends,
         [IngressBackendPort {
             service: "api".into(),
-            port: 80
+            port: 80,
+            protocol: IngressProtocol::Http,
         }]
     );
     assert_eq!(
@@ -122,7 +123,7 @@ fn a_bad_source_kind_and_a_bad_backend_are_errors_naming_the_field() {
   - {name: web, port: {number: 80, protocol: grpc}}
   sources:
   - {kind: ServiceAccount, name: ingress}
-  - {kind: AuthenticatedPrincipal, name: ingress.example.com}
+  - {kind: AuthenticatedPrincipal, name: \"spiffe://cluster.local/ns/shop/sa/web\"}
 ",
     ));
     assert_reported(
@@ -139,7 +140,7 @@ fn a_bad_source_kind_and_a_bad_backend_are_errors_naming_the_field() {
     );
     assert_reported(
         &found,
-        "ingress.yaml:14 IngressBackend shop/edge: source kind AuthenticatedPrincipal",
+        "ingress.yaml:14 IngressBackend shop/edge: AuthenticatedPrincipal \"spiffe://cluster.local/ns/shop/sa/web\" is not a name an ingress's certificate may carry",
     );
 }
 
@@ -149,20 +150,68 @@ fn what_meshcd_does_not_implement_is_refused_by_name() {
         "  backends:
   - name: api
     port: {number: 443, protocol: https}
-    tls: {skipClientCertValidation: false}
+    tls: {skipClientCertValidation: true, sniHosts: [api.example.com]}
   sources:
-  - {kind: IPRange, name: 10.0.0.0/8}
+  - {kind: AuthenticatedPrincipal, name: ingress.example.com}
   matches:
   - {apiGroup: policy.openservicemesh.io/v1alpha1, kind: UpstreamTrafficSetting, name: limits}
 ",
     ));
     assert_reported(
         &found,
-        "ingress.yaml:11 IngressBackend shop/edge: protocol https (TLS from the ingress to the backend's proxy) is not implemented in meshcd yet",
+        "ingress.yaml:12 IngressBackend shop/edge: skipClientCertValidation is not implemented in meshcd",
+    );
+    assert_reported(
+        &found,
+        "ingress.yaml:12 IngressBackend shop/edge: sniHosts is not implemented in meshcd",
     );
     assert_reported(
         &found,
         "ingress.yaml:15 IngressBackend shop/edge: an IngressBackend's `matches` is not implemented in meshcd",
+    );
+}
+
+#[test]
+fn an_https_backend_is_reached_by_a_principal_and_an_http_one_by_an_address() {
+    let config = config(&ingress(
+        "  backends:
+  - name: api
+    port: {number: 443, protocol: https}
+    tls: {skipClientCertValidation: false}
+  - {name: api, port: {number: 80, protocol: http}}
+  sources:
+  - {kind: AuthenticatedPrincipal, name: ingress.example.com}
+  - {kind: IPRange, name: 10.0.0.0/8}
+",
+    ));
+    let read = &config.ingress_backends[0].value;
+    assert_eq!(read.backends[0].protocol, IngressProtocol::Https);
+    assert_eq!(
+        read.sources[0],
+        IngressSource::AuthenticatedPrincipal("ingress.example.com".into())
+    );
+    let found = errors(&ingress(
+        "  backends:
+  - {name: api, port: {number: 443, protocol: https}}
+  - {name: web, port: {number: 80, protocol: http}}
+  sources:
+  - {kind: IPRange, name: 10.0.0.0/8}
+",
+    ));
+    assert_reported(
+        &found,
+        "ingress.yaml:10 IngressBackend shop/edge: protocol https needs an AuthenticatedPrincipal source",
+    );
+    let found = errors(&ingress(
+        "  backends:
+  - {name: web, port: {number: 80, protocol: http}}
+  sources:
+  - {kind: AuthenticatedPrincipal, name: ingress.example.com}
+",
+    ));
+    assert_reported(
+        &found,
+        "ingress.yaml:10 IngressBackend shop/edge: protocol http needs an IPRange or Service source",
     );
 }
 
