@@ -116,6 +116,33 @@ impl Reconciler {
         namespace: &str,
         service_account: &str,
     ) -> anyhow::Result<Identity> {
+        let spiffe_id = spiffe_id(namespace, service_account);
+        let san = SanType::URI(
+            spiffe_id
+                .clone()
+                .try_into()
+                .context("SPIFFE ID as IA5 string")?,
+        );
+        let mut identity = self.signed_by_mesh_ca(
+            san,
+            &format!("mesh-certificate-{namespace}.{service_account}"),
+        )?;
+        identity.namespace = namespace.to_owned();
+        identity.service_account = service_account.to_owned();
+        identity.spiffe_id = spiffe_id;
+        Ok(identity)
+    }
+
+    /// A certificate from the mesh CA with no SPIFFE identity but the DNS name `name`: what
+    /// an operator issues an ingress that an IngressBackend names as AuthenticatedPrincipal.
+    pub fn ingress_certificate(&self, name: &str) -> anyhow::Result<Identity> {
+        let san = SanType::DnsName(name.try_into().context("DNS name as IA5 string")?);
+        let mut identity = self.signed_by_mesh_ca(san, &format!("ingress-certificate-{name}"))?;
+        identity.service_account = name.to_owned();
+        Ok(identity)
+    }
+
+    fn signed_by_mesh_ca(&self, san: SanType, folder: &str) -> anyhow::Result<Identity> {
         let read = |name: &str| {
             let path = self.state_directory().join(name);
             std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))
@@ -123,14 +150,8 @@ impl Reconciler {
         let key = KeyPair::from_pem(&read("ca.key")?).context("the mesh CA key")?;
         let issuer = Issuer::from_ca_cert_pem(&read("ca.crt")?, key).context("the mesh CA")?;
 
-        let spiffe_id = spiffe_id(namespace, service_account);
         let mut params = CertificateParams::default();
-        params.subject_alt_names = vec![SanType::URI(
-            spiffe_id
-                .clone()
-                .try_into()
-                .context("SPIFFE ID as IA5 string")?,
-        )];
+        params.subject_alt_names = vec![san];
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![
@@ -142,15 +163,12 @@ impl Reconciler {
             .signed_by(&key, &issuer)
             .context("sign with the mesh CA")?;
 
-        let folder = self
-            .launch
-            .log_directory
-            .join(format!("mesh-certificate-{namespace}.{service_account}"));
+        let folder = self.launch.log_directory.join(folder);
         std::fs::create_dir_all(&folder).with_context(|| format!("create {}", folder.display()))?;
         let identity = Identity {
-            namespace: namespace.to_owned(),
-            service_account: service_account.to_owned(),
-            spiffe_id,
+            namespace: String::new(),
+            service_account: String::new(),
+            spiffe_id: String::new(),
             certificate: folder.join("cert.pem"),
             key: folder.join("key.pem"),
             ca_bundle: self.ca_bundle.clone(),

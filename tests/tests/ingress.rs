@@ -9,6 +9,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use meshcd_e2e::eventually::{DEADLINE, eventually};
 use meshcd_e2e::http::{self, Client};
 use meshcd_e2e::local_mesh::Workload;
 use meshcd_e2e::snapshot::SnapshotBuilder;
@@ -267,4 +268,133 @@ fn answered(outcome: &tls::Outcome) -> String {
         tls::Outcome::Answered(bytes) => String::from_utf8_lossy(bytes).into_owned(),
         tls::Outcome::Refused(error) => format!("refused: {error}"),
     }
+}
+
+#[tokio::test]
+async fn an_invalid_ingress_backend_opens_nothing_and_a_removed_one_closes_again()
+-> anyhow::Result<()> {
+    let (mesh, api, _admin_app, _web) = mesh().await?;
+    let file = "osm-simple-app/ingress.yaml";
+    let applied = mesh
+        .repo
+        .commit_file(
+            file,
+            &ingress_backend("{kind: IPRange, name: 127.0.0.2/32}"),
+        )
+        .await?;
+    mesh.reconciler.await_in_sync(&applied, 2).await?;
+
+    // A commit that would open all of 127/8, with one source malformed: rejected whole.
+    let invalid = mesh
+        .repo
+        .commit_file(
+            file,
+            &ingress_backend(
+                "{kind: IPRange, name: 127.0.0.0/8}, {kind: IPRange, name: 127.0.0.2/33}",
+            ),
+        )
+        .await?;
+    let status = eventually(DEADLINE, || async {
+        let status = mesh.reconciler.status().await?;
+        let rejected = &status["source"]["rejected"];
+        anyhow::ensure!(
+            rejected["revision"]["id"] == invalid.as_str(),
+            "not rejected yet: {rejected}"
+        );
+        Ok(status)
+    })
+    .await?;
+    let errors = status["source"]["rejected"]["errors"].to_string();
+    assert!(
+        errors.contains(
+            "IPRange \\\"127.0.0.2/33\\\": prefix length \\\"33\\\" is not a number from 0 to 32"
+        ) && errors.contains("ingress.yaml"),
+        "{errors}"
+    );
+    assert_eq!(status["source"]["applied"]["id"], applied.as_str());
+    let attacker = from(ELSEWHERE, api.proxy.inbound)
+        .send(to_api("/", 80)?)
+        .await;
+    assert!(
+        attacker.is_err(),
+        "the rejected range was applied: {:?}",
+        attacker.map(|r| r.status)
+    );
+    let ingress = from(INGRESS, api.proxy.inbound);
+    assert_eq!(ingress.send(to_api("/", 80)?).await?.status, 200);
+
+    // Removed from Git: plaintext is refused again.
+    let removed = mesh.repo.commit_removal(file).await?;
+    mesh.reconciler.await_in_sync(&removed, 2).await?;
+    let after = ingress.send(to_api("/", 80)?).await;
+    assert!(
+        after.is_err(),
+        "still served: {:?}",
+        after.map(|r| r.status)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_ingress_with_the_mesh_cas_certificate_reaches_an_https_backend_committed_to_git()
+-> anyhow::Result<()> {
+    let (mesh, api, _admin_app, _web) = mesh().await?;
+    let ingress = mesh.reconciler.ingress_certificate("ingress.example.com")?;
+    let before = tls::exchange(
+        api.proxy.inbound,
+        Some(&ingress),
+        &get("api.osm-simple-app"),
+    )
+    .await?;
+    assert!(
+        matches!(before, tls::Outcome::Refused(_)),
+        "served before any IngressBackend: {before:?}"
+    );
+
+    let revision = mesh
+        .repo
+        .commit_file(
+            "osm-simple-app/ingress.yaml",
+            &format!(
+                "apiVersion: policy.openservicemesh.io/v1alpha1
+kind: IngressBackend
+metadata: {{name: edge-tls, namespace: {SIMPLE}}}
+spec:
+  backends:
+  - name: api
+    port: {{number: 80, protocol: https}}
+    tls: {{skipClientCertValidation: false}}
+  sources: [{{kind: AuthenticatedPrincipal, name: ingress.example.com}}]
+"
+            ),
+        )
+        .await?;
+    mesh.reconciler.await_in_sync(&revision, 2).await?;
+    let served = tls::exchange(
+        api.proxy.inbound,
+        Some(&ingress),
+        &get("api.osm-simple-app"),
+    )
+    .await?;
+    assert!(answered(&served).starts_with("HTTP/1.1 200"), "{served:?}");
+    let other_port = tls::exchange(
+        api.proxy.inbound,
+        Some(&ingress),
+        &get("api.osm-simple-app:8080"),
+    )
+    .await?;
+    assert!(
+        answered(&other_port).starts_with("HTTP/1.1 403"),
+        "{other_port:?}"
+    );
+    // The same CA, another name: refused.
+    let impostor = mesh.reconciler.ingress_certificate("evil.example.com")?;
+    let refused = tls::exchange(
+        api.proxy.inbound,
+        Some(&impostor),
+        &get("api.osm-simple-app"),
+    )
+    .await?;
+    assert!(matches!(refused, tls::Outcome::Refused(_)), "{refused:?}");
+    Ok(())
 }
