@@ -176,7 +176,14 @@ fn authorized_route(
     (service, port): (&Arc<str>, u16),
     request: &Request<Incoming>,
 ) -> Result<Arc<str>, Refusal> {
-    if let Some(caller) = peer.non_mesh {
+    // A plaintext caller under permissive mTLS in a workload no IngressBackend names: the
+    // SMI rules alone decide, without building a refusal first.
+    let ingress_decides = |caller: NonMesh| {
+        !snapshot.workload.ingress.is_empty()
+            || matches!(caller, NonMesh::Principal)
+            || snapshot.mesh.mtls == MtlsMode::Strict
+    };
+    if let Some(caller) = peer.non_mesh.filter(|caller| ingress_decides(*caller)) {
         let call = || format!("{} {}", request.method(), request.uri().path());
         let identity = (caller, &*peer.identity);
         match ingress::authorize(&snapshot.workload, identity, service, port, call) {
