@@ -398,3 +398,58 @@ spec:
     assert!(matches!(refused, tls::Outcome::Refused(_)), "{refused:?}");
     Ok(())
 }
+
+/// Permissive mTLS already serves plaintext: an IngressBackend then opens its port to its
+/// sources without a TrafficTarget, and the SMI rules judge everything else as
+/// `unauthenticated` (none here: 403).
+#[tokio::test]
+async fn under_permissive_mtls_the_smi_rules_judge_what_no_ingress_backend_opens()
+-> anyhow::Result<()> {
+    let mesh = TestMesh::new()?;
+    let app = mesh.app("api").await?;
+    let admin = mesh.app("api-admin").await?;
+    let identity = mesh.identity("shop", "api")?;
+    let mut snapshot = SnapshotBuilder::new(&identity)
+        .serves_http("api", app.address)
+        .permissive_mtls()
+        .build();
+    let workload = snapshot.workload.as_mut().expect("a workload");
+    workload.ports.push(proto::InboundPort {
+        service_port: 8080,
+        app_address: admin.address.to_string(),
+        protocol: proto::Protocol::Http as i32,
+    });
+    workload.ingress.push(proto::IngressRule {
+        ingress_backend: "shop/edge".into(),
+        backends: vec![proto::IngressBackendPort {
+            service: "api".into(),
+            port: 80,
+            protocol: proto::IngressProtocol::Http as i32,
+        }],
+        sources: vec!["127.0.0.2/32".into()],
+        principals: Vec::new(),
+    });
+    let api = mesh.start_proxy("api", &identity, snapshot).await?;
+    let host = |port: u16| -> anyhow::Result<_> {
+        let mut request = http::get("/");
+        request
+            .headers_mut()
+            .insert("host", format!("api.shop:{port}").parse()?);
+        Ok(request)
+    };
+
+    let opened = from(INGRESS, api.inbound).send(host(80)?).await?;
+    assert_eq!(opened.status, 200, "{}", opened.text());
+    let other_port = from(INGRESS, api.inbound).send(host(8080)?).await?;
+    assert_eq!(other_port.status, 403, "{}", other_port.text());
+    assert!(
+        other_port
+            .text()
+            .contains("no traffic target allows this source"),
+        "{}",
+        other_port.text()
+    );
+    let stranger = from(ELSEWHERE, api.inbound).send(host(80)?).await?;
+    assert_eq!(stranger.status, 403, "{}", stranger.text());
+    Ok(())
+}
