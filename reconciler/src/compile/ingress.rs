@@ -2,7 +2,7 @@
 //! ports of the workload open to which non-mesh addresses, with the `Service` sources
 //! resolved to their endpoints' addresses from the inventory.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use meshcd_schemas::proto;
 use meshcd_support::Cidr;
@@ -70,9 +70,20 @@ fn addresses(inventory: &Inventory, source: &IngressSource) -> Vec<Cidr> {
         IngressSource::AuthenticatedPrincipal(_) => Vec::new(),
         IngressSource::IpRange(range) => vec![*range],
         IngressSource::Service { namespace, name } => {
+            // Its meshed workloads' hosts, and in a cluster every ready endpoint of it
+            // (an ingress controller outside the mesh has no workload).
+            let known = inventory
+                .services
+                .get(&(namespace.clone(), name.clone()))
+                .map(|info| info.endpoint_addresses.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|address| address.parse::<IpAddr>().ok());
             let mut addresses: Vec<Cidr> = endpoints(inventory, namespace, name)
                 .filter_map(|workload| workload.inbound_address.parse::<SocketAddr>().ok())
-                .map(|address| Cidr::host(address.ip()))
+                .map(|address| address.ip())
+                .chain(known)
+                .map(Cidr::host)
                 .collect();
             addresses.sort();
             addresses.dedup();
@@ -134,10 +145,10 @@ pub fn warnings(config: &Config, inventory: &Inventory) -> Vec<CompileWarning> {
         }
         for source in &ingress.sources {
             if let IngressSource::Service { namespace, name } = source
-                && endpoints(inventory, namespace, name).next().is_none()
+                && addresses(inventory, source).is_empty()
             {
                 warn(format!(
-                    "source Service {namespace}/{name} has no workload: it lets no address in"
+                    "source Service {namespace}/{name} has no endpoint: it lets no address in"
                 ));
             }
         }

@@ -119,7 +119,35 @@ fn a_backend_or_source_the_inventory_lacks_is_warned_about_at_the_object() {
             "repo.yaml:5 IngressBackend shop/edge: backend Service \"ghost\" has no workload: nothing is let in to it",
             "repo.yaml:5 IngressBackend shop/edge: backend Service \"api\" serves no port 9090: nothing is let in to it",
             "repo.yaml:5 IngressBackend shop/edge: port 5432 of backend Service \"db\" is TCP, and an ingress is let in to HTTP ports only",
-            "repo.yaml:5 IngressBackend shop/edge: source Service shop/nobody has no workload: it lets no address in",
+            "repo.yaml:5 IngressBackend shop/edge: source Service shop/nobody has no endpoint: it lets no address in",
         ]
+    );
+}
+
+#[test]
+fn a_service_source_in_a_cluster_lets_in_its_endpoints_outside_the_mesh_too() {
+    let mut inventory = inventory();
+    // ingress-nginx is not injected: no workload, only its EndpointSlices' addresses.
+    inventory.services.insert(
+        ("shop".into(), "nobody".into()),
+        crate::inventory::ServiceInfo {
+            cluster_ips: Vec::new(),
+            endpoint_addresses: vec!["10.244.3.7".into(), "fd00::7".into()],
+        },
+    );
+    let compiled = compile(&config(EDGE), &inventory);
+    let sources = &compiled.snapshot("api").unwrap().workload.unwrap().ingress[0].sources;
+    assert!(
+        sources.contains(&"10.244.3.7/32".to_string()),
+        "{sources:?}"
+    );
+    assert!(sources.contains(&"fd00::7/128".to_string()), "{sources:?}");
+    assert!(
+        !compiled
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("shop/nobody")),
+        "{:?}",
+        compiled.warnings
     );
 }
