@@ -135,6 +135,7 @@ fn hello(index: usize, token: &str, version: String) -> proto::ProxyMessage {
                     protocol: proto::Protocol::Http as i32,
                 }],
                 rate_limits: Vec::new(),
+                ingress: Vec::new(),
             }),
             inbound_address: format!(
                 "10.{}.{}.{}:15003",

@@ -38,6 +38,9 @@ pub struct Workload {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceInfo {
     pub cluster_ips: Vec<String>,
+    /// The addresses of its ready endpoints, meshed or not (its EndpointSlices'): what
+    /// an IngressBackend's `Service` source lets in, such as an ingress controller's pods.
+    pub endpoint_addresses: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -68,6 +68,7 @@ fn hello(token: &str, service_account: &str, service: &str) -> proto::ProxyMessa
                 services: vec![service.into()],
                 ports: Vec::new(),
                 rate_limits: Vec::new(),
+                ingress: Vec::new(),
             }),
             inbound_address: "127.0.0.1:9".into(),
             version: String::new(),

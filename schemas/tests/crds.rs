@@ -51,6 +51,8 @@ fn crds_are_apiextensions_v1_and_named_after_group_and_plural() {
         "policy.openservicemesh.io_egresses.yaml",
         // Issue 20: OSM's MeshRootCertificate, with meshcd's role and intermediate CA.
         "config.openservicemesh.io_meshrootcertificates.yaml",
+        // Issue 20: OSM's IngressBackend as OSM wrote it.
+        "policy.openservicemesh.io_ingressbackends.yaml",
     ]);
     assert_eq!(names, expected);
     for name in names {

@@ -37,6 +37,8 @@ const DESIGN_KINDS: &[(&str, &str)] = &[
     ("policy.openservicemesh.io/v1alpha1", "Egress"),
     // Issue 20: OSM's MeshRootCertificate.
     ("config.openservicemesh.io/v1alpha2", "MeshRootCertificate"),
+    // Issue 20: OSM's IngressBackend.
+    ("policy.openservicemesh.io/v1alpha1", "IngressBackend"),
     // Issue 18: the Gateway API kinds of a mesh (GAMMA).
     ("gateway.networking.k8s.io/v1", "HTTPRoute"),
     ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"),
@@ -192,6 +194,14 @@ const EXAMPLES: &[(&str, &str)] = &[
          spec: {role: passive, provider: {tresor: {ca: {secretRef: {name: r, namespace: shop}}}}}\n",
         "apiVersion: config.openservicemesh.io/v1alpha2\nkind: MeshRootCertificate\nmetadata: {name: r, namespace: shop}\n\
          spec: {rol: passive, provider: {tresor: {ca: {secretRef: {name: r, namespace: shop}}}}}\n",
+    ),
+    (
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: IngressBackend\n\
+         metadata: {name: edge, namespace: shop}\nspec: {backends: [{name: api, port: {number: 80, protocol: http}}], \
+         sources: [{kind: IPRange, name: 10.0.0.0/8}]}\n",
+        "apiVersion: policy.openservicemesh.io/v1alpha1\nkind: IngressBackend\n\
+         metadata: {name: edge, namespace: shop}\nspec: {backends: [{name: api, port: {number: 80, protocol: http}}], \
+         source: [{kind: IPRange, name: 10.0.0.0/8}]}\n",
     ),
     (
         "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api, namespace: shop}\n\

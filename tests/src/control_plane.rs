@@ -128,21 +128,51 @@ impl Reconciler {
         namespace: &str,
         service_account: &str,
     ) -> anyhow::Result<Identity> {
+        let spiffe_id = spiffe_id(namespace, service_account);
+        let san = SanType::URI(
+            spiffe_id
+                .clone()
+                .try_into()
+                .context("SPIFFE ID as IA5 string")?,
+        );
+        let written = format!(
+            "mesh-certificate-{}-{namespace}.{service_account}",
+            folder.replace('/', "_")
+        );
+        let mut identity = self.signed_by_mesh_ca(san, folder, &written)?;
+        identity.namespace = namespace.to_owned();
+        identity.service_account = service_account.to_owned();
+        identity.spiffe_id = spiffe_id;
+        Ok(identity)
+    }
+
+    /// A certificate from the mesh CA with no SPIFFE identity but the DNS name `name`: what
+    /// an operator issues an ingress that an IngressBackend names as AuthenticatedPrincipal.
+    pub fn ingress_certificate(&self, name: &str) -> anyhow::Result<Identity> {
+        let san = SanType::DnsName(name.try_into().context("DNS name as IA5 string")?);
+        let written = format!("ingress-certificate-{name}");
+        let mut identity = self.signed_by_mesh_ca(san, "", &written)?;
+        identity.service_account = name.to_owned();
+        Ok(identity)
+    }
+
+    /// A leaf for `san` signed by the CA in `ca_folder` of the state directory, written
+    /// to `written` in the log directory.
+    fn signed_by_mesh_ca(
+        &self,
+        san: SanType,
+        ca_folder: &str,
+        written: &str,
+    ) -> anyhow::Result<Identity> {
         let read = |name: &str| {
-            let path = self.state_directory().join(folder).join(name);
+            let path = self.state_directory().join(ca_folder).join(name);
             std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))
         };
         let key = KeyPair::from_pem(&read("ca.key")?).context("the mesh CA key")?;
         let issuer = Issuer::from_ca_cert_pem(&read("ca.crt")?, key).context("the mesh CA")?;
 
-        let spiffe_id = spiffe_id(namespace, service_account);
         let mut params = CertificateParams::default();
-        params.subject_alt_names = vec![SanType::URI(
-            spiffe_id
-                .clone()
-                .try_into()
-                .context("SPIFFE ID as IA5 string")?,
-        )];
+        params.subject_alt_names = vec![san];
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![
@@ -154,15 +184,12 @@ impl Reconciler {
             .signed_by(&key, &issuer)
             .context("sign with the mesh CA")?;
 
-        let folder = self.launch.log_directory.join(format!(
-            "mesh-certificate-{}-{namespace}.{service_account}",
-            folder.replace('/', "_")
-        ));
+        let folder = self.launch.log_directory.join(written);
         std::fs::create_dir_all(&folder).with_context(|| format!("create {}", folder.display()))?;
         let identity = Identity {
-            namespace: namespace.to_owned(),
-            service_account: service_account.to_owned(),
-            spiffe_id,
+            namespace: String::new(),
+            service_account: String::new(),
+            spiffe_id: String::new(),
             certificate: folder.join("cert.pem"),
             key: folder.join("key.pem"),
             ca_bundle: self.ca_bundle.clone(),

@@ -64,12 +64,26 @@ pub fn request(method: http::Method, uri: &str) -> Request<Full<Bytes>> {
 #[derive(Clone, Copy, Debug)]
 pub struct Client {
     address: SocketAddr,
+    /// The local address its connections come from (`None`: the system's choice).
+    source: Option<std::net::IpAddr>,
 }
 
 impl Client {
     /// A client that connects to `address` for every request.
     pub fn new(address: SocketAddr) -> Self {
-        Self { address }
+        Self {
+            address,
+            source: None,
+        }
+    }
+
+    /// The same client with its connections coming from `source` (a loopback address such
+    /// as 127.0.0.3 stands for another host).
+    pub fn from_address(self, source: std::net::IpAddr) -> Self {
+        Self {
+            source: Some(source),
+            ..self
+        }
     }
 
     /// The address requests go to.
@@ -171,7 +185,19 @@ impl Client {
     }
 
     async fn tcp(&self) -> anyhow::Result<TcpStream> {
-        let stream = tokio::time::timeout(REQUEST_DEADLINE, TcpStream::connect(self.address))
+        let connect = async {
+            let Some(source) = self.source else {
+                return TcpStream::connect(self.address).await;
+            };
+            let socket = if source.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.bind(SocketAddr::new(source, 0))?;
+            socket.connect(self.address).await
+        };
+        let stream = tokio::time::timeout(REQUEST_DEADLINE, connect)
             .await
             .with_context(|| format!("connect to {} timed out", self.address))?
             .with_context(|| format!("connect to {}", self.address))?;

@@ -76,16 +76,41 @@ impl TestPki {
     /// usable as TLS server and client, written under `<directory>/<namespace>.<sa>/`.
     pub fn issue(&self, namespace: &str, service_account: &str) -> anyhow::Result<Identity> {
         let spiffe_id = spiffe_id(namespace, service_account);
-        let mut params = CertificateParams::default();
-        let mut subject = DistinguishedName::new();
-        subject.push(DnType::CommonName, format!("{service_account}.{namespace}"));
-        params.distinguished_name = subject;
-        params.subject_alt_names = vec![SanType::URI(
+        let san = SanType::URI(
             spiffe_id
                 .clone()
                 .try_into()
                 .context("SPIFFE ID as IA5 string")?,
-        )];
+        );
+        let mut identity = self.issue_with(
+            &format!("{service_account}.{namespace}"),
+            &format!("{namespace}.{service_account}"),
+            san,
+        )?;
+        identity.namespace = namespace.to_owned();
+        identity.service_account = service_account.to_owned();
+        identity.spiffe_id = spiffe_id;
+        Ok(identity)
+    }
+
+    /// Issues a certificate with no SPIFFE identity but the DNS name `name` (what an
+    /// ingress outside the mesh presents), written under `<directory>/dns.<name>/`.
+    pub fn issue_dns(&self, name: &str) -> anyhow::Result<Identity> {
+        let san = SanType::DnsName(name.try_into().context("DNS name as IA5 string")?);
+        self.issue_with(name, &format!("dns.{name}"), san)
+    }
+
+    fn issue_with(
+        &self,
+        common_name: &str,
+        folder: &str,
+        san: SanType,
+    ) -> anyhow::Result<Identity> {
+        let mut params = CertificateParams::default();
+        let mut subject = DistinguishedName::new();
+        subject.push(DnType::CommonName, common_name);
+        params.distinguished_name = subject;
+        params.subject_alt_names = vec![san];
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -101,9 +126,7 @@ impl TestPki {
             .signed_by(&key, &self.issuer)
             .context("sign workload certificate")?;
 
-        let folder = self
-            .directory
-            .join(format!("{namespace}.{service_account}"));
+        let folder = self.directory.join(folder);
         std::fs::create_dir_all(&folder).with_context(|| format!("create {}", folder.display()))?;
         let certificate_pem = certificate.pem();
         let key_pem = key.serialize_pem();
@@ -114,9 +137,9 @@ impl TestPki {
         std::fs::write(&key_path, &key_pem)
             .with_context(|| format!("write {}", key_path.display()))?;
         Ok(Identity {
-            namespace: namespace.to_owned(),
-            service_account: service_account.to_owned(),
-            spiffe_id,
+            namespace: String::new(),
+            service_account: common_name.to_owned(),
+            spiffe_id: String::new(),
             certificate: certificate_path,
             key: key_path,
             ca_bundle: self.ca_bundle.clone(),

@@ -37,6 +37,7 @@ impl SnapshotBuilder {
                     services: Vec::new(),
                     ports: Vec::new(),
                     rate_limits: Vec::new(),
+                    ingress: Vec::new(),
                 }),
                 mesh: Some(MeshSettings {
                     name: "meshcd".to_owned(),

@@ -33,6 +33,15 @@ pub enum Outcome {
 /// HTTP/1.1 request and reads. The probe does not judge the server's certificate: it only
 /// asks whether the server accepts the client.
 pub async fn probe(address: SocketAddr, client: Option<&Identity>) -> anyhow::Result<Outcome> {
+    exchange(address, client, b"GET / HTTP/1.1\r\nhost: probe\r\n\r\n").await
+}
+
+/// [`probe`] with `request` (raw HTTP/1.1 bytes) as what is sent.
+pub async fn exchange(
+    address: SocketAddr,
+    client: Option<&Identity>,
+    request: &[u8],
+) -> anyhow::Result<Outcome> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[&rustls::version::TLS13])
@@ -67,7 +76,7 @@ pub async fn probe(address: SocketAddr, client: Option<&Identity>) -> anyhow::Re
         // With TLS 1.3 the server judges the client certificate after the client's side of
         // the handshake completed, so a refusal shows up on the first read.
         stream
-            .write_all(b"GET / HTTP/1.1\r\nhost: probe\r\n\r\n")
+            .write_all(request)
             .await
             .map_err(|error| format!("write: {error}"))?;
         let mut buffer = vec![0_u8; 1024];

@@ -6,26 +6,27 @@ use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use http::header::HOST;
 use http::uri::PathAndQuery;
 use http::{Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::{Body, Incoming};
 
 use super::Inbound;
-use super::Peer;
 use super::access_log::log;
 use super::app_direct::Prepared;
 use super::app_request::origin_form;
-use super::authorize::{self, Call, Decision, Denial};
+use super::authorize::{self, Call, Decision};
 use super::body::InboundBody;
 use super::caller::Caller;
+use super::ingress::{self, Refusal};
+use super::target::target;
+use super::{NonMesh, Peer};
 use crate::http::headers;
-use crate::http::hop::{self, DESTINATION_HEADER};
+use crate::http::hop::DESTINATION_HEADER;
 use crate::http::path::{self, PathError};
 use crate::http::respond;
 use crate::metrics::{PolicyEvent, RouteMetrics};
 use crate::snapshot::limits::RateLimit;
-use crate::snapshot::{InboundPort, Protocol, Snapshot};
+use crate::snapshot::{InboundPort, MtlsMode, Protocol, Snapshot};
 
 /// The route label of requests admitted without an HTTP match (shared: no allocation per
 /// request).
@@ -86,7 +87,7 @@ pub(super) fn admit(
         return refuse_path(inbound, &caller.peer, &service, &request, error, start);
     }
     let peer = &caller.peer;
-    let route = match authorized_route(peer, &snapshot, port, &request) {
+    let route = match authorized_route(peer, &snapshot, (&service, port), &request) {
         Ok(route) => route,
         Err(denial) => {
             let response = deny(inbound, peer, &service, &request, &denial, start);
@@ -166,14 +167,35 @@ fn destination<'s>(
 }
 
 /// The route the snapshot's rules admit the call on (`""` for a rule without HTTP
-/// matches), or why they refuse it.
+/// matches, the IngressBackend's name for a non-mesh caller it lets in), or why they
+/// refuse it.
 #[inline]
 fn authorized_route(
     peer: &Peer,
     snapshot: &Snapshot,
-    port: u16,
+    (service, port): (&Arc<str>, u16),
     request: &Request<Incoming>,
-) -> Result<Arc<str>, Denial> {
+) -> Result<Arc<str>, Refusal> {
+    // A plaintext caller under permissive mTLS in a workload no IngressBackend names: the
+    // SMI rules alone decide, without building a refusal first.
+    let ingress_decides = |caller: NonMesh| {
+        !snapshot.workload.ingress.is_empty()
+            || matches!(caller, NonMesh::Principal)
+            || snapshot.mesh.mtls == MtlsMode::Strict
+    };
+    if let Some(caller) = peer.non_mesh.filter(|caller| ingress_decides(*caller)) {
+        let call = || format!("{} {}", request.method(), request.uri().path());
+        let identity = (caller, &*peer.identity);
+        match ingress::authorize(&snapshot.workload, identity, service, port, call) {
+            Ok(rule) => return Ok(rule.name.clone()),
+            // Permissive mTLS: the SMI rules decide for a plaintext caller, as for any
+            // `unauthenticated` one. A principal is never a mesh identity.
+            Err(_)
+                if matches!(caller, NonMesh::Plaintext(_))
+                    && snapshot.mesh.mtls == MtlsMode::Permissive => {}
+            Err(denial) => return Err(Refusal::Ingress(denial)),
+        }
+    }
     let call = Call::Http {
         port,
         method: request.method(),
@@ -182,7 +204,7 @@ fn authorized_route(
     };
     match authorize::authorize(snapshot, &peer.identity, &call) {
         Decision::Allow { route } => Ok(route.unwrap_or_else(|| NO_ROUTE.clone())),
-        Decision::Deny(denial) => Err(denial),
+        Decision::Deny(denial) => Err(Refusal::Rules(denial)),
     }
 }
 
@@ -259,7 +281,7 @@ fn deny(
     peer: &Peer,
     service: &str,
     request: &Request<Incoming>,
-    denial: &Denial,
+    denial: &Refusal,
     start: Instant,
 ) -> Response<InboundBody> {
     inbound.metrics.denied(&peer.identity, "http");
@@ -346,75 +368,4 @@ fn set_path<B>(request: &mut Request<B>, normal: String) -> Result<(), PathError
         Some(PathAndQuery::try_from(target).map_err(|_| PathError::MalformedPercent)?);
     *request.uri_mut() = Uri::from_parts(parts).map_err(|_| PathError::MalformedPercent)?;
     Ok(())
-}
-
-/// (service port, app needs HTTP/2, service name) from the destination header; for
-/// plaintext clients without it, the Host's port, else port 80, else the workload's only
-/// HTTP port (the same defaults as the outbound side's Host routing).
-fn target<B>(snapshot: &Snapshot, request: &Request<B>) -> Option<(u16, bool, Arc<str>)> {
-    let workload = &snapshot.workload;
-    let service_named = |name: &str| -> Arc<str> {
-        workload
-            .services
-            .iter()
-            .find(|s| &***s == name)
-            .cloned()
-            .unwrap_or_else(|| Arc::from(name))
-    };
-    if let Some(value) = request.headers().get(&DESTINATION_HEADER) {
-        let destination = hop::parse_destination(value.as_bytes())?;
-        return Some((
-            destination.port,
-            destination.http2,
-            service_named(destination.service),
-        ));
-    }
-    let default_service = || {
-        workload
-            .services
-            .first()
-            .cloned()
-            .unwrap_or_else(|| workload.identity.clone())
-    };
-    let host_port = request
-        .uri()
-        .authority()
-        .map(|a| a.as_str())
-        .or_else(|| request.headers().get(HOST).and_then(|h| h.to_str().ok()))
-        .and_then(port_of)
-        .filter(|port| snapshot.inbound_port(*port).is_some());
-    let port = host_port.or_else(|| {
-        let mut http = workload
-            .ports
-            .iter()
-            .filter(|p| p.protocol == Protocol::Http);
-        if http.clone().any(|p| p.service_port == 80) {
-            return Some(80);
-        }
-        match (http.next(), http.next()) {
-            (Some(only), None) => Some(only.service_port),
-            _ => None,
-        }
-    })?;
-    Some((port, headers::is_grpc(request), default_service()))
-}
-
-/// The port an authority (`host:port`, `[v6]:port`) names; the host does not matter here.
-fn port_of(authority: &str) -> Option<u16> {
-    authority.rsplit_once(':')?.1.parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::port_of;
-
-    #[test]
-    fn the_port_of_an_authority_is_read_for_names_and_addresses_of_both_families() {
-        assert_eq!(port_of("api.shop:8080"), Some(8080));
-        assert_eq!(port_of("127.0.0.1:80"), Some(80));
-        assert_eq!(port_of("[::1]:9090"), Some(9090));
-        assert_eq!(port_of("[::1]"), None);
-        assert_eq!(port_of("api.shop"), None);
-        assert_eq!(port_of("api.shop:http"), None);
-    }
 }

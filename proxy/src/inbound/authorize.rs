@@ -154,6 +154,7 @@ mod tests {
                 services: vec!["api".into()],
                 ports: vec![],
                 rate_limits: Vec::new(),
+                ingress: Vec::new(),
             }),
             mesh: Some(proto::MeshSettings {
                 traffic_policy: policy as i32,

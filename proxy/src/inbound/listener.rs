@@ -1,8 +1,11 @@
 //! The inbound listener: tells TLS from plaintext by the first byte, completes the mTLS
 //! handshake (client certificate required and chained to the mesh CA), reads the
 //! caller's SPIFFE identity from the verified leaf, and hands the connection to HTTP or
-//! TCP by ALPN. Plaintext is served only in permissive mTLS mode.
+//! TCP by ALPN. Plaintext is served in permissive mTLS mode, and under strict mTLS to the
+//! addresses an IngressBackend names; a verified certificate without a SPIFFE identity
+//! only when it names one of an IngressBackend's AuthenticatedPrincipals.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::authorize::UNAUTHENTICATED;
-use super::{Inbound, Peer, caller, forward, tcp};
+use super::{Inbound, NonMesh, Peer, caller, forward, tcp};
 use crate::accept::{Acceptor, Slot};
 use crate::http::header_timeout;
 use crate::http::hop;
@@ -49,7 +52,7 @@ pub async fn serve(mut acceptor: Acceptor, inbound: Arc<Inbound>, mut drain: Dra
 /// Serves one connection; `slot` keeps its place under the listener's cap until it ends.
 async fn connection(
     stream: TcpStream,
-    peer_address: std::net::SocketAddr,
+    peer_address: SocketAddr,
     slot: Slot,
     inbound: Arc<Inbound>,
     builder: Arc<auto::Builder<TokioExecutor>>,
@@ -62,16 +65,8 @@ async fn connection(
         _ => return,
     }
     if first[0] != TLS_HANDSHAKE_RECORD {
-        let permissive = inbound
-            .snapshots
-            .current()
-            .is_some_and(|snapshot| snapshot.mesh.mtls == MtlsMode::Permissive);
-        if !permissive {
-            tracing::info!(peer = ?peer_address, "plaintext connection refused: mTLS is strict");
+        let Some(peer) = plaintext_peer(&inbound, peer_address) else {
             return;
-        }
-        let peer = Peer {
-            identity: UNAUTHENTICATED.into(),
         };
         let linger = Linger::new(&stream);
         let io = TokioIo::new(stream);
@@ -94,18 +89,15 @@ async fn connection(
         }
     };
     let (_, session) = stream.get_ref();
-    let identity = session
-        .peer_certificates()
-        .and_then(|chain| chain.first())
-        .and_then(|leaf| spiffe::identity_of(leaf));
-    let Some(identity) = identity else {
+    let Some(peer) = tls_peer(&inbound, session.peer_certificates(), peer_address) else {
         inbound.metrics.handshake_failures.inc();
-        tracing::info!(peer = ?peer_address, "peer certificate carries no SPIFFE identity");
         return;
     };
-    let peer = Peer {
-        identity: identity.into(),
-    };
+    if session.alpn_protocol() == Some(hop::ALPN_TCP) && peer.non_mesh.is_some() {
+        // IngressBackends open HTTP ports only; the mesh's TCP hop is for mesh peers.
+        tracing::info!(peer = ?peer_address, principal = %peer.identity, "TCP stream from an ingress principal refused");
+        return;
+    }
     if session.alpn_protocol() == Some(hop::ALPN_TCP) {
         tcp::serve(inbound, stream, peer).await;
         drop(slot);
@@ -121,6 +113,63 @@ async fn connection(
         )
         .await;
     }
+}
+
+/// A plaintext caller: every client in permissive mTLS; under strict mTLS only one whose
+/// address an IngressBackend names (each request is checked again against them).
+fn plaintext_peer(inbound: &Inbound, peer_address: SocketAddr) -> Option<Peer> {
+    let snapshot = inbound.snapshots.current();
+    let permissive = snapshot
+        .as_ref()
+        .is_some_and(|snapshot| snapshot.mesh.mtls == MtlsMode::Permissive);
+    let ingress = snapshot
+        .as_ref()
+        .is_some_and(|snapshot| snapshot.workload.lets_in(peer_address.ip()));
+    if !permissive && !ingress {
+        tracing::info!(peer = ?peer_address, "plaintext connection refused: mTLS is strict and no IngressBackend lets this address in");
+        return None;
+    }
+    Some(Peer {
+        identity: UNAUTHENTICATED.into(),
+        non_mesh: Some(NonMesh::Plaintext(peer_address.ip())),
+    })
+}
+
+/// The caller of a completed handshake (its chain verified against the mesh's roots): a
+/// mesh peer by its SPIFFE identity, else an IngressBackend's principal; `None` (said in
+/// the log) for anyone else.
+fn tls_peer(
+    inbound: &Inbound,
+    chain: Option<&[rustls::pki_types::CertificateDer<'_>]>,
+    peer_address: SocketAddr,
+) -> Option<Peer> {
+    let Some(leaf) = chain.and_then(|chain| chain.first()) else {
+        tracing::info!(peer = ?peer_address, "peer presented no certificate");
+        return None;
+    };
+    if let Some(identity) = spiffe::identity_of(leaf) {
+        return Some(Peer {
+            identity: identity.into(),
+            non_mesh: None,
+        });
+    }
+    let peer = principal(inbound, leaf);
+    if peer.is_none() {
+        tracing::info!(peer = ?peer_address, "peer certificate carries no SPIFFE identity nor an IngressBackend's principal");
+    }
+    peer
+}
+
+/// An ingress caller whose certificate (already chained to the mesh's roots by the
+/// handshake) names an AuthenticatedPrincipal of an IngressBackend of this workload.
+fn principal(inbound: &Inbound, leaf: &[u8]) -> Option<Peer> {
+    let snapshot = inbound.snapshots.current()?;
+    let names = spiffe::names_of(leaf);
+    let principal = snapshot.workload.principal_among(&names)?;
+    Some(Peer {
+        identity: principal.into(),
+        non_mesh: Some(NonMesh::Principal),
+    })
 }
 
 async fn serve_http<IO>(

@@ -3,8 +3,9 @@
 //! The stack, outermost first, one concern per file:
 //! - `listener`: accept; TLS 1.3 with a client certificate from the mesh CA (plaintext
 //!   too in permissive mTLS); the caller's SPIFFE identity from its verified leaf.
-//! - `authorize`: the SMI rules of the snapshot (403 / closed stream when they refuse).
-//! - `admit`: which service port and app a request is for, whether the caller may make it
+//! - `authorize`: the SMI rules of the snapshot (403 / closed stream when they refuse);
+//!   `ingress`: the IngressBackends, for plaintext callers from outside the mesh.
+//! - `admit`: which service port and app a request is for (`target`), whether the caller may make it
 //!   (`authorize`), the request as the app gets it (`app_request`); `caller` keeps the
 //!   connection's identity and its last route's metric handles.
 //! - `forward`: HTTP to the app's address for the service port (HTTP/1.1, or h2c when
@@ -24,8 +25,10 @@ pub mod body;
 mod caller;
 mod forward;
 mod idle;
+mod ingress;
 pub mod listener;
 pub mod rate_limit;
+mod target;
 mod tcp;
 
 use std::sync::Arc;
@@ -81,8 +84,21 @@ impl AppClients {
     }
 }
 
-/// Who is calling: a mesh identity, or `unauthenticated` (plaintext, permissive mTLS).
+/// Who is calling: a mesh identity, `unauthenticated` (plaintext: permissive mTLS, or an
+/// address an IngressBackend names), or an IngressBackend's AuthenticatedPrincipal.
 #[derive(Debug, Clone)]
 pub struct Peer {
     pub identity: Arc<str>,
+    /// `None` for a mesh peer (its SPIFFE certificate says who it is).
+    pub non_mesh: Option<NonMesh>,
+}
+
+/// A caller from outside the mesh, as IngressBackends match it.
+#[derive(Debug, Clone, Copy)]
+pub enum NonMesh {
+    /// Plaintext, from this TCP peer address.
+    Plaintext(std::net::IpAddr),
+    /// TLS with a certificate that chains to the mesh's roots and names, instead of a
+    /// SPIFFE identity, an AuthenticatedPrincipal (the peer's `identity`).
+    Principal,
 }

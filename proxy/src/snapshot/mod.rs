@@ -9,6 +9,7 @@ mod compile;
 pub mod egress;
 pub mod fault;
 mod hosts;
+pub mod ingress;
 pub mod limits;
 mod load;
 mod matcher;
@@ -93,6 +94,25 @@ pub struct Workload {
     pub ports: Vec<InboundPort>,
     /// Local rate limits on what it serves, by service (`name.namespace`).
     pub rate_limits: HashMap<Arc<str>, limits::RateLimits>,
+    /// The IngressBackends naming its services: non-mesh callers it lets in.
+    pub ingress: Vec<ingress::IngressRule>,
+}
+
+impl Workload {
+    /// Whether some IngressBackend lets a plaintext caller at `address` in at all.
+    pub fn lets_in(&self, address: std::net::IpAddr) -> bool {
+        self.ingress.iter().any(|rule| rule.lets_in(address))
+    }
+
+    /// The AuthenticatedPrincipal of some IngressBackend among `names` (a verified
+    /// certificate's SANs), if any.
+    pub fn principal_among<'n>(&self, names: &'n [String]) -> Option<&'n str> {
+        names.iter().map(String::as_str).find(|name| {
+            self.ingress
+                .iter()
+                .any(|rule| rule.principals.iter().any(|p| &**p == *name))
+        })
+    }
 }
 
 /// Where the local app serves one service port.

@@ -165,5 +165,6 @@ fn workload(config: &Config, namespace: &str) -> proto::Workload {
             })
             .collect(),
         rate_limits: Vec::new(),
+        ingress: Vec::new(),
     }
 }

@@ -30,6 +30,26 @@ pub fn identity_of(certificate: &[u8]) -> Option<String> {
         })
 }
 
+/// The DNS and URI SANs of a DER certificate (an ingress's names, matched against
+/// IngressBackends' AuthenticatedPrincipals).
+pub fn names_of(certificate: &[u8]) -> Vec<String> {
+    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(certificate) else {
+        return Vec::new();
+    };
+    let Ok(Some(names)) = parsed.subject_alternative_name() else {
+        return Vec::new();
+    };
+    names
+        .value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(name) | GeneralName::URI(name) => Some((*name).to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
     #[error("peer presented no certificate")]

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod egress;
+mod ingress;
 pub mod lookup;
 mod policies;
 mod routes;
@@ -114,6 +115,7 @@ impl Compiled {
 pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
     let mut warnings = Vec::new();
     let services = services::services(config, inventory, &mut warnings);
+    warnings.extend(ingress::warnings(config, inventory));
     let mesh = mesh_settings(config);
     let mesh_hash = Sha256::digest(mesh.encode_to_vec());
     let service_hashes: Vec<_> = services
@@ -148,7 +150,7 @@ pub fn compile(config: &Config, inventory: &Inventory) -> Compiled {
     let mut identities: BTreeMap<String, IdentityPart> = BTreeMap::new();
     let mut proxies = BTreeMap::new();
     for workload in workloads {
-        let workload_message = workload_message(config, workload);
+        let workload_message = workload_message(config, inventory, workload);
         let identity = identities
             .entry(workload_message.identity.clone())
             .or_insert_with_key(|identity| {
@@ -268,7 +270,11 @@ fn mesh_settings(config: &Config) -> proto::MeshSettings {
     }
 }
 
-fn workload_message(config: &Config, workload: &Workload) -> proto::Workload {
+fn workload_message(
+    config: &Config,
+    inventory: &Inventory,
+    workload: &Workload,
+) -> proto::Workload {
     proto::Workload {
         namespace: workload.identity.namespace.clone(),
         service_account: workload.identity.service_account.clone(),
@@ -284,6 +290,7 @@ fn workload_message(config: &Config, workload: &Workload) -> proto::Workload {
             })
             .collect(),
         rate_limits: policies::rate_limits(config, workload),
+        ingress: ingress::rules(config, inventory, workload),
     }
 }
 

@@ -21,6 +21,7 @@ fn hello(proxy_id: &str, services: &[&str], inbound: &str) -> proto::Hello {
             services: services.iter().map(|s| s.to_string()).collect(),
             ports: Vec::new(),
             rate_limits: Vec::new(),
+            ingress: Vec::new(),
         }),
         inbound_address: inbound.into(),
         version: String::new(),

@@ -51,6 +51,7 @@ fn hello(
                 services: services.iter().map(|s| s.to_string()).collect(),
                 ports: Vec::new(),
                 rate_limits: Vec::new(),
+                ingress: Vec::new(),
             }),
             inbound_address: inbound.into(),
             version: String::new(),

@@ -84,6 +84,7 @@ fn hello(token: &str, service_account: &str, proxy_id: &str) -> proto::ProxyMess
                 services: vec![service_account.into()],
                 ports: Vec::new(),
                 rate_limits: Vec::new(),
+                ingress: Vec::new(),
             }),
             inbound_address: "127.0.0.1:15003".into(),
             version: String::new(),

@@ -8,6 +8,7 @@
 //! any port) is not reported as denied.
 
 mod egress;
+mod ingress;
 mod scope;
 
 use std::cell::RefCell;
@@ -74,6 +75,8 @@ impl Request {
 pub struct Attribution {
     pub traffic_targets: BTreeSet<String>,
     pub routes: BTreeSet<String>,
+    /// The IngressBackends (`namespace/name`) that grant it.
+    pub ingress_backends: BTreeSet<String>,
     /// The first TrafficTarget that grants it, for warnings.
     pub origin: Option<(Origin, ObjectId)>,
 }
@@ -94,6 +97,8 @@ impl AccessSet {
     /// Every grant of `config`, or only those to `destinations`.
     pub fn of(config: &Config, only: Option<&BTreeSet<&Identity>>) -> AccessSet {
         let mut set = AccessSet::default();
+        // IngressBackends are few, and grant the same under either traffic policy.
+        set.insert_ingress(config);
         if config.mesh.traffic_policy == TrafficPolicy::Permissive {
             // The proxies allow every peer; with permissive mTLS also plaintext clients.
             let source = match config.mesh.mtls {
@@ -304,11 +309,17 @@ pub(super) fn any_path(path: Option<&str>) -> bool {
 pub(super) fn peer_covers(wider: &Peer, peer: &Peer) -> bool {
     match wider {
         Peer::AnyClient => true,
-        Peer::AnyMeshedWorkload => {
-            matches!(peer, Peer::AnyMeshedWorkload | Peer::ServiceAccount { .. })
-        }
+        // A Service is served by meshed workloads; non-mesh sources and hosts outside the
+        // mesh are not meshed workloads.
+        Peer::AnyMeshedWorkload => matches!(
+            peer,
+            Peer::AnyMeshedWorkload | Peer::ServiceAccount { .. } | Peer::Service { .. }
+        ),
         Peer::AnyExternal => matches!(peer, Peer::AnyExternal | Peer::External { .. }),
-        Peer::ServiceAccount { .. } | Peer::External { .. } => wider == peer,
+        Peer::ServiceAccount { .. }
+        | Peer::External { .. }
+        | Peer::NonMesh { .. }
+        | Peer::Service { .. } => wider == peer,
     }
 }
 

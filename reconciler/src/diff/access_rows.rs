@@ -101,6 +101,9 @@ pub struct AccessRow {
     pub traffic_targets: Vec<String>,
     /// The HTTPRouteGroup matches (`group/match`) that grant it.
     pub routes: Vec<String>,
+    /// The IngressBackends (`namespace/name`) that grant it, to a non-mesh source.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ingress_backends: Vec<String>,
 }
 
 /// The caller or callee of an access row.
@@ -123,6 +126,17 @@ pub enum Peer {
     },
     /// Any destination outside the mesh (the Mesh's `egress: allow`).
     AnyExternal,
+    /// Plaintext callers from outside the mesh that an IngressBackend lets in: an address
+    /// range (`10.0.0.0/8`) or the endpoints of a Service (`Service ingress/nginx`).
+    NonMesh {
+        source: String,
+    },
+    /// A Service an IngressBackend opens (ingress is granted per Service, not per
+    /// service account).
+    Service {
+        namespace: String,
+        name: String,
+    },
 }
 
 impl From<&Identity> for Peer {
@@ -142,6 +156,8 @@ impl fmt::Display for Peer {
             Peer::AnyClient => f.write_str("any client, plaintext included"),
             Peer::External { host } => write!(f, "external {host}"),
             Peer::AnyExternal => f.write_str("any host outside the mesh"),
+            Peer::NonMesh { source } => write!(f, "non-mesh {source}"),
+            Peer::Service { namespace, name } => write!(f, "service {namespace}/{name}"),
         }
     }
 }

@@ -10,6 +10,8 @@
 pub mod access;
 mod access_rows;
 mod faults;
+#[cfg(test)]
+mod ingress_tests;
 pub mod live;
 mod mesh;
 pub mod policies;

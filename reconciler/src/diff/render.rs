@@ -209,6 +209,10 @@ fn via(row: &AccessRow, markdown: bool) -> String {
     if row.destination == Peer::AnyExternal {
         return format!("Mesh {}", wrap("egress: allow"));
     }
+    if !row.ingress_backends.is_empty() {
+        let names: Vec<String> = row.ingress_backends.iter().map(|t| wrap(t)).collect();
+        return format!("IngressBackend {}", names.join(", "));
+    }
     if row.traffic_targets.is_empty() {
         // Only the permissive traffic policy grants without a TrafficTarget.
         return format!("Mesh {}", wrap("trafficPolicy: permissive"));

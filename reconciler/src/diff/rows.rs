@@ -138,6 +138,7 @@ fn rows(grants: &[(Grant, Attribution)]) -> Vec<AccessRow> {
                 },
                 traffic_targets: attribution.traffic_targets.into_iter().collect(),
                 routes: attribution.routes.into_iter().collect(),
+                ingress_backends: attribution.ingress_backends.into_iter().collect(),
             },
         )
         .collect();
@@ -163,6 +164,7 @@ fn rows(grants: &[(Grant, Attribution)]) -> Vec<AccessRow> {
                 }
             }
             tcp.routes.extend(row.routes);
+            tcp.ingress_backends.extend(row.ingress_backends);
             continue;
         }
         merged.push(row);
@@ -175,6 +177,8 @@ fn merge(into: &mut Attribution, from: &Attribution) {
     into.traffic_targets
         .extend(from.traffic_targets.iter().cloned());
     into.routes.extend(from.routes.iter().cloned());
+    into.ingress_backends
+        .extend(from.ingress_backends.iter().cloned());
     if into.origin.is_none() {
         into.origin.clone_from(&from.origin);
     }

@@ -149,7 +149,7 @@ fn rbac(options: &Options) -> Vec<Value> {
             rule(&["specs.smi-spec.io"], &["httproutegroups", "tcproutes", "udproutes"], &["list", "create", "patch", "delete"]),
             rule(&["split.smi-spec.io"], &["trafficsplits"], &["list", "create", "patch", "delete"]),
             rule(&["meshcd.dev"], &["meshes", "canaries", "faults"], &["list", "create", "patch", "delete"]),
-            rule(&["policy.openservicemesh.io"], &["retries", "upstreamtrafficsettings", "egresses"], &["list", "create", "patch", "delete"]),
+            rule(&["policy.openservicemesh.io"], &["retries", "upstreamtrafficsettings", "egresses", "ingressbackends"], &["list", "create", "patch", "delete"]),
             rule(&["gateway.networking.k8s.io"], &["httproutes", "grpcroutes", "referencegrants"], &["list", "create", "patch", "delete"]),
             // routes: meshcd's entries of their status.parents.
             rule(&["gateway.networking.k8s.io"], &["httproutes/status", "grpcroutes/status"], &["patch"]),

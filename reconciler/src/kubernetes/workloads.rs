@@ -94,7 +94,10 @@ fn add_services<'a>(
             .collect();
         inventory.services.insert(
             (namespace.clone(), name.clone()),
-            ServiceInfo { cluster_ips },
+            ServiceInfo {
+                cluster_ips,
+                endpoint_addresses: Vec::new(),
+            },
         );
         let ports = spec
             .and_then(|spec| spec.ports.as_ref())
@@ -190,6 +193,17 @@ fn add_slice(
             .as_ref()
             .and_then(|conditions| conditions.ready)
             .unwrap_or(true);
+        if ready
+            && let Some(info) = inventory
+                .services
+                .get_mut(&(namespace.clone(), service.clone()))
+        {
+            for address in &endpoint.addresses {
+                if !info.endpoint_addresses.contains(address) {
+                    info.endpoint_addresses.push(address.clone());
+                }
+            }
+        }
         let Some(target) = endpoint
             .target_ref
             .as_ref()

@@ -157,3 +157,19 @@ fn services_keep_their_cluster_ips_and_headless_services_have_none() {
     assert_eq!(ips("api-v2"), ["10.96.0.11"]);
     assert_eq!(ips("headless"), Vec::<String>::new());
 }
+
+/// What an IngressBackend's `Service` source lets in: every ready endpoint's address,
+/// injected or not (an ingress controller is usually outside the mesh), never a starting one.
+#[test]
+fn a_services_ready_endpoints_are_known_injected_or_not() {
+    let (services, slices, pods) = cluster();
+    let inventory = inventory(&services, &slices, &pods);
+    let addresses = |name: &str| {
+        inventory.services[&("shop".to_string(), name.to_string())]
+            .endpoint_addresses
+            .clone()
+    };
+    assert_eq!(addresses("api"), ["10.244.1.5", "10.244.1.7"]);
+    assert_eq!(addresses("api-v2"), ["10.244.1.5"]);
+    assert_eq!(addresses("headless"), Vec::<String>::new());
+}

@@ -10,8 +10,9 @@ mod routes;
 pub use canary_target::{CanaryTarget, WeightOverrides};
 pub use egress::{Egress, EgressPort, EgressProtocol};
 pub use policies::{
-    Abort, Delay, Fault, OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit,
-    UpstreamTrafficSetting, retry_condition,
+    Abort, Delay, Fault, IngressBackend, IngressBackendPort, IngressProtocol, IngressSource,
+    OutlierDetection, RateLimit, RetryPolicy, RouteRateLimit, UpstreamTrafficSetting,
+    retry_condition,
 };
 pub use roots::{MeshRootCertificate, RootRole, RootSource};
 pub use routes::*;
@@ -60,6 +61,8 @@ pub struct Config {
     pub egresses: Vec<Located<Egress>>,
     /// OSM MeshRootCertificates: none means the CA the mesh was started with.
     pub roots: Vec<Located<MeshRootCertificate>>,
+    /// OSM IngressBackends: non-mesh callers let in to some Service ports.
+    pub ingress_backends: Vec<Located<IngressBackend>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -186,3 +186,75 @@ impl RateLimit {
             .map_or("second", |(name, _)| name)
     }
 }
+
+/// An OSM `policy.openservicemesh.io/v1alpha1` IngressBackend: callers from outside the
+/// mesh (an ingress controller, a batch job) that the proxies of some Services of its
+/// namespace let in over plaintext, to those Services' ports alone, even under strict
+/// mTLS. Ingress policy, beside SMI access: TrafficTargets still decide mesh callers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngressBackend {
+    pub name: String,
+    pub namespace: String,
+    /// The Service ports opened (Services of `namespace`).
+    pub backends: Vec<IngressBackendPort>,
+    /// Who may come in.
+    pub sources: Vec<IngressSource>,
+}
+
+/// One `backends` entry: a Service of the IngressBackend's namespace and one of its ports.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IngressBackendPort {
+    pub service: String,
+    pub port: u16,
+    pub protocol: IngressProtocol,
+}
+
+/// How a backend is reached: plaintext HTTP from an address source, or HTTP over TLS from
+/// a caller whose certificate names an `AuthenticatedPrincipal` source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IngressProtocol {
+    Http,
+    Https,
+}
+
+impl IngressProtocol {
+    /// OSM's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IngressProtocol::Http => "http",
+            IngressProtocol::Https => "https",
+        }
+    }
+}
+
+/// One `sources` entry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IngressSource {
+    /// `kind: IPRange`: callers whose TCP peer address is in the range.
+    IpRange(meshcd_support::Cidr),
+    /// `kind: Service`: callers whose address is one of that Service's endpoints'.
+    Service { namespace: String, name: String },
+    /// `kind: AuthenticatedPrincipal`: TLS callers whose certificate chains to the mesh's
+    /// roots and carries this name as a DNS or URI SAN (no SPIFFE identity).
+    AuthenticatedPrincipal(String),
+}
+
+impl IngressSource {
+    /// Whether it names callers by their address (plaintext, `http` backends) rather than
+    /// by a certificate (TLS, `https` backends).
+    pub fn by_address(&self) -> bool {
+        !matches!(self, IngressSource::AuthenticatedPrincipal(_))
+    }
+}
+
+impl std::fmt::Display for IngressSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IngressSource::IpRange(range) => write!(f, "addresses {range}"),
+            IngressSource::Service { namespace, name } => {
+                write!(f, "the endpoints of Service {namespace}/{name}")
+            }
+            IngressSource::AuthenticatedPrincipal(name) => write!(f, "principal {name}"),
+        }
+    }
+}

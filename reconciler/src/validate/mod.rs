@@ -114,9 +114,10 @@ fn classify<'a>(
             matches!(version, "v1alpha1" | "v1alpha2" | "v1alpha3" | "v1alpha4")
         }
         ("meshcd.dev", "Mesh" | "Canary" | "Fault") => version == "v1alpha1",
-        ("policy.openservicemesh.io", "Retry" | "UpstreamTrafficSetting" | "Egress") => {
-            version == "v1alpha1"
-        }
+        (
+            "policy.openservicemesh.io",
+            "Retry" | "UpstreamTrafficSetting" | "Egress" | "IngressBackend",
+        ) => version == "v1alpha1",
         ("config.openservicemesh.io", "MeshRootCertificate") => version == "v1alpha2",
         (GATEWAY_GROUP, "HTTPRoute" | "ReferenceGrant") => matches!(version, "v1" | "v1beta1"),
         (GATEWAY_GROUP, "GRPCRoute") => version == "v1",
@@ -198,7 +199,7 @@ fn known_kind_of_group(group: &str, kind: &str) -> bool {
             | ("meshcd.dev", "Mesh" | "Canary" | "Fault")
             | (
                 "policy.openservicemesh.io",
-                "Retry" | "UpstreamTrafficSetting" | "Egress"
+                "Retry" | "UpstreamTrafficSetting" | "Egress" | "IngressBackend"
             )
             | ("config.openservicemesh.io", "MeshRootCertificate")
             | (GATEWAY_GROUP, "HTTPRoute" | "GRPCRoute" | "ReferenceGrant")
@@ -274,6 +275,9 @@ fn assemble(objects: Vec<(Object<'_>, Converted)>, reporter: &Reporter<'_>) -> C
             }
             Converted::Egress(value) => config.egresses.push(Located { origin, value }),
             Converted::MeshRootCertificate(value) => config.roots.push(Located { origin, value }),
+            Converted::IngressBackend(value) => {
+                config.ingress_backends.push(Located { origin, value })
+            }
         }
     }
     config.canaries = canaries

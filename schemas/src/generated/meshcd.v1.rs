@@ -174,6 +174,43 @@ pub struct Workload {
     /// UpstreamTrafficSetting's rateLimit.local.http).
     #[prost(message, repeated, tag = "6")]
     pub rate_limits: ::prost::alloc::vec::Vec<RateLimit>,
+    /// Non-mesh callers this workload lets in (OSM IngressBackends naming a service it
+    /// serves): plaintext from a source address, even under strict mTLS, to these service
+    /// ports only.
+    #[prost(message, repeated, tag = "7")]
+    pub ingress: ::prost::alloc::vec::Vec<IngressRule>,
+}
+/// One IngressBackend as one of its backends' workloads enforces it. A plaintext
+/// connection whose TCP peer address is in `sources` is served, and its requests reach the
+/// HTTP `backends` and nothing else (403 elsewhere); a TLS connection whose client
+/// certificate chains to the mesh's roots and carries no SPIFFE identity but a SAN equal to
+/// one of `principals` reaches the HTTPS `backends` and nothing else. Any other non-mesh
+/// caller is refused as before.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct IngressRule {
+    /// `namespace/name` of the IngressBackend, for 403 bodies and logs.
+    #[prost(string, tag = "1")]
+    pub ingress_backend: ::prost::alloc::string::String,
+    /// The service ports of this workload it opens.
+    #[prost(message, repeated, tag = "2")]
+    pub backends: ::prost::alloc::vec::Vec<IngressBackendPort>,
+    /// CIDR ranges (`10.0.0.0/8`, `192.0.2.7/32`): its IPRange sources, and the endpoint
+    /// addresses of its Service sources.
+    #[prost(string, repeated, tag = "3")]
+    pub sources: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// Its AuthenticatedPrincipal sources: a DNS or URI SAN of the caller's certificate.
+    #[prost(string, repeated, tag = "4")]
+    pub principals: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct IngressBackendPort {
+    /// The service's name (in the workload's namespace).
+    #[prost(string, tag = "1")]
+    pub service: ::prost::alloc::string::String,
+    #[prost(uint32, tag = "2")]
+    pub port: u32,
+    #[prost(enumeration = "IngressProtocol", tag = "3")]
+    pub protocol: i32,
 }
 /// A token bucket: `requests + burst` tokens at most, `requests` added every
 /// `fill_interval_ms`; a request without a token is answered `status` with Retry-After.
@@ -818,6 +855,34 @@ impl EgressProtocol {
             "EGRESS_PROTOCOL_HTTP" => Some(Self::Http),
             "EGRESS_PROTOCOL_HTTPS" => Some(Self::Https),
             "EGRESS_PROTOCOL_TCP" => Some(Self::Tcp),
+            _ => None,
+        }
+    }
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum IngressProtocol {
+    /// Plaintext HTTP from an address source.
+    Http = 0,
+    /// HTTP over TLS from a caller presenting an AuthenticatedPrincipal's certificate.
+    Https = 1,
+}
+impl IngressProtocol {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Http => "INGRESS_PROTOCOL_HTTP",
+            Self::Https => "INGRESS_PROTOCOL_HTTPS",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "INGRESS_PROTOCOL_HTTP" => Some(Self::Http),
+            "INGRESS_PROTOCOL_HTTPS" => Some(Self::Https),
             _ => None,
         }
     }

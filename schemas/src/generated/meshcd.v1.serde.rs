@@ -2786,6 +2786,349 @@ impl<'de> serde::Deserialize<'de> for InboundRule {
         deserializer.deserialize_struct("meshcd.v1.InboundRule", FIELDS, GeneratedVisitor)
     }
 }
+impl serde::Serialize for IngressBackendPort {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.service.is_empty() {
+            len += 1;
+        }
+        if self.port != 0 {
+            len += 1;
+        }
+        if self.protocol != 0 {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.IngressBackendPort", len)?;
+        if !self.service.is_empty() {
+            struct_ser.serialize_field("service", &self.service)?;
+        }
+        if self.port != 0 {
+            struct_ser.serialize_field("port", &self.port)?;
+        }
+        if self.protocol != 0 {
+            let v = IngressProtocol::try_from(self.protocol)
+                .map_err(|_| serde::ser::Error::custom(format!("Invalid variant {}", self.protocol)))?;
+            struct_ser.serialize_field("protocol", &v)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for IngressBackendPort {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "service",
+            "port",
+            "protocol",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            Service,
+            Port,
+            Protocol,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "service" => Ok(GeneratedField::Service),
+                            "port" => Ok(GeneratedField::Port),
+                            "protocol" => Ok(GeneratedField::Protocol),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = IngressBackendPort;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.IngressBackendPort")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<IngressBackendPort, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut service__ = None;
+                let mut port__ = None;
+                let mut protocol__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::Service => {
+                            if service__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("service"));
+                            }
+                            service__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Port => {
+                            if port__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("port"));
+                            }
+                            port__ = 
+                                Some(map_.next_value::<::pbjson::private::NumberDeserialize<_>>()?.0)
+                            ;
+                        }
+                        GeneratedField::Protocol => {
+                            if protocol__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("protocol"));
+                            }
+                            protocol__ = Some(map_.next_value::<IngressProtocol>()? as i32);
+                        }
+                    }
+                }
+                Ok(IngressBackendPort {
+                    service: service__.unwrap_or_default(),
+                    port: port__.unwrap_or_default(),
+                    protocol: protocol__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.IngressBackendPort", FIELDS, GeneratedVisitor)
+    }
+}
+impl serde::Serialize for IngressProtocol {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        let variant = match self {
+            Self::Http => "INGRESS_PROTOCOL_HTTP",
+            Self::Https => "INGRESS_PROTOCOL_HTTPS",
+        };
+        serializer.serialize_str(variant)
+    }
+}
+impl<'de> serde::Deserialize<'de> for IngressProtocol {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "INGRESS_PROTOCOL_HTTP",
+            "INGRESS_PROTOCOL_HTTPS",
+        ];
+
+        struct GeneratedVisitor;
+
+        impl serde::de::Visitor<'_> for GeneratedVisitor {
+            type Value = IngressProtocol;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "expected one of: {:?}", &FIELDS)
+            }
+
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Signed(v), &self)
+                    })
+            }
+
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                i32::try_from(v)
+                    .ok()
+                    .and_then(|x| x.try_into().ok())
+                    .ok_or_else(|| {
+                        serde::de::Error::invalid_value(serde::de::Unexpected::Unsigned(v), &self)
+                    })
+            }
+
+            fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E>
+            where
+                E: serde::de::Error,
+            {
+                match value {
+                    "INGRESS_PROTOCOL_HTTP" => Ok(IngressProtocol::Http),
+                    "INGRESS_PROTOCOL_HTTPS" => Ok(IngressProtocol::Https),
+                    _ => Err(serde::de::Error::unknown_variant(value, FIELDS)),
+                }
+            }
+        }
+        deserializer.deserialize_any(GeneratedVisitor)
+    }
+}
+impl serde::Serialize for IngressRule {
+    #[allow(deprecated)]
+    fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
+    where
+        S: serde::Serializer,
+    {
+        use serde::ser::SerializeStruct;
+        let mut len = 0;
+        if !self.ingress_backend.is_empty() {
+            len += 1;
+        }
+        if !self.backends.is_empty() {
+            len += 1;
+        }
+        if !self.sources.is_empty() {
+            len += 1;
+        }
+        if !self.principals.is_empty() {
+            len += 1;
+        }
+        let mut struct_ser = serializer.serialize_struct("meshcd.v1.IngressRule", len)?;
+        if !self.ingress_backend.is_empty() {
+            struct_ser.serialize_field("ingressBackend", &self.ingress_backend)?;
+        }
+        if !self.backends.is_empty() {
+            struct_ser.serialize_field("backends", &self.backends)?;
+        }
+        if !self.sources.is_empty() {
+            struct_ser.serialize_field("sources", &self.sources)?;
+        }
+        if !self.principals.is_empty() {
+            struct_ser.serialize_field("principals", &self.principals)?;
+        }
+        struct_ser.end()
+    }
+}
+impl<'de> serde::Deserialize<'de> for IngressRule {
+    #[allow(deprecated)]
+    fn deserialize<D>(deserializer: D) -> std::result::Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        const FIELDS: &[&str] = &[
+            "ingress_backend",
+            "ingressBackend",
+            "backends",
+            "sources",
+            "principals",
+        ];
+
+        #[allow(clippy::enum_variant_names)]
+        enum GeneratedField {
+            IngressBackend,
+            Backends,
+            Sources,
+            Principals,
+        }
+        impl<'de> serde::Deserialize<'de> for GeneratedField {
+            fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
+            where
+                D: serde::Deserializer<'de>,
+            {
+                struct GeneratedVisitor;
+
+                impl serde::de::Visitor<'_> for GeneratedVisitor {
+                    type Value = GeneratedField;
+
+                    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(formatter, "expected one of: {:?}", &FIELDS)
+                    }
+
+                    #[allow(unused_variables)]
+                    fn visit_str<E>(self, value: &str) -> std::result::Result<GeneratedField, E>
+                    where
+                        E: serde::de::Error,
+                    {
+                        match value {
+                            "ingressBackend" | "ingress_backend" => Ok(GeneratedField::IngressBackend),
+                            "backends" => Ok(GeneratedField::Backends),
+                            "sources" => Ok(GeneratedField::Sources),
+                            "principals" => Ok(GeneratedField::Principals),
+                            _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
+                        }
+                    }
+                }
+                deserializer.deserialize_identifier(GeneratedVisitor)
+            }
+        }
+        struct GeneratedVisitor;
+        impl<'de> serde::de::Visitor<'de> for GeneratedVisitor {
+            type Value = IngressRule;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("struct meshcd.v1.IngressRule")
+            }
+
+            fn visit_map<V>(self, mut map_: V) -> std::result::Result<IngressRule, V::Error>
+                where
+                    V: serde::de::MapAccess<'de>,
+            {
+                let mut ingress_backend__ = None;
+                let mut backends__ = None;
+                let mut sources__ = None;
+                let mut principals__ = None;
+                while let Some(k) = map_.next_key()? {
+                    match k {
+                        GeneratedField::IngressBackend => {
+                            if ingress_backend__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ingressBackend"));
+                            }
+                            ingress_backend__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Backends => {
+                            if backends__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("backends"));
+                            }
+                            backends__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Sources => {
+                            if sources__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("sources"));
+                            }
+                            sources__ = Some(map_.next_value()?);
+                        }
+                        GeneratedField::Principals => {
+                            if principals__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("principals"));
+                            }
+                            principals__ = Some(map_.next_value()?);
+                        }
+                    }
+                }
+                Ok(IngressRule {
+                    ingress_backend: ingress_backend__.unwrap_or_default(),
+                    backends: backends__.unwrap_or_default(),
+                    sources: sources__.unwrap_or_default(),
+                    principals: principals__.unwrap_or_default(),
+                })
+            }
+        }
+        deserializer.deserialize_struct("meshcd.v1.IngressRule", FIELDS, GeneratedVisitor)
+    }
+}
 impl serde::Serialize for Limits {
     #[allow(deprecated)]
     fn serialize<S>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error>
@@ -7745,6 +8088,9 @@ impl serde::Serialize for Workload {
         if !self.rate_limits.is_empty() {
             len += 1;
         }
+        if !self.ingress.is_empty() {
+            len += 1;
+        }
         let mut struct_ser = serializer.serialize_struct("meshcd.v1.Workload", len)?;
         if !self.namespace.is_empty() {
             struct_ser.serialize_field("namespace", &self.namespace)?;
@@ -7764,6 +8110,9 @@ impl serde::Serialize for Workload {
         if !self.rate_limits.is_empty() {
             struct_ser.serialize_field("rateLimits", &self.rate_limits)?;
         }
+        if !self.ingress.is_empty() {
+            struct_ser.serialize_field("ingress", &self.ingress)?;
+        }
         struct_ser.end()
     }
 }
@@ -7782,6 +8131,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
             "ports",
             "rate_limits",
             "rateLimits",
+            "ingress",
         ];
 
         #[allow(clippy::enum_variant_names)]
@@ -7792,6 +8142,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
             Services,
             Ports,
             RateLimits,
+            Ingress,
         }
         impl<'de> serde::Deserialize<'de> for GeneratedField {
             fn deserialize<D>(deserializer: D) -> std::result::Result<GeneratedField, D::Error>
@@ -7819,6 +8170,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
                             "services" => Ok(GeneratedField::Services),
                             "ports" => Ok(GeneratedField::Ports),
                             "rateLimits" | "rate_limits" => Ok(GeneratedField::RateLimits),
+                            "ingress" => Ok(GeneratedField::Ingress),
                             _ => Err(serde::de::Error::unknown_field(value, FIELDS)),
                         }
                     }
@@ -7844,6 +8196,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
                 let mut services__ = None;
                 let mut ports__ = None;
                 let mut rate_limits__ = None;
+                let mut ingress__ = None;
                 while let Some(k) = map_.next_key()? {
                     match k {
                         GeneratedField::Namespace => {
@@ -7882,6 +8235,12 @@ impl<'de> serde::Deserialize<'de> for Workload {
                             }
                             rate_limits__ = Some(map_.next_value()?);
                         }
+                        GeneratedField::Ingress => {
+                            if ingress__.is_some() {
+                                return Err(serde::de::Error::duplicate_field("ingress"));
+                            }
+                            ingress__ = Some(map_.next_value()?);
+                        }
                     }
                 }
                 Ok(Workload {
@@ -7891,6 +8250,7 @@ impl<'de> serde::Deserialize<'de> for Workload {
                     services: services__.unwrap_or_default(),
                     ports: ports__.unwrap_or_default(),
                     rate_limits: rate_limits__.unwrap_or_default(),
+                    ingress: ingress__.unwrap_or_default(),
                 })
             }
         }

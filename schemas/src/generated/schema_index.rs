@@ -14,6 +14,7 @@ pub(crate) const CONFIG_KINDS: &[(&str, &str)] = &[
     ("meshcd.dev/v1alpha1", "Fault"),
     ("meshcd.dev/v1alpha1", "Mesh"),
     ("policy.openservicemesh.io/v1alpha1", "Egress"),
+    ("policy.openservicemesh.io/v1alpha1", "IngressBackend"),
     ("policy.openservicemesh.io/v1alpha1", "Retry"),
     ("policy.openservicemesh.io/v1alpha1", "UpstreamTrafficSetting"),
     ("specs.smi-spec.io/v1alpha1", "HTTPRouteGroup"),
@@ -72,6 +73,9 @@ pub(crate) fn json_schema(api_version: &str, kind: &str) -> Option<&'static str>
         }
         ("policy.openservicemesh.io/v1alpha1", "Egress") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/policy.openservicemesh.io/v1alpha1/Egress.json"))
+        }
+        ("policy.openservicemesh.io/v1alpha1", "IngressBackend") => {
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/policy.openservicemesh.io/v1alpha1/IngressBackend.json"))
         }
         ("policy.openservicemesh.io/v1alpha1", "Retry") => {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/json/policy.openservicemesh.io/v1alpha1/Retry.json"))
@@ -150,6 +154,10 @@ pub(crate) const CRDS: &[(&str, &str)] = &[
     (
         "policy.openservicemesh.io_egresses.yaml",
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/policy.openservicemesh.io_egresses.yaml")),
+    ),
+    (
+        "policy.openservicemesh.io_ingressbackends.yaml",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/crds/policy.openservicemesh.io_ingressbackends.yaml")),
     ),
     (
         "policy.openservicemesh.io_retries.yaml",

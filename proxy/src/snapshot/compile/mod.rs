@@ -65,6 +65,8 @@ pub enum InvalidSnapshot {
     RateLimit(#[from] super::limits::InvalidRateLimit),
     #[error(transparent)]
     Egress(#[from] super::egress::InvalidEgress),
+    #[error(transparent)]
+    Ingress(#[from] super::ingress::InvalidIngress),
 }
 
 pub fn compile(
@@ -273,12 +275,18 @@ fn compile_workload(value: proto::Workload, mesh: &Mesh) -> Result<Workload, Inv
             .or_default()
             .add(&service, limit)?;
     }
+    let ingress = value
+        .ingress
+        .into_iter()
+        .map(|rule| super::ingress::IngressRule::compile(rule, |name| qualified(name, &namespace)))
+        .collect::<Result<_, _>>()?;
     Ok(Workload {
         namespace: namespace.into(),
         identity: identity.into(),
         services,
         ports,
         rate_limits,
+        ingress,
     })
 }
 

@@ -13,8 +13,10 @@ use serde_json::{Map, Value, json};
 
 mod bodies;
 mod gateway;
+mod osm_bodies;
 
 pub use bodies::*;
+pub use osm_bodies::*;
 
 use super::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, MESH_LABEL};
 use crate::model::{Config, WeightOverrides};
@@ -36,12 +38,13 @@ pub enum Kind {
     Retry,
     UpstreamTrafficSetting,
     Egress,
+    IngressBackend,
 }
 
 impl Kind {
     /// In apply order: routes before the targets and splits that name them, grants before
     /// the Gateway API routes they let refer across namespaces.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Mesh,
         Kind::HttpRouteGroup,
         Kind::TcpRoute,
@@ -56,6 +59,7 @@ impl Kind {
         Kind::Retry,
         Kind::UpstreamTrafficSetting,
         Kind::Egress,
+        Kind::IngressBackend,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,13 +78,14 @@ impl Kind {
             Kind::Retry => "Retry",
             Kind::UpstreamTrafficSetting => "UpstreamTrafficSetting",
             Kind::Egress => "Egress",
+            Kind::IngressBackend => "IngressBackend",
         }
     }
 
     pub fn group(self) -> &'static str {
         match self {
             Kind::Mesh | Kind::Canary | Kind::Fault => "meshcd.dev",
-            Kind::Retry | Kind::UpstreamTrafficSetting | Kind::Egress => {
+            Kind::Retry | Kind::UpstreamTrafficSetting | Kind::Egress | Kind::IngressBackend => {
                 "policy.openservicemesh.io"
             }
             Kind::HttpRouteGroup | Kind::TcpRoute | Kind::UdpRoute => "specs.smi-spec.io",
@@ -106,6 +111,7 @@ impl Kind {
             Kind::Retry => "retries",
             Kind::UpstreamTrafficSetting => "upstreamtrafficsettings",
             Kind::Egress => "egresses",
+            Kind::IngressBackend => "ingressbackends",
         }
     }
 
@@ -121,7 +127,8 @@ impl Kind {
             | Kind::Fault
             | Kind::Retry
             | Kind::UpstreamTrafficSetting
-            | Kind::Egress => &["v1alpha1"],
+            | Kind::Egress
+            | Kind::IngressBackend => &["v1alpha1"],
             Kind::HttpRouteGroup | Kind::TcpRoute => {
                 &["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]
             }
@@ -309,6 +316,13 @@ pub fn plan(config: &Config, served: &BTreeMap<Kind, String>, weights: &WeightOv
         add(
             key(Kind::Egress, &value.namespace, &value.name),
             &|version| egress(value, version),
+        );
+    }
+    for ingress in &config.ingress_backends {
+        let value = &ingress.value;
+        add(
+            key(Kind::IngressBackend, &value.namespace, &value.name),
+            &|version| ingress_backend(value, version),
         );
     }
     for fault_object in &config.faults {

@@ -527,3 +527,41 @@ spec:
     );
     assert_eq!(read_back.egresses[0].value, config.egresses[0].value);
 }
+
+/// Issue 20's IngressBackend, as the cluster is sent it, read back as the same policy.
+#[test]
+fn an_ingress_backend_body_reads_back_as_the_same_policy() {
+    let repo = "apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: policy.openservicemesh.io/v1alpha1
+kind: IngressBackend
+metadata: {name: edge, namespace: shop}
+spec:
+  backends: [{name: api, port: {number: 80, protocol: http}}, {name: web, port: {number: 8443, protocol: https}}]
+  sources: [{kind: IPRange, name: 10.0.0.0/8}, {kind: Service, name: ingress-nginx, namespace: ingress}, {kind: AuthenticatedPrincipal, name: ingress.example.com}]
+";
+    let config = config_from(&[("repo.yaml", repo)]);
+    let plan = plan(&config, &newest(), &WeightOverrides::new());
+    assert_eq!(plan.errors, vec![]);
+    let at = repo.find("---\n").unwrap();
+    let mut body = plan
+        .objects
+        .iter()
+        .find(|o| o.key.kind == Kind::IngressBackend)
+        .unwrap()
+        .body
+        .clone();
+    body["metadata"].as_object_mut().unwrap().remove("labels");
+    let sent = format!(
+        "{}---\n{}",
+        &repo[..at],
+        serde_yaml::to_string(&body).unwrap()
+    );
+    let read_back = config_from(&[("sent.yaml", &sent)]);
+    assert_eq!(
+        read_back.ingress_backends[0].value,
+        config.ingress_backends[0].value
+    );
+}

@@ -8,6 +8,7 @@ mod egress;
 mod gateway;
 mod gateway_checks;
 mod gateway_filters;
+mod ingress;
 mod meshcd;
 mod osm;
 mod roots;
@@ -22,8 +23,8 @@ use units::parse_duration;
 
 use super::report::{Object, Reporter};
 use crate::model::{
-    Egress, Fault, HttpRoute, HttpRouteGroup, Mesh, MeshRootCertificate, PortRoute, ReferenceGrant,
-    RetryPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
+    Egress, Fault, HttpRoute, HttpRouteGroup, IngressBackend, Mesh, MeshRootCertificate, PortRoute,
+    ReferenceGrant, RetryPolicy, TrafficSplit, TrafficTarget, UpstreamTrafficSetting,
 };
 
 pub(super) use gateway::is_service;
@@ -48,6 +49,7 @@ pub enum Converted {
     UpstreamTrafficSetting(UpstreamTrafficSetting),
     Egress(Egress),
     MeshRootCertificate(MeshRootCertificate),
+    IngressBackend(IngressBackend),
 }
 
 /// `None` when the document had errors (already reported).
@@ -68,6 +70,9 @@ pub fn convert(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Conve
         "Egress" => egress::egress(object, reporter).map(Converted::Egress),
         "MeshRootCertificate" => {
             roots::mesh_root_certificate(object, reporter).map(Converted::MeshRootCertificate)
+        }
+        "IngressBackend" => {
+            ingress::ingress_backend(object, reporter).map(Converted::IngressBackend)
         }
         "TrafficTarget" => access::traffic_target(object, reporter).map(Converted::TrafficTarget),
         "HTTPRouteGroup" => {
