@@ -1,16 +1,17 @@
 //! An address range in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`, or one address),
-//! parsed the same way by `meshcd validate` and by the proxy that matches peers against it.
+//! parsed the same way by `meshcd validate` and by the proxy that matches against it
+//! (IngressBackend sources, Egress `ipAddresses`): `ipnet`'s ranges, stricter in what
+//! they accept.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+use ipnet::IpNet;
+
 /// A range of addresses: the network's address and how many leading bits it fixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 /// Why a text is not a CIDR range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,39 +32,13 @@ impl Cidr {
     /// Whether `address` is in the range. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`,
     /// as a dual-stack socket reports an IPv4 peer) is matched as the IPv4 address it is.
     pub fn contains(&self, address: IpAddr) -> bool {
-        match (self.network, address.to_canonical()) {
-            (IpAddr::V4(network), IpAddr::V4(address)) => {
-                masked(u128::from(u32::from(address)), 32, self.prefix)
-                    == u128::from(u32::from(network))
-            }
-            (IpAddr::V6(network), IpAddr::V6(address)) => {
-                masked(u128::from(address), 128, self.prefix) == u128::from(network)
-            }
-            _ => false,
-        }
+        self.0.contains(&address.to_canonical())
     }
 
     /// The range of exactly one address.
     pub fn host(address: IpAddr) -> Self {
-        let address = address.to_canonical();
-        Cidr {
-            network: address,
-            prefix: if address.is_ipv4() { 32 } else { 128 },
-        }
+        Cidr(IpNet::from(address.to_canonical()))
     }
-}
-
-/// `value` (of `width` bits) with only its first `prefix` bits kept.
-fn masked(value: u128, width: u8, prefix: u8) -> u128 {
-    if prefix == 0 {
-        return 0;
-    }
-    let all = if width == 128 {
-        u128::MAX
-    } else {
-        (1u128 << width) - 1
-    };
-    value & (u128::MAX << (width - prefix)) & all
 }
 
 impl FromStr for Cidr {
@@ -80,49 +55,34 @@ impl FromStr for Cidr {
         let network: IpAddr = address
             .parse()
             .map_err(|_| CidrError::Address(address.to_string()))?;
-        let max = if network.is_ipv4() { 32 } else { 128 };
         let Some(prefix) = prefix else {
             return Ok(Cidr::host(network));
         };
-        let prefix = prefix
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let bad_prefix = || CidrError::Prefix {
+            prefix: prefix.to_string(),
+            max,
+        };
+        let length = prefix
             .parse::<u8>()
             .ok()
-            .filter(|p| *p <= max && !prefix.starts_with('+'))
-            .ok_or_else(|| CidrError::Prefix {
-                prefix: prefix.to_string(),
-                max,
-            })?;
-        let cidr = Cidr { network, prefix };
-        let exact = match network {
-            IpAddr::V4(v4) => {
-                let bits = u128::from(u32::from(v4));
-                let kept = masked(bits, 32, prefix);
-                (kept == bits)
-                    .then_some(())
-                    .ok_or_else(|| IpAddr::from(std::net::Ipv4Addr::from(kept as u32)).to_string())
-            }
-            IpAddr::V6(v6) => {
-                let bits = u128::from(v6);
-                let kept = masked(bits, 128, prefix);
-                (kept == bits)
-                    .then_some(())
-                    .ok_or_else(|| IpAddr::from(std::net::Ipv6Addr::from(kept)).to_string())
-            }
-        };
-        match exact {
-            Ok(()) => Ok(cidr),
-            Err(network) => Err(CidrError::HostBits {
+            .filter(|_| !prefix.starts_with('+'))
+            .ok_or_else(bad_prefix)?;
+        let net = IpNet::new(network, length).map_err(|_| bad_prefix())?;
+        if net.trunc() != net {
+            return Err(CidrError::HostBits {
                 text: text.to_string(),
-                prefix,
-                network: format!("{network}/{prefix}"),
-            }),
+                prefix: length,
+                network: net.trunc().to_string(),
+            });
         }
+        Ok(Cidr(net))
     }
 }
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
+        self.0.fmt(f)
     }
 }
 

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::{HeaderMap, Method};
-use ipnet::IpNet;
 use meshcd_schemas::proto;
+use meshcd_support::Cidr;
 
 use super::matcher::{HttpMatch, InvalidMatch};
 
@@ -106,7 +106,7 @@ struct Rule {
     name: Arc<str>,
     /// Exact names, and `*.` suffixes kept as ".example.com".
     hosts: Vec<Box<str>>,
-    ranges: Vec<IpNet>,
+    ranges: Vec<Cidr>,
     ports: Vec<(u16, EgressProtocol)>,
     matches: Vec<HttpMatch>,
 }
@@ -131,7 +131,7 @@ impl Rule {
             .or_else(|| destination.host?.parse::<IpAddr>().ok());
         match ip {
             Some(ip) if destination.host.is_none_or(|h| h.parse::<IpAddr>().is_ok()) => {
-                self.ranges.iter().any(|range| range.contains(&ip))
+                self.ranges.iter().any(|range| range.contains(ip))
             }
             _ => destination.host.is_some_and(|host| self.names(host)),
         }
@@ -225,7 +225,7 @@ impl Egress {
             None => self.rules.iter().filter(https).find(|rule| {
                 destination
                     .ip
-                    .is_some_and(|ip| rule.ranges.iter().any(|range| range.contains(&ip)))
+                    .is_some_and(|ip| rule.ranges.iter().any(|range| range.contains(ip)))
             }),
         };
         if let Some(rule) = found {
@@ -272,7 +272,7 @@ fn compile_rule(rule: proto::EgressRule) -> Result<Rule, InvalidEgress> {
     let name = rule.name;
     let mut ranges = Vec::with_capacity(rule.ip_ranges.len());
     for range in rule.ip_ranges {
-        match range.parse::<IpNet>() {
+        match range.parse::<Cidr>() {
             Ok(net) => ranges.push(net),
             Err(_) => {
                 return Err(InvalidEgress::Range { rule: name, range });

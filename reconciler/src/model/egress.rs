@@ -1,6 +1,6 @@
 //! Calls out of the mesh (issue 20): OSM Egress policies.
 
-use ipnet::IpNet;
+use meshcd_support::Cidr;
 
 use super::Identity;
 
@@ -14,7 +14,7 @@ pub struct Egress {
     /// Lower case, without a trailing dot; `*.example.com` is every name below
     /// example.com.
     pub hosts: Vec<String>,
-    pub ip_ranges: Vec<IpNet>,
+    pub ip_ranges: Vec<Cidr>,
     pub ports: Vec<EgressPort>,
     /// Names of HTTPRouteGroups of the Egress's namespace: HTTP calls must match one of
     /// their matches; empty: every call.
@@ -65,6 +65,6 @@ impl Egress {
         self.hosts
             .iter()
             .cloned()
-            .chain(self.ip_ranges.iter().map(IpNet::to_string))
+            .chain(self.ip_ranges.iter().map(Cidr::to_string))
     }
 }

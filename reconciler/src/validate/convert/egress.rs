@@ -1,6 +1,6 @@
 //! OSM's Egress (`policy.openservicemesh.io/v1alpha1`) → model.
 
-use ipnet::IpNet;
+use meshcd_support::Cidr;
 
 use super::{array, string};
 use crate::model::{Egress, EgressPort, EgressProtocol, Identity};
@@ -36,14 +36,14 @@ pub fn egress(object: &Object<'_>, reporter: &mut Reporter<'_>) -> Option<Egress
     let mut ip_ranges = Vec::new();
     for (index, range) in array(value, "/spec/ipAddresses").iter().enumerate() {
         let text = range.as_str().unwrap_or_default();
-        match text.parse::<IpNet>() {
-            Ok(net) => ip_ranges.push(net.trunc()),
-            Err(_) => {
+        match text.parse::<Cidr>() {
+            Ok(range) => ip_ranges.push(range),
+            Err(error) => {
                 reporter
                     .error(
                         object,
                         &format!("/spec/ipAddresses/{index}"),
-                        format!("{text:?} is not a CIDR"),
+                        format!("{text:?} is not a CIDR: {error}"),
                     )
                     .hint("an address range such as 203.0.113.0/24 (or 203.0.113.7/32 for one address)");
                 valid = false;

@@ -29,7 +29,7 @@ spec:
 fn an_osm_egress_is_read_as_written() {
     let config = config(&egress(
         "  hosts: [API.Pay.example., '*.cdn.example']
-  ipAddresses: [203.0.113.7/24]
+  ipAddresses: [203.0.113.0/24]
   ports: [{number: 443, protocol: https}, {number: 80, protocol: http}]
   matches: [{apiGroup: specs.smi-spec.io/v1alpha4, kind: HTTPRouteGroup, name: reads}]
 ",
@@ -59,7 +59,7 @@ fn an_osm_egress_is_read_as_written() {
 fn bad_hosts_ranges_protocols_and_matches_are_errors_at_their_line() {
     let found = diagnostics(&egress(
         "  hosts: ['*', 10.0.0.1]
-  ipAddresses: [300.1.2.3/8]
+  ipAddresses: [10.1.2.3/8]
   ports: [{number: 443, protocol: udp}]
   matches: [{apiGroup: policy.openservicemesh.io/v1alpha1, kind: UpstreamTrafficSetting, name: x}]
 ",
@@ -67,7 +67,7 @@ fn bad_hosts_ranges_protocols_and_matches_are_errors_at_their_line() {
     for expected in [
         "16: host \"*\" is not a DNS name",
         "16: host \"10.0.0.1\" is an IP address",
-        "17: \"300.1.2.3/8\" is not a CIDR",
+        "17: \"10.1.2.3/8\" is not a CIDR: \"10.1.2.3/8\" has bits set past its /8 prefix",
         "18: egress protocol \"udp\" is not http, https or tcp",
         "19: an Egress's matches name HTTPRouteGroups",
     ] {
