@@ -556,3 +556,143 @@ spec:
     );
     let _ = namespaces.delete(namespace, &DeleteParams::default()).await;
 }
+
+/// A root meshcd makes for a MeshRootCertificate keeps its key in a Secret of the cluster
+/// (every replica resolves the same root), and an operator's intermediate CA is read from
+/// its Secret: the roots in force trust both during a rotation's first step, and the
+/// intermediate's workload certificates chain to the operator's root.
+#[tokio::test]
+async fn mesh_root_certificates_keep_their_keys_in_secrets_of_a_real_kubernetes_cluster() {
+    use meshcd::identity::ca::CertificateAuthority;
+    use meshcd::identity::roots::{RootStore, SecretKeys};
+    use meshcd::kubernetes::ca_secret::ClusterRootKeys;
+    use meshcd::model::{MeshRootCertificate, RootRole, RootSource};
+    use std::sync::Arc;
+
+    let test = "mesh_root_certificates_keep_their_keys_in_secrets_of_a_real_kubernetes_cluster";
+    let Some(client) = cluster(test).await else {
+        return;
+    };
+    let namespace = format!("{}-roots", unique_mesh());
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let body: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}})).unwrap();
+    namespaces.create(&Default::default(), &body).await.unwrap();
+
+    // The operator's root and an intermediate below it, as cert-manager would store it.
+    let root_key = rcgen::KeyPair::generate().unwrap();
+    let mut root_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    root_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let operator_root = root_params.self_signed(&root_key).unwrap();
+    let root_issuer = rcgen::Issuer::new(root_params, root_key);
+    let intermediate_key = rcgen::KeyPair::generate().unwrap();
+    let mut intermediate_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    intermediate_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+    let intermediate = intermediate_params
+        .signed_by(&intermediate_key, &root_issuer)
+        .unwrap();
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), &namespace);
+    let secret = json!({
+        "metadata": {"name": "operator-ca"},
+        "type": "kubernetes.io/tls",
+        "stringData": {
+            "tls.crt": intermediate.pem(),
+            "tls.key": intermediate_key.serialize_pem(),
+            "ca.crt": operator_root.pem(),
+        },
+    });
+    secrets
+        .create(
+            &Default::default(),
+            &serde_json::from_value(secret).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let keys = || -> Arc<dyn SecretKeys> {
+        Arc::new(ClusterRootKeys {
+            client: client.clone(),
+            trust_domain: "cluster.local".into(),
+        })
+    };
+    let (default, _) = CertificateAuthority::generate("cluster.local").unwrap();
+    let default = Arc::new(default);
+    let state = tempfile::tempdir().unwrap();
+    let replica = || {
+        RootStore::new(
+            default.clone(),
+            state.path().into(),
+            "cluster.local",
+            Some(keys()),
+        )
+    };
+    let mrc = |name: &str, role, source| MeshRootCertificate {
+        namespace: namespace.clone(),
+        name: name.into(),
+        role,
+        source,
+    };
+    let made = |role| {
+        let source = RootSource::Generated {
+            secret: "root-2027".into(),
+            namespace: namespace.clone(),
+        };
+        mrc("root-2027", role, source)
+    };
+    let current = mrc(
+        "current",
+        RootRole::Active,
+        RootSource::Generated {
+            secret: "meshcd-ca".into(),
+            namespace: namespace.clone(),
+        },
+    );
+
+    // Step one of a rotation: the new root trusted, the current one still issuing.
+    let passive = [current.clone(), made(RootRole::Passive)];
+    let first = replica().resolve(&passive).await.unwrap();
+    assert_eq!(first.roots.len(), 2, "both roots trusted");
+    assert_eq!(first.issuing(), first.roots[0].fingerprint);
+    assert_eq!(first.roots[0].pem.trim(), default.anchor_pem().trim());
+    let kept = secrets.get("root-2027").await.unwrap();
+    assert!(
+        kept.data
+            .as_ref()
+            .is_some_and(|d| d.contains_key("tls.key")),
+        "the new root's key is in its Secret"
+    );
+    // Another replica (no cache, no state shared) resolves the very same new root.
+    let second = replica().resolve(&passive).await.unwrap();
+    assert_eq!(second.roots[1].fingerprint, first.roots[1].fingerprint);
+
+    // The operator's intermediate issues: its leaves chain to the operator's root.
+    let from_secret = RootSource::IntermediateSecret {
+        name: "operator-ca".into(),
+        namespace: namespace.clone(),
+    };
+    let operator = [mrc("operator", RootRole::Active, from_secret)];
+    let trust = replica().resolve(&operator).await.unwrap();
+    assert_eq!(trust.roots[0].pem.trim(), operator_root.pem().trim());
+    let csr_key = rcgen::KeyPair::generate().unwrap();
+    let csr = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .serialize_request(&csr_key)
+        .unwrap()
+        .pem()
+        .unwrap();
+    let issued = trust
+        .issuer
+        .sign_workload(
+            &csr,
+            "spiffe://cluster.local/ns/shop/sa/api",
+            Duration::from_secs(3600),
+        )
+        .unwrap();
+    assert!(
+        issued.certificate_pem.contains(intermediate.pem().trim()),
+        "the leaf is served with the intermediate"
+    );
+    let _ = namespaces
+        .delete(&namespace, &DeleteParams::default())
+        .await;
+}
