@@ -77,6 +77,8 @@ pub struct Attribution {
     pub routes: BTreeSet<String>,
     /// The IngressBackends (`namespace/name`) that grant it.
     pub ingress_backends: BTreeSet<String>,
+    /// The Egresses (`namespace/name`) that grant it.
+    pub egresses: BTreeSet<String>,
     /// The first TrafficTarget that grants it, for warnings.
     pub origin: Option<(Origin, ObjectId)>,
 }

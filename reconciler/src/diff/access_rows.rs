@@ -104,6 +104,9 @@ pub struct AccessRow {
     /// The IngressBackends (`namespace/name`) that grant it, to a non-mesh source.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ingress_backends: Vec<String>,
+    /// The Egresses (`namespace/name`) that grant it, to a destination outside the mesh.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub egresses: Vec<String>,
 }
 
 /// The caller or callee of an access row.

@@ -213,16 +213,16 @@ fn via(row: &AccessRow, markdown: bool) -> String {
         let names: Vec<String> = row.ingress_backends.iter().map(|t| wrap(t)).collect();
         return format!("IngressBackend {}", names.join(", "));
     }
-    if row.traffic_targets.is_empty() {
+    let (kind, grants) = match (&row.egresses, &row.traffic_targets) {
+        (egresses, _) if !egresses.is_empty() => ("Egress", egresses),
         // Only the permissive traffic policy grants without a TrafficTarget.
-        return format!("Mesh {}", wrap("trafficPolicy: permissive"));
-    }
-    let targets: Vec<String> = row.traffic_targets.iter().map(|t| wrap(t)).collect();
-    let kind = match row.destination {
-        Peer::External { .. } => "Egress",
-        _ => "TrafficTarget",
+        (_, targets) if targets.is_empty() => {
+            return format!("Mesh {}", wrap("trafficPolicy: permissive"));
+        }
+        (_, targets) => ("TrafficTarget", targets),
     };
-    let mut out = format!("{kind} {}", targets.join(", "));
+    let names: Vec<String> = grants.iter().map(|t| wrap(t)).collect();
+    let mut out = format!("{kind} {}", names.join(", "));
     if !row.routes.is_empty() {
         let routes: Vec<String> = row.routes.iter().map(|r| wrap(r)).collect();
         let _ = write!(out, ", route {}", routes.join(", "));

@@ -139,6 +139,7 @@ fn rows(grants: &[(Grant, Attribution)]) -> Vec<AccessRow> {
                 traffic_targets: attribution.traffic_targets.into_iter().collect(),
                 routes: attribution.routes.into_iter().collect(),
                 ingress_backends: attribution.ingress_backends.into_iter().collect(),
+                egresses: attribution.egresses.into_iter().collect(),
             },
         )
         .collect();
@@ -165,6 +166,7 @@ fn rows(grants: &[(Grant, Attribution)]) -> Vec<AccessRow> {
             }
             tcp.routes.extend(row.routes);
             tcp.ingress_backends.extend(row.ingress_backends);
+            tcp.egresses.extend(row.egresses);
             continue;
         }
         merged.push(row);
@@ -179,6 +181,7 @@ fn merge(into: &mut Attribution, from: &Attribution) {
     into.routes.extend(from.routes.iter().cloned());
     into.ingress_backends
         .extend(from.ingress_backends.iter().cloned());
+    into.egresses.extend(from.egresses.iter().cloned());
     if into.origin.is_none() {
         into.origin.clone_from(&from.origin);
     }

@@ -43,7 +43,10 @@ pub(super) fn add(set: &mut AccessSet, config: &Config) {
                             request,
                         };
                         let origin = Some((&located.origin, &object));
-                        set.insert(grant, Some(&name), route.as_deref(), origin);
+                        set.insert(grant.clone(), None, route.as_deref(), origin);
+                        if let Some(attribution) = set.grants.get_mut(&grant) {
+                            attribution.egresses.insert(name.clone());
+                        }
                     }
                 }
             }

@@ -32,7 +32,7 @@ fn rows(rows: &[AccessRow]) -> Vec<String> {
         .map(|row| {
             format!(
                 "{} -> {}: {} on {} via {:?}",
-                row.source, row.destination, row.traffic, row.ports, row.traffic_targets
+                row.source, row.destination, row.traffic, row.ports, row.egresses
             )
         })
         .collect()
