@@ -19,11 +19,13 @@ use local_support::{eventually, get_json, get_text, mesh_with};
 
 /// A free port on 127.0.0.1 for a server the test starts next.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    reserve_port().local_addr().unwrap().port()
+}
+
+/// A port on 127.0.0.1 held until the listener is dropped: while the mesh starts (many
+/// sockets, outgoing connections on ephemeral ports), no one else can take it.
+fn reserve_port() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
 /// A Prometheus server scraping `targets` every second, stopped on drop.
@@ -33,7 +35,13 @@ struct Prometheus {
 }
 
 impl Prometheus {
-    async fn start(dir: &Path, port: u16, targets: &[SocketAddr]) -> Prometheus {
+    /// Starts on the port `reserved` holds, released just before Prometheus binds it.
+    async fn start(
+        dir: &Path,
+        reserved: std::net::TcpListener,
+        targets: &[SocketAddr],
+    ) -> Prometheus {
+        let port = reserved.local_addr().unwrap().port();
         let binary = which("prometheus").expect(
             "the prometheus binary is on PATH (Debian package `prometheus`; run scripts/install-test-deps.sh)",
         );
@@ -49,6 +57,7 @@ impl Prometheus {
         .unwrap();
         let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
         let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        drop(reserved);
         let process = tokio::process::Command::new(binary)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
@@ -122,7 +131,8 @@ async fn mesh_judged_by_prometheus(
     Prometheus,
 ) {
     let repo = local_support::config_repo(dir);
-    let port = free_port();
+    let reserved = reserve_port();
+    let port = reserved.local_addr().unwrap().port();
     let source = format!("prometheus=http://127.0.0.1:{port}");
     let (mesh, frontend) = mesh_with(
         &repo,
@@ -136,7 +146,7 @@ async fn mesh_judged_by_prometheus(
         ],
     )
     .await;
-    let prometheus = Prometheus::start(dir, port, mesh.proxy_admin_addresses()).await;
+    let prometheus = Prometheus::start(dir, reserved, mesh.proxy_admin_addresses()).await;
     (mesh, frontend, prometheus)
 }
 
