@@ -99,6 +99,16 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// The local rate limits of `service` (`name.namespace`); a workload without any
+    /// looks nothing up.
+    #[inline]
+    pub fn rate_limits_of(&self, service: &str) -> Option<&limits::RateLimits> {
+        if self.rate_limits.is_empty() {
+            return None;
+        }
+        self.rate_limits.get(service)
+    }
+
     /// Whether some IngressBackend lets a plaintext caller at `address` in at all.
     pub fn lets_in(&self, address: std::net::IpAddr) -> bool {
         self.ingress.iter().any(|rule| rule.lets_in(address))
@@ -222,18 +232,6 @@ pub struct Destination {
     pub http2: HeaderValue,
 }
 
-impl Workload {
-    /// The local rate limits of `service` (`name.namespace`); a workload without any
-    /// looks nothing up.
-    #[inline]
-    pub fn rate_limits_of(&self, service: &str) -> Option<&limits::RateLimits> {
-        if self.rate_limits.is_empty() {
-            return None;
-        }
-        self.rate_limits.get(service)
-    }
-}
-
 impl Snapshot {
     /// The policies on a call to `service` whose backend is `backend`.
     pub fn client_policy(&self, service: &Service, backend: &Backend) -> CallPolicy<'_> {
@@ -262,7 +260,11 @@ impl Snapshot {
     /// the mesh: `*.svc` and `*.svc.cluster.local`, and `name.namespace` of a namespace
     /// this proxy knows (its own, or one of a service it may call).
     pub fn is_mesh_name(&self, host: &str) -> bool {
-        if host.ends_with(".svc") || host.ends_with(&format!(".svc.{}", hosts::CLUSTER_DOMAIN)) {
+        let in_cluster = host
+            .strip_suffix(hosts::CLUSTER_DOMAIN)
+            .and_then(|rest| rest.strip_suffix('.'))
+            .unwrap_or(host);
+        if in_cluster.ends_with(".svc") {
             return true;
         }
         let Some((_, namespace)) = host.split_once('.') else {

@@ -35,10 +35,8 @@ pub async fn forward(
         ip,
         port,
     };
-    let path = request.uri().path().to_owned();
-    let decision = snapshot
-        .egress
-        .http(&destination, (request.method(), &path, request.headers()));
+    let asked = (request.method(), request.uri().path(), request.headers());
+    let decision = snapshot.egress.http(&destination, asked);
     count(metrics, EgressProtocol::Http, &decision);
     if let Err(denied) = decision {
         return respond::text(StatusCode::FORBIDDEN, denied.to_string());
